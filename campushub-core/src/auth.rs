@@ -1,0 +1,193 @@
+//! Authorization: principals, roles, actions and the policy that relates them.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::kind::EntityKind;
+
+/// A role name. The built-in roles are constants; applications may define their own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Role(Cow<'static, str>);
+
+impl Role {
+    /// Everything, including custom-field definitions.
+    pub const ADMIN: Role = Role(Cow::Borrowed("admin"));
+    /// Reads and writes departments, students and faculty; reads custom-field definitions and
+    /// statistics.
+    pub const REGISTRAR: Role = Role(Cow::Borrowed("registrar"));
+    /// Reads departments, students and faculty.
+    pub const FACULTY: Role = Role(Cow::Borrowed("faculty"));
+    /// Statistics and analytics only.
+    pub const ANALYST: Role = Role(Cow::Borrowed("analyst"));
+
+    /// The built-in roles.
+    pub const BUILT_IN: [Role; 4] = [Role::ADMIN, Role::REGISTRAR, Role::FACULTY, Role::ANALYST];
+
+    /// A role named `name`.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        Role(name.into())
+    }
+
+    /// The role's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who is asking: a subject (user id, service name) and its roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Stable identifier of the caller; recorded as `created_by` / `updated_by`.
+    pub subject: String,
+    /// The caller's roles.
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    /// A principal with `subject` and `roles`.
+    pub fn new(subject: impl Into<String>, roles: impl IntoIterator<Item = Role>) -> Self {
+        Principal {
+            subject: subject.into(),
+            roles: roles.into_iter().collect(),
+        }
+    }
+
+    /// Whether the principal holds `role`.
+    pub fn has_role(&self, role: &Role) -> bool {
+        self.roles.contains(role)
+    }
+}
+
+/// What a principal wants to do to a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// List records.
+    List,
+    /// Read one record.
+    Retrieve,
+    /// Create records (bulk create included).
+    Create,
+    /// Update records (bulk update included).
+    Update,
+    /// Delete records (bulk delete included).
+    Delete,
+    /// Read statistics (on [`EntityKind::ANALYTICS`]: cross-kind analytics).
+    Statistics,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 6] = [
+        Action::List,
+        Action::Retrieve,
+        Action::Create,
+        Action::Update,
+        Action::Delete,
+        Action::Statistics,
+    ];
+    /// Reading records.
+    pub const READ: &'static [Action] = &[Action::List, Action::Retrieve];
+    /// Writing records.
+    pub const WRITE: &'static [Action] = &[Action::Create, Action::Update, Action::Delete];
+}
+
+/// Decides whether a principal may perform an action on a kind.
+pub trait Policy: Send + Sync {
+    /// Whether `principal` may do `action` on `kind`.
+    fn allows(&self, principal: &Principal, kind: EntityKind, action: Action) -> bool;
+
+    /// `Ok(())` if allowed, else [`Error::Forbidden`] naming the action and kind.
+    fn authorize(&self, principal: &Principal, kind: EntityKind, action: Action) -> Result<()> {
+        if self.allows(principal, kind, action) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "`{}` may not {action:?} {kind}",
+                principal.subject
+            )))
+        }
+    }
+}
+
+impl<P: Policy + ?Sized> Policy for std::sync::Arc<P> {
+    fn allows(&self, principal: &Principal, kind: EntityKind, action: Action) -> bool {
+        (**self).allows(principal, kind, action)
+    }
+}
+
+/// A policy from grants: role → kind → actions, plus roles allowed everything.
+#[derive(Debug, Clone, Default)]
+pub struct RolePolicy {
+    grants: HashMap<Role, HashMap<EntityKind, Vec<Action>>>,
+    superusers: Vec<Role>,
+}
+
+impl RolePolicy {
+    /// A policy that allows nothing.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The default policy:
+    ///
+    /// | role | departments, students, faculty | custom fields | statistics | analytics |
+    /// |---|---|---|---|---|
+    /// | `admin` | all | all | yes | yes |
+    /// | `registrar` | read, write | read | yes | no |
+    /// | `faculty` | read | no | no | no |
+    /// | `analyst` | no | no | yes | yes |
+    ///
+    /// `admin` is a superuser, so it also holds every action on kinds an application adds.
+    pub fn defaults() -> Self {
+        let people = [EntityKind::DEPARTMENT, EntityKind::STUDENT, EntityKind::FACULTY];
+        let mut policy = Self::empty().superuser(Role::ADMIN);
+        for kind in people {
+            policy = policy
+                .grant(Role::REGISTRAR, kind, Action::READ)
+                .grant(Role::REGISTRAR, kind, Action::WRITE)
+                .grant(Role::REGISTRAR, kind, &[Action::Statistics])
+                .grant(Role::FACULTY, kind, Action::READ)
+                .grant(Role::ANALYST, kind, &[Action::Statistics]);
+        }
+        policy
+            .grant(Role::REGISTRAR, EntityKind::CUSTOM_FIELD, Action::READ)
+            .grant(Role::ANALYST, EntityKind::ANALYTICS, &[Action::Statistics])
+    }
+
+    /// Also allows `role` everything on every kind.
+    pub fn superuser(mut self, role: Role) -> Self {
+        self.superusers.push(role);
+        self
+    }
+
+    /// Also allows `role` the `actions` on `kind`.
+    pub fn grant(mut self, role: Role, kind: EntityKind, actions: &[Action]) -> Self {
+        self.grants
+            .entry(role)
+            .or_default()
+            .entry(kind)
+            .or_default()
+            .extend_from_slice(actions);
+        self
+    }
+}
+
+impl Policy for RolePolicy {
+    fn allows(&self, principal: &Principal, kind: EntityKind, action: Action) -> bool {
+        principal.roles.iter().any(|role| {
+            self.superusers.contains(role)
+                || self
+                    .grants
+                    .get(role)
+                    .and_then(|kinds| kinds.get(&kind))
+                    .is_some_and(|actions| actions.contains(&action))
+        })
+    }
+}

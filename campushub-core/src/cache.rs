@@ -1,0 +1,153 @@
+//! The cache as the service sees it: look up or load, and invalidate on change.
+//!
+//! `campushub-cache` implements [`Cache`] with moka and Redis; [`NoCache`] always loads.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use uuid::Uuid;
+
+use crate::consistency::ConsistencyToken;
+use crate::error::Result;
+use crate::event::ChangeEvent;
+use crate::kind::EntityKind;
+
+/// What is cached.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    /// One record.
+    Entity {
+        /// Its kind.
+        kind: EntityKind,
+        /// Its id.
+        id: Uuid,
+    },
+    /// A list page; `query` is the query's fingerprint. Lives under the kind's generation.
+    List {
+        /// The kind listed.
+        kind: EntityKind,
+        /// [`crate::query::ListQuery::fingerprint`].
+        query: String,
+    },
+    /// Statistics over a kind; `query` is the filters' fingerprint. Lives under the kind's
+    /// generation.
+    Stats {
+        /// The kind counted.
+        kind: EntityKind,
+        /// The filters' fingerprint.
+        query: String,
+    },
+}
+
+impl CacheKey {
+    /// The kind the key belongs to.
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            CacheKey::Entity { kind, .. } | CacheKey::List { kind, .. } | CacheKey::Stats { kind, .. } => *kind,
+        }
+    }
+}
+
+/// A cached value: its JSON bytes (served as they are), the record version they hold (0 for
+/// lists and statistics), and optionally the decoded value for in-process hits.
+#[derive(Clone)]
+pub struct CachedValue {
+    /// The serialized value.
+    pub json: Bytes,
+    /// The record version (entities), 0 otherwise.
+    pub version: i64,
+    /// The decoded value, when it is at hand (never crosses process boundaries).
+    pub decoded: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl CachedValue {
+    /// A value from its bytes and version, without a decoded form.
+    pub fn from_json(json: Bytes, version: i64) -> Self {
+        CachedValue {
+            json,
+            version,
+            decoded: None,
+        }
+    }
+
+    /// The decoded value, if it is at hand and of type `T`.
+    pub fn decoded<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.decoded.clone().and_then(|any| any.downcast::<T>().ok())
+    }
+}
+
+impl std::fmt::Debug for CachedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedValue")
+            .field("bytes", &self.json.len())
+            .field("version", &self.version)
+            .field("decoded", &self.decoded.is_some())
+            .finish()
+    }
+}
+
+/// What the cache tells a loader about the miss it is filling.
+///
+/// The loader must read with at least `min_token` (the token of the write that last
+/// invalidated this key's generation), so that a lagging replica cannot hand it data older
+/// than what the cache has already been told about. `stamp` is the cache's own record of what
+/// it saw at the miss (a generation or tombstone version); the fill is refused if it changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FillTicket {
+    /// The read must observe at least this position.
+    pub min_token: Option<ConsistencyToken>,
+    /// Opaque to callers: what the cache saw at the miss.
+    pub stamp: u64,
+}
+
+/// The future a loader returns: the loaded value, or `None` when nothing exists.
+pub type LoadFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<CachedValue>>> + Send + 'a>>;
+
+/// Loads the value after a miss; called at most once per [`Cache::get_or_load`] call, and
+/// only by the one caller that leads a single flight.
+pub type Loader<'a> = Box<dyn FnOnce(FillTicket) -> LoadFuture<'a> + Send + 'a>;
+
+/// A cache in front of a repository.
+///
+/// Guarantees an implementation must give:
+/// - concurrent misses on one key run one loader (single flight);
+/// - a fill is refused when a newer version or generation was recorded since the miss (no
+///   stale sets), and invalidation through [`Cache::invalidate`] is complete when it returns;
+/// - a failing cache backend degrades to loading, never to an error.
+#[async_trait]
+pub trait Cache: Send + Sync {
+    /// The cached value for `key`, or the loader's result (cached when still fresh).
+    async fn get_or_load(&self, key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>>;
+
+    /// Applies a committed change: tombstones the record, bumps generations, tells other
+    /// instances.
+    async fn invalidate(&self, event: &ChangeEvent);
+}
+
+/// No cache: every lookup loads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCache;
+
+#[async_trait]
+impl Cache for NoCache {
+    async fn get_or_load(&self, _key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>> {
+        load(FillTicket::default()).await
+    }
+
+    async fn invalidate(&self, _event: &ChangeEvent) {}
+}
+
+#[async_trait]
+impl<C: Cache + ?Sized> Cache for Arc<C> {
+    async fn get_or_load(&self, key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>> {
+        (**self).get_or_load(key, load).await
+    }
+
+    async fn invalidate(&self, event: &ChangeEvent) {
+        (**self).invalidate(event).await
+    }
+}

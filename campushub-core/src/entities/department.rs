@@ -1,0 +1,267 @@
+//! Departments: the organisational tree students and faculty belong to.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{checks, string_enum};
+use crate::entity::{Entity, Reference};
+use crate::error::ValidationErrors;
+use crate::kind::EntityKind;
+use crate::meta::RecordMeta;
+use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Schema, META_FIELDS};
+use crate::value::Scalar;
+
+string_enum! {
+    /// What a department does.
+    DepartmentKind {
+        /// Teaching department.
+        Academic => "ACADEMIC",
+        /// Administrative office.
+        Administrative => "ADMINISTRATIVE",
+        /// Research unit.
+        Research => "RESEARCH",
+        /// Service unit (library, IT).
+        Service => "SERVICE",
+        /// Support unit.
+        Support => "SUPPORT",
+    }
+}
+
+string_enum! {
+    /// Where a department stands.
+    DepartmentStatus {
+        /// Operating.
+        Active => "ACTIVE",
+        /// Not operating.
+        Inactive => "INACTIVE",
+        /// Temporarily suspended.
+        Suspended => "SUSPENDED",
+        /// Merged into another department.
+        Merged => "MERGED",
+        /// Closed.
+        Dissolved => "DISSOLVED",
+    }
+}
+
+static CODE: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
+    Regex::new(r"^[A-Z0-9]{2,10}$").unwrap()
+});
+
+/// A department.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Department {
+    /// Id, timestamps, version.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+    /// Unique code: 2 to 10 uppercase letters or digits (`CSE`).
+    pub code: String,
+    /// Unique name.
+    pub name: String,
+    /// What the department does.
+    pub kind: DepartmentKind,
+    /// The parent department (no cycles, not itself).
+    pub parent_id: Option<Uuid>,
+    /// The head of department, a faculty member.
+    pub head_id: Option<Uuid>,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// Operating status.
+    pub status: DepartmentStatus,
+    /// Custom-field values, validated against the active definitions for departments.
+    #[serde(default)]
+    pub custom_fields: Map<String, Value>,
+}
+
+/// What a client sends to create or replace a department.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentInput {
+    /// Unique code.
+    pub code: String,
+    /// Unique name.
+    pub name: String,
+    /// What the department does (default `ACADEMIC`).
+    #[serde(default = "academic")]
+    pub kind: DepartmentKind,
+    /// The parent department.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+    /// The head of department.
+    #[serde(default)]
+    pub head_id: Option<Uuid>,
+    /// Contact email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Contact phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Status (default `ACTIVE`).
+    #[serde(default = "active")]
+    pub status: DepartmentStatus,
+    /// Custom-field values.
+    #[serde(default)]
+    pub custom_fields: Map<String, Value>,
+}
+
+fn academic() -> DepartmentKind {
+    DepartmentKind::Academic
+}
+
+fn active() -> DepartmentStatus {
+    DepartmentStatus::Active
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
+    kind: EntityKind::DEPARTMENT,
+    fields: join_fields(&[
+        &META_FIELDS,
+        &[
+            FieldSpec::new("code", FieldType::Text).filter(Ops::STRING).order(),
+            FieldSpec::new("name", FieldType::Text).filter(Ops::STRING).order(),
+            FieldSpec::new("kind", FieldType::Choice(DepartmentKind::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("status", FieldType::Choice(DepartmentStatus::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("parent_id", FieldType::Uuid).filter(Ops::EXACT).nullable(),
+            FieldSpec::new("head_id", FieldType::Uuid).filter(Ops::EXACT).nullable(),
+        ],
+    ]),
+    search: &["code", "name"],
+    natural_key: Some("code"),
+    stats: &["status", "kind"],
+    embedded_in: &[EntityKind::STUDENT, EntityKind::FACULTY],
+    writable: &[&[
+        "code",
+        "name",
+        "kind",
+        "parent_id",
+        "head_id",
+        "email",
+        "phone",
+        "status",
+        "custom_fields",
+    ]],
+    read_only: &[],
+});
+
+impl Entity for Department {
+    type Create = DepartmentInput;
+    const KIND: EntityKind = EntityKind::DEPARTMENT;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+
+    fn meta_mut(&mut self) -> &mut RecordMeta {
+        &mut self.meta
+    }
+
+    fn from_input(input: DepartmentInput, meta: RecordMeta, actor: &str) -> Self {
+        let mut department = Department {
+            meta,
+            code: String::new(),
+            name: String::new(),
+            kind: input.kind,
+            parent_id: None,
+            head_id: None,
+            email: None,
+            phone: None,
+            status: input.status,
+            custom_fields: Map::new(),
+        };
+        department.apply_input(input, actor);
+        department
+    }
+
+    fn to_input(&self) -> DepartmentInput {
+        DepartmentInput {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            kind: self.kind,
+            parent_id: self.parent_id,
+            head_id: self.head_id,
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            status: self.status,
+            custom_fields: self.custom_fields.clone(),
+        }
+    }
+
+    fn apply_input(&mut self, input: DepartmentInput, _actor: &str) {
+        self.code = input.code.trim().to_owned();
+        self.name = input.name.trim().to_owned();
+        self.kind = input.kind;
+        self.parent_id = input.parent_id;
+        self.head_id = input.head_id;
+        self.email = checks::normalize_email(input.email);
+        self.phone = input.phone;
+        self.status = input.status;
+        self.custom_fields = input.custom_fields;
+    }
+
+    fn validate(&self, errors: &mut ValidationErrors) {
+        if !CODE.is_match(&self.code) {
+            errors.add("code", "Code must be 2 to 10 uppercase letters or digits.");
+        }
+        checks::required_text(errors, "name", &self.name, 200);
+        checks::email(errors, "email", self.email.as_deref());
+        checks::phone(errors, "phone", self.phone.as_deref());
+        if self.parent_id == Some(self.meta.id) {
+            errors.add("parent_id", "A department cannot be its own parent.");
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<Scalar> {
+        match name {
+            "id" => Some(Scalar::Uuid(self.meta.id)),
+            "created_at" => Some(Scalar::DateTime(self.meta.created_at)),
+            "updated_at" => Some(Scalar::DateTime(self.meta.updated_at)),
+            "code" => Some(Scalar::Text(self.code.clone())),
+            "name" => Some(Scalar::Text(self.name.clone())),
+            "kind" => Some(Scalar::Text(self.kind.as_str().to_owned())),
+            "status" => Some(Scalar::Text(self.status.as_str().to_owned())),
+            "parent_id" => self.parent_id.map(Scalar::Uuid),
+            "head_id" => self.head_id.map(Scalar::Uuid),
+            "email" => self.email.clone().map(Scalar::Text),
+            _ => None,
+        }
+    }
+
+    fn custom_fields(&self) -> Option<&Map<String, Value>> {
+        Some(&self.custom_fields)
+    }
+
+    fn custom_fields_mut(&mut self) -> Option<&mut Map<String, Value>> {
+        Some(&mut self.custom_fields)
+    }
+
+    fn natural_key(&self) -> Option<String> {
+        Some(self.code.clone())
+    }
+
+    fn unique_values(&self) -> Vec<(&'static str, String)> {
+        vec![("code", self.code.clone()), ("name", self.name.clone())]
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        let parent = self.parent_id.map(|id| Reference {
+            field: "parent_id",
+            kind: EntityKind::DEPARTMENT,
+            id,
+        });
+        let head = self.head_id.map(|id| Reference {
+            field: "head_id",
+            kind: EntityKind::FACULTY,
+            id,
+        });
+        parent.into_iter().chain(head).collect()
+    }
+}

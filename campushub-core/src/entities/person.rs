@@ -1,0 +1,157 @@
+//! The person block shared by students and faculty (the original's `BaseEntity`).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{checks, string_enum};
+use crate::error::ValidationErrors;
+use crate::meta::now_micros;
+use crate::schema::{FieldSpec, FieldType, Ops};
+use crate::value::Scalar;
+
+string_enum! {
+    /// Gender as recorded by the registry.
+    Gender {
+        /// Male.
+        Male => "M",
+        /// Female.
+        Female => "F",
+        /// Other or not stated.
+        Other => "O",
+    }
+}
+
+/// Names, birth date, gender, contact and address of a student or faculty member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    /// Given name (required, ≤ 100 characters).
+    pub first_name: String,
+    /// Middle name.
+    #[serde(default)]
+    pub middle_name: Option<String>,
+    /// Family name (required, ≤ 100 characters).
+    pub last_name: String,
+    /// Date of birth (not in the future).
+    pub date_of_birth: NaiveDate,
+    /// Gender.
+    pub gender: Gender,
+    /// Email address, unique per kind, stored lowercase.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Mobile number: an optional `+` and 9 to 15 digits.
+    #[serde(default)]
+    pub mobile: Option<String>,
+    /// Address, first line.
+    #[serde(default)]
+    pub address_line1: Option<String>,
+    /// Address, second line.
+    #[serde(default)]
+    pub address_line2: Option<String>,
+    /// City.
+    #[serde(default)]
+    pub city: Option<String>,
+    /// State or province.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// Country.
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+/// Who created and last updated a person record (principal subjects).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Audit {
+    /// The subject that created the record.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// The subject that last wrote the record.
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+/// The writable names of the person block.
+pub const PERSON_FIELDS: &[&str] = &[
+    "first_name",
+    "middle_name",
+    "last_name",
+    "date_of_birth",
+    "gender",
+    "email",
+    "mobile",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+];
+
+/// Read-only names of the person kinds: audit fields and the embedded department.
+pub(crate) const PERSON_READ_ONLY: &[&str] = &["created_by", "updated_by", "department"];
+
+/// Schema fields of the person block (filterable, searchable names and dates).
+pub(crate) const PERSON_SPECS: [FieldSpec; 7] = [
+    FieldSpec::new("first_name", FieldType::Text).filter(Ops::STRING).order(),
+    FieldSpec::new("middle_name", FieldType::Text).filter(Ops::STRING).nullable(),
+    FieldSpec::new("last_name", FieldType::Text).filter(Ops::STRING).order(),
+    FieldSpec::new("email", FieldType::Text).filter(Ops::STRING).nullable(),
+    FieldSpec::new("gender", FieldType::Choice(Gender::ALL)).filter(Ops::EXACT),
+    FieldSpec::new("date_of_birth", FieldType::Date).filter(Ops::ORDERED).order(),
+    FieldSpec::new("city", FieldType::Text).filter(Ops::STRING).nullable(),
+];
+
+/// The searchable person fields.
+pub(crate) const PERSON_SEARCH: [&str; 4] = ["first_name", "middle_name", "last_name", "email"];
+
+impl Person {
+    /// Normalizes stored forms: trims names, lowercases the email.
+    pub(crate) fn normalize(&mut self) {
+        self.email = checks::normalize_email(self.email.take());
+        self.first_name = self.first_name.trim().to_owned();
+        self.last_name = self.last_name.trim().to_owned();
+    }
+
+    /// Records every violation of the person rules.
+    pub(crate) fn validate(&self, errors: &mut ValidationErrors) {
+        checks::required_text(errors, "first_name", &self.first_name, 100);
+        checks::optional_text(errors, "middle_name", self.middle_name.as_deref(), 100);
+        checks::required_text(errors, "last_name", &self.last_name, 100);
+        if self.date_of_birth > now_micros().date_naive() {
+            errors.add("date_of_birth", "Date of birth cannot be in the future.");
+        }
+        checks::email(errors, "email", self.email.as_deref());
+        checks::phone(errors, "mobile", self.mobile.as_deref());
+        for (field, value) in [
+            ("address_line1", &self.address_line1),
+            ("address_line2", &self.address_line2),
+            ("city", &self.city),
+            ("state", &self.state),
+            ("country", &self.country),
+        ] {
+            checks::optional_text(errors, field, value.as_deref(), 100);
+        }
+        checks::optional_text(errors, "postal_code", self.postal_code.as_deref(), 20);
+    }
+
+    /// The value of person field `name`, if it is one.
+    pub(crate) fn field(&self, name: &str) -> Option<Option<Scalar>> {
+        let text = |v: &Option<String>| v.clone().map(Scalar::Text);
+        Some(match name {
+            "first_name" => Some(Scalar::Text(self.first_name.clone())),
+            "middle_name" => text(&self.middle_name),
+            "last_name" => Some(Scalar::Text(self.last_name.clone())),
+            "date_of_birth" => Some(Scalar::Date(self.date_of_birth)),
+            "gender" => Some(Scalar::Text(self.gender.as_str().to_owned())),
+            "email" => text(&self.email),
+            "mobile" => text(&self.mobile),
+            "city" => text(&self.city),
+            "state" => text(&self.state),
+            "country" => text(&self.country),
+            "postal_code" => text(&self.postal_code),
+            _ => return None,
+        })
+    }
+}

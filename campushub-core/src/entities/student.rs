@@ -1,0 +1,296 @@
+//! Students: the person block plus enrolment details.
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::person::{Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_SEARCH, PERSON_SPECS};
+use super::{checks, string_enum};
+use crate::entity::{DepartmentSummary, Entity, Reference};
+use crate::error::ValidationErrors;
+use crate::kind::EntityKind;
+use crate::meta::RecordMeta;
+use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Schema, META_FIELDS};
+use crate::value::Scalar;
+
+string_enum! {
+    /// Where a student stands.
+    StudentStatus {
+        /// Enrolled.
+        Active => "ACTIVE",
+        /// Enrolled but not attending.
+        Inactive => "INACTIVE",
+        /// Completed the programme.
+        Graduated => "GRADUATED",
+        /// Suspended.
+        Suspended => "SUSPENDED",
+        /// Left before completing.
+        Dropped => "DROPPED",
+    }
+}
+
+/// Sections run from A to T.
+const SECTIONS: &[&str] = &[
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T",
+];
+
+/// A student record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Student {
+    /// Id, timestamps, version.
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+    /// Names, contact and address.
+    #[serde(flatten)]
+    pub person: Person,
+    /// Unique roll number (≤ 20 characters).
+    pub roll_number: String,
+    /// The student's department.
+    pub department_id: Option<Uuid>,
+    /// The department's summary, filled in by the store on read.
+    #[serde(default)]
+    pub department: Option<DepartmentSummary>,
+    /// Programme of study (`B.Tech CSE`).
+    pub program: String,
+    /// Date of admission.
+    pub admission_date: NaiveDate,
+    /// Year of study, 1 to 5.
+    pub year_of_study: i32,
+    /// Semester, 1 to 10.
+    pub semester: i32,
+    /// Section, `A` to `T`.
+    pub section: String,
+    /// Enrolment status.
+    pub status: StudentStatus,
+    /// Custom-field values, validated against the active definitions for students.
+    #[serde(default)]
+    pub custom_fields: Map<String, Value>,
+    /// Who created and last updated the record.
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+/// What a client sends to create or replace a student.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudentInput {
+    /// Names, contact and address.
+    #[serde(flatten)]
+    pub person: Person,
+    /// Unique roll number.
+    pub roll_number: String,
+    /// The student's department.
+    #[serde(default)]
+    pub department_id: Option<Uuid>,
+    /// Programme of study.
+    pub program: String,
+    /// Date of admission.
+    pub admission_date: NaiveDate,
+    /// Year of study (default 1).
+    #[serde(default = "one")]
+    pub year_of_study: i32,
+    /// Semester (default 1).
+    #[serde(default = "one")]
+    pub semester: i32,
+    /// Section (default `A`).
+    #[serde(default = "section_a")]
+    pub section: String,
+    /// Status (default `ACTIVE`).
+    #[serde(default = "active")]
+    pub status: StudentStatus,
+    /// Custom-field values.
+    #[serde(default)]
+    pub custom_fields: Map<String, Value>,
+}
+
+fn one() -> i32 {
+    1
+}
+
+fn section_a() -> String {
+    "A".to_owned()
+}
+
+fn active() -> StudentStatus {
+    StudentStatus::Active
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
+    kind: EntityKind::STUDENT,
+    fields: join_fields(&[
+        &META_FIELDS,
+        &PERSON_SPECS,
+        &[
+            FieldSpec::new("roll_number", FieldType::Text).filter(Ops::STRING).order(),
+            FieldSpec::new("department_id", FieldType::Uuid).filter(Ops::EXACT).nullable(),
+            FieldSpec::new("program", FieldType::Text).filter(Ops::STRING),
+            FieldSpec::new("admission_date", FieldType::Date).filter(Ops::ORDERED).order(),
+            FieldSpec::new("year_of_study", FieldType::Int).filter(Ops::ORDERED).order(),
+            FieldSpec::new("semester", FieldType::Int).filter(Ops::ORDERED),
+            FieldSpec::new("section", FieldType::Choice(SECTIONS)).filter(Ops::EXACT),
+            FieldSpec::new("status", FieldType::Choice(StudentStatus::ALL)).filter(Ops::EXACT),
+        ],
+    ]),
+    search: &["roll_number", PERSON_SEARCH[0], PERSON_SEARCH[1], PERSON_SEARCH[2], PERSON_SEARCH[3]],
+    natural_key: Some("roll_number"),
+    stats: &["status", "gender", "year_of_study", "department_id"],
+    embedded_in: &[],
+    writable: &[
+        PERSON_FIELDS,
+        &[
+            "roll_number",
+            "department_id",
+            "program",
+            "admission_date",
+            "year_of_study",
+            "semester",
+            "section",
+            "status",
+            "custom_fields",
+        ],
+    ],
+    read_only: PERSON_READ_ONLY,
+});
+
+impl Entity for Student {
+    type Create = StudentInput;
+    const KIND: EntityKind = EntityKind::STUDENT;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+
+    fn meta_mut(&mut self) -> &mut RecordMeta {
+        &mut self.meta
+    }
+
+    fn from_input(input: StudentInput, meta: RecordMeta, actor: &str) -> Self {
+        let mut student = Student {
+            meta,
+            person: input.person.clone(),
+            roll_number: String::new(),
+            department_id: None,
+            department: None,
+            program: String::new(),
+            admission_date: input.admission_date,
+            year_of_study: 1,
+            semester: 1,
+            section: String::new(),
+            status: StudentStatus::Active,
+            custom_fields: Map::new(),
+            audit: Audit {
+                created_by: Some(actor.to_owned()),
+                updated_by: None,
+            },
+        };
+        student.apply_input(input, actor);
+        student
+    }
+
+    fn to_input(&self) -> StudentInput {
+        StudentInput {
+            person: self.person.clone(),
+            roll_number: self.roll_number.clone(),
+            department_id: self.department_id,
+            program: self.program.clone(),
+            admission_date: self.admission_date,
+            year_of_study: self.year_of_study,
+            semester: self.semester,
+            section: self.section.clone(),
+            status: self.status,
+            custom_fields: self.custom_fields.clone(),
+        }
+    }
+
+    fn apply_input(&mut self, input: StudentInput, actor: &str) {
+        self.person = input.person;
+        self.person.normalize();
+        self.roll_number = input.roll_number.trim().to_owned();
+        if self.department_id != input.department_id {
+            self.department = None;
+        }
+        self.department_id = input.department_id;
+        self.program = input.program.trim().to_owned();
+        self.admission_date = input.admission_date;
+        self.year_of_study = input.year_of_study;
+        self.semester = input.semester;
+        self.section = input.section;
+        self.status = input.status;
+        self.custom_fields = input.custom_fields;
+        self.audit.updated_by = Some(actor.to_owned());
+    }
+
+    fn validate(&self, errors: &mut ValidationErrors) {
+        self.person.validate(errors);
+        checks::required_text(errors, "roll_number", &self.roll_number, 20);
+        checks::required_text(errors, "program", &self.program, 100);
+        checks::range(errors, "year_of_study", self.year_of_study.into(), 1, 5);
+        checks::range(errors, "semester", self.semester.into(), 1, 10);
+        if !SECTIONS.contains(&self.section.as_str()) {
+            errors.add("section", "Section must be one letter from A to T.");
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<Scalar> {
+        if let Some(value) = self.person.field(name) {
+            return value;
+        }
+        match name {
+            "id" => Some(Scalar::Uuid(self.meta.id)),
+            "created_at" => Some(Scalar::DateTime(self.meta.created_at)),
+            "updated_at" => Some(Scalar::DateTime(self.meta.updated_at)),
+            "roll_number" => Some(Scalar::Text(self.roll_number.clone())),
+            "department_id" => self.department_id.map(Scalar::Uuid),
+            "program" => Some(Scalar::Text(self.program.clone())),
+            "admission_date" => Some(Scalar::Date(self.admission_date)),
+            "year_of_study" => Some(Scalar::Int(self.year_of_study.into())),
+            "semester" => Some(Scalar::Int(self.semester.into())),
+            "section" => Some(Scalar::Text(self.section.clone())),
+            "status" => Some(Scalar::Text(self.status.as_str().to_owned())),
+            _ => None,
+        }
+    }
+
+    fn custom_fields(&self) -> Option<&Map<String, Value>> {
+        Some(&self.custom_fields)
+    }
+
+    fn custom_fields_mut(&mut self) -> Option<&mut Map<String, Value>> {
+        Some(&mut self.custom_fields)
+    }
+
+    fn natural_key(&self) -> Option<String> {
+        Some(self.roll_number.clone())
+    }
+
+    fn unique_values(&self) -> Vec<(&'static str, String)> {
+        let mut unique = vec![("roll_number", self.roll_number.clone())];
+        unique.extend(self.person.email.clone().map(|email| ("email", email)));
+        unique
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        self.department_id
+            .map(|id| Reference {
+                field: "department_id",
+                kind: EntityKind::DEPARTMENT,
+                id,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn department_id(&self) -> Option<Uuid> {
+        self.department_id
+    }
+
+    fn set_department(&mut self, summary: Option<DepartmentSummary>) {
+        self.department = summary;
+    }
+}

@@ -1,0 +1,236 @@
+//! Storage-agnostic repository traits: what a store must do for one entity kind.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::consistency::ConsistencyToken;
+use crate::entity::Entity;
+use crate::error::Result;
+use crate::query::ListQuery;
+use crate::value::Scalar;
+
+/// Where and how fresh a read must be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Read-your-writes: the read must see every write up to this token. A replica that has
+    /// not replayed that far is skipped in favour of one that has, or the primary.
+    pub min_token: Option<ConsistencyToken>,
+    /// Which class of connection serves the read.
+    pub route: ReadRoute,
+}
+
+impl ReadOptions {
+    /// A read that must observe `token` (if any).
+    pub fn after(token: Option<ConsistencyToken>) -> Self {
+        ReadOptions {
+            min_token: token,
+            route: ReadRoute::Replica,
+        }
+    }
+
+    /// The same read, on `route`.
+    pub fn on(mut self, route: ReadRoute) -> Self {
+        self.route = route;
+        self
+    }
+
+    /// The same read, requiring at least `token` as well.
+    pub fn at_least(mut self, token: Option<ConsistencyToken>) -> Self {
+        self.min_token = self.min_token.max(token);
+        self
+    }
+}
+
+/// The class of connection a read goes to. Stores without replicas serve all of them from
+/// their one database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ReadRoute {
+    /// Ordinary reads: a healthy replica (round-robin), else the primary.
+    #[default]
+    Replica,
+    /// Reads that must be current, such as the re-read before a write: the primary.
+    Primary,
+    /// Aggregations: the analytics database, else a replica, else the primary.
+    Analytics,
+}
+
+/// What a committed write reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The commit's position, for read-your-writes (stores without one leave it out).
+    pub token: Option<ConsistencyToken>,
+}
+
+/// The outcome of a batch write: one result per input row, in input order, and the token of
+/// the batch's commit. Rows that failed changed nothing; the others were committed.
+#[derive(Debug, Default)]
+pub struct BatchResult {
+    /// Per-row outcome.
+    pub rows: Vec<Result<()>>,
+    /// The commit's position, when anything was written.
+    pub token: Option<ConsistencyToken>,
+}
+
+/// Counts of matching rows, in total and grouped by each of several fields.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupCounts {
+    /// Matching rows.
+    pub total: u64,
+    /// For each requested field, in request order: `(value, count)` pairs, largest count first
+    /// then by value; a null value is `None`.
+    pub groups: Vec<(&'static str, Vec<(Option<Scalar>, u64)>)>,
+}
+
+/// Storage for one entity kind.
+///
+/// Semantics every implementation shares (the conformance suite in
+/// `campushub_core::conformance` states them as tests):
+/// - `insert`, `update`, `delete` are atomic; a unique clash is [`crate::Error::Conflict`]
+///   naming the field; a reference to a missing record is a validation error on the
+///   referencing field; deleting a referenced record is a conflict.
+/// - `update` and `delete` succeed only when the stored version equals `expected_version`,
+///   else [`crate::Error::PreconditionFailed`]; a missing id is [`crate::Error::NotFound`].
+/// - `list` returns at most [`ListQuery::limit`] rows matching the query, after its keyset
+///   position (or its offset), in walk order (reversed for a backwards cursor), each with its
+///   department summary attached, in a bounded number of round trips whatever the page size.
+#[async_trait]
+pub trait Repository<E: Entity>: Send + Sync {
+    /// One record by id.
+    async fn get(&self, id: Uuid, read: &ReadOptions) -> Result<Option<E>>;
+
+    /// The records among `ids` that exist, in one round trip (order unspecified).
+    async fn get_many(&self, ids: &[Uuid], read: &ReadOptions) -> Result<Vec<E>>;
+
+    /// The records whose natural key is among `keys`, in one round trip (order unspecified).
+    async fn find_by_natural_keys(&self, keys: &[String], read: &ReadOptions) -> Result<Vec<E>>;
+
+    /// One page of rows (see the trait docs for the contract).
+    async fn list(&self, query: &ListQuery, read: &ReadOptions) -> Result<Vec<E>>;
+
+    /// The number of rows matching the query's filters and search (pagination ignored).
+    async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64>;
+
+    /// Counts of rows matching the query's filters and search, grouped by each of `fields`.
+    async fn group_counts(
+        &self,
+        query: &ListQuery,
+        fields: &[&'static str],
+        read: &ReadOptions,
+    ) -> Result<GroupCounts>;
+
+    /// Stores a new record.
+    async fn insert(&self, entity: &E) -> Result<Written>;
+
+    /// Replaces the stored record with `entity` (whose version is already the new one) if the
+    /// stored version is `expected_version`.
+    async fn update(&self, entity: &E, expected_version: i64) -> Result<Written>;
+
+    /// Removes the record if its stored version is `expected_version`.
+    async fn delete(&self, id: Uuid, expected_version: i64) -> Result<Written>;
+
+    /// One record by natural key.
+    async fn find_by_natural_key(&self, key: &str, read: &ReadOptions) -> Result<Option<E>> {
+        let keys = [key.to_owned()];
+        Ok(self.find_by_natural_keys(&keys, read).await?.into_iter().next())
+    }
+
+    /// Inserts many records; rows that fail leave the others alone. The default inserts one
+    /// by one; SQL stores override it with multi-row statements.
+    async fn insert_many(&self, entities: &[E]) -> Result<BatchResult> {
+        let mut batch = BatchResult::default();
+        for entity in entities {
+            let outcome = self.insert(entity).await;
+            batch.record(outcome);
+        }
+        Ok(batch)
+    }
+
+    /// Updates many records, each with its expected version (see [`Repository::insert_many`]).
+    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
+        let mut batch = BatchResult::default();
+        for (entity, expected_version) in entities {
+            let outcome = self.update(entity, *expected_version).await;
+            batch.record(outcome);
+        }
+        Ok(batch)
+    }
+
+    /// Deletes many records, each with its expected version (see [`Repository::insert_many`]).
+    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+        let mut batch = BatchResult::default();
+        for (id, expected_version) in rows {
+            let outcome = self.delete(*id, *expected_version).await;
+            batch.record(outcome);
+        }
+        Ok(batch)
+    }
+}
+
+impl BatchResult {
+    /// Appends one row's outcome, keeping the latest commit token.
+    pub fn record(&mut self, outcome: Result<Written>) {
+        match outcome {
+            Ok(written) => {
+                self.token = self.token.max(written.token);
+                self.rows.push(Ok(()));
+            }
+            Err(error) => self.rows.push(Err(error)),
+        }
+    }
+}
+
+macro_rules! forward_repository {
+    ($($pointer:ty),+) => {$(
+        #[async_trait]
+        impl<E: Entity, R: Repository<E> + ?Sized> Repository<E> for $pointer {
+            async fn get(&self, id: Uuid, read: &ReadOptions) -> Result<Option<E>> {
+                (**self).get(id, read).await
+            }
+            async fn get_many(&self, ids: &[Uuid], read: &ReadOptions) -> Result<Vec<E>> {
+                (**self).get_many(ids, read).await
+            }
+            async fn find_by_natural_keys(&self, keys: &[String], read: &ReadOptions) -> Result<Vec<E>> {
+                (**self).find_by_natural_keys(keys, read).await
+            }
+            async fn list(&self, query: &ListQuery, read: &ReadOptions) -> Result<Vec<E>> {
+                (**self).list(query, read).await
+            }
+            async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
+                (**self).count(query, read).await
+            }
+            async fn group_counts(
+                &self,
+                query: &ListQuery,
+                fields: &[&'static str],
+                read: &ReadOptions,
+            ) -> Result<GroupCounts> {
+                (**self).group_counts(query, fields, read).await
+            }
+            async fn insert(&self, entity: &E) -> Result<Written> {
+                (**self).insert(entity).await
+            }
+            async fn update(&self, entity: &E, expected_version: i64) -> Result<Written> {
+                (**self).update(entity, expected_version).await
+            }
+            async fn delete(&self, id: Uuid, expected_version: i64) -> Result<Written> {
+                (**self).delete(id, expected_version).await
+            }
+            async fn find_by_natural_key(&self, key: &str, read: &ReadOptions) -> Result<Option<E>> {
+                (**self).find_by_natural_key(key, read).await
+            }
+            async fn insert_many(&self, entities: &[E]) -> Result<BatchResult> {
+                (**self).insert_many(entities).await
+            }
+            async fn update_many(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
+                (**self).update_many(entities).await
+            }
+            async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+                (**self).delete_many(rows).await
+            }
+        }
+    )+};
+}
+
+forward_repository!(Arc<R>, Box<R>, &R);

@@ -1,0 +1,166 @@
+//! Entity schemas: which fields exist, how they are typed, and which can be filtered (with
+//! which operators), searched and ordered by.
+
+use crate::kind::EntityKind;
+
+/// The storage type of a schema field; query values are parsed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// Free text.
+    Text,
+    /// A whole number.
+    Int,
+    /// A calendar date (`YYYY-MM-DD`).
+    Date,
+    /// An instant (RFC 3339).
+    DateTime,
+    /// A UUID (a reference to another record, or the record's own id).
+    Uuid,
+    /// `true` / `false`.
+    Bool,
+    /// One of a fixed set of uppercase strings.
+    Choice(&'static [&'static str]),
+}
+
+/// A set of filter operators a field accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ops(u16);
+
+impl Ops {
+    /// No filtering.
+    pub const NONE: Ops = Ops(0);
+    /// `field=v`.
+    pub const EQ: Ops = Ops(1 << 0);
+    /// `field__in=a,b`.
+    pub const IN: Ops = Ops(1 << 1);
+    /// `__gt`, `__gte`, `__lt`, `__lte`.
+    pub const RANGE: Ops = Ops(1 << 2);
+    /// `__icontains`, `__startswith`.
+    pub const TEXT: Ops = Ops(1 << 3);
+    /// `__isnull=true|false`.
+    pub const ISNULL: Ops = Ops(1 << 4);
+    /// Equality and membership: enums, references.
+    pub const EXACT: Ops = Ops(Self::EQ.0 | Self::IN.0);
+    /// Equality, membership and ranges: numbers, dates.
+    pub const ORDERED: Ops = Ops(Self::EXACT.0 | Self::RANGE.0);
+    /// Equality, membership and text matching: names, codes.
+    pub const STRING: Ops = Ops(Self::EXACT.0 | Self::TEXT.0);
+
+    /// The union of two sets.
+    pub const fn with(self, other: Ops) -> Ops {
+        Ops(self.0 | other.0)
+    }
+
+    /// True when every operator of `other` is in `self`.
+    pub const fn contains(self, other: Ops) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+}
+
+/// One field of an entity's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// The JSON (and column) name.
+    pub name: &'static str,
+    /// The value type.
+    pub ty: FieldType,
+    /// The filter operators accepted on this field.
+    pub ops: Ops,
+    /// Whether `ordering=` accepts it. Only non-null fields are orderable, which keeps keyset
+    /// pagination free of NULL special cases.
+    pub orderable: bool,
+    /// Whether the field may be null.
+    pub nullable: bool,
+}
+
+impl FieldSpec {
+    /// A non-null field that cannot be filtered or ordered by.
+    pub const fn new(name: &'static str, ty: FieldType) -> Self {
+        FieldSpec {
+            name,
+            ty,
+            ops: Ops::NONE,
+            orderable: false,
+            nullable: false,
+        }
+    }
+
+    /// Accepts the operators `ops` in filters.
+    pub const fn filter(mut self, ops: Ops) -> Self {
+        self.ops = self.ops.with(ops);
+        self
+    }
+
+    /// Accepts the field in `ordering=`.
+    pub const fn order(mut self) -> Self {
+        self.orderable = true;
+        self
+    }
+
+    /// Marks the field nullable and accepts `__isnull`.
+    pub const fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self.ops = self.ops.with(Ops::ISNULL);
+        self
+    }
+}
+
+/// What an entity kind exposes to queries, statistics and the cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    /// The kind described.
+    pub kind: EntityKind,
+    /// Every queryable field, metadata (`id`, `created_at`, `updated_at`) included.
+    pub fields: &'static [FieldSpec],
+    /// Fields `search=` matches (case-insensitive substring, any field).
+    pub search: &'static [&'static str],
+    /// The natural key bulk operations address rows by (`roll_number`, `employee_id`, `code`).
+    pub natural_key: Option<&'static str>,
+    /// Fields statistics group by, in response order.
+    pub stats: &'static [&'static str],
+    /// Kinds whose cached results embed records of this kind (a department summary is embedded
+    /// in students and faculty): a write here invalidates their lists too.
+    pub embedded_in: &'static [EntityKind],
+    /// Fields a create or update body may set, in groups (shared blocks stay shared).
+    pub writable: &'static [&'static [&'static str]],
+    /// Fields a body may carry but that are ignored on write (metadata, embedded summaries),
+    /// so that a client can PUT back what it read.
+    pub read_only: &'static [&'static str],
+}
+
+/// The metadata fields every entity has, in the form every schema lists them.
+pub const META_FIELDS: [FieldSpec; 3] = [
+    FieldSpec::new("id", FieldType::Uuid).filter(Ops::EXACT),
+    FieldSpec::new("created_at", FieldType::DateTime)
+        .filter(Ops::ORDERED)
+        .order(),
+    FieldSpec::new("updated_at", FieldType::DateTime)
+        .filter(Ops::ORDERED)
+        .order(),
+];
+
+/// Metadata names a body may carry and that are ignored on write.
+pub const META_READ_ONLY: [&str; 4] = ["id", "created_at", "updated_at", "version"];
+
+impl Schema {
+    /// The field named `name`.
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Whether a body may set `name`.
+    pub fn is_writable(&self, name: &str) -> bool {
+        self.writable.iter().any(|group| group.contains(&name))
+    }
+
+    /// Whether a body may carry `name` as an ignored read-only field.
+    pub fn is_read_only(&self, name: &str) -> bool {
+        META_READ_ONLY.contains(&name) || self.read_only.contains(&name)
+    }
+}
+
+/// Joins field groups into one `'static` list, for schemas built once in a `LazyLock`
+/// (the metadata fields, a shared block, the kind's own fields).
+pub fn join_fields(groups: &[&[FieldSpec]]) -> &'static [FieldSpec] {
+    groups.concat().leak()
+}

@@ -1,0 +1,90 @@
+//! Building an [`EntityService`].
+
+use std::sync::Arc;
+
+use super::{EntityRules, EntityService, Inner};
+use crate::auth::{Policy, RolePolicy};
+use crate::cache::{Cache, NoCache};
+use crate::custom_fields::CustomFieldDef;
+use crate::entity::Entity;
+use crate::event::ChangeHook;
+use crate::query::CursorCodec;
+use crate::repository::Repository;
+
+/// Configures an [`EntityService`]. Defaults: no custom fields, no cache, the default role
+/// policy, no hooks, no rules, and a cursor key that is random per process (set one shared
+/// key for several instances).
+pub struct EntityServiceBuilder<E: Entity> {
+    repository: Arc<dyn Repository<E>>,
+    definitions: Option<Arc<dyn Repository<CustomFieldDef>>>,
+    cache: Arc<dyn Cache>,
+    policy: Arc<dyn Policy>,
+    hooks: Vec<Arc<dyn ChangeHook>>,
+    rules: Vec<Arc<dyn EntityRules<E>>>,
+    cursors: CursorCodec,
+}
+
+impl<E: Entity> EntityServiceBuilder<E> {
+    pub(super) fn new(repository: Arc<dyn Repository<E>>) -> Self {
+        EntityServiceBuilder {
+            repository,
+            definitions: None,
+            cache: Arc::new(NoCache),
+            policy: Arc::new(RolePolicy::defaults()),
+            hooks: Vec::new(),
+            rules: Vec::new(),
+            cursors: CursorCodec::new(uuid::Uuid::new_v4().as_bytes()),
+        }
+    }
+
+    /// Validates custom fields against the definitions in `definitions`.
+    pub fn custom_fields(mut self, definitions: Arc<dyn Repository<CustomFieldDef>>) -> Self {
+        self.definitions = Some(definitions);
+        self
+    }
+
+    /// Caches reads in `cache` and invalidates it on every write.
+    pub fn cache(mut self, cache: Arc<dyn Cache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Authorizes with `policy`.
+    pub fn policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Calls `hook` after every committed write.
+    pub fn hook(mut self, hook: Arc<dyn ChangeHook>) -> Self {
+        self.hooks.push(hook);
+        self
+    }
+
+    /// Adds application rules (validation and side effects).
+    pub fn rules(mut self, rules: Arc<dyn EntityRules<E>>) -> Self {
+        self.rules.push(rules);
+        self
+    }
+
+    /// Signs cursors with `key` (share it between instances behind one load balancer).
+    pub fn cursor_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.cursors = CursorCodec::new(key);
+        self
+    }
+
+    /// The service.
+    pub fn build(self) -> EntityService<E> {
+        EntityService {
+            inner: Arc::new(Inner {
+                repository: self.repository,
+                definitions: self.definitions,
+                cache: self.cache,
+                policy: self.policy,
+                hooks: self.hooks,
+                rules: self.rules,
+                cursors: self.cursors,
+            }),
+        }
+    }
+}

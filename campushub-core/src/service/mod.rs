@@ -1,0 +1,67 @@
+//! The entity service (the original's "viewset"): list, retrieve, create, update,
+//! partial_update, destroy, bulk operations and statistics for one kind.
+//!
+//! Every action authorizes the principal, validates its input (schema rules, custom fields,
+//! application rules), talks to the repository, consults the cache, and emits change events
+//! after the write committed.
+
+mod builder;
+mod output;
+mod rules;
+
+use std::sync::Arc;
+
+pub use builder::EntityServiceBuilder;
+pub use output::{BulkReport, Fetched, Listed, RowError, Saved, Statistics};
+pub use rules::EntityRules;
+
+use crate::auth::Policy;
+use crate::cache::Cache;
+use crate::custom_fields::CustomFieldDef;
+use crate::entity::Entity;
+use crate::event::ChangeHook;
+use crate::query::CursorCodec;
+use crate::repository::Repository;
+
+/// The most rows one bulk call accepts.
+pub const MAX_BULK_ROWS: usize = 1000;
+
+/// The service for entity kind `E`. Cheap to clone: everything inside is shared.
+pub struct EntityService<E: Entity> {
+    inner: Arc<Inner<E>>,
+}
+
+struct Inner<E: Entity> {
+    repository: Arc<dyn Repository<E>>,
+    definitions: Option<Arc<dyn Repository<CustomFieldDef>>>,
+    cache: Arc<dyn Cache>,
+    policy: Arc<dyn Policy>,
+    hooks: Vec<Arc<dyn ChangeHook>>,
+    rules: Vec<Arc<dyn EntityRules<E>>>,
+    cursors: CursorCodec,
+}
+
+impl<E: Entity> Clone for EntityService<E> {
+    fn clone(&self) -> Self {
+        EntityService {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<E: Entity> EntityService<E> {
+    /// Starts building a service over `repository`.
+    pub fn builder(repository: Arc<dyn Repository<E>>) -> EntityServiceBuilder<E> {
+        EntityServiceBuilder::new(repository)
+    }
+
+    /// The repository the service writes to.
+    pub fn repository(&self) -> &Arc<dyn Repository<E>> {
+        &self.inner.repository
+    }
+
+    /// The authorization policy.
+    pub fn policy(&self) -> &Arc<dyn Policy> {
+        &self.inner.policy
+    }
+}

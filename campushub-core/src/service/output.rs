@@ -1,0 +1,127 @@
+//! What service actions return.
+
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::consistency::ConsistencyToken;
+use crate::error::{Error, Result, ValidationErrors};
+use crate::query::PageLink;
+
+/// A value read through the service: its JSON bytes (as cached; serve them as they are) and
+/// the decoded value, decoded at most once and only when asked for.
+#[derive(Debug, Clone)]
+pub struct Fetched<T> {
+    json: Bytes,
+    version: i64,
+    decoded: Arc<OnceLock<Arc<T>>>,
+}
+
+impl<T: DeserializeOwned> Fetched<T> {
+    /// From bytes, with the decoded value if it is already at hand.
+    pub fn new(json: Bytes, version: i64, decoded: Option<Arc<T>>) -> Self {
+        let cell = OnceLock::new();
+        if let Some(value) = decoded {
+            let _ = cell.set(value);
+        }
+        Fetched {
+            json,
+            version,
+            decoded: Arc::new(cell),
+        }
+    }
+
+    /// The JSON bytes.
+    pub fn json(&self) -> &Bytes {
+        &self.json
+    }
+
+    /// The record version (0 for values that are not records).
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The decoded value.
+    pub fn value(&self) -> Result<Arc<T>> {
+        if let Some(value) = self.decoded.get() {
+            return Ok(Arc::clone(value));
+        }
+        let value: T = serde_json::from_slice(&self.json)
+            .map_err(|error| Error::internal("cached value does not decode", error))?;
+        Ok(Arc::clone(self.decoded.get_or_init(|| Arc::new(value))))
+    }
+}
+
+/// A list page read through the service: the links around it and its rows as a JSON array.
+#[derive(Debug, Clone)]
+pub struct Listed<E> {
+    /// The next page, if any.
+    pub next: Option<PageLink>,
+    /// The previous page, if any.
+    pub previous: Option<PageLink>,
+    /// Total matching rows (page-number pages).
+    pub count: Option<u64>,
+    /// The rows, as a JSON array (and decoded on demand).
+    pub results: Fetched<Vec<E>>,
+}
+
+/// A committed write: the record as stored and the commit's consistency token.
+#[derive(Debug, Clone)]
+pub struct Saved<E> {
+    /// The record after the write.
+    pub record: E,
+    /// The commit's position, for read-your-writes.
+    pub token: Option<ConsistencyToken>,
+}
+
+/// The errors of one row of a bulk call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowError {
+    /// The row's index in the request.
+    pub index: usize,
+    /// Field → messages (conflicts and missing rows included, under the field concerned).
+    pub errors: ValidationErrors,
+}
+
+/// The outcome of a bulk call: how many rows succeeded, and why the others did not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BulkReport {
+    /// Rows created, updated or deleted.
+    pub succeeded: usize,
+    /// One entry per failed row, in row order.
+    pub errors: Vec<RowError>,
+    /// The commit's position, when anything was written.
+    #[serde(skip)]
+    pub token: Option<ConsistencyToken>,
+}
+
+/// Counts of a kind's records, in total and grouped by the schema's statistics fields.
+///
+/// Serializes as `{"total": n, "by_status": {"ACTIVE": 10, ...}, ...}`; a null group is keyed
+/// `"null"`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Statistics {
+    /// Matching records.
+    pub total: u64,
+    /// `(field, [(value as text, count)])`, in the schema's order.
+    pub groups: Vec<(&'static str, Vec<(String, u64)>)>,
+}
+
+impl Serialize for Statistics {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.groups.len() + 1))?;
+        map.serialize_entry("total", &self.total)?;
+        for (field, counts) in &self.groups {
+            let key = format!("by_{}", field.strip_suffix("_id").unwrap_or(field));
+            let counts: serde_json::Map<String, serde_json::Value> = counts
+                .iter()
+                .map(|(value, count)| (value.clone(), (*count).into()))
+                .collect();
+            map.serialize_entry(&key, &counts)?;
+        }
+        map.end()
+    }
+}

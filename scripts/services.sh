@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Starts and stops the services the tests need, on loopback ports:
+#   a Postgres 15 primary and one streaming replica (initdb + pg_basebackup -R), and Redis.
+#
+#   scripts/services.sh start   # installs what is missing, starts everything, writes the env file
+#   scripts/services.sh stop    # stops what `start` started (by the PIDs it recorded)
+#   scripts/services.sh env     # prints the environment the tests read
+#   scripts/services.sh replica-stop|replica-start|redis-stop|redis-start   # fault injection
+#
+# Postgres refuses to run as root, so as root the servers run as the `postgres` user.
+set -euo pipefail
+
+STATE_DIR="${CAMPUSHUB_SERVICES_DIR:-/tmp/campushub-services}"
+PG_PRIMARY_PORT="${CAMPUSHUB_PG_PRIMARY_PORT:-55432}"
+PG_REPLICA_PORT="${CAMPUSHUB_PG_REPLICA_PORT:-55433}"
+REDIS_PORT="${CAMPUSHUB_REDIS_PORT:-56379}"
+ENV_FILE="$STATE_DIR/env"
+
+log() { printf 'services: %s\n' "$*" >&2; }
+
+pg_bindir() {
+  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+    pg_config --bindir
+    return
+  fi
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] || { log "no PostgreSQL server binaries found (install postgresql)"; exit 1; }
+  echo "$dir"
+}
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing $*: install it (apt-get install $*) or run as root"; exit 1
+  fi
+  log "installing $*"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+ensure_installed() {
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+    || apt_install postgresql
+}
+
+# Runs a command as the user that owns the Postgres data (postgres when we are root).
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+start_postgres() {
+  local bin primary replica
+  bin=$(pg_bindir)
+  primary="$STATE_DIR/pg-primary"
+  replica="$STATE_DIR/pg-replica"
+  rm -rf "$primary" "$replica"
+  mkdir -p "$primary" "$replica"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$STATE_DIR"; chmod 755 "$STATE_DIR"; fi
+  chmod 700 "$primary" "$replica"
+
+  as_pg "$bin/initdb" -D "$primary" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  cat >>"$primary/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PRIMARY_PORT
+unix_socket_directories = '$STATE_DIR'
+max_connections = 300
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+wal_level = replica
+max_wal_senders = 8
+wal_keep_size = 256MB
+hot_standby = on
+hot_standby_feedback = on
+shared_buffers = 256MB
+log_min_messages = warning
+CONF
+  echo "host replication postgres 127.0.0.1/32 trust" >>"$primary/pg_hba.conf"
+  as_pg "$bin/pg_ctl" -D "$primary" -l "$STATE_DIR/pg-primary.log" -w start >/dev/null
+
+  rm -rf "$replica"
+  as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -D "$replica" -R -X stream >/dev/null
+  chmod 700 "$replica"
+  cat >>"$replica/postgresql.conf" <<CONF
+port = $PG_REPLICA_PORT
+CONF
+  as_pg "$bin/pg_ctl" -D "$replica" -l "$STATE_DIR/pg-replica.log" -w start >/dev/null
+  log "postgres primary on 127.0.0.1:$PG_PRIMARY_PORT, replica on 127.0.0.1:$PG_REPLICA_PORT"
+}
+
+start_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize yes --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" \
+    --dir "$STATE_DIR"
+  for _ in $(seq 50); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  log "redis on 127.0.0.1:$REDIS_PORT"
+}
+
+write_env() {
+  local bin
+  bin=$(pg_bindir)
+  cat >"$ENV_FILE" <<ENV
+export CAMPUSHUB_TEST_PG_PRIMARY=postgres://postgres@127.0.0.1:$PG_PRIMARY_PORT/postgres
+export CAMPUSHUB_TEST_PG_REPLICA=postgres://postgres@127.0.0.1:$PG_REPLICA_PORT/postgres
+export CAMPUSHUB_TEST_REDIS=redis://127.0.0.1:$REDIS_PORT/
+export CAMPUSHUB_TEST_PG_PRIMARY_DATA=$STATE_DIR/pg-primary
+export CAMPUSHUB_TEST_PG_REPLICA_DATA=$STATE_DIR/pg-replica
+export CAMPUSHUB_TEST_PG_BIN=$bin
+export CAMPUSHUB_TEST_SERVICES=$STATE_DIR
+export CAMPUSHUB_TEST_REDIS_PORT=$REDIS_PORT
+export CAMPUSHUB_TEST_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh
+ENV
+}
+
+stop_all() {
+  local bin
+  bin=$(pg_bindir 2>/dev/null || true)
+  for dir in "$STATE_DIR/pg-replica" "$STATE_DIR/pg-primary"; do
+    if [ -n "$bin" ] && [ -f "$dir/postmaster.pid" ]; then
+      as_pg "$bin/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+  done
+  if [ -f "$STATE_DIR/redis.pid" ]; then
+    kill "$(cat "$STATE_DIR/redis.pid")" 2>/dev/null || true
+    rm -f "$STATE_DIR/redis.pid"
+  fi
+}
+
+case "${1:-}" in
+  start)
+    ensure_installed
+    stop_all
+    mkdir -p "$STATE_DIR"
+    start_postgres
+    start_redis
+    write_env
+    ;;
+  stop) stop_all ;;
+  # Fault injection for the tests: stop or start one service, leaving the others running.
+  replica-stop) as_pg "$(pg_bindir)/pg_ctl" -D "$STATE_DIR/pg-replica" -m immediate -w stop >/dev/null ;;
+  replica-start) as_pg "$(pg_bindir)/pg_ctl" -D "$STATE_DIR/pg-replica" -l "$STATE_DIR/pg-replica.log" -w start >/dev/null ;;
+  redis-stop)
+    kill "$(cat "$STATE_DIR/redis.pid")" 2>/dev/null || true
+    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done
+    ;;
+  redis-start) start_redis ;;
+  env) cat "$ENV_FILE" ;;
+  *) echo "usage: $0 start|stop|env|replica-stop|replica-start|redis-stop|redis-start" >&2; exit 2 ;;
+esac

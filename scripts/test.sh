@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: starts Postgres (primary + streaming replica) and Redis on loopback ports,
+# runs the workspace's tests and doc tests against them, and stops the services afterwards,
+# whether the tests pass or fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/services.sh start
+trap 'scripts/services.sh stop' EXIT
+# shellcheck disable=SC1091
+source "${CAMPUSHUB_SERVICES_DIR:-/tmp/campushub-services}/env"
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+cargo nextest run --workspace --all-features --no-fail-fast "$@"
+cargo test --workspace --all-features --doc
