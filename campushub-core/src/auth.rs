@@ -146,7 +146,11 @@ impl RolePolicy {
     ///
     /// `admin` is a superuser, so it also holds every action on kinds an application adds.
     pub fn defaults() -> Self {
-        let people = [EntityKind::DEPARTMENT, EntityKind::STUDENT, EntityKind::FACULTY];
+        let people = [
+            EntityKind::DEPARTMENT,
+            EntityKind::STUDENT,
+            EntityKind::FACULTY,
+        ];
         let mut policy = Self::empty().superuser(Role::ADMIN);
         for kind in people {
             policy = policy

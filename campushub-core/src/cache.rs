@@ -47,7 +47,9 @@ impl CacheKey {
     /// The kind the key belongs to.
     pub fn kind(&self) -> EntityKind {
         match self {
-            CacheKey::Entity { kind, .. } | CacheKey::List { kind, .. } | CacheKey::Stats { kind, .. } => *kind,
+            CacheKey::Entity { kind, .. }
+            | CacheKey::List { kind, .. }
+            | CacheKey::Stats { kind, .. } => *kind,
         }
     }
 }
@@ -76,7 +78,9 @@ impl CachedValue {
 
     /// The decoded value, if it is at hand and of type `T`.
     pub fn decoded<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        self.decoded.clone().and_then(|any| any.downcast::<T>().ok())
+        self.decoded
+            .clone()
+            .and_then(|any| any.downcast::<T>().ok())
     }
 }
 

@@ -73,7 +73,9 @@ mod tests {
     fn rejects_malformed_text() {
         for bad in ["", "16", "/1", "1/", "G/1", "1/2/3", "123456789/1"] {
             let error = bad.parse::<ConsistencyToken>().expect_err(bad);
-            assert!(error.validation_errors().is_some_and(|e| e.contains("consistency_token")));
+            assert!(error
+                .validation_errors()
+                .is_some_and(|e| e.contains("consistency_token")));
         }
     }
 }

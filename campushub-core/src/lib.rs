@@ -31,6 +31,12 @@ pub mod schema;
 pub mod service;
 pub mod value;
 
+#[cfg(feature = "memory")]
+pub mod memory;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
 pub use auth::{Action, Policy, Principal, Role, RolePolicy};
 pub use cache::{Cache, CacheKey, CachedValue, FillTicket, NoCache};
 pub use consistency::ConsistencyToken;

@@ -133,7 +133,11 @@ pub trait Repository<E: Entity>: Send + Sync {
     /// One record by natural key.
     async fn find_by_natural_key(&self, key: &str, read: &ReadOptions) -> Result<Option<E>> {
         let keys = [key.to_owned()];
-        Ok(self.find_by_natural_keys(&keys, read).await?.into_iter().next())
+        Ok(self
+            .find_by_natural_keys(&keys, read)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Inserts many records; rows that fail leave the others alone. The default inserts one

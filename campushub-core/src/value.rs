@@ -59,7 +59,9 @@ impl Scalar {
             Scalar::Float(f) => Value::from(*f),
             Scalar::Bool(b) => Value::Bool(*b),
             Scalar::Date(d) => Value::String(d.to_string()),
-            Scalar::DateTime(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            Scalar::DateTime(t) => {
+                Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            }
             Scalar::Uuid(u) => Value::String(u.to_string()),
         }
     }

@@ -42,7 +42,10 @@ string_enum! {
 impl CustomFieldType {
     /// Whether values are strings whose length `min_value`/`max_value` bound.
     pub const fn is_textual(self) -> bool {
-        matches!(self, Self::Text | Self::Textarea | Self::Email | Self::Phone | Self::Url)
+        matches!(
+            self,
+            Self::Text | Self::Textarea | Self::Email | Self::Phone | Self::Url
+        )
     }
 
     /// Whether the type takes its values from `choices`.
@@ -136,11 +139,16 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         &META_FIELDS,
         &[
             FieldSpec::new("entity", FieldType::Text).filter(Ops::EXACT),
-            FieldSpec::new("name", FieldType::Text).filter(Ops::STRING).order(),
-            FieldSpec::new("field_type", FieldType::Choice(CustomFieldType::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("name", FieldType::Text)
+                .filter(Ops::STRING)
+                .order(),
+            FieldSpec::new("field_type", FieldType::Choice(CustomFieldType::ALL))
+                .filter(Ops::EXACT),
             FieldSpec::new("required", FieldType::Bool).filter(Ops::EQ),
             FieldSpec::new("is_active", FieldType::Bool).filter(Ops::EQ),
-            FieldSpec::new("order", FieldType::Int).filter(Ops::ORDERED).order(),
+            FieldSpec::new("order", FieldType::Int)
+                .filter(Ops::ORDERED)
+                .order(),
         ],
     ]),
     search: &["name", "label"],

@@ -21,13 +21,18 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Compiles an author's pattern with the size limit.
 fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build()
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
 }
 
 /// Records every problem of a definition: its name, choices, pattern, bounds and default.
 pub fn validate_definition(def: &CustomFieldDef, errors: &mut ValidationErrors) {
     if !NAME.is_match(&def.entity) {
-        errors.add("entity", "Enter an entity kind such as `student`, `faculty` or `department`.");
+        errors.add(
+            "entity",
+            "Enter an entity kind such as `student`, `faculty` or `department`.",
+        );
     }
     if !NAME.is_match(&def.name) {
         errors.add(
@@ -38,7 +43,10 @@ pub fn validate_definition(def: &CustomFieldDef, errors: &mut ValidationErrors) 
     checks::optional_text(errors, "label", Some(&def.label), 100);
     if def.field_type.has_choices() {
         if def.choices.is_empty() {
-            errors.add("choices", "A select or multiselect field needs at least one choice.");
+            errors.add(
+                "choices",
+                "A select or multiselect field needs at least one choice.",
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for choice in &def.choices {
@@ -49,13 +57,22 @@ pub fn validate_definition(def: &CustomFieldDef, errors: &mut ValidationErrors) 
             }
         }
     } else if !def.choices.is_empty() {
-        errors.add("choices", "Only select and multiselect fields take choices.");
+        errors.add(
+            "choices",
+            "Only select and multiselect fields take choices.",
+        );
     }
     if let Some(pattern) = &def.validation_regex {
         if !def.field_type.is_textual() {
-            errors.add("validation_regex", "Only text, email, phone and URL fields take a pattern.");
+            errors.add(
+                "validation_regex",
+                "Only text, email, phone and URL fields take a pattern.",
+            );
         } else if let Err(error) = compile(pattern) {
-            errors.add("validation_regex", format!("Invalid regular expression: {error}"));
+            errors.add(
+                "validation_regex",
+                format!("Invalid regular expression: {error}"),
+            );
         }
     }
     let bounded = def.field_type.is_textual() || def.field_type == CustomFieldType::Number;
@@ -65,7 +82,9 @@ pub fn validate_definition(def: &CustomFieldDef, errors: &mut ValidationErrors) 
                 let _ = value;
                 errors.add(field, "Only number and text fields take bounds.");
             }
-            Some(value) if !value.is_finite() => errors.add(field, "Bounds must be finite numbers."),
+            Some(value) if !value.is_finite() => {
+                errors.add(field, "Bounds must be finite numbers.")
+            }
             Some(value) if def.field_type.is_textual() && (value < 0.0 || value.fract() != 0.0) => {
                 errors.add(field, "Length bounds must be whole numbers of at least 0.")
             }
@@ -139,21 +158,30 @@ fn check_value(def: &CustomFieldDef, value: &Value) -> Result<(), String> {
             check_bounds(def, number, "value")
         }
         T::Date => {
-            let text = value.as_str().ok_or("Expected a date as a `YYYY-MM-DD` string.")?;
+            let text = value
+                .as_str()
+                .ok_or("Expected a date as a `YYYY-MM-DD` string.")?;
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(|_| ())
                 .map_err(|_| format!("`{text}` is not a date in the form YYYY-MM-DD."))
         }
-        T::Boolean => value.as_bool().map(|_| ()).ok_or_else(|| "Expected true or false.".to_owned()),
+        T::Boolean => value
+            .as_bool()
+            .map(|_| ())
+            .ok_or_else(|| "Expected true or false.".to_owned()),
         T::Select => {
-            let text = value.as_str().ok_or("Expected one of the choices, as a string.")?;
+            let text = value
+                .as_str()
+                .ok_or("Expected one of the choices, as a string.")?;
             check_choice(def, text)
         }
         T::Multiselect => {
             let items = value.as_array().ok_or("Expected an array of choices.")?;
             let mut seen = std::collections::HashSet::new();
             for item in items {
-                let text = item.as_str().ok_or("Every item must be a choice, as a string.")?;
+                let text = item
+                    .as_str()
+                    .ok_or("Every item must be a choice, as a string.")?;
                 check_choice(def, text)?;
                 if !seen.insert(text) {
                     return Err(format!("`{text}` is selected twice."));
@@ -206,7 +234,10 @@ fn check_choice(def: &CustomFieldDef, text: &str) -> Result<(), String> {
     if def.choices.iter().any(|choice| choice == text) {
         Ok(())
     } else {
-        Err(format!("`{text}` is not one of the choices: {}.", def.choices.join(", ")))
+        Err(format!(
+            "`{text}` is not one of the choices: {}.",
+            def.choices.join(", ")
+        ))
     }
 }
 

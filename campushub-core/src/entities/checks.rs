@@ -21,10 +21,18 @@ pub(crate) fn required_text(errors: &mut ValidationErrors, field: &str, value: &
 }
 
 /// Records an error if `value` is longer than `max` characters.
-pub(crate) fn optional_text(errors: &mut ValidationErrors, field: &str, value: Option<&str>, max: usize) {
+pub(crate) fn optional_text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) {
     if let Some(value) = value {
         if value.chars().count() > max {
-            errors.add(field, format!("Ensure this field has no more than {max} characters."));
+            errors.add(
+                field,
+                format!("Ensure this field has no more than {max} characters."),
+            );
         }
     }
 }
@@ -61,7 +69,10 @@ pub(crate) fn is_phone(value: &str) -> bool {
 pub(crate) fn phone(errors: &mut ValidationErrors, field: &str, value: Option<&str>) {
     if let Some(value) = value {
         if !is_phone(value) {
-            errors.add(field, "Enter a valid phone number: an optional + and 9 to 15 digits.");
+            errors.add(
+                field,
+                "Enter a valid phone number: an optional + and 9 to 15 digits.",
+            );
         }
     }
 }
@@ -69,13 +80,18 @@ pub(crate) fn phone(errors: &mut ValidationErrors, field: &str, value: Option<&s
 /// Records an error unless `min <= value <= max`.
 pub(crate) fn range(errors: &mut ValidationErrors, field: &str, value: i64, min: i64, max: i64) {
     if !(min..=max).contains(&value) {
-        errors.add(field, format!("Ensure this value is between {min} and {max}."));
+        errors.add(
+            field,
+            format!("Ensure this value is between {min} and {max}."),
+        );
     }
 }
 
 /// Lowercases an email so uniqueness is case-insensitive.
 pub(crate) fn normalize_email(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_lowercase())
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -87,7 +103,9 @@ mod tests {
         for good in ["a@b.co", "first.last+tag@uni.example.edu"] {
             assert!(is_email(good), "{good}");
         }
-        for bad in ["", "a", "a@", "@b.co", "a@b", "a@b..co", "a b@c.de", "a@b@c.de"] {
+        for bad in [
+            "", "a", "a@", "@b.co", "a@b", "a@b..co", "a b@c.de", "a@b@c.de",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }

@@ -122,12 +122,20 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     fields: join_fields(&[
         &META_FIELDS,
         &[
-            FieldSpec::new("code", FieldType::Text).filter(Ops::STRING).order(),
-            FieldSpec::new("name", FieldType::Text).filter(Ops::STRING).order(),
+            FieldSpec::new("code", FieldType::Text)
+                .filter(Ops::STRING)
+                .order(),
+            FieldSpec::new("name", FieldType::Text)
+                .filter(Ops::STRING)
+                .order(),
             FieldSpec::new("kind", FieldType::Choice(DepartmentKind::ALL)).filter(Ops::EXACT),
             FieldSpec::new("status", FieldType::Choice(DepartmentStatus::ALL)).filter(Ops::EXACT),
-            FieldSpec::new("parent_id", FieldType::Uuid).filter(Ops::EXACT).nullable(),
-            FieldSpec::new("head_id", FieldType::Uuid).filter(Ops::EXACT).nullable(),
+            FieldSpec::new("parent_id", FieldType::Uuid)
+                .filter(Ops::EXACT)
+                .nullable(),
+            FieldSpec::new("head_id", FieldType::Uuid)
+                .filter(Ops::EXACT)
+                .nullable(),
         ],
     ]),
     search: &["code", "name"],

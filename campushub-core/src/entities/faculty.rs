@@ -145,17 +145,32 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         &META_FIELDS,
         &PERSON_SPECS,
         &[
-            FieldSpec::new("employee_id", FieldType::Text).filter(Ops::STRING).order(),
-            FieldSpec::new("department_id", FieldType::Uuid).filter(Ops::EXACT).nullable(),
+            FieldSpec::new("employee_id", FieldType::Text)
+                .filter(Ops::STRING)
+                .order(),
+            FieldSpec::new("department_id", FieldType::Uuid)
+                .filter(Ops::EXACT)
+                .nullable(),
             FieldSpec::new("designation", FieldType::Choice(Designation::ALL)).filter(Ops::EXACT),
             FieldSpec::new("qualification", FieldType::Text).filter(Ops::STRING),
-            FieldSpec::new("specialization", FieldType::Text).filter(Ops::STRING).nullable(),
-            FieldSpec::new("date_of_joining", FieldType::Date).filter(Ops::ORDERED).order(),
-            FieldSpec::new("employment_type", FieldType::Choice(EmploymentType::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("specialization", FieldType::Text)
+                .filter(Ops::STRING)
+                .nullable(),
+            FieldSpec::new("date_of_joining", FieldType::Date)
+                .filter(Ops::ORDERED)
+                .order(),
+            FieldSpec::new("employment_type", FieldType::Choice(EmploymentType::ALL))
+                .filter(Ops::EXACT),
             FieldSpec::new("status", FieldType::Choice(FacultyStatus::ALL)).filter(Ops::EXACT),
         ],
     ]),
-    search: &["employee_id", PERSON_SEARCH[0], PERSON_SEARCH[1], PERSON_SEARCH[2], PERSON_SEARCH[3]],
+    search: &[
+        "employee_id",
+        PERSON_SEARCH[0],
+        PERSON_SEARCH[1],
+        PERSON_SEARCH[2],
+        PERSON_SEARCH[3],
+    ],
     natural_key: Some("employee_id"),
     stats: &["status", "designation", "employment_type", "department_id"],
     embedded_in: &[],
@@ -252,7 +267,12 @@ impl Entity for Faculty {
         self.person.validate(errors);
         checks::required_text(errors, "employee_id", &self.employee_id, 20);
         checks::required_text(errors, "qualification", &self.qualification, 100);
-        checks::optional_text(errors, "specialization", self.specialization.as_deref(), 200);
+        checks::optional_text(
+            errors,
+            "specialization",
+            self.specialization.as_deref(),
+            200,
+        );
     }
 
     fn field(&self, name: &str) -> Option<Scalar> {

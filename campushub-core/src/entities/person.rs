@@ -94,13 +94,25 @@ pub(crate) const PERSON_READ_ONLY: &[&str] = &["created_by", "updated_by", "depa
 
 /// Schema fields of the person block (filterable, searchable names and dates).
 pub(crate) const PERSON_SPECS: [FieldSpec; 7] = [
-    FieldSpec::new("first_name", FieldType::Text).filter(Ops::STRING).order(),
-    FieldSpec::new("middle_name", FieldType::Text).filter(Ops::STRING).nullable(),
-    FieldSpec::new("last_name", FieldType::Text).filter(Ops::STRING).order(),
-    FieldSpec::new("email", FieldType::Text).filter(Ops::STRING).nullable(),
+    FieldSpec::new("first_name", FieldType::Text)
+        .filter(Ops::STRING)
+        .order(),
+    FieldSpec::new("middle_name", FieldType::Text)
+        .filter(Ops::STRING)
+        .nullable(),
+    FieldSpec::new("last_name", FieldType::Text)
+        .filter(Ops::STRING)
+        .order(),
+    FieldSpec::new("email", FieldType::Text)
+        .filter(Ops::STRING)
+        .nullable(),
     FieldSpec::new("gender", FieldType::Choice(Gender::ALL)).filter(Ops::EXACT),
-    FieldSpec::new("date_of_birth", FieldType::Date).filter(Ops::ORDERED).order(),
-    FieldSpec::new("city", FieldType::Text).filter(Ops::STRING).nullable(),
+    FieldSpec::new("date_of_birth", FieldType::Date)
+        .filter(Ops::ORDERED)
+        .order(),
+    FieldSpec::new("city", FieldType::Text)
+        .filter(Ops::STRING)
+        .nullable(),
 ];
 
 /// The searchable person fields.

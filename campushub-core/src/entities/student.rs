@@ -34,7 +34,8 @@ string_enum! {
 
 /// Sections run from A to T.
 const SECTIONS: &[&str] = &[
-    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T",
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
+    "T",
 ];
 
 /// A student record.
@@ -123,17 +124,31 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         &META_FIELDS,
         &PERSON_SPECS,
         &[
-            FieldSpec::new("roll_number", FieldType::Text).filter(Ops::STRING).order(),
-            FieldSpec::new("department_id", FieldType::Uuid).filter(Ops::EXACT).nullable(),
+            FieldSpec::new("roll_number", FieldType::Text)
+                .filter(Ops::STRING)
+                .order(),
+            FieldSpec::new("department_id", FieldType::Uuid)
+                .filter(Ops::EXACT)
+                .nullable(),
             FieldSpec::new("program", FieldType::Text).filter(Ops::STRING),
-            FieldSpec::new("admission_date", FieldType::Date).filter(Ops::ORDERED).order(),
-            FieldSpec::new("year_of_study", FieldType::Int).filter(Ops::ORDERED).order(),
+            FieldSpec::new("admission_date", FieldType::Date)
+                .filter(Ops::ORDERED)
+                .order(),
+            FieldSpec::new("year_of_study", FieldType::Int)
+                .filter(Ops::ORDERED)
+                .order(),
             FieldSpec::new("semester", FieldType::Int).filter(Ops::ORDERED),
             FieldSpec::new("section", FieldType::Choice(SECTIONS)).filter(Ops::EXACT),
             FieldSpec::new("status", FieldType::Choice(StudentStatus::ALL)).filter(Ops::EXACT),
         ],
     ]),
-    search: &["roll_number", PERSON_SEARCH[0], PERSON_SEARCH[1], PERSON_SEARCH[2], PERSON_SEARCH[3]],
+    search: &[
+        "roll_number",
+        PERSON_SEARCH[0],
+        PERSON_SEARCH[1],
+        PERSON_SEARCH[2],
+        PERSON_SEARCH[3],
+    ],
     natural_key: Some("roll_number"),
     stats: &["status", "gender", "year_of_study", "department_id"],
     embedded_in: &[],

@@ -10,7 +10,10 @@ impl ListQuery {
     /// Every record of `schema`'s kind: no filters, ordered by `-created_at`, the first keyset
     /// page of [`DEFAULT_PAGE_SIZE`] rows.
     pub fn new(schema: &Schema) -> ListQuery {
-        let created_at = schema.field("created_at").into_iter().chain(schema.fields.first());
+        let created_at = schema
+            .field("created_at")
+            .into_iter()
+            .chain(schema.fields.first());
         ListQuery {
             kind: schema.kind,
             filters: Vec::new(),
@@ -66,7 +69,9 @@ impl ListQuery {
     pub fn offset(&self) -> u64 {
         match self.pagination {
             Pagination::Cursor(_) => 0,
-            Pagination::Number(page) => u64::from(page.saturating_sub(1)) * u64::from(self.page_size),
+            Pagination::Number(page) => {
+                u64::from(page.saturating_sub(1)) * u64::from(self.page_size)
+            }
         }
     }
 

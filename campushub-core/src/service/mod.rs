@@ -5,9 +5,12 @@
 //! application rules), talks to the repository, consults the cache, and emits change events
 //! after the write committed.
 
+mod actions;
 mod builder;
+mod bulk;
 mod output;
 mod rules;
+mod stats;
 
 use std::sync::Arc;
 
