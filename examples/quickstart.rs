@@ -1,1 +1,3 @@
+//! Placeholder: replaced by a runnable example (see the project issues).
+
 fn main() {}

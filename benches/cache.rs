@@ -1,0 +1,3 @@
+//! Placeholder: being built (see the project issues).
+
+fn main() {}
