@@ -15,10 +15,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use self::rows::{check_row_count, key_field, parse_update_row, Batch, Claims};
+use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;
 use super::{input, BulkReport, EntityService};
 use crate::auth::{Action, Principal};
+use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::event::ChangeOp;
@@ -41,20 +42,16 @@ impl<E: Entity> EntityService<E> {
         check_row_count(rows.len())?;
         let definitions = self.write_definitions().await?;
         let mut batch = Batch::new(key);
-        let mut claims = Claims::default();
         for (index, row) in rows.into_iter().enumerate() {
-            let mut record = match input::decode_body::<E::Create>(E::schema(), row) {
+            let record = match input::decode_body::<E::Create>(E::schema(), row) {
                 Ok(input) => E::from_input(input, RecordMeta::new(), &principal.subject),
                 Err(errors) => {
                     batch.reject(index, errors);
                     continue;
                 }
             };
-            let mut errors = ValidationErrors::new();
-            self.check_record(principal, &mut record, None, &definitions, &mut errors)
+            self.check_row(principal, &definitions, &mut batch, index, record, None)
                 .await?;
-            claims.claim(index, &record, &mut errors);
-            batch.accept_if_valid(index, record, errors);
         }
         let outcome = if batch.is_empty() {
             Default::default()
@@ -101,7 +98,6 @@ impl<E: Entity> EntityService<E> {
         } else {
             self.write_definitions().await?
         };
-        let mut claims = Claims::default();
         for (index, natural_key, patch) in patches {
             let Some(current) = targets.remove(&natural_key) else {
                 batch.reject(index, rows::unknown_key::<E>(key, &natural_key));
@@ -124,16 +120,15 @@ impl<E: Entity> EntityService<E> {
             let mut record = current.clone();
             record.apply_input(input, &principal.subject);
             *record.meta_mut() = current.meta().next();
-            self.check_record(
+            self.check_row(
                 principal,
-                &mut record,
-                Some(&current),
                 &definitions,
-                &mut errors,
+                &mut batch,
+                index,
+                record,
+                Some(&current),
             )
             .await?;
-            claims.claim(index, &record, &mut errors);
-            batch.accept_if_valid(index, record, errors);
         }
         let outcome = if batch.is_empty() {
             Default::default()
@@ -193,6 +188,24 @@ impl<E: Entity> EntityService<E> {
         };
         self.settle(principal, batch, outcome, ChangeOp::Deleted)
             .await
+    }
+
+    /// Checks row `index`'s record like a single write would (`previous` is the stored record
+    /// on update), then queues it in `batch` or refuses it with its errors.
+    async fn check_row(
+        &self,
+        principal: &Principal,
+        definitions: &[CustomFieldDef],
+        batch: &mut Batch<E>,
+        index: usize,
+        mut record: E,
+        previous: Option<&E>,
+    ) -> Result<()> {
+        let mut errors = ValidationErrors::new();
+        self.check_record(principal, &mut record, previous, definitions, &mut errors)
+            .await?;
+        batch.accept_if_valid(index, record, errors);
+        Ok(())
     }
 
     /// The records whose natural keys are among `keys`, by key, in one round trip on the

@@ -66,19 +66,14 @@ pub(super) fn unknown_key<E: Entity>(field: &str, key: &str) -> ValidationErrors
 
 /// The unique values (natural key included) claimed by the valid rows of one request.
 #[derive(Default)]
-pub(super) struct Claims {
+struct Claims {
     first: HashMap<(&'static str, String), usize>,
 }
 
 impl Claims {
     /// Records a clash with an earlier row in `errors`; when there is none and the row is
     /// otherwise valid, claims its values for row `index`.
-    pub(super) fn claim<E: Entity>(
-        &mut self,
-        index: usize,
-        record: &E,
-        errors: &mut ValidationErrors,
-    ) {
+    fn claim<E: Entity>(&mut self, index: usize, record: &E, errors: &mut ValidationErrors) {
         if !errors.is_empty() {
             return;
         }
@@ -105,6 +100,7 @@ impl Claims {
 /// ones already refused.
 pub(super) struct Batch<E> {
     key: &'static str,
+    claims: Claims,
     indexes: Vec<usize>,
     records: Vec<E>,
     errors: Vec<RowError>,
@@ -115,6 +111,7 @@ impl<E: Entity> Batch<E> {
     pub(super) fn new(key: &'static str) -> Self {
         Batch {
             key,
+            claims: Claims::default(),
             indexes: Vec::new(),
             records: Vec::new(),
             errors: Vec::new(),
@@ -126,8 +123,15 @@ impl<E: Entity> Batch<E> {
         self.errors.push(RowError { index, errors });
     }
 
-    /// Sends row `index` to the store when `errors` is empty, else refuses it.
-    pub(super) fn accept_if_valid(&mut self, index: usize, record: E, errors: ValidationErrors) {
+    /// Sends row `index` to the store when `errors` is empty and the record repeats no unique
+    /// value of an earlier queued row; else refuses it.
+    pub(super) fn accept_if_valid(
+        &mut self,
+        index: usize,
+        record: E,
+        mut errors: ValidationErrors,
+    ) {
+        self.claims.claim(index, &record, &mut errors);
         if errors.is_empty() {
             self.indexes.push(index);
             self.records.push(record);
@@ -154,6 +158,7 @@ impl<E: Entity> Batch<E> {
             indexes,
             records,
             mut errors,
+            ..
         } = self;
         let mut outcomes = outcome.rows.into_iter();
         let mut committed = Vec::with_capacity(records.len());
@@ -255,10 +260,15 @@ mod tests {
     fn settle_maps_outcomes_to_request_indexes() {
         let mut batch: Batch<Student> = Batch::new("roll_number");
         batch.reject(1, duplicate("roll_number", 0));
-        let student = crate::service::testing::student("R1");
-        batch.accept_if_valid(0, student.clone(), ValidationErrors::new());
-        batch.accept_if_valid(2, student.clone(), ValidationErrors::new());
-        batch.accept_if_valid(3, student, ValidationErrors::new());
+        for (index, roll) in [(0, "R1"), (2, "R2"), (3, "R3")] {
+            let student = crate::service::testing::student(roll);
+            batch.accept_if_valid(index, student, ValidationErrors::new());
+        }
+        batch.accept_if_valid(
+            4,
+            crate::service::testing::student("R2"),
+            ValidationErrors::new(),
+        );
         let outcome = BatchResult {
             rows: vec![Ok(()), Err(Error::conflict("email", "taken"))],
             token: None,
@@ -266,8 +276,12 @@ mod tests {
         let (committed, errors) = batch.settle(outcome);
         assert_eq!(committed.len(), 1);
         let indexes: Vec<_> = errors.iter().map(|row| row.index).collect();
-        assert_eq!(indexes, [1, 2, 3]);
+        assert_eq!(indexes, [1, 2, 3, 4]);
         assert!(errors[1].errors.contains("email"));
         assert!(errors[2].errors.contains(NON_FIELD_ERRORS));
+        assert_eq!(
+            errors[3].errors.get("roll_number"),
+            Some(&["Duplicate of row 2 in this request.".to_owned()][..])
+        );
     }
 }
