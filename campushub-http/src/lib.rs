@@ -29,11 +29,12 @@
 //! use campushub_http::{router, ApiState, AppServices, Credentials, JwtVerifier};
 //!
 //! let store = MemoryStore::new();
-//! let definitions = store.custom_fields();
+//! let definitions: Arc<dyn campushub_core::Repository<campushub_core::CustomFieldDef>> =
+//!     Arc::new(store.repository());
 //! let services = AppServices {
-//!     departments: EntityService::builder(store.departments()).custom_fields(definitions.clone()).build(),
-//!     students: EntityService::builder(store.students()).custom_fields(definitions.clone()).build(),
-//!     faculty: EntityService::builder(store.faculty()).custom_fields(definitions.clone()).build(),
+//!     departments: EntityService::builder(Arc::new(store.repository())).custom_fields(definitions.clone()).build(),
+//!     students: EntityService::builder(Arc::new(store.repository())).custom_fields(definitions.clone()).build(),
+//!     faculty: EntityService::builder(Arc::new(store.repository())).custom_fields(definitions.clone()).build(),
 //!     custom_fields: EntityService::builder(definitions).build(),
 //! };
 //! let credentials = Credentials::new().jwt(JwtVerifier::hs256(b"a long random secret"));

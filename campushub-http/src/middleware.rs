@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::API_KEY_HEADER;
 use crate::metrics::MetricsLayer;
-use crate::problem::{Problem, PROBLEM_JSON};
+use crate::problem::Problem;
 use crate::state::ApiState;
 
 /// The request id header.
@@ -82,18 +82,18 @@ fn on_panic(_: Box<dyn Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// Turns an error status without a problem body (from the timeout or body-limit layers) into a
-/// problem with the same status.
+/// Turns an error status with a bare body (none, or plain text: from the timeout or body-limit
+/// layers) into a problem with the same status. JSON bodies (such as `/readyz`'s) pass.
 async fn problemize(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_problem = response
+    let bare = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if is_problem {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !bare {
         return response;
     }
     let detail = match status {

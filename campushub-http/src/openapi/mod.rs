@@ -58,7 +58,7 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
         );
     for resource in resources {
-        let name = schema_name(resource.segment);
+        let name = schema_name(resource.schema.kind.as_str());
         components = components
             .schema(name.clone(), entity::record(resource.schema))
             .schema(format!("{name}Input"), entity::input(resource.schema));
@@ -82,10 +82,9 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
         .build()
 }
 
-/// `custom-fields` → `CustomFields`.
-fn schema_name(segment: &str) -> String {
-    segment
-        .split('-')
+/// `custom_field` → `CustomField`.
+fn schema_name(kind: &str) -> String {
+    kind.split('_')
         .map(|word| {
             let mut chars = word.chars();
             chars

@@ -50,22 +50,39 @@ async fn no_credentials_is_401_with_www_authenticate_everywhere_under_api() {
     ] {
         let reply = app.call(Method::GET, uri, None, None).await;
         reply.problem(StatusCode::UNAUTHORIZED);
-        assert!(reply.header("www-authenticate").starts_with("Bearer"), "{uri}");
+        assert!(
+            reply.header("www-authenticate").starts_with("Bearer"),
+            "{uri}"
+        );
     }
 }
 
 #[tokio::test]
 async fn bad_expired_and_foreign_tokens_are_401() {
     let app = App::new();
-    with_bearer(&app, "not.a.jwt").await.problem(StatusCode::UNAUTHORIZED);
-    let expired = TokenMinter::hs256(SECRET).sign(&claims(now() - 3600)).expect("sign");
-    with_bearer(&app, &expired).await.problem(StatusCode::UNAUTHORIZED);
+    with_bearer(&app, "not.a.jwt")
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    let expired = TokenMinter::hs256(SECRET)
+        .sign(&claims(now() - 3600))
+        .expect("sign");
+    with_bearer(&app, &expired)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
     let foreign = TokenMinter::hs256("another secret")
         .mint("x", &[Role::ADMIN], Duration::from_secs(60))
         .expect("mint");
-    with_bearer(&app, &foreign).await.problem(StatusCode::UNAUTHORIZED);
+    with_bearer(&app, &foreign)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
     let basic = app
-        .call_with(Method::GET, "/api/v1/departments", None, None, &[("authorization", "Basic YTpi")])
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            None,
+            None,
+            &[("authorization", "Basic YTpi")],
+        )
         .await;
     basic.problem(StatusCode::UNAUTHORIZED);
 }
@@ -73,28 +90,49 @@ async fn bad_expired_and_foreign_tokens_are_401() {
 #[tokio::test]
 async fn a_token_within_the_leeway_is_accepted() {
     let app = App::new();
-    let fresh = TokenMinter::hs256(SECRET).sign(&claims(now() + 60)).expect("sign");
+    let fresh = TokenMinter::hs256(SECRET)
+        .sign(&claims(now() + 60))
+        .expect("sign");
     assert_eq!(with_bearer(&app, &fresh).await.status, StatusCode::OK);
-    let just_expired = TokenMinter::hs256(SECRET).sign(&claims(now() - 5)).expect("sign");
-    assert_eq!(with_bearer(&app, &just_expired).await.status, StatusCode::OK);
+    let just_expired = TokenMinter::hs256(SECRET)
+        .sign(&claims(now() - 5))
+        .expect("sign");
+    assert_eq!(
+        with_bearer(&app, &just_expired).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn api_keys_authenticate_and_unknown_keys_do_not() {
     let app = App::new();
     let ok = app
-        .call_with(Method::GET, "/api/v1/departments", None, None, &[("x-api-key", ADMIN_KEY)])
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            None,
+            None,
+            &[("x-api-key", ADMIN_KEY)],
+        )
         .await;
     assert_eq!(ok.status, StatusCode::OK);
     let bad = app
-        .call_with(Method::GET, "/api/v1/departments", None, None, &[("x-api-key", "guess")])
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            None,
+            None,
+            &[("x-api-key", "guess")],
+        )
         .await;
     bad.problem(StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn issuer_and_audience_are_checked_when_configured() {
-    let verifier = JwtVerifier::hs256(SECRET).issuer("campushub").audience("erp");
+    let verifier = JwtVerifier::hs256(SECRET)
+        .issuer("campushub")
+        .audience("erp");
     let app = App::with_state(|services| {
         ApiState::new(services, Arc::new(Credentials::new().jwt(verifier)))
     });
@@ -105,14 +143,20 @@ async fn issuer_and_audience_are_checked_when_configured() {
         .expect("mint");
     assert_eq!(with_bearer(&app, &good).await.status, StatusCode::OK);
     for minter in [
-        TokenMinter::hs256(SECRET).issuer("elsewhere").audience("erp"),
-        TokenMinter::hs256(SECRET).issuer("campushub").audience("other"),
+        TokenMinter::hs256(SECRET)
+            .issuer("elsewhere")
+            .audience("erp"),
+        TokenMinter::hs256(SECRET)
+            .issuer("campushub")
+            .audience("other"),
         TokenMinter::hs256(SECRET),
     ] {
         let token = minter
             .mint("a", &[Role::ADMIN], Duration::from_secs(60))
             .expect("mint");
-        with_bearer(&app, &token).await.problem(StatusCode::UNAUTHORIZED);
+        with_bearer(&app, &token)
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
     }
 }
 
@@ -120,10 +164,22 @@ async fn issuer_and_audience_are_checked_when_configured() {
 async fn a_role_without_the_permission_is_403() {
     let app = App::new();
     let reply = app
-        .call(Method::POST, "/api/v1/departments", Some(&Role::FACULTY), Some(department("CSE")))
+        .call(
+            Method::POST,
+            "/api/v1/departments",
+            Some(&Role::FACULTY),
+            Some(department("CSE")),
+        )
         .await;
     reply.problem(StatusCode::FORBIDDEN);
     let unknown_role = Role::new("janitor");
-    let reply = app.call(Method::GET, "/api/v1/departments", Some(&unknown_role), None).await;
+    let reply = app
+        .call(
+            Method::GET,
+            "/api/v1/departments",
+            Some(&unknown_role),
+            None,
+        )
+        .await;
     reply.problem(StatusCode::FORBIDDEN);
 }

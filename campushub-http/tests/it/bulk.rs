@@ -22,7 +22,10 @@ async fn bulk_create_reports_created_rows_and_per_row_errors() {
     assert_eq!(body["created_count"], 2);
     assert_eq!(body["error_count"], 1);
     assert_eq!(body["errors"][0]["index"], 1);
-    assert!(body["errors"][0]["errors"]["year_of_study"].is_array(), "{body}");
+    assert!(
+        body["errors"][0]["errors"]["year_of_study"].is_array(),
+        "{body}"
+    );
     assert!(!reply.header("consistency-token").is_empty());
     let list = app.get("/api/v1/students").await.json();
     assert_eq!(list["results"].as_array().map(Vec::len), Some(2));
@@ -31,8 +34,11 @@ async fn bulk_create_reports_created_rows_and_per_row_errors() {
 #[tokio::test]
 async fn bulk_update_and_delete_address_rows_by_natural_key() {
     let app = App::new();
-    app.post("/api/v1/students/bulk-create", json!({"students": [student("S-1", None), student("S-2", None)]}))
-        .await;
+    app.post(
+        "/api/v1/students/bulk-create",
+        json!({"students": [student("S-1", None), student("S-2", None)]}),
+    )
+    .await;
     let reply = app
         .post(
             "/api/v1/students/bulk-update",
@@ -46,7 +52,10 @@ async fn bulk_update_and_delete_address_rows_by_natural_key() {
     let page = app.get("/api/v1/students?roll_number=S-1").await.json();
     assert_eq!(page["results"][0]["section"], "B");
     let reply = app
-        .post("/api/v1/students/bulk-delete", json!({"roll_numbers": ["S-1", "S-2", "S-9"]}))
+        .post(
+            "/api/v1/students/bulk-delete",
+            json!({"roll_numbers": ["S-1", "S-2", "S-9"]}),
+        )
         .await;
     let body = reply.json();
     assert_eq!(body["deleted_count"], 2, "{body}");
@@ -57,16 +66,32 @@ async fn bulk_update_and_delete_address_rows_by_natural_key() {
 async fn faculty_bulk_routes_use_their_own_keys() {
     let app = App::new();
     let reply = app
-        .post("/api/v1/faculty/bulk-create", json!({"faculty": [faculty("E-1", None), faculty("E-2", None)]}))
+        .post(
+            "/api/v1/faculty/bulk-create",
+            json!({"faculty": [faculty("E-1", None), faculty("E-2", None)]}),
+        )
         .await;
     assert_eq!(reply.json()["created_count"], 2, "{}", reply.json());
     let reply = app
-        .post("/api/v1/faculty/bulk-update", json!({"updates": [{"employee_id": "E-1", "qualification": "DSc"}]}))
+        .post(
+            "/api/v1/faculty/bulk-update",
+            json!({"updates": [{"employee_id": "E-1", "qualification": "DSc"}]}),
+        )
         .await;
     assert_eq!(reply.json()["updated_count"], 1);
-    let reply = app.post("/api/v1/faculty/bulk-delete", json!({"employee_ids": ["E-1"]})).await;
+    let reply = app
+        .post(
+            "/api/v1/faculty/bulk-delete",
+            json!({"employee_ids": ["E-1"]}),
+        )
+        .await;
     assert_eq!(reply.json()["deleted_count"], 1);
-    let wrong = app.post("/api/v1/faculty/bulk-delete", json!({"roll_numbers": ["E-2"]})).await;
+    let wrong = app
+        .post(
+            "/api/v1/faculty/bulk-delete",
+            json!({"roll_numbers": ["E-2"]}),
+        )
+        .await;
     let body = wrong.problem(StatusCode::BAD_REQUEST);
     assert!(body["errors"]["roll_numbers"].is_array(), "{body}");
 }
@@ -79,9 +104,16 @@ async fn malformed_bulk_bodies_are_400() {
         json!({"students": "all"}),
         json!({"students": [], "extra": 1}),
     ] {
-        app.post("/api/v1/students/bulk-create", body).await.problem(StatusCode::BAD_REQUEST);
+        app.post("/api/v1/students/bulk-create", body)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
     }
-    let reply = app.post("/api/v1/students/bulk-delete", json!({"roll_numbers": ["ok", 7]})).await;
+    let reply = app
+        .post(
+            "/api/v1/students/bulk-delete",
+            json!({"roll_numbers": ["ok", 7]}),
+        )
+        .await;
     let body = reply.problem(StatusCode::BAD_REQUEST);
     assert!(body["errors"]["roll_numbers[1]"].is_array(), "{body}");
 }
@@ -93,10 +125,22 @@ async fn more_rows_than_the_cap_is_413() {
         ..HttpConfig::default()
     });
     let rows: Vec<_> = (0..3).map(|i| student(&format!("S-{i}"), None)).collect();
-    let reply = app.post("/api/v1/students/bulk-create", json!({"students": rows})).await;
+    let reply = app
+        .post("/api/v1/students/bulk-create", json!({"students": rows}))
+        .await;
     reply.problem(StatusCode::PAYLOAD_TOO_LARGE);
-    let reply = app.post("/api/v1/faculty/bulk-delete", json!({"employee_ids": ["a", "b", "c"]})).await;
+    let reply = app
+        .post(
+            "/api/v1/faculty/bulk-delete",
+            json!({"employee_ids": ["a", "b", "c"]}),
+        )
+        .await;
     reply.problem(StatusCode::PAYLOAD_TOO_LARGE);
-    let reply = app.post("/api/v1/students/bulk-delete", json!({"roll_numbers": ["a", "b"]})).await;
+    let reply = app
+        .post(
+            "/api/v1/students/bulk-delete",
+            json!({"roll_numbers": ["a", "b"]}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
 }

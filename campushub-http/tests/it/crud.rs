@@ -14,7 +14,10 @@ async fn create_answers_201_with_location_etag_and_consistency_token() {
     let body = reply.json();
     let id = id_of(&body);
     assert_eq!(body["code"], "CSE");
-    assert_eq!(reply.header("location"), format!("/api/v1/departments/{id}"));
+    assert_eq!(
+        reply.header("location"),
+        format!("/api/v1/departments/{id}")
+    );
     assert_eq!(reply.header("etag"), format!("\"{id}-1\""));
     assert!(!reply.header("consistency-token").is_empty());
     assert_eq!(reply.header("content-type"), "application/json");
@@ -30,13 +33,25 @@ async fn retrieve_serves_the_record_with_its_etag_and_304_when_it_matches() {
     assert_eq!(reply.json()["name"], created["name"]);
     let tag = reply.header("etag");
     let again = app
-        .call_with(Method::GET, &uri, Some(&Role::ADMIN), None, &[("if-none-match", &tag)])
+        .call_with(
+            Method::GET,
+            &uri,
+            Some(&Role::ADMIN),
+            None,
+            &[("if-none-match", &tag)],
+        )
         .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), tag);
     let other = app
-        .call_with(Method::GET, &uri, Some(&Role::ADMIN), None, &[("if-none-match", "\"x\"")])
+        .call_with(
+            Method::GET,
+            &uri,
+            Some(&Role::ADMIN),
+            None,
+            &[("if-none-match", "\"x\"")],
+        )
         .await;
     assert_eq!(other.status, StatusCode::OK);
 }
@@ -48,7 +63,12 @@ async fn put_and_patch_write_and_bump_the_etag() {
     let id = id_of(&created);
     let uri = format!("/api/v1/departments/{id}");
     let put = app
-        .call(Method::PUT, &uri, Some(&Role::ADMIN), Some(json!({"code": "MEC", "name": "Mechanical"})))
+        .call(
+            Method::PUT,
+            &uri,
+            Some(&Role::ADMIN),
+            Some(json!({"code": "MEC", "name": "Mechanical"})),
+        )
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.json());
     assert_eq!(put.json()["name"], "Mechanical");
@@ -76,16 +96,34 @@ async fn a_stale_if_match_is_412_on_put_patch_and_delete() {
     let uri = format!("/api/v1/departments/{}", id_of(&created));
     let first = app.get(&uri).await.header("etag");
     let patched = app
-        .call_with(Method::PATCH, &uri, Some(&Role::ADMIN), Some(json!({"name": "Civil"})), &[("if-match", &first)])
+        .call_with(
+            Method::PATCH,
+            &uri,
+            Some(&Role::ADMIN),
+            Some(json!({"name": "Civil"})),
+            &[("if-match", &first)],
+        )
         .await;
     assert_eq!(patched.status, StatusCode::OK);
     let stale = [("if-match", first.as_str())];
     let body = json!({"code": "CIV", "name": "Civil 2"});
-    let put = app.call_with(Method::PUT, &uri, Some(&Role::ADMIN), Some(body.clone()), &stale).await;
+    let put = app
+        .call_with(
+            Method::PUT,
+            &uri,
+            Some(&Role::ADMIN),
+            Some(body.clone()),
+            &stale,
+        )
+        .await;
     put.problem(StatusCode::PRECONDITION_FAILED);
-    let patch = app.call_with(Method::PATCH, &uri, Some(&Role::ADMIN), Some(body), &stale).await;
+    let patch = app
+        .call_with(Method::PATCH, &uri, Some(&Role::ADMIN), Some(body), &stale)
+        .await;
     patch.problem(StatusCode::PRECONDITION_FAILED);
-    let delete = app.call_with(Method::DELETE, &uri, Some(&Role::ADMIN), None, &stale).await;
+    let delete = app
+        .call_with(Method::DELETE, &uri, Some(&Role::ADMIN), None, &stale)
+        .await;
     delete.problem(StatusCode::PRECONDITION_FAILED);
     assert_eq!(app.get(&uri).await.json()["name"], "Civil");
 }
@@ -97,13 +135,25 @@ async fn a_malformed_if_match_is_400_and_a_foreign_one_412() {
     let other = app.create("departments", department("CHE")).await;
     let uri = format!("/api/v1/departments/{}", id_of(&created));
     let malformed = app
-        .call_with(Method::DELETE, &uri, Some(&Role::ADMIN), None, &[("if-match", "version 1")])
+        .call_with(
+            Method::DELETE,
+            &uri,
+            Some(&Role::ADMIN),
+            None,
+            &[("if-match", "version 1")],
+        )
         .await;
     let body = malformed.problem(StatusCode::BAD_REQUEST);
     assert!(body["errors"]["If-Match"].is_array());
     let foreign = format!("\"{}-1\"", id_of(&other));
     let reply = app
-        .call_with(Method::DELETE, &uri, Some(&Role::ADMIN), None, &[("if-match", &foreign)])
+        .call_with(
+            Method::DELETE,
+            &uri,
+            Some(&Role::ADMIN),
+            None,
+            &[("if-match", &foreign)],
+        )
         .await;
     reply.problem(StatusCode::PRECONDITION_FAILED);
 }
@@ -113,7 +163,9 @@ async fn delete_answers_204_with_a_token_then_the_record_is_gone() {
     let app = App::new();
     let created = app.create("departments", department("PHY")).await;
     let uri = format!("/api/v1/departments/{}", id_of(&created));
-    let reply = app.call(Method::DELETE, &uri, Some(&Role::ADMIN), None).await;
+    let reply = app
+        .call(Method::DELETE, &uri, Some(&Role::ADMIN), None)
+        .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert!(reply.body.is_empty());
     assert!(!reply.header("consistency-token").is_empty());
@@ -124,14 +176,25 @@ async fn delete_answers_204_with_a_token_then_the_record_is_gone() {
 async fn every_route_accepts_a_trailing_slash() {
     let app = App::new();
     let created = app
-        .call(Method::POST, "/api/v1/students/", Some(&Role::ADMIN), Some(student("R-1", None)))
+        .call(
+            Method::POST,
+            "/api/v1/students/",
+            Some(&Role::ADMIN),
+            Some(student("R-1", None)),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let id = id_of(&created.json());
     assert_eq!(created.header("location"), format!("/api/v1/students/{id}"));
-    assert_eq!(app.get(&format!("/api/v1/students/{id}/")).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/v1/students/{id}/")).await.status,
+        StatusCode::OK
+    );
     assert_eq!(app.get("/api/v1/students/").await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/students/stats/").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/students/stats/").await.status,
+        StatusCode::OK
+    );
     assert_eq!(app.get("/healthz/").await.status, StatusCode::OK);
 }
 
@@ -142,7 +205,13 @@ async fn a_consistency_token_from_a_write_is_accepted_on_the_next_read() {
     let token = created.header("consistency-token");
     let uri = format!("/api/v1/departments/{}", id_of(&created.json()));
     let reply = app
-        .call_with(Method::GET, &uri, Some(&Role::ADMIN), None, &[("consistency-token", &token)])
+        .call_with(
+            Method::GET,
+            &uri,
+            Some(&Role::ADMIN),
+            None,
+            &[("consistency-token", &token)],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["code"], "MAT");
@@ -155,10 +224,15 @@ async fn the_router_works_nested_under_a_prefix() {
         router: axum::Router::new().nest("/erp", app.router.clone()),
         minter: app.minter.clone(),
     };
-    let reply = nested.post("/erp/api/v1/departments", department("ART")).await;
+    let reply = nested
+        .post("/erp/api/v1/departments", department("ART"))
+        .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     let location = reply.header("location");
-    assert!(location.starts_with("/erp/api/v1/departments/"), "{location}");
+    assert!(
+        location.starts_with("/erp/api/v1/departments/"),
+        "{location}"
+    );
     assert_eq!(nested.get(&location).await.status, StatusCode::OK);
 }
 
@@ -166,7 +240,41 @@ async fn the_router_works_nested_under_a_prefix() {
 async fn students_embed_their_department_summary() {
     let app = App::new();
     let dept = app.create("departments", department("CSE")).await;
-    let created = app.create("students", student("R-9", Some(&id_of(&dept)))).await;
-    let reply = app.get(&format!("/api/v1/students/{}", id_of(&created))).await;
+    let created = app
+        .create("students", student("R-9", Some(&id_of(&dept))))
+        .await;
+    let reply = app
+        .get(&format!("/api/v1/students/{}", id_of(&created)))
+        .await;
     assert_eq!(reply.json()["department"]["code"], "CSE");
+}
+
+#[tokio::test]
+async fn custom_field_definitions_validate_and_filter_student_values() {
+    let app = App::new();
+    let created = app
+        .create(
+            "custom-fields",
+            crate::fixtures::custom_field("blood_group"),
+        )
+        .await;
+    assert_eq!(created["name"], "blood_group");
+    let mut body = student("R-7", None);
+    body["custom_fields"] = json!({"blood_group": "O+"});
+    app.create("students", body).await;
+    let page = app.get("/api/v1/students?cf.blood_group=O%2B").await.json();
+    assert_eq!(page["results"][0]["roll_number"], "R-7", "{page}");
+    let mut bad = student("R-8", None);
+    bad["custom_fields"] = json!({"unknown_field": 1});
+    let problem = app
+        .post("/api/v1/students", bad)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert!(
+        !problem["errors"]
+            .as_object()
+            .map(|m| m.is_empty())
+            .unwrap_or(true),
+        "{problem}"
+    );
 }

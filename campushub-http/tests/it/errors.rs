@@ -8,11 +8,17 @@ use serde_json::json;
 
 use crate::fixtures::{department, id_of, student, App};
 
-fn raw(method: Method, uri: &str, app: &App, content_type: Option<&str>, body: &str) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {}", app.token(&Role::ADMIN)));
+fn raw(
+    method: Method,
+    uri: &str,
+    app: &App,
+    content_type: Option<&str>,
+    body: &str,
+) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(uri).header(
+        header::AUTHORIZATION,
+        format!("Bearer {}", app.token(&Role::ADMIN)),
+    );
     if let Some(content_type) = content_type {
         request = request.header(header::CONTENT_TYPE, content_type);
     }
@@ -24,7 +30,13 @@ async fn malformed_json_is_400_naming_the_body() {
     let app = App::new();
     for text in ["{", "{\"code\": }", "not json", "", "[1,2"] {
         let reply = app
-            .send(raw(Method::POST, "/api/v1/departments", &app, Some("application/json"), text))
+            .send(raw(
+                Method::POST,
+                "/api/v1/departments",
+                &app,
+                Some("application/json"),
+                text,
+            ))
             .await;
         let body = reply.problem(StatusCode::BAD_REQUEST);
         assert!(body["errors"]["body"].is_array(), "{text}: {body}");
@@ -39,7 +51,9 @@ async fn wrong_types_are_400_naming_the_field() {
     let reply = app.post("/api/v1/students", body).await;
     let problem = reply.problem(StatusCode::BAD_REQUEST);
     assert!(problem["errors"]["year_of_study"].is_array(), "{problem}");
-    let reply = app.post("/api/v1/departments", json!(["not", "an", "object"])).await;
+    let reply = app
+        .post("/api/v1/departments", json!(["not", "an", "object"]))
+        .await;
     reply.problem(StatusCode::BAD_REQUEST);
 }
 
@@ -50,7 +64,13 @@ async fn absurd_numbers_are_400() {
         .to_string()
         .replace("\"program\"", "\"year_of_study\": 1e999, \"program\"");
     let reply = app
-        .send(raw(Method::POST, "/api/v1/students", &app, Some("application/json"), &text))
+        .send(raw(
+            Method::POST,
+            "/api/v1/students",
+            &app,
+            Some("application/json"),
+            &text,
+        ))
         .await;
     reply.problem(StatusCode::BAD_REQUEST);
     for absurd in [json!(99_999_999_999_999_u64), json!(-1), json!(1.5)] {
@@ -58,7 +78,10 @@ async fn absurd_numbers_are_400() {
         body["year_of_study"] = absurd.clone();
         let reply = app.post("/api/v1/students", body).await;
         let problem = reply.problem(StatusCode::BAD_REQUEST);
-        assert!(problem["errors"]["year_of_study"].is_array(), "{absurd}: {problem}");
+        assert!(
+            problem["errors"]["year_of_study"].is_array(),
+            "{absurd}: {problem}"
+        );
     }
     let reply = app.get("/api/v1/students?page=99999999999999999999").await;
     reply.problem(StatusCode::BAD_REQUEST);
@@ -69,7 +92,12 @@ async fn a_malformed_uuid_in_the_path_is_400() {
     let app = App::new();
     for method in [Method::GET, Method::PUT, Method::PATCH, Method::DELETE] {
         let reply = app
-            .call(method.clone(), "/api/v1/students/not-a-uuid", Some(&Role::ADMIN), Some(json!({})))
+            .call(
+                method.clone(),
+                "/api/v1/students/not-a-uuid",
+                Some(&Role::ADMIN),
+                Some(json!({})),
+            )
             .await;
         let body = reply.problem(StatusCode::BAD_REQUEST);
         assert!(body["errors"]["id"].is_array(), "{method}: {body}");
@@ -92,16 +120,28 @@ async fn a_page_size_over_the_cap_is_400() {
         max_page_size: 10,
         ..HttpConfig::default()
     });
-    let body = app.get("/api/v1/departments?page_size=11").await.problem(StatusCode::BAD_REQUEST);
+    let body = app
+        .get("/api/v1/departments?page_size=11")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
     assert!(body["errors"]["page_size"].is_array());
-    assert_eq!(app.get("/api/v1/departments?page_size=10").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/departments?page_size=10").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn a_malformed_consistency_token_is_400() {
     let app = App::new();
     let reply = app
-        .call_with(Method::GET, "/api/v1/departments", Some(&Role::ADMIN), None, &[("consistency-token", "yesterday")])
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            Some(&Role::ADMIN),
+            None,
+            &[("consistency-token", "yesterday")],
+        )
         .await;
     let body = reply.problem(StatusCode::BAD_REQUEST);
     assert!(body["errors"]["consistency_token"].is_array(), "{body}");
@@ -111,14 +151,25 @@ async fn a_malformed_consistency_token_is_400() {
 async fn unknown_routes_and_ids_are_404_problems() {
     let app = App::new();
     let reply = app.get("/api/v1/courses").await;
-    assert!(reply.problem(StatusCode::NOT_FOUND)["detail"].as_str().is_some_and(|d| d.contains("/api/v1/courses")));
-    app.call(Method::GET, "/nowhere", None, None).await.problem(StatusCode::NOT_FOUND);
+    assert!(reply.problem(StatusCode::NOT_FOUND)["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("/api/v1/courses")));
+    app.call(Method::GET, "/nowhere", None, None)
+        .await
+        .problem(StatusCode::NOT_FOUND);
     let id = uuid::Uuid::now_v7();
     for segment in ["departments", "students", "faculty", "custom-fields"] {
-        app.get(&format!("/api/v1/{segment}/{id}")).await.problem(StatusCode::NOT_FOUND);
+        app.get(&format!("/api/v1/{segment}/{id}"))
+            .await
+            .problem(StatusCode::NOT_FOUND);
     }
     let patch = app
-        .call(Method::PATCH, &format!("/api/v1/students/{id}"), Some(&Role::ADMIN), Some(json!({})))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/students/{id}"),
+            Some(&Role::ADMIN),
+            Some(json!({})),
+        )
         .await;
     patch.problem(StatusCode::NOT_FOUND);
 }
@@ -126,12 +177,25 @@ async fn unknown_routes_and_ids_are_404_problems() {
 #[tokio::test]
 async fn a_wrong_method_is_405_with_allow() {
     let app = App::new();
-    let reply = app.call(Method::DELETE, "/api/v1/students", Some(&Role::ADMIN), None).await;
+    let reply = app
+        .call(Method::DELETE, "/api/v1/students", Some(&Role::ADMIN), None)
+        .await;
     reply.problem(StatusCode::METHOD_NOT_ALLOWED);
-    assert!(reply.header("allow").contains("POST"), "{}", reply.header("allow"));
+    assert!(
+        reply.header("allow").contains("POST"),
+        "{}",
+        reply.header("allow")
+    );
     let reply = app.call(Method::POST, "/healthz", None, None).await;
     reply.problem(StatusCode::METHOD_NOT_ALLOWED);
-    let reply = app.call(Method::GET, "/api/v1/students/bulk-create", Some(&Role::ADMIN), None).await;
+    let reply = app
+        .call(
+            Method::GET,
+            "/api/v1/students/bulk-create",
+            Some(&Role::ADMIN),
+            None,
+        )
+        .await;
     reply.problem(StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -141,12 +205,24 @@ async fn a_wrong_or_missing_content_type_is_415() {
     let body = department("CSE").to_string();
     for content_type in [Some("text/plain"), Some("application/xml"), None] {
         let reply = app
-            .send(raw(Method::POST, "/api/v1/departments", &app, content_type, &body))
+            .send(raw(
+                Method::POST,
+                "/api/v1/departments",
+                &app,
+                content_type,
+                &body,
+            ))
             .await;
         reply.problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
     let ok = app
-        .send(raw(Method::POST, "/api/v1/departments", &app, Some("application/json; charset=utf-8"), &body))
+        .send(raw(
+            Method::POST,
+            "/api/v1/departments",
+            &app,
+            Some("application/json; charset=utf-8"),
+            &body,
+        ))
         .await;
     assert_eq!(ok.status, StatusCode::CREATED);
 }
@@ -159,28 +235,50 @@ async fn a_body_over_the_limit_is_413() {
     });
     let big = json!({"code": "CSE", "name": "x".repeat(1000)}).to_string();
     let reply = app
-        .send(raw(Method::POST, "/api/v1/departments", &app, Some("application/json"), &big))
+        .send(raw(
+            Method::POST,
+            "/api/v1/departments",
+            &app,
+            Some("application/json"),
+            &big,
+        ))
         .await;
     reply.problem(StatusCode::PAYLOAD_TOO_LARGE);
     let chunked = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/departments")
-        .header(header::AUTHORIZATION, format!("Bearer {}", app.token(&Role::ADMIN)))
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", app.token(&Role::ADMIN)),
+        )
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from_stream(futures::stream::iter([Ok::<_, std::io::Error>(big)])))
+        .body(Body::from_stream(futures::stream::iter([Ok::<
+            _,
+            std::io::Error,
+        >(big)])))
         .expect("request");
-    app.send(chunked).await.problem(StatusCode::PAYLOAD_TOO_LARGE);
+    app.send(chunked)
+        .await
+        .problem(StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
 async fn a_unique_clash_is_409_naming_the_field() {
     let app = App::new();
     app.create("departments", department("CSE")).await;
-    let reply = app.post("/api/v1/departments", json!({"code": "CSE", "name": "Other"})).await;
+    let reply = app
+        .post(
+            "/api/v1/departments",
+            json!({"code": "CSE", "name": "Other"}),
+        )
+        .await;
     let body = reply.problem(StatusCode::CONFLICT);
     assert!(body["errors"]["code"].is_array(), "{body}");
     app.create("students", student("R-1", None)).await;
-    let body = app.post("/api/v1/students", student("R-1", None)).await.problem(StatusCode::CONFLICT);
+    let body = app
+        .post("/api/v1/students", student("R-1", None))
+        .await
+        .problem(StatusCode::CONFLICT);
     assert!(body["errors"]["roll_number"].is_array(), "{body}");
 }
 
@@ -189,10 +287,17 @@ async fn a_patch_that_is_not_an_object_is_400() {
     let app = App::new();
     let created = app.create("departments", department("GEO")).await;
     let uri = format!("/api/v1/departments/{}", id_of(&created));
-    let reply = app.call(Method::PATCH, &uri, Some(&Role::ADMIN), Some(json!([1]))).await;
+    let reply = app
+        .call(Method::PATCH, &uri, Some(&Role::ADMIN), Some(json!([1])))
+        .await;
     reply.problem(StatusCode::BAD_REQUEST);
     let reply = app
-        .call(Method::PATCH, &uri, Some(&Role::ADMIN), Some(json!({"code": 12})))
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&Role::ADMIN),
+            Some(json!({"code": 12})),
+        )
         .await;
     let body = reply.problem(StatusCode::BAD_REQUEST);
     assert!(body["errors"]["code"].is_array(), "{body}");

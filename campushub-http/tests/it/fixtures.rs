@@ -52,7 +52,12 @@ impl Reply {
 
     /// Asserts a problem+json response with `status`; returns its body.
     pub fn problem(&self, status: StatusCode) -> Value {
-        assert_eq!(self.status, status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(
+            self.status,
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
         assert_eq!(self.header("content-type"), "application/problem+json");
         let body = self.json();
         assert_eq!(body["status"], json!(status.as_u16()));
@@ -112,7 +117,11 @@ impl App {
     /// A token for one role.
     pub fn token(&self, role: &Role) -> String {
         self.minter
-            .mint(&format!("{role}-user"), std::slice::from_ref(role), Duration::from_secs(600))
+            .mint(
+                &format!("{role}-user"),
+                std::slice::from_ref(role),
+                Duration::from_secs(600),
+            )
             .expect("mint")
     }
 
@@ -137,7 +146,13 @@ impl App {
     }
 
     /// `method uri` as `role` (none: anonymous), with a JSON body if any.
-    pub async fn call(&self, method: Method, uri: &str, role: Option<&Role>, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        role: Option<&Role>,
+        body: Option<Value>,
+    ) -> Reply {
         self.call_with(method, uri, role, body, &[]).await
     }
 
@@ -152,7 +167,10 @@ impl App {
     ) -> Reply {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(role) = role {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {}", self.token(role)));
+            request = request.header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.token(role)),
+            );
         }
         for (name, value) in headers {
             request = request.header(*name, HeaderValue::from_str(value).expect("header"));
@@ -174,13 +192,19 @@ impl App {
 
     /// POST `body` as admin.
     pub async fn post(&self, uri: &str, body: Value) -> Reply {
-        self.call(Method::POST, uri, Some(&Role::ADMIN), Some(body)).await
+        self.call(Method::POST, uri, Some(&Role::ADMIN), Some(body))
+            .await
     }
 
     /// Creates a record as admin and returns its JSON.
     pub async fn create(&self, segment: &str, body: Value) -> Value {
         let reply = self.post(&format!("/api/v1/{segment}"), body).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
         reply.json()
     }
 }

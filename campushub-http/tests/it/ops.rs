@@ -5,7 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use axum::http::{Method, StatusCode};
 use campushub_core::Role;
-use campushub_http::{ApiState, HttpConfig, MetricKind, MetricsSource, ProbeStatus, ReadinessProbe, Sample};
+use campushub_http::{
+    ApiState, HttpConfig, MetricKind, MetricsSource, ProbeStatus, ReadinessProbe, Sample,
+};
 use serde_json::Value;
 
 use crate::fixtures::{credentials, department, App};
@@ -31,9 +33,10 @@ impl ReadinessProbe for Probe {
 
 fn with_probes(probes: Vec<Probe>) -> App {
     App::with_state(move |services| {
-        probes.into_iter().fold(ApiState::new(services, Arc::new(credentials())), |state, probe| {
-            state.probe(Arc::new(probe))
-        })
+        probes.into_iter().fold(
+            ApiState::new(services, Arc::new(credentials())),
+            |state, probe| state.probe(Arc::new(probe)),
+        )
     })
 }
 
@@ -61,16 +64,32 @@ async fn readyz_is_503_only_when_a_critical_component_is_down() {
         detail: Some("too far behind".into()),
     };
     let app = with_probes(vec![
-        Probe { name: "primary", critical: true, status: ProbeStatus::up() },
-        Probe { name: "replica-1", critical: false, status: lagging },
-        Probe { name: "redis", critical: false, status: ProbeStatus::down("refused") },
+        Probe {
+            name: "primary",
+            critical: true,
+            status: ProbeStatus::up(),
+        },
+        Probe {
+            name: "replica-1",
+            critical: false,
+            status: lagging,
+        },
+        Probe {
+            name: "redis",
+            critical: false,
+            status: ProbeStatus::down("refused"),
+        },
     ]);
     let reply = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(reply.status, StatusCode::OK);
     let body = reply.json();
     assert_eq!(body["components"]["replica-1"]["lag_seconds"], 42.0);
     assert_eq!(body["components"]["redis"]["ok"], false);
-    let app = with_probes(vec![Probe { name: "primary", critical: true, status: ProbeStatus::down("gone") }]);
+    let app = with_probes(vec![Probe {
+        name: "primary",
+        critical: true,
+        status: ProbeStatus::down("gone"),
+    }]);
     let reply = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.json()["status"], "unready");
@@ -80,13 +99,23 @@ async fn readyz_is_503_only_when_a_critical_component_is_down() {
 #[tokio::test]
 async fn metrics_need_admin_unless_public() {
     let app = App::new();
-    app.call(Method::GET, "/metrics", Some(&Role::REGISTRAR), None).await.problem(StatusCode::FORBIDDEN);
-    assert_eq!(app.call(Method::GET, "/metrics", Some(&Role::ADMIN), None).await.status, StatusCode::OK);
+    app.call(Method::GET, "/metrics", Some(&Role::REGISTRAR), None)
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let open = App::with_config(HttpConfig {
         metrics_public: true,
         ..HttpConfig::default()
     });
-    assert_eq!(open.call(Method::GET, "/metrics", None, None).await.status, StatusCode::OK);
+    assert_eq!(
+        open.call(Method::GET, "/metrics", None, None).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -97,13 +126,24 @@ async fn metrics_count_requests_by_route_template_and_status_with_buckets() {
     app.get(&format!("/api/v1/departments/{id}")).await;
     app.get(&format!("/api/v1/departments/{id}/")).await;
     app.get("/no/such/route").await;
-    let reply = app.call(Method::GET, "/metrics", Some(&Role::ADMIN), None).await;
+    let reply = app
+        .call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
+        .await;
     assert!(reply.header("content-type").starts_with("text/plain"));
     let text = String::from_utf8_lossy(&reply.body).into_owned();
     assert!(text.contains("# TYPE http_requests_total counter"));
-    assert!(text.contains("http_requests_total{route=\"/api/v1/departments\",status=\"201\"} 1"), "{text}");
-    assert!(text.contains("http_requests_total{route=\"/api/v1/departments/{id}\",status=\"404\"} 2"), "{text}");
-    assert!(text.contains("http_requests_total{route=\"unmatched\",status=\"404\"} 1"), "{text}");
+    assert!(
+        text.contains("http_requests_total{route=\"/api/v1/departments\",status=\"201\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_requests_total{route=\"/api/v1/departments/{id}\",status=\"404\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
     assert!(text.contains("http_request_duration_seconds_bucket{route=\"/api/v1/departments/{id}\",status=\"404\",le=\"+Inf\"} 2"), "{text}");
     assert!(text.contains("le=\"0.005\""));
@@ -131,9 +171,15 @@ async fn extra_metric_sources_are_rendered() {
     let app = App::with_state(|services| {
         ApiState::new(services, Arc::new(credentials())).metrics_source(Arc::new(CacheStats))
     });
-    let reply = app.call(Method::GET, "/metrics", Some(&Role::ADMIN), None).await;
+    let reply = app
+        .call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
+        .await;
     let text = String::from_utf8_lossy(&reply.body).into_owned();
-    assert_eq!(text.matches("# TYPE cache_hits_total counter").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("# TYPE cache_hits_total counter").count(),
+        1,
+        "{text}"
+    );
     assert!(text.contains("cache_hits_total{tier=\"l2\"} 7"), "{text}");
 }
 
@@ -143,7 +189,9 @@ async fn the_openapi_document_is_openapi_3_and_names_every_route() {
     let reply = app.get("/api/v1/openapi.json").await;
     assert_eq!(reply.status, StatusCode::OK);
     let document: Value = serde_json::from_slice(&reply.body).expect("JSON");
-    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert!(document["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.")));
     let paths = document["paths"].as_object().cloned().unwrap_or_default();
     let mut expected = vec![
         "/healthz".to_owned(),
@@ -180,10 +228,19 @@ async fn the_openapi_document_is_openapi_3_and_names_every_route() {
 #[tokio::test]
 async fn request_ids_are_generated_or_propagated() {
     let app = App::new();
-    let generated = app.call(Method::GET, "/healthz", None, None).await.header("x-request-id");
+    let generated = app
+        .call(Method::GET, "/healthz", None, None)
+        .await
+        .header("x-request-id");
     assert_eq!(generated.len(), 36, "{generated}");
     let echoed = app
-        .call_with(Method::GET, "/healthz", None, None, &[("x-request-id", "abc-123")])
+        .call_with(
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", "abc-123")],
+        )
         .await;
     assert_eq!(echoed.header("x-request-id"), "abc-123");
     let problem = app.call(Method::GET, "/nowhere", None, None).await;
@@ -194,10 +251,17 @@ async fn request_ids_are_generated_or_propagated() {
 async fn responses_are_gzipped_when_asked() {
     let app = App::new();
     for index in 0..20 {
-        app.create("departments", department(&format!("D{index:02}"))).await;
+        app.create("departments", department(&format!("D{index:02}")))
+            .await;
     }
     let reply = app
-        .call_with(Method::GET, "/api/v1/departments", Some(&Role::ADMIN), None, &[("accept-encoding", "gzip")])
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            Some(&Role::ADMIN),
+            None,
+            &[("accept-encoding", "gzip")],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("content-encoding"), "gzip");

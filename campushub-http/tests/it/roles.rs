@@ -23,10 +23,25 @@ fn matrix() -> Vec<(Method, String, Option<Value>, Needs)> {
         let item = format!("{base}/{id}");
         let needs = |action| Some(vec![(kind, action)]);
         rows.push((Method::GET, base.clone(), None, needs(Action::List)));
-        rows.push((Method::POST, base.clone(), Some(json!({})), needs(Action::Create)));
+        rows.push((
+            Method::POST,
+            base.clone(),
+            Some(json!({})),
+            needs(Action::Create),
+        ));
         rows.push((Method::GET, item.clone(), None, needs(Action::Retrieve)));
-        rows.push((Method::PUT, item.clone(), Some(json!({})), needs(Action::Update)));
-        rows.push((Method::PATCH, item.clone(), Some(json!({})), needs(Action::Update)));
+        rows.push((
+            Method::PUT,
+            item.clone(),
+            Some(json!({})),
+            needs(Action::Update),
+        ));
+        rows.push((
+            Method::PATCH,
+            item.clone(),
+            Some(json!({})),
+            needs(Action::Update),
+        ));
         rows.push((Method::DELETE, item, None, needs(Action::Delete)));
     }
     for (segment, kind, rows_key, keys_key) in [
@@ -35,20 +50,64 @@ fn matrix() -> Vec<(Method, String, Option<Value>, Needs)> {
     ] {
         let base = format!("/api/v1/{segment}");
         let needs = |action| Some(vec![(kind, action)]);
-        rows.push((Method::GET, format!("{base}/stats"), None, needs(Action::Statistics)));
-        rows.push((Method::POST, format!("{base}/bulk-create"), Some(json!({rows_key: []})), needs(Action::Create)));
-        rows.push((Method::POST, format!("{base}/bulk-update"), Some(json!({"updates": []})), needs(Action::Update)));
-        rows.push((Method::POST, format!("{base}/bulk-delete"), Some(json!({keys_key: []})), needs(Action::Delete)));
+        rows.push((
+            Method::GET,
+            format!("{base}/stats"),
+            None,
+            needs(Action::Statistics),
+        ));
+        rows.push((
+            Method::POST,
+            format!("{base}/bulk-create"),
+            Some(json!({rows_key: []})),
+            needs(Action::Create),
+        ));
+        rows.push((
+            Method::POST,
+            format!("{base}/bulk-update"),
+            Some(json!({"updates": []})),
+            needs(Action::Update),
+        ));
+        rows.push((
+            Method::POST,
+            format!("{base}/bulk-delete"),
+            Some(json!({keys_key: []})),
+            needs(Action::Delete),
+        ));
     }
-    let all_stats = [EntityKind::DEPARTMENT, EntityKind::STUDENT, EntityKind::FACULTY]
-        .into_iter()
-        .map(|kind| (kind, Action::Statistics))
-        .collect();
-    rows.push((Method::GET, "/api/v1/departments/stats".into(), None, Some(all_stats)));
+    let all_stats = [
+        EntityKind::DEPARTMENT,
+        EntityKind::STUDENT,
+        EntityKind::FACULTY,
+    ]
+    .into_iter()
+    .map(|kind| (kind, Action::Statistics))
+    .collect();
+    rows.push((
+        Method::GET,
+        "/api/v1/departments/stats".into(),
+        None,
+        Some(all_stats),
+    ));
     let analytics = Some(vec![(EntityKind::ANALYTICS, Action::Statistics)]);
-    rows.push((Method::GET, "/api/v1/analytics/summary".into(), None, analytics.clone()));
-    rows.push((Method::GET, "/api/v1/analytics/departments".into(), None, analytics));
-    rows.push((Method::GET, "/metrics".into(), None, Some(vec![(EntityKind::new("metrics"), Action::Retrieve)])));
+    rows.push((
+        Method::GET,
+        "/api/v1/analytics/summary".into(),
+        None,
+        analytics.clone(),
+    ));
+    rows.push((
+        Method::GET,
+        "/api/v1/analytics/departments".into(),
+        None,
+        analytics,
+    ));
+    rows.push((
+        Method::GET,
+        "/metrics".into(),
+        None,
+        Some(vec![(EntityKind::new("metrics"), Action::Retrieve)]),
+    ));
     rows.push((Method::GET, "/api/v1/openapi.json".into(), None, None));
     rows
 }
@@ -62,10 +121,16 @@ async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_defaul
         let principal = Principal::new("someone", [role.clone()]);
         for (method, uri, body, needs) in matrix() {
             let allowed = needs.as_ref().is_none_or(|needs| {
-                needs.iter().all(|(kind, action)| policy.allows(&principal, *kind, *action))
+                needs
+                    .iter()
+                    .all(|(kind, action)| policy.allows(&principal, *kind, *action))
             });
             let reply = app.call(method.clone(), &uri, Some(&role), body).await;
-            let context = format!("{role} {method} {uri}: {} {}", reply.status, String::from_utf8_lossy(&reply.body));
+            let context = format!(
+                "{role} {method} {uri}: {} {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            );
             if allowed {
                 assert!(
                     reply.status != StatusCode::FORBIDDEN
@@ -74,12 +139,16 @@ async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_defaul
                     "expected allowed: {context}"
                 );
             } else {
-                assert_eq!(reply.status, StatusCode::FORBIDDEN, "expected denied: {context}");
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "expected denied: {context}"
+                );
             }
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 36);
+    assert_eq!(checked, 4 * 37);
 }
 
 #[tokio::test]

@@ -42,7 +42,10 @@ async fn faculty_statistics_group_by_designation_and_employment_type() {
     assert_eq!(body["total"], 1);
     assert_eq!(body["by_designation"]["PROFESSOR"], 1);
     assert_eq!(body["by_employment_type"]["FULL_TIME"], 1);
-    assert!(body["by_status"].is_object() && body["by_department"].is_object(), "{body}");
+    assert!(
+        body["by_status"].is_object() && body["by_department"].is_object(),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -52,7 +55,11 @@ async fn department_statistics_count_students_and_faculty_per_department() {
     assert_eq!(body["total"], 2);
     let rows = body["departments"].as_array().cloned().unwrap_or_default();
     assert_eq!(rows.len(), 2, "{body}");
-    let row = rows.iter().find(|r| r["id"] == cse.as_str()).cloned().unwrap_or_default();
+    let row = rows
+        .iter()
+        .find(|r| r["id"] == cse.as_str())
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(row["code"], "CSE");
     assert_eq!(row["students"], 2);
     assert_eq!(row["faculty"], 1);
