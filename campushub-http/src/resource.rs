@@ -5,19 +5,20 @@
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use campushub_core::service::Saved;
 use campushub_core::{Entity, EntityService};
+use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::bulk::{self, BulkKeys};
 use crate::config::HttpConfig;
 use crate::consistency::{set_token, ReadConsistency};
 use crate::etag::{etag, expected_version, none_match};
-use crate::extract::{EntityId, JsonBody, JsonObject, QueryParams};
+use crate::extract::{EntityId, JsonBody, QueryParams};
 use crate::list::{json_response, list_response};
 use crate::problem::{ApiResult, Problem};
 use crate::routes::{method_not_allowed, route_both};
@@ -99,8 +100,8 @@ impl<E: Entity> ResourceRoutes<E> {
             router,
             &format!("{base}/{{id}}"),
             get(retrieve::<E>)
-                .put(update::<E>)
-                .patch(patch::<E>)
+                .put(write::<E>)
+                .patch(write::<E>)
                 .delete(destroy::<E>),
         );
         if self.stats {
@@ -200,33 +201,26 @@ async fn retrieve<E: Entity>(
     Ok(response)
 }
 
-async fn update<E: Entity>(
+/// PUT (replace the writable fields) and PATCH (JSON merge patch, an object).
+async fn write<E: Entity>(
     State(state): State<ResourceState<E>>,
     Caller(principal): Caller,
     EntityId(id): EntityId,
+    method: Method,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let expected = expected_version(&headers, id)?;
-    let saved = state
-        .service
-        .update_json(&principal, id, body, expected)
-        .await?;
-    saved_response(StatusCode::OK, &saved)
-}
-
-async fn patch<E: Entity>(
-    State(state): State<ResourceState<E>>,
-    Caller(principal): Caller,
-    EntityId(id): EntityId,
-    headers: HeaderMap,
-    JsonObject(patch): JsonObject,
-) -> ApiResult<Response> {
-    let expected = expected_version(&headers, id)?;
-    let saved = state
-        .service
-        .partial_update(&principal, id, patch, expected)
-        .await?;
+    let service = &state.service;
+    let saved = match (method, body) {
+        (Method::PATCH, Value::Object(patch)) => {
+            service
+                .partial_update(&principal, id, patch, expected)
+                .await?
+        }
+        (Method::PATCH, _) => return Err(Problem::invalid("body", "expected a JSON object")),
+        (_, body) => service.update_json(&principal, id, body, expected).await?,
+    };
     saved_response(StatusCode::OK, &saved)
 }
 

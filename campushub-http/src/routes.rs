@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
 use axum::Router;
-use campushub_core::{CustomFieldDef, Department, Entity, Faculty, Student};
+use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student};
+
+use crate::config::HttpConfig;
 
 use crate::analytics;
 use crate::auth::AuthLayer;
@@ -32,34 +34,20 @@ pub fn router(state: ApiState) -> Router {
     let config = Arc::new(state.config.clone());
     let services = &state.services;
     let resources = [
-        doc::<Department>(
-            ResourceRoutes::new(
-                "departments",
-                services.departments.clone(),
-                Arc::clone(&config),
-            ),
-            false,
-            None,
-        ),
-        doc::<Student>(
-            ResourceRoutes::new("students", services.students.clone(), Arc::clone(&config)),
-            true,
+        resource::<Department>("departments", &services.departments, &config, None),
+        resource::<Student>(
+            "students",
+            &services.students,
+            &config,
             Some(BulkKeys::STUDENTS),
         ),
-        doc::<Faculty>(
-            ResourceRoutes::new("faculty", services.faculty.clone(), Arc::clone(&config)),
-            true,
+        resource::<Faculty>(
+            "faculty",
+            &services.faculty,
+            &config,
             Some(BulkKeys::FACULTY),
         ),
-        doc::<CustomFieldDef>(
-            ResourceRoutes::new(
-                "custom-fields",
-                services.custom_fields.clone(),
-                Arc::clone(&config),
-            ),
-            false,
-            None,
-        ),
+        resource::<CustomFieldDef>("custom-fields", &services.custom_fields, &config, None),
     ];
     let document = openapi::document(&resources.iter().map(|(doc, _)| *doc).collect::<Vec<_>>());
     let templates = openapi::paths(&document);
@@ -104,21 +92,20 @@ pub fn router(state: ApiState) -> Router {
     middleware::apply(app, &state, templates.iter().map(String::as_str))
 }
 
-/// A resource's router and what the document says about it.
-fn doc<E: Entity>(
-    routes: ResourceRoutes<E>,
-    stats: bool,
+/// A built-in resource's router and what the document says about it: kinds with bulk routes
+/// (students, faculty) also get the generic `/stats` (departments have their own, with
+/// per-department counts, in [`crate::analytics`]).
+fn resource<E: Entity>(
+    segment: &'static str,
+    service: &EntityService<E>,
+    config: &Arc<HttpConfig>,
     bulk: Option<BulkKeys>,
 ) -> (ResourceDoc, Router) {
-    let mut routes = routes;
-    if stats {
-        routes = routes.with_stats();
-    }
+    let mut routes = ResourceRoutes::new(segment, service.clone(), Arc::clone(config));
     if let Some(keys) = bulk {
-        routes = routes.with_bulk(keys);
+        routes = routes.with_stats().with_bulk(keys);
     }
-    let doc = routes.doc();
-    (doc, routes.build())
+    (routes.doc(), routes.build())
 }
 
 /// Routes `path` and `path/` to `handler`.

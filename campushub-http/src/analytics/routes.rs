@@ -24,16 +24,16 @@ use crate::state::ApiState;
 /// The routes, over the shared state.
 pub(crate) fn routes(state: Arc<ApiState>) -> Router {
     let mut router = Router::new();
-    router = route_both(
-        router,
-        &format!("{API_PREFIX}/analytics/summary"),
-        get(summary),
-    );
-    router = route_both(
-        router,
-        &format!("{API_PREFIX}/analytics/departments"),
-        get(departments),
-    );
+    for (name, report) in [
+        ("summary", Report::Summary),
+        ("departments", Report::Departments),
+    ] {
+        router = route_both(
+            router,
+            &format!("{API_PREFIX}/analytics/{name}"),
+            get(move |state, caller, read| analytics(state, caller, read, report)),
+        );
+    }
     router = route_both(
         router,
         &format!("{API_PREFIX}/departments/stats"),
@@ -44,28 +44,26 @@ pub(crate) fn routes(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
-async fn summary(
-    State(state): State<Arc<ApiState>>,
-    Caller(principal): Caller,
-    ReadConsistency(read): ReadConsistency,
-) -> ApiResult<Response> {
-    state
-        .policy
-        .authorize(&principal, EntityKind::ANALYTICS, Action::Statistics)?;
-    let summary = state.analytics.summary(&principal, &read).await?;
-    json(&summary)
+/// Which analytics report a route serves.
+#[derive(Debug, Clone, Copy)]
+enum Report {
+    Summary,
+    Departments,
 }
 
-async fn departments(
+async fn analytics(
     State(state): State<Arc<ApiState>>,
     Caller(principal): Caller,
     ReadConsistency(read): ReadConsistency,
+    report: Report,
 ) -> ApiResult<Response> {
     state
         .policy
         .authorize(&principal, EntityKind::ANALYTICS, Action::Statistics)?;
-    let figures = state.analytics.departments(&principal, &read).await?;
-    json(&figures)
+    match report {
+        Report::Summary => json(&state.analytics.summary(&principal, &read).await?),
+        Report::Departments => json(&state.analytics.departments(&principal, &read).await?),
+    }
 }
 
 async fn department_stats(

@@ -38,8 +38,7 @@ async fn malformed_json_is_400_naming_the_body() {
                 text,
             ))
             .await;
-        let body = reply.problem(StatusCode::BAD_REQUEST);
-        assert!(body["errors"]["body"].is_array(), "{text}: {body}");
+        reply.field_problem(StatusCode::BAD_REQUEST, "body");
     }
 }
 
@@ -49,8 +48,7 @@ async fn wrong_types_are_400_naming_the_field() {
     let mut body = student("R-1", None);
     body["year_of_study"] = json!("second");
     let reply = app.post("/api/v1/students", body).await;
-    let problem = reply.problem(StatusCode::BAD_REQUEST);
-    assert!(problem["errors"]["year_of_study"].is_array(), "{problem}");
+    reply.field_problem(StatusCode::BAD_REQUEST, "year_of_study");
     let reply = app
         .post("/api/v1/departments", json!(["not", "an", "object"]))
         .await;
@@ -99,8 +97,7 @@ async fn a_malformed_uuid_in_the_path_is_400() {
                 Some(json!({})),
             )
             .await;
-        let body = reply.problem(StatusCode::BAD_REQUEST);
-        assert!(body["errors"]["id"].is_array(), "{method}: {body}");
+        reply.field_problem(StatusCode::BAD_REQUEST, "id");
     }
 }
 
@@ -108,8 +105,7 @@ async fn a_malformed_uuid_in_the_path_is_400() {
 async fn unknown_query_parameters_are_400_naming_them() {
     let app = App::new();
     let reply = app.get("/api/v1/students?colour=blue").await;
-    let body = reply.problem(StatusCode::BAD_REQUEST);
-    assert!(body["errors"]["colour"].is_array(), "{body}");
+    reply.field_problem(StatusCode::BAD_REQUEST, "colour");
     let reply = app.get("/api/v1/students/stats?ordering=-created_at").await;
     reply.problem(StatusCode::BAD_REQUEST);
 }
@@ -120,11 +116,9 @@ async fn a_page_size_over_the_cap_is_400() {
         max_page_size: 10,
         ..HttpConfig::default()
     });
-    let body = app
-        .get("/api/v1/departments?page_size=11")
+    app.get("/api/v1/departments?page_size=11")
         .await
-        .problem(StatusCode::BAD_REQUEST);
-    assert!(body["errors"]["page_size"].is_array());
+        .field_problem(StatusCode::BAD_REQUEST, "page_size");
     assert_eq!(
         app.get("/api/v1/departments?page_size=10").await.status,
         StatusCode::OK
@@ -135,16 +129,9 @@ async fn a_page_size_over_the_cap_is_400() {
 async fn a_malformed_consistency_token_is_400() {
     let app = App::new();
     let reply = app
-        .call_with(
-            Method::GET,
-            "/api/v1/departments",
-            Some(&Role::ADMIN),
-            None,
-            &[("consistency-token", "yesterday")],
-        )
+        .get_with("/api/v1/departments", &[("consistency-token", "yesterday")])
         .await;
-    let body = reply.problem(StatusCode::BAD_REQUEST);
-    assert!(body["errors"]["consistency_token"].is_array(), "{body}");
+    reply.field_problem(StatusCode::BAD_REQUEST, "consistency_token");
 }
 
 #[tokio::test]
@@ -272,14 +259,11 @@ async fn a_unique_clash_is_409_naming_the_field() {
             json!({"code": "CSE", "name": "Other"}),
         )
         .await;
-    let body = reply.problem(StatusCode::CONFLICT);
-    assert!(body["errors"]["code"].is_array(), "{body}");
+    reply.field_problem(StatusCode::CONFLICT, "code");
     app.create("students", student("R-1", None)).await;
-    let body = app
-        .post("/api/v1/students", student("R-1", None))
+    app.post("/api/v1/students", student("R-1", None))
         .await
-        .problem(StatusCode::CONFLICT);
-    assert!(body["errors"]["roll_number"].is_array(), "{body}");
+        .field_problem(StatusCode::CONFLICT, "roll_number");
 }
 
 #[tokio::test]
@@ -299,6 +283,5 @@ async fn a_patch_that_is_not_an_object_is_400() {
             Some(json!({"code": 12})),
         )
         .await;
-    let body = reply.problem(StatusCode::BAD_REQUEST);
-    assert!(body["errors"]["code"].is_array(), "{body}");
+    reply.field_problem(StatusCode::BAD_REQUEST, "code");
 }

@@ -67,6 +67,16 @@ impl Reply {
         assert!(body["errors"].is_object());
         body
     }
+
+    /// Asserts a problem with `status` whose errors name `field`; returns its body.
+    pub fn field_problem(&self, status: StatusCode, field: &str) -> Value {
+        let body = self.problem(status);
+        assert!(
+            body["errors"][field].is_array(),
+            "no error on `{field}`: {body}"
+        );
+        body
+    }
 }
 
 /// The services over `store`.
@@ -188,6 +198,12 @@ impl App {
     /// GET as admin.
     pub async fn get(&self, uri: &str) -> Reply {
         self.call(Method::GET, uri, Some(&Role::ADMIN), None).await
+    }
+
+    /// GET as admin with extra headers.
+    pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Reply {
+        self.call_with(Method::GET, uri, Some(&Role::ADMIN), None, headers)
+            .await
     }
 
     /// POST `body` as admin.

@@ -255,13 +255,7 @@ async fn responses_are_gzipped_when_asked() {
             .await;
     }
     let reply = app
-        .call_with(
-            Method::GET,
-            "/api/v1/departments",
-            Some(&Role::ADMIN),
-            None,
-            &[("accept-encoding", "gzip")],
-        )
+        .get_with("/api/v1/departments", &[("accept-encoding", "gzip")])
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("content-encoding"), "gzip");
