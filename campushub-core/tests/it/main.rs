@@ -2,6 +2,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod conformance;
 mod memory;
 mod query_cursor;
 mod query_eval;
