@@ -16,4 +16,5 @@ mod service_fixture;
 mod service_hierarchy;
 mod service_list;
 mod service_roles;
+mod service_statements;
 mod support;
