@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use campushub::core::memory::MemoryStore;
 use campushub::core::repository::ReadOptions;
-use campushub::core::{CustomFieldDef, Department, EntityService, Error, Principal, Role, Student};
+use campushub::core::service::{DepartmentHierarchy, KnownKinds};
+use campushub::core::{
+    CustomFieldDef, Department, EntityService, Error, Principal, Repository, Role, Student,
+};
 use serde_json::json;
 
 #[tokio::main]
