@@ -285,3 +285,49 @@ async fn a_patch_that_is_not_an_object_is_400() {
         .await;
     reply.field_problem(StatusCode::BAD_REQUEST, "code");
 }
+
+#[tokio::test]
+async fn no_input_of_many_malformed_kinds_produces_a_server_error() {
+    let app = App::new();
+    let id = uuid::Uuid::now_v7();
+    let paths = [
+        "/api/v1/students".to_owned(),
+        format!("/api/v1/students/{id}"),
+        "/api/v1/students/%FF%FE".to_owned(),
+        "/api/v1/faculty/bulk-update".to_owned(),
+        "/api/v1/departments/stats?code__zz=1".to_owned(),
+        "/api/v1/students?cursor=AAAA&ordering=-nope".to_owned(),
+        "/api/v1/students?page=-1&page_size=0".to_owned(),
+        "/api/v1/students?cf.nothing=1&date_of_birth__gt=yesterday".to_owned(),
+        "/api/v1/students?a=%ZZ&&=&year_of_study__in=".to_owned(),
+        "/api/v1/custom-fields?search=%00".to_owned(),
+    ];
+    let bodies = [
+        "null",
+        "{\"first_name\": {\"deep\": [[[[[[[[]]]]]]]]}}",
+        "{\"year_of_study\": 1e308, \"date_of_birth\": \"2004-02-30\"}",
+        "{\"updates\": [null, 1, \"x\", {\"roll_number\": null}]}",
+        "{\"custom_fields\": [], \"department_id\": \"nope\"}",
+        "\"\\ud800\"",
+    ];
+    for path in &paths {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            for body in bodies {
+                let request = raw(method.clone(), path, &app, Some("application/json"), body);
+                let reply = app.send(request).await;
+                assert!(
+                    !reply.status.is_server_error(),
+                    "{method} {path} {body}: {} {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                );
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Operations: health, readiness, metrics, the OpenAPI document, request ids, compression.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::http::{Method, StatusCode};
@@ -16,6 +17,53 @@ struct Probe {
     name: &'static str,
     critical: bool,
     status: ProbeStatus,
+}
+
+/// A probe that never answers, or panics.
+struct Broken {
+    panics: bool,
+}
+
+#[async_trait]
+impl ReadinessProbe for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    async fn check(&self) -> ProbeStatus {
+        if self.panics {
+            panic!("probe bug");
+        }
+        futures::future::pending().await
+    }
+}
+
+fn with_broken_probe(panics: bool) -> App {
+    App::with_state(move |services| {
+        let config = HttpConfig {
+            request_timeout: Duration::from_millis(50),
+            probe_timeout: Duration::from_secs(3600),
+            ..HttpConfig::default()
+        };
+        ApiState::new(services, Arc::new(credentials()))
+            .config(config)
+            .probe(Arc::new(Broken { panics }))
+    })
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_a_408_problem() {
+    let app = with_broken_probe(false);
+    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    reply.problem(StatusCode::REQUEST_TIMEOUT);
+    assert!(!reply.header("x-request-id").is_empty());
+}
+
+#[tokio::test]
+async fn a_panic_is_a_500_problem_with_a_generic_detail() {
+    let app = with_broken_probe(true);
+    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    let body = reply.problem(StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body["detail"].as_str().unwrap_or("").contains("probe bug"));
 }
 
 #[async_trait]
