@@ -40,7 +40,18 @@
 //! let credentials = Credentials::new().jwt(JwtVerifier::hs256(b"a long random secret"));
 //! let app: axum::Router = router(ApiState::new(services, Arc::new(credentials)));
 //! let mounted: axum::Router = axum::Router::new().nest("/erp", app);
-//! # let _ = mounted;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode};
+//! use tower::ServiceExt;
+//! let health = mounted.clone().oneshot(Request::get("/erp/healthz").body(Body::empty())?).await?;
+//! assert_eq!(health.status(), StatusCode::OK);
+//! let anonymous = mounted.oneshot(Request::get("/erp/api/v1/students").body(Body::empty())?).await?;
+//! assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! ## Features

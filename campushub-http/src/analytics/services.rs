@@ -1,12 +1,14 @@
 //! [`ServiceAnalytics`]: analytics computed from the entity stores, valid on every backend.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use campushub_core::query::Pagination;
 use campushub_core::repository::GroupCounts;
 use campushub_core::{
-    Department, Entity, EntityService, ListQuery, Principal, ReadOptions, ReadRoute, Result,
+    CustomFieldDef, Department, Entity, EntityKind, EntityService, ListQuery, Principal,
+    ReadOptions, ReadRoute, Repository, Result,
 };
 
 use super::{ratio, Analytics, DepartmentFigures, Summary};
@@ -77,7 +79,7 @@ pub(crate) async fn department_counts(
     params: &[(String, String)],
     read: &ReadOptions,
 ) -> Result<Vec<DepartmentFigures>> {
-    let departments = all_matching(&services.departments, params, read).await?;
+    let departments = all_matching(services, params, read).await?;
     let by_department = ["department_id"];
     let students = counts(&services.students, &[], &by_department, read).await?;
     let faculty = counts(&services.faculty, &[], &by_department, read).await?;
@@ -109,26 +111,45 @@ async fn counts<E: Entity>(
     fields: &[&'static str],
     read: &ReadOptions,
 ) -> Result<GroupCounts> {
-    let query = filters(E::schema(), params)?;
+    let query = filters(E::schema(), params, &[])?;
     service
         .repository()
         .group_counts(&query, fields, read)
         .await
 }
 
-/// Every department matching the filter `params`, a page of 200 at a time.
+/// Every department matching the filter `params` (custom-field filters included).
 async fn all_matching(
-    service: &EntityService<Department>,
+    services: &AppServices,
     params: &[(String, String)],
     read: &ReadOptions,
 ) -> Result<Vec<Department>> {
+    let definitions = if params.iter().any(|(key, _)| key.starts_with("cf.")) {
+        let kind = [(
+            "entity".to_owned(),
+            EntityKind::DEPARTMENT.as_str().to_owned(),
+        )];
+        let query = filters(CustomFieldDef::schema(), &kind, &[])?;
+        every(services.custom_fields.repository(), query, read).await?
+    } else {
+        Vec::new()
+    };
+    let query = filters(Department::schema(), params, &definitions)?;
+    every(services.departments.repository(), query, read).await
+}
+
+/// Every row matching `query`, a page of 200 at a time.
+async fn every<E: Entity>(
+    repository: &Arc<dyn Repository<E>>,
+    mut query: ListQuery,
+    read: &ReadOptions,
+) -> Result<Vec<E>> {
     const PAGE: u32 = 200;
-    let mut query = filters(Department::schema(), params)?;
     query.page_size = PAGE;
     let mut all = Vec::new();
     for page in 1.. {
         query.pagination = Pagination::Number(page);
-        let rows = service.repository().list(&query, read).await?;
+        let rows = repository.list(&query, read).await?;
         let done = rows.len() < PAGE as usize;
         all.extend(rows);
         if done {
@@ -138,12 +159,16 @@ async fn all_matching(
     Ok(all)
 }
 
-fn filters(schema: &campushub_core::Schema, params: &[(String, String)]) -> Result<ListQuery> {
+fn filters(
+    schema: &campushub_core::Schema,
+    params: &[(String, String)],
+    definitions: &[CustomFieldDef],
+) -> Result<ListQuery> {
     if params.is_empty() {
         return Ok(ListQuery::new(schema));
     }
     let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    ListQuery::parse_filters(schema, pairs, &[])
+    ListQuery::parse_filters(schema, pairs, definitions)
 }
 
 /// The count of records whose `field` is `value` (its text form).

@@ -183,3 +183,25 @@ async fn a_role_without_the_permission_is_403() {
         .await;
     reply.problem(StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn rs256_tokens_verify_with_the_public_key_only() {
+    let verifier =
+        JwtVerifier::rs256_pem(include_str!("keys/rs256-public.pem")).expect("public key");
+    let app = App::with_state(|services| {
+        ApiState::new(services, Arc::new(Credentials::new().jwt(verifier)))
+    });
+    let minter =
+        TokenMinter::rs256_pem(include_str!("keys/rs256-private.pem")).expect("private key");
+    let token = minter
+        .mint("signer", &[Role::ADMIN], Duration::from_secs(60))
+        .expect("mint");
+    assert_eq!(with_bearer(&app, &token).await.status, StatusCode::OK);
+    let hs = TokenMinter::hs256(SECRET)
+        .mint("forger", &[Role::ADMIN], Duration::from_secs(60))
+        .expect("mint");
+    with_bearer(&app, &hs)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    assert!(JwtVerifier::rs256_pem("not a key").is_err());
+}

@@ -87,3 +87,27 @@ async fn analytics_summarise_the_institution_and_each_department() {
     assert_eq!(rows[0]["students_by_gender"], json!({"F": 1, "M": 1}));
     assert_eq!(rows[1]["ratio"], serde_json::Value::Null);
 }
+
+#[tokio::test]
+async fn department_statistics_accept_custom_field_filters() {
+    let (app, cse) = campus().await;
+    let mut definition = crate::fixtures::custom_field("campus");
+    definition["entity"] = json!("department");
+    app.create("custom-fields", definition).await;
+    let patch = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/api/v1/departments/{cse}"),
+            Some(&campushub_core::Role::ADMIN),
+            Some(json!({"custom_fields": {"campus": "north"}})),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::OK, "{}", patch.json());
+    let body = app
+        .get("/api/v1/departments/stats?cf.campus=north")
+        .await
+        .json();
+    assert_eq!(body["total"], 1, "{body}");
+    assert_eq!(body["departments"][0]["code"], "CSE");
+    assert_eq!(body["departments"][0]["students"], 2);
+}
