@@ -60,7 +60,7 @@ pub struct App {
     /// Signs tokens, when the server holds the signing key.
     pub minter: Option<TokenMinter>,
     core: Core,
-    warm_interval: Duration,
+    warm_interval: Option<Duration>,
 }
 
 impl App {
@@ -103,11 +103,10 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
         grace: Duration,
     ) -> Result<(), BoxError> {
-        let warmer: Option<WarmerHandle> = self
-            .core
-            .cache
-            .clone()
-            .map(|c| cache::start_warmer(c, &self.core.services, self.warm_interval));
+        let warmer: Option<WarmerHandle> = match (&self.core.cache, self.warm_interval) {
+            (Some(c), Some(every)) => Some(cache::start_warmer(c.clone(), &self.core.services, every)),
+            _ => None,
+        };
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let server = axum::serve(listener, self.router).with_graceful_shutdown(async move {
             let mut stopped = stopped;

@@ -37,10 +37,7 @@ const COMMAND_FLAGS: [(Command, &[&str]); 2] = [
 impl Args {
     /// Parses the arguments after the program name; `mirrors` are the configuration
     /// variables a flag may set.
-    pub fn parse(
-        args: impl IntoIterator<Item = String>,
-        mirrors: &[&str],
-    ) -> Result<Args, String> {
+    pub fn parse(args: impl IntoIterator<Item = String>, mirrors: &[&str]) -> Result<Args, String> {
         let mut args = args.into_iter().peekable();
         let command = match args.peek().map(String::as_str) {
             Some("serve") => Command::Serve,

@@ -79,7 +79,9 @@ fn hs256(secret: &[u8]) -> Keys {
 /// The development secret in `file` (created on first use), or a per-process one.
 fn development_secret(file: Option<&Path>) -> Result<Vec<u8>, BoxError> {
     let Some(file) = file else {
-        tracing::warn!("CAMPUSHUB_JWT_SECRET is unset: using a development secret of this process only");
+        tracing::warn!(
+            "CAMPUSHUB_JWT_SECRET is unset: using a development secret of this process only"
+        );
         return Ok(random_secret().into_bytes());
     };
     if let Ok(secret) = std::fs::read_to_string(file) {

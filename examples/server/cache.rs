@@ -33,7 +33,11 @@ pub async fn open(config: &Config) -> Result<Option<TieredCache>, BoxError> {
 /// Starts the warmer: departments (all), the 100 most recently updated students and the 50
 /// most recently updated faculty, each loaded through its service (so warming obeys the
 /// cache's freshness rules), now and every `interval`.
-pub fn start_warmer(cache: TieredCache, services: &AppServices, interval: Duration) -> WarmerHandle {
+pub fn start_warmer(
+    cache: TieredCache,
+    services: &AppServices,
+    interval: Duration,
+) -> WarmerHandle {
     let departments = services.departments.clone();
     let students = services.students.clone();
     let faculty = services.faculty.clone();

@@ -8,9 +8,10 @@ use tokio::net::TcpListener;
 use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::auth::Auth;
-use super::config::{parse_duration, Config};
+use super::config::Config;
 use super::seed::{self, Counts};
 use super::storage::Storage;
+use super::parse::parse_duration;
 use super::BoxError;
 
 /// What `help` prints.
@@ -31,7 +32,7 @@ Configuration (flags mirror the variables: CAMPUSHUB_DATABASE_URL is --database-
   CAMPUSHUB_REDIS_URL            redis:// URL: shared L2 cache and invalidations (L1 only if unset)
   CAMPUSHUB_CACHE                on (default) or off
   CAMPUSHUB_CACHE_NAMESPACE      prefix of Redis keys and channel (campushub)
-  CAMPUSHUB_WARM_INTERVAL        how often the cache warmer runs (60s)
+  CAMPUSHUB_WARM_INTERVAL        how often the cache warmer runs (60s; off disables it)
   CAMPUSHUB_JWT_SECRET           HS256 secret, at least 32 characters (development secret if unset, SQLite only)
   CAMPUSHUB_JWT_PUBLIC_KEY_FILE  RS256 public key (PEM) instead of a secret
   CAMPUSHUB_API_KEYS             subject:role[+role]:key entries, comma-separated
@@ -66,7 +67,11 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     if config.demo_data && seed::is_empty(&core.services).await? {
         tracing::info!("empty database: loading the demo data");
         let report = seed::seed(&core.services, seed::DEMO, false).await?;
-        tracing::info!(rows = report.created, seconds = report.seconds, "demo data loaded");
+        tracing::info!(
+            rows = report.created,
+            seconds = report.seconds,
+            "demo data loaded"
+        );
     }
     let app = App::new(core, &config);
     let listener = TcpListener::bind(config.bind)
@@ -78,11 +83,16 @@ async fn serve(config: Config) -> Result<(), BoxError> {
         Some(minter) => {
             let token = minter.mint("admin", &[Role::ADMIN], Duration::from_secs(24 * 3600))?;
             println!("admin token (24 h): export TOKEN={token}");
-            println!("try: curl -H \"Authorization: Bearer $TOKEN\" http://{address}/api/v1/departments");
+            println!(
+                "try: curl -H \"Authorization: Bearer $TOKEN\" http://{address}/api/v1/departments"
+            );
         }
-        None => println!("tokens: sign RS256 tokens with the private key of CAMPUSHUB_JWT_PUBLIC_KEY_FILE"),
+        None => println!(
+            "tokens: sign RS256 tokens with the private key of CAMPUSHUB_JWT_PUBLIC_KEY_FILE"
+        ),
     }
-    app.serve(listener, shutdown_signal(), config.shutdown_grace).await
+    app.serve(listener, shutdown_signal(), config.shutdown_grace)
+        .await
 }
 
 async fn seed(args: &Args, config: &Config) -> Result<(), BoxError> {
@@ -129,7 +139,9 @@ fn token(args: &Args, config: &Config) -> Result<(), BoxError> {
             Role::BUILT_IN
                 .into_iter()
                 .find(|role| role.as_str() == name.trim())
-                .ok_or_else(|| format!("--role: `{name}` is not one of admin, registrar, faculty, analyst"))
+                .ok_or_else(|| {
+                    format!("--role: `{name}` is not one of admin, registrar, faculty, analyst")
+                })
         })
         .collect::<Result<_, _>>()?;
     let ttl = match args.flags.get("ttl") {

@@ -30,6 +30,7 @@ mod seed;
 mod services;
 mod statements;
 mod storage;
+mod parse;
 
 use std::process::ExitCode;
 use std::str::FromStr;

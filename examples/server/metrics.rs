@@ -29,17 +29,53 @@ impl MetricsSource for PoolMetrics {
         let pools = self.0.stats();
         type Read = fn(&campushub::sqlx::PoolStats) -> f64;
         let families: [(&str, &str, MetricKind, Read); 6] = [
-            ("campushub_db_statements_total", "Statements sent, by pool.", Counter, |p| p.statements as f64),
-            ("campushub_db_errors_total", "Statements that failed, by pool.", Counter, |p| p.errors as f64),
-            ("campushub_db_reads_total", "Reads served, by pool.", Counter, |p| p.reads as f64),
-            ("campushub_db_retries_total", "Reads retried elsewhere after a connection error.", Counter, |p| p.retries as f64),
-            ("campushub_db_ejections_total", "Times a replica was taken out of rotation.", Counter, |p| p.ejections as f64),
-            ("campushub_db_pool_healthy", "1 when the pool is in rotation.", Gauge, |p| f64::from(u8::from(p.healthy))),
+            (
+                "campushub_db_statements_total",
+                "Statements sent, by pool.",
+                Counter,
+                |p| p.statements as f64,
+            ),
+            (
+                "campushub_db_errors_total",
+                "Statements that failed, by pool.",
+                Counter,
+                |p| p.errors as f64,
+            ),
+            (
+                "campushub_db_reads_total",
+                "Reads served, by pool.",
+                Counter,
+                |p| p.reads as f64,
+            ),
+            (
+                "campushub_db_retries_total",
+                "Reads retried elsewhere after a connection error.",
+                Counter,
+                |p| p.retries as f64,
+            ),
+            (
+                "campushub_db_ejections_total",
+                "Times a replica was taken out of rotation.",
+                Counter,
+                |p| p.ejections as f64,
+            ),
+            (
+                "campushub_db_pool_healthy",
+                "1 when the pool is in rotation.",
+                Gauge,
+                |p| f64::from(u8::from(p.healthy)),
+            ),
         ];
         let mut samples = Vec::new();
         for (name, help, kind, read) in families {
             for pool in &pools {
-                samples.push(sample(name, help, kind, &[("pool", &pool.name)], read(pool)));
+                samples.push(sample(
+                    name,
+                    help,
+                    kind,
+                    &[("pool", &pool.name)],
+                    read(pool),
+                ));
             }
         }
         for pool in pools.iter().filter(|p| p.name.starts_with("replica")) {
@@ -66,20 +102,104 @@ impl MetricsSource for CacheMetrics {
         let misses = "Cache misses, by tier.";
         let invalidations = "Invalidations sent to and received from other instances.";
         vec![
-            sample("campushub_cache_hits_total", hits, Counter, &[("tier", "l1")], m.l1_hits as f64),
-            sample("campushub_cache_hits_total", hits, Counter, &[("tier", "l2")], m.l2_hits as f64),
-            sample("campushub_cache_misses_total", misses, Counter, &[("tier", "l1")], m.l1_misses as f64),
-            sample("campushub_cache_misses_total", misses, Counter, &[("tier", "l2")], m.l2_misses as f64),
-            sample("campushub_cache_loads_total", "Loads from the database after a miss.", Counter, &[], m.loads as f64),
-            sample("campushub_cache_fills_total", "Values stored after a load.", Counter, &[], m.fills as f64),
-            sample("campushub_cache_fills_refused_total", "Fills refused because a newer write was seen.", Counter, &[], m.fills_refused as f64),
-            sample("campushub_cache_invalidations_total", invalidations, Counter, &[("direction", "sent")], m.invalidations_sent as f64),
-            sample("campushub_cache_invalidations_total", invalidations, Counter, &[("direction", "received")], m.invalidations_received as f64),
-            sample("campushub_cache_evictions_total", "L1 evictions by the size bound.", Counter, &[], m.l1_evictions as f64),
-            sample("campushub_cache_redis_errors_total", "Redis operations that failed or timed out.", Counter, &[], m.redis_errors as f64),
-            sample("campushub_cache_l1_entries", "Entries in L1.", Gauge, &[], m.l1_entries as f64),
-            sample("campushub_cache_l1_bytes", "Weighted size of L1 in bytes.", Gauge, &[], m.l1_bytes as f64),
-            sample("campushub_cache_hit_ratio", "Hits over lookups since start.", Gauge, &[], m.hit_ratio()),
+            sample(
+                "campushub_cache_hits_total",
+                hits,
+                Counter,
+                &[("tier", "l1")],
+                m.l1_hits as f64,
+            ),
+            sample(
+                "campushub_cache_hits_total",
+                hits,
+                Counter,
+                &[("tier", "l2")],
+                m.l2_hits as f64,
+            ),
+            sample(
+                "campushub_cache_misses_total",
+                misses,
+                Counter,
+                &[("tier", "l1")],
+                m.l1_misses as f64,
+            ),
+            sample(
+                "campushub_cache_misses_total",
+                misses,
+                Counter,
+                &[("tier", "l2")],
+                m.l2_misses as f64,
+            ),
+            sample(
+                "campushub_cache_loads_total",
+                "Loads from the database after a miss.",
+                Counter,
+                &[],
+                m.loads as f64,
+            ),
+            sample(
+                "campushub_cache_fills_total",
+                "Values stored after a load.",
+                Counter,
+                &[],
+                m.fills as f64,
+            ),
+            sample(
+                "campushub_cache_fills_refused_total",
+                "Fills refused because a newer write was seen.",
+                Counter,
+                &[],
+                m.fills_refused as f64,
+            ),
+            sample(
+                "campushub_cache_invalidations_total",
+                invalidations,
+                Counter,
+                &[("direction", "sent")],
+                m.invalidations_sent as f64,
+            ),
+            sample(
+                "campushub_cache_invalidations_total",
+                invalidations,
+                Counter,
+                &[("direction", "received")],
+                m.invalidations_received as f64,
+            ),
+            sample(
+                "campushub_cache_evictions_total",
+                "L1 evictions by the size bound.",
+                Counter,
+                &[],
+                m.l1_evictions as f64,
+            ),
+            sample(
+                "campushub_cache_redis_errors_total",
+                "Redis operations that failed or timed out.",
+                Counter,
+                &[],
+                m.redis_errors as f64,
+            ),
+            sample(
+                "campushub_cache_l1_entries",
+                "Entries in L1.",
+                Gauge,
+                &[],
+                m.l1_entries as f64,
+            ),
+            sample(
+                "campushub_cache_l1_bytes",
+                "Weighted size of L1 in bytes.",
+                Gauge,
+                &[],
+                m.l1_bytes as f64,
+            ),
+            sample(
+                "campushub_cache_hit_ratio",
+                "Hits over lookups since start.",
+                Gauge,
+                &[],
+                m.hit_ratio(),
+            ),
         ]
     }
 }

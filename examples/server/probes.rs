@@ -11,7 +11,8 @@ use super::storage::Storage;
 
 /// Adds the primary probe (critical), one per replica, and Redis when configured.
 pub fn register(mut state: ApiState, storage: &Storage, redis: Option<&TieredCache>) -> ApiState {
-    state = state.probe(Arc::new(StoreProbe::new(state.services.departments.clone())));
+    let departments = state.services.departments.clone();
+    state = state.probe(Arc::new(StoreProbe::new(departments)));
     for pool in storage.stats() {
         if pool.name.starts_with("replica") || pool.name == "analytics" {
             state = state.probe(Arc::new(PoolProbe {
@@ -39,7 +40,12 @@ impl ReadinessProbe for PoolProbe {
     }
 
     async fn check(&self) -> ProbeStatus {
-        let Some(pool) = self.storage.stats().into_iter().find(|p| p.name == self.name) else {
+        let Some(pool) = self
+            .storage
+            .stats()
+            .into_iter()
+            .find(|p| p.name == self.name)
+        else {
             return ProbeStatus::down("unknown pool");
         };
         let mut status = if pool.healthy {

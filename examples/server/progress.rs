@@ -37,11 +37,6 @@ impl Progress {
         self.started.elapsed().as_secs_f64()
     }
 
-    /// Rows done so far.
-    pub fn done(&self) -> usize {
-        self.done
-    }
-
     /// Records `rows` more rows and redraws.
     pub fn advance(&mut self, rows: usize) {
         self.done += rows;

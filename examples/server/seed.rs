@@ -58,9 +58,16 @@ pub async fn is_empty(services: &AppServices) -> Result<bool, BoxError> {
 
 /// Records of `service`'s kind (one count statement).
 async fn existing<E: Entity>(service: &EntityService<E>) -> Result<usize, BoxError> {
-    let params = [("page".into(), "1".into()), ("page_size".into(), "1".into())];
+    let params = [
+        ("page".into(), "1".into()),
+        ("page_size".into(), "1".into()),
+    ];
     let page = service
-        .list(&seeder(), &params, &ReadOptions::default().on(ReadRoute::Primary))
+        .list(
+            &seeder(),
+            &params,
+            &ReadOptions::default().on(ReadRoute::Primary),
+        )
         .await?;
     Ok(page.count.unwrap_or(0) as usize)
 }
@@ -74,29 +81,43 @@ pub async fn seed(services: &AppServices, counts: Counts, show: bool) -> Result<
     let mut outcome = (0, 0, None);
 
     let first = existing(&services.departments).await?;
-    let departments: Vec<Value> = (first..first + counts.departments).map(rows::department).collect();
+    let departments: Vec<Value> = (first..first + counts.departments)
+        .map(rows::department)
+        .collect();
     let codes: Vec<String> = departments
         .iter()
         .filter_map(|d| d["code"].as_str().map(str::to_owned))
         .collect();
-    load(&services.departments, departments, &mut progress, &mut outcome).await?;
+    load(
+        &services.departments,
+        departments,
+        &mut progress,
+        &mut outcome,
+    )
+    .await?;
     let ids = department_ids(services, codes).await?;
     if ids.is_empty() && counts.students + counts.faculty > 0 {
-        return Err("there are no departments to place people in: seed some with --departments N".into());
+        return Err(
+            "there are no departments to place people in: seed some with --departments N".into(),
+        );
     }
 
     let first = existing(&services.students).await?;
     for start in (first..first + counts.students).step_by(MAX_BULK_ROWS) {
         let mut rng = Rng::new(start as u64);
         let end = (start + MAX_BULK_ROWS).min(first + counts.students);
-        let batch = (start..end).map(|n| rows::student(&mut rng, n, &ids)).collect();
+        let batch = (start..end)
+            .map(|n| rows::student(&mut rng, n, &ids))
+            .collect();
         load(&services.students, batch, &mut progress, &mut outcome).await?;
     }
     let first = existing(&services.faculty).await?;
     for start in (first..first + counts.faculty).step_by(MAX_BULK_ROWS) {
         let mut rng = Rng::new(!(start as u64));
         let end = (start + MAX_BULK_ROWS).min(first + counts.faculty);
-        let batch = (start..end).map(|n| rows::faculty(&mut rng, n, &ids)).collect();
+        let batch = (start..end)
+            .map(|n| rows::faculty(&mut rng, n, &ids))
+            .collect();
         load(&services.faculty, batch, &mut progress, &mut outcome).await?;
     }
     progress.finish();
@@ -124,7 +145,10 @@ async fn load<E: Entity>(
         outcome.0 += report.succeeded;
         outcome.1 += report.errors.len();
         if outcome.2.is_none() {
-            outcome.2 = report.errors.first().and_then(|e| serde_json::to_string(e).ok());
+            outcome.2 = report
+                .errors
+                .first()
+                .and_then(|e| serde_json::to_string(e).ok());
         }
         progress.advance(size);
         rows = rest;
@@ -143,7 +167,10 @@ async fn department_ids(services: &AppServices, codes: Vec<String>) -> Result<Ve
         ids.extend(found.iter().map(|d| d.meta.id));
     }
     if ids.is_empty() {
-        let params = [("page_size".into(), "200".into()), ("ordering".into(), "code".into())];
+        let params = [
+            ("page_size".into(), "200".into()),
+            ("ordering".into(), "code".into()),
+        ];
         let page = services.departments.list(&seeder(), &params, &read).await?;
         ids.extend(page.results.value()?.iter().map(|d| d.meta.id));
     }
@@ -154,7 +181,10 @@ async fn department_ids(services: &AppServices, codes: Vec<String>) -> Result<Ve
 async fn define_custom_fields(services: &AppServices) -> Result<(), BoxError> {
     let read = ReadOptions::default().on(ReadRoute::Primary);
     let params = [("page_size".into(), "200".into())];
-    let page = services.custom_fields.list(&seeder(), &params, &read).await?;
+    let page = services
+        .custom_fields
+        .list(&seeder(), &params, &read)
+        .await?;
     let defined: HashSet<(String, String)> = page
         .results
         .value()?
@@ -167,7 +197,10 @@ async fn define_custom_fields(services: &AppServices) -> Result<(), BoxError> {
             definition["name"].as_str().unwrap_or_default().to_owned(),
         );
         if !defined.contains(&key) {
-            services.custom_fields.create_json(&seeder(), definition).await?;
+            services
+                .custom_fields
+                .create_json(&seeder(), definition)
+                .await?;
         }
     }
     Ok(())

@@ -22,7 +22,10 @@ pub struct RouteStatements {
 impl RouteStatements {
     /// Wraps every route of `router` (so the route template is known) in a counting scope.
     pub fn layer(self: &Arc<Self>, router: Router) -> Router {
-        router.layer(axum::middleware::from_fn_with_state(Arc::clone(self), count))
+        router.layer(axum::middleware::from_fn_with_state(
+            Arc::clone(self),
+            count,
+        ))
     }
 
     fn record(&self, route: &str, statements: u64) {
@@ -42,7 +45,10 @@ async fn count(
 ) -> Response {
     let (response, counts) = StatementCounter::scope(next.run(request)).await;
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let route = route.strip_suffix('/').filter(|r| !r.is_empty()).unwrap_or(route);
+    let route = route
+        .strip_suffix('/')
+        .filter(|r| !r.is_empty())
+        .unwrap_or(route);
     totals.record(route, counts.total());
     response
 }
@@ -53,25 +59,28 @@ impl MetricsSource for RouteStatements {
             Ok(routes) => routes.clone(),
             Err(_) => return Vec::new(),
         };
-        let family = |name: &str, help: &str, pick: fn(&(u64, u64)) -> u64| {
-            routes.iter().map(move |(route, totals)| Sample {
+        let mut samples = Vec::with_capacity(routes.len() * 2);
+        let families: [(&str, &str, fn(&(u64, u64)) -> u64); 2] = [
+            (
+                "campushub_route_statements_total",
+                "Database statements sent while serving the route's requests.",
+                |t| t.0,
+            ),
+            (
+                "campushub_route_requests_total",
+                "Requests of the route whose statements were counted.",
+                |t| t.1,
+            ),
+        ];
+        for (name, help, pick) in families {
+            samples.extend(routes.iter().map(|(route, totals)| Sample {
                 name: name.to_owned(),
                 help: help.to_owned(),
                 kind: MetricKind::Counter,
                 labels: vec![("route".to_owned(), route.clone())],
                 value: pick(totals) as f64,
-            })
-        };
-        family(
-            "campushub_route_statements_total",
-            "Database statements sent while serving the route's requests.",
-            |t| t.0,
-        )
-        .chain(family(
-            "campushub_route_requests_total",
-            "Requests of the route whose statements were counted.",
-            |t| t.1,
-        ))
-        .collect()
+            }));
+        }
+        samples
     }
 }

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use campushub::core::{CustomFieldDef, Department, Faculty, Repository, Student};
 use campushub::http::Analytics;
-use campushub::sqlx::{
-    Backend, PgRouter, PgRouterConfig, PoolStats, SqlRepository, SqliteStore,
-};
+use campushub::sqlx::{Backend, PgRouter, PgRouterConfig, PoolStats, SqlRepository, SqliteStore};
 
 use super::analytics::SqlAnalytics;
 use super::config::Database;
