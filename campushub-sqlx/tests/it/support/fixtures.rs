@@ -55,9 +55,18 @@ pub async fn sqlite_fixture() -> campushub_core::conformance::Fixture {
     fixture(campushub_sqlx::SqliteStore::memory().await.expect("sqlite"))
 }
 
-/// A conformance fixture over a fresh Postgres database, through a router without replicas.
+/// A conformance fixture over a fresh Postgres database, through a router without replicas;
+/// the database is dropped with the fixture's last repository.
 pub async fn pg_fixture() -> campushub_core::conformance::Fixture {
-    fixture(super::pgdb::TestDb::shared().await.primary_router().await)
+    let db = std::sync::Arc::new(super::pgdb::TestDb::shared().await);
+    let router = db.primary_router().await;
+    let mut fixture = fixture(router);
+    fixture.departments =
+        std::sync::Arc::new(super::keep::Keep::new(fixture.departments, db.clone()));
+    fixture.students = std::sync::Arc::new(super::keep::Keep::new(fixture.students, db.clone()));
+    fixture.faculty = std::sync::Arc::new(super::keep::Keep::new(fixture.faculty, db.clone()));
+    fixture.custom_fields = std::sync::Arc::new(super::keep::Keep::new(fixture.custom_fields, db));
+    fixture
 }
 
 fn fixture<B: campushub_sqlx::Backend>(backend: B) -> campushub_core::conformance::Fixture {
