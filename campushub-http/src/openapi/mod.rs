@@ -1,0 +1,298 @@
+//! The OpenAPI 3 document of the router, built with utoipa from the same resource list the
+//! router is built from, and served at `/api/v1/openapi.json`.
+
+mod entity;
+mod parts;
+
+use campushub_core::schema::Schema;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ArrayBuilder, Type};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths,
+    Ref, Required, ResponseBuilder,
+};
+
+use parts::{
+    any_object, body, bulk_op, header_parameter, if_match, json, list_page, list_parameters, op,
+    open, stats_op,
+};
+
+use crate::analytics::{DepartmentFigures, Summary};
+use crate::bulk::{BulkKeys, UPDATES};
+use crate::health::{ProbeStatus, Readiness};
+use crate::problem::Problem;
+use crate::resource::API_PREFIX;
+
+/// What the document says about one resource.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceDoc {
+    /// The path segment (`students`).
+    pub segment: &'static str,
+    /// The entity's schema.
+    pub schema: &'static Schema,
+    /// Whether `/stats` is routed.
+    pub stats: bool,
+    /// The bulk routes' body keys, if routed.
+    pub bulk: Option<BulkKeys>,
+}
+
+/// The document for a router serving `resources` (plus analytics, health and metrics).
+pub fn document(resources: &[ResourceDoc]) -> OpenApi {
+    let mut paths = Paths::new();
+    let mut components = ComponentsBuilder::new()
+        .schema_from::<Problem>()
+        .schema_from::<Summary>()
+        .schema_from::<DepartmentFigures>()
+        .schema_from::<Readiness>()
+        .schema_from::<ProbeStatus>()
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+    for resource in resources {
+        let name = schema_name(resource.schema.kind.as_str());
+        components = components
+            .schema(name.clone(), entity::record(resource.schema))
+            .schema(format!("{name}Input"), entity::input(resource.schema));
+        add_resource(&mut paths, resource, &name);
+    }
+    add_fixed(&mut paths);
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("CampusHub API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("University ERP back end: departments, students, faculty, custom fields, statistics, bulk operations and analytics."))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components.build()))
+        .security(Some([
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("api_key", Vec::<String>::new()),
+        ]))
+        .build()
+}
+
+/// `custom_field` → `CustomField`.
+fn schema_name(kind: &str) -> String {
+    kind.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn add(paths: &mut Paths, path: &str, method: HttpMethod, operation: OperationBuilder) {
+    paths.add_path_operation(path, vec![method], operation.build());
+}
+
+fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
+    let base = format!("{API_PREFIX}/{}", resource.segment);
+    let item = format!("{base}/{{id}}");
+    let tag = resource.segment;
+    let record = || Ref::from_schema_name(name);
+    let input = || Ref::from_schema_name(format!("{name}Input"));
+
+    let mut list = op(tag, &format!("List {}", resource.segment), &[400]).response(
+        "200",
+        json("A page: `{next, previous, results}` (cursor) or `{count, next, previous, results}` (`page=`)", list_page(record())),
+    );
+    for parameter in list_parameters(resource.schema) {
+        list = list.parameter(parameter);
+    }
+    add(paths, &base, HttpMethod::Get, list);
+    add(
+        paths,
+        &base,
+        HttpMethod::Post,
+        op(tag, "Create", &[400, 409, 413, 415])
+            .request_body(Some(body(input())))
+            .response(
+                "201",
+                json(
+                    "Created; `Location`, `ETag` and `Consistency-Token` headers",
+                    record(),
+                ),
+            ),
+    );
+    let by_id = |summary: &str, errors: &[u16]| {
+        op(tag, summary, errors).parameter(
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+                    Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Uuid,
+                    )),
+                ))),
+        )
+    };
+    add(
+        paths,
+        &item,
+        HttpMethod::Get,
+        by_id("Retrieve", &[400, 404])
+            .parameter(header_parameter(
+                "If-None-Match",
+                "An ETag: 304 when it is current",
+            ))
+            .parameter(header_parameter(
+                "Consistency-Token",
+                "Read at least this write",
+            ))
+            .response("200", json("The record, with its `ETag`", record()))
+            .response(
+                "304",
+                ResponseBuilder::new().description("Not modified").build(),
+            ),
+    );
+    for (method, summary, request) in [
+        (HttpMethod::Put, "Replace", input()),
+        (HttpMethod::Patch, "Patch (JSON merge patch)", record()),
+    ] {
+        add(
+            paths,
+            &item,
+            method,
+            by_id(summary, &[400, 404, 409, 412, 413, 415])
+                .parameter(if_match())
+                .request_body(Some(body(request)))
+                .response("200", json("The record after the write", record())),
+        );
+    }
+    add(
+        paths,
+        &item,
+        HttpMethod::Delete,
+        by_id("Delete", &[400, 404, 409, 412])
+            .parameter(if_match())
+            .response(
+                "204",
+                ResponseBuilder::new()
+                    .description("Deleted; `Consistency-Token` header")
+                    .build(),
+            ),
+    );
+    if resource.stats {
+        add(
+            paths,
+            &format!("{base}/stats"),
+            HttpMethod::Get,
+            stats_op(tag),
+        );
+    }
+    if let Some(keys) = resource.bulk {
+        for (route, key, count, items) in [
+            ("bulk-create", keys.rows, "created_count", input()),
+            ("bulk-update", UPDATES, "updated_count", record()),
+        ] {
+            add(
+                paths,
+                &format!("{base}/{route}"),
+                HttpMethod::Post,
+                bulk_op(tag, key, count, ArrayBuilder::new().items(items).into()),
+            );
+        }
+        let strings = ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .into();
+        add(
+            paths,
+            &format!("{base}/bulk-delete"),
+            HttpMethod::Post,
+            bulk_op(tag, keys.keys, "deleted_count", strings),
+        );
+    }
+}
+
+fn add_fixed(paths: &mut Paths) {
+    add(
+        paths,
+        &format!("{API_PREFIX}/departments/stats"),
+        HttpMethod::Get,
+        stats_op("departments").description(Some("Department statistics plus `departments`: each department's student and faculty counts.")),
+    );
+    add(
+        paths,
+        &format!("{API_PREFIX}/analytics/summary"),
+        HttpMethod::Get,
+        op("analytics", "Institution summary", &[])
+            .response("200", json("The summary", Ref::from_schema_name("Summary"))),
+    );
+    add(
+        paths,
+        &format!("{API_PREFIX}/analytics/departments"),
+        HttpMethod::Get,
+        op("analytics", "Per-department figures", &[]).response(
+            "200",
+            json(
+                "Every department",
+                ArrayBuilder::new().items(Ref::from_schema_name("DepartmentFigures")),
+            ),
+        ),
+    );
+    add(
+        paths,
+        &format!("{API_PREFIX}/openapi.json"),
+        HttpMethod::Get,
+        op("meta", "This document", &[]).response("200", json("OpenAPI 3", any_object())),
+    );
+    add(
+        paths,
+        "/healthz",
+        HttpMethod::Get,
+        open("health", "Liveness").response("200", json("Alive", any_object())),
+    );
+    add(
+        paths,
+        "/readyz",
+        HttpMethod::Get,
+        open("health", "Readiness: 200 only when the primary answers")
+            .response("200", json("Ready", Ref::from_schema_name("Readiness")))
+            .response("503", json("Not ready", Ref::from_schema_name("Readiness"))),
+    );
+    let text = ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    add(
+        paths,
+        "/metrics",
+        HttpMethod::Get,
+        op(
+            "health",
+            "Prometheus metrics (open when configured so, else `admin`)",
+            &[],
+        )
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("Prometheus text")
+                .content("text/plain", text)
+                .build(),
+        ),
+    );
+}
+
+/// The document's route templates (`/api/v1/students/{id}`), which are also axum's: the
+/// metrics layer registers their counters up front from this list.
+pub fn paths(document: &OpenApi) -> Vec<String> {
+    document.paths.paths.keys().cloned().collect()
+}
