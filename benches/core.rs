@@ -1,3 +1,116 @@
-//! Placeholder: being built (see the project issues).
+//! Core micro-benchmarks: list-query parsing and custom-field validation.
+//!
+//! Run with `cargo bench --bench core` (add `-- --warm-up-time 1 --measurement-time 3` for a
+//! quick look).
 
-fn main() {}
+use std::hint::black_box;
+
+use campushub::core::custom_fields::{apply_custom_fields, CustomFieldType};
+use campushub::core::query::CursorCodec;
+use campushub::core::{
+    CustomFieldDef, CustomFieldInput, Entity, EntityKind, ListQuery, RecordMeta, Student,
+    ValidationErrors,
+};
+use criterion::{criterion_main, BatchSize, Criterion};
+use serde_json::{json, Map, Value};
+
+/// A student query as a list page sends it: three filters, search, ordering, page size.
+const STUDENT_QUERY: [(&str, &str); 6] = [
+    ("status", "ACTIVE"),
+    ("year_of_study__gte", "2"),
+    ("department_id", "0190c2d4-8f5e-7a8b-9c0d-1e2f3a4b5c6d"),
+    ("search", "smith"),
+    ("ordering", "-created_at,last_name"),
+    ("page_size", "20"),
+];
+
+fn parse_student_query(c: &mut Criterion) {
+    let codec = CursorCodec::new("bench");
+    c.bench_function("ListQuery::parse student query", |b| {
+        b.iter(|| {
+            ListQuery::parse(
+                Student::schema(),
+                black_box(STUDENT_QUERY).iter().copied(),
+                &[],
+                &codec,
+            )
+        })
+    });
+}
+
+/// A student definition of `field_type` named `name`, with extra settings merged in.
+fn definition(name: &str, field_type: CustomFieldType, extra: Value) -> CustomFieldDef {
+    let mut input = json!({ "entity": EntityKind::STUDENT.as_str(), "name": name,
+                            "field_type": field_type.as_str() });
+    if let (Value::Object(base), Value::Object(extra)) = (&mut input, extra) {
+        base.extend(extra);
+    }
+    let input: CustomFieldInput = serde_json::from_value(input).expect("a valid definition");
+    CustomFieldDef::from_input(input, RecordMeta::new(), "bench")
+}
+
+/// Six definitions of mixed types; the text one with a pattern when `pattern` is set.
+fn definitions(pattern: Option<&str>) -> [CustomFieldDef; 6] {
+    use CustomFieldType as T;
+    [
+        definition(
+            "nickname",
+            T::Text,
+            json!({"validation_regex": pattern, "max_value": 40}),
+        ),
+        definition(
+            "credits",
+            T::Number,
+            json!({"min_value": 0, "max_value": 40}),
+        ),
+        definition("scholarship_on", T::Date, json!({})),
+        definition("hostel", T::Boolean, json!({})),
+        definition(
+            "blood_group",
+            T::Select,
+            json!({"choices": ["A+", "B+", "O+", "AB-"]}),
+        ),
+        definition(
+            "clubs",
+            T::Multiselect,
+            json!({"choices": ["chess", "music", "drama"]}),
+        ),
+    ]
+}
+
+fn validate_custom_fields(c: &mut Criterion) {
+    let values: Map<String, Value> = json!({
+        "nickname": "Bobby", "credits": 18.5, "scholarship_on": "2024-03-01",
+        "hostel": true, "blood_group": "O+", "clubs": ["chess", "drama"]
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default();
+    let cases = [
+        ("apply_custom_fields 6 mixed fields", Some("^[A-Za-z ]+$")),
+        ("apply_custom_fields 6 mixed fields, no pattern", None),
+    ];
+    for (name, pattern) in cases {
+        let definitions = definitions(pattern);
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || values.clone(),
+                |mut values| {
+                    let mut errors = ValidationErrors::new();
+                    apply_custom_fields(&mut values, &definitions, &mut errors);
+                    assert!(errors.is_empty(), "{errors}");
+                    values
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+}
+
+/// The group, in a private module: `criterion_group!` declares an undocumented `pub fn`.
+mod group {
+    use super::{parse_student_query, validate_custom_fields};
+    criterion::criterion_group!(benches, parse_student_query, validate_custom_fields);
+}
+
+criterion_main!(group::benches);

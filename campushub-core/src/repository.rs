@@ -80,8 +80,12 @@ pub struct GroupCounts {
     pub total: u64,
     /// For each requested field, in request order: `(value, count)` pairs, largest count first
     /// then by value; a null value is `None`.
-    pub groups: Vec<(&'static str, Vec<(Option<Scalar>, u64)>)>,
+    pub groups: Vec<(&'static str, GroupValues)>,
 }
+
+/// One field's groups: `(value, count)` pairs, largest count first then by value; a null
+/// value is `None`.
+pub type GroupValues = Vec<(Option<Scalar>, u64)>;
 
 /// Storage for one entity kind.
 ///

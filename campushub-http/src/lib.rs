@@ -1,4 +1,89 @@
 //! # campushub-http
 //!
-//! The optional axum router for CampusHub: `/api/v1/...` REST endpoints, JWT and API-key auth,
-//! problem+json errors, OpenAPI, health and metrics. (Being built: see the project issues.)
+//! The optional axum router of CampusHub: the university ERP's REST API over
+//! `campushub-core`'s entity services, with authentication, problem+json errors, ETags,
+//! read-your-writes tokens, statistics, bulk operations, analytics, health, metrics and an
+//! OpenAPI document.
+//!
+//! Why a library and not only a server: an application mounts [`router`] inside its own axum
+//! app (under any prefix, with `Router::nest`) and keeps its own routes beside it; each piece
+//! ([`AuthLayer`], [`MetricsLayer`], [`openapi::document`], [`ResourceRoutes`] for a kind of its
+//! own) is usable alone. The router talks to storage and cache only through core's traits.
+//!
+//! | route | what |
+//! |---|---|
+//! | `/api/v1/{departments,students,faculty,custom-fields}[/{id}]` | list, create, retrieve, replace, patch, delete |
+//! | `/api/v1/{students,faculty,departments}/stats` | counts grouped by the kind's statistics fields |
+//! | `/api/v1/{students,faculty}/bulk-{create,update,delete}` | bulk writes keyed by the natural key |
+//! | `/api/v1/analytics/{summary,departments}` | cross-kind figures |
+//! | `/healthz`, `/readyz`, `/metrics`, `/api/v1/openapi.json` | operations |
+//!
+//! See `docs/api.md` for the wire contract (errors, pagination, ETags, the consistency token).
+//!
+//! ## Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use campushub_core::memory::MemoryStore;
+//! use campushub_core::EntityService;
+//! use campushub_http::{router, ApiState, AppServices, Credentials, JwtVerifier};
+//!
+//! let store = MemoryStore::new();
+//! let definitions: Arc<dyn campushub_core::Repository<campushub_core::CustomFieldDef>> =
+//!     Arc::new(store.repository());
+//! let services = AppServices {
+//!     departments: EntityService::builder(Arc::new(store.repository())).custom_fields(definitions.clone()).build(),
+//!     students: EntityService::builder(Arc::new(store.repository())).custom_fields(definitions.clone()).build(),
+//!     faculty: EntityService::builder(Arc::new(store.repository())).custom_fields(definitions.clone()).build(),
+//!     custom_fields: EntityService::builder(definitions).build(),
+//! };
+//! let credentials = Credentials::new().jwt(JwtVerifier::hs256(b"a long random secret"));
+//! let app: axum::Router = router(ApiState::new(services, Arc::new(credentials)));
+//! let mounted: axum::Router = axum::Router::new().nest("/erp", app);
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode};
+//! use tower::ServiceExt;
+//! let health = mounted.clone().oneshot(Request::get("/erp/healthz").body(Body::empty())?).await?;
+//! assert_eq!(health.status(), StatusCode::OK);
+//! let anonymous = mounted.oneshot(Request::get("/erp/api/v1/students").body(Body::empty())?).await?;
+//! assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Features
+//!
+//! None: the crate is itself the `http` feature of the `campushub` facade.
+
+pub mod analytics;
+pub mod auth;
+pub mod bulk;
+pub mod config;
+pub mod consistency;
+pub mod etag;
+pub mod extract;
+pub mod health;
+pub mod list;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod resource;
+mod routes;
+pub mod state;
+
+pub use analytics::{Analytics, DepartmentFigures, ServiceAnalytics, Summary};
+pub use auth::{
+    ApiKeys, AuthLayer, Authenticator, Caller, Claims, Credentials, JwtVerifier, TokenMinter,
+};
+pub use bulk::BulkKeys;
+pub use config::HttpConfig;
+pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};
+pub use metrics::{HttpMetrics, MetricKind, MetricsLayer, MetricsSource, Sample};
+pub use problem::Problem;
+pub use resource::ResourceRoutes;
+pub use routes::router;
+pub use state::{ApiState, AppServices};

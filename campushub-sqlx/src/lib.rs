@@ -1,4 +1,87 @@
 //! # campushub-sqlx
 //!
-//! Postgres and SQLite repositories for CampusHub: migrations, read-replica routing with
-//! read-your-writes, and an analytics pool. (Being built: see the project issues.)
+//! Postgres and SQLite storage for [`campushub_core`]: one generic [`SqlRepository`] that
+//! implements [`campushub_core::Repository`] for every entity that describes its table once
+//! ([`SqlEntity`]), embedded migrations, a Postgres router over a primary, read replicas and
+//! an analytics database with read-your-writes, statement counting and analytics.
+//!
+//! ## Why
+//!
+//! - **One description, two backends.** Statements are generated from an entity's
+//!   [`SqlEntity`] description (columns, binding, row mapping, unique and foreign keys) in
+//!   either dialect; values are always bound, column names come only from descriptions.
+//!   Queries are runtime-checked: building never needs a database.
+//! - **N+1-free.** Students and faculty embed a department summary: a retrieve is one
+//!   statement (a join), a list page two (the page, then its departments) whatever the page
+//!   size. [`StatementCounter::scope`] lets tests assert it.
+//! - **Read-your-writes over replicas.** Every write returns the commit's WAL position as a
+//!   [`campushub_core::ConsistencyToken`]; a read carrying it goes to a replica that has
+//!   replayed that far, else to the primary. A health task ejects replicas that are down or
+//!   lag beyond a bound and readmits them; a read failing on a replica is retried once on the
+//!   primary.
+//! - **Bulk paths** insert, update and delete in one transaction per batch with multi-row
+//!   statements, reporting per-row errors found by set-wise pre-checks.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `postgres` | yes | [`PgRouter`], [`PgRepository`], the Postgres migrations |
+//! | `sqlite` | yes | [`SqliteStore`], [`SqliteRepository`], the SQLite migrations (bundled libsqlite3) |
+//!
+//! ## Example
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")]
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! use campushub_core::entities::DepartmentKind;
+//! use campushub_core::{Department, DepartmentInput, Entity, ReadOptions, RecordMeta, Repository};
+//! use campushub_sqlx::{SqliteRepository, SqliteStore, StatementCounter};
+//!
+//! let store = SqliteStore::memory().await?; // connects and migrates
+//! let departments: SqliteRepository<Department> = SqliteRepository::new(store);
+//! let input: DepartmentInput = serde_json::from_value(serde_json::json!({
+//!     "code": "CSE", "name": "Computer Science"
+//! }))?;
+//! let cse = Department::from_input(input, RecordMeta::new(), "admin");
+//! let written = departments.insert(&cse).await?;
+//!
+//! let read = ReadOptions::after(written.token);
+//! let (found, counts) = StatementCounter::scope(departments.get(cse.meta.id, &read)).await;
+//! assert_eq!(found?.map(|d| d.kind), Some(DepartmentKind::Academic));
+//! assert_eq!(counts.total(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod analytics;
+mod backend;
+mod counter;
+mod entities;
+mod error;
+pub mod migrate;
+mod repo;
+mod row;
+mod sql;
+mod table;
+mod value;
+
+#[cfg(feature = "postgres")]
+mod pg;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use analytics::{AnalyticsRepository, AnalyticsSummary, DepartmentAnalytics};
+pub use backend::{Backend, Dialect, Statement, StatementResult};
+pub use counter::{PoolStats, StatementCounter, StatementCounts};
+pub use error::{Result, SqlxError};
+pub use repo::SqlRepository;
+pub use row::SqlRow;
+pub use table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE, META_COLUMNS};
+pub use value::{ColType, SqlValue};
+
+#[cfg(feature = "postgres")]
+pub use pg::{PgRepository, PgRouter, PgRouterConfig};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteRepository, SqliteStore};

@@ -1,2 +1,81 @@
 //! A thread-safe in-memory store implementing every repository trait with the semantics of
 //! the SQL stores; for tests, examples and benchmarks.
+//!
+//! One [`MemoryStore`] holds a table per entity kind; [`MemoryStore::repository`] hands out a
+//! [`MemoryRepository`] for any [`Entity`] type, and all repositories of one store see each
+//! other's records, so references between kinds (a student's department) are checked and
+//! department summaries are attached on read.
+//!
+//! ```
+//! use campushub_core::memory::MemoryStore;
+//! use campushub_core::{Department, Entity, ReadOptions, RecordMeta, Repository};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> campushub_core::Result<()> {
+//! let store = MemoryStore::new();
+//! let departments = store.repository::<Department>();
+//! let input = serde_json::from_value(serde_json::json!({"code": "CSE", "name": "Computing"}))
+//!     .map_err(|e| campushub_core::Error::invalid("body", e.to_string()))?;
+//! let cse = Department::from_input(input, RecordMeta::new(), "admin");
+//! let written = departments.insert(&cse).await?;
+//! assert_eq!(written.token, Some(store.token()));
+//! let read = departments.get(cse.meta.id, &ReadOptions::default()).await?;
+//! assert_eq!(read.map(|d| d.code), Some("CSE".to_owned()));
+//! # Ok(())
+//! # }
+//! ```
+
+mod read;
+mod repository;
+mod state;
+mod write;
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub use repository::MemoryRepository;
+
+use crate::consistency::ConsistencyToken;
+use crate::entity::Entity;
+use state::State;
+
+/// An in-memory database: a table per entity kind behind one lock, and a commit counter
+/// that serves as the consistency token. Cloning is cheap and shares the data.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<RwLock<State>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The repository for entity kind `E` in this store.
+    pub fn repository<E: Entity>(&self) -> MemoryRepository<E> {
+        MemoryRepository::new(self.clone())
+    }
+
+    /// The token of the latest commit (position 0 before any write).
+    pub fn token(&self) -> ConsistencyToken {
+        ConsistencyToken::from_position(self.read().position())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied write: writes check
+        // everything before changing anything.
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("position", &self.read().position())
+            .finish_non_exhaustive()
+    }
+}

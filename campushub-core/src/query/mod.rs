@@ -19,8 +19,13 @@
 
 mod cursor;
 mod eval;
+mod filter;
+mod fingerprint;
+mod keyset_bytes;
+mod order;
 mod page;
 mod parse;
+mod scalar;
 
 use uuid::Uuid;
 

@@ -1,10 +1,21 @@
 //! Parsing raw `key=value` parameters into a [`ListQuery`].
 
-use super::{ListQuery, Pagination, DEFAULT_PAGE_SIZE};
+use std::collections::HashSet;
+
+use super::filter::parse_filter;
+use super::scalar::{fits, parse_text, shown, MAX_PARAM_BYTES};
+use super::{Keyset, ListQuery, OrderKey, Pagination, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::custom_fields::CustomFieldDef;
-use crate::error::Result;
+use crate::error::{Result, ValidationErrors};
 use crate::query::CursorCodec;
 use crate::schema::Schema;
+
+/// The parameters that are not filters.
+const SEARCH: &str = "search";
+const ORDERING: &str = "ordering";
+const CURSOR: &str = "cursor";
+const PAGE: &str = "page";
+const PAGE_SIZE: &str = "page_size";
 
 impl ListQuery {
     /// Every record of `schema`'s kind: no filters, ordered by `-created_at`, the first keyset
@@ -41,8 +52,7 @@ impl ListQuery {
         definitions: &[CustomFieldDef],
         cursors: &CursorCodec,
     ) -> Result<ListQuery> {
-        let _ = (schema, params.into_iter().count(), definitions, cursors);
-        unimplemented!("ListQuery::parse")
+        Parser::new(schema, definitions, Some(cursors)).run(params)
     }
 
     /// Parses filter and search parameters only (statistics): pagination and ordering
@@ -52,8 +62,7 @@ impl ListQuery {
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
         definitions: &[CustomFieldDef],
     ) -> Result<ListQuery> {
-        let _ = (schema, params.into_iter().count(), definitions);
-        unimplemented!("ListQuery::parse_filters")
+        Parser::new(schema, definitions, None).run(params)
     }
 
     /// Rows a store should fetch: one more than the page for keyset pages (to learn whether a
@@ -75,9 +84,226 @@ impl ListQuery {
         }
     }
 
-    /// A canonical text for the query (filters, search, ordering, page), equal for equal
-    /// queries whatever the parameter order: the cache key of a result page.
-    pub fn fingerprint(&self) -> String {
-        unimplemented!("ListQuery::fingerprint")
+    /// The canonical `ordering=` text of the query (`-created_at`, `last_name,-created_at`):
+    /// what cursors are tied to.
+    pub fn ordering_text(&self) -> String {
+        let keys: Vec<String> = self
+            .ordering
+            .iter()
+            .map(|key| {
+                let sign = if key.descending { "-" } else { "" };
+                format!("{sign}{}", key.field.name)
+            })
+            .collect();
+        keys.join(",")
     }
+}
+
+/// One parse: the schema, definitions and (for lists) the cursor codec, and the errors found.
+struct Parser<'s> {
+    schema: &'s Schema,
+    definitions: &'s [CustomFieldDef],
+    /// `None` when parsing statistics filters: ordering and pagination are refused.
+    cursors: Option<&'s CursorCodec>,
+    errors: ValidationErrors,
+}
+
+impl<'s> Parser<'s> {
+    fn new(
+        schema: &'s Schema,
+        definitions: &'s [CustomFieldDef],
+        cursors: Option<&'s CursorCodec>,
+    ) -> Self {
+        Parser {
+            schema,
+            definitions,
+            cursors,
+            errors: ValidationErrors::new(),
+        }
+    }
+
+    fn run<'a>(
+        mut self,
+        params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ListQuery> {
+        let mut query = ListQuery::new(self.schema);
+        let mut seen = HashSet::new();
+        let mut cursor = None;
+        let mut page = None;
+        let mut ordering = None;
+        for (key, raw) in params {
+            if !seen.insert(key) {
+                self.fail(key, "the parameter is given more than once; give it once");
+                continue;
+            }
+            if raw.len() > MAX_PARAM_BYTES {
+                self.fail(
+                    key,
+                    format!("the value is longer than {MAX_PARAM_BYTES} bytes"),
+                );
+                continue;
+            }
+            let paging = matches!(key, ORDERING | CURSOR | PAGE | PAGE_SIZE);
+            if paging && self.cursors.is_none() {
+                self.fail(
+                    key,
+                    "not accepted here: statistics take filters and `search` only",
+                );
+                continue;
+            }
+            match key {
+                SEARCH => query.search = self.check(key, parse_search(raw)),
+                ORDERING => ordering = Some(raw),
+                CURSOR => cursor = Some(raw),
+                PAGE => page = self.check(key, parse_page(raw)),
+                PAGE_SIZE => {
+                    if let Some(size) = self.check(key, parse_page_size(raw)) {
+                        query.page_size = size;
+                    }
+                }
+                _ => {
+                    let filter = parse_filter(self.schema, self.definitions, key, raw);
+                    query.filters.extend(self.check(key, filter));
+                }
+            }
+        }
+        let ordering_ok = match ordering {
+            Some(raw) => match parse_ordering(self.schema, raw) {
+                Ok(keys) => {
+                    query.ordering = keys;
+                    true
+                }
+                Err(message) => {
+                    self.fail(ORDERING, message);
+                    false
+                }
+            },
+            None => true,
+        };
+        match (cursor, page) {
+            (Some(_), Some(_)) => self.fail(
+                CURSOR,
+                "`cursor` and `page` cannot be combined: use keyset pages or page numbers",
+            ),
+            (None, Some(page)) => query.pagination = Pagination::Number(page),
+            (Some(raw), None) if ordering_ok => {
+                let position = self.decode_cursor(&query, raw);
+                query.pagination = Pagination::Cursor(self.check(CURSOR, position));
+            }
+            _ => {}
+        }
+        self.errors.into_result().map(|()| query)
+    }
+
+    /// Decodes a cursor for `query`'s ordering and checks its values fit the ordering keys.
+    fn decode_cursor(&self, query: &ListQuery, raw: &str) -> Result<Keyset, String> {
+        let cursors = self.cursors.ok_or("not accepted here")?;
+        let position = cursors
+            .decode(&query.ordering_text(), raw)
+            .map_err(|error| cursor_message(&error))?;
+        let fits_keys = position.values.len() == query.ordering.len()
+            && query
+                .ordering
+                .iter()
+                .zip(&position.values)
+                .all(|(key, value)| fits(key.field.ty, value));
+        if fits_keys {
+            Ok(position)
+        } else {
+            Err("the cursor does not fit this ordering; start again without `cursor`".to_owned())
+        }
+    }
+
+    /// The value, or `None` after recording the error against `key`.
+    fn check<T>(&mut self, key: &str, outcome: Result<T, String>) -> Option<T> {
+        outcome.map_err(|message| self.fail(key, message)).ok()
+    }
+
+    fn fail(&mut self, key: &str, message: impl Into<String>) {
+        if !self.errors.contains(key) {
+            self.errors.add(key, message);
+        }
+    }
+}
+
+/// The message of a codec error (which is a validation error on `cursor`).
+fn cursor_message(error: &crate::Error) -> String {
+    error
+        .validation_errors()
+        .and_then(|errors| errors.get(CURSOR))
+        .and_then(|messages| messages.first())
+        .cloned()
+        .unwrap_or_else(|| error.to_string())
+}
+
+/// Non-blank search text of at most 200 characters, trimmed.
+fn parse_search(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err("search text may not be blank".to_owned());
+    }
+    parse_text(text)
+}
+
+/// `1`, `2`, ...
+fn parse_page(raw: &str) -> Result<u32, String> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|page| *page >= 1)
+        .ok_or_else(|| format!("`{}` is not a page number (1, 2, ...)", shown(raw)))
+}
+
+/// `1..=MAX_PAGE_SIZE`.
+fn parse_page_size(raw: &str) -> Result<u32, String> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not a page size: use a whole number from 1 to {MAX_PAGE_SIZE}",
+                shown(raw)
+            )
+        })
+}
+
+/// `-created_at,last_name`: orderable fields, each at most once, `-` for descending.
+fn parse_ordering(schema: &Schema, raw: &str) -> Result<Vec<OrderKey>, String> {
+    let orderable = || {
+        schema
+            .fields
+            .iter()
+            .filter(|spec| spec.orderable)
+            .map(|spec| spec.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut keys: Vec<OrderKey> = Vec::new();
+    for item in raw.split(',') {
+        let item = item.trim();
+        let (name, descending) = match item.strip_prefix('-') {
+            Some(name) => (name, true),
+            None => (item, false),
+        };
+        if name.is_empty() {
+            return Err("an ordering key is empty; write e.g. `-created_at,last_name`".to_owned());
+        }
+        let Some(field) = schema.field(name) else {
+            return Err(format!(
+                "unknown field `{}`; order by any of: {}",
+                shown(name),
+                orderable()
+            ));
+        };
+        if !field.orderable {
+            return Err(format!(
+                "`{name}` cannot be ordered by; order by any of: {}",
+                orderable()
+            ));
+        }
+        if keys.iter().any(|key| key.field.name == name) {
+            return Err(format!("`{name}` is listed more than once"));
+        }
+        keys.push(OrderKey { field, descending });
+    }
+    Ok(keys)
 }

@@ -1,51 +1,127 @@
 //! The service's actions: list, retrieve, create, update, partial_update, destroy.
+//!
+//! Each action authorizes first, then validates, then calls the repository, then (writes only,
+//! and only after the commit) announces the change: cache invalidation, hooks, rules.
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{EntityService, Fetched, Listed, Saved};
-use crate::auth::Principal;
+use super::cached::{record_value, vanished};
+use super::{input, listing, EntityService, Fetched, Listed, Saved};
+use crate::auth::{Action, Principal};
+use crate::cache::CacheKey;
 use crate::entity::Entity;
-use crate::error::Result;
+use crate::error::{Error, Result, ValidationErrors};
+use crate::event::ChangeOp;
+use crate::meta::RecordMeta;
+use crate::query::{paginate, ListQuery, Pagination};
 use crate::repository::{ReadOptions, Written};
 
 impl<E: Entity> EntityService<E> {
     /// Lists records matching raw query parameters (see [`crate::query`]).
+    ///
+    /// Custom-field definitions are read only when a parameter starts with `cf.`, so a plain
+    /// list costs one statement (two for a page-number page, which also counts). The page is
+    /// cached under [`CacheKey::List`] with the query's fingerprint; [`Listed::results`]
+    /// holds the rows' JSON array as cached, ready to be written into a response body.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] without the `List` permission; [`Error::Validation`] naming the
+    /// parameter for anything unknown or unparsable; store failures as they come.
     pub async fn list(
         &self,
         principal: &Principal,
         params: &[(String, String)],
         read: &ReadOptions,
     ) -> Result<Listed<E>> {
-        let _ = (principal, params, read);
-        unimplemented!("EntityService::list")
+        self.authorize(principal, Action::List)?;
+        let definitions = self.query_definitions(params, read).await?;
+        let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let query = ListQuery::parse(E::schema(), pairs, &definitions, &self.inner.cursors)?;
+        let key = CacheKey::List {
+            kind: E::KIND,
+            query: query.fingerprint(),
+        };
+        let repository = &self.inner.repository;
+        let cursors = &self.inner.cursors;
+        let query = &query;
+        let cached = self
+            .through_cache(&key, move |ticket| async move {
+                let read = read.clone().at_least(ticket.min_token);
+                let count = match query.pagination {
+                    Pagination::Number(_) => Some(repository.count(query, &read).await?),
+                    Pagination::Cursor(_) => None,
+                };
+                let rows = repository.list(query, &read).await?;
+                listing::encode(paginate(query, rows, count, cursors)).map(Some)
+            })
+            .await?
+            .ok_or_else(|| vanished("list page"))?;
+        listing::decode(cached)
     }
 
-    /// One record by id.
+    /// One record by id, through the cache ([`CacheKey::Entity`]).
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] without the `Retrieve` permission; [`Error::NotFound`] when no
+    /// record has the id.
     pub async fn retrieve(
         &self,
         principal: &Principal,
         id: Uuid,
         read: &ReadOptions,
     ) -> Result<Fetched<E>> {
-        let _ = (principal, id, read);
-        unimplemented!("EntityService::retrieve")
+        self.authorize(principal, Action::Retrieve)?;
+        let key = CacheKey::Entity { kind: E::KIND, id };
+        let repository = &self.inner.repository;
+        let cached = self
+            .through_cache(&key, move |ticket| async move {
+                let read = read.clone().at_least(ticket.min_token);
+                repository
+                    .get(id, &read)
+                    .await?
+                    .map(record_value)
+                    .transpose()
+            })
+            .await?
+            .ok_or_else(|| Error::not_found(E::KIND, id))?;
+        Ok(Fetched::new(
+            cached.json.clone(),
+            cached.version,
+            cached.decoded::<E>(),
+        ))
     }
 
     /// Creates a record from a typed input.
+    ///
+    /// The record is built with fresh metadata, checked (the kind's rules, custom fields
+    /// against every definition of the kind, application rules), inserted, and announced.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; [`Error::Validation`] naming every bad field;
+    /// [`Error::Conflict`] when a unique value is taken.
     pub async fn create(&self, principal: &Principal, input: E::Create) -> Result<Saved<E>> {
-        let _ = (principal, input);
-        unimplemented!("EntityService::create")
+        self.authorize(principal, Action::Create)?;
+        self.insert_input(principal, input).await
     }
 
     /// Creates a record from a JSON body; type errors become field errors naming the field.
+    ///
+    /// Keys the kind does not accept are "Unknown field." errors, except read-only ones
+    /// (`id`, timestamps, `version`, audit fields, embedded summaries), which are ignored.
     pub async fn create_json(&self, principal: &Principal, body: Value) -> Result<Saved<E>> {
-        let _ = (principal, body);
-        unimplemented!("EntityService::create_json")
+        self.authorize(principal, Action::Create)?;
+        let input = input::decode_body(E::schema(), body)?;
+        self.insert_input(principal, input).await
     }
 
     /// Replaces a record's writable fields with a JSON body (PUT). Without `expected_version`
     /// the version read just before the write is used.
+    ///
+    /// # Errors
+    /// As [`EntityService::create_json`], plus [`Error::NotFound`] for an unknown id and
+    /// [`Error::PreconditionFailed`] when the stored version is not the expected one (also
+    /// when another writer commits between the re-read and this write).
     pub async fn update_json(
         &self,
         principal: &Principal,
@@ -53,11 +129,21 @@ impl<E: Entity> EntityService<E> {
         body: Value,
         expected_version: Option<i64>,
     ) -> Result<Saved<E>> {
-        let _ = (principal, id, body, expected_version);
-        unimplemented!("EntityService::update_json")
+        self.authorize(principal, Action::Update)?;
+        let input = input::decode_body(E::schema(), body)?;
+        let current = self.current(id, expected_version).await?;
+        self.replace(principal, current, input).await
     }
 
     /// Applies a JSON merge patch (RFC 7396) to a record's writable fields (PATCH).
+    ///
+    /// The patch applies to the record's input form ([`Entity::to_input`]): nested objects
+    /// such as `custom_fields` merge key by key, `null` removes a value (a required field
+    /// removed is "This field is required."). Unknown and read-only keys are treated as by
+    /// [`EntityService::create_json`].
+    ///
+    /// # Errors
+    /// As [`EntityService::update_json`].
     pub async fn partial_update(
         &self,
         principal: &Principal,
@@ -65,18 +151,90 @@ impl<E: Entity> EntityService<E> {
         patch: Map<String, Value>,
         expected_version: Option<i64>,
     ) -> Result<Saved<E>> {
-        let _ = (principal, id, patch, expected_version);
-        unimplemented!("EntityService::partial_update")
+        self.authorize(principal, Action::Update)?;
+        let mut errors = ValidationErrors::new();
+        let patch = input::writable_keys(E::schema(), patch, &mut errors);
+        errors.into_result()?;
+        let current = self.current(id, expected_version).await?;
+        let input = patched_input(&current, patch)?;
+        self.replace(principal, current, input).await
     }
 
     /// Deletes a record.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; [`Error::NotFound`]; [`Error::PreconditionFailed`] on a stale
+    /// `expected_version`; [`Error::Conflict`] when other records still reference it.
     pub async fn destroy(
         &self,
         principal: &Principal,
         id: Uuid,
         expected_version: Option<i64>,
     ) -> Result<Written> {
-        let _ = (principal, id, expected_version);
-        unimplemented!("EntityService::destroy")
+        self.authorize(principal, Action::Delete)?;
+        let current = self.current(id, expected_version).await?;
+        let written = self
+            .inner
+            .repository
+            .delete(id, current.meta().version)
+            .await?;
+        let event = Self::event(&current, ChangeOp::Deleted, written.token);
+        self.emit(principal, [event]).await;
+        Ok(written)
     }
+
+    /// `Err(Forbidden)` unless the policy allows `action` on this kind.
+    pub(super) fn authorize(&self, principal: &Principal, action: Action) -> Result<()> {
+        self.inner.policy.authorize(principal, E::KIND, action)
+    }
+
+    /// Builds, checks, inserts and announces a new record.
+    async fn insert_input(&self, principal: &Principal, input: E::Create) -> Result<Saved<E>> {
+        let mut record = E::from_input(input, RecordMeta::new(), &principal.subject);
+        self.validate_for_write(principal, &mut record, None)
+            .await?;
+        let written = self.inner.repository.insert(&record).await?;
+        let event = Self::event(&record, ChangeOp::Created, written.token);
+        self.emit(principal, [event]).await;
+        Ok(Saved {
+            record,
+            token: written.token,
+        })
+    }
+
+    /// Applies `input` over `current`, checks, writes against `current`'s version, announces.
+    async fn replace(
+        &self,
+        principal: &Principal,
+        current: E,
+        input: E::Create,
+    ) -> Result<Saved<E>> {
+        let mut record = current.clone();
+        record.apply_input(input, &principal.subject);
+        *record.meta_mut() = current.meta().next();
+        self.validate_for_write(principal, &mut record, Some(&current))
+            .await?;
+        let written = self
+            .inner
+            .repository
+            .update(&record, current.meta().version)
+            .await?;
+        let event = Self::event(&record, ChangeOp::Updated, written.token);
+        self.emit(principal, [event]).await;
+        Ok(Saved {
+            record,
+            token: written.token,
+        })
+    }
+}
+
+/// The input `patch` (already stripped to writable keys) makes of `current`.
+pub(super) fn patched_input<E: Entity>(
+    current: &E,
+    patch: Map<String, Value>,
+) -> Result<E::Create> {
+    let mut base = serde_json::to_value(current.to_input())
+        .map_err(|error| Error::internal("a record's input does not serialize", error))?;
+    input::merge_patch(&mut base, Value::Object(patch));
+    Ok(input::decode(input::object(base)?)?)
 }

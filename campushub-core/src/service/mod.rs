@@ -8,15 +8,23 @@
 mod actions;
 mod builder;
 mod bulk;
+mod cached;
+mod definitions;
+mod input;
+mod listing;
 mod output;
 mod rules;
 mod stats;
+#[cfg(test)]
+mod testing;
+mod write;
 
 use std::sync::Arc;
 
 pub use builder::EntityServiceBuilder;
+pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Saved, Statistics};
-pub use rules::EntityRules;
+pub use rules::{DepartmentHierarchy, EntityRules, KnownKinds, MAX_HIERARCHY_DEPTH};
 
 use crate::auth::Policy;
 use crate::cache::Cache;

@@ -55,6 +55,12 @@ impl<T: DeserializeOwned> Fetched<T> {
 }
 
 /// A list page read through the service: the links around it and its rows as a JSON array.
+///
+/// `results.json()` is the rows' JSON array exactly as cached, so a response body is
+/// `{"count": …, "next": …, "previous": …, "results": ` + those bytes + `}` with no row
+/// serialized again; `next` and `previous` are links the HTTP layer turns into URLs. The cached
+/// form (a JSON header line with the links and count, a newline, then the rows) is described
+/// in the `listing` module of the service and never leaves the service.
 #[derive(Debug, Clone)]
 pub struct Listed<E> {
     /// The next page, if any.

@@ -1,4 +1,8 @@
-//! Application rules: validation and side effects an application adds to a kind.
+//! Application rules: validation and side effects an application adds to a kind, and the
+//! rules CampusHub ships ([`DepartmentHierarchy`], [`KnownKinds`]).
+
+mod hierarchy;
+mod known_kinds;
 
 use async_trait::async_trait;
 
@@ -6,6 +10,9 @@ use crate::auth::Principal;
 use crate::entity::Entity;
 use crate::error::{Result, ValidationErrors};
 use crate::event::ChangeEvent;
+
+pub use hierarchy::{DepartmentHierarchy, MAX_HIERARCHY_DEPTH};
+pub use known_kinds::KnownKinds;
 
 /// Application rules for kind `E`; every method has a do-nothing default.
 #[async_trait]

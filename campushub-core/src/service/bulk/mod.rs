@@ -1,0 +1,251 @@
+//! Bulk create, update and delete keyed by the natural key, with per-row errors.
+//!
+//! Every bulk call authorizes once, checks every row on its own (a bad row never stops the
+//! others), makes one store round trip for lookups and one for the batch write, and reports
+//! per row. Rows are numbered from 0 in request order.
+//!
+//! Events: **one [`crate::ChangeEvent`] per changed row**, emitted after the batch returned,
+//! in row order, all carrying the batch's consistency token. Failed rows emit nothing.
+//! Per-row events keep the cache's per-record tombstones exact; the generation bumps they
+//! cause are cheap and idempotent.
+
+mod rows;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use self::rows::{check_row_count, key_field, parse_update_row, Batch};
+use super::actions::patched_input;
+use super::{input, BulkReport, EntityService};
+use crate::auth::{Action, Principal};
+use crate::custom_fields::CustomFieldDef;
+use crate::entity::Entity;
+use crate::error::{Error, Result, ValidationErrors};
+use crate::event::ChangeOp;
+use crate::meta::RecordMeta;
+
+impl<E: Entity> EntityService<E> {
+    /// Creates every row that validates; the others are reported by index.
+    ///
+    /// Each row is decoded and checked like a single create. A row repeating a natural key
+    /// or unique value of an earlier valid row of the same request is an error on that field.
+    /// The valid rows go to the store in one `insert_many`; a row the store refuses (a value
+    /// already taken) is reported under its field.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] without `Create`; [`Error::Validation`] when the kind has no
+    /// natural key or on `rows` when there are more than [`super::MAX_BULK_ROWS`].
+    pub async fn bulk_create(&self, principal: &Principal, rows: Vec<Value>) -> Result<BulkReport> {
+        self.authorize(principal, Action::Create)?;
+        let key = key_field::<E>()?;
+        check_row_count(rows.len())?;
+        let definitions = self.write_definitions().await?;
+        let mut batch = Batch::new(key);
+        for (index, row) in rows.into_iter().enumerate() {
+            let record = match input::decode_body::<E::Create>(E::schema(), row) {
+                Ok(input) => E::from_input(input, RecordMeta::new(), &principal.subject),
+                Err(errors) => {
+                    batch.reject(index, errors);
+                    continue;
+                }
+            };
+            self.check_row(principal, &definitions, &mut batch, index, record, None)
+                .await?;
+        }
+        let outcome = if batch.is_empty() {
+            Default::default()
+        } else {
+            self.inner.repository.insert_many(batch.records()).await?
+        };
+        self.settle(principal, batch, outcome, ChangeOp::Created)
+            .await
+    }
+
+    /// Patches rows addressed by natural key (each row an object carrying the key field).
+    ///
+    /// The targets are read in one `find_by_natural_keys` on the primary; a key without a
+    /// record, or repeated in the request, is an error on the key field. The rest of each row
+    /// is a JSON merge patch, checked like a single partial update; the valid rows are
+    /// written in one `update_many`, each against the version just read.
+    ///
+    /// # Errors
+    /// As [`EntityService::bulk_create`], with `Update`.
+    pub async fn bulk_update(&self, principal: &Principal, rows: Vec<Value>) -> Result<BulkReport> {
+        self.authorize(principal, Action::Update)?;
+        let key = key_field::<E>()?;
+        check_row_count(rows.len())?;
+        let mut batch = Batch::new(key);
+        let mut patches = Vec::new();
+        let mut first_row = HashMap::new();
+        for (index, row) in rows.into_iter().enumerate() {
+            match parse_update_row(key, row) {
+                Ok((natural_key, _)) if first_row.contains_key(&natural_key) => {
+                    batch.reject(index, rows::duplicate(key, first_row[&natural_key]));
+                }
+                Ok((natural_key, patch)) => {
+                    first_row.insert(natural_key.clone(), index);
+                    patches.push((index, natural_key, patch));
+                }
+                Err(errors) => batch.reject(index, errors),
+            }
+        }
+        let mut targets = self
+            .find_targets(patches.iter().map(|p| p.1.clone()))
+            .await?;
+        let definitions = if patches.is_empty() {
+            Vec::new()
+        } else {
+            self.write_definitions().await?
+        };
+        for (index, natural_key, patch) in patches {
+            let Some(current) = targets.remove(&natural_key) else {
+                batch.reject(index, rows::unknown_key::<E>(key, &natural_key));
+                continue;
+            };
+            let mut errors = ValidationErrors::new();
+            let patch = input::writable_keys(E::schema(), patch, &mut errors);
+            if !errors.is_empty() {
+                batch.reject(index, errors);
+                continue;
+            }
+            let input = match patched_input(&current, patch) {
+                Ok(input) => input,
+                Err(Error::Validation(errors)) => {
+                    batch.reject(index, errors);
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            let mut record = current.clone();
+            record.apply_input(input, &principal.subject);
+            *record.meta_mut() = current.meta().next();
+            self.check_row(
+                principal,
+                &definitions,
+                &mut batch,
+                index,
+                record,
+                Some(&current),
+            )
+            .await?;
+        }
+        let outcome = if batch.is_empty() {
+            Default::default()
+        } else {
+            // Each record carries `current.meta().next()`: the version read is one less.
+            let rows: Vec<(E, i64)> = batch
+                .records()
+                .iter()
+                .map(|record| (record.clone(), record.meta().version - 1))
+                .collect();
+            self.inner.repository.update_many(&rows).await?
+        };
+        self.settle(principal, batch, outcome, ChangeOp::Updated)
+            .await
+    }
+
+    /// Deletes rows addressed by natural key.
+    ///
+    /// The targets are read in one `find_by_natural_keys` on the primary and deleted in one
+    /// `delete_many`, each at the version just read. A key without a record, or repeated in
+    /// the request, is an error on the key field; a record still referenced elsewhere is a
+    /// conflict reported on its row.
+    ///
+    /// # Errors
+    /// As [`EntityService::bulk_create`], with `Delete`.
+    pub async fn bulk_delete(
+        &self,
+        principal: &Principal,
+        keys: Vec<String>,
+    ) -> Result<BulkReport> {
+        self.authorize(principal, Action::Delete)?;
+        let key = key_field::<E>()?;
+        check_row_count(keys.len())?;
+        let mut targets = self.find_targets(keys.iter().cloned()).await?;
+        let mut batch = Batch::new(key);
+        let mut first_row = HashMap::new();
+        for (index, natural_key) in keys.into_iter().enumerate() {
+            if let Some(first) = first_row.get(&natural_key) {
+                batch.reject(index, rows::duplicate(key, *first));
+                continue;
+            }
+            first_row.insert(natural_key.clone(), index);
+            match targets.remove(&natural_key) {
+                Some(current) => batch.accept_if_valid(index, current, ValidationErrors::new()),
+                None => batch.reject(index, rows::unknown_key::<E>(key, &natural_key)),
+            }
+        }
+        let outcome = if batch.is_empty() {
+            Default::default()
+        } else {
+            let rows: Vec<_> = batch
+                .records()
+                .iter()
+                .map(|record| (record.meta().id, record.meta().version))
+                .collect();
+            self.inner.repository.delete_many(&rows).await?
+        };
+        self.settle(principal, batch, outcome, ChangeOp::Deleted)
+            .await
+    }
+
+    /// Checks row `index`'s record like a single write would (`previous` is the stored record
+    /// on update), then queues it in `batch` or refuses it with its errors.
+    async fn check_row(
+        &self,
+        principal: &Principal,
+        definitions: &[CustomFieldDef],
+        batch: &mut Batch<E>,
+        index: usize,
+        mut record: E,
+        previous: Option<&E>,
+    ) -> Result<()> {
+        let mut errors = ValidationErrors::new();
+        self.check_record(principal, &mut record, previous, definitions, &mut errors)
+            .await?;
+        batch.accept_if_valid(index, record, errors);
+        Ok(())
+    }
+
+    /// The records whose natural keys are among `keys`, by key, in one round trip on the
+    /// primary (none when there are no keys).
+    async fn find_targets(&self, keys: impl Iterator<Item = String>) -> Result<HashMap<String, E>> {
+        let keys: Vec<String> = keys.collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found = self
+            .inner
+            .repository
+            .find_by_natural_keys(&keys, &Self::primary())
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|record| record.natural_key().map(|key| (key, record)))
+            .collect())
+    }
+
+    /// Maps the store's per-row outcomes back to request rows, announces the committed rows
+    /// (one event each), and reports.
+    async fn settle(
+        &self,
+        principal: &Principal,
+        batch: Batch<E>,
+        outcome: crate::repository::BatchResult,
+        op: ChangeOp,
+    ) -> Result<BulkReport> {
+        let token = outcome.token;
+        let (committed, errors) = batch.settle(outcome);
+        let events: Vec<_> = committed
+            .iter()
+            .map(|record| Self::event(record, op, token))
+            .collect();
+        self.emit(principal, events).await;
+        Ok(BulkReport {
+            succeeded: committed.len(),
+            errors,
+            token,
+        })
+    }
+}

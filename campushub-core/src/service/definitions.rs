@@ -1,0 +1,84 @@
+//! The custom-field definitions that apply to the service's kind: read when a write needs them
+//! (on the primary, so a definition just created applies at once) and when a list filters on
+//! `cf.` parameters.
+
+use super::EntityService;
+use crate::custom_fields::CustomFieldDef;
+use crate::entity::Entity;
+use crate::error::{Error, Result};
+use crate::query::{Filter, FilterField, FilterValue, ListQuery, Op, Pagination, MAX_PAGE_SIZE};
+use crate::repository::ReadOptions;
+use crate::value::Scalar;
+
+/// Pages of definitions read at most; a kind with more definitions than this many full pages
+/// is an internal error rather than an endless walk.
+const MAX_DEFINITION_PAGES: u32 = 50;
+
+impl<E: Entity> EntityService<E> {
+    /// Whether records of this kind carry custom fields (their schema makes `custom_fields`
+    /// writable).
+    pub(super) fn has_custom_fields() -> bool {
+        E::schema().is_writable("custom_fields")
+    }
+
+    /// The definitions a list or statistics query needs: read only when some parameter is a
+    /// custom-field filter (`cf.…`), so a plain query costs no extra statement.
+    pub(super) async fn query_definitions(
+        &self,
+        params: &[(String, String)],
+        read: &ReadOptions,
+    ) -> Result<Vec<CustomFieldDef>> {
+        if params.iter().any(|(key, _)| key.starts_with("cf.")) {
+            self.definitions(read).await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Every definition (active or not) for this kind, read with `read`; empty when the kind
+    /// has no custom fields or the service has no definitions repository.
+    pub(super) async fn definitions(&self, read: &ReadOptions) -> Result<Vec<CustomFieldDef>> {
+        let Some(repository) = &self.inner.definitions else {
+            return Ok(Vec::new());
+        };
+        if !Self::has_custom_fields() {
+            return Ok(Vec::new());
+        }
+        let mut query = definitions_query(E::KIND.as_str())?;
+        let mut definitions = Vec::new();
+        for page in 1..=MAX_DEFINITION_PAGES {
+            query.pagination = Pagination::Number(page);
+            let rows = repository.list(&query, read).await?;
+            let full = rows.len() >= query.page_size as usize;
+            definitions.extend(rows);
+            if !full {
+                return Ok(definitions);
+            }
+        }
+        Err(Error::Internal {
+            message: format!(
+                "more than {} custom-field definitions for `{}`",
+                MAX_DEFINITION_PAGES * MAX_PAGE_SIZE,
+                E::KIND
+            ),
+            source: None,
+        })
+    }
+}
+
+/// Definitions whose `entity` is `kind`, in the largest pages a store serves.
+fn definitions_query(kind: &str) -> Result<ListQuery> {
+    let schema = CustomFieldDef::schema();
+    let entity = schema.field("entity").ok_or_else(|| Error::Internal {
+        message: "the custom-field schema has no `entity` field".to_owned(),
+        source: None,
+    })?;
+    let mut query = ListQuery::new(schema);
+    query.filters.push(Filter {
+        field: FilterField::Schema(entity),
+        op: Op::Eq,
+        value: FilterValue::One(Scalar::Text(kind.to_owned())),
+    });
+    query.page_size = MAX_PAGE_SIZE;
+    Ok(query)
+}

@@ -1,0 +1,335 @@
+//! JSON request bodies: checking their keys against the schema, decoding them into a kind's
+//! input with field-named errors, and JSON merge patches (RFC 7396).
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::ValidationErrors;
+use crate::schema::Schema;
+
+/// The error key for problems that belong to no one field (a body that is not an object).
+pub const NON_FIELD_ERRORS: &str = "non_field_errors";
+
+/// The message for a required field a body left out.
+const REQUIRED: &str = "This field is required.";
+
+/// The object inside `body`, or a `non_field_errors` error when it is not an object.
+pub(crate) fn object(body: Value) -> Result<Map<String, Value>, ValidationErrors> {
+    match body {
+        Value::Object(map) => Ok(map),
+        other => {
+            let mut errors = ValidationErrors::new();
+            errors.add(
+                NON_FIELD_ERRORS,
+                format!("Expected a JSON object, got {}.", type_name(&other)),
+            );
+            Err(errors)
+        }
+    }
+}
+
+/// Keeps the keys of `body` a write may set: read-only keys (metadata, embedded summaries)
+/// are dropped silently, so a client can send back what it read; any other key the schema
+/// does not list is recorded as "Unknown field.".
+pub(crate) fn writable_keys(
+    schema: &Schema,
+    body: Map<String, Value>,
+    errors: &mut ValidationErrors,
+) -> Map<String, Value> {
+    let mut kept = Map::new();
+    for (key, value) in body {
+        if schema.is_writable(&key) {
+            kept.insert(key, value);
+        } else if !schema.is_read_only(&key) {
+            errors.add(key, "Unknown field.");
+        }
+    }
+    kept
+}
+
+/// Decodes a whole body into `T`: keys are checked with [`writable_keys`], then the writable
+/// part is decoded with [`decode`]; every problem found is returned together.
+pub(crate) fn decode_body<T: DeserializeOwned>(
+    schema: &Schema,
+    body: Value,
+) -> Result<T, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let fields = writable_keys(schema, object(body)?, &mut errors);
+    match decode(fields) {
+        Ok(input) if errors.is_empty() => Ok(input),
+        Ok(_) => Err(errors),
+        Err(decoding) => {
+            errors.merge(decoding);
+            Err(errors)
+        }
+    }
+}
+
+/// Decodes `fields` into `T`, turning the first decoding problem into a field error that names
+/// the field's path (`year_of_study: invalid type: string "x", expected i32`); a missing
+/// required field is "This field is required." under its name.
+///
+/// Fields of `#[serde(flatten)]` blocks (the person block) decode without path information;
+/// for those the culprit is found by decoding again without one key at a time, which is
+/// bounded by the number of writable keys and only happens on the error path.
+pub(crate) fn decode<T: DeserializeOwned>(
+    fields: Map<String, Value>,
+) -> Result<T, ValidationErrors> {
+    let fields = Value::Object(fields);
+    let error = match attempt::<T>(&fields) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    let mut errors = ValidationErrors::new();
+    match error {
+        Problem::Missing(field) => errors.add(field, REQUIRED),
+        Problem::At(path, message) => errors.add(path, message),
+        Problem::Unplaced(message) => {
+            let field = locate::<T>(&fields, &message);
+            errors.add(
+                field.unwrap_or_else(|| NON_FIELD_ERRORS.to_owned()),
+                message,
+            );
+        }
+    }
+    Err(errors)
+}
+
+/// Applies a JSON merge patch (RFC 7396) to `target`: objects merge key by key, `null`
+/// deletes a key, anything else replaces the value.
+pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch;
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(&key);
+            } else {
+                merge_patch(target.entry(key).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// One decoding failure, classified.
+enum Problem {
+    /// A required field is missing.
+    Missing(String),
+    /// A problem at a known path.
+    At(String, String),
+    /// A problem whose path was lost (inside a flattened block).
+    Unplaced(String),
+}
+
+fn attempt<T: DeserializeOwned>(fields: &Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(fields).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        if let Some(field) = missing_field(&message) {
+            let field = if path == "." {
+                field.to_owned()
+            } else {
+                format!("{path}.{field}")
+            };
+            Problem::Missing(field)
+        } else if path == "." {
+            Problem::Unplaced(message)
+        } else {
+            Problem::At(path, message)
+        }
+    })
+}
+
+/// The field named by serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+}
+
+/// The key behind `message`, a decoding problem whose path was lost.
+///
+/// Removing the culprit makes the problem go away (the decode succeeds, reports another
+/// problem, or reports the culprit itself missing); removing an innocent key leaves it, except
+/// that removing a required field outside the flattened block reports that field missing
+/// first. The two "missing" cases are told apart by giving the key an object: a field outside
+/// the flattened block then fails with its path known.
+fn locate<T: DeserializeOwned>(fields: &Value, message: &str) -> Option<String> {
+    let fields = fields.as_object()?;
+    let probe = |key: &String, value: Option<Value>| {
+        let mut probe = fields.clone();
+        match value {
+            Some(value) => probe.insert(key.clone(), value),
+            None => probe.remove(key),
+        };
+        attempt::<T>(&Value::Object(probe))
+    };
+    fields.keys().find_map(|key| {
+        let culprit = match probe(key, None) {
+            Ok(_) => true,
+            Err(Problem::Missing(field)) if &field == key => {
+                let object = Value::Object(Map::from_iter([("?".to_owned(), Value::Null)]));
+                !matches!(
+                    probe(key, Some(object)),
+                    Err(Problem::At(..) | Problem::Missing(_))
+                )
+            }
+            Err(Problem::Missing(_)) => false,
+            Err(Problem::At(_, other) | Problem::Unplaced(other)) => other != message,
+        };
+        culprit.then(|| key.clone())
+    })
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::entities::StudentInput;
+    use crate::entity::Entity;
+    use crate::Student;
+
+    fn student_body() -> Value {
+        json!({
+            "first_name": "Asha", "last_name": "Rao", "date_of_birth": "2004-05-06",
+            "gender": "F", "roll_number": "R1", "program": "B.Tech",
+            "admission_date": "2022-08-01"
+        })
+    }
+
+    fn decode_student(body: Value) -> Result<StudentInput, ValidationErrors> {
+        decode_body(Student::schema(), body)
+    }
+
+    #[test]
+    fn decodes_a_valid_body() {
+        let input = decode_student(student_body()).expect("valid");
+        assert_eq!(input.roll_number, "R1");
+        assert_eq!(input.year_of_study, 1);
+    }
+
+    #[test]
+    fn a_type_error_names_the_field() {
+        let mut body = student_body();
+        body["year_of_study"] = json!("x");
+        let errors = decode_student(body).expect_err("type error");
+        assert_eq!(
+            errors.get("year_of_study"),
+            Some(&[r#"invalid type: string "x", expected i32"#.to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn a_type_error_inside_the_flattened_person_names_the_field() {
+        let cases = [
+            ("first_name", json!(7)),
+            ("last_name", json!(false)),
+            ("middle_name", json!(["x"])),
+            ("date_of_birth", json!("2004-13-40")),
+            ("gender", json!("X")),
+            ("email", json!(5)),
+            ("country", json!({"a": 1})),
+        ];
+        for (field, value) in cases {
+            let mut body = student_body();
+            body[field] = value;
+            let errors = decode_student(body).expect_err(field);
+            assert!(errors.contains(field), "{field}: {errors}");
+            assert_eq!(errors.iter().count(), 1, "{field}: {errors}");
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_required() {
+        for field in ["roll_number", "first_name"] {
+            let mut body = student_body();
+            body.as_object_mut().map(|map| map.remove(field));
+            let errors = decode_student(body).expect_err("missing");
+            assert_eq!(
+                errors.get(field),
+                Some(&[REQUIRED.to_owned()][..]),
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_and_read_only_keys_are_ignored() {
+        let mut body = student_body();
+        body["id"] = json!("not even a uuid");
+        body["created_by"] = json!("someone");
+        body["department"] = json!({"code": "X"});
+        assert!(decode_student(body.clone()).is_ok());
+        body["shoe_size"] = json!(44);
+        let errors = decode_student(body).expect_err("unknown");
+        assert_eq!(
+            errors.get("shoe_size"),
+            Some(&["Unknown field.".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_type_errors_are_reported_together() {
+        let mut body = student_body();
+        body["semester"] = json!(true);
+        body["nickname"] = json!("A");
+        let errors = decode_student(body).expect_err("two problems");
+        assert!(
+            errors.contains("semester") && errors.contains("nickname"),
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_a_non_field_error() {
+        for body in [json!([1]), json!("x"), json!(null), json!(3)] {
+            let errors = decode_student(body).expect_err("not an object");
+            assert!(errors.contains(NON_FIELD_ERRORS));
+        }
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}, "k": [1]});
+        merge_patch(
+            &mut target,
+            json!({"a": "z", "c": {"f": null, "h": 1}, "k": null, "n": {"o": null}}),
+        );
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e", "h": 1}, "n": {}}));
+        let mut scalar = json!("x");
+        merge_patch(&mut scalar, json!({"a": 1}));
+        assert_eq!(scalar, json!({"a": 1}));
+        let mut replaced = json!({"a": 1});
+        merge_patch(&mut replaced, json!([1, 2]));
+        assert_eq!(replaced, json!([1, 2]));
+    }
+
+    #[test]
+    fn a_student_round_trips_through_its_input() {
+        let input = decode_student(student_body()).expect("valid");
+        let student = Student::from_input(input, crate::RecordMeta::new(), "tester");
+        let again: StudentInput = decode(match serde_json::to_value(student.to_input()) {
+            Ok(Value::Object(map)) => map,
+            other => panic!("not an object: {other:?}"),
+        })
+        .expect("round trip");
+        assert_eq!(again, student.to_input());
+    }
+}

@@ -1,0 +1,180 @@
+//! How a list page is cached: the links and count, then the rows' JSON array, in one value, so
+//! that a hit is served without re-serializing any row.
+//!
+//! # The cached bytes
+//!
+//! ```text
+//! {"count":120,"next":{"number":3},"previous":{"number":1}}\n[{...row...},{...row...}]
+//! ```
+//!
+//! One line of JSON header (`count` only for page-number pages; `next` and `previous` as
+//! `{"cursor": "..."}` or `{"number": n}`), a newline, then the rows exactly as the HTTP body's
+//! `results` array carries them. Compact JSON never contains a raw newline, so the split is
+//! unambiguous. On a hit the header (a few dozen bytes) is parsed and the rows are a zero-copy
+//! slice of the cached bytes: [`Listed::results`]`.json()`. The HTTP layer writes
+//! `{"count":…,"next":"<url>","previous":"<url>","results":` + those bytes + `}`; it builds the
+//! URLs from the links because they depend on the request's address.
+//!
+//! The decoded rows (when a cache keeps them in process) ride along in
+//! [`CachedValue::decoded`] as an `Arc<Vec<E>>`.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+
+use super::Listed;
+use crate::cache::CachedValue;
+use crate::entity::Entity;
+use crate::error::{Error, Result};
+use crate::query::{Page, PageLink};
+
+/// The header line of a cached page.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+    next: Option<Link>,
+    previous: Option<Link>,
+}
+
+/// [`PageLink`] in a form that also decodes.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Link {
+    Cursor(String),
+    Number(u32),
+}
+
+impl From<&PageLink> for Link {
+    fn from(link: &PageLink) -> Self {
+        match link {
+            PageLink::Cursor(cursor) => Link::Cursor(cursor.clone()),
+            PageLink::Number(number) => Link::Number(*number),
+        }
+    }
+}
+
+impl From<Link> for PageLink {
+    fn from(link: Link) -> Self {
+        match link {
+            Link::Cursor(cursor) => PageLink::Cursor(cursor),
+            Link::Number(number) => PageLink::Number(number),
+        }
+    }
+}
+
+/// Serializes `page` into the cached form (see the module docs), keeping the rows decoded.
+pub(super) fn encode<E: Entity>(page: Page<E>) -> Result<CachedValue> {
+    let header = Header {
+        count: page.count,
+        next: page.next.as_ref().map(Link::from),
+        previous: page.previous.as_ref().map(Link::from),
+    };
+    let mut writer = BytesMut::with_capacity(256 + 512 * page.items.len()).writer();
+    serde_json::to_writer(&mut writer, &header).map_err(serialization)?;
+    writer.get_mut().put_u8(b'\n');
+    serde_json::to_writer(&mut writer, &page.items).map_err(serialization)?;
+    let rows: Arc<dyn Any + Send + Sync> = Arc::new(page.items);
+    Ok(CachedValue {
+        json: writer.into_inner().freeze(),
+        version: 0,
+        decoded: Some(rows),
+        token: None,
+    })
+}
+
+/// The page in a cached value: the header parsed, the rows sliced out of the bytes.
+pub(super) fn decode<E: Entity>(value: CachedValue) -> Result<Listed<E>> {
+    let split = value
+        .json
+        .iter()
+        .position(|byte| *byte == b'\n')
+        .ok_or_else(|| corrupt("no header line"))?;
+    let header: Header = serde_json::from_slice(&value.json[..split])
+        .map_err(|error| Error::internal("cached list page has a bad header", error))?;
+    let rows: Bytes = value.json.slice(split + 1..);
+    Ok(Listed {
+        next: header.next.map(PageLink::from),
+        previous: header.previous.map(PageLink::from),
+        count: header.count,
+        results: super::Fetched::new(rows, 0, value.decoded::<Vec<E>>()),
+    })
+}
+
+fn serialization(error: serde_json::Error) -> Error {
+    Error::internal("a list page does not serialize", error)
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Internal {
+        message: format!("cached list page is corrupt: {what}"),
+        source: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::{DepartmentInput, DepartmentKind, DepartmentStatus};
+    use crate::{Department, RecordMeta};
+
+    fn department(code: &str) -> Department {
+        let input = DepartmentInput {
+            code: code.to_owned(),
+            name: format!("Department {code}"),
+            kind: DepartmentKind::Academic,
+            parent_id: None,
+            head_id: None,
+            email: None,
+            phone: None,
+            status: DepartmentStatus::Active,
+            custom_fields: Default::default(),
+        };
+        Department::from_input(input, RecordMeta::new(), "tester")
+    }
+
+    fn page() -> Page<Department> {
+        Page {
+            items: vec![department("CSE"), department("EEE")],
+            next: Some(PageLink::Cursor("abc".to_owned())),
+            previous: None,
+            count: Some(2),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_the_bytes_alone() {
+        let page = page();
+        let mut cached = encode(page.clone()).expect("encodes");
+        cached.decoded = None;
+        let listed: Listed<Department> = decode(cached).expect("decodes");
+        assert_eq!(listed.next, page.next);
+        assert_eq!(listed.previous, None);
+        assert_eq!(listed.count, Some(2));
+        let rows = listed.results.value().expect("rows decode");
+        assert_eq!(*rows, page.items);
+        let array: serde_json::Value =
+            serde_json::from_slice(listed.results.json()).expect("rows are a JSON array");
+        assert_eq!(array.as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn keeps_the_decoded_rows() {
+        let cached = encode(page()).expect("encodes");
+        let listed: Listed<Department> = decode(cached).expect("decodes");
+        let first = listed.results.value().expect("decoded");
+        let second = listed.results.value().expect("decoded");
+        assert!(Arc::ptr_eq(&first, &second));
+    }
+
+    #[test]
+    fn corrupt_bytes_are_an_internal_error_not_a_panic() {
+        for bytes in [&b"[]"[..], b"{oops\n[]", b""] {
+            let cached = CachedValue::from_json(Bytes::copy_from_slice(bytes), 0);
+            let error = decode::<Department>(cached).expect_err("corrupt");
+            assert!(matches!(error, Error::Internal { .. }));
+        }
+    }
+}

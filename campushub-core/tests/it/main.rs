@@ -1,0 +1,21 @@
+//! Integration tests of `campushub-core`, built as one binary (run with `--all-features`).
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+mod conformance;
+mod custom_field_values;
+mod memory;
+mod query_cursor;
+mod query_eval;
+mod query_page;
+mod query_parse;
+mod service_bulk;
+mod service_crud;
+mod service_custom_fields;
+mod service_events;
+mod service_fixture;
+mod service_hierarchy;
+mod service_list;
+mod service_roles;
+mod service_statements;
+mod support;

@@ -1,0 +1,260 @@
+//! Lists and statistics through the service: both pagination modes, filters, the cached
+//! page representation, and cache use counted by a map cache.
+#![cfg(feature = "memory")]
+
+use campushub_core::query::PageLink;
+use campushub_core::{ReadOptions, Student};
+use serde_json::{json, Map, Value};
+
+use crate::service_fixture::{admin, student_body, with, with_role, Campus};
+use crate::support::field_errors;
+
+fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn rolls(rows: &[Student]) -> Vec<String> {
+    rows.iter().map(|s| s.roll_number.clone()).collect()
+}
+
+#[tokio::test]
+async fn cursor_pages_walk_every_row_once() {
+    let campus = Campus::new();
+    for i in 0..5 {
+        campus.student(&format!("R{i}")).await;
+    }
+    let read = ReadOptions::default();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let mut query = params(&[("page_size", "2"), ("ordering", "roll_number")]);
+        if let Some(cursor) = &cursor {
+            query.push(("cursor".into(), cursor.clone()));
+        }
+        let page = campus
+            .students
+            .list(&admin(), &query, &read)
+            .await
+            .expect("page");
+        assert_eq!(page.count, None, "cursor pages carry no count");
+        seen.extend(rolls(&page.results.value().expect("rows")));
+        match page.next {
+            Some(PageLink::Cursor(next)) => cursor = Some(next),
+            None => break,
+            Some(other) => panic!("unexpected link {other:?}"),
+        }
+    }
+    assert_eq!(seen, ["R0", "R1", "R2", "R3", "R4"]);
+}
+
+#[tokio::test]
+async fn page_number_pages_carry_a_count_and_the_rows_json() {
+    let campus = Campus::new();
+    for i in 0..5 {
+        campus.student(&format!("R{i}")).await;
+    }
+    let query = params(&[
+        ("page", "2"),
+        ("page_size", "2"),
+        ("ordering", "roll_number"),
+    ]);
+    let page = campus
+        .students
+        .list(&admin(), &query, &ReadOptions::default())
+        .await
+        .expect("page");
+    assert_eq!(page.count, Some(5));
+    assert_eq!(page.next, Some(PageLink::Number(3)));
+    assert_eq!(page.previous, Some(PageLink::Number(1)));
+    let rows: Value = serde_json::from_slice(page.results.json()).expect("a JSON array");
+    let rolls: Vec<_> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|row| row["roll_number"].clone())
+        .collect();
+    assert_eq!(rolls, [json!("R2"), json!("R3")]);
+}
+
+#[tokio::test]
+async fn filters_and_custom_field_filters_apply() {
+    let campus = Campus::new();
+    campus
+        .define(json!({"entity": "student", "name": "hostel", "field_type": "boolean"}))
+        .await;
+    for (roll, year, hostel) in [("A", 1, true), ("B", 2, false), ("C", 2, true)] {
+        let body = with(student_body(roll), "year_of_study", json!(year));
+        let body = with(body, "custom_fields", json!({"hostel": hostel}));
+        campus
+            .students
+            .create_json(&admin(), body)
+            .await
+            .expect("created");
+    }
+    let read = ReadOptions::default();
+    let query = params(&[("year_of_study", "2"), ("cf.hostel", "true")]);
+    let page = campus
+        .students
+        .list(&admin(), &query, &read)
+        .await
+        .expect("page");
+    assert_eq!(rolls(&page.results.value().expect("rows")), ["C"]);
+    let errors = field_errors(
+        campus
+            .students
+            .list(&admin(), &params(&[("colour", "red")]), &read)
+            .await,
+    );
+    assert!(errors.contains("colour"));
+    let errors = field_errors(
+        campus
+            .students
+            .list(&admin(), &params(&[("cf.nope", "1")]), &read)
+            .await,
+    );
+    assert!(errors.iter().next().is_some());
+}
+
+#[tokio::test]
+async fn retrieve_twice_loads_once() {
+    let campus = Campus::new();
+    let student = campus.student("R1").await;
+    let read = ReadOptions::default();
+    let first = campus
+        .students
+        .retrieve(&admin(), student.meta.id, &read)
+        .await
+        .expect("found");
+    let loads = campus.cache.loads();
+    let second = campus
+        .students
+        .retrieve(&admin(), student.meta.id, &read)
+        .await
+        .expect("found");
+    assert_eq!(campus.cache.loads(), loads, "the second read is a hit");
+    assert_eq!(campus.cache.hits(), 1);
+    assert_eq!(first.json(), second.json());
+    assert_eq!(second.value().expect("decoded").roll_number, "R1");
+}
+
+#[tokio::test]
+async fn list_pages_are_cached_until_a_write_of_the_kind() {
+    let campus = Campus::new();
+    campus.student("R1").await;
+    let read = ReadOptions::default();
+    let query = params(&[("ordering", "roll_number")]);
+    campus
+        .students
+        .list(&admin(), &query, &read)
+        .await
+        .expect("page");
+    let loads = campus.cache.loads();
+    let cached = campus
+        .students
+        .list(&admin(), &query, &read)
+        .await
+        .expect("page");
+    assert_eq!(campus.cache.loads(), loads, "hit");
+    assert_eq!(rolls(&cached.results.value().expect("rows")), ["R1"]);
+    campus.student("R2").await;
+    let fresh = campus
+        .students
+        .list(&admin(), &query, &read)
+        .await
+        .expect("page");
+    assert_eq!(
+        campus.cache.loads(),
+        loads + 1,
+        "the create invalidated the page"
+    );
+    assert_eq!(rolls(&fresh.results.value().expect("rows")), ["R1", "R2"]);
+}
+
+#[tokio::test]
+async fn a_department_write_invalidates_student_pages() {
+    let campus = Campus::new();
+    campus.student("R1").await;
+    let read = ReadOptions::default();
+    campus
+        .students
+        .list(&admin(), &[], &read)
+        .await
+        .expect("page");
+    let key_count = campus.cache.loads();
+    campus.department("CSE").await;
+    campus
+        .students
+        .list(&admin(), &[], &read)
+        .await
+        .expect("page");
+    assert_eq!(campus.cache.loads(), key_count + 1);
+}
+
+#[tokio::test]
+async fn statistics_count_by_the_schema_fields() {
+    let campus = Campus::new();
+    let cse = campus.department("CSE").await;
+    for (roll, gender, year, status) in [
+        ("A", "F", 1, "ACTIVE"),
+        ("B", "M", 2, "ACTIVE"),
+        ("C", "F", 2, "GRADUATED"),
+    ] {
+        let body = with(student_body(roll), "gender", json!(gender));
+        let body = with(body, "year_of_study", json!(year));
+        let body = with(body, "status", json!(status));
+        let body = if roll == "A" {
+            with(body, "department_id", json!(cse.meta.id))
+        } else {
+            body
+        };
+        campus
+            .students
+            .create_json(&admin(), body)
+            .await
+            .expect("created");
+    }
+    let analyst = with_role(campushub_core::Role::ANALYST);
+    let read = ReadOptions::default();
+    let stats = campus
+        .students
+        .statistics(&analyst, &[], &read)
+        .await
+        .expect("stats");
+    let json = serde_json::to_value(&stats).expect("json");
+    let mut by_department = Map::new();
+    by_department.insert(cse.meta.id.to_string(), json!(1));
+    by_department.insert("null".into(), json!(2));
+    assert_eq!(
+        json,
+        json!({
+            "total": 3,
+            "by_status": {"ACTIVE": 2, "GRADUATED": 1},
+            "by_gender": {"F": 2, "M": 1},
+            "by_year_of_study": {"1": 1, "2": 2},
+            "by_department": by_department,
+        })
+    );
+    let filtered = campus
+        .students
+        .statistics(&analyst, &params(&[("gender", "F")]), &read)
+        .await
+        .expect("stats");
+    assert_eq!(filtered.total, 2);
+    let errors = field_errors(
+        campus
+            .students
+            .statistics(&analyst, &params(&[("page", "2")]), &read)
+            .await,
+    );
+    assert!(errors.contains("page"));
+    let loads = campus.cache.loads();
+    campus
+        .students
+        .statistics(&analyst, &[], &read)
+        .await
+        .expect("stats");
+    assert_eq!(campus.cache.loads(), loads, "statistics are cached");
+}

@@ -1,0 +1,19 @@
+//! Assertion helpers shared by the integration tests.
+
+use campushub_core::{Error, Result, ValidationErrors};
+
+/// The field errors of a validation error (panics on any other outcome).
+pub fn field_errors<T: std::fmt::Debug>(outcome: Result<T>) -> ValidationErrors {
+    match outcome {
+        Err(Error::Validation(errors)) => errors,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+/// The one message recorded against `field` (panics when there is none or several).
+pub fn only<'a>(errors: &'a ValidationErrors, field: &str) -> &'a str {
+    match errors.get(field) {
+        Some([message]) => message,
+        other => panic!("expected one message on `{field}`, got {other:?} in {errors}"),
+    }
+}

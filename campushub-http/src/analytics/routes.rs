@@ -1,0 +1,104 @@
+//! The analytics routes and `/api/v1/departments/stats` (department statistics with each
+//! department's student and faculty counts).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use campushub_core::{Action, EntityKind, Error};
+use serde::Serialize;
+
+use super::services::department_counts;
+use crate::auth::Caller;
+use crate::consistency::ReadConsistency;
+use crate::extract::QueryParams;
+use crate::list::json_response;
+use crate::problem::ApiResult;
+use crate::resource::API_PREFIX;
+use crate::routes::{method_not_allowed, route_both};
+use crate::state::ApiState;
+
+/// The routes, over the shared state.
+pub(crate) fn routes(state: Arc<ApiState>) -> Router {
+    let mut router = Router::new();
+    for (name, report) in [
+        ("summary", Report::Summary),
+        ("departments", Report::Departments),
+    ] {
+        router = route_both(
+            router,
+            &format!("{API_PREFIX}/analytics/{name}"),
+            get(move |state, caller, read| analytics(state, caller, read, report)),
+        );
+    }
+    router = route_both(
+        router,
+        &format!("{API_PREFIX}/departments/stats"),
+        get(department_stats),
+    );
+    router
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// Which analytics report a route serves.
+#[derive(Debug, Clone, Copy)]
+enum Report {
+    Summary,
+    Departments,
+}
+
+async fn analytics(
+    State(state): State<Arc<ApiState>>,
+    Caller(principal): Caller,
+    ReadConsistency(read): ReadConsistency,
+    report: Report,
+) -> ApiResult<Response> {
+    state
+        .policy
+        .authorize(&principal, EntityKind::ANALYTICS, Action::Statistics)?;
+    match report {
+        Report::Summary => json(&state.analytics.summary(&principal, &read).await?),
+        Report::Departments => json(&state.analytics.departments(&principal, &read).await?),
+    }
+}
+
+async fn department_stats(
+    State(state): State<Arc<ApiState>>,
+    Caller(principal): Caller,
+    ReadConsistency(read): ReadConsistency,
+    QueryParams(params): QueryParams,
+) -> ApiResult<Response> {
+    let services = &state.services;
+    let statistics = services
+        .departments
+        .statistics(&principal, &params, &read)
+        .await?;
+    for kind in [EntityKind::STUDENT, EntityKind::FACULTY] {
+        state
+            .policy
+            .authorize(&principal, kind, Action::Statistics)?;
+    }
+    let figures = department_counts(services, &params, &read).await?;
+    let mut body = serde_json::to_value(&statistics)
+        .map_err(|error| Error::internal("statistics do not serialize", error))?;
+    if let Some(object) = body.as_object_mut() {
+        let rows = figures.into_iter().map(|f| {
+            serde_json::json!({
+                "id": f.id, "code": f.code, "name": f.name,
+                "students": f.students, "faculty": f.faculty,
+            })
+        });
+        object.insert("departments".into(), rows.collect());
+    }
+    json(&body)
+}
+
+fn json<T: Serialize>(value: &T) -> ApiResult<Response> {
+    let body = serde_json::to_vec(value)
+        .map_err(|error| Error::internal("response does not serialize", error))?;
+    Ok(json_response(StatusCode::OK, body))
+}

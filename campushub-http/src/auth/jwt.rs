@@ -1,0 +1,171 @@
+//! Bearer JWTs: verification (HS256 secret or RS256 public key, keys and rules built once)
+//! and minting (for the server's `token` subcommand and tests).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use campushub_core::{Error, Principal, Result, Role};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// The claims CampusHub reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The subject: becomes [`Principal::subject`].
+    pub sub: String,
+    /// Role names: become [`Principal::roles`].
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Expiry, seconds since the Unix epoch (required).
+    pub exp: u64,
+    /// Issued at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// Issuer (checked when the verifier is configured with one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience (checked when the verifier is configured with one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Verifies bearer tokens. Build it once: the key and validation rules are prepared here, so
+/// a verification is one signature check and one small JSON decode.
+#[derive(Clone)]
+pub struct JwtVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+/// Seconds of clock skew tolerated on `exp`.
+const LEEWAY_SECONDS: u64 = 30;
+
+impl JwtVerifier {
+    /// Tokens signed with HS256 and `secret`.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+        Self::with(DecodingKey::from_secret(secret.as_ref()), Algorithm::HS256)
+    }
+
+    /// Tokens signed with RS256, checked with the public key in `pem`.
+    pub fn rs256_pem(pem: impl AsRef<[u8]>) -> Result<Self> {
+        let key = DecodingKey::from_rsa_pem(pem.as_ref())
+            .map_err(|error| Error::invalid("jwt_public_key", error.to_string()))?;
+        Ok(Self::with(key, Algorithm::RS256))
+    }
+
+    fn with(key: DecodingKey, algorithm: Algorithm) -> Self {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_aud = false;
+        JwtVerifier { key, validation }
+    }
+
+    /// Also requires `iss` to be `issuer`.
+    pub fn issuer(mut self, issuer: &str) -> Self {
+        self.validation.set_issuer(&[issuer]);
+        self.validation.required_spec_claims.insert("iss".into());
+        self
+    }
+
+    /// Also requires `aud` to be `audience`.
+    pub fn audience(mut self, audience: &str) -> Self {
+        self.validation.set_audience(&[audience]);
+        self.validation.validate_aud = true;
+        self.validation.required_spec_claims.insert("aud".into());
+        self
+    }
+
+    /// The principal of a valid token.
+    pub fn verify(&self, token: &str) -> Result<Principal> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|error| Error::Unauthenticated(format!("invalid token: {error}")))?;
+        let claims = data.claims;
+        Ok(Principal::new(
+            claims.sub,
+            claims.roles.into_iter().map(Role::new),
+        ))
+    }
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifier")
+            .field("algorithms", &self.validation.algorithms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signs tokens a [`JwtVerifier`] accepts.
+#[derive(Clone)]
+pub struct TokenMinter {
+    key: EncodingKey,
+    algorithm: Algorithm,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl TokenMinter {
+    /// Signs with HS256 and `secret`.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+        TokenMinter {
+            key: EncodingKey::from_secret(secret.as_ref()),
+            algorithm: Algorithm::HS256,
+            issuer: None,
+            audience: None,
+        }
+    }
+
+    /// Signs with RS256 and the private key in `pem`.
+    pub fn rs256_pem(pem: impl AsRef<[u8]>) -> Result<Self> {
+        let key = EncodingKey::from_rsa_pem(pem.as_ref())
+            .map_err(|error| Error::invalid("jwt_private_key", error.to_string()))?;
+        Ok(TokenMinter {
+            key,
+            algorithm: Algorithm::RS256,
+            issuer: None,
+            audience: None,
+        })
+    }
+
+    /// Puts `iss` into every token.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Puts `aud` into every token.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// A token for `subject` with `roles`, valid for `ttl` from now.
+    pub fn mint(&self, subject: &str, roles: &[Role], ttl: Duration) -> Result<String> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        self.sign(&Claims {
+            sub: subject.to_owned(),
+            roles: roles.iter().map(|role| role.as_str().to_owned()).collect(),
+            exp: now.saturating_add(ttl.as_secs()),
+            iat: Some(now),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        })
+    }
+
+    /// A token carrying exactly `claims` (tests use it for expired or odd tokens).
+    pub fn sign(&self, claims: &Claims) -> Result<String> {
+        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.key)
+            .map_err(|error| Error::internal("cannot sign token", error))
+    }
+}
+
+impl std::fmt::Debug for TokenMinter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenMinter")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}

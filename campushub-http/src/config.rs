@@ -1,0 +1,37 @@
+//! Router configuration: limits, timeouts and what is open without credentials.
+
+use std::time::Duration;
+
+use campushub_core::query::MAX_PAGE_SIZE;
+use campushub_core::service::MAX_BULK_ROWS;
+
+/// Limits and switches of the router. `Default` gives production-ready values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Largest request body accepted, in bytes (413 beyond). Default 1 MiB.
+    pub body_limit: usize,
+    /// Longest a request may take before it is answered with a 408 problem. Default 30 s.
+    pub request_timeout: Duration,
+    /// Largest `page_size` accepted (400 beyond); at most core's `MAX_PAGE_SIZE`. Default 200.
+    pub max_page_size: u32,
+    /// Most rows one bulk call accepts (413 beyond). Default core's `MAX_BULK_ROWS` (1000).
+    pub max_bulk_rows: usize,
+    /// Whether `/metrics` is open to anyone (true) or needs a principal the policy allows to
+    /// read metrics, by default `admin` (false, the default).
+    pub metrics_public: bool,
+    /// How long one readiness probe may take before it counts as failed. Default 2 s.
+    pub probe_timeout: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_page_size: MAX_PAGE_SIZE,
+            max_bulk_rows: MAX_BULK_ROWS,
+            metrics_public: false,
+            probe_timeout: Duration::from_secs(2),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! [`MetricsLayer`]: times every request and counts it under its route template and status.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::MatchedPath;
+use axum::http::{Request, Response};
+use tower::{Layer, Service};
+
+use super::registry::{HttpMetrics, RouteMetrics};
+
+/// Route template of requests that matched no route.
+const UNMATCHED: &str = "unmatched";
+
+/// Records request metrics into an [`HttpMetrics`]. Apply it with `Router::layer` so that the
+/// route template ([`MatchedPath`]) is known.
+#[derive(Clone)]
+pub struct MetricsLayer {
+    metrics: Arc<HttpMetrics>,
+    known: Arc<HashMap<String, Arc<RouteMetrics>>>,
+}
+
+impl MetricsLayer {
+    /// Records into `metrics`, with the atomics of `templates` registered up front.
+    pub fn new<'a>(
+        metrics: Arc<HttpMetrics>,
+        templates: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let known = Arc::new(metrics.snapshot(templates.into_iter().chain([UNMATCHED])));
+        MetricsLayer { metrics, known }
+    }
+
+    fn route(&self, template: Option<&str>) -> Arc<RouteMetrics> {
+        let template = template.unwrap_or(UNMATCHED);
+        let trimmed = template
+            .strip_suffix('/')
+            .filter(|t| !t.is_empty())
+            .unwrap_or(template);
+        match self.known.get(trimmed) {
+            Some(found) => Arc::clone(found),
+            None => self.metrics.route(template),
+        }
+    }
+}
+
+impl std::fmt::Debug for MetricsLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsLayer")
+            .field("known_routes", &self.known.len())
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for MetricsLayer {
+    type Service = MetricsService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MetricsService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`MetricsLayer`] makes.
+#[derive(Clone, Debug)]
+pub struct MetricsService<S> {
+    inner: S,
+    layer: MetricsLayer,
+}
+
+impl<S, B, R> Service<Request<B>> for MetricsService<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<R>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let route = self.layer.route(
+            request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str),
+        );
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = future.await?;
+            route.record(response.status().as_u16(), started.elapsed());
+            Ok(response)
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! Request metrics in the Prometheus text format: a request count and a latency histogram
+//! (explicit buckets) by route template and status, plus pluggable extra sources (cache tiers,
+//! statements per pool, replica lag).
+//!
+//! The hot path is lock-free for the routes known when the layer is built: each has its
+//! atomics registered up front, found through an immutable map.
+
+mod layer;
+mod registry;
+mod source;
+
+pub use layer::{MetricsLayer, MetricsService};
+pub use registry::{HttpMetrics, LATENCY_BUCKETS};
+pub use source::{MetricKind, MetricsSource, Sample};
+
+pub(crate) mod endpoint;

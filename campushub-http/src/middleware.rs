@@ -1,0 +1,112 @@
+//! The tower middleware around the router: request ids, tracing, metrics, compression, panic
+//! and timeout handling, body limits, and a last pass that turns any bare error status into a
+//! problem.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::API_KEY_HEADER;
+use crate::metrics::MetricsLayer;
+use crate::problem::Problem;
+use crate::state::ApiState;
+
+/// The request id header.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps `router` in the middleware stack (outermost first): sensitive-header marking, request
+/// id, tracing span, request-id echo, compression, metrics (by route template), panic → 500
+/// problem, bare errors → problems, timeout → 408, body limit → 413.
+pub fn apply<'a>(
+    router: Router,
+    state: &ApiState,
+    templates: impl IntoIterator<Item = &'a str>,
+) -> Router {
+    let config = &state.config;
+    let limits = ServiceBuilder::new()
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit));
+    let outer = ServiceBuilder::new()
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            API_KEY_HEADER.clone(),
+        ]))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %id,
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(CompressionLayer::new())
+        .layer(MetricsLayer::new(Arc::clone(&state.metrics), templates))
+        .layer(CatchPanicLayer::custom(on_panic));
+    router
+        .layer(limits)
+        .layer(axum::middleware::map_response(problemize))
+        .layer(outer)
+}
+
+fn on_panic(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "an unexpected error occurred; it has been logged",
+    )
+    .into_response()
+}
+
+/// Turns an error status with a bare body (none, or plain text: from the timeout or body-limit
+/// layers) into a problem with the same status. JSON bodies (such as `/readyz`'s) pass.
+async fn problemize(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let bare = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !bare {
+        return response;
+    }
+    let detail = match status {
+        StatusCode::REQUEST_TIMEOUT => "the request took longer than the configured timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the limit",
+        _ => status.canonical_reason().unwrap_or("error"),
+    };
+    let (parts, _) = response.into_parts();
+    let mut problem = Problem::new(status, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    problem
+}

@@ -1,0 +1,144 @@
+//! RFC 9457 problem details: every error response of the router, and the one place where
+//! core's [`Error`] and HTTP-level failures become status codes.
+
+use std::borrow::Cow;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use campushub_core::{Error, ValidationErrors};
+use serde::Serialize;
+
+/// The media type of problem responses.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error response: `{"type", "title", "status", "detail", "errors": {field: [...]}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URN naming the kind of problem (`urn:campushub:problem:validation`).
+    #[serde(rename = "type")]
+    pub kind: Cow<'static, str>,
+    /// A short summary of the kind of problem.
+    pub title: Cow<'static, str>,
+    /// The HTTP status code.
+    #[schema(value_type = u16)]
+    #[serde(serialize_with = "status_number")]
+    pub status: StatusCode,
+    /// What went wrong with this request, in words.
+    pub detail: String,
+    /// Field (or parameter, or header) → messages; empty when no field is to blame.
+    #[schema(value_type = std::collections::BTreeMap<String, Vec<String>>)]
+    pub errors: ValidationErrors,
+}
+
+fn status_number<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u16(status.as_u16())
+}
+
+impl Problem {
+    /// A problem with `status` and `detail`, typed and titled from the status.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        let (slug, title) = describe(status);
+        Problem {
+            kind: Cow::Owned(format!("urn:campushub:problem:{slug}")),
+            title: Cow::Borrowed(title),
+            status,
+            detail: detail.into(),
+            errors: ValidationErrors::new(),
+        }
+    }
+
+    /// A 400 naming `field` (a body field, query parameter or header).
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Problem::from(&Error::invalid(field, message))
+    }
+
+    /// The same problem with `errors` attached.
+    pub fn with_errors(mut self, errors: ValidationErrors) -> Self {
+        self.errors = errors;
+        self
+    }
+}
+
+/// `(type slug, title)` for each status the router answers with.
+fn describe(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => ("validation", "Invalid request"),
+        401 => ("unauthenticated", "Authentication required"),
+        403 => ("forbidden", "Forbidden"),
+        404 => ("not-found", "Not found"),
+        405 => ("method-not-allowed", "Method not allowed"),
+        408 => ("timeout", "Request timed out"),
+        409 => ("conflict", "Conflict"),
+        412 => ("precondition-failed", "Precondition failed"),
+        413 => ("payload-too-large", "Payload too large"),
+        415 => ("unsupported-media-type", "Unsupported media type"),
+        503 => ("unavailable", "Service unavailable"),
+        500 => ("internal", "Internal server error"),
+        _ => ("http", status.canonical_reason().unwrap_or("Error")),
+    }
+}
+
+/// The one mapping from core's error to a problem. Internal errors are logged here and
+/// answered with a generic detail.
+impl From<&Error> for Problem {
+    fn from(error: &Error) -> Self {
+        match error {
+            Error::Validation(errors) => {
+                Problem::new(StatusCode::BAD_REQUEST, error.to_string()).with_errors(errors.clone())
+            }
+            Error::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, error.to_string()),
+            Error::Conflict { field, message } => {
+                let mut errors = ValidationErrors::new();
+                errors.add(field.clone(), message.clone());
+                Problem::new(StatusCode::CONFLICT, error.to_string()).with_errors(errors)
+            }
+            Error::PreconditionFailed { .. } => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!("{error}; re-read the record and retry with its ETag"),
+            ),
+            Error::Forbidden(message) => Problem::new(StatusCode::FORBIDDEN, message.clone()),
+            Error::Unauthenticated(message) => {
+                Problem::new(StatusCode::UNAUTHORIZED, message.clone())
+            }
+            Error::Unavailable { message, .. } => {
+                tracing::warn!(error = ?error, "dependency unavailable");
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, message.clone())
+            }
+            _ => {
+                tracing::error!(error = ?error, "internal error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "an unexpected error occurred; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(error: Error) -> Self {
+        Problem::from(&error)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = match serde_json::to_vec(&self) {
+            Ok(body) => body,
+            Err(_) => b"{\"status\":500}".to_vec(),
+        };
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"campushub\""),
+            );
+        }
+        response
+    }
+}
+
+/// The result of a handler: a response or a problem.
+pub type ApiResult<T> = Result<T, Problem>;

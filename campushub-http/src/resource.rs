@@ -1,0 +1,250 @@
+//! One generic REST resource over any [`Entity`]: list, create, retrieve, update, patch and
+//! delete, plus (when asked) statistics and bulk routes. The four built-in resources are this
+//! one implementation; an application mounts its own kinds with it too.
+
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use campushub_core::service::Saved;
+use campushub_core::{Entity, EntityService};
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::bulk::{self, BulkKeys};
+use crate::config::HttpConfig;
+use crate::consistency::{set_token, ReadConsistency};
+use crate::etag::{etag, expected_version, none_match};
+use crate::extract::{EntityId, JsonBody, QueryParams};
+use crate::list::{json_response, list_response};
+use crate::problem::{ApiResult, Problem};
+use crate::routes::{method_not_allowed, route_both};
+
+/// The base of every route of the REST API.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Builds the routes of one resource at `/api/v1/<segment>`.
+pub struct ResourceRoutes<E: Entity> {
+    segment: &'static str,
+    state: ResourceState<E>,
+    stats: bool,
+}
+
+/// What every handler of a resource shares.
+pub(crate) struct ResourceState<E: Entity> {
+    pub(crate) service: EntityService<E>,
+    pub(crate) config: Arc<HttpConfig>,
+    pub(crate) bulk: Option<BulkKeys>,
+}
+
+impl<E: Entity> Clone for ResourceState<E> {
+    fn clone(&self) -> Self {
+        ResourceState {
+            service: self.service.clone(),
+            config: Arc::clone(&self.config),
+            bulk: self.bulk,
+        }
+    }
+}
+
+impl<E: Entity> ResourceRoutes<E> {
+    /// The CRUD routes of `service` at `/api/v1/<segment>` and `/api/v1/<segment>/{id}`.
+    pub fn new(segment: &'static str, service: EntityService<E>, config: Arc<HttpConfig>) -> Self {
+        ResourceRoutes {
+            segment,
+            state: ResourceState {
+                service,
+                config,
+                bulk: None,
+            },
+            stats: false,
+        }
+    }
+
+    /// Adds `GET /api/v1/<segment>/stats`.
+    pub fn with_stats(mut self) -> Self {
+        self.stats = true;
+        self
+    }
+
+    /// Adds `POST /api/v1/<segment>/bulk-{create,update,delete}` with the body keys `keys`.
+    pub fn with_bulk(mut self, keys: BulkKeys) -> Self {
+        self.state.bulk = Some(keys);
+        self
+    }
+
+    /// The path of the collection (`/api/v1/students`).
+    pub fn collection_path(&self) -> String {
+        format!("{API_PREFIX}/{}", self.segment)
+    }
+
+    /// What the OpenAPI document says about these routes.
+    pub fn doc(&self) -> crate::openapi::ResourceDoc {
+        crate::openapi::ResourceDoc {
+            segment: self.segment,
+            schema: E::schema(),
+            stats: self.stats,
+            bulk: self.state.bulk,
+        }
+    }
+
+    /// The router (needs an [`crate::AuthLayer`] in front of it to authenticate).
+    pub fn build(self) -> Router {
+        let base = self.collection_path();
+        let mut router: Router<ResourceState<E>> = Router::new();
+        router = route_both(router, &base, get(list::<E>).post(create::<E>));
+        router = route_both(
+            router,
+            &format!("{base}/{{id}}"),
+            get(retrieve::<E>)
+                .put(write::<E>)
+                .patch(write::<E>)
+                .delete(destroy::<E>),
+        );
+        if self.stats {
+            router = route_both(router, &format!("{base}/stats"), get(stats::<E>));
+        }
+        if self.state.bulk.is_some() {
+            let bulk_routes: [(&str, MethodRouter<ResourceState<E>>); 3] = [
+                ("bulk-create", post(bulk::create::<E>)),
+                ("bulk-update", post(bulk::update::<E>)),
+                ("bulk-delete", post(bulk::delete::<E>)),
+            ];
+            for (name, handler) in bulk_routes {
+                router = route_both(router, &format!("{base}/{name}"), handler);
+            }
+        }
+        router
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(self.state)
+    }
+}
+
+/// Rejects a `page_size` over the configured cap before the service sees it.
+fn check_page_size(params: &[(String, String)], config: &HttpConfig) -> ApiResult<()> {
+    for (key, value) in params {
+        if key == "page_size" {
+            if let Ok(size) = value.parse::<u64>() {
+                if size > u64::from(config.max_page_size) {
+                    return Err(Problem::invalid(
+                        "page_size",
+                        format!("must be at most {}", config.max_page_size),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn list<E: Entity>(
+    State(state): State<ResourceState<E>>,
+    Caller(principal): Caller,
+    ReadConsistency(read): ReadConsistency,
+    OriginalUri(uri): OriginalUri,
+    QueryParams(params): QueryParams,
+) -> ApiResult<Response> {
+    check_page_size(&params, &state.config)?;
+    let listed = state.service.list(&principal, &params, &read).await?;
+    Ok(list_response(&listed, uri.path(), &params))
+}
+
+async fn stats<E: Entity>(
+    State(state): State<ResourceState<E>>,
+    Caller(principal): Caller,
+    ReadConsistency(read): ReadConsistency,
+    QueryParams(params): QueryParams,
+) -> ApiResult<Response> {
+    let statistics = state.service.statistics(&principal, &params, &read).await?;
+    let body = serde_json::to_vec(&statistics)
+        .map_err(|error| campushub_core::Error::internal("statistics do not serialize", error))?;
+    Ok(json_response(StatusCode::OK, body))
+}
+
+async fn create<E: Entity>(
+    State(state): State<ResourceState<E>>,
+    Caller(principal): Caller,
+    OriginalUri(uri): OriginalUri,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let saved = state.service.create_json(&principal, body).await?;
+    let mut response = saved_response(StatusCode::CREATED, &saved)?;
+    let location = format!(
+        "{}/{}",
+        uri.path().trim_end_matches('/'),
+        saved.record.meta().id
+    );
+    if let Ok(location) = HeaderValue::try_from(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn retrieve<E: Entity>(
+    State(state): State<ResourceState<E>>,
+    Caller(principal): Caller,
+    ReadConsistency(read): ReadConsistency,
+    EntityId(id): EntityId,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let fetched = state.service.retrieve(&principal, id, &read).await?;
+    let tag = etag(id, fetched.version());
+    let mut response = if none_match(&headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        json_response(StatusCode::OK, fetched.json().clone())
+    };
+    response.headers_mut().insert(header::ETAG, tag);
+    Ok(response)
+}
+
+/// PUT (replace the writable fields) and PATCH (JSON merge patch, an object).
+async fn write<E: Entity>(
+    State(state): State<ResourceState<E>>,
+    Caller(principal): Caller,
+    EntityId(id): EntityId,
+    method: Method,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let expected = expected_version(&headers, id)?;
+    let service = &state.service;
+    let saved = match (method, body) {
+        (Method::PATCH, Value::Object(patch)) => {
+            service
+                .partial_update(&principal, id, patch, expected)
+                .await?
+        }
+        (Method::PATCH, _) => return Err(Problem::invalid("body", "expected a JSON object")),
+        (_, body) => service.update_json(&principal, id, body, expected).await?,
+    };
+    saved_response(StatusCode::OK, &saved)
+}
+
+async fn destroy<E: Entity>(
+    State(state): State<ResourceState<E>>,
+    Caller(principal): Caller,
+    EntityId(id): EntityId,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let expected = expected_version(&headers, id)?;
+    let written = state.service.destroy(&principal, id, expected).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    set_token(response.headers_mut(), written.token);
+    Ok(response)
+}
+
+/// The record of a committed write, with its ETag and consistency token.
+fn saved_response<E: Entity>(status: StatusCode, saved: &Saved<E>) -> ApiResult<Response> {
+    let body = serde_json::to_vec(&saved.record)
+        .map_err(|error| campushub_core::Error::internal("record does not serialize", error))?;
+    let mut response = json_response(status, body);
+    let meta = saved.record.meta();
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag(meta.id, meta.version));
+    set_token(headers, saved.token);
+    Ok(response)
+}

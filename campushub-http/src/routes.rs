@@ -1,0 +1,138 @@
+//! Assembling the router: the resources, analytics, health, metrics and OpenAPI routes, the
+//! auth layer in front of `/api/`, the problem fallbacks and the middleware stack.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::OriginalUri;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student};
+
+use crate::config::HttpConfig;
+
+use crate::analytics;
+use crate::auth::AuthLayer;
+use crate::bulk::BulkKeys;
+use crate::health::{healthz, readyz};
+use crate::list::json_response;
+use crate::metrics::endpoint::metrics;
+use crate::middleware;
+use crate::openapi::{self, ResourceDoc};
+use crate::problem::Problem;
+use crate::resource::{ResourceRoutes, API_PREFIX};
+use crate::state::ApiState;
+
+/// The whole API as an axum router, ready to serve or to `nest` under a prefix.
+///
+/// `/healthz` and `/readyz` are open; `/metrics` is open when
+/// [`crate::HttpConfig::metrics_public`] says so; everything under `/api/` needs credentials.
+pub fn router(state: ApiState) -> Router {
+    let state = Arc::new(state);
+    let config = Arc::new(state.config.clone());
+    let services = &state.services;
+    let resources = [
+        resource::<Department>("departments", &services.departments, &config, None),
+        resource::<Student>(
+            "students",
+            &services.students,
+            &config,
+            Some(BulkKeys::STUDENTS),
+        ),
+        resource::<Faculty>(
+            "faculty",
+            &services.faculty,
+            &config,
+            Some(BulkKeys::FACULTY),
+        ),
+        resource::<CustomFieldDef>("custom-fields", &services.custom_fields, &config, None),
+    ];
+    let document = openapi::document(&resources.iter().map(|(doc, _)| *doc).collect::<Vec<_>>());
+    let templates = openapi::paths(&document);
+    let document = Bytes::from(document.to_json().unwrap_or_else(|_| "{}".to_owned()));
+
+    let mut api = Router::new();
+    for (_, routes) in resources {
+        api = api.merge(routes);
+    }
+    let openapi_route: Router = route_both(
+        Router::new(),
+        &format!("{API_PREFIX}/openapi.json"),
+        get(move || {
+            let document = document.clone();
+            async move { json_response(StatusCode::OK, document) }
+        }),
+    )
+    .method_not_allowed_fallback(method_not_allowed);
+    let api = api
+        .merge(analytics::routes(Arc::clone(&state)))
+        .merge(openapi_route)
+        .layer(AuthLayer::new(Arc::clone(&state.authenticator)));
+
+    let mut metrics_route = route_both(Router::new(), "/metrics", get(metrics))
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(Arc::clone(&state));
+    if !state.config.metrics_public {
+        metrics_route = metrics_route.layer(AuthLayer::new(Arc::clone(&state.authenticator)));
+    }
+    let mut health = Router::new();
+    health = route_both(health, "/healthz", get(healthz));
+    health = route_both(health, "/readyz", get(readyz));
+    let health = health
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(Arc::clone(&state));
+
+    let app = Router::new()
+        .merge(api)
+        .merge(metrics_route)
+        .merge(health)
+        .fallback(not_found);
+    middleware::apply(app, &state, templates.iter().map(String::as_str))
+}
+
+/// A built-in resource's router and what the document says about it: kinds with bulk routes
+/// (students, faculty) also get the generic `/stats` (departments have their own, with
+/// per-department counts, in [`crate::analytics`]).
+fn resource<E: Entity>(
+    segment: &'static str,
+    service: &EntityService<E>,
+    config: &Arc<HttpConfig>,
+    bulk: Option<BulkKeys>,
+) -> (ResourceDoc, Router) {
+    let mut routes = ResourceRoutes::new(segment, service.clone(), Arc::clone(config));
+    if let Some(keys) = bulk {
+        routes = routes.with_stats().with_bulk(keys);
+    }
+    (routes.doc(), routes.build())
+}
+
+/// Routes `path` and `path/` to `handler`.
+pub(crate) fn route_both<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    path: &str,
+    handler: MethodRouter<S>,
+) -> Router<S> {
+    router
+        .route(path, handler.clone())
+        .route(&format!("{path}/"), handler)
+}
+
+/// The 405 answer of every route.
+pub(crate) async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this route does not accept the method; see the `Allow` header",
+    )
+}
+
+/// The 404 answer for unknown routes.
+async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
+    use axum::response::IntoResponse;
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        format!("no route for `{}`", uri.path()),
+    )
+    .into_response()
+}

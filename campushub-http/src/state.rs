@@ -1,0 +1,89 @@
+//! What the router is built from: the entity services and the pluggable parts around them.
+
+use std::sync::Arc;
+
+use campushub_core::{CustomFieldDef, Department, EntityService, Faculty, Policy, Student};
+
+use crate::analytics::{Analytics, ServiceAnalytics};
+use crate::auth::Authenticator;
+use crate::config::HttpConfig;
+use crate::health::ReadinessProbe;
+use crate::metrics::{HttpMetrics, MetricsSource};
+
+/// The four built-in entity services.
+#[derive(Clone)]
+pub struct AppServices {
+    /// Departments.
+    pub departments: EntityService<Department>,
+    /// Students.
+    pub students: EntityService<Student>,
+    /// Faculty members.
+    pub faculty: EntityService<Faculty>,
+    /// Custom-field definitions.
+    pub custom_fields: EntityService<CustomFieldDef>,
+}
+
+/// Everything [`crate::router`] needs. Start with [`ApiState::new`], then replace parts.
+pub struct ApiState {
+    /// The entity services.
+    pub services: AppServices,
+    /// Who is calling.
+    pub authenticator: Arc<dyn Authenticator>,
+    /// Analytics (default: [`ServiceAnalytics`] over the services).
+    pub analytics: Arc<dyn Analytics>,
+    /// Readiness probes; without one, `/readyz` probes the departments store as `primary`.
+    pub probes: Vec<Arc<dyn ReadinessProbe>>,
+    /// Request metrics and extra metric sources.
+    pub metrics: Arc<HttpMetrics>,
+    /// The policy for checks outside the services (analytics, metrics); default: the
+    /// departments service's policy.
+    pub policy: Arc<dyn Policy>,
+    /// Limits and switches.
+    pub config: HttpConfig,
+}
+
+impl ApiState {
+    /// The state for `services`, authenticating with `authenticator`, with defaults for the
+    /// rest.
+    pub fn new(services: AppServices, authenticator: Arc<dyn Authenticator>) -> Self {
+        ApiState {
+            analytics: Arc::new(ServiceAnalytics::new(services.clone())),
+            policy: Arc::clone(services.departments.policy()),
+            services,
+            authenticator,
+            probes: Vec::new(),
+            metrics: Arc::new(HttpMetrics::new()),
+            config: HttpConfig::default(),
+        }
+    }
+
+    /// Uses `config`.
+    pub fn config(mut self, config: HttpConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Uses `analytics`.
+    pub fn analytics(mut self, analytics: Arc<dyn Analytics>) -> Self {
+        self.analytics = analytics;
+        self
+    }
+
+    /// Adds a readiness probe.
+    pub fn probe(mut self, probe: Arc<dyn ReadinessProbe>) -> Self {
+        self.probes.push(probe);
+        self
+    }
+
+    /// Adds a source of extra metrics (cache, pools, replicas) to `/metrics`.
+    pub fn metrics_source(self, source: Arc<dyn MetricsSource>) -> Self {
+        self.metrics.add_source(source);
+        self
+    }
+
+    /// Uses `policy` for checks outside the services.
+    pub fn policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.policy = policy;
+        self
+    }
+}

@@ -1,0 +1,207 @@
+//! Authentication: bearer JWTs (HS256, expiry, issuer, audience) and API keys.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::{Method, StatusCode};
+use campushub_core::Role;
+use campushub_http::{ApiState, Claims, Credentials, JwtVerifier, TokenMinter};
+
+use crate::fixtures::{department, App, ADMIN_KEY, SECRET};
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn claims(exp: u64) -> Claims {
+    Claims {
+        sub: "someone".into(),
+        roles: vec!["admin".into()],
+        exp,
+        iat: None,
+        iss: None,
+        aud: None,
+    }
+}
+
+async fn with_bearer(app: &App, token: &str) -> crate::fixtures::Reply {
+    app.call_with(
+        Method::GET,
+        "/api/v1/departments",
+        None,
+        None,
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn no_credentials_is_401_with_www_authenticate_everywhere_under_api() {
+    let app = App::new();
+    for uri in [
+        "/api/v1/departments",
+        "/api/v1/students/stats",
+        "/api/v1/analytics/summary",
+        "/api/v1/openapi.json",
+        "/metrics",
+    ] {
+        let reply = app.call(Method::GET, uri, None, None).await;
+        reply.problem(StatusCode::UNAUTHORIZED);
+        assert!(
+            reply.header("www-authenticate").starts_with("Bearer"),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_expired_and_foreign_tokens_are_401() {
+    let app = App::new();
+    with_bearer(&app, "not.a.jwt")
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    let expired = TokenMinter::hs256(SECRET)
+        .sign(&claims(now() - 3600))
+        .expect("sign");
+    with_bearer(&app, &expired)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    let foreign = TokenMinter::hs256("another secret")
+        .mint("x", &[Role::ADMIN], Duration::from_secs(60))
+        .expect("mint");
+    with_bearer(&app, &foreign)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    let basic = app
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            None,
+            None,
+            &[("authorization", "Basic YTpi")],
+        )
+        .await;
+    basic.problem(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_token_within_the_leeway_is_accepted() {
+    let app = App::new();
+    let fresh = TokenMinter::hs256(SECRET)
+        .sign(&claims(now() + 60))
+        .expect("sign");
+    assert_eq!(with_bearer(&app, &fresh).await.status, StatusCode::OK);
+    let just_expired = TokenMinter::hs256(SECRET)
+        .sign(&claims(now() - 5))
+        .expect("sign");
+    assert_eq!(
+        with_bearer(&app, &just_expired).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn api_keys_authenticate_and_unknown_keys_do_not() {
+    let app = App::new();
+    let ok = app
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            None,
+            None,
+            &[("x-api-key", ADMIN_KEY)],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let bad = app
+        .call_with(
+            Method::GET,
+            "/api/v1/departments",
+            None,
+            None,
+            &[("x-api-key", "guess")],
+        )
+        .await;
+    bad.problem(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_checked_when_configured() {
+    let verifier = JwtVerifier::hs256(SECRET)
+        .issuer("campushub")
+        .audience("erp");
+    let app = App::with_state(|services| {
+        ApiState::new(services, Arc::new(Credentials::new().jwt(verifier)))
+    });
+    let good = TokenMinter::hs256(SECRET)
+        .issuer("campushub")
+        .audience("erp")
+        .mint("a", &[Role::ADMIN], Duration::from_secs(60))
+        .expect("mint");
+    assert_eq!(with_bearer(&app, &good).await.status, StatusCode::OK);
+    for minter in [
+        TokenMinter::hs256(SECRET)
+            .issuer("elsewhere")
+            .audience("erp"),
+        TokenMinter::hs256(SECRET)
+            .issuer("campushub")
+            .audience("other"),
+        TokenMinter::hs256(SECRET),
+    ] {
+        let token = minter
+            .mint("a", &[Role::ADMIN], Duration::from_secs(60))
+            .expect("mint");
+        with_bearer(&app, &token)
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn a_role_without_the_permission_is_403() {
+    let app = App::new();
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/v1/departments",
+            Some(&Role::FACULTY),
+            Some(department("CSE")),
+        )
+        .await;
+    reply.problem(StatusCode::FORBIDDEN);
+    let unknown_role = Role::new("janitor");
+    let reply = app
+        .call(
+            Method::GET,
+            "/api/v1/departments",
+            Some(&unknown_role),
+            None,
+        )
+        .await;
+    reply.problem(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn rs256_tokens_verify_with_the_public_key_only() {
+    let verifier =
+        JwtVerifier::rs256_pem(include_str!("keys/rs256-public.pem")).expect("public key");
+    let app = App::with_state(|services| {
+        ApiState::new(services, Arc::new(Credentials::new().jwt(verifier)))
+    });
+    let minter =
+        TokenMinter::rs256_pem(include_str!("keys/rs256-private.pem")).expect("private key");
+    let token = minter
+        .mint("signer", &[Role::ADMIN], Duration::from_secs(60))
+        .expect("mint");
+    assert_eq!(with_bearer(&app, &token).await.status, StatusCode::OK);
+    let hs = TokenMinter::hs256(SECRET)
+        .mint("forger", &[Role::ADMIN], Duration::from_secs(60))
+        .expect("mint");
+    with_bearer(&app, &hs)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    assert!(JwtVerifier::rs256_pem("not a key").is_err());
+}

@@ -1,0 +1,12 @@
+//! Router tests: every route and status path, through the router itself (`oneshot`), over
+//! services on the in-memory store.
+
+mod auth;
+mod bulk;
+mod crud;
+mod errors;
+mod fixtures;
+mod lists;
+mod ops;
+mod roles;
+mod stats;

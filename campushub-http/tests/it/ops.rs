@@ -1,0 +1,310 @@
+//! Operations: health, readiness, metrics, the OpenAPI document, request ids, compression.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::{Method, StatusCode};
+use campushub_core::Role;
+use campushub_http::{
+    ApiState, HttpConfig, MetricKind, MetricsSource, ProbeStatus, ReadinessProbe, Sample,
+};
+use serde_json::Value;
+
+use crate::fixtures::{credentials, department, App};
+
+struct Probe {
+    name: &'static str,
+    critical: bool,
+    status: ProbeStatus,
+}
+
+/// A probe that never answers, or panics.
+struct Broken {
+    panics: bool,
+}
+
+#[async_trait]
+impl ReadinessProbe for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    async fn check(&self) -> ProbeStatus {
+        if self.panics {
+            panic!("probe bug");
+        }
+        futures::future::pending().await
+    }
+}
+
+fn with_broken_probe(panics: bool) -> App {
+    App::with_state(move |services| {
+        let config = HttpConfig {
+            request_timeout: Duration::from_millis(50),
+            probe_timeout: Duration::from_secs(3600),
+            ..HttpConfig::default()
+        };
+        ApiState::new(services, Arc::new(credentials()))
+            .config(config)
+            .probe(Arc::new(Broken { panics }))
+    })
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_a_408_problem() {
+    let app = with_broken_probe(false);
+    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    reply.problem(StatusCode::REQUEST_TIMEOUT);
+    assert!(!reply.header("x-request-id").is_empty());
+}
+
+#[tokio::test]
+async fn a_panic_is_a_500_problem_with_a_generic_detail() {
+    let app = with_broken_probe(true);
+    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    let body = reply.problem(StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body["detail"].as_str().unwrap_or("").contains("probe bug"));
+}
+
+#[async_trait]
+impl ReadinessProbe for Probe {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn critical(&self) -> bool {
+        self.critical
+    }
+    async fn check(&self) -> ProbeStatus {
+        self.status.clone()
+    }
+}
+
+fn with_probes(probes: Vec<Probe>) -> App {
+    App::with_state(move |services| {
+        probes.into_iter().fold(
+            ApiState::new(services, Arc::new(credentials())),
+            |state, probe| state.probe(Arc::new(probe)),
+        )
+    })
+}
+
+#[tokio::test]
+async fn healthz_is_open() {
+    let app = App::new();
+    let reply = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_probes_the_store_by_default() {
+    let app = App::new();
+    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["components"]["primary"]["ok"], true);
+}
+
+#[tokio::test]
+async fn readyz_is_503_only_when_a_critical_component_is_down() {
+    let lagging = ProbeStatus {
+        ok: false,
+        lag_seconds: Some(42.0),
+        detail: Some("too far behind".into()),
+    };
+    let app = with_probes(vec![
+        Probe {
+            name: "primary",
+            critical: true,
+            status: ProbeStatus::up(),
+        },
+        Probe {
+            name: "replica-1",
+            critical: false,
+            status: lagging,
+        },
+        Probe {
+            name: "redis",
+            critical: false,
+            status: ProbeStatus::down("refused"),
+        },
+    ]);
+    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let body = reply.json();
+    assert_eq!(body["components"]["replica-1"]["lag_seconds"], 42.0);
+    assert_eq!(body["components"]["redis"]["ok"], false);
+    let app = with_probes(vec![Probe {
+        name: "primary",
+        critical: true,
+        status: ProbeStatus::down("gone"),
+    }]);
+    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.json()["status"], "unready");
+    assert_eq!(reply.json()["components"]["primary"]["detail"], "gone");
+}
+
+#[tokio::test]
+async fn metrics_need_admin_unless_public() {
+    let app = App::new();
+    app.call(Method::GET, "/metrics", Some(&Role::REGISTRAR), None)
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let open = App::with_config(HttpConfig {
+        metrics_public: true,
+        ..HttpConfig::default()
+    });
+    assert_eq!(
+        open.call(Method::GET, "/metrics", None, None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status_with_buckets() {
+    let app = App::new();
+    app.create("departments", department("CSE")).await;
+    let id = uuid::Uuid::now_v7();
+    app.get(&format!("/api/v1/departments/{id}")).await;
+    app.get(&format!("/api/v1/departments/{id}/")).await;
+    app.get("/no/such/route").await;
+    let reply = app
+        .call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
+        .await;
+    assert!(reply.header("content-type").starts_with("text/plain"));
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    assert!(text.contains("# TYPE http_requests_total counter"));
+    assert!(
+        text.contains("http_requests_total{route=\"/api/v1/departments\",status=\"201\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_requests_total{route=\"/api/v1/departments/{id}\",status=\"404\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
+    assert!(text.contains("http_request_duration_seconds_bucket{route=\"/api/v1/departments/{id}\",status=\"404\",le=\"+Inf\"} 2"), "{text}");
+    assert!(text.contains("le=\"0.005\""));
+}
+
+struct CacheStats;
+
+impl MetricsSource for CacheStats {
+    fn samples(&self) -> Vec<Sample> {
+        ["l1", "l2"]
+            .into_iter()
+            .map(|tier| Sample {
+                name: "cache_hits_total".into(),
+                help: "Cache hits.".into(),
+                kind: MetricKind::Counter,
+                labels: vec![("tier".into(), tier.into())],
+                value: 7.0,
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn extra_metric_sources_are_rendered() {
+    let app = App::with_state(|services| {
+        ApiState::new(services, Arc::new(credentials())).metrics_source(Arc::new(CacheStats))
+    });
+    let reply = app
+        .call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
+        .await;
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    assert_eq!(
+        text.matches("# TYPE cache_hits_total counter").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("cache_hits_total{tier=\"l2\"} 7"), "{text}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_openapi_3_and_names_every_route() {
+    let app = App::new();
+    let reply = app.get("/api/v1/openapi.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let document: Value = serde_json::from_slice(&reply.body).expect("JSON");
+    assert!(document["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.")));
+    let paths = document["paths"].as_object().cloned().unwrap_or_default();
+    let mut expected = vec![
+        "/healthz".to_owned(),
+        "/readyz".to_owned(),
+        "/metrics".to_owned(),
+        "/api/v1/openapi.json".to_owned(),
+        "/api/v1/analytics/summary".to_owned(),
+        "/api/v1/analytics/departments".to_owned(),
+        "/api/v1/departments/stats".to_owned(),
+    ];
+    for segment in ["departments", "students", "faculty", "custom-fields"] {
+        expected.push(format!("/api/v1/{segment}"));
+        expected.push(format!("/api/v1/{segment}/{{id}}"));
+    }
+    for segment in ["students", "faculty"] {
+        for route in ["stats", "bulk-create", "bulk-update", "bulk-delete"] {
+            expected.push(format!("/api/v1/{segment}/{route}"));
+        }
+    }
+    for path in &expected {
+        assert!(paths.contains_key(path), "missing {path}");
+    }
+    assert_eq!(paths.len(), expected.len());
+    let item = &paths["/api/v1/students/{id}"];
+    for method in ["get", "put", "patch", "delete"] {
+        assert!(item[method]["responses"].is_object(), "{method}");
+    }
+    let problem = &item["get"]["responses"]["404"]["content"]["application/problem+json"];
+    assert!(problem.is_object());
+    assert!(document["components"]["schemas"]["Problem"].is_object());
+    assert!(document["components"]["schemas"]["Student"]["properties"]["roll_number"].is_object());
+}
+
+#[tokio::test]
+async fn request_ids_are_generated_or_propagated() {
+    let app = App::new();
+    let generated = app
+        .call(Method::GET, "/healthz", None, None)
+        .await
+        .header("x-request-id");
+    assert_eq!(generated.len(), 36, "{generated}");
+    let echoed = app
+        .call_with(
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", "abc-123")],
+        )
+        .await;
+    assert_eq!(echoed.header("x-request-id"), "abc-123");
+    let problem = app.call(Method::GET, "/nowhere", None, None).await;
+    assert!(!problem.header("x-request-id").is_empty());
+}
+
+#[tokio::test]
+async fn responses_are_gzipped_when_asked() {
+    let app = App::new();
+    for index in 0..20 {
+        app.create("departments", department(&format!("D{index:02}")))
+            .await;
+    }
+    let reply = app
+        .get_with("/api/v1/departments", &[("accept-encoding", "gzip")])
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("content-encoding"), "gzip");
+}

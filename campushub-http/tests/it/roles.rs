@@ -1,0 +1,163 @@
+//! The full role matrix: every built-in role × every route × every method, against
+//! `RolePolicy::defaults()`: a denial is exactly a 403.
+
+use axum::http::{Method, StatusCode};
+use campushub_core::{Action, EntityKind, Policy, Principal, Role, RolePolicy};
+use serde_json::{json, Value};
+
+use crate::fixtures::App;
+
+/// What a request needs: `None` for routes every authenticated principal may call.
+type Needs = Option<Vec<(EntityKind, Action)>>;
+
+fn matrix() -> Vec<(Method, String, Option<Value>, Needs)> {
+    let id = uuid::Uuid::now_v7();
+    let mut rows = Vec::new();
+    for (segment, kind) in [
+        ("departments", EntityKind::DEPARTMENT),
+        ("students", EntityKind::STUDENT),
+        ("faculty", EntityKind::FACULTY),
+        ("custom-fields", EntityKind::CUSTOM_FIELD),
+    ] {
+        let base = format!("/api/v1/{segment}");
+        let item = format!("{base}/{id}");
+        let needs = |action| Some(vec![(kind, action)]);
+        rows.push((Method::GET, base.clone(), None, needs(Action::List)));
+        rows.push((
+            Method::POST,
+            base.clone(),
+            Some(json!({})),
+            needs(Action::Create),
+        ));
+        rows.push((Method::GET, item.clone(), None, needs(Action::Retrieve)));
+        rows.push((
+            Method::PUT,
+            item.clone(),
+            Some(json!({})),
+            needs(Action::Update),
+        ));
+        rows.push((
+            Method::PATCH,
+            item.clone(),
+            Some(json!({})),
+            needs(Action::Update),
+        ));
+        rows.push((Method::DELETE, item, None, needs(Action::Delete)));
+    }
+    for (segment, kind, rows_key, keys_key) in [
+        ("students", EntityKind::STUDENT, "students", "roll_numbers"),
+        ("faculty", EntityKind::FACULTY, "faculty", "employee_ids"),
+    ] {
+        let base = format!("/api/v1/{segment}");
+        let needs = |action| Some(vec![(kind, action)]);
+        rows.push((
+            Method::GET,
+            format!("{base}/stats"),
+            None,
+            needs(Action::Statistics),
+        ));
+        rows.push((
+            Method::POST,
+            format!("{base}/bulk-create"),
+            Some(json!({rows_key: []})),
+            needs(Action::Create),
+        ));
+        rows.push((
+            Method::POST,
+            format!("{base}/bulk-update"),
+            Some(json!({"updates": []})),
+            needs(Action::Update),
+        ));
+        rows.push((
+            Method::POST,
+            format!("{base}/bulk-delete"),
+            Some(json!({keys_key: []})),
+            needs(Action::Delete),
+        ));
+    }
+    let all_stats = [
+        EntityKind::DEPARTMENT,
+        EntityKind::STUDENT,
+        EntityKind::FACULTY,
+    ]
+    .into_iter()
+    .map(|kind| (kind, Action::Statistics))
+    .collect();
+    rows.push((
+        Method::GET,
+        "/api/v1/departments/stats".into(),
+        None,
+        Some(all_stats),
+    ));
+    let analytics = Some(vec![(EntityKind::ANALYTICS, Action::Statistics)]);
+    rows.push((
+        Method::GET,
+        "/api/v1/analytics/summary".into(),
+        None,
+        analytics.clone(),
+    ));
+    rows.push((
+        Method::GET,
+        "/api/v1/analytics/departments".into(),
+        None,
+        analytics,
+    ));
+    rows.push((
+        Method::GET,
+        "/metrics".into(),
+        None,
+        Some(vec![(EntityKind::new("metrics"), Action::Retrieve)]),
+    ));
+    rows.push((Method::GET, "/api/v1/openapi.json".into(), None, None));
+    rows
+}
+
+#[tokio::test]
+async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_default_policy_says() {
+    let app = App::new();
+    let policy = RolePolicy::defaults();
+    let mut checked = 0;
+    for role in Role::BUILT_IN {
+        let principal = Principal::new("someone", [role.clone()]);
+        for (method, uri, body, needs) in matrix() {
+            let allowed = needs.as_ref().is_none_or(|needs| {
+                needs
+                    .iter()
+                    .all(|(kind, action)| policy.allows(&principal, *kind, *action))
+            });
+            let reply = app.call(method.clone(), &uri, Some(&role), body).await;
+            let context = format!(
+                "{role} {method} {uri}: {} {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            );
+            if allowed {
+                assert!(
+                    reply.status != StatusCode::FORBIDDEN
+                        && reply.status != StatusCode::UNAUTHORIZED
+                        && !reply.status.is_server_error(),
+                    "expected allowed: {context}"
+                );
+            } else {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "expected denied: {context}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4 * 37);
+}
+
+#[tokio::test]
+async fn the_matrix_is_not_trivial() {
+    let policy = RolePolicy::defaults();
+    let registrar = Principal::new("r", [Role::REGISTRAR]);
+    let analyst = Principal::new("a", [Role::ANALYST]);
+    assert!(policy.allows(&registrar, EntityKind::STUDENT, Action::Create));
+    assert!(!policy.allows(&registrar, EntityKind::ANALYTICS, Action::Statistics));
+    assert!(!policy.allows(&analyst, EntityKind::STUDENT, Action::List));
+    assert!(policy.allows(&analyst, EntityKind::ANALYTICS, Action::Statistics));
+}

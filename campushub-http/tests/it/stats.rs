@@ -1,0 +1,113 @@
+//! Statistics and analytics.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::fixtures::{department, faculty, id_of, student, App};
+
+async fn campus() -> (App, String) {
+    let app = App::new();
+    let cse = id_of(&app.create("departments", department("CSE")).await);
+    app.create("departments", department("EEE")).await;
+    let mut male = student("S-2", Some(&cse));
+    male["gender"] = json!("M");
+    app.create("students", student("S-1", Some(&cse))).await;
+    app.create("students", male).await;
+    let mut graduated = student("S-3", None);
+    graduated["status"] = json!("GRADUATED");
+    app.create("students", graduated).await;
+    app.create("faculty", faculty("E-1", Some(&cse))).await;
+    (app, cse)
+}
+
+#[tokio::test]
+async fn student_statistics_group_by_status_gender_year_and_department() {
+    let (app, cse) = campus().await;
+    let reply = app.get("/api/v1/students/stats").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let body = reply.json();
+    assert_eq!(body["total"], 3);
+    assert_eq!(body["by_status"]["ACTIVE"], 2);
+    assert_eq!(body["by_gender"]["F"], 2);
+    assert_eq!(body["by_year_of_study"]["1"], 3);
+    assert_eq!(body["by_department"][cse.as_str()], 2);
+    let narrowed = app.get("/api/v1/students/stats?gender=M").await.json();
+    assert_eq!(narrowed["total"], 1);
+}
+
+#[tokio::test]
+async fn faculty_statistics_group_by_designation_and_employment_type() {
+    let (app, _) = campus().await;
+    let body = app.get("/api/v1/faculty/stats").await.json();
+    assert_eq!(body["total"], 1);
+    assert_eq!(body["by_designation"]["PROFESSOR"], 1);
+    assert_eq!(body["by_employment_type"]["FULL_TIME"], 1);
+    assert!(
+        body["by_status"].is_object() && body["by_department"].is_object(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn department_statistics_count_students_and_faculty_per_department() {
+    let (app, cse) = campus().await;
+    let body = app.get("/api/v1/departments/stats").await.json();
+    assert_eq!(body["total"], 2);
+    let rows = body["departments"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2, "{body}");
+    let row = rows
+        .iter()
+        .find(|r| r["id"] == cse.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(row["code"], "CSE");
+    assert_eq!(row["students"], 2);
+    assert_eq!(row["faculty"], 1);
+    let narrowed = app.get("/api/v1/departments/stats?code=EEE").await.json();
+    assert_eq!(narrowed["total"], 1);
+    assert_eq!(narrowed["departments"][0]["students"], 0);
+}
+
+#[tokio::test]
+async fn analytics_summarise_the_institution_and_each_department() {
+    let (app, cse) = campus().await;
+    let summary = app.get("/api/v1/analytics/summary").await.json();
+    assert_eq!(summary["students_total"], 3);
+    assert_eq!(summary["students_active"], 2);
+    assert_eq!(summary["faculty_total"], 1);
+    assert_eq!(summary["faculty_active"], 1);
+    assert_eq!(summary["departments"], 2);
+    assert_eq!(summary["student_faculty_ratio"], 2.0);
+    let departments = app.get("/api/v1/analytics/departments").await.json();
+    let rows = departments.as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["id"], cse.as_str());
+    assert_eq!(rows[0]["students"], 2);
+    assert_eq!(rows[0]["ratio"], 2.0);
+    assert_eq!(rows[0]["students_by_gender"], json!({"F": 1, "M": 1}));
+    assert_eq!(rows[1]["ratio"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn department_statistics_accept_custom_field_filters() {
+    let (app, cse) = campus().await;
+    let mut definition = crate::fixtures::custom_field("campus");
+    definition["entity"] = json!("department");
+    app.create("custom-fields", definition).await;
+    let patch = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/api/v1/departments/{cse}"),
+            Some(&campushub_core::Role::ADMIN),
+            Some(json!({"custom_fields": {"campus": "north"}})),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::OK, "{}", patch.json());
+    let body = app
+        .get("/api/v1/departments/stats?cf.campus=north")
+        .await
+        .json();
+    assert_eq!(body["total"], 1, "{body}");
+    assert_eq!(body["departments"][0]["code"], "CSE");
+    assert_eq!(body["departments"][0]["students"], 2);
+}

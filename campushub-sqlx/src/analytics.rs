@@ -1,0 +1,163 @@
+//! Cross-kind analytics as single aggregate statements on the analytics route: the campus
+//! summary and per-department counts.
+
+use campushub_core::entities::{FacultyStatus, Gender, StudentStatus};
+use campushub_core::{Error, ReadOptions, ReadRoute, Result};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::backend::Backend;
+use crate::sql::SqlBuilder;
+use crate::value::{ColType, SqlValue};
+
+/// Aggregates over students, faculty and departments.
+#[derive(Debug, Clone)]
+pub struct AnalyticsRepository<B> {
+    backend: B,
+}
+
+/// Campus-wide counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalyticsSummary {
+    /// Students.
+    pub students_total: u64,
+    /// Students with status `ACTIVE`.
+    pub students_active: u64,
+    /// Faculty members.
+    pub faculty_total: u64,
+    /// Faculty members with status `ACTIVE`.
+    pub faculty_active: u64,
+    /// Departments.
+    pub departments: u64,
+    /// Active students per active faculty member (`None` without active faculty).
+    pub student_faculty_ratio: Option<f64>,
+}
+
+/// Counts for one department.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartmentAnalytics {
+    /// The department's id.
+    pub id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Students in it.
+    pub students: u64,
+    /// Faculty members in it.
+    pub faculty: u64,
+    /// Students per faculty member (`None` without faculty).
+    pub student_faculty_ratio: Option<f64>,
+    /// Students by gender code (`M`, `F`, `O`), every code listed.
+    pub students_by_gender: Vec<(String, u64)>,
+}
+
+fn ratio(students: u64, faculty: u64) -> Option<f64> {
+    (faculty > 0).then(|| students as f64 / faculty as f64)
+}
+
+fn count(value: Option<&SqlValue>) -> Result<u64> {
+    match value {
+        Some(SqlValue::Int(Some(n))) => Ok(u64::try_from(*n).unwrap_or(0)),
+        other => Err(Error::Internal {
+            message: format!("expected a count, found {other:?}"),
+            source: None,
+        }),
+    }
+}
+
+impl<B: Backend> AnalyticsRepository<B> {
+    /// Analytics over `backend`.
+    pub fn new(backend: B) -> Self {
+        AnalyticsRepository { backend }
+    }
+
+    fn route(read: &ReadOptions) -> ReadOptions {
+        match read.route {
+            ReadRoute::Primary => read.clone(),
+            _ => read.clone().on(ReadRoute::Analytics),
+        }
+    }
+
+    /// The campus summary, in one statement.
+    pub async fn summary(&self, read: &ReadOptions) -> Result<AnalyticsSummary> {
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        b.push("SELECT (SELECT count(*) FROM \"students\"), (SELECT count(*) FROM \"students\" WHERE \"status\" = ");
+        b.bind(StudentStatus::Active.as_str().into());
+        b.push("), (SELECT count(*) FROM \"faculty\"), (SELECT count(*) FROM \"faculty\" WHERE \"status\" = ");
+        b.bind(FacultyStatus::Active.as_str().into());
+        b.push("), (SELECT count(*) FROM \"departments\")");
+        let rows = self
+            .backend
+            .fetch(b.finish(vec![ColType::Int; 5]), &Self::route(read))
+            .await?;
+        let row = rows.first().map(Vec::as_slice).unwrap_or_default();
+        let students_active = count(row.get(1))?;
+        let faculty_active = count(row.get(3))?;
+        Ok(AnalyticsSummary {
+            students_total: count(row.first())?,
+            students_active,
+            faculty_total: count(row.get(2))?,
+            faculty_active,
+            departments: count(row.get(4))?,
+            student_faculty_ratio: ratio(students_active, faculty_active),
+        })
+    }
+
+    /// Per-department counts, ordered by department code, in one statement.
+    pub async fn departments(&self, read: &ReadOptions) -> Result<Vec<DepartmentAnalytics>> {
+        let genders = Gender::ALL;
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        b.push("SELECT d.\"id\", d.\"code\", d.\"name\", ");
+        b.push("(SELECT count(*) FROM \"students\" s WHERE s.\"department_id\" = d.\"id\"), ");
+        b.push("(SELECT count(*) FROM \"faculty\" f WHERE f.\"department_id\" = d.\"id\")");
+        for gender in genders {
+            b.push(", (SELECT count(*) FROM \"students\" s WHERE s.\"department_id\" = d.\"id\" AND s.\"gender\" = ");
+            b.bind((*gender).into()).push(")");
+        }
+        b.push(" FROM \"departments\" d ORDER BY d.\"code\"");
+        let mut returns = vec![
+            ColType::Uuid,
+            ColType::Text,
+            ColType::Text,
+            ColType::Int,
+            ColType::Int,
+        ];
+        returns.extend(genders.iter().map(|_| ColType::Int));
+        let rows = self
+            .backend
+            .fetch(b.finish(returns), &Self::route(read))
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let (
+                    Some(SqlValue::Uuid(Some(id))),
+                    Some(SqlValue::Text(Some(code))),
+                    Some(SqlValue::Text(Some(name))),
+                ) = (row.first(), row.get(1), row.get(2))
+                else {
+                    return Err(Error::Internal {
+                        message: "malformed department analytics row".into(),
+                        source: None,
+                    });
+                };
+                let students = count(row.get(3))?;
+                let faculty = count(row.get(4))?;
+                let students_by_gender = genders
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| Ok(((*g).to_owned(), count(row.get(5 + i))?)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(DepartmentAnalytics {
+                    id: *id,
+                    code: code.clone(),
+                    name: name.clone(),
+                    students,
+                    faculty,
+                    student_faculty_ratio: ratio(students, faculty),
+                    students_by_gender,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,68 @@
+//! The backend trait: what the generic repository needs from a database (run a statement
+//! on the right pool, run writes in one transaction and report the commit's token).
+
+use async_trait::async_trait;
+use campushub_core::{ConsistencyToken, ReadOptions};
+
+use crate::counter::PoolStats;
+use crate::error::Result;
+use crate::value::{ColType, SqlValue};
+
+/// The SQL dialect a backend speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Postgres: `$n` placeholders, `ILIKE`, `jsonb`, arrays.
+    Postgres,
+    /// SQLite: `?` placeholders, `LIKE`, `json_extract`.
+    Sqlite,
+}
+
+impl Dialect {
+    /// The most values one statement may bind.
+    pub const fn max_binds(self) -> usize {
+        match self {
+            Dialect::Postgres => 65_535,
+            Dialect::Sqlite => 32_766,
+        }
+    }
+}
+
+/// One statement with its arguments and, for queries, the types of the selected columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// The SQL text (placeholders in the backend's dialect).
+    pub sql: String,
+    /// The bound values, in placeholder order.
+    pub args: Vec<SqlValue>,
+    /// The selected columns' types (empty for statements that return nothing).
+    pub returns: Vec<ColType>,
+}
+
+/// A statement's outcome.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatementResult {
+    /// Rows inserted, updated or deleted.
+    pub rows_affected: u64,
+    /// Rows returned (`RETURNING`, queries).
+    pub rows: Vec<Vec<SqlValue>>,
+}
+
+/// A database the generic repository runs on.
+#[async_trait]
+pub trait Backend: Clone + Send + Sync + 'static {
+    /// The dialect statements are generated in.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a read, routed by `read` (route and freshness).
+    async fn fetch(&self, statement: Statement, read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>>;
+
+    /// Runs `statements` on the primary, in one transaction when there are several, and
+    /// returns their outcomes and the commit's token.
+    async fn write(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)>;
+
+    /// Snapshots of the pools' counters.
+    fn pool_stats(&self) -> Vec<PoolStats>;
+}

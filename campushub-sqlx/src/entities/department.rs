@@ -1,0 +1,85 @@
+//! How departments are stored.
+
+use campushub_core::Department;
+
+use crate::row::SqlRow;
+use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE};
+use crate::value::{ColType, SqlValue};
+use crate::Result;
+
+const COLUMNS: [Column; 9] = [
+    Column::new("code", ColType::Text),
+    Column::new("name", ColType::Text),
+    Column::new("kind", ColType::Text),
+    Column::new("parent_id", ColType::Uuid),
+    Column::new("head_id", ColType::Uuid),
+    Column::new("email", ColType::Text),
+    Column::new("phone", ColType::Text),
+    Column::new("status", ColType::Text),
+    Column::new("custom_fields", ColType::Json),
+];
+
+impl SqlEntity for Department {
+    const TABLE: &'static str = DEPARTMENTS_TABLE;
+
+    fn columns() -> &'static [Column] {
+        &COLUMNS
+    }
+
+    fn values(&self) -> Vec<SqlValue> {
+        vec![
+            self.code.clone().into(),
+            self.name.clone().into(),
+            self.kind.as_str().into(),
+            self.parent_id.into(),
+            self.head_id.into(),
+            self.email.clone().into(),
+            self.phone.clone().into(),
+            self.status.as_str().into(),
+            self.custom_fields.clone().into(),
+        ]
+    }
+
+    fn from_row(row: &SqlRow<'_>) -> Result<Self> {
+        Ok(Department {
+            meta: row.meta()?,
+            code: row.text("code")?,
+            name: row.text("name")?,
+            kind: row.choice("kind")?,
+            parent_id: row.opt_uuid("parent_id")?,
+            head_id: row.opt_uuid("head_id")?,
+            email: row.opt_text("email")?,
+            phone: row.opt_text("phone")?,
+            status: row.choice("status")?,
+            custom_fields: row.json_map("custom_fields")?,
+        })
+    }
+
+    fn unique_keys() -> &'static [UniqueKey] {
+        &[
+            UniqueKey {
+                constraint: "departments_code_key",
+                columns: &["code"],
+                field: "code",
+            },
+            UniqueKey {
+                constraint: "departments_name_key",
+                columns: &["name"],
+                field: "name",
+            },
+        ]
+    }
+
+    fn foreign_keys() -> &'static [ForeignKey] {
+        &[
+            ForeignKey {
+                column: "parent_id",
+                table: DEPARTMENTS_TABLE,
+            },
+            ForeignKey {
+                column: "head_id",
+                table: "faculty",
+            },
+        ]
+    }
+}

@@ -1,0 +1,85 @@
+//! Columns of the person block shared by students and faculty, and of their audit fields.
+
+use campushub_core::entities::{Audit, Person};
+
+use crate::row::SqlRow;
+use crate::table::Column;
+use crate::value::{ColType, SqlValue};
+use crate::Result;
+
+/// The person block's columns, in the order of [`person_values`].
+pub(super) const PERSON_COLUMNS: [Column; 13] = [
+    Column::new("first_name", ColType::Text),
+    Column::new("middle_name", ColType::Text),
+    Column::new("last_name", ColType::Text),
+    Column::new("date_of_birth", ColType::Date),
+    Column::new("gender", ColType::Text),
+    Column::new("email", ColType::Text),
+    Column::new("mobile", ColType::Text),
+    Column::new("address_line1", ColType::Text),
+    Column::new("address_line2", ColType::Text),
+    Column::new("city", ColType::Text),
+    Column::new("state", ColType::Text),
+    Column::new("postal_code", ColType::Text),
+    Column::new("country", ColType::Text),
+];
+
+/// The audit columns, in the order of [`audit_values`].
+pub(super) const AUDIT_COLUMNS: [Column; 2] = [
+    Column::new("created_by", ColType::Text),
+    Column::new("updated_by", ColType::Text),
+];
+
+/// The person block's values.
+pub(super) fn person_values(person: &Person) -> Vec<SqlValue> {
+    vec![
+        person.first_name.clone().into(),
+        person.middle_name.clone().into(),
+        person.last_name.clone().into(),
+        person.date_of_birth.into(),
+        person.gender.as_str().into(),
+        person.email.clone().into(),
+        person.mobile.clone().into(),
+        person.address_line1.clone().into(),
+        person.address_line2.clone().into(),
+        person.city.clone().into(),
+        person.state.clone().into(),
+        person.postal_code.clone().into(),
+        person.country.clone().into(),
+    ]
+}
+
+/// The audit values.
+pub(super) fn audit_values(audit: &Audit) -> [SqlValue; 2] {
+    [
+        audit.created_by.clone().into(),
+        audit.updated_by.clone().into(),
+    ]
+}
+
+/// The person block read from `row`.
+pub(super) fn person_from_row(row: &SqlRow<'_>) -> Result<Person> {
+    Ok(Person {
+        first_name: row.text("first_name")?,
+        middle_name: row.opt_text("middle_name")?,
+        last_name: row.text("last_name")?,
+        date_of_birth: row.date("date_of_birth")?,
+        gender: row.choice("gender")?,
+        email: row.opt_text("email")?,
+        mobile: row.opt_text("mobile")?,
+        address_line1: row.opt_text("address_line1")?,
+        address_line2: row.opt_text("address_line2")?,
+        city: row.opt_text("city")?,
+        state: row.opt_text("state")?,
+        postal_code: row.opt_text("postal_code")?,
+        country: row.opt_text("country")?,
+    })
+}
+
+/// The audit fields read from `row`.
+pub(super) fn audit_from_row(row: &SqlRow<'_>) -> Result<Audit> {
+    Ok(Audit {
+        created_by: row.opt_text("created_by")?,
+        updated_by: row.opt_text("updated_by")?,
+    })
+}

@@ -1,0 +1,94 @@
+//! How students are stored.
+
+use std::sync::LazyLock;
+
+use campushub_core::Student;
+
+use super::person::{
+    audit_from_row, audit_values, person_from_row, person_values, AUDIT_COLUMNS, PERSON_COLUMNS,
+};
+use crate::row::SqlRow;
+use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE};
+use crate::value::{ColType, SqlValue};
+use crate::Result;
+
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    let own = [
+        Column::new("roll_number", ColType::Text),
+        Column::new("department_id", ColType::Uuid),
+        Column::new("program", ColType::Text),
+        Column::new("admission_date", ColType::Date),
+        Column::new("year_of_study", ColType::Int),
+        Column::new("semester", ColType::Int),
+        Column::new("section", ColType::Text),
+        Column::new("status", ColType::Text),
+        Column::new("custom_fields", ColType::Json),
+    ];
+    [&PERSON_COLUMNS[..], &own, &AUDIT_COLUMNS].concat()
+});
+
+impl SqlEntity for Student {
+    const TABLE: &'static str = "students";
+    const DEPARTMENT_COLUMN: Option<&'static str> = Some("department_id");
+
+    fn columns() -> &'static [Column] {
+        &COLUMNS
+    }
+
+    fn values(&self) -> Vec<SqlValue> {
+        let mut values = person_values(&self.person);
+        values.extend([
+            self.roll_number.clone().into(),
+            self.department_id.into(),
+            self.program.clone().into(),
+            self.admission_date.into(),
+            self.year_of_study.into(),
+            self.semester.into(),
+            self.section.clone().into(),
+            self.status.as_str().into(),
+            self.custom_fields.clone().into(),
+        ]);
+        values.extend(audit_values(&self.audit));
+        values
+    }
+
+    fn from_row(row: &SqlRow<'_>) -> Result<Self> {
+        Ok(Student {
+            meta: row.meta()?,
+            person: person_from_row(row)?,
+            roll_number: row.text("roll_number")?,
+            department_id: row.opt_uuid("department_id")?,
+            department: None,
+            program: row.text("program")?,
+            admission_date: row.date("admission_date")?,
+            year_of_study: row.int32("year_of_study")?,
+            semester: row.int32("semester")?,
+            section: row.text("section")?,
+            status: row.choice("status")?,
+            custom_fields: row.json_map("custom_fields")?,
+            audit: audit_from_row(row)?,
+        })
+    }
+
+    fn unique_keys() -> &'static [UniqueKey] {
+        &[
+            UniqueKey {
+                constraint: "students_roll_number_key",
+                columns: &["roll_number"],
+                field: "roll_number",
+            },
+            UniqueKey {
+                constraint: "students_email_key",
+                columns: &["email"],
+                field: "email",
+            },
+        ]
+    }
+
+    fn foreign_keys() -> &'static [ForeignKey] {
+        &[ForeignKey {
+            column: "department_id",
+            table: DEPARTMENTS_TABLE,
+        }]
+    }
+}

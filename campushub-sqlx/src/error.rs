@@ -1,0 +1,76 @@
+//! The crate's one error type and its conversion into [`campushub_core::Error`].
+
+/// Result with this crate's [`SqlxError`] as the default error.
+pub type Result<T, E = SqlxError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the SQL adapter.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqlxError {
+    /// The driver failed: the database refused a statement or could not be reached. A
+    /// connection-class failure converts to [`campushub_core::Error::Unavailable`]; check the
+    /// URL and that the server is up.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration could not be applied. The database may be older than the crate's
+    /// migrations or was changed by hand; inspect `_sqlx_migrations`.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A router or store was configured wrongly (a bad URL, no primary). Fix the configuration.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A stored value could not be read back as its column type: the row was written by
+    /// something else than this crate. Fix the row.
+    #[error("unexpected value in column `{column}`: {message}")]
+    Decode {
+        /// The column read.
+        column: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A query asked for something the table cannot answer (a custom-field filter on a kind
+    /// without custom fields, an operator the field type has no SQL for).
+    #[error("unsupported query: {0}")]
+    Unsupported(String),
+}
+
+impl SqlxError {
+    /// True when the failure is about reaching the database (refused, reset, timed out, shut
+    /// down), not about the statement: the same read may succeed on another server.
+    pub fn is_connection(&self) -> bool {
+        match self {
+            SqlxError::Database(error) => is_connection_error(error),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a driver error is connection-class (SQLSTATE classes 08 and 57P, I/O, pool).
+pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+impl From<SqlxError> for campushub_core::Error {
+    fn from(error: SqlxError) -> Self {
+        match &error {
+            SqlxError::Unsupported(message) => {
+                campushub_core::Error::invalid("query", message.clone())
+            }
+            _ if error.is_connection() => {
+                campushub_core::Error::unavailable("database unavailable", error)
+            }
+            _ => campushub_core::Error::internal("database failure", error),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The replica health check: replay position and lag of every replica, ejection beyond the
+//! bound, readmission on recovery.
+
+use std::sync::atomic::Ordering;
+use std::sync::Weak;
+use std::time::Duration;
+
+use sqlx::Row;
+
+use super::router::{PgPoolHandle, RouterInner, REPLAY_POSITION};
+
+/// Probes until the router is dropped.
+pub(super) async fn run(router: Weak<RouterInner>) {
+    let interval = router
+        .upgrade()
+        .map(|r| r.config.health_interval)
+        .unwrap_or(Duration::from_secs(1));
+    let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(10)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let Some(inner) = router.upgrade() else {
+            return;
+        };
+        probe_all(&inner).await;
+    }
+}
+
+/// Probes every replica (and the analytics pool) once.
+pub(super) async fn probe_all(inner: &RouterInner) {
+    let timeout = inner.config.health_interval.max(Duration::from_millis(500));
+    let primary = tokio::time::timeout(
+        timeout,
+        position(
+            &inner.primary.pool,
+            "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint",
+        ),
+    )
+    .await
+    .ok()
+    .flatten();
+    for replica in &inner.replicas {
+        probe(inner, replica, primary, timeout).await;
+    }
+    if let Some(analytics) = &inner.analytics {
+        let up = tokio::time::timeout(timeout, position(&analytics.pool, REPLAY_POSITION))
+            .await
+            .ok()
+            .flatten()
+            .is_some();
+        analytics.counters.set_healthy(up);
+    }
+}
+
+async fn position(pool: &sqlx::PgPool, sql: &str) -> Option<u64> {
+    let row = sqlx::query(sql).fetch_one(pool).await.ok()?;
+    u64::try_from(row.try_get::<i64, _>(0).ok()?).ok()
+}
+
+const REPLICA_STATE: &str = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))::float8";
+
+async fn probe(
+    inner: &RouterInner,
+    replica: &PgPoolHandle,
+    primary: Option<u64>,
+    timeout: Duration,
+) {
+    let state =
+        tokio::time::timeout(timeout, sqlx::query(REPLICA_STATE).fetch_one(&replica.pool)).await;
+    let Ok(Ok(row)) = state else {
+        replica.counters.set_healthy(false);
+        return;
+    };
+    let replayed = row
+        .try_get::<i64, _>(0)
+        .ok()
+        .and_then(|p| u64::try_from(p).ok());
+    let age: Option<f64> = row.try_get(1).ok().flatten();
+    let Some(replayed) = replayed else {
+        replica.counters.set_healthy(false);
+        return;
+    };
+    replica
+        .counters
+        .replay_position
+        .fetch_max(replayed, Ordering::AcqRel);
+    let behind = primary.map(|p| p.saturating_sub(replayed)).unwrap_or(0);
+    let lag = if behind == 0 {
+        0.0
+    } else {
+        age.unwrap_or(f64::INFINITY)
+    };
+    replica.counters.lag((lag.min(1e9) * 1e6) as u64);
+    let config = &inner.config;
+    let healthy = lag <= config.max_lag.as_secs_f64()
+        && config.max_lag_bytes.is_none_or(|bound| behind <= bound);
+    replica.counters.set_healthy(healthy);
+}

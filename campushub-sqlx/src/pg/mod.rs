@@ -1,0 +1,12 @@
+//! Postgres: the primary/replica/analytics router, statement execution and health checks.
+
+mod config;
+mod exec;
+mod health;
+mod router;
+
+pub use config::PgRouterConfig;
+pub use router::PgRouter;
+
+/// The repository of `E` on Postgres.
+pub type PgRepository<E> = crate::SqlRepository<E, PgRouter>;

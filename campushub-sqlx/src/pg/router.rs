@@ -1,0 +1,301 @@
+//! [`PgRouter`]: writes to the primary, reads round-robin over healthy replicas (or to the
+//! analytics pool), read-your-writes by WAL position, one retry on another pool.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use campushub_core::{ConsistencyToken, ReadOptions, ReadRoute};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use tokio::task::JoinHandle;
+
+use super::config::PgRouterConfig;
+use super::exec::run;
+use super::health;
+use crate::backend::{Backend, Dialect, Statement, StatementResult};
+use crate::counter::{PoolCounters, PoolStats};
+use crate::error::{is_connection_error, Result, SqlxError};
+use crate::value::{ColType, SqlValue};
+
+/// Routes statements over a Postgres primary, its replicas and an analytics database.
+///
+/// Cheap to clone (an `Arc` inside). A background task probes the replicas every
+/// [`PgRouterConfig::health_interval`]; it stops when the last clone is dropped.
+///
+/// Reads without a token may be served by a replica that has not replayed the latest writes
+/// (within the lag bound): pass the token a write returned to read your own writes.
+#[derive(Clone, Debug)]
+pub struct PgRouter {
+    pub(super) inner: Arc<RouterInner>,
+}
+
+#[derive(Debug)]
+pub(super) struct PgPoolHandle {
+    pub(super) pool: PgPool,
+    pub(super) counters: PoolCounters,
+}
+
+#[derive(Debug)]
+pub(super) struct RouterInner {
+    pub(super) primary: PgPoolHandle,
+    pub(super) replicas: Vec<PgPoolHandle>,
+    pub(super) analytics: Option<PgPoolHandle>,
+    pub(super) config: PgRouterConfig,
+    next: AtomicUsize,
+    health: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for RouterInner {
+    fn drop(&mut self) {
+        if let Ok(mut task) = self.health.lock() {
+            if let Some(task) = task.take() {
+                task.abort();
+            }
+        }
+    }
+}
+
+/// The SQL for the position a write's commit reached (its WAL insert position).
+const COMMIT_POSITION: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
+/// The SQL for the position a replica has replayed.
+pub(super) const REPLAY_POSITION: &str = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint";
+
+impl PgRouter {
+    /// Connects the pools (the primary eagerly, replicas and analytics lazily), probes the
+    /// replicas once, and starts the health task on the current tokio runtime.
+    pub async fn connect(config: PgRouterConfig) -> Result<PgRouter> {
+        let primary = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .connect(&config.primary)
+            .await?;
+        let lazy = |url: &str| {
+            PgPoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(config.replica_acquire_timeout)
+                .connect_lazy(url)
+        };
+        let mut replicas = Vec::new();
+        for (i, url) in config.replicas.iter().enumerate() {
+            replicas.push(PgPoolHandle {
+                pool: lazy(url)?,
+                counters: PoolCounters::new(format!("replica-{i}")),
+            });
+        }
+        let analytics = match &config.analytics {
+            Some(url) => Some(PgPoolHandle {
+                pool: lazy(url)?,
+                counters: PoolCounters::new("analytics"),
+            }),
+            None => None,
+        };
+        let inner = Arc::new(RouterInner {
+            primary: PgPoolHandle {
+                pool: primary,
+                counters: PoolCounters::new("primary"),
+            },
+            replicas,
+            analytics,
+            config,
+            next: AtomicUsize::new(0),
+            health: Mutex::new(None),
+        });
+        health::probe_all(&inner).await;
+        let task = tokio::spawn(health::run(Arc::downgrade(&inner)));
+        if let Ok(mut slot) = inner.health.lock() {
+            *slot = Some(task);
+        }
+        Ok(PgRouter { inner })
+    }
+
+    /// A router with only a primary at `url` (default settings).
+    pub async fn primary_only(url: &str) -> Result<PgRouter> {
+        Self::connect(PgRouterConfig::new(url)).await
+    }
+
+    /// The primary's pool (for migrations and administrative statements).
+    pub fn primary_pool(&self) -> &PgPool {
+        &self.inner.primary.pool
+    }
+
+    /// Applies the crate's Postgres migrations on the primary.
+    pub async fn migrate(&self) -> Result<()> {
+        crate::migrate::migrate_postgres(self.primary_pool()).await
+    }
+
+    /// Probes every replica now (the health task does so every interval).
+    pub async fn check_health(&self) {
+        health::probe_all(&self.inner).await;
+    }
+
+    /// The pool that serves `read`, and whether it is the primary.
+    async fn choose(&self, read: &ReadOptions) -> &PgPoolHandle {
+        let inner = &*self.inner;
+        match (read.route, &inner.analytics, read.min_token) {
+            (ReadRoute::Primary, _, _) => return &inner.primary,
+            (ReadRoute::Analytics, Some(analytics), None) if analytics.counters.is_healthy() => {
+                return analytics
+            }
+            _ => {}
+        }
+        let n = inner.replicas.len();
+        if n == 0 {
+            return &inner.primary;
+        }
+        let start = inner.next.fetch_add(1, Ordering::Relaxed);
+        let healthy = (0..n)
+            .map(|k| &inner.replicas[(start + k) % n])
+            .filter(|r| r.counters.is_healthy());
+        let Some(token) = read.min_token else {
+            return healthy.into_iter().next().unwrap_or(&inner.primary);
+        };
+        let mut stale = None;
+        for replica in healthy {
+            if replica.counters.replay_position.load(Ordering::Acquire) >= token.position() {
+                return replica;
+            }
+            stale.get_or_insert(replica);
+        }
+        // The last measurement may be old: ask the first healthy replica once.
+        if let Some(replica) = stale {
+            if let Some(position) = self.replay_position(replica).await {
+                if position >= token.position() {
+                    return replica;
+                }
+            }
+        }
+        &inner.primary
+    }
+
+    /// The replay position of `replica`, measured now (one counted statement).
+    async fn replay_position(&self, replica: &PgPoolHandle) -> Option<u64> {
+        replica.counters.statement();
+        let statement = Statement {
+            sql: REPLAY_POSITION.into(),
+            args: Vec::new(),
+            returns: vec![ColType::Int],
+        };
+        let position = first_int(run(&replica.pool, statement).await.ok()?)?;
+        let position = u64::try_from(position).ok()?;
+        replica
+            .counters
+            .replay_position
+            .fetch_max(position, Ordering::AcqRel);
+        Some(position)
+    }
+
+    /// Snapshots of every pool's counters: primary, replicas, analytics.
+    pub fn stats(&self) -> Vec<PoolStats> {
+        let inner = &*self.inner;
+        std::iter::once(&inner.primary)
+            .chain(&inner.replicas)
+            .chain(&inner.analytics)
+            .map(|p| p.counters.snapshot())
+            .collect()
+    }
+
+    /// The snapshot of the pool named `name`.
+    pub fn pool(&self, name: &str) -> Option<PoolStats> {
+        self.stats().into_iter().find(|s| s.name == name)
+    }
+}
+
+fn first_int(result: StatementResult) -> Option<i64> {
+    match result.rows.first()?.first()? {
+        SqlValue::Int(value) => *value,
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Backend for PgRouter {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn fetch(&self, statement: Statement, read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>> {
+        let handle = self.choose(read).await;
+        let primary = &self.inner.primary;
+        let is_primary = std::ptr::eq(handle, primary);
+        let retry = (!is_primary).then(|| statement.clone());
+        handle.counters.statement();
+        match run(&handle.pool, statement).await {
+            Ok(result) => {
+                handle.counters.read();
+                Ok(result.rows)
+            }
+            Err(SqlxError::Database(error)) if !is_primary && is_connection_error(&error) => {
+                tracing::warn!(pool = %handle.counters.name, %error, "read failed; retrying on the primary");
+                handle.counters.error();
+                handle.counters.retry();
+                handle.counters.set_healthy(false);
+                primary.counters.statement();
+                let statement =
+                    retry.ok_or_else(|| SqlxError::Config("no statement to retry".into()))?;
+                let result = run(&primary.pool, statement)
+                    .await
+                    .inspect_err(|_| primary.counters.error())?;
+                primary.counters.read();
+                Ok(result.rows)
+            }
+            Err(error) => {
+                handle.counters.error();
+                Err(error)
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)> {
+        let primary = &self.inner.primary;
+        let mut conn = primary
+            .pool
+            .acquire()
+            .await
+            .inspect_err(|_| primary.counters.error())?;
+        let mut results = Vec::with_capacity(statements.len());
+        if statements.len() == 1 {
+            for statement in statements {
+                primary.counters.statement();
+                results.push(
+                    run(&mut *conn, statement)
+                        .await
+                        .inspect_err(|_| primary.counters.error())?,
+                );
+            }
+        } else {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            for statement in statements {
+                primary.counters.statement();
+                results.push(
+                    run(&mut *tx, statement)
+                        .await
+                        .inspect_err(|_| primary.counters.error())?,
+                );
+            }
+            tx.commit().await?;
+        }
+        primary.counters.statement();
+        let position = Statement {
+            sql: COMMIT_POSITION.into(),
+            args: Vec::new(),
+            returns: vec![ColType::Int],
+        };
+        let token = match run(&mut *conn, position).await {
+            Ok(result) => first_int(result)
+                .and_then(|p| u64::try_from(p).ok())
+                .map(ConsistencyToken::from_position),
+            Err(error) => {
+                // The write is committed; without a token the caller's reads go by route.
+                tracing::warn!(%error, "could not read the commit position");
+                None
+            }
+        };
+        Ok((results, token))
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        self.stats()
+    }
+}

@@ -1,0 +1,403 @@
+//! Batch writes: one transaction per batch, multi-row statements under the bind limit, and
+//! per-row errors found by pre-checks (uniqueness, references) in a few set queries.
+
+use std::collections::{HashMap, HashSet};
+
+use campushub_core::repository::BatchResult;
+use campushub_core::{Entity, Error, ReadOptions, ReadRoute, Result};
+use uuid::Uuid;
+
+use super::read::CHUNK;
+use super::SqlRepository;
+use crate::backend::{Backend, Statement};
+use crate::sql::SqlBuilder;
+use crate::table::SqlEntity;
+use crate::value::{ColType, SqlValue};
+
+impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
+    pub(super) async fn insert_batch(&self, entities: &[E]) -> Result<BatchResult> {
+        let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
+        let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(entities.len());
+        for (i, entity) in entities.iter().enumerate() {
+            match self.table.row_values(entity) {
+                Ok(values) => rows.push(Some(values)),
+                Err(error) => {
+                    outcomes[i] = Some(error.into());
+                    rows.push(None);
+                }
+            }
+        }
+        self.check_unique(&mut rows, &mut outcomes).await?;
+        self.check_references(&mut rows, &mut outcomes).await?;
+
+        let accepted: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].is_some()).collect();
+        let per_statement = self.rows_per_statement(0);
+        let mut statements = Vec::new();
+        let mut chunk = Vec::with_capacity(per_statement);
+        for values in rows.into_iter().flatten() {
+            chunk.push(values);
+            if chunk.len() == per_statement {
+                statements.push(self.table.insert(std::mem::take(&mut chunk)));
+            }
+        }
+        if !chunk.is_empty() {
+            statements.push(self.table.insert(chunk));
+        }
+        if statements.is_empty() {
+            return Ok(finish(outcomes, None));
+        }
+        match self.backend.write(statements).await {
+            Ok((_, token)) => Ok(finish(outcomes, token)),
+            Err(_) => {
+                // Something changed between the checks and the write: row by row instead.
+                let mut token = None;
+                for i in accepted {
+                    match self.insert_one(&entities[i]).await {
+                        Ok(written) => token = token.max(written.token),
+                        Err(error) => outcomes[i] = Some(error),
+                    }
+                }
+                Ok(finish(outcomes, token))
+            }
+        }
+    }
+
+    pub(super) async fn update_batch(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
+        let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
+        let mut statements = Vec::new();
+        let mut chunk = Vec::new();
+        let per_statement = self.rows_per_statement(1);
+        for (i, (entity, expected)) in entities.iter().enumerate() {
+            match self.table.row_values(entity) {
+                Ok(mut values) => {
+                    values.insert(1, (*expected).into());
+                    chunk.push(values);
+                }
+                Err(error) => outcomes[i] = Some(error.into()),
+            }
+            if chunk.len() == per_statement {
+                statements.push(self.update_statement(std::mem::take(&mut chunk)));
+            }
+        }
+        if !chunk.is_empty() {
+            statements.push(self.update_statement(chunk));
+        }
+        let ids: Vec<Uuid> = entities.iter().map(|(e, _)| e.meta().id).collect();
+        let expected: Vec<i64> = entities.iter().map(|(_, v)| *v).collect();
+        match self.backend.write(statements).await {
+            Ok((results, token)) => {
+                let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
+                self.explain_missed(&ids, &expected, &done, &mut outcomes)
+                    .await?;
+                Ok(finish(outcomes, token))
+            }
+            Err(_) => {
+                let mut token = None;
+                for (i, (entity, version)) in entities.iter().enumerate() {
+                    if outcomes[i].is_some() {
+                        continue;
+                    }
+                    match self.update_one(entity, *version).await {
+                        Ok(written) => token = token.max(written.token),
+                        Err(error) => outcomes[i] = Some(error),
+                    }
+                }
+                Ok(finish(outcomes, token))
+            }
+        }
+    }
+
+    pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+        let mut outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
+        let statements: Vec<Statement> = rows
+            .chunks(self.rows_per_statement(0).min(CHUNK))
+            .map(|chunk| self.delete_statement(chunk))
+            .collect();
+        if statements.is_empty() {
+            return Ok(finish(outcomes, None));
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
+        let expected: Vec<i64> = rows.iter().map(|(_, v)| *v).collect();
+        match self.backend.write(statements).await {
+            Ok((results, token)) => {
+                let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
+                self.explain_missed(&ids, &expected, &done, &mut outcomes)
+                    .await?;
+                Ok(finish(outcomes, token))
+            }
+            Err(_) => {
+                let mut token = None;
+                for (i, (id, version)) in rows.iter().enumerate() {
+                    match self.delete_one(*id, *version).await {
+                        Ok(written) => token = token.max(written.token),
+                        Err(error) => outcomes[i] = Some(error),
+                    }
+                }
+                Ok(finish(outcomes, token))
+            }
+        }
+    }
+
+    /// Rows per multi-row statement: as many as fit the dialect's bind limit.
+    fn rows_per_statement(&self, extra_columns: usize) -> usize {
+        let per_row = self.table.columns.len() + extra_columns;
+        (self.backend.dialect().max_binds() / per_row.max(1)).max(1)
+    }
+
+    /// `WITH v(id, expected, cols...) AS (VALUES ...) UPDATE ... FROM v ... RETURNING id`.
+    fn update_statement(&self, rows: Vec<Vec<SqlValue>>) -> Statement {
+        let table = self.table.table;
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        b.push("WITH v(\"id\", \"__expected\"");
+        for column in &self.table.columns[1..] {
+            b.push(", ").ident(column.name);
+        }
+        b.push(") AS (VALUES ");
+        for (i, row) in rows.into_iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_tuple(row);
+        }
+        b.push(") UPDATE ").ident(table).push(" SET ");
+        let assigned = self
+            .table
+            .columns
+            .iter()
+            .filter(|c| c.name != "id" && c.name != "created_at");
+        for (i, column) in assigned.enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.ident(column.name).push(" = ").column("v", column.name);
+        }
+        b.push(" FROM v WHERE ")
+            .ident(table)
+            .push(".\"id\" = v.\"id\" AND ");
+        b.ident(table)
+            .push(".\"version\" = v.\"__expected\" RETURNING ");
+        b.ident(table).push(".\"id\"");
+        b.finish(vec![ColType::Uuid])
+    }
+
+    /// `WITH v(id, expected) AS (VALUES ...) DELETE ... RETURNING id`.
+    fn delete_statement(&self, rows: &[(Uuid, i64)]) -> Statement {
+        let table = self.table.table;
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        b.push("WITH v(\"id\", \"__expected\") AS (VALUES ");
+        for (i, (id, version)) in rows.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_tuple([(*id).into(), (*version).into()]);
+        }
+        b.push(") DELETE FROM ")
+            .ident(table)
+            .push(" WHERE EXISTS (SELECT 1 FROM v WHERE v.\"id\" = ");
+        b.ident(table)
+            .push(".\"id\" AND v.\"__expected\" = ")
+            .ident(table);
+        b.push(".\"version\") RETURNING \"id\"");
+        b.finish(vec![ColType::Uuid])
+    }
+
+    /// Records NotFound or PreconditionFailed for rows a versioned batch did not touch.
+    async fn explain_missed(
+        &self,
+        ids: &[Uuid],
+        expected: &[i64],
+        done: &HashSet<Uuid>,
+        outcomes: &mut [Option<Error>],
+    ) -> Result<()> {
+        let missed: Vec<usize> = (0..ids.len())
+            .filter(|i| outcomes[*i].is_none() && !done.contains(&ids[*i]))
+            .collect();
+        if missed.is_empty() {
+            return Ok(());
+        }
+        let missed_ids: Vec<Uuid> = missed.iter().map(|i| ids[*i]).collect();
+        let mut stored = HashMap::new();
+        for chunk in missed_ids.chunks(CHUNK) {
+            stored.extend(self.stored_versions(chunk).await?);
+        }
+        for i in missed {
+            outcomes[i] = Some(match stored.get(&ids[i]) {
+                Some(actual) => Error::PreconditionFailed {
+                    expected: expected[i],
+                    actual: *actual,
+                },
+                None => Error::not_found(E::KIND, ids[i]),
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks rows whose single-column unique values repeat within the batch or are taken.
+    async fn check_unique(
+        &self,
+        rows: &mut [Option<Vec<SqlValue>>],
+        outcomes: &mut [Option<Error>],
+    ) -> Result<()> {
+        for key in E::unique_keys() {
+            let [column] = key.columns else { continue };
+            let Some(index) = self.table.columns.iter().position(|c| c.name == *column) else {
+                continue;
+            };
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            for i in 0..rows.len() {
+                let Some(SqlValue::Text(Some(value))) = rows[i].as_ref().and_then(|r| r.get(index))
+                else {
+                    continue;
+                };
+                if seen.insert(value.clone(), i).is_some() {
+                    outcomes[i] = Some(conflict::<E>(key.field));
+                    rows[i] = None;
+                }
+            }
+            let values: Vec<String> = seen.into_keys().collect();
+            let taken = self.existing_texts(E::TABLE, column, &values).await?;
+            for i in 0..rows.len() {
+                if let Some(SqlValue::Text(Some(value))) =
+                    rows[i].as_ref().and_then(|r| r.get(index))
+                {
+                    if taken.contains(value) {
+                        outcomes[i] = Some(conflict::<E>(key.field));
+                        rows[i] = None;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks rows that reference missing records.
+    async fn check_references(
+        &self,
+        rows: &mut [Option<Vec<SqlValue>>],
+        outcomes: &mut [Option<Error>],
+    ) -> Result<()> {
+        let own: HashSet<Uuid> = rows
+            .iter()
+            .flatten()
+            .filter_map(|r| match r.first() {
+                Some(SqlValue::Uuid(Some(id))) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        for fk in E::foreign_keys() {
+            let Some(index) = self.table.columns.iter().position(|c| c.name == fk.column) else {
+                continue;
+            };
+            let referenced =
+                |row: &Option<Vec<SqlValue>>| match row.as_ref().and_then(|r| r.get(index)) {
+                    Some(SqlValue::Uuid(Some(id))) => Some(*id),
+                    _ => None,
+                };
+            let mut wanted: Vec<Uuid> = rows.iter().filter_map(referenced).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            if fk.table == E::TABLE {
+                wanted.retain(|id| !own.contains(id));
+            }
+            let existing = self.existing_ids(fk.table, &wanted).await?;
+            for i in 0..rows.len() {
+                if let Some(id) = referenced(&rows[i]) {
+                    let in_batch = fk.table == E::TABLE && own.contains(&id);
+                    if !in_batch && !existing.contains(&id) {
+                        outcomes[i] = Some(Error::invalid(
+                            fk.column,
+                            format!("Invalid pk \"{id}\" - object does not exist."),
+                        ));
+                        rows[i] = None;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The values among `values` that `table.column` already holds (read on the primary).
+    async fn existing_texts(
+        &self,
+        table: &str,
+        column: &str,
+        values: &[String],
+    ) -> Result<HashSet<String>> {
+        let mut found = HashSet::new();
+        for chunk in values.chunks(CHUNK * 6) {
+            let mut b = SqlBuilder::new(self.backend.dialect());
+            b.push("SELECT t.")
+                .ident(column)
+                .push(" FROM ")
+                .ident(table)
+                .push(" t WHERE ");
+            b.in_texts("t", column, chunk);
+            let rows = self
+                .backend
+                .fetch(b.finish(vec![ColType::Text]), &primary())
+                .await?;
+            found.extend(
+                rows.into_iter()
+                    .filter_map(|row| match row.into_iter().next() {
+                        Some(SqlValue::Text(Some(text))) => Some(text),
+                        _ => None,
+                    }),
+            );
+        }
+        Ok(found)
+    }
+
+    /// The ids among `ids` present in `table` (read on the primary).
+    async fn existing_ids(&self, table: &str, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(CHUNK * 6) {
+            let mut b = SqlBuilder::new(self.backend.dialect());
+            b.push("SELECT t.\"id\" FROM ")
+                .ident(table)
+                .push(" t WHERE ");
+            b.in_uuids("t", "id", chunk);
+            let rows = self
+                .backend
+                .fetch(b.finish(vec![ColType::Uuid]), &primary())
+                .await?;
+            found.extend(returned_ids(rows));
+        }
+        Ok(found)
+    }
+}
+
+fn primary() -> ReadOptions {
+    ReadOptions::default().on(ReadRoute::Primary)
+}
+
+fn conflict<E: Entity>(field: &str) -> Error {
+    Error::conflict(
+        field,
+        format!("A {} with this {field} already exists.", E::KIND),
+    )
+}
+
+fn returned_ids(rows: impl IntoIterator<Item = Vec<SqlValue>>) -> HashSet<Uuid> {
+    rows.into_iter()
+        .filter_map(|row| match row.first() {
+            Some(SqlValue::Uuid(Some(id))) => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+fn finish(
+    outcomes: Vec<Option<Error>>,
+    token: Option<campushub_core::ConsistencyToken>,
+) -> BatchResult {
+    BatchResult {
+        rows: outcomes
+            .into_iter()
+            .map(|o| match o {
+                Some(error) => Err(error),
+                None => Ok(()),
+            })
+            .collect(),
+        token,
+    }
+}

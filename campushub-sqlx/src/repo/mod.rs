@@ -1,0 +1,116 @@
+//! The generic SQL repository: one implementation of [`campushub_core::Repository`] for every
+//! [`SqlEntity`] on every [`Backend`].
+
+mod bulk;
+mod errors;
+mod read;
+mod stats;
+mod write;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use campushub_core::repository::{BatchResult, GroupCounts};
+use campushub_core::{ListQuery, ReadOptions, Repository, Result, Written};
+use uuid::Uuid;
+
+use crate::backend::Backend;
+use crate::sql::TableSql;
+use crate::table::SqlEntity;
+
+/// The repository of entity `E` on backend `B` (see [`crate::PgRepository`] and
+/// [`crate::SqliteRepository`]).
+///
+/// Statements are generated once from `E`'s [`SqlEntity`] description; values are always
+/// bound, never spliced into SQL.
+pub struct SqlRepository<E, B> {
+    backend: B,
+    table: Arc<TableSql<E>>,
+}
+
+impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
+    /// A repository of `E` on `backend` (migrations must have run, see [`crate::migrate`]).
+    pub fn new(backend: B) -> Self {
+        let table = Arc::new(TableSql::new(backend.dialect()));
+        SqlRepository { backend, table }
+    }
+
+    /// The backend this repository runs on.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+}
+
+impl<E, B: Clone> Clone for SqlRepository<E, B> {
+    fn clone(&self) -> Self {
+        SqlRepository {
+            backend: self.backend.clone(),
+            table: self.table.clone(),
+        }
+    }
+}
+
+impl<E, B: std::fmt::Debug> std::fmt::Debug for SqlRepository<E, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlRepository")
+            .field("table", &self.table.table)
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
+    async fn get(&self, id: Uuid, read: &ReadOptions) -> Result<Option<E>> {
+        Ok(self.get_many(&[id], read).await?.into_iter().next())
+    }
+
+    async fn get_many(&self, ids: &[Uuid], read: &ReadOptions) -> Result<Vec<E>> {
+        self.fetch_by_ids(ids, read).await
+    }
+
+    async fn find_by_natural_keys(&self, keys: &[String], read: &ReadOptions) -> Result<Vec<E>> {
+        self.fetch_by_keys(keys, read).await
+    }
+
+    async fn list(&self, query: &ListQuery, read: &ReadOptions) -> Result<Vec<E>> {
+        self.fetch_page(query, read).await
+    }
+
+    async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
+        self.fetch_count(query, read).await
+    }
+
+    async fn group_counts(
+        &self,
+        query: &ListQuery,
+        fields: &[&'static str],
+        read: &ReadOptions,
+    ) -> Result<GroupCounts> {
+        self.fetch_group_counts(query, fields, read).await
+    }
+
+    async fn insert(&self, entity: &E) -> Result<Written> {
+        self.insert_one(entity).await
+    }
+
+    async fn update(&self, entity: &E, expected_version: i64) -> Result<Written> {
+        self.update_one(entity, expected_version).await
+    }
+
+    async fn delete(&self, id: Uuid, expected_version: i64) -> Result<Written> {
+        self.delete_one(id, expected_version).await
+    }
+
+    async fn insert_many(&self, entities: &[E]) -> Result<BatchResult> {
+        self.insert_batch(entities).await
+    }
+
+    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
+        self.update_batch(entities).await
+    }
+
+    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+        self.delete_batch(rows).await
+    }
+}

@@ -1,0 +1,130 @@
+//! Grouped counts in one statement: `GROUPING SETS` on Postgres, `UNION ALL` on SQLite.
+
+use std::cmp::Ordering;
+
+use campushub_core::repository::GroupCounts;
+use campushub_core::{Error, ListQuery, ReadOptions, ReadRoute, Result, Scalar};
+
+use super::SqlRepository;
+use crate::backend::{Backend, Dialect};
+use crate::sql::{push_conditions, SqlBuilder};
+use crate::table::SqlEntity;
+use crate::value::{ColType, SqlValue};
+
+impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
+    pub(super) async fn fetch_group_counts(
+        &self,
+        query: &ListQuery,
+        fields: &[&'static str],
+        read: &ReadOptions,
+    ) -> Result<GroupCounts> {
+        let types = fields
+            .iter()
+            .map(|f| Ok(self.table.column(f)?.ty))
+            .collect::<Result<Vec<ColType>>>()?;
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        match b.dialect {
+            Dialect::Postgres => self.grouping_sets(&mut b, query, fields)?,
+            Dialect::Sqlite => self.union_all(&mut b, query, fields)?,
+        }
+        // Columns: set index, one per field, count.
+        let mut returns = vec![ColType::Int];
+        returns.extend(&types);
+        returns.push(ColType::Int);
+        let read = match read.route {
+            ReadRoute::Primary => read.clone(),
+            _ => read.clone().on(ReadRoute::Analytics),
+        };
+        let rows = self.backend.fetch(b.finish(returns), &read).await?;
+
+        let mut counts = GroupCounts {
+            total: 0,
+            groups: fields.iter().map(|f| (*f, Vec::new())).collect(),
+        };
+        for row in rows {
+            let (Some(SqlValue::Int(Some(set))), Some(SqlValue::Int(Some(n)))) =
+                (row.first(), row.last())
+            else {
+                return Err(Error::Internal {
+                    message: "malformed grouped count".into(),
+                    source: None,
+                });
+            };
+            let n = u64::try_from(*n).unwrap_or(0);
+            match usize::try_from(*set).ok().and_then(|s| s.checked_sub(1)) {
+                None => counts.total = n,
+                Some(i) => {
+                    if let (Some(group), Some(value)) = (counts.groups.get_mut(i), row.get(i + 1)) {
+                        group.1.push((value.to_scalar(), n));
+                    }
+                }
+            }
+        }
+        for (_, group) in &mut counts.groups {
+            group.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| compare_values(&a.0, &b.0)));
+        }
+        Ok(counts)
+    }
+
+    /// One scan: `GROUP BY GROUPING SETS ((), (f1), (f2), ...)`; the set index is computed
+    /// from `GROUPING(...)`.
+    fn grouping_sets(&self, b: &mut SqlBuilder, query: &ListQuery, fields: &[&str]) -> Result<()> {
+        b.push("SELECT (CASE");
+        for (i, field) in fields.iter().enumerate() {
+            b.push(" WHEN GROUPING(")
+                .column("t", field)
+                .push(") = 0 THEN ");
+            b.push(&(i + 1).to_string());
+        }
+        b.push(" ELSE 0 END)::bigint");
+        for field in fields {
+            b.push(", ").column("t", field);
+        }
+        b.push(", count(*) FROM ")
+            .ident(self.table.table)
+            .push(" t");
+        push_conditions(b, &self.table, query, false)?;
+        b.push(" GROUP BY GROUPING SETS (()");
+        for field in fields {
+            b.push(", (").column("t", field).push(")");
+        }
+        b.push(")");
+        Ok(())
+    }
+
+    /// `SELECT 0, NULL.., count(*) ... UNION ALL SELECT 1, f1, NULL.., count(*) ... GROUP BY f1 ...`.
+    fn union_all(&self, b: &mut SqlBuilder, query: &ListQuery, fields: &[&str]) -> Result<()> {
+        for set in 0..=fields.len() {
+            if set > 0 {
+                b.push(" UNION ALL ");
+            }
+            b.push("SELECT ").push(&set.to_string());
+            for (i, field) in fields.iter().enumerate() {
+                b.push(", ");
+                if i + 1 == set {
+                    b.column("t", field);
+                } else {
+                    b.push("NULL");
+                }
+            }
+            b.push(", count(*) FROM ")
+                .ident(self.table.table)
+                .push(" t");
+            push_conditions(b, &self.table, query, false)?;
+            if set > 0 {
+                b.push(" GROUP BY ").column("t", fields[set - 1]);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Null first, then by value.
+fn compare_values(a: &Option<Scalar>, b: &Option<Scalar>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
+    }
+}

@@ -1,0 +1,71 @@
+//! Single-row writes: insert, update and delete with the version check in the `WHERE`.
+
+use campushub_core::{Error, ReadOptions, ReadRoute, Result, Written};
+use uuid::Uuid;
+
+use super::errors::WriteKind;
+use super::SqlRepository;
+use crate::backend::Backend;
+use crate::table::SqlEntity;
+use crate::value::SqlValue;
+
+impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
+    pub(super) async fn insert_one(&self, entity: &E) -> Result<Written> {
+        let statement = self.table.insert(vec![self.table.row_values(entity)?]);
+        match self.backend.write(vec![statement]).await {
+            Ok((_, token)) => Ok(Written { token }),
+            Err(error) => Err(self.write_error(error, WriteKind::Store(entity)).await),
+        }
+    }
+
+    pub(super) async fn update_one(&self, entity: &E, expected_version: i64) -> Result<Written> {
+        let statement = self
+            .table
+            .update(self.table.row_values(entity)?, expected_version);
+        match self.backend.write(vec![statement]).await {
+            Ok((results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
+                Ok(Written { token })
+            }
+            Ok(_) => Err(self.version_error(entity.meta().id, expected_version).await),
+            Err(error) => Err(self.write_error(error, WriteKind::Store(entity)).await),
+        }
+    }
+
+    pub(super) async fn delete_one(&self, id: Uuid, expected_version: i64) -> Result<Written> {
+        let statement = self.table.delete(id, expected_version);
+        match self.backend.write(vec![statement]).await {
+            Ok((results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
+                Ok(Written { token })
+            }
+            Ok(_) => Err(self.version_error(id, expected_version).await),
+            Err(error) => Err(self.write_error(error, WriteKind::Delete).await),
+        }
+    }
+
+    /// Why a versioned write matched no row: the record is gone, or its version moved.
+    pub(super) async fn version_error(&self, id: Uuid, expected: i64) -> Error {
+        match self.stored_versions(&[id]).await {
+            Ok(versions) => match versions.first() {
+                Some((_, actual)) => Error::PreconditionFailed {
+                    expected,
+                    actual: *actual,
+                },
+                None => Error::not_found(E::KIND, id),
+            },
+            Err(error) => error,
+        }
+    }
+
+    /// `(id, version)` of the stored records among `ids`, read on the primary.
+    pub(super) async fn stored_versions(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, i64)>> {
+        let read = ReadOptions::default().on(ReadRoute::Primary);
+        let rows = self.backend.fetch(self.table.versions(ids), &read).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match &row[..] {
+                [SqlValue::Uuid(Some(id)), SqlValue::Int(Some(version))] => Some((*id, *version)),
+                _ => None,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,146 @@
+//! A statement under construction: SQL text plus its bound values, with placeholders in the
+//! backend's dialect.
+
+use crate::backend::{Dialect, Statement};
+use crate::value::{ColType, SqlValue};
+
+/// SQL text and arguments built together, so a value is never spliced into the text.
+#[derive(Debug)]
+pub(crate) struct SqlBuilder {
+    pub(crate) dialect: Dialect,
+    sql: String,
+    args: Vec<SqlValue>,
+}
+
+impl SqlBuilder {
+    pub(crate) fn new(dialect: Dialect) -> Self {
+        SqlBuilder {
+            dialect,
+            sql: String::with_capacity(256),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text (only ever static text or quoted identifiers from a description).
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
+    /// Appends `alias."name"` (or `"name"` when `alias` is empty).
+    pub(crate) fn column(&mut self, alias: &str, name: &str) -> &mut Self {
+        if !alias.is_empty() {
+            self.sql.push_str(alias);
+            self.sql.push('.');
+        }
+        self.ident(name)
+    }
+
+    /// Appends a quoted identifier.
+    pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
+        self.sql.push('"');
+        self.sql.push_str(&name.replace('"', "\"\""));
+        self.sql.push('"');
+        self
+    }
+
+    /// Binds `value` and appends its placeholder.
+    pub(crate) fn bind(&mut self, value: SqlValue) -> &mut Self {
+        self.args.push(value);
+        match self.dialect {
+            Dialect::Postgres => {
+                self.sql.push('$');
+                self.sql.push_str(&self.args.len().to_string());
+            }
+            Dialect::Sqlite => self.sql.push('?'),
+        }
+        self
+    }
+
+    /// Binds every value as `(p1, p2, ...)`.
+    pub(crate) fn bind_tuple(&mut self, values: impl IntoIterator<Item = SqlValue>) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
+    /// Appends a membership test of `alias."column"` against `ids`: `= ANY($1)` on Postgres,
+    /// `IN (?, ...)` on SQLite.
+    pub(crate) fn in_uuids(&mut self, alias: &str, column: &str, ids: &[uuid::Uuid]) -> &mut Self {
+        self.column(alias, column);
+        match self.dialect {
+            Dialect::Postgres => self
+                .push(" = ANY(")
+                .bind(SqlValue::UuidList(ids.to_vec()))
+                .push(")"),
+            Dialect::Sqlite if ids.is_empty() => self.push(" IN (NULL)"),
+            Dialect::Sqlite => self
+                .push(" IN ")
+                .bind_tuple(ids.iter().map(|id| SqlValue::Uuid(Some(*id)))),
+        }
+    }
+
+    /// Appends a membership test of `alias."column"` against texts (see [`Self::in_uuids`]).
+    pub(crate) fn in_texts(&mut self, alias: &str, column: &str, texts: &[String]) -> &mut Self {
+        self.column(alias, column);
+        match self.dialect {
+            Dialect::Postgres => self
+                .push(" = ANY(")
+                .bind(SqlValue::TextList(texts.to_vec()))
+                .push(")"),
+            Dialect::Sqlite if texts.is_empty() => self.push(" IN (NULL)"),
+            Dialect::Sqlite => self
+                .push(" IN ")
+                .bind_tuple(texts.iter().map(|t| SqlValue::Text(Some(t.clone())))),
+        }
+    }
+
+    /// The finished statement, returning columns of `returns`.
+    pub(crate) fn finish(self, returns: Vec<ColType>) -> Statement {
+        Statement {
+            sql: self.sql,
+            args: self.args,
+            returns,
+        }
+    }
+}
+
+/// `text` with `\`, `%` and `_` escaped for `LIKE ... ESCAPE '\'`.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_dialect() {
+        let mut pg = SqlBuilder::new(Dialect::Postgres);
+        pg.push("a = ")
+            .bind(1i64.into())
+            .push(" AND b IN ")
+            .bind_tuple([2i64.into(), 3i64.into()]);
+        assert_eq!(pg.finish(vec![]).sql, "a = $1 AND b IN ($2, $3)");
+        let mut lite = SqlBuilder::new(Dialect::Sqlite);
+        lite.push("a = ").bind(1i64.into());
+        assert_eq!(lite.finish(vec![]).sql, "a = ?");
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

@@ -1,0 +1,126 @@
+//! [`SqliteStore`]: the embedded database, serving every route from its one pool.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use campushub_core::{ConsistencyToken, ReadOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use super::exec::run;
+use crate::backend::{Backend, Dialect, Statement, StatementResult};
+use crate::counter::{PoolCounters, PoolStats};
+use crate::error::Result;
+use crate::value::SqlValue;
+
+/// An SQLite database: the primary only (every read route is served by it).
+///
+/// Consistency tokens are a process-local commit counter: every write returns a larger one,
+/// and any read satisfies any token, since there is one copy of the data.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    counters: Arc<PoolCounters>,
+    commits: Arc<AtomicU64>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://campushub.db`,
+    /// `sqlite::memory:`), with foreign keys on and, for files, WAL journaling.
+    ///
+    /// An in-memory database lives in one connection that is never closed.
+    pub async fn connect(url: &str) -> Result<SqliteStore> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if !memory {
+            options = options.journal_mode(SqliteJournalMode::Wal);
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore {
+            pool,
+            counters: Arc::new(PoolCounters::new("sqlite")),
+            commits: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Opens a private in-memory database and applies the migrations.
+    pub async fn memory() -> Result<SqliteStore> {
+        let store = Self::connect("sqlite::memory:").await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Applies the crate's SQLite migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        crate::migrate::migrate_sqlite(&self.pool).await
+    }
+
+    fn token(&self) -> ConsistencyToken {
+        ConsistencyToken::from_position(self.commits.fetch_add(1, Ordering::AcqRel) + 1)
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteStore {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn fetch(&self, statement: Statement, _read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>> {
+        self.counters.statement();
+        let result = run(&self.pool, statement)
+            .await
+            .inspect_err(|_| self.counters.error())?;
+        self.counters.read();
+        Ok(result.rows)
+    }
+
+    async fn write(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)> {
+        let mut results = Vec::with_capacity(statements.len());
+        if statements.len() == 1 {
+            for statement in statements {
+                self.counters.statement();
+                results.push(
+                    run(&self.pool, statement)
+                        .await
+                        .inspect_err(|_| self.counters.error())?,
+                );
+            }
+        } else {
+            let mut tx = self.pool.begin().await?;
+            for statement in statements {
+                self.counters.statement();
+                results.push(
+                    run(&mut *tx, statement)
+                        .await
+                        .inspect_err(|_| self.counters.error())?,
+                );
+            }
+            tx.commit().await?;
+        }
+        Ok((results, Some(self.token())))
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![self.counters.snapshot()]
+    }
+}

@@ -1,0 +1,87 @@
+//! The table-description trait: what an [`Entity`] says once to get a SQL repository on
+//! both backends.
+
+use campushub_core::Entity;
+
+use crate::row::SqlRow;
+use crate::value::{ColType, SqlValue};
+
+/// One column of an entity's table (metadata columns excluded: every table has them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The column name; a schema field of the same name is backed by this column.
+    pub name: &'static str,
+    /// The storage type.
+    pub ty: ColType,
+}
+
+impl Column {
+    /// A column named `name` of type `ty`.
+    pub const fn new(name: &'static str, ty: ColType) -> Self {
+        Column { name, ty }
+    }
+}
+
+/// A unique constraint, so that a clash is reported as a conflict on `field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueKey {
+    /// The constraint's name in the Postgres migration.
+    pub constraint: &'static str,
+    /// The constrained columns (SQLite reports clashes by column).
+    pub columns: &'static [&'static str],
+    /// The field a clash is reported on.
+    pub field: &'static str,
+}
+
+/// A foreign key from this table to another one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The referencing column (a schema field of this kind).
+    pub column: &'static str,
+    /// The referenced table (its `id` column).
+    pub table: &'static str,
+}
+
+/// The metadata columns every table starts with, in this order.
+pub const META_COLUMNS: [Column; 4] = [
+    Column::new("id", ColType::Uuid),
+    Column::new("created_at", ColType::DateTime),
+    Column::new("updated_at", ColType::DateTime),
+    Column::new("version", ColType::Int),
+];
+
+/// The table of departments, which students and faculty embed a summary of.
+pub const DEPARTMENTS_TABLE: &str = "departments";
+
+/// How an entity is stored: implement it once and [`crate::SqlRepository`] serves the kind
+/// on Postgres and SQLite, statements generated from this description.
+///
+/// Custom-field values live in a JSON column named `custom_fields` (`jsonb` on Postgres);
+/// list it among [`SqlEntity::columns`] for kinds that have them.
+pub trait SqlEntity: Entity {
+    /// The table name.
+    const TABLE: &'static str;
+
+    /// The column holding the department id, for kinds that embed a department summary
+    /// (reads attach it with a join, or one extra statement per list page).
+    const DEPARTMENT_COLUMN: Option<&'static str> = None;
+
+    /// The columns after the metadata ones, in the order of [`SqlEntity::values`].
+    fn columns() -> &'static [Column];
+
+    /// The record's values for [`SqlEntity::columns`], in the same order and types.
+    fn values(&self) -> Vec<SqlValue>;
+
+    /// The record stored in `row` (metadata from [`SqlRow::meta`]).
+    fn from_row(row: &SqlRow<'_>) -> crate::Result<Self>;
+
+    /// Unique constraints besides the primary key.
+    fn unique_keys() -> &'static [UniqueKey] {
+        &[]
+    }
+
+    /// Foreign keys from this table.
+    fn foreign_keys() -> &'static [ForeignKey] {
+        &[]
+    }
+}

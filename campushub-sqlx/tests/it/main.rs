@@ -1,0 +1,11 @@
+//! Integration tests of campushub-sqlx against SQLite and the real Postgres primary + replica
+//! (`scripts/services.sh start`, then `source` its env file).
+
+mod analytics;
+mod bulk;
+mod counts;
+mod course;
+mod crud;
+mod queries;
+mod routing;
+mod support;

@@ -1,0 +1,16 @@
+//! Test support: service URLs from the environment, a fresh database per test, dedicated
+//! primary/replica clusters for fault injection, and entity fixtures.
+
+pub mod cluster;
+pub mod fixtures;
+pub mod pgdb;
+
+/// The environment variable `name`, or a failure saying how to start the services.
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: start the test services with `scripts/services.sh start` \
+             and `source /tmp/campushub-services/env` (or the env file in $CAMPUSHUB_SERVICES_DIR)"
+        )
+    })
+}

@@ -1,0 +1,102 @@
+//! A private database per test on the shared primary (visible on its replica), so parallel
+//! tests never see each other's rows.
+
+use std::time::{Duration, Instant};
+
+use campushub_sqlx::{PgRouter, PgRouterConfig};
+use sqlx::{Connection, PgConnection, Row};
+
+use super::env;
+
+/// A migrated database on a primary, with its URL on the primary and on the replica.
+pub struct TestDb {
+    /// The database on the primary.
+    pub primary: String,
+    /// The same database on the replica.
+    pub replica: String,
+}
+
+/// `url` with its database replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(url);
+    format!("{base}/{database}")
+}
+
+impl TestDb {
+    /// A fresh, migrated database on the shared services, caught up on the replica.
+    pub async fn shared() -> TestDb {
+        Self::create(
+            &env("CAMPUSHUB_TEST_PG_PRIMARY"),
+            &env("CAMPUSHUB_TEST_PG_REPLICA"),
+        )
+        .await
+    }
+
+    /// A fresh, migrated database on the given primary/replica pair.
+    pub async fn create(primary_admin: &str, replica_admin: &str) -> TestDb {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(primary_admin)
+            .await
+            .expect("connect to the primary");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let db = TestDb {
+            primary: with_database(primary_admin, &name),
+            replica: with_database(replica_admin, &name),
+        };
+        let router = PgRouter::primary_only(&db.primary)
+            .await
+            .expect("connect to the test database");
+        router.migrate().await.expect("migrate");
+        db.wait_for_replica(&mut admin).await;
+        db
+    }
+
+    /// Waits until the replica has replayed everything the primary has written so far.
+    pub async fn wait_for_replica(&self, primary: &mut PgConnection) {
+        let target: i64 =
+            sqlx::query("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")
+                .fetch_one(&mut *primary)
+                .await
+                .expect("primary position")
+                .get(0);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(mut replica) = PgConnection::connect(&self.replica).await {
+                let replayed: Option<i64> =
+                    sqlx::query("SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint")
+                        .fetch_one(&mut replica)
+                        .await
+                        .ok()
+                        .and_then(|row| row.get(0));
+                if replayed.is_some_and(|r| r >= target) {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replica did not catch up within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A router with no replica (every read on the primary).
+    pub async fn primary_router(&self) -> PgRouter {
+        PgRouter::primary_only(&self.primary).await.expect("router")
+    }
+
+    /// A router over the primary and its replica.
+    pub async fn router(&self, config: impl FnOnce(PgRouterConfig) -> PgRouterConfig) -> PgRouter {
+        let config = config(PgRouterConfig::new(&self.primary).with_replica(&self.replica));
+        PgRouter::connect(config).await.expect("router")
+    }
+
+    /// Waits until the replica has replayed everything written so far.
+    pub async fn sync(&self) {
+        let mut primary = PgConnection::connect(&self.primary).await.expect("connect");
+        self.wait_for_replica(&mut primary).await;
+    }
+}
