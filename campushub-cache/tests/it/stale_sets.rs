@@ -73,6 +73,32 @@ async fn race(
     read.await.expect("reader task").expect("read")
 }
 
+/// After a race: the paused read returned the old version, exactly one fill was refused, and
+/// the next read loads (the stale value was not cached) and returns the new version.
+async fn assert_refused_then_fresh(cache: &TieredCache, key: &CacheKey, old: Option<CachedValue>) {
+    assert_eq!(
+        old.map(|v| v.json),
+        Some(value(1).json),
+        "the paused read returns what it read"
+    );
+    assert_eq!(
+        cache.metrics().fills_refused,
+        1,
+        "the stale fill was refused"
+    );
+    let calls = Arc::new(AtomicUsize::new(0));
+    let next = cache
+        .get_or_load(key, counting(&calls, Some(value(2))))
+        .await
+        .expect("read");
+    assert_eq!(next.map(|v| v.json), Some(value(2).json));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the stale value was not cached"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_record_fill_is_refused_after_a_write_on_another_instance() {
     let ns = namespace();
@@ -85,28 +111,7 @@ async fn a_slow_record_fill_is_refused_after_a_write_on_another_instance() {
     let db = Arc::new(AtomicI64::new(1));
     let write = event(EntityKind::STUDENT, id, ChangeOp::Updated, 2, 20);
     let old = race(&reader, &writer, &key, &db, write).await;
-    assert_eq!(
-        old.map(|v| v.version),
-        Some(1),
-        "the paused read returns what it read"
-    );
-    assert_eq!(
-        reader.metrics().fills_refused,
-        1,
-        "Redis refused the stale fill"
-    );
-
-    let calls = Arc::new(AtomicUsize::new(0));
-    let next = reader
-        .get_or_load(&key, counting(&calls, Some(value(2))))
-        .await
-        .expect("read");
-    assert_eq!(next.map(|v| v.version), Some(2));
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        1,
-        "the stale value was not cached"
-    );
+    assert_refused_then_fresh(&reader, &key, old).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,19 +125,7 @@ async fn a_slow_record_fill_is_refused_in_l1_only_mode() {
     let db = Arc::new(AtomicI64::new(1));
     let write = event(EntityKind::FACULTY, id, ChangeOp::Updated, 2, 0);
     let old = race(&cache, &cache, &key, &db, write).await;
-    assert_eq!(old.map(|v| v.version), Some(1));
-    assert_eq!(
-        cache.metrics().fills_refused,
-        1,
-        "L1 refused the stale fill"
-    );
-    let calls = Arc::new(AtomicUsize::new(0));
-    let next = cache
-        .get_or_load(&key, counting(&calls, Some(value(2))))
-        .await
-        .expect("read");
-    assert_eq!(next.map(|v| v.version), Some(2));
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_refused_then_fresh(&cache, &key, old).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,20 +146,7 @@ async fn a_slow_list_fill_is_refused_across_a_generation_bump() {
         30,
     );
     let old = race(&reader, &writer, &key, &db, write).await;
-    assert_eq!(old.map(|v| v.version), Some(1));
-    assert_eq!(reader.metrics().fills_refused, 1);
-
-    let calls = Arc::new(AtomicUsize::new(0));
-    let next = reader
-        .get_or_load(&key, counting(&calls, Some(value(2))))
-        .await
-        .expect("read");
-    assert_eq!(next.map(|v| v.version), Some(2));
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        1,
-        "the stale page was not cached"
-    );
+    assert_refused_then_fresh(&reader, &key, old).await;
     let again = writer.get_or_load(&key, never()).await.expect("l2 hit");
     assert_eq!(
         again.map(|v| v.json),
