@@ -78,13 +78,12 @@ pub struct BatchResult {
 pub struct GroupCounts {
     /// Matching rows.
     pub total: u64,
-    /// For each requested field, in request order: `(value, count)` pairs, largest count first
-    /// then by value; a null value is `None`.
+    /// For each requested field, in request order: see [`GroupValues`].
     pub groups: Vec<(&'static str, GroupValues)>,
 }
 
-/// One field's groups: `(value, count)` pairs, largest count first then by value; a null
-/// value is `None`.
+/// One field's groups: `(value, count)` pairs, largest count first, equal counts by value with
+/// the null group (`None`) last.
 pub type GroupValues = Vec<(Option<Scalar>, u64)>;
 
 /// Storage for one entity kind.

@@ -1,6 +1,7 @@
 //! Validation of custom-field definitions and of the values records carry.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::NaiveDate;
 use regex::{Regex, RegexBuilder};
@@ -19,11 +20,35 @@ static NAME: LazyLock<Regex> = LazyLock::new(|| {
 /// memory blow-up.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-/// Compiles an author's pattern with the size limit.
-fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
+/// How many compiled patterns are kept; past that the cache starts over. Definitions are few,
+/// so this bounds memory against a flood of distinct patterns without an LRU.
+const COMPILED_CAPACITY: usize = 256;
+
+/// Patterns compiled so far. Compiling costs tens of microseconds; a write checks every
+/// patterned field, so each pattern is compiled once per process, not once per value.
+static COMPILED: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Default::default);
+
+/// Compiles an author's pattern with the size limit, reusing an earlier compilation.
+///
+/// The compiled pattern is shared behind an `Arc`: a cloned `Regex` would start with an empty
+/// pool of match caches and rebuild them on every write.
+fn compile(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
+    let cached = |cache: &HashMap<String, Arc<Regex>>| cache.get(pattern).cloned();
+    if let Some(regex) = COMPILED.lock().ok().as_deref().and_then(cached) {
+        return Ok(regex);
+    }
+    let regex = Arc::new(
+        RegexBuilder::new(pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()?,
+    );
+    if let Ok(mut cache) = COMPILED.lock() {
+        if cache.len() >= COMPILED_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), Arc::clone(&regex));
+    }
+    Ok(regex)
 }
 
 /// Records every problem of a definition: its name, choices, pattern, bounds and default.

@@ -2,24 +2,28 @@
 //! router is built from, and served at `/api/v1/openapi.json`.
 
 mod entity;
+mod parts;
 
 use campushub_core::schema::Schema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths,
-    Ref, RefOr, Required, ResponseBuilder,
+    Ref, Required, ResponseBuilder,
 };
-use utoipa::ToSchema;
+
+use parts::{
+    any_object, body, bulk_op, header_parameter, if_match, json, list_page, list_parameters, op,
+    open, stats_op,
+};
 
 use crate::analytics::{DepartmentFigures, Summary};
 use crate::bulk::{BulkKeys, UPDATES};
 use crate::health::{ProbeStatus, Readiness};
-use crate::problem::{Problem, PROBLEM_JSON};
+use crate::problem::Problem;
 use crate::resource::API_PREFIX;
 
 /// What the document says about one resource.
@@ -287,166 +291,8 @@ fn add_fixed(paths: &mut Paths) {
     );
 }
 
-/// An authenticated operation with the problems every one may answer plus `errors`.
-fn op(tag: &str, summary: &str, errors: &[u16]) -> OperationBuilder {
-    let mut operation = OperationBuilder::new().tag(tag).summary(Some(summary));
-    for status in [401, 403, 503].iter().chain(errors) {
-        operation = operation.response(status.to_string(), problem());
-    }
-    operation
-}
-
-/// An operation open to anyone.
-fn open(tag: &str, summary: &str) -> OperationBuilder {
-    OperationBuilder::new()
-        .tag(tag)
-        .summary(Some(summary))
-        .security(SecurityRequirement::default())
-}
-
-fn stats_op(tag: &str) -> OperationBuilder {
-    op(tag, "Statistics (the list's filters narrow them)", &[400]).response(
-        "200",
-        json("`{total, by_<field>: {value: count}}`", any_object()),
-    )
-}
-
-fn bulk_op(
-    tag: &str,
-    key: &str,
-    count: &str,
-    rows: RefOr<utoipa::openapi::Schema>,
-) -> OperationBuilder {
-    let request = ObjectBuilder::new().property(key, rows).required(key);
-    let row_error = ObjectBuilder::new()
-        .property("index", ObjectBuilder::new().schema_type(Type::Integer))
-        .property("errors", any_object());
-    let report = ObjectBuilder::new()
-        .property(count, ObjectBuilder::new().schema_type(Type::Integer))
-        .property(
-            "error_count",
-            ObjectBuilder::new().schema_type(Type::Integer),
-        )
-        .property("errors", ArrayBuilder::new().items(row_error));
-    op(
-        tag,
-        &format!("Bulk: `{{\"{key}\": [...]}}`"),
-        &[400, 413, 415],
-    )
-    .request_body(Some(body(request)))
-    .response("200", json("Per-row outcome", report))
-}
-
-fn list_page(record: Ref) -> RefOr<utoipa::openapi::Schema> {
-    let link =
-        || ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Null]));
-    ObjectBuilder::new()
-        .property("count", ObjectBuilder::new().schema_type(Type::Integer))
-        .property("next", link())
-        .property("previous", link())
-        .property("results", ArrayBuilder::new().items(record))
-        .required("next")
-        .required("previous")
-        .required("results")
-        .into()
-}
-
-fn list_parameters(schema: &Schema) -> Vec<utoipa::openapi::path::Parameter> {
-    let mut parameters: Vec<_> = [
-        ("cursor", "Keyset page (from `next`/`previous`)"),
-        ("page", "Page number (switches to `{count, ...}` pages)"),
-        ("page_size", "Rows per page"),
-        (
-            "search",
-            "Case-insensitive substring over the search fields",
-        ),
-        ("ordering", "Sort keys, `-` for descending"),
-    ]
-    .into_iter()
-    .map(|(name, description)| query_parameter(name, description))
-    .collect();
-    for field in schema
-        .fields
-        .iter()
-        .filter(|f| f.ops != campushub_core::schema::Ops::NONE)
-    {
-        parameters.push(query_parameter(
-            field.name,
-            "Filter; also `<field>__<op>` (`in`, `gt`, `gte`, `lt`, `lte`, `icontains`, `startswith`, `isnull`) as the field allows",
-        ));
-    }
-    parameters
-}
-
-fn query_parameter(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .build()
-}
-
-fn header_parameter(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Header)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .build()
-}
-
-fn if_match() -> utoipa::openapi::path::Parameter {
-    header_parameter(
-        "If-Match",
-        "`*` or the ETag read: 412 when the record changed since",
-    )
-}
-
-fn any_object() -> RefOr<utoipa::openapi::Schema> {
-    ObjectBuilder::new().schema_type(Type::Object).into()
-}
-
-fn body(
-    schema: impl Into<RefOr<utoipa::openapi::Schema>>,
-) -> utoipa::openapi::request_body::RequestBody {
-    RequestBodyBuilder::new()
-        .content(
-            "application/json",
-            ContentBuilder::new().schema(Some(schema)).build(),
-        )
-        .required(Some(Required::True))
-        .build()
-}
-
-fn json(
-    description: &str,
-    schema: impl Into<RefOr<utoipa::openapi::Schema>>,
-) -> utoipa::openapi::Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/json",
-            ContentBuilder::new().schema(Some(schema)).build(),
-        )
-        .build()
-}
-
-fn problem() -> utoipa::openapi::Response {
-    ResponseBuilder::new()
-        .description("A problem (RFC 9457)")
-        .content(
-            PROBLEM_JSON,
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name(Problem::name())))
-                .build(),
-        )
-        .build()
-}
-
-/// The document's paths with a `{id}` parameter written as axum writes it, for tests.
+/// The document's route templates (`/api/v1/students/{id}`), which are also axum's: the
+/// metrics layer registers their counters up front from this list.
 pub fn paths(document: &OpenApi) -> Vec<String> {
     document.paths.paths.keys().cloned().collect()
 }
