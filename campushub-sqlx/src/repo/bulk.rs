@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 use super::read::CHUNK;
 use super::SqlRepository;
-use crate::backend::{Backend, Statement};
+use crate::backend::{Backend, Dialect, Statement};
+
+/// Rows per `INSERT ... SELECT * FROM UNNEST(...)` statement on Postgres.
+const UNNEST_ROWS: usize = 10_000;
 use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
@@ -110,7 +113,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
         let mut outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
         let statements: Vec<Statement> = rows
-            .chunks(self.rows_per_statement(0).min(CHUNK))
+            .chunks(self.rows_per_statement(1).min(CHUNK))
             .map(|chunk| self.delete_statement(chunk))
             .collect();
         if statements.is_empty() {
@@ -138,10 +141,15 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         }
     }
 
-    /// Rows per multi-row statement: as many as fit the dialect's bind limit.
+    /// Rows per multi-row statement: as many as fit the dialect's bind limit (inserts on
+    /// Postgres bind one array per column, so only their size bounds them).
     fn rows_per_statement(&self, extra_columns: usize) -> usize {
+        let dialect = self.backend.dialect();
+        if dialect == Dialect::Postgres && extra_columns == 0 {
+            return UNNEST_ROWS;
+        }
         let per_row = self.table.columns.len() + extra_columns;
-        (self.backend.dialect().max_binds() / per_row.max(1)).max(1)
+        (dialect.max_binds() / per_row.max(1)).max(1)
     }
 
     /// `WITH v(id, expected, cols...) AS (VALUES ...) UPDATE ... FROM v ... RETURNING id`.
