@@ -1,4 +1,100 @@
 //! # campushub-cache
 //!
-//! The multi-tier cache for CampusHub: moka L1, Redis L2, cross-instance invalidation without
-//! stale sets, single flight, warming and metrics. (Being built: see the project issues.)
+//! The multi-tier cache for CampusHub: a moka **L1** in each process, a shared Redis **L2**,
+//! cross-instance invalidation, no stale sets, single flight, graceful degradation, warming
+//! and metrics. [`TieredCache`] implements core's [`campushub_core::Cache`], so the entity
+//! service uses it for retrieve, list pages and statistics.
+//!
+//! ## Why
+//!
+//! A cache in front of replicas is only worth having if it is provably fresh: after a write is
+//! acknowledged, no instance may serve the old value for longer than the invalidation takes to
+//! propagate, and no slow reader may put old data back. It must also never turn a Redis
+//! outage into failed requests.
+//!
+//! ## The protocol in short
+//!
+//! - **Values** are stored serialized with their version (`CachedValue::json`); hits hand the
+//!   bytes back as they are. L1 also keeps the decoded value the service put there.
+//! - **Keys** (see the table in the `keys` module): a record key per (kind, id); list and
+//!   statistics entries bound to their kind's **generation**; Redis Cluster hash tags keep the
+//!   keys of each Lua script in one slot.
+//! - **Invalidation** ([`campushub_core::Cache::invalidate`]): atomically (Lua) replace the
+//!   record with a **tombstone** carrying the new version and the write's token, bump the
+//!   generations of the kind, of the kinds embedding it and of analytics (recording the
+//!   token), publish on `<namespace>:invalidations`, then apply to this instance's L1. Other
+//!   instances apply the message to their L1.
+//! - **No stale sets**: a miss hands the loader a [`campushub_core::FillTicket`] with what it
+//!   saw (the tombstone's version or the generation) and `min_token` (the write's position),
+//!   so a lagging replica cannot serve the read. The fill is a Lua check-and-set, refused when
+//!   a newer tombstone, value or generation is present or when the fill's token is older than
+//!   the one recorded. L1 applies the same rule with per-kind epochs under moka's per-key lock.
+//! - **Single flight**: concurrent misses on one key run one loader.
+//! - **Degradation**: every Redis call has a timeout; a circuit breaker skips Redis after
+//!   repeated failures and probes after a cool-down. Invalidations that cannot reach Redis
+//!   are queued and replayed before Redis serves again. While the invalidation channel is
+//!   down, L1 entries older than a short bound are not trusted; on resubscription L1 is
+//!   flushed.
+//! - **Warming**: a [`Warmer`] runs application-chosen loads at start and on an interval.
+//! - **Metrics**: [`TieredCache::metrics`] returns a [`MetricsSnapshot`].
+//!
+//! ## Example
+//!
+//! ```
+//!
+//! use bytes::Bytes;
+//! use campushub_cache::{CacheConfig, TieredCache};
+//! use campushub_core::{Cache, CacheKey, CachedValue, EntityKind};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // L1 only: one process, no Redis. `TieredCache::connect` adds Redis.
+//! let cache = TieredCache::l1_only(CacheConfig::with_namespace("docs"))?;
+//! let key = CacheKey::Entity { kind: EntityKind::DEPARTMENT, id: uuid::Uuid::new_v4() };
+//!
+//! let load = |_ticket| -> campushub_core::cache::LoadFuture<'static> {
+//!     Box::pin(async { Ok(Some(CachedValue::from_json(Bytes::from_static(b"{}"), 1))) })
+//! };
+//! cache.get_or_load(&key, Box::new(load)).await?; // a miss: loads and fills
+//! let hit = cache.get_or_load(&key, Box::new(load)).await?; // served from L1
+//! assert_eq!(hit.map(|v| v.version), Some(1));
+//! assert_eq!(cache.metrics().l1_hits, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Features
+//!
+//! The crate has no optional features; its tiers come from these dependencies:
+//!
+//! | dependency | features used | for |
+//! |---|---|---|
+//! | `moka` | `future` | L1: async cache, weigher, per-entry expiry, per-key compute |
+//! | `redis` | `aio`, `tokio-comp`, `connection-manager`, `script` | L2, Lua scripts, pub/sub |
+//! | `tokio` | `rt`, `sync`, `time`, `macros` | timeouts, the subscriber and warmer tasks |
+//!
+//! ## Testing
+//!
+//! The integration tests need a Redis: run `scripts/services.sh start` and source the env file
+//! it writes (`CAMPUSHUB_TEST_REDIS`). Tests that kill Redis start their own `redis-server`.
+
+mod breaker;
+mod codec;
+mod config;
+mod error;
+mod flight;
+mod keys;
+mod l1;
+mod l2;
+mod metrics;
+mod pubsub;
+mod scripts;
+mod tiered;
+mod warmer;
+
+pub use breaker::CircuitState;
+pub use config::CacheConfig;
+pub use error::{Error, Result};
+pub use metrics::MetricsSnapshot;
+pub use tiered::TieredCache;
+pub use warmer::{WarmJob, Warmer, WarmerHandle};

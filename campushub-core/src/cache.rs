@@ -55,7 +55,8 @@ impl CacheKey {
 }
 
 /// A cached value: its JSON bytes (served as they are), the record version they hold (0 for
-/// lists and statistics), and optionally the decoded value for in-process hits.
+/// lists and statistics), optionally the decoded value for in-process hits, and optionally the
+/// position the loader's read observed.
 #[derive(Clone)]
 pub struct CachedValue {
     /// The serialized value.
@@ -64,6 +65,11 @@ pub struct CachedValue {
     pub version: i64,
     /// The decoded value, when it is at hand (never crosses process boundaries).
     pub decoded: Option<Arc<dyn Any + Send + Sync>>,
+    /// The position the read that produced this value observed, when the loader knows it
+    /// (`None`: the cache assumes the ticket's `min_token`). A fill whose token is older than
+    /// the token recorded with the key's generation or tombstone is refused. Not kept in the
+    /// cache: hits carry `None`.
+    pub token: Option<ConsistencyToken>,
 }
 
 impl CachedValue {
@@ -73,7 +79,20 @@ impl CachedValue {
             json,
             version,
             decoded: None,
+            token: None,
         }
+    }
+
+    /// The same value with its decoded form at hand (for in-process hits).
+    pub fn with_decoded(mut self, decoded: Arc<dyn Any + Send + Sync>) -> Self {
+        self.decoded = Some(decoded);
+        self
+    }
+
+    /// The same value, read at `token` (see [`CachedValue::token`]).
+    pub fn with_token(mut self, token: Option<ConsistencyToken>) -> Self {
+        self.token = token;
+        self
     }
 
     /// The decoded value, if it is at hand and of type `T`.
@@ -90,6 +109,7 @@ impl std::fmt::Debug for CachedValue {
             .field("bytes", &self.json.len())
             .field("version", &self.version)
             .field("decoded", &self.decoded.is_some())
+            .field("token", &self.token)
             .finish()
     }
 }

@@ -5,6 +5,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::value::Scalar;
+
 /// Identity, timestamps and version of a stored record (the original's `TimeStampedUUIDModel`).
 ///
 /// Ids are UUID v7: time-ordered, so B-tree inserts stay local. `version` starts at 1 and grows
@@ -44,6 +46,19 @@ impl RecordMeta {
             created_at: self.created_at,
             updated_at: now_micros().max(self.updated_at),
             version: self.version + 1,
+        }
+    }
+}
+
+impl RecordMeta {
+    /// The value of metadata field `name` (`id`, `created_at`, `updated_at`), or `None` when
+    /// `name` is not a metadata field.
+    pub fn field(&self, name: &str) -> Option<Option<Scalar>> {
+        match name {
+            "id" => Some(Some(Scalar::Uuid(self.id))),
+            "created_at" => Some(Some(Scalar::DateTime(self.created_at))),
+            "updated_at" => Some(Some(Scalar::DateTime(self.updated_at))),
+            _ => None,
         }
     }
 }

@@ -49,6 +49,8 @@ pub enum SqlValue {
     TextList(Vec<String>),
     /// A UUID array (Postgres only: `= ANY($1)`).
     UuidList(Vec<Uuid>),
+    /// A column of values of one type, bound as one array (Postgres only: `UNNEST($1, ...)`).
+    Array(ColType, Vec<SqlValue>),
 }
 
 impl SqlValue {
@@ -77,7 +79,7 @@ impl SqlValue {
             SqlValue::Date(_) => ColType::Date,
             SqlValue::DateTime(_) => ColType::DateTime,
             SqlValue::Json(_) => ColType::Json,
-            SqlValue::TextList(_) | SqlValue::UuidList(_) => return None,
+            SqlValue::TextList(_) | SqlValue::UuidList(_) | SqlValue::Array(..) => return None,
         })
     }
 
@@ -121,7 +123,10 @@ impl SqlValue {
             SqlValue::Uuid(v) => v.map(Scalar::Uuid),
             SqlValue::Date(v) => v.map(Scalar::Date),
             SqlValue::DateTime(v) => v.map(Scalar::DateTime),
-            SqlValue::Json(_) | SqlValue::TextList(_) | SqlValue::UuidList(_) => None,
+            SqlValue::Json(_)
+            | SqlValue::TextList(_)
+            | SqlValue::UuidList(_)
+            | SqlValue::Array(..) => None,
         }
     }
 }

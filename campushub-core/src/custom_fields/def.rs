@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::entities::string_enum;
+use crate::entities::{meta_accessors, string_enum};
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -181,13 +181,7 @@ impl Entity for CustomFieldDef {
         &SCHEMA
     }
 
-    fn meta(&self) -> &RecordMeta {
-        &self.meta
-    }
-
-    fn meta_mut(&mut self) -> &mut RecordMeta {
-        &mut self.meta
-    }
+    meta_accessors!();
 
     fn from_input(input: CustomFieldInput, meta: RecordMeta, actor: &str) -> Self {
         let mut def = CustomFieldDef {
@@ -253,10 +247,10 @@ impl Entity for CustomFieldDef {
     }
 
     fn field(&self, name: &str) -> Option<Scalar> {
+        if let Some(value) = self.meta.field(name) {
+            return value;
+        }
         match name {
-            "id" => Some(Scalar::Uuid(self.meta.id)),
-            "created_at" => Some(Scalar::DateTime(self.meta.created_at)),
-            "updated_at" => Some(Scalar::DateTime(self.meta.updated_at)),
             "entity" => Some(Scalar::Text(self.entity.clone())),
             "name" => Some(Scalar::Text(self.name.clone())),
             "label" => Some(Scalar::Text(self.label.clone())),

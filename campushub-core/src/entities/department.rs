@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{checks, string_enum};
+use super::{checks, custom_field_accessors, meta_accessors, string_enum};
 use crate::entity::{Entity, Reference};
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -164,13 +164,7 @@ impl Entity for Department {
         &SCHEMA
     }
 
-    fn meta(&self) -> &RecordMeta {
-        &self.meta
-    }
-
-    fn meta_mut(&mut self) -> &mut RecordMeta {
-        &mut self.meta
-    }
+    meta_accessors!();
 
     fn from_input(input: DepartmentInput, meta: RecordMeta, actor: &str) -> Self {
         let mut department = Department {
@@ -228,10 +222,10 @@ impl Entity for Department {
     }
 
     fn field(&self, name: &str) -> Option<Scalar> {
+        if let Some(value) = self.meta.field(name) {
+            return value;
+        }
         match name {
-            "id" => Some(Scalar::Uuid(self.meta.id)),
-            "created_at" => Some(Scalar::DateTime(self.meta.created_at)),
-            "updated_at" => Some(Scalar::DateTime(self.meta.updated_at)),
             "code" => Some(Scalar::Text(self.code.clone())),
             "name" => Some(Scalar::Text(self.name.clone())),
             "kind" => Some(Scalar::Text(self.kind.as_str().to_owned())),
@@ -243,13 +237,7 @@ impl Entity for Department {
         }
     }
 
-    fn custom_fields(&self) -> Option<&Map<String, Value>> {
-        Some(&self.custom_fields)
-    }
-
-    fn custom_fields_mut(&mut self) -> Option<&mut Map<String, Value>> {
-        Some(&mut self.custom_fields)
-    }
+    custom_field_accessors!();
 
     fn natural_key(&self) -> Option<String> {
         Some(self.code.clone())

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::person::{Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_SEARCH, PERSON_SPECS};
-use super::{checks, string_enum};
-use crate::entity::{DepartmentSummary, Entity, Reference};
+use super::{checks, custom_field_accessors, department_member, meta_accessors, string_enum};
+use crate::entity::{DepartmentSummary, Entity};
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
@@ -199,13 +199,7 @@ impl Entity for Faculty {
         &SCHEMA
     }
 
-    fn meta(&self) -> &RecordMeta {
-        &self.meta
-    }
-
-    fn meta_mut(&mut self) -> &mut RecordMeta {
-        &mut self.meta
-    }
+    meta_accessors!();
 
     fn from_input(input: FacultyInput, meta: RecordMeta, actor: &str) -> Self {
         let mut faculty = Faculty {
@@ -276,13 +270,10 @@ impl Entity for Faculty {
     }
 
     fn field(&self, name: &str) -> Option<Scalar> {
-        if let Some(value) = self.person.field(name) {
+        if let Some(value) = self.meta.field(name).or_else(|| self.person.field(name)) {
             return value;
         }
         match name {
-            "id" => Some(Scalar::Uuid(self.meta.id)),
-            "created_at" => Some(Scalar::DateTime(self.meta.created_at)),
-            "updated_at" => Some(Scalar::DateTime(self.meta.updated_at)),
             "employee_id" => Some(Scalar::Text(self.employee_id.clone())),
             "department_id" => self.department_id.map(Scalar::Uuid),
             "designation" => Some(Scalar::Text(self.designation.as_str().to_owned())),
@@ -295,40 +286,16 @@ impl Entity for Faculty {
         }
     }
 
-    fn custom_fields(&self) -> Option<&Map<String, Value>> {
-        Some(&self.custom_fields)
-    }
-
-    fn custom_fields_mut(&mut self) -> Option<&mut Map<String, Value>> {
-        Some(&mut self.custom_fields)
-    }
+    custom_field_accessors!();
 
     fn natural_key(&self) -> Option<String> {
         Some(self.employee_id.clone())
     }
 
     fn unique_values(&self) -> Vec<(&'static str, String)> {
-        let mut unique = vec![("employee_id", self.employee_id.clone())];
-        unique.extend(self.person.email.clone().map(|email| ("email", email)));
-        unique
+        self.person
+            .unique_values(("employee_id", self.employee_id.clone()))
     }
 
-    fn references(&self) -> Vec<Reference> {
-        self.department_id
-            .map(|id| Reference {
-                field: "department_id",
-                kind: EntityKind::DEPARTMENT,
-                id,
-            })
-            .into_iter()
-            .collect()
-    }
-
-    fn department_id(&self) -> Option<Uuid> {
-        self.department_id
-    }
-
-    fn set_department(&mut self, summary: Option<DepartmentSummary>) {
-        self.department = summary;
-    }
+    department_member!();
 }

@@ -42,3 +42,58 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+/// `Entity::meta` and `meta_mut` for kinds whose metadata lives in `self.meta`.
+macro_rules! meta_accessors {
+    () => {
+        fn meta(&self) -> &crate::meta::RecordMeta {
+            &self.meta
+        }
+
+        fn meta_mut(&mut self) -> &mut crate::meta::RecordMeta {
+            &mut self.meta
+        }
+    };
+}
+pub(crate) use meta_accessors;
+
+/// `Entity::custom_fields` and `custom_fields_mut` for kinds whose values live in
+/// `self.custom_fields`.
+macro_rules! custom_field_accessors {
+    () => {
+        fn custom_fields(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+            Some(&self.custom_fields)
+        }
+
+        fn custom_fields_mut(&mut self) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+            Some(&mut self.custom_fields)
+        }
+    };
+}
+pub(crate) use custom_field_accessors;
+
+/// The department membership of people: the `department_id` reference and the embedded
+/// summary (`self.department_id`, `self.department`).
+macro_rules! department_member {
+    () => {
+        fn references(&self) -> Vec<crate::entity::Reference> {
+            self.department_id
+                .map(|id| crate::entity::Reference {
+                    field: "department_id",
+                    kind: crate::kind::EntityKind::DEPARTMENT,
+                    id,
+                })
+                .into_iter()
+                .collect()
+        }
+
+        fn department_id(&self) -> Option<uuid::Uuid> {
+            self.department_id
+        }
+
+        fn set_department(&mut self, summary: Option<crate::entity::DepartmentSummary>) {
+            self.department = summary;
+        }
+    };
+}
+pub(crate) use department_member;

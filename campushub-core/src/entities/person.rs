@@ -148,6 +148,13 @@ impl Person {
         checks::optional_text(errors, "postal_code", self.postal_code.as_deref(), 20);
     }
 
+    /// The kind's own unique key followed by the email, when there is one: the unique values
+    /// of a person record.
+    pub(crate) fn unique_values(&self, key: (&'static str, String)) -> Vec<(&'static str, String)> {
+        let email = self.email.clone().map(|email| ("email", email));
+        std::iter::once(key).chain(email).collect()
+    }
+
     /// The value of person field `name`, if it is one.
     pub(crate) fn field(&self, name: &str) -> Option<Option<Scalar>> {
         let text = |v: &Option<String>| v.clone().map(Scalar::Text);

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::person::{Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_SEARCH, PERSON_SPECS};
-use super::{checks, string_enum};
-use crate::entity::{DepartmentSummary, Entity, Reference};
+use super::{checks, custom_field_accessors, department_member, meta_accessors, string_enum};
+use crate::entity::{DepartmentSummary, Entity};
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
@@ -177,13 +177,7 @@ impl Entity for Student {
         &SCHEMA
     }
 
-    fn meta(&self) -> &RecordMeta {
-        &self.meta
-    }
-
-    fn meta_mut(&mut self) -> &mut RecordMeta {
-        &mut self.meta
-    }
+    meta_accessors!();
 
     fn from_input(input: StudentInput, meta: RecordMeta, actor: &str) -> Self {
         let mut student = Student {
@@ -253,13 +247,10 @@ impl Entity for Student {
     }
 
     fn field(&self, name: &str) -> Option<Scalar> {
-        if let Some(value) = self.person.field(name) {
+        if let Some(value) = self.meta.field(name).or_else(|| self.person.field(name)) {
             return value;
         }
         match name {
-            "id" => Some(Scalar::Uuid(self.meta.id)),
-            "created_at" => Some(Scalar::DateTime(self.meta.created_at)),
-            "updated_at" => Some(Scalar::DateTime(self.meta.updated_at)),
             "roll_number" => Some(Scalar::Text(self.roll_number.clone())),
             "department_id" => self.department_id.map(Scalar::Uuid),
             "program" => Some(Scalar::Text(self.program.clone())),
@@ -272,40 +263,16 @@ impl Entity for Student {
         }
     }
 
-    fn custom_fields(&self) -> Option<&Map<String, Value>> {
-        Some(&self.custom_fields)
-    }
-
-    fn custom_fields_mut(&mut self) -> Option<&mut Map<String, Value>> {
-        Some(&mut self.custom_fields)
-    }
+    custom_field_accessors!();
 
     fn natural_key(&self) -> Option<String> {
         Some(self.roll_number.clone())
     }
 
     fn unique_values(&self) -> Vec<(&'static str, String)> {
-        let mut unique = vec![("roll_number", self.roll_number.clone())];
-        unique.extend(self.person.email.clone().map(|email| ("email", email)));
-        unique
+        self.person
+            .unique_values(("roll_number", self.roll_number.clone()))
     }
 
-    fn references(&self) -> Vec<Reference> {
-        self.department_id
-            .map(|id| Reference {
-                field: "department_id",
-                kind: EntityKind::DEPARTMENT,
-                id,
-            })
-            .into_iter()
-            .collect()
-    }
-
-    fn department_id(&self) -> Option<Uuid> {
-        self.department_id
-    }
-
-    fn set_department(&mut self, summary: Option<DepartmentSummary>) {
-        self.department = summary;
-    }
+    department_member!();
 }

@@ -34,6 +34,7 @@ pub(super) fn record_value<E: Entity>(record: E) -> Result<CachedValue> {
         json: json.into(),
         version: record.meta().version,
         decoded: Some(Arc::new(record)),
+        token: None,
     })
 }
 

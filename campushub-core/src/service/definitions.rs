@@ -21,9 +21,10 @@ impl<E: Entity> EntityService<E> {
         E::schema().is_writable("custom_fields")
     }
 
-    /// The definitions a list or statistics query needs: read only when some parameter is a
-    /// custom-field filter (`cf.…`), so a plain query costs no extra statement.
-    pub(super) async fn query_definitions(
+    /// The definitions a list or statistics query over this kind needs, for parsing `cf.`
+    /// filters: read only when some parameter is a custom-field filter (`cf.…`), so a plain
+    /// query costs no extra statement. Empty without a definitions repository.
+    pub async fn query_definitions(
         &self,
         params: &[(String, String)],
         read: &ReadOptions,

@@ -81,6 +81,7 @@ pub(super) fn encode<E: Entity>(page: Page<E>) -> Result<CachedValue> {
         json: writer.into_inner().freeze(),
         version: 0,
         decoded: Some(rows),
+        token: None,
     })
 }
 

@@ -19,7 +19,7 @@ pub struct Fetched<T> {
     decoded: Arc<OnceLock<Arc<T>>>,
 }
 
-impl<T: DeserializeOwned> Fetched<T> {
+impl<T> Fetched<T> {
     /// From bytes, with the decoded value if it is already at hand.
     pub fn new(json: Bytes, version: i64, decoded: Option<Arc<T>>) -> Self {
         let cell = OnceLock::new();
@@ -42,7 +42,9 @@ impl<T: DeserializeOwned> Fetched<T> {
     pub fn version(&self) -> i64 {
         self.version
     }
+}
 
+impl<T: DeserializeOwned> Fetched<T> {
     /// The decoded value.
     pub fn value(&self) -> Result<Arc<T>> {
         if let Some(value) = self.decoded.get() {

@@ -102,6 +102,7 @@ fn encode(statistics: Statistics) -> Result<CachedValue> {
         json: json.into(),
         version: 0,
         decoded: Some(Arc::new(statistics)),
+        token: None,
     })
 }
 

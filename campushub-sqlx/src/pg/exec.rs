@@ -24,6 +24,46 @@ fn bind(
         SqlValue::Json(v) => query.bind(v.map(Json)),
         SqlValue::TextList(v) => query.bind(v),
         SqlValue::UuidList(v) => query.bind(v),
+        SqlValue::Array(ty, values) => bind_array(query, ty, values),
+    }
+}
+
+/// Binds a column of values as one typed array (for `UNNEST`).
+fn bind_array(
+    query: Query<'_, Postgres, PgArguments>,
+    ty: ColType,
+    values: Vec<SqlValue>,
+) -> Query<'_, Postgres, PgArguments> {
+    macro_rules! column {
+        ($variant:ident) => {
+            query.bind(
+                values
+                    .into_iter()
+                    .map(|v| match v {
+                        SqlValue::$variant(v) => v,
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+    }
+    match ty {
+        ColType::Text => column!(Text),
+        ColType::Int => column!(Int),
+        ColType::Float => column!(Float),
+        ColType::Bool => column!(Bool),
+        ColType::Uuid => column!(Uuid),
+        ColType::Date => column!(Date),
+        ColType::DateTime => column!(DateTime),
+        ColType::Json => query.bind(
+            values
+                .into_iter()
+                .map(|v| match v {
+                    SqlValue::Json(v) => v.map(Json),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
     }
 }
 

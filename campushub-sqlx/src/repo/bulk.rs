@@ -4,12 +4,23 @@
 use std::collections::{HashMap, HashSet};
 
 use campushub_core::repository::BatchResult;
-use campushub_core::{Entity, Error, ReadOptions, ReadRoute, Result};
+use campushub_core::{ConsistencyToken, Entity, Error, ReadOptions, ReadRoute, Result, Written};
 use uuid::Uuid;
 
 use super::read::CHUNK;
 use super::SqlRepository;
-use crate::backend::{Backend, Statement};
+use crate::backend::{Backend, Dialect, Statement};
+
+/// The rows of a batch, for writing them one by one.
+#[derive(Clone, Copy)]
+enum Rows<'a, E> {
+    Insert(&'a [E]),
+    Update(&'a [(E, i64)]),
+    Delete(&'a [(Uuid, i64)]),
+}
+
+/// Rows per `INSERT ... SELECT * FROM UNNEST(...)` statement on Postgres.
+const UNNEST_ROWS: usize = 10_000;
 use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
@@ -50,13 +61,9 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             Ok((_, token)) => Ok(finish(outcomes, token)),
             Err(_) => {
                 // Something changed between the checks and the write: row by row instead.
-                let mut token = None;
-                for i in accepted {
-                    match self.insert_one(&entities[i]).await {
-                        Ok(written) => token = token.max(written.token),
-                        Err(error) => outcomes[i] = Some(error),
-                    }
-                }
+                let token = self
+                    .one_by_one(&mut outcomes, accepted, Rows::Insert(entities))
+                    .await;
                 Ok(finish(outcomes, token))
             }
         }
@@ -82,66 +89,79 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         if !chunk.is_empty() {
             statements.push(self.update_statement(chunk));
         }
-        let ids: Vec<Uuid> = entities.iter().map(|(e, _)| e.meta().id).collect();
-        let expected: Vec<i64> = entities.iter().map(|(_, v)| *v).collect();
-        match self.backend.write(statements).await {
-            Ok((results, token)) => {
-                let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
-                self.explain_missed(&ids, &expected, &done, &mut outcomes)
-                    .await?;
-                Ok(finish(outcomes, token))
-            }
-            Err(_) => {
-                let mut token = None;
-                for (i, (entity, version)) in entities.iter().enumerate() {
-                    if outcomes[i].is_some() {
-                        continue;
-                    }
-                    match self.update_one(entity, *version).await {
-                        Ok(written) => token = token.max(written.token),
-                        Err(error) => outcomes[i] = Some(error),
-                    }
-                }
-                Ok(finish(outcomes, token))
-            }
-        }
+        let keys: Vec<(Uuid, i64)> = entities.iter().map(|(e, v)| (e.meta().id, *v)).collect();
+        self.versioned_batch(statements, &keys, outcomes, Rows::Update(entities))
+            .await
     }
 
     pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
-        let mut outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
+        let outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
         let statements: Vec<Statement> = rows
-            .chunks(self.rows_per_statement(0).min(CHUNK))
+            .chunks(self.rows_per_statement(1).min(CHUNK))
             .map(|chunk| self.delete_statement(chunk))
             .collect();
+        self.versioned_batch(statements, rows, outcomes, Rows::Delete(rows))
+            .await
+    }
+
+    /// Runs versioned batch statements (each `RETURNING id`) in one transaction, explaining
+    /// the rows they did not touch; if the transaction fails, writes row by row with `one`.
+    async fn versioned_batch(
+        &self,
+        statements: Vec<Statement>,
+        keys: &[(Uuid, i64)],
+        mut outcomes: Vec<Option<Error>>,
+        rows: Rows<'_, E>,
+    ) -> Result<BatchResult> {
         if statements.is_empty() {
             return Ok(finish(outcomes, None));
         }
-        let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-        let expected: Vec<i64> = rows.iter().map(|(_, v)| *v).collect();
         match self.backend.write(statements).await {
             Ok((results, token)) => {
                 let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
-                self.explain_missed(&ids, &expected, &done, &mut outcomes)
-                    .await?;
+                self.explain_missed(keys, &done, &mut outcomes).await?;
                 Ok(finish(outcomes, token))
             }
             Err(_) => {
-                let mut token = None;
-                for (i, (id, version)) in rows.iter().enumerate() {
-                    match self.delete_one(*id, *version).await {
-                        Ok(written) => token = token.max(written.token),
-                        Err(error) => outcomes[i] = Some(error),
-                    }
-                }
+                let pending: Vec<usize> =
+                    (0..keys.len()).filter(|i| outcomes[*i].is_none()).collect();
+                let token = self.one_by_one(&mut outcomes, pending, rows).await;
                 Ok(finish(outcomes, token))
             }
         }
     }
 
-    /// Rows per multi-row statement: as many as fit the dialect's bind limit.
+    /// Writes the rows `pending` of `rows` one by one, recording failures; the latest token.
+    async fn one_by_one(
+        &self,
+        outcomes: &mut [Option<Error>],
+        pending: Vec<usize>,
+        rows: Rows<'_, E>,
+    ) -> Option<ConsistencyToken> {
+        let mut token = None;
+        for i in pending {
+            let outcome: Result<Written> = match rows {
+                Rows::Insert(entities) => self.insert_one(&entities[i]).await,
+                Rows::Update(entities) => self.update_one(&entities[i].0, entities[i].1).await,
+                Rows::Delete(keys) => self.delete_one(keys[i].0, keys[i].1).await,
+            };
+            match outcome {
+                Ok(written) => token = token.max(written.token),
+                Err(error) => outcomes[i] = Some(error),
+            }
+        }
+        token
+    }
+
+    /// Rows per multi-row statement: as many as fit the dialect's bind limit (inserts on
+    /// Postgres bind one array per column, so only their size bounds them).
     fn rows_per_statement(&self, extra_columns: usize) -> usize {
+        let dialect = self.backend.dialect();
+        if dialect == Dialect::Postgres && extra_columns == 0 {
+            return UNNEST_ROWS;
+        }
         let per_row = self.table.columns.len() + extra_columns;
-        (self.backend.dialect().max_binds() / per_row.max(1)).max(1)
+        (dialect.max_binds() / per_row.max(1)).max(1)
     }
 
     /// `WITH v(id, expected, cols...) AS (VALUES ...) UPDATE ... FROM v ... RETURNING id`.
@@ -204,29 +224,29 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// Records NotFound or PreconditionFailed for rows a versioned batch did not touch.
     async fn explain_missed(
         &self,
-        ids: &[Uuid],
-        expected: &[i64],
+        keys: &[(Uuid, i64)],
         done: &HashSet<Uuid>,
         outcomes: &mut [Option<Error>],
     ) -> Result<()> {
-        let missed: Vec<usize> = (0..ids.len())
-            .filter(|i| outcomes[*i].is_none() && !done.contains(&ids[*i]))
+        let missed: Vec<usize> = (0..keys.len())
+            .filter(|i| outcomes[*i].is_none() && !done.contains(&keys[*i].0))
             .collect();
         if missed.is_empty() {
             return Ok(());
         }
-        let missed_ids: Vec<Uuid> = missed.iter().map(|i| ids[*i]).collect();
+        let missed_ids: Vec<Uuid> = missed.iter().map(|i| keys[*i].0).collect();
         let mut stored = HashMap::new();
         for chunk in missed_ids.chunks(CHUNK) {
             stored.extend(self.stored_versions(chunk).await?);
         }
         for i in missed {
-            outcomes[i] = Some(match stored.get(&ids[i]) {
+            let (id, expected) = keys[i];
+            outcomes[i] = Some(match stored.get(&id) {
                 Some(actual) => Error::PreconditionFailed {
-                    expected: expected[i],
+                    expected,
                     actual: *actual,
                 },
-                None => Error::not_found(E::KIND, ids[i]),
+                None => Error::not_found(E::KIND, id),
             });
         }
         Ok(())
@@ -386,10 +406,7 @@ fn returned_ids(rows: impl IntoIterator<Item = Vec<SqlValue>>) -> HashSet<Uuid> 
         .collect()
 }
 
-fn finish(
-    outcomes: Vec<Option<Error>>,
-    token: Option<campushub_core::ConsistencyToken>,
-) -> BatchResult {
+fn finish(outcomes: Vec<Option<Error>>, token: Option<ConsistencyToken>) -> BatchResult {
     BatchResult {
         rows: outcomes
             .into_iter()

@@ -18,10 +18,19 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         fields: &[&'static str],
         read: &ReadOptions,
     ) -> Result<GroupCounts> {
-        let types = fields
-            .iter()
-            .map(|f| Ok(self.table.column(f)?.ty))
-            .collect::<Result<Vec<ColType>>>()?;
+        let mut types = Vec::with_capacity(fields.len());
+        for field in fields {
+            let column = E::schema()
+                .field(field)
+                .and_then(|_| self.table.column(field).ok());
+            let Some(column) = column else {
+                return Err(Error::invalid(
+                    *field,
+                    format!("{} has no field `{field}` to group by", E::KIND),
+                ));
+            };
+            types.push(column.ty);
+        }
         let mut b = SqlBuilder::new(self.backend.dialect());
         match b.dialect {
             Dialect::Postgres => self.grouping_sets(&mut b, query, fields)?,
@@ -119,12 +128,12 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     }
 }
 
-/// Null first, then by value.
+/// By value, null last.
 fn compare_values(a: &Option<Scalar>, b: &Option<Scalar>) -> Ordering {
     match (a, b) {
         (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
         (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
     }
 }

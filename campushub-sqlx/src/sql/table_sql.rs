@@ -151,7 +151,8 @@ impl<E: SqlEntity> TableSql<E> {
         }
     }
 
-    /// `INSERT INTO table (cols) VALUES (...), (...)`.
+    /// `INSERT INTO table (cols) VALUES (...), (...)`, or on Postgres for several rows
+    /// `INSERT INTO table (cols) SELECT * FROM UNNEST($1, $2, ...)` with one array per column.
     pub(crate) fn insert(&self, rows: Vec<Vec<SqlValue>>) -> Statement {
         let mut b = SqlBuilder::new(self.dialect);
         b.push("INSERT INTO ").ident(self.table).push(" (");
@@ -160,6 +161,26 @@ impl<E: SqlEntity> TableSql<E> {
                 b.push(", ");
             }
             b.ident(column.name);
+        }
+        if self.dialect == Dialect::Postgres && rows.len() > 1 {
+            let mut columns: Vec<Vec<SqlValue>> = self
+                .columns
+                .iter()
+                .map(|_| Vec::with_capacity(rows.len()))
+                .collect();
+            for row in rows {
+                for (column, value) in columns.iter_mut().zip(row) {
+                    column.push(value);
+                }
+            }
+            b.push(") SELECT * FROM UNNEST");
+            let arrays = self
+                .columns
+                .iter()
+                .zip(columns)
+                .map(|(c, v)| SqlValue::Array(c.ty, v));
+            b.bind_tuple(arrays);
+            return b.finish(Vec::new());
         }
         b.push(") VALUES ");
         for (i, row) in rows.into_iter().enumerate() {

@@ -25,7 +25,7 @@ fn bind(query: SqliteQuery<'_>, value: SqlValue) -> Result<SqliteQuery<'_>> {
         SqlValue::Date(v) => query.bind(v.map(|d| d.format("%Y-%m-%d").to_string())),
         SqlValue::DateTime(v) => query.bind(v.map(|t| t.timestamp_micros())),
         SqlValue::Json(v) => query.bind(v.map(|j| j.to_string())),
-        SqlValue::TextList(_) | SqlValue::UuidList(_) => {
+        SqlValue::TextList(_) | SqlValue::UuidList(_) | SqlValue::Array(..) => {
             return Err(SqlxError::Unsupported("array parameters on SQLite".into()))
         }
     })

@@ -115,7 +115,8 @@ async fn sqlite_bulk_writes_report_per_row_errors() {
 
 #[tokio::test]
 async fn pg_bulk_writes_report_per_row_errors() {
-    per_row_errors(TestDb::shared().await.primary_router().await).await;
+    let db = TestDb::shared().await;
+    per_row_errors(db.primary_router().await).await;
 }
 
 /// Seeds `CAMPUSHUB_SEED_ROWS` (default 100,000) students on Postgres in one batch and reads

@@ -273,7 +273,8 @@ async fn sqlite_course_round_trip() {
 
 #[tokio::test]
 async fn pg_course_round_trip() {
-    let router = TestDb::shared().await.primary_router().await;
+    let db = TestDb::shared().await;
+    let router = db.primary_router().await;
     sqlx::query(PG_COURSES)
         .execute(router.primary_pool())
         .await

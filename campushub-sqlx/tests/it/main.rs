@@ -3,6 +3,7 @@
 
 mod analytics;
 mod bulk;
+mod conformance;
 mod counts;
 mod course;
 mod crud;

@@ -355,10 +355,12 @@ async fn sqlite_keyset_walks_mixed_directions() {
 
 #[tokio::test]
 async fn pg_filters_search_and_custom_fields() {
-    filters_and_search(TestDb::shared().await.primary_router().await).await;
+    let db = TestDb::shared().await;
+    filters_and_search(db.primary_router().await).await;
 }
 
 #[tokio::test]
 async fn pg_keyset_walks_mixed_directions() {
-    keyset_walks(TestDb::shared().await.primary_router().await).await;
+    let db = TestDb::shared().await;
+    keyset_walks(db.primary_router().await).await;
 }

@@ -10,7 +10,7 @@ pub mod metrics;
 pub mod records;
 pub mod wait;
 
-pub use client::{Http, Reply};
+pub use client::Http;
 pub use db::TestDb;
 pub use env::Services;
 pub use instance::Instance;

@@ -49,3 +49,34 @@ pub fn faculty(id: &str, department: Option<Uuid>) -> Faculty {
         "date_of_joining": "2001-01-01",
     }))
 }
+
+/// A conformance fixture over a fresh in-memory SQLite database.
+pub async fn sqlite_fixture() -> campushub_core::conformance::Fixture {
+    fixture(campushub_sqlx::SqliteStore::memory().await.expect("sqlite"))
+}
+
+/// A conformance fixture over a fresh Postgres database, through a router without replicas;
+/// the database is dropped with the fixture's last repository.
+pub async fn pg_fixture() -> campushub_core::conformance::Fixture {
+    let db = std::sync::Arc::new(super::pgdb::TestDb::shared().await);
+    let router = db.primary_router().await;
+    let mut fixture = fixture(router);
+    fixture.departments =
+        std::sync::Arc::new(super::keep::Keep::new(fixture.departments, db.clone()));
+    fixture.students = std::sync::Arc::new(super::keep::Keep::new(fixture.students, db.clone()));
+    fixture.faculty = std::sync::Arc::new(super::keep::Keep::new(fixture.faculty, db.clone()));
+    fixture.custom_fields = std::sync::Arc::new(super::keep::Keep::new(fixture.custom_fields, db));
+    fixture
+}
+
+fn fixture<B: campushub_sqlx::Backend>(backend: B) -> campushub_core::conformance::Fixture {
+    use std::sync::Arc;
+
+    use campushub_sqlx::SqlRepository;
+    campushub_core::conformance::Fixture {
+        departments: Arc::new(SqlRepository::new(backend.clone())),
+        students: Arc::new(SqlRepository::new(backend.clone())),
+        faculty: Arc::new(SqlRepository::new(backend.clone())),
+        custom_fields: Arc::new(SqlRepository::new(backend)),
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod fixtures;
+pub mod keep;
 pub mod pgdb;
 
 /// The environment variable `name`, or a failure saying how to start the services.

@@ -9,11 +9,36 @@ use sqlx::{Connection, PgConnection, Row};
 use super::env;
 
 /// A migrated database on a primary, with its URL on the primary and on the replica.
+/// Dropped (with its connections) when the value is dropped.
 pub struct TestDb {
     /// The database on the primary.
     pub primary: String,
     /// The same database on the replica.
     pub replica: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&admin).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop test database {}: {error}", self.name);
+        }
+    }
 }
 
 /// `url` with its database replaced by `database`.
@@ -45,6 +70,8 @@ impl TestDb {
         let db = TestDb {
             primary: with_database(primary_admin, &name),
             replica: with_database(replica_admin, &name),
+            admin: primary_admin.to_owned(),
+            name,
         };
         let router = PgRouter::primary_only(&db.primary)
             .await

@@ -1,0 +1,101 @@
+//! The Redis key layout: one namespace, hash tags that keep each script's keys in one slot.
+//!
+//! | what | key | hash tag (slot) |
+//! |---|---|---|
+//! | record, tombstone or "not found" | `<ns>:e:{<kind>:<id>}` | the record |
+//! | a kind's generation (hash `n`, `t`) | `<ns>:g:{<kind>}` | the kind |
+//! | a list page | `<ns>:l:{<kind>}:<fingerprint>` | the kind |
+//! | statistics | `<ns>:s:{<kind>}:<fingerprint>` | the kind |
+//! | invalidation channel | `<ns>:invalidations` | — |
+//!
+//! Every script touches either one record key, or one kind's generation together with one of
+//! that kind's query keys: both carry the tag `{<kind>}`, so each script's keys share a Redis
+//! Cluster slot while records spread over all slots. A write's invalidation runs one script
+//! per slot (the tombstone, then one generation bump per affected kind), each atomic.
+//!
+//! A query entry is bound to the generation it was filled under by storing that number in the
+//! value (`<generation>|<json>`) rather than in the key name: a bump makes every entry of the
+//! kind unreachable at once, exactly as a generation in the name would, but leaves no orphaned
+//! keys behind and lets a lookup read the generation and the entry in one script whose keys
+//! are all declared.
+
+use campushub_core::CacheKey;
+
+/// Builds the Redis keys of one namespace.
+#[derive(Debug, Clone)]
+pub(crate) struct KeySpace {
+    namespace: String,
+}
+
+impl KeySpace {
+    /// The keys under `namespace` (already validated: no braces).
+    pub(crate) fn new(namespace: &str) -> Self {
+        KeySpace {
+            namespace: namespace.to_owned(),
+        }
+    }
+
+    /// The key holding `key`'s value: a record key, or a query key.
+    pub(crate) fn value(&self, key: &CacheKey) -> String {
+        let ns = &self.namespace;
+        match key {
+            CacheKey::Entity { kind, id } => format!("{ns}:e:{{{kind}:{id}}}"),
+            CacheKey::List { kind, query } => format!("{ns}:l:{{{kind}}}:{query}"),
+            CacheKey::Stats { kind, query } => format!("{ns}:s:{{{kind}}}:{query}"),
+        }
+    }
+
+    /// The generation hash of `kind`.
+    pub(crate) fn generation(&self, kind: &str) -> String {
+        format!("{}:g:{{{kind}}}", self.namespace)
+    }
+
+    /// The pub/sub channel invalidations travel on.
+    pub(crate) fn channel(&self) -> String {
+        format!("{}:invalidations", self.namespace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use campushub_core::EntityKind;
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// The Redis Cluster hash tag of `key`: the text between the first `{` and the next `}`.
+    fn tag(key: &str) -> &str {
+        let open = key.find('{').map_or(0, |i| i + 1);
+        let close = key[open..].find('}').map_or(key.len(), |i| open + i);
+        &key[open..close]
+    }
+
+    #[test]
+    fn query_keys_share_their_generations_slot() {
+        let keys = KeySpace::new("ns");
+        let list = CacheKey::List {
+            kind: EntityKind::STUDENT,
+            query: "page=1{x}".to_owned(),
+        };
+        let stats = CacheKey::Stats {
+            kind: EntityKind::STUDENT,
+            query: "by=status".to_owned(),
+        };
+        let generation = keys.generation("student");
+        assert_eq!(tag(&keys.value(&list)), tag(&generation));
+        assert_eq!(tag(&keys.value(&stats)), tag(&generation));
+        assert_eq!(tag(&generation), "student");
+    }
+
+    #[test]
+    fn record_keys_are_tagged_by_record() {
+        let keys = KeySpace::new("ns");
+        let id = Uuid::nil();
+        let key = keys.value(&CacheKey::Entity {
+            kind: EntityKind::DEPARTMENT,
+            id,
+        });
+        assert_eq!(key, format!("ns:e:{{department:{id}}}"));
+        assert_eq!(tag(&key), format!("department:{id}"));
+    }
+}

@@ -1,0 +1,111 @@
+//! The invalidation channel: each instance subscribes, applies other instances' invalidations
+//! to its L1, and flushes L1 whenever it (re)subscribes, since messages may have been missed.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::l1::L1;
+use crate::metrics::Metrics;
+
+/// Longest pause between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// What the subscriber needs; owns no reference to the cache itself, so dropping the cache
+/// (which aborts the task) frees everything.
+pub(crate) struct Subscriber {
+    pub(crate) client: redis::Client,
+    pub(crate) channel: String,
+    pub(crate) instance: String,
+    pub(crate) l1: Arc<L1>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) connect_timeout: Duration,
+    /// Set to `true` each time the subscription is established.
+    pub(crate) subscribed: watch::Sender<bool>,
+}
+
+impl Subscriber {
+    /// Subscribes, applies messages, and reconnects with backoff, forever.
+    pub(crate) async fn run(self) {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            match self.connect().await {
+                Ok(mut pubsub) => {
+                    backoff = Duration::from_millis(50);
+                    self.l1.flush();
+                    self.l1.set_subscribed(true);
+                    self.subscribed.send_replace(true);
+                    tracing::info!(channel = %self.channel, "cache invalidation channel subscribed");
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        self.apply(message.get_payload_bytes()).await;
+                    }
+                    self.l1.set_subscribed(false);
+                    self.subscribed.send_replace(false);
+                    tracing::warn!(channel = %self.channel, "cache invalidation channel lost: L1 trusted only briefly");
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "cache invalidation channel: cannot subscribe yet");
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    async fn connect(&self) -> Result<redis::aio::PubSub, crate::Error> {
+        let attempt = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(&self.channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        match tokio::time::timeout(self.connect_timeout, attempt).await {
+            Ok(outcome) => Ok(outcome?),
+            Err(_) => Err(crate::Error::Timeout {
+                operation: "subscribe",
+            }),
+        }
+    }
+
+    /// Applies `<instance>|<kind>|<id>|<kinds>` unless this instance sent it.
+    async fn apply(&self, payload: &[u8]) {
+        let Some(message) = Message::parse(payload) else {
+            tracing::warn!("ignoring a malformed cache invalidation message");
+            return;
+        };
+        if message.instance == self.instance {
+            return;
+        }
+        self.l1
+            .bump(message.generations.split(',').filter(|k| !k.is_empty()));
+        if let Some(kind) = self.l1.known_kind(message.kind) {
+            self.l1.remove(kind, message.id).await;
+        }
+        self.metrics.invalidations_received.incr();
+    }
+}
+
+/// A parsed invalidation message.
+struct Message<'a> {
+    instance: &'a str,
+    kind: &'a str,
+    id: Uuid,
+    generations: &'a str,
+}
+
+impl<'a> Message<'a> {
+    fn parse(payload: &'a [u8]) -> Option<Self> {
+        let text = std::str::from_utf8(payload).ok()?;
+        let mut parts = text.splitn(4, '|');
+        Some(Message {
+            instance: parts.next()?,
+            kind: parts.next()?,
+            id: Uuid::from_str(parts.next()?).ok()?,
+            generations: parts.next()?,
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! The Lua scripts that make each Redis step atomic: lookups, check-and-set fills,
+//! tombstones and generation bumps. Each touches the keys of one hash-tag slot only.
+
+use redis::Script;
+
+/// Reads a kind's generation and one of its query entries.
+///
+/// KEYS: generation, query entry. Returns `{generation, token, json}` where `json` is nil unless
+/// the entry was filled under the current generation. A missing generation reads as `"0"`.
+const LOOKUP_QUERY: &str = r#"
+local g = redis.call('HMGET', KEYS[1], 'n', 't')
+local n = g[1] or '0'
+local t = g[2] or ''
+local v = redis.call('GET', KEYS[2])
+if v then
+  local sep = string.find(v, '|', 1, true)
+  if sep and string.sub(v, 1, sep - 1) == n then
+    return {n, t, string.sub(v, sep + 1)}
+  end
+end
+return {n, t, false}
+"#;
+
+/// Stores a query entry if its generation is still the one the miss saw and the fill's token
+/// is not older than the generation's.
+///
+/// KEYS: generation, query entry. ARGV: generation seen at the miss, fill token, TTL (ms),
+/// json. Returns 1 (stored), 0 (generation moved on), -1 (token older than the generation's).
+const FILL_QUERY: &str = r#"
+local g = redis.call('HMGET', KEYS[1], 'n', 't')
+local n = g[1] or '0'
+local t = g[2] or ''
+if n ~= ARGV[1] then return 0 end
+if t ~= '' and ARGV[2] < t then return -1 end
+redis.call('SET', KEYS[2], n .. '|' .. ARGV[4], 'PX', ARGV[3])
+return 1
+"#;
+
+/// Stores a record (`V`) or "not found" (`N`) unless the key holds something newer.
+///
+/// KEYS: record. ARGV: tag (`V`/`N`), version, fill token, TTL (ms), json. Refused (0) when a
+/// tombstone or value has a higher version, when "not found" would hide a value, or when
+/// "not found" would replace a tombstone without a token proving the read saw that write;
+/// refused (-1) when the fill's token is older than the tombstone's. Returns 1 when stored.
+const FILL_RECORD: &str = r#"
+local v = redis.call('GET', KEYS[1])
+if v then
+  local tag, ver, tok = string.match(v, '^(%u)(%-?%d+)|(%x*)|')
+  if tag then
+    ver = tonumber(ver)
+    if tag == 'T' then
+      if tok ~= '' and ARGV[3] ~= '' and ARGV[3] < tok then return -1 end
+      if ARGV[1] == 'N' then
+        if tok == '' or ARGV[3] == '' then return 0 end
+      elseif ver > tonumber(ARGV[2]) then
+        return 0
+      end
+    elseif tag == 'V' then
+      if ARGV[1] == 'N' or ver > tonumber(ARGV[2]) then return 0 end
+    end
+  end
+end
+local tok = ''
+if ARGV[1] == 'N' then tok = ARGV[3] end
+redis.call('SET', KEYS[1], ARGV[1] .. ARGV[2] .. '|' .. tok .. '|' .. ARGV[5], 'PX', ARGV[4])
+return 1
+"#;
+
+/// Replaces a record with a tombstone carrying the write's version and token, unless the key
+/// already holds a higher version (an older event arriving late).
+///
+/// KEYS: record. ARGV: version, token, TTL (ms). Returns 1 when written, 0 when kept.
+const TOMBSTONE: &str = r#"
+local v = redis.call('GET', KEYS[1])
+if v then
+  local tag, ver = string.match(v, '^(%u)(%-?%d+)|')
+  if (tag == 'T' or tag == 'V') and tonumber(ver) > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], 'T' .. ARGV[1] .. '|' .. ARGV[2] .. '|', 'PX', ARGV[3])
+return 1
+"#;
+
+/// Bumps a kind's generation and records the write's token (the highest seen).
+///
+/// KEYS: generation. ARGV: token. A missing generation starts at the server's clock in
+/// microseconds, so a generation lost (restart, eviction) never repeats an old number.
+/// Returns the new generation.
+const BUMP: &str = r#"
+local n
+if redis.call('HEXISTS', KEYS[1], 'n') == 1 then
+  n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+else
+  local now = redis.call('TIME')
+  n = now[1] .. string.format('%06d', tonumber(now[2]))
+  redis.call('HSET', KEYS[1], 'n', n)
+end
+if ARGV[1] ~= '' then
+  local t = redis.call('HGET', KEYS[1], 't')
+  if (not t) or ARGV[1] > t then redis.call('HSET', KEYS[1], 't', ARGV[1]) end
+end
+return n
+"#;
+
+/// The scripts, with their SHA1s computed once.
+pub(crate) struct Scripts {
+    /// See `LOOKUP_QUERY`.
+    pub(crate) lookup_query: Script,
+    /// See `FILL_QUERY`.
+    pub(crate) fill_query: Script,
+    /// See `FILL_RECORD`.
+    pub(crate) fill_record: Script,
+    /// See `TOMBSTONE`.
+    pub(crate) tombstone: Script,
+    /// See `BUMP`.
+    pub(crate) bump: Script,
+}
+
+impl Scripts {
+    /// Prepares every script.
+    pub(crate) fn new() -> Self {
+        Scripts {
+            lookup_query: Script::new(LOOKUP_QUERY),
+            fill_query: Script::new(FILL_QUERY),
+            fill_record: Script::new(FILL_RECORD),
+            tombstone: Script::new(TOMBSTONE),
+            bump: Script::new(BUMP),
+        }
+    }
+}

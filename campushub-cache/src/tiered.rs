@@ -1,0 +1,318 @@
+//! [`TieredCache`]: L1 + L2 + single flight behind core's [`Cache`] trait.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use campushub_core::{
+    Cache, CacheKey, CachedValue, ChangeEvent, EntityKind, FillTicket, Result as CoreResult,
+};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::breaker::CircuitState;
+use crate::codec::RecordEntry;
+use crate::config::CacheConfig;
+use crate::error::Result;
+use crate::flight::{Flights, Role};
+use crate::l1::L1;
+use crate::l2::{FillOutcome, Invalidation, L2};
+use crate::metrics::{Gauges, Metrics, MetricsSnapshot};
+use crate::pubsub::Subscriber;
+
+/// The multi-tier cache. Cheap to clone: everything inside is shared.
+///
+/// Build it with [`TieredCache::l1_only`] (one process, no Redis) or
+/// [`TieredCache::connect`] (L1 + Redis, invalidations shared with every instance using the
+/// same namespace), then hand it to the entity service as its [`Cache`].
+#[derive(Clone)]
+pub struct TieredCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    l1: Arc<L1>,
+    l2: Option<L2>,
+    flights: Flights,
+    metrics: Arc<Metrics>,
+    subscriber: Option<JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = &self.subscriber {
+            task.abort();
+        }
+    }
+}
+
+impl TieredCache {
+    /// An L1-only cache: for a single instance, tests and examples.
+    pub fn l1_only(config: CacheConfig) -> Result<Self> {
+        config.validate()?;
+        let metrics = Arc::new(Metrics::default());
+        let l1 = Arc::new(L1::new(&config, Arc::clone(&metrics), true));
+        Ok(TieredCache {
+            inner: Arc::new(Inner {
+                l1,
+                l2: None,
+                flights: Flights::default(),
+                metrics,
+                subscriber: None,
+            }),
+        })
+    }
+
+    /// An L1 + Redis cache on `redis_url` (`redis://host:port/db`). Must run inside a Tokio
+    /// runtime: it starts the invalidation subscriber and waits (at most `connect_timeout`)
+    /// for its first subscription. An unreachable Redis is not an error: the cache starts
+    /// degraded and recovers when Redis answers. Only a bad URL or configuration fails.
+    pub async fn connect(
+        config: CacheConfig,
+        redis_url: &str,
+        connect_timeout: Duration,
+    ) -> Result<Self> {
+        config.validate()?;
+        let client = redis::Client::open(redis_url)?;
+        let metrics = Arc::new(Metrics::default());
+        let l1 = Arc::new(L1::new(&config, Arc::clone(&metrics), false));
+        let instance = uuid::Uuid::new_v4().simple().to_string();
+        let l2 = L2::new(
+            client.clone(),
+            &config,
+            Arc::clone(&metrics),
+            instance.clone(),
+        );
+        let (subscribed, mut on_subscribed) = watch::channel(false);
+        let subscriber = Subscriber {
+            client,
+            channel: l2.keys().channel(),
+            instance,
+            l1: Arc::clone(&l1),
+            metrics: Arc::clone(&metrics),
+            connect_timeout: connect_timeout.max(config.redis_timeout),
+            subscribed,
+        };
+        let task = tokio::spawn(subscriber.run());
+        // Not subscribed in time: start degraded; the subscriber keeps trying.
+        let _ = tokio::time::timeout(connect_timeout, on_subscribed.wait_for(|up| *up)).await;
+        Ok(TieredCache {
+            inner: Arc::new(Inner {
+                l1,
+                l2: Some(l2),
+                flights: Flights::default(),
+                metrics,
+                subscriber: Some(task),
+            }),
+        })
+    }
+
+    /// The counters and gauges now.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let inner = &self.inner;
+        inner.metrics.snapshot(Gauges {
+            l1_entries: inner.l1.entry_count(),
+            l1_bytes: inner.l1.weighted_size(),
+            circuit: inner
+                .l2
+                .as_ref()
+                .map_or(CircuitState::Closed, |l2| l2.breaker().state()),
+            subscribed: inner.l1.subscribed(),
+        })
+    }
+
+    /// Runs L1's pending maintenance (evictions, expirations) now; sizes are exact afterwards.
+    pub async fn run_pending_tasks(&self) {
+        self.inner.l1.run_pending_tasks().await;
+    }
+
+    /// L1's weighted size in bytes.
+    pub fn l1_weighted_size(&self) -> u64 {
+        self.inner.l1.weighted_size()
+    }
+
+    /// Drops every L1 entry (Redis keeps its own).
+    pub fn flush_l1(&self) {
+        self.inner.l1.flush();
+    }
+
+    /// Counts entries loaded by a warming run (used by [`crate::Warmer`]).
+    pub(crate) fn record_warming(&self, loaded: u64) {
+        self.inner.metrics.warm_runs.incr();
+        self.inner.metrics.warmed.add(loaded);
+    }
+
+    /// The miss path of the single-flight leader: L2, then the loader, then the fills.
+    async fn lead(
+        &self,
+        key: &CacheKey,
+        load: campushub_core::cache::Loader<'_>,
+    ) -> CoreResult<Option<CachedValue>> {
+        let inner = &self.inner;
+        let epoch = inner.l1.epoch(key.kind());
+        inner.l1.register(key.kind());
+        let mut ticket = FillTicket::default();
+        let mut l2_usable = false;
+        if let Some(l2) = &inner.l2 {
+            match self.lookup_l2(l2, key).await {
+                Lookup::Hit(value) => {
+                    inner.metrics.l2_hits.incr();
+                    inner.l1.fill(key, value.clone(), epoch).await;
+                    return Ok(value);
+                }
+                Lookup::Miss(seen) => {
+                    inner.metrics.l2_misses.incr();
+                    ticket = seen;
+                    l2_usable = true;
+                }
+                Lookup::Unavailable => {}
+            }
+        }
+        inner.metrics.loads.incr();
+        let loaded = load(ticket).await?;
+        let token = match &loaded {
+            Some(value) => value.token.or(ticket.min_token),
+            None => ticket.min_token,
+        };
+        let keep_in_l1 = match (&inner.l2, l2_usable) {
+            (Some(l2), true) => {
+                let filled = match key {
+                    CacheKey::Entity { .. } => l2.fill_record(key, loaded.as_ref(), token).await,
+                    CacheKey::List { .. } | CacheKey::Stats { .. } => match &loaded {
+                        Some(value) => l2.fill_query(key, value, ticket.stamp, token).await,
+                        // A query loader always has a page or a count; nothing to cache.
+                        None => Ok(FillOutcome::Refused),
+                    },
+                };
+                match filled {
+                    Ok(FillOutcome::Stored) => {
+                        inner.metrics.fills.incr();
+                        true
+                    }
+                    Ok(FillOutcome::Refused) => {
+                        inner.metrics.fills_refused.incr();
+                        false
+                    }
+                    // Redis went away mid-miss: L1's own check still guards the fill.
+                    Err(_) => true,
+                }
+            }
+            _ => true,
+        };
+        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), epoch).await {
+            inner.metrics.fills_refused.incr();
+        }
+        Ok(loaded)
+    }
+
+    async fn lookup_l2(&self, l2: &L2, key: &CacheKey) -> Lookup {
+        match key {
+            CacheKey::Entity { .. } => match l2.lookup_record(key).await {
+                Ok(RecordEntry::Value(value)) => Lookup::Hit(Some(value)),
+                Ok(RecordEntry::Missing) => Lookup::Hit(None),
+                Ok(RecordEntry::Tombstone { version, token }) => Lookup::Miss(FillTicket {
+                    min_token: token,
+                    stamp: u64::try_from(version).unwrap_or(0),
+                }),
+                Ok(RecordEntry::Absent) => Lookup::Miss(FillTicket::default()),
+                Err(_) => Lookup::Unavailable,
+            },
+            CacheKey::List { .. } | CacheKey::Stats { .. } => match l2.lookup_query(key).await {
+                Ok(found) => match found.json {
+                    Some(json) => Lookup::Hit(Some(CachedValue::from_json(json, 0))),
+                    None => Lookup::Miss(FillTicket {
+                        min_token: found.token,
+                        stamp: found.generation,
+                    }),
+                },
+                Err(_) => Lookup::Unavailable,
+            },
+        }
+    }
+}
+
+/// What L2 said about a miss.
+enum Lookup {
+    /// A value or a cached "not found".
+    Hit(Option<CachedValue>),
+    /// Nothing usable; what was seen, for the fill.
+    Miss(FillTicket),
+    /// Redis skipped or failed.
+    Unavailable,
+}
+
+/// The generations a change bumps: its kind's, the kinds embedding it, and analytics.
+fn generations(event: &ChangeEvent) -> Vec<EntityKind> {
+    let mut kinds = vec![event.kind];
+    for kind in event
+        .embedded_in
+        .iter()
+        .copied()
+        .chain([EntityKind::ANALYTICS])
+    {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
+#[async_trait]
+impl Cache for TieredCache {
+    async fn get_or_load(
+        &self,
+        key: &CacheKey,
+        load: campushub_core::cache::Loader<'_>,
+    ) -> CoreResult<Option<CachedValue>> {
+        let inner = &self.inner;
+        let mut missed = false;
+        loop {
+            if let Some(hit) = inner.l1.get(key).await {
+                inner.metrics.l1_hits.incr();
+                return Ok(hit);
+            }
+            if !missed {
+                inner.metrics.l1_misses.incr();
+                missed = true;
+            }
+            match inner.flights.join(key) {
+                Role::Leader(leader) => {
+                    let loaded = self.lead(key, load).await?;
+                    leader.finish(loaded.clone());
+                    return Ok(loaded);
+                }
+                Role::Follower(follower) => {
+                    if let Some(value) = follower.wait().await {
+                        return Ok(value);
+                    }
+                    // The leader failed or was cancelled: look again, maybe lead.
+                }
+            }
+        }
+    }
+
+    async fn invalidate(&self, event: &ChangeEvent) {
+        let inner = &self.inner;
+        let invalidation = Invalidation {
+            kind: event.kind,
+            id: event.id,
+            version: event.version,
+            token: event.token,
+            generations: generations(event),
+        };
+        let kinds: Vec<&'static str> = invalidation
+            .generations
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        // Redis first: a local miss racing this call then either reads the tombstone, or
+        // read before it and is refused by the epoch bump below.
+        if let Some(l2) = &inner.l2 {
+            if let Err(error) = l2.invalidate(invalidation).await {
+                tracing::warn!(%error, kind = %event.kind, id = %event.id, "invalidation queued: redis unavailable");
+            }
+        }
+        inner.l1.bump(kinds);
+        inner.l1.remove(event.kind, event.id).await;
+    }
+}

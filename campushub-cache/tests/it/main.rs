@@ -1,0 +1,12 @@
+//! Integration tests of `campushub-cache`, one binary. Tests that need Redis read
+//! `CAMPUSHUB_TEST_REDIS` (run `scripts/services.sh start` and source its env file); tests
+//! that kill Redis start their own `redis-server` child instead.
+
+mod degradation;
+mod hit_ratio;
+mod l1;
+mod single_flight;
+mod stale_sets;
+mod support;
+mod two_instances;
+mod warming;

@@ -1,0 +1,158 @@
+//! Shared fixtures: Redis URLs, namespaces, values, events, loaders and a private Redis child.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use campushub_cache::{CacheConfig, TieredCache};
+use campushub_core::cache::{LoadFuture, Loader};
+use campushub_core::{CacheKey, CachedValue, ChangeEvent, ChangeOp, ConsistencyToken, EntityKind};
+use uuid::Uuid;
+
+/// The shared test Redis; fails (never skips) when it is not configured.
+pub fn redis_url() -> String {
+    std::env::var("CAMPUSHUB_TEST_REDIS").unwrap_or_else(|_| {
+        panic!(
+            "CAMPUSHUB_TEST_REDIS is not set: run `scripts/services.sh start` and \
+             `source` the env file it writes (default /tmp/campushub-services/env)"
+        )
+    })
+}
+
+/// A namespace no other test uses.
+pub fn namespace() -> String {
+    format!("test-{}", Uuid::new_v4().simple())
+}
+
+/// Test settings: short breaker cool-down, short trust bound.
+pub fn config(namespace: &str) -> CacheConfig {
+    CacheConfig {
+        breaker_cool_down: Duration::from_millis(200),
+        disconnected_trust: Duration::from_millis(300),
+        ..CacheConfig::with_namespace(namespace)
+    }
+}
+
+/// A cache on the shared Redis under `namespace`.
+pub async fn connect(namespace: &str) -> TieredCache {
+    connect_to(&redis_url(), namespace).await
+}
+
+/// A cache on `url` under `namespace`.
+pub async fn connect_to(url: &str, namespace: &str) -> TieredCache {
+    TieredCache::connect(config(namespace), url, Duration::from_secs(5))
+        .await
+        .expect("the configuration is valid")
+}
+
+/// A record key of `kind`.
+pub fn record(kind: EntityKind, id: Uuid) -> CacheKey {
+    CacheKey::Entity { kind, id }
+}
+
+/// A record's value at `version`.
+pub fn value(version: i64) -> CachedValue {
+    CachedValue::from_json(Bytes::from(format!("{{\"version\":{version}}}")), version)
+}
+
+/// A change event of a department (embedded in students and faculty).
+pub fn event(kind: EntityKind, id: Uuid, op: ChangeOp, version: i64, token: u64) -> ChangeEvent {
+    const EMBEDDING: &[EntityKind] = &[EntityKind::STUDENT, EntityKind::FACULTY];
+    ChangeEvent {
+        kind,
+        id,
+        op,
+        version,
+        token: Some(ConsistencyToken::from_position(token)),
+        embedded_in: if kind == EntityKind::DEPARTMENT {
+            EMBEDDING
+        } else {
+            &[]
+        },
+    }
+}
+
+/// A loader that counts its calls and returns `result`.
+pub fn counting(calls: &Arc<AtomicUsize>, result: Option<CachedValue>) -> Loader<'static> {
+    let calls = Arc::clone(calls);
+    Box::new(move |_| -> LoadFuture<'static> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move { Ok(result) })
+    })
+}
+
+/// A loader that must not run.
+pub fn never() -> Loader<'static> {
+    Box::new(|_| -> LoadFuture<'static> { panic!("the loader ran on what should be a hit") })
+}
+
+/// Polls `condition` every few milliseconds until it holds or `limit` passes.
+pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    condition()
+}
+
+/// A `redis-server` child of this test on its own port, killed on drop.
+pub struct RedisChild {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl RedisChild {
+    /// Starts one on a free loopback port and waits until it accepts connections.
+    pub fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let mut redis = RedisChild { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills it (by its PID) and waits for it to exit.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.kill();
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/services.sh start installs it)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for RedisChild {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,60 @@
+//! A repository that keeps something alive (a test database) as long as it lives.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use campushub_core::repository::GroupCounts;
+use campushub_core::{Entity, ListQuery, ReadOptions, Repository, Result, Written};
+use uuid::Uuid;
+
+/// `inner`, holding `guard` until dropped.
+pub struct Keep<E, G> {
+    inner: Arc<dyn Repository<E>>,
+    _guard: Arc<G>,
+}
+
+impl<E, G> Keep<E, G> {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Repository<E>>, guard: Arc<G>) -> Self {
+        Keep {
+            inner,
+            _guard: guard,
+        }
+    }
+}
+
+#[async_trait]
+impl<E: Entity, G: Send + Sync> Repository<E> for Keep<E, G> {
+    async fn get(&self, id: Uuid, read: &ReadOptions) -> Result<Option<E>> {
+        self.inner.get(id, read).await
+    }
+    async fn get_many(&self, ids: &[Uuid], read: &ReadOptions) -> Result<Vec<E>> {
+        self.inner.get_many(ids, read).await
+    }
+    async fn find_by_natural_keys(&self, keys: &[String], read: &ReadOptions) -> Result<Vec<E>> {
+        self.inner.find_by_natural_keys(keys, read).await
+    }
+    async fn list(&self, query: &ListQuery, read: &ReadOptions) -> Result<Vec<E>> {
+        self.inner.list(query, read).await
+    }
+    async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
+        self.inner.count(query, read).await
+    }
+    async fn group_counts(
+        &self,
+        query: &ListQuery,
+        fields: &[&'static str],
+        read: &ReadOptions,
+    ) -> Result<GroupCounts> {
+        self.inner.group_counts(query, fields, read).await
+    }
+    async fn insert(&self, entity: &E) -> Result<Written> {
+        self.inner.insert(entity).await
+    }
+    async fn update(&self, entity: &E, expected_version: i64) -> Result<Written> {
+        self.inner.update(entity, expected_version).await
+    }
+    async fn delete(&self, id: Uuid, expected_version: i64) -> Result<Written> {
+        self.inner.delete(id, expected_version).await
+    }
+}
