@@ -104,7 +104,9 @@ impl App {
         grace: Duration,
     ) -> Result<(), BoxError> {
         let warmer: Option<WarmerHandle> = match (&self.core.cache, self.warm_interval) {
-            (Some(c), Some(every)) => Some(cache::start_warmer(c.clone(), &self.core.services, every)),
+            (Some(c), Some(every)) => {
+                Some(cache::start_warmer(c.clone(), &self.core.services, every))
+            }
             _ => None,
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -9,9 +9,9 @@ use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::auth::Auth;
 use super::config::Config;
+use super::parse::parse_duration;
 use super::seed::{self, Counts};
 use super::storage::Storage;
-use super::parse::parse_duration;
 use super::BoxError;
 
 /// What `help` prints.

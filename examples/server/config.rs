@@ -165,7 +165,11 @@ impl Config {
             cache_namespace,
             warm_interval: match get("CAMPUSHUB_WARM_INTERVAL").as_deref() {
                 Some("off" | "0") => None,
-                _ => Some(duration_var(&get, "CAMPUSHUB_WARM_INTERVAL", Duration::from_secs(60))?),
+                _ => Some(duration_var(
+                    &get,
+                    "CAMPUSHUB_WARM_INTERVAL",
+                    Duration::from_secs(60),
+                )?),
             },
             jwt,
             api_keys: api_keys(get("CAMPUSHUB_API_KEYS"))?,

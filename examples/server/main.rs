@@ -23,6 +23,7 @@ mod cache;
 mod commands;
 mod config;
 mod metrics;
+mod parse;
 mod probes;
 mod progress;
 mod rows;
@@ -30,7 +31,6 @@ mod seed;
 mod services;
 mod statements;
 mod storage;
-mod parse;
 
 use std::process::ExitCode;
 use std::str::FromStr;

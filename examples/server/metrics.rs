@@ -94,112 +94,66 @@ impl MetricsSource for PoolMetrics {
 /// The cache's counters.
 pub struct CacheMetrics(pub TieredCache);
 
+const HITS: (&str, &str) = ("campushub_cache_hits_total", "Cache hits, by tier.");
+const MISSES: (&str, &str) = ("campushub_cache_misses_total", "Cache misses, by tier.");
+const LOADS: (&str, &str) = ("campushub_cache_loads_total", "Loads after a miss.");
+const FILLS: (&str, &str) = ("campushub_cache_fills_total", "Values stored after a load.");
+const REFUSED: (&str, &str) = (
+    "campushub_cache_fills_refused_total",
+    "Fills refused because a newer write was seen.",
+);
+const INVALIDATIONS: (&str, &str) = (
+    "campushub_cache_invalidations_total",
+    "Invalidations sent to and received from other instances.",
+);
+const EVICTIONS: (&str, &str) = ("campushub_cache_evictions_total", "L1 evictions.");
+const REDIS_ERRORS: (&str, &str) = ("campushub_cache_redis_errors_total", "Redis failures.");
+const WARM_RUNS: (&str, &str) = ("campushub_cache_warm_runs_total", "Warmer runs.");
+const WARMED: (&str, &str) = ("campushub_cache_warmed_total", "Entries the warmer loaded.");
+const ENTRIES: (&str, &str) = ("campushub_cache_l1_entries", "Entries in L1.");
+const BYTES: (&str, &str) = ("campushub_cache_l1_bytes", "Weighted size of L1 in bytes.");
+const RATIO: (&str, &str) = (
+    "campushub_cache_hit_ratio",
+    "Hits over lookups since start.",
+);
+
 impl MetricsSource for CacheMetrics {
     fn samples(&self) -> Vec<Sample> {
         use MetricKind::{Counter, Gauge};
         let m = self.0.metrics();
-        let hits = "Cache hits, by tier.";
-        let misses = "Cache misses, by tier.";
-        let invalidations = "Invalidations sent to and received from other instances.";
-        vec![
-            sample(
-                "campushub_cache_hits_total",
-                hits,
+        let rows = [
+            (HITS, Counter, ("tier", "l1"), m.l1_hits as f64),
+            (HITS, Counter, ("tier", "l2"), m.l2_hits as f64),
+            (MISSES, Counter, ("tier", "l1"), m.l1_misses as f64),
+            (MISSES, Counter, ("tier", "l2"), m.l2_misses as f64),
+            (LOADS, Counter, ("", ""), m.loads as f64),
+            (FILLS, Counter, ("", ""), m.fills as f64),
+            (REFUSED, Counter, ("", ""), m.fills_refused as f64),
+            (
+                INVALIDATIONS,
                 Counter,
-                &[("tier", "l1")],
-                m.l1_hits as f64,
-            ),
-            sample(
-                "campushub_cache_hits_total",
-                hits,
-                Counter,
-                &[("tier", "l2")],
-                m.l2_hits as f64,
-            ),
-            sample(
-                "campushub_cache_misses_total",
-                misses,
-                Counter,
-                &[("tier", "l1")],
-                m.l1_misses as f64,
-            ),
-            sample(
-                "campushub_cache_misses_total",
-                misses,
-                Counter,
-                &[("tier", "l2")],
-                m.l2_misses as f64,
-            ),
-            sample(
-                "campushub_cache_loads_total",
-                "Loads from the database after a miss.",
-                Counter,
-                &[],
-                m.loads as f64,
-            ),
-            sample(
-                "campushub_cache_fills_total",
-                "Values stored after a load.",
-                Counter,
-                &[],
-                m.fills as f64,
-            ),
-            sample(
-                "campushub_cache_fills_refused_total",
-                "Fills refused because a newer write was seen.",
-                Counter,
-                &[],
-                m.fills_refused as f64,
-            ),
-            sample(
-                "campushub_cache_invalidations_total",
-                invalidations,
-                Counter,
-                &[("direction", "sent")],
+                ("direction", "sent"),
                 m.invalidations_sent as f64,
             ),
-            sample(
-                "campushub_cache_invalidations_total",
-                invalidations,
+            (
+                INVALIDATIONS,
                 Counter,
-                &[("direction", "received")],
+                ("direction", "received"),
                 m.invalidations_received as f64,
             ),
-            sample(
-                "campushub_cache_evictions_total",
-                "L1 evictions by the size bound.",
-                Counter,
-                &[],
-                m.l1_evictions as f64,
-            ),
-            sample(
-                "campushub_cache_redis_errors_total",
-                "Redis operations that failed or timed out.",
-                Counter,
-                &[],
-                m.redis_errors as f64,
-            ),
-            sample(
-                "campushub_cache_l1_entries",
-                "Entries in L1.",
-                Gauge,
-                &[],
-                m.l1_entries as f64,
-            ),
-            sample(
-                "campushub_cache_l1_bytes",
-                "Weighted size of L1 in bytes.",
-                Gauge,
-                &[],
-                m.l1_bytes as f64,
-            ),
-            sample(
-                "campushub_cache_hit_ratio",
-                "Hits over lookups since start.",
-                Gauge,
-                &[],
-                m.hit_ratio(),
-            ),
-        ]
+            (EVICTIONS, Counter, ("", ""), m.l1_evictions as f64),
+            (REDIS_ERRORS, Counter, ("", ""), m.redis_errors as f64),
+            (WARM_RUNS, Counter, ("", ""), m.warm_runs as f64),
+            (WARMED, Counter, ("", ""), m.warmed as f64),
+            (ENTRIES, Gauge, ("", ""), m.l1_entries as f64),
+            (BYTES, Gauge, ("", ""), m.l1_bytes as f64),
+            (RATIO, Gauge, ("", ""), m.hit_ratio()),
+        ];
+        rows.into_iter()
+            .map(|((name, help), kind, label, value)| {
+                let labels: &[(&str, &str)] = if label.0.is_empty() { &[] } else { &[label] };
+                sample(name, help, kind, labels, value)
+            })
+            .collect()
     }
 }

@@ -60,7 +60,8 @@ impl MetricsSource for RouteStatements {
             Err(_) => return Vec::new(),
         };
         let mut samples = Vec::with_capacity(routes.len() * 2);
-        let families: [(&str, &str, fn(&(u64, u64)) -> u64); 2] = [
+        type Pick = fn(&(u64, u64)) -> u64;
+        let families: [(&str, &str, Pick); 2] = [
             (
                 "campushub_route_statements_total",
                 "Database statements sent while serving the route's requests.",

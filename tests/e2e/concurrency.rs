@@ -23,7 +23,11 @@ async fn concurrent_patches_with_one_if_match_have_exactly_one_winner() {
     let writers = 10;
     let mut tasks = Vec::new();
     for n in 0..writers {
-        let http = if n % 2 == 0 { a.http.clone() } else { b.http.clone() };
+        let http = if n % 2 == 0 {
+            a.http.clone()
+        } else {
+            b.http.clone()
+        };
         let (path, etag) = (path.clone(), etag.clone());
         tasks.push(tokio::spawn(async move {
             let reply = http
@@ -47,7 +51,11 @@ async fn concurrent_patches_with_one_if_match_have_exactly_one_winner() {
 
     let (semester, winner) = &winners[0];
     let token = winner.header("consistency-token").expect("a token");
-    let stored = b.http.get_with(&path, &[("consistency-token", &token)]).await.json();
+    let stored = b
+        .http
+        .get_with(&path, &[("consistency-token", &token)])
+        .await
+        .json();
     assert_eq!(stored["version"], 2);
     assert_eq!(stored["semester"], *semester);
 

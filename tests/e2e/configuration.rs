@@ -41,7 +41,10 @@ fn replicas_need_postgres_and_postgres_needs_a_shared_secret() {
     assert!(error.contains("CAMPUSHUB_JWT_SECRET"), "{error}");
     let error = load(&[
         ("CAMPUSHUB_DATABASE_URL", "postgres://p/db"),
-        ("CAMPUSHUB_JWT_SECRET", "a-secret-of-at-least-thirty-two-characters"),
+        (
+            "CAMPUSHUB_JWT_SECRET",
+            "a-secret-of-at-least-thirty-two-characters",
+        ),
         ("CAMPUSHUB_REPLICA_URLS", "postgres://r1/db,redis://r2"),
     ])
     .expect_err("replica URL");
@@ -61,11 +64,17 @@ fn flags_mirror_variables_and_unknown_flags_are_refused() {
     let args = |list: &[&str]| Args::parse(list.iter().map(|s| (*s).to_owned()), &VARIABLES);
     let parsed = args(&["--bind", "127.0.0.1:9000", "--cache=off"]).expect("flags");
     assert_eq!(parsed.command, Command::Serve);
-    assert_eq!(parsed.mirror("CAMPUSHUB_BIND").as_deref(), Some("127.0.0.1:9000"));
+    assert_eq!(
+        parsed.mirror("CAMPUSHUB_BIND").as_deref(),
+        Some("127.0.0.1:9000")
+    );
     assert_eq!(parsed.mirror("CAMPUSHUB_CACHE").as_deref(), Some("off"));
     let seed = args(&["seed", "--students", "10"]).expect("seed");
     assert_eq!(seed.command, Command::Seed);
-    assert!(args(&["seed", "--sub", "x"]).is_err(), "--sub belongs to token");
+    assert!(
+        args(&["seed", "--sub", "x"]).is_err(),
+        "--sub belongs to token"
+    );
     assert!(args(&["--databse-url", "x"]).is_err(), "typo");
     assert!(args(&["frobnicate"]).is_err());
 }

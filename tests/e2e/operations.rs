@@ -20,7 +20,10 @@ async fn readiness_metrics_warming_and_graceful_stop() {
     assert_eq!(ready.status, 200, "{}", ready.text());
     let components = &ready.json()["components"];
     assert_eq!(components["primary"]["ok"], true, "{components}");
-    assert!(components["replica-0"]["lag_seconds"].is_number(), "{components}");
+    assert!(
+        components["replica-0"]["lag_seconds"].is_number(),
+        "{components}"
+    );
     assert_eq!(components["redis"]["ok"], true, "{components}");
 
     assert_eq!(http.anonymous().get("/metrics").await.status, 401);
@@ -34,11 +37,27 @@ async fn readiness_metrics_warming_and_graceful_stop() {
         }
     })
     .await;
-    assert!(sample(&metrics, "campushub_db_statements_total", "pool=\"primary\"") >= 1.0);
-    assert!(metrics.contains("campushub_replica_lag_seconds{pool=\"replica-0\"}"), "{metrics}");
-    assert!(metrics.contains("campushub_cache_hits_total{tier=\"l2\"}"), "{metrics}");
     assert!(
-        sample(&metrics, "campushub_route_requests_total", "route=\"/api/v1/departments\"") >= 1.0,
+        sample(
+            &metrics,
+            "campushub_db_statements_total",
+            "pool=\"primary\""
+        ) >= 1.0
+    );
+    assert!(
+        metrics.contains("campushub_replica_lag_seconds{pool=\"replica-0\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("campushub_cache_hits_total{tier=\"l2\"}"),
+        "{metrics}"
+    );
+    assert!(
+        sample(
+            &metrics,
+            "campushub_route_requests_total",
+            "route=\"/api/v1/departments\""
+        ) >= 1.0,
         "{metrics}"
     );
     assert!(metrics.contains("http_requests_total"), "{metrics}");
@@ -62,8 +81,13 @@ async fn metrics_can_be_public() {
     .await;
     let reply = server.http.anonymous().get("/metrics").await;
     assert_eq!(reply.status, 200);
-    assert!(reply.text().contains("campushub_db_pool_healthy{pool=\"primary\"} 1"));
-    assert_eq!(server.http.anonymous().get("/api/v1/students").await.status, 401);
+    assert!(reply
+        .text()
+        .contains("campushub_db_pool_healthy{pool=\"primary\"} 1"));
+    assert_eq!(
+        server.http.anonymous().get("/api/v1/students").await.status,
+        401
+    );
     drop(server);
     db.drop_database().await;
 }

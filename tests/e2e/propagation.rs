@@ -20,22 +20,34 @@ async fn a_write_through_one_instance_is_read_fresh_through_the_other() {
 
     let cse = department(&a.http, "CSE").await;
     let created = student(&a.http, &cse, "PROP-001").await;
-    let token = created.header("consistency-token").expect("a consistency token");
+    let token = created
+        .header("consistency-token")
+        .expect("a consistency token");
     let path = format!("/api/v1/students/{}", id(&created.json()));
     let list = "/api/v1/students?roll_number=PROP-001";
 
     // B reads (and caches) the record and a list page holding it.
-    let first = b.http.get_with(&path, &[("consistency-token", &token)]).await;
+    let first = b
+        .http
+        .get_with(&path, &[("consistency-token", &token)])
+        .await;
     assert_eq!(first.status, 200, "{}", first.text());
     assert_eq!(first.json()["first_name"], "Ada");
-    let page = b.http.get_with(list, &[("consistency-token", &token)]).await;
+    let page = b
+        .http
+        .get_with(list, &[("consistency-token", &token)])
+        .await;
     assert_eq!(page.json()["results"][0]["first_name"], "Ada");
     assert_eq!(b.http.get(&path).await.json()["first_name"], "Ada");
 
     let etag = first.header("etag").expect("an ETag");
     let patched = a
         .http
-        .patch(&path, &[("if-match", &etag)], json!({"first_name": "Augusta"}))
+        .patch(
+            &path,
+            &[("if-match", &etag)],
+            json!({"first_name": "Augusta"}),
+        )
         .await;
     assert_eq!(patched.status, 200, "{}", patched.text());
 
@@ -62,7 +74,11 @@ async fn a_write_through_one_instance_is_read_fresh_through_the_other() {
 
     // It arrived through the invalidation channel.
     let metrics = b.http.get("/metrics").await.text();
-    let received = sample(&metrics, "campushub_cache_invalidations_total", "direction=\"received\"");
+    let received = sample(
+        &metrics,
+        "campushub_cache_invalidations_total",
+        "direction=\"received\"",
+    );
     assert!(received >= 1.0, "B received no invalidation:\n{metrics}");
 
     drop((a, b));

@@ -39,13 +39,18 @@ async fn a_token_read_sees_the_write_while_the_replica_is_paused() {
         .patch(&path, &[], json!({"name": "Renamed while paused"}))
         .await;
     assert_eq!(patched.status, 200, "{}", patched.text());
-    let token = patched.header("consistency-token").expect("a consistency token");
+    let token = patched
+        .header("consistency-token")
+        .expect("a consistency token");
 
     let mine = http.get_with(&path, &[("consistency-token", &token)]).await;
     assert_eq!(mine.status, 200, "{}", mine.text());
     assert_eq!(mine.json()["name"], "Renamed while paused");
     let list = http
-        .get_with("/api/v1/departments?code=RYW", &[("consistency-token", &token)])
+        .get_with(
+            "/api/v1/departments?code=RYW",
+            &[("consistency-token", &token)],
+        )
         .await;
     assert_eq!(list.json()["results"][0]["name"], "Renamed while paused");
 

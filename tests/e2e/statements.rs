@@ -50,15 +50,39 @@ async fn retrieve_costs_one_statement_and_a_list_page_two() {
     for http in [&uncached.http, &cached.http] {
         assert_eq!(statements(http, &path, retrieve).await, 1.0, "retrieve");
     }
-    assert_eq!(statements(&uncached.http, &path, retrieve).await, 1.0, "uncached retrieve");
-    assert_eq!(statements(&cached.http, &path, retrieve).await, 0.0, "cached retrieve");
+    assert_eq!(
+        statements(&uncached.http, &path, retrieve).await,
+        1.0,
+        "uncached retrieve"
+    );
+    assert_eq!(
+        statements(&cached.http, &path, retrieve).await,
+        0.0,
+        "cached retrieve"
+    );
 
     for size in [10, 200] {
         let page = format!("/api/v1/students?page_size={size}");
-        assert_eq!(statements(&uncached.http, &page, list).await, 2.0, "list of {size}");
-        assert_eq!(statements(&uncached.http, &page, list).await, 2.0, "list of {size} again");
-        assert_eq!(statements(&cached.http, &page, list).await, 2.0, "first cached list");
-        assert_eq!(statements(&cached.http, &page, list).await, 0.0, "cached list");
+        assert_eq!(
+            statements(&uncached.http, &page, list).await,
+            2.0,
+            "list of {size}"
+        );
+        assert_eq!(
+            statements(&uncached.http, &page, list).await,
+            2.0,
+            "list of {size} again"
+        );
+        assert_eq!(
+            statements(&cached.http, &page, list).await,
+            2.0,
+            "first cached list"
+        );
+        assert_eq!(
+            statements(&cached.http, &page, list).await,
+            0.0,
+            "cached list"
+        );
     }
 
     drop((uncached, cached));

@@ -39,15 +39,19 @@ impl TestDb {
             name,
         };
         let replica_url = db.replica.clone();
-        wait::until("the replica has the new database", Duration::from_secs(30), || {
-            let url = replica_url.clone();
-            async move {
-                PgConnection::connect(&url)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            }
-        })
+        wait::until(
+            "the replica has the new database",
+            Duration::from_secs(30),
+            || {
+                let url = replica_url.clone();
+                async move {
+                    PgConnection::connect(&url)
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
+            },
+        )
         .await;
         db
     }

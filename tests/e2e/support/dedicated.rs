@@ -27,7 +27,8 @@ fn free_ports() -> [u16; 3] {
 impl Dedicated {
     /// Starts them (initdb, pg_basebackup, redis-server: a few seconds).
     pub fn start() -> Dedicated {
-        let dir = std::env::temp_dir().join(format!("campushub-e2e-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("campushub-e2e-{}", uuid::Uuid::new_v4().simple()));
         let ports = free_ports();
         let dedicated = Dedicated {
             services: Services {
@@ -39,7 +40,11 @@ impl Dedicated {
             ports,
         };
         let status = dedicated.script("start");
-        assert!(status, "`{} start` failed for dedicated services", Services::script());
+        assert!(
+            status,
+            "`{} start` failed for dedicated services",
+            Services::script()
+        );
         dedicated
     }
 

@@ -28,7 +28,11 @@ pub struct Instance {
 }
 
 /// The variables of an instance on `db` (primary + replica) with Redis under `namespace`.
-pub fn replicated(services: &Services, db: &TestDb, namespace: &str) -> Vec<(&'static str, String)> {
+pub fn replicated(
+    services: &Services,
+    db: &TestDb,
+    namespace: &str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("CAMPUSHUB_DATABASE_URL", db.primary.clone()),
         ("CAMPUSHUB_REPLICA_URLS", db.replica.clone()),
@@ -61,7 +65,11 @@ impl Instance {
             .minter
             .as_ref()
             .expect("an HS256 minter")
-            .mint("e2e-admin", &[campushub::core::Role::ADMIN], Duration::from_secs(3600))
+            .mint(
+                "e2e-admin",
+                &[campushub::core::Role::ADMIN],
+                Duration::from_secs(3600),
+            )
             .expect("a token");
         let listener = TcpListener::bind(config.bind).await.expect("a free port");
         let base = format!("http://{}", listener.local_addr().expect("bound"));

@@ -29,5 +29,8 @@ pub async fn student(http: &Http, department: &Value, roll: &str) -> Reply {
 
 /// The `id` of a record's JSON.
 pub fn id(record: &Value) -> String {
-    record["id"].as_str().expect("the record has an id").to_owned()
+    record["id"]
+        .as_str()
+        .expect("the record has an id")
+        .to_owned()
 }
