@@ -3,6 +3,7 @@
 
 use campushub::cache::TieredCache;
 use campushub::http::{MetricKind, MetricsSource, Sample};
+use campushub::sqlx::PoolStats;
 
 use super::storage::Storage;
 
@@ -23,51 +24,32 @@ fn sample(name: &str, help: &str, kind: MetricKind, labels: &[(&str, &str)], val
 /// The database pools' counters.
 pub struct PoolMetrics(pub Storage);
 
+const STATEMENTS: (&str, &str) = ("campushub_db_statements_total", "Statements sent, by pool.");
+const ERRORS: (&str, &str) = ("campushub_db_errors_total", "Statements that failed.");
+const READS: (&str, &str) = ("campushub_db_reads_total", "Reads served, by pool.");
+const RETRIES: (&str, &str) = ("campushub_db_retries_total", "Reads retried elsewhere.");
+const EJECTIONS: (&str, &str) = ("campushub_db_ejections_total", "Times out of rotation.");
+const HEALTHY: (&str, &str) = (
+    "campushub_db_pool_healthy",
+    "1 when the pool is in rotation.",
+);
+const LAG: (&str, &str) = ("campushub_replica_lag_seconds", "Lag as last measured.");
+
 impl MetricsSource for PoolMetrics {
     fn samples(&self) -> Vec<Sample> {
         use MetricKind::{Counter, Gauge};
         let pools = self.0.stats();
-        type Read = fn(&campushub::sqlx::PoolStats) -> f64;
-        let families: [(&str, &str, MetricKind, Read); 6] = [
-            (
-                "campushub_db_statements_total",
-                "Statements sent, by pool.",
-                Counter,
-                |p| p.statements as f64,
-            ),
-            (
-                "campushub_db_errors_total",
-                "Statements that failed, by pool.",
-                Counter,
-                |p| p.errors as f64,
-            ),
-            (
-                "campushub_db_reads_total",
-                "Reads served, by pool.",
-                Counter,
-                |p| p.reads as f64,
-            ),
-            (
-                "campushub_db_retries_total",
-                "Reads retried elsewhere after a connection error.",
-                Counter,
-                |p| p.retries as f64,
-            ),
-            (
-                "campushub_db_ejections_total",
-                "Times a replica was taken out of rotation.",
-                Counter,
-                |p| p.ejections as f64,
-            ),
-            (
-                "campushub_db_pool_healthy",
-                "1 when the pool is in rotation.",
-                Gauge,
-                |p| f64::from(u8::from(p.healthy)),
-            ),
+        type Read = fn(&PoolStats) -> f64;
+        let families: [((&str, &str), MetricKind, Read); 6] = [
+            (STATEMENTS, Counter, |p| p.statements as f64),
+            (ERRORS, Counter, |p| p.errors as f64),
+            (READS, Counter, |p| p.reads as f64),
+            (RETRIES, Counter, |p| p.retries as f64),
+            (EJECTIONS, Counter, |p| p.ejections as f64),
+            (HEALTHY, Gauge, |p| f64::from(u8::from(p.healthy))),
         ];
         let mut samples = Vec::new();
-        for (name, help, kind, read) in families {
+        for ((name, help), kind, read) in families {
             for pool in &pools {
                 samples.push(sample(
                     name,
@@ -80,8 +62,8 @@ impl MetricsSource for PoolMetrics {
         }
         for pool in pools.iter().filter(|p| p.name.starts_with("replica")) {
             samples.push(sample(
-                "campushub_replica_lag_seconds",
-                "Replication lag last measured by the health check.",
+                LAG.0,
+                LAG.1,
                 Gauge,
                 &[("pool", &pool.name)],
                 pool.lag_micros as f64 / 1e6,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::config::{error, ConfigError, Database, JwtKey};
 
+/// An address and port.
 pub fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {
     let value = value.unwrap_or_else(|| "127.0.0.1:8080".into());
     value.parse().map_err(|_| {
@@ -17,6 +18,7 @@ pub fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {
     })
 }
 
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
 pub fn flag(value: &str) -> Option<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),
@@ -25,49 +27,49 @@ pub fn flag(value: &str) -> Option<bool> {
     }
 }
 
+/// The value of `variable` parsed by `parse`, `default` when unset; `expected` describes a
+/// good value in the error.
+fn var<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    match get(variable) {
+        None => Ok(default),
+        Some(value) => parse(value.trim())
+            .ok_or_else(|| error(variable, format!("`{value}` is not {expected}"))),
+    }
+}
+
+/// A boolean variable (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`).
 pub fn bool_var(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: bool,
 ) -> Result<bool, ConfigError> {
-    match get(variable) {
-        None => Ok(default),
-        Some(value) => {
-            flag(&value).ok_or_else(|| error(variable, format!("`{value}` is not true or false")))
-        }
-    }
+    var(get, variable, default, flag, "true or false")
 }
 
+/// A positive number.
 pub fn number_var(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: u32,
 ) -> Result<u32, ConfigError> {
-    match get(variable) {
-        None => Ok(default),
-        Some(value) => value
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| error(variable, format!("`{value}` is not a positive number"))),
-    }
+    let positive = |v: &str| v.parse().ok().filter(|n| *n > 0);
+    var(get, variable, default, positive, "a positive number")
 }
 
+/// A duration (see [`parse_duration`]).
 pub fn duration_var(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: Duration,
 ) -> Result<Duration, ConfigError> {
-    match get(variable) {
-        None => Ok(default),
-        Some(value) => parse_duration(&value).ok_or_else(|| {
-            error(
-                variable,
-                format!("`{value}` is not a duration such as 250ms, 30s, 5m, 2h or 7d"),
-            )
-        }),
-    }
+    let expected = "a duration such as 250ms, 30s, 5m, 2h or 7d";
+    var(get, variable, default, parse_duration, expected)
 }
 
 /// `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of seconds.

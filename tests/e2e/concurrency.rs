@@ -3,17 +3,12 @@
 
 use serde_json::json;
 
-use crate::support::instance::{namespace, replicated};
+use crate::support::instance::pair;
 use crate::support::records::{department, id, student};
-use crate::support::{Instance, Services, TestDb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_patches_with_one_if_match_have_exactly_one_winner() {
-    let services = Services::shared();
-    let db = TestDb::create(&services.primary, &services.replica).await;
-    let vars = replicated(&services, &db, &namespace());
-    let a = Instance::start(&vars).await;
-    let b = Instance::start(&vars).await;
+    let (db, a, b) = pair().await;
 
     let math = department(&a.http, "MATH").await;
     let created = student(&a.http, &math, "RACE-001").await;

@@ -5,18 +5,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::instance::{namespace, replicated};
+use crate::support::instance::pair;
 use crate::support::metrics::sample;
 use crate::support::records::{department, id, student};
-use crate::support::{wait, Instance, Services, TestDb};
+use crate::support::wait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_through_one_instance_is_read_fresh_through_the_other() {
-    let services = Services::shared();
-    let db = TestDb::create(&services.primary, &services.replica).await;
-    let vars = replicated(&services, &db, &namespace());
-    let a = Instance::start(&vars).await;
-    let b = Instance::start(&vars).await;
+    let (db, a, b) = pair().await;
 
     let cse = department(&a.http, "CSE").await;
     let created = student(&a.http, &cse, "PROP-001").await;

@@ -41,6 +41,17 @@ pub fn replicated(
     ]
 }
 
+/// A database of its own on the shared services and two instances on it (primary + replica,
+/// Redis under a namespace of their own), as two servers behind a load balancer.
+pub async fn pair() -> (TestDb, Instance, Instance) {
+    let services = Services::shared();
+    let db = TestDb::create(&services.primary, &services.replica).await;
+    let vars = replicated(&services, &db, &namespace());
+    let a = Instance::start(&vars).await;
+    let b = Instance::start(&vars).await;
+    (db, a, b)
+}
+
 /// A namespace of one test's own in the shared Redis.
 pub fn namespace() -> String {
     format!("e2e-{}", uuid::Uuid::new_v4().simple())
