@@ -3,12 +3,18 @@
 //! statement on their analytics route).
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::cache::{Cache, CacheKey, CachedValue, Loader};
+use crate::error::{Error, Result};
+use crate::kind::EntityKind;
 use crate::repository::ReadOptions;
 
 /// Students, faculty and departments in numbers.
@@ -63,4 +69,72 @@ pub trait Analytics: Send + Sync {
 /// `numerator / denominator`, `None` for a zero denominator.
 pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// A report being computed.
+type ReportFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+#[async_trait]
+impl Analytics for CachedAnalytics {
+    async fn summary(&self, read: &ReadOptions) -> Result<AnalyticsSummary> {
+        self.report("summary", read, |inner, read| inner.summary(read))
+            .await
+    }
+
+    async fn departments(&self, read: &ReadOptions) -> Result<Vec<DepartmentAnalytics>> {
+        self.report("departments", read, |inner, read| inner.departments(read))
+            .await
+    }
+}
+
+/// [`Analytics`] through a [`Cache`]: each report is cached under
+/// [`CacheKey::Stats`] of [`EntityKind::ANALYTICS`], whose generation every write bumps, so a
+/// report is recomputed after any change and served from the cache until then.
+pub struct CachedAnalytics {
+    inner: Arc<dyn Analytics>,
+    cache: Arc<dyn Cache>,
+}
+
+impl CachedAnalytics {
+    /// `inner`'s reports, cached in `cache`.
+    pub fn new(inner: Arc<dyn Analytics>, cache: Arc<dyn Cache>) -> Self {
+        CachedAnalytics { inner, cache }
+    }
+
+    /// The report named `report`, from the cache or computed by `compute` at the miss's token.
+    async fn report<T, F>(&self, report: &str, read: &ReadOptions, compute: F) -> Result<T>
+    where
+        T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: for<'a> FnOnce(&'a dyn Analytics, &'a ReadOptions) -> ReportFuture<'a, T> + Send,
+    {
+        let key = CacheKey::Stats {
+            kind: EntityKind::ANALYTICS,
+            query: report.to_owned(),
+        };
+        let inner = self.inner.as_ref();
+        let loader: Loader<'_> = Box::new(move |ticket| {
+            Box::pin(async move {
+                let read = read.clone().at_least(ticket.min_token);
+                let value = compute(inner, &read).await?;
+                let json = serde_json::to_vec(&value)
+                    .map_err(|error| Error::internal("a report does not serialize", error))?;
+                Ok(Some(
+                    CachedValue::from_json(json.into(), 0).with_decoded(Arc::new(value)),
+                ))
+            })
+        });
+        let cached =
+            self.cache
+                .get_or_load(&key, loader)
+                .await?
+                .ok_or_else(|| Error::Internal {
+                    message: format!("the cache returned no `{report}` report"),
+                    source: None,
+                })?;
+        match cached.decoded::<T>() {
+            Some(value) => Ok(T::clone(&value)),
+            None => serde_json::from_slice(&cached.json)
+                .map_err(|error| Error::internal("a cached report does not decode", error)),
+        }
+    }
 }

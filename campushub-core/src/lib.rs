@@ -75,7 +75,7 @@ pub mod memory;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use analytics::{Analytics, AnalyticsSummary, DepartmentAnalytics};
+pub use analytics::{Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics};
 pub use auth::{Action, Policy, Principal, Role, RolePolicy};
 pub use cache::{Cache, CacheKey, CachedValue, FillTicket, NoCache};
 pub use consistency::ConsistencyToken;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use campushub::cache::{TieredCache, WarmerHandle};
-use campushub::core::Cache;
+use campushub::core::{Analytics, Cache, CachedAnalytics};
 use campushub::http::{router, ApiState, AppServices, HttpConfig, TokenMinter};
 use tokio::net::TcpListener;
 
@@ -64,7 +64,8 @@ pub struct App {
 }
 
 impl App {
-    /// Wires the router around `core`: SQL analytics, readiness probes, metric sources and
+    /// Wires the router around `core`: SQL analytics (cached until the next write), readiness
+    /// probes, metric sources and
     /// statement counting per route.
     pub fn new(core: Core, config: &Config) -> App {
         let http = HttpConfig {
@@ -72,9 +73,14 @@ impl App {
             ..HttpConfig::default()
         };
         let statements = Arc::new(RouteStatements::default());
+        let analytics = core.storage.stores().analytics;
+        let analytics: Arc<dyn Analytics> = match &core.cache {
+            Some(cache) => Arc::new(CachedAnalytics::new(analytics, Arc::new(cache.clone()))),
+            None => analytics,
+        };
         let mut state = ApiState::new(core.services.clone(), core.auth.credentials.clone())
             .config(http)
-            .analytics(core.storage.stores().analytics)
+            .analytics(analytics)
             .metrics_source(Arc::new(PoolMetrics(core.storage.clone())))
             .metrics_source(Arc::clone(&statements) as _);
         if let Some(cache) = &core.cache {

@@ -2,6 +2,7 @@
 //! `CAMPUSHUB_TEST_REDIS` (run `scripts/services.sh start` and source its env file); tests
 //! that kill Redis start their own `redis-server` child instead.
 
+mod analytics;
 mod degradation;
 mod hit_ratio;
 mod l1;
