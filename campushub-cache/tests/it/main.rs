@@ -10,3 +10,4 @@ mod stale_sets;
 mod support;
 mod two_instances;
 mod warming;
+mod write_through;
