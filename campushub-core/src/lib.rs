@@ -8,6 +8,42 @@
 //! This crate does no I/O and depends on no runtime, database or HTTP crate; the adapters
 //! (`campushub-sqlx`, `campushub-cache`, `campushub-http`) plug into its traits.
 //!
+//! ## Example
+//!
+//! Raw list parameters become a typed query checked against the kind's schema, a mistake
+//! names the parameter at fault, and the default policy says who may do what:
+//!
+//! ```
+//! use campushub_core::query::{CursorCodec, ListQuery, Op};
+//! use campushub_core::{Action, Entity, EntityKind, Policy, Principal, Role, RolePolicy, Student};
+//!
+//! let cursors = CursorCodec::new(b"a key shared by every instance");
+//! let params = [
+//!     ("year_of_study__gte", "2"),
+//!     ("status__in", "ACTIVE,SUSPENDED"),
+//!     ("ordering", "-admission_date,last_name"),
+//!     ("page_size", "20"),
+//! ];
+//! let query = ListQuery::parse(Student::schema(), params, &[], &cursors)?;
+//! assert_eq!(query.filters.len(), 2);
+//! assert!(query.filters.iter().any(|f| f.op == Op::In));
+//! assert_eq!(query.page_size, 20);
+//!
+//! // Nothing unvalidated reaches storage: a typo is an error naming the parameter.
+//! let typo = ListQuery::parse(Student::schema(), [("year_of_studdy", "2")], &[], &cursors);
+//! let errors = typo.expect_err("unknown field").validation_errors().cloned();
+//! assert!(errors.is_some_and(|errors| errors.contains("year_of_studdy")));
+//!
+//! let policy = RolePolicy::defaults();
+//! let registrar = Principal::new("registrar@uni.example", [Role::REGISTRAR]);
+//! assert!(policy.allows(&registrar, EntityKind::STUDENT, Action::Update));
+//! assert!(!policy.allows(&registrar, EntityKind::CUSTOM_FIELD, Action::Create));
+//! # Ok::<(), campushub_core::Error>(())
+//! ```
+//!
+//! `examples/quickstart.rs` in the repository runs the services end to end on the in-memory
+//! store (`cargo run --example quickstart`).
+//!
 //! ## Features
 //!
 //! | feature | what it adds |

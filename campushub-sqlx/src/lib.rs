@@ -22,6 +22,23 @@
 //! - **Bulk paths** insert, update and delete in one transaction per batch with multi-row
 //!   statements, reporting per-row errors found by set-wise pre-checks.
 //!
+//! ## Semantics worth knowing
+//!
+//! - Filters, search, ordering and keyset positions mean what core's reference semantics
+//!   (`ListQuery::matches` / `compare`) say; the conformance suite runs on both backends.
+//!   Text orders and compares in byte order (`COLLATE "C"` columns on Postgres, `BINARY` on
+//!   SQLite). `__icontains` and `search=` fold case with `ILIKE` on Postgres and `LIKE` on
+//!   SQLite, which folds ASCII letters only.
+//! - Tokens: on Postgres, `pg_current_wal_insert_lsn()` read on the writing connection right
+//!   after commit (the insert position, not the write position, so that a replica that has
+//!   replayed up to the token has replayed the commit even with `synchronous_commit = off`).
+//!   On SQLite, a process-local commit counter: one copy of the data satisfies every token.
+//! - A token-less read may be served by a replica that lags by up to the configured bound.
+//! - Custom-field values live in one JSON column `custom_fields` (`jsonb` on Postgres) and
+//!   are filtered with JSON operators (`->>`, `@>`, `json_extract`, `json_each`).
+//! - SQLite stores UUIDs as hyphenated text, dates as `YYYY-MM-DD` and instants as epoch
+//!   microseconds, so that their text and numeric orders are their natural orders.
+//!
 //! ## Features
 //!
 //! | feature | default | what it adds |

@@ -14,6 +14,9 @@ use crate::value::SqlValue;
 pub struct SqlRow<'a> {
     names: &'a [&'static str],
     values: Vec<SqlValue>,
+    /// Where the last lookup matched: entities read columns mostly in order, so the next
+    /// lookup starts just after it.
+    cursor: std::cell::Cell<usize>,
 }
 
 macro_rules! accessors {
@@ -40,14 +43,21 @@ macro_rules! accessors {
 impl<'a> SqlRow<'a> {
     /// A row of `values` for the columns `names`.
     pub fn new(names: &'a [&'static str], values: Vec<SqlValue>) -> Self {
-        SqlRow { names, values }
+        SqlRow {
+            names,
+            values,
+            cursor: std::cell::Cell::new(0),
+        }
     }
 
     /// The raw value of column `name`.
     pub fn value(&self, name: &str) -> Result<&SqlValue> {
-        self.names
-            .iter()
-            .position(|n| *n == name)
+        let start = self.cursor.get();
+        let n = self.names.len();
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|i| self.names[*i] == name)
+            .inspect(|i| self.cursor.set(i + 1))
             .and_then(|i| self.values.get(i))
             .ok_or_else(|| SqlxError::Decode {
                 column: name.to_owned(),

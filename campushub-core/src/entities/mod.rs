@@ -39,6 +39,21 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::error::Error;
+
+            /// Parses the string form (`"ACTIVE"`); anything else is a validation error.
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                match text {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(crate::error::Error::invalid(
+                        stringify!($name),
+                        format!("`{other}` is not one of: {}", Self::ALL.join(", ")),
+                    )),
+                }
+            }
+        }
     };
 }
 pub(crate) use string_enum;
@@ -97,3 +112,21 @@ macro_rules! department_member {
     };
 }
 pub(crate) use department_member;
+
+#[cfg(test)]
+mod tests {
+    use super::{DepartmentStatus, Gender};
+
+    #[test]
+    fn string_enums_parse_their_string_forms_only() {
+        assert_eq!("M".parse::<Gender>().ok(), Some(Gender::Male));
+        assert_eq!(
+            "MERGED".parse::<DepartmentStatus>().ok(),
+            Some(DepartmentStatus::Merged)
+        );
+        let error = "active"
+            .parse::<DepartmentStatus>()
+            .expect_err("lowercase is not a value");
+        assert!(error.to_string().contains("ACTIVE, INACTIVE"));
+    }
+}

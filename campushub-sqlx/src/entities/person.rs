@@ -8,7 +8,7 @@ use crate::value::{ColType, SqlValue};
 use crate::Result;
 
 /// The person block's columns, in the order of [`person_values`].
-pub(super) const PERSON_COLUMNS: [Column; 13] = [
+const PERSON_COLUMNS: [Column; 13] = [
     Column::new("first_name", ColType::Text),
     Column::new("middle_name", ColType::Text),
     Column::new("last_name", ColType::Text),
@@ -25,13 +25,31 @@ pub(super) const PERSON_COLUMNS: [Column; 13] = [
 ];
 
 /// The audit columns, in the order of [`audit_values`].
-pub(super) const AUDIT_COLUMNS: [Column; 2] = [
+const AUDIT_COLUMNS: [Column; 2] = [
     Column::new("created_by", ColType::Text),
     Column::new("updated_by", ColType::Text),
 ];
 
+/// The columns of a person kind: the person block, the kind's `own` columns, the audit
+/// columns.
+pub(super) fn person_kind_columns(own: &[Column]) -> Vec<Column> {
+    [&PERSON_COLUMNS[..], own, &AUDIT_COLUMNS].concat()
+}
+
+/// The values of a person kind, in the order of [`person_kind_columns`].
+pub(super) fn person_kind_values(
+    person: &Person,
+    own: impl IntoIterator<Item = SqlValue>,
+    audit: &Audit,
+) -> Vec<SqlValue> {
+    let mut values = person_values(person);
+    values.extend(own);
+    values.extend(audit_values(audit));
+    values
+}
+
 /// The person block's values.
-pub(super) fn person_values(person: &Person) -> Vec<SqlValue> {
+fn person_values(person: &Person) -> Vec<SqlValue> {
     vec![
         person.first_name.clone().into(),
         person.middle_name.clone().into(),
@@ -50,7 +68,7 @@ pub(super) fn person_values(person: &Person) -> Vec<SqlValue> {
 }
 
 /// The audit values.
-pub(super) fn audit_values(audit: &Audit) -> [SqlValue; 2] {
+fn audit_values(audit: &Audit) -> [SqlValue; 2] {
     [
         audit.created_by.clone().into(),
         audit.updated_by.clone().into(),

@@ -4,9 +4,7 @@ use std::sync::LazyLock;
 
 use campushub_core::Student;
 
-use super::person::{
-    audit_from_row, audit_values, person_from_row, person_values, AUDIT_COLUMNS, PERSON_COLUMNS,
-};
+use super::person::{audit_from_row, person_from_row, person_kind_columns, person_kind_values};
 use crate::row::SqlRow;
 use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE};
 use crate::value::{ColType, SqlValue};
@@ -24,7 +22,7 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::new("status", ColType::Text),
         Column::new("custom_fields", ColType::Json),
     ];
-    [&PERSON_COLUMNS[..], &own, &AUDIT_COLUMNS].concat()
+    person_kind_columns(&own)
 });
 
 impl SqlEntity for Student {
@@ -36,8 +34,7 @@ impl SqlEntity for Student {
     }
 
     fn values(&self) -> Vec<SqlValue> {
-        let mut values = person_values(&self.person);
-        values.extend([
+        let own = [
             self.roll_number.clone().into(),
             self.department_id.into(),
             self.program.clone().into(),
@@ -47,9 +44,8 @@ impl SqlEntity for Student {
             self.section.clone().into(),
             self.status.as_str().into(),
             self.custom_fields.clone().into(),
-        ]);
-        values.extend(audit_values(&self.audit));
-        values
+        ];
+        person_kind_values(&self.person, own, &self.audit)
     }
 
     fn from_row(row: &SqlRow<'_>) -> Result<Self> {

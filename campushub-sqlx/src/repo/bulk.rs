@@ -4,18 +4,26 @@
 use std::collections::{HashMap, HashSet};
 
 use campushub_core::repository::BatchResult;
-use campushub_core::{Entity, Error, ReadOptions, ReadRoute, Result};
+use campushub_core::{ConsistencyToken, Error, Result, Written};
 use uuid::Uuid;
 
 use super::read::CHUNK;
 use super::SqlRepository;
 use crate::backend::{Backend, Dialect, Statement};
-
-/// Rows per `INSERT ... SELECT * FROM UNNEST(...)` statement on Postgres.
-const UNNEST_ROWS: usize = 10_000;
 use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
+
+/// Rows per `INSERT ... SELECT * FROM UNNEST(...)` statement on Postgres.
+const UNNEST_ROWS: usize = 10_000;
+
+/// The rows of a batch, for writing them one by one.
+#[derive(Clone, Copy)]
+enum Rows<'a, E> {
+    Insert(&'a [E]),
+    Update(&'a [(E, i64)]),
+    Delete(&'a [(Uuid, i64)]),
+}
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     pub(super) async fn insert_batch(&self, entities: &[E]) -> Result<BatchResult> {
@@ -53,13 +61,9 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             Ok((_, token)) => Ok(finish(outcomes, token)),
             Err(_) => {
                 // Something changed between the checks and the write: row by row instead.
-                let mut token = None;
-                for i in accepted {
-                    match self.insert_one(&entities[i]).await {
-                        Ok(written) => token = token.max(written.token),
-                        Err(error) => outcomes[i] = Some(error),
-                    }
-                }
+                let token = self
+                    .one_by_one(&mut outcomes, accepted, Rows::Insert(entities))
+                    .await;
                 Ok(finish(outcomes, token))
             }
         }
@@ -85,60 +89,68 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         if !chunk.is_empty() {
             statements.push(self.update_statement(chunk));
         }
-        let ids: Vec<Uuid> = entities.iter().map(|(e, _)| e.meta().id).collect();
-        let expected: Vec<i64> = entities.iter().map(|(_, v)| *v).collect();
+        let keys: Vec<(Uuid, i64)> = entities.iter().map(|(e, v)| (e.meta().id, *v)).collect();
+        self.versioned_batch(statements, &keys, outcomes, Rows::Update(entities))
+            .await
+    }
+
+    pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+        let outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
+        let statements: Vec<Statement> = rows
+            .chunks(self.rows_per_statement(1).min(CHUNK))
+            .map(|chunk| self.delete_statement(chunk))
+            .collect();
+        self.versioned_batch(statements, rows, outcomes, Rows::Delete(rows))
+            .await
+    }
+
+    /// Runs versioned batch statements (each `RETURNING id`) in one transaction, explaining
+    /// the rows they did not touch; if the transaction fails, writes row by row with `one`.
+    async fn versioned_batch(
+        &self,
+        statements: Vec<Statement>,
+        keys: &[(Uuid, i64)],
+        mut outcomes: Vec<Option<Error>>,
+        rows: Rows<'_, E>,
+    ) -> Result<BatchResult> {
+        if statements.is_empty() {
+            return Ok(finish(outcomes, None));
+        }
         match self.backend.write(statements).await {
             Ok((results, token)) => {
                 let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
-                self.explain_missed(&ids, &expected, &done, &mut outcomes)
-                    .await?;
+                self.explain_missed(keys, &done, &mut outcomes).await?;
                 Ok(finish(outcomes, token))
             }
             Err(_) => {
-                let mut token = None;
-                for (i, (entity, version)) in entities.iter().enumerate() {
-                    if outcomes[i].is_some() {
-                        continue;
-                    }
-                    match self.update_one(entity, *version).await {
-                        Ok(written) => token = token.max(written.token),
-                        Err(error) => outcomes[i] = Some(error),
-                    }
-                }
+                let pending: Vec<usize> =
+                    (0..keys.len()).filter(|i| outcomes[*i].is_none()).collect();
+                let token = self.one_by_one(&mut outcomes, pending, rows).await;
                 Ok(finish(outcomes, token))
             }
         }
     }
 
-    pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
-        let mut outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
-        let statements: Vec<Statement> = rows
-            .chunks(self.rows_per_statement(1).min(CHUNK))
-            .map(|chunk| self.delete_statement(chunk))
-            .collect();
-        if statements.is_empty() {
-            return Ok(finish(outcomes, None));
-        }
-        let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-        let expected: Vec<i64> = rows.iter().map(|(_, v)| *v).collect();
-        match self.backend.write(statements).await {
-            Ok((results, token)) => {
-                let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
-                self.explain_missed(&ids, &expected, &done, &mut outcomes)
-                    .await?;
-                Ok(finish(outcomes, token))
-            }
-            Err(_) => {
-                let mut token = None;
-                for (i, (id, version)) in rows.iter().enumerate() {
-                    match self.delete_one(*id, *version).await {
-                        Ok(written) => token = token.max(written.token),
-                        Err(error) => outcomes[i] = Some(error),
-                    }
-                }
-                Ok(finish(outcomes, token))
+    /// Writes the rows `pending` of `rows` one by one, recording failures; the latest token.
+    async fn one_by_one(
+        &self,
+        outcomes: &mut [Option<Error>],
+        pending: Vec<usize>,
+        rows: Rows<'_, E>,
+    ) -> Option<ConsistencyToken> {
+        let mut token = None;
+        for i in pending {
+            let outcome: Result<Written> = match rows {
+                Rows::Insert(entities) => self.insert_one(&entities[i]).await,
+                Rows::Update(entities) => self.update_one(&entities[i].0, entities[i].1).await,
+                Rows::Delete(keys) => self.delete_one(keys[i].0, keys[i].1).await,
+            };
+            match outcome {
+                Ok(written) => token = token.max(written.token),
+                Err(error) => outcomes[i] = Some(error),
             }
         }
+        token
     }
 
     /// Rows per multi-row statement: as many as fit the dialect's bind limit (inserts on
@@ -212,180 +224,37 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// Records NotFound or PreconditionFailed for rows a versioned batch did not touch.
     async fn explain_missed(
         &self,
-        ids: &[Uuid],
-        expected: &[i64],
+        keys: &[(Uuid, i64)],
         done: &HashSet<Uuid>,
         outcomes: &mut [Option<Error>],
     ) -> Result<()> {
-        let missed: Vec<usize> = (0..ids.len())
-            .filter(|i| outcomes[*i].is_none() && !done.contains(&ids[*i]))
+        let missed: Vec<usize> = (0..keys.len())
+            .filter(|i| outcomes[*i].is_none() && !done.contains(&keys[*i].0))
             .collect();
         if missed.is_empty() {
             return Ok(());
         }
-        let missed_ids: Vec<Uuid> = missed.iter().map(|i| ids[*i]).collect();
+        let missed_ids: Vec<Uuid> = missed.iter().map(|i| keys[*i].0).collect();
         let mut stored = HashMap::new();
         for chunk in missed_ids.chunks(CHUNK) {
             stored.extend(self.stored_versions(chunk).await?);
         }
         for i in missed {
-            outcomes[i] = Some(match stored.get(&ids[i]) {
+            let (id, expected) = keys[i];
+            outcomes[i] = Some(match stored.get(&id) {
                 Some(actual) => Error::PreconditionFailed {
-                    expected: expected[i],
+                    expected,
                     actual: *actual,
                 },
-                None => Error::not_found(E::KIND, ids[i]),
+                None => Error::not_found(E::KIND, id),
             });
         }
         Ok(())
     }
-
-    /// Marks rows whose single-column unique values repeat within the batch or are taken.
-    async fn check_unique(
-        &self,
-        rows: &mut [Option<Vec<SqlValue>>],
-        outcomes: &mut [Option<Error>],
-    ) -> Result<()> {
-        for key in E::unique_keys() {
-            let [column] = key.columns else { continue };
-            let Some(index) = self.table.columns.iter().position(|c| c.name == *column) else {
-                continue;
-            };
-            let mut seen: HashMap<String, usize> = HashMap::new();
-            for i in 0..rows.len() {
-                let Some(SqlValue::Text(Some(value))) = rows[i].as_ref().and_then(|r| r.get(index))
-                else {
-                    continue;
-                };
-                if seen.insert(value.clone(), i).is_some() {
-                    outcomes[i] = Some(conflict::<E>(key.field));
-                    rows[i] = None;
-                }
-            }
-            let values: Vec<String> = seen.into_keys().collect();
-            let taken = self.existing_texts(E::TABLE, column, &values).await?;
-            for i in 0..rows.len() {
-                if let Some(SqlValue::Text(Some(value))) =
-                    rows[i].as_ref().and_then(|r| r.get(index))
-                {
-                    if taken.contains(value) {
-                        outcomes[i] = Some(conflict::<E>(key.field));
-                        rows[i] = None;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Marks rows that reference missing records.
-    async fn check_references(
-        &self,
-        rows: &mut [Option<Vec<SqlValue>>],
-        outcomes: &mut [Option<Error>],
-    ) -> Result<()> {
-        let own: HashSet<Uuid> = rows
-            .iter()
-            .flatten()
-            .filter_map(|r| match r.first() {
-                Some(SqlValue::Uuid(Some(id))) => Some(*id),
-                _ => None,
-            })
-            .collect();
-        for fk in E::foreign_keys() {
-            let Some(index) = self.table.columns.iter().position(|c| c.name == fk.column) else {
-                continue;
-            };
-            let referenced =
-                |row: &Option<Vec<SqlValue>>| match row.as_ref().and_then(|r| r.get(index)) {
-                    Some(SqlValue::Uuid(Some(id))) => Some(*id),
-                    _ => None,
-                };
-            let mut wanted: Vec<Uuid> = rows.iter().filter_map(referenced).collect();
-            wanted.sort_unstable();
-            wanted.dedup();
-            if fk.table == E::TABLE {
-                wanted.retain(|id| !own.contains(id));
-            }
-            let existing = self.existing_ids(fk.table, &wanted).await?;
-            for i in 0..rows.len() {
-                if let Some(id) = referenced(&rows[i]) {
-                    let in_batch = fk.table == E::TABLE && own.contains(&id);
-                    if !in_batch && !existing.contains(&id) {
-                        outcomes[i] = Some(Error::invalid(
-                            fk.column,
-                            format!("Invalid pk \"{id}\" - object does not exist."),
-                        ));
-                        rows[i] = None;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The values among `values` that `table.column` already holds (read on the primary).
-    async fn existing_texts(
-        &self,
-        table: &str,
-        column: &str,
-        values: &[String],
-    ) -> Result<HashSet<String>> {
-        let mut found = HashSet::new();
-        for chunk in values.chunks(CHUNK * 6) {
-            let mut b = SqlBuilder::new(self.backend.dialect());
-            b.push("SELECT t.")
-                .ident(column)
-                .push(" FROM ")
-                .ident(table)
-                .push(" t WHERE ");
-            b.in_texts("t", column, chunk);
-            let rows = self
-                .backend
-                .fetch(b.finish(vec![ColType::Text]), &primary())
-                .await?;
-            found.extend(
-                rows.into_iter()
-                    .filter_map(|row| match row.into_iter().next() {
-                        Some(SqlValue::Text(Some(text))) => Some(text),
-                        _ => None,
-                    }),
-            );
-        }
-        Ok(found)
-    }
-
-    /// The ids among `ids` present in `table` (read on the primary).
-    async fn existing_ids(&self, table: &str, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
-        let mut found = HashSet::new();
-        for chunk in ids.chunks(CHUNK * 6) {
-            let mut b = SqlBuilder::new(self.backend.dialect());
-            b.push("SELECT t.\"id\" FROM ")
-                .ident(table)
-                .push(" t WHERE ");
-            b.in_uuids("t", "id", chunk);
-            let rows = self
-                .backend
-                .fetch(b.finish(vec![ColType::Uuid]), &primary())
-                .await?;
-            found.extend(returned_ids(rows));
-        }
-        Ok(found)
-    }
 }
 
-fn primary() -> ReadOptions {
-    ReadOptions::default().on(ReadRoute::Primary)
-}
-
-fn conflict<E: Entity>(field: &str) -> Error {
-    Error::conflict(
-        field,
-        format!("A {} with this {field} already exists.", E::KIND),
-    )
-}
-
-fn returned_ids(rows: impl IntoIterator<Item = Vec<SqlValue>>) -> HashSet<Uuid> {
+/// The ids in the first column of `rows`.
+pub(super) fn returned_ids(rows: impl IntoIterator<Item = Vec<SqlValue>>) -> HashSet<Uuid> {
     rows.into_iter()
         .filter_map(|row| match row.first() {
             Some(SqlValue::Uuid(Some(id))) => Some(*id),
@@ -394,10 +263,7 @@ fn returned_ids(rows: impl IntoIterator<Item = Vec<SqlValue>>) -> HashSet<Uuid> 
         .collect()
 }
 
-fn finish(
-    outcomes: Vec<Option<Error>>,
-    token: Option<campushub_core::ConsistencyToken>,
-) -> BatchResult {
+fn finish(outcomes: Vec<Option<Error>>, token: Option<ConsistencyToken>) -> BatchResult {
     BatchResult {
         rows: outcomes
             .into_iter()

@@ -2,6 +2,7 @@
 //! [`SqlEntity`] on every [`Backend`].
 
 mod bulk;
+mod checks;
 mod errors;
 mod read;
 mod stats;

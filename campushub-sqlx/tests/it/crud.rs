@@ -185,3 +185,29 @@ async fn pg_natural_keys_and_get_many() {
     let db = TestDb::shared().await;
     natural_keys_and_many(db.primary_router().await).await;
 }
+
+#[tokio::test]
+async fn sqlite_file_database_round_trip() {
+    let path = std::env::temp_dir().join(format!("campushub-{}.db", Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}", path.display());
+    let store = SqliteStore::connect(&url)
+        .await
+        .expect("open a file database");
+    store.migrate().await.expect("migrate");
+    store.migrate().await.expect("migrations are idempotent");
+    crud_and_errors(store.clone()).await;
+    natural_keys_and_many(store.clone()).await;
+    store.pool().close().await;
+    // Reopened, the data is still there.
+    let reopened = SqliteStore::connect(&url).await.expect("reopen");
+    let departments = SqlRepository::<Department, _>::new(reopened.clone());
+    let ece = departments
+        .find_by_natural_key("ECE", &primary())
+        .await
+        .expect("read");
+    assert!(ece.is_some(), "rows survive a reopen");
+    reopened.pool().close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}

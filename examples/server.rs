@@ -1,3 +1,0 @@
-//! Placeholder: being built (see the project issues).
-
-fn main() {}

@@ -1,0 +1,139 @@
+//! The application: storage, cache, services, router and warmer wired from a [`Config`], and
+//! serving it until a shutdown signal (in-flight requests finish, then the warmer stops and
+//! the pools and the health task are dropped).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use campushub::cache::{TieredCache, WarmerHandle};
+use campushub::core::Cache;
+use campushub::http::{router, ApiState, AppServices, HttpConfig, TokenMinter};
+use tokio::net::TcpListener;
+
+use super::auth::Auth;
+use super::cache;
+use super::config::Config;
+use super::metrics::{CacheMetrics, PoolMetrics};
+use super::probes;
+use super::services;
+use super::statements::RouteStatements;
+use super::storage::Storage;
+use super::BoxError;
+
+/// Storage, cache and services, without the HTTP part (what `seed` needs too).
+pub struct Core {
+    /// The database.
+    pub storage: Storage,
+    /// The cache, unless `CAMPUSHUB_CACHE=off`.
+    pub cache: Option<TieredCache>,
+    /// The entity services.
+    pub services: AppServices,
+    /// Keys and minter.
+    pub auth: Auth,
+}
+
+impl Core {
+    /// Resolves the keys, opens and migrates the database, opens the cache, builds the
+    /// services.
+    pub async fn open(config: &Config) -> Result<Core, BoxError> {
+        let auth = Auth::resolve(config)?;
+        let storage = Storage::open(&config.database).await?;
+        storage.migrate().await?;
+        let cache = cache::open(config).await?;
+        let shared = cache.clone().map(|c| Arc::new(c) as Arc<dyn Cache>);
+        let services = services::build(&storage.stores(), shared, &auth.cursor_key);
+        Ok(Core {
+            storage,
+            cache,
+            services,
+            auth,
+        })
+    }
+}
+
+/// A built application, ready to serve.
+pub struct App {
+    /// The whole HTTP API.
+    pub router: Router,
+    /// Signs tokens, when the server holds the signing key.
+    pub minter: Option<TokenMinter>,
+    core: Core,
+    warm_interval: Option<Duration>,
+}
+
+impl App {
+    /// Wires the router around `core`: SQL analytics, readiness probes, metric sources and
+    /// statement counting per route.
+    pub fn new(core: Core, config: &Config) -> App {
+        let http = HttpConfig {
+            metrics_public: config.metrics_public,
+            ..HttpConfig::default()
+        };
+        let statements = Arc::new(RouteStatements::default());
+        let mut state = ApiState::new(core.services.clone(), core.auth.credentials.clone())
+            .config(http)
+            .analytics(core.storage.stores().analytics)
+            .metrics_source(Arc::new(PoolMetrics(core.storage.clone())))
+            .metrics_source(Arc::clone(&statements) as _);
+        if let Some(cache) = &core.cache {
+            state = state.metrics_source(Arc::new(CacheMetrics(cache.clone())));
+        }
+        let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
+        state = probes::register(state, &core.storage, redis);
+        App {
+            router: statements.layer(router(state)),
+            minter: core.auth.minter.clone(),
+            core,
+            warm_interval: config.warm_interval,
+        }
+    }
+
+    /// The entity services.
+    pub fn services(&self) -> &AppServices {
+        &self.core.services
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish
+    /// for at most `grace`, and stops the warmer.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        grace: Duration,
+    ) -> Result<(), BoxError> {
+        let warmer: Option<WarmerHandle> = match (&self.core.cache, self.warm_interval) {
+            (Some(c), Some(every)) => {
+                Some(cache::start_warmer(c.clone(), &self.core.services, every))
+            }
+            _ => None,
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let server = axum::serve(listener, self.router).with_graceful_shutdown(async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|s| *s).await;
+        });
+        let mut server = tokio::spawn(async move { server.await });
+        let outcome = tokio::select! {
+            result = &mut server => result,
+            () = shutdown => {
+                tracing::info!("shutting down: finishing in-flight requests");
+                stop.send_replace(true);
+                match tokio::time::timeout(grace, &mut server).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        tracing::warn!(?grace, "requests still running after the grace period; stopping anyway");
+                        server.abort();
+                        Ok(Ok(()))
+                    }
+                }
+            }
+        };
+        if let Some(warmer) = warmer {
+            warmer.stop().await;
+        }
+        outcome.map_err(|e| format!("the server task failed: {e}"))??;
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! Who may call: the JWT verifier (a configured secret, a development secret kept beside the
+//! SQLite file, or an RS256 public key), API keys, the token minter of the `token` command,
+//! and the key cursors are signed with.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use campushub::core::{Principal, Role};
+use campushub::http::{ApiKeys, Credentials, JwtVerifier, TokenMinter};
+use sha2::{Digest, Sha256};
+
+use super::config::{Config, ConfigError, JwtKey};
+use super::BoxError;
+
+/// The resolved keys.
+pub struct Auth {
+    /// What the router authenticates with.
+    pub credentials: Arc<Credentials>,
+    /// Signs tokens when the server holds the signing key (HS256).
+    pub minter: Option<TokenMinter>,
+    /// The key cursors are signed with, shared by every instance with the same secret.
+    pub cursor_key: Vec<u8>,
+}
+
+impl Auth {
+    /// Resolves the configured keys, creating the development secret if needed.
+    pub fn resolve(config: &Config) -> Result<Auth, BoxError> {
+        let (verifier, minter, derived) = match &config.jwt {
+            JwtKey::Secret(secret) => hs256(secret),
+            JwtKey::Development(file) => hs256(&development_secret(file.as_deref())?),
+            JwtKey::PublicKeyFile(file) => {
+                let pem = std::fs::read(file).map_err(|e| ConfigError {
+                    variable: "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+                    message: format!("cannot read `{}`: {e}", file.display()),
+                })?;
+                let verifier = JwtVerifier::rs256_pem(pem).map_err(|e| ConfigError {
+                    variable: "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+                    message: e.to_string(),
+                })?;
+                (verifier, None, None)
+            }
+        };
+        let cursor_key = match (&config.cursor_key, derived) {
+            (Some(key), _) => key.as_bytes().to_vec(),
+            (None, Some(derived)) => derived,
+            (None, None) => {
+                tracing::warn!("CAMPUSHUB_CURSOR_KEY is unset: cursors are signed with a key of this process only");
+                random_secret().into_bytes()
+            }
+        };
+        let mut keys = ApiKeys::new();
+        for (subject, roles, key) in &config.api_keys {
+            let roles = roles.iter().map(|r| Role::new(r.clone()));
+            keys = keys.insert(key, Principal::new(subject.clone(), roles));
+        }
+        let credentials = Credentials::new().jwt(verifier).api_keys(keys);
+        Ok(Auth {
+            credentials: Arc::new(credentials),
+            minter,
+            cursor_key,
+        })
+    }
+}
+
+type Keys = (JwtVerifier, Option<TokenMinter>, Option<Vec<u8>>);
+
+fn hs256(secret: &[u8]) -> Keys {
+    let mut hasher = Sha256::new();
+    hasher.update(b"campushub cursor key\0");
+    hasher.update(secret);
+    let cursor_key = hasher.finalize().to_vec();
+    (
+        JwtVerifier::hs256(secret),
+        Some(TokenMinter::hs256(secret)),
+        Some(cursor_key),
+    )
+}
+
+/// The development secret in `file` (created on first use), or a per-process one.
+fn development_secret(file: Option<&Path>) -> Result<Vec<u8>, BoxError> {
+    let Some(file) = file else {
+        tracing::warn!(
+            "CAMPUSHUB_JWT_SECRET is unset: using a development secret of this process only"
+        );
+        return Ok(random_secret().into_bytes());
+    };
+    if let Ok(secret) = std::fs::read_to_string(file) {
+        let secret = secret.trim();
+        if secret.len() >= 32 {
+            tracing::warn!(file = %file.display(), "CAMPUSHUB_JWT_SECRET is unset: using the development secret kept in the file");
+            return Ok(secret.as_bytes().to_vec());
+        }
+    }
+    let secret = random_secret();
+    write_private(file, &secret).map_err(|e| {
+        format!(
+            "cannot keep the development JWT secret in `{}`: {e} (set CAMPUSHUB_JWT_SECRET)",
+            file.display()
+        )
+    })?;
+    tracing::warn!(file = %file.display(), "CAMPUSHUB_JWT_SECRET is unset: generated a development secret and kept it in the file; set CAMPUSHUB_JWT_SECRET in production");
+    Ok(secret.into_bytes())
+}
+
+/// 64 hex digits from the operating system's random source (through UUID v4).
+fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+fn write_private(file: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = options.open(file)?;
+    writeln!(out, "{contents}")
+}

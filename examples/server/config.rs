@@ -1,0 +1,196 @@
+//! The server's configuration, read from `CAMPUSHUB_*` variables (or the flags mirroring
+//! them); a bad value is a [`ConfigError`] naming the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
+
+/// Every variable the server reads, in the order the usage lists them.
+pub const VARIABLES: [&str; 18] = [
+    "CAMPUSHUB_DATABASE_URL",
+    "CAMPUSHUB_REPLICA_URLS",
+    "CAMPUSHUB_ANALYTICS_URL",
+    "CAMPUSHUB_REPLICA_MAX_LAG",
+    "CAMPUSHUB_REDIS_URL",
+    "CAMPUSHUB_CACHE",
+    "CAMPUSHUB_CACHE_NAMESPACE",
+    "CAMPUSHUB_WARM_INTERVAL",
+    "CAMPUSHUB_JWT_SECRET",
+    "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+    "CAMPUSHUB_API_KEYS",
+    "CAMPUSHUB_CURSOR_KEY",
+    "CAMPUSHUB_BIND",
+    "CAMPUSHUB_DEMO_DATA",
+    "CAMPUSHUB_LOG",
+    "CAMPUSHUB_METRICS_PUBLIC",
+    "CAMPUSHUB_DB_MAX_CONNECTIONS",
+    "CAMPUSHUB_SHUTDOWN_GRACE",
+];
+
+/// The SQLite database used when `CAMPUSHUB_DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
+
+/// A configuration value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.variable, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where the records live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (or `:memory:`); `file` is its path.
+    Sqlite {
+        /// The URL as given.
+        url: String,
+        /// The file, `None` in memory.
+        file: Option<PathBuf>,
+    },
+    /// A Postgres primary with optional replicas and analytics database.
+    Postgres {
+        /// The primary.
+        primary: String,
+        /// Read replicas.
+        replicas: Vec<String>,
+        /// The analytics database.
+        analytics: Option<String>,
+        /// A replica lagging more than this is taken out of rotation.
+        max_lag: Duration,
+        /// Connections per pool.
+        max_connections: u32,
+    },
+}
+
+/// How bearer tokens are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwtKey {
+    /// HS256 with this secret.
+    Secret(Vec<u8>),
+    /// HS256 with a development secret kept in a file beside the SQLite database (or in
+    /// memory only, for an in-memory database).
+    Development(Option<PathBuf>),
+    /// RS256 with the public key in this PEM file.
+    PublicKeyFile(PathBuf),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The database.
+    pub database: Database,
+    /// Redis for the shared cache tier and invalidations; L1 only when `None`.
+    pub redis_url: Option<String>,
+    /// `false`: no cache at all (every read goes to the database).
+    pub cache: bool,
+    /// Prefix of the Redis keys and channel.
+    pub cache_namespace: String,
+    /// How often the warmer reloads its sets (`None`: no warming).
+    pub warm_interval: Option<Duration>,
+    /// Token verification.
+    pub jwt: JwtKey,
+    /// `subject:role+role:key` entries.
+    pub api_keys: Vec<(String, Vec<String>, String)>,
+    /// The key cursors are signed with (else derived from the JWT key).
+    pub cursor_key: Option<String>,
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// Whether an empty database gets the demo records.
+    pub demo_data: bool,
+    /// The log filter (`info`, `campushub=debug,sqlx=warn`).
+    pub log: String,
+    /// Whether `/metrics` is open without credentials.
+    pub metrics_public: bool,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Reads the configuration through `lookup` (a variable's value, if set).
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let database_url = get("CAMPUSHUB_DATABASE_URL");
+        let database = database(
+            database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL),
+            get("CAMPUSHUB_REPLICA_URLS"),
+            get("CAMPUSHUB_ANALYTICS_URL"),
+            duration_var(&get, "CAMPUSHUB_REPLICA_MAX_LAG", Duration::from_secs(10))?,
+            number_var(&get, "CAMPUSHUB_DB_MAX_CONNECTIONS", 10)?,
+        )?;
+        let redis_url = get("CAMPUSHUB_REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(error(
+                    "CAMPUSHUB_REDIS_URL",
+                    format!("`{url}` is not a redis:// URL"),
+                ));
+            }
+        }
+        let cache = match get("CAMPUSHUB_CACHE").as_deref() {
+            None => true,
+            Some("on") => true,
+            Some("off") => false,
+            Some(other) => flag(other).ok_or_else(|| {
+                error("CAMPUSHUB_CACHE", format!("`{other}` is not `on` or `off`"))
+            })?,
+        };
+        let cache_namespace =
+            get("CAMPUSHUB_CACHE_NAMESPACE").unwrap_or_else(|| "campushub".into());
+        if cache_namespace.contains(['{', '}']) {
+            return Err(error(
+                "CAMPUSHUB_CACHE_NAMESPACE",
+                "must not contain `{` or `}`",
+            ));
+        }
+        let jwt = jwt_key(&get, &database)?;
+        Ok(Config {
+            redis_url,
+            cache,
+            cache_namespace,
+            warm_interval: match get("CAMPUSHUB_WARM_INTERVAL").as_deref() {
+                Some("off" | "0") => None,
+                _ => Some(duration_var(
+                    &get,
+                    "CAMPUSHUB_WARM_INTERVAL",
+                    Duration::from_secs(60),
+                )?),
+            },
+            jwt,
+            api_keys: api_keys(get("CAMPUSHUB_API_KEYS"))?,
+            cursor_key: get("CAMPUSHUB_CURSOR_KEY"),
+            bind: bind(get("CAMPUSHUB_BIND"))?,
+            demo_data: bool_var(&get, "CAMPUSHUB_DEMO_DATA", true)?,
+            log: get("CAMPUSHUB_LOG").unwrap_or_else(|| "info".into()),
+            metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
+            shutdown_grace: duration_var(
+                &get,
+                "CAMPUSHUB_SHUTDOWN_GRACE",
+                Duration::from_secs(30),
+            )?,
+            database,
+        })
+    }
+}
+
+pub(super) fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}

@@ -1,0 +1,212 @@
+//! Parsers of configuration values (the database URLs, the JWT key, API keys, addresses,
+//! booleans, numbers, durations), each failing with a [`ConfigError`] that names the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::config::{error, ConfigError, Database, JwtKey};
+
+/// An address and port.
+pub fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {
+    let value = value.unwrap_or_else(|| "127.0.0.1:8080".into());
+    value.parse().map_err(|_| {
+        error(
+            "CAMPUSHUB_BIND",
+            format!("`{value}` is not an address and port such as 127.0.0.1:8080"),
+        )
+    })
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+pub fn flag(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The value of `variable` parsed by `parse`, `default` when unset; `expected` describes a
+/// good value in the error.
+fn var<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    match get(variable) {
+        None => Ok(default),
+        Some(value) => parse(value.trim())
+            .ok_or_else(|| error(variable, format!("`{value}` is not {expected}"))),
+    }
+}
+
+/// A boolean variable (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`).
+pub fn bool_var(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    var(get, variable, default, flag, "true or false")
+}
+
+/// A positive number.
+pub fn number_var(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let positive = |v: &str| v.parse().ok().filter(|n| *n > 0);
+    var(get, variable, default, positive, "a positive number")
+}
+
+/// A duration (see [`parse_duration`]).
+pub fn duration_var(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let expected = "a duration such as 250ms, 30s, 5m, 2h or 7d";
+    var(get, variable, default, parse_duration, expected)
+}
+
+/// `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of seconds.
+pub fn parse_duration(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "ms" => return Some(Duration::from_millis(number)),
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    number.checked_mul(seconds).map(Duration::from_secs)
+}
+
+pub fn database(
+    url: &str,
+    replicas: Option<String>,
+    analytics: Option<String>,
+    max_lag: Duration,
+    max_connections: u32,
+) -> Result<Database, ConfigError> {
+    let is_postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        if replicas.is_some() || analytics.is_some() {
+            let variable = if replicas.is_some() {
+                "CAMPUSHUB_REPLICA_URLS"
+            } else {
+                "CAMPUSHUB_ANALYTICS_URL"
+            };
+            return Err(error(variable, "needs a postgres CAMPUSHUB_DATABASE_URL"));
+        }
+        let path = path.trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(error(
+                "CAMPUSHUB_DATABASE_URL",
+                "the sqlite URL names no file",
+            ));
+        }
+        let file = (path != ":memory:").then(|| PathBuf::from(path));
+        return Ok(Database::Sqlite {
+            url: url.to_owned(),
+            file,
+        });
+    }
+    if !is_postgres(url) {
+        return Err(error(
+            "CAMPUSHUB_DATABASE_URL",
+            format!("`{url}` is neither a sqlite: nor a postgres:// URL"),
+        ));
+    }
+    let replicas: Vec<String> = replicas
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if let Some(bad) = replicas.iter().find(|u| !is_postgres(u)) {
+        return Err(error(
+            "CAMPUSHUB_REPLICA_URLS",
+            format!("`{bad}` is not a postgres:// URL"),
+        ));
+    }
+    if let Some(bad) = analytics.as_ref().filter(|u| !is_postgres(u)) {
+        return Err(error(
+            "CAMPUSHUB_ANALYTICS_URL",
+            format!("`{bad}` is not a postgres:// URL"),
+        ));
+    }
+    Ok(Database::Postgres {
+        primary: url.to_owned(),
+        replicas,
+        analytics,
+        max_lag,
+        max_connections,
+    })
+}
+
+pub fn jwt_key(
+    get: &impl Fn(&str) -> Option<String>,
+    database: &Database,
+) -> Result<JwtKey, ConfigError> {
+    match (
+        get("CAMPUSHUB_JWT_SECRET"),
+        get("CAMPUSHUB_JWT_PUBLIC_KEY_FILE"),
+    ) {
+        (Some(_), Some(_)) => Err(error(
+            "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+            "set either it or CAMPUSHUB_JWT_SECRET, not both",
+        )),
+        (Some(secret), None) if secret.len() < 32 => Err(error(
+            "CAMPUSHUB_JWT_SECRET",
+            "must be at least 32 characters long",
+        )),
+        (Some(secret), None) => Ok(JwtKey::Secret(secret.into_bytes())),
+        (None, Some(file)) => Ok(JwtKey::PublicKeyFile(PathBuf::from(file))),
+        (None, None) => match database {
+            Database::Sqlite { file, .. } => Ok(JwtKey::Development(file.as_ref().map(|f| {
+                f.parent()
+                    .map(|dir| dir.join("jwt-secret"))
+                    .unwrap_or_else(|| PathBuf::from("jwt-secret"))
+            }))),
+            Database::Postgres { .. } => Err(error(
+                "CAMPUSHUB_JWT_SECRET",
+                "is required with a postgres database (every instance must share it); \
+                 or set CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+            )),
+        },
+    }
+}
+
+pub fn api_keys(list: Option<String>) -> Result<Vec<(String, Vec<String>, String)>, ConfigError> {
+    let mut keys = Vec::new();
+    for entry in list.iter().flat_map(|l| l.split(',')).map(str::trim) {
+        let mut parts = entry.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(subject), Some(roles), Some(key))
+                if !subject.is_empty() && !roles.is_empty() && key.len() >= 16 =>
+            {
+                let roles = roles.split('+').map(str::to_owned).collect();
+                keys.push((subject.to_owned(), roles, key.to_owned()));
+            }
+            _ => {
+                return Err(error(
+                    "CAMPUSHUB_API_KEYS",
+                    "expected `subject:role[+role]:key` entries separated by commas, \
+                     keys of at least 16 characters",
+                ))
+            }
+        }
+    }
+    Ok(keys)
+}

@@ -1,0 +1,207 @@
+//! Loading generated records through the services' bulk paths (validated, one multi-row
+//! statement per batch, change events for the cache): the demo data of an empty database and
+//! the `seed` command.
+
+use std::collections::HashSet;
+
+use campushub::core::service::MAX_BULK_ROWS;
+use campushub::core::{Entity, EntityService, Principal, ReadOptions, ReadRoute, Role};
+use campushub::http::AppServices;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::progress::Progress;
+use super::rows::{self, Rng};
+use super::BoxError;
+
+/// How many records of each kind to create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Departments.
+    pub departments: usize,
+    /// Students.
+    pub students: usize,
+    /// Faculty members.
+    pub faculty: usize,
+}
+
+/// The demo data of an empty database.
+pub const DEMO: Counts = Counts {
+    departments: 20,
+    students: 2_000,
+    faculty: 200,
+};
+
+/// What a seeding run did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Rows created.
+    pub created: usize,
+    /// Rows refused, and the first refusal.
+    pub refused: usize,
+    /// The first refusal, as JSON.
+    pub first_error: Option<String>,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// Rows per second.
+    pub rate: f64,
+}
+
+fn seeder() -> Principal {
+    Principal::new("seed", [Role::ADMIN])
+}
+
+/// Whether the database has no departments yet.
+pub async fn is_empty(services: &AppServices) -> Result<bool, BoxError> {
+    Ok(existing(&services.departments).await? == 0)
+}
+
+/// Records of `service`'s kind (one count statement).
+async fn existing<E: Entity>(service: &EntityService<E>) -> Result<usize, BoxError> {
+    let params = [
+        ("page".into(), "1".into()),
+        ("page_size".into(), "1".into()),
+    ];
+    let page = service
+        .list(
+            &seeder(),
+            &params,
+            &ReadOptions::default().on(ReadRoute::Primary),
+        )
+        .await?;
+    Ok(page.count.unwrap_or(0) as usize)
+}
+
+/// Creates `counts` records after the existing ones (numbering continues), defining the
+/// demo's custom fields first when they are missing.
+pub async fn seed(services: &AppServices, counts: Counts, show: bool) -> Result<Report, BoxError> {
+    define_custom_fields(services).await?;
+    let total = counts.departments + counts.students + counts.faculty;
+    let mut progress = Progress::new(total, show);
+    let mut outcome = (0, 0, None);
+
+    let first = existing(&services.departments).await?;
+    let departments: Vec<Value> = (first..first + counts.departments)
+        .map(rows::department)
+        .collect();
+    let codes: Vec<String> = departments
+        .iter()
+        .filter_map(|d| d["code"].as_str().map(str::to_owned))
+        .collect();
+    load(
+        &services.departments,
+        departments,
+        &mut progress,
+        &mut outcome,
+    )
+    .await?;
+    let ids = department_ids(services, codes).await?;
+    if ids.is_empty() && counts.students + counts.faculty > 0 {
+        return Err(
+            "there are no departments to place people in: seed some with --departments N".into(),
+        );
+    }
+
+    let first = existing(&services.students).await?;
+    for start in (first..first + counts.students).step_by(MAX_BULK_ROWS) {
+        let mut rng = Rng::new(start as u64);
+        let end = (start + MAX_BULK_ROWS).min(first + counts.students);
+        let batch = (start..end)
+            .map(|n| rows::student(&mut rng, n, &ids))
+            .collect();
+        load(&services.students, batch, &mut progress, &mut outcome).await?;
+    }
+    let first = existing(&services.faculty).await?;
+    for start in (first..first + counts.faculty).step_by(MAX_BULK_ROWS) {
+        let mut rng = Rng::new(!(start as u64));
+        let end = (start + MAX_BULK_ROWS).min(first + counts.faculty);
+        let batch = (start..end)
+            .map(|n| rows::faculty(&mut rng, n, &ids))
+            .collect();
+        load(&services.faculty, batch, &mut progress, &mut outcome).await?;
+    }
+    progress.finish();
+    let (created, refused, first_error) = outcome;
+    Ok(Report {
+        created,
+        refused,
+        first_error,
+        seconds: progress.seconds(),
+        rate: progress.rate(),
+    })
+}
+
+/// Bulk-creates `rows` in batches of at most [`MAX_BULK_ROWS`].
+async fn load<E: Entity>(
+    service: &EntityService<E>,
+    mut rows: Vec<Value>,
+    progress: &mut Progress,
+    outcome: &mut (usize, usize, Option<String>),
+) -> Result<(), BoxError> {
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(MAX_BULK_ROWS));
+        let size = rows.len();
+        let report = service.bulk_create(&seeder(), rows).await?;
+        outcome.0 += report.succeeded;
+        outcome.1 += report.errors.len();
+        if outcome.2.is_none() {
+            outcome.2 = report
+                .errors
+                .first()
+                .and_then(|e| serde_json::to_string(e).ok());
+        }
+        progress.advance(size);
+        rows = rest;
+    }
+    Ok(())
+}
+
+/// The ids of the departments with `codes`, or of up to 200 existing ones when none were
+/// created.
+async fn department_ids(services: &AppServices, codes: Vec<String>) -> Result<Vec<Uuid>, BoxError> {
+    let read = ReadOptions::default().on(ReadRoute::Primary);
+    let repository = services.departments.repository();
+    let mut ids = Vec::new();
+    for chunk in codes.chunks(MAX_BULK_ROWS) {
+        let found = repository.find_by_natural_keys(chunk, &read).await?;
+        ids.extend(found.iter().map(|d| d.meta.id));
+    }
+    if ids.is_empty() {
+        let params = [
+            ("page_size".into(), "200".into()),
+            ("ordering".into(), "code".into()),
+        ];
+        let page = services.departments.list(&seeder(), &params, &read).await?;
+        ids.extend(page.results.value()?.iter().map(|d| d.meta.id));
+    }
+    Ok(ids)
+}
+
+/// Creates the demo's custom-field definitions that do not exist yet.
+async fn define_custom_fields(services: &AppServices) -> Result<(), BoxError> {
+    let read = ReadOptions::default().on(ReadRoute::Primary);
+    let params = [("page_size".into(), "200".into())];
+    let page = services
+        .custom_fields
+        .list(&seeder(), &params, &read)
+        .await?;
+    let defined: HashSet<(String, String)> = page
+        .results
+        .value()?
+        .iter()
+        .map(|d| (d.entity.clone(), d.name.clone()))
+        .collect();
+    for definition in rows::custom_fields() {
+        let key = (
+            definition["entity"].as_str().unwrap_or_default().to_owned(),
+            definition["name"].as_str().unwrap_or_default().to_owned(),
+        );
+        if !defined.contains(&key) {
+            services
+                .custom_fields
+                .create_json(&seeder(), definition)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! The four entity services: custom fields validated on every kind, the rules CampusHub ships
+//! (known kinds for definitions, a department tree that stays a tree), the cache (whose
+//! invalidation every committed write drives), and one cursor key for every instance.
+
+use std::sync::Arc;
+
+use campushub::core::service::{DepartmentHierarchy, KnownKinds};
+use campushub::core::{Cache, EntityService, NoCache};
+use campushub::http::AppServices;
+
+use super::storage::Stores;
+
+/// Builds the services over `stores`, caching in `cache` when there is one.
+pub fn build(stores: &Stores, cache: Option<Arc<dyn Cache>>, cursor_key: &[u8]) -> AppServices {
+    let cache = cache.unwrap_or_else(|| Arc::new(NoCache));
+    let definitions = &stores.custom_fields;
+    AppServices {
+        departments: EntityService::builder(Arc::clone(&stores.departments))
+            .custom_fields(Arc::clone(definitions))
+            .rules(Arc::new(DepartmentHierarchy::new(Arc::clone(
+                &stores.departments,
+            ))))
+            .cache(Arc::clone(&cache))
+            .cursor_key(cursor_key)
+            .build(),
+        students: EntityService::builder(Arc::clone(&stores.students))
+            .custom_fields(Arc::clone(definitions))
+            .cache(Arc::clone(&cache))
+            .cursor_key(cursor_key)
+            .build(),
+        faculty: EntityService::builder(Arc::clone(&stores.faculty))
+            .custom_fields(Arc::clone(definitions))
+            .cache(Arc::clone(&cache))
+            .cursor_key(cursor_key)
+            .build(),
+        custom_fields: EntityService::builder(Arc::clone(definitions))
+            .rules(Arc::new(KnownKinds::default()))
+            .cache(cache)
+            .cursor_key(cursor_key)
+            .build(),
+    }
+}

@@ -1,0 +1,113 @@
+//! Opening the database (an SQLite file, or a Postgres primary with replicas and an analytics
+//! database behind `PgRouter` and its health task) and the repositories over it.
+
+use std::sync::Arc;
+
+use campushub::core::{CustomFieldDef, Department, Faculty, Repository, Student};
+use campushub::http::Analytics;
+use campushub::sqlx::{Backend, PgRouter, PgRouterConfig, PoolStats, SqlRepository, SqliteStore};
+
+use super::analytics::SqlAnalytics;
+use super::config::Database;
+use super::BoxError;
+
+/// The opened database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Storage {
+    /// The embedded database.
+    Sqlite(SqliteStore),
+    /// Primary, replicas and analytics pools.
+    Postgres(PgRouter),
+}
+
+/// The repositories of the built-in kinds and the analytics over them.
+pub struct Stores {
+    /// Departments.
+    pub departments: Arc<dyn Repository<Department>>,
+    /// Students.
+    pub students: Arc<dyn Repository<Student>>,
+    /// Faculty.
+    pub faculty: Arc<dyn Repository<Faculty>>,
+    /// Custom-field definitions.
+    pub custom_fields: Arc<dyn Repository<CustomFieldDef>>,
+    /// Analytics as single aggregate statements.
+    pub analytics: Arc<dyn Analytics>,
+}
+
+impl Storage {
+    /// Connects (creating the SQLite file and its folder if missing). Migrations are
+    /// separate: [`Storage::migrate`].
+    pub async fn open(database: &Database) -> Result<Storage, BoxError> {
+        match database {
+            Database::Sqlite { url, file } => {
+                if let Some(dir) = file.as_ref().and_then(|f| f.parent()) {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            format!("cannot create the database folder `{}`: {e}", dir.display())
+                        })?;
+                    }
+                }
+                let store = SqliteStore::connect(url)
+                    .await
+                    .map_err(|e| format!("cannot open CAMPUSHUB_DATABASE_URL `{url}`: {e}"))?;
+                Ok(Storage::Sqlite(store))
+            }
+            Database::Postgres {
+                primary,
+                replicas,
+                analytics,
+                max_lag,
+                max_connections,
+            } => {
+                let mut config = PgRouterConfig::new(primary.clone())
+                    .with_max_lag(*max_lag)
+                    .with_max_connections(*max_connections);
+                for replica in replicas {
+                    config = config.with_replica(replica.clone());
+                }
+                if let Some(analytics) = analytics {
+                    config = config.with_analytics(analytics.clone());
+                }
+                let router = PgRouter::connect(config).await.map_err(|e| {
+                    format!("cannot connect to the primary (CAMPUSHUB_DATABASE_URL): {e}")
+                })?;
+                Ok(Storage::Postgres(router))
+            }
+        }
+    }
+
+    /// Applies the embedded migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), BoxError> {
+        match self {
+            Storage::Sqlite(store) => store.migrate().await,
+            Storage::Postgres(router) => router.migrate().await,
+        }
+        .map_err(|e| format!("migrations failed: {e}").into())
+    }
+
+    /// Every pool's counters (statements, errors, health, replica lag).
+    pub fn stats(&self) -> Vec<PoolStats> {
+        match self {
+            Storage::Sqlite(store) => store.pool_stats(),
+            Storage::Postgres(router) => router.stats(),
+        }
+    }
+
+    /// The repositories over this database.
+    pub fn stores(&self) -> Stores {
+        match self {
+            Storage::Sqlite(store) => stores(store.clone()),
+            Storage::Postgres(router) => stores(router.clone()),
+        }
+    }
+}
+
+fn stores<B: Backend>(backend: B) -> Stores {
+    Stores {
+        departments: Arc::new(SqlRepository::<Department, B>::new(backend.clone())),
+        students: Arc::new(SqlRepository::<Student, B>::new(backend.clone())),
+        faculty: Arc::new(SqlRepository::<Faculty, B>::new(backend.clone())),
+        custom_fields: Arc::new(SqlRepository::<CustomFieldDef, B>::new(backend.clone())),
+        analytics: Arc::new(SqlAnalytics::new(backend)),
+    }
+}

@@ -1,0 +1,134 @@
+//! A small HTTP/1 client for the tests (hyper-util over plain TCP on loopback).
+
+use axum::http::{HeaderMap, Method, Request};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// A client of one server, sending its bearer token unless told otherwise.
+#[derive(Clone)]
+pub struct Http {
+    client: Client<HttpConnector, Full<Bytes>>,
+    base: String,
+    token: Option<String>,
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+impl Http {
+    /// A client of `base` (`http://127.0.0.1:port`) sending `token` as a bearer token.
+    pub fn new(base: &str, token: Option<String>) -> Http {
+        Http {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            base: base.to_owned(),
+            token,
+        }
+    }
+
+    /// The same server without credentials.
+    pub fn anonymous(&self) -> Http {
+        Http {
+            token: None,
+            ..self.clone()
+        }
+    }
+
+    /// Sends a request; `body` is sent as JSON.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Full::new(Bytes::from(json.to_string()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let request = request.body(body).expect("a well-formed request");
+        let response = self
+            .client
+            .request(request)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"))
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, &[], None).await
+    }
+
+    /// `GET path` with headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(Method::GET, path, headers, None).await
+    }
+
+    /// `POST path` with a JSON body; panics unless the answer is `201`.
+    pub async fn create(&self, path: &str, body: Value) -> Reply {
+        let reply = self.send(Method::POST, path, &[], Some(&body)).await;
+        assert_eq!(reply.status, 201, "POST {path}: {}", reply.text());
+        reply
+    }
+
+    /// `PATCH path` with a JSON body and headers.
+    pub async fn patch(&self, path: &str, headers: &[(&str, &str)], body: Value) -> Reply {
+        self.send(Method::PATCH, path, headers, Some(&body)).await
+    }
+}

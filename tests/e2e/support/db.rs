@@ -1,0 +1,76 @@
+//! A database of its own for each test, created on the primary (the replica gets it through
+//! replication), so tests running at the same time never see each other's rows.
+
+use std::time::Duration;
+
+use sqlx::{Connection, Executor, PgConnection};
+
+use super::env::with_database;
+use super::wait;
+
+/// One test's database on a primary and its replica.
+#[derive(Debug, Clone)]
+pub struct TestDb {
+    /// The database's name.
+    pub name: String,
+    /// Its URL on the primary.
+    pub primary: String,
+    /// Its URL on the replica.
+    pub replica: String,
+    admin: String,
+}
+
+impl TestDb {
+    /// Creates a fresh database through `primary` (an admin URL) and waits until `replica`
+    /// has replayed it.
+    pub async fn create(primary: &str, replica: &str) -> TestDb {
+        let name = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(primary)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {primary}: {e}"));
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("CREATE DATABASE");
+        let db = TestDb {
+            primary: with_database(primary, &name),
+            replica: with_database(replica, &name),
+            admin: primary.to_owned(),
+            name,
+        };
+        let replica_url = db.replica.clone();
+        wait::until(
+            "the replica has the new database",
+            Duration::from_secs(30),
+            || {
+                let url = replica_url.clone();
+                async move {
+                    PgConnection::connect(&url)
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
+            },
+        )
+        .await;
+        db
+    }
+
+    /// Runs `sql` on this database on the replica (`pg_wal_replay_pause()` and friends).
+    pub async fn on_replica(&self, sql: &str) {
+        let mut conn = PgConnection::connect(&self.replica)
+            .await
+            .expect("connect to the replica");
+        conn.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql} on the replica: {e}"));
+    }
+
+    /// Drops the database (best effort: the services are thrown away after the run anyway).
+    pub async fn drop_database(self) {
+        if let Ok(mut admin) = PgConnection::connect(&self.admin).await {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = admin.execute(sql.as_str()).await;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Fixtures: the services' URLs, a database per test, a dedicated primary + replica, server
+//! instances on loopback ports, an HTTP client and `/metrics` reading.
+
+pub mod client;
+pub mod db;
+pub mod dedicated;
+pub mod env;
+pub mod instance;
+pub mod metrics;
+pub mod records;
+pub mod wait;
+
+pub use client::Http;
+pub use db::TestDb;
+pub use env::Services;
+pub use instance::Instance;
