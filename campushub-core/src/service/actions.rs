@@ -193,7 +193,6 @@ impl<E: Entity> EntityService<E> {
         let written = self.inner.repository.insert(&record).await?;
         let event = Self::event(&record, ChangeOp::Created, written.token);
         self.emit(principal, [event]).await;
-        self.offer(record.meta().id, written.token).await;
         Ok(Saved {
             record,
             token: written.token,
