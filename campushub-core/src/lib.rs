@@ -50,7 +50,9 @@
 //! |---|---|
 //! | `memory` | [`memory`]: a thread-safe in-memory repository for tests and examples |
 //! | `conformance` | `conformance`: the repository behaviour suite every store runs |
+//! | `openapi` | `utoipa::ToSchema` for the analytics reports, for OpenAPI documents |
 
+pub mod analytics;
 pub mod auth;
 pub mod cache;
 pub mod consistency;
@@ -73,6 +75,7 @@ pub mod memory;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use analytics::{Analytics, AnalyticsSummary, DepartmentAnalytics};
 pub use auth::{Action, Policy, Principal, Role, RolePolicy};
 pub use cache::{Cache, CacheKey, CachedValue, FillTicket, NoCache};
 pub use consistency::ConsistencyToken;

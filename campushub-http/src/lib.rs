@@ -75,7 +75,7 @@ pub mod resource;
 mod routes;
 pub mod state;
 
-pub use analytics::{Analytics, DepartmentFigures, ServiceAnalytics, Summary};
+pub use analytics::{Analytics, AnalyticsSummary, DepartmentAnalytics, ServiceAnalytics};
 pub use auth::{
     ApiKeys, AuthLayer, Authenticator, Caller, Claims, Credentials, JwtVerifier, TokenMinter,
 };

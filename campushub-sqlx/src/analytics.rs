@@ -1,10 +1,10 @@
 //! Cross-kind analytics as single aggregate statements on the analytics route: the campus
 //! summary and per-department counts.
 
+use async_trait::async_trait;
+use campushub_core::analytics::{ratio, Analytics, AnalyticsSummary, DepartmentAnalytics};
 use campushub_core::entities::{FacultyStatus, Gender, StudentStatus};
 use campushub_core::{Error, ReadOptions, ReadRoute, Result};
-use serde::Serialize;
-use uuid::Uuid;
 
 use crate::backend::Backend;
 use crate::sql::SqlBuilder;
@@ -14,46 +14,6 @@ use crate::value::{ColType, SqlValue};
 #[derive(Debug, Clone)]
 pub struct AnalyticsRepository<B> {
     backend: B,
-}
-
-/// Campus-wide counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnalyticsSummary {
-    /// Students.
-    pub students_total: u64,
-    /// Students with status `ACTIVE`.
-    pub students_active: u64,
-    /// Faculty members.
-    pub faculty_total: u64,
-    /// Faculty members with status `ACTIVE`.
-    pub faculty_active: u64,
-    /// Departments.
-    pub departments: u64,
-    /// Active students per active faculty member (`None` without active faculty).
-    pub student_faculty_ratio: Option<f64>,
-}
-
-/// Counts for one department.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DepartmentAnalytics {
-    /// The department's id.
-    pub id: Uuid,
-    /// Its code.
-    pub code: String,
-    /// Its name.
-    pub name: String,
-    /// Students in it.
-    pub students: u64,
-    /// Faculty members in it.
-    pub faculty: u64,
-    /// Students per faculty member (`None` without faculty).
-    pub student_faculty_ratio: Option<f64>,
-    /// Students by gender code (`M`, `F`, `O`), every code listed.
-    pub students_by_gender: Vec<(String, u64)>,
-}
-
-fn ratio(students: u64, faculty: u64) -> Option<f64> {
-    (faculty > 0).then(|| students as f64 / faculty as f64)
 }
 
 fn count(value: Option<&SqlValue>) -> Result<u64> {
@@ -78,9 +38,12 @@ impl<B: Backend> AnalyticsRepository<B> {
             _ => read.clone().on(ReadRoute::Analytics),
         }
     }
+}
 
+#[async_trait]
+impl<B: Backend> Analytics for AnalyticsRepository<B> {
     /// The campus summary, in one statement.
-    pub async fn summary(&self, read: &ReadOptions) -> Result<AnalyticsSummary> {
+    async fn summary(&self, read: &ReadOptions) -> Result<AnalyticsSummary> {
         let mut b = SqlBuilder::new(self.backend.dialect());
         b.push("SELECT (SELECT count(*) FROM \"students\"), (SELECT count(*) FROM \"students\" WHERE \"status\" = ");
         b.bind(StudentStatus::Active.as_str().into());
@@ -105,7 +68,7 @@ impl<B: Backend> AnalyticsRepository<B> {
     }
 
     /// Per-department counts, ordered by department code, in one statement.
-    pub async fn departments(&self, read: &ReadOptions) -> Result<Vec<DepartmentAnalytics>> {
+    async fn departments(&self, read: &ReadOptions) -> Result<Vec<DepartmentAnalytics>> {
         let genders = Gender::ALL;
         let mut b = SqlBuilder::new(self.backend.dialect());
         b.push("SELECT d.\"id\", d.\"code\", d.\"name\", ");
@@ -147,7 +110,7 @@ impl<B: Backend> AnalyticsRepository<B> {
                     .iter()
                     .enumerate()
                     .map(|(i, g)| Ok(((*g).to_owned(), count(row.get(5 + i))?)))
-                    .collect::<Result<Vec<_>>>()?;
+                    .collect::<Result<_>>()?;
                 Ok(DepartmentAnalytics {
                     id: *id,
                     code: code.clone(),

@@ -89,7 +89,7 @@ mod pg;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use analytics::{AnalyticsRepository, AnalyticsSummary, DepartmentAnalytics};
+pub use analytics::AnalyticsRepository;
 pub use backend::{Backend, Dialect, Statement, StatementResult};
 pub use counter::{PoolStats, StatementCounter, StatementCounts};
 pub use error::{Result, SqlxError};

@@ -15,7 +15,6 @@
 //! Configuration comes from `CAMPUSHUB_*` variables (see `help` and
 //! `docs/integrators-guide.md`).
 
-mod analytics;
 mod app;
 mod args;
 mod auth;

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use campushub::core::{CustomFieldDef, Department, Faculty, Repository, Student};
 use campushub::http::Analytics;
-use campushub::sqlx::{Backend, PgRouter, PgRouterConfig, PoolStats, SqlRepository, SqliteStore};
+use campushub::sqlx::{
+    AnalyticsRepository, Backend, PgRouter, PgRouterConfig, PoolStats, SqlRepository, SqliteStore,
+};
 
-use super::analytics::SqlAnalytics;
 use super::config::Database;
 use super::BoxError;
 
@@ -108,6 +109,6 @@ fn stores<B: Backend>(backend: B) -> Stores {
         students: Arc::new(SqlRepository::<Student, B>::new(backend.clone())),
         faculty: Arc::new(SqlRepository::<Faculty, B>::new(backend.clone())),
         custom_fields: Arc::new(SqlRepository::<CustomFieldDef, B>::new(backend.clone())),
-        analytics: Arc::new(SqlAnalytics::new(backend)),
+        analytics: Arc::new(AnalyticsRepository::new(backend)),
     }
 }

@@ -61,8 +61,8 @@ async fn analytics(
         .policy
         .authorize(&principal, EntityKind::ANALYTICS, Action::Statistics)?;
     match report {
-        Report::Summary => json(&state.analytics.summary(&principal, &read).await?),
-        Report::Departments => json(&state.analytics.departments(&principal, &read).await?),
+        Report::Summary => json(&state.analytics.summary(&read).await?),
+        Report::Departments => json(&state.analytics.departments(&read).await?),
     }
 }
 

@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use campushub_core::entities::Gender;
 use campushub_core::query::Pagination;
 use campushub_core::repository::GroupCounts;
 use campushub_core::{
-    CustomFieldDef, Department, Entity, EntityKind, EntityService, ListQuery, Principal,
-    ReadOptions, ReadRoute, Repository, Result,
+    CustomFieldDef, Department, Entity, EntityKind, EntityService, ListQuery, ReadOptions,
+    ReadRoute, Repository, Result,
 };
 
-use super::{ratio, Analytics, DepartmentFigures, Summary};
+use super::{ratio, Analytics, AnalyticsSummary, DepartmentAnalytics};
 use crate::state::AppServices;
 
 /// Analytics over the services' repositories (read on the analytics route).
@@ -35,14 +36,14 @@ impl std::fmt::Debug for ServiceAnalytics {
 
 #[async_trait]
 impl Analytics for ServiceAnalytics {
-    async fn summary(&self, _principal: &Principal, read: &ReadOptions) -> Result<Summary> {
+    async fn summary(&self, read: &ReadOptions) -> Result<AnalyticsSummary> {
         let read = read.clone().on(ReadRoute::Analytics);
         let students = counts(&self.services.students, &[], &["status"], &read).await?;
         let faculty = counts(&self.services.faculty, &[], &["status"], &read).await?;
         let departments = counts(&self.services.departments, &[], &[], &read).await?;
         let students_active = group_count(&students, "status", "ACTIVE");
         let faculty_active = group_count(&faculty, "status", "ACTIVE");
-        Ok(Summary {
+        Ok(AnalyticsSummary {
             students_total: students.total,
             students_active,
             faculty_total: faculty.total,
@@ -52,22 +53,19 @@ impl Analytics for ServiceAnalytics {
         })
     }
 
-    async fn departments(
-        &self,
-        _principal: &Principal,
-        read: &ReadOptions,
-    ) -> Result<Vec<DepartmentFigures>> {
+    async fn departments(&self, read: &ReadOptions) -> Result<Vec<DepartmentAnalytics>> {
         let read = read.clone().on(ReadRoute::Analytics);
         let mut figures = department_counts(&self.services, &[], &read).await?;
         for entry in &mut figures {
             let filter = [("department_id".to_owned(), entry.id.to_string())];
             let genders = counts(&self.services.students, &filter, &["gender"], &read).await?;
-            entry.students_by_gender = genders
+            let counted = genders
                 .groups
                 .into_iter()
                 .flat_map(|(_, values)| values)
-                .filter_map(|(value, count)| Some((value?.as_text()?.to_owned(), count)))
-                .collect();
+                .filter_map(|(value, count)| Some((value?.as_text()?.to_owned(), count)));
+            let every_code = Gender::ALL.iter().map(|code| ((*code).to_owned(), 0));
+            entry.students_by_gender = every_code.chain(counted).collect();
         }
         Ok(figures)
     }
@@ -78,24 +76,24 @@ pub(crate) async fn department_counts(
     services: &AppServices,
     params: &[(String, String)],
     read: &ReadOptions,
-) -> Result<Vec<DepartmentFigures>> {
+) -> Result<Vec<DepartmentAnalytics>> {
     let departments = all_matching(services, params, read).await?;
     let by_department = ["department_id"];
     let students = counts(&services.students, &[], &by_department, read).await?;
     let faculty = counts(&services.faculty, &[], &by_department, read).await?;
-    let mut figures: Vec<DepartmentFigures> = departments
+    let mut figures: Vec<DepartmentAnalytics> = departments
         .into_iter()
         .map(|department| {
             let id = department.meta.id.to_string();
             let students = group_count(&students, "department_id", &id);
             let faculty = group_count(&faculty, "department_id", &id);
-            DepartmentFigures {
+            DepartmentAnalytics {
                 id: department.meta.id,
                 code: department.code,
                 name: department.name,
                 students,
                 faculty,
-                ratio: ratio(students, faculty),
+                student_faculty_ratio: ratio(students, faculty),
                 students_by_gender: BTreeMap::new(),
             }
         })

@@ -20,7 +20,7 @@ use parts::{
     open, stats_op,
 };
 
-use crate::analytics::{DepartmentFigures, Summary};
+use crate::analytics::{AnalyticsSummary, DepartmentAnalytics};
 use crate::bulk::{BulkKeys, UPDATES};
 use crate::health::{ProbeStatus, Readiness};
 use crate::problem::Problem;
@@ -44,8 +44,8 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
     let mut paths = Paths::new();
     let mut components = ComponentsBuilder::new()
         .schema_from::<Problem>()
-        .schema_from::<Summary>()
-        .schema_from::<DepartmentFigures>()
+        .schema_from::<AnalyticsSummary>()
+        .schema_from::<DepartmentAnalytics>()
         .schema_from::<Readiness>()
         .schema_from::<ProbeStatus>()
         .security_scheme(
@@ -234,8 +234,10 @@ fn add_fixed(paths: &mut Paths) {
         paths,
         &format!("{API_PREFIX}/analytics/summary"),
         HttpMethod::Get,
-        op("analytics", "Institution summary", &[])
-            .response("200", json("The summary", Ref::from_schema_name("Summary"))),
+        op("analytics", "Institution summary", &[]).response(
+            "200",
+            json("The summary", Ref::from_schema_name("AnalyticsSummary")),
+        ),
     );
     add(
         paths,
@@ -245,7 +247,7 @@ fn add_fixed(paths: &mut Paths) {
             "200",
             json(
                 "Every department",
-                ArrayBuilder::new().items(Ref::from_schema_name("DepartmentFigures")),
+                ArrayBuilder::new().items(Ref::from_schema_name("DepartmentAnalytics")),
             ),
         ),
     );
