@@ -48,7 +48,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `memory` | [`memory`]: a thread-safe in-memory repository for tests and examples |
+//! | `memory` | `memory`: a thread-safe in-memory repository for tests and examples |
 //! | `conformance` | `conformance`: the repository behaviour suite every store runs |
 //! | `openapi` | `utoipa::ToSchema` for the analytics reports, for OpenAPI documents |
 

@@ -1,9 +1,11 @@
 //! End-to-end tests of the example server over real sockets.
 //!
-//! Each test starts its own server instances in this process (each bound to `127.0.0.1:0`,
-//! each with its own database pools, health task and L1 cache, exactly as two processes
-//! would have) on its own database, sharing the Postgres primary + streaming replica and the
-//! Redis of `scripts/services.sh`. Run `scripts/services.sh start` and
+//! The two-instance tests (propagation, concurrent writes) run two server processes: the test
+//! binary starts itself again to run `support::process::child_server` (ignored in normal runs,
+//! it is the child's entry point, not a test). The others run instances in this process, each
+//! bound to a loopback port with its own pools, health task and L1 cache. Every test uses its
+//! own database on the shared Postgres primary + streaming replica and Redis of
+//! `scripts/services.sh`. Run `scripts/services.sh start` and
 //! `source /tmp/campushub-services/env` first (`scripts/test.sh` does both); without them the
 //! tests fail saying so.
 

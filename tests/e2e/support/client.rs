@@ -65,7 +65,7 @@ impl Http {
         }
     }
 
-    /// Sends a request; `body` is sent as JSON.
+    /// Sends a request; `body` is sent as JSON. Panics when the server cannot be reached.
     pub async fn send(
         &self,
         method: Method,
@@ -73,8 +73,27 @@ impl Http {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Reply {
+        self.try_send(method.clone(), path, headers, body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// The status of `GET path`, or `None` while the server cannot be reached.
+    pub async fn try_get(&self, path: &str) -> Option<u16> {
+        let reply = self.try_send(Method::GET, path, &[], None).await;
+        reply.ok().map(|reply| reply.status)
+    }
+
+    /// Sends a request; `body` is sent as JSON.
+    async fn try_send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Reply, String> {
         let mut request = Request::builder()
-            .method(method.clone())
+            .method(method)
             .uri(format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.header("authorization", format!("Bearer {token}"));
@@ -89,25 +108,25 @@ impl Http {
             }
             None => Full::new(Bytes::new()),
         };
-        let request = request.body(body).expect("a well-formed request");
+        let request = request.body(body).map_err(|e| e.to_string())?;
         let response = self
             .client
             .request(request)
             .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+            .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .into_body()
             .collect()
             .await
-            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"))
+            .map_err(|e| format!("reading the body: {e}"))?
             .to_bytes();
-        Reply {
+        Ok(Reply {
             status,
             headers,
             body,
-        }
+        })
     }
 
     /// `GET path`.

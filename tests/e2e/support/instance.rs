@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use super::client::Http;
 use super::db::TestDb;
 use super::env::Services;
+use super::process::ProcessInstance;
 use crate::server::{App, Config, Core};
 
 /// A secret every test instance shares, as instances behind one load balancer do.
@@ -41,14 +42,14 @@ pub fn replicated(
     ]
 }
 
-/// A database of its own on the shared services and two instances on it (primary + replica,
-/// Redis under a namespace of their own), as two servers behind a load balancer.
-pub async fn pair() -> (TestDb, Instance, Instance) {
+/// A database of its own on the shared services and two server processes on it (primary +
+/// replica, Redis under a namespace of their own), as two servers behind a load balancer.
+pub async fn pair() -> (TestDb, ProcessInstance, ProcessInstance) {
     let services = Services::shared();
     let db = TestDb::create(&services.primary, &services.replica).await;
     let vars = replicated(&services, &db, &namespace());
-    let a = Instance::start(&vars).await;
-    let b = Instance::start(&vars).await;
+    let (a, b) = tokio::join!(ProcessInstance::spawn(&vars), ProcessInstance::spawn(&vars));
+    assert_ne!(a.pid(), b.pid(), "two processes");
     (db, a, b)
 }
 

@@ -1,5 +1,6 @@
 //! Fixtures: the services' URLs, a database per test, a dedicated primary + replica, server
-//! instances on loopback ports, an HTTP client and `/metrics` reading.
+//! instances on loopback ports (in this process or as child processes), an HTTP client and
+//! `/metrics` reading.
 
 pub mod client;
 pub mod db;
@@ -7,6 +8,7 @@ pub mod dedicated;
 pub mod env;
 pub mod instance;
 pub mod metrics;
+pub mod process;
 pub mod records;
 pub mod wait;
 
