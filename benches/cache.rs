@@ -1,27 +1,27 @@
-//! Criterion benches of `campushub-cache`: L1 hit, miss + fill, invalidate (L1 only), and,
-//! when `CAMPUSHUB_TEST_REDIS` is set, L2 hit and invalidate through Redis.
+//! Criterion benches of `campushub-cache` and of the entity service through it: L1 hit, miss +
+//! fill, invalidate (L1 only); service retrieve cached (L1) vs uncached (`NoCache`) and a cached
+//! list page of 50; and, when `CAMPUSHUB_TEST_REDIS` is set, L2 hit, invalidate and a cached
+//! retrieve through Redis.
 //!
 //! Run: `cargo bench --bench cache --features cache` (for the Redis benches, first
 //! `scripts/services.sh start` and source its env file).
 
+mod support;
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use campushub::cache::{CacheConfig, TieredCache};
 use campushub::core::cache::{LoadFuture, Loader};
-use campushub::core::{Cache, CacheKey, CachedValue, ChangeEvent, ChangeOp, EntityKind};
+use campushub::core::{
+    Cache, CacheKey, CachedValue, ChangeEvent, ChangeOp, EntityKind, NoCache, ReadOptions,
+};
 use criterion::{criterion_main, Criterion};
+use support::{admin, runtime, timed, Campus};
 use uuid::Uuid;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
 
 fn loader() -> Loader<'static> {
     Box::new(|_| -> LoadFuture<'static> {
@@ -52,21 +52,6 @@ fn event(id: Uuid, version: i64) -> ChangeEvent {
     }
 }
 
-/// Times `iters` sequential runs of `op` inside the runtime.
-fn timed<F, Fut>(rt: &tokio::runtime::Runtime, iters: u64, mut op: F) -> Duration
-where
-    F: FnMut(u64) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    rt.block_on(async {
-        let start = Instant::now();
-        for i in 0..iters {
-            op(i).await;
-        }
-        start.elapsed()
-    })
-}
-
 fn l1(c: &mut Criterion) {
     let rt = runtime();
     let cache = TieredCache::l1_only(CacheConfig::default()).expect("config");
@@ -80,6 +65,10 @@ fn l1(c: &mut Criterion) {
                 black_box(cache.get_or_load(&key, loader()).await.expect("hit"));
             })
         })
+    });
+
+    c.bench_function("cache/l1_hit_get_fresh", |b| {
+        b.iter(|| black_box(cache.get_fresh(black_box(&key)).expect("hit")))
     });
 
     let next = AtomicU64::new(0);
@@ -148,14 +137,64 @@ fn l2(c: &mut Criterion) {
             })
         })
     });
+    let campus = rt.block_on(Campus::seed(Arc::new(cache.clone())));
+    retrieve(c, &rt, "service/retrieve_cached_l1_redis", &campus);
+
     let metrics = cache.metrics();
     assert_eq!(metrics.redis_errors, 0, "Redis failed during the bench");
+}
+
+/// Retrieves through the service, cycling over the seeded students.
+fn retrieve(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, campus: &Campus) {
+    let principal = admin();
+    let read = ReadOptions::default();
+    let ids = &campus.student_ids;
+    c.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            timed(rt, iters, |i| {
+                let id = ids[(i as usize) % ids.len()];
+                let (principal, read) = (&principal, &read);
+                async move {
+                    let fetched = campus.students.retrieve(principal, id, read).await;
+                    black_box(fetched.expect("a seeded student"));
+                }
+            })
+        })
+    });
+}
+
+/// The entity service over the in-memory store: cached (L1) vs uncached, and a list page.
+fn service(c: &mut Criterion) {
+    let rt = runtime();
+    let cache = TieredCache::l1_only(CacheConfig::default()).expect("config");
+    let cached = rt.block_on(Campus::seed(Arc::new(cache)));
+    let uncached = rt.block_on(Campus::seed(Arc::new(NoCache)));
+    retrieve(c, &rt, "service/retrieve_cached_l1", &cached);
+    retrieve(c, &rt, "service/retrieve_uncached", &uncached);
+
+    let principal = admin();
+    let read = ReadOptions::default();
+    let params = vec![("page_size".to_owned(), "50".to_owned())];
+    for (name, campus) in [
+        ("service/list_50_cached_l1", &cached),
+        ("service/list_50_uncached", &uncached),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, |_| async {
+                    let listed = campus.students.list(&principal, &params, &read).await;
+                    black_box(listed.expect("a page"));
+                })
+            })
+        });
+    }
 }
 
 /// Every suite of this bench (what `criterion_group!` would generate, documented).
 fn benches() {
     let mut criterion = Criterion::default().configure_from_args();
     l1(&mut criterion);
+    service(&mut criterion);
     l2(&mut criterion);
 }
 

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use campushub_core::{CacheKey, CachedValue, EntityKind};
 use moka::notification::RemovalCause;
 use moka::ops::compute::Op;
-use moka::Expiry;
 use uuid::Uuid;
 
 use crate::config::CacheConfig;
@@ -31,53 +30,28 @@ struct Entry {
 }
 
 /// The in-process tier.
+///
+/// moka's synchronous cache: a read never waits, so the async API would only add a boxed
+/// state machine per lookup. Every entry lives at most `max(ttl, negative_ttl)` (moka's
+/// time-to-live, no per-entry expiry bookkeeping on reads); the shorter of the two lifetimes
+/// is checked on read against the entry's birth.
 pub(crate) struct L1 {
-    cache: moka::future::Cache<CacheKey, Entry>,
+    cache: moka::sync::Cache<CacheKey, Entry>,
     epochs: [AtomicU64; STRIPES],
     kinds: RwLock<HashMap<&'static str, EntityKind>>,
     /// Whether invalidations from other instances are arriving (always true without Redis).
     subscribed: AtomicBool,
     trust: Duration,
-    metrics: Arc<Metrics>,
-}
-
-/// Per-entry lifetimes: "not found" entries live shorter.
-struct Lifetimes {
     ttl: Duration,
     negative_ttl: Duration,
-}
-
-impl Expiry<CacheKey, Entry> for Lifetimes {
-    fn expire_after_create(&self, _: &CacheKey, entry: &Entry, _: Instant) -> Option<Duration> {
-        Some(self.lifetime(entry))
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &CacheKey,
-        entry: &Entry,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(self.lifetime(entry))
-    }
-}
-
-impl Lifetimes {
-    fn lifetime(&self, entry: &Entry) -> Duration {
-        if entry.value.is_some() {
-            self.ttl
-        } else {
-            self.negative_ttl
-        }
-    }
+    metrics: Arc<Metrics>,
 }
 
 impl L1 {
     /// An empty L1. `subscribed` starts true when there is no other instance to hear from.
     pub(crate) fn new(config: &CacheConfig, metrics: Arc<Metrics>, subscribed: bool) -> Self {
         let listener_metrics = Arc::clone(&metrics);
-        let cache = moka::future::Cache::builder()
+        let cache = moka::sync::Cache::builder()
             .max_capacity(config.l1_max_bytes)
             .weigher(|key: &CacheKey, entry: &Entry| {
                 let bytes = key_bytes(key)
@@ -85,10 +59,7 @@ impl L1 {
                     + ENTRY_OVERHEAD;
                 u32::try_from(bytes).unwrap_or(u32::MAX)
             })
-            .expire_after(Lifetimes {
-                ttl: config.l1_ttl,
-                negative_ttl: config.negative_ttl,
-            })
+            .time_to_live(config.l1_ttl.max(config.negative_ttl))
             .eviction_listener(move |_, _, cause| match cause {
                 RemovalCause::Size => listener_metrics.l1_evictions.incr(),
                 RemovalCause::Expired => listener_metrics.l1_expirations.incr(),
@@ -101,19 +72,32 @@ impl L1 {
             kinds: RwLock::new(HashMap::new()),
             subscribed: AtomicBool::new(subscribed),
             trust: config.disconnected_trust,
+            ttl: config.l1_ttl,
+            negative_ttl: config.negative_ttl,
             metrics,
         }
     }
 
     /// The cached answer for `key`: `Some(None)` is a cached "not found". Query entries from
-    /// an older epoch, and any entry older than the trust bound while the invalidation
-    /// channel is down, are misses.
-    pub(crate) async fn get(&self, key: &CacheKey) -> Option<Option<CachedValue>> {
-        let entry = self.cache.get(key).await?;
+    /// an older epoch, entries past their own lifetime, and any entry older than the trust
+    /// bound while the invalidation channel is down, are misses. Never waits.
+    pub(crate) fn get(&self, key: &CacheKey) -> Option<Option<CachedValue>> {
+        let entry = self.cache.get(key)?;
         if !matches!(key, CacheKey::Entity { .. }) && entry.epoch != self.epoch(key.kind()) {
             return None;
         }
-        if !self.subscribed.load(Ordering::Acquire) && entry.born.elapsed() > self.trust {
+        let lifetime = if entry.value.is_some() {
+            self.ttl
+        } else {
+            self.negative_ttl
+        };
+        // moka expires everything after the longer lifetime; only the shorter one needs the
+        // clock here.
+        let mut limit = lifetime;
+        if !self.subscribed.load(Ordering::Acquire) {
+            limit = limit.min(self.trust);
+        }
+        if limit < self.ttl.max(self.negative_ttl) && entry.born.elapsed() > limit {
             return None;
         }
         Some(entry.value)
@@ -154,50 +138,38 @@ impl L1 {
     ///
     /// Runs under moka's per-key lock, as does [`L1::remove`]: an invalidation either comes
     /// after the fill (and removes it) or before the check (and the epoch refuses it).
-    pub(crate) async fn fill(
-        &self,
-        key: &CacheKey,
-        value: Option<CachedValue>,
-        epoch: u64,
-    ) -> bool {
+    pub(crate) fn fill(&self, key: &CacheKey, value: Option<CachedValue>, epoch: u64) -> bool {
         let kind = key.kind();
         let value = value.map(|v| CachedValue { token: None, ..v });
         let mut stored = false;
-        self.cache
-            .entry_by_ref(key)
-            .and_compute_with(|existing| {
-                let fresh = self.epoch(kind) == epoch;
-                let newer_held = match (&existing, &value) {
-                    (Some(held), Some(new)) => held
-                        .value()
-                        .value
-                        .as_ref()
-                        .is_some_and(|h| h.version > new.version),
-                    _ => false,
-                };
-                let op = if fresh && !newer_held {
-                    stored = true;
-                    Op::Put(Entry {
-                        value,
-                        epoch,
-                        born: Instant::now(),
-                    })
-                } else {
-                    Op::Nop
-                };
-                std::future::ready(op)
-            })
-            .await;
+        self.cache.entry_by_ref(key).and_compute_with(|existing| {
+            let fresh = self.epoch(kind) == epoch;
+            let newer_held = match (&existing, &value) {
+                (Some(held), Some(new)) => held
+                    .value()
+                    .value
+                    .as_ref()
+                    .is_some_and(|h| h.version > new.version),
+                _ => false,
+            };
+            if fresh && !newer_held {
+                stored = true;
+                Op::Put(Entry {
+                    value,
+                    epoch,
+                    born: Instant::now(),
+                })
+            } else {
+                Op::Nop
+            }
+        });
         stored
     }
 
     /// Removes a record's entry (value or "not found").
-    pub(crate) async fn remove(&self, kind: EntityKind, id: Uuid) {
+    pub(crate) fn remove(&self, kind: EntityKind, id: Uuid) {
         let key = CacheKey::Entity { kind, id };
-        self.cache
-            .entry(key)
-            .and_compute_with(|_| std::future::ready(Op::Remove))
-            .await;
+        self.cache.entry(key).and_compute_with(|_| Op::Remove);
     }
 
     /// Makes every query entry of the named kinds stale, and every fill of them in flight.
@@ -227,8 +199,8 @@ impl L1 {
     }
 
     /// Runs moka's pending maintenance (evictions, expirations).
-    pub(crate) async fn run_pending_tasks(&self) {
-        self.cache.run_pending_tasks().await;
+    pub(crate) fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks();
     }
 
     /// The weighted size in bytes.

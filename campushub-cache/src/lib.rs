@@ -69,7 +69,7 @@
 //!
 //! | dependency | features used | for |
 //! |---|---|---|
-//! | `moka` | `future` | L1: async cache, weigher, per-entry expiry, per-key compute |
+//! | `moka` | `sync` | L1: a cache whose reads never wait, weigher, TTL, per-key compute |
 //! | `redis` | `aio`, `tokio-comp`, `connection-manager`, `script` | L2, Lua scripts, pub/sub |
 //! | `tokio` | `rt`, `sync`, `time`, `macros` | timeouts, the subscriber and warmer tasks |
 //!

@@ -42,7 +42,7 @@ impl Subscriber {
                     tracing::info!(channel = %self.channel, "cache invalidation channel subscribed");
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
-                        self.apply(message.get_payload_bytes()).await;
+                        self.apply(message.get_payload_bytes());
                     }
                     self.l1.set_subscribed(false);
                     self.subscribed.send_replace(false);
@@ -72,7 +72,7 @@ impl Subscriber {
     }
 
     /// Applies `<instance>|<kind>|<id>|<kinds>` unless this instance sent it.
-    async fn apply(&self, payload: &[u8]) {
+    fn apply(&self, payload: &[u8]) {
         let Some(message) = Message::parse(payload) else {
             tracing::warn!("ignoring a malformed cache invalidation message");
             return;
@@ -83,7 +83,7 @@ impl Subscriber {
         self.l1
             .bump(message.generations.split(',').filter(|k| !k.is_empty()));
         if let Some(kind) = self.l1.known_kind(message.kind) {
-            self.l1.remove(kind, message.id).await;
+            self.l1.remove(kind, message.id);
         }
         self.metrics.invalidations_received.incr();
     }

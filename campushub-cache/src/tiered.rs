@@ -123,7 +123,7 @@ impl TieredCache {
 
     /// Runs L1's pending maintenance (evictions, expirations) now; sizes are exact afterwards.
     pub async fn run_pending_tasks(&self) {
-        self.inner.l1.run_pending_tasks().await;
+        self.inner.l1.run_pending_tasks();
     }
 
     /// L1's weighted size in bytes.
@@ -157,7 +157,7 @@ impl TieredCache {
             match self.lookup_l2(l2, key).await {
                 Lookup::Hit(value) => {
                     inner.metrics.l2_hits.incr();
-                    inner.l1.fill(key, value.clone(), epoch).await;
+                    inner.l1.fill(key, value.clone(), epoch);
                     return Ok(value);
                 }
                 Lookup::Miss(seen) => {
@@ -184,25 +184,30 @@ impl TieredCache {
                         None => Ok(FillOutcome::Refused),
                     },
                 };
-                match filled {
-                    Ok(FillOutcome::Stored) => {
-                        inner.metrics.fills.incr();
-                        true
-                    }
-                    Ok(FillOutcome::Refused) => {
-                        inner.metrics.fills_refused.incr();
-                        false
-                    }
-                    // Redis went away mid-miss: L1's own check still guards the fill.
-                    Err(_) => true,
-                }
+                self.counted(filled)
             }
             _ => true,
         };
-        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), epoch).await {
+        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), epoch) {
             inner.metrics.fills_refused.incr();
         }
         Ok(loaded)
+    }
+
+    /// Counts an L2 fill's outcome; whether L1 may keep the value too.
+    fn counted(&self, filled: Result<FillOutcome>) -> bool {
+        match filled {
+            Ok(FillOutcome::Stored) => {
+                self.inner.metrics.fills.incr();
+                true
+            }
+            Ok(FillOutcome::Refused) => {
+                self.inner.metrics.fills_refused.incr();
+                false
+            }
+            // Redis went away: L1's own check still guards the fill.
+            Err(_) => true,
+        }
     }
 
     async fn lookup_l2(&self, l2: &L2, key: &CacheKey) -> Lookup {
@@ -267,7 +272,7 @@ impl Cache for TieredCache {
         let inner = &self.inner;
         let mut missed = false;
         loop {
-            if let Some(hit) = inner.l1.get(key).await {
+            if let Some(hit) = inner.l1.get(key) {
                 inner.metrics.l1_hits.incr();
                 return Ok(hit);
             }
@@ -288,6 +293,34 @@ impl Cache for TieredCache {
                     // The leader failed or was cancelled: look again, maybe lead.
                 }
             }
+        }
+    }
+
+    fn get_fresh(&self, key: &CacheKey) -> Option<CachedValue> {
+        // A cached "not found" is left to `get_or_load`, which counts it.
+        let value = self.inner.l1.get(key)??;
+        self.inner.metrics.l1_hits.incr();
+        Some(value)
+    }
+
+    /// Write-through of entity keys: loads the written record and fills both tiers under the
+    /// same rules as a miss's fill (epoch read now, after the write's own invalidation).
+    async fn offer(&self, key: &CacheKey, load: campushub_core::cache::Loader<'_>) {
+        let inner = &self.inner;
+        if !matches!(key, CacheKey::Entity { .. }) {
+            return;
+        }
+        let epoch = inner.l1.epoch(key.kind());
+        inner.l1.register(key.kind());
+        let Ok(Some(value)) = load(FillTicket::default()).await else {
+            return;
+        };
+        let keep = match &inner.l2 {
+            Some(l2) => self.counted(l2.fill_record(key, Some(&value), value.token).await),
+            None => true,
+        };
+        if keep && !inner.l1.fill(key, Some(value), epoch) {
+            inner.metrics.fills_refused.incr();
         }
     }
 
@@ -313,6 +346,6 @@ impl Cache for TieredCache {
             }
         }
         inner.l1.bump(kinds);
-        inner.l1.remove(event.kind, event.id).await;
+        inner.l1.remove(event.kind, event.id);
     }
 }

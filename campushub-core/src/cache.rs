@@ -147,9 +147,28 @@ pub trait Cache: Send + Sync {
     /// The cached value for `key`, or the loader's result (cached when still fresh).
     async fn get_or_load(&self, key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>>;
 
+    /// The value for `key` if the cache can answer at once, without I/O or waiting (an
+    /// in-process hit): the fast path the service tries before it builds a loader for
+    /// [`Cache::get_or_load`]. `None` means "ask `get_or_load`" (not held here, or held as a
+    /// cached "not found"). An implementation that answers counts the hit as `get_or_load`
+    /// would. The default never answers.
+    fn get_fresh(&self, key: &CacheKey) -> Option<CachedValue> {
+        let _ = key;
+        None
+    }
+
     /// Applies a committed change: tombstones the record, bumps generations, tells other
     /// instances.
     async fn invalidate(&self, event: &ChangeEvent);
+
+    /// Write-through: called after a committed write, once [`Cache::invalidate`] for it has
+    /// returned, with a loader that reads the record back. A cache that keeps written
+    /// records calls `load` (at most once) and stores the value under the fill rules (refused
+    /// when it knows a newer version), so that the next read hits. Not a lookup: no hit or
+    /// miss is counted. The default never calls `load`, so it costs nothing.
+    async fn offer(&self, key: &CacheKey, load: Loader<'_>) {
+        let _ = (key, load);
+    }
 }
 
 /// No cache: every lookup loads.
@@ -171,7 +190,15 @@ impl<C: Cache + ?Sized> Cache for Arc<C> {
         (**self).get_or_load(key, load).await
     }
 
+    fn get_fresh(&self, key: &CacheKey) -> Option<CachedValue> {
+        (**self).get_fresh(key)
+    }
+
     async fn invalidate(&self, event: &ChangeEvent) {
         (**self).invalidate(event).await
+    }
+
+    async fn offer(&self, key: &CacheKey, load: Loader<'_>) {
+        (**self).offer(key, load).await
     }
 }

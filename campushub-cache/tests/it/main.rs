@@ -11,3 +11,4 @@ mod stale_sets;
 mod support;
 mod two_instances;
 mod warming;
+mod write_through;

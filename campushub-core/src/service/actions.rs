@@ -85,11 +85,8 @@ impl<E: Entity> EntityService<E> {
             })
             .await?
             .ok_or_else(|| Error::not_found(E::KIND, id))?;
-        Ok(Fetched::new(
-            cached.json.clone(),
-            cached.version,
-            cached.decoded::<E>(),
-        ))
+        let decoded = cached.decoded::<E>();
+        Ok(Fetched::new(cached.json, cached.version, decoded))
     }
 
     /// Creates a record from a typed input.
@@ -221,6 +218,7 @@ impl<E: Entity> EntityService<E> {
             .await?;
         let event = Self::event(&record, ChangeOp::Updated, written.token);
         self.emit(principal, [event]).await;
+        self.offer(record.meta().id, written.token).await;
         Ok(Saved {
             record,
             token: written.token,

@@ -3,15 +3,22 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use super::EntityService;
 use crate::cache::{CacheKey, CachedValue, FillTicket, Loader};
+use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::repository::{ReadOptions, ReadRoute};
 
 impl<E: Entity> EntityService<E> {
     /// The cached value for `key`, or what `load` returns after a miss (the cache decides
     /// whether to keep it). `load` receives the miss's [`FillTicket`] and must read with at
     /// least its `min_token`.
+    ///
+    /// An in-process hit ([`crate::Cache::get_fresh`]) is answered before any loader is built,
+    /// so a hit costs no allocation here.
     pub(super) async fn through_cache<'a, F, Fut>(
         &'a self,
         key: &CacheKey,
@@ -21,8 +28,32 @@ impl<E: Entity> EntityService<E> {
         F: FnOnce(FillTicket) -> Fut + Send + 'a,
         Fut: Future<Output = Result<Option<CachedValue>>> + Send + 'a,
     {
+        if let Some(hit) = self.inner.cache.get_fresh(key) {
+            return Ok(Some(hit));
+        }
         let loader: Loader<'a> = Box::new(move |ticket| Box::pin(load(ticket)));
         self.inner.cache.get_or_load(key, loader).await
+    }
+}
+
+impl<E: Entity> EntityService<E> {
+    /// Write-through after a committed write of record `id` ([`crate::Cache::offer`]): the
+    /// cache may read the record back from the primary (so the value has exactly the shape a
+    /// read gives, embedded summaries included) and keep it, so the next read hits.
+    pub(super) async fn offer(&self, id: Uuid, token: Option<ConsistencyToken>) {
+        let key = CacheKey::Entity { kind: E::KIND, id };
+        let repository = &self.inner.repository;
+        let loader: Loader<'_> = Box::new(move |ticket: FillTicket| {
+            Box::pin(async move {
+                let read = ReadOptions::after(token)
+                    .at_least(ticket.min_token)
+                    .on(ReadRoute::Primary);
+                let record = repository.get(id, &read).await?;
+                let value = record.map(record_value).transpose()?;
+                Ok(value.map(|value| value.with_token(token)))
+            })
+        });
+        self.inner.cache.offer(&key, loader).await;
     }
 }
 

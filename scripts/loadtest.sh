@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Load test of the example server (issue 6): builds the release server, starts it on SQLite
+# (default) or on Postgres primary + replica + Redis (--postgres, started by scripts/services.sh
+# in a private directory and ports), seeds students through the bulk path, and runs bounded wrk
+# scenarios over random ids. Prints one table: RPS, p50, p99, errors, statements per request
+# and cache hit ratio (deltas of /metrics around each scenario), and the ratio to /healthz.
+#
+#   scripts/loadtest.sh [--postgres] [--students N] [--ids N] [--duration 15s]
+#                       [--connections 64] [--threads 1] [--port 18080]
+#
+# Loopback only. Everything it starts (server, services) is stopped by PID on exit, also on
+# failure. Needs curl; installs wrk and jq with apt-get when missing (as root).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LUA_DIR="$ROOT/scripts/loadtest"
+BACKEND=sqlite
+STUDENTS=100000
+IDS=5000
+DURATION=15s
+CONNECTIONS=64
+THREADS=1
+PORT=18080
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --postgres) BACKEND=postgres ;;
+    --students) STUDENTS="$2"; shift ;;
+    --ids) IDS="$2"; shift ;;
+    --duration) DURATION="$2"; shift ;;
+    --connections) CONNECTIONS="$2"; shift ;;
+    --threads) THREADS="$2"; shift ;;
+    --port) PORT="$2"; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf 'loadtest: %s\n' "$*" >&2; }
+
+WORK=$(mktemp -d /tmp/campushub-loadtest.XXXXXX)
+SERVER_PID=""
+SERVICES_STARTED=""
+
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$SERVICES_STARTED" ]; then
+    CAMPUSHUB_SERVICES_DIR="$WORK/services" "$ROOT/scripts/services.sh" stop >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ensure_tool() {
+  command -v "$1" >/dev/null 2>&1 && return
+  [ "$(id -u)" -eq 0 ] || { log "missing $1: apt-get install -y $1"; exit 1; }
+  log "installing $1"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; }
+}
+ensure_tool wrk
+ensure_tool jq
+command -v curl >/dev/null 2>&1 || ensure_tool curl
+
+log "building the release server"
+(cd "$ROOT" && cargo build --release --quiet --example server --features full)
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
+
+BASE="http://127.0.0.1:$PORT"
+export CAMPUSHUB_BIND="127.0.0.1:$PORT"
+export CAMPUSHUB_JWT_SECRET="loadtest-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export CAMPUSHUB_DEMO_DATA=false
+export CAMPUSHUB_METRICS_PUBLIC=true
+export CAMPUSHUB_LOG="${CAMPUSHUB_LOG:-warn}"
+unset CAMPUSHUB_REDIS_URL CAMPUSHUB_REPLICA_URLS CAMPUSHUB_ANALYTICS_URL
+
+if [ "$BACKEND" = postgres ]; then
+  export CAMPUSHUB_SERVICES_DIR="$WORK/services"
+  export CAMPUSHUB_PG_PRIMARY_PORT="${LOADTEST_PG_PRIMARY_PORT:-55482}"
+  export CAMPUSHUB_PG_REPLICA_PORT="${LOADTEST_PG_REPLICA_PORT:-55483}"
+  export CAMPUSHUB_REDIS_PORT="${LOADTEST_REDIS_PORT:-56419}"
+  log "starting Postgres primary + replica and Redis in $CAMPUSHUB_SERVICES_DIR"
+  SERVICES_STARTED=1
+  "$ROOT/scripts/services.sh" start >/dev/null
+  # shellcheck disable=SC1091
+  source "$CAMPUSHUB_SERVICES_DIR/env"
+  export CAMPUSHUB_DATABASE_URL="$CAMPUSHUB_TEST_PG_PRIMARY"
+  export CAMPUSHUB_REPLICA_URLS="$CAMPUSHUB_TEST_PG_REPLICA"
+  export CAMPUSHUB_REDIS_URL="$CAMPUSHUB_TEST_REDIS"
+else
+  export CAMPUSHUB_DATABASE_URL="sqlite://$WORK/loadtest.db"
+fi
+
+log "seeding $STUDENTS students ($BACKEND)"
+"$BIN" seed --departments 20 --students "$STUDENTS" --faculty 200 >"$WORK/seed.log" 2>&1 \
+  || { cat "$WORK/seed.log" >&2; exit 1; }
+TOKEN=$("$BIN" token --sub loadtest --role admin --ttl 2h | tail -n 1)
+export LOADTEST_TOKEN="$TOKEN" LOADTEST_LUA="$LUA_DIR" LOADTEST_IDS="$WORK/ids.txt"
+
+# Starts the server with the cache on (`true`) or off (`false`) and waits for /healthz.
+start_server() {
+  CAMPUSHUB_CACHE="$1" "$BIN" serve >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  log "the server did not answer /healthz"; exit 1
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# The sum of the samples of metric `$1` whose labels contain `$2` (may be empty) in file `$3`.
+metric() {
+  awk -v name="$1" -v label="$2" '
+    (index($1, name "{") == 1 || $1 == name) && index($1, label) { sum += $NF }
+    END { printf "%.0f", sum }' "$3"
+}
+
+scrape() { curl -fsS "$BASE/metrics" >"$1"; }
+
+# Writes the first $IDS student ids (cursor pages of 200) to $LOADTEST_IDS.
+collect_ids() {
+  local next="/api/v1/students?page_size=200" page
+  : >"$LOADTEST_IDS"
+  while [ -n "$next" ] && [ "$(wc -l <"$LOADTEST_IDS")" -lt "$IDS" ]; do
+    page=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE$next")
+    jq -r '.results[].id' <<<"$page" >>"$LOADTEST_IDS"
+    next=$(jq -r '.next // empty' <<<"$page" | sed -E 's#^https?://[^/]+##')
+  done
+  head -n "$IDS" "$LOADTEST_IDS" >"$WORK/ids.tmp" && mv "$WORK/ids.tmp" "$LOADTEST_IDS"
+  log "collected $(wc -l <"$LOADTEST_IDS") ids"
+}
+
+ROWS=()
+FLOOR=""
+
+# run NAME PATH [LUA] [ENV=VALUE...]: one wrk run, recorded as a row of the table.
+run() {
+  local name="$1" path="$2" script="${3:-}"
+  shift 3 || shift $#
+  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
+  [ -n "$script" ] && args+=(-s "$LUA_DIR/$script")
+  scrape "$WORK/before.prom"
+  env "$@" wrk "${args[@]}" "$BASE$path" >"$WORK/$name.wrk"
+  scrape "$WORK/after.prom"
+  local rps p50 p99 non2xx socket statements requests hits misses
+  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/$name.wrk")
+  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/$name.wrk")
+  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/$name.wrk")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$WORK/$name.wrk")
+  socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/$name.wrk")
+  delta() { echo $(( $(metric "$1" "$2" "$WORK/after.prom") - $(metric "$1" "$2" "$WORK/before.prom") )); }
+  statements=$(delta campushub_db_statements_total "")
+  requests=$(delta http_requests_total "")
+  hits=$(delta campushub_cache_hits_total "")
+  misses=$(delta campushub_cache_misses_total 'tier="l1"')
+  local per_request ratio floor
+  per_request=$(awk -v s="$statements" -v r="$requests" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "-" }')
+  ratio=$(awk -v h="$hits" -v m="$misses" 'BEGIN { if (h + m > 0) printf "%.1f%%", 100 * h / (h + m); else print "-" }')
+  [ -z "$FLOOR" ] && FLOOR="$rps"
+  floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
+  ROWS+=("$(printf '%-22s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
+    "$(( ${non2xx:-0} + ${socket:-0} ))" "$per_request" "$ratio" "$floor")")
+  log "$name: $rps req/s, p99 $p99"
+}
+
+start_server true
+collect_ids
+log "scenarios of $DURATION each, wrk -t$THREADS -c$CONNECTIONS"
+run healthz /healthz ""
+# Warm the cache with every id before the cached scenarios (not reported).
+wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$LUA_DIR/retrieve.lua" "$BASE/" >/dev/null
+run retrieve_cached / retrieve.lua
+run list_50_cached / list.lua
+run filtered_list_cached / list.lua LOADTEST_FILTERED=1
+run zipf_95r_5w / zipf.lua
+RSS=$(awk '/VmRSS/ { print $2 }' "/proc/$SERVER_PID/status")
+stop_server
+
+start_server false
+run retrieve_uncached / retrieve.lua
+run list_50_uncached / list.lua
+run filtered_list_uncached / list.lua LOADTEST_FILTERED=1
+stop_server
+
+echo
+echo "CampusHub load test: $BACKEND, $STUDENTS students, $IDS ids, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
+printf '%-22s %9s %9s %9s %7s %10s %9s %7s\n' scenario rps p50 p99 errors stmts/req hit floor
+for row in "${ROWS[@]}"; do echo "$row"; done
+echo "server RSS after the cached scenarios: $(( RSS / 1024 )) MiB"
