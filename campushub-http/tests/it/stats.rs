@@ -84,7 +84,10 @@ async fn analytics_summarise_the_institution_and_each_department() {
     assert_eq!(rows[0]["id"], cse.as_str());
     assert_eq!(rows[0]["students"], 2);
     assert_eq!(rows[0]["student_faculty_ratio"], 2.0);
-    assert_eq!(rows[0]["students_by_gender"], json!({"F": 1, "M": 1, "O": 0}));
+    assert_eq!(
+        rows[0]["students_by_gender"],
+        json!({"F": 1, "M": 1, "O": 0})
+    );
     assert_eq!(rows[1]["student_faculty_ratio"], serde_json::Value::Null);
 }
 
