@@ -54,7 +54,9 @@ fn http(c: &mut Criterion) {
         custom_fields: campus.custom_fields.clone(),
     };
     let credentials = Credentials::new().jwt(JwtVerifier::hs256(SECRET));
-    let app = router(ApiState::new(services, Arc::new(credentials)));
+    let app = router(ApiState::new(services.clone(), Arc::new(credentials)));
+    let verifying = Credentials::new().jwt(JwtVerifier::hs256(SECRET).remember_verified(false));
+    let verifying = router(ApiState::new(services, Arc::new(verifying)));
     let token = TokenMinter::hs256(SECRET)
         .mint("bench", &[Role::ADMIN], Duration::from_secs(3600))
         .expect("a token");
@@ -68,6 +70,13 @@ fn http(c: &mut Criterion) {
         b.iter_custom(|iters| {
             timed(&rt, iters, |i| {
                 get(&app, &ids[(i as usize) % ids.len()], bearer)
+            })
+        })
+    });
+    c.bench_function("http/retrieve_cached_verify_every_token", |b| {
+        b.iter_custom(|iters| {
+            timed(&rt, iters, |i| {
+                get(&verifying, &ids[(i as usize) % ids.len()], bearer)
             })
         })
     });

@@ -6,7 +6,12 @@
 # and cache hit ratio (deltas of /metrics around each scenario), and the ratio to /healthz.
 #
 #   scripts/loadtest.sh [--postgres] [--students N] [--ids N] [--duration 15s]
-#                       [--connections 64] [--threads 1] [--port 18080]
+#                       [--connections 64] [--threads 1] [--port 18080] [--bin PATH]
+#
+# List scenarios use cursor pages (the API's default; 2 statements a page): the first 20 pages
+# of 50, collected by following `next`. One uncached scenario, labelled "page numbers", uses
+# `?page=` pages (3 statements: count, page, departments). --bin runs a server built earlier
+# (for a before/after comparison in one session) instead of building the current tree.
 #
 # Loopback only. Everything it starts (server, services) is stopped by PID on exit, also on
 # failure. Needs curl; installs wrk and jq with apt-get when missing (as root).
@@ -21,6 +26,7 @@ DURATION=15s
 CONNECTIONS=64
 THREADS=1
 PORT=18080
+BIN=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,7 +37,8 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --port) PORT="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --bin) BIN="$2"; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -66,9 +73,12 @@ ensure_tool wrk
 ensure_tool jq
 command -v curl >/dev/null 2>&1 || ensure_tool curl
 
-log "building the release server"
-(cd "$ROOT" && cargo build --release --quiet --example server --features full)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
+if [ -z "$BIN" ]; then
+  log "building the release server"
+  (cd "$ROOT" && cargo build --release --quiet --example server --features full)
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
+fi
+[ -x "$BIN" ] || { log "no server binary at $BIN"; exit 1; }
 
 BASE="http://127.0.0.1:$PORT"
 export CAMPUSHUB_BIND="127.0.0.1:$PORT"
@@ -100,6 +110,7 @@ log "seeding $STUDENTS students ($BACKEND)"
   || { cat "$WORK/seed.log" >&2; exit 1; }
 TOKEN=$("$BIN" token --sub loadtest --role admin --ttl 2h | tail -n 1)
 export LOADTEST_TOKEN="$TOKEN" LOADTEST_LUA="$LUA_DIR" LOADTEST_IDS="$WORK/ids.txt"
+export LOADTEST_PAGES="$WORK/pages.txt"
 
 # Starts the server with the cache on (`true`) or off (`false`) and waits for /healthz.
 start_server() {
@@ -141,6 +152,18 @@ collect_ids() {
   log "collected $(wc -l <"$LOADTEST_IDS") ids"
 }
 
+# Writes the paths of the first 20 cursor pages of 50 students to $LOADTEST_PAGES.
+collect_pages() {
+  local next="/api/v1/students?page_size=50" page
+  : >"$LOADTEST_PAGES"
+  while [ -n "$next" ] && [ "$(wc -l <"$LOADTEST_PAGES")" -lt 20 ]; do
+    echo "$next" >>"$LOADTEST_PAGES"
+    page=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE$next")
+    next=$(jq -r '.next // empty' <<<"$page" | sed -E 's#^https?://[^/]+##')
+  done
+  log "collected $(wc -l <"$LOADTEST_PAGES") cursor pages"
+}
+
 ROWS=()
 FLOOR=""
 
@@ -169,13 +192,14 @@ run() {
   ratio=$(awk -v h="$hits" -v m="$misses" 'BEGIN { if (h + m > 0) printf "%.1f%%", 100 * h / (h + m); else print "-" }')
   [ -z "$FLOOR" ] && FLOOR="$rps"
   floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
-  ROWS+=("$(printf '%-22s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
+  ROWS+=("$(printf '%-26s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
     "$(( ${non2xx:-0} + ${socket:-0} ))" "$per_request" "$ratio" "$floor")")
   log "$name: $rps req/s, p99 $p99"
 }
 
 start_server true
 collect_ids
+collect_pages
 log "scenarios of $DURATION each, wrk -t$THREADS -c$CONNECTIONS"
 run healthz /healthz ""
 # Warm the cache with every id before the cached scenarios (not reported).
@@ -190,11 +214,12 @@ stop_server
 start_server false
 run retrieve_uncached / retrieve.lua
 run list_50_uncached / list.lua
+run list_50_pagenum_uncached / list.lua LOADTEST_PAGE_NUMBERS=1
 run filtered_list_uncached / list.lua LOADTEST_FILTERED=1
 stop_server
 
 echo
 echo "CampusHub load test: $BACKEND, $STUDENTS students, $IDS ids, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
-printf '%-22s %9s %9s %9s %7s %10s %9s %7s\n' scenario rps p50 p99 errors stmts/req hit floor
+printf '%-26s %9s %9s %9s %7s %10s %9s %7s\n' scenario rps p50 p99 errors stmts/req hit floor
 for row in "${ROWS[@]}"; do echo "$row"; done
 echo "server RSS after the cached scenarios: $(( RSS / 1024 )) MiB"

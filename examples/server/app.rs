@@ -65,14 +65,12 @@ pub struct App {
 
 impl App {
     /// Wires the router around `core`: SQL analytics (cached until the next write), readiness
-    /// probes, metric sources and
-    /// statement counting per route.
+    /// probes, metric sources and statement counting per route.
     pub fn new(core: Core, config: &Config) -> App {
         let http = HttpConfig {
             metrics_public: config.metrics_public,
             ..HttpConfig::default()
         };
-        let statements = Arc::new(RouteStatements::default());
         let analytics = core.storage.stores().analytics;
         let analytics: Arc<dyn Analytics> = match &core.cache {
             Some(cache) => Arc::new(CachedAnalytics::new(analytics, Arc::new(cache.clone()))),
@@ -81,15 +79,19 @@ impl App {
         let mut state = ApiState::new(core.services.clone(), core.auth.credentials.clone())
             .config(http)
             .analytics(analytics)
-            .metrics_source(Arc::new(PoolMetrics(core.storage.clone())))
-            .metrics_source(Arc::clone(&statements) as _);
+            .metrics_source(Arc::new(PoolMetrics(core.storage.clone())));
         if let Some(cache) = &core.cache {
             state = state.metrics_source(Arc::new(CacheMetrics(cache.clone())));
         }
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
         state = probes::register(state, &core.storage, redis);
+        let metrics = Arc::clone(&state.metrics);
+        let router = router(state);
+        // The router registered its templates: the statement counters are pre-registered too.
+        let statements = Arc::new(RouteStatements::new(metrics.templates()));
+        metrics.add_source(Arc::clone(&statements) as _);
         App {
-            router: statements.layer(router(state)),
+            router: statements.layer(router),
             minter: core.auth.minter.clone(),
             core,
             warm_interval: config.warm_interval,

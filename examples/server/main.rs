@@ -68,7 +68,11 @@ fn main() -> ExitCode {
         eprintln!("campushub: {error}");
         return ExitCode::from(2);
     }
+    // One worker per core (2 on the reference machine): more would only add context switches
+    // for the CPU-bound hot path; blocking work (SQLite) has tokio's separate blocking pool.
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {

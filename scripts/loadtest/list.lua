@@ -1,5 +1,8 @@
--- Scenario: page-number list pages of 50 students (`?page=<1..20>&page_size=50`), or, with
--- LOADTEST_FILTERED=1, filtered pages (status, year of study, gender, search) of 50.
+-- Scenario: list pages of 50 students. By default cursor pages (the API's default: the page
+-- and its departments, 2 statements whatever the page size): the first 20 pages, whose paths
+-- loadtest.sh collected by following `next` into LOADTEST_PAGES. With LOADTEST_PAGE_NUMBERS=1,
+-- page-number pages (`?page=<1..20>&page_size=50`: count + page + departments, 3 statements).
+-- With LOADTEST_FILTERED=1, filtered first pages (status, year of study, gender, search) of 50.
 local common = dofile(os.getenv("LOADTEST_LUA") .. "/common.lua")
 common.headers()
 math.randomseed(os.time())
@@ -9,13 +12,23 @@ local filters = {
   "status=ACTIVE&gender=M", "search=a", "status=GRADUATED", "ordering=last_name",
 }
 local filtered = os.getenv("LOADTEST_FILTERED") == "1"
+local page_numbers = os.getenv("LOADTEST_PAGE_NUMBERS") == "1"
+
+local pages = {}
+if not filtered and not page_numbers then
+  local path = os.getenv("LOADTEST_PAGES")
+  assert(path, "LOADTEST_PAGES is not set")
+  for line in io.lines(path) do
+    if line ~= "" then pages[#pages + 1] = line end
+  end
+  assert(#pages > 0, "no pages in LOADTEST_PAGES")
+end
 
 request = function()
-  local query
   if filtered then
-    query = filters[math.random(#filters)] .. "&page_size=50"
-  else
-    query = "page=" .. math.random(20) .. "&page_size=50"
+    return wrk.format("GET", "/api/v1/students?" .. filters[math.random(#filters)] .. "&page_size=50")
+  elseif page_numbers then
+    return wrk.format("GET", "/api/v1/students?page=" .. math.random(20) .. "&page_size=50")
   end
-  return wrk.format("GET", "/api/v1/students?" .. query)
+  return wrk.format("GET", pages[math.random(#pages)])
 end

@@ -1,11 +1,15 @@
-//! Bearer JWTs: verification (HS256 secret or RS256 public key, keys and rules built once)
-//! and minting (for the server's `token` subcommand and tests).
+//! Bearer JWTs: verification (HS256 secret or RS256 public key, keys and rules built once,
+//! verified tokens remembered in a small bounded cache) and minting (for the server's `token`
+//! subcommand and tests).
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use campushub_core::{Error, Principal, Result, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+
+use super::verified::VerifiedTokens;
 
 /// The claims CampusHub reads and writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,10 +34,15 @@ pub struct Claims {
 
 /// Verifies bearer tokens. Build it once: the key and validation rules are prepared here, so
 /// a verification is one signature check and one small JSON decode.
+///
+/// Tokens that verified are remembered (up to 256, keyed by the whole token string, shared by
+/// the verifier's clones): the same token again costs a lookup and an `exp` check against the
+/// clock, with the same leeway. Turn it off with [`JwtVerifier::remember_verified`].
 #[derive(Clone)]
 pub struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
+    verified: Option<Arc<VerifiedTokens>>,
 }
 
 /// Seconds of clock skew tolerated on `exp`.
@@ -57,14 +66,18 @@ impl JwtVerifier {
         validation.leeway = LEEWAY_SECONDS;
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.validate_aud = false;
-        JwtVerifier { key, validation }
+        JwtVerifier {
+            key,
+            validation,
+            verified: Some(Arc::new(VerifiedTokens::new(LEEWAY_SECONDS))),
+        }
     }
 
     /// Also requires `iss` to be `issuer`.
     pub fn issuer(mut self, issuer: &str) -> Self {
         self.validation.set_issuer(&[issuer]);
         self.validation.required_spec_claims.insert("iss".into());
-        self
+        self.fresh_cache()
     }
 
     /// Also requires `aud` to be `audience`.
@@ -72,18 +85,35 @@ impl JwtVerifier {
         self.validation.set_audience(&[audience]);
         self.validation.validate_aud = true;
         self.validation.required_spec_claims.insert("aud".into());
+        self.fresh_cache()
+    }
+
+    /// Whether to remember verified tokens (default true). Off, every request verifies its
+    /// token's signature and claims.
+    pub fn remember_verified(mut self, remember: bool) -> Self {
+        self.verified = remember.then(|| Arc::new(VerifiedTokens::new(LEEWAY_SECONDS)));
         self
+    }
+
+    /// Stricter rules must not be answered from tokens a clone verified under looser ones.
+    fn fresh_cache(self) -> Self {
+        let remember = self.verified.is_some();
+        self.remember_verified(remember)
     }
 
     /// The principal of a valid token.
     pub fn verify(&self, token: &str) -> Result<Principal> {
+        if let Some(principal) = self.verified.as_ref().and_then(|v| v.get(token)) {
+            return Ok(principal);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|error| Error::Unauthenticated(format!("invalid token: {error}")))?;
         let claims = data.claims;
-        Ok(Principal::new(
-            claims.sub,
-            claims.roles.into_iter().map(Role::new),
-        ))
+        let principal = Principal::new(claims.sub, claims.roles.into_iter().map(Role::new));
+        if let Some(verified) = &self.verified {
+            verified.insert(token, &principal, claims.exp);
+        }
+        Ok(principal)
     }
 }
 
@@ -91,6 +121,7 @@ impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtVerifier")
             .field("algorithms", &self.validation.algorithms)
+            .field("remember_verified", &self.verified.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -8,6 +8,7 @@
 mod api_key;
 mod jwt;
 mod layer;
+mod verified;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -86,6 +86,16 @@ impl HttpMetrics {
         }
     }
 
+    /// The route templates registered so far, sorted: after [`crate::router`], every route of
+    /// the router and `unmatched`. Other per-route counters can pre-register these to keep
+    /// their hot path lock-free.
+    pub fn templates(&self) -> Vec<String> {
+        self.routes
+            .read()
+            .map(|routes| routes.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// An immutable lookup table for `templates`, for the lock-free hot path.
     pub(crate) fn snapshot<'a>(
         &self,

@@ -308,3 +308,19 @@ async fn responses_are_gzipped_when_asked() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("content-encoding"), "gzip");
 }
+
+#[tokio::test]
+async fn bodies_under_a_kibibyte_are_not_compressed() {
+    let app = App::new();
+    let created = app.create("departments", department("SMALL")).await;
+    let id = created["id"].as_str().unwrap_or_default().to_owned();
+    let reply = app
+        .get_with(
+            &format!("/api/v1/departments/{id}"),
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body.len() < 1024, "a single department is small");
+    assert_eq!(reply.header("content-encoding"), "");
+}

@@ -1,0 +1,128 @@
+//! A small, bounded cache of verified bearer tokens, so that a client sending the same token
+//! on every request pays the signature check and the claims decode once.
+//!
+//! Direct-mapped: a token's hash (keyed randomly per process) picks one of [`SLOTS`] slots,
+//! each holding at most one token behind its own mutex (no global lock, no growth: a new token
+//! replaces the slot's old one). A hit compares the whole token string, then checks `exp`
+//! against the clock with the verifier's leeway, so an expired token is never accepted from
+//! the cache; only tokens that passed full verification are stored.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use campushub_core::Principal;
+
+/// Number of slots (tokens kept at most).
+pub(crate) const SLOTS: usize = 256;
+
+/// Tokens longer than this are verified every time and never stored (bounds the memory).
+const MAX_TOKEN_LEN: usize = 4096;
+
+struct Entry {
+    token: Box<str>,
+    principal: Principal,
+    exp: u64,
+}
+
+/// The cache (shared by the clones of one verifier).
+pub(crate) struct VerifiedTokens {
+    hasher: RandomState,
+    slots: Box<[Mutex<Option<Entry>>]>,
+    leeway: u64,
+}
+
+impl VerifiedTokens {
+    /// An empty cache; hits must satisfy `exp + leeway >= now`, as the verifier's rule does.
+    pub(crate) fn new(leeway: u64) -> Self {
+        VerifiedTokens {
+            hasher: RandomState::new(),
+            slots: (0..SLOTS).map(|_| Mutex::new(None)).collect(),
+            leeway,
+        }
+    }
+
+    fn slot(&self, token: &str) -> &Mutex<Option<Entry>> {
+        let index = (self.hasher.hash_one(token) as usize) % self.slots.len();
+        &self.slots[index]
+    }
+
+    /// The principal of `token` if it was verified before and has not expired.
+    pub(crate) fn get(&self, token: &str) -> Option<Principal> {
+        let mut slot = self.slot(token).lock().ok()?;
+        let entry = slot.as_ref().filter(|e| &*e.token == token)?;
+        if entry.exp.saturating_add(self.leeway) >= now() {
+            return Some(entry.principal.clone());
+        }
+        *slot = None;
+        None
+    }
+
+    /// Remembers that `token` (expiring at `exp`) verified as `principal`.
+    pub(crate) fn insert(&self, token: &str, principal: &Principal, exp: u64) {
+        if token.len() > MAX_TOKEN_LEN {
+            return;
+        }
+        if let Ok(mut slot) = self.slot(token).lock() {
+            *slot = Some(Entry {
+                token: token.into(),
+                principal: principal.clone(),
+                exp,
+            });
+        }
+    }
+
+    /// Tokens stored.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.lock().map(|s| s.is_some()).unwrap_or(false))
+            .count()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use campushub_core::Role;
+
+    fn principal(subject: &str) -> Principal {
+        Principal::new(subject, [Role::ADMIN])
+    }
+
+    #[test]
+    fn hits_only_the_same_token_and_not_after_expiry() {
+        let cache = VerifiedTokens::new(30);
+        let later = now() + 3600;
+        cache.insert("token-a", &principal("a"), later);
+        assert_eq!(cache.get("token-a"), Some(principal("a")));
+        assert_eq!(cache.get("token-b"), None);
+
+        let expired = now() - 31;
+        cache.insert("token-old", &principal("old"), expired);
+        assert_eq!(cache.get("token-old"), None, "expired beyond the leeway");
+        assert_eq!(cache.get("token-old"), None, "and removed");
+        let within_leeway = now() - 5;
+        cache.insert("token-grace", &principal("g"), within_leeway);
+        assert_eq!(cache.get("token-grace"), Some(principal("g")));
+    }
+
+    #[test]
+    fn stays_bounded() {
+        let cache = VerifiedTokens::new(0);
+        let later = now() + 3600;
+        for n in 0..(SLOTS * 8) {
+            cache.insert(&format!("token-{n}"), &principal("p"), later);
+        }
+        assert!(cache.len() <= SLOTS);
+        cache.insert(&"x".repeat(MAX_TOKEN_LEN + 1), &principal("p"), later);
+        assert_eq!(cache.get(&"x".repeat(MAX_TOKEN_LEN + 1)), None);
+    }
+}
