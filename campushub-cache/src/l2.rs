@@ -265,7 +265,9 @@ impl L2 {
     }
 
     /// The pub/sub message for an invalidation:
-    /// `<instance>|<kind>|<id>|<generation kinds, comma-separated>`.
+    /// `<instance>|<kind>|<id>|<generation kinds, comma-separated>,|<version>`. The comma
+    /// before the version keeps older receivers (which read everything after the third `|`
+    /// as kinds) bumping every real kind; they only bump one meaningless stripe more.
     fn message(&self, invalidation: &Invalidation) -> String {
         let kinds: Vec<&str> = invalidation
             .generations
@@ -273,11 +275,12 @@ impl L2 {
             .map(|k| k.as_str())
             .collect();
         format!(
-            "{}|{}|{}|{}",
+            "{}|{}|{}|{},|{}",
             self.instance,
             invalidation.kind,
             invalidation.id,
-            kinds.join(",")
+            kinds.join(","),
+            invalidation.version
         )
     }
 

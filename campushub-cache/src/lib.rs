@@ -23,12 +23,16 @@
 //!   record with a **tombstone** carrying the new version and the write's token, bump the
 //!   generations of the kind, of the kinds embedding it and of analytics (recording the
 //!   token), publish on `<namespace>:invalidations`, then apply to this instance's L1. Other
-//!   instances apply the message to their L1.
+//!   instances apply the message (which carries the version) to their L1.
 //! - **No stale sets**: a miss hands the loader a [`campushub_core::FillTicket`] with what it
 //!   saw (the tombstone's version or the generation) and `min_token` (the write's position),
 //!   so a lagging replica cannot serve the read. The fill is a Lua check-and-set, refused when
 //!   a newer tombstone, value or generation is present or when the fill's token is older than
-//!   the one recorded. L1 applies the same rule with per-kind epochs under moka's per-key lock.
+//!   the one recorded. L1 applies the same rules under moka's per-key lock: an invalidation
+//!   leaves an L1 tombstone (never a hit, weighed small) with the new version, which refuses
+//!   older fills of that record and leaves fills of other records of the kind alone; if the
+//!   tombstone was evicted, a per-record-stripe epoch (4,096 stripes) refuses fills begun
+//!   before the write. Query entries and their fills use per-kind epochs.
 //! - **Single flight**: concurrent misses on one key run one loader.
 //! - **Degradation**: every Redis call has a timeout; a circuit breaker skips Redis after
 //!   repeated failures and probes after a cool-down. Invalidations that cannot reach Redis

@@ -71,7 +71,7 @@ impl Subscriber {
         }
     }
 
-    /// Applies `<instance>|<kind>|<id>|<kinds>` unless this instance sent it.
+    /// Applies `<instance>|<kind>|<id>|<kinds>[|<version>]` unless this instance sent it.
     fn apply(&self, payload: &[u8]) {
         let Some(message) = Message::parse(payload) else {
             tracing::warn!("ignoring a malformed cache invalidation message");
@@ -83,7 +83,8 @@ impl Subscriber {
         self.l1
             .bump(message.generations.split(',').filter(|k| !k.is_empty()));
         if let Some(kind) = self.l1.known_kind(message.kind) {
-            self.l1.remove(kind, message.id);
+            self.l1
+                .invalidate_record(kind, message.id, message.version, None);
         }
         self.metrics.invalidations_received.incr();
     }
@@ -95,17 +96,23 @@ struct Message<'a> {
     kind: &'a str,
     id: Uuid,
     generations: &'a str,
+    /// The record's version after the write (absent from older senders' messages).
+    version: Option<i64>,
 }
 
 impl<'a> Message<'a> {
     fn parse(payload: &'a [u8]) -> Option<Self> {
         let text = std::str::from_utf8(payload).ok()?;
-        let mut parts = text.splitn(4, '|');
+        let mut parts = text.splitn(5, '|');
         Some(Message {
             instance: parts.next()?,
             kind: parts.next()?,
             id: Uuid::from_str(parts.next()?).ok()?,
             generations: parts.next()?,
+            version: match parts.next() {
+                Some(version) => Some(version.parse().ok()?),
+                None => None,
+            },
         })
     }
 }

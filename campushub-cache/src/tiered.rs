@@ -15,7 +15,7 @@ use crate::codec::RecordEntry;
 use crate::config::CacheConfig;
 use crate::error::Result;
 use crate::flight::{Flights, Role};
-use crate::l1::L1;
+use crate::l1::{Floor, Found, L1};
 use crate::l2::{FillOutcome, Invalidation, L2};
 use crate::metrics::{Gauges, Metrics, MetricsSnapshot};
 use crate::pubsub::Subscriber;
@@ -147,9 +147,10 @@ impl TieredCache {
         &self,
         key: &CacheKey,
         load: campushub_core::cache::Loader<'_>,
+        floor: Option<Floor>,
     ) -> CoreResult<Option<CachedValue>> {
         let inner = &self.inner;
-        let epoch = inner.l1.epoch(key.kind());
+        let stamp = inner.l1.stamp(key, floor);
         inner.l1.register(key.kind());
         let mut ticket = FillTicket::default();
         let mut l2_usable = false;
@@ -157,7 +158,7 @@ impl TieredCache {
             match self.lookup_l2(l2, key).await {
                 Lookup::Hit(value) => {
                     inner.metrics.l2_hits.incr();
-                    inner.l1.fill(key, value.clone(), epoch);
+                    inner.l1.fill(key, value.clone(), stamp);
                     return Ok(value);
                 }
                 Lookup::Miss(seen) => {
@@ -167,6 +168,10 @@ impl TieredCache {
                 }
                 Lookup::Unavailable => {}
             }
+        }
+        // L1's tombstone knows the write too (and is all there is without Redis).
+        if let Some(floor) = floor {
+            ticket.min_token = ticket.min_token.max(floor.token);
         }
         inner.metrics.loads.incr();
         let loaded = load(ticket).await?;
@@ -188,7 +193,7 @@ impl TieredCache {
             }
             _ => true,
         };
-        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), epoch) {
+        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), stamp) {
             inner.metrics.fills_refused.incr();
         }
         Ok(loaded)
@@ -272,17 +277,20 @@ impl Cache for TieredCache {
         let inner = &self.inner;
         let mut missed = false;
         loop {
-            if let Some(hit) = inner.l1.get(key) {
-                inner.metrics.l1_hits.incr();
-                return Ok(hit);
-            }
+            let floor = match inner.l1.lookup(key) {
+                Found::Hit(hit) => {
+                    inner.metrics.l1_hits.incr();
+                    return Ok(hit);
+                }
+                Found::Miss(floor) => floor,
+            };
             if !missed {
                 inner.metrics.l1_misses.incr();
                 missed = true;
             }
             match inner.flights.join(key) {
                 Role::Leader(leader) => {
-                    let loaded = self.lead(key, load).await?;
+                    let loaded = self.lead(key, load, floor).await?;
                     leader.finish(loaded.clone());
                     return Ok(loaded);
                 }
@@ -304,13 +312,14 @@ impl Cache for TieredCache {
     }
 
     /// Write-through of entity keys: loads the written record and fills both tiers under the
-    /// same rules as a miss's fill (epoch read now, after the write's own invalidation).
+    /// same rules as a miss's fill (stamp taken now, after the write's own invalidation, whose
+    /// L1 tombstone then refuses only older versions).
     async fn offer(&self, key: &CacheKey, load: campushub_core::cache::Loader<'_>) {
         let inner = &self.inner;
         if !matches!(key, CacheKey::Entity { .. }) {
             return;
         }
-        let epoch = inner.l1.epoch(key.kind());
+        let stamp = inner.l1.stamp(key, None);
         inner.l1.register(key.kind());
         let Ok(Some(value)) = load(FillTicket::default()).await else {
             return;
@@ -319,7 +328,7 @@ impl Cache for TieredCache {
             Some(l2) => self.counted(l2.fill_record(key, Some(&value), value.token).await),
             None => true,
         };
-        if keep && !inner.l1.fill(key, Some(value), epoch) {
+        if keep && !inner.l1.fill(key, Some(value), stamp) {
             inner.metrics.fills_refused.incr();
         }
     }
@@ -339,13 +348,15 @@ impl Cache for TieredCache {
             .map(|k| k.as_str())
             .collect();
         // Redis first: a local miss racing this call then either reads the tombstone, or
-        // read before it and is refused by the epoch bump below.
+        // read before it and is refused by L1's tombstone (records) or epoch bump (queries).
         if let Some(l2) = &inner.l2 {
             if let Err(error) = l2.invalidate(invalidation).await {
                 tracing::warn!(%error, kind = %event.kind, id = %event.id, "invalidation queued: redis unavailable");
             }
         }
         inner.l1.bump(kinds);
-        inner.l1.remove(event.kind, event.id);
+        inner
+            .l1
+            .invalidate_record(event.kind, event.id, Some(event.version), event.token);
     }
 }

@@ -13,7 +13,7 @@ use campushub_core::{
 use tokio::sync::{Mutex, Notify};
 use uuid::Uuid;
 
-use crate::support::{connect, counting, event, namespace, never, value};
+use crate::support::{connect, counting, event, eventually, namespace, never, value};
 
 /// A loader that reads the "database", then waits for `proceed` before returning.
 struct Paused {
@@ -51,6 +51,23 @@ impl Paused {
             })
         })
     }
+}
+
+/// Starts a read of `key` on `cache` and returns once its loader has read `db` and paused.
+async fn paused_read(
+    cache: &TieredCache,
+    key: &CacheKey,
+    db: &Arc<AtomicI64>,
+) -> (
+    Paused,
+    tokio::task::JoinHandle<campushub_core::Result<Option<CachedValue>>>,
+) {
+    let paused = Paused::new();
+    let loader = paused.loader(db, None);
+    let (cache, key) = (cache.clone(), key.clone());
+    let read = tokio::spawn(async move { cache.get_or_load(&key, loader).await });
+    paused.read.notified().await;
+    (paused, read)
 }
 
 /// Runs the race on `reader` with the write applied through `writer`; returns what the
@@ -126,6 +143,93 @@ async fn a_slow_record_fill_is_refused_in_l1_only_mode() {
     let write = event(EntityKind::FACULTY, id, ChangeOp::Updated, 2, 0);
     let old = race(&cache, &cache, &key, &db, write).await;
     assert_refused_then_fresh(&cache, &key, old).await;
+}
+
+/// After a race whose write touched another record: the paused read was cached (no fill
+/// refused) and the next read is an L1 hit.
+async fn assert_kept(cache: &TieredCache, key: &CacheKey, old: Option<CachedValue>) {
+    assert_eq!(old.map(|v| v.json), Some(value(1).json));
+    assert_eq!(
+        cache.metrics().fills_refused,
+        0,
+        "a write to another record of the kind does not refuse the fill"
+    );
+    let hit = cache.get_or_load(key, never()).await.expect("hit");
+    assert_eq!(hit.map(|v| v.json), Some(value(1).json), "served from L1");
+}
+
+// Fixed ids: deterministic record stripes (these two do not share one).
+const X: Uuid = Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+const Y: Uuid = Uuid::from_u128(0xfedc_ba98_7654_3210_fedc_ba98_7654_3210);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_record_fill_is_kept_when_another_record_of_its_kind_is_written() {
+    let cache = TieredCache::l1_only(CacheConfig::default()).expect("config");
+    let key = CacheKey::Entity {
+        kind: EntityKind::FACULTY,
+        id: X,
+    };
+    let db = Arc::new(AtomicI64::new(1));
+    let write = event(EntityKind::FACULTY, Y, ChangeOp::Updated, 5, 0);
+    let old = race(&cache, &cache, &key, &db, write).await;
+    assert_kept(&cache, &key, old).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_record_fill_is_kept_when_another_instance_writes_another_record() {
+    let ns = namespace();
+    let (reader, writer) = (connect(&ns).await, connect(&ns).await);
+    let key = CacheKey::Entity {
+        kind: EntityKind::STUDENT,
+        id: X,
+    };
+    let db = Arc::new(AtomicI64::new(1));
+    let (paused, read) = paused_read(&reader, &key, &db).await;
+    writer
+        .invalidate(&event(EntityKind::STUDENT, Y, ChangeOp::Updated, 3, 40))
+        .await;
+    // The message reaches the reader's L1 before its fill.
+    let arrived = eventually(std::time::Duration::from_secs(5), || {
+        reader.metrics().invalidations_received == 1
+    })
+    .await;
+    assert!(arrived, "the reader heard of the write");
+    paused.proceed.notify_one();
+    let old = read.await.expect("reader task").expect("read");
+    assert_kept(&reader, &key, old).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_record_fill_is_refused_when_the_tombstone_was_evicted() {
+    // One byte: nothing is admitted, so the write's tombstone is gone before the fill.
+    let cache = TieredCache::l1_only(CacheConfig {
+        l1_max_bytes: 1,
+        ..CacheConfig::default()
+    })
+    .expect("config");
+    let key = CacheKey::Entity {
+        kind: EntityKind::STUDENT,
+        id: X,
+    };
+    let db = Arc::new(AtomicI64::new(1));
+    let (paused, read) = paused_read(&cache, &key, &db).await;
+    db.fetch_add(1, Ordering::SeqCst);
+    cache
+        .invalidate(&event(EntityKind::STUDENT, X, ChangeOp::Updated, 2, 0))
+        .await;
+    cache.run_pending_tasks().await;
+    assert!(
+        cache.metrics().l1_evictions >= 1,
+        "the tombstone was evicted"
+    );
+    paused.proceed.notify_one();
+    let old = read.await.expect("reader task").expect("read");
+    assert_eq!(old.map(|v| v.version), Some(1));
+    assert_eq!(
+        cache.metrics().fills_refused,
+        1,
+        "the record's stripe refused the stale fill"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
