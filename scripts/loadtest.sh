@@ -47,6 +47,9 @@ done
 log() { printf 'loadtest: %s\n' "$*" >&2; }
 
 WORK=$(mktemp -d /tmp/campushub-loadtest.XXXXXX)
+# Postgres runs as the `postgres` user when we are root: it must be able to reach its data
+# directory inside this one.
+chmod 755 "$WORK"
 SERVER_PID=""
 SERVICES_STARTED=""
 
