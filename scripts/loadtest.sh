@@ -197,7 +197,21 @@ run() {
   floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
   ROWS+=("$(printf '%-26s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
     "$(( ${non2xx:-0} + ${socket:-0} ))" "$per_request" "$ratio" "$floor")")
-  log "$name: $rps req/s, p99 $p99"
+  log "$name: $rps req/s, p99 $p99$(error_statuses)"
+}
+
+# The 4xx/5xx answers of the last scenario by status, from the /metrics delta (" (412: 7)").
+error_statuses() {
+  awk '
+    FNR == 1 { file++ }
+    /^http_requests_total\{/ && match($0, /status="[45][0-9][0-9]"/) {
+      status = substr($0, RSTART + 8, 3)
+      count[status] += (file == 1 ? -$NF : $NF)
+    }
+    END {
+      for (s in count) if (count[s] > 0) out = out sprintf("%s%s: %d", out == "" ? "" : ", ", s, count[s])
+      if (out != "") printf " (%s)", out
+    }' "$WORK/before.prom" "$WORK/after.prom"
 }
 
 start_server true
