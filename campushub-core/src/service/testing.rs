@@ -1,40 +1,17 @@
 //! Fixtures for the service's unit tests.
 
-use chrono::NaiveDate;
-
-use crate::entities::{Gender, Person, StudentInput, StudentStatus};
+use crate::entities::StudentInput;
 use crate::entity::Entity;
 use crate::meta::RecordMeta;
 use crate::Student;
 
-/// A valid student input with roll number `roll`.
+/// A valid student input with roll number `roll` (the input's defaults fill the rest).
 pub(crate) fn student_input(roll: &str) -> StudentInput {
-    StudentInput {
-        person: Person {
-            first_name: "Asha".to_owned(),
-            middle_name: None,
-            last_name: "Rao".to_owned(),
-            date_of_birth: NaiveDate::from_ymd_opt(2004, 5, 6).unwrap_or_default(),
-            gender: Gender::Female,
-            email: None,
-            mobile: None,
-            address_line1: None,
-            address_line2: None,
-            city: None,
-            state: None,
-            postal_code: None,
-            country: None,
-        },
-        roll_number: roll.to_owned(),
-        department_id: None,
-        program: "B.Tech".to_owned(),
-        admission_date: NaiveDate::from_ymd_opt(2022, 8, 1).unwrap_or_default(),
-        year_of_study: 1,
-        semester: 1,
-        section: "A".to_owned(),
-        status: StudentStatus::Active,
-        custom_fields: Default::default(),
-    }
+    let body = serde_json::json!({
+        "first_name": "Asha", "last_name": "Rao", "date_of_birth": "2004-05-06",
+        "gender": "F", "roll_number": roll, "program": "B.Tech", "admission_date": "2022-08-01",
+    });
+    serde_json::from_value(body).expect("a valid student input")
 }
 
 /// A valid, unsaved student with roll number `roll`.
