@@ -34,6 +34,11 @@
 //!   replayed up to the token has replayed the commit even with `synchronous_commit = off`).
 //!   On SQLite, a process-local commit counter: one copy of the data satisfies every token.
 //! - A token-less read may be served by a replica that lags by up to the configured bound.
+//! - Work the repositories do not cover (`SELECT … FOR UPDATE`, several statements in one
+//!   transaction) goes through [`PgRouter::begin`], always on the primary;
+//!   [`PgRouter::write_token`] after the commit gives the token for read-your-writes. Such
+//!   writes bypass the services, so they emit no change event: call
+//!   [`campushub_core::Cache::invalidate`] for the records they touched.
 //! - Custom-field values live in one JSON column `custom_fields` (`jsonb` on Postgres) and
 //!   are filtered with JSON operators (`->>`, `@>`, `json_extract`, `json_each`).
 //! - SQLite stores UUIDs as hyphenated text, dates as `YYYY-MM-DD` and instants as epoch

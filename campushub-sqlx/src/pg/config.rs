@@ -23,6 +23,10 @@ pub struct PgRouterConfig {
     pub max_lag_bytes: Option<u64>,
     /// How long a read waits for a replica connection before trying the primary (default 2 s).
     pub replica_acquire_timeout: Duration,
+    /// How long a statement waits for a primary connection (including connecting) before it
+    /// fails as unavailable (default 5 s). Also bounds the first connection in
+    /// [`super::PgRouter::connect`], so a server pointed at a dead primary says so promptly.
+    pub primary_acquire_timeout: Duration,
 }
 
 impl PgRouterConfig {
@@ -37,6 +41,7 @@ impl PgRouterConfig {
             max_lag: Duration::from_secs(10),
             max_lag_bytes: None,
             replica_acquire_timeout: Duration::from_secs(2),
+            primary_acquire_timeout: Duration::from_secs(5),
         }
     }
 
@@ -67,6 +72,18 @@ impl PgRouterConfig {
     /// Sets the byte lag bound.
     pub fn with_max_lag_bytes(mut self, bytes: u64) -> Self {
         self.max_lag_bytes = Some(bytes);
+        self
+    }
+
+    /// Sets how long a read waits for a replica connection before trying the primary.
+    pub fn with_replica_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.replica_acquire_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a statement waits for a primary connection.
+    pub fn with_primary_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.primary_acquire_timeout = timeout;
         self
     }
 

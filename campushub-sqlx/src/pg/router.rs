@@ -66,6 +66,7 @@ impl PgRouter {
     pub async fn connect(config: PgRouterConfig) -> Result<PgRouter> {
         let primary = PgPoolOptions::new()
             .max_connections(config.max_connections)
+            .acquire_timeout(config.primary_acquire_timeout)
             .connect(&config.primary)
             .await?;
         let lazy = |url: &str| {
@@ -125,6 +126,32 @@ impl PgRouter {
     /// Probes every replica now (the health task does so every interval).
     pub async fn check_health(&self) {
         health::probe_all(&self.inner).await;
+    }
+
+    /// Begins a transaction on the primary, for `SELECT … FOR UPDATE` and other multi-statement
+    /// work that the repositories do not cover (counted as one primary statement; the
+    /// statements run inside it are the caller's and are not counted).
+    ///
+    /// After committing, [`PgRouter::write_token`] gives the token that makes later reads see
+    /// the transaction's writes.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let primary = &self.inner.primary;
+        primary.counters.statement();
+        Ok(primary
+            .pool
+            .begin()
+            .await
+            .inspect_err(|_| primary.counters.error())?)
+    }
+
+    /// A consistency token at or past every write committed on the primary before this call:
+    /// pass it to reads ([`ReadOptions::after`]) or return it to clients as the
+    /// `Consistency-Token` after a transaction of your own ([`PgRouter::begin`]).
+    pub async fn write_token(&self) -> Result<ConsistencyToken> {
+        let primary = &self.inner.primary;
+        commit_position(primary, &primary.pool)
+            .await?
+            .ok_or_else(|| SqlxError::Config("the primary reported no WAL position".into()))
     }
 
     /// The pool that serves `read`, and whether it is the primary.
@@ -197,6 +224,29 @@ impl PgRouter {
     pub fn pool(&self, name: &str) -> Option<PoolStats> {
         self.stats().into_iter().find(|s| s.name == name)
     }
+}
+
+/// The primary's WAL insert position, read on `executor` (one counted statement): at or past
+/// every commit that finished before it, which makes it a read-your-writes token.
+async fn commit_position<'c, X>(
+    primary: &PgPoolHandle,
+    executor: X,
+) -> Result<Option<ConsistencyToken>>
+where
+    X: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    primary.counters.statement();
+    let position = Statement {
+        sql: COMMIT_POSITION.into(),
+        args: Vec::new(),
+        returns: vec![ColType::Int],
+    };
+    let result = run(executor, position)
+        .await
+        .inspect_err(|_| primary.counters.error())?;
+    Ok(first_int(result)
+        .and_then(|p| u64::try_from(p).ok())
+        .map(ConsistencyToken::from_position))
 }
 
 fn first_int(result: StatementResult) -> Option<i64> {
@@ -276,16 +326,8 @@ impl Backend for PgRouter {
             }
             tx.commit().await?;
         }
-        primary.counters.statement();
-        let position = Statement {
-            sql: COMMIT_POSITION.into(),
-            args: Vec::new(),
-            returns: vec![ColType::Int],
-        };
-        let token = match run(&mut *conn, position).await {
-            Ok(result) => first_int(result)
-                .and_then(|p| u64::try_from(p).ok())
-                .map(ConsistencyToken::from_position),
+        let token = match commit_position(primary, &mut *conn).await {
+            Ok(token) => token,
             Err(error) => {
                 // The write is committed; without a token the caller's reads go by route.
                 tracing::warn!(%error, "could not read the commit position");

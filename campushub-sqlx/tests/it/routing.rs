@@ -196,15 +196,72 @@ async fn pg_paused_replay_read_your_writes_then_lag_ejection() {
 }
 
 #[tokio::test]
+async fn pg_transactions_lock_rows_on_the_primary_and_yield_a_token() {
+    let db = TestDb::shared().await;
+    let router = db.router(|c| c).await;
+    let repo = SqlRepository::<Department, _>::new(router.clone());
+    let ee = department("EE");
+    let inserted = repo.insert(&ee).await.expect("insert");
+    db.sync().await;
+    router.check_health().await;
+
+    // A replica refuses `FOR UPDATE`: the lock succeeding shows the transaction is on the primary.
+    let mut holder = router.begin().await.expect("begin");
+    let locked: String = sqlx::query("SELECT name FROM departments WHERE id = $1 FOR UPDATE")
+        .bind(ee.meta.id)
+        .fetch_one(&mut *holder)
+        .await
+        .expect("lock the row")
+        .get(0);
+    assert_eq!(locked, "Department EE");
+
+    let mut contender = router.begin().await.expect("begin a second transaction");
+    let refused = sqlx::query("SELECT name FROM departments WHERE id = $1 FOR UPDATE NOWAIT")
+        .bind(ee.meta.id)
+        .fetch_one(&mut *contender)
+        .await
+        .expect_err("the row is locked by the first transaction");
+    let code = refused
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(
+        code.as_deref(),
+        Some("55P03"),
+        "lock_not_available: {refused}"
+    );
+    contender.rollback().await.expect("rollback");
+
+    sqlx::query("UPDATE departments SET name = 'Electrical', version = version + 1 WHERE id = $1")
+        .bind(ee.meta.id)
+        .execute(&mut *holder)
+        .await
+        .expect("update under the lock");
+    holder.commit().await.expect("commit");
+
+    let token = router.write_token().await.expect("token");
+    let inserted = inserted.token.expect("the insert's token");
+    assert!(
+        token.position() > inserted.position(),
+        "the token moved past the insert"
+    );
+    let found = repo
+        .get(ee.meta.id, &ReadOptions::after(Some(token)))
+        .await
+        .expect("token read")
+        .expect("still there");
+    assert_eq!((found.name.as_str(), found.meta.version), ("Electrical", 2));
+}
+
+#[tokio::test]
 async fn pg_replica_stopped_then_restarted() {
     let cluster = Cluster::start().await;
     let db = TestDb::create(&cluster.primary(), &cluster.replica()).await;
     let interval = Duration::from_millis(200);
     let router = db
         .router(|c| {
-            let mut c = c.with_health_interval(interval);
-            c.replica_acquire_timeout = Duration::from_millis(500);
-            c
+            c.with_health_interval(interval)
+                .with_replica_acquire_timeout(Duration::from_millis(500))
         })
         .await;
     let repo = SqlRepository::<Department, _>::new(router.clone());
