@@ -43,7 +43,11 @@ impl FromStr for ConsistencyToken {
             )
         };
         let (hi, lo) = text.split_once('/').ok_or_else(malformed)?;
-        if hi.is_empty() || lo.is_empty() || hi.len() > 8 || lo.len() > 8 {
+        // Digits only: `from_str_radix` alone would also take a leading `+`.
+        let hex = |part: &str| {
+            (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit())
+        };
+        if !hex(hi) || !hex(lo) {
             return Err(malformed());
         }
         let hi = u64::from_str_radix(hi, 16).map_err(|_| malformed())?;
@@ -71,7 +75,18 @@ mod tests {
 
     #[test]
     fn rejects_malformed_text() {
-        for bad in ["", "16", "/1", "1/", "G/1", "1/2/3", "123456789/1"] {
+        for bad in [
+            "",
+            "16",
+            "/1",
+            "1/",
+            "G/1",
+            "1/2/3",
+            "123456789/1",
+            "+1/2",
+            "1/+2",
+            " 1/2",
+        ] {
             let error = bad.parse::<ConsistencyToken>().expect_err(bad);
             assert!(error
                 .validation_errors()

@@ -25,7 +25,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ReadConsistency {
         let text = value
             .to_str()
             .map_err(|_| Problem::invalid("Consistency-Token", "not ASCII text"))?;
-        let token: ConsistencyToken = text.trim().parse().map_err(Problem::from)?;
+        let token: ConsistencyToken = text.trim().parse().map_err(|_| {
+            Problem::invalid(
+                "Consistency-Token",
+                "expected the `HI/LO` hexadecimal form a write returned",
+            )
+        })?;
         Ok(ReadConsistency(ReadOptions::after(Some(token))))
     }
 }

@@ -43,6 +43,8 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 200;
 /// The most values one `__in` filter accepts.
 pub const MAX_IN_VALUES: usize = 200;
+/// The longest text value (filter operand, search text) accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
 
 /// A filter operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -8,8 +8,7 @@ use crate::custom_fields::{CustomFieldDef, CustomFieldType};
 use crate::schema::FieldType;
 use crate::value::Scalar;
 
-/// The longest text value (filter operand, search text) accepted, in characters.
-pub(super) const MAX_TEXT_CHARS: usize = 200;
+use super::MAX_TEXT_CHARS;
 
 /// The longest raw parameter value accepted, in bytes; longer values are refused before any
 /// other work.

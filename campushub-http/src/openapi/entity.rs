@@ -23,14 +23,41 @@ pub(crate) fn record(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
     object.into()
 }
 
-/// The schema of a create or full-replacement body (PUT): the writable fields.
+/// The schema of a create or full-replacement body (PUT), and of a merge patch (PATCH): the
+/// writable fields.
 pub(crate) fn input(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
+    writable_object(
+        schema,
+        format!(
+            "The writable fields of a {}; read-only fields (metadata) may be sent and are ignored. \
+             A PATCH sends only the fields to change (JSON merge patch: `null` clears a field).",
+            schema.kind
+        ),
+    )
+    .into()
+}
+
+/// The schema of a bulk-update row: the natural key that finds the record (required) and the
+/// fields to change, as in a merge patch.
+pub(crate) fn keyed_patch(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
+    let object = writable_object(
+        schema,
+        format!(
+            "A {} found by its natural key, with the fields to change.",
+            schema.kind
+        ),
+    );
+    match schema.natural_key {
+        Some(key) => object.required(key),
+        None => object,
+    }
+    .into()
+}
+
+fn writable_object(schema: &Schema, description: String) -> ObjectBuilder {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some(format!(
-            "The writable fields of a {}; read-only fields (metadata) may be sent and are ignored.",
-            schema.kind
-        )));
+        .description(Some(description));
     for name in writable(schema) {
         let property = match schema.field(name) {
             Some(field) => typed(field.ty, field.nullable),
@@ -38,7 +65,7 @@ pub(crate) fn input(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
         };
         object = object.property(name, property);
     }
-    object.into()
+    object
 }
 
 fn writable(schema: &Schema) -> impl Iterator<Item = &'static str> {
@@ -52,7 +79,7 @@ fn any() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::AnyValue)
 }
 
-fn typed(ty: FieldType, nullable: bool) -> ObjectBuilder {
+pub(super) fn typed(ty: FieldType, nullable: bool) -> ObjectBuilder {
     let base = match ty {
         FieldType::Text => Type::String,
         FieldType::Int => Type::Integer,

@@ -2,6 +2,7 @@
 //! router is built from, and served at `/api/v1/openapi.json`.
 
 mod entity;
+mod params;
 mod parts;
 
 use campushub_core::schema::Schema;
@@ -15,10 +16,8 @@ use utoipa::openapi::{
     Ref, Required, ResponseBuilder,
 };
 
-use parts::{
-    any_object, body, bulk_op, header_parameter, if_match, json, list_page, list_parameters, op,
-    open, stats_op,
-};
+use params::{consistency_token, filter_parameters, if_match, if_none_match, list_parameters};
+use parts::{any_object, body, bulk_op, json, list_page, merge_patch, op, open, stats_op};
 
 use crate::analytics::{AnalyticsSummary, DepartmentAnalytics};
 use crate::bulk::{BulkKeys, UPDATES};
@@ -117,6 +116,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
     for parameter in list_parameters(resource.schema) {
         list = list.parameter(parameter);
     }
+    list = list.parameter(consistency_token());
     add(paths, &base, HttpMethod::Get, list);
     add(
         paths,
@@ -150,14 +150,8 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         &item,
         HttpMethod::Get,
         by_id("Retrieve", &[400, 404])
-            .parameter(header_parameter(
-                "If-None-Match",
-                "An ETag: 304 when it is current",
-            ))
-            .parameter(header_parameter(
-                "Consistency-Token",
-                "Read at least this write",
-            ))
+            .parameter(if_none_match())
+            .parameter(consistency_token())
             .response("200", json("The record, with its `ETag`", record()))
             .response(
                 "304",
@@ -165,8 +159,12 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             ),
     );
     for (method, summary, request) in [
-        (HttpMethod::Put, "Replace", input()),
-        (HttpMethod::Patch, "Patch (JSON merge patch)", record()),
+        (HttpMethod::Put, "Replace", body(input())),
+        (
+            HttpMethod::Patch,
+            "Patch (JSON merge patch)",
+            merge_patch(input()),
+        ),
     ] {
         add(
             paths,
@@ -174,7 +172,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             method,
             by_id(summary, &[400, 404, 409, 412, 413, 415])
                 .parameter(if_match())
-                .request_body(Some(body(request)))
+                .request_body(Some(request))
                 .response("200", json("The record after the write", record())),
         );
     }
@@ -196,13 +194,20 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             paths,
             &format!("{base}/stats"),
             HttpMethod::Get,
-            stats_op(tag),
+            filter_parameters(resource.schema)
+                .into_iter()
+                .fold(stats_op(tag), OperationBuilder::parameter),
         );
     }
     if let Some(keys) = resource.bulk {
         for (route, key, count, items) in [
-            ("bulk-create", keys.rows, "created_count", input()),
-            ("bulk-update", UPDATES, "updated_count", record()),
+            ("bulk-create", keys.rows, "created_count", input().into()),
+            (
+                "bulk-update",
+                UPDATES,
+                "updated_count",
+                entity::keyed_patch(resource.schema),
+            ),
         ] {
             add(
                 paths,

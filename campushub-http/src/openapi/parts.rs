@@ -1,14 +1,14 @@
 //! Building blocks of the document: operations with their standard problem responses,
 //! parameters, bodies and shared schemas.
 
-use campushub_core::schema::{Ops, Schema};
-use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::OperationBuilder;
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, SchemaType, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::ToSchema;
 
+use super::params::consistency_token;
 use crate::problem::{Problem, PROBLEM_JSON};
 
 /// An authenticated operation with the problems every one may answer plus `errors`.
@@ -29,10 +29,12 @@ pub(super) fn open(tag: &str, summary: &str) -> OperationBuilder {
 }
 
 pub(super) fn stats_op(tag: &str) -> OperationBuilder {
-    op(tag, "Statistics (the list's filters narrow them)", &[400]).response(
-        "200",
-        json("`{total, by_<field>: {value: count}}`", any_object()),
-    )
+    op(tag, "Statistics (the list's filters narrow them)", &[400])
+        .parameter(consistency_token())
+        .response(
+            "200",
+            json("`{total, by_<field>: {value: count}}`", any_object()),
+        )
 }
 
 pub(super) fn bulk_op(
@@ -41,7 +43,10 @@ pub(super) fn bulk_op(
     count: &str,
     rows: RefOr<utoipa::openapi::Schema>,
 ) -> OperationBuilder {
-    let request = ObjectBuilder::new().property(key, rows).required(key);
+    let request = ObjectBuilder::new()
+        .property(key, rows)
+        .required(key)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
     let row_error = ObjectBuilder::new()
         .property("index", ObjectBuilder::new().schema_type(Type::Integer))
         .property("errors", any_object());
@@ -75,56 +80,6 @@ pub(super) fn list_page(record: Ref) -> RefOr<utoipa::openapi::Schema> {
         .into()
 }
 
-pub(super) fn list_parameters(schema: &Schema) -> Vec<utoipa::openapi::path::Parameter> {
-    let mut parameters: Vec<_> = [
-        ("cursor", "Keyset page (from `next`/`previous`)"),
-        ("page", "Page number (switches to `{count, ...}` pages)"),
-        ("page_size", "Rows per page"),
-        (
-            "search",
-            "Case-insensitive substring over the search fields",
-        ),
-        ("ordering", "Sort keys, `-` for descending"),
-    ]
-    .into_iter()
-    .map(|(name, description)| query_parameter(name, description))
-    .collect();
-    for field in schema.fields.iter().filter(|f| f.ops != Ops::NONE) {
-        parameters.push(query_parameter(
-            field.name,
-            "Filter; also `<field>__<op>` (`in`, `gt`, `gte`, `lt`, `lte`, `icontains`, `startswith`, `isnull`) as the field allows",
-        ));
-    }
-    parameters
-}
-
-pub(super) fn query_parameter(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .build()
-}
-
-pub(super) fn header_parameter(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Header)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .build()
-}
-
-pub(super) fn if_match() -> utoipa::openapi::path::Parameter {
-    header_parameter(
-        "If-Match",
-        "`*` or the ETag read: 412 when the record changed since",
-    )
-}
-
 pub(super) fn any_object() -> RefOr<utoipa::openapi::Schema> {
     ObjectBuilder::new().schema_type(Type::Object).into()
 }
@@ -135,6 +90,25 @@ pub(super) fn body(
     RequestBodyBuilder::new()
         .content(
             "application/json",
+            ContentBuilder::new().schema(Some(schema)).build(),
+        )
+        .required(Some(Required::True))
+        .build()
+}
+
+/// A PATCH body: a JSON merge patch (RFC 7396), sent as `application/merge-patch+json` or
+/// plain `application/json`.
+pub(super) fn merge_patch(
+    schema: impl Into<RefOr<utoipa::openapi::Schema>>,
+) -> utoipa::openapi::request_body::RequestBody {
+    let schema = schema.into();
+    RequestBodyBuilder::new()
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(schema.clone())).build(),
+        )
+        .content(
+            "application/merge-patch+json",
             ContentBuilder::new().schema(Some(schema)).build(),
         )
         .required(Some(Required::True))

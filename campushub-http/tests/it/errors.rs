@@ -131,7 +131,7 @@ async fn a_malformed_consistency_token_is_400() {
     let reply = app
         .get_with("/api/v1/departments", &[("consistency-token", "yesterday")])
         .await;
-    reply.field_problem(StatusCode::BAD_REQUEST, "consistency_token");
+    reply.field_problem(StatusCode::BAD_REQUEST, "Consistency-Token");
 }
 
 #[tokio::test]

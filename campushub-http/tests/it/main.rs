@@ -7,6 +7,7 @@ mod crud;
 mod errors;
 mod fixtures;
 mod lists;
+mod openapi;
 mod ops;
 mod roles;
 mod stats;

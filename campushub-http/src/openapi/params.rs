@@ -1,0 +1,205 @@
+//! Query and header parameters, typed as precisely as the parsers that read them: a client
+//! generated from the document sends only what the server accepts, and every filter operator
+//! a field allows is listed as its own parameter.
+
+use campushub_core::query::{Op, MAX_IN_VALUES, MAX_PAGE_SIZE, MAX_TEXT_CHARS};
+use campushub_core::schema::{FieldType, Ops, Schema};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{ArrayBuilder, Type};
+use utoipa::openapi::{ObjectBuilder, RefOr, Required};
+
+use super::entity::typed;
+
+/// The parameters of a list: pagination, search, ordering and every field filter. Custom-field
+/// filters (`cf.<name>`, `cf.<name>__<op>`) depend on the definitions in force and are
+/// described in the operation's text instead.
+pub(super) fn list_parameters(schema: &Schema) -> Vec<Parameter> {
+    let mut parameters = vec![
+        query(
+            "cursor",
+            "Keyset page: the opaque value from a `next`/`previous` link (not with `page`)",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1)),
+        ),
+        query(
+            "page",
+            "Page number (switches to `{count, next, previous, results}` pages)",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(u32::MAX)),
+        ),
+        query(
+            "page_size",
+            "Rows per page (default 50)",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(MAX_PAGE_SIZE)),
+        ),
+        ordering(schema),
+    ];
+    parameters.extend(filter_parameters(schema));
+    parameters
+}
+
+/// Search and the field filters: what statistics accept (a list accepts them too).
+pub(super) fn filter_parameters(schema: &Schema) -> Vec<Parameter> {
+    let mut parameters = vec![query(
+        "search",
+        "Case-insensitive substring over the kind's search fields",
+        text(MAX_TEXT_CHARS).pattern(Some(r"\S")),
+    )];
+    for field in schema.fields.iter().filter(|f| f.ops != Ops::NONE) {
+        for op in Op::ALL
+            .into_iter()
+            .filter(|op| field.ops.contains(op.required()))
+        {
+            let name = match op {
+                Op::Eq => field.name.to_owned(),
+                _ => format!("{}__{}", field.name, op.suffix()),
+            };
+            let parameter = match op {
+                Op::In => list(&name, describe(op), field.ty),
+                _ => query(&name, describe(op), operand(op, field.ty)),
+            };
+            parameters.push(parameter);
+        }
+    }
+    parameters
+}
+
+/// `Consistency-Token`: read at least the write that returned it.
+pub(super) fn consistency_token() -> Parameter {
+    header(
+        "Consistency-Token",
+        "The `Consistency-Token` of a write: the read sees at least that write",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")),
+    )
+}
+
+/// `If-Match` on writes.
+pub(super) fn if_match() -> Parameter {
+    header(
+        "If-Match",
+        "`*` or the ETag read: 412 when the record changed since",
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+            r#"^(\*|"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}-[0-9]{1,18}")$"#,
+        )),
+    )
+}
+
+/// `If-None-Match` on a retrieve.
+pub(super) fn if_none_match() -> Parameter {
+    header(
+        "If-None-Match",
+        "ETags (or `*`): 304 when one is current",
+        ObjectBuilder::new().schema_type(Type::String),
+    )
+}
+
+fn describe(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "Equal to",
+        Op::In => "Any of these values (comma-separated)",
+        Op::Gt => "Greater than",
+        Op::Gte => "Greater than or equal to",
+        Op::Lt => "Less than",
+        Op::Lte => "Less than or equal to",
+        Op::IContains => "Contains, ignoring case",
+        Op::StartsWith => "Starts with (case-sensitive)",
+        Op::IsNull => "`true`: only records without a value; `false`: only those with one",
+    }
+}
+
+/// The schema of `op`'s single operand on a field of type `ty` (`__in` takes a list).
+fn operand(op: Op, ty: FieldType) -> ObjectBuilder {
+    match op {
+        Op::IsNull => ObjectBuilder::new().schema_type(Type::Boolean),
+        Op::IContains | Op::StartsWith => text(MAX_TEXT_CHARS),
+        Op::Eq | Op::In | Op::Gt | Op::Gte | Op::Lt | Op::Lte => scalar(ty),
+    }
+}
+
+/// `field__in`: values of the field's type, comma-separated in one parameter (form style,
+/// not exploded).
+fn list(name: &str, description: &str, ty: FieldType) -> Parameter {
+    let array = ArrayBuilder::new()
+        .items(scalar(ty))
+        .min_items(Some(1))
+        .max_items(Some(MAX_IN_VALUES));
+    comma_separated(name, description, array)
+}
+
+/// A single value of type `ty` as a query parameter.
+fn scalar(ty: FieldType) -> ObjectBuilder {
+    match ty {
+        FieldType::Text => text(MAX_TEXT_CHARS),
+        _ => typed(ty, false),
+    }
+}
+
+/// Non-empty text of at most `max` characters.
+fn text(max: usize) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+}
+
+/// `ordering`: orderable fields, `-` for descending, comma-separated, each at most once.
+fn ordering(schema: &Schema) -> Parameter {
+    let keys: Vec<String> = schema
+        .fields
+        .iter()
+        .filter(|field| field.orderable)
+        .flat_map(|field| [field.name.to_owned(), format!("-{}", field.name)])
+        .collect();
+    let count = keys.len() / 2;
+    let items = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(keys));
+    let array = ArrayBuilder::new()
+        .items(items)
+        .min_items(Some(1))
+        .max_items(Some(count))
+        .unique_items(true);
+    comma_separated(
+        "ordering",
+        "Sort keys, comma-separated, `-` for descending, each field at most once",
+        array,
+    )
+}
+
+fn comma_separated(name: &str, description: &str, array: ArrayBuilder) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .style(Some(ParameterStyle::Form))
+        .explode(Some(false))
+        .schema(Some(RefOr::T(array.into())))
+        .build()
+}
+
+fn query(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+    parameter(name, ParameterIn::Query, description, schema)
+}
+
+fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+    parameter(name, ParameterIn::Header, description, schema)
+}
+
+fn parameter(name: &str, at: ParameterIn, description: &str, schema: ObjectBuilder) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(at)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}

@@ -1,0 +1,168 @@
+//! The OpenAPI document agrees with the server: every query parameter it lists is accepted
+//! with a value its schema allows and refused with one it forbids, and the bodies and headers
+//! it describes are the ones the handlers take.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::fixtures::App;
+
+async fn document(app: &App) -> Value {
+    let reply = app.get("/api/v1/openapi.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    reply.json()
+}
+
+fn parameters<'a>(document: &'a Value, path: &str, method: &str) -> Vec<&'a Value> {
+    document["paths"][path][method]["parameters"]
+        .as_array()
+        .map(|list| list.iter().collect())
+        .unwrap_or_default()
+}
+
+fn named<'a>(parameters: &[&'a Value], name: &str) -> &'a Value {
+    parameters
+        .iter()
+        .find(|p| p["name"] == name)
+        .copied()
+        .unwrap_or_else(|| panic!("no parameter {name}"))
+}
+
+/// A value that `schema` allows, as it goes in a query string.
+fn allowed(schema: &Value) -> String {
+    if let Some(first) = schema["enum"].as_array().and_then(|v| v.first()) {
+        return first.as_str().unwrap_or_default().to_owned();
+    }
+    if schema["type"] == "array" {
+        return allowed(&schema["items"]);
+    }
+    match (schema["type"].as_str(), schema["format"].as_str()) {
+        (Some("integer"), _) => schema["minimum"].as_i64().unwrap_or(1).to_string(),
+        (Some("boolean"), _) => "true".into(),
+        (Some("string"), Some("date")) => "2001-02-03".into(),
+        (Some("string"), Some("date-time")) => "2001-02-03T04:05:06Z".into(),
+        (Some("string"), Some("uuid")) => "0191c6a2-0000-7000-8000-000000000001".into(),
+        _ => "a".into(),
+    }
+}
+
+#[tokio::test]
+async fn every_documented_list_and_stats_parameter_is_accepted_with_an_allowed_value() {
+    let app = App::new();
+    let document = document(&app).await;
+    for (path, method_path) in [
+        ("/api/v1/students", "/api/v1/students"),
+        ("/api/v1/faculty", "/api/v1/faculty"),
+        ("/api/v1/departments", "/api/v1/departments"),
+        ("/api/v1/custom-fields", "/api/v1/custom-fields"),
+        ("/api/v1/students/stats", "/api/v1/students/stats"),
+        ("/api/v1/faculty/stats", "/api/v1/faculty/stats"),
+    ] {
+        let listed = parameters(&document, path, "get");
+        let queries: Vec<_> = listed.iter().filter(|p| p["in"] == "query").collect();
+        assert!(queries.len() > 5, "{path} lists its filters");
+        for parameter in queries {
+            let name = parameter["name"].as_str().unwrap_or_default();
+            if name == "cursor" {
+                continue; // opaque: only values from a `next` link are valid
+            }
+            let value = allowed(&parameter["schema"]);
+            let uri = format!("{method_path}?{name}={value}");
+            let reply = app.get(&uri).await;
+            assert_eq!(reply.status, StatusCode::OK, "{uri}: {:?}", reply.json());
+        }
+    }
+}
+
+#[tokio::test]
+async fn documented_constraints_are_the_ones_the_server_enforces() {
+    let app = App::new();
+    let document = document(&app).await;
+    let listed = parameters(&document, "/api/v1/students", "get");
+
+    let page_size = &named(&listed, "page_size")["schema"];
+    assert_eq!(page_size["type"], "integer");
+    let max = page_size["maximum"].as_u64().expect("a maximum");
+    let at_max = app.get(&format!("/api/v1/students?page_size={max}")).await;
+    assert_eq!(at_max.status, StatusCode::OK);
+    let over = app
+        .get(&format!("/api/v1/students?page_size={}", max + 1))
+        .await;
+    over.field_problem(StatusCode::BAD_REQUEST, "page_size");
+
+    let year = &named(&listed, "year_of_study__gte")["schema"];
+    assert_eq!(year["type"], "integer");
+    let years = &named(&listed, "year_of_study__in")["schema"];
+    assert_eq!(
+        (years["type"].as_str(), years["items"]["type"].as_str()),
+        (Some("array"), Some("integer"))
+    );
+    let listed_years = app.get("/api/v1/students?year_of_study__in=1,2").await;
+    assert_eq!(listed_years.status, StatusCode::OK);
+    let isnull = &named(&listed, "email__isnull")["schema"];
+    assert_eq!(isnull["type"], "boolean");
+    let status = &named(&listed, "status")["schema"];
+    assert!(status["enum"]
+        .as_array()
+        .is_some_and(|v| v.contains(&Value::from("GRADUATED"))));
+
+    // Text operands say they may not be empty, and the server agrees.
+    let last_name = &named(&listed, "last_name__icontains")["schema"];
+    assert_eq!(last_name["minLength"], 1);
+    let empty = app.get("/api/v1/students?last_name__icontains=").await;
+    empty.field_problem(StatusCode::BAD_REQUEST, "last_name__icontains");
+
+    // Ordering lists exactly the orderable fields, both directions.
+    let keys = named(&listed, "ordering")["schema"]["items"]["enum"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for key in ["roll_number", "-created_at", "year_of_study"] {
+        assert!(keys.contains(&Value::from(key)), "ordering by {key}");
+    }
+    assert!(
+        !keys.contains(&Value::from("email")),
+        "email is not orderable"
+    );
+    let unordered = app.get("/api/v1/students?ordering=email").await;
+    unordered.field_problem(StatusCode::BAD_REQUEST, "ordering");
+}
+
+#[tokio::test]
+async fn headers_and_bodies_are_described_as_the_handlers_take_them() {
+    let app = App::new();
+    let document = document(&app).await;
+    let item = "/api/v1/students/{id}";
+
+    let token = &named(&parameters(&document, item, "get"), "Consistency-Token")["schema"];
+    let pattern = regex::Regex::new(token["pattern"].as_str().expect("a pattern")).expect("regex");
+    assert!(pattern.is_match("16/B374D848"));
+    assert!(!pattern.is_match("+1/2"));
+    let list_token = named(
+        &parameters(&document, "/api/v1/students", "get"),
+        "Consistency-Token",
+    );
+    assert_eq!(list_token["in"], "header");
+
+    let if_match = &named(&parameters(&document, item, "patch"), "If-Match")["schema"];
+    let pattern =
+        regex::Regex::new(if_match["pattern"].as_str().expect("a pattern")).expect("regex");
+    assert!(pattern.is_match("*"));
+    assert!(pattern.is_match("\"0191c6a2-0000-7000-8000-000000000001-3\""));
+    assert!(!pattern.is_match("W/\"x\""));
+
+    let patch = &document["paths"][item]["patch"]["requestBody"]["content"];
+    assert!(patch["application/merge-patch+json"].is_object());
+    assert!(patch["application/json"].is_object());
+
+    let update_row = &document["paths"]["/api/v1/students/bulk-update"]["post"]["requestBody"]
+        ["content"]["application/json"]["schema"]["properties"]["updates"]["items"];
+    assert!(update_row["required"]
+        .as_array()
+        .is_some_and(|r| r == &[Value::from("roll_number")]));
+    assert!(update_row["properties"]["year_of_study"].is_object());
+    assert!(
+        update_row["properties"]["version"].is_null(),
+        "rows carry fields to change, not metadata"
+    );
+}
