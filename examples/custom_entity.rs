@@ -59,6 +59,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     stats: &["credits"],
     embedded_in: &[],
     writable: &[&["code", "title", "department_id", "credits"]],
+    required: &[&["code", "title", "credits"]],
     read_only: &[],
 });
 

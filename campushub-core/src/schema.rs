@@ -123,6 +123,10 @@ pub struct Schema {
     pub embedded_in: &'static [EntityKind],
     /// Fields a create or update body may set, in groups (shared blocks stay shared).
     pub writable: &'static [&'static [&'static str]],
+    /// The writable fields a create (or PUT) body must carry, in groups like `writable`: the
+    /// ones the kind's input type has no default for. The OpenAPI document marks them
+    /// required.
+    pub required: &'static [&'static [&'static str]],
     /// Fields a body may carry but that are ignored on write (metadata, embedded summaries),
     /// so that a client can PUT back what it read.
     pub read_only: &'static [&'static str],
@@ -151,6 +155,11 @@ impl Schema {
     /// Whether a body may set `name`.
     pub fn is_writable(&self, name: &str) -> bool {
         self.writable.iter().any(|group| group.contains(&name))
+    }
+
+    /// The fields a create body must carry.
+    pub fn required_fields(&self) -> impl Iterator<Item = &'static str> {
+        self.required.iter().flat_map(|group| group.iter().copied())
     }
 
     /// Whether a body may carry `name` as an ignored read-only field.

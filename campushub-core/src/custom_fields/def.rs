@@ -170,6 +170,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         "is_active",
         "order",
     ]],
+    required: &[&["entity", "name", "field_type"]],
     read_only: &[],
 });
 

@@ -153,6 +153,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         "status",
         "custom_fields",
     ]],
+    required: &[&["code", "name"]],
     read_only: &[],
 });
 

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::person::{Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_SEARCH, PERSON_SPECS};
+use super::person::{
+    Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
+};
 use super::{checks, custom_field_accessors, department_member, meta_accessors, string_enum};
 use crate::entity::{DepartmentSummary, Entity};
 use crate::error::ValidationErrors;
@@ -186,6 +188,15 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
             "employment_type",
             "status",
             "custom_fields",
+        ],
+    ],
+    required: &[
+        PERSON_REQUIRED,
+        &[
+            "employee_id",
+            "designation",
+            "qualification",
+            "date_of_joining",
         ],
     ],
     read_only: PERSON_READ_ONLY,

@@ -9,7 +9,7 @@ mod student;
 
 pub use department::{Department, DepartmentInput, DepartmentKind, DepartmentStatus};
 pub use faculty::{Designation, EmploymentType, Faculty, FacultyInput, FacultyStatus};
-pub use person::{Audit, Gender, Person, PERSON_FIELDS};
+pub use person::{Audit, Gender, Person, PERSON_FIELDS, PERSON_REQUIRED};
 pub use student::{Student, StudentInput, StudentStatus};
 
 /// Declares a string enum: variants, their uppercase JSON form, `ALL`, `as_str` and the

@@ -72,6 +72,9 @@ pub struct Audit {
     pub updated_by: Option<String>,
 }
 
+/// The person fields a create body must carry (the rest default to empty).
+pub const PERSON_REQUIRED: &[&str] = &["first_name", "last_name", "date_of_birth", "gender"];
+
 /// The writable names of the person block.
 pub const PERSON_FIELDS: &[&str] = &[
     "first_name",

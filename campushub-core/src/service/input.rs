@@ -47,19 +47,32 @@ pub(crate) fn writable_keys(
     kept
 }
 
-/// Decodes a whole body into `T`: keys are checked with [`writable_keys`], then the writable
-/// part is decoded with [`decode`]; every problem found is returned together.
+/// Decodes a whole body into `T`: keys are checked with [`writable_keys`], every required
+/// field the body leaves out is named (not only the first, which is all serde reports), then
+/// the writable part is decoded with [`decode`]; every problem found is returned together.
 pub(crate) fn decode_body<T: DeserializeOwned>(
     schema: &Schema,
     body: Value,
 ) -> Result<T, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let fields = writable_keys(schema, object(body)?, &mut errors);
+    for name in schema.required_fields() {
+        if !fields.contains_key(name) {
+            errors.add(name, REQUIRED);
+        }
+    }
     match decode(fields) {
         Ok(input) if errors.is_empty() => Ok(input),
         Ok(_) => Err(errors),
         Err(decoding) => {
-            errors.merge(decoding);
+            for (field, messages) in decoding.iter() {
+                // A missing field found above is not reported twice.
+                if !errors.contains(field) {
+                    for message in messages {
+                        errors.add(field, message.clone());
+                    }
+                }
+            }
             Err(errors)
         }
     }
@@ -218,6 +231,60 @@ mod tests {
         decode_body(Student::schema(), body)
     }
 
+    /// `minimal` carries exactly the fields `E`'s schema says are required: it decodes, and
+    /// without any one of them the error names that field as required. This keeps
+    /// [`Schema::required`] (and so the OpenAPI document) in step with the input types.
+    fn assert_required_fields_are_exactly<E: Entity>(minimal: Value) {
+        let schema = E::schema();
+        let sent: Vec<String> = minimal
+            .as_object()
+            .map(|fields| fields.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut required: Vec<&str> = schema.required_fields().collect();
+        let mut keys: Vec<&str> = sent.iter().map(String::as_str).collect();
+        required.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(
+            keys, required,
+            "{}: the fixture sends the required fields",
+            schema.kind
+        );
+
+        let decoded = decode_body::<E::Create>(schema, minimal.clone());
+        assert!(decoded.is_ok(), "{}: {:?}", schema.kind, decoded.err());
+        for field in required {
+            let mut body = minimal.clone();
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove(field);
+            }
+            let errors = decode_body::<E::Create>(schema, body)
+                .err()
+                .unwrap_or_else(|| panic!("{}: {field} is required", schema.kind));
+            assert_eq!(
+                errors.get(field),
+                Some(&[REQUIRED.to_owned()][..]),
+                "{}: {errors:?}",
+                schema.kind
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_requires_exactly_the_fields_its_schema_lists() {
+        assert_required_fields_are_exactly::<Student>(student_body());
+        assert_required_fields_are_exactly::<crate::Faculty>(json!({
+            "first_name": "Ravi", "last_name": "Iyer", "date_of_birth": "1980-01-02",
+            "gender": "M", "employee_id": "E1", "designation": "PROFESSOR",
+            "qualification": "PhD", "date_of_joining": "2010-07-01"
+        }));
+        assert_required_fields_are_exactly::<crate::Department>(
+            json!({"code": "CSE", "name": "Computer Science"}),
+        );
+        assert_required_fields_are_exactly::<crate::CustomFieldDef>(
+            json!({"entity": "student", "name": "hostel", "field_type": "boolean"}),
+        );
+    }
+
     #[test]
     fn decodes_a_valid_body() {
         let input = decode_student(student_body()).expect("valid");
@@ -268,6 +335,20 @@ mod tests {
                 "{field}"
             );
         }
+    }
+
+    #[test]
+    fn every_missing_field_and_a_type_error_are_reported_together() {
+        let mut body = student_body();
+        if let Some(map) = body.as_object_mut() {
+            map.remove("roll_number");
+            map.remove("first_name");
+            map.insert("year_of_study".into(), json!("second"));
+        }
+        let errors = decode_student(body).expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["first_name", "roll_number", "year_of_study"]);
+        assert_eq!(errors.get("roll_number"), Some(&[REQUIRED.to_owned()][..]));
     }
 
     #[test]

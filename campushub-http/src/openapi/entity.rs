@@ -23,14 +23,30 @@ pub(crate) fn record(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
     object.into()
 }
 
-/// The schema of a create or full-replacement body (PUT), and of a merge patch (PATCH): the
-/// writable fields.
+/// The schema of a create or full-replacement body (PUT): the writable fields, the required
+/// ones marked so.
 pub(crate) fn input(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
+    schema
+        .required_fields()
+        .fold(
+            writable_object(
+                schema,
+                format!(
+                    "The writable fields of a {}; read-only fields (metadata) may be sent and are ignored.",
+                    schema.kind
+                ),
+            ),
+            ObjectBuilder::required,
+        )
+        .into()
+}
+
+/// The schema of a PATCH body: a JSON merge patch over the writable fields, none required.
+pub(crate) fn patch(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
     writable_object(
         schema,
         format!(
-            "The writable fields of a {}; read-only fields (metadata) may be sent and are ignored. \
-             A PATCH sends only the fields to change (JSON merge patch: `null` clears a field).",
+            "The {} fields to change (JSON merge patch: `null` clears a field).",
             schema.kind
         ),
     )

@@ -163,7 +163,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         (
             HttpMethod::Patch,
             "Patch (JSON merge patch)",
-            merge_patch(input()),
+            merge_patch(entity::patch(resource.schema)),
         ),
     ] {
         add(

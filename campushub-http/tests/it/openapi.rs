@@ -153,7 +153,37 @@ async fn headers_and_bodies_are_described_as_the_handlers_take_them() {
 
     let patch = &document["paths"][item]["patch"]["requestBody"]["content"];
     assert!(patch["application/merge-patch+json"].is_object());
-    assert!(patch["application/json"].is_object());
+    assert!(patch["application/json"]["schema"]["properties"]["year_of_study"].is_object());
+    assert!(
+        patch["application/json"]["schema"]["required"].is_null(),
+        "a patch requires nothing"
+    );
+
+    let input = &document["components"]["schemas"]["StudentInput"];
+    let required: Vec<&str> = input["required"]
+        .as_array()
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for name in ["first_name", "gender", "roll_number", "admission_date"] {
+        assert!(required.contains(&name), "{name} is required: {required:?}");
+    }
+    assert!(!required.contains(&"email"), "email is optional");
+    let created = app
+        .post(
+            "/api/v1/students",
+            serde_json::json!({"first_name": "Asha", "last_name": "Rao"}),
+        )
+        .await;
+    // Every required field left out is named at once, not only the first.
+    for name in [
+        "date_of_birth",
+        "gender",
+        "roll_number",
+        "program",
+        "admission_date",
+    ] {
+        created.field_problem(StatusCode::BAD_REQUEST, name);
+    }
 
     let update_row = &document["paths"]["/api/v1/students/bulk-update"]["post"]["requestBody"]
         ["content"]["application/json"]["schema"]["properties"]["updates"]["items"];
