@@ -7,6 +7,7 @@ mod conformance;
 mod counts;
 mod course;
 mod crud;
+mod indexes;
 mod queries;
 mod routing;
 mod support;
