@@ -5,6 +5,8 @@ use std::time::Duration;
 use campushub_core::query::MAX_PAGE_SIZE;
 use campushub_core::service::MAX_BULK_ROWS;
 
+use crate::cors::CorsOrigins;
+
 /// Limits and switches of the router. `Default` gives production-ready values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpConfig {
@@ -21,6 +23,8 @@ pub struct HttpConfig {
     pub metrics_public: bool,
     /// How long one readiness probe may take before it counts as failed. Default 2 s.
     pub probe_timeout: Duration,
+    /// Origins allowed to call the API from a browser (CORS). Default none: no CORS headers.
+    pub cors: CorsOrigins,
 }
 
 impl Default for HttpConfig {
@@ -32,6 +36,7 @@ impl Default for HttpConfig {
             max_bulk_rows: MAX_BULK_ROWS,
             metrics_public: false,
             probe_timeout: Duration::from_secs(2),
+            cors: CorsOrigins::None,
         }
     }
 }

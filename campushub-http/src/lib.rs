@@ -63,6 +63,7 @@ pub mod auth;
 pub mod bulk;
 pub mod config;
 pub mod consistency;
+pub mod cors;
 pub mod etag;
 pub mod extract;
 pub mod health;
@@ -81,6 +82,7 @@ pub use auth::{
 };
 pub use bulk::BulkKeys;
 pub use config::HttpConfig;
+pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};
 pub use metrics::{HttpMetrics, MetricKind, MetricsLayer, MetricsSource, Sample};
 pub use problem::Problem;

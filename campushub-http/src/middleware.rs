@@ -27,9 +27,10 @@ use crate::state::ApiState;
 /// The request id header.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps `router` in the middleware stack (outermost first): sensitive-header marking, request
-/// id, tracing span, request-id echo, compression, metrics (by route template), panic → 500
-/// problem, bare errors → problems, timeout → 408, body limit → 413.
+/// Wraps `router` in the middleware stack (outermost first): CORS when configured,
+/// sensitive-header marking, request id, tracing span, request-id echo, compression, metrics
+/// (by route template), panic → 500 problem, bare errors → problems, timeout → 408, body
+/// limit → 413.
 pub fn apply<'a>(
     router: Router,
     state: &ApiState,
@@ -54,10 +55,15 @@ pub fn apply<'a>(
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(MetricsLayer::new(Arc::clone(&state.metrics), templates))
         .layer(CatchPanicLayer::custom(on_panic));
-    router
+    let router = router
         .layer(limits)
         .layer(axum::middleware::map_response(problemize))
-        .layer(outer)
+        .layer(outer);
+    // Outermost: a preflight carries no credentials and is answered before authentication.
+    match config.cors.layer() {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Smallest body worth compressing: below it, gzip costs more time than it saves bytes.

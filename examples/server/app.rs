@@ -69,6 +69,7 @@ impl App {
     pub fn new(core: Core, config: &Config) -> App {
         let http = HttpConfig {
             metrics_public: config.metrics_public,
+            cors: config.cors.clone(),
             ..HttpConfig::default()
         };
         let analytics = core.storage.stores().analytics;

@@ -41,6 +41,7 @@ Configuration (flags mirror the variables: CAMPUSHUB_DATABASE_URL is --database-
   CAMPUSHUB_DEMO_DATA            load demo data into an empty database (true)
   CAMPUSHUB_LOG                  log filter (info)
   CAMPUSHUB_METRICS_PUBLIC       serve /metrics without credentials (false)
+  CAMPUSHUB_CORS_ORIGINS         origins browsers may call the API from: https://a.example,... or * (none)
   CAMPUSHUB_SHUTDOWN_GRACE       time in-flight requests get after SIGINT/SIGTERM (30s)
 ";
 

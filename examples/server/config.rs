@@ -5,10 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use campushub::http::CorsOrigins;
+
 use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
 
 /// Every variable the server reads, in the order the usage lists them.
-pub const VARIABLES: [&str; 18] = [
+pub const VARIABLES: [&str; 19] = [
     "CAMPUSHUB_DATABASE_URL",
     "CAMPUSHUB_REPLICA_URLS",
     "CAMPUSHUB_ANALYTICS_URL",
@@ -25,6 +27,7 @@ pub const VARIABLES: [&str; 18] = [
     "CAMPUSHUB_DEMO_DATA",
     "CAMPUSHUB_LOG",
     "CAMPUSHUB_METRICS_PUBLIC",
+    "CAMPUSHUB_CORS_ORIGINS",
     "CAMPUSHUB_DB_MAX_CONNECTIONS",
     "CAMPUSHUB_SHUTDOWN_GRACE",
 ];
@@ -117,6 +120,8 @@ pub struct Config {
     pub log: String,
     /// Whether `/metrics` is open without credentials.
     pub metrics_public: bool,
+    /// Origins browsers may call the API from.
+    pub cors: CorsOrigins,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
 }
@@ -178,6 +183,8 @@ impl Config {
             demo_data: bool_var(&get, "CAMPUSHUB_DEMO_DATA", true)?,
             log: get("CAMPUSHUB_LOG").unwrap_or_else(|| "info".into()),
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
+            cors: CorsOrigins::parse(&get("CAMPUSHUB_CORS_ORIGINS").unwrap_or_default())
+                .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,
             shutdown_grace: duration_var(
                 &get,
                 "CAMPUSHUB_SHUTDOWN_GRACE",

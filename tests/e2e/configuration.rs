@@ -25,6 +25,7 @@ fn every_bad_value_names_its_variable() {
         ("CAMPUSHUB_API_KEYS", "no-colons"),
         ("CAMPUSHUB_WARM_INTERVAL", "soon"),
         ("CAMPUSHUB_DB_MAX_CONNECTIONS", "0"),
+        ("CAMPUSHUB_CORS_ORIGINS", "erp.example.edu"),
     ];
     for (variable, value) in cases {
         let error = load(&[(variable, value)]).expect_err(variable);

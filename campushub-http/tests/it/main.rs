@@ -3,6 +3,7 @@
 
 mod auth;
 mod bulk;
+mod cors;
 mod crud;
 mod errors;
 mod fixtures;
