@@ -27,8 +27,10 @@
 //! - Filters, search, ordering and keyset positions mean what core's reference semantics
 //!   (`ListQuery::matches` / `compare`) say; the conformance suite runs on both backends.
 //!   Text orders and compares in byte order (`COLLATE "C"` columns on Postgres, `BINARY` on
-//!   SQLite). `__icontains` and `search=` fold case with `ILIKE` on Postgres and `LIKE` on
-//!   SQLite, which folds ASCII letters only.
+//!   SQLite). `__icontains` and `search=` fold case beyond ASCII, as the reference does:
+//!   `COLLATE "default" ILIKE` on Postgres (the database's ctype, UTF-8 in any sensible
+//!   deployment; the trigram indexes are built under that collation) and `REGEXP '(?i)…'` on
+//!   SQLite (sqlx's `regexp` function over the `regex` crate; SQLite's `LIKE` folds ASCII only).
 //! - Tokens: on Postgres, `pg_current_wal_insert_lsn()` read on the writing connection right
 //!   after commit (the insert position, not the write position, so that a replica that has
 //!   replayed up to the token has replayed the commit even with `synchronous_commit = off`).

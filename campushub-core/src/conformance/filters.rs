@@ -1,6 +1,8 @@
 //! Cases: every filter operator on every value type, combined filters, search and count.
 
+use super::data::{create, person, student_input};
 use super::seed::{people, People};
+use super::support::insert_all;
 use super::support::{fresh, ids, ids_of, query, sorted};
 use super::Fixture;
 use crate::entities::Student;
@@ -57,6 +59,28 @@ pub async fn filter_icontains(f: Fixture) {
     selects(&f, &p, &[("last_name__icontains", "KNU")], &[5]).await;
     selects(&f, &p, &[("first_name__icontains", "ar")], &[4]).await;
     selects(&f, &p, &[("email__icontains", "UNI.EXAMPLE")], &[0, 1]).await;
+}
+
+/// `__icontains` and `search=` fold case beyond ASCII: `MÜLL` finds `Müller`, `łuk` finds
+/// `Łukasz`.
+pub async fn icontains_and_search_fold_unicode_case(f: Fixture) {
+    let mut muller = create::<Student>(student_input("DE001"));
+    muller.person = person("Jürgen", "Müller");
+    let mut lukasz = create::<Student>(student_input("PL001"));
+    lukasz.person = person("Łukasz", "Żółkiewski");
+    let inserted = insert_all(&*f.students, vec![muller, lukasz]).await;
+    let (muller, lukasz) = (&inserted[0], &inserted[1]);
+    finds(&f, &[("last_name__icontains", "MÜLL")], &[muller]).await;
+    finds(&f, &[("first_name__icontains", "jÜrgen")], &[muller]).await;
+    finds(&f, &[("last_name__icontains", "żółk")], &[lukasz]).await;
+    finds(&f, &[("search", "łuk")], &[lukasz]).await;
+    finds(&f, &[("search", "ÜLLER")], &[muller]).await;
+}
+
+/// Asserts that `params` select exactly `want`.
+async fn finds(f: &Fixture, params: &[(&str, &str)], want: &[&Student]) {
+    let got = sorted(ids(&*f.students, params, &[]).await);
+    assert_eq!(got, sorted(ids_of(want)), "{params:?}");
 }
 
 /// `__startswith` is a case-sensitive prefix.

@@ -12,7 +12,8 @@
 //!
 //! Cases build their data with [`data`] (through `Entity::from_input`), build queries with
 //! `ListQuery::parse`, and observe the store only through the trait, so they hold for any
-//! store. Text they filter or search is ASCII, so case folding means the same everywhere.
+//! store. Case-insensitive matching folds case beyond ASCII (`MÜLL` finds `Müller`) on every
+//! store.
 
 pub mod crud;
 pub mod custom;
@@ -98,6 +99,7 @@ macro_rules! conformance_suite {
             filters::filter_lt,
             filters::filter_lte,
             filters::filter_icontains,
+            filters::icontains_and_search_fold_unicode_case,
             filters::filter_startswith,
             filters::filter_isnull_true,
             filters::filter_isnull_false,

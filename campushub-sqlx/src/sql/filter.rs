@@ -56,14 +56,24 @@ pub(crate) fn push_conditions<E: SqlEntity>(
     Ok(())
 }
 
-/// ` ILIKE '%text%'` (Postgres) or ` LIKE '%text%'` (SQLite, ASCII case folding only).
+/// Case-insensitive "contains `text`", folding case beyond ASCII as core's reference
+/// semantics do: on Postgres ` COLLATE "default" ILIKE '%text%'` (the database's UTF-8 ctype
+/// rather than the column's byte-order `"C"` collation, which folds ASCII only; the trigram
+/// indexes are built under the same collation), on SQLite ` REGEXP '(?i)text'` (the `regex`
+/// crate's Unicode case folding; SQLite's `LIKE` folds ASCII only).
 fn push_icontains(b: &mut SqlBuilder, text: &str) {
-    let pattern = format!("%{}%", escape_like(text));
-    b.push(match b.dialect {
-        Dialect::Postgres => " ILIKE ",
-        Dialect::Sqlite => " LIKE ",
-    });
-    b.bind(pattern.into()).push(" ESCAPE '\\'");
+    match b.dialect {
+        Dialect::Postgres => {
+            let pattern = format!("%{}%", escape_like(text));
+            b.push(" COLLATE \"default\" ILIKE ")
+                .bind(pattern.into())
+                .push(" ESCAPE '\\'");
+        }
+        Dialect::Sqlite => {
+            let pattern = format!("(?i){}", regex::escape(text));
+            b.push(" REGEXP ").bind(pattern.into());
+        }
+    }
 }
 
 fn push_filter<E: SqlEntity>(

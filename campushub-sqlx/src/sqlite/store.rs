@@ -36,7 +36,10 @@ impl SqliteStore {
         let mut options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // `REGEXP` (the `regex` crate): case-insensitive matching beyond ASCII, which
+            // SQLite's `LIKE` does not fold.
+            .with_regexp();
         if !memory {
             options = options.journal_mode(SqliteJournalMode::Wal);
         }

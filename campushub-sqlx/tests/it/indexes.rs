@@ -1,5 +1,6 @@
 //! The list indexes: a filtered first page in the default order, and a page ordered by last
-//! name, are read from an index without sorting the matching rows.
+//! name, are read from an index without sorting the matching rows; on Postgres the trigram
+//! indexes serve the collation the case-insensitive filters use.
 
 use campushub_sqlx::SqliteStore;
 use sqlx::{Connection, PgConnection, Row};
@@ -65,5 +66,25 @@ async fn pg_list_indexes_replace_the_single_column_ones() {
             let name = format!("{table}_{replaced}");
             assert!(!names.contains(&name), "{name} was replaced");
         }
+    }
+}
+
+#[tokio::test]
+async fn pg_trigram_indexes_are_built_under_the_search_collation() {
+    let db = TestDb::shared().await;
+    let mut conn = PgConnection::connect(&db.primary).await.expect("connect");
+    let definitions: Vec<(String, String)> = sqlx::query_as(
+        "SELECT indexname::text, indexdef FROM pg_indexes \
+         WHERE schemaname = 'public' AND indexname LIKE '%trgm%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("indexes");
+    assert_eq!(definitions.len(), 14, "{definitions:?}");
+    for (name, definition) in definitions {
+        assert!(
+            definition.contains(r#"COLLATE "default""#),
+            "{name}: {definition}"
+        );
     }
 }
