@@ -4,7 +4,9 @@
 //! (`Entity`) and once for SQL (`SqlEntity`), creates its table in an in-memory SQLite
 //! database, builds an `EntityService` with the moka cache and a policy that lets registrars
 //! manage courses, mounts the generic resource routes at `/api/v1/courses`, and performs a
-//! create and a list through the router, printing both.
+//! create and a list through the router, printing both. To serve the kind beside the built-in
+//! ones (one router, one OpenAPI document), pass the same `ResourceRoutes` to
+//! `ApiState::resource` (see `docs/extending.md`).
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;

@@ -76,6 +76,12 @@ impl<E: Entity> ResourceRoutes<E> {
         self
     }
 
+    /// The same routes under `config`.
+    pub(crate) fn configured(mut self, config: Arc<HttpConfig>) -> Self {
+        self.state.config = config;
+        self
+    }
+
     /// The path of the collection (`/api/v1/students`).
     pub fn collection_path(&self) -> String {
         format!("{API_PREFIX}/{}", self.segment)

@@ -29,11 +29,12 @@ use crate::state::ApiState;
 ///
 /// `/healthz` and `/readyz` are open; `/metrics` is open when
 /// [`crate::HttpConfig::metrics_public`] says so; everything under `/api/` needs credentials.
-pub fn router(state: ApiState) -> Router {
+pub fn router(mut state: ApiState) -> Router {
+    let added = std::mem::take(&mut state.added);
     let state = Arc::new(state);
     let config = Arc::new(state.config.clone());
     let services = &state.services;
-    let resources = [
+    let mut resources = vec![
         resource::<Department>("departments", &services.departments, &config, None),
         resource::<Student>(
             "students",
@@ -49,6 +50,7 @@ pub fn router(state: ApiState) -> Router {
         ),
         resource::<CustomFieldDef>("custom-fields", &services.custom_fields, &config, None),
     ];
+    resources.extend(added.into_iter().map(|build| build(Arc::clone(&config))));
     let document = openapi::document(&resources.iter().map(|(doc, _)| *doc).collect::<Vec<_>>());
     let templates = openapi::paths(&document);
     let document = Bytes::from(document.to_json().unwrap_or_else(|_| "{}".to_owned()));

@@ -2,13 +2,20 @@
 
 use std::sync::Arc;
 
-use campushub_core::{CustomFieldDef, Department, EntityService, Faculty, Policy, Student};
+use axum::Router;
+use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Policy, Student};
 
 use crate::analytics::{Analytics, ServiceAnalytics};
 use crate::auth::Authenticator;
 use crate::config::HttpConfig;
 use crate::health::ReadinessProbe;
 use crate::metrics::{HttpMetrics, MetricsSource};
+use crate::openapi::ResourceDoc;
+use crate::resource::ResourceRoutes;
+
+/// An application's resource, built when the router is: with the router's configuration.
+pub(crate) type AddedResource =
+    Box<dyn FnOnce(Arc<HttpConfig>) -> (ResourceDoc, Router) + Send + Sync>;
 
 /// The four built-in entity services.
 #[derive(Clone)]
@@ -40,6 +47,8 @@ pub struct ApiState {
     pub policy: Arc<dyn Policy>,
     /// Limits and switches.
     pub config: HttpConfig,
+    /// The application's own resources ([`ApiState::resource`]).
+    pub(crate) added: Vec<AddedResource>,
 }
 
 impl ApiState {
@@ -54,7 +63,20 @@ impl ApiState {
             probes: Vec::new(),
             metrics: Arc::new(HttpMetrics::new()),
             config: HttpConfig::default(),
+            added: Vec::new(),
         }
+    }
+
+    /// Serves an application's own kind beside the built-in ones: its routes sit behind the
+    /// same authentication and middleware, answer with the same problems, and appear in the
+    /// OpenAPI document and the per-route metrics. The router's [`HttpConfig`] replaces the
+    /// one `routes` was made with.
+    pub fn resource<E: Entity>(mut self, routes: ResourceRoutes<E>) -> Self {
+        self.added.push(Box::new(move |config| {
+            let routes = routes.configured(config);
+            (routes.doc(), routes.build())
+        }));
+        self
     }
 
     /// Uses `config`.

@@ -1,6 +1,7 @@
 //! Router tests: every route and status path, through the router itself (`oneshot`), over
 //! services on the in-memory store.
 
+mod added_kind;
 mod auth;
 mod bulk;
 mod cors;

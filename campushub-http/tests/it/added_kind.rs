@@ -1,0 +1,156 @@
+//! An application's own kind served beside the built-in ones (`ApiState::resource`): behind
+//! the same authentication, with the same problems, in the OpenAPI document and the metrics.
+
+use std::sync::{Arc, LazyLock};
+
+use axum::http::{Method, StatusCode};
+use campushub_core::memory::MemoryStore;
+use campushub_core::schema::{join_fields, FieldSpec, FieldType, Ops, META_FIELDS};
+use campushub_core::{
+    Entity, EntityKind, EntityService, RecordMeta, Scalar, Schema, ValidationErrors,
+};
+use campushub_http::{ApiState, HttpConfig, ResourceRoutes};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::fixtures::{credentials, App};
+
+/// A lecture room: the smallest useful application kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Room {
+    #[serde(flatten)]
+    meta: RecordMeta,
+    #[serde(flatten)]
+    input: RoomInput,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RoomInput {
+    code: String,
+    capacity: i64,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
+    kind: EntityKind::new("room"),
+    fields: join_fields(&[
+        &META_FIELDS,
+        &[
+            FieldSpec::new("code", FieldType::Text)
+                .filter(Ops::STRING)
+                .order(),
+            FieldSpec::new("capacity", FieldType::Int)
+                .filter(Ops::ORDERED)
+                .order(),
+        ],
+    ]),
+    search: &["code"],
+    natural_key: Some("code"),
+    stats: &["capacity"],
+    embedded_in: &[],
+    writable: &[&["code", "capacity"]],
+    required: &[&["code", "capacity"]],
+    read_only: &[],
+});
+
+impl Entity for Room {
+    type Create = RoomInput;
+    const KIND: EntityKind = EntityKind::new("room");
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+    fn meta(&self) -> &RecordMeta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut RecordMeta {
+        &mut self.meta
+    }
+    fn from_input(input: RoomInput, meta: RecordMeta, _actor: &str) -> Self {
+        Room { meta, input }
+    }
+    fn to_input(&self) -> RoomInput {
+        self.input.clone()
+    }
+    fn apply_input(&mut self, input: RoomInput, _actor: &str) {
+        self.input = input;
+    }
+    fn validate(&self, errors: &mut ValidationErrors) {
+        if self.input.capacity < 1 {
+            errors.add("capacity", "A room seats at least one.");
+        }
+    }
+    fn field(&self, name: &str) -> Option<Scalar> {
+        match name {
+            "id" => Some(self.meta.id.into()),
+            "created_at" => Some(self.meta.created_at.into()),
+            "updated_at" => Some(self.meta.updated_at.into()),
+            "code" => Some(self.input.code.clone().into()),
+            "capacity" => Some(self.input.capacity.into()),
+            _ => None,
+        }
+    }
+}
+
+fn app() -> App {
+    let rooms = EntityService::builder(Arc::new(MemoryStore::new().repository::<Room>())).build();
+    // A config the router replaces with its own (a page size cap of 5).
+    let routes = ResourceRoutes::new("rooms", rooms, Arc::new(HttpConfig::default())).with_stats();
+    App::with_state(|services| {
+        ApiState::new(services, Arc::new(credentials()))
+            .config(HttpConfig {
+                max_page_size: 5,
+                ..HttpConfig::default()
+            })
+            .resource(routes)
+    })
+}
+
+#[tokio::test]
+async fn an_added_kind_is_served_like_the_built_in_ones() {
+    let app = app();
+    let created = app
+        .post("/api/v1/rooms", json!({"code": "LT-1", "capacity": 120}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    assert!(created.header("location").starts_with("/api/v1/rooms/"));
+    assert!(!created.header("etag").is_empty());
+
+    let listed = app.get("/api/v1/rooms?capacity__gte=100").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.json()["results"][0]["code"], "LT-1");
+    let stats = app.get("/api/v1/rooms/stats").await;
+    assert_eq!(stats.json()["total"], 1);
+
+    // The same problems, the router's configuration, the same authentication.
+    let invalid = app
+        .post("/api/v1/rooms", json!({"code": "LT-2", "capacity": 0}))
+        .await;
+    invalid.field_problem(StatusCode::BAD_REQUEST, "capacity");
+    let missing = app.post("/api/v1/rooms", json!({})).await;
+    missing.field_problem(StatusCode::BAD_REQUEST, "code");
+    missing.field_problem(StatusCode::BAD_REQUEST, "capacity");
+    let too_big = app.get("/api/v1/rooms?page_size=6").await;
+    too_big.field_problem(StatusCode::BAD_REQUEST, "page_size");
+    let anonymous = app.call(Method::GET, "/api/v1/rooms", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_added_kind_is_in_the_document_and_the_metrics() {
+    let app = app();
+    let document = app.get("/api/v1/openapi.json").await.json();
+    for path in ["/api/v1/rooms", "/api/v1/rooms/{id}", "/api/v1/rooms/stats"] {
+        assert!(document["paths"][path].is_object(), "{path}");
+    }
+    let required = &document["components"]["schemas"]["RoomInput"]["required"];
+    assert_eq!(required, &json!(["code", "capacity"]));
+    // The built-in resources are still there.
+    assert!(document["paths"]["/api/v1/students"].is_object());
+
+    app.get("/api/v1/rooms").await;
+    let metrics = app.get("/metrics").await;
+    let text = String::from_utf8_lossy(&metrics.body).into_owned();
+    assert!(
+        text.contains(r#"http_requests_total{route="/api/v1/rooms",status="200"} 1"#),
+        "{text}"
+    );
+}
