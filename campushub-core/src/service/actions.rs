@@ -234,5 +234,5 @@ pub(super) fn patched_input<E: Entity>(
     let mut base = serde_json::to_value(current.to_input())
         .map_err(|error| Error::internal("a record's input does not serialize", error))?;
     input::merge_patch(&mut base, Value::Object(patch));
-    Ok(input::decode(input::object(base)?)?)
+    Ok(input::decode(E::schema(), input::object(base)?)?)
 }

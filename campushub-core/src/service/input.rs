@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::entities::{Person, PERSON_FIELDS};
 use crate::error::ValidationErrors;
 use crate::schema::Schema;
 
@@ -61,7 +62,7 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
             errors.add(name, REQUIRED);
         }
     }
-    match decode(fields) {
+    match decode(schema, fields) {
         Ok(input) if errors.is_empty() => Ok(input),
         Ok(_) => Err(errors),
         Err(decoding) => {
@@ -78,14 +79,18 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
     }
 }
 
-/// Decodes `fields` into `T`, turning the first decoding problem into a field error that names
-/// the field's path (`year_of_study: invalid type: string "x", expected i32`); a missing
-/// required field is "This field is required." under its name.
+/// Decodes `fields` into `T`. On failure every field whose value has the wrong type or form is
+/// named with its problem (`year_of_study: invalid type: string "x", expected i32`), not only
+/// the first one serde meets, and a missing required field is "This field is required." under
+/// its name.
 ///
-/// Fields of `#[serde(flatten)]` blocks (the person block) decode without path information;
-/// for those the culprit is found by decoding again without one key at a time, which is
-/// bounded by the number of writable keys and only happens on the error path.
+/// Serde stops at a body's first problem, and fields of `#[serde(flatten)]` blocks fail without
+/// a path. Decoding each key alone answers both: a one-key body fails on that key's value or
+/// not at all (a missing field aside). The shared person block, which the people kinds' inputs
+/// flatten, is decoded after their own fields, so its keys are probed as a [`Person`]. That is
+/// one small decode per key, on the error path only.
 pub(crate) fn decode<T: DeserializeOwned>(
+    schema: &Schema,
     fields: Map<String, Value>,
 ) -> Result<T, ValidationErrors> {
     let fields = Value::Object(fields);
@@ -93,19 +98,45 @@ pub(crate) fn decode<T: DeserializeOwned>(
         Ok(value) => return Ok(value),
         Err(error) => error,
     };
-    let mut errors = ValidationErrors::new();
+    let mut errors = value_errors::<T>(schema, &fields);
     match error {
-        Problem::Missing(field) => errors.add(field, REQUIRED),
-        Problem::At(path, message) => errors.add(path, message),
-        Problem::Unplaced(message) => {
+        Problem::Missing(field) if !errors.contains(&field) => errors.add(field, REQUIRED),
+        Problem::At(path, message) if !errors.contains(&path) => errors.add(path, message),
+        // A problem no single key shows (keys that only clash together): find its key.
+        Problem::Unplaced(message) if errors.is_empty() => {
             let field = locate::<T>(&fields, &message);
             errors.add(
                 field.unwrap_or_else(|| NON_FIELD_ERRORS.to_owned()),
                 message,
             );
         }
+        _ => {}
     }
     Err(errors)
+}
+
+/// Every key of `fields` whose value alone fails to decode into `T` (into a [`Person`] for the
+/// person block's keys), with its problem.
+fn value_errors<T: DeserializeOwned>(schema: &Schema, fields: &Value) -> ValidationErrors {
+    let mut errors = ValidationErrors::new();
+    let Some(fields) = fields.as_object() else {
+        return errors;
+    };
+    let has_person = schema.writable.contains(&PERSON_FIELDS);
+    for (key, value) in fields {
+        let alone = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
+        let outcome = if has_person && PERSON_FIELDS.contains(&key.as_str()) {
+            attempt::<Person>(&alone).map(drop)
+        } else {
+            attempt::<T>(&alone).map(drop)
+        };
+        match outcome {
+            Err(Problem::At(path, message)) => errors.add(path, message),
+            Err(Problem::Unplaced(message)) => errors.add(key.clone(), message),
+            Ok(_) | Err(Problem::Missing(_)) => {}
+        }
+    }
+    errors
 }
 
 /// Applies a JSON merge patch (RFC 7396) to `target`: objects merge key by key, `null`
@@ -352,6 +383,34 @@ mod tests {
     }
 
     #[test]
+    fn every_wrong_value_is_reported_in_and_out_of_the_person_block() {
+        let mut body = student_body();
+        if let Some(map) = body.as_object_mut() {
+            map.insert("gender".into(), json!("X")); // person block (flattened)
+            map.insert("city".into(), json!(7)); // person block, optional
+            map.insert("year_of_study".into(), json!("second"));
+            map.insert("admission_date".into(), json!("yesterday"));
+            map.insert("custom_fields".into(), json!(null));
+        }
+        let errors = decode_student(body).expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(
+            fields,
+            [
+                "admission_date",
+                "city",
+                "custom_fields",
+                "gender",
+                "year_of_study"
+            ],
+            "{errors}"
+        );
+        for (_, messages) in errors.iter() {
+            assert_eq!(messages.len(), 1, "one message each: {errors}");
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_errors_and_read_only_keys_are_ignored() {
         let mut body = student_body();
         body["id"] = json!("not even a uuid");
@@ -406,10 +465,13 @@ mod tests {
     fn a_student_round_trips_through_its_input() {
         let input = decode_student(student_body()).expect("valid");
         let student = Student::from_input(input, crate::RecordMeta::new(), "tester");
-        let again: StudentInput = decode(match serde_json::to_value(student.to_input()) {
-            Ok(Value::Object(map)) => map,
-            other => panic!("not an object: {other:?}"),
-        })
+        let again: StudentInput = decode(
+            Student::schema(),
+            match serde_json::to_value(student.to_input()) {
+                Ok(Value::Object(map)) => map,
+                other => panic!("not an object: {other:?}"),
+            },
+        )
         .expect("round trip");
         assert_eq!(again, student.to_input());
     }
