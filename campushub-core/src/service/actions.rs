@@ -49,7 +49,7 @@ impl<E: Entity> EntityService<E> {
             .through_cache(&key, move |ticket| async move {
                 let read = read.clone().at_least(ticket.min_token);
                 let count = match query.pagination {
-                    Pagination::Number(_) => Some(repository.count(query, &read).await?),
+                    Pagination::Number(_) => Some(self.page_count(query, &read).await?),
                     Pagination::Cursor(_) => None,
                 };
                 let rows = repository.list(query, &read).await?;

@@ -9,6 +9,7 @@ mod actions;
 mod builder;
 mod bulk;
 mod cached;
+mod count;
 mod definitions;
 mod input;
 mod listing;

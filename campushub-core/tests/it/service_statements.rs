@@ -15,7 +15,7 @@ use campushub_core::{
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::service_fixture::{admin, definition_body, student_body};
+use crate::service_fixture::{admin, definition_body, student_body, MapCache};
 
 /// A repository that counts calls per method, then delegates.
 struct Counting<R> {
@@ -186,6 +186,60 @@ async fn lists_cost_one_statement_or_two_with_a_count_whatever_the_page_size() {
         definitions.take().is_empty(),
         "a plain list reads no definitions"
     );
+}
+
+#[tokio::test]
+async fn a_page_number_walk_counts_once_per_filter_until_a_write() {
+    let store = MemoryStore::new();
+    let students = Counting::new(store.repository::<Student>());
+    let service = EntityService::builder(students.clone())
+        .cache(Arc::new(MapCache::default()))
+        .build();
+    for i in 0..30 {
+        service
+            .create_json(&admin(), student_body(&format!("R{i}")))
+            .await
+            .expect("created");
+    }
+    students.take();
+    let read = ReadOptions::default();
+    let page = |number: &str, size: &str| params(&[("page", number), ("page_size", size)]);
+
+    let first = service.list(&admin(), &page("1", "10"), &read).await;
+    assert_eq!(first.expect("page").count, Some(30));
+    assert_eq!(students.take(), [("count", 1), ("list", 1)]);
+    for (number, size) in [("2", "10"), ("3", "10"), ("1", "7")] {
+        let later = service.list(&admin(), &page(number, size), &read).await;
+        assert_eq!(later.expect("page").count, Some(30));
+        assert_eq!(
+            students.take(),
+            [("list", 1)],
+            "page {number} of {size}: the count is shared"
+        );
+    }
+    let filtered = params(&[("page", "1"), ("year_of_study", "2")]);
+    service
+        .list(&admin(), &filtered, &read)
+        .await
+        .expect("page");
+    assert_eq!(
+        students.take(),
+        [("count", 1), ("list", 1)],
+        "other filters"
+    );
+
+    service
+        .create_json(&admin(), student_body("R30"))
+        .await
+        .expect("created");
+    students.take();
+    let after = service.list(&admin(), &page("2", "10"), &read).await;
+    assert_eq!(
+        after.expect("page").count,
+        Some(31),
+        "a write invalidates it"
+    );
+    assert_eq!(students.take(), [("count", 1), ("list", 1)]);
 }
 
 #[tokio::test]
