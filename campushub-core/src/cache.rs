@@ -33,7 +33,8 @@ pub enum CacheKey {
         /// [`crate::query::ListQuery::fingerprint`].
         query: String,
     },
-    /// Statistics over a kind; `query` is the filters' fingerprint. Lives under the kind's
+    /// Statistics over a kind (`query` is the filters' fingerprint), or the total a
+    /// page-number walk shares (`count:` and the filters' fingerprint). Lives under the kind's
     /// generation.
     Stats {
         /// The kind counted.
