@@ -10,7 +10,8 @@ use campushub_core::memory::MemoryStore;
 use campushub_core::query::ListQuery;
 use campushub_core::repository::{BatchResult, GroupCounts};
 use campushub_core::{
-    CustomFieldDef, Entity, EntityService, ReadOptions, Repository, Result, Student, Written,
+    Cache, CustomFieldDef, Entity, EntityService, NoCache, ReadOptions, Repository, Result,
+    Student, Written,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -104,11 +105,17 @@ type Students = Counting<campushub_core::memory::MemoryRepository<Student>>;
 type Definitions = Counting<campushub_core::memory::MemoryRepository<CustomFieldDef>>;
 
 fn setup() -> (EntityService<Student>, Arc<Students>, Arc<Definitions>) {
+    setup_with(Arc::new(NoCache))
+}
+
+/// A student service over counting repositories, with `cache`.
+fn setup_with(cache: Arc<dyn Cache>) -> (EntityService<Student>, Arc<Students>, Arc<Definitions>) {
     let store = MemoryStore::new();
     let students = Counting::new(store.repository::<Student>());
     let definitions = Counting::new(store.repository::<CustomFieldDef>());
     let service = EntityService::builder(students.clone())
         .custom_fields(definitions.clone())
+        .cache(cache)
         .build();
     (service, students, definitions)
 }
@@ -190,11 +197,7 @@ async fn lists_cost_one_statement_or_two_with_a_count_whatever_the_page_size() {
 
 #[tokio::test]
 async fn a_page_number_walk_counts_once_per_filter_until_a_write() {
-    let store = MemoryStore::new();
-    let students = Counting::new(store.repository::<Student>());
-    let service = EntityService::builder(students.clone())
-        .cache(Arc::new(MapCache::default()))
-        .build();
+    let (service, students, _) = setup_with(Arc::new(MapCache::default()));
     for i in 0..30 {
         service
             .create_json(&admin(), student_body(&format!("R{i}")))
