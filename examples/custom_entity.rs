@@ -92,11 +92,11 @@ impl Entity for Course {
         }
     }
     fn field(&self, name: &str) -> Option<Scalar> {
+        if let Some(value) = self.meta.field(name) {
+            return value; // id, created_at, updated_at
+        }
         let i = &self.input;
         match name {
-            "id" => Some(self.meta.id.into()),
-            "created_at" => Some(self.meta.created_at.into()),
-            "updated_at" => Some(self.meta.updated_at.into()),
             "code" => Some(i.code.clone().into()),
             "title" => Some(i.title.clone().into()),
             "department_id" => i.department_id.map(Scalar::Uuid),

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::cache::{Cache, CacheKey, CachedValue, Loader};
+use crate::cache::{read_through, Cache, CacheKey, CachedValue};
 use crate::error::{Error, Result};
 use crate::kind::EntityKind;
 use crate::repository::ReadOptions;
@@ -112,25 +112,20 @@ impl CachedAnalytics {
             query: report.to_owned(),
         };
         let inner = self.inner.as_ref();
-        let loader: Loader<'_> = Box::new(move |ticket| {
-            Box::pin(async move {
-                let read = read.clone().at_least(ticket.min_token);
-                let value = compute(inner, &read).await?;
-                let json = serde_json::to_vec(&value)
-                    .map_err(|error| Error::internal("a report does not serialize", error))?;
-                Ok(Some(
-                    CachedValue::from_json(json.into(), 0).with_decoded(Arc::new(value)),
-                ))
-            })
-        });
-        let cached =
-            self.cache
-                .get_or_load(&key, loader)
-                .await?
-                .ok_or_else(|| Error::Internal {
-                    message: format!("the cache returned no `{report}` report"),
-                    source: None,
-                })?;
+        let cached = read_through(self.cache.as_ref(), &key, move |ticket| async move {
+            let read = read.clone().at_least(ticket.min_token);
+            let value = compute(inner, &read).await?;
+            let json = serde_json::to_vec(&value)
+                .map_err(|error| Error::internal("a report does not serialize", error))?;
+            Ok(Some(
+                CachedValue::from_json(json.into(), 0).with_decoded(Arc::new(value)),
+            ))
+        })
+        .await?
+        .ok_or_else(|| Error::Internal {
+            message: format!("the cache returned no `{report}` report"),
+            source: None,
+        })?;
         match cached.decoded::<T>() {
             Some(value) => Ok(T::clone(&value)),
             None => serde_json::from_slice(&cached.json)

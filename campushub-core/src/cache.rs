@@ -136,6 +136,26 @@ pub type LoadFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<CachedValue>
 /// only by the one caller that leads a single flight.
 pub type Loader<'a> = Box<dyn FnOnce(FillTicket) -> LoadFuture<'a> + Send + 'a>;
 
+/// The value for `key` from `cache`, or what `load` returns after a miss (the cache decides
+/// whether to keep it). `load` receives the miss's [`FillTicket`] and must read with at least
+/// its `min_token`. An in-process hit ([`Cache::get_fresh`]) is answered before any loader is
+/// built, so a hit allocates nothing here.
+pub async fn read_through<'a, F, Fut>(
+    cache: &'a dyn Cache,
+    key: &CacheKey,
+    load: F,
+) -> Result<Option<CachedValue>>
+where
+    F: FnOnce(FillTicket) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Option<CachedValue>>> + Send + 'a,
+{
+    if let Some(hit) = cache.get_fresh(key) {
+        return Ok(Some(hit));
+    }
+    let loader: Loader<'a> = Box::new(move |ticket| Box::pin(load(ticket)));
+    cache.get_or_load(key, loader).await
+}
+
 /// A cache in front of a repository.
 ///
 /// Guarantees an implementation must give:

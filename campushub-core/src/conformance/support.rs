@@ -18,7 +18,8 @@ pub(crate) fn codec() -> CursorCodec {
     CursorCodec::new("campushub conformance")
 }
 
-/// Reads at the primary, the freshest copy.
+/// Plain reads, with no token and the default route: every case reads after its own writes
+/// complete, so any copy a store serves them from is current.
 pub(crate) fn fresh() -> ReadOptions {
     ReadOptions::default()
 }

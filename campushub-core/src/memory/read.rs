@@ -24,8 +24,8 @@ impl State {
         let mut keyed: Vec<_> = self
             .matching::<E>(query)?
             .into_iter()
-            .filter(|row| query.is_past_position(*row))
             .map(|row| (query.sort_key(row), row))
+            .filter(|(key, _)| query.key_is_past_position(key))
             .collect();
         keyed.sort_by(|(a, _), (b, _)| query.compare_keys(a, b));
         if matches!(&query.pagination, Pagination::Cursor(Some(p)) if p.backwards) {

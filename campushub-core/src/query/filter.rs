@@ -9,7 +9,7 @@ use crate::schema::{Ops, Schema};
 use crate::value::Scalar;
 
 /// The prefix of custom-field parameters.
-const CUSTOM_PREFIX: &str = "cf.";
+pub(crate) const CUSTOM_PREFIX: &str = "cf.";
 
 /// Parses the filter parameter `key=raw` against `schema` and the kind's active custom-field
 /// `definitions`; the error is the message for `key`.

@@ -12,8 +12,6 @@ impl ListQuery {
     /// Filters are sorted, and the values of an `__in` filter sorted and deduplicated, so
     /// `status__in=A,B&gender=F` and `gender=F&status__in=B,A` share a fingerprint.
     pub fn fingerprint(&self) -> String {
-        let mut filters: Vec<String> = self.filters.iter().map(filter_text).collect();
-        filters.sort();
         let page = match &self.pagination {
             Pagination::Cursor(None) => Value::Null,
             Pagination::Cursor(Some(position)) => json!({
@@ -24,12 +22,23 @@ impl ListQuery {
             Pagination::Number(number) => json!(number),
         };
         json!({
-            "kind": self.kind.as_str(),
-            "filters": filters,
-            "search": self.search,
+            "selection": self.selection_fingerprint(),
             "ordering": self.ordering_text(),
             "page": page,
             "page_size": self.page_size,
+        })
+        .to_string()
+    }
+
+    /// A canonical text for what the query selects (kind, filters, search), whatever the
+    /// order and page: the key of a count that every page of a walk shares.
+    pub fn selection_fingerprint(&self) -> String {
+        let mut filters: Vec<String> = self.filters.iter().map(filter_text).collect();
+        filters.sort();
+        json!({
+            "kind": self.kind.as_str(),
+            "filters": filters,
+            "search": self.search,
         })
         .to_string()
     }

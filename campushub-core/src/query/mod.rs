@@ -30,6 +30,7 @@ mod scalar;
 use uuid::Uuid;
 
 pub use cursor::CursorCodec;
+pub(crate) use filter::CUSTOM_PREFIX;
 pub use page::{paginate, Page, PageLink};
 
 use crate::custom_fields::CustomFieldType;

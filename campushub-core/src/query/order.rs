@@ -26,10 +26,15 @@ impl ListQuery {
     /// Whether `entity` lies after the keyset position in the walk's direction (always true
     /// when the query has no position).
     pub fn is_past_position<E: Entity>(&self, entity: &E) -> bool {
+        self.key_is_past_position(&self.sort_key(entity))
+    }
+
+    /// [`ListQuery::is_past_position`] for a row whose sort key is already at hand.
+    pub(crate) fn key_is_past_position(&self, key: &SortKey) -> bool {
         let Pagination::Cursor(Some(position)) = &self.pagination else {
             return true;
         };
-        let ordering = self.compare_to_position(&self.sort_key(entity), position);
+        let ordering = self.compare_to_position(key, position);
         if position.backwards {
             ordering == Ordering::Less
         } else {

@@ -1,12 +1,12 @@
 //! A page of results and the cursors around it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CursorCodec, Keyset, ListQuery, Pagination};
 use crate::entity::Entity;
 
 /// How to ask for a neighbouring page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageLink {
     /// Keyset pages: the `cursor=` value.
@@ -66,31 +66,20 @@ pub fn paginate<E: Entity>(
             items.truncate(page_size);
             if backwards {
                 items.reverse();
-                Page {
-                    next: link(items.last(), false),
-                    previous: if has_more {
-                        link(items.first(), true)
-                    } else {
-                        None
-                    },
-                    items,
-                    count: None,
-                }
+            }
+            // Walking backwards, the rows after this page are the ones the walk came from, and
+            // the extra row fetched says whether any lie before; forwards, the other way round.
+            let more_after = backwards || has_more;
+            let more_before = if backwards {
+                has_more
             } else {
-                Page {
-                    next: if has_more {
-                        link(items.last(), false)
-                    } else {
-                        None
-                    },
-                    previous: if position.is_some() {
-                        link(items.first(), true)
-                    } else {
-                        None
-                    },
-                    items,
-                    count: None,
-                }
+                position.is_some()
+            };
+            Page {
+                next: more_after.then(|| link(items.last(), false)).flatten(),
+                previous: more_before.then(|| link(items.first(), true)).flatten(),
+                items,
+                count: None,
             }
         }
     }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::cached::{record_value, vanished};
+use super::write::updated;
 use super::{input, listing, EntityService, Fetched, Listed, Saved};
 use crate::auth::{Action, Principal};
 use crate::cache::CacheKey;
@@ -206,9 +207,7 @@ impl<E: Entity> EntityService<E> {
         current: E,
         input: E::Create,
     ) -> Result<Saved<E>> {
-        let mut record = current.clone();
-        record.apply_input(input, &principal.subject);
-        *record.meta_mut() = current.meta().next();
+        let mut record = updated(&current, input, &principal.subject);
         self.validate_for_write(principal, &mut record, Some(&current))
             .await?;
         let written = self

@@ -6,19 +6,14 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::EntityService;
-use crate::cache::{CacheKey, CachedValue, FillTicket, Loader};
+use crate::cache::{read_through, CacheKey, CachedValue, FillTicket, Loader};
 use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::repository::{ReadOptions, ReadRoute};
 
 impl<E: Entity> EntityService<E> {
-    /// The cached value for `key`, or what `load` returns after a miss (the cache decides
-    /// whether to keep it). `load` receives the miss's [`FillTicket`] and must read with at
-    /// least its `min_token`.
-    ///
-    /// An in-process hit ([`crate::Cache::get_fresh`]) is answered before any loader is built,
-    /// so a hit costs no allocation here.
+    /// [`read_through`] this service's cache.
     pub(super) async fn through_cache<'a, F, Fut>(
         &'a self,
         key: &CacheKey,
@@ -28,11 +23,7 @@ impl<E: Entity> EntityService<E> {
         F: FnOnce(FillTicket) -> Fut + Send + 'a,
         Fut: Future<Output = Result<Option<CachedValue>>> + Send + 'a,
     {
-        if let Some(hit) = self.inner.cache.get_fresh(key) {
-            return Ok(Some(hit));
-        }
-        let loader: Loader<'a> = Box::new(move |ticket| Box::pin(load(ticket)));
-        self.inner.cache.get_or_load(key, loader).await
+        read_through(self.inner.cache.as_ref(), key, load).await
     }
 }
 
@@ -61,12 +52,8 @@ impl<E: Entity> EntityService<E> {
 pub(super) fn record_value<E: Entity>(record: E) -> Result<CachedValue> {
     let json = serde_json::to_vec(&record)
         .map_err(|error| Error::internal("a record does not serialize", error))?;
-    Ok(CachedValue {
-        json: json.into(),
-        version: record.meta().version,
-        decoded: Some(Arc::new(record)),
-        token: None,
-    })
+    let version = record.meta().version;
+    Ok(CachedValue::from_json(json.into(), version).with_decoded(Arc::new(record)))
 }
 
 /// The error for a loader that always returns a value coming back empty from the cache.

@@ -8,7 +8,7 @@ use super::EntityService;
 use crate::cache::{CacheKey, CachedValue};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::query::{ListQuery, Pagination};
+use crate::query::ListQuery;
 use crate::repository::ReadOptions;
 
 impl<E: Entity> EntityService<E> {
@@ -41,14 +41,10 @@ impl<E: Entity> EntityService<E> {
     }
 }
 
-/// The fingerprint of what a count depends on: the filters and search, not the page, its size
-/// or the order. Prefixed so it never equals a statistics fingerprint (those are JSON objects).
+/// The key text of a count: what the query selects, not its page, page size or order; prefixed
+/// so it never equals a statistics fingerprint.
 fn count_fingerprint(query: &ListQuery) -> String {
-    let mut filters = query.clone();
-    filters.pagination = Pagination::Cursor(None);
-    filters.ordering.clear();
-    filters.page_size = 0;
-    format!("count:{}", filters.fingerprint())
+    format!("count:{}", query.selection_fingerprint())
 }
 
 #[cfg(test)]

@@ -29,7 +29,10 @@ impl<E: Entity> EntityService<E> {
         params: &[(String, String)],
         read: &ReadOptions,
     ) -> Result<Vec<CustomFieldDef>> {
-        if params.iter().any(|(key, _)| key.starts_with("cf.")) {
+        if params
+            .iter()
+            .any(|(key, _)| key.starts_with(crate::query::CUSTOM_PREFIX))
+        {
             self.definitions(read).await
         } else {
             Ok(Vec::new())

@@ -48,41 +48,29 @@ pub(crate) fn writable_keys(
     kept
 }
 
-/// Decodes a whole body into `T`: keys are checked with [`writable_keys`], every required
-/// field the body leaves out is named (not only the first, which is all serde reports), then
-/// the writable part is decoded with [`decode`]; every problem found is returned together.
+/// Decodes a whole body into `T`: keys are checked with [`writable_keys`], then the writable
+/// part is decoded with [`decode`]; every problem found is returned together.
 pub(crate) fn decode_body<T: DeserializeOwned>(
     schema: &Schema,
     body: Value,
 ) -> Result<T, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let fields = writable_keys(schema, object(body)?, &mut errors);
-    for name in schema.required_fields() {
-        if !fields.contains_key(name) {
-            errors.add(name, REQUIRED);
-        }
-    }
     match decode(schema, fields) {
         Ok(input) if errors.is_empty() => Ok(input),
         Ok(_) => Err(errors),
         Err(decoding) => {
-            for (field, messages) in decoding.iter() {
-                // A missing field found above is not reported twice.
-                if !errors.contains(field) {
-                    for message in messages {
-                        errors.add(field, message.clone());
-                    }
-                }
-            }
+            // Unknown keys and writable ones are disjoint: nothing is reported twice.
+            errors.merge(decoding);
             Err(errors)
         }
     }
 }
 
-/// Decodes `fields` into `T`. On failure every field whose value has the wrong type or form is
-/// named with its problem (`year_of_study: invalid type: string "x", expected i32`), not only
-/// the first one serde meets, and a missing required field is "This field is required." under
-/// its name.
+/// Decodes `fields` into `T`. Every required field ([`Schema::required`]) left out is "This
+/// field is required." under its name, and every field whose value has the wrong type or form
+/// is named with its problem (`year_of_study: invalid type: string "x", expected i32`): all of
+/// them, not only the first one serde meets.
 ///
 /// Serde stops at a body's first problem, and fields of `#[serde(flatten)]` blocks fail without
 /// a path. Decoding each key alone answers both: a one-key body fails on that key's value or
@@ -93,12 +81,19 @@ pub(crate) fn decode<T: DeserializeOwned>(
     schema: &Schema,
     fields: Map<String, Value>,
 ) -> Result<T, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    for name in schema.required_fields() {
+        if !fields.contains_key(name) {
+            errors.add(name, REQUIRED);
+        }
+    }
     let fields = Value::Object(fields);
     let error = match attempt::<T>(&fields) {
-        Ok(value) => return Ok(value),
+        Ok(value) if errors.is_empty() => return Ok(value),
+        Ok(_) => return Err(errors),
         Err(error) => error,
     };
-    let mut errors = value_errors::<T>(schema, &fields);
+    errors.merge(value_errors::<T>(schema, &fields));
     match error {
         Problem::Missing(field) if !errors.contains(&field) => errors.add(field, REQUIRED),
         Problem::At(path, message) if !errors.contains(&path) => errors.add(path, message),

@@ -117,13 +117,19 @@ pub struct Statistics {
     pub groups: Vec<(&'static str, Vec<(String, u64)>)>,
 }
 
+/// The response key of the counts grouped by `field`: `by_status`, `by_department` (for
+/// `department_id`).
+pub(super) fn group_name(field: &str) -> String {
+    format!("by_{}", field.strip_suffix("_id").unwrap_or(field))
+}
+
 impl Serialize for Statistics {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.groups.len() + 1))?;
         map.serialize_entry("total", &self.total)?;
         for (field, counts) in &self.groups {
-            let key = format!("by_{}", field.strip_suffix("_id").unwrap_or(field));
+            let key = group_name(field);
             let counts: serde_json::Map<String, serde_json::Value> = counts
                 .iter()
                 .map(|(value, count)| (value.clone(), (*count).into()))

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::cached::vanished;
+use super::output::group_name;
 use super::{EntityService, Statistics};
 use crate::auth::{Action, Principal};
 use crate::cache::{CacheKey, CachedValue};
@@ -98,12 +99,7 @@ fn group_key(value: Option<&Scalar>) -> String {
 fn encode(statistics: Statistics) -> Result<CachedValue> {
     let json = serde_json::to_vec(&statistics)
         .map_err(|error| Error::internal("statistics do not serialize", error))?;
-    Ok(CachedValue {
-        json: json.into(),
-        version: 0,
-        decoded: Some(Arc::new(statistics)),
-        token: None,
-    })
+    Ok(CachedValue::from_json(json.into(), 0).with_decoded(Arc::new(statistics)))
 }
 
 /// Statistics from their cached JSON, with groups in the order of `fields` and, within a
@@ -121,7 +117,7 @@ fn decode(json: &[u8], fields: &'static [&'static str]) -> Result<Statistics> {
         .ok_or_else(|| corrupt("no total"))?;
     let mut groups = Vec::with_capacity(fields.len());
     for field in fields {
-        let key = format!("by_{}", field.strip_suffix("_id").unwrap_or(field));
+        let key = group_name(field);
         let counts = value
             .get(&key)
             .and_then(Value::as_object)

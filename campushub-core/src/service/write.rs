@@ -114,6 +114,15 @@ impl<E: Entity> EntityService<E> {
 }
 
 /// `Err(PreconditionFailed)` when the caller expected another version than the stored one.
+/// `current` with `input` applied by `actor`, under the metadata of its next version: the
+/// version read plus one, which is how an update names the version it expects.
+pub(super) fn updated<E: Entity>(current: &E, input: E::Create, actor: &str) -> E {
+    let mut record = current.clone();
+    record.apply_input(input, actor);
+    *record.meta_mut() = current.meta().next();
+    record
+}
+
 pub(super) fn check_version(actual: i64, expected: Option<i64>) -> Result<()> {
     match expected {
         Some(expected) if expected != actual => Err(Error::PreconditionFailed { expected, actual }),

@@ -79,10 +79,10 @@ impl Entity for Room {
         }
     }
     fn field(&self, name: &str) -> Option<Scalar> {
+        if let Some(value) = self.meta.field(name) {
+            return value;
+        }
         match name {
-            "id" => Some(self.meta.id.into()),
-            "created_at" => Some(self.meta.created_at.into()),
-            "updated_at" => Some(self.meta.updated_at.into()),
             "code" => Some(self.input.code.clone().into()),
             "capacity" => Some(self.input.capacity.into()),
             _ => None,

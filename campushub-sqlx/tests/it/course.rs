@@ -106,10 +106,10 @@ impl Entity for Course {
         }
     }
     fn field(&self, name: &str) -> Option<Scalar> {
+        if let Some(value) = self.meta.field(name) {
+            return value;
+        }
         match name {
-            "id" => Some(self.meta.id.into()),
-            "created_at" => Some(self.meta.created_at.into()),
-            "updated_at" => Some(self.meta.updated_at.into()),
             "code" => Some(self.code.clone().into()),
             "title" => Some(self.title.clone().into()),
             "department_id" => self.department_id.map(Scalar::Uuid),

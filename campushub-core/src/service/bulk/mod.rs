@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;
+use super::write::updated;
 use super::{input, BulkReport, EntityService};
 use crate::auth::{Action, Principal};
 use crate::custom_fields::CustomFieldDef;
@@ -117,9 +118,7 @@ impl<E: Entity> EntityService<E> {
                 }
                 Err(other) => return Err(other),
             };
-            let mut record = current.clone();
-            record.apply_input(input, &principal.subject);
-            *record.meta_mut() = current.meta().next();
+            let record = updated(&current, input, &principal.subject);
             self.check_row(
                 principal,
                 &definitions,
@@ -133,7 +132,7 @@ impl<E: Entity> EntityService<E> {
         let outcome = if batch.is_empty() {
             Default::default()
         } else {
-            // Each record carries `current.meta().next()`: the version read is one less.
+            // Each record carries the version after the one read (see `updated`).
             let rows: Vec<(E, i64)> = batch
                 .records()
                 .iter()
