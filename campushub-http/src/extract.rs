@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -21,10 +20,6 @@ pub struct JsonBody(pub Value);
 /// A request body that is a JSON object.
 #[derive(Debug, Clone)]
 pub struct JsonObject(pub Map<String, Value>);
-
-/// A JSON body decoded into `T`; a type error names the JSON path that is wrong.
-#[derive(Debug, Clone)]
-pub struct Typed<T>(pub T);
 
 /// The `{id}` path segment, a UUID.
 #[derive(Debug, Clone, Copy)]
@@ -53,22 +48,6 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             Value::Object(map) => Ok(JsonObject(map)),
             _ => Err(Problem::invalid("body", "expected a JSON object")),
         }
-    }
-}
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Typed<T> {
-    type Rejection = Problem;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
-        let bytes = json_bytes(request, state).await?;
-        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(deserializer)
-            .map(Typed)
-            .map_err(|error| {
-                let path = error.path().to_string();
-                let field = if path == "." { "body" } else { path.as_str() };
-                Problem::invalid(field, error.into_inner().to_string())
-            })
     }
 }
 

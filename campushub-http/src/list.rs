@@ -64,6 +64,13 @@ pub fn list_response<E: serde::de::DeserializeOwned>(
     json_response(StatusCode::OK, body)
 }
 
+/// `value` as a `200` JSON response; a value that does not serialize is a 500 problem.
+pub(crate) fn json_ok<T: serde::Serialize>(value: &T) -> crate::problem::ApiResult<Response> {
+    let body = serde_json::to_vec(value)
+        .map_err(|error| campushub_core::Error::internal("response does not serialize", error))?;
+    Ok(json_response(StatusCode::OK, body))
+}
+
 /// A `200`-style response with a JSON body.
 pub fn json_response(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     let mut response = (status, body.into()).into_response();

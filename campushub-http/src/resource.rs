@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -19,7 +19,7 @@ use crate::config::HttpConfig;
 use crate::consistency::{set_token, ReadConsistency};
 use crate::etag::{etag, expected_version, none_match};
 use crate::extract::{EntityId, JsonBody, QueryParams};
-use crate::list::{json_response, list_response};
+use crate::list::{json_ok, json_response, list_response};
 use crate::problem::{ApiResult, Problem};
 use crate::routes::{method_not_allowed, route_both};
 
@@ -165,9 +165,7 @@ async fn stats<E: Entity>(
     QueryParams(params): QueryParams,
 ) -> ApiResult<Response> {
     let statistics = state.service.statistics(&principal, &params, &read).await?;
-    let body = serde_json::to_vec(&statistics)
-        .map_err(|error| campushub_core::Error::internal("statistics do not serialize", error))?;
-    Ok(json_response(StatusCode::OK, body))
+    json_ok(&statistics)
 }
 
 async fn create<E: Entity>(
@@ -194,11 +192,13 @@ async fn retrieve<E: Entity>(
     Caller(principal): Caller,
     ReadConsistency(read): ReadConsistency,
     EntityId(id): EntityId,
-    headers: HeaderMap,
+    // The request itself, not a `HeaderMap` (which axum extracts as a copy): a GET has no
+    // body, and only `If-None-Match` is read.
+    request: Request,
 ) -> ApiResult<Response> {
     let fetched = state.service.retrieve(&principal, id, &read).await?;
     let tag = etag(id, fetched.version());
-    let mut response = if none_match(&headers, &tag) {
+    let mut response = if none_match(request.headers(), &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         json_response(StatusCode::OK, fetched.json().clone())

@@ -16,11 +16,9 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
+use campushub::http::metrics::route_label;
 use campushub::http::{MetricKind, MetricsSource, Sample};
 use campushub::sqlx::StatementCounter;
-
-/// The route of requests that matched none.
-const UNMATCHED: &str = "unmatched";
 
 /// One route template's counters.
 #[derive(Default)]
@@ -36,13 +34,10 @@ pub struct RouteStatements {
 }
 
 impl RouteStatements {
-    /// Counters for `templates` (trailing slash ignored) and `unmatched`, registered now.
+    /// Counters for `templates` (the route labels of `HttpMetrics::templates`, `unmatched`
+    /// included), registered now.
     pub fn new(templates: impl IntoIterator<Item = String>) -> Self {
-        let known = templates
-            .into_iter()
-            .chain([UNMATCHED.to_owned()])
-            .map(|t| (normalize(&t).to_owned(), Arc::default()))
-            .collect();
+        let known = templates.into_iter().map(|t| (t, Arc::default())).collect();
         RouteStatements {
             known,
             others: Mutex::default(),
@@ -86,13 +81,6 @@ impl RouteStatements {
     }
 }
 
-fn normalize(route: &str) -> &str {
-    route
-        .strip_suffix('/')
-        .filter(|r| !r.is_empty())
-        .unwrap_or(route)
-}
-
 async fn count(
     State(totals): State<Arc<RouteStatements>>,
     route: Option<MatchedPath>,
@@ -100,8 +88,8 @@ async fn count(
     next: Next,
 ) -> Response {
     let (response, counts) = StatementCounter::scope(next.run(request)).await;
-    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    totals.record(normalize(route), counts.total());
+    let label = route_label(route.as_ref().map(MatchedPath::as_str));
+    totals.record(label, counts.total());
     response
 }
 
@@ -141,7 +129,7 @@ mod tests {
 
     #[test]
     fn counts_known_and_other_routes_and_reports_only_used_ones() {
-        let routes = RouteStatements::new(["/a".to_owned(), "/b/".to_owned()]);
+        let routes = RouteStatements::new(["/a".to_owned(), "/b".to_owned()]);
         routes.record("/a", 2);
         routes.record("/a", 1);
         routes.record("/b", 0);

@@ -4,18 +4,16 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use campushub_core::{Action, EntityKind, Error};
-use serde::Serialize;
 
 use super::services::department_counts;
 use crate::auth::Caller;
 use crate::consistency::ReadConsistency;
 use crate::extract::QueryParams;
-use crate::list::json_response;
+use crate::list::json_ok;
 use crate::problem::ApiResult;
 use crate::resource::API_PREFIX;
 use crate::routes::{method_not_allowed, route_both};
@@ -61,8 +59,8 @@ async fn analytics(
         .policy
         .authorize(&principal, EntityKind::ANALYTICS, Action::Statistics)?;
     match report {
-        Report::Summary => json(&state.analytics.summary(&read).await?),
-        Report::Departments => json(&state.analytics.departments(&read).await?),
+        Report::Summary => json_ok(&state.analytics.summary(&read).await?),
+        Report::Departments => json_ok(&state.analytics.departments(&read).await?),
     }
 }
 
@@ -94,11 +92,5 @@ async fn department_stats(
         });
         object.insert("departments".into(), rows.collect());
     }
-    json(&body)
-}
-
-fn json<T: Serialize>(value: &T) -> ApiResult<Response> {
-    let body = serde_json::to_vec(value)
-        .map_err(|error| Error::internal("response does not serialize", error))?;
-    Ok(json_response(StatusCode::OK, body))
+    json_ok(&body)
 }

@@ -8,8 +8,8 @@ use campushub_core::entities::Gender;
 use campushub_core::query::Pagination;
 use campushub_core::repository::GroupCounts;
 use campushub_core::{
-    CustomFieldDef, Department, Entity, EntityKind, EntityService, ListQuery, ReadOptions,
-    ReadRoute, Repository, Result,
+    CustomFieldDef, Department, Entity, EntityService, ListQuery, ReadOptions, ReadRoute,
+    Repository, Result,
 };
 
 use super::{ratio, Analytics, AnalyticsSummary, DepartmentAnalytics};
@@ -122,16 +122,7 @@ async fn all_matching(
     params: &[(String, String)],
     read: &ReadOptions,
 ) -> Result<Vec<Department>> {
-    let definitions = if params.iter().any(|(key, _)| key.starts_with("cf.")) {
-        let kind = [(
-            "entity".to_owned(),
-            EntityKind::DEPARTMENT.as_str().to_owned(),
-        )];
-        let query = filters(CustomFieldDef::schema(), &kind, &[])?;
-        every(services.custom_fields.repository(), query, read).await?
-    } else {
-        Vec::new()
-    };
+    let definitions = services.departments.query_definitions(params, read).await?;
     let query = filters(Department::schema(), params, &definitions)?;
     every(services.departments.repository(), query, read).await
 }

@@ -107,8 +107,9 @@ mod tests {
 
         let expired = now() - 31;
         cache.insert("token-old", &principal("old"), expired);
+        let held = cache.len();
         assert_eq!(cache.get("token-old"), None, "expired beyond the leeway");
-        assert_eq!(cache.get("token-old"), None, "and removed");
+        assert_eq!(cache.len(), held - 1, "and removed");
         let within_leeway = now() - 5;
         cache.insert("token-grace", &principal("g"), within_leeway);
         assert_eq!(cache.get("token-grace"), Some(principal("g")));
@@ -121,6 +122,12 @@ mod tests {
         for n in 0..(SLOTS * 8) {
             cache.insert(&format!("token-{n}"), &principal("p"), later);
         }
+        let last = format!("token-{}", SLOTS * 8 - 1);
+        assert_eq!(
+            cache.get(&last),
+            Some(principal("p")),
+            "the newest owns its slot"
+        );
         assert!(cache.len() <= SLOTS);
         cache.insert(&"x".repeat(MAX_TOKEN_LEN + 1), &principal("p"), later);
         assert_eq!(cache.get(&"x".repeat(MAX_TOKEN_LEN + 1)), None);

@@ -11,10 +11,9 @@ use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use tower::{Layer, Service};
 
-use super::registry::{HttpMetrics, RouteMetrics};
+use super::registry::{route_label, HttpMetrics, RouteMetrics, UNMATCHED};
 
 /// Route template of requests that matched no route.
-const UNMATCHED: &str = "unmatched";
 
 /// Records request metrics into an [`HttpMetrics`]. Apply it with `Router::layer` so that the
 /// route template ([`MatchedPath`]) is known.
@@ -35,14 +34,10 @@ impl MetricsLayer {
     }
 
     fn route(&self, template: Option<&str>) -> Arc<RouteMetrics> {
-        let template = template.unwrap_or(UNMATCHED);
-        let trimmed = template
-            .strip_suffix('/')
-            .filter(|t| !t.is_empty())
-            .unwrap_or(template);
-        match self.known.get(trimmed) {
+        let label = route_label(template);
+        match self.known.get(label) {
             Some(found) => Arc::clone(found),
-            None => self.metrics.route(template),
+            None => self.metrics.route(label),
         }
     }
 }

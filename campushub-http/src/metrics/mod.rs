@@ -10,7 +10,7 @@ mod registry;
 mod source;
 
 pub use layer::{MetricsLayer, MetricsService};
-pub use registry::{HttpMetrics, LATENCY_BUCKETS};
+pub use registry::{route_label, HttpMetrics, LATENCY_BUCKETS, UNMATCHED};
 pub use source::{MetricKind, MetricsSource, Sample};
 
 pub(crate) mod endpoint;

@@ -176,6 +176,17 @@ impl std::fmt::Debug for HttpMetrics {
     }
 }
 
+/// The label a request's route is counted under: its matched template without a trailing slash
+/// (`/api/v1/students/` counts as `/api/v1/students`), or `unmatched` when no route matched.
+/// Per-route counters of an application's own use the same labels.
+pub fn route_label(template: Option<&str>) -> &str {
+    template.map_or(UNMATCHED, normalize)
+}
+
+/// The label of requests that matched no route.
+pub const UNMATCHED: &str = "unmatched";
+
+/// `template` without a trailing slash.
 fn normalize(template: &str) -> &str {
     match template.strip_suffix('/') {
         Some(trimmed) if !trimmed.is_empty() => trimmed,
