@@ -108,7 +108,7 @@ impl L2 {
         self.ready().await?;
         let raw: Option<Vec<u8>> = self
             .run("get", |mut conn| {
-                let redis_key = redis_key.clone();
+                let redis_key = &redis_key;
                 async move {
                     redis::cmd("GET")
                         .arg(redis_key)

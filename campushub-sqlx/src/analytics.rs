@@ -16,7 +16,8 @@ pub struct AnalyticsRepository<B> {
     backend: B,
 }
 
-fn count(value: Option<&SqlValue>) -> Result<u64> {
+/// A `count(*)` column's value.
+pub(crate) fn count(value: Option<&SqlValue>) -> Result<u64> {
     match value {
         Some(SqlValue::Int(Some(n))) => Ok(u64::try_from(*n).unwrap_or(0)),
         other => Err(Error::Internal {
@@ -31,12 +32,13 @@ impl<B: Backend> AnalyticsRepository<B> {
     pub fn new(backend: B) -> Self {
         AnalyticsRepository { backend }
     }
+}
 
-    fn route(read: &ReadOptions) -> ReadOptions {
-        match read.route {
-            ReadRoute::Primary => read.clone(),
-            _ => read.clone().on(ReadRoute::Analytics),
-        }
+/// Where an aggregate reads: the analytics pool, unless the caller asked for the primary.
+pub(crate) fn analytics_route(read: &ReadOptions) -> ReadOptions {
+    match read.route {
+        ReadRoute::Primary => read.clone(),
+        _ => read.clone().on(ReadRoute::Analytics),
     }
 }
 
@@ -52,7 +54,7 @@ impl<B: Backend> Analytics for AnalyticsRepository<B> {
         b.push("), (SELECT count(*) FROM \"departments\")");
         let rows = self
             .backend
-            .fetch(b.finish(vec![ColType::Int; 5]), &Self::route(read))
+            .fetch(b.finish(vec![ColType::Int; 5]), &analytics_route(read))
             .await?;
         let row = rows.first().map(Vec::as_slice).unwrap_or_default();
         let students_active = count(row.get(1))?;
@@ -89,7 +91,7 @@ impl<B: Backend> Analytics for AnalyticsRepository<B> {
         returns.extend(genders.iter().map(|_| ColType::Int));
         let rows = self
             .backend
-            .fetch(b.finish(returns), &Self::route(read))
+            .fetch(b.finish(returns), &analytics_route(read))
             .await?;
         rows.into_iter()
             .map(|row| {

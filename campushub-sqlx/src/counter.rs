@@ -122,6 +122,16 @@ impl PoolCounters {
         self.errors.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one statement, runs it (`run` is not polled before), and counts an error if it
+    /// fails: the bookkeeping around every statement a pool sends.
+    pub(crate) async fn counted<T, E>(
+        &self,
+        run: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        self.statement();
+        run.await.inspect_err(|_| self.error())
+    }
+
     pub(crate) fn read(&self) {
         self.reads.fetch_add(1, Ordering::Relaxed);
     }

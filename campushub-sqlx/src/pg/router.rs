@@ -136,12 +136,7 @@ impl PgRouter {
     /// the transaction's writes.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         let primary = &self.inner.primary;
-        primary.counters.statement();
-        Ok(primary
-            .pool
-            .begin()
-            .await
-            .inspect_err(|_| primary.counters.error())?)
+        Ok(primary.counters.counted(primary.pool.begin()).await?)
     }
 
     /// A consistency token at or past every write committed on the primary before this call:
@@ -235,15 +230,12 @@ async fn commit_position<'c, X>(
 where
     X: sqlx::Executor<'c, Database = sqlx::Postgres>,
 {
-    primary.counters.statement();
     let position = Statement {
         sql: COMMIT_POSITION.into(),
         args: Vec::new(),
         returns: vec![ColType::Int],
     };
-    let result = run(executor, position)
-        .await
-        .inspect_err(|_| primary.counters.error())?;
+    let result = primary.counters.counted(run(executor, position)).await?;
     Ok(first_int(result)
         .and_then(|p| u64::try_from(p).ok())
         .map(ConsistencyToken::from_position))
@@ -278,12 +270,12 @@ impl Backend for PgRouter {
                 handle.counters.error();
                 handle.counters.retry();
                 handle.counters.set_healthy(false);
-                primary.counters.statement();
                 let statement =
                     retry.ok_or_else(|| SqlxError::Config("no statement to retry".into()))?;
-                let result = run(&primary.pool, statement)
-                    .await
-                    .inspect_err(|_| primary.counters.error())?;
+                let result = primary
+                    .counters
+                    .counted(run(&primary.pool, statement))
+                    .await?;
                 primary.counters.read();
                 Ok(result.rows)
             }
@@ -307,22 +299,12 @@ impl Backend for PgRouter {
         let mut results = Vec::with_capacity(statements.len());
         if statements.len() == 1 {
             for statement in statements {
-                primary.counters.statement();
-                results.push(
-                    run(&mut *conn, statement)
-                        .await
-                        .inspect_err(|_| primary.counters.error())?,
-                );
+                results.push(primary.counters.counted(run(&mut *conn, statement)).await?);
             }
         } else {
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             for statement in statements {
-                primary.counters.statement();
-                results.push(
-                    run(&mut *tx, statement)
-                        .await
-                        .inspect_err(|_| primary.counters.error())?,
-                );
+                results.push(primary.counters.counted(run(&mut *tx, statement)).await?);
             }
             tx.commit().await?;
         }

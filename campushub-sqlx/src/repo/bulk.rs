@@ -97,7 +97,8 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
         let outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
         let statements: Vec<Statement> = rows
-            .chunks(self.rows_per_statement(1).min(CHUNK))
+            // A delete binds two values a row (id, expected version), whatever the table.
+            .chunks((self.backend.dialect().max_binds() / 2).min(CHUNK))
             .map(|chunk| self.delete_statement(chunk))
             .collect();
         self.versioned_batch(statements, rows, outcomes, Rows::Delete(rows))

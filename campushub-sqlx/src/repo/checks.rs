@@ -131,7 +131,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     }
 
     /// The ids among `ids` present in `table` (read on the primary).
-    async fn existing_ids(&self, table: &str, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+    pub(super) async fn existing_ids(&self, table: &str, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
         let mut found = HashSet::new();
         for chunk in ids.chunks(CHUNK * 6) {
             let mut b = SqlBuilder::new(self.backend.dialect());
@@ -149,7 +149,8 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     }
 }
 
-fn primary() -> ReadOptions {
+/// Reads that must see every committed write: on the primary.
+pub(super) fn primary() -> ReadOptions {
     ReadOptions::default().on(ReadRoute::Primary)
 }
 

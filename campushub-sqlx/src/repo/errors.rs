@@ -1,15 +1,14 @@
 //! Mapping database failures of writes to core's errors: unique clashes to conflicts naming
 //! the field, missing references to validation errors on the referencing field.
 
-use campushub_core::{Error, ReadOptions, ReadRoute, ValidationErrors};
+use campushub_core::{Error, ValidationErrors};
 use sqlx::error::ErrorKind;
 
 use super::SqlRepository;
 use crate::backend::Backend;
 use crate::error::SqlxError;
-use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
-use crate::value::{ColType, SqlValue};
+use crate::value::SqlValue;
 
 /// What a write was doing when it failed.
 pub(super) enum WriteKind<'a, E> {
@@ -82,17 +81,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             let Some(SqlValue::Uuid(Some(id))) = index.and_then(|i| values.get(i)) else {
                 continue;
             };
-            let mut b = SqlBuilder::new(self.backend.dialect());
-            b.push("SELECT \"id\" FROM ")
-                .ident(fk.table)
-                .push(" WHERE \"id\" = ")
-                .bind((*id).into());
-            let read = ReadOptions::default().on(ReadRoute::Primary);
-            let rows = self
-                .backend
-                .fetch(b.finish(vec![ColType::Uuid]), &read)
-                .await?;
-            if rows.is_empty() {
+            if !self.existing_ids(fk.table, &[*id]).await?.contains(id) {
                 errors.add(
                     fk.column,
                     format!("Invalid pk \"{id}\" - object does not exist."),

@@ -6,6 +6,7 @@ use campushub_core::{DepartmentSummary, Entity, Error, ListQuery, ReadOptions, R
 use uuid::Uuid;
 
 use super::SqlRepository;
+use crate::analytics::count;
 use crate::backend::Backend;
 use crate::sql::{push_conditions, push_order_and_limit, SqlBuilder};
 use crate::table::{SqlEntity, DEPARTMENTS_TABLE};
@@ -114,12 +115,6 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             .backend
             .fetch(b.finish(vec![ColType::Int]), read)
             .await?;
-        match rows.first().and_then(|r| r.first()) {
-            Some(SqlValue::Int(Some(n))) => Ok(u64::try_from(*n).unwrap_or(0)),
-            other => Err(Error::Internal {
-                message: format!("count(*) returned {other:?}"),
-                source: None,
-            }),
-        }
+        count(rows.first().and_then(|r| r.first()))
     }
 }

@@ -3,9 +3,10 @@
 use std::cmp::Ordering;
 
 use campushub_core::repository::GroupCounts;
-use campushub_core::{Error, ListQuery, ReadOptions, ReadRoute, Result, Scalar};
+use campushub_core::{Error, ListQuery, ReadOptions, Result, Scalar};
 
 use super::SqlRepository;
+use crate::analytics::analytics_route;
 use crate::backend::{Backend, Dialect};
 use crate::sql::{push_conditions, SqlBuilder};
 use crate::table::SqlEntity;
@@ -40,11 +41,10 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         let mut returns = vec![ColType::Int];
         returns.extend(&types);
         returns.push(ColType::Int);
-        let read = match read.route {
-            ReadRoute::Primary => read.clone(),
-            _ => read.clone().on(ReadRoute::Analytics),
-        };
-        let rows = self.backend.fetch(b.finish(returns), &read).await?;
+        let rows = self
+            .backend
+            .fetch(b.finish(returns), &analytics_route(read))
+            .await?;
 
         let mut counts = GroupCounts {
             total: 0,

@@ -1,8 +1,9 @@
 //! Single-row writes: insert, update and delete with the version check in the `WHERE`.
 
-use campushub_core::{Error, ReadOptions, ReadRoute, Result, Written};
+use campushub_core::{Error, Result, Written};
 use uuid::Uuid;
 
+use super::checks::primary;
 use super::errors::WriteKind;
 use super::SqlRepository;
 use crate::backend::Backend;
@@ -58,8 +59,10 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
 
     /// `(id, version)` of the stored records among `ids`, read on the primary.
     pub(super) async fn stored_versions(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, i64)>> {
-        let read = ReadOptions::default().on(ReadRoute::Primary);
-        let rows = self.backend.fetch(self.table.versions(ids), &read).await?;
+        let rows = self
+            .backend
+            .fetch(self.table.versions(ids), &primary())
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| match &row[..] {

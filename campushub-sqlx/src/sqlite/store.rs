@@ -86,10 +86,7 @@ impl Backend for SqliteStore {
     }
 
     async fn fetch(&self, statement: Statement, _read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>> {
-        self.counters.statement();
-        let result = run(&self.pool, statement)
-            .await
-            .inspect_err(|_| self.counters.error())?;
+        let result = self.counters.counted(run(&self.pool, statement)).await?;
         self.counters.read();
         Ok(result.rows)
     }
@@ -101,22 +98,12 @@ impl Backend for SqliteStore {
         let mut results = Vec::with_capacity(statements.len());
         if statements.len() == 1 {
             for statement in statements {
-                self.counters.statement();
-                results.push(
-                    run(&self.pool, statement)
-                        .await
-                        .inspect_err(|_| self.counters.error())?,
-                );
+                results.push(self.counters.counted(run(&self.pool, statement)).await?);
             }
         } else {
             let mut tx = self.pool.begin().await?;
             for statement in statements {
-                self.counters.statement();
-                results.push(
-                    run(&mut *tx, statement)
-                        .await
-                        .inspect_err(|_| self.counters.error())?,
-                );
+                results.push(self.counters.counted(run(&mut *tx, statement)).await?);
             }
             tx.commit().await?;
         }
