@@ -13,8 +13,6 @@ use tower::{Layer, Service};
 
 use super::registry::{route_label, HttpMetrics, RouteMetrics, UNMATCHED};
 
-/// Route template of requests that matched no route.
-
 /// Records request metrics into an [`HttpMetrics`]. Apply it with `Router::layer` so that the
 /// route template ([`MatchedPath`]) is known.
 #[derive(Clone)]
