@@ -56,19 +56,19 @@ fn l1(c: &mut Criterion) {
     let rt = runtime();
     let cache = TieredCache::l1_only(CacheConfig::default()).expect("config");
     let key = record(Uuid::new_v4());
-    rt.block_on(cache.get_or_load(&key, loader()))
+    rt.block_on(cache.get_or_load(&key, None, loader()))
         .expect("fill");
 
     c.bench_function("cache/l1_hit", |b| {
         b.iter_custom(|iters| {
             timed(&rt, iters, |_| async {
-                black_box(cache.get_or_load(&key, loader()).await.expect("hit"));
+                black_box(cache.get_or_load(&key, None, loader()).await.expect("hit"));
             })
         })
     });
 
     c.bench_function("cache/l1_hit_get_fresh", |b| {
-        b.iter(|| black_box(cache.get_fresh(black_box(&key)).expect("hit")))
+        b.iter(|| black_box(cache.get_fresh(black_box(&key), None).expect("hit")))
     });
 
     let next = AtomicU64::new(0);
@@ -81,7 +81,7 @@ fn l1(c: &mut Criterion) {
                 )));
                 let fresh = fresh.clone();
                 async move {
-                    black_box(fresh.get_or_load(&key, loader()).await.expect("fill"));
+                    black_box(fresh.get_or_load(&key, None, loader()).await.expect("fill"));
                 }
             })
         })
@@ -116,14 +116,14 @@ fn l2(c: &mut Criterion) {
         ))
         .expect("config");
     let key = record(Uuid::new_v4());
-    rt.block_on(cache.get_or_load(&key, loader()))
+    rt.block_on(cache.get_or_load(&key, None, loader()))
         .expect("fill");
 
     c.bench_function("cache/l2_hit (incl. L1 flush)", |b| {
         b.iter_custom(|iters| {
             timed(&rt, iters, |_| async {
                 cache.flush_l1();
-                black_box(cache.get_or_load(&key, loader()).await.expect("hit"));
+                black_box(cache.get_or_load(&key, None, loader()).await.expect("hit"));
             })
         })
     });

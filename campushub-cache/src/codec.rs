@@ -1,8 +1,9 @@
 //! How entries are laid out in Redis: a short text header, then the JSON bytes untouched.
 //!
-//! Record keys hold `<tag><version>|<token>|<json>` with tag `V` (a value), `T` (a tombstone
-//! left by a write; no JSON) or `N` ("not found"; no JSON). Query keys hold
-//! `<generation>|<json>`. Tokens are 16 lowercase hex digits (empty when unknown), so the Lua
+//! Record keys hold `<tag><version>|<token>|<json>` with tag `V` (a value read at `token`), `T`
+//! (a tombstone left by the write at `token`; no JSON) or `N` ("not found" read at `token`; no
+//! JSON). Query keys hold `<generation>|<token>|<json>`, the page or count read at `token`
+//! under that generation. Tokens are 16 lowercase hex digits (empty when unknown), so the Lua
 //! scripts compare them exactly as strings. Decoding slices the bytes Redis returned: the JSON
 //! is served as it was stored, never re-serialized.
 
@@ -14,10 +15,10 @@ use campushub_core::{CachedValue, ConsistencyToken};
 pub(crate) enum RecordEntry {
     /// No entry.
     Absent,
-    /// The record, as some reader filled it.
+    /// The record, as some reader filled it (its `token` is the position it was read at).
     Value(CachedValue),
-    /// The record does not exist.
-    Missing,
+    /// The record did not exist when read at this position.
+    Missing(Option<ConsistencyToken>),
     /// A write happened: the record's version after it, and the write's position.
     Tombstone {
         /// The version after the write (a deletion's is the deleted version + 1).
@@ -48,12 +49,11 @@ pub(crate) fn decode_record(raw: Bytes) -> Option<RecordEntry> {
     let version: i64 = std::str::from_utf8(&raw[1..first]).ok()?.parse().ok()?;
     let token = parse_token(&raw[first + 1..second]);
     match tag {
-        b'V' => Some(RecordEntry::Value(CachedValue::from_json(
-            raw.slice(second + 1..),
-            version,
-        ))),
+        b'V' => Some(RecordEntry::Value(
+            CachedValue::from_json(raw.slice(second + 1..), version).with_token(token),
+        )),
         b'T' => Some(RecordEntry::Tombstone { version, token }),
-        b'N' => Some(RecordEntry::Missing),
+        b'N' => Some(RecordEntry::Missing(token)),
         _ => None,
     }
 }
@@ -66,7 +66,11 @@ mod tests {
     fn decodes_each_record_form() {
         let value = decode_record(Bytes::from_static(b"V7||{\"a\":1}"));
         assert!(
-            matches!(value, Some(RecordEntry::Value(v)) if v.version == 7 && &v.json[..] == b"{\"a\":1}")
+            matches!(value, Some(RecordEntry::Value(v)) if v.version == 7 && &v.json[..] == b"{\"a\":1}" && v.token.is_none())
+        );
+        let read_at = decode_record(Bytes::from_static(b"V8|0000000000000010|{}"));
+        assert!(
+            matches!(read_at, Some(RecordEntry::Value(v)) if v.token.map(|t| t.position()) == Some(16))
         );
         let tomb = decode_record(Bytes::from_static(b"T3|00000000000000ff|"));
         assert!(matches!(
@@ -75,7 +79,11 @@ mod tests {
         ));
         assert!(matches!(
             decode_record(Bytes::from_static(b"N0||")),
-            Some(RecordEntry::Missing)
+            Some(RecordEntry::Missing(None))
+        ));
+        assert!(matches!(
+            decode_record(Bytes::from_static(b"N0|0000000000000002|")),
+            Some(RecordEntry::Missing(Some(t))) if t.position() == 2
         ));
         assert!(decode_record(Bytes::from_static(b"garbage")).is_none());
     }

@@ -31,6 +31,11 @@ pub enum Error {
     /// The circuit breaker is open: Redis is skipped until the cool-down ends.
     #[error("redis skipped: circuit breaker open")]
     CircuitOpen,
+    /// Invalidations made while Redis was unreachable are still being replayed in the
+    /// background: until they are, what Redis holds may predate them, so lookups and fills
+    /// skip it. Clears by itself once Redis answers.
+    #[error("redis skipped: replaying queued invalidations")]
+    Replaying,
     /// A value stored in Redis does not have the cache's layout (another program wrote the
     /// key, or a different version of this crate uses the same namespace). Use a separate
     /// namespace per deployment.

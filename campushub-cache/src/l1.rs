@@ -31,11 +31,14 @@ const ENTRY_OVERHEAD: u64 = 96;
 /// What an L1 entry holds.
 #[derive(Clone)]
 enum Held {
-    /// A value.
+    /// A value; its `token` is the position it was read at.
     Value(CachedValue),
-    /// A cached "not found"; `floor` is the version of the tombstone it replaced (0: none),
-    /// below which no value may replace it.
-    Missing { floor: i64 },
+    /// A cached "not found", read at `at`; `floor` is the version of the tombstone it
+    /// replaced (0: none), below which no value may replace it.
+    Missing {
+        floor: i64,
+        at: Option<ConsistencyToken>,
+    },
     /// A record invalidated at `version` by the invalidation numbered `seq`; never a hit.
     Tombstone {
         version: i64,
@@ -139,20 +142,28 @@ impl L1 {
         }
     }
 
-    /// The cached answer for `key`. Tombstones, query entries from an older epoch, entries
-    /// past their own lifetime, and any entry older than the trust bound while the
-    /// invalidation channel is down, are misses. Never waits.
-    pub(crate) fn lookup(&self, key: &CacheKey) -> Found {
+    /// The cached answer for `key` as of position `need`. Tombstones, entries read at a
+    /// position before `need`, query entries from an older epoch, entries past their own
+    /// lifetime, and any entry older than the trust bound while the invalidation channel is
+    /// down, are misses. Never waits.
+    pub(crate) fn lookup(&self, key: &CacheKey, need: Option<ConsistencyToken>) -> Found {
         let Some(entry) = self.cache.get(key) else {
             return Found::Miss(None);
         };
-        let (value, lifetime) = match entry.held {
-            Held::Value(value) => (Some(value), self.ttl),
-            Held::Missing { .. } => (None, self.negative_ttl),
+        let (value, at, lifetime) = match entry.held {
+            Held::Value(value) => {
+                let at = value.token;
+                (Some(value), at, self.ttl)
+            }
+            Held::Missing { at, .. } => (None, at, self.negative_ttl),
             Held::Tombstone { version, token, .. } => {
                 return Found::Miss(Some(Floor { version, token }))
             }
         };
+        // Read before the position the caller needs: it may miss a write the caller knows of.
+        if at < need {
+            return Found::Miss(None);
+        }
         if !matches!(key, CacheKey::Entity { .. }) && entry.epoch != self.epoch(key.kind()) {
             return Found::Miss(None);
         }
@@ -168,10 +179,14 @@ impl L1 {
         Found::Hit(value)
     }
 
-    /// The cached answer for `key`, if any (see [`L1::lookup`]): `Some(None)` is a cached
-    /// "not found".
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<Option<CachedValue>> {
-        match self.lookup(key) {
+    /// The cached answer for `key` as of `need`, if any (see [`L1::lookup`]): `Some(None)` is
+    /// a cached "not found".
+    pub(crate) fn get(
+        &self,
+        key: &CacheKey,
+        need: Option<ConsistencyToken>,
+    ) -> Option<Option<CachedValue>> {
+        match self.lookup(key, need) {
             Found::Hit(value) => Some(value),
             Found::Miss(_) => None,
         }
@@ -221,19 +236,27 @@ impl L1 {
             .copied()
     }
 
-    /// Stores a fill unless it is stale. Returns whether stored.
+    /// Stores a fill read at position `at` unless it is stale. Returns whether stored.
     ///
     /// A query fill is stale when an invalidation of its kind was applied since the miss
     /// began (its epoch changed). A record fill is stale when L1 holds a newer version of
-    /// that record (a tombstone or value), when a "not found" would replace a value or a
-    /// tombstone of an invalidation applied since the miss began, or, when L1 holds nothing
-    /// for the record, when the record's stripe saw an invalidation since the miss began (the
-    /// tombstone may have been evicted); any fill begun before a flush is stale.
+    /// that record (a tombstone or value), when a "not found" would replace a value, a
+    /// tombstone of an invalidation applied since the miss began, or a tombstone whose write
+    /// the read did not provably observe (its position is before the tombstone's token), or,
+    /// when L1 holds nothing for the record, when the record's stripe saw an invalidation
+    /// since the miss began (the tombstone may have been evicted); any fill begun before a
+    /// flush is stale.
     ///
     /// Runs under moka's per-key lock, as does [`L1::invalidate_record`]: an invalidation
     /// either comes after the fill (and replaces it) or before the check (and refuses it).
-    pub(crate) fn fill(&self, key: &CacheKey, value: Option<CachedValue>, stamp: Stamp) -> bool {
-        let value = value.map(|v| CachedValue { token: None, ..v });
+    pub(crate) fn fill(
+        &self,
+        key: &CacheKey,
+        value: Option<CachedValue>,
+        stamp: Stamp,
+        at: Option<ConsistencyToken>,
+    ) -> bool {
+        let value = value.map(|v| CachedValue { token: at, ..v });
         if let (Some(floor), Some(new)) = (stamp.floor, &value) {
             if new.version < floor.version {
                 return false;
@@ -244,7 +267,7 @@ impl L1 {
         self.cache.entry_by_ref(key).and_compute_with(|existing| {
             let held = existing.as_ref().map(|e| &e.value().held);
             let fresh = if record {
-                self.record_fill_fresh(key, held, value.as_ref(), stamp.at)
+                self.record_fill_fresh(key, held, value.as_ref(), stamp.at, at)
             } else {
                 self.epoch(key.kind()) == stamp.at
             };
@@ -254,8 +277,11 @@ impl L1 {
             stored = true;
             let held = match (&value, held) {
                 (Some(value), _) => Held::Value(value.clone()),
-                (None, Some(Held::Tombstone { version, .. })) => Held::Missing { floor: *version },
-                (None, _) => Held::Missing { floor: 0 },
+                (None, Some(Held::Tombstone { version, .. })) => Held::Missing {
+                    floor: *version,
+                    at,
+                },
+                (None, _) => Held::Missing { floor: 0, at },
             };
             Op::Put(Entry {
                 held,
@@ -266,13 +292,15 @@ impl L1 {
         stored
     }
 
-    /// The record fill rule (see [`L1::fill`]); `at` is the sequence number the miss saw.
+    /// The record fill rule (see [`L1::fill`]); `at` is the sequence number the miss saw,
+    /// `read_at` the position the fill was read at.
     fn record_fill_fresh(
         &self,
         key: &CacheKey,
         held: Option<&Held>,
         value: Option<&CachedValue>,
         at: u64,
+        read_at: Option<ConsistencyToken>,
     ) -> bool {
         if self.flushed.load(Ordering::Acquire) > at {
             return false;
@@ -280,10 +308,11 @@ impl L1 {
         match (held, value) {
             (Some(Held::Value(held)), Some(new)) => held.version <= new.version,
             (Some(Held::Value(_)), None) => false,
-            (Some(Held::Missing { floor }), Some(new)) => *floor <= new.version,
+            (Some(Held::Missing { floor, .. }), Some(new)) => *floor <= new.version,
             (Some(Held::Missing { .. }), None) => true,
             (Some(Held::Tombstone { version, .. }), Some(new)) => *version <= new.version,
-            (Some(Held::Tombstone { seq, .. }), None) => *seq <= at,
+            // A "not found" after a write is believable only from a read that saw the write.
+            (Some(Held::Tombstone { seq, token, .. }), None) => *seq <= at && read_at >= *token,
             (None, _) => self.record_epochs[record_stripe(key)].load(Ordering::Acquire) <= at,
         }
     }
@@ -460,16 +489,16 @@ mod tests {
     #[test]
     fn a_tombstone_is_a_miss_with_its_version_as_the_floor() {
         let (l1, (x, _)) = (l1(), two_records());
-        assert!(l1.fill(&x, value(1), l1.stamp(&x, None)));
+        assert!(l1.fill(&x, value(1), l1.stamp(&x, None), None));
         l1.invalidate_record(EntityKind::STUDENT, id(&x), Some(2), None);
-        let Found::Miss(Some(floor)) = l1.lookup(&x) else {
+        let Found::Miss(Some(floor)) = l1.lookup(&x, None) else {
             panic!("a tombstone is a miss with a floor");
         };
         assert_eq!(floor.version, 2);
-        assert!(l1.get(&x).is_none());
-        assert!(!l1.fill(&x, value(1), l1.stamp(&x, Some(floor))));
-        assert!(l1.fill(&x, value(2), l1.stamp(&x, Some(floor))));
-        assert_eq!(l1.get(&x).flatten().map(|v| v.version), Some(2));
+        assert!(l1.get(&x, None).is_none());
+        assert!(!l1.fill(&x, value(1), l1.stamp(&x, Some(floor)), None));
+        assert!(l1.fill(&x, value(2), l1.stamp(&x, Some(floor)), None));
+        assert_eq!(l1.get(&x, None).flatten().map(|v| v.version), Some(2));
     }
 
     #[test]
@@ -477,10 +506,10 @@ mod tests {
         let (l1, (x, y)) = (l1(), two_records());
         let stamp = l1.stamp(&x, None);
         l1.invalidate_record(EntityKind::STUDENT, id(&y), Some(9), None);
-        assert!(l1.fill(&x, value(1), stamp), "another record's write");
+        assert!(l1.fill(&x, value(1), stamp, None), "another record's write");
         let stamp = l1.stamp(&x, None);
         l1.invalidate_record(EntityKind::STUDENT, id(&x), Some(2), None);
-        assert!(!l1.fill(&x, value(1), stamp), "its own write");
+        assert!(!l1.fill(&x, value(1), stamp, None), "its own write");
     }
 
     #[test]
@@ -489,8 +518,14 @@ mod tests {
         let stamp = l1.stamp(&x, None);
         l1.invalidate_record(EntityKind::STUDENT, id(&x), Some(2), None);
         l1.cache.invalidate(&x); // as an eviction would
-        assert!(!l1.fill(&x, value(2), stamp), "begun before the write");
-        assert!(l1.fill(&x, value(2), l1.stamp(&x, None)), "begun after it");
+        assert!(
+            !l1.fill(&x, value(2), stamp, None),
+            "begun before the write"
+        );
+        assert!(
+            l1.fill(&x, value(2), l1.stamp(&x, None), None),
+            "begun after it"
+        );
     }
 
     #[test]
@@ -498,14 +533,17 @@ mod tests {
         let (l1, (x, _)) = (l1(), two_records());
         let early = l1.stamp(&x, None);
         l1.invalidate_record(EntityKind::STUDENT, id(&x), Some(4), None);
-        assert!(!l1.fill(&x, None, early), "a read begun before the delete");
         assert!(
-            l1.fill(&x, None, l1.stamp(&x, None)),
+            !l1.fill(&x, None, early, None),
+            "a read begun before the delete"
+        );
+        assert!(
+            l1.fill(&x, None, l1.stamp(&x, None), None),
             "a read begun after it"
         );
-        assert!(matches!(l1.lookup(&x), Found::Hit(None)));
+        assert!(matches!(l1.lookup(&x, None), Found::Hit(None)));
         assert!(
-            !l1.fill(&x, value(3), l1.stamp(&x, None)),
+            !l1.fill(&x, value(3), l1.stamp(&x, None), None),
             "no older version replaces the \"not found\" that replaced the tombstone"
         );
     }
@@ -513,20 +551,20 @@ mod tests {
     #[test]
     fn a_late_event_keeps_a_newer_value_and_a_flush_refuses_earlier_fills() {
         let (l1, (x, y)) = (l1(), two_records());
-        assert!(l1.fill(&x, value(3), l1.stamp(&x, None)));
+        assert!(l1.fill(&x, value(3), l1.stamp(&x, None), None));
         l1.invalidate_record(EntityKind::STUDENT, id(&x), Some(2), None);
-        assert_eq!(l1.get(&x).flatten().map(|v| v.version), Some(3));
+        assert_eq!(l1.get(&x, None).flatten().map(|v| v.version), Some(3));
         let stamp = l1.stamp(&y, None);
         l1.flush();
-        assert!(!l1.fill(&y, value(1), stamp));
-        assert!(l1.fill(&y, value(1), l1.stamp(&y, None)));
+        assert!(!l1.fill(&y, value(1), stamp, None));
+        assert!(l1.fill(&y, value(1), l1.stamp(&y, None), None));
     }
 
     #[test]
     fn tombstones_weigh_less_than_values() {
         let (l1, (x, y)) = (l1(), two_records());
         let big = Some(CachedValue::from_json(Bytes::from(vec![b'x'; 1000]), 1));
-        assert!(l1.fill(&x, big, l1.stamp(&x, None)));
+        assert!(l1.fill(&x, big, l1.stamp(&x, None), None));
         l1.run_pending_tasks();
         let with_value = l1.weighted_size();
         l1.invalidate_record(EntityKind::STUDENT, id(&x), Some(2), None);
@@ -535,6 +573,53 @@ mod tests {
         assert!(
             l1.weighted_size() < with_value,
             "two tombstones < one value"
+        );
+    }
+
+    fn token(position: u64) -> Option<ConsistencyToken> {
+        Some(ConsistencyToken::from_position(position))
+    }
+
+    #[test]
+    fn an_entry_answers_only_reads_that_need_no_later_position_than_its_own() {
+        let (l1, (x, _)) = (l1(), two_records());
+        assert!(l1.fill(&x, value(1), l1.stamp(&x, None), token(10)));
+        assert!(l1.get(&x, None).is_some(), "a read without a token");
+        assert!(
+            l1.get(&x, token(10)).is_some(),
+            "a read at its own position"
+        );
+        assert!(l1.get(&x, token(11)).is_none(), "a read after it");
+        assert_eq!(
+            l1.get(&x, token(9)).flatten().and_then(|v| v.token),
+            token(10),
+            "a hit says where it was read"
+        );
+        let (l1, (y, _)) = (self::l1(), two_records());
+        assert!(l1.fill(&y, None, l1.stamp(&y, None), token(5)));
+        assert!(matches!(l1.lookup(&y, token(5)), Found::Hit(None)));
+        assert!(
+            matches!(l1.lookup(&y, token(6)), Found::Miss(None)),
+            "a \"not found\" read before the caller's write is no answer"
+        );
+    }
+
+    #[test]
+    fn not_found_over_a_tombstone_needs_a_read_that_saw_its_write() {
+        let (l1, (x, _)) = (l1(), two_records());
+        l1.invalidate_record(EntityKind::STUDENT, id(&x), Some(1), token(20));
+        let stamp = l1.stamp(&x, None);
+        assert!(
+            !l1.fill(&x, None, stamp, token(19)),
+            "a lagging copy that has not seen the create"
+        );
+        assert!(
+            !l1.fill(&x, None, stamp, None),
+            "a read at no known position"
+        );
+        assert!(
+            l1.fill(&x, None, stamp, token(20)),
+            "a read that saw the write"
         );
     }
 }

@@ -1,6 +1,8 @@
 //! L2: Redis through a reconnecting connection manager, every command bounded by a timeout
-//! and gated by the circuit breaker. Invalidations that cannot reach Redis are queued and
-//! replayed before Redis serves anything again.
+//! and gated by the circuit breaker. Invalidations that cannot reach Redis are queued; a
+//! background task ([`crate::replay`]) replays them, and until it has, Redis serves no lookup
+//! or fill of this instance. New invalidations never wait behind the queue: every step of an
+//! invalidation keeps the highest version and token it is given, so their order is free.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -9,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use campushub_core::{CacheKey, CachedValue, ConsistencyToken, EntityKind};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::OnceCell;
+use tokio::sync::{Notify, OnceCell};
 use uuid::Uuid;
 
 use crate::breaker::{Breaker, Tripped};
@@ -29,6 +31,8 @@ pub(crate) struct QueryLookup {
     pub(crate) token: Option<ConsistencyToken>,
     /// The value, if filled under this generation.
     pub(crate) json: Option<Bytes>,
+    /// The position the value was read at.
+    pub(crate) read_at: Option<ConsistencyToken>,
 }
 
 /// What a fill did.
@@ -56,6 +60,15 @@ pub(crate) struct Invalidation {
     pub(crate) generations: Vec<EntityKind>,
 }
 
+/// Invalidations that could not reach Redis.
+#[derive(Default)]
+struct Backlog {
+    /// Waiting for the replay task, oldest first.
+    queue: VecDeque<Invalidation>,
+    /// Whether the replay task holds some it has taken and not yet applied.
+    replaying: bool,
+}
+
 /// The Redis tier.
 pub(crate) struct L2 {
     client: redis::Client,
@@ -64,8 +77,9 @@ pub(crate) struct L2 {
     scripts: Scripts,
     breaker: Breaker,
     metrics: Arc<Metrics>,
-    pending: Mutex<VecDeque<Invalidation>>,
-    replaying: tokio::sync::Mutex<()>,
+    pending: Mutex<Backlog>,
+    /// Wakes the replay task when an invalidation is queued.
+    queued: Notify,
     config: CacheConfig,
     instance: String,
 }
@@ -85,8 +99,8 @@ impl L2 {
             scripts: Scripts::new(),
             breaker: Breaker::new(config.breaker_threshold, config.breaker_cool_down),
             metrics,
-            pending: Mutex::new(VecDeque::new()),
-            replaying: tokio::sync::Mutex::new(()),
+            pending: Mutex::new(Backlog::default()),
+            queued: Notify::new(),
             config: config.clone(),
             instance,
         }
@@ -105,7 +119,7 @@ impl L2 {
     /// Reads a record key.
     pub(crate) async fn lookup_record(&self, key: &CacheKey) -> Result<RecordEntry> {
         let redis_key = self.keys.value(key);
-        self.ready().await?;
+        self.ready()?;
         let raw: Option<Vec<u8>> = self
             .run("get", |mut conn| {
                 let redis_key = &redis_key;
@@ -127,8 +141,8 @@ impl L2 {
     pub(crate) async fn lookup_query(&self, key: &CacheKey) -> Result<QueryLookup> {
         let generation_key = self.keys.generation(key.kind().as_str());
         let redis_key = self.keys.value(key);
-        self.ready().await?;
-        let (generation, token, json): (String, Vec<u8>, Option<Vec<u8>>) = self
+        self.ready()?;
+        let (generation, token, json, read_at): (String, Vec<u8>, Option<Vec<u8>>, Vec<u8>) = self
             .run("lookup", |mut conn| {
                 let mut call = self.scripts.lookup_query.prepare_invoke();
                 call.key(&generation_key).key(&redis_key);
@@ -141,6 +155,7 @@ impl L2 {
             })?,
             token: parse_token(&token),
             json: json.map(Bytes::from),
+            read_at: parse_token(&read_at),
         })
     }
 
@@ -157,7 +172,7 @@ impl L2 {
             None => ("N", 0, Bytes::new(), self.config.negative_ttl),
         };
         let token = token_text(token);
-        self.ready().await?;
+        self.ready()?;
         let code: i64 = self
             .run("fill", |mut conn| {
                 let mut call = self.scripts.fill_record.prepare_invoke();
@@ -185,7 +200,7 @@ impl L2 {
         let generation_key = self.keys.generation(key.kind().as_str());
         let redis_key = self.keys.value(key);
         let token = token_text(token);
-        self.ready().await?;
+        self.ready()?;
         let code: i64 = self
             .run("fill", |mut conn| {
                 let mut call = self.scripts.fill_query.prepare_invoke();
@@ -201,12 +216,14 @@ impl L2 {
         Ok(outcome(code))
     }
 
-    /// Tombstones the record, bumps the generations and publishes; on failure the
-    /// invalidation is queued for replay (and the error returned).
+    /// Tombstones the record, bumps the generations and publishes, whether or not older
+    /// invalidations await replay; when Redis is skipped or fails the invalidation is queued
+    /// for the replay task (and the error returned).
     pub(crate) async fn invalidate(&self, invalidation: Invalidation) -> Result<()> {
-        let outcome = match self.ready().await {
-            Ok(()) => self.apply(&invalidation).await,
-            Err(error) => Err(error),
+        let outcome = if self.breaker.allow() {
+            self.apply(&invalidation).await
+        } else {
+            Err(Error::CircuitOpen)
         };
         if outcome.is_err() {
             self.queue(invalidation);
@@ -216,58 +233,76 @@ impl L2 {
 
     /// Writes one invalidation to Redis: one atomic script per slot, then the message.
     async fn apply(&self, invalidation: &Invalidation) -> Result<()> {
-        let record_key = self.keys.value(&CacheKey::Entity {
-            kind: invalidation.kind,
-            id: invalidation.id,
-        });
-        let token = token_text(invalidation.token);
+        self.apply_many(std::slice::from_ref(invalidation)).await
+    }
+
+    /// Writes invalidations to Redis: every tombstone and one bump per generation (with the
+    /// highest token among them), pipelined, then the messages, so that an instance applying
+    /// a message and refilling finds the tombstone and the new generation already there.
+    pub(crate) async fn apply_many(&self, invalidations: &[Invalidation]) -> Result<()> {
         let ttl = millis(self.config.tombstone_ttl);
-        let message = self.message(invalidation);
-        let channel = self.keys.channel();
-        let generation_keys: Vec<String> = invalidation
-            .generations
-            .iter()
-            .map(|kind| self.keys.generation(kind.as_str()))
-            .collect();
-        self.run("invalidate", |conn| {
-            let scripts = &self.scripts;
-            let (record_key, token, message, channel) = (&record_key, &token, &message, &channel);
-            let generation_keys = &generation_keys;
-            async move {
-                let mut tomb = scripts.tombstone.prepare_invoke();
-                tomb.key(record_key)
-                    .arg(invalidation.version)
-                    .arg(token)
-                    .arg(ttl);
-                let mut writes = vec![tomb];
-                for key in generation_keys {
-                    let mut bump = scripts.bump.prepare_invoke();
-                    bump.key(key).arg(token);
-                    writes.push(bump);
+        let mut bumps: Vec<(EntityKind, Option<ConsistencyToken>)> = Vec::new();
+        for invalidation in invalidations {
+            for kind in &invalidation.generations {
+                match bumps.iter_mut().find(|(k, _)| k == kind) {
+                    Some((_, token)) => *token = (*token).max(invalidation.token),
+                    None => bumps.push((*kind, invalidation.token)),
                 }
+            }
+        }
+        let mut writes = Vec::with_capacity(invalidations.len() + bumps.len());
+        for invalidation in invalidations {
+            let mut tomb = self.scripts.tombstone.prepare_invoke();
+            tomb.key(self.keys.value(&CacheKey::Entity {
+                kind: invalidation.kind,
+                id: invalidation.id,
+            }))
+            .arg(invalidation.version)
+            .arg(token_text(invalidation.token))
+            .arg(ttl);
+            writes.push(tomb);
+        }
+        for (kind, token) in &bumps {
+            let mut bump = self.scripts.bump.prepare_invoke();
+            bump.key(self.keys.generation(kind.as_str()))
+                .arg(token_text(*token));
+            writes.push(bump);
+        }
+        let messages: Vec<String> = invalidations.iter().map(|i| self.message(i)).collect();
+        let channel = self.keys.channel();
+        self.run("invalidate", |conn| {
+            let (writes, messages, channel) = (&writes, &messages, &channel);
+            async move {
                 // Sent together: the multiplexed connection pipelines them.
                 futures::future::try_join_all(writes.iter().map(|call| {
                     let mut conn = conn.clone();
                     async move { call.invoke_async::<redis::Value>(&mut conn).await }
                 }))
                 .await?;
-                let mut conn = conn;
-                redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(message)
-                    .query_async::<i64>(&mut conn)
-                    .await
+                futures::future::try_join_all(messages.iter().map(|message| {
+                    let mut conn = conn.clone();
+                    async move {
+                        redis::cmd("PUBLISH")
+                            .arg(channel)
+                            .arg(message)
+                            .query_async::<i64>(&mut conn)
+                            .await
+                    }
+                }))
+                .await
             }
         })
         .await?;
-        self.metrics.invalidations_sent.incr();
+        self.metrics
+            .invalidations_sent
+            .add(invalidations.len() as u64);
         Ok(())
     }
 
     /// The pub/sub message for an invalidation:
-    /// `<instance>|<kind>|<id>|<generation kinds, comma-separated>,|<version>`. The comma
-    /// before the version keeps older receivers (which read everything after the third `|`
-    /// as kinds) bumping every real kind; they only bump one meaningless stripe more.
+    /// `<instance>|<kind>|<id>|<generation kinds, comma-separated>,|<version>|<token>`, the
+    /// token in the cache's hex form (empty when unknown), so that a receiver's fill after it
+    /// reads at least there.
     fn message(&self, invalidation: &Invalidation) -> String {
         let kinds: Vec<&str> = invalidation
             .generations
@@ -275,52 +310,84 @@ impl L2 {
             .map(|k| k.as_str())
             .collect();
         format!(
-            "{}|{}|{}|{},|{}",
+            "{}|{}|{}|{},|{}|{}",
             self.instance,
             invalidation.kind,
             invalidation.id,
             kinds.join(","),
-            invalidation.version
+            invalidation.version,
+            token_text(invalidation.token),
         )
     }
 
+    /// Queues an invalidation for the replay task. A full queue drops its oldest entry; the
+    /// replay then also bumps every generation it names, and the tombstone TTL bounds what
+    /// the dropped record's stale value can cost.
     fn queue(&self, invalidation: Invalidation) {
-        let mut pending = self.lock_pending();
-        if pending.len() >= self.config.max_pending_invalidations {
-            pending.pop_front();
-            self.metrics.invalidations_dropped.incr();
+        {
+            let mut backlog = self.lock_pending();
+            if backlog.queue.len() >= self.config.max_pending_invalidations {
+                backlog.queue.pop_front();
+                self.metrics.invalidations_dropped.incr();
+            }
+            backlog.queue.push_back(invalidation);
         }
-        pending.push_back(invalidation);
         self.metrics.invalidations_queued.incr();
+        self.queued.notify_one();
     }
 
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, VecDeque<Invalidation>> {
+    /// Takes every queued invalidation for the replay task, which must then call
+    /// [`L2::replayed`] or [`L2::requeue`]; until then Redis stays skipped.
+    pub(crate) fn take_pending(&self) -> Vec<Invalidation> {
+        let mut backlog = self.lock_pending();
+        backlog.replaying = true;
+        backlog.queue.drain(..).collect()
+    }
+
+    /// The taken invalidations are in Redis and published.
+    pub(crate) fn replayed(&self, count: usize) {
+        self.lock_pending().replaying = false;
+        self.metrics.invalidations_replayed.add(count as u64);
+    }
+
+    /// Puts invalidations the replay could not apply back in front of the queue.
+    pub(crate) fn requeue(&self, invalidations: Vec<Invalidation>) {
+        let mut backlog = self.lock_pending();
+        backlog.replaying = false;
+        for invalidation in invalidations.into_iter().rev() {
+            backlog.queue.push_front(invalidation);
+        }
+    }
+
+    /// Waits until an invalidation is queued (returns at once if one was queued since the
+    /// last wait).
+    pub(crate) async fn wait_queued(&self) {
+        self.queued.notified().await;
+    }
+
+    /// Whether invalidations await replay (queued, or taken by a replay not yet finished).
+    pub(crate) fn has_pending(&self) -> bool {
+        let backlog = self.lock_pending();
+        backlog.replaying || !backlog.queue.is_empty()
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Backlog> {
         // A queue of plain data: a panic cannot leave it half-written.
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Whether Redis may serve: the breaker allows it and no invalidation awaits replay
-    /// (replaying them first, in order; a caller that finds a replay running skips Redis).
-    async fn ready(&self) -> Result<()> {
+    /// Whether Redis may serve a lookup or fill: no invalidation awaits replay (what Redis
+    /// holds may predate it) and the breaker allows it. Never waits.
+    fn ready(&self) -> Result<()> {
+        if self.has_pending() {
+            return Err(Error::Replaying);
+        }
         if !self.breaker.allow() {
             return Err(Error::CircuitOpen);
         }
-        if self.lock_pending().is_empty() {
-            return Ok(());
-        }
-        let Ok(_replaying) = self.replaying.try_lock() else {
-            return Err(Error::CircuitOpen);
-        };
-        loop {
-            let next = self.lock_pending().front().cloned();
-            let Some(invalidation) = next else {
-                return Ok(());
-            };
-            self.apply(&invalidation).await?;
-            self.lock_pending().pop_front();
-        }
+        Ok(())
     }
 
     /// Runs one Redis operation under the timeout, feeding the breaker and the metrics.

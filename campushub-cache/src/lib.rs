@@ -59,8 +59,8 @@
 //! let load = |_ticket| -> campushub_core::cache::LoadFuture<'static> {
 //!     Box::pin(async { Ok(Some(CachedValue::from_json(Bytes::from_static(b"{}"), 1))) })
 //! };
-//! cache.get_or_load(&key, Box::new(load)).await?; // a miss: loads and fills
-//! let hit = cache.get_or_load(&key, Box::new(load)).await?; // served from L1
+//! cache.get_or_load(&key, None, Box::new(load)).await?; // a miss: loads and fills
+//! let hit = cache.get_or_load(&key, None, Box::new(load)).await?; // served from L1
 //! assert_eq!(hit.map(|v| v.version), Some(1));
 //! assert_eq!(cache.metrics().l1_hits, 1);
 //! # Ok(())
@@ -92,6 +92,7 @@ mod l1;
 mod l2;
 mod metrics;
 mod pubsub;
+mod replay;
 mod scripts;
 mod tiered;
 mod warmer;

@@ -31,6 +31,8 @@ pub struct MetricsSnapshot {
     pub invalidations_queued: u64,
     /// Invalidations dropped because the replay queue was full.
     pub invalidations_dropped: u64,
+    /// Queued invalidations the background replay wrote to Redis and published.
+    pub invalidations_replayed: u64,
     /// L1 entries evicted for space.
     pub l1_evictions: u64,
     /// L1 entries that expired.
@@ -80,6 +82,7 @@ pub(crate) struct Metrics {
     pub(crate) invalidations_received: Counter,
     pub(crate) invalidations_queued: Counter,
     pub(crate) invalidations_dropped: Counter,
+    pub(crate) invalidations_replayed: Counter,
     pub(crate) l1_evictions: Counter,
     pub(crate) l1_expirations: Counter,
     pub(crate) l1_flushes: Counter,
@@ -134,6 +137,7 @@ impl Metrics {
             invalidations_received: self.invalidations_received.get(),
             invalidations_queued: self.invalidations_queued.get(),
             invalidations_dropped: self.invalidations_dropped.get(),
+            invalidations_replayed: self.invalidations_replayed.get(),
             l1_evictions: self.l1_evictions.get(),
             l1_expirations: self.l1_expirations.get(),
             l1_flushes: self.l1_flushes.get(),

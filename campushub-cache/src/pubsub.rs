@@ -5,10 +5,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use campushub_core::ConsistencyToken;
 use futures::StreamExt;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::codec::parse_token;
 use crate::l1::L1;
 use crate::metrics::Metrics;
 
@@ -71,7 +73,9 @@ impl Subscriber {
         }
     }
 
-    /// Applies `<instance>|<kind>|<id>|<kinds>[|<version>]` unless this instance sent it.
+    /// Applies `<instance>|<kind>|<id>|<kinds>[|<version>[|<token>]]` unless this instance
+    /// sent it: the record's L1 tombstone records the write's token, so the next fill of the
+    /// record here reads at least there.
     fn apply(&self, payload: &[u8]) {
         let Some(message) = Message::parse(payload) else {
             tracing::warn!("ignoring a malformed cache invalidation message");
@@ -84,7 +88,7 @@ impl Subscriber {
             .bump(message.generations.split(',').filter(|k| !k.is_empty()));
         if let Some(kind) = self.l1.known_kind(message.kind) {
             self.l1
-                .invalidate_record(kind, message.id, message.version, None);
+                .invalidate_record(kind, message.id, message.version, message.token);
         }
         self.metrics.invalidations_received.incr();
     }
@@ -98,12 +102,14 @@ struct Message<'a> {
     generations: &'a str,
     /// The record's version after the write (absent from older senders' messages).
     version: Option<i64>,
+    /// The write's position (absent from older senders' messages, or unknown).
+    token: Option<ConsistencyToken>,
 }
 
 impl<'a> Message<'a> {
     fn parse(payload: &'a [u8]) -> Option<Self> {
         let text = std::str::from_utf8(payload).ok()?;
-        let mut parts = text.splitn(5, '|');
+        let mut parts = text.splitn(6, '|');
         Some(Message {
             instance: parts.next()?,
             kind: parts.next()?,
@@ -113,6 +119,36 @@ impl<'a> Message<'a> {
                 Some(version) => Some(version.parse().ok()?),
                 None => None,
             },
+            token: match parts.next() {
+                Some("") | None => None,
+                Some(token) => Some(parse_token(token.as_bytes())?),
+            },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_messages_with_and_without_version_and_token() {
+        let id = Uuid::from_u128(7);
+        let full = format!("i|student|{id}|student,analytics,|3|00000000000000ff");
+        let message = Message::parse(full.as_bytes()).expect("a full message");
+        assert_eq!(
+            (message.instance, message.kind, message.id),
+            ("i", "student", id)
+        );
+        assert_eq!(message.version, Some(3));
+        assert_eq!(message.token.map(ConsistencyToken::position), Some(255));
+        let untokened = format!("i|student|{id}|student,|3|");
+        let message = Message::parse(untokened.as_bytes()).expect("no token");
+        assert_eq!((message.version, message.token), (Some(3), None));
+        let old = format!("i|student|{id}|student");
+        let message = Message::parse(old.as_bytes()).expect("an older sender's message");
+        assert_eq!((message.version, message.token), (None, None));
+        let bad = format!("i|student|{id}|student,|3|not-hex");
+        assert!(Message::parse(bad.as_bytes()).is_none());
     }
 }

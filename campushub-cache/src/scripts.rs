@@ -5,24 +5,26 @@ use redis::Script;
 
 /// Reads a kind's generation and one of its query entries.
 ///
-/// KEYS: generation, query entry. Returns `{generation, token, json}` where `json` is nil unless
-/// the entry was filled under the current generation. A missing generation reads as `"0"`.
+/// KEYS: generation, query entry. Returns `{generation, token, json, read_at}` where `json`
+/// is nil unless the entry was filled under the current generation, and `read_at` is the
+/// position the entry was read at. A missing generation reads as `"0"`. An entry not in the
+/// `<generation>|<token>|<json>` layout (the token is hex) is a miss.
 const LOOKUP_QUERY: &str = r#"
 local g = redis.call('HMGET', KEYS[1], 'n', 't')
 local n = g[1] or '0'
 local t = g[2] or ''
 local v = redis.call('GET', KEYS[2])
 if v then
-  local sep = string.find(v, '|', 1, true)
-  if sep and string.sub(v, 1, sep - 1) == n then
-    return {n, t, string.sub(v, sep + 1)}
+  local gen, at, json = string.match(v, '^(%d+)|(%x*)|(.*)$')
+  if gen == n then
+    return {n, t, json, at}
   end
 end
-return {n, t, false}
+return {n, t, false, ''}
 "#;
 
-/// Stores a query entry if its generation is still the one the miss saw and the fill's token
-/// is not older than the generation's.
+/// Stores a query entry, with the position it was read at, if its generation is still the one
+/// the miss saw and the fill's token is not older than the generation's.
 ///
 /// KEYS: generation, query entry. ARGV: generation seen at the miss, fill token, TTL (ms),
 /// json. Returns 1 (stored), 0 (generation moved on), -1 (token older than the generation's).
@@ -32,11 +34,12 @@ local n = g[1] or '0'
 local t = g[2] or ''
 if n ~= ARGV[1] then return 0 end
 if t ~= '' and ARGV[2] < t then return -1 end
-redis.call('SET', KEYS[2], n .. '|' .. ARGV[4], 'PX', ARGV[3])
+redis.call('SET', KEYS[2], n .. '|' .. ARGV[2] .. '|' .. ARGV[4], 'PX', ARGV[3])
 return 1
 "#;
 
-/// Stores a record (`V`) or "not found" (`N`) unless the key holds something newer.
+/// Stores a record (`V`) or "not found" (`N`), with the position it was read at, unless the
+/// key holds something newer.
 ///
 /// KEYS: record. ARGV: tag (`V`/`N`), version, fill token, TTL (ms), json. Refused (0) when a
 /// tombstone or value has a higher version, when "not found" would hide a value, or when
@@ -60,9 +63,7 @@ if v then
     end
   end
 end
-local tok = ''
-if ARGV[1] == 'N' then tok = ARGV[3] end
-redis.call('SET', KEYS[1], ARGV[1] .. ARGV[2] .. '|' .. tok .. '|' .. ARGV[5], 'PX', ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1] .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5], 'PX', ARGV[4])
 return 1
 "#;
 

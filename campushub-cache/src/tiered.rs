@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use campushub_core::{
-    Cache, CacheKey, CachedValue, ChangeEvent, EntityKind, FillTicket, Result as CoreResult,
+    Cache, CacheKey, CachedValue, ChangeEvent, ConsistencyToken, EntityKind, FillTicket,
+    Result as CoreResult,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -32,15 +33,16 @@ pub struct TieredCache {
 
 struct Inner {
     l1: Arc<L1>,
-    l2: Option<L2>,
+    l2: Option<Arc<L2>>,
     flights: Flights,
     metrics: Arc<Metrics>,
-    subscriber: Option<JoinHandle<()>>,
+    /// The invalidation subscriber and the replay of queued invalidations.
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(task) = &self.subscriber {
+        for task in &self.tasks {
             task.abort();
         }
     }
@@ -58,7 +60,7 @@ impl TieredCache {
                 l2: None,
                 flights: Flights::default(),
                 metrics,
-                subscriber: None,
+                tasks: Vec::new(),
             }),
         })
     }
@@ -77,12 +79,12 @@ impl TieredCache {
         let metrics = Arc::new(Metrics::default());
         let l1 = Arc::new(L1::new(&config, Arc::clone(&metrics), false));
         let instance = uuid::Uuid::new_v4().simple().to_string();
-        let l2 = L2::new(
+        let l2 = Arc::new(L2::new(
             client.clone(),
             &config,
             Arc::clone(&metrics),
             instance.clone(),
-        );
+        ));
         let (subscribed, mut on_subscribed) = watch::channel(false);
         let subscriber = Subscriber {
             client,
@@ -93,7 +95,10 @@ impl TieredCache {
             connect_timeout: connect_timeout.max(config.redis_timeout),
             subscribed,
         };
-        let task = tokio::spawn(subscriber.run());
+        let tasks = vec![
+            tokio::spawn(subscriber.run()),
+            tokio::spawn(crate::replay::run(Arc::clone(&l2))),
+        ];
         // Not subscribed in time: start degraded; the subscriber keeps trying.
         let _ = tokio::time::timeout(connect_timeout, on_subscribed.wait_for(|up| *up)).await;
         Ok(TieredCache {
@@ -102,7 +107,7 @@ impl TieredCache {
                 l2: Some(l2),
                 flights: Flights::default(),
                 metrics,
-                subscriber: Some(task),
+                tasks,
             }),
         })
     }
@@ -142,10 +147,18 @@ impl TieredCache {
         self.inner.metrics.warmed.add(loaded);
     }
 
-    /// The miss path of the single-flight leader: L2, then the loader, then the fills.
+    /// Whether invalidations made while Redis was unreachable still await their background
+    /// replay (while they do, this instance serves from L1 and the loaders only).
+    pub fn replay_pending(&self) -> bool {
+        self.inner.l2.as_ref().is_some_and(|l2| l2.has_pending())
+    }
+
+    /// The miss path of the single-flight leader for a read that needs position `need`: L2,
+    /// then the loader, then the fills.
     async fn lead(
         &self,
         key: &CacheKey,
+        need: Option<ConsistencyToken>,
         load: campushub_core::cache::Loader<'_>,
         floor: Option<Floor>,
     ) -> CoreResult<Option<CachedValue>> {
@@ -155,10 +168,10 @@ impl TieredCache {
         let mut ticket = FillTicket::default();
         let mut l2_usable = false;
         if let Some(l2) = &inner.l2 {
-            match self.lookup_l2(l2, key).await {
-                Lookup::Hit(value) => {
+            match self.lookup_l2(l2, key, need).await {
+                Lookup::Hit(value, read_at) => {
                     inner.metrics.l2_hits.incr();
-                    inner.l1.fill(key, value.clone(), stamp);
+                    inner.l1.fill(key, value.clone(), stamp, read_at);
                     return Ok(value);
                 }
                 Lookup::Miss(seen) => {
@@ -169,16 +182,20 @@ impl TieredCache {
                 Lookup::Unavailable => {}
             }
         }
-        // L1's tombstone knows the write too (and is all there is without Redis).
+        // L1's tombstone knows the write too (and is all there is without Redis), and the
+        // caller's own token bounds the read from below.
         if let Some(floor) = floor {
             ticket.min_token = ticket.min_token.max(floor.token);
         }
+        ticket.min_token = ticket.min_token.max(need);
         inner.metrics.loads.incr();
         let loaded = load(ticket).await?;
-        let token = match &loaded {
-            Some(value) => value.token.or(ticket.min_token),
-            None => ticket.min_token,
-        };
+        // Where the loader says it read, else the ticket's position it was bound to read at
+        // (a loader that says less than the ticket gets its fill refused, not trusted more).
+        let token = loaded
+            .as_ref()
+            .and_then(|value| value.token)
+            .or(ticket.min_token);
         let keep_in_l1 = match (&inner.l2, l2_usable) {
             (Some(l2), true) => {
                 let filled = match key {
@@ -193,10 +210,10 @@ impl TieredCache {
             }
             _ => true,
         };
-        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), stamp) {
+        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), stamp, token) {
             inner.metrics.fills_refused.incr();
         }
-        Ok(loaded)
+        Ok(loaded.map(|value| value.with_token(token)))
     }
 
     /// Counts an L2 fill's outcome; whether L1 may keep the value too.
@@ -215,22 +232,31 @@ impl TieredCache {
         }
     }
 
-    async fn lookup_l2(&self, l2: &L2, key: &CacheKey) -> Lookup {
+    /// What L2 holds for `key` as of `need`: an entry read before `need` is a miss.
+    async fn lookup_l2(&self, l2: &L2, key: &CacheKey, need: Option<ConsistencyToken>) -> Lookup {
         match key {
             CacheKey::Entity { .. } => match l2.lookup_record(key).await {
-                Ok(RecordEntry::Value(value)) => Lookup::Hit(Some(value)),
-                Ok(RecordEntry::Missing) => Lookup::Hit(None),
+                Ok(RecordEntry::Value(value)) if value.token >= need => {
+                    let read_at = value.token;
+                    Lookup::Hit(Some(value), read_at)
+                }
+                Ok(RecordEntry::Missing(read_at)) if read_at >= need => Lookup::Hit(None, read_at),
                 Ok(RecordEntry::Tombstone { version, token }) => Lookup::Miss(FillTicket {
                     min_token: token,
                     stamp: u64::try_from(version).unwrap_or(0),
                 }),
-                Ok(RecordEntry::Absent) => Lookup::Miss(FillTicket::default()),
+                Ok(RecordEntry::Value(_) | RecordEntry::Missing(_) | RecordEntry::Absent) => {
+                    Lookup::Miss(FillTicket::default())
+                }
                 Err(_) => Lookup::Unavailable,
             },
             CacheKey::List { .. } | CacheKey::Stats { .. } => match l2.lookup_query(key).await {
                 Ok(found) => match found.json {
-                    Some(json) => Lookup::Hit(Some(CachedValue::from_json(json, 0))),
-                    None => Lookup::Miss(FillTicket {
+                    Some(json) if found.read_at >= need => Lookup::Hit(
+                        Some(CachedValue::from_json(json, 0).with_token(found.read_at)),
+                        found.read_at,
+                    ),
+                    _ => Lookup::Miss(FillTicket {
                         min_token: found.token,
                         stamp: found.generation,
                     }),
@@ -243,8 +269,8 @@ impl TieredCache {
 
 /// What L2 said about a miss.
 enum Lookup {
-    /// A value or a cached "not found".
-    Hit(Option<CachedValue>),
+    /// A value or a cached "not found", and the position it was read at.
+    Hit(Option<CachedValue>, Option<ConsistencyToken>),
     /// Nothing usable; what was seen, for the fill.
     Miss(FillTicket),
     /// Redis skipped or failed.
@@ -272,12 +298,13 @@ impl Cache for TieredCache {
     async fn get_or_load(
         &self,
         key: &CacheKey,
+        need: Option<ConsistencyToken>,
         load: campushub_core::cache::Loader<'_>,
     ) -> CoreResult<Option<CachedValue>> {
         let inner = &self.inner;
         let mut missed = false;
         loop {
-            let floor = match inner.l1.lookup(key) {
+            let floor = match inner.l1.lookup(key, need) {
                 Found::Hit(hit) => {
                     inner.metrics.l1_hits.incr();
                     return Ok(hit);
@@ -288,9 +315,9 @@ impl Cache for TieredCache {
                 inner.metrics.l1_misses.incr();
                 missed = true;
             }
-            match inner.flights.join(key) {
+            match inner.flights.join(key, need) {
                 Role::Leader(leader) => {
-                    let loaded = self.lead(key, load, floor).await?;
+                    let loaded = self.lead(key, need, load, floor).await?;
                     leader.finish(loaded.clone());
                     return Ok(loaded);
                 }
@@ -304,9 +331,9 @@ impl Cache for TieredCache {
         }
     }
 
-    fn get_fresh(&self, key: &CacheKey) -> Option<CachedValue> {
+    fn get_fresh(&self, key: &CacheKey, need: Option<ConsistencyToken>) -> Option<CachedValue> {
         // A cached "not found" is left to `get_or_load`, which counts it.
-        let value = self.inner.l1.get(key)??;
+        let value = self.inner.l1.get(key, need)??;
         self.inner.metrics.l1_hits.incr();
         Some(value)
     }
@@ -324,11 +351,12 @@ impl Cache for TieredCache {
         let Ok(Some(value)) = load(FillTicket::default()).await else {
             return;
         };
+        let read_at = value.token;
         let keep = match &inner.l2 {
-            Some(l2) => self.counted(l2.fill_record(key, Some(&value), value.token).await),
+            Some(l2) => self.counted(l2.fill_record(key, Some(&value), read_at).await),
             None => true,
         };
-        if keep && !inner.l1.fill(key, Some(value), stamp) {
+        if keep && !inner.l1.fill(key, Some(value), stamp, read_at) {
             inner.metrics.fills_refused.incr();
         }
     }

@@ -112,15 +112,20 @@ impl CachedAnalytics {
             query: report.to_owned(),
         };
         let inner = self.inner.as_ref();
-        let cached = read_through(self.cache.as_ref(), &key, move |ticket| async move {
-            let read = read.clone().at_least(ticket.min_token);
-            let value = compute(inner, &read).await?;
-            let json = serde_json::to_vec(&value)
-                .map_err(|error| Error::internal("a report does not serialize", error))?;
-            Ok(Some(
-                CachedValue::from_json(json.into(), 0).with_decoded(Arc::new(value)),
-            ))
-        })
+        let cached = read_through(
+            self.cache.as_ref(),
+            &key,
+            read.min_token,
+            move |ticket| async move {
+                let read = read.clone().at_least(ticket.min_token);
+                let value = compute(inner, &read).await?;
+                let json = serde_json::to_vec(&value)
+                    .map_err(|error| Error::internal("a report does not serialize", error))?;
+                Ok(Some(
+                    CachedValue::from_json(json.into(), 0).with_decoded(Arc::new(value)),
+                ))
+            },
+        )
         .await?
         .ok_or_else(|| Error::Internal {
             message: format!("the cache returned no `{report}` report"),

@@ -56,8 +56,8 @@ impl CacheKey {
 }
 
 /// A cached value: its JSON bytes (served as they are), the record version they hold (0 for
-/// lists and statistics), optionally the decoded value for in-process hits, and optionally the
-/// position the loader's read observed.
+/// lists and statistics), optionally the decoded value for in-process hits, and the position
+/// it was read at.
 #[derive(Clone)]
 pub struct CachedValue {
     /// The serialized value.
@@ -66,10 +66,13 @@ pub struct CachedValue {
     pub version: i64,
     /// The decoded value, when it is at hand (never crosses process boundaries).
     pub decoded: Option<Arc<dyn Any + Send + Sync>>,
-    /// The position the read that produced this value observed, when the loader knows it
-    /// (`None`: the cache assumes the ticket's `min_token`). A fill whose token is older than
-    /// the token recorded with the key's generation or tombstone is refused. Not kept in the
-    /// cache: hits carry `None`.
+    /// The position the value was read at: the read that produced it observed every write up
+    /// to here. A loader may set it when it knows more than its ticket (write-through reads
+    /// at the write's token); otherwise the cache records the ticket's `min_token`. A fill
+    /// whose position is older than the one recorded with the key's generation or tombstone
+    /// is refused, and a hit answers a read that needs position `p` only when its own
+    /// position is at least `p` (see [`Cache::get_or_load`]). Hits carry the position the
+    /// entry was stored with (`None`: unknown, which answers only reads without a token).
     pub token: Option<ConsistencyToken>,
 }
 
@@ -117,9 +120,10 @@ impl std::fmt::Debug for CachedValue {
 
 /// What the cache tells a loader about the miss it is filling.
 ///
-/// The loader must read with at least `min_token` (the token of the write that last
-/// invalidated this key's generation), so that a lagging replica cannot hand it data older
-/// than what the cache has already been told about. `stamp` is the cache's own record of what
+/// The loader must read with at least `min_token`: the later of the caller's own token and
+/// the token of the write that last invalidated this key (or its generation), so that a
+/// lagging replica cannot hand it data older than what the caller or the cache already knows
+/// about. `stamp` is the cache's own record of what
 /// it saw at the miss (a generation or tombstone version); the fill is refused if it changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FillTicket {
@@ -136,45 +140,59 @@ pub type LoadFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<CachedValue>
 /// only by the one caller that leads a single flight.
 pub type Loader<'a> = Box<dyn FnOnce(FillTicket) -> LoadFuture<'a> + Send + 'a>;
 
-/// The value for `key` from `cache`, or what `load` returns after a miss (the cache decides
-/// whether to keep it). `load` receives the miss's [`FillTicket`] and must read with at least
-/// its `min_token`. An in-process hit ([`Cache::get_fresh`]) is answered before any loader is
-/// built, so a hit allocates nothing here.
+/// The value for `key` from `cache` as of position `need` (the caller's consistency token, if
+/// any), or what `load` returns after a miss (the cache decides whether to keep it). `load`
+/// receives the miss's [`FillTicket`] and must read with at least its `min_token`. An
+/// in-process hit ([`Cache::get_fresh`]) is answered before any loader is built, so a hit
+/// allocates nothing here.
 pub async fn read_through<'a, F, Fut>(
     cache: &'a dyn Cache,
     key: &CacheKey,
+    need: Option<ConsistencyToken>,
     load: F,
 ) -> Result<Option<CachedValue>>
 where
     F: FnOnce(FillTicket) -> Fut + Send + 'a,
     Fut: Future<Output = Result<Option<CachedValue>>> + Send + 'a,
 {
-    if let Some(hit) = cache.get_fresh(key) {
+    if let Some(hit) = cache.get_fresh(key, need) {
         return Ok(Some(hit));
     }
     let loader: Loader<'a> = Box::new(move |ticket| Box::pin(load(ticket)));
-    cache.get_or_load(key, loader).await
+    cache.get_or_load(key, need, loader).await
 }
 
 /// A cache in front of a repository.
 ///
 /// Guarantees an implementation must give:
-/// - concurrent misses on one key run one loader (single flight);
-/// - a fill is refused when a newer version or generation was recorded since the miss (no
-///   stale sets), and invalidation through [`Cache::invalidate`] is complete when it returns;
+/// - a read that needs position `p` (it carries a consistency token) is answered only from a
+///   state at or after `p`: a cached entry read at an earlier position, or an in-flight load
+///   reading at one, is not an answer, and the loader it runs reads at `p` or later;
+/// - concurrent misses on one key run one loader (single flight) as long as the loader reads
+///   at a position every waiting caller accepts;
+/// - a fill (a "not found" included) is refused when a newer version or generation was
+///   recorded since the miss (no stale sets), and invalidation through [`Cache::invalidate`]
+///   is complete when it returns;
 /// - a failing cache backend degrades to loading, never to an error.
 #[async_trait]
 pub trait Cache: Send + Sync {
-    /// The cached value for `key`, or the loader's result (cached when still fresh).
-    async fn get_or_load(&self, key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>>;
+    /// The cached value for `key` as of `need` (`None`: any fresh entry will do), or the
+    /// loader's result (cached when still fresh). The loader's ticket carries at least
+    /// `need` as its `min_token`.
+    async fn get_or_load(
+        &self,
+        key: &CacheKey,
+        need: Option<ConsistencyToken>,
+        load: Loader<'_>,
+    ) -> Result<Option<CachedValue>>;
 
-    /// The value for `key` if the cache can answer at once, without I/O or waiting (an
-    /// in-process hit): the fast path the service tries before it builds a loader for
-    /// [`Cache::get_or_load`]. `None` means "ask `get_or_load`" (not held here, or held as a
-    /// cached "not found"). An implementation that answers counts the hit as `get_or_load`
-    /// would. The default never answers.
-    fn get_fresh(&self, key: &CacheKey) -> Option<CachedValue> {
-        let _ = key;
+    /// The value for `key` as of `need` if the cache can answer at once, without I/O or
+    /// waiting (an in-process hit): the fast path the service tries before it builds a loader
+    /// for [`Cache::get_or_load`]. `None` means "ask `get_or_load`" (not held here, held as
+    /// a cached "not found", or held at a position before `need`). An implementation that
+    /// answers counts the hit as `get_or_load` would. The default never answers.
+    fn get_fresh(&self, key: &CacheKey, need: Option<ConsistencyToken>) -> Option<CachedValue> {
+        let _ = (key, need);
         None
     }
 
@@ -198,8 +216,17 @@ pub struct NoCache;
 
 #[async_trait]
 impl Cache for NoCache {
-    async fn get_or_load(&self, _key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>> {
-        load(FillTicket::default()).await
+    async fn get_or_load(
+        &self,
+        _key: &CacheKey,
+        need: Option<ConsistencyToken>,
+        load: Loader<'_>,
+    ) -> Result<Option<CachedValue>> {
+        load(FillTicket {
+            min_token: need,
+            stamp: 0,
+        })
+        .await
     }
 
     async fn invalidate(&self, _event: &ChangeEvent) {}
@@ -207,12 +234,17 @@ impl Cache for NoCache {
 
 #[async_trait]
 impl<C: Cache + ?Sized> Cache for Arc<C> {
-    async fn get_or_load(&self, key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>> {
-        (**self).get_or_load(key, load).await
+    async fn get_or_load(
+        &self,
+        key: &CacheKey,
+        need: Option<ConsistencyToken>,
+        load: Loader<'_>,
+    ) -> Result<Option<CachedValue>> {
+        (**self).get_or_load(key, need, load).await
     }
 
-    fn get_fresh(&self, key: &CacheKey) -> Option<CachedValue> {
-        (**self).get_fresh(key)
+    fn get_fresh(&self, key: &CacheKey, need: Option<ConsistencyToken>) -> Option<CachedValue> {
+        (**self).get_fresh(key, need)
     }
 
     async fn invalidate(&self, event: &ChangeEvent) {

@@ -20,7 +20,7 @@ async fn redis_killed_and_restarted_mid_test() {
     let calls = Arc::new(AtomicUsize::new(0));
     let cached = record(EntityKind::STUDENT, Uuid::new_v4());
     cache
-        .get_or_load(&cached, counting(&calls, Some(value(1))))
+        .get_or_load(&cached, None, counting(&calls, Some(value(1))))
         .await
         .expect("load");
     assert_eq!(cache.metrics().fills, 1, "Redis took the fill");
@@ -30,7 +30,7 @@ async fn redis_killed_and_restarted_mid_test() {
     for round in 0..20_i64 {
         let key = record(EntityKind::STUDENT, Uuid::new_v4());
         let got = cache
-            .get_or_load(&key, counting(&calls, Some(value(round))))
+            .get_or_load(&key, None, counting(&calls, Some(value(round))))
             .await
             .expect("a read with Redis down is not an error");
         assert_eq!(got.map(|v| v.version), Some(round));
@@ -53,7 +53,7 @@ async fn redis_killed_and_restarted_mid_test() {
         .invalidate(&event(EntityKind::STUDENT, id, ChangeOp::Updated, 2, 2))
         .await;
     let after_write = cache
-        .get_or_load(&cached, counting(&calls, Some(value(2))))
+        .get_or_load(&cached, None, counting(&calls, Some(value(2))))
         .await
         .expect("read");
     assert_eq!(after_write.map(|v| v.version), Some(2));
@@ -82,7 +82,7 @@ async fn redis_killed_and_restarted_mid_test() {
     for _ in 0..100 {
         let key = record(EntityKind::FACULTY, Uuid::new_v4());
         cache
-            .get_or_load(&key, counting(&calls, Some(value(1))))
+            .get_or_load(&key, None, counting(&calls, Some(value(1))))
             .await
             .expect("read");
         if cache.metrics().fills > fills {

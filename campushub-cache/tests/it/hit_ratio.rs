@@ -128,7 +128,7 @@ async fn zipf_hit_ratio_with_l1_at_ten_percent() {
                     .await;
             } else {
                 cache
-                    .get_or_load(&key, loader(&versions, student))
+                    .get_or_load(&key, None, loader(&versions, student))
                     .await
                     .expect("read");
             }
@@ -152,7 +152,7 @@ async fn zipf_hit_ratio_with_l1_at_ten_percent() {
                                 (record(EntityKind::STUDENT, *id), first * 64 + offset);
                             loads.spawn(async move {
                                 cache
-                                    .get_or_load(&key, loader(&versions, student))
+                                    .get_or_load(&key, None, loader(&versions, student))
                                     .await
                                     .map(|_| ())
                             });

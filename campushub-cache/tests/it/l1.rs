@@ -17,11 +17,11 @@ async fn a_second_read_is_an_l1_hit_with_the_decoded_value() {
     let calls = Arc::new(AtomicUsize::new(0));
     let loaded = value(1).with_decoded(Arc::new(String::from("decoded")));
     cache
-        .get_or_load(&key, counting(&calls, Some(loaded)))
+        .get_or_load(&key, None, counting(&calls, Some(loaded)))
         .await
         .expect("load");
     let hit = cache
-        .get_or_load(&key, never())
+        .get_or_load(&key, None, never())
         .await
         .expect("hit")
         .expect("found");
@@ -53,7 +53,7 @@ async fn the_byte_bound_holds_under_many_large_values() {
         };
         let loaded = CachedValue::from_json(big.clone(), 0);
         cache
-            .get_or_load(&key, counting(&calls, Some(loaded)))
+            .get_or_load(&key, None, counting(&calls, Some(loaded)))
             .await
             .expect("load");
     }
@@ -78,7 +78,7 @@ async fn negative_entries_are_cached_and_cleared_by_a_create() {
     let calls = Arc::new(AtomicUsize::new(0));
     for _ in 0..3 {
         let got = cache
-            .get_or_load(&key, counting(&calls, None))
+            .get_or_load(&key, None, counting(&calls, None))
             .await
             .expect("lookup");
         assert!(got.is_none());
@@ -88,7 +88,7 @@ async fn negative_entries_are_cached_and_cleared_by_a_create() {
         .invalidate(&event(EntityKind::STUDENT, id, ChangeOp::Created, 1, 0))
         .await;
     let created = cache
-        .get_or_load(&key, counting(&calls, Some(value(1))))
+        .get_or_load(&key, None, counting(&calls, Some(value(1))))
         .await
         .expect("lookup");
     assert_eq!(created.map(|v| v.version), Some(1));
@@ -103,10 +103,10 @@ async fn a_write_makes_list_entries_of_embedding_kinds_stale() {
     };
     let calls = Arc::new(AtomicUsize::new(0));
     cache
-        .get_or_load(&list, counting(&calls, Some(value(0))))
+        .get_or_load(&list, None, counting(&calls, Some(value(0))))
         .await
         .expect("load");
-    cache.get_or_load(&list, never()).await.expect("hit");
+    cache.get_or_load(&list, None, never()).await.expect("hit");
     cache
         .invalidate(&event(
             EntityKind::DEPARTMENT,
@@ -117,7 +117,7 @@ async fn a_write_makes_list_entries_of_embedding_kinds_stale() {
         ))
         .await;
     cache
-        .get_or_load(&list, counting(&calls, Some(value(0))))
+        .get_or_load(&list, None, counting(&calls, Some(value(0))))
         .await
         .expect("reload");
     assert_eq!(

@@ -3,6 +3,7 @@
 //! that kill Redis start their own `redis-server` child instead.
 
 mod analytics;
+mod consistency;
 mod degradation;
 mod hit_ratio;
 mod l1;

@@ -28,7 +28,7 @@ async fn hundred_misses(cache: TieredCache) -> usize {
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let (cache, key, loader) = (cache.clone(), key.clone(), slow(&calls));
-            tokio::spawn(async move { cache.get_or_load(&key, loader).await })
+            tokio::spawn(async move { cache.get_or_load(&key, None, loader).await })
         })
         .collect();
     for task in tasks {
@@ -69,10 +69,10 @@ async fn a_failed_leader_lets_a_follower_load() {
         })
     });
     let (c1, k1) = (cache.clone(), key.clone());
-    let leader = tokio::spawn(async move { c1.get_or_load(&k1, failing).await });
+    let leader = tokio::spawn(async move { c1.get_or_load(&k1, None, failing).await });
     tokio::time::sleep(Duration::from_millis(20)).await;
     let calls = Arc::new(AtomicUsize::new(0));
-    let follower = cache.get_or_load(&key, slow(&calls)).await;
+    let follower = cache.get_or_load(&key, None, slow(&calls)).await;
     assert!(
         leader.await.expect("task").is_err(),
         "the leader's error is its own"

@@ -65,7 +65,7 @@ async fn paused_read(
     let paused = Paused::new();
     let loader = paused.loader(db, None);
     let (cache, key) = (cache.clone(), key.clone());
-    let read = tokio::spawn(async move { cache.get_or_load(&key, loader).await });
+    let read = tokio::spawn(async move { cache.get_or_load(&key, None, loader).await });
     paused.read.notified().await;
     (paused, read)
 }
@@ -82,7 +82,7 @@ async fn race(
     let paused = Paused::new();
     let loader = paused.loader(db, None);
     let (reader2, key2) = (reader.clone(), key.clone());
-    let read = tokio::spawn(async move { reader2.get_or_load(&key2, loader).await });
+    let read = tokio::spawn(async move { reader2.get_or_load(&key2, None, loader).await });
     paused.read.notified().await;
     db.fetch_add(1, Ordering::SeqCst);
     writer.invalidate(&write).await;
@@ -105,7 +105,7 @@ async fn assert_refused_then_fresh(cache: &TieredCache, key: &CacheKey, old: Opt
     );
     let calls = Arc::new(AtomicUsize::new(0));
     let next = cache
-        .get_or_load(key, counting(&calls, Some(value(2))))
+        .get_or_load(key, None, counting(&calls, Some(value(2))))
         .await
         .expect("read");
     assert_eq!(next.map(|v| v.json), Some(value(2).json));
@@ -154,7 +154,7 @@ async fn assert_kept(cache: &TieredCache, key: &CacheKey, old: Option<CachedValu
         0,
         "a write to another record of the kind does not refuse the fill"
     );
-    let hit = cache.get_or_load(key, never()).await.expect("hit");
+    let hit = cache.get_or_load(key, None, never()).await.expect("hit");
     assert_eq!(hit.map(|v| v.json), Some(value(1).json), "served from L1");
 }
 
@@ -251,7 +251,10 @@ async fn a_slow_list_fill_is_refused_across_a_generation_bump() {
     );
     let old = race(&reader, &writer, &key, &db, write).await;
     assert_refused_then_fresh(&reader, &key, old).await;
-    let again = writer.get_or_load(&key, never()).await.expect("l2 hit");
+    let again = writer
+        .get_or_load(&key, None, never())
+        .await
+        .expect("l2 hit");
     assert_eq!(
         again.map(|v| v.json),
         Some(value(2).json),
@@ -289,7 +292,7 @@ async fn a_list_fill_read_before_the_generations_token_is_refused() {
             ))
         })
     });
-    cache.get_or_load(&key, lagging).await.expect("read");
+    cache.get_or_load(&key, None, lagging).await.expect("read");
     let ticket = seen.lock().await.expect("the loader ran");
     assert_eq!(
         ticket.min_token,
@@ -306,10 +309,10 @@ async fn a_list_fill_read_before_the_generations_token_is_refused() {
     let fresh = CachedValue::from_json(Bytes::from_static(b"{\"total\":2}"), 0)
         .with_token(Some(ConsistencyToken::from_position(100)));
     cache
-        .get_or_load(&key, counting(&calls, Some(fresh)))
+        .get_or_load(&key, None, counting(&calls, Some(fresh)))
         .await
         .expect("read");
-    let hit = cache.get_or_load(&key, never()).await.expect("hit");
+    let hit = cache.get_or_load(&key, None, never()).await.expect("hit");
     assert_eq!(
         hit.map(|v| v.json),
         Some(Bytes::from_static(b"{\"total\":2}"))

@@ -156,3 +156,76 @@ impl Drop for RedisChild {
         self.kill();
     }
 }
+
+/// A TCP proxy on a loopback port in front of `upstream`, which can be cut (every connection
+/// through it dropped, new ones refused) and restored: Redis unreachable from one instance
+/// only, while the test still reaches it directly.
+pub struct CutProxy {
+    port: u16,
+    state: Arc<std::sync::Mutex<ProxyState>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct ProxyState {
+    cut: bool,
+    connections: Vec<tokio::task::AbortHandle>,
+}
+
+impl CutProxy {
+    /// Starts forwarding to `upstream` (`host:port`).
+    pub async fn start(upstream: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let port = listener.local_addr().expect("bound").port();
+        let state = Arc::new(std::sync::Mutex::new(ProxyState::default()));
+        let shared = Arc::clone(&state);
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut state = shared.lock().expect("proxy state");
+                if state.cut {
+                    continue; // dropped: the connection is refused
+                }
+                let upstream = upstream.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                state.connections.push(task.abort_handle());
+            }
+        });
+        CutProxy {
+            port,
+            state,
+            accept,
+        }
+    }
+
+    /// The proxy's Redis URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Drops every connection through the proxy and refuses new ones.
+    pub fn cut(&self) {
+        let mut state = self.state.lock().expect("proxy state");
+        state.cut = true;
+        for connection in state.connections.drain(..) {
+            connection.abort();
+        }
+    }
+
+    /// Forwards again.
+    pub fn restore(&self) {
+        self.state.lock().expect("proxy state").cut = false;
+    }
+}
+
+impl Drop for CutProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}

@@ -27,9 +27,9 @@ async fn a_write_through_a_is_read_through_b_after_propagation() {
     let key = record(EntityKind::STUDENT, Uuid::new_v4());
     let db = Arc::new(AtomicI64::new(1));
 
-    let first = b.get_or_load(&key, from_db(&db)).await.expect("load");
+    let first = b.get_or_load(&key, None, from_db(&db)).await.expect("load");
     assert_eq!(first.map(|v| v.version), Some(1));
-    let cached = b.get_or_load(&key, from_db(&db)).await.expect("hit");
+    let cached = b.get_or_load(&key, None, from_db(&db)).await.expect("hit");
     assert_eq!(cached.map(|v| v.version), Some(1));
     assert_eq!(b.metrics().l1_hits, 1, "B serves v1 from its L1");
 
@@ -46,7 +46,7 @@ async fn a_write_through_a_is_read_through_b_after_propagation() {
     let mut seen = 1;
     while seen != 2 && written.elapsed() < Duration::from_secs(5) {
         seen = b
-            .get_or_load(&key, from_db(&db))
+            .get_or_load(&key, None, from_db(&db))
             .await
             .expect("read")
             .map_or(0, |v| v.version);
@@ -64,11 +64,11 @@ async fn a_value_filled_by_a_is_an_l2_hit_for_b() {
     let (a, b) = (connect(&ns).await, connect(&ns).await);
     let key = record(EntityKind::FACULTY, Uuid::new_v4());
     let calls = Arc::new(AtomicUsize::new(0));
-    a.get_or_load(&key, counting(&calls, Some(value(3))))
+    a.get_or_load(&key, None, counting(&calls, Some(value(3))))
         .await
         .expect("load");
     let got = b
-        .get_or_load(&key, counting(&calls, Some(value(3))))
+        .get_or_load(&key, None, counting(&calls, Some(value(3))))
         .await
         .expect("l2 hit");
     assert_eq!(got.map(|v| v.version), Some(3));
@@ -84,7 +84,7 @@ async fn not_found_is_cached_until_a_create() {
     let calls = Arc::new(AtomicUsize::new(0));
     for cache in [&a, &a, &b] {
         let got = cache
-            .get_or_load(&key, counting(&calls, None))
+            .get_or_load(&key, None, counting(&calls, None))
             .await
             .expect("lookup");
         assert!(got.is_none());
@@ -109,7 +109,7 @@ async fn not_found_is_cached_until_a_create() {
     ))
     .await;
     let created = a
-        .get_or_load(&key, counting(&calls, Some(value(1))))
+        .get_or_load(&key, None, counting(&calls, Some(value(1))))
         .await
         .expect("load after create");
     assert_eq!(created.map(|v| v.version), Some(1));

@@ -25,6 +25,7 @@ async fn warmed_records_are_hits_and_the_warmer_repeats_until_stopped() {
                     cache
                         .get_or_load(
                             &record(EntityKind::STUDENT, *id),
+                            None,
                             counting(&calls, Some(value(1))),
                         )
                         .await?;
@@ -35,7 +36,7 @@ async fn warmed_records_are_hits_and_the_warmer_repeats_until_stopped() {
     assert_eq!(warmer.run_once().await, 3);
     for id in &ids {
         let hit = cache
-            .get_or_load(&record(EntityKind::STUDENT, *id), never())
+            .get_or_load(&record(EntityKind::STUDENT, *id), None, never())
             .await
             .expect("warmed");
         assert_eq!(hit.map(|v| v.version), Some(1));

@@ -26,20 +26,23 @@ async fn get_fresh_answers_l1_hits_only_and_counts_them() {
     let cache = TieredCache::l1_only(config(&namespace())).expect("config");
     let kind = campushub_core::EntityKind::DEPARTMENT;
     let (present, missing) = (record(kind, Uuid::new_v4()), record(kind, Uuid::new_v4()));
-    assert!(cache.get_fresh(&present).is_none(), "nothing cached yet");
+    assert!(
+        cache.get_fresh(&present, None).is_none(),
+        "nothing cached yet"
+    );
     let calls = Arc::default();
     cache
-        .get_or_load(&present, counting(&calls, Some(value(3))))
+        .get_or_load(&present, None, counting(&calls, Some(value(3))))
         .await
         .expect("fill");
     cache
-        .get_or_load(&missing, counting(&calls, None))
+        .get_or_load(&missing, None, counting(&calls, None))
         .await
         .expect("negative fill");
     let hits = cache.metrics().l1_hits;
-    assert_eq!(cache.get_fresh(&present).map(|v| v.version), Some(3));
+    assert_eq!(cache.get_fresh(&present, None).map(|v| v.version), Some(3));
     assert!(
-        cache.get_fresh(&missing).is_none(),
+        cache.get_fresh(&missing, None).is_none(),
         "a cached \"not found\" is left to get_or_load"
     );
     assert_eq!(cache.metrics().l1_hits, hits + 1);

@@ -47,7 +47,7 @@ impl<E: Entity> EntityService<E> {
         let cursors = &self.inner.cursors;
         let query = &query;
         let cached = self
-            .through_cache(&key, move |ticket| async move {
+            .through_cache(&key, read, move |ticket| async move {
                 let read = read.clone().at_least(ticket.min_token);
                 let count = match query.pagination {
                     Pagination::Number(_) => Some(self.page_count(query, &read).await?),
@@ -76,7 +76,7 @@ impl<E: Entity> EntityService<E> {
         let key = CacheKey::Entity { kind: E::KIND, id };
         let repository = &self.inner.repository;
         let cached = self
-            .through_cache(&key, move |ticket| async move {
+            .through_cache(&key, read, move |ticket| async move {
                 let read = read.clone().at_least(ticket.min_token);
                 repository
                     .get(id, &read)

@@ -13,17 +13,19 @@ use crate::error::{Error, Result};
 use crate::repository::{ReadOptions, ReadRoute};
 
 impl<E: Entity> EntityService<E> {
-    /// [`read_through`] this service's cache.
+    /// [`read_through`] this service's cache, for a read made with `read` (its token is the
+    /// position the answer must reflect).
     pub(super) async fn through_cache<'a, F, Fut>(
         &'a self,
         key: &CacheKey,
+        read: &ReadOptions,
         load: F,
     ) -> Result<Option<CachedValue>>
     where
         F: FnOnce(FillTicket) -> Fut + Send + 'a,
         Fut: Future<Output = Result<Option<CachedValue>>> + Send + 'a,
     {
-        read_through(self.inner.cache.as_ref(), key, load).await
+        read_through(self.inner.cache.as_ref(), key, read.min_token, load).await
     }
 }
 

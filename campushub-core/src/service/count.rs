@@ -21,7 +21,7 @@ impl<E: Entity> EntityService<E> {
         };
         let repository = &self.inner.repository;
         let cached = self
-            .through_cache(&key, move |ticket| async move {
+            .through_cache(&key, read, move |ticket| async move {
                 let read = read.clone().at_least(ticket.min_token);
                 let count = repository.count(query, &read).await?;
                 Ok(Some(CachedValue::from_json(

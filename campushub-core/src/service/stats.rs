@@ -47,7 +47,7 @@ impl<E: Entity> EntityService<E> {
         let repository = &self.inner.repository;
         let query = &query;
         let cached = self
-            .through_cache(&key, move |ticket| async move {
+            .through_cache(&key, read, move |ticket| async move {
                 let read = read
                     .clone()
                     .at_least(ticket.min_token)

@@ -11,8 +11,8 @@ use campushub_core::memory::MemoryStore;
 use campushub_core::service::Saved;
 use campushub_core::service::{DepartmentHierarchy, KnownKinds};
 use campushub_core::{
-    Cache, CacheKey, CachedValue, ChangeEvent, ChangeHook, CustomFieldDef, Department,
-    EntityService, Faculty, FillTicket, Principal, Result, Role, Student,
+    Cache, CacheKey, CachedValue, ChangeEvent, ChangeHook, ConsistencyToken, CustomFieldDef,
+    Department, EntityService, Faculty, FillTicket, Principal, Result, Role, Student,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -49,15 +49,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[async_trait]
 impl Cache for MapCache {
-    async fn get_or_load(&self, key: &CacheKey, load: Loader<'_>) -> Result<Option<CachedValue>> {
-        if let Some(value) = lock(&self.entries).get(key).cloned() {
+    async fn get_or_load(
+        &self,
+        key: &CacheKey,
+        need: Option<ConsistencyToken>,
+        load: Loader<'_>,
+    ) -> Result<Option<CachedValue>> {
+        // A hit answers only a read that needs no later position than the entry's.
+        let held = lock(&self.entries).get(key).cloned();
+        if let Some(value) = held.filter(|value| value.token >= need) {
             lock(&self.counts).1 += 1;
             return Ok(Some(value));
         }
         lock(&self.counts).0 += 1;
-        let loaded = load(FillTicket::default()).await?;
+        let ticket = FillTicket {
+            min_token: need,
+            stamp: 0,
+        };
+        let loaded = load(ticket).await?;
         if let Some(value) = &loaded {
-            lock(&self.entries).insert(key.clone(), value.clone());
+            let read_at = value.token.max(need);
+            lock(&self.entries).insert(key.clone(), value.clone().with_token(read_at));
         }
         Ok(loaded)
     }
