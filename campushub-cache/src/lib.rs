@@ -14,8 +14,13 @@
 //!
 //! ## The protocol in short
 //!
-//! - **Values** are stored serialized with their version (`CachedValue::json`); hits hand the
-//!   bytes back as they are. L1 also keeps the decoded value the service put there.
+//! - **Values** are stored serialized with their version (`CachedValue::json`) and the position
+//!   they were read at; hits hand the bytes back as they are. L1 also keeps the decoded value
+//!   the service put there.
+//! - **Token reads**: a read that carries a consistency token (`need`) is answered only by an
+//!   entry read at or after it, in either tier, and joins a single flight only if the leader
+//!   reads at or after it; otherwise it loads at its token and the fresher entry replaces the
+//!   older.
 //! - **Keys** (see the table in the `keys` module): a record key per (kind, id); list and
 //!   statistics entries bound to their kind's **generation**; Redis Cluster hash tags keep the
 //!   keys of each Lua script in one slot.
@@ -23,7 +28,7 @@
 //!   record with a **tombstone** carrying the new version and the write's token, bump the
 //!   generations of the kind, of the kinds embedding it and of analytics (recording the
 //!   token), publish on `<namespace>:invalidations`, then apply to this instance's L1. Other
-//!   instances apply the message (which carries the version) to their L1.
+//!   instances apply the message (which carries the version and token) to their L1.
 //! - **No stale sets**: a miss hands the loader a [`campushub_core::FillTicket`] with what it
 //!   saw (the tombstone's version or the generation) and `min_token` (the write's position),
 //!   so a lagging replica cannot serve the read. The fill is a Lua check-and-set, refused when
@@ -36,9 +41,11 @@
 //! - **Single flight**: concurrent misses on one key run one loader.
 //! - **Degradation**: every Redis call has a timeout; a circuit breaker skips Redis after
 //!   repeated failures and probes after a cool-down. Invalidations that cannot reach Redis
-//!   are queued and replayed before Redis serves again. While the invalidation channel is
-//!   down, L1 entries older than a short bound are not trusted; on resubscription L1 is
-//!   flushed.
+//!   are queued; a background task replays them (collapsed, newest first) as soon as Redis
+//!   answers, and until it has, this instance's lookups and fills skip Redis, while new
+//!   invalidations go to Redis directly. No request waits for a replay. While the
+//!   invalidation channel is down, L1 entries older than a short bound are not trusted; on
+//!   resubscription L1 is flushed.
 //! - **Warming**: a [`Warmer`] runs application-chosen loads at start and on an interval.
 //! - **Metrics**: [`TieredCache::metrics`] returns a [`MetricsSnapshot`].
 //!

@@ -86,7 +86,7 @@ const REFUSED: (&str, &str) = (
 );
 const INVALIDATIONS: (&str, &str) = (
     "campushub_cache_invalidations_total",
-    "Invalidations sent to and received from other instances.",
+    "Invalidations sent to and received from other instances, queued while Redis was unreachable, replayed after, and dropped (queue full).",
 );
 const EVICTIONS: (&str, &str) = ("campushub_cache_evictions_total", "L1 evictions.");
 const REDIS_ERRORS: (&str, &str) = ("campushub_cache_redis_errors_total", "Redis failures.");
@@ -122,6 +122,24 @@ impl MetricsSource for CacheMetrics {
                 Counter,
                 ("direction", "received"),
                 m.invalidations_received as f64,
+            ),
+            (
+                INVALIDATIONS,
+                Counter,
+                ("direction", "queued"),
+                m.invalidations_queued as f64,
+            ),
+            (
+                INVALIDATIONS,
+                Counter,
+                ("direction", "replayed"),
+                m.invalidations_replayed as f64,
+            ),
+            (
+                INVALIDATIONS,
+                Counter,
+                ("direction", "dropped"),
+                m.invalidations_dropped as f64,
             ),
             (EVICTIONS, Counter, ("", ""), m.l1_evictions as f64),
             (REDIS_ERRORS, Counter, ("", ""), m.redis_errors as f64),
