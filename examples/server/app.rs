@@ -1,8 +1,9 @@
 //! The application: storage, cache, services, router and warmer wired from a [`Config`], and
-//! serving it until a shutdown signal (in-flight requests finish, then the warmer stops and
-//! the pools and the health task are dropped).
+//! serving it until a shutdown signal (in-flight requests finish, see [`super::graceful`], then
+//! the warmer stops and the pools and the health task are dropped).
 
 use std::future::Future;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use tokio::net::TcpListener;
 use super::auth::Auth;
 use super::cache;
 use super::config::Config;
+use super::graceful::{self, Shutdown};
 use super::metrics::{CacheMetrics, PoolMetrics};
 use super::probes;
 use super::services;
@@ -61,6 +63,10 @@ pub struct App {
     pub minter: Option<TokenMinter>,
     core: Core,
     warm_interval: Option<Duration>,
+    /// `CAMPUSHUB_SHUTDOWN_DRAIN`.
+    drain: Duration,
+    /// Set once a shutdown began; `/readyz` is `503` from then on.
+    draining: Arc<AtomicBool>,
 }
 
 impl App {
@@ -85,7 +91,8 @@ impl App {
             state = state.metrics_source(Arc::new(CacheMetrics(cache.clone())));
         }
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
-        state = probes::register(state, &core.storage, redis);
+        let draining = Arc::new(AtomicBool::new(false));
+        state = probes::register(state, &core.storage, redis, &draining);
         let metrics = Arc::clone(&state.metrics);
         let router = router(state);
         // The router registered its templates: the statement counters are pre-registered too.
@@ -96,6 +103,8 @@ impl App {
             minter: core.auth.minter.clone(),
             core,
             warm_interval: config.warm_interval,
+            drain: config.shutdown_drain,
+            draining,
         }
     }
 
@@ -104,12 +113,13 @@ impl App {
         &self.core.services
     }
 
-    /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish
-    /// for at most `grace`, and stops the warmer.
+    /// Serves on `listener` until `shutdown` completes, then drains (`CAMPUSHUB_SHUTDOWN_DRAIN`),
+    /// stops accepting, lets requests in progress finish for at most `grace` (answering them
+    /// with `Connection: close`), and stops the warmer.
     pub async fn serve(
         self,
         listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: impl Future<Output = ()>,
         grace: Duration,
     ) -> Result<(), BoxError> {
         let warmer: Option<WarmerHandle> = match (&self.core.cache, self.warm_interval) {
@@ -118,31 +128,14 @@ impl App {
             }
             _ => None,
         };
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let server = axum::serve(listener, self.router).with_graceful_shutdown(async move {
-            let mut stopped = stopped;
-            let _ = stopped.wait_for(|s| *s).await;
-        });
-        let mut server = tokio::spawn(async move { server.await });
-        let outcome = tokio::select! {
-            result = &mut server => result,
-            () = shutdown => {
-                tracing::info!("shutting down: finishing in-flight requests");
-                stop.send_replace(true);
-                match tokio::time::timeout(grace, &mut server).await {
-                    Ok(result) => result,
-                    Err(_) => {
-                        tracing::warn!(?grace, "requests still running after the grace period; stopping anyway");
-                        server.abort();
-                        Ok(Ok(()))
-                    }
-                }
-            }
+        let policy = Shutdown {
+            drain: self.drain,
+            grace,
         };
+        graceful::serve(listener, self.router, shutdown, policy, &self.draining).await;
         if let Some(warmer) = warmer {
             warmer.stop().await;
         }
-        outcome.map_err(|e| format!("the server task failed: {e}"))??;
         Ok(())
     }
 }

@@ -42,7 +42,8 @@ Configuration (flags mirror the variables: CAMPUSHUB_DATABASE_URL is --database-
   CAMPUSHUB_LOG                  log filter (info)
   CAMPUSHUB_METRICS_PUBLIC       serve /metrics without credentials (false)
   CAMPUSHUB_CORS_ORIGINS         origins browsers may call the API from: https://a.example,... or * (none)
-  CAMPUSHUB_SHUTDOWN_GRACE       time in-flight requests get after SIGINT/SIGTERM (30s)
+  CAMPUSHUB_SHUTDOWN_DRAIN       after SIGINT/SIGTERM, how long /readyz is 503 before the listener closes (0s)
+  CAMPUSHUB_SHUTDOWN_GRACE       then, how long requests in progress may take to finish (35s)
 ";
 
 /// Runs the command of `args`.
@@ -159,7 +160,7 @@ fn token(args: &Args, config: &Config) -> Result<(), BoxError> {
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -10,7 +10,7 @@ use campushub::http::CorsOrigins;
 use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
 
 /// Every variable the server reads, in the order the usage lists them.
-pub const VARIABLES: [&str; 19] = [
+pub const VARIABLES: [&str; 20] = [
     "CAMPUSHUB_DATABASE_URL",
     "CAMPUSHUB_REPLICA_URLS",
     "CAMPUSHUB_ANALYTICS_URL",
@@ -29,11 +29,17 @@ pub const VARIABLES: [&str; 19] = [
     "CAMPUSHUB_METRICS_PUBLIC",
     "CAMPUSHUB_CORS_ORIGINS",
     "CAMPUSHUB_DB_MAX_CONNECTIONS",
+    "CAMPUSHUB_SHUTDOWN_DRAIN",
     "CAMPUSHUB_SHUTDOWN_GRACE",
 ];
 
 /// The SQLite database used when `CAMPUSHUB_DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
+
+/// `CAMPUSHUB_SHUTDOWN_GRACE` when unset: above the router's 30 s request timeout, so that
+/// every request in progress at a shutdown ends (answered, or `408`) before the grace runs out
+/// and none is cut off with no response.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(35);
 
 /// A configuration value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +128,10 @@ pub struct Config {
     pub metrics_public: bool,
     /// Origins browsers may call the API from.
     pub cors: CorsOrigins,
-    /// How long in-flight requests may take to finish after a shutdown signal.
+    /// After a shutdown signal, how long `/readyz` answers `503` while the instance still
+    /// serves (time for a load balancer to stop routing to it), before the listener closes.
+    pub shutdown_drain: Duration,
+    /// Then, how long requests in progress may take to finish.
     pub shutdown_grace: Duration,
 }
 
@@ -185,11 +194,8 @@ impl Config {
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
             cors: CorsOrigins::parse(&get("CAMPUSHUB_CORS_ORIGINS").unwrap_or_default())
                 .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,
-            shutdown_grace: duration_var(
-                &get,
-                "CAMPUSHUB_SHUTDOWN_GRACE",
-                Duration::from_secs(30),
-            )?,
+            shutdown_drain: duration_var(&get, "CAMPUSHUB_SHUTDOWN_DRAIN", Duration::ZERO)?,
+            shutdown_grace: duration_var(&get, "CAMPUSHUB_SHUTDOWN_GRACE", DEFAULT_GRACE)?,
             database,
         })
     }

@@ -21,6 +21,9 @@ mod auth;
 mod cache;
 mod commands;
 mod config;
+mod connection;
+mod graceful;
+mod linger;
 mod metrics;
 mod parse;
 mod probes;
@@ -40,6 +43,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 pub use app::{App, Core};
 pub use args::{Args, Command};
+pub use commands::shutdown_signal;
 pub use config::{Config, ConfigError, VARIABLES};
 
 /// Any error, reported as one line.

@@ -1,6 +1,8 @@
 //! `/readyz` components besides the primary: each replica (in rotation or not, with the lag the
-//! health task last measured) and Redis (subscribed to invalidations, circuit closed).
+//! health task last measured), Redis (subscribed to invalidations, circuit closed) and the
+//! instance itself (down once a shutdown has begun).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,10 +11,17 @@ use campushub::http::{ApiState, ProbeStatus, ReadinessProbe, StoreProbe};
 
 use super::storage::Storage;
 
-/// Adds the primary probe (critical), one per replica, and Redis when configured.
-pub fn register(mut state: ApiState, storage: &Storage, redis: Option<&TieredCache>) -> ApiState {
+/// Adds the primary probe (critical), the instance's (critical: down once `draining` is set),
+/// one per replica, and Redis when configured.
+pub fn register(
+    mut state: ApiState,
+    storage: &Storage,
+    redis: Option<&TieredCache>,
+    draining: &Arc<AtomicBool>,
+) -> ApiState {
     let departments = state.services.departments.clone();
     state = state.probe(Arc::new(StoreProbe::new(departments)));
+    state = state.probe(Arc::new(InstanceProbe(Arc::clone(draining))));
     for pool in storage.stats() {
         if pool.name.starts_with("replica") || pool.name == "analytics" {
             state = state.probe(Arc::new(PoolProbe {
@@ -76,6 +85,29 @@ impl ReadinessProbe for RedisProbe {
             (subscribed, circuit) => ProbeStatus::down(format!(
                 "subscribed to invalidations: {subscribed}, circuit: {circuit:?}; serving from L1 and the database"
             )),
+        }
+    }
+}
+
+/// The instance: down once a shutdown signal arrived, so that a load balancer stops routing
+/// here while requests in progress finish (`CAMPUSHUB_SHUTDOWN_DRAIN`).
+struct InstanceProbe(Arc<AtomicBool>);
+
+#[async_trait]
+impl ReadinessProbe for InstanceProbe {
+    fn name(&self) -> &str {
+        "instance"
+    }
+
+    fn critical(&self) -> bool {
+        true
+    }
+
+    async fn check(&self) -> ProbeStatus {
+        if self.0.load(Ordering::Relaxed) {
+            ProbeStatus::down("shutting down: finishing requests in progress")
+        } else {
+            ProbeStatus::up()
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Bad configuration is one clear error naming the variable (no service needed).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use crate::server::{Args, Command, Config, VARIABLES};
 
@@ -26,6 +27,8 @@ fn every_bad_value_names_its_variable() {
         ("CAMPUSHUB_WARM_INTERVAL", "soon"),
         ("CAMPUSHUB_DB_MAX_CONNECTIONS", "0"),
         ("CAMPUSHUB_CORS_ORIGINS", "erp.example.edu"),
+        ("CAMPUSHUB_SHUTDOWN_DRAIN", "a while"),
+        ("CAMPUSHUB_SHUTDOWN_GRACE", "-1"),
     ];
     for (variable, value) in cases {
         let error = load(&[(variable, value)]).expect_err(variable);
@@ -58,6 +61,9 @@ fn defaults_are_the_one_command_start() {
     assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
     assert!(config.demo_data && config.cache && !config.metrics_public);
     assert!(config.redis_url.is_none());
+    // No drain unless asked; a grace above the router's 30 s request timeout.
+    assert_eq!(config.shutdown_drain, Duration::ZERO);
+    assert_eq!(config.shutdown_grace, Duration::from_secs(35));
 }
 
 #[test]

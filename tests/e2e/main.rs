@@ -20,4 +20,5 @@ mod configuration;
 mod operations;
 mod propagation;
 mod read_your_writes;
+mod shutdown;
 mod statements;

@@ -1,14 +1,16 @@
 //! Fixtures: the services' URLs, a database per test, a dedicated primary + replica, server
-//! instances on loopback ports (in this process or as child processes), an HTTP client and
-//! `/metrics` reading.
+//! instances on loopback ports (in this process or as child processes), an HTTP client, a raw
+//! HTTP/1.1 client and the load built on it, and `/metrics` reading.
 
 pub mod client;
 pub mod db;
 pub mod dedicated;
 pub mod env;
 pub mod instance;
+pub mod load;
 pub mod metrics;
 pub mod process;
+pub mod raw;
 pub mod records;
 pub mod wait;
 

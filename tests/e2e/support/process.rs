@@ -1,10 +1,12 @@
 //! Server instances as separate processes, as they run behind a load balancer: the test
 //! binary starts itself again to run [`child_server`], which serves the example server
-//! configured by its environment, and kills the child when the instance is dropped.
+//! configured by its environment until SIGTERM or SIGINT (shutting down as the server does).
+//! An instance can be terminated gracefully and started again on the same port, as in a
+//! rolling restart; it is killed when dropped.
 
-use std::net::TcpListener as StdListener;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use campushub::core::Role;
 use campushub::http::TokenMinter;
@@ -12,8 +14,7 @@ use tokio::net::TcpListener;
 
 use super::client::Http;
 use super::instance::JWT_SECRET;
-use super::wait;
-use crate::server::{App, Config, Core};
+use crate::server::{shutdown_signal, App, Config, Core};
 
 /// Set in a child's environment: only then does [`child_server`] serve.
 const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
@@ -21,10 +22,17 @@ const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
 /// The test this binary runs in a child process.
 const CHILD_TEST: &str = "support::process::child_server";
 
+/// How long [`ProcessInstance::terminate`] waits for the process to exit: above the default
+/// grace period (35 s) and the lingering close after it, the longest a graceful shutdown
+/// takes without a drain delay.
+const EXIT_LIMIT: Duration = Duration::from_secs(60);
+
 /// A server running in a child process.
 pub struct ProcessInstance {
     /// A client with an `admin` token.
     pub http: Http,
+    port: u16,
+    vars: Vec<(String, String)>,
     child: Child,
 }
 
@@ -32,43 +40,101 @@ impl ProcessInstance {
     /// Starts a child process serving with the variables `vars` (plus the shared JWT secret,
     /// no demo data, a free loopback port), and waits until it answers `/healthz`.
     pub async fn spawn(vars: &[(&str, String)]) -> ProcessInstance {
-        let port = free_port();
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let child = Command::new(exe)
-            .args(["--exact", CHILD_TEST, "--ignored", "--nocapture"])
-            .env(CHILD_MARKER, "1")
-            .env("CAMPUSHUB_JWT_SECRET", JWT_SECRET)
-            .env("CAMPUSHUB_DEMO_DATA", "false")
-            .env("CAMPUSHUB_BIND", format!("127.0.0.1:{port}"))
-            .envs(vars.iter().map(|(name, value)| (*name, value.as_str())))
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the child server process starts");
-        let token = TokenMinter::hs256(JWT_SECRET)
-            .mint("e2e-admin", &[Role::ADMIN], Duration::from_secs(3600))
-            .expect("a token");
-        let instance = ProcessInstance {
-            http: Http::new(&format!("http://127.0.0.1:{port}"), Some(token)),
-            child,
+        ProcessInstance::spawn_on(free_port(), vars).await
+    }
+
+    /// [`ProcessInstance::spawn`] on loopback port `port`.
+    pub async fn spawn_on(port: u16, vars: &[(&str, String)]) -> ProcessInstance {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect();
+        let mut instance = ProcessInstance {
+            http: Http::new(&format!("http://127.0.0.1:{port}"), Some(admin_token())),
+            child: start_child(port, &vars),
+            port,
+            vars,
         };
-        let health = instance.http.anonymous();
-        wait::until(
-            "the child server answers /healthz",
-            Duration::from_secs(60),
-            || async {
-                match health.try_get("/healthz").await {
-                    Some(200) => Ok(()),
-                    other => Err(format!("{other:?}")),
-                }
-            },
-        )
-        .await;
+        instance.wait_healthy().await;
         instance
     }
 
     /// The child's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The address it listens on (the same across [`ProcessInstance::respawn`]).
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Sends SIGTERM (a graceful shutdown) and returns at once; see
+    /// [`ProcessInstance::wait_exit`].
+    pub fn signal_terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM {}: {status}", self.pid());
+    }
+
+    /// Waits until the process exits, at most `limit` (then kills it and panics), and returns
+    /// how it exited. Blocks the calling thread: call it from the test's own body, not from a
+    /// spawned task.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child's status") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the server process did not exit within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Shuts the server down gracefully (SIGTERM) and waits until the process exits (at most
+    /// 60 s); returns its exit status, success after a clean shutdown. Blocks the calling
+    /// thread, like [`ProcessInstance::wait_exit`].
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal_terminate();
+        self.wait_exit(EXIT_LIMIT)
+    }
+
+    /// Starts the server again, on the same port with the same variables (a restarted
+    /// instance behind the same load balancer entry), and waits until it answers `/healthz`.
+    /// A process still running is killed first; after [`ProcessInstance::terminate`] there is
+    /// none.
+    pub async fn respawn(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = start_child(self.port, &self.vars);
+        self.wait_healthy().await;
+    }
+
+    /// Waits until the server answers `/healthz` (at most 60 s), failing at once if the
+    /// process exits meanwhile (it could not bind its port, say).
+    async fn wait_healthy(&mut self) {
+        let health = self.http.anonymous();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let seen = health.try_get("/healthz").await;
+            if seen == Some(200) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the child server exited ({status}) before answering /healthz");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the child server does not answer /healthz within 60 s; last seen: {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -79,6 +145,28 @@ impl Drop for ProcessInstance {
     }
 }
 
+/// Starts the test binary again as a server on `port` configured by `vars`.
+fn start_child(port: u16, vars: &[(String, String)]) -> Child {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    Command::new(exe)
+        .args(["--exact", CHILD_TEST, "--ignored", "--nocapture"])
+        .env(CHILD_MARKER, "1")
+        .env("CAMPUSHUB_JWT_SECRET", JWT_SECRET)
+        .env("CAMPUSHUB_DEMO_DATA", "false")
+        .env("CAMPUSHUB_BIND", format!("127.0.0.1:{port}"))
+        .envs(vars.iter().map(|(name, value)| (name, value)))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the child server process starts")
+}
+
+/// An `admin` token every instance accepts (they share the JWT secret).
+pub fn admin_token() -> String {
+    TokenMinter::hs256(JWT_SECRET)
+        .mint("e2e-admin", &[Role::ADMIN], Duration::from_secs(3600))
+        .expect("a token")
+}
+
 /// A loopback port nothing listens on right now.
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
@@ -87,8 +175,10 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// The server side of [`ProcessInstance::spawn`], run in a child process; it is not a test
-/// of its own, hence ignored (a run that includes ignored tests finds no marker and returns).
+/// The server side of [`ProcessInstance::spawn`], run in a child process until SIGTERM or
+/// SIGINT (then it shuts down as the server does, and the process exits with success); it is
+/// not a test of its own, hence ignored (a run that includes ignored tests finds no marker and
+/// returns).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "the server of ProcessInstance::spawn, run in a child process"]
 async fn child_server() {
@@ -103,7 +193,7 @@ async fn child_server() {
     let listener = TcpListener::bind(config.bind)
         .await
         .expect("the child server binds its port");
-    app.serve(listener, std::future::pending(), Duration::from_secs(1))
+    app.serve(listener, shutdown_signal(), config.shutdown_grace)
         .await
-        .expect("the child server serves until killed");
+        .expect("the child server serves until SIGTERM");
 }
