@@ -109,4 +109,4 @@ pub use config::CacheConfig;
 pub use error::{Error, Result};
 pub use metrics::MetricsSnapshot;
 pub use tiered::TieredCache;
-pub use warmer::{WarmJob, Warmer, WarmerHandle};
+pub use warmer::{WarmFuture, WarmJob, Warmer, WarmerHandle};
