@@ -8,6 +8,7 @@ use std::time::Duration;
 ///
 /// Its `Debug` output shows the URLs with their passwords replaced by `***`.
 #[derive(Clone, PartialEq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub struct PgRouterConfig {
     /// The primary's URL: writes, transactions, `ReadRoute::Primary` reads.
     pub primary: String,
