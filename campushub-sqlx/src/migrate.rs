@@ -1,5 +1,6 @@
 //! The embedded migrations of both backends (`migrations/postgres`, `migrations/sqlite`).
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 use crate::error::Result;
 
 /// Applies the Postgres migrations (idempotent; concurrent callers serialize on a lock).
