@@ -89,6 +89,9 @@
 //! The integration tests need a Redis: run `scripts/services.sh start` and source the env file
 //! it writes (`CAMPUSHUB_TEST_REDIS`). Tests that kill Redis start their own `redis-server`.
 
+// docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod breaker;
 mod codec;
 mod config;
@@ -109,4 +112,4 @@ pub use config::CacheConfig;
 pub use error::{Error, Result};
 pub use metrics::MetricsSnapshot;
 pub use tiered::TieredCache;
-pub use warmer::{WarmJob, Warmer, WarmerHandle};
+pub use warmer::{WarmFuture, WarmJob, Warmer, WarmerHandle};

@@ -40,6 +40,15 @@ struct Inner {
     tasks: Vec<JoinHandle<()>>,
 }
 
+impl std::fmt::Debug for TieredCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the Redis client: its connection info may hold a password.
+        f.debug_struct("TieredCache")
+            .field("redis", &self.inner.l2.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         for task in &self.tasks {

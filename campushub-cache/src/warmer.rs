@@ -26,7 +26,7 @@ pub trait WarmJob: Send + Sync {
     async fn warm(&self, cache: &dyn Cache) -> CoreResult<u64>;
 }
 
-/// The future a closure job returns.
+/// The future a closure job ([`Warmer::job_fn`]) returns.
 pub type WarmFuture = Pin<Box<dyn Future<Output = CoreResult<u64>> + Send>>;
 
 enum Job {
@@ -49,6 +49,34 @@ pub struct Warmer {
 pub struct WarmerHandle {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+}
+
+impl Job {
+    fn name(&self) -> &str {
+        match self {
+            Job::Trait(job) => job.name(),
+            Job::Closure { name, .. } => name,
+        }
+    }
+}
+
+impl std::fmt::Debug for Warmer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let jobs: Vec<&str> = self.jobs.iter().map(Job::name).collect();
+        f.debug_struct("Warmer")
+            .field("cache", &self.cache)
+            .field("jobs", &jobs)
+            .field("interval", &self.interval)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for WarmerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarmerHandle")
+            .field("finished", &self.task.is_finished())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Warmer {
@@ -90,11 +118,12 @@ impl Warmer {
     pub async fn run_once(&self) -> u64 {
         let mut loaded = 0;
         for job in &self.jobs {
-            let (name, outcome) = match job {
-                Job::Trait(job) => (job.name(), job.warm(&self.cache).await),
-                Job::Closure { name, run } => {
+            let name = job.name();
+            let outcome = match job {
+                Job::Trait(job) => job.warm(&self.cache).await,
+                Job::Closure { run, .. } => {
                     let cache: Arc<dyn Cache> = Arc::new(self.cache.clone());
-                    (name.as_str(), run(cache).await)
+                    run(cache).await
                 }
             };
             match outcome {

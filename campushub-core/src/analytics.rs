@@ -95,6 +95,12 @@ pub struct CachedAnalytics {
     cache: Arc<dyn Cache>,
 }
 
+impl std::fmt::Debug for CachedAnalytics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedAnalytics").finish_non_exhaustive()
+    }
+}
+
 impl CachedAnalytics {
     /// `inner`'s reports, cached in `cache`.
     pub fn new(inner: Arc<dyn Analytics>, cache: Arc<dyn Cache>) -> Self {

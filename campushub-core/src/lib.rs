@@ -52,6 +52,9 @@
 //! | `conformance` | `conformance`: the repository behaviour suite every store runs |
 //! | `openapi` | `utoipa::ToSchema` for the analytics reports, for OpenAPI documents |
 
+// docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod analytics;
 pub mod auth;
 pub mod cache;
@@ -70,9 +73,11 @@ pub mod service;
 pub mod value;
 
 #[cfg(feature = "memory")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub mod memory;
 
 #[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 
 pub use analytics::{Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics};

@@ -64,6 +64,7 @@ pub trait ReadinessProbe: Send + Sync + 'static {
 }
 
 /// The default `primary` probe: one primary read through the departments store.
+#[derive(Debug)]
 pub struct StoreProbe {
     departments: EntityService<Department>,
 }

@@ -58,6 +58,9 @@
 //!
 //! None: the crate is itself the `http` feature of the `campushub` facade.
 
+// docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod analytics;
 pub mod auth;
 pub mod bulk;

@@ -50,6 +50,17 @@ impl<E: Entity> Clone for ResourceState<E> {
     }
 }
 
+impl<E: Entity> std::fmt::Debug for ResourceRoutes<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceRoutes")
+            .field("segment", &self.segment)
+            .field("service", &self.state.service)
+            .field("bulk", &self.state.bulk)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<E: Entity> ResourceRoutes<E> {
     /// The CRUD routes of `service` at `/api/v1/<segment>` and `/api/v1/<segment>/{id}`.
     pub fn new(segment: &'static str, service: EntityService<E>, config: Arc<HttpConfig>) -> Self {

@@ -18,7 +18,7 @@ pub(crate) type AddedResource =
     Box<dyn FnOnce(Arc<HttpConfig>) -> (ResourceDoc, Router) + Send + Sync>;
 
 /// The four built-in entity services.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AppServices {
     /// Departments.
     pub departments: EntityService<Department>,
@@ -49,6 +49,19 @@ pub struct ApiState {
     pub config: HttpConfig,
     /// The application's own resources ([`ApiState::resource`]).
     pub(crate) added: Vec<AddedResource>,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let probes: Vec<&str> = self.probes.iter().map(|probe| probe.name()).collect();
+        f.debug_struct("ApiState")
+            .field("services", &self.services)
+            .field("probes", &probes)
+            .field("metrics", &self.metrics)
+            .field("config", &self.config)
+            .field("added", &self.added.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiState {

@@ -52,8 +52,9 @@ impl StatementCounts {
     }
 }
 
-/// Live counters of one pool.
+/// Live counters of one pool (of a backend: without one, none is made).
 #[derive(Debug)]
+#[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
 pub(crate) struct PoolCounters {
     pub(crate) name: String,
     statements: AtomicU64,
@@ -92,6 +93,7 @@ pub struct PoolStats {
     pub lag_micros: u64,
 }
 
+#[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
 impl PoolCounters {
     pub(crate) fn new(name: impl Into<String>) -> Self {
         PoolCounters {

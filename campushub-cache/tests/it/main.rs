@@ -1,6 +1,8 @@
 //! Integration tests of `campushub-cache`, one binary. Tests that need Redis read
 //! `CAMPUSHUB_TEST_REDIS` (run `scripts/services.sh start` and source its env file); tests
 //! that kill Redis start their own `redis-server` child instead.
+// A test binary exports nothing: `pub` in its modules means "shared with the other tests".
+#![allow(unreachable_pub)]
 
 mod analytics;
 mod consistency;

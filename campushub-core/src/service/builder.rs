@@ -24,6 +24,18 @@ pub struct EntityServiceBuilder<E: Entity> {
     cursors: CursorCodec,
 }
 
+impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntityServiceBuilder")
+            .field("kind", &E::KIND)
+            .field("custom_fields", &self.definitions.is_some())
+            .field("hooks", &self.hooks.len())
+            .field("rules", &self.rules.len())
+            .field("cursors", &self.cursors)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<E: Entity> EntityServiceBuilder<E> {
     pub(super) fn new(repository: Arc<dyn Repository<E>>) -> Self {
         EntityServiceBuilder {

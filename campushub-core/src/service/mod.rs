@@ -53,6 +53,19 @@ struct Inner<E: Entity> {
     cursors: CursorCodec,
 }
 
+impl<E: Entity> std::fmt::Debug for EntityService<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("EntityService")
+            .field("kind", &E::KIND)
+            .field("custom_fields", &inner.definitions.is_some())
+            .field("hooks", &inner.hooks.len())
+            .field("rules", &inner.rules.len())
+            .field("cursors", &inner.cursors)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<E: Entity> Clone for EntityService<E> {
     fn clone(&self) -> Self {
         EntityService {

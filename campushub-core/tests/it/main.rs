@@ -1,6 +1,8 @@
 //! Integration tests of `campushub-core`, built as one binary (run with `--all-features`).
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
+// A test binary exports nothing: `pub` in its modules means "shared with the other tests".
+#![allow(unreachable_pub)]
 
 mod conformance;
 mod custom_field_values;

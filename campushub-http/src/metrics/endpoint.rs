@@ -13,7 +13,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::state::ApiState;
 
 /// The resource `/metrics` is authorized as (`Retrieve`).
-pub const METRICS_KIND: EntityKind = EntityKind::new("metrics");
+pub(crate) const METRICS_KIND: EntityKind = EntityKind::new("metrics");
 
 pub(crate) async fn metrics(
     State(state): State<Arc<ApiState>>,

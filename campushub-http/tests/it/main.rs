@@ -1,5 +1,7 @@
 //! Router tests: every route and status path, through the router itself (`oneshot`), over
 //! services on the in-memory store.
+// A test binary exports nothing: `pub` in its modules means "shared with the other tests".
+#![allow(unreachable_pub)]
 
 mod added_kind;
 mod auth;

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 /// The router's configuration. Build it with [`PgRouterConfig::new`] and the `with_*`
 /// methods.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Debug` output shows the URLs with their passwords replaced by `***`.
+#[derive(Clone, PartialEq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub struct PgRouterConfig {
     /// The primary's URL: writes, transactions, `ReadRoute::Primary` reads.
     pub primary: String,
@@ -91,5 +94,84 @@ impl PgRouterConfig {
     pub fn with_max_connections(mut self, connections: u32) -> Self {
         self.max_connections = connections;
         self
+    }
+}
+
+impl std::fmt::Debug for PgRouterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let replicas: Vec<String> = self.replicas.iter().map(|url| redacted(url)).collect();
+        f.debug_struct("PgRouterConfig")
+            .field("primary", &redacted(&self.primary))
+            .field("replicas", &replicas)
+            .field("analytics", &self.analytics.as_deref().map(redacted))
+            .field("max_connections", &self.max_connections)
+            .field("health_interval", &self.health_interval)
+            .field("max_lag", &self.max_lag)
+            .field("max_lag_bytes", &self.max_lag_bytes)
+            .field("replica_acquire_timeout", &self.replica_acquire_timeout)
+            .field("primary_acquire_timeout", &self.primary_acquire_timeout)
+            .finish()
+    }
+}
+
+/// `url` with its passwords replaced by `***`: the one in `user:password@` (up to the last
+/// `@`, so that an unescaped `@`, `/` or `?` in the password cannot leak a part of it) and
+/// the value of every `password=` parameter (`?password=`, or a `key=value` string).
+fn redacted(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        if let Some(at) = out[start..].rfind('@').map(|i| start + i) {
+            if let Some(colon) = out[start..at].find(':').map(|i| start + i) {
+                out.replace_range(colon + 1..at, "***");
+            }
+        }
+    }
+    const PARAM: &str = "password=";
+    let mut from = 0;
+    while let Some(found) = out[from..].to_ascii_lowercase().find(PARAM) {
+        let value = from + found + PARAM.len();
+        let end = out[value..]
+            .find(['&', ' ', ';', '#'])
+            .map_or(out.len(), |i| value + i);
+        out.replace_range(value..end, "***");
+        from = value + 3;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_passwords() {
+        let config = PgRouterConfig::new("postgres://app:s3cret@db:5432/erp")
+            .with_replica("postgres://app:p@ss/w?rd@replica/erp?sslmode=require")
+            .with_analytics("postgres://app@olap/erp?password=hunter2&application_name=x");
+        let debug = format!("{config:?}");
+        for secret in ["s3cret", "p@ss", "w?rd", "hunter2"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("postgres://app:***@db:5432/erp"), "{debug}");
+        assert!(
+            debug.contains("postgres://app:***@replica/erp?sslmode=require"),
+            "{debug}"
+        );
+        assert!(debug.contains("password=***&application_name=x"), "{debug}");
+    }
+
+    #[test]
+    fn urls_without_passwords_are_unchanged() {
+        for url in [
+            "postgres://db/erp",
+            "postgres://app@db/erp",
+            "host=db user=app",
+        ] {
+            assert_eq!(redacted(url), url);
+        }
+        assert_eq!(
+            redacted("host=db PASSWORD=x user=app"),
+            "host=db PASSWORD=*** user=app"
+        );
     }
 }

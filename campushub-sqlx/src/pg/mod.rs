@@ -9,4 +9,5 @@ pub use config::PgRouterConfig;
 pub use router::PgRouter;
 
 /// The repository of `E` on Postgres.
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub type PgRepository<E> = crate::SqlRepository<E, PgRouter>;

@@ -25,6 +25,7 @@ use crate::value::{ColType, SqlValue};
 /// Reads without a token may be served by a replica that has not replayed the latest writes
 /// (within the lag bound): pass the token a write returned to read your own writes.
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub struct PgRouter {
     pub(super) inner: Arc<RouterInner>,
 }

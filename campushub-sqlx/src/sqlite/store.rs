@@ -20,6 +20,7 @@ use crate::value::SqlValue;
 /// Consistency tokens are a process-local commit counter: every write returns a larger one,
 /// and any read satisfies any token, since there is one copy of the data.
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub struct SqliteStore {
     pool: SqlitePool,
     counters: Arc<PoolCounters>,

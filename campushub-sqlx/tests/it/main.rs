@@ -1,5 +1,7 @@
 //! Integration tests of campushub-sqlx against SQLite and the real Postgres primary + replica
 //! (`scripts/services.sh start`, then `source` its env file).
+// A test binary exports nothing: `pub` in its modules means "shared with the other tests".
+#![allow(unreachable_pub)]
 
 mod analytics;
 mod bulk;

@@ -37,6 +37,13 @@ pub struct DepartmentHierarchy {
     departments: Arc<dyn Repository<Department>>,
 }
 
+impl std::fmt::Debug for DepartmentHierarchy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DepartmentHierarchy")
+            .finish_non_exhaustive()
+    }
+}
+
 impl DepartmentHierarchy {
     /// The rule, reading parents from `departments`.
     pub fn new(departments: Arc<dyn Repository<Department>>) -> Self {
