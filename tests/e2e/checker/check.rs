@@ -101,6 +101,10 @@ pub struct Checked {
     /// Of those, how many were applied (a lower bound: seen in a read, or needed by the
     /// version arithmetic).
     pub applied_unanswered: u64,
+    /// Final reads (records through each instance) and how many differed from the primary.
+    pub final_reads: (u64, u64),
+    /// Final lists (groups through each instance) and how many differed from the primary.
+    pub final_lists: (u64, u64),
 }
 
 /// An acknowledged write of a record.
@@ -119,9 +123,8 @@ struct Acked {
 #[derive(Debug, Default)]
 struct RecordFacts {
     create: Option<u32>,
+    /// Acknowledged writes, by acknowledgment once indexed.
     acked: Vec<Acked>,
-    /// Acknowledged writes with a token, by token, each with the highest version up to it.
-    by_token: Vec<(u64, u32, u32)>,
     /// Acknowledged writes by acknowledgment, each with the highest version up to it.
     by_ack: Vec<(Micros, u32, u32)>,
     /// Acknowledged writes by when they are due, each with the highest version up to it.
@@ -137,7 +140,7 @@ struct RecordFacts {
     acked_delete: bool,
     unknown_deletes: u32,
     unanswered_deletes: u32,
-    /// Unanswered writes seen applied in some read.
+    /// Unanswered updates seen applied in some read.
     seen_unanswered: HashSet<u32>,
     /// Every unanswered write (its entry).
     unanswered: Vec<u32>,
@@ -145,17 +148,9 @@ struct RecordFacts {
 
 impl RecordFacts {
     fn index(&mut self) {
-        let mut by_token: Vec<Acked> = self
-            .acked
-            .iter()
-            .copied()
-            .filter(|a| a.token != NO_TOKEN)
-            .collect();
-        by_token.sort_by_key(|a| a.token);
-        self.by_token = running_max(by_token.iter().map(|a| (a.token, a.version, a.entry)));
+        self.acked.sort_by_key(|a| a.ack);
+        self.by_ack = running_max(self.acked.iter().map(|a| (a.ack, a.version, a.entry)));
         let mut sorted = self.acked.clone();
-        sorted.sort_by_key(|a| a.ack);
-        self.by_ack = running_max(sorted.iter().map(|a| (a.ack, a.version, a.entry)));
         sorted.sort_by_key(|a| a.due);
         self.by_due = running_max(sorted.iter().map(|a| (a.due, a.version, a.entry)));
         let mut by_version: Vec<(u32, Micros)> =
@@ -167,11 +162,23 @@ impl RecordFacts {
         self.by_version = by_version;
     }
 
-    /// The version a read carrying `token` must see, and the write that requires it.
-    fn required_by_token(&self, token: u64) -> (u32, u32) {
-        let n = self.by_token.partition_point(|(t, _, _)| *t <= token);
-        n.checked_sub(1)
-            .map_or((ABSENT, NONE), |i| (self.by_token[i].1, self.by_token[i].2))
+    /// The version a read carrying `token` and starting at `start` must see, and the write
+    /// that requires it: the highest among writes acknowledged before the read with a token
+    /// up to its own. Only those acknowledged before: Postgres may make a transaction visible
+    /// after a later one, so a write whose commit is before the token but still finishing
+    /// could be missed by a read on the primary without any cache at fault.
+    fn required_by_token(&self, token: u64, start: Micros) -> (u32, u32) {
+        let before = self.acked.partition_point(|a| a.ack < start);
+        self.acked[..before]
+            .iter()
+            .filter(|a| a.token != NO_TOKEN && a.token <= token)
+            .fold((ABSENT, NONE), |best, a| {
+                if a.version >= best.0 {
+                    (a.version, a.entry)
+                } else {
+                    best
+                }
+            })
     }
 
     /// The version a read must see when every write acknowledged before `time` must show.
@@ -452,7 +459,9 @@ impl Checker<'_> {
                         )
                     })
                 } else {
-                    if source.outcome == Outcome::Unanswered {
+                    // Updates only: an unanswered create that applied is counted from the
+                    // final state.
+                    if source.outcome == Outcome::Unanswered && source.op != Op::Create {
                         self.records[record as usize].seen_unanswered.insert(value);
                     }
                     match self.unanswered_versions.insert(value, version) {
@@ -522,7 +531,7 @@ impl Checker<'_> {
     ) {
         let facts = &self.records[record as usize];
         if entry.token_sent != NO_TOKEN {
-            let (required, by) = facts.required_by_token(entry.token_sent);
+            let (required, by) = facts.required_by_token(entry.token_sent, entry.start);
             if seen < required {
                 let detail = format!(
                     "{} with token {}: saw {}, but {} was acknowledged with token {}",
@@ -650,7 +659,9 @@ impl Checker<'_> {
                     (Outcome::Status(200), row.version, row.value)
                 });
             let got = (read.outcome, read.version, read.value);
+            self.out.final_reads.0 += 1;
             if got != expected {
+                self.out.final_reads.1 += 1;
                 let detail = format!(
                     "final read of record {} via {} with token {}: {} version {} (W{}), the primary has {} version {} (W{})",
                     read.record,
@@ -680,7 +691,9 @@ impl Checker<'_> {
                 .map(|i| (i.record, i.version, i.value))
                 .collect();
             got.sort_unstable();
+            self.out.final_lists.0 += 1;
             if list.outcome != Outcome::Status(200) || got != expected {
+                self.out.final_lists.1 += 1;
                 let detail = format!(
                     "final list of group {} via {} with token {}: {} with {} records, the primary has {}",
                     list.group,
@@ -1027,6 +1040,26 @@ mod tests {
         let row = finals.primary.get_mut(&0).expect("record 0");
         row.version = 3;
         row.value = 3;
+        let checked = check(&log, 1, &[], &settings(), &finals);
+        let found: Vec<Category> = checked.violations.iter().map(|v| v.category).collect();
+        assert_eq!(found, [Category::Errors]);
+        assert_eq!(checked.applied_unanswered, 1);
+
+        // An unanswered create seen in a read and on the primary is one dropped acknowledgment.
+        let mut log = Log::default();
+        let mut create = entry(Op::Create, 0, 0, ABSENT, 1);
+        create.outcome = Outcome::Unanswered;
+        log.push(create, &[]);
+        log.push(entry(Op::Get, 10 * MS, 200, 1, 1), &[]);
+        let mut finals = Finals::default();
+        finals.primary.insert(
+            0,
+            Row {
+                id: "x".into(),
+                version: 1,
+                value: 1,
+            },
+        );
         let checked = check(&log, 1, &[], &settings(), &finals);
         let found: Vec<Category> = checked.violations.iter().map(|v| v.category).collect();
         assert_eq!(found, [Category::Errors]);

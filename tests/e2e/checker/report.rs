@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::check::{seconds, Category, ReadKind};
+use super::faults::Fault;
 use super::history::{Op, Outcome};
 use super::run::Run;
 use super::settings::Settings;
@@ -117,28 +118,36 @@ pub fn render(settings: &Settings, run: &Run) -> String {
     let _ = writeln!(w, "## Faults\n");
     let _ = writeln!(
         w,
-        "{} planned, {} injected (a fault ends when the service answers again or the instance is healthy).\n",
+        "{} planned, {} injected (a fault ends when the service answers again or the instance is healthy; the list is at the end).\n",
         run.planned,
         run.faults.len()
     );
-    if !run.faults.is_empty() {
+    let _ = writeln!(
+        w,
+        "| fault | injected | shortest | mean | longest |\n|---|---:|---:|---:|---:|"
+    );
+    for fault in Fault::ALL {
+        let lengths: Vec<f64> = run
+            .faults
+            .iter()
+            .filter(|f| f.fault == fault)
+            .map(|f| (f.end - f.start) as f64 / 1e6)
+            .collect();
+        if lengths.is_empty() {
+            let _ = writeln!(w, "| {} | 0 | | | |", fault.name());
+            continue;
+        }
         let _ = writeln!(
             w,
-            "| # | fault | start | duration | notes |\n|---:|---|---:|---:|---|"
+            "| {} | {} | {:.2} s | {:.2} s | {:.2} s |",
+            fault.name(),
+            lengths.len(),
+            lengths.iter().copied().fold(f64::MAX, f64::min),
+            lengths.iter().sum::<f64>() / lengths.len() as f64,
+            lengths.iter().copied().fold(0.0, f64::max)
         );
-        for (n, fault) in run.faults.iter().enumerate() {
-            let _ = writeln!(
-                w,
-                "| {} | {} | {} | {:.2} s | {} |",
-                n + 1,
-                fault.fault.name(),
-                seconds(fault.start),
-                (fault.end - fault.start) as f64 / 1e6,
-                fault.detail
-            );
-        }
-        let _ = writeln!(w);
     }
+    let _ = writeln!(w);
 
     let _ = writeln!(w, "## Violations\n");
     let _ = writeln!(
@@ -204,5 +213,33 @@ pub fn render(settings: &Settings, run: &Run) -> String {
             stale.worst_detail
         );
     }
+    let _ = writeln!(
+        w,
+        "\n## Final state\n\nRecords read through each instance with the final token: {}, differing from the primary: {}. Groups listed: {}, differing: {}.\n",
+        run.checked.final_reads.0,
+        run.checked.final_reads.1,
+        run.checked.final_lists.0,
+        run.checked.final_lists.1
+    );
+    let _ = writeln!(w, "## Faults injected\n");
+    if !run.faults.is_empty() {
+        let _ = writeln!(
+            w,
+            "| # | fault | start | duration | notes |\n|---:|---|---:|---:|---|"
+        );
+        for (n, fault) in run.faults.iter().enumerate() {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} | {:.2} s | {} |",
+                n + 1,
+                fault.fault.name(),
+                seconds(fault.start),
+                (fault.end - fault.start) as f64 / 1e6,
+                fault.detail
+            );
+        }
+        let _ = writeln!(w);
+    }
+
     out
 }

@@ -19,6 +19,9 @@ use crate::support::dedicated::Dedicated;
 use crate::support::instance::replicated;
 use crate::support::TestDb;
 
+/// How often a long run says how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
 /// Records created before the clock starts.
 const POOL: usize = 40;
 
@@ -93,6 +96,7 @@ pub async fn run(settings: &Settings) -> Run {
     let clients: Vec<_> = (0..settings.clients)
         .map(|n| tokio::spawn(Client::new(n as u16, settings.seed, shared.clone()).run()))
         .collect();
+    let progress = tokio::spawn(progress(shared.clone(), origin));
     let plan = if settings.faults {
         faults::plan(settings.seed, settings.duration)
     } else {
@@ -108,6 +112,7 @@ pub async fn run(settings: &Settings) -> Run {
     for client in clients {
         log.append(client.await.expect("a client task"));
     }
+    progress.abort();
     let end = clock.now();
 
     tokio::time::sleep(SETTLE).await;
@@ -130,5 +135,19 @@ pub async fn run(settings: &Settings) -> Run {
         finals,
         checked,
         logs,
+    }
+}
+
+/// Prints how many requests the clients made, every [`PROGRESS_EVERY`], so that a long run
+/// shows it is alive.
+async fn progress(shared: Arc<Shared>, origin: Micros) {
+    loop {
+        tokio::time::sleep(PROGRESS_EVERY).await;
+        let elapsed = (shared.clock.now() - origin) as f64 / 1e6;
+        let requests = shared.requests();
+        println!(
+            "checker: {elapsed:.0} s, {requests} requests ({:.0}/s)",
+            requests as f64 / elapsed
+        );
     }
 }

@@ -44,6 +44,7 @@ pub struct Shared {
     /// When clients stop starting operations (set once the pool exists).
     deadline: AtomicU64,
     next_write: AtomicU32,
+    requests: AtomicU64,
 }
 
 impl Shared {
@@ -55,7 +56,13 @@ impl Shared {
             clock,
             deadline: AtomicU64::new(0),
             next_write: AtomicU32::new(1),
+            requests: AtomicU64::new(0),
         }
+    }
+
+    /// Requests recorded so far (for progress lines).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// Clients stop starting operations at `deadline`.
@@ -294,7 +301,7 @@ impl Client {
             self.seen.insert(record, view.version);
             (record, Arc::from(view.id.as_str()))
         });
-        self.log.push(entry, &[]);
+        self.record(entry, &[]);
         acknowledged
     }
 
@@ -330,7 +337,7 @@ impl Client {
             self.seen.insert(record, view.version);
             (record, id)
         });
-        self.log.push(entry, &[]);
+        self.record(entry, &[]);
         acknowledged
     }
 
@@ -346,7 +353,7 @@ impl Client {
         if sent.outcome == Outcome::Status(204) {
             entry.version = DELETED;
         }
-        self.log.push(entry, &[]);
+        self.record(entry, &[]);
     }
 
     /// `GET` a record (`written`: the one just written, else one picked), with the client's
@@ -376,7 +383,7 @@ impl Client {
             entry.value = value_of(&view.first_name);
             self.seen.insert(record, view.version);
         }
-        self.log.push(entry, &[]);
+        self.record(entry, &[]);
     }
 
     /// Lists one group of records (one page), with the client's highest token when asked and
@@ -409,7 +416,13 @@ impl Client {
                     .collect()
             })
             .unwrap_or_default();
-        self.log.push(entry, &items);
+        self.record(entry, &items);
+    }
+
+    /// Records a request in the client's log.
+    fn record(&mut self, entry: Entry, items: &[Item]) {
+        self.log.push(entry, items);
+        self.shared.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The token to send (when asked and the client has one), as a position and as text.
