@@ -7,7 +7,8 @@
 //! `CAMPUSHUB_CHECKER_SEED` replays a run's choices (printed at the start, in the report and
 //! in every failure), `CAMPUSHUB_CHECKER_SECONDS` sets its length (60 by default; the long
 //! run is `scripts/checker.sh`), `CAMPUSHUB_CHECKER_REPORT` writes the Markdown report to a
-//! file; see [`settings`] for the others.
+//! file (and every violation, one a line, beside it in `<report>.violations.txt`); see
+//! [`settings`] for the others.
 
 mod check;
 mod faults;
@@ -45,6 +46,19 @@ async fn randomized_run_keeps_every_promise() {
         }
         std::fs::write(path, &report)
             .unwrap_or_else(|e| panic!("writing the report to {}: {e}", path.display()));
+        // The report shows the first violations of each category; every one goes beside it.
+        let all = path.with_extension("violations.txt");
+        let lines: Vec<String> = run
+            .checked
+            .violations
+            .iter()
+            .map(|v| {
+                let fault = v.fault.map_or("-", |f| f.name());
+                format!("{}\t{fault}\t{}", v.category.name(), v.detail)
+            })
+            .collect();
+        std::fs::write(&all, lines.join("\n") + "\n")
+            .unwrap_or_else(|e| panic!("writing the violations to {}: {e}", all.display()));
     }
     let violations = &run.checked.violations;
     let counts: Vec<String> = check::Category::ALL
