@@ -22,8 +22,8 @@ pub struct Settings {
     /// next 1 s probe).
     pub fault_bound: Duration,
     /// How long after a fault ends the fault bound still applies
-    /// (`CAMPUSHUB_CHECKER_RECOVERY`, seconds, default 3: reconnecting to Redis and the
-    /// replica's catching up take that long at most on this machine).
+    /// (`CAMPUSHUB_CHECKER_RECOVERY`, seconds, default 3: the invalidation channel reconnects
+    /// with a backoff of at most 1 s and the Redis circuit breaker cools down for 2 s).
     pub recovery: Duration,
     /// Whether faults are injected (`CAMPUSHUB_CHECKER_FAULTS`, default `on`).
     pub faults: bool,
