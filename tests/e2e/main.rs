@@ -15,6 +15,7 @@ mod server;
 
 mod support;
 
+mod checker;
 mod concurrency;
 mod configuration;
 mod operations;

@@ -16,6 +16,42 @@ pub struct Http {
     token: Option<String>,
 }
 
+/// Why a request got no complete response, as a load balancer tells the cases apart: only a
+/// request that never reached the server ([`Failure::Connect`]) is certainly without effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No connection (refused, reset while connecting): nothing was sent.
+    Connect,
+    /// The connection closed or reset after the request was sent, before a response head.
+    Unanswered,
+    /// The response head arrived but its body did not.
+    Body,
+}
+
+/// A request that got no complete response.
+#[derive(Debug, Clone)]
+pub struct SendError {
+    /// At which point it failed.
+    pub failure: Failure,
+    /// The transport's description.
+    pub message: String,
+}
+
+impl SendError {
+    fn new(failure: Failure, error: impl std::fmt::Display) -> SendError {
+        SendError {
+            failure,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.failure, self.message)
+    }
+}
+
 /// A response, fully read.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -92,6 +128,20 @@ impl Http {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Reply, String> {
+        self.attempt(method, path, headers, body)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sends a request once (`body` as JSON), saying how it failed when it got no complete
+    /// response, so that a caller can retry like a load balancer.
+    pub async fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Reply, SendError> {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -108,19 +158,25 @@ impl Http {
             }
             None => Full::new(Bytes::new()),
         };
-        let request = request.body(body).map_err(|e| e.to_string())?;
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let request = request
+            .body(body)
+            .map_err(|e| SendError::new(Failure::Connect, e))?;
+        let response = self.client.request(request).await.map_err(|e| {
+            let failure = if e.is_connect() {
+                Failure::Connect
+            } else {
+                Failure::Unanswered
+            };
+            // The legacy client's `Display` is only "client error (…)"; `Debug` names the cause.
+            SendError::new(failure, format!("{e:?}"))
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| format!("reading the body: {e}"))?
+            .map_err(|e| SendError::new(Failure::Body, format!("reading the body: {e}")))?
             .to_bytes();
         Ok(Reply {
             status,

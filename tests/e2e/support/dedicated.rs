@@ -48,14 +48,22 @@ impl Dedicated {
         dedicated
     }
 
-    fn script(&self, action: &str) -> bool {
-        Command::new("bash")
+    /// The services script running `action` on these services (`replica-stop`, `redis-start`,
+    /// …: the fault injections), for a caller to run (and await) as it needs.
+    pub fn command(&self, action: &str) -> Command {
+        let mut command = Command::new("bash");
+        command
             .arg(Services::script())
             .arg(action)
             .env("CAMPUSHUB_SERVICES_DIR", &self.dir)
             .env("CAMPUSHUB_PG_PRIMARY_PORT", self.ports[0].to_string())
             .env("CAMPUSHUB_PG_REPLICA_PORT", self.ports[1].to_string())
-            .env("CAMPUSHUB_REDIS_PORT", self.ports[2].to_string())
+            .env("CAMPUSHUB_REDIS_PORT", self.ports[2].to_string());
+        command
+    }
+
+    fn script(&self, action: &str) -> bool {
+        self.command(action)
             .status()
             .map(|s| s.success())
             .unwrap_or(false)

@@ -1,0 +1,140 @@
+//! Server processes the checker can restart: started like `support::process::ProcessInstance`
+//! (the test binary running `child_server`), stopped with `SIGTERM` as an orchestrator stops
+//! them, and started again on the same port, so that clients find them where they were.
+//!
+//! `ProcessInstance` will gain `terminate()` and a respawn method; until then this is the
+//! checker's own minimal version, to be reconciled with it.
+
+use std::fs::{File, OpenOptions};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use campushub::core::Role;
+use campushub::http::TokenMinter;
+
+use crate::support::instance::JWT_SECRET;
+use crate::support::{wait, Http};
+
+/// The marker and test name of `support::process` (private there): the child serves only
+/// with the marker set.
+const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
+const CHILD_TEST: &str = "support::process::child_server";
+
+/// How long a terminated instance may take to exit before it is killed.
+const EXIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// A server process on a port of its own.
+pub struct Node {
+    /// `A` or `B`.
+    pub name: &'static str,
+    /// A client with an `admin` token (the same across restarts: the port stays).
+    pub http: Http,
+    port: u16,
+    vars: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Node {
+    /// Starts `name` on a free loopback port with the variables `vars`, its output appended
+    /// to `log`, and waits until it answers `/healthz`.
+    pub async fn spawn(name: &'static str, vars: &[(&str, String)], log: &Path) -> Node {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("a free loopback port");
+        let token = TokenMinter::hs256(JWT_SECRET)
+            .mint("checker", &[Role::ADMIN], Duration::from_secs(24 * 3600))
+            .expect("a token");
+        let mut node = Node {
+            name,
+            http: Http::new(&format!("http://127.0.0.1:{port}"), Some(token)),
+            port,
+            vars: vars
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect(),
+            log: log.to_owned(),
+            child: None,
+        };
+        node.start().await;
+        node
+    }
+
+    async fn start(&mut self) {
+        let output = || -> File {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.log)
+                .unwrap_or_else(|e| panic!("{}: {e}", self.log.display()))
+        };
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let child = Command::new(exe)
+            .args(["--exact", CHILD_TEST, "--ignored", "--nocapture"])
+            .env(CHILD_MARKER, "1")
+            .env("CAMPUSHUB_JWT_SECRET", JWT_SECRET)
+            .env("CAMPUSHUB_DEMO_DATA", "false")
+            .env("CAMPUSHUB_BIND", format!("127.0.0.1:{}", self.port))
+            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::from(output()))
+            .stderr(Stdio::from(output()))
+            .spawn()
+            .expect("the child server process starts");
+        self.child = Some(child);
+        let health = self.http.anonymous();
+        let what = format!("instance {} answers /healthz", self.name);
+        wait::until(&what, Duration::from_secs(60), || async {
+            match health.try_get("/healthz").await {
+                Some(200) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+    }
+
+    /// Sends `SIGTERM` (`kill -TERM <pid>`, as an orchestrator stops an instance) and waits
+    /// until the process has exited (killing it after a minute); returns how it exited and
+    /// how long that took.
+    pub async fn terminate(&mut self) -> (Option<ExitStatus>, Duration) {
+        let started = Instant::now();
+        let Some(mut child) = self.child.take() else {
+            return (None, Duration::ZERO);
+        };
+        let sent = tokio::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .await
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(sent, "kill -TERM {} failed", child.id());
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return (Some(status), started.elapsed()),
+                Ok(None) if started.elapsed() > EXIT_LIMIT => {
+                    let _ = child.kill();
+                    return (child.wait().ok(), started.elapsed());
+                }
+                Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(e) => panic!("waiting for instance {}: {e}", self.name),
+            }
+        }
+    }
+
+    /// Starts the instance again on its port, after [`Node::terminate`].
+    pub async fn respawn(&mut self) {
+        assert!(self.child.is_none(), "instance {} still runs", self.name);
+        self.start().await;
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
