@@ -2,8 +2,9 @@
 //! (the test binary running `child_server`), stopped with `SIGTERM` as an orchestrator stops
 //! them, and started again on the same port, so that clients find them where they were.
 //!
-//! `ProcessInstance` will gain `terminate()` and a respawn method; until then this is the
-//! checker's own minimal version, to be reconciled with it.
+//! Unlike `ProcessInstance`, whose `terminate` blocks its thread, a node is stopped without
+//! blocking the runtime that is driving the workload meanwhile, and keeps each server's output
+//! in a log file for the report.
 
 use std::fs::{File, OpenOptions};
 use std::net::TcpListener;
@@ -15,12 +16,8 @@ use campushub::core::Role;
 use campushub::http::TokenMinter;
 
 use crate::support::instance::JWT_SECRET;
+use crate::support::process::{CHILD_MARKER, CHILD_TEST};
 use crate::support::{wait, Http};
-
-/// The marker and test name of `support::process` (private there): the child serves only
-/// with the marker set.
-const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
-const CHILD_TEST: &str = "support::process::child_server";
 
 /// How long a terminated instance may take to exit before it is killed.
 const EXIT_LIMIT: Duration = Duration::from_secs(60);

@@ -17,10 +17,10 @@ use super::instance::JWT_SECRET;
 use crate::server::{shutdown_signal, App, Config, Core};
 
 /// Set in a child's environment: only then does [`child_server`] serve.
-const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
+pub const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
 
 /// The test this binary runs in a child process.
-const CHILD_TEST: &str = "support::process::child_server";
+pub const CHILD_TEST: &str = "support::process::child_server";
 
 /// How long [`ProcessInstance::terminate`] waits for the process to exit: above the default
 /// grace period (35 s) and the lingering close after it, the longest a graceful shutdown
