@@ -162,6 +162,23 @@ impl TieredCache {
         self.inner.l2.as_ref().is_some_and(|l2| l2.has_pending())
     }
 
+    /// Waits until no invalidation awaits replay, for at most `limit`; whether none does.
+    ///
+    /// For a graceful shutdown: invalidations queued while Redis was unreachable live in this
+    /// process only, so an instance that stops with a backlog leaves other instances (and
+    /// Redis) unaware of its last writes until their entries expire. Waiting here, once the
+    /// last request has been answered, gives the background replay its chance to finish.
+    pub async fn settle(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.replay_pending() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        true
+    }
+
     /// The miss path of the single-flight leader for a read that needs position `need`: L2,
     /// then the loader, then the fills.
     async fn lead(

@@ -24,6 +24,9 @@ use super::statements::RouteStatements;
 use super::storage::Storage;
 use super::BoxError;
 
+/// How long a stopping instance waits for its queued cache invalidations to reach Redis.
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+
 /// Storage, cache and services, without the HTTP part (what `seed` needs too).
 pub struct Core {
     /// The database.
@@ -135,6 +138,16 @@ impl App {
         graceful::serve(listener, self.router, shutdown, policy, &self.draining).await;
         if let Some(warmer) = warmer {
             warmer.stop().await;
+        }
+        // Invalidations queued while Redis was unreachable exist only here: give their replay
+        // a moment, or other instances keep serving what this instance's last writes replaced.
+        if let Some(cache) = &self.core.cache {
+            if !cache.settle(SETTLE_LIMIT).await {
+                tracing::warn!(
+                    limit = ?SETTLE_LIMIT,
+                    "stopping with cache invalidations not yet replayed to Redis: other instances may serve older values until their entries expire"
+                );
+            }
         }
         Ok(())
     }

@@ -81,16 +81,21 @@ async fn probe(
         replica.counters.set_healthy(false);
         return;
     };
+    // Stored, not raised to the maximum seen: a replica restarted after a crash resumes from
+    // its last restart point, behind where it had replayed, and token reads routed by the
+    // older, higher figure would read data older than their token.
     replica
         .counters
         .replay_position
-        .fetch_max(replayed, Ordering::AcqRel);
-    let behind = primary.map(|p| p.saturating_sub(replayed)).unwrap_or(0);
-    let lag = if behind == 0 {
-        0.0
-    } else {
-        age.unwrap_or(f64::INFINITY)
+        .store(replayed, Ordering::Release);
+    // Without the primary's position the replica's lag is unknown, not zero: out of rotation
+    // until it can be measured.
+    let lag = match primary.map(|p| p.saturating_sub(replayed)) {
+        Some(0) => 0.0,
+        Some(_) => age.unwrap_or(f64::INFINITY),
+        None => f64::INFINITY,
     };
+    let behind = primary.map_or(u64::MAX, |p| p.saturating_sub(replayed));
     replica.counters.lag((lag.min(1e9) * 1e6) as u64);
     let config = &inner.config;
     let healthy = lag <= config.max_lag.as_secs_f64()

@@ -199,10 +199,12 @@ impl PgRouter {
         };
         let position = first_int(run(&replica.pool, statement).await.ok()?)?;
         let position = u64::try_from(position).ok()?;
+        // The measurement as it is (see the health probe): a restarted replica can be behind
+        // a position it reported before.
         replica
             .counters
             .replay_position
-            .fetch_max(position, Ordering::AcqRel);
+            .store(position, Ordering::Release);
         Some(position)
     }
 
