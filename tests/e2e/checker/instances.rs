@@ -7,16 +7,15 @@
 //! in a log file for the report.
 
 use std::fs::{File, OpenOptions};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use campushub::core::Role;
 use campushub::http::TokenMinter;
 
 use crate::support::instance::JWT_SECRET;
-use crate::support::process::{CHILD_MARKER, CHILD_TEST};
+use crate::support::process::{child_command, free_port};
 use crate::support::{wait, Http};
 
 /// How long a terminated instance may take to exit before it is killed.
@@ -38,10 +37,7 @@ impl Node {
     /// Starts `name` on a free loopback port with the variables `vars`, its output appended
     /// to `log`, and waits until it answers `/healthz`.
     pub async fn spawn(name: &'static str, vars: &[(&str, String)], log: &Path) -> Node {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|address| address.port())
-            .expect("a free loopback port");
+        let port = free_port();
         let token = TokenMinter::hs256(JWT_SECRET)
             .mint("checker", &[Role::ADMIN], Duration::from_secs(24 * 3600))
             .expect("a token");
@@ -68,14 +64,7 @@ impl Node {
                 .open(&self.log)
                 .unwrap_or_else(|e| panic!("{}: {e}", self.log.display()))
         };
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let child = Command::new(exe)
-            .args(["--exact", CHILD_TEST, "--ignored", "--nocapture"])
-            .env(CHILD_MARKER, "1")
-            .env("CAMPUSHUB_JWT_SECRET", JWT_SECRET)
-            .env("CAMPUSHUB_DEMO_DATA", "false")
-            .env("CAMPUSHUB_BIND", format!("127.0.0.1:{}", self.port))
-            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        let child = child_command(self.port, &self.vars)
             .stdout(Stdio::from(output()))
             .stderr(Stdio::from(output()))
             .spawn()

@@ -17,10 +17,10 @@ use super::instance::JWT_SECRET;
 use crate::server::{shutdown_signal, App, Config, Core};
 
 /// Set in a child's environment: only then does [`child_server`] serve.
-pub const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
+const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
 
 /// The test this binary runs in a child process.
-pub const CHILD_TEST: &str = "support::process::child_server";
+const CHILD_TEST: &str = "support::process::child_server";
 
 /// How long [`ProcessInstance::terminate`] waits for the process to exit: above the default
 /// grace period (35 s) and the lingering close after it, the longest a graceful shutdown
@@ -147,17 +147,25 @@ impl Drop for ProcessInstance {
 
 /// Starts the test binary again as a server on `port` configured by `vars`.
 fn start_child(port: u16, vars: &[(String, String)]) -> Child {
+    child_command(port, vars)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the child server process starts")
+}
+
+/// The command that runs the test binary again as a server on `port` configured by `vars`
+/// (plus the shared JWT secret and no demo data); the caller chooses where its output goes.
+pub fn child_command(port: u16, vars: &[(String, String)]) -> Command {
     let exe = std::env::current_exe().expect("the test binary's path");
-    Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(["--exact", CHILD_TEST, "--ignored", "--nocapture"])
         .env(CHILD_MARKER, "1")
         .env("CAMPUSHUB_JWT_SECRET", JWT_SECRET)
         .env("CAMPUSHUB_DEMO_DATA", "false")
         .env("CAMPUSHUB_BIND", format!("127.0.0.1:{port}"))
-        .envs(vars.iter().map(|(name, value)| (name, value)))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the child server process starts")
+        .envs(vars.iter().map(|(name, value)| (name, value)));
+    command
 }
 
 /// An `admin` token every instance accepts (they share the JWT secret).
@@ -168,7 +176,7 @@ pub fn admin_token() -> String {
 }
 
 /// A loopback port nothing listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
