@@ -10,13 +10,14 @@ use std::time::Duration;
 use campushub_cache::TieredCache;
 use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{Cache, CacheKey, ChangeOp, ConsistencyToken, EntityKind};
+use campushub_testkit::Relay;
 use futures::StreamExt;
 use tokio::sync::{oneshot, Notify};
 use uuid::Uuid;
 
 use crate::support::{
     config, connect, connect_to, counting, event, eventually, namespace, never, record, value,
-    CutProxy, RedisChild,
+    RedisChild,
 };
 
 fn at(position: u64) -> Option<ConsistencyToken> {
@@ -172,16 +173,15 @@ async fn a_received_invalidation_makes_the_next_read_see_the_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_invalidations_replay_in_the_background_newest_first() {
     let redis = RedisChild::start();
-    let proxy = CutProxy::start(
+    let proxy = Relay::start(
         redis
             .url()
             .trim_start_matches("redis://")
-            .trim_end_matches('/')
-            .to_owned(),
+            .trim_end_matches('/'),
     )
     .await;
     let ns = namespace();
-    let a = connect_to(&proxy.url(), &ns).await;
+    let a = connect_to(&format!("redis://{}/", proxy.address()), &ns).await;
     proxy.cut();
     const BACKLOG: u64 = 2_000;
     for n in 0..BACKLOG {

@@ -88,6 +88,7 @@ async fn probe(
         .counters
         .replay_position
         .store(replayed, Ordering::Release);
+    replica.floor.raise(replayed);
     // Without the primary's position the replica's lag is unknown, not zero: out of rotation
     // until it can be measured.
     let lag = match primary.map(|p| p.saturating_sub(replayed)) {

@@ -2,6 +2,7 @@
 
 mod config;
 mod exec;
+mod floor;
 mod health;
 mod router;
 

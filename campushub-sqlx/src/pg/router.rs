@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::config::PgRouterConfig;
 use super::exec::run;
+use super::floor::ReplayFloor;
 use super::health;
 use crate::backend::{Backend, Dialect, Statement, StatementResult};
 use crate::counter::{PoolCounters, PoolStats};
@@ -34,6 +35,19 @@ pub struct PgRouter {
 pub(super) struct PgPoolHandle {
     pub(super) pool: PgPool,
     pub(super) counters: PoolCounters,
+    /// The highest replay position the pool's server has shown; a replica pool refuses new
+    /// connections below it (see [`ReplayFloor`]).
+    pub(super) floor: Arc<ReplayFloor>,
+}
+
+impl PgPoolHandle {
+    fn new(pool: PgPool, name: impl Into<String>, floor: Arc<ReplayFloor>) -> Self {
+        PgPoolHandle {
+            pool,
+            counters: PoolCounters::new(name),
+            floor,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -70,31 +84,34 @@ impl PgRouter {
             .acquire_timeout(config.primary_acquire_timeout)
             .connect(&config.primary)
             .await?;
-        let lazy = |url: &str| {
+        let secondary = || {
             PgPoolOptions::new()
                 .max_connections(config.max_connections)
                 .acquire_timeout(config.replica_acquire_timeout)
-                .connect_lazy(url)
         };
         let mut replicas = Vec::new();
         for (i, url) in config.replicas.iter().enumerate() {
-            replicas.push(PgPoolHandle {
-                pool: lazy(url)?,
-                counters: PoolCounters::new(format!("replica-{i}")),
-            });
+            let floor = Arc::new(ReplayFloor::default());
+            let admit = Arc::clone(&floor);
+            let pool = secondary()
+                .after_connect(move |connection, _| {
+                    let admit = Arc::clone(&admit);
+                    Box::pin(async move { admit.admit(connection).await })
+                })
+                .connect_lazy(url)?;
+            replicas.push(PgPoolHandle::new(pool, format!("replica-{i}"), floor));
         }
+        // Analytics reads carry no freshness promise: no floor to keep.
         let analytics = match &config.analytics {
-            Some(url) => Some(PgPoolHandle {
-                pool: lazy(url)?,
-                counters: PoolCounters::new("analytics"),
-            }),
+            Some(url) => Some(PgPoolHandle::new(
+                secondary().connect_lazy(url)?,
+                "analytics",
+                Arc::default(),
+            )),
             None => None,
         };
         let inner = Arc::new(RouterInner {
-            primary: PgPoolHandle {
-                pool: primary,
-                counters: PoolCounters::new("primary"),
-            },
+            primary: PgPoolHandle::new(primary, "primary", Arc::default()),
             replicas,
             analytics,
             config,
@@ -205,6 +222,7 @@ impl PgRouter {
             .counters
             .replay_position
             .store(position, Ordering::Release);
+        replica.floor.raise(position);
         Some(position)
     }
 

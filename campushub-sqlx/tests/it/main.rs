@@ -11,5 +11,6 @@ mod course;
 mod crud;
 mod indexes;
 mod queries;
+mod replica_floor;
 mod routing;
 mod support;

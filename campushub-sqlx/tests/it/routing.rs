@@ -2,60 +2,19 @@
 //! read-your-writes with replay paused, lag ejection, a replica stopped and restarted.
 //! Fault-injecting tests run on a dedicated primary/replica pair.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use campushub_core::{Department, ReadOptions, Repository};
 use campushub_sqlx::{PgRouter, SqlRepository};
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::Row;
 
 use crate::support::cluster::Cluster;
 use crate::support::fixtures::department;
 use crate::support::pgdb::TestDb;
+use crate::support::replay::{eventually, set_replay};
 
 fn reads(router: &PgRouter, pool: &str) -> u64 {
     router.pool(pool).map(|s| s.reads).unwrap_or(0)
-}
-
-/// Polls `condition` every 50 ms until it holds, failing after `limit`.
-async fn eventually(limit: Duration, what: &str, mut condition: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !condition().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn replica_connection(db: &TestDb) -> PgConnection {
-    PgConnection::connect(&db.replica)
-        .await
-        .expect("connect to the replica")
-}
-
-async fn set_replay(db: &TestDb, paused: bool) {
-    let mut replica = replica_connection(db).await;
-    let sql = if paused {
-        "SELECT pg_wal_replay_pause()"
-    } else {
-        "SELECT pg_wal_replay_resume()"
-    };
-    sqlx::query(sql)
-        .execute(&mut replica)
-        .await
-        .expect("toggle replay");
-    let wanted = if paused { "paused" } else { "not paused" };
-    eventually(
-        Duration::from_secs(10),
-        "replay pause state changes",
-        async || {
-            let state: String = sqlx::query("SELECT pg_get_wal_replay_pause_state()")
-                .fetch_one(&mut replica)
-                .await
-                .expect("pause state")
-                .get(0);
-            state == wanted
-        },
-    )
-    .await;
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod fixtures;
 pub mod keep;
 pub mod pgdb;
+pub mod replay;
 
 /// The environment variable `name`, or a failure saying how to start the services.
 pub fn env(name: &str) -> String {

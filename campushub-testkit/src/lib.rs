@@ -1,0 +1,22 @@
+//! Test support shared by CampusHub's crates (not published).
+//!
+//! [`Relay`]: a TCP relay on a loopback port between a client under test and a real service
+//! (Redis, a Postgres replica), which a test cuts (the service becomes unreachable from that
+//! client only) or redirects to another server (the service "comes back" as a different one).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use campushub_testkit::Relay;
+//!
+//! let relay = Relay::start("127.0.0.1:6379").await;
+//! let url = format!("redis://{}/", relay.address());
+//! relay.cut(); // every relayed connection closes; new ones are refused
+//! relay.restore();
+//! # drop(url);
+//! # }
+//! ```
+
+mod relay;
+
+pub use relay::Relay;
