@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use campushub::server::{App, Config, Core};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -13,7 +14,6 @@ use super::client::Http;
 use super::db::TestDb;
 use super::env::Services;
 use super::process::ProcessInstance;
-use crate::server::{App, Config, Core};
 
 /// A secret every test instance shares, as instances behind one load balancer do.
 pub const JWT_SECRET: &str = "e2e-tests-shared-secret-of-at-least-32-characters";
