@@ -14,6 +14,7 @@ mod support;
 mod checker;
 mod concurrency;
 mod configuration;
+mod extension;
 mod operations;
 mod propagation;
 mod read_your_writes;
