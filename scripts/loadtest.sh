@@ -78,7 +78,7 @@ command -v curl >/dev/null 2>&1 || ensure_tool curl
 
 if [ -z "$BIN" ]; then
   log "building the release server"
-  (cd "$ROOT" && cargo build --release --quiet --example server --features full)
+  (cd "$ROOT" && cargo build --release --quiet --example server --features server)
   BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
 fi
 [ -x "$BIN" ] || { log "no server binary at $BIN"; exit 1; }

@@ -8,9 +8,17 @@
 //! | `sqlx` | `sqlx` | `campushub-sqlx`: Postgres and SQLite storage |
 //! | `cache` | `cache` | `campushub-cache`: moka + Redis cache |
 //! | `http` | `http` | `campushub-http`: the axum REST router |
+//! | `server` | `server` | the ready-made server: configuration, wiring, graceful shutdown, commands |
+//!
+//! `full` turns on the three adapters; `server` turns on `full` and the server module, which
+//! `full` leaves out so that an application building its own server compiles none of it.
 
 // docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// The library's API lints, here rather than in the facade's `[lints]` table, which the
+// examples, tests and benches share (programs, where `pub` shares an item between modules and
+// nothing needs `Debug`): the server module is library code.
+#![warn(unreachable_pub, missing_debug_implementations)]
 
 pub use campushub_core as core;
 
@@ -25,3 +33,7 @@ pub use campushub_cache as cache;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use campushub_http as http;
+
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;

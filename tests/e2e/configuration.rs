@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::server::{Args, Command, Config, VARIABLES};
+use campushub::server::{Args, Command, Config, VARIABLES};
 
 fn load(vars: &[(&str, &str)]) -> Result<Config, String> {
     let vars: HashMap<String, String> = vars

@@ -1,4 +1,4 @@
-//! End-to-end tests of the example server over real sockets.
+//! End-to-end tests of the server (`campushub::server`) over real sockets.
 //!
 //! The two-instance tests (propagation, concurrent writes) run two server processes: the test
 //! binary starts itself again to run `support::process::child_server` (ignored in normal runs,
@@ -9,15 +9,12 @@
 //! `source /tmp/campushub-services/env` first (`scripts/test.sh` does both); without them the
 //! tests fail saying so.
 
-#[allow(dead_code, unused_imports)]
-#[path = "../../examples/server/main.rs"]
-mod server;
-
 mod support;
 
 mod checker;
 mod concurrency;
 mod configuration;
+mod extension;
 mod operations;
 mod propagation;
 mod read_your_writes;

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
+use campushub::server::Rng;
+
 use super::history::{Clock, Micros};
 use super::instances::Node;
 use super::proxy::Proxy;
-use super::rng::Rng;
 use crate::support::dedicated::Dedicated;
 use crate::support::TestDb;
 

@@ -17,7 +17,6 @@ mod history;
 mod instances;
 mod proxy;
 mod report;
-mod rng;
 mod run;
 mod settings;
 mod workload;

@@ -1,9 +1,9 @@
 //! What a checker run does, read from `CAMPUSHUB_CHECKER_*` variables.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::rng::fresh_seed;
+use campushub::server::Rng;
 
 /// The settings of one run.
 #[derive(Debug, Clone)]
@@ -81,4 +81,13 @@ fn parse_seed(text: &str) -> Option<u64> {
 
 fn seconds(value: f64) -> Duration {
     Duration::from_secs_f64(value.max(0.0))
+}
+
+/// A seed for a run that was not given one: the clock's nanoseconds and the process id, mixed.
+pub fn fresh_seed() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    Rng::stream(nanos, u64::from(std::process::id())).next_u64()
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use campushub::core::ConsistencyToken;
+use campushub::server::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -17,7 +18,6 @@ use super::history::{
     group_of, record_of, roll_number, value_of, value_text, Clock, Entry, Item, Log, Micros, Op,
     Outcome, ABSENT, DELETED, NONE, NO_TOKEN,
 };
-use super::rng::Rng;
 use crate::support::client::{Failure, Reply};
 use crate::support::Http;
 

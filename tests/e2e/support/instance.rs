@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use campushub::server::{Config, Core, Server};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -13,7 +14,6 @@ use super::client::Http;
 use super::db::TestDb;
 use super::env::Services;
 use super::process::ProcessInstance;
-use crate::server::{App, Config, Core};
 
 /// A secret every test instance shares, as instances behind one load balancer do.
 pub const JWT_SECRET: &str = "e2e-tests-shared-secret-of-at-least-32-characters";
@@ -62,6 +62,12 @@ impl Instance {
     /// Starts an instance configured by `vars` (plus the shared JWT secret, no demo data,
     /// port 0), and waits until it listens.
     pub async fn start(vars: &[(&str, String)]) -> Instance {
+        Instance::start_with(&Server::new(), vars).await
+    }
+
+    /// [`Instance::start`] serving what `server` wires (the built-in kinds and what its
+    /// hooks add).
+    pub async fn start_with(server: &Server, vars: &[(&str, String)]) -> Instance {
         let mut all: HashMap<String, String> = HashMap::from([
             ("CAMPUSHUB_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
             ("CAMPUSHUB_DEMO_DATA".to_owned(), "false".to_owned()),
@@ -72,7 +78,7 @@ impl Instance {
         let core = Core::open(&config)
             .await
             .unwrap_or_else(|e| panic!("the instance does not start: {e}"));
-        let app = App::new(core, &config);
+        let app = server.app(core, &config);
         let token = app
             .minter
             .as_ref()

@@ -1,5 +1,5 @@
 //! Server instances as separate processes, as they run behind a load balancer: the test
-//! binary starts itself again to run [`child_server`], which serves the example server
+//! binary starts itself again to run [`child_server`], which serves `campushub::server`
 //! configured by its environment until SIGTERM or SIGINT (shutting down as the server does).
 //! An instance can be terminated gracefully and started again on the same port, as in a
 //! rolling restart; it is killed when dropped.
@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use campushub::core::Role;
 use campushub::http::TokenMinter;
+use campushub::server::{shutdown_signal, App, Config, Core};
 use tokio::net::TcpListener;
 
 use super::client::Http;
 use super::instance::JWT_SECRET;
-use crate::server::{shutdown_signal, App, Config, Core};
 
 /// Set in a child's environment: only then does [`child_server`] serve.
 const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";

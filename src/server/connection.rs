@@ -32,7 +32,7 @@ use super::linger::Lingering;
 
 /// Where the server is in its life; every connection watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub(super) enum Phase {
     /// Serving, keep-alive as usual.
     Serving,
     /// Shutting down: finish the request in progress, with `Connection: close`, then close.
@@ -43,7 +43,7 @@ pub enum Phase {
 
 /// What the server shares with every connection.
 #[derive(Debug, Default)]
-pub struct Shared {
+pub(super) struct Shared {
     /// Set when the listener closes: every response produced from then on says
     /// `Connection: close`.
     pub closing: AtomicBool,
@@ -53,7 +53,7 @@ pub struct Shared {
 
 /// Serves `stream` with `router` until the connection ends or `phase` says to stop. A request
 /// still running when the grace period expires is counted in `shared`.
-pub async fn serve(
+pub(super) async fn serve(
     stream: TcpStream,
     router: Router,
     mut phase: watch::Receiver<Phase>,

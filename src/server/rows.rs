@@ -5,34 +5,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-/// SplitMix64: small, fast and deterministic.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// One of `items`.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
+use super::rng::Rng;
 
 const DEPARTMENTS: [(&str, &str); 20] = [
     ("CSE", "Computer Science and Engineering"),
@@ -77,7 +50,7 @@ const DESIGNATIONS: [&str; 4] = [
 const EMPLOYMENT: [&str; 3] = ["FULL_TIME", "FULL_TIME", "CONTRACT"];
 
 /// The `n`th department (0-based): the 20 named ones, then numbered ones.
-pub fn department(n: usize) -> Value {
+pub(super) fn department(n: usize) -> Value {
     let (code, name) = match DEPARTMENTS.get(n) {
         Some((code, name)) => ((*code).to_owned(), (*name).to_owned()),
         None => (format!("D{n:06}"), format!("Department {n}")),
@@ -85,7 +58,7 @@ pub fn department(n: usize) -> Value {
     json!({"code": code, "name": name, "email": format!("{}@uni.example", code.to_lowercase())})
 }
 
-fn date(rng: &mut Rng, first_year: usize, years: usize) -> String {
+fn date(rng: &mut Rng, first_year: u64, years: u64) -> String {
     format!(
         "{}-{:02}-{:02}",
         first_year + rng.below(years),
@@ -94,7 +67,7 @@ fn date(rng: &mut Rng, first_year: usize, years: usize) -> String {
     )
 }
 
-fn person(rng: &mut Rng, prefix: &str, n: usize, birth_from: usize) -> Value {
+fn person(rng: &mut Rng, prefix: &str, n: usize, birth_from: u64) -> Value {
     let (first, last) = (*rng.pick(&FIRST), *rng.pick(&LAST));
     json!({
         "first_name": first, "last_name": last,
@@ -112,7 +85,7 @@ fn merge(mut base: Value, extra: Value) -> Value {
 }
 
 /// The `n`th student, in one of `departments`.
-pub fn student(rng: &mut Rng, n: usize, departments: &[Uuid]) -> Value {
+pub(super) fn student(rng: &mut Rng, n: usize, departments: &[Uuid]) -> Value {
     let year = 1 + rng.below(4);
     let extra = json!({
         "roll_number": format!("R{n:07}"),
@@ -129,7 +102,7 @@ pub fn student(rng: &mut Rng, n: usize, departments: &[Uuid]) -> Value {
 }
 
 /// The `n`th faculty member, in one of `departments`.
-pub fn faculty(rng: &mut Rng, n: usize, departments: &[Uuid]) -> Value {
+pub(super) fn faculty(rng: &mut Rng, n: usize, departments: &[Uuid]) -> Value {
     let extra = json!({
         "employee_id": format!("E{n:06}"),
         "department_id": rng.pick(departments),
@@ -144,7 +117,7 @@ pub fn faculty(rng: &mut Rng, n: usize, departments: &[Uuid]) -> Value {
 }
 
 /// The demo's custom-field definitions.
-pub fn custom_fields() -> [Value; 3] {
+pub(super) fn custom_fields() -> [Value; 3] {
     [
         json!({"entity": "student", "name": "blood_group", "label": "Blood group",
                "field_type": "select", "choices": BLOOD_GROUPS}),

@@ -2,21 +2,23 @@
 
 use std::time::Duration;
 
-use campushub::core::Role;
 use tokio::net::TcpListener;
 
-use super::app::{App, Core};
+use super::app::Core;
 use super::args::{Args, Command};
 use super::auth::Auth;
 use super::config::Config;
+use super::graceful::shutdown_signal;
+use super::launch::Server;
 use super::parse::parse_duration;
 use super::seed::{self, Counts};
 use super::storage::Storage;
 use super::BoxError;
+use crate::core::Role;
 
 /// What `help` prints.
-pub const USAGE: &str = "\
-CampusHub example server
+pub(super) const USAGE: &str = "\
+CampusHub server
 
 usage: server [serve] [--flag value ...]
        server seed --departments N --students N --faculty N
@@ -46,10 +48,10 @@ Configuration (flags mirror the variables: CAMPUSHUB_DATABASE_URL is --database-
   CAMPUSHUB_SHUTDOWN_GRACE       then, how long requests in progress may take to finish (35s)
 ";
 
-/// Runs the command of `args`.
-pub async fn run(args: &Args, config: Config) -> Result<(), BoxError> {
+/// Runs the command of `args`; `serve` serves what `server` wires.
+pub(super) async fn run(server: &Server, args: &Args, config: Config) -> Result<(), BoxError> {
     match args.command {
-        Command::Serve => serve(config).await,
+        Command::Serve => serve(server, config).await,
         Command::Seed => seed(args, &config).await,
         Command::Token => token(args, &config),
         Command::Migrate => {
@@ -64,7 +66,7 @@ pub async fn run(args: &Args, config: Config) -> Result<(), BoxError> {
     }
 }
 
-async fn serve(config: Config) -> Result<(), BoxError> {
+async fn serve(server: &Server, config: Config) -> Result<(), BoxError> {
     let core = Core::open(&config).await?;
     if config.demo_data && seed::is_empty(&core.services).await? {
         tracing::info!("empty database: loading the demo data");
@@ -75,7 +77,7 @@ async fn serve(config: Config) -> Result<(), BoxError> {
             "demo data loaded"
         );
     }
-    let app = App::new(core, &config);
+    let app = server.app(core, &config);
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on CAMPUSHUB_BIND {}: {e}", config.bind))?;
@@ -157,26 +159,4 @@ fn token(args: &Args, config: &Config) -> Result<(), BoxError> {
     )?;
     println!("{}", minter.mint(subject, &roles, ttl)?);
     Ok(())
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }

@@ -4,19 +4,20 @@
 
 use std::collections::HashSet;
 
-use campushub::core::service::MAX_BULK_ROWS;
-use campushub::core::{Entity, EntityService, Principal, ReadOptions, ReadRoute, Role};
-use campushub::http::AppServices;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::progress::Progress;
-use super::rows::{self, Rng};
+use super::rng::Rng;
+use super::rows;
 use super::BoxError;
+use crate::core::service::MAX_BULK_ROWS;
+use crate::core::{Entity, EntityService, Principal, ReadOptions, ReadRoute, Role};
+use crate::http::AppServices;
 
 /// How many records of each kind to create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub(super) struct Counts {
     /// Departments.
     pub departments: usize,
     /// Students.
@@ -25,8 +26,13 @@ pub struct Counts {
     pub faculty: usize,
 }
 
+/// The generator streams of the students' and the faculty's rows: a batch's rows derive from
+/// its first number and its kind's stream.
+const STUDENTS: u64 = 1;
+const FACULTY: u64 = 2;
+
 /// The demo data of an empty database.
-pub const DEMO: Counts = Counts {
+pub(super) const DEMO: Counts = Counts {
     departments: 20,
     students: 2_000,
     faculty: 200,
@@ -34,7 +40,7 @@ pub const DEMO: Counts = Counts {
 
 /// What a seeding run did.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub(super) struct Report {
     /// Rows created.
     pub created: usize,
     /// Rows refused, and the first refusal.
@@ -52,7 +58,7 @@ fn seeder() -> Principal {
 }
 
 /// Whether the database has no departments yet.
-pub async fn is_empty(services: &AppServices) -> Result<bool, BoxError> {
+pub(super) async fn is_empty(services: &AppServices) -> Result<bool, BoxError> {
     Ok(existing(&services.departments).await? == 0)
 }
 
@@ -74,7 +80,11 @@ async fn existing<E: Entity>(service: &EntityService<E>) -> Result<usize, BoxErr
 
 /// Creates `counts` records after the existing ones (numbering continues), defining the
 /// demo's custom fields first when they are missing.
-pub async fn seed(services: &AppServices, counts: Counts, show: bool) -> Result<Report, BoxError> {
+pub(super) async fn seed(
+    services: &AppServices,
+    counts: Counts,
+    show: bool,
+) -> Result<Report, BoxError> {
     define_custom_fields(services).await?;
     let total = counts.departments + counts.students + counts.faculty;
     let mut progress = Progress::new(total, show);
@@ -104,7 +114,7 @@ pub async fn seed(services: &AppServices, counts: Counts, show: bool) -> Result<
 
     let first = existing(&services.students).await?;
     for start in (first..first + counts.students).step_by(MAX_BULK_ROWS) {
-        let mut rng = Rng::new(start as u64);
+        let mut rng = Rng::stream(start as u64, STUDENTS);
         let end = (start + MAX_BULK_ROWS).min(first + counts.students);
         let batch = (start..end)
             .map(|n| rows::student(&mut rng, n, &ids))
@@ -113,7 +123,7 @@ pub async fn seed(services: &AppServices, counts: Counts, show: bool) -> Result<
     }
     let first = existing(&services.faculty).await?;
     for start in (first..first + counts.faculty).step_by(MAX_BULK_ROWS) {
-        let mut rng = Rng::new(!(start as u64));
+        let mut rng = Rng::stream(start as u64, FACULTY);
         let end = (start + MAX_BULK_ROWS).min(first + counts.faculty);
         let batch = (start..end)
             .map(|n| rows::faculty(&mut rng, n, &ids))

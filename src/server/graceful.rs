@@ -1,12 +1,12 @@
-//! Accepting and serving connections until a shutdown signal, then shutting down without
-//! losing a request:
+//! Accepting and serving connections until a shutdown signal ([`shutdown_signal`]: SIGINT or
+//! SIGTERM), then shutting down without losing a request:
 //!
 //! 1. **Drain** (`CAMPUSHUB_SHUTDOWN_DRAIN`, 0 by default): `/readyz` answers `503` while
 //!    everything else is served as usual, so a load balancer stops routing here first.
 //! 2. **Stop accepting**: the listener is closed, so a new connection is refused; only then
 //!    are the open connections told, so a client that saw the shutdown on one connection
 //!    cannot open another.
-//! 3. **Close** (`CAMPUSHUB_SHUTDOWN_GRACE`, 30 s by default): connections between requests
+//! 3. **Close** (`CAMPUSHUB_SHUTDOWN_GRACE`, 35 s by default): connections between requests
 //!    close at once, without reading a request the client may have sent meanwhile; a request
 //!    in progress is answered with `Connection: close`, as is every response produced from
 //!    then on. Every close is a lingering close (see [`super::linger`]).
@@ -34,7 +34,7 @@ use super::linger::LINGER;
 
 /// How the server shuts down.
 #[derive(Debug, Clone, Copy)]
-pub struct Shutdown {
+pub(super) struct Shutdown {
     /// How long `/readyz` answers `503` before the listener closes.
     pub drain: Duration,
     /// How long requests in progress may take to finish once the listener is closed.
@@ -51,7 +51,7 @@ struct Connections {
 /// Serves `router` on `listener` until `signal` completes, then shuts down as described in
 /// the module documentation; `draining` is set when the signal arrives (the `/readyz` probe
 /// reads it).
-pub async fn serve(
+pub(super) async fn serve(
     listener: TcpListener,
     router: Router,
     signal: impl Future<Output = ()>,
@@ -154,4 +154,26 @@ async fn expire(connections: Connections, grace: Duration) {
         "the shutdown grace period ran out; the requests cut off got no complete response and \
          may or may not have been carried out (raise CAMPUSHUB_SHUTDOWN_GRACE)"
     );
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }

@@ -1,11 +1,10 @@
 //! `/metrics` sources: statements, errors, health and lag of every database pool, and the
 //! cache's counters per tier.
 
-use campushub::cache::TieredCache;
-use campushub::http::{MetricKind, MetricsSource, Sample};
-use campushub::sqlx::PoolStats;
-
 use super::storage::Storage;
+use crate::cache::TieredCache;
+use crate::http::{MetricKind, MetricsSource, Sample};
+use crate::sqlx::PoolStats;
 
 /// One sample of family `name`.
 fn sample(name: &str, help: &str, kind: MetricKind, labels: &[(&str, &str)], value: f64) -> Sample {
@@ -22,7 +21,7 @@ fn sample(name: &str, help: &str, kind: MetricKind, labels: &[(&str, &str)], val
 }
 
 /// The database pools' counters.
-pub struct PoolMetrics(pub Storage);
+pub(super) struct PoolMetrics(pub Storage);
 
 const STATEMENTS: (&str, &str) = ("campushub_db_statements_total", "Statements sent, by pool.");
 const ERRORS: (&str, &str) = ("campushub_db_errors_total", "Statements that failed.");
@@ -74,7 +73,7 @@ impl MetricsSource for PoolMetrics {
 }
 
 /// The cache's counters.
-pub struct CacheMetrics(pub TieredCache);
+pub(super) struct CacheMetrics(pub TieredCache);
 
 const HITS: (&str, &str) = ("campushub_cache_hits_total", "Cache hits, by tier.");
 const MISSES: (&str, &str) = ("campushub_cache_misses_total", "Cache misses, by tier.");

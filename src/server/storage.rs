@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use campushub::core::{CustomFieldDef, Department, Faculty, Repository, Student};
-use campushub::http::Analytics;
-use campushub::sqlx::{
-    AnalyticsRepository, Backend, PgRouter, PgRouterConfig, PoolStats, SqlRepository, SqliteStore,
-};
-
 use super::config::Database;
 use super::BoxError;
+use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student};
+use crate::http::Analytics;
+use crate::sqlx::{
+    AnalyticsRepository, Backend, PgRouter, PgRouterConfig, PoolStats, SqlEntity, SqlRepository,
+    SqliteStore,
+};
 
 /// The opened database. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -33,6 +33,13 @@ pub struct Stores {
     pub custom_fields: Arc<dyn Repository<CustomFieldDef>>,
     /// Analytics as single aggregate statements.
     pub analytics: Arc<dyn Analytics>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Repositories are trait objects without `Debug`; the `Storage` they came from has it.
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
 }
 
 impl Storage {
@@ -99,6 +106,15 @@ impl Storage {
         match self {
             Storage::Sqlite(store) => stores(store.clone()),
             Storage::Postgres(router) => stores(router.clone()),
+        }
+    }
+
+    /// The repository of kind `E` over this database (an application's kind: its table comes
+    /// from the application's migrations, run after CampusHub's).
+    pub fn repository<E: SqlEntity>(&self) -> Arc<dyn Repository<E>> {
+        match self {
+            Storage::Sqlite(store) => Arc::new(SqlRepository::<E, _>::new(store.clone())),
+            Storage::Postgres(router) => Arc::new(SqlRepository::<E, _>::new(router.clone())),
         }
     }
 }

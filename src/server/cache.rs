@@ -5,18 +5,17 @@
 
 use std::time::Duration;
 
-use campushub::cache::{CacheConfig, TieredCache, Warmer, WarmerHandle};
-use campushub::core::{Entity, EntityService, Principal, ReadOptions, Result, Role};
-use campushub::http::AppServices;
-
 use super::config::Config;
 use super::BoxError;
+use crate::cache::{CacheConfig, TieredCache, Warmer, WarmerHandle};
+use crate::core::{Entity, EntityService, Principal, ReadOptions, Result, Role};
+use crate::http::AppServices;
 
 /// How long the start waits for the first Redis subscription before going on degraded.
 const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The configured cache, or `None` with `CAMPUSHUB_CACHE=off`.
-pub async fn open(config: &Config) -> Result<Option<TieredCache>, BoxError> {
+pub(super) async fn open(config: &Config) -> Result<Option<TieredCache>, BoxError> {
     if !config.cache {
         return Ok(None);
     }
@@ -33,7 +32,7 @@ pub async fn open(config: &Config) -> Result<Option<TieredCache>, BoxError> {
 /// Starts the warmer: departments (all), the 100 most recently updated students and the 50
 /// most recently updated faculty, each loaded through its service (so warming obeys the
 /// cache's freshness rules), now and every `interval`.
-pub fn start_warmer(
+pub(super) fn start_warmer(
     cache: TieredCache,
     services: &AppServices,
     interval: Duration,

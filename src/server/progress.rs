@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 /// Progress over a known number of rows.
-pub struct Progress {
+pub(super) struct Progress {
     total: usize,
     done: usize,
     started: Instant,
@@ -16,7 +16,7 @@ pub struct Progress {
 
 impl Progress {
     /// A bar for `total` rows; silent when `enabled` is false.
-    pub fn new(total: usize, enabled: bool) -> Self {
+    pub(super) fn new(total: usize, enabled: bool) -> Self {
         Progress {
             total: total.max(1),
             done: 0,
@@ -28,17 +28,17 @@ impl Progress {
     }
 
     /// Rows per second so far.
-    pub fn rate(&self) -> f64 {
+    pub(super) fn rate(&self) -> f64 {
         self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-6)
     }
 
     /// Seconds since the start.
-    pub fn seconds(&self) -> f64 {
+    pub(super) fn seconds(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
     }
 
     /// Records `rows` more rows and redraws.
-    pub fn advance(&mut self, rows: usize) {
+    pub(super) fn advance(&mut self, rows: usize) {
         self.done += rows;
         if !self.enabled {
             return;
@@ -68,7 +68,7 @@ impl Progress {
     }
 
     /// Ends the bar's line.
-    pub fn finish(&self) {
+    pub(super) fn finish(&self) {
         if self.enabled && self.terminal {
             eprintln!();
         }

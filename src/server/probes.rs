@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use campushub::cache::{CircuitState, TieredCache};
-use campushub::http::{ApiState, ProbeStatus, ReadinessProbe, StoreProbe};
 
 use super::storage::Storage;
+use crate::cache::{CircuitState, TieredCache};
+use crate::http::{ApiState, ProbeStatus, ReadinessProbe, StoreProbe};
 
 /// Adds the primary probe (critical), the instance's (critical: down once `draining` is set),
 /// one per replica, and Redis when configured.
-pub fn register(
+pub(super) fn register(
     mut state: ApiState,
     storage: &Storage,
     redis: Option<&TieredCache>,

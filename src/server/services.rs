@@ -4,14 +4,17 @@
 
 use std::sync::Arc;
 
-use campushub::core::service::{DepartmentHierarchy, KnownKinds};
-use campushub::core::{Cache, EntityService, NoCache};
-use campushub::http::AppServices;
-
 use super::storage::Stores;
+use crate::core::service::{DepartmentHierarchy, KnownKinds};
+use crate::core::{Cache, EntityService, NoCache};
+use crate::http::AppServices;
 
 /// Builds the services over `stores`, caching in `cache` when there is one.
-pub fn build(stores: &Stores, cache: Option<Arc<dyn Cache>>, cursor_key: &[u8]) -> AppServices {
+pub(super) fn build(
+    stores: &Stores,
+    cache: Option<Arc<dyn Cache>>,
+    cursor_key: &[u8],
+) -> AppServices {
     let cache = cache.unwrap_or_else(|| Arc::new(NoCache));
     let definitions = &stores.custom_fields;
     AppServices {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::config::{error, ConfigError, Database, JwtKey};
 
 /// An address and port.
-pub fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {
+pub(super) fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {
     let value = value.unwrap_or_else(|| "127.0.0.1:8080".into());
     value.parse().map_err(|_| {
         error(
@@ -19,7 +19,7 @@ pub fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {
 }
 
 /// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
-pub fn flag(value: &str) -> Option<bool> {
+pub(super) fn flag(value: &str) -> Option<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),
         "false" | "0" | "no" | "off" => Some(false),
@@ -44,7 +44,7 @@ fn var<T>(
 }
 
 /// A boolean variable (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`).
-pub fn bool_var(
+pub(super) fn bool_var(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: bool,
@@ -53,7 +53,7 @@ pub fn bool_var(
 }
 
 /// A positive number.
-pub fn number_var(
+pub(super) fn number_var(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: u32,
@@ -63,7 +63,7 @@ pub fn number_var(
 }
 
 /// A duration (see [`parse_duration`]).
-pub fn duration_var(
+pub(super) fn duration_var(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: Duration,
@@ -73,7 +73,7 @@ pub fn duration_var(
 }
 
 /// `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of seconds.
-pub fn parse_duration(value: &str) -> Option<Duration> {
+pub(super) fn parse_duration(value: &str) -> Option<Duration> {
     let value = value.trim();
     let split = value
         .find(|c: char| !c.is_ascii_digit())
@@ -91,7 +91,7 @@ pub fn parse_duration(value: &str) -> Option<Duration> {
     number.checked_mul(seconds).map(Duration::from_secs)
 }
 
-pub fn database(
+pub(super) fn database(
     url: &str,
     replicas: Option<String>,
     analytics: Option<String>,
@@ -155,7 +155,7 @@ pub fn database(
     })
 }
 
-pub fn jwt_key(
+pub(super) fn jwt_key(
     get: &impl Fn(&str) -> Option<String>,
     database: &Database,
 ) -> Result<JwtKey, ConfigError> {
@@ -188,7 +188,9 @@ pub fn jwt_key(
     }
 }
 
-pub fn api_keys(list: Option<String>) -> Result<Vec<(String, Vec<String>, String)>, ConfigError> {
+pub(super) fn api_keys(
+    list: Option<String>,
+) -> Result<Vec<(String, Vec<String>, String)>, ConfigError> {
     let mut keys = Vec::new();
     for entry in list.iter().flat_map(|l| l.split(',')).map(str::trim) {
         let mut parts = entry.splitn(3, ':');

@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use campushub::http::CorsOrigins;
-
 use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
+use crate::http::CorsOrigins;
 
 /// Every variable the server reads, in the order the usage lists them.
 pub const VARIABLES: [&str; 20] = [
@@ -34,12 +33,12 @@ pub const VARIABLES: [&str; 20] = [
 ];
 
 /// The SQLite database used when `CAMPUSHUB_DATABASE_URL` is unset.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
+pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
 
 /// `CAMPUSHUB_SHUTDOWN_GRACE` when unset: above the router's 30 s request timeout, so that
 /// every request in progress at a shutdown ends (answered, or `408`) before the grace runs out
 /// and none is cut off with no response.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(35);
+pub(super) const DEFAULT_GRACE: Duration = Duration::from_secs(35);
 
 /// A configuration value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]

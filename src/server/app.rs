@@ -1,6 +1,6 @@
 //! The application: storage, cache, services, router and warmer wired from a [`Config`], and
-//! serving it until a shutdown signal (in-flight requests finish, see [`super::graceful`], then
-//! the warmer stops and the pools and the health task are dropped).
+//! serving it until a shutdown signal (in-flight requests finish, see `graceful.rs`, then the
+//! warmer stops and the pools and the health task are dropped).
 
 use std::future::Future;
 use std::sync::atomic::AtomicBool;
@@ -8,9 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use campushub::cache::{TieredCache, WarmerHandle};
-use campushub::core::{Analytics, Cache, CachedAnalytics};
-use campushub::http::{router, ApiState, AppServices, HttpConfig, TokenMinter};
 use tokio::net::TcpListener;
 
 use super::auth::Auth;
@@ -23,11 +20,16 @@ use super::services;
 use super::statements::RouteStatements;
 use super::storage::Storage;
 use super::BoxError;
+use crate::cache::{TieredCache, WarmerHandle};
+use crate::core::service::EntityServiceBuilder;
+use crate::core::{Analytics, Cache, CachedAnalytics, Entity, EntityService, Repository};
+use crate::http::{router, ApiState, AppServices, HttpConfig, TokenMinter};
 
 /// How long a stopping instance waits for its queued cache invalidations to reach Redis.
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Storage, cache and services, without the HTTP part (what `seed` needs too).
+#[derive(Debug)]
 pub struct Core {
     /// The database.
     pub storage: Storage,
@@ -56,9 +58,24 @@ impl Core {
             auth,
         })
     }
+
+    /// A service builder for an application's kind stored in `repository`, set up as the
+    /// built-in services are: caching in this cache (so that every instance sees its writes)
+    /// and signing cursors with the shared key. Add its policy, rules and hooks, then `build`.
+    pub fn service<E: Entity>(
+        &self,
+        repository: Arc<dyn Repository<E>>,
+    ) -> EntityServiceBuilder<E> {
+        let builder = EntityService::builder(repository).cursor_key(&self.auth.cursor_key);
+        match &self.cache {
+            Some(cache) => builder.cache(Arc::new(cache.clone())),
+            None => builder,
+        }
+    }
 }
 
 /// A built application, ready to serve.
+#[derive(Debug)]
 pub struct App {
     /// The whole HTTP API.
     pub router: Router,
@@ -73,9 +90,19 @@ pub struct App {
 }
 
 impl App {
-    /// Wires the router around `core`: SQL analytics (cached until the next write), readiness
-    /// probes, metric sources and statement counting per route.
+    /// Wires the router of the built-in kinds around `core`: SQL analytics (cached until the
+    /// next write), readiness probes, metric sources and statement counting per route. An
+    /// application's own kinds: [`Server::app`](super::Server::app).
     pub fn new(core: Core, config: &Config) -> App {
+        App::build(core, config, |_, state| state)
+    }
+
+    /// [`App::new`], with `extend` adding to the router's state after the built-in wiring.
+    pub(super) fn build(
+        core: Core,
+        config: &Config,
+        extend: impl FnOnce(&Core, ApiState) -> ApiState,
+    ) -> App {
         let http = HttpConfig {
             metrics_public: config.metrics_public,
             cors: config.cors.clone(),
@@ -96,6 +123,7 @@ impl App {
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
         let draining = Arc::new(AtomicBool::new(false));
         state = probes::register(state, &core.storage, redis, &draining);
+        state = extend(&core, state);
         let metrics = Arc::clone(&state.metrics);
         let router = router(state);
         // The router registered its templates: the statement counters are pre-registered too.

@@ -94,7 +94,7 @@ impl Args {
 }
 
 /// `CAMPUSHUB_DATABASE_URL` → `database-url`.
-pub fn flag_name(variable: &str) -> String {
+pub(super) fn flag_name(variable: &str) -> String {
     variable
         .trim_start_matches("CAMPUSHUB_")
         .to_ascii_lowercase()

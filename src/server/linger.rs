@@ -6,8 +6,8 @@
 //! kernel answer with a reset, which also discards the part of the last response still in the
 //! send buffer. A client that pipelined a request, or sent one just before it saw
 //! `Connection: close` or our FIN, would then lose the response of a request that *was*
-//! processed. hyper itself shuts the write half and drops the socket at once, so the example
-//! server serves every connection over this stream instead; hyper calls `poll_shutdown` (after
+//! processed. hyper itself shuts the write half and drops the socket at once, so the server
+//! serves every connection over this stream instead; hyper calls `poll_shutdown` (after
 //! flushing its buffer) whenever it closes a connection, so the cost is paid at close only.
 
 use std::future::Future;
@@ -24,10 +24,10 @@ use tokio::time::Sleep;
 /// How long a closing connection keeps reading (and discarding) what the client sends: enough
 /// for the client to read our last response and close on a loaded link, short enough not to
 /// hold a shutdown (Apache uses 2 s as well).
-pub const LINGER: Duration = Duration::from_secs(2);
+pub(super) const LINGER: Duration = Duration::from_secs(2);
 
 /// A served TCP connection.
-pub struct Lingering {
+pub(super) struct Lingering {
     stream: TcpStream,
     /// Whether the write half is shut (the lingering close has begun).
     shut: bool,
@@ -38,7 +38,7 @@ pub struct Lingering {
 
 impl Lingering {
     /// Wraps an accepted connection.
-    pub fn new(stream: TcpStream) -> Self {
+    pub(super) fn new(stream: TcpStream) -> Self {
         Lingering {
             stream,
             shut: false,

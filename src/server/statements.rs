@@ -16,9 +16,10 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
-use campushub::http::metrics::route_label;
-use campushub::http::{MetricKind, MetricsSource, Sample};
-use campushub::sqlx::StatementCounter;
+
+use crate::http::metrics::route_label;
+use crate::http::{MetricKind, MetricsSource, Sample};
+use crate::sqlx::StatementCounter;
 
 /// One route template's counters.
 #[derive(Default)]
@@ -28,7 +29,7 @@ struct Totals {
 }
 
 /// Per route template: statements and requests.
-pub struct RouteStatements {
+pub(super) struct RouteStatements {
     known: HashMap<String, Arc<Totals>>,
     others: Mutex<BTreeMap<String, Arc<Totals>>>,
 }
@@ -36,7 +37,7 @@ pub struct RouteStatements {
 impl RouteStatements {
     /// Counters for `templates` (the route labels of `HttpMetrics::templates`, `unmatched`
     /// included), registered now.
-    pub fn new(templates: impl IntoIterator<Item = String>) -> Self {
+    pub(super) fn new(templates: impl IntoIterator<Item = String>) -> Self {
         let known = templates.into_iter().map(|t| (t, Arc::default())).collect();
         RouteStatements {
             known,
@@ -45,7 +46,7 @@ impl RouteStatements {
     }
 
     /// Wraps every route of `router` (so the route template is known) in a counting scope.
-    pub fn layer(self: &Arc<Self>, router: Router) -> Router {
+    pub(super) fn layer(self: &Arc<Self>, router: Router) -> Router {
         router.layer(axum::middleware::from_fn_with_state(
             Arc::clone(self),
             count,

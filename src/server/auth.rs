@@ -5,12 +5,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use campushub::core::{Principal, Role};
-use campushub::http::{ApiKeys, Credentials, JwtVerifier, TokenMinter};
 use sha2::{Digest, Sha256};
 
 use super::config::{Config, ConfigError, JwtKey};
 use super::BoxError;
+use crate::core::{Principal, Role};
+use crate::http::{ApiKeys, Credentials, JwtVerifier, TokenMinter};
 
 /// The resolved keys.
 pub struct Auth {
@@ -20,6 +20,17 @@ pub struct Auth {
     pub minter: Option<TokenMinter>,
     /// The key cursors are signed with, shared by every instance with the same secret.
     pub cursor_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The cursor key is a secret; the credentials and minter hide theirs.
+        f.debug_struct("Auth")
+            .field("credentials", &self.credentials)
+            .field("minter", &self.minter)
+            .field("cursor_key", &"***")
+            .finish()
+    }
 }
 
 impl Auth {

@@ -1,0 +1,79 @@
+//! The CampusHub server as a library: the REST API over SQLite (default) or Postgres with
+//! replicas, with the moka + Redis cache, configured from `CAMPUSHUB_*` variables and the
+//! flags mirroring them, served with a graceful shutdown that loses no request.
+//!
+//! [`Server::main`] is a whole program's `main`: it reads the command line (`serve`, the
+//! default; `seed`, `token`, `migrate`, `help`) and the environment, starts the logging and
+//! the runtime, and runs the command. The example server (`examples/server/main.rs`) is that
+//! call and nothing else. The variables are listed by `help` and in
+//! `docs/integrators-guide.md`.
+//!
+//! An application serves its own kinds beside the built-in ones with [`Server::extend`]: the
+//! hook gets the opened [`Core`] (database, cache, built-in services) and the router's
+//! [`ApiState`](crate::http::ApiState), and adds resources to it.
+//!
+//! ```no_run
+//! use std::process::ExitCode;
+//! use std::sync::Arc;
+//!
+//! use campushub::core::{Action, Entity, Role, RolePolicy};
+//! use campushub::http::{HttpConfig, ResourceRoutes};
+//! use campushub::server::Server;
+//! # // Stands in for an application's kind, described for the core (`Entity`) and for SQL
+//! # // (`SqlEntity`) as in `examples/custom_entity.rs`.
+//! # type Course = campushub::core::Department;
+//!
+//! fn main() -> ExitCode {
+//!     Server::new()
+//!         .extend(|core, state| {
+//!             // `Course` is the application's kind; its table comes from its own migrations.
+//!             let policy = RolePolicy::defaults()
+//!                 .grant(Role::REGISTRAR, Course::KIND, Action::READ)
+//!                 .grant(Role::REGISTRAR, Course::KIND, Action::WRITE);
+//!             let courses = core
+//!                 .service(core.storage.repository::<Course>())
+//!                 .policy(Arc::new(policy))
+//!                 .build();
+//!             let config = Arc::new(HttpConfig::default()); // the router's replaces it
+//!             state.resource(ResourceRoutes::new("courses", courses, config))
+//!         })
+//!         .main()
+//! }
+//! ```
+//!
+//! The steps [`Server::main`] takes are public too, for a program that owns its runtime or
+//! its listener: [`Args::parse`], [`Config::load`], [`Core::open`], [`Server::app`] and
+//! [`App::serve`] with [`shutdown_signal`].
+
+mod app;
+mod args;
+mod auth;
+mod cache;
+mod commands;
+mod config;
+mod connection;
+mod graceful;
+mod launch;
+mod linger;
+mod metrics;
+mod parse;
+mod probes;
+mod progress;
+mod rng;
+mod rows;
+mod seed;
+mod services;
+mod statements;
+mod storage;
+
+pub use app::{App, Core};
+pub use args::{Args, Command};
+pub use auth::Auth;
+pub use config::{Config, ConfigError, Database, JwtKey, VARIABLES};
+pub use graceful::shutdown_signal;
+pub use launch::Server;
+pub use rng::Rng;
+pub use storage::{Storage, Stores};
+
+/// Any error, reported as one line.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
