@@ -8,9 +8,9 @@ use campushub::server::Rng;
 
 use super::history::{Clock, Micros};
 use super::instances::Node;
-use super::proxy::Proxy;
 use crate::support::dedicated::Dedicated;
 use crate::support::TestDb;
+use campushub_testkit::Relay;
 
 /// The generator stream of the fault plan (clients use streams 0, 1, …).
 const PLAN_STREAM: u64 = u64::MAX;
@@ -136,7 +136,7 @@ pub struct Targets<'a> {
     /// The run's database (to pause replay on the replica).
     pub db: &'a TestDb,
     /// The relay between A and Redis.
-    pub proxy: &'a Proxy,
+    pub proxy: &'a Relay,
     /// The instances.
     pub nodes: &'a mut [Node; 2],
 }

@@ -15,7 +15,6 @@ mod faults;
 mod final_state;
 mod history;
 mod instances;
-mod proxy;
 mod report;
 mod run;
 mod settings;

@@ -2,7 +2,6 @@
 //! cut), a pool of records, the clients and the fault plan side by side, then the settled
 //! final state and the checks.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +11,12 @@ use super::faults::{self, Injected, Targets};
 use super::final_state::{self, Finals};
 use super::history::{Clock, Log, Micros};
 use super::instances::Node;
-use super::proxy::Proxy;
 use super::settings::Settings;
 use super::workload::{Client, Shared};
 use crate::support::dedicated::Dedicated;
 use crate::support::instance::replicated;
 use crate::support::TestDb;
+use campushub_testkit::Relay;
 
 /// How often a long run says how far it got.
 const PROGRESS_EVERY: Duration = Duration::from_secs(30);
@@ -53,13 +52,11 @@ pub async fn run(settings: &Settings) -> Run {
     let dedicated = Dedicated::start();
     let services = dedicated.services.clone();
     let db = TestDb::create(&services.primary, &services.replica).await;
-    let redis: SocketAddr = services
+    let redis = services
         .redis
         .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("the dedicated Redis address");
-    let proxy = Proxy::start(redis).await;
+        .trim_end_matches('/');
+    let proxy = Relay::start(redis).await;
 
     let logs = std::env::temp_dir().join(format!("campushub-checker-{:016x}", settings.seed));
     std::fs::create_dir_all(&logs).expect("a folder for the instances' output");
@@ -73,7 +70,7 @@ pub async fn run(settings: &Settings) -> Run {
     let through_proxy: Vec<(&str, String)> = vars
         .iter()
         .map(|(name, value)| match *name {
-            "CAMPUSHUB_REDIS_URL" => (*name, format!("redis://127.0.0.1:{}/", proxy.port)),
+            "CAMPUSHUB_REDIS_URL" => (*name, format!("redis://{}/", proxy.address())),
             _ => (*name, value.clone()),
         })
         .collect();
