@@ -3,6 +3,7 @@
 mod config;
 mod exec;
 mod health;
+mod pools;
 mod router;
 
 pub use config::PgRouterConfig;
