@@ -132,8 +132,7 @@ impl Crate {
             _ => return None,
         }
         let mut module = base;
-        let mut rest = rest.iter();
-        for segment in rest.by_ref() {
+        for segment in rest {
             let child = [module.clone(), vec![segment.clone()]].concat();
             if !self.modules.contains_key(&child) {
                 // `segment` is an item of `module`: follow it if `module` only imports it
