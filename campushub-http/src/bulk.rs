@@ -8,8 +8,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::{post, MethodRouter};
+use axum::Router;
 use campushub_core::service::BulkReport;
-use campushub_core::Entity;
+use campushub_core::{Entity, EntityService};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
@@ -17,7 +19,7 @@ use crate::consistency::set_token;
 use crate::extract::JsonObject;
 use crate::list::json_response;
 use crate::problem::{ApiResult, Problem};
-use crate::resource::ResourceState;
+use crate::routing::{method_not_allowed, route_with_trailing_slash};
 
 /// The body keys of a kind's bulk routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,34 +46,76 @@ impl BulkKeys {
 /// The key of bulk-update bodies.
 pub const UPDATES: &str = "updates";
 
-pub(crate) async fn create<E: Entity>(
-    State(state): State<ResourceState<E>>,
+/// The routes `<base>/bulk-{create,update,delete}` over `service`, with the body keys `keys`
+/// and at most `max_rows` rows per request.
+pub(crate) fn routes<E: Entity>(
+    base: &str,
+    service: EntityService<E>,
+    keys: BulkKeys,
+    max_rows: usize,
+) -> Router {
+    let handlers: [(&str, MethodRouter<BulkState<E>>); 3] = [
+        ("bulk-create", post(create::<E>)),
+        ("bulk-update", post(update::<E>)),
+        ("bulk-delete", post(delete::<E>)),
+    ];
+    let mut router = Router::new();
+    for (name, handler) in handlers {
+        router = route_with_trailing_slash(router, &format!("{base}/{name}"), handler);
+    }
+    router
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(BulkState {
+            service,
+            keys,
+            max_rows,
+        })
+}
+
+/// What the bulk handlers of one resource share.
+struct BulkState<E: Entity> {
+    service: EntityService<E>,
+    keys: BulkKeys,
+    max_rows: usize,
+}
+
+impl<E: Entity> Clone for BulkState<E> {
+    fn clone(&self) -> Self {
+        BulkState {
+            service: self.service.clone(),
+            keys: self.keys,
+            max_rows: self.max_rows,
+        }
+    }
+}
+
+async fn create<E: Entity>(
+    State(state): State<BulkState<E>>,
     Caller(principal): Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let keys = keys_of(&state)?;
-    let rows = rows_of(body, keys.rows, state.config.max_bulk_rows)?;
+    let rows = rows_of(body, state.keys.rows, state.max_rows)?;
     let report = state.service.bulk_create(&principal, rows).await?;
     Ok(report_response("created_count", report))
 }
 
-pub(crate) async fn update<E: Entity>(
-    State(state): State<ResourceState<E>>,
+async fn update<E: Entity>(
+    State(state): State<BulkState<E>>,
     Caller(principal): Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let rows = rows_of(body, UPDATES, state.config.max_bulk_rows)?;
+    let rows = rows_of(body, UPDATES, state.max_rows)?;
     let report = state.service.bulk_update(&principal, rows).await?;
     Ok(report_response("updated_count", report))
 }
 
-pub(crate) async fn delete<E: Entity>(
-    State(state): State<ResourceState<E>>,
+async fn delete<E: Entity>(
+    State(state): State<BulkState<E>>,
     Caller(principal): Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let keys = keys_of(&state)?;
-    let rows = rows_of(body, keys.keys, state.config.max_bulk_rows)?;
+    let keys = state.keys;
+    let rows = rows_of(body, keys.keys, state.max_rows)?;
     let mut texts = Vec::with_capacity(rows.len());
     for (index, row) in rows.into_iter().enumerate() {
         match row {
@@ -86,15 +130,6 @@ pub(crate) async fn delete<E: Entity>(
     }
     let report = state.service.bulk_delete(&principal, texts).await?;
     Ok(report_response("deleted_count", report))
-}
-
-fn keys_of<E: Entity>(state: &ResourceState<E>) -> ApiResult<BulkKeys> {
-    state.bulk.ok_or_else(|| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "this resource has no bulk operations",
-        )
-    })
 }
 
 /// The array under `key`, the body's only member, with at most `cap` rows.

@@ -3,13 +3,11 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 use campushub_core::{ConsistencyToken, ReadOptions};
 
+pub use crate::headers::CONSISTENCY_TOKEN;
 use crate::problem::Problem;
-
-/// The header's name.
-pub static CONSISTENCY_TOKEN: HeaderName = HeaderName::from_static("consistency-token");
 
 /// How the request's reads must be served: after the token it carries, if any.
 #[derive(Debug, Clone, Default)]

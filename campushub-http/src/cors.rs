@@ -11,9 +11,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::auth::API_KEY_HEADER;
-use crate::consistency::CONSISTENCY_TOKEN;
-use crate::middleware::REQUEST_ID;
+use crate::headers::{API_KEY_HEADER, CONSISTENCY_TOKEN, REQUEST_ID};
 
 /// The origins allowed to call the API from a browser.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

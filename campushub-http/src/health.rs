@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::extract::State;
@@ -13,7 +14,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::list::json_response;
-use crate::state::ApiState;
 
 /// What one probe found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -108,16 +108,33 @@ pub(crate) async fn healthz() -> Response {
     json_response(StatusCode::OK, r#"{"status":"ok"}"#)
 }
 
-pub(crate) async fn readyz(State(state): State<Arc<ApiState>>) -> Response {
-    let default_probe: Arc<dyn ReadinessProbe>;
-    let probes: &[Arc<dyn ReadinessProbe>] = if state.probes.is_empty() {
-        default_probe = Arc::new(StoreProbe::new(state.services.departments.clone()));
-        std::slice::from_ref(&default_probe)
-    } else {
-        &state.probes
-    };
-    let timeout = state.config.probe_timeout;
-    let checks = probes.iter().map(|probe| async move {
+/// What `/readyz` needs, and no more of the router's state: the probes and how long each may
+/// take.
+pub(crate) struct ReadinessChecks {
+    probes: Vec<Arc<dyn ReadinessProbe>>,
+    timeout: Duration,
+}
+
+impl ReadinessChecks {
+    /// Asks `probes`, or when there are none the default `primary` probe through
+    /// `departments`, each for at most `timeout`.
+    pub(crate) fn new(
+        probes: &[Arc<dyn ReadinessProbe>],
+        departments: &EntityService<Department>,
+        timeout: Duration,
+    ) -> Self {
+        let probes = if probes.is_empty() {
+            vec![Arc::new(StoreProbe::new(departments.clone())) as Arc<dyn ReadinessProbe>]
+        } else {
+            probes.to_vec()
+        };
+        ReadinessChecks { probes, timeout }
+    }
+}
+
+pub(crate) async fn readyz(State(readiness): State<Arc<ReadinessChecks>>) -> Response {
+    let timeout = readiness.timeout;
+    let checks = readiness.probes.iter().map(|probe| async move {
         let status = tokio::time::timeout(timeout, probe.check())
             .await
             .unwrap_or_else(|_| ProbeStatus::down(format!("no answer within {timeout:?}")));

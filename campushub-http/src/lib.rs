@@ -69,6 +69,7 @@ pub mod consistency;
 pub mod cors;
 pub mod etag;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod list;
 pub mod metrics;
@@ -77,6 +78,7 @@ pub mod openapi;
 pub mod problem;
 pub mod resource;
 mod routes;
+mod routing;
 pub mod state;
 
 pub use analytics::{Analytics, AnalyticsSummary, DepartmentAnalytics, ServiceAnalytics};

@@ -6,7 +6,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, HeaderName, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
@@ -19,13 +19,11 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::API_KEY_HEADER;
+use crate::headers::API_KEY_HEADER;
+pub use crate::headers::REQUEST_ID;
 use crate::metrics::MetricsLayer;
 use crate::problem::Problem;
 use crate::state::ApiState;
-
-/// The request id header.
-pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps `router` in the middleware stack (outermost first): CORS when configured,
 /// sensitive-header marking, request id, tracing span, request-id echo, compression, metrics

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::get;
 use axum::Router;
 use campushub_core::service::Saved;
 use campushub_core::{Entity, EntityService};
@@ -21,23 +21,21 @@ use crate::etag::{etag, expected_version, none_match};
 use crate::extract::{EntityId, JsonBody, QueryParams};
 use crate::list::{json_ok, json_response, list_response};
 use crate::problem::{ApiResult, Problem};
-use crate::routes::{method_not_allowed, route_both};
-
-/// The base of every route of the REST API.
-pub const API_PREFIX: &str = "/api/v1";
+pub use crate::routing::API_PREFIX;
+use crate::routing::{method_not_allowed, route_with_trailing_slash};
 
 /// Builds the routes of one resource at `/api/v1/<segment>`.
 pub struct ResourceRoutes<E: Entity> {
     segment: &'static str,
     state: ResourceState<E>,
     stats: bool,
+    bulk: Option<BulkKeys>,
 }
 
-/// What every handler of a resource shares.
-pub(crate) struct ResourceState<E: Entity> {
-    pub(crate) service: EntityService<E>,
-    pub(crate) config: Arc<HttpConfig>,
-    pub(crate) bulk: Option<BulkKeys>,
+/// What every handler of a resource shares (the bulk handlers have their own, in `bulk.rs`).
+struct ResourceState<E: Entity> {
+    service: EntityService<E>,
+    config: Arc<HttpConfig>,
 }
 
 impl<E: Entity> Clone for ResourceState<E> {
@@ -45,7 +43,6 @@ impl<E: Entity> Clone for ResourceState<E> {
         ResourceState {
             service: self.service.clone(),
             config: Arc::clone(&self.config),
-            bulk: self.bulk,
         }
     }
 }
@@ -55,7 +52,7 @@ impl<E: Entity> std::fmt::Debug for ResourceRoutes<E> {
         f.debug_struct("ResourceRoutes")
             .field("segment", &self.segment)
             .field("service", &self.state.service)
-            .field("bulk", &self.state.bulk)
+            .field("bulk", &self.bulk)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
@@ -66,12 +63,9 @@ impl<E: Entity> ResourceRoutes<E> {
     pub fn new(segment: &'static str, service: EntityService<E>, config: Arc<HttpConfig>) -> Self {
         ResourceRoutes {
             segment,
-            state: ResourceState {
-                service,
-                config,
-                bulk: None,
-            },
+            state: ResourceState { service, config },
             stats: false,
+            bulk: None,
         }
     }
 
@@ -83,7 +77,7 @@ impl<E: Entity> ResourceRoutes<E> {
 
     /// Adds `POST /api/v1/<segment>/bulk-{create,update,delete}` with the body keys `keys`.
     pub fn with_bulk(mut self, keys: BulkKeys) -> Self {
-        self.state.bulk = Some(keys);
+        self.bulk = Some(keys);
         self
     }
 
@@ -104,7 +98,7 @@ impl<E: Entity> ResourceRoutes<E> {
             segment: self.segment,
             schema: E::schema(),
             stats: self.stats,
-            bulk: self.state.bulk,
+            bulk: self.bulk,
         }
     }
 
@@ -112,8 +106,8 @@ impl<E: Entity> ResourceRoutes<E> {
     pub fn build(self) -> Router {
         let base = self.collection_path();
         let mut router: Router<ResourceState<E>> = Router::new();
-        router = route_both(router, &base, get(list::<E>).post(create::<E>));
-        router = route_both(
+        router = route_with_trailing_slash(router, &base, get(list::<E>).post(create::<E>));
+        router = route_with_trailing_slash(
             router,
             &format!("{base}/{{id}}"),
             get(retrieve::<E>)
@@ -122,21 +116,19 @@ impl<E: Entity> ResourceRoutes<E> {
                 .delete(destroy::<E>),
         );
         if self.stats {
-            router = route_both(router, &format!("{base}/stats"), get(stats::<E>));
+            router = route_with_trailing_slash(router, &format!("{base}/stats"), get(stats::<E>));
         }
-        if self.state.bulk.is_some() {
-            let bulk_routes: [(&str, MethodRouter<ResourceState<E>>); 3] = [
-                ("bulk-create", post(bulk::create::<E>)),
-                ("bulk-update", post(bulk::update::<E>)),
-                ("bulk-delete", post(bulk::delete::<E>)),
-            ];
-            for (name, handler) in bulk_routes {
-                router = route_both(router, &format!("{base}/{name}"), handler);
-            }
-        }
-        router
+        let bulk = self.bulk.map(|keys| {
+            let max_rows = self.state.config.max_bulk_rows;
+            bulk::routes(&base, self.state.service.clone(), keys, max_rows)
+        });
+        let router = router
             .method_not_allowed_fallback(method_not_allowed)
-            .with_state(self.state)
+            .with_state(self.state);
+        match bulk {
+            Some(bulk) => router.merge(bulk),
+            None => router,
+        }
     }
 }
 

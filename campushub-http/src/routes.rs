@@ -7,22 +7,22 @@ use axum::body::Bytes;
 use axum::extract::OriginalUri;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::Router;
 use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student};
-
-use crate::config::HttpConfig;
 
 use crate::analytics;
 use crate::auth::AuthLayer;
 use crate::bulk::BulkKeys;
-use crate::health::{healthz, readyz};
+use crate::config::HttpConfig;
+use crate::health::{healthz, readyz, ReadinessChecks};
 use crate::list::json_response;
-use crate::metrics::endpoint::metrics;
+use crate::metrics::endpoint::{metrics, MetricsEndpoint};
 use crate::middleware;
 use crate::openapi::{self, ResourceDoc};
 use crate::problem::Problem;
-use crate::resource::{ResourceRoutes, API_PREFIX};
+use crate::resource::ResourceRoutes;
+use crate::routing::{method_not_allowed, route_with_trailing_slash, API_PREFIX};
 use crate::state::ApiState;
 
 /// The whole API as an axum router, ready to serve or to `nest` under a prefix.
@@ -59,7 +59,7 @@ pub fn router(mut state: ApiState) -> Router {
     for (_, routes) in resources {
         api = api.merge(routes);
     }
-    let openapi_route: Router = route_both(
+    let openapi_route: Router = route_with_trailing_slash(
         Router::new(),
         &format!("{API_PREFIX}/openapi.json"),
         get(move || {
@@ -73,18 +73,28 @@ pub fn router(mut state: ApiState) -> Router {
         .merge(openapi_route)
         .layer(AuthLayer::new(Arc::clone(&state.authenticator)));
 
-    let mut metrics_route = route_both(Router::new(), "/metrics", get(metrics))
+    let metrics_endpoint = MetricsEndpoint {
+        metrics: Arc::clone(&state.metrics),
+        public: state.config.metrics_public,
+        policy: Arc::clone(&state.policy),
+    };
+    let mut metrics_route = route_with_trailing_slash(Router::new(), "/metrics", get(metrics))
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(Arc::clone(&state));
+        .with_state(Arc::new(metrics_endpoint));
     if !state.config.metrics_public {
         metrics_route = metrics_route.layer(AuthLayer::new(Arc::clone(&state.authenticator)));
     }
     let mut health = Router::new();
-    health = route_both(health, "/healthz", get(healthz));
-    health = route_both(health, "/readyz", get(readyz));
+    health = route_with_trailing_slash(health, "/healthz", get(healthz));
+    health = route_with_trailing_slash(health, "/readyz", get(readyz));
+    let readiness = ReadinessChecks::new(
+        &state.probes,
+        &state.services.departments,
+        state.config.probe_timeout,
+    );
     let health = health
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(Arc::clone(&state));
+        .with_state(Arc::new(readiness));
 
     let app = Router::new()
         .merge(api)
@@ -108,25 +118,6 @@ fn resource<E: Entity>(
         routes = routes.with_stats().with_bulk(keys);
     }
     (routes.doc(), routes.build())
-}
-
-/// Routes `path` and `path/` to `handler`.
-pub(crate) fn route_both<S: Clone + Send + Sync + 'static>(
-    router: Router<S>,
-    path: &str,
-    handler: MethodRouter<S>,
-) -> Router<S> {
-    router
-        .route(path, handler.clone())
-        .route(&format!("{path}/"), handler)
-}
-
-/// The 405 answer of every route.
-pub(crate) async fn method_not_allowed() -> Problem {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "this route does not accept the method; see the `Allow` header",
-    )
 }
 
 /// The 404 answer for unknown routes.

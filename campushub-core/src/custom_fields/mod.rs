@@ -2,6 +2,7 @@
 //! validation of the values stored in an entity's `custom_fields` map.
 
 mod def;
+mod record;
 mod validate;
 
 pub use def::{CustomFieldDef, CustomFieldInput, CustomFieldType};

@@ -15,8 +15,7 @@ use crate::consistency::ReadConsistency;
 use crate::extract::QueryParams;
 use crate::list::json_ok;
 use crate::problem::ApiResult;
-use crate::resource::API_PREFIX;
-use crate::routes::{method_not_allowed, route_both};
+use crate::routing::{method_not_allowed, route_with_trailing_slash, API_PREFIX};
 use crate::state::ApiState;
 
 /// The routes, over the shared state.
@@ -26,13 +25,13 @@ pub(crate) fn routes(state: Arc<ApiState>) -> Router {
         ("summary", Report::Summary),
         ("departments", Report::Departments),
     ] {
-        router = route_both(
+        router = route_with_trailing_slash(
             router,
             &format!("{API_PREFIX}/analytics/{name}"),
             get(move |state, caller, read| analytics(state, caller, read, report)),
         );
     }
-    router = route_both(
+    router = route_with_trailing_slash(
         router,
         &format!("{API_PREFIX}/departments/stats"),
         get(department_stats),

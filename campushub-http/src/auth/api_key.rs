@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use axum::http::HeaderName;
 use campushub_core::{Error, Principal, Result};
 use sha2::{Digest, Sha256};
 
-/// The header carrying an API key.
-pub static API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+pub use crate::headers::API_KEY_HEADER;
 
 /// Known API keys and the principals they stand for.
 #[derive(Default, Clone)]

@@ -7,19 +7,29 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use campushub_core::{Action, EntityKind, Error, Principal};
+use campushub_core::{Action, EntityKind, Error, Policy, Principal};
 
+use super::HttpMetrics;
 use crate::problem::{ApiResult, Problem};
-use crate::state::ApiState;
 
 /// The resource `/metrics` is authorized as (`Retrieve`).
 pub(crate) const METRICS_KIND: EntityKind = EntityKind::new("metrics");
 
+/// What `/metrics` needs, and no more of the router's state.
+pub(crate) struct MetricsEndpoint {
+    /// The registry it renders.
+    pub(crate) metrics: Arc<HttpMetrics>,
+    /// Whether anyone may read it ([`crate::HttpConfig::metrics_public`]).
+    pub(crate) public: bool,
+    /// Who else may: principals it lets `Retrieve` [`METRICS_KIND`].
+    pub(crate) policy: Arc<dyn Policy>,
+}
+
 pub(crate) async fn metrics(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<Arc<MetricsEndpoint>>,
     principal: Option<Extension<Principal>>,
 ) -> ApiResult<Response> {
-    if !state.config.metrics_public {
+    if !state.public {
         let Some(Extension(principal)) = principal else {
             return Err(Problem::from(Error::Unauthenticated(
                 "no credentials".into(),

@@ -5,6 +5,7 @@ mod entity;
 mod params;
 mod parts;
 
+use campushub_core::analytics::{AnalyticsSummary, DepartmentAnalytics};
 use campushub_core::schema::Schema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayBuilder, Type};
@@ -19,11 +20,10 @@ use utoipa::openapi::{
 use params::{consistency_token, filter_parameters, if_match, if_none_match, list_parameters};
 use parts::{any_object, body, bulk_op, json, list_page, merge_patch, op, open, stats_op};
 
-use crate::analytics::{AnalyticsSummary, DepartmentAnalytics};
 use crate::bulk::{BulkKeys, UPDATES};
 use crate::health::{ProbeStatus, Readiness};
 use crate::problem::Problem;
-use crate::resource::API_PREFIX;
+use crate::routing::API_PREFIX;
 
 /// What the document says about one resource.
 #[derive(Debug, Clone, Copy)]

@@ -7,43 +7,41 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::router::{PgPoolHandle, RouterInner, REPLAY_POSITION};
+use super::config::PgRouterConfig;
+use super::pools::{PgPoolHandle, PgPools, REPLAY_POSITION};
 
-/// Probes until the router is dropped.
-pub(super) async fn run(router: Weak<RouterInner>) {
-    let interval = router
-        .upgrade()
-        .map(|r| r.config.health_interval)
-        .unwrap_or(Duration::from_secs(1));
+/// Probes every `config.health_interval` until the router (the pools' owner) is dropped.
+pub(super) async fn run(pools: Weak<PgPools>, config: PgRouterConfig) {
+    let interval = config.health_interval;
     let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(10)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        let Some(inner) = router.upgrade() else {
+        let Some(pools) = pools.upgrade() else {
             return;
         };
-        probe_all(&inner).await;
+        probe_all(&pools, &config).await;
     }
 }
 
 /// Probes every replica (and the analytics pool) once.
-pub(super) async fn probe_all(inner: &RouterInner) {
-    let timeout = inner.config.health_interval.max(Duration::from_millis(500));
+pub(super) async fn probe_all(pools: &PgPools, config: &PgRouterConfig) {
+    let timeout = config.health_interval.max(Duration::from_millis(500));
     let primary = tokio::time::timeout(
         timeout,
         position(
-            &inner.primary.pool,
+            &pools.primary.pool,
             "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint",
         ),
     )
     .await
     .ok()
     .flatten();
-    for replica in &inner.replicas {
-        probe(inner, replica, primary, timeout).await;
+    for replica in &pools.replicas {
+        probe(config, replica, primary, timeout).await;
     }
-    if let Some(analytics) = &inner.analytics {
+    if let Some(analytics) = &pools.analytics {
         let up = tokio::time::timeout(timeout, position(&analytics.pool, REPLAY_POSITION))
             .await
             .ok()
@@ -61,7 +59,7 @@ async fn position(pool: &sqlx::PgPool, sql: &str) -> Option<u64> {
 const REPLICA_STATE: &str = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))::float8";
 
 async fn probe(
-    inner: &RouterInner,
+    config: &PgRouterConfig,
     replica: &PgPoolHandle,
     primary: Option<u64>,
     timeout: Duration,
@@ -98,7 +96,6 @@ async fn probe(
     };
     let behind = primary.map_or(u64::MAX, |p| p.saturating_sub(replayed));
     replica.counters.lag((lag.min(1e9) * 1e6) as u64);
-    let config = &inner.config;
     let healthy = lag <= config.max_lag.as_secs_f64()
         && config.max_lag_bytes.is_none_or(|bound| behind <= bound);
     replica.counters.set_healthy(healthy);

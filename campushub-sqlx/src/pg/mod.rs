@@ -4,6 +4,7 @@ mod config;
 mod exec;
 mod floor;
 mod health;
+mod pools;
 mod router;
 
 pub use config::PgRouterConfig;

@@ -13,8 +13,9 @@ use super::config::PgRouterConfig;
 use super::exec::run;
 use super::floor::ReplayFloor;
 use super::health;
+use super::pools::{PgPoolHandle, PgPools, REPLAY_POSITION};
 use crate::backend::{Backend, Dialect, Statement, StatementResult};
-use crate::counter::{PoolCounters, PoolStats};
+use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Result, SqlxError};
 use crate::value::{ColType, SqlValue};
 
@@ -32,30 +33,10 @@ pub struct PgRouter {
 }
 
 #[derive(Debug)]
-pub(super) struct PgPoolHandle {
-    pub(super) pool: PgPool,
-    pub(super) counters: PoolCounters,
-    /// The highest replay position the pool's server has shown; a replica pool refuses new
-    /// connections below it (see [`ReplayFloor`]).
-    pub(super) floor: Arc<ReplayFloor>,
-}
-
-impl PgPoolHandle {
-    fn new(pool: PgPool, name: impl Into<String>, floor: Arc<ReplayFloor>) -> Self {
-        PgPoolHandle {
-            pool,
-            counters: PoolCounters::new(name),
-            floor,
-        }
-    }
-}
-
-#[derive(Debug)]
 pub(super) struct RouterInner {
-    pub(super) primary: PgPoolHandle,
-    pub(super) replicas: Vec<PgPoolHandle>,
-    pub(super) analytics: Option<PgPoolHandle>,
-    pub(super) config: PgRouterConfig,
+    /// The only strong handle: the health task holds a weak one and stops when it is gone.
+    pools: Arc<PgPools>,
+    config: PgRouterConfig,
     next: AtomicUsize,
     health: Mutex<Option<JoinHandle<()>>>,
 }
@@ -72,8 +53,6 @@ impl Drop for RouterInner {
 
 /// The SQL for the position a write's commit reached (its WAL insert position).
 const COMMIT_POSITION: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
-/// The SQL for the position a replica has replayed.
-pub(super) const REPLAY_POSITION: &str = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint";
 
 impl PgRouter {
     /// Connects the pools (the primary eagerly, replicas and analytics lazily), probes the
@@ -110,16 +89,19 @@ impl PgRouter {
             )),
             None => None,
         };
-        let inner = Arc::new(RouterInner {
+        let pools = Arc::new(PgPools {
             primary: PgPoolHandle::new(primary, "primary", Arc::default()),
             replicas,
             analytics,
+        });
+        health::probe_all(&pools, &config).await;
+        let task = tokio::spawn(health::run(Arc::downgrade(&pools), config.clone()));
+        let inner = Arc::new(RouterInner {
+            pools,
             config,
             next: AtomicUsize::new(0),
             health: Mutex::new(None),
         });
-        health::probe_all(&inner).await;
-        let task = tokio::spawn(health::run(Arc::downgrade(&inner)));
         if let Ok(mut slot) = inner.health.lock() {
             *slot = Some(task);
         }
@@ -133,7 +115,7 @@ impl PgRouter {
 
     /// The primary's pool (for migrations and administrative statements).
     pub fn primary_pool(&self) -> &PgPool {
-        &self.inner.primary.pool
+        &self.inner.pools.primary.pool
     }
 
     /// Applies the crate's Postgres migrations on the primary.
@@ -143,7 +125,7 @@ impl PgRouter {
 
     /// Probes every replica now (the health task does so every interval).
     pub async fn check_health(&self) {
-        health::probe_all(&self.inner).await;
+        health::probe_all(&self.inner.pools, &self.inner.config).await;
     }
 
     /// Begins a transaction on the primary, for `SELECT … FOR UPDATE` and other multi-statement
@@ -153,7 +135,7 @@ impl PgRouter {
     /// After committing, [`PgRouter::write_token`] gives the token that makes later reads see
     /// the transaction's writes.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        let primary = &self.inner.primary;
+        let primary = &self.inner.pools.primary;
         Ok(primary.counters.counted(primary.pool.begin()).await?)
     }
 
@@ -161,7 +143,7 @@ impl PgRouter {
     /// pass it to reads ([`ReadOptions::after`]) or return it to clients as the
     /// `Consistency-Token` after a transaction of your own ([`PgRouter::begin`]).
     pub async fn write_token(&self) -> Result<ConsistencyToken> {
-        let primary = &self.inner.primary;
+        let primary = &self.inner.pools.primary;
         commit_position(primary, &primary.pool)
             .await?
             .ok_or_else(|| SqlxError::Config("the primary reported no WAL position".into()))
@@ -170,23 +152,23 @@ impl PgRouter {
     /// The pool that serves `read`, and whether it is the primary.
     async fn choose(&self, read: &ReadOptions) -> &PgPoolHandle {
         let inner = &*self.inner;
-        match (read.route, &inner.analytics, read.min_token) {
-            (ReadRoute::Primary, _, _) => return &inner.primary,
+        match (read.route, &inner.pools.analytics, read.min_token) {
+            (ReadRoute::Primary, _, _) => return &inner.pools.primary,
             (ReadRoute::Analytics, Some(analytics), None) if analytics.counters.is_healthy() => {
                 return analytics
             }
             _ => {}
         }
-        let n = inner.replicas.len();
+        let n = inner.pools.replicas.len();
         if n == 0 {
-            return &inner.primary;
+            return &inner.pools.primary;
         }
         let start = inner.next.fetch_add(1, Ordering::Relaxed);
         let healthy = (0..n)
-            .map(|k| &inner.replicas[(start + k) % n])
+            .map(|k| &inner.pools.replicas[(start + k) % n])
             .filter(|r| r.counters.is_healthy());
         let Some(token) = read.min_token else {
-            return healthy.into_iter().next().unwrap_or(&inner.primary);
+            return healthy.into_iter().next().unwrap_or(&inner.pools.primary);
         };
         let mut stale = None;
         for replica in healthy {
@@ -203,7 +185,7 @@ impl PgRouter {
                 }
             }
         }
-        &inner.primary
+        &inner.pools.primary
     }
 
     /// The replay position of `replica`, measured now (one counted statement).
@@ -229,11 +211,7 @@ impl PgRouter {
     /// Snapshots of every pool's counters: primary, replicas, analytics.
     pub fn stats(&self) -> Vec<PoolStats> {
         let inner = &*self.inner;
-        std::iter::once(&inner.primary)
-            .chain(&inner.replicas)
-            .chain(&inner.analytics)
-            .map(|p| p.counters.snapshot())
-            .collect()
+        inner.pools.all().map(|p| p.counters.snapshot()).collect()
     }
 
     /// The snapshot of the pool named `name`.
@@ -277,7 +255,7 @@ impl Backend for PgRouter {
 
     async fn fetch(&self, statement: Statement, read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>> {
         let handle = self.choose(read).await;
-        let primary = &self.inner.primary;
+        let primary = &self.inner.pools.primary;
         let is_primary = std::ptr::eq(handle, primary);
         let retry = (!is_primary).then(|| statement.clone());
         handle.counters.statement();
@@ -311,7 +289,7 @@ impl Backend for PgRouter {
         &self,
         statements: Vec<Statement>,
     ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)> {
-        let primary = &self.inner.primary;
+        let primary = &self.inner.pools.primary;
         let mut conn = primary
             .pool
             .acquire()
