@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::config::{Config, ConfigError, JwtKey};
+use super::config::Config;
+use super::values::{ConfigError, JwtKey};
 use super::BoxError;
 use crate::core::{Principal, Role};
 use crate::http::{ApiKeys, Credentials, JwtVerifier, TokenMinter};

@@ -4,12 +4,11 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use super::app::Core;
+use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::auth::Auth;
 use super::config::Config;
 use super::graceful::shutdown_signal;
-use super::launch::Server;
 use super::parse::parse_duration;
 use super::seed::{self, Counts};
 use super::storage::Storage;
@@ -48,10 +47,13 @@ Configuration (flags mirror the variables: CAMPUSHUB_DATABASE_URL is --database-
   CAMPUSHUB_SHUTDOWN_GRACE       then, how long requests in progress may take to finish (35s)
 ";
 
-/// Runs the command of `args`; `serve` serves what `server` wires.
-pub(super) async fn run(server: &Server, args: &Args, config: Config) -> Result<(), BoxError> {
+/// Builds the application from the opened core (the server's wiring plus its extensions).
+pub(super) type BuildApp<'a> = &'a (dyn Fn(Core, &Config) -> App + Sync);
+
+/// Runs the command of `args`; `serve` serves what `build` wires.
+pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Result<(), BoxError> {
     match args.command {
-        Command::Serve => serve(server, config).await,
+        Command::Serve => serve(build, config).await,
         Command::Seed => seed(args, &config).await,
         Command::Token => token(args, &config),
         Command::Migrate => {
@@ -66,7 +68,7 @@ pub(super) async fn run(server: &Server, args: &Args, config: Config) -> Result<
     }
 }
 
-async fn serve(server: &Server, config: Config) -> Result<(), BoxError> {
+async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {
     let core = Core::open(&config).await?;
     if config.demo_data && seed::is_empty(&core.services).await? {
         tracing::info!("empty database: loading the demo data");
@@ -77,7 +79,7 @@ async fn serve(server: &Server, config: Config) -> Result<(), BoxError> {
             "demo data loaded"
         );
     }
-    let app = server.app(core, &config);
+    let app = build(core, &config);
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on CAMPUSHUB_BIND {}: {e}", config.bind))?;

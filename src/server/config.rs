@@ -2,10 +2,10 @@
 //! them); a bad value is a [`ConfigError`] naming the variable.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
+use super::values::{error, ConfigError, Database, JwtKey};
 use crate::http::CorsOrigins;
 
 /// Every variable the server reads, in the order the usage lists them.
@@ -39,64 +39,6 @@ pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
 /// every request in progress at a shutdown ends (answered, or `408`) before the grace runs out
 /// and none is cut off with no response.
 pub(super) const DEFAULT_GRACE: Duration = Duration::from_secs(35);
-
-/// A configuration value that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The variable at fault.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "invalid configuration: {}: {}",
-            self.variable, self.message
-        )
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-/// Where the records live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Database {
-    /// An SQLite file (or `:memory:`); `file` is its path.
-    Sqlite {
-        /// The URL as given.
-        url: String,
-        /// The file, `None` in memory.
-        file: Option<PathBuf>,
-    },
-    /// A Postgres primary with optional replicas and analytics database.
-    Postgres {
-        /// The primary.
-        primary: String,
-        /// Read replicas.
-        replicas: Vec<String>,
-        /// The analytics database.
-        analytics: Option<String>,
-        /// A replica lagging more than this is taken out of rotation.
-        max_lag: Duration,
-        /// Connections per pool.
-        max_connections: u32,
-    },
-}
-
-/// How bearer tokens are verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JwtKey {
-    /// HS256 with this secret.
-    Secret(Vec<u8>),
-    /// HS256 with a development secret kept in a file beside the SQLite database (or in
-    /// memory only, for an in-memory database).
-    Development(Option<PathBuf>),
-    /// RS256 with the public key in this PEM file.
-    PublicKeyFile(PathBuf),
-}
 
 /// The whole configuration.
 #[derive(Debug, Clone)]
@@ -197,12 +139,5 @@ impl Config {
             shutdown_grace: duration_var(&get, "CAMPUSHUB_SHUTDOWN_GRACE", DEFAULT_GRACE)?,
             database,
         })
-    }
-}
-
-pub(super) fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        message: message.into(),
     }
 }

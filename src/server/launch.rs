@@ -13,7 +13,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::commands;
-use super::config::{error, Config, ConfigError, VARIABLES};
+use super::config::{Config, VARIABLES};
+use super::values::{error, ConfigError};
 use super::BoxError;
 use crate::http::ApiState;
 
@@ -108,7 +109,7 @@ impl Server {
     /// Runs the command of `args` with `config`: `serve` until SIGINT or SIGTERM, `seed`,
     /// `token`, `migrate` or `help`.
     pub async fn run(&self, args: &Args, config: Config) -> Result<(), BoxError> {
-        commands::run(self, args, config).await
+        commands::run(&|core, config| self.app(core, config), args, config).await
     }
 
     /// Wires the router around `core` ([`App::new`]) and adds what the hooks add.

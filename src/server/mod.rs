@@ -65,15 +65,17 @@ mod seed;
 mod services;
 mod statements;
 mod storage;
+mod values;
 
 pub use app::{App, Core};
 pub use args::{Args, Command};
 pub use auth::Auth;
-pub use config::{Config, ConfigError, Database, JwtKey, VARIABLES};
+pub use config::{Config, VARIABLES};
 pub use graceful::shutdown_signal;
 pub use launch::Server;
 pub use rng::Rng;
 pub use storage::{Storage, Stores};
+pub use values::{ConfigError, Database, JwtKey};
 
 /// Any error, reported as one line.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

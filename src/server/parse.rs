@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::config::{error, ConfigError, Database, JwtKey};
+use super::values::{error, ConfigError, Database, JwtKey};
 
 /// An address and port.
 pub(super) fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {

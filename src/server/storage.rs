@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::config::Database;
+use super::values::Database;
 use super::BoxError;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student};
 use crate::http::Analytics;

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::PgConnection;
 
-use super::pools::REPLAY_POSITION;
+use super::positions::REPLAY_POSITION;
 
 /// The highest replay position a replica has shown: raised by every measurement, never
 /// lowered.

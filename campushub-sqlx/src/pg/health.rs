@@ -8,7 +8,8 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::config::PgRouterConfig;
-use super::pools::{PgPoolHandle, PgPools, REPLAY_POSITION};
+use super::pools::{PgPoolHandle, PgPools};
+use super::positions::REPLAY_POSITION;
 
 /// Probes every `config.health_interval` until the router (the pools' owner) is dropped.
 pub(super) async fn run(pools: Weak<PgPools>, config: PgRouterConfig) {

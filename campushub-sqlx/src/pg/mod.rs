@@ -5,6 +5,7 @@ mod exec;
 mod floor;
 mod health;
 mod pools;
+mod positions;
 mod router;
 
 pub use config::PgRouterConfig;

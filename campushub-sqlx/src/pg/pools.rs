@@ -46,6 +46,3 @@ impl PgPools {
             .chain(&self.analytics)
     }
 }
-
-/// The SQL for the position a replica has replayed.
-pub(super) const REPLAY_POSITION: &str = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint";

@@ -13,7 +13,8 @@ use super::config::PgRouterConfig;
 use super::exec::run;
 use super::floor::ReplayFloor;
 use super::health;
-use super::pools::{PgPoolHandle, PgPools, REPLAY_POSITION};
+use super::pools::{PgPoolHandle, PgPools};
+use super::positions::{COMMIT_POSITION, REPLAY_POSITION};
 use crate::backend::{Backend, Dialect, Statement, StatementResult};
 use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Result, SqlxError};
@@ -50,9 +51,6 @@ impl Drop for RouterInner {
         }
     }
 }
-
-/// The SQL for the position a write's commit reached (its WAL insert position).
-const COMMIT_POSITION: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
 
 impl PgRouter {
     /// Connects the pools (the primary eagerly, replicas and analytics lazily), probes the

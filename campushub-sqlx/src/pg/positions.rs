@@ -1,0 +1,10 @@
+//! The SQL that reads WAL positions, as `bigint` byte offsets: what a commit reached on the
+//! primary, what a replica has replayed. Positions are what consistency tokens are made of.
+
+/// The position a write's commit reached (its WAL insert position).
+pub(super) const COMMIT_POSITION: &str =
+    "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
+
+/// The position a replica has replayed (a primary's write position, when the server is not in
+/// recovery).
+pub(super) const REPLAY_POSITION: &str = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint";

@@ -1,0 +1,71 @@
+//! The configuration's values that the parsers produce and the configuration holds: where the
+//! records live, how bearer tokens are verified, and the error naming a bad variable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.variable, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where the records live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (or `:memory:`); `file` is its path.
+    Sqlite {
+        /// The URL as given.
+        url: String,
+        /// The file, `None` in memory.
+        file: Option<PathBuf>,
+    },
+    /// A Postgres primary with optional replicas and analytics database.
+    Postgres {
+        /// The primary.
+        primary: String,
+        /// Read replicas.
+        replicas: Vec<String>,
+        /// The analytics database.
+        analytics: Option<String>,
+        /// A replica lagging more than this is taken out of rotation.
+        max_lag: Duration,
+        /// Connections per pool.
+        max_connections: u32,
+    },
+}
+
+/// How bearer tokens are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwtKey {
+    /// HS256 with this secret.
+    Secret(Vec<u8>),
+    /// HS256 with a development secret kept in a file beside the SQLite database (or in
+    /// memory only, for an in-memory database).
+    Development(Option<PathBuf>),
+    /// RS256 with the public key in this PEM file.
+    PublicKeyFile(PathBuf),
+}
+
+/// The error for `variable`: `message` says what is wrong with its value.
+pub(super) fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
