@@ -232,7 +232,7 @@ impl TieredCache {
                         None => Ok(FillOutcome::Refused),
                     },
                 };
-                self.counted(filled)
+                self.may_keep_in_l1(filled)
             }
             _ => true,
         };
@@ -242,8 +242,9 @@ impl TieredCache {
         Ok(loaded.map(|value| value.with_token(token)))
     }
 
-    /// Counts an L2 fill's outcome; whether L1 may keep the value too.
-    fn counted(&self, filled: Result<FillOutcome>) -> bool {
+    /// Whether L1 may keep a value whose L2 fill ended as `filled` (a refused fill means Redis
+    /// knows a newer version: L1 must not keep it either); counts the outcome.
+    fn may_keep_in_l1(&self, filled: Result<FillOutcome>) -> bool {
         match filled {
             Ok(FillOutcome::Stored) => {
                 self.inner.metrics.fills.incr();
@@ -379,7 +380,7 @@ impl Cache for TieredCache {
         };
         let read_at = value.token;
         let keep = match &inner.l2 {
-            Some(l2) => self.counted(l2.fill_record(key, Some(&value), read_at).await),
+            Some(l2) => self.may_keep_in_l1(l2.fill_record(key, Some(&value), read_at).await),
             None => true,
         };
         if keep && !inner.l1.fill(key, Some(value), stamp, read_at) {

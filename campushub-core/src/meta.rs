@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::value::Scalar;
 
-/// Identity, timestamps and version of a stored record (the original's `TimeStampedUUIDModel`).
+/// Identity, timestamps and version of a stored record.
 ///
 /// Ids are UUID v7: time-ordered, so B-tree inserts stay local. `version` starts at 1 and grows
 /// by one on every update; writes name the version they read, and a stale one is refused.

@@ -89,7 +89,7 @@ pub use bulk::BulkKeys;
 pub use config::HttpConfig;
 pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};
-pub use metrics::{HttpMetrics, MetricKind, MetricsLayer, MetricsSource, Sample};
+pub use metrics::{HttpMetrics, MetricType, MetricsLayer, MetricsSource, Sample};
 pub use problem::Problem;
 pub use resource::ResourceRoutes;
 pub use routes::router;

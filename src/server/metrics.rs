@@ -3,15 +3,21 @@
 
 use super::storage::Storage;
 use crate::cache::TieredCache;
-use crate::http::{MetricKind, MetricsSource, Sample};
+use crate::http::{MetricType, MetricsSource, Sample};
 use crate::sqlx::PoolStats;
 
 /// One sample of family `name`.
-fn sample(name: &str, help: &str, kind: MetricKind, labels: &[(&str, &str)], value: f64) -> Sample {
+fn sample(
+    name: &str,
+    help: &str,
+    metric_type: MetricType,
+    labels: &[(&str, &str)],
+    value: f64,
+) -> Sample {
     Sample {
         name: name.to_owned(),
         help: help.to_owned(),
-        kind,
+        metric_type,
         labels: labels
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -36,10 +42,10 @@ const LAG: (&str, &str) = ("campushub_replica_lag_seconds", "Lag as last measure
 
 impl MetricsSource for PoolMetrics {
     fn samples(&self) -> Vec<Sample> {
-        use MetricKind::{Counter, Gauge};
+        use MetricType::{Counter, Gauge};
         let pools = self.0.stats();
         type Read = fn(&PoolStats) -> f64;
-        let families: [((&str, &str), MetricKind, Read); 6] = [
+        let families: [((&str, &str), MetricType, Read); 6] = [
             (STATEMENTS, Counter, |p| p.statements as f64),
             (ERRORS, Counter, |p| p.errors as f64),
             (READS, Counter, |p| p.reads as f64),
@@ -48,12 +54,12 @@ impl MetricsSource for PoolMetrics {
             (HEALTHY, Gauge, |p| f64::from(u8::from(p.healthy))),
         ];
         let mut samples = Vec::new();
-        for ((name, help), kind, read) in families {
+        for ((name, help), metric_type, read) in families {
             for pool in &pools {
                 samples.push(sample(
                     name,
                     help,
-                    kind,
+                    metric_type,
                     &[("pool", &pool.name)],
                     read(pool),
                 ));
@@ -100,7 +106,7 @@ const RATIO: (&str, &str) = (
 
 impl MetricsSource for CacheMetrics {
     fn samples(&self) -> Vec<Sample> {
-        use MetricKind::{Counter, Gauge};
+        use MetricType::{Counter, Gauge};
         let m = self.0.metrics();
         let rows = [
             (HITS, Counter, ("tier", "l1"), m.l1_hits as f64),
@@ -149,9 +155,9 @@ impl MetricsSource for CacheMetrics {
             (RATIO, Gauge, ("", ""), m.hit_ratio()),
         ];
         rows.into_iter()
-            .map(|((name, help), kind, label, value)| {
+            .map(|((name, help), metric_type, label, value)| {
                 let labels: &[(&str, &str)] = if label.0.is_empty() { &[] } else { &[label] };
-                sample(name, help, kind, labels, value)
+                sample(name, help, metric_type, labels, value)
             })
             .collect()
     }

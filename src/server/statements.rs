@@ -18,7 +18,7 @@ use axum::response::Response;
 use axum::Router;
 
 use crate::http::metrics::route_label;
-use crate::http::{MetricKind, MetricsSource, Sample};
+use crate::http::{MetricType, MetricsSource, Sample};
 use crate::sqlx::StatementCounter;
 
 /// One route template's counters.
@@ -115,7 +115,7 @@ impl MetricsSource for RouteStatements {
             samples.extend(routes.iter().map(|totals| Sample {
                 name: name.to_owned(),
                 help: help.to_owned(),
-                kind: MetricKind::Counter,
+                metric_type: MetricType::Counter,
                 labels: vec![("route".to_owned(), totals.0.clone())],
                 value: pick(totals) as f64,
             }));

@@ -1,4 +1,4 @@
-//! The person block shared by students and faculty (the original's `BaseEntity`).
+//! The person block shared by students and faculty: name, contact details, date of birth.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! against an entity's [`Schema`](crate::schema::Schema) so that nothing reaches storage
 //! unvalidated.
 //!
-//! Parameters follow the original DRF API:
+//! Parameters follow Django REST Framework conventions (the API CampusHub replaces):
 //!
 //! | parameter | meaning |
 //! |---|---|

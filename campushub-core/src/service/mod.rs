@@ -1,4 +1,4 @@
-//! The entity service (the original's "viewset"): list, retrieve, create, update,
+//! The entity service (what Django REST Framework calls a viewset): list, retrieve, create, update,
 //! partial_update, destroy, bulk operations and statistics for one kind.
 //!
 //! Every action authorizes the principal, validates its input (schema rules, custom fields,

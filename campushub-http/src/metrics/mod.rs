@@ -11,6 +11,6 @@ mod source;
 
 pub use layer::{MetricsLayer, MetricsService};
 pub use registry::{route_label, HttpMetrics, LATENCY_BUCKETS, UNMATCHED};
-pub use source::{MetricKind, MetricsSource, Sample};
+pub use source::{MetricType, MetricsSource, Sample};
 
 pub(crate) mod endpoint;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 /// The Prometheus type of a sample's family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricKind {
+pub enum MetricType {
     /// Only ever grows.
     Counter,
     /// Goes up and down.
@@ -20,7 +20,7 @@ pub struct Sample {
     /// What it counts.
     pub help: String,
     /// Counter or gauge.
-    pub kind: MetricKind,
+    pub metric_type: MetricType,
     /// Label pairs (`[("tier", "l1")]`).
     pub labels: Vec<(String, String)>,
     /// The value.
@@ -41,9 +41,9 @@ pub trait MetricsSource: Send + Sync + 'static {
         let mut last: Option<String> = None;
         for sample in self.samples() {
             if last.as_deref() != Some(sample.name.as_str()) {
-                let kind = match sample.kind {
-                    MetricKind::Counter => "counter",
-                    MetricKind::Gauge => "gauge",
+                let kind = match sample.metric_type {
+                    MetricType::Counter => "counter",
+                    MetricType::Gauge => "gauge",
                 };
                 let _ = writeln!(out, "# HELP {} {}", sample.name, sample.help);
                 let _ = writeln!(out, "# TYPE {} {kind}", sample.name);

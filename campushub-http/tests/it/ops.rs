@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use axum::http::{Method, StatusCode};
 use campushub_core::Role;
 use campushub_http::{
-    ApiState, HttpConfig, MetricKind, MetricsSource, ProbeStatus, ReadinessProbe, Sample,
+    ApiState, HttpConfig, MetricType, MetricsSource, ProbeStatus, ReadinessProbe, Sample,
 };
 use serde_json::Value;
 
@@ -206,7 +206,7 @@ impl MetricsSource for CacheStats {
             .map(|tier| Sample {
                 name: "cache_hits_total".into(),
                 help: "Cache hits.".into(),
-                kind: MetricKind::Counter,
+                metric_type: MetricType::Counter,
                 labels: vec![("tier".into(), tier.into())],
                 value: 7.0,
             })
