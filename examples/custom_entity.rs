@@ -59,6 +59,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     search: &["code", "title"],
     natural_key: Some("code"),
     stats: &["credits"],
+    relations: &[],
     embedded_in: &[],
     writable: &[&["code", "title", "department_id", "credits"]],
     required: &[&["code", "title", "credits"]],

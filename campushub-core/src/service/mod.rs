@@ -32,6 +32,7 @@ use crate::cache::Cache;
 use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
 use crate::event::ChangeHook;
+use crate::kind::EntityKind;
 use crate::query::CursorCodec;
 use crate::repository::Repository;
 
@@ -51,6 +52,9 @@ struct Inner<E: Entity> {
     hooks: Vec<Arc<dyn ChangeHook>>,
     rules: Vec<Arc<dyn EntityRules<E>>>,
     cursors: CursorCodec,
+    /// The kinds whose cached results embed this one: the schema's
+    /// [`crate::Schema::embedded_in`] and the application's additions.
+    embedded_in: &'static [EntityKind],
 }
 
 impl<E: Entity> std::fmt::Debug for EntityService<E> {

@@ -46,6 +46,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     search: &["code"],
     natural_key: Some("code"),
     stats: &["capacity"],
+    relations: &[],
     embedded_in: &[],
     writable: &[&["code", "capacity"]],
     required: &[&["code", "capacity"]],
