@@ -81,7 +81,9 @@ pub mod memory;
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 
-pub use analytics::{Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics};
+pub use analytics::{
+    Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics, ServiceAnalytics,
+};
 pub use auth::{Action, Policy, Principal, Role, RolePolicy};
 pub use cache::{Cache, CacheKey, CachedValue, FillTicket, NoCache};
 pub use consistency::ConsistencyToken;
@@ -98,5 +100,5 @@ pub use query::{ListQuery, Page};
 pub use relation::{Embed, Embedded, Relation};
 pub use repository::{ReadOptions, ReadRoute, Repository, Written};
 pub use schema::{FieldSpec, FieldType, Schema};
-pub use service::EntityService;
+pub use service::{AppServices, EntityService};
 pub use value::Scalar;

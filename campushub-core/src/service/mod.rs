@@ -6,6 +6,7 @@
 //! after the write committed.
 
 mod actions;
+mod app;
 mod builder;
 mod bulk;
 mod cached;
@@ -22,6 +23,7 @@ mod write;
 
 use std::sync::Arc;
 
+pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
 pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Saved, Statistics};
