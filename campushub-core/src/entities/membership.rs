@@ -2,6 +2,7 @@
 //! the department's code and name, and the typed summary the two kinds hold.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::Department;
@@ -31,10 +32,16 @@ impl DepartmentSummary {
     /// The typed form of an embedded department summary (`None` if it lacks the code or
     /// name, which a store never attaches).
     pub fn from_embedded(summary: Embedded) -> Option<Self> {
+        let Embedded { id, mut fields } = summary;
+        // Moved out rather than copied: this runs for every person a read returns.
+        let mut text = |name: &str| match fields.remove(name) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
         Some(DepartmentSummary {
-            id: summary.id,
-            code: summary.text("code")?.to_owned(),
-            name: summary.text("name")?.to_owned(),
+            id,
+            code: text("code")?,
+            name: text("name")?,
         })
     }
 }
