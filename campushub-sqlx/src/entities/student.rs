@@ -87,3 +87,31 @@ impl SqlEntity for Student {
         }]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use campushub_core::{Department, Student};
+
+    use crate::backend::Dialect;
+    use crate::sql::TableSql;
+    use crate::value::ColType;
+
+    #[test]
+    fn a_retrieve_joins_the_department_from_the_declared_relation() {
+        let table = TableSql::<Student>::new(Dialect::Postgres);
+        let select = table.select(true).expect("the relation resolves");
+        let statement = table.finish_select(select, true).expect("finishes");
+        let join =
+            r#" FROM "students" t LEFT JOIN "departments" r0 ON r0."id" = t."department_id""#;
+        assert!(statement.sql.ends_with(join), "{}", statement.sql);
+        assert!(statement
+            .sql
+            .contains(r#", r0."id", r0."code", r0."name" FROM"#));
+        let embedded = &statement.returns[statement.returns.len() - 3..];
+        assert_eq!(embedded, [ColType::Uuid, ColType::Text, ColType::Text]);
+        // A department's relations embed nothing: its reads join nothing.
+        let departments = TableSql::<Department>::new(Dialect::Postgres);
+        let select = departments.select(true).expect("no relation to resolve");
+        assert!(!select.finish(Vec::new()).sql.contains("JOIN"));
+    }
+}

@@ -172,30 +172,3 @@ fn col_type(ty: FieldType) -> ColType {
         FieldType::Bool => ColType::Bool,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use campushub_core::{Department, Student};
-
-    use super::*;
-
-    #[test]
-    fn a_relation_resolves_to_its_foreign_key_table_and_typed_columns() {
-        let joins = Join::resolve::<Student>().expect("resolves");
-        assert_eq!(joins.len(), 1);
-        assert_eq!(joins[0].table, "departments");
-        assert_eq!(
-            joins[0].types(),
-            [ColType::Uuid, ColType::Text, ColType::Text]
-        );
-        let mut b = SqlBuilder::new(Dialect::Postgres);
-        joins[0].push_join(&mut b);
-        let sql = b.finish(Vec::new()).sql;
-        assert_eq!(
-            sql,
-            r#" LEFT JOIN "departments" r0 ON r0."id" = t."department_id""#
-        );
-        // A department's relations embed nothing: its reads join nothing.
-        assert!(Join::resolve::<Department>().expect("resolves").is_empty());
-    }
-}
