@@ -1,8 +1,8 @@
 //! An application's own entity, `Course`, with storage, caching and routes from CampusHub.
 //!
 //! Run with `cargo run --example custom_entity`. It describes the kind once for core
-//! (`Entity`) and once for SQL (`SqlEntity`), creates its table in an in-memory SQLite
-//! database, builds an `EntityService` with the moka cache and a policy that lets registrars
+//! (`Entity`, with its relation to departments, whose code and name reads embed) and once for
+//! SQL (`SqlEntity`), creates its table in an in-memory SQLite database, builds an `EntityService` with the moka cache and a policy that lets registrars
 //! manage courses, mounts the generic resource routes at `/api/v1/courses`, and performs a
 //! create and a list through the router, printing both. To serve the kind beside the built-in
 //! ones (one router, one OpenAPI document), pass the same `ResourceRoutes` to
@@ -16,13 +16,14 @@ use axum::http::Request;
 use axum::Router;
 use campushub::cache::{CacheConfig, TieredCache};
 use campushub::core::schema::{join_fields, FieldSpec, FieldType, Ops, META_FIELDS};
-use campushub::core::{Action, Entity, EntityKind, EntityService, RecordMeta};
-use campushub::core::{Repository, Role, RolePolicy, Scalar, Schema, ValidationErrors};
+use campushub::core::ValidationErrors;
+use campushub::core::{Action, Department, Embed, Embedded, Entity, EntityKind, EntityService};
+use campushub::core::{RecordMeta, Relation, Repository, Role, RolePolicy, Scalar, Schema};
 use campushub::http::{
     AuthLayer, Credentials, HttpConfig, JwtVerifier, ResourceRoutes, TokenMinter,
 };
 use campushub::sqlx::{ColType, Column, SqlEntity, SqlRow, SqlValue, SqliteRepository};
-use campushub::sqlx::{SqliteStore, UniqueKey};
+use campushub::sqlx::{ForeignKey, SqliteStore, UniqueKey};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -36,6 +37,9 @@ struct Course {
     meta: RecordMeta,
     #[serde(flatten)]
     input: CourseInput,
+    /// The department's code and name, attached by the store on read.
+    #[serde(default)]
+    department: Option<Embedded>,
 }
 
 /// What a client sends.
@@ -46,6 +50,11 @@ struct CourseInput {
     department_id: Option<Uuid>,
     credits: i64,
 }
+
+/// `department_id` references a department; reads embed its code and name as `department`.
+const RELATIONS: &[Relation] =
+    &[Relation::to::<Department>("department_id")
+        .embed(Embed::new("department", &["code", "name"]))];
 
 #[rustfmt::skip] // one field per line reads as a table
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
@@ -59,10 +68,11 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     search: &["code", "title"],
     natural_key: Some("code"),
     stats: &["credits"],
+    relations: RELATIONS,
     embedded_in: &[],
     writable: &[&["code", "title", "department_id", "credits"]],
     required: &[&["code", "title", "credits"]],
-    read_only: &[],
+    read_only: &["department"],
 });
 
 impl Entity for Course {
@@ -78,7 +88,11 @@ impl Entity for Course {
         &mut self.meta
     }
     fn from_input(input: CourseInput, meta: RecordMeta, _actor: &str) -> Self {
-        Course { meta, input }
+        Course {
+            meta,
+            input,
+            department: None,
+        }
     }
     fn to_input(&self) -> CourseInput {
         self.input.clone()
@@ -104,6 +118,11 @@ impl Entity for Course {
             _ => None,
         }
     }
+    fn set_embedded(&mut self, field: &str, summary: Option<Embedded>) {
+        if field == "department" {
+            self.department = summary;
+        }
+    }
 }
 
 #[rustfmt::skip]
@@ -124,10 +143,13 @@ impl SqlEntity for Course {
             department_id: row.opt_uuid("department_id")?,
             credits: row.int("credits")?,
         };
-        Ok(Course { meta: row.meta()?, input })
+        Ok(Course { meta: row.meta()?, input, department: None })
     }
     fn unique_keys() -> &'static [UniqueKey] {
         &[UniqueKey { constraint: "courses_code_key", columns: &["code"], field: "code" }]
+    }
+    fn foreign_keys() -> &'static [ForeignKey] {
+        &[ForeignKey { column: "department_id", table: "departments" }]
     }
 }
 
@@ -137,7 +159,7 @@ const COURSES_TABLE: &str = "CREATE TABLE courses (id TEXT PRIMARY KEY, \
     department_id TEXT REFERENCES departments (id), credits INTEGER NOT NULL)";
 
 /// Sends a request through `app` as `bearer` and prints the status and body.
-async fn send(app: &Router, bearer: &str, method: &str, uri: &str, body: &'static str) -> Result {
+async fn send(app: &Router, bearer: &str, method: &str, uri: &str, body: String) -> Result {
     let request = Request::builder()
         .method(method)
         .uri(uri)
@@ -158,6 +180,10 @@ type Result<T = (), E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 async fn main() -> Result {
     let store = SqliteStore::memory().await?; // the built-in tables, migrated
     sqlx::query(COURSES_TABLE).execute(store.pool()).await?;
+    let departments = SqliteRepository::<Department>::new(store.clone());
+    let input = serde_json::from_value(serde_json::json!({"code": "CSE", "name": "Computing"}))?;
+    let cse = Department::from_input(input, RecordMeta::new(), "admin");
+    departments.insert(&cse).await?;
     let repository: Arc<dyn Repository<Course>> = Arc::new(SqliteRepository::<Course>::new(store));
     let cache = TieredCache::l1_only(CacheConfig::with_namespace("courses-example"))?;
     let policy = RolePolicy::defaults()
@@ -177,8 +203,11 @@ async fn main() -> Result {
     let token = minter.mint("registrar", &[Role::REGISTRAR], Duration::from_secs(60))?;
     let bearer = format!("Bearer {token}");
 
-    let course = r#"{"code": "CS101", "title": "Algorithms", "department_id": null, "credits": 4}"#;
+    let id = cse.meta.id;
+    let course = format!(
+        r#"{{"code": "CS101", "title": "Algorithms", "department_id": "{id}", "credits": 4}}"#
+    );
     send(&app, &bearer, "POST", "/api/v1/courses", course).await?;
     let list = "/api/v1/courses?credits__gte=3&ordering=code";
-    send(&app, &bearer, "GET", list, "").await
+    send(&app, &bearer, "GET", list, String::new()).await
 }

@@ -4,12 +4,13 @@
 use std::fmt::Debug;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
+use crate::relation::Embedded;
 use crate::schema::Schema;
 use crate::value::Scalar;
 
@@ -79,38 +80,35 @@ pub trait Entity: Clone + Debug + Serialize + DeserializeOwned + Send + Sync + '
 
     /// References to other records. A write naming a missing record is a validation error on
     /// the field; deleting a record that is still referenced is a conflict.
+    ///
+    /// The default reads every relation of [`Schema::relations`] through [`Entity::field`].
     fn references(&self) -> Vec<Reference> {
-        Vec::new()
+        Self::schema()
+            .relations
+            .iter()
+            .filter_map(|relation| {
+                relation.id_in(self).map(|id| Reference {
+                    field: relation.field,
+                    kind: relation.kind(),
+                    id,
+                })
+            })
+            .collect()
     }
 
-    /// The department this record belongs to, for kinds that embed a department summary.
-    fn department_id(&self) -> Option<Uuid> {
-        None
-    }
-
-    /// Attaches the embedded department summary (stores call this on read).
-    fn set_department(&mut self, _summary: Option<DepartmentSummary>) {}
+    /// Attaches the summary embedded in field `field` (an [`Embed::as_field`](crate::relation::Embed::as_field) of one of the
+    /// schema's relations), or clears it with `None`; stores call this on read. Kinds whose
+    /// relations embed nothing keep the default, which ignores it.
+    fn set_embedded(&mut self, _field: &str, _summary: Option<Embedded>) {}
 }
 
 /// A reference from one record to another, through `field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reference {
-    /// The referencing field (`department_id`).
+    /// The referencing field.
     pub field: &'static str,
     /// The kind referenced.
     pub kind: EntityKind,
     /// The id referenced.
     pub id: Uuid,
-}
-
-/// The department summary embedded in students and faculty, so a page of people renders
-/// without a query per row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DepartmentSummary {
-    /// The department's id.
-    pub id: Uuid,
-    /// The department's code.
-    pub code: String,
-    /// The department's name.
-    pub name: String,
 }

@@ -67,6 +67,7 @@ pub mod event;
 pub mod kind;
 pub mod meta;
 pub mod query;
+pub mod relation;
 pub mod repository;
 pub mod schema;
 pub mod service;
@@ -80,19 +81,24 @@ pub mod memory;
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 
-pub use analytics::{Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics};
+pub use analytics::{
+    Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics, ServiceAnalytics,
+};
 pub use auth::{Action, Policy, Principal, Role, RolePolicy};
 pub use cache::{Cache, CacheKey, CachedValue, FillTicket, NoCache};
 pub use consistency::ConsistencyToken;
 pub use custom_fields::{CustomFieldDef, CustomFieldInput, CustomFieldType};
-pub use entities::{Department, DepartmentInput, Faculty, FacultyInput, Student, StudentInput};
-pub use entity::{DepartmentSummary, Entity, Reference};
+pub use entities::{
+    Department, DepartmentInput, DepartmentSummary, Faculty, FacultyInput, Student, StudentInput,
+};
+pub use entity::{Entity, Reference};
 pub use error::{Error, Result, ValidationErrors};
 pub use event::{ChangeEvent, ChangeHook, ChangeOp};
 pub use kind::EntityKind;
 pub use meta::RecordMeta;
 pub use query::{ListQuery, Page};
+pub use relation::{Embed, Embedded, Relation};
 pub use repository::{ReadOptions, ReadRoute, Repository, Written};
 pub use schema::{FieldSpec, FieldType, Schema};
-pub use service::EntityService;
+pub use service::{AppServices, EntityService};
 pub use value::Scalar;

@@ -96,8 +96,8 @@ pub type GroupValues = Vec<(Option<Scalar>, u64)>;
 /// - `update` and `delete` succeed only when the stored version equals `expected_version`,
 ///   else [`crate::Error::PreconditionFailed`]; a missing id is [`crate::Error::NotFound`].
 /// - `list` returns at most [`ListQuery::limit`] rows matching the query, after its keyset
-///   position (or its offset), in walk order (reversed for a backwards cursor), each with its
-///   department summary attached, in a bounded number of round trips whatever the page size.
+///   position (or its offset), in walk order (reversed for a backwards cursor), each with the
+///   summaries its [`crate::Schema::relations`] embed attached, in a bounded number of round trips whatever the page size.
 #[async_trait]
 pub trait Repository<E: Entity>: Send + Sync {
     /// One record by id.

@@ -2,6 +2,7 @@
 //! which operators), searched and ordered by.
 
 use crate::kind::EntityKind;
+use crate::relation::{Embed, Relation};
 
 /// The storage type of a schema field; query values are parsed to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,8 +119,15 @@ pub struct Schema {
     pub natural_key: Option<&'static str>,
     /// Fields statistics group by, in response order.
     pub stats: &'static [&'static str],
-    /// Kinds whose cached results embed records of this kind (a department summary is embedded
-    /// in students and faculty): a write here invalidates their lists too.
+    /// The fields that reference other kinds, and what reads embed of the referenced records.
+    pub relations: &'static [Relation],
+    /// Kinds whose cached results embed records of this kind: the inverse of the embedding
+    /// [`Relation`]s that name this kind. A write here invalidates their cached lists too.
+    ///
+    /// It is declared on the referenced kind because its write events carry it. A built-in
+    /// kind's list names the built-in kinds only; an application kind that embeds one adds
+    /// itself on the referenced kind's service with
+    /// [`crate::service::EntityServiceBuilder::also_embedded_in`].
     pub embedded_in: &'static [EntityKind],
     /// Fields a create or update body may set, in groups (shared blocks stay shared).
     pub writable: &'static [&'static [&'static str]],
@@ -160,6 +168,13 @@ impl Schema {
     /// The fields a create body must carry.
     pub fn required_fields(&self) -> impl Iterator<Item = &'static str> {
         self.required.iter().flat_map(|group| group.iter().copied())
+    }
+
+    /// The relations that embed a summary on read.
+    pub fn embedding_relations(&self) -> impl Iterator<Item = (&'static Relation, &'static Embed)> {
+        self.relations
+            .iter()
+            .filter_map(|relation| relation.embed.as_ref().map(|embed| (relation, embed)))
     }
 
     /// Whether a body may carry `name` as an ignored read-only field.

@@ -2,33 +2,22 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Policy, Student};
-
-use crate::analytics::{Analytics, ServiceAnalytics};
 use crate::auth::Authenticator;
 use crate::config::HttpConfig;
 use crate::health::ReadinessProbe;
 use crate::metrics::{HttpMetrics, MetricsSource};
 use crate::openapi::ResourceDoc;
 use crate::resource::ResourceRoutes;
+use axum::Router;
+use campushub_core::analytics::{Analytics, ServiceAnalytics};
+use campushub_core::{Entity, Policy};
 
 /// An application's resource, built when the router is: with the router's configuration.
 pub(crate) type AddedResource =
     Box<dyn FnOnce(Arc<HttpConfig>) -> (ResourceDoc, Router) + Send + Sync>;
 
-/// The four built-in entity services.
-#[derive(Debug, Clone)]
-pub struct AppServices {
-    /// Departments.
-    pub departments: EntityService<Department>,
-    /// Students.
-    pub students: EntityService<Student>,
-    /// Faculty members.
-    pub faculty: EntityService<Faculty>,
-    /// Custom-field definitions.
-    pub custom_fields: EntityService<CustomFieldDef>,
-}
+/// The four built-in entity services (defined in core, where [`ServiceAnalytics`] uses them).
+pub use campushub_core::AppServices;
 
 /// Everything [`crate::router`] needs. Start with [`ApiState::new`], then replace parts.
 pub struct ApiState {

@@ -11,8 +11,9 @@
 //!   [`SqlEntity`] description (columns, binding, row mapping, unique and foreign keys) in
 //!   either dialect; values are always bound, column names come only from descriptions.
 //!   Queries are runtime-checked: building never needs a database.
-//! - **N+1-free.** Students and faculty embed a department summary: a retrieve is one
-//!   statement (a join), a list page two (the page, then its departments) whatever the page
+//! - **N+1-free.** A kind's relations may embed a summary of the referenced record (students
+//!   and faculty embed their department's): a retrieve is one statement (a join), a list page
+//!   one plus one per embedding relation (the page, then its references) whatever the page
 //!   size. [`StatementCounter::scope`] lets tests assert it.
 //! - **Read-your-writes over replicas.** Every write returns the commit's WAL position as a
 //!   [`campushub_core::ConsistencyToken`]; a read carrying it goes to a replica that has
@@ -105,7 +106,7 @@ pub use counter::{PoolStats, StatementCounter, StatementCounts};
 pub use error::{Result, SqlxError};
 pub use repo::SqlRepository;
 pub use row::SqlRow;
-pub use table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE, META_COLUMNS};
+pub use table::{Column, ForeignKey, SqlEntity, UniqueKey, META_COLUMNS};
 pub use value::{ColType, SqlValue};
 
 #[cfg(feature = "postgres")]

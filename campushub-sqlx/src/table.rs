@@ -50,21 +50,18 @@ pub const META_COLUMNS: [Column; 4] = [
     Column::new("version", ColType::Int),
 ];
 
-/// The table of departments, which students and faculty embed a summary of.
-pub const DEPARTMENTS_TABLE: &str = "departments";
-
 /// How an entity is stored: implement it once and [`crate::SqlRepository`] serves the kind
 /// on Postgres and SQLite, statements generated from this description.
+///
+/// The relations the kind's schema declares ([`campushub_core::Schema::relations`]) need a
+/// [`ForeignKey`] on their field; the columns of an embedded summary are the referenced
+/// table's columns named like the embedded fields.
 ///
 /// Custom-field values live in a JSON column named `custom_fields` (`jsonb` on Postgres);
 /// list it among [`SqlEntity::columns`] for kinds that have them.
 pub trait SqlEntity: Entity {
     /// The table name.
     const TABLE: &'static str;
-
-    /// The column holding the department id, for kinds that embed a department summary
-    /// (reads attach it with a join, or one extra statement per list page).
-    const DEPARTMENT_COLUMN: Option<&'static str> = None;
 
     /// The columns after the metadata ones, in the order of [`SqlEntity::values`].
     fn columns() -> &'static [Column];
@@ -80,7 +77,9 @@ pub trait SqlEntity: Entity {
         &[]
     }
 
-    /// Foreign keys from this table.
+    /// Foreign keys from this table. The foreign key on the field of an embedding
+    /// [`campushub_core::Relation`] names the table reads join (or look the page's references
+    /// up in, one statement per relation) for the summary.
     fn foreign_keys() -> &'static [ForeignKey] {
         &[]
     }

@@ -6,8 +6,7 @@ use uuid::Uuid;
 use super::data::{create, department_input, faculty_input, student_input};
 use super::support::{assert_conflict, assert_invalid, fresh, page, revised, stored};
 use super::Fixture;
-use crate::entities::{Department, Faculty, Student};
-use crate::entity::DepartmentSummary;
+use crate::entities::{Department, DepartmentSummary, Faculty, Student};
 
 /// A department inserted into the fixture.
 async fn department(f: &Fixture, code: &str, name: &str, parent: Option<Uuid>) -> Department {

@@ -34,6 +34,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     search: &["name", "label"],
     natural_key: None,
     stats: &["entity", "field_type"],
+    relations: &[],
     embedded_in: &[],
     writable: &[&[
         "entity",

@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{checks, custom_field_accessors, meta_accessors, string_enum};
-use crate::entity::{Entity, Reference};
+use super::{checks, custom_field_accessors, meta_accessors, string_enum, Faculty};
+use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
+use crate::relation::Relation;
 use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Schema, META_FIELDS};
 use crate::value::Scalar;
 
@@ -117,6 +118,12 @@ fn active() -> DepartmentStatus {
     DepartmentStatus::Active
 }
 
+/// A department's parent department and its head (a faculty member), neither embedded.
+const RELATIONS: &[Relation] = &[
+    Relation::to::<Department>("parent_id"),
+    Relation::to::<Faculty>("head_id"),
+];
+
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     kind: EntityKind::DEPARTMENT,
     fields: join_fields(&[
@@ -141,6 +148,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     search: &["code", "name"],
     natural_key: Some("code"),
     stats: &["status", "kind"],
+    relations: RELATIONS,
     embedded_in: &[EntityKind::STUDENT, EntityKind::FACULTY],
     writable: &[&[
         "code",
@@ -246,19 +254,5 @@ impl Entity for Department {
 
     fn unique_values(&self) -> Vec<(&'static str, String)> {
         vec![("code", self.code.clone()), ("name", self.name.clone())]
-    }
-
-    fn references(&self) -> Vec<Reference> {
-        let parent = self.parent_id.map(|id| Reference {
-            field: "parent_id",
-            kind: EntityKind::DEPARTMENT,
-            id,
-        });
-        let head = self.head_id.map(|id| Reference {
-            field: "head_id",
-            kind: EntityKind::FACULTY,
-            id,
-        });
-        parent.into_iter().chain(head).collect()
     }
 }

@@ -4,11 +4,13 @@
 pub(crate) mod checks;
 mod department;
 mod faculty;
+mod membership;
 mod person;
 mod student;
 
 pub use department::{Department, DepartmentInput, DepartmentKind, DepartmentStatus};
 pub use faculty::{Designation, EmploymentType, Faculty, FacultyInput, FacultyStatus};
+pub use membership::DepartmentSummary;
 pub use person::{Audit, Gender, Person, PERSON_FIELDS, PERSON_REQUIRED};
 pub use student::{Student, StudentInput, StudentStatus};
 
@@ -86,32 +88,6 @@ macro_rules! custom_field_accessors {
     };
 }
 pub(crate) use custom_field_accessors;
-
-/// The department membership of people: the `department_id` reference and the embedded
-/// summary (`self.department_id`, `self.department`).
-macro_rules! department_member {
-    () => {
-        fn references(&self) -> Vec<crate::entity::Reference> {
-            self.department_id
-                .map(|id| crate::entity::Reference {
-                    field: "department_id",
-                    kind: crate::kind::EntityKind::DEPARTMENT,
-                    id,
-                })
-                .into_iter()
-                .collect()
-        }
-
-        fn department_id(&self) -> Option<uuid::Uuid> {
-            self.department_id
-        }
-
-        fn set_department(&mut self, summary: Option<crate::entity::DepartmentSummary>) {
-            self.department = summary;
-        }
-    };
-}
-pub(crate) use department_member;
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::membership::{department_member, DEPARTMENT_MEMBERSHIP};
 use super::person::{
     Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
 };
-use super::{checks, custom_field_accessors, department_member, meta_accessors, string_enum};
-use crate::entity::{DepartmentSummary, Entity};
+use super::{checks, custom_field_accessors, meta_accessors, string_enum, DepartmentSummary};
+use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
@@ -153,6 +154,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     ],
     natural_key: Some("roll_number"),
     stats: &["status", "gender", "year_of_study", "department_id"],
+    relations: DEPARTMENT_MEMBERSHIP,
     embedded_in: &[],
     writable: &[
         PERSON_FIELDS,

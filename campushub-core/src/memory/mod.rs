@@ -4,7 +4,7 @@
 //! One [`MemoryStore`] holds a table per entity kind; [`MemoryStore::repository`] hands out a
 //! [`MemoryRepository`] for any [`Entity`] type, and all repositories of one store see each
 //! other's records, so references between kinds (a student's department) are checked and
-//! department summaries are attached on read.
+//! the summaries a kind's relations embed are attached on read.
 //!
 //! ```
 //! use campushub_core::memory::MemoryStore;

@@ -13,8 +13,8 @@ use crate::error::Result;
 use crate::query::ListQuery;
 use crate::repository::{GroupCounts, ReadOptions, Repository, Written};
 
-/// The repository of kind `E` in a [`MemoryStore`]. Reads return clones with the department
-/// summary attached; writes commit at once and report the store's commit counter as their
+/// The repository of kind `E` in a [`MemoryStore`]. Reads return clones with the summaries
+/// of [`crate::Schema::relations`] attached; writes commit at once and report the store's commit counter as their
 /// token. Read options are accepted and ignored: there is one copy of the data.
 pub struct MemoryRepository<E> {
     store: MemoryStore,

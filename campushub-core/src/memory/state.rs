@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
-use crate::entities::Department;
-use crate::entity::{DepartmentSummary, Entity, Reference};
+use crate::entity::{Entity, Reference};
 use crate::error::{Error, Result};
 use crate::kind::EntityKind;
+use crate::relation::{Embed, Embedded};
 
 /// The rows of one kind, by id.
 pub(super) type Rows<E> = BTreeMap<Uuid, E>;
@@ -25,6 +25,8 @@ pub(super) struct State {
 /// without knowing their type.
 pub(super) struct Table {
     rows: Box<dyn Any + Send + Sync>,
+    /// Reads the summary of one of `rows` that another kind embeds.
+    summarize: Summarize,
     /// The references each row makes.
     pub(super) references: HashMap<Uuid, Vec<Reference>>,
     /// Unique `(field, value)` pairs and the row holding each.
@@ -55,6 +57,7 @@ impl State {
     pub(super) fn table_mut<E: Entity>(&mut self) -> Result<&mut Table> {
         let table = self.tables.entry(E::KIND).or_insert_with(|| Table {
             rows: Box::new(Rows::<E>::new()),
+            summarize: summarize::<E>,
             references: HashMap::new(),
             unique: HashMap::new(),
         });
@@ -83,23 +86,21 @@ impl State {
         })
     }
 
-    /// The summary of department `id`, if it exists.
-    pub(super) fn department_summary(&self, id: Uuid) -> Option<DepartmentSummary> {
-        let (_, rows) = self.table::<Department>().ok().flatten()?;
-        rows.get(&id).map(|department| DepartmentSummary {
-            id,
-            code: department.code.clone(),
-            name: department.name.clone(),
-        })
+    /// The summary `embed` describes of the record of `kind` with `id`, if it exists.
+    fn embedded(&self, kind: EntityKind, id: Uuid, embed: &Embed) -> Option<Embedded> {
+        let table = self.tables.get(&kind)?;
+        (table.summarize)(table.rows.as_ref(), id, embed)
     }
 
-    /// `entity` as a read returns it: a clone with its department summary attached.
+    /// `entity` as a read returns it: a clone with the summaries its relations embed attached.
     pub(super) fn attach<E: Entity>(&self, entity: &E) -> E {
         let mut entity = entity.clone();
-        let summary = entity
-            .department_id()
-            .and_then(|id| self.department_summary(id));
-        entity.set_department(summary);
+        for (relation, embed) in E::schema().embedding_relations() {
+            let summary = relation
+                .id_in(&entity)
+                .and_then(|id| self.embedded(relation.kind(), id, embed));
+            entity.set_embedded(embed.as_field, summary);
+        }
         entity
     }
 }
@@ -114,6 +115,20 @@ impl Table {
     pub(super) fn rows_mut<E: Entity>(&mut self) -> Result<&mut Rows<E>> {
         self.rows.downcast_mut().ok_or_else(|| mixed_types::<E>())
     }
+}
+
+/// Reads, from a table's type-erased rows, the summary of row `id` that `embed` describes.
+type Summarize = fn(&(dyn Any + Send + Sync), Uuid, &Embed) -> Option<Embedded>;
+
+/// The [`Summarize`] of a table of `E`.
+fn summarize<E: Entity>(
+    rows: &(dyn Any + Send + Sync),
+    id: Uuid,
+    embed: &Embed,
+) -> Option<Embedded> {
+    let row = rows.downcast_ref::<Rows<E>>()?.get(&id)?;
+    let values = embed.fields.iter().map(|name| row.field(name));
+    Some(Embedded::new(id, embed, values))
 }
 
 /// Two Rust types claim one kind: a programming error in the application.

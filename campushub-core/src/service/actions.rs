@@ -176,7 +176,7 @@ impl<E: Entity> EntityService<E> {
             .repository
             .delete(id, current.meta().version)
             .await?;
-        let event = Self::event(&current, ChangeOp::Deleted, written.token);
+        let event = self.event(&current, ChangeOp::Deleted, written.token);
         self.emit(principal, [event]).await;
         Ok(written)
     }
@@ -192,7 +192,7 @@ impl<E: Entity> EntityService<E> {
         self.validate_for_write(principal, &mut record, None)
             .await?;
         let written = self.inner.repository.insert(&record).await?;
-        let event = Self::event(&record, ChangeOp::Created, written.token);
+        let event = self.event(&record, ChangeOp::Created, written.token);
         self.emit(principal, [event]).await;
         Ok(Saved {
             record,
@@ -215,7 +215,7 @@ impl<E: Entity> EntityService<E> {
             .repository
             .update(&record, current.meta().version)
             .await?;
-        let event = Self::event(&record, ChangeOp::Updated, written.token);
+        let event = self.event(&record, ChangeOp::Updated, written.token);
         self.emit(principal, [event]).await;
         self.offer(record.meta().id, written.token).await;
         Ok(Saved {

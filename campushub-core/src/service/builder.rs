@@ -8,6 +8,7 @@ use crate::cache::{Cache, NoCache};
 use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
 use crate::event::ChangeHook;
+use crate::kind::EntityKind;
 use crate::query::CursorCodec;
 use crate::repository::Repository;
 
@@ -22,6 +23,7 @@ pub struct EntityServiceBuilder<E: Entity> {
     hooks: Vec<Arc<dyn ChangeHook>>,
     rules: Vec<Arc<dyn EntityRules<E>>>,
     cursors: CursorCodec,
+    also_embedded_in: Vec<EntityKind>,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
@@ -46,6 +48,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
             hooks: Vec::new(),
             rules: Vec::new(),
             cursors: CursorCodec::new(uuid::Uuid::new_v4().as_bytes()),
+            also_embedded_in: Vec::new(),
         }
     }
 
@@ -85,8 +88,21 @@ impl<E: Entity> EntityServiceBuilder<E> {
         self
     }
 
+    /// Announces that `kinds` (application kinds, beyond the schema's
+    /// [`crate::Schema::embedded_in`]) embed records of this kind through an embedding
+    /// [`crate::Relation`], so that a write here also invalidates their cached results.
+    ///
+    /// An application kind that embeds a built-in one (a course embedding its department)
+    /// names itself on the built-in kind's service:
+    /// `EntityService::builder(departments).also_embedded_in([course])`.
+    pub fn also_embedded_in(mut self, kinds: impl IntoIterator<Item = EntityKind>) -> Self {
+        self.also_embedded_in.extend(kinds);
+        self
+    }
+
     /// The service.
     pub fn build(self) -> EntityService<E> {
+        let embedded_in = embedded_in(E::schema().embedded_in, self.also_embedded_in);
         EntityService {
             inner: Arc::new(Inner {
                 repository: self.repository,
@@ -96,7 +112,24 @@ impl<E: Entity> EntityServiceBuilder<E> {
                 hooks: self.hooks,
                 rules: self.rules,
                 cursors: self.cursors,
+                embedded_in,
             }),
         }
+    }
+}
+
+/// The schema's embedding kinds followed by the `added` ones it lacks. A service is built once
+/// per process, so the rare combined list is leaked to be `'static` like the schema's.
+fn embedded_in(schema: &'static [EntityKind], added: Vec<EntityKind>) -> &'static [EntityKind] {
+    let mut kinds = schema.to_vec();
+    for kind in added {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    if kinds.len() == schema.len() {
+        schema
+    } else {
+        kinds.leak()
     }
 }

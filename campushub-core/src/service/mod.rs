@@ -6,6 +6,7 @@
 //! after the write committed.
 
 mod actions;
+mod app;
 mod builder;
 mod bulk;
 mod cached;
@@ -22,6 +23,7 @@ mod write;
 
 use std::sync::Arc;
 
+pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
 pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Saved, Statistics};
@@ -32,6 +34,7 @@ use crate::cache::Cache;
 use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
 use crate::event::ChangeHook;
+use crate::kind::EntityKind;
 use crate::query::CursorCodec;
 use crate::repository::Repository;
 
@@ -51,6 +54,9 @@ struct Inner<E: Entity> {
     hooks: Vec<Arc<dyn ChangeHook>>,
     rules: Vec<Arc<dyn EntityRules<E>>>,
     cursors: CursorCodec,
+    /// The kinds whose cached results embed this one: the schema's
+    /// [`crate::Schema::embedded_in`] and the application's additions.
+    embedded_in: &'static [EntityKind],
 }
 
 impl<E: Entity> std::fmt::Debug for EntityService<E> {

@@ -93,6 +93,7 @@ impl<E: Entity> EntityService<E> {
     /// The event for a committed change to `record`. For a deletion, pass the deleted
     /// record: the event carries its version + 1.
     pub(super) fn event(
+        &self,
         record: &E,
         op: ChangeOp,
         token: Option<crate::ConsistencyToken>,
@@ -108,7 +109,7 @@ impl<E: Entity> EntityService<E> {
                 version
             },
             token,
-            embedded_in: E::schema().embedded_in,
+            embedded_in: self.inner.embedded_in,
         }
     }
 }

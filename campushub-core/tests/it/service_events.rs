@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use campushub_core::service::EntityRules;
 use campushub_core::{
-    ChangeEvent, ChangeOp, EntityKind, EntityService, Error, Principal, ReadOptions, Student,
+    ChangeEvent, ChangeOp, Department, EntityKind, EntityService, Error, Principal, ReadOptions,
+    Student,
 };
 use serde_json::{json, Map};
 
@@ -64,6 +65,27 @@ async fn department_events_name_the_kinds_that_embed_departments() {
     assert_eq!(
         events[0].embedded_in,
         [EntityKind::STUDENT, EntityKind::FACULTY]
+    );
+}
+
+#[tokio::test]
+async fn an_application_kind_embedding_departments_is_named_in_their_events() {
+    let campus = Campus::new();
+    let course = EntityKind::new("course");
+    let departments = EntityService::builder(Arc::new(campus.store.repository::<Department>()))
+        .hook(campus.events.clone())
+        .also_embedded_in([course, EntityKind::STUDENT])
+        .build();
+    let body = json!({"code": "CSE", "name": "Computer Science"});
+    departments
+        .create_json(&admin(), body)
+        .await
+        .expect("created");
+    let events = campus.events.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].embedded_in,
+        [EntityKind::STUDENT, EntityKind::FACULTY, course]
     );
 }
 

@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use campushub_core::analytics::department_counts;
 use campushub_core::{Action, EntityKind, Error};
 
-use super::services::department_counts;
 use crate::auth::Caller;
 use crate::consistency::ReadConsistency;
 use crate::extract::QueryParams;

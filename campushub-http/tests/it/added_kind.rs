@@ -1,34 +1,46 @@
 //! An application's own kind served beside the built-in ones (`ApiState::resource`): behind
-//! the same authentication, with the same problems, in the OpenAPI document and the metrics.
+//! the same authentication, with the same problems, in the OpenAPI document and the metrics,
+//! and embedding the department it references as students do.
 
 use std::sync::{Arc, LazyLock};
 
 use axum::http::{Method, StatusCode};
-use campushub_core::memory::MemoryStore;
 use campushub_core::schema::{join_fields, FieldSpec, FieldType, Ops, META_FIELDS};
 use campushub_core::{
-    Entity, EntityKind, EntityService, RecordMeta, Scalar, Schema, ValidationErrors,
+    Department, Embed, Embedded, Entity, EntityKind, EntityService, RecordMeta, Relation, Scalar,
+    Schema, ValidationErrors,
 };
 use campushub_http::{ApiState, HttpConfig, ResourceRoutes};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use uuid::Uuid;
 
-use crate::fixtures::{credentials, App};
+use crate::fixtures::{credentials, department, id_of, App};
 
-/// A lecture room: the smallest useful application kind.
+/// A lecture room: the smallest useful application kind, perhaps run by a department.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Room {
     #[serde(flatten)]
     meta: RecordMeta,
     #[serde(flatten)]
     input: RoomInput,
+    /// The department's summary, attached by the store on read.
+    #[serde(default)]
+    department: Option<Embedded>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct RoomInput {
     code: String,
     capacity: i64,
+    #[serde(default)]
+    department_id: Option<Uuid>,
 }
+
+/// A room's department, embedded with its code and name.
+const RELATIONS: &[Relation] =
+    &[Relation::to::<Department>("department_id")
+        .embed(Embed::new("department", &["code", "name"]))];
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     kind: EntityKind::new("room"),
@@ -41,15 +53,19 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
             FieldSpec::new("capacity", FieldType::Int)
                 .filter(Ops::ORDERED)
                 .order(),
+            FieldSpec::new("department_id", FieldType::Uuid)
+                .filter(Ops::EXACT)
+                .nullable(),
         ],
     ]),
     search: &["code"],
     natural_key: Some("code"),
     stats: &["capacity"],
+    relations: RELATIONS,
     embedded_in: &[],
-    writable: &[&["code", "capacity"]],
+    writable: &[&["code", "capacity", "department_id"]],
     required: &[&["code", "capacity"]],
-    read_only: &[],
+    read_only: &["department"],
 });
 
 impl Entity for Room {
@@ -65,7 +81,11 @@ impl Entity for Room {
         &mut self.meta
     }
     fn from_input(input: RoomInput, meta: RecordMeta, _actor: &str) -> Self {
-        Room { meta, input }
+        Room {
+            meta,
+            input,
+            department: None,
+        }
     }
     fn to_input(&self) -> RoomInput {
         self.input.clone()
@@ -85,16 +105,23 @@ impl Entity for Room {
         match name {
             "code" => Some(self.input.code.clone().into()),
             "capacity" => Some(self.input.capacity.into()),
+            "department_id" => self.input.department_id.map(Scalar::Uuid),
             _ => None,
+        }
+    }
+    fn set_embedded(&mut self, field: &str, summary: Option<Embedded>) {
+        if field == "department" {
+            self.department = summary;
         }
     }
 }
 
 fn app() -> App {
-    let rooms = EntityService::builder(Arc::new(MemoryStore::new().repository::<Room>())).build();
-    // A config the router replaces with its own (a page size cap of 5).
-    let routes = ResourceRoutes::new("rooms", rooms, Arc::new(HttpConfig::default())).with_stats();
-    App::with_state(|services| {
+    App::with_store(|store, services| {
+        let rooms = EntityService::builder(Arc::new(store.repository::<Room>())).build();
+        // A config the router replaces with its own (a page size cap of 5).
+        let config = Arc::new(HttpConfig::default());
+        let routes = ResourceRoutes::new("rooms", rooms, config).with_stats();
         ApiState::new(services, Arc::new(credentials()))
             .config(HttpConfig {
                 max_page_size: 5,
@@ -132,6 +159,37 @@ async fn an_added_kind_is_served_like_the_built_in_ones() {
     too_big.field_problem(StatusCode::BAD_REQUEST, "page_size");
     let anonymous = app.call(Method::GET, "/api/v1/rooms", None, None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_added_kind_embeds_the_department_it_references() {
+    let app = app();
+    let cse = app
+        .post("/api/v1/departments", department("CSE"))
+        .await
+        .json();
+    let body = json!({"code": "LT-1", "capacity": 120, "department_id": cse["id"]});
+    let room = app.post("/api/v1/rooms", body).await;
+    assert_eq!(room.status, StatusCode::CREATED, "{:?}", room.json());
+    let summary = json!({"id": cse["id"], "code": "CSE", "name": cse["name"]});
+
+    let read = app
+        .get(&format!("/api/v1/rooms/{}", id_of(&room.json())))
+        .await;
+    assert_eq!(read.json()["department"], summary);
+    let listed = app.get("/api/v1/rooms").await;
+    assert_eq!(listed.json()["results"][0]["department"], summary);
+    // The same shape as a student's department.
+    let student = crate::fixtures::student("R1", cse["id"].as_str());
+    let student = app.post("/api/v1/students", student).await;
+    let student = app
+        .get(&format!("/api/v1/students/{}", id_of(&student.json())))
+        .await;
+    assert_eq!(student.json()["department"], summary);
+
+    let missing = json!({"code": "LT-2", "capacity": 10, "department_id": Uuid::now_v7()});
+    let missing = app.post("/api/v1/rooms", missing).await;
+    missing.field_problem(StatusCode::BAD_REQUEST, "department_id");
 }
 
 #[tokio::test]

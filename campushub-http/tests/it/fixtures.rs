@@ -117,9 +117,16 @@ impl App {
 
     /// With a state built by `build` from fresh services.
     pub fn with_state(build: impl FnOnce(AppServices) -> ApiState) -> Self {
+        Self::with_store(|_, services| build(services))
+    }
+
+    /// With a state built by `build` from fresh services and their store (where an added
+    /// kind that references the built-in ones keeps its records).
+    pub fn with_store(build: impl FnOnce(&MemoryStore, AppServices) -> ApiState) -> Self {
         let store = MemoryStore::new();
+        let services = services(&store);
         App {
-            router: router(build(services(&store))),
+            router: router(build(&store, services)),
             minter: TokenMinter::hs256(SECRET),
         }
     }

@@ -3,7 +3,7 @@
 use campushub_core::Department;
 
 use crate::row::SqlRow;
-use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE};
+use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
 use crate::value::{ColType, SqlValue};
 use crate::Result;
 
@@ -20,7 +20,7 @@ const COLUMNS: [Column; 9] = [
 ];
 
 impl SqlEntity for Department {
-    const TABLE: &'static str = DEPARTMENTS_TABLE;
+    const TABLE: &'static str = "departments";
 
     fn columns() -> &'static [Column] {
         &COLUMNS
@@ -74,7 +74,7 @@ impl SqlEntity for Department {
         &[
             ForeignKey {
                 column: "parent_id",
-                table: DEPARTMENTS_TABLE,
+                table: Department::TABLE,
             },
             ForeignKey {
                 column: "head_id",

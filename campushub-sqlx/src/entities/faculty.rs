@@ -2,11 +2,11 @@
 
 use std::sync::LazyLock;
 
-use campushub_core::Faculty;
+use campushub_core::{Department, Faculty};
 
 use super::person::{audit_from_row, person_from_row, person_kind_columns, person_kind_values};
 use crate::row::SqlRow;
-use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE};
+use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
 use crate::value::{ColType, SqlValue};
 use crate::Result;
 
@@ -27,7 +27,6 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 
 impl SqlEntity for Faculty {
     const TABLE: &'static str = "faculty";
-    const DEPARTMENT_COLUMN: Option<&'static str> = Some("department_id");
 
     fn columns() -> &'static [Column] {
         &COLUMNS
@@ -84,7 +83,7 @@ impl SqlEntity for Faculty {
     fn foreign_keys() -> &'static [ForeignKey] {
         &[ForeignKey {
             column: "department_id",
-            table: DEPARTMENTS_TABLE,
+            table: Department::TABLE,
         }]
     }
 }

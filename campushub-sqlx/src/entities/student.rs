@@ -2,11 +2,11 @@
 
 use std::sync::LazyLock;
 
-use campushub_core::Student;
+use campushub_core::{Department, Student};
 
 use super::person::{audit_from_row, person_from_row, person_kind_columns, person_kind_values};
 use crate::row::SqlRow;
-use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey, DEPARTMENTS_TABLE};
+use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
 use crate::value::{ColType, SqlValue};
 use crate::Result;
 
@@ -27,7 +27,6 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 
 impl SqlEntity for Student {
     const TABLE: &'static str = "students";
-    const DEPARTMENT_COLUMN: Option<&'static str> = Some("department_id");
 
     fn columns() -> &'static [Column] {
         &COLUMNS
@@ -84,7 +83,35 @@ impl SqlEntity for Student {
     fn foreign_keys() -> &'static [ForeignKey] {
         &[ForeignKey {
             column: "department_id",
-            table: DEPARTMENTS_TABLE,
+            table: Department::TABLE,
         }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use campushub_core::{Department, Student};
+
+    use crate::backend::Dialect;
+    use crate::sql::TableSql;
+    use crate::value::ColType;
+
+    #[test]
+    fn a_retrieve_joins_the_department_from_the_declared_relation() {
+        let table = TableSql::<Student>::new(Dialect::Postgres);
+        let select = table.select(true).expect("the relation resolves");
+        let statement = table.finish_select(select, true).expect("finishes");
+        let join =
+            r#" FROM "students" t LEFT JOIN "departments" r0 ON r0."id" = t."department_id""#;
+        assert!(statement.sql.ends_with(join), "{}", statement.sql);
+        assert!(statement
+            .sql
+            .contains(r#", r0."id", r0."code", r0."name" FROM"#));
+        let embedded = &statement.returns[statement.returns.len() - 3..];
+        assert_eq!(embedded, [ColType::Uuid, ColType::Text, ColType::Text]);
+        // A department's relations embed nothing: its reads join nothing.
+        let departments = TableSql::<Department>::new(Dialect::Postgres);
+        let select = departments.select(true).expect("no relation to resolve");
+        assert!(!select.finish(Vec::new()).sql.contains("JOIN"));
     }
 }

@@ -3,6 +3,7 @@
 
 mod builder;
 mod filter;
+mod join;
 mod order;
 mod table_sql;
 

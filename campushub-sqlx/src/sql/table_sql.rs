@@ -2,19 +2,15 @@
 
 use std::marker::PhantomData;
 
-use campushub_core::DepartmentSummary;
 use uuid::Uuid;
 
+use super::join::Join;
 use super::SqlBuilder;
 use crate::backend::{Dialect, Statement};
 use crate::error::{Result, SqlxError};
 use crate::row::SqlRow;
-use crate::table::{Column, SqlEntity, DEPARTMENTS_TABLE, META_COLUMNS};
+use crate::table::{Column, SqlEntity, META_COLUMNS};
 use crate::value::{ColType, SqlValue};
-
-/// Names of the department summary columns a joined select appends.
-const DEPT_CODE: &str = "__department_code";
-const DEPT_NAME: &str = "__department_name";
 
 /// One table's columns and statement shapes.
 #[derive(Debug)]
@@ -23,8 +19,8 @@ pub(crate) struct TableSql<E> {
     pub(crate) table: &'static str,
     pub(crate) columns: Vec<Column>,
     names: Vec<&'static str>,
-    joined_names: Vec<&'static str>,
-    pub(crate) department: Option<&'static str>,
+    /// The relations whose summaries reads embed, or why they do not resolve.
+    joins: std::result::Result<Vec<Join>, String>,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -32,15 +28,12 @@ impl<E: SqlEntity> TableSql<E> {
     pub(crate) fn new(dialect: Dialect) -> Self {
         let columns: Vec<Column> = META_COLUMNS.iter().chain(E::columns()).copied().collect();
         let names: Vec<&'static str> = columns.iter().map(|c| c.name).collect();
-        let mut joined_names = names.clone();
-        joined_names.extend([DEPT_CODE, DEPT_NAME]);
         TableSql {
             dialect,
             table: E::TABLE,
             columns,
             names,
-            joined_names,
-            department: E::DEPARTMENT_COLUMN,
+            joins: Join::resolve::<E>(),
             entity: PhantomData,
         }
     }
@@ -52,21 +45,27 @@ impl<E: SqlEntity> TableSql<E> {
         })
     }
 
-    fn returns(&self, joined: bool) -> Vec<ColType> {
-        let mut types: Vec<ColType> = self.columns.iter().map(|c| c.ty).collect();
-        if joined {
-            types.extend([ColType::Text, ColType::Text]);
+    /// The embedding relations of this table (a misdeclared one is a configuration error,
+    /// reported by every read).
+    pub(crate) fn joins(&self) -> Result<&[Join]> {
+        self.joins
+            .as_deref()
+            .map_err(|message| SqlxError::Config(message.clone()))
+    }
+
+    /// The relations a select joins: all of them if `join`, else none.
+    fn joined(&self, join: bool) -> Result<&[Join]> {
+        if join {
+            self.joins()
+        } else {
+            Ok(&[])
         }
-        types
     }
 
-    /// Whether selects of this table join the department summary.
-    pub(crate) fn joins(&self) -> bool {
-        self.department.is_some()
-    }
-
-    /// A builder holding `SELECT t.cols [, d.code, d.name] FROM table t [LEFT JOIN ...]`.
-    pub(crate) fn select(&self, join: bool) -> SqlBuilder {
+    /// A builder holding `SELECT t.cols [, r0.id, r0.cols ...] FROM table t [LEFT JOIN ...]`,
+    /// joining the embedding relations if `join`.
+    pub(crate) fn select(&self, join: bool) -> Result<SqlBuilder> {
+        let joins = self.joined(join)?;
         let mut b = SqlBuilder::new(self.dialect);
         b.push("SELECT ");
         for (i, column) in self.columns.iter().enumerate() {
@@ -75,51 +74,36 @@ impl<E: SqlEntity> TableSql<E> {
             }
             b.column("t", column.name);
         }
-        match self.department.filter(|_| join) {
-            Some(department) => {
-                b.push(", d.\"code\", d.\"name\" FROM ")
-                    .ident(self.table)
-                    .push(" t LEFT JOIN ")
-                    .ident(DEPARTMENTS_TABLE)
-                    .push(" d ON d.\"id\" = ")
-                    .column("t", department);
-            }
-            None => {
-                b.push(" FROM ").ident(self.table).push(" t");
-            }
+        for relation in joins {
+            relation.push_columns(&mut b);
         }
-        b
+        b.push(" FROM ").ident(self.table).push(" t");
+        for relation in joins {
+            relation.push_join(&mut b);
+        }
+        Ok(b)
     }
 
     /// Finishes a select made by [`Self::select`].
-    pub(crate) fn finish_select(&self, b: SqlBuilder, join: bool) -> Statement {
-        b.finish(self.returns(join && self.joins()))
+    pub(crate) fn finish_select(&self, b: SqlBuilder, join: bool) -> Result<Statement> {
+        let mut types: Vec<ColType> = self.columns.iter().map(|c| c.ty).collect();
+        for relation in self.joined(join)? {
+            types.extend_from_slice(relation.types());
+        }
+        Ok(b.finish(types))
     }
 
-    /// Decodes rows of a select made by [`Self::select`].
+    /// Decodes rows of a select made by [`Self::select`], attaching joined summaries.
     pub(crate) fn decode(&self, rows: Vec<Vec<SqlValue>>, join: bool) -> Result<Vec<E>> {
-        let joined = join && self.joins();
-        let names = if joined {
-            &self.joined_names
-        } else {
-            &self.names
-        };
+        let joins = self.joined(join)?;
         rows.into_iter()
-            .map(|values| {
-                let row = SqlRow::new(names, values);
-                let mut entity = E::from_row(&row)?;
-                if joined {
-                    let summary = match (
-                        entity.department_id(),
-                        row.opt_text(DEPT_CODE)?,
-                        row.opt_text(DEPT_NAME)?,
-                    ) {
-                        (Some(id), Some(code), Some(name)) => {
-                            Some(DepartmentSummary { id, code, name })
-                        }
-                        _ => None,
-                    };
-                    entity.set_department(summary);
+            .map(|mut values| {
+                let joined = values.split_off(self.columns.len().min(values.len()));
+                let mut entity = E::from_row(&SqlRow::new(&self.names, values))?;
+                let mut joined = joined.into_iter();
+                for relation in joins {
+                    let width = relation.types().len();
+                    relation.attach_joined(&mut entity, joined.by_ref().take(width));
                 }
                 Ok(entity)
             })

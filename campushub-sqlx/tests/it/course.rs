@@ -1,17 +1,18 @@
 //! An application's own entity (`Course`) gets a SQL repository on both backends by
-//! implementing `SqlEntity` once.
+//! implementing `SqlEntity` once, and the department summary embedded on read by declaring
+//! its relation to departments.
 
 use std::sync::LazyLock;
 
 use campushub_core::query::{Filter, FilterField, FilterValue, Op};
 use campushub_core::schema::{join_fields, FieldSpec, FieldType, Ops, META_FIELDS};
 use campushub_core::{
-    Department, DepartmentSummary, Entity, EntityKind, Error, ListQuery, ReadOptions, ReadRoute,
-    RecordMeta, Repository, Scalar, Schema, ValidationErrors,
+    Department, Embed, Embedded, Entity, EntityKind, Error, ListQuery, ReadOptions, ReadRoute,
+    RecordMeta, Relation, Repository, Scalar, Schema, ValidationErrors,
 };
 use campushub_sqlx::{
     Backend, ColType, Column, ForeignKey, SqlEntity, SqlRepository, SqlRow, SqlValue, SqliteStore,
-    UniqueKey,
+    StatementCounter, UniqueKey,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -27,8 +28,9 @@ struct Course {
     code: String,
     title: String,
     department_id: Option<Uuid>,
+    /// The department's summary, attached by the store on read.
     #[serde(default)]
-    department: Option<DepartmentSummary>,
+    department: Option<Embedded>,
     credits: i64,
 }
 
@@ -39,6 +41,11 @@ struct CourseInput {
     department_id: Option<Uuid>,
     credits: i64,
 }
+
+/// A course references its department, and reads embed the department's code and name.
+const RELATIONS: &[Relation] =
+    &[Relation::to::<Department>("department_id")
+        .embed(Embed::new("department", &["code", "name"]))];
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     kind: EntityKind::new("course"),
@@ -60,6 +67,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     search: &["code", "title"],
     natural_key: Some("code"),
     stats: &["credits"],
+    relations: RELATIONS,
     embedded_in: &[],
     writable: &[&["code", "title", "department_id", "credits"]],
     required: &[&["code", "title", "credits"]],
@@ -117,17 +125,15 @@ impl Entity for Course {
             _ => None,
         }
     }
-    fn department_id(&self) -> Option<Uuid> {
-        self.department_id
-    }
-    fn set_department(&mut self, summary: Option<DepartmentSummary>) {
-        self.department = summary;
+    fn set_embedded(&mut self, field: &str, summary: Option<Embedded>) {
+        if field == "department" {
+            self.department = summary;
+        }
     }
 }
 
 impl SqlEntity for Course {
     const TABLE: &'static str = "courses";
-    const DEPARTMENT_COLUMN: Option<&'static str> = Some("department_id");
 
     fn columns() -> &'static [Column] {
         const COLUMNS: [Column; 4] = [
@@ -205,14 +211,13 @@ async fn round_trip<B: Backend>(backend: B) {
         .await
         .expect("insert");
 
-    let got = courses
-        .get(algo.meta.id, &read)
-        .await
-        .expect("get")
-        .expect("found");
+    let (got, counts) = StatementCounter::scope(courses.get(algo.meta.id, &read)).await;
+    let got = got.expect("get").expect("found");
+    assert_eq!(counts.total(), 1, "the summary is joined");
+    let summary = serde_json::json!({"id": cse.meta.id, "code": "CSE", "name": cse.name});
     assert_eq!(
-        got.department.as_ref().map(|d| d.code.as_str()),
-        Some("CSE")
+        serde_json::to_value(&got.department).expect("serializes"),
+        summary
     );
     assert_eq!(
         (got.code.as_str(), got.credits, got.meta.clone()),
@@ -225,12 +230,23 @@ async fn round_trip<B: Backend>(backend: B) {
         op: Op::Gte,
         value: FilterValue::One(3i64.into()),
     });
-    let page = courses.list(&query, &read).await.expect("list");
+    let (page, counts) = StatementCounter::scope(courses.list(&query, &read)).await;
+    let page = page.expect("list");
     assert_eq!(
         page.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(),
         ["CS101"]
     );
-    assert!(page[0].department.is_some());
+    assert_eq!(counts.total(), 2, "the page, then its departments");
+    assert_eq!(
+        serde_json::to_value(&page[0].department).expect("serializes"),
+        summary
+    );
+    let everything = courses
+        .list(&ListQuery::new(Course::schema()), &read)
+        .await
+        .expect("list");
+    let unattached = everything.iter().find(|c| c.code == "CS102");
+    assert_eq!(unattached.map(|c| c.department.is_none()), Some(true));
 
     let old = algo.meta.version;
     algo.credits = 5;

@@ -238,7 +238,7 @@ impl<E: Entity> EntityService<E> {
         let (committed, errors) = batch.settle(outcome);
         let events: Vec<_> = committed
             .iter()
-            .map(|record| Self::event(record, op, token))
+            .map(|record| self.event(record, op, token))
             .collect();
         self.emit(principal, events).await;
         Ok(BulkReport {

@@ -1,6 +1,11 @@
 //! Cross-kind analytics: the institution's summary and per-department figures, and the trait a
 //! store implements to compute them (the SQL stores answer each report with one aggregate
-//! statement on their analytics route).
+//! statement on their analytics route). [`ServiceAnalytics`] answers over the entity services'
+//! repositories and works on any store.
+
+mod services;
+
+pub use services::{department_counts, ServiceAnalytics};
 
 use std::collections::BTreeMap;
 use std::future::Future;

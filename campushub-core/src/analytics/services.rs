@@ -4,16 +4,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use campushub_core::entities::Gender;
-use campushub_core::query::Pagination;
-use campushub_core::repository::GroupCounts;
-use campushub_core::{
-    CustomFieldDef, Department, Entity, EntityService, ListQuery, ReadOptions, ReadRoute,
-    Repository, Result,
-};
 
 use super::{ratio, Analytics, AnalyticsSummary, DepartmentAnalytics};
-use crate::state::AppServices;
+use crate::custom_fields::CustomFieldDef;
+use crate::entities::{Department, Gender};
+use crate::entity::Entity;
+use crate::error::Result;
+use crate::query::{ListQuery, Pagination};
+use crate::repository::{GroupCounts, ReadOptions, ReadRoute, Repository};
+use crate::schema::Schema;
+use crate::service::{AppServices, EntityService};
+use crate::value::Scalar;
 
 /// Analytics over the services' repositories (read on the analytics route).
 #[derive(Clone)]
@@ -71,8 +72,10 @@ impl Analytics for ServiceAnalytics {
     }
 }
 
-/// Every department matching the filter `params`, with its student and faculty counts.
-pub(crate) async fn department_counts(
+/// Every department matching the filter `params` (list filters, custom-field filters
+/// included), with its student and faculty counts, in code order; `students_by_gender` is
+/// left empty. The department statistics route adds these counts to its report.
+pub async fn department_counts(
     services: &AppServices,
     params: &[(String, String)],
     read: &ReadOptions,
@@ -148,8 +151,9 @@ async fn every<E: Entity>(
     Ok(all)
 }
 
+/// The query of the filters `params` over `schema` (every record if there are none).
 fn filters(
-    schema: &campushub_core::Schema,
+    schema: &'static Schema,
     params: &[(String, String)],
     definitions: &[CustomFieldDef],
 ) -> Result<ListQuery> {
@@ -172,7 +176,8 @@ fn group_count(counts: &GroupCounts, field: &str, value: &str) -> u64 {
         .sum()
 }
 
-fn scalar_text(value: &campushub_core::Scalar) -> String {
+/// The text form of `value`, as filters and group counts print it.
+fn scalar_text(value: &Scalar) -> String {
     match value.to_json() {
         serde_json::Value::String(text) => text,
         other => other.to_string(),

@@ -1,0 +1,61 @@
+//! Department membership of students and faculty: the `department_id` relation, which embeds
+//! the department's code and name, and the typed summary the two kinds hold.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::Department;
+use crate::relation::{Embed, Embedded, Relation};
+
+/// The relations of students and faculty: `department_id` references a department, and reads
+/// embed its code and name as `department`, so a page of people renders without a query per
+/// row.
+pub(crate) const DEPARTMENT_MEMBERSHIP: &[Relation] =
+    &[Relation::to::<Department>("department_id").embed(DEPARTMENT_EMBED)];
+
+/// What students and faculty embed of their department.
+const DEPARTMENT_EMBED: Embed = Embed::new("department", &["code", "name"]);
+
+/// The department summary embedded in students and faculty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentSummary {
+    /// The department's id.
+    pub id: Uuid,
+    /// The department's code.
+    pub code: String,
+    /// The department's name.
+    pub name: String,
+}
+
+impl DepartmentSummary {
+    /// The typed form of an embedded department summary (`None` if it lacks the code or
+    /// name, which a store never attaches).
+    pub fn from_embedded(summary: Embedded) -> Option<Self> {
+        let Embedded { id, mut fields } = summary;
+        // Moved out rather than copied: this runs for every person a read returns.
+        let mut text = |name: &str| match fields.remove(name) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
+        Some(DepartmentSummary {
+            id,
+            code: text("code")?,
+            name: text("name")?,
+        })
+    }
+}
+
+/// The `department_id` membership of people (`self.department_id`, `self.department`): the
+/// relation's summary is stored in `self.department`.
+macro_rules! department_member {
+    () => {
+        fn set_embedded(&mut self, field: &str, summary: Option<crate::relation::Embedded>) {
+            if field == "department" {
+                self.department =
+                    summary.and_then(crate::entities::DepartmentSummary::from_embedded);
+            }
+        }
+    };
+}
+pub(crate) use department_member;
