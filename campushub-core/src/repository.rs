@@ -66,7 +66,7 @@ pub struct Written {
 /// The outcome of a batch write: one result per input row, in input order, and the token of
 /// the batch's commit. Rows that failed changed nothing; the others were committed.
 #[derive(Debug, Default)]
-pub struct BatchResult {
+pub struct BulkWritten {
     /// Per-row outcome.
     pub rows: Vec<Result<()>>,
     /// The commit's position, when anything was written.
@@ -145,8 +145,8 @@ pub trait Repository<E: Entity>: Send + Sync {
 
     /// Inserts many records; rows that fail leave the others alone. The default inserts one
     /// by one; SQL stores override it with multi-row statements.
-    async fn insert_many(&self, entities: &[E]) -> Result<BatchResult> {
-        let mut batch = BatchResult::default();
+    async fn insert_many(&self, entities: &[E]) -> Result<BulkWritten> {
+        let mut batch = BulkWritten::default();
         for entity in entities {
             let outcome = self.insert(entity).await;
             batch.record(outcome);
@@ -155,8 +155,8 @@ pub trait Repository<E: Entity>: Send + Sync {
     }
 
     /// Updates many records, each with its expected version (see [`Repository::insert_many`]).
-    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
-        let mut batch = BatchResult::default();
+    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
+        let mut batch = BulkWritten::default();
         for (entity, expected_version) in entities {
             let outcome = self.update(entity, *expected_version).await;
             batch.record(outcome);
@@ -165,8 +165,8 @@ pub trait Repository<E: Entity>: Send + Sync {
     }
 
     /// Deletes many records, each with its expected version (see [`Repository::insert_many`]).
-    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
-        let mut batch = BatchResult::default();
+    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
+        let mut batch = BulkWritten::default();
         for (id, expected_version) in rows {
             let outcome = self.delete(*id, *expected_version).await;
             batch.record(outcome);
@@ -175,7 +175,7 @@ pub trait Repository<E: Entity>: Send + Sync {
     }
 }
 
-impl BatchResult {
+impl BulkWritten {
     /// Appends one row's outcome, keeping the latest commit token.
     pub fn record(&mut self, outcome: Result<Written>) {
         match outcome {
@@ -227,13 +227,13 @@ macro_rules! forward_repository {
             async fn find_by_natural_key(&self, key: &str, read: &ReadOptions) -> Result<Option<E>> {
                 (**self).find_by_natural_key(key, read).await
             }
-            async fn insert_many(&self, entities: &[E]) -> Result<BatchResult> {
+            async fn insert_many(&self, entities: &[E]) -> Result<BulkWritten> {
                 (**self).insert_many(entities).await
             }
-            async fn update_many(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
+            async fn update_many(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
                 (**self).update_many(entities).await
             }
-            async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+            async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
                 (**self).delete_many(rows).await
             }
         }

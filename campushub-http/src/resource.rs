@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use campushub_core::service::Saved;
+use campushub_core::service::WrittenRecord;
 use campushub_core::{Entity, EntityService};
 use serde_json::Value;
 
@@ -177,12 +177,12 @@ async fn create<E: Entity>(
     OriginalUri(uri): OriginalUri,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let saved = state.service.create_json(&principal, body).await?;
-    let mut response = saved_response(StatusCode::CREATED, &saved)?;
+    let written = state.service.create_json(&principal, body).await?;
+    let mut response = written_response(StatusCode::CREATED, &written)?;
     let location = format!(
         "{}/{}",
         uri.path().trim_end_matches('/'),
-        saved.record.meta().id
+        written.record.meta().id
     );
     if let Ok(location) = HeaderValue::try_from(location) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -221,7 +221,7 @@ async fn write<E: Entity>(
 ) -> ApiResult<Response> {
     let expected = expected_version(&headers, id)?;
     let service = &state.service;
-    let saved = match (method, body) {
+    let written = match (method, body) {
         (Method::PATCH, Value::Object(patch)) => {
             service
                 .partial_update(&principal, id, patch, expected)
@@ -230,7 +230,7 @@ async fn write<E: Entity>(
         (Method::PATCH, _) => return Err(Problem::invalid("body", "expected a JSON object")),
         (_, body) => service.update_json(&principal, id, body, expected).await?,
     };
-    saved_response(StatusCode::OK, &saved)
+    written_response(StatusCode::OK, &written)
 }
 
 async fn destroy<E: Entity>(
@@ -247,13 +247,16 @@ async fn destroy<E: Entity>(
 }
 
 /// The record of a committed write, with its ETag and consistency token.
-fn saved_response<E: Entity>(status: StatusCode, saved: &Saved<E>) -> ApiResult<Response> {
-    let body = serde_json::to_vec(&saved.record)
+fn written_response<E: Entity>(
+    status: StatusCode,
+    written: &WrittenRecord<E>,
+) -> ApiResult<Response> {
+    let body = serde_json::to_vec(&written.record)
         .map_err(|error| campushub_core::Error::internal("record does not serialize", error))?;
     let mut response = json_response(status, body);
-    let meta = saved.record.meta();
+    let meta = written.record.meta();
     let headers = response.headers_mut();
     headers.insert(header::ETAG, etag(meta.id, meta.version));
-    set_token(headers, saved.token);
+    set_token(headers, written.token);
     Ok(response)
 }

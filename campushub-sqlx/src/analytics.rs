@@ -12,7 +12,7 @@ use crate::value::{ColType, SqlValue};
 
 /// Aggregates over students, faculty and departments.
 #[derive(Debug, Clone)]
-pub struct AnalyticsRepository<B> {
+pub struct SqlAnalytics<B> {
     backend: B,
 }
 
@@ -27,10 +27,10 @@ pub(crate) fn count(value: Option<&SqlValue>) -> Result<u64> {
     }
 }
 
-impl<B: Backend> AnalyticsRepository<B> {
+impl<B: Backend> SqlAnalytics<B> {
     /// Analytics over `backend`.
     pub fn new(backend: B) -> Self {
-        AnalyticsRepository { backend }
+        SqlAnalytics { backend }
     }
 }
 
@@ -43,7 +43,7 @@ pub(crate) fn analytics_route(read: &ReadOptions) -> ReadOptions {
 }
 
 #[async_trait]
-impl<B: Backend> Analytics for AnalyticsRepository<B> {
+impl<B: Backend> Analytics for SqlAnalytics<B> {
     /// The campus summary, in one statement.
     async fn summary(&self, read: &ReadOptions) -> Result<AnalyticsSummary> {
         let mut b = SqlBuilder::new(self.backend.dialect());

@@ -1,12 +1,12 @@
 //! The crate's one error type and its conversion into [`campushub_core::Error`].
 
-/// Result with this crate's [`SqlxError`] as the default error.
-pub type Result<T, E = SqlxError> = std::result::Result<T, E>;
+/// Result with this crate's [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in the SQL adapter.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SqlxError {
+pub enum Error {
     /// The driver failed: the database refused a statement or could not be reached. A
     /// connection-class failure converts to [`campushub_core::Error::Unavailable`]; check the
     /// URL and that the server is up.
@@ -34,12 +34,12 @@ pub enum SqlxError {
     Unsupported(String),
 }
 
-impl SqlxError {
+impl Error {
     /// True when the failure is about reaching the database (refused, reset, timed out, shut
     /// down), not about the statement: the same read may succeed on another server.
     pub fn is_connection(&self) -> bool {
         match self {
-            SqlxError::Database(error) => is_connection_error(error),
+            Error::Database(error) => is_connection_error(error),
             _ => false,
         }
     }
@@ -61,12 +61,10 @@ pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
     }
 }
 
-impl From<SqlxError> for campushub_core::Error {
-    fn from(error: SqlxError) -> Self {
+impl From<Error> for campushub_core::Error {
+    fn from(error: Error) -> Self {
         match &error {
-            SqlxError::Unsupported(message) => {
-                campushub_core::Error::invalid("query", message.clone())
-            }
+            Error::Unsupported(message) => campushub_core::Error::invalid("query", message.clone()),
             _ if error.is_connection() => {
                 campushub_core::Error::unavailable("database unavailable", error)
             }

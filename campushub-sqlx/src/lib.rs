@@ -59,7 +59,7 @@
 //! ```
 //! # #[cfg(feature = "sqlite")]
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-//! use campushub_core::entities::DepartmentKind;
+//! use campushub_core::entities::DepartmentCategory;
 //! use campushub_core::{Department, DepartmentInput, Entity, ReadOptions, RecordMeta, Repository};
 //! use campushub_sqlx::{SqliteRepository, SqliteStore, StatementCounter};
 //!
@@ -73,7 +73,7 @@
 //!
 //! let read = ReadOptions::after(written.token);
 //! let (found, counts) = StatementCounter::scope(departments.get(cse.meta.id, &read)).await;
-//! assert_eq!(found?.map(|d| d.kind), Some(DepartmentKind::Academic));
+//! assert_eq!(found?.map(|d| d.kind), Some(DepartmentCategory::Academic));
 //! assert_eq!(counts.total(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
@@ -100,10 +100,10 @@ mod pg;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use analytics::AnalyticsRepository;
+pub use analytics::SqlAnalytics;
 pub use backend::{Backend, Dialect, Statement, StatementResult};
 pub use counter::{PoolStats, StatementCounter, StatementCounts};
-pub use error::{Result, SqlxError};
+pub use error::{Error, Result};
 pub use repo::SqlRepository;
 pub use row::SqlRow;
 pub use table::{Column, ForeignKey, SqlEntity, UniqueKey, META_COLUMNS};

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::error::{Result, SqlxError};
+use crate::error::{Error, Result};
 use crate::value::SqlValue;
 
 /// One row: the selected column names and their values.
@@ -32,7 +32,7 @@ macro_rules! accessors {
         $(#[$doc])*
         /// Null is an error.
         pub fn $req(&self, name: &str) -> Result<$ty> {
-            self.$opt(name)?.ok_or_else(|| SqlxError::Decode {
+            self.$opt(name)?.ok_or_else(|| Error::Decode {
                 column: name.to_owned(),
                 message: "unexpected null".to_owned(),
             })
@@ -59,7 +59,7 @@ impl<'a> SqlRow<'a> {
             .find(|i| self.names[*i] == name)
             .inspect(|i| self.cursor.set(i + 1))
             .and_then(|i| self.values.get(i))
-            .ok_or_else(|| SqlxError::Decode {
+            .ok_or_else(|| Error::Decode {
                 column: name.to_owned(),
                 message: "column not selected".to_owned(),
             })
@@ -87,7 +87,7 @@ impl<'a> SqlRow<'a> {
     /// Integer column `name` as an `i32`.
     pub fn int32(&self, name: &str) -> Result<i32> {
         let value = self.int(name)?;
-        i32::try_from(value).map_err(|_| SqlxError::Decode {
+        i32::try_from(value).map_err(|_| Error::Decode {
             column: name.to_owned(),
             message: format!("{value} does not fit in 32 bits"),
         })
@@ -96,7 +96,7 @@ impl<'a> SqlRow<'a> {
     /// Text column `name` parsed as a string enum (any type deserializing from a string).
     pub fn choice<T: DeserializeOwned>(&self, name: &str) -> Result<T> {
         let text = self.text(name)?;
-        serde_json::from_value(Value::String(text)).map_err(|e| SqlxError::Decode {
+        serde_json::from_value(Value::String(text)).map_err(|e| Error::Decode {
             column: name.to_owned(),
             message: e.to_string(),
         })
@@ -105,7 +105,7 @@ impl<'a> SqlRow<'a> {
     /// JSON column `name` deserialized as `T` (null reads as `T`'s JSON null form).
     pub fn json_as<T: DeserializeOwned>(&self, name: &str) -> Result<T> {
         let value = self.opt_json(name)?.unwrap_or(Value::Null);
-        serde_json::from_value(value).map_err(|e| SqlxError::Decode {
+        serde_json::from_value(value).map_err(|e| Error::Decode {
             column: name.to_owned(),
             message: e.to_string(),
         })
@@ -116,7 +116,7 @@ impl<'a> SqlRow<'a> {
         match self.opt_json(name)? {
             None | Some(Value::Null) => Ok(Map::new()),
             Some(Value::Object(map)) => Ok(map),
-            Some(other) => Err(SqlxError::Decode {
+            Some(other) => Err(Error::Decode {
                 column: name.to_owned(),
                 message: format!("expected a JSON object, found {other}"),
             }),
@@ -133,8 +133,8 @@ impl<'a> SqlRow<'a> {
         })
     }
 
-    fn mismatch(&self, name: &str, found: &SqlValue) -> SqlxError {
-        SqlxError::Decode {
+    fn mismatch(&self, name: &str, found: &SqlValue) -> Error {
+        Error::Decode {
             column: name.to_owned(),
             message: format!("unexpected value {found:?}"),
         }

@@ -8,7 +8,7 @@ use super::BoxError;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student};
 use crate::http::Analytics;
 use crate::sqlx::{
-    AnalyticsRepository, Backend, PgRouter, PgRouterConfig, PoolStats, SqlEntity, SqlRepository,
+    Backend, PgRouter, PgRouterConfig, PoolStats, SqlAnalytics, SqlEntity, SqlRepository,
     SqliteStore,
 };
 
@@ -125,6 +125,6 @@ fn stores<B: Backend>(backend: B) -> Stores {
         students: Arc::new(SqlRepository::<Student, B>::new(backend.clone())),
         faculty: Arc::new(SqlRepository::<Faculty, B>::new(backend.clone())),
         custom_fields: Arc::new(SqlRepository::<CustomFieldDef, B>::new(backend.clone())),
-        analytics: Arc::new(AnalyticsRepository::new(backend)),
+        analytics: Arc::new(SqlAnalytics::new(backend)),
     }
 }

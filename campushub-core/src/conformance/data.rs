@@ -6,8 +6,8 @@ use serde_json::Map;
 
 use crate::custom_fields::{CustomFieldDef, CustomFieldInput, CustomFieldType};
 use crate::entities::{
-    DepartmentInput, DepartmentKind, DepartmentStatus, Designation, EmploymentType, FacultyInput,
-    FacultyStatus, Gender, Person, StudentInput, StudentStatus,
+    DepartmentCategory, DepartmentInput, DepartmentStatus, Designation, EmploymentType,
+    FacultyInput, FacultyStatus, Gender, Person, StudentInput, StudentStatus,
 };
 use crate::entity::Entity;
 use crate::kind::EntityKind;
@@ -40,7 +40,7 @@ pub fn department_input(code: &str, name: &str) -> DepartmentInput {
     DepartmentInput {
         code: code.to_owned(),
         name: name.to_owned(),
-        kind: DepartmentKind::Academic,
+        kind: DepartmentCategory::Academic,
         parent_id: None,
         head_id: None,
         email: None,

@@ -18,7 +18,7 @@ use crate::value::Scalar;
 
 string_enum! {
     /// What a department does.
-    DepartmentKind {
+    DepartmentCategory {
         /// Teaching department.
         Academic => "ACADEMIC",
         /// Administrative office.
@@ -64,7 +64,7 @@ pub struct Department {
     /// Unique name.
     pub name: String,
     /// What the department does.
-    pub kind: DepartmentKind,
+    pub kind: DepartmentCategory,
     /// The parent department (no cycles, not itself).
     pub parent_id: Option<Uuid>,
     /// The head of department, a faculty member.
@@ -89,7 +89,7 @@ pub struct DepartmentInput {
     pub name: String,
     /// What the department does (default `ACADEMIC`).
     #[serde(default = "academic")]
-    pub kind: DepartmentKind,
+    pub kind: DepartmentCategory,
     /// The parent department.
     #[serde(default)]
     pub parent_id: Option<Uuid>,
@@ -110,8 +110,8 @@ pub struct DepartmentInput {
     pub custom_fields: Map<String, Value>,
 }
 
-fn academic() -> DepartmentKind {
-    DepartmentKind::Academic
+fn academic() -> DepartmentCategory {
+    DepartmentCategory::Academic
 }
 
 fn active() -> DepartmentStatus {
@@ -135,7 +135,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
             FieldSpec::new("name", FieldType::Text)
                 .filter(Ops::STRING)
                 .order(),
-            FieldSpec::new("kind", FieldType::Choice(DepartmentKind::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("kind", FieldType::Choice(DepartmentCategory::ALL)).filter(Ops::EXACT),
             FieldSpec::new("status", FieldType::Choice(DepartmentStatus::ALL)).filter(Ops::EXACT),
             FieldSpec::new("parent_id", FieldType::Uuid)
                 .filter(Ops::EXACT)

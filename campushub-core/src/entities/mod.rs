@@ -8,7 +8,7 @@ mod membership;
 mod person;
 mod student;
 
-pub use department::{Department, DepartmentInput, DepartmentKind, DepartmentStatus};
+pub use department::{Department, DepartmentCategory, DepartmentInput, DepartmentStatus};
 pub use faculty::{Designation, EmploymentType, Faculty, FacultyInput, FacultyStatus};
 pub use membership::DepartmentSummary;
 pub use person::{Audit, Gender, Person, PERSON_FIELDS, PERSON_REQUIRED};

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::cached::{record_value, vanished};
 use super::write::updated;
-use super::{input, listing, EntityService, Fetched, Listed, Saved};
+use super::{input, listing, EntityService, Fetched, Listed, WrittenRecord};
 use crate::auth::{Action, Principal};
 use crate::cache::CacheKey;
 use crate::entity::Entity;
@@ -98,7 +98,11 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// [`Error::Forbidden`]; [`Error::Validation`] naming every bad field;
     /// [`Error::Conflict`] when a unique value is taken.
-    pub async fn create(&self, principal: &Principal, input: E::Create) -> Result<Saved<E>> {
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        input: E::Create,
+    ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Create)?;
         self.insert_input(principal, input).await
     }
@@ -107,7 +111,11 @@ impl<E: Entity> EntityService<E> {
     ///
     /// Keys the kind does not accept are "Unknown field." errors, except read-only ones
     /// (`id`, timestamps, `version`, audit fields, embedded summaries), which are ignored.
-    pub async fn create_json(&self, principal: &Principal, body: Value) -> Result<Saved<E>> {
+    pub async fn create_json(
+        &self,
+        principal: &Principal,
+        body: Value,
+    ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Create)?;
         let input = input::decode_body(E::schema(), body)?;
         self.insert_input(principal, input).await
@@ -126,7 +134,7 @@ impl<E: Entity> EntityService<E> {
         id: Uuid,
         body: Value,
         expected_version: Option<i64>,
-    ) -> Result<Saved<E>> {
+    ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Update)?;
         let input = input::decode_body(E::schema(), body)?;
         let current = self.current(id, expected_version).await?;
@@ -148,7 +156,7 @@ impl<E: Entity> EntityService<E> {
         id: Uuid,
         patch: Map<String, Value>,
         expected_version: Option<i64>,
-    ) -> Result<Saved<E>> {
+    ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Update)?;
         let mut errors = ValidationErrors::new();
         let patch = input::writable_keys(E::schema(), patch, &mut errors);
@@ -187,14 +195,18 @@ impl<E: Entity> EntityService<E> {
     }
 
     /// Builds, checks, inserts and announces a new record.
-    async fn insert_input(&self, principal: &Principal, input: E::Create) -> Result<Saved<E>> {
+    async fn insert_input(
+        &self,
+        principal: &Principal,
+        input: E::Create,
+    ) -> Result<WrittenRecord<E>> {
         let mut record = E::from_input(input, RecordMeta::new(), &principal.subject);
         self.validate_for_write(principal, &mut record, None)
             .await?;
         let written = self.inner.repository.insert(&record).await?;
         let event = self.event(&record, ChangeOp::Created, written.token);
         self.emit(principal, [event]).await;
-        Ok(Saved {
+        Ok(WrittenRecord {
             record,
             token: written.token,
         })
@@ -206,7 +218,7 @@ impl<E: Entity> EntityService<E> {
         principal: &Principal,
         current: E,
         input: E::Create,
-    ) -> Result<Saved<E>> {
+    ) -> Result<WrittenRecord<E>> {
         let mut record = updated(&current, input, &principal.subject);
         self.validate_for_write(principal, &mut record, Some(&current))
             .await?;
@@ -218,7 +230,7 @@ impl<E: Entity> EntityService<E> {
         let event = self.event(&record, ChangeOp::Updated, written.token);
         self.emit(principal, [event]).await;
         self.offer(record.meta().id, written.token).await;
-        Ok(Saved {
+        Ok(WrittenRecord {
             record,
             token: written.token,
         })

@@ -84,14 +84,14 @@ fn corrupt(what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entities::{DepartmentInput, DepartmentKind, DepartmentStatus};
+    use crate::entities::{DepartmentCategory, DepartmentInput, DepartmentStatus};
     use crate::{Department, RecordMeta};
 
     fn department(code: &str) -> Department {
         let input = DepartmentInput {
             code: code.to_owned(),
             name: format!("Department {code}"),
-            kind: DepartmentKind::Academic,
+            kind: DepartmentCategory::Academic,
             parent_id: None,
             head_id: None,
             email: None,

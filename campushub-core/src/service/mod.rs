@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
 pub use input::NON_FIELD_ERRORS;
-pub use output::{BulkReport, Fetched, Listed, RowError, Saved, Statistics};
+pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecord};
 pub use rules::{DepartmentHierarchy, EntityRules, KnownKinds, MAX_HIERARCHY_DEPTH};
 
 use crate::auth::Policy;

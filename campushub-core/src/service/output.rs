@@ -77,7 +77,7 @@ pub struct Listed<E> {
 
 /// A committed write: the record as stored and the commit's consistency token.
 #[derive(Debug, Clone)]
-pub struct Saved<E> {
+pub struct WrittenRecord<E> {
     /// The record after the write.
     pub record: E,
     /// The commit's position, for read-your-writes.

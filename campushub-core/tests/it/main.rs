@@ -15,7 +15,6 @@ mod service_bulk;
 mod service_crud;
 mod service_custom_fields;
 mod service_events;
-mod service_fixture;
 mod service_hierarchy;
 mod service_list;
 mod service_roles;

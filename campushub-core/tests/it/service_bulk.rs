@@ -8,7 +8,7 @@ use campushub_core::ValidationErrors;
 use campushub_core::{ChangeOp, Error, ReadOptions, Repository};
 use serde_json::{json, Value};
 
-use crate::service_fixture::{admin, definition_body, faculty_body, student_body, with, Campus};
+use crate::support::service::{admin, definition_body, faculty_body, student_body, with, Campus};
 use crate::support::{field_errors, only};
 
 /// The errors of row `index` in `report`.

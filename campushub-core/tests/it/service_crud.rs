@@ -8,7 +8,7 @@ use campushub_core::service::NON_FIELD_ERRORS;
 use campushub_core::{Entity, Error, ReadOptions, Student};
 use serde_json::{json, Map, Value};
 
-use crate::service_fixture::{admin, registrar, student_body, with, Campus};
+use crate::support::service::{admin, registrar, student_body, with, Campus};
 use crate::support::{field_errors, only};
 
 fn patch(value: Value) -> Map<String, Value> {

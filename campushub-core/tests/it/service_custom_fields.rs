@@ -9,7 +9,9 @@ use campushub_core::service::KnownKinds;
 use campushub_core::{CustomFieldDef, EntityKind, EntityService, Error, Student};
 use serde_json::{json, Map, Value};
 
-use crate::service_fixture::{admin, definition_body, department_body, student_body, with, Campus};
+use crate::support::service::{
+    admin, definition_body, department_body, student_body, with, Campus,
+};
 use crate::support::{field_errors, only};
 
 #[tokio::test]

@@ -13,8 +13,8 @@ use campushub_core::{
 };
 use serde_json::{json, Map};
 
-use crate::service_fixture::{admin, student_body, Campus, Recorder};
 use crate::support::only;
+use crate::support::service::{admin, student_body, Campus, Recorder};
 
 #[tokio::test]
 async fn each_committed_write_emits_one_event_after_the_commit() {

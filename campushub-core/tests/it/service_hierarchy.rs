@@ -6,8 +6,8 @@ use campushub_core::service::MAX_HIERARCHY_DEPTH;
 use campushub_core::Department;
 use serde_json::{json, Map};
 
-use crate::service_fixture::{admin, department_body, with, Campus};
 use crate::support::field_errors;
+use crate::support::service::{admin, department_body, with, Campus};
 
 async fn child_of(campus: &Campus, code: &str, parent: &Department) -> Department {
     let body = with(department_body(code), "parent_id", json!(parent.meta.id));

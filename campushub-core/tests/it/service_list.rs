@@ -6,8 +6,8 @@ use campushub_core::query::PageLink;
 use campushub_core::{ReadOptions, Student};
 use serde_json::{json, Map, Value};
 
-use crate::service_fixture::{admin, student_body, with, with_role, Campus};
 use crate::support::field_errors;
+use crate::support::service::{admin, student_body, with, with_role, Campus};
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs

@@ -10,7 +10,7 @@ use campushub_core::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::service_fixture::{
+use crate::support::service::{
     admin, definition_body, department_body, faculty_body, student_body, with_role, Campus,
 };
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use campushub_core::memory::MemoryStore;
 use campushub_core::query::ListQuery;
-use campushub_core::repository::{BatchResult, GroupCounts};
+use campushub_core::repository::{BulkWritten, GroupCounts};
 use campushub_core::{
     Cache, CustomFieldDef, Entity, EntityService, NoCache, ReadOptions, Repository, Result,
     Student, Written,
@@ -16,7 +16,7 @@ use campushub_core::{
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::service_fixture::{admin, definition_body, student_body, MapCache};
+use crate::support::service::{admin, definition_body, student_body, MapCache};
 
 /// A repository that counts calls per method, then delegates.
 struct Counting<R> {
@@ -87,15 +87,15 @@ impl<E: Entity, R: Repository<E>> Repository<E> for Counting<R> {
         self.count("delete");
         self.inner.delete(id, expected_version).await
     }
-    async fn insert_many(&self, entities: &[E]) -> Result<BatchResult> {
+    async fn insert_many(&self, entities: &[E]) -> Result<BulkWritten> {
         self.count("insert_many");
         self.inner.insert_many(entities).await
     }
-    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
+    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
         self.count("update_many");
         self.inner.update_many(entities).await
     }
-    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
         self.count("delete_many");
         self.inner.delete_many(rows).await
     }

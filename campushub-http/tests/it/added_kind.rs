@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::fixtures::{credentials, department, id_of, App};
+use crate::support::{credentials, department, id_of, App};
 
 /// A lecture room: the smallest useful application kind, perhaps run by a department.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,7 +180,7 @@ async fn an_added_kind_embeds_the_department_it_references() {
     let listed = app.get("/api/v1/rooms").await;
     assert_eq!(listed.json()["results"][0]["department"], summary);
     // The same shape as a student's department.
-    let student = crate::fixtures::student("R1", cse["id"].as_str());
+    let student = crate::support::student("R1", cse["id"].as_str());
     let student = app.post("/api/v1/students", student).await;
     let student = app
         .get(&format!("/api/v1/students/{}", id_of(&student.json())))

@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use campushub_core::Role;
 use campushub_http::{ApiState, Claims, Credentials, JwtVerifier, TokenMinter};
 
-use crate::fixtures::{department, App, ADMIN_KEY, SECRET};
+use crate::support::{department, App, ADMIN_KEY, SECRET};
 
 fn now() -> u64 {
     SystemTime::now()
@@ -27,7 +27,7 @@ fn claims(exp: u64) -> Claims {
     }
 }
 
-async fn with_bearer(app: &App, token: &str) -> crate::fixtures::Reply {
+async fn with_bearer(app: &App, token: &str) -> crate::support::Reply {
     app.call_with(
         Method::GET,
         "/api/v1/departments",

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use campushub_http::HttpConfig;
 use serde_json::json;
 
-use crate::fixtures::{faculty, student, App};
+use crate::support::{faculty, student, App};
 
 #[tokio::test]
 async fn bulk_create_reports_created_rows_and_per_row_errors() {

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use campushub_core::Role;
 use campushub_http::{CorsOrigins, HttpConfig};
 
-use crate::fixtures::{department, App};
+use crate::support::{department, App};
 
 const PAGE: &str = "https://erp.example.edu";
 
@@ -16,7 +16,7 @@ fn app_for(origins: &str) -> App {
     })
 }
 
-async fn preflight(app: &App, origin: &str) -> crate::fixtures::Reply {
+async fn preflight(app: &App, origin: &str) -> crate::support::Reply {
     app.call_with(
         Method::OPTIONS,
         "/api/v1/students",

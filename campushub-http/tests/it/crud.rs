@@ -4,7 +4,7 @@ use axum::http::{Method, StatusCode};
 use campushub_core::Role;
 use serde_json::json;
 
-use crate::fixtures::{department, id_of, student, App};
+use crate::support::{department, id_of, student, App};
 
 #[tokio::test]
 async fn create_answers_201_with_location_etag_and_consistency_token() {
@@ -228,10 +228,7 @@ async fn students_embed_their_department_summary() {
 async fn custom_field_definitions_validate_and_filter_student_values() {
     let app = App::new();
     let created = app
-        .create(
-            "custom-fields",
-            crate::fixtures::custom_field("blood_group"),
-        )
+        .create("custom-fields", crate::support::custom_field("blood_group"))
         .await;
     assert_eq!(created["name"], "blood_group");
     let mut body = student("R-7", None);

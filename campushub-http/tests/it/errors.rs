@@ -6,7 +6,7 @@ use campushub_core::Role;
 use campushub_http::HttpConfig;
 use serde_json::json;
 
-use crate::fixtures::{department, id_of, student, App};
+use crate::support::{department, id_of, student, App};
 
 fn raw(
     method: Method,

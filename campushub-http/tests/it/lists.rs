@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::fixtures::{department, App};
+use crate::support::{department, App};
 
 async fn with_departments(count: usize) -> App {
     let app = App::new();

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::fixtures::App;
+use crate::support::App;
 
 async fn document(app: &App) -> Value {
     let reply = app.get("/api/v1/openapi.json").await;

@@ -11,7 +11,7 @@ use campushub_http::{
 };
 use serde_json::Value;
 
-use crate::fixtures::{credentials, department, App};
+use crate::support::{credentials, department, App};
 
 struct Probe {
     name: &'static str,

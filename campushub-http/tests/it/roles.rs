@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use campushub_core::{Action, EntityKind, Policy, Principal, Role, RolePolicy};
 use serde_json::{json, Value};
 
-use crate::fixtures::App;
+use crate::support::App;
 
 /// What a request needs: `None` for routes every authenticated principal may call.
 type Needs = Option<Vec<(EntityKind, Action)>>;

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::fixtures::{department, faculty, id_of, student, App};
+use crate::support::{department, faculty, id_of, student, App};
 
 async fn campus() -> (App, String) {
     let app = App::new();
@@ -94,7 +94,7 @@ async fn analytics_summarise_the_institution_and_each_department() {
 #[tokio::test]
 async fn department_statistics_accept_custom_field_filters() {
     let (app, cse) = campus().await;
-    let mut definition = crate::fixtures::custom_field("campus");
+    let mut definition = crate::support::custom_field("campus");
     definition["entity"] = json!("department");
     app.create("custom-fields", definition).await;
     let patch = app

@@ -17,7 +17,7 @@ use super::pools::{PgPoolHandle, PgPools};
 use super::positions::{COMMIT_POSITION, REPLAY_POSITION};
 use crate::backend::{Backend, Dialect, Statement, StatementResult};
 use crate::counter::PoolStats;
-use crate::error::{is_connection_error, Result, SqlxError};
+use crate::error::{is_connection_error, Error, Result};
 use crate::value::{ColType, SqlValue};
 
 /// Routes statements over a Postgres primary, its replicas and an analytics database.
@@ -144,7 +144,7 @@ impl PgRouter {
         let primary = &self.inner.pools.primary;
         commit_position(primary, &primary.pool)
             .await?
-            .ok_or_else(|| SqlxError::Config("the primary reported no WAL position".into()))
+            .ok_or_else(|| Error::Config("the primary reported no WAL position".into()))
     }
 
     /// The pool that serves `read`, and whether it is the primary.
@@ -262,13 +262,13 @@ impl Backend for PgRouter {
                 handle.counters.read();
                 Ok(result.rows)
             }
-            Err(SqlxError::Database(error)) if !is_primary && is_connection_error(&error) => {
+            Err(Error::Database(error)) if !is_primary && is_connection_error(&error) => {
                 tracing::warn!(pool = %handle.counters.name, %error, "read failed; retrying on the primary");
                 handle.counters.error();
                 handle.counters.retry();
                 handle.counters.set_healthy(false);
                 let statement =
-                    retry.ok_or_else(|| SqlxError::Config("no statement to retry".into()))?;
+                    retry.ok_or_else(|| Error::Config("no statement to retry".into()))?;
                 let result = primary
                     .counters
                     .counted(run(&primary.pool, statement))

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use campushub_core::repository::BatchResult;
+use campushub_core::repository::BulkWritten;
 use campushub_core::{ConsistencyToken, Error, Result, Written};
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ enum Rows<'a, E> {
 }
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
-    pub(super) async fn insert_batch(&self, entities: &[E]) -> Result<BatchResult> {
+    pub(super) async fn insert_batch(&self, entities: &[E]) -> Result<BulkWritten> {
         let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
         let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(entities.len());
         for (i, entity) in entities.iter().enumerate() {
@@ -69,7 +69,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         }
     }
 
-    pub(super) async fn update_batch(&self, entities: &[(E, i64)]) -> Result<BatchResult> {
+    pub(super) async fn update_batch(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
         let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
         let mut statements = Vec::new();
         let mut chunk = Vec::new();
@@ -94,7 +94,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             .await
     }
 
-    pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BatchResult> {
+    pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
         let outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
         let statements: Vec<Statement> = rows
             // A delete binds two values a row (id, expected version), whatever the table.
@@ -113,7 +113,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         keys: &[(Uuid, i64)],
         mut outcomes: Vec<Option<Error>>,
         rows: Rows<'_, E>,
-    ) -> Result<BatchResult> {
+    ) -> Result<BulkWritten> {
         if statements.is_empty() {
             return Ok(finish(outcomes, None));
         }
@@ -264,8 +264,8 @@ pub(super) fn returned_ids(rows: impl IntoIterator<Item = Vec<SqlValue>>) -> Has
         .collect()
 }
 
-fn finish(outcomes: Vec<Option<Error>>, token: Option<ConsistencyToken>) -> BatchResult {
-    BatchResult {
+fn finish(outcomes: Vec<Option<Error>>, token: Option<ConsistencyToken>) -> BulkWritten {
+    BulkWritten {
         rows: outcomes
             .into_iter()
             .map(|o| match o {

@@ -1,14 +1,14 @@
 //! Mapping database failures of writes to core's errors: unique clashes to conflicts naming
 //! the field, missing references to validation errors on the referencing field.
 
-use campushub_core::{Error, ValidationErrors};
+use campushub_core::ValidationErrors;
 use sqlx::error::ErrorKind;
 
 use super::SqlRepository;
 use crate::backend::Backend;
-use crate::error::SqlxError;
 use crate::table::SqlEntity;
 use crate::value::SqlValue;
+use crate::Error;
 
 /// What a write was doing when it failed.
 pub(super) enum WriteKind<'a, E> {
@@ -20,9 +20,13 @@ pub(super) enum WriteKind<'a, E> {
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// The core error for a failed write.
-    pub(super) async fn write_error(&self, error: SqlxError, kind: WriteKind<'_, E>) -> Error {
+    pub(super) async fn write_error(
+        &self,
+        error: Error,
+        kind: WriteKind<'_, E>,
+    ) -> campushub_core::Error {
         let db_kind = match &error {
-            SqlxError::Database(sqlx::Error::Database(db)) => Some((
+            Error::Database(sqlx::Error::Database(db)) => Some((
                 db.kind(),
                 db.constraint().map(str::to_owned),
                 db.message().to_owned(),
@@ -32,19 +36,23 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         match (db_kind, kind) {
             (Some((ErrorKind::UniqueViolation, constraint, message)), _) => {
                 let field = self.unique_field(constraint.as_deref(), &message);
-                Error::conflict(
+                campushub_core::Error::conflict(
                     field,
                     format!("A {} with this {field} already exists.", E::KIND),
                 )
             }
-            (Some((ErrorKind::ForeignKeyViolation, ..)), WriteKind::Delete) => Error::conflict(
-                "id",
-                format!("This {} is still referenced by other records.", E::KIND),
-            ),
+            (Some((ErrorKind::ForeignKeyViolation, ..)), WriteKind::Delete) => {
+                campushub_core::Error::conflict(
+                    "id",
+                    format!("This {} is still referenced by other records.", E::KIND),
+                )
+            }
             (Some((ErrorKind::ForeignKeyViolation, ..)), WriteKind::Store(entity)) => {
                 match self.missing_references(entity).await {
-                    Ok(errors) if !errors.is_empty() => Error::Validation(errors),
-                    Ok(_) => Error::invalid("id", "A referenced record does not exist."),
+                    Ok(errors) if !errors.is_empty() => campushub_core::Error::Validation(errors),
+                    Ok(_) => {
+                        campushub_core::Error::invalid("id", "A referenced record does not exist.")
+                    }
                     Err(error) => error,
                 }
             }
@@ -73,7 +81,10 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     }
 
     /// Validation errors for the references of `entity` that name missing records.
-    pub(super) async fn missing_references(&self, entity: &E) -> Result<ValidationErrors, Error> {
+    pub(super) async fn missing_references(
+        &self,
+        entity: &E,
+    ) -> Result<ValidationErrors, campushub_core::Error> {
         let mut errors = ValidationErrors::new();
         let values = self.table.row_values(entity)?;
         for fk in E::foreign_keys() {

@@ -9,7 +9,7 @@ use super::builder::escape_like;
 use super::order::push_position;
 use super::{SqlBuilder, TableSql};
 use crate::backend::Dialect;
-use crate::error::{Result, SqlxError};
+use crate::error::{Error, Result};
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
 
@@ -169,14 +169,13 @@ fn push_op(
 fn operand(scalar: &Scalar, ty: ColType) -> Result<SqlValue> {
     match (ty, scalar) {
         (ColType::Text, Scalar::Date(date)) => Ok(SqlValue::Text(Some(date.to_string()))),
-        _ => SqlValue::from_scalar(scalar, ty).ok_or_else(|| {
-            SqlxError::Unsupported(format!("{scalar:?} does not fit a {ty:?} field"))
-        }),
+        _ => SqlValue::from_scalar(scalar, ty)
+            .ok_or_else(|| Error::Unsupported(format!("{scalar:?} does not fit a {ty:?} field"))),
     }
 }
 
-fn unsupported(filter: &Filter) -> SqlxError {
-    SqlxError::Unsupported(format!(
+fn unsupported(filter: &Filter) -> Error {
+    Error::Unsupported(format!(
         "operator `{}` on `{}` with {:?}",
         filter.op.suffix(),
         filter.field.name(),

@@ -5,7 +5,7 @@ use campushub_core::query::{Keyset, OrderKey, Pagination};
 use campushub_core::ListQuery;
 
 use super::{SqlBuilder, TableSql};
-use crate::error::{Result, SqlxError};
+use crate::error::{Error, Result};
 use crate::table::SqlEntity;
 use crate::value::SqlValue;
 
@@ -68,11 +68,11 @@ pub(crate) fn push_position<E: SqlEntity>(
     for (key, scalar) in named.iter().zip(&position.values) {
         let ty = table.column(key.field.name)?.ty;
         values.push(SqlValue::from_scalar(scalar, ty).ok_or_else(|| {
-            SqlxError::Unsupported(format!("cursor value {scalar:?} for `{}`", key.field.name))
+            Error::Unsupported(format!("cursor value {scalar:?} for `{}`", key.field.name))
         })?);
     }
     if values.len() != named.len() {
-        return Err(SqlxError::Unsupported(
+        return Err(Error::Unsupported(
             "cursor does not match the ordering".to_owned(),
         ));
     }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::join::Join;
 use super::SqlBuilder;
 use crate::backend::{Dialect, Statement};
-use crate::error::{Result, SqlxError};
+use crate::error::{Error, Result};
 use crate::row::SqlRow;
 use crate::table::{Column, SqlEntity, META_COLUMNS};
 use crate::value::{ColType, SqlValue};
@@ -41,7 +41,7 @@ impl<E: SqlEntity> TableSql<E> {
     /// The column backing schema field (or column) `name`.
     pub(crate) fn column(&self, name: &str) -> Result<&Column> {
         self.columns.iter().find(|c| c.name == name).ok_or_else(|| {
-            SqlxError::Unsupported(format!("`{name}` has no column in `{}`", self.table))
+            Error::Unsupported(format!("`{name}` has no column in `{}`", self.table))
         })
     }
 
@@ -50,7 +50,7 @@ impl<E: SqlEntity> TableSql<E> {
     pub(crate) fn joins(&self) -> Result<&[Join]> {
         self.joins
             .as_deref()
-            .map_err(|message| SqlxError::Config(message.clone()))
+            .map_err(|message| Error::Config(message.clone()))
     }
 
     /// The relations a select joins: all of them if `join`, else none.
@@ -128,7 +128,7 @@ impl<E: SqlEntity> TableSql<E> {
         if fits {
             Ok(values)
         } else {
-            Err(SqlxError::Config(format!(
+            Err(Error::Config(format!(
                 "`{}`: SqlEntity::values does not match SqlEntity::columns",
                 self.table
             )))

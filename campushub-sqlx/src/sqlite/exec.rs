@@ -10,7 +10,7 @@ use sqlx::{Row, Sqlite};
 use uuid::Uuid;
 
 use crate::backend::{Statement, StatementResult};
-use crate::error::{Result, SqlxError};
+use crate::error::{Error, Result};
 use crate::value::{ColType, SqlValue};
 
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -26,13 +26,13 @@ fn bind(query: SqliteQuery<'_>, value: SqlValue) -> Result<SqliteQuery<'_>> {
         SqlValue::DateTime(v) => query.bind(v.map(|t| t.timestamp_micros())),
         SqlValue::Json(v) => query.bind(v.map(|j| j.to_string())),
         SqlValue::TextList(_) | SqlValue::UuidList(_) | SqlValue::Array(..) => {
-            return Err(SqlxError::Unsupported("array parameters on SQLite".into()))
+            return Err(Error::Unsupported("array parameters on SQLite".into()))
         }
     })
 }
 
-fn decode_error(i: usize, message: impl std::fmt::Display) -> SqlxError {
-    SqlxError::Decode {
+fn decode_error(i: usize, message: impl std::fmt::Display) -> Error {
+    Error::Decode {
         column: i.to_string(),
         message: message.to_string(),
     }

@@ -4,7 +4,7 @@ use campushub_core::Analytics;
 use campushub_core::{
     Department, Entity, Faculty, ListQuery, ReadOptions, Repository, Scalar, Student,
 };
-use campushub_sqlx::{AnalyticsRepository, Backend, SqlRepository, SqliteStore, StatementCounter};
+use campushub_sqlx::{Backend, SqlAnalytics, SqlRepository, SqliteStore, StatementCounter};
 use serde_json::json;
 
 use crate::support::fixtures::{department, faculty, student};
@@ -77,7 +77,7 @@ async fn check<B: Backend>(backend: B) {
         ]
     );
 
-    let analytics = AnalyticsRepository::new(backend);
+    let analytics = SqlAnalytics::new(backend);
     let (summary, statements) = StatementCounter::scope(analytics.summary(&read)).await;
     let summary = summary.expect("summary");
     assert_eq!(statements.total(), 1);

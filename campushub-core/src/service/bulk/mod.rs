@@ -231,7 +231,7 @@ impl<E: Entity> EntityService<E> {
         &self,
         principal: &Principal,
         batch: Batch<E>,
-        outcome: crate::repository::BatchResult,
+        outcome: crate::repository::BulkWritten,
         op: ChangeOp,
     ) -> Result<BulkReport> {
         let token = outcome.token;

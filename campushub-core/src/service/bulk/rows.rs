@@ -9,7 +9,7 @@ use super::super::input::{object, NON_FIELD_ERRORS};
 use super::super::{RowError, MAX_BULK_ROWS};
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
-use crate::repository::BatchResult;
+use crate::repository::BulkWritten;
 
 /// The kind's natural key, or a validation error for kinds without one.
 pub(super) fn key_field<E: Entity>() -> Result<&'static str> {
@@ -152,7 +152,7 @@ impl<E: Entity> Batch<E> {
 
     /// The committed records and every row error (in row order), given the store's outcome
     /// for [`Batch::records`]. A row the store reported nothing for counts as failed.
-    pub(super) fn settle(self, outcome: BatchResult) -> (Vec<E>, Vec<RowError>) {
+    pub(super) fn settle(self, outcome: BulkWritten) -> (Vec<E>, Vec<RowError>) {
         let Batch {
             key,
             indexes,
@@ -269,7 +269,7 @@ mod tests {
             crate::service::testing::student("R2"),
             ValidationErrors::new(),
         );
-        let outcome = BatchResult {
+        let outcome = BulkWritten {
             rows: vec![Ok(()), Err(Error::conflict("email", "taken"))],
             token: None,
         };

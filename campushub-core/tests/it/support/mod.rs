@@ -1,4 +1,7 @@
-//! Assertion helpers shared by the integration tests.
+//! Helpers shared by the integration tests: assertions here, the services' fixtures in
+//! [`service`].
+
+pub mod service;
 
 use campushub_core::{Error, Result, ValidationErrors};
 

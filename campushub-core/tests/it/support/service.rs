@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use campushub_core::cache::Loader;
 use campushub_core::memory::MemoryStore;
-use campushub_core::service::Saved;
+use campushub_core::service::WrittenRecord;
 use campushub_core::service::{DepartmentHierarchy, KnownKinds};
 use campushub_core::{
     Cache, CacheKey, CachedValue, ChangeEvent, ChangeHook, ConsistencyToken, CustomFieldDef,
@@ -183,7 +183,7 @@ impl Campus {
     }
 
     /// Applies the merge patch `patch` (an object) to student `id` as admin.
-    pub async fn patch_student(&self, id: Uuid, patch: Value) -> Result<Saved<Student>> {
+    pub async fn patch_student(&self, id: Uuid, patch: Value) -> Result<WrittenRecord<Student>> {
         let Value::Object(patch) = patch else {
             panic!("a patch is an object: {patch}");
         };
