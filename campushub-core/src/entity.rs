@@ -11,7 +11,7 @@ use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
 use crate::relation::Embedded;
-use crate::schema::Schema;
+use crate::schema::{Relation, Schema};
 use crate::value::Scalar;
 
 /// A kind of stored record.
@@ -111,4 +111,34 @@ pub struct Reference {
     pub kind: EntityKind,
     /// The id referenced.
     pub id: Uuid,
+}
+
+impl Relation {
+    /// A relation from `field` to kind `T`, embedding nothing (add [`Relation::embed`]).
+    ///
+    /// ```
+    /// use campushub_core::relation::{Embed, Relation};
+    /// use campushub_core::Department;
+    ///
+    /// // A course belongs to a department and reads carry the department's code and name.
+    /// let department = Relation::to::<Department>("department_id")
+    ///     .embed(Embed::new("department", &["code", "name"]));
+    /// assert_eq!(department.kind(), campushub_core::EntityKind::DEPARTMENT);
+    /// ```
+    pub const fn to<T: Entity>(field: &'static str) -> Self {
+        Relation {
+            field,
+            kind: T::KIND,
+            target: Some(T::schema),
+            embed: None,
+        }
+    }
+
+    /// The id `entity` references through this relation (`None` when the field is null).
+    pub fn id_in<E: Entity>(&self, entity: &E) -> Option<Uuid> {
+        match entity.field(self.field) {
+            Some(Scalar::Uuid(id)) => Some(id),
+            _ => None,
+        }
+    }
 }

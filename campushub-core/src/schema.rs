@@ -2,7 +2,6 @@
 //! which operators), searched and ordered by.
 
 use crate::kind::EntityKind;
-use crate::relation::{Embed, Relation};
 
 /// The storage type of a schema field; query values are parsed to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,4 +186,78 @@ impl Schema {
 /// (the metadata fields, a shared block, the kind's own fields).
 pub fn join_fields(groups: &[&[FieldSpec]]) -> &'static [FieldSpec] {
     groups.concat().leak()
+}
+
+/// A reference from one kind to another through a `Uuid` field, declared in
+/// [`Schema::relations`].
+///
+/// The stores read the referenced id with [`Entity::field`]`(field)`, check that the
+/// referenced record exists on write (see [`Entity::references`]), and, when the relation
+/// embeds, attach a summary of the referenced record on every read with
+/// [`Entity::set_embedded`], in a bounded number of statements whatever the page size.
+///
+/// ```
+/// use campushub_core::relation::{Embed, Relation};
+/// use campushub_core::Department;
+///
+/// // A course belongs to a department and reads carry the department's code and name.
+/// let department = Relation::to::<Department>("department_id")
+///     .embed(Embed::new("department", &["code", "name"]));
+/// assert_eq!(department.kind(), campushub_core::EntityKind::DEPARTMENT);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Relation {
+    /// The referencing field of this kind (a [`FieldType::Uuid`] schema field).
+    pub field: &'static str,
+    /// The referenced kind.
+    pub kind: EntityKind,
+    /// The referenced kind's schema (its [`Entity::schema`](crate::Entity::schema)), which
+    /// types the embedded fields: set by [`Relation::to`], absent with [`Relation::to_kind`].
+    pub target: Option<fn() -> &'static Schema>,
+    /// What reads embed of the referenced record, if anything (it needs `target`).
+    pub embed: Option<Embed>,
+}
+
+impl Relation {
+    /// A relation from `field` to `kind` known by name only: references are checked and
+    /// protected, but nothing is embedded (that needs the target's schema: use
+    /// [`Relation::to`]). For kinds that reference each other, one side can name the other
+    /// without depending on its type.
+    pub const fn to_kind(kind: EntityKind, field: &'static str) -> Self {
+        Relation {
+            field,
+            kind,
+            target: None,
+            embed: None,
+        }
+    }
+
+    /// The relation, embedding `embed` on read (with a target from [`Relation::to`]).
+    pub const fn embed(mut self, embed: Embed) -> Self {
+        self.embed = Some(embed);
+        self
+    }
+
+    /// The referenced kind.
+    pub fn kind(&self) -> EntityKind {
+        self.kind
+    }
+}
+
+/// The summary of a referenced record that reads embed, declared in [`Relation::embed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Embed {
+    /// The field of the referencing kind that holds the summary (`department`); it is
+    /// read-only (list it in [`Schema::read_only`]).
+    pub as_field: &'static str,
+    /// The referenced kind's schema fields the summary carries besides its id, in order
+    /// (`code`, `name`).
+    pub fields: &'static [&'static str],
+}
+
+impl Embed {
+    /// A summary held in `as_field` carrying the referenced record's `fields`.
+    pub const fn new(as_field: &'static str, fields: &'static [&'static str]) -> Self {
+        Embed { as_field, fields }
+    }
 }

@@ -29,13 +29,7 @@ use graph::{cycles, Crate};
 /// Edges that close a cycle today and that a change in progress removes, as
 /// `(crate, from, to, why)`. Each is left out of the graph until then; once the edge is gone
 /// the test fails until its line here is deleted, so no exception outlives its reason.
-const PENDING: &[(&str, &str, &str, &str)] = &[(
-    "campushub-http",
-    "state",
-    "analytics",
-    "`ApiState::new` builds the default `ServiceAnalytics` (analytics/services.rs), which reads \
-     `AppServices` (state.rs); both move to campushub-core (issue 12, item 3)",
-)];
+const PENDING: &[(&str, &str, &str, &str)] = &[];
 
 /// Every crate of the workspace: the facade at the root and each member folder with a `src/`.
 fn crate_sources() -> Vec<(String, PathBuf)> {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{checks, custom_field_accessors, meta_accessors, string_enum, Faculty};
+use super::{checks, custom_field_accessors, meta_accessors, string_enum};
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -121,7 +121,9 @@ fn active() -> DepartmentStatus {
 /// A department's parent department and its head (a faculty member), neither embedded.
 const RELATIONS: &[Relation] = &[
     Relation::to::<Department>("parent_id"),
-    Relation::to::<Faculty>("head_id"),
+    // By kind: faculty members reference their department, so naming the type here would
+    // make the two modules depend on each other. The head is checked, not embedded.
+    Relation::to_kind(EntityKind::FACULTY, "head_id"),
 ];
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {

@@ -46,7 +46,15 @@ impl Join {
                             embed.as_field
                         )
                     })?;
-                let target = (relation.target)();
+                let target = relation.target.map(|schema| schema()).ok_or_else(|| {
+                    format!(
+                        "`{}`: relation `{}` embeds `{}` but names its kind only \
+                         (declare it with `Relation::to`)",
+                        E::TABLE,
+                        relation.field,
+                        embed.as_field
+                    )
+                })?;
                 let mut types = vec![ColType::Uuid];
                 for name in embed.fields {
                     let spec = target.field(name).ok_or_else(|| {
