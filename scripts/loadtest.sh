@@ -14,7 +14,8 @@
 # (for a before/after comparison in one session) instead of building the current tree.
 #
 # Loopback only. Everything it starts (server, services) is stopped by PID on exit, also on
-# failure. Needs curl; installs wrk and jq with apt-get when missing (as root).
+# failure, and its working folder in /tmp is removed (LOADTEST_KEEP=1 keeps it: database,
+# server log, wrk's output). Needs curl; installs wrk and jq with apt-get when missing (as root).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +61,12 @@ cleanup() {
   fi
   if [ -n "$SERVICES_STARTED" ]; then
     CAMPUSHUB_SERVICES_DIR="$WORK/services" "$ROOT/scripts/services.sh" stop >/dev/null 2>&1 || true
+  fi
+  # The database, the server's log and wrk's raw output: kept only when asked for.
+  if [ -n "${LOADTEST_KEEP:-}" ]; then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
   fi
 }
 trap cleanup EXIT
