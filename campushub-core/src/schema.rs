@@ -191,10 +191,10 @@ pub fn join_fields(groups: &[&[FieldSpec]]) -> &'static [FieldSpec] {
 /// A reference from one kind to another through a `Uuid` field, declared in
 /// [`Schema::relations`].
 ///
-/// The stores read the referenced id with [`Entity::field`]`(field)`, check that the
-/// referenced record exists on write (see [`Entity::references`]), and, when the relation
+/// The stores read the referenced id with [`Entity::field`](crate::Entity::field)`(field)`, check that the
+/// referenced record exists on write (see [`Entity::references`](crate::Entity::references)), and, when the relation
 /// embeds, attach a summary of the referenced record on every read with
-/// [`Entity::set_embedded`], in a bounded number of statements whatever the page size.
+/// [`Entity::set_embedded`](crate::Entity::set_embedded), in a bounded number of statements whatever the page size.
 ///
 /// ```
 /// use campushub_core::relation::{Embed, Relation};
