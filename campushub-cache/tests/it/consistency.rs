@@ -221,7 +221,9 @@ async fn queued_invalidations_replay_in_the_background_newest_first() {
     proxy.restore();
     let mut order = Vec::new();
     while (order.len() as u64) <= BACKLOG {
-        let message = tokio::time::timeout(Duration::from_secs(20), messages.next())
+        // Generous: a shared machine under load may time out a chunk (250 ms per Redis
+        // command) and replay it again after a back-off; only a replay that never comes fails.
+        let message = tokio::time::timeout(Duration::from_secs(60), messages.next())
             .await
             .expect("the backlog is replayed without any request")
             .expect("the channel stays open");
@@ -237,7 +239,7 @@ async fn queued_invalidations_replay_in_the_background_newest_first() {
         "the newest invalidation went out in the first chunk, not at {position}"
     );
     assert!(
-        a.settle(Duration::from_secs(5)).await,
+        a.settle(Duration::from_secs(30)).await,
         "the backlog is done"
     );
     assert!(!a.replay_pending());
