@@ -1,6 +1,6 @@
 //! Building an [`EntityService`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{EntityRules, EntityService, Inner};
 use crate::auth::{Policy, RolePolicy};
@@ -118,9 +118,11 @@ impl<E: Entity> EntityServiceBuilder<E> {
     }
 }
 
-/// The schema's embedding kinds followed by the `added` ones it lacks. A service is built once
-/// per process, so the rare combined list is leaked to be `'static` like the schema's.
+/// The schema's embedding kinds followed by the `added` ones it lacks, as a `'static` list like
+/// the schema's (change events carry it). A combined list is leaked once per distinct list, not
+/// per service built: tests and rebuilt routers build the same service many times.
 fn embedded_in(schema: &'static [EntityKind], added: Vec<EntityKind>) -> &'static [EntityKind] {
+    static COMBINED: Mutex<Vec<&'static [EntityKind]>> = Mutex::new(Vec::new());
     let mut kinds = schema.to_vec();
     for kind in added {
         if !kinds.contains(&kind) {
@@ -128,8 +130,36 @@ fn embedded_in(schema: &'static [EntityKind], added: Vec<EntityKind>) -> &'stati
         }
     }
     if kinds.len() == schema.len() {
-        schema
-    } else {
-        kinds.leak()
+        return schema;
+    }
+    // Only ever pushed to: a panic cannot leave it inconsistent.
+    let mut combined = COMBINED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = combined.iter().find(|known| **known == kinds.as_slice()) {
+        return known;
+    }
+    let leaked: &'static [EntityKind] = kinds.leak();
+    combined.push(leaked);
+    leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_combined_embedding_list_is_made_once_per_distinct_list() {
+        const SCHEMA: &[EntityKind] = &[EntityKind::STUDENT];
+        let course = EntityKind::new("course_for_builder_test");
+        let first = embedded_in(SCHEMA, vec![course, EntityKind::STUDENT]);
+        assert_eq!(first, &[EntityKind::STUDENT, course][..]);
+        let again = embedded_in(SCHEMA, vec![course]);
+        assert!(
+            std::ptr::eq(first, again),
+            "the same list is not leaked twice"
+        );
+        assert!(
+            std::ptr::eq(embedded_in(SCHEMA, vec![EntityKind::STUDENT]), SCHEMA),
+            "nothing added: the schema's own list"
+        );
     }
 }
