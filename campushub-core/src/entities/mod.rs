@@ -105,4 +105,36 @@ mod tests {
             .expect_err("lowercase is not a value");
         assert!(error.to_string().contains("ACTIVE, INACTIVE"));
     }
+
+    /// `Schema::embedded_in` is kept by hand as the inverse of the embedding relations (the
+    /// cache invalidates the embedding kinds' lists with it): the two must agree.
+    #[test]
+    fn embedded_in_is_the_inverse_of_the_embedding_relations() {
+        use super::{Department, Faculty, Student};
+        use crate::custom_fields::CustomFieldDef;
+        use crate::entity::Entity;
+        use crate::schema::Schema;
+
+        let schemas: [&Schema; 4] = [
+            Department::schema(),
+            Student::schema(),
+            Faculty::schema(),
+            CustomFieldDef::schema(),
+        ];
+        for target in schemas {
+            let mut embedding: Vec<_> = schemas
+                .iter()
+                .filter(|schema| {
+                    schema
+                        .embedding_relations()
+                        .any(|(relation, _)| relation.kind == target.kind)
+                })
+                .map(|schema| schema.kind)
+                .collect();
+            let mut declared = target.embedded_in.to_vec();
+            embedding.sort_by_key(|kind| kind.as_str());
+            declared.sort_by_key(|kind| kind.as_str());
+            assert_eq!(declared, embedding, "embedded_in of {}", target.kind);
+        }
+    }
 }
