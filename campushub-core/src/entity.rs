@@ -89,17 +89,20 @@ pub trait Entity: Clone + Debug + Serialize + DeserializeOwned + Send + Sync + '
             .filter_map(|relation| {
                 relation.id_in(self).map(|id| Reference {
                     field: relation.field,
-                    kind: relation.kind(),
+                    kind: relation.kind,
                     id,
                 })
             })
             .collect()
     }
 
-    /// Attaches the summary embedded in field `field` (an [`Embed::as_field`](crate::relation::Embed::as_field) of one of the
-    /// schema's relations), or clears it with `None`; stores call this on read. Kinds whose
-    /// relations embed nothing keep the default, which ignores it.
-    fn set_embedded(&mut self, _field: &str, _summary: Option<Embedded>) {}
+    /// Attaches the summary embedded in field `field` (an
+    /// [`Embed::as_field`](crate::relation::Embed::as_field) of one of the schema's relations),
+    /// or clears it with `None`; stores call this on read. The summary is borrowed: one
+    /// referenced record's summary serves every row of a page that references it, and a kind
+    /// copies only what it keeps. Kinds whose relations embed nothing keep the default, which
+    /// ignores it.
+    fn set_embedded(&mut self, _field: &str, _summary: Option<&Embedded>) {}
 }
 
 /// A reference from one record to another, through `field`.
@@ -123,7 +126,7 @@ impl Relation {
     /// // A course belongs to a department and reads carry the department's code and name.
     /// let department = Relation::to::<Department>("department_id")
     ///     .embed(Embed::new("department", &["code", "name"]));
-    /// assert_eq!(department.kind(), campushub_core::EntityKind::DEPARTMENT);
+    /// assert_eq!(department.kind, campushub_core::EntityKind::DEPARTMENT);
     /// ```
     pub const fn to<T: Entity>(field: &'static str) -> Self {
         Relation {

@@ -191,20 +191,13 @@ pub fn join_fields(groups: &[&[FieldSpec]]) -> &'static [FieldSpec] {
 /// A reference from one kind to another through a `Uuid` field, declared in
 /// [`Schema::relations`].
 ///
-/// The stores read the referenced id with [`Entity::field`](crate::Entity::field)`(field)`, check that the
-/// referenced record exists on write (see [`Entity::references`](crate::Entity::references)), and, when the relation
-/// embeds, attach a summary of the referenced record on every read with
-/// [`Entity::set_embedded`](crate::Entity::set_embedded), in a bounded number of statements whatever the page size.
-///
-/// ```
-/// use campushub_core::relation::{Embed, Relation};
-/// use campushub_core::Department;
-///
-/// // A course belongs to a department and reads carry the department's code and name.
-/// let department = Relation::to::<Department>("department_id")
-///     .embed(Embed::new("department", &["code", "name"]));
-/// assert_eq!(department.kind(), campushub_core::EntityKind::DEPARTMENT);
-/// ```
+/// The stores read the referenced id with [`Entity::field`](crate::Entity::field)`(field)`,
+/// check that the referenced record exists on write (see
+/// [`Entity::references`](crate::Entity::references)), and, when the relation embeds, attach a
+/// summary of the referenced record on every read with
+/// [`Entity::set_embedded`](crate::Entity::set_embedded), in a bounded number of statements
+/// whatever the page size. Build one with [`Relation::to`] (its example shows a course
+/// embedding its department) or [`Relation::to_kind`].
 #[derive(Debug, Clone, Copy)]
 pub struct Relation {
     /// The referencing field of this kind (a [`FieldType::Uuid`] schema field).
@@ -222,7 +215,8 @@ impl Relation {
     /// A relation from `field` to `kind` known by name only: references are checked and
     /// protected, but nothing is embedded (that needs the target's schema: use
     /// [`Relation::to`]). For kinds that reference each other, one side can name the other
-    /// without depending on its type.
+    /// without importing its type, so their modules do not import each other (the workspace
+    /// keeps its module graph acyclic: `tests/module_cycles`).
     pub const fn to_kind(kind: EntityKind, field: &'static str) -> Self {
         Relation {
             field,
@@ -236,11 +230,6 @@ impl Relation {
     pub const fn embed(mut self, embed: Embed) -> Self {
         self.embed = Some(embed);
         self
-    }
-
-    /// The referenced kind.
-    pub fn kind(&self) -> EntityKind {
-        self.kind
     }
 }
 

@@ -2,7 +2,6 @@
 //! the department's code and name, and the typed summary the two kinds hold.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::Department;
@@ -15,7 +14,7 @@ pub(crate) const DEPARTMENT_MEMBERSHIP: &[Relation] =
     &[Relation::to::<Department>("department_id").embed(DEPARTMENT_EMBED)];
 
 /// What students and faculty embed of their department.
-const DEPARTMENT_EMBED: Embed = Embed::new("department", &["code", "name"]);
+pub(crate) const DEPARTMENT_EMBED: Embed = Embed::new("department", &["code", "name"]);
 
 /// The department summary embedded in students and faculty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,27 +30,24 @@ pub struct DepartmentSummary {
 impl DepartmentSummary {
     /// The typed form of an embedded department summary (`None` if it lacks the code or
     /// name, which a store never attaches).
-    pub fn from_embedded(summary: Embedded) -> Option<Self> {
-        let Embedded { id, mut fields } = summary;
-        // Moved out rather than copied: this runs for every person a read returns.
-        let mut text = |name: &str| match fields.remove(name) {
-            Some(Value::String(text)) => Some(text),
-            _ => None,
-        };
+    pub fn from_embedded(summary: &Embedded) -> Option<Self> {
+        // The two strings kept are all that is copied: this runs for every person a read
+        // returns.
+        let text = |name: &str| summary.text(name).map(str::to_owned);
         Some(DepartmentSummary {
-            id,
+            id: summary.id,
             code: text("code")?,
             name: text("name")?,
         })
     }
 }
 
-/// The `department_id` membership of people (`self.department_id`, `self.department`): the
-/// relation's summary is stored in `self.department`.
+/// The `set_embedded` of people: the `department_id` relation's summary is kept, typed, in
+/// `self.department`.
 macro_rules! department_member {
     () => {
-        fn set_embedded(&mut self, field: &str, summary: Option<crate::relation::Embedded>) {
-            if field == "department" {
+        fn set_embedded(&mut self, field: &str, summary: Option<&crate::relation::Embedded>) {
+            if field == crate::entities::membership::DEPARTMENT_EMBED.as_field {
                 self.department =
                     summary.and_then(crate::entities::DepartmentSummary::from_embedded);
             }

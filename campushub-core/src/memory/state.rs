@@ -98,8 +98,8 @@ impl State {
         for (relation, embed) in E::schema().embedding_relations() {
             let summary = relation
                 .id_in(&entity)
-                .and_then(|id| self.embedded(relation.kind(), id, embed));
-            entity.set_embedded(embed.as_field, summary);
+                .and_then(|id| self.embedded(relation.kind, id, embed));
+            entity.set_embedded(embed.as_field, summary.as_ref());
         }
         entity
     }

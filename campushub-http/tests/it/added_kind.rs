@@ -109,9 +109,9 @@ impl Entity for Room {
             _ => None,
         }
     }
-    fn set_embedded(&mut self, field: &str, summary: Option<Embedded>) {
+    fn set_embedded(&mut self, field: &str, summary: Option<&Embedded>) {
         if field == "department" {
-            self.department = summary;
+            self.department = summary.cloned();
         }
     }
 }

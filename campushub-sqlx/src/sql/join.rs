@@ -111,7 +111,7 @@ impl Join {
         values: impl Iterator<Item = SqlValue>,
     ) {
         let summary = self.summary(values);
-        entity.set_embedded(self.embed.as_field, summary);
+        entity.set_embedded(self.embed.as_field, summary.as_ref());
     }
 
     /// The referenced ids of `page`, sorted and without repeats.
@@ -149,7 +149,7 @@ impl Join {
             let summary = self
                 .relation
                 .id_in(entity)
-                .and_then(|id| summaries.get(&id).cloned());
+                .and_then(|id| summaries.get(&id));
             entity.set_embedded(self.embed.as_field, summary);
         }
     }

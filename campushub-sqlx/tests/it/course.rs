@@ -125,9 +125,9 @@ impl Entity for Course {
             _ => None,
         }
     }
-    fn set_embedded(&mut self, field: &str, summary: Option<Embedded>) {
+    fn set_embedded(&mut self, field: &str, summary: Option<&Embedded>) {
         if field == "department" {
-            self.department = summary;
+            self.department = summary.cloned();
         }
     }
 }
