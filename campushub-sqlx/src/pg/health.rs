@@ -1,7 +1,6 @@
 //! The replica health check: replay position and lag of every replica, ejection beyond the
 //! bound, readmission on recovery.
 
-use std::sync::atomic::Ordering;
 use std::sync::Weak;
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use sqlx::Row;
 
 use super::config::PgRouterConfig;
 use super::pools::{PgPoolHandle, PgPools};
-use super::positions::REPLAY_POSITION;
+use super::positions::{REPLAY_POSITION, REPLICA_STATE, WRITE_POSITION};
 
 /// Probes every `config.health_interval` until the router (the pools' owner) is dropped.
 pub(super) async fn run(pools: Weak<PgPools>, config: PgRouterConfig) {
@@ -29,16 +28,10 @@ pub(super) async fn run(pools: Weak<PgPools>, config: PgRouterConfig) {
 /// Probes every replica (and the analytics pool) once.
 pub(super) async fn probe_all(pools: &PgPools, config: &PgRouterConfig) {
     let timeout = config.health_interval.max(Duration::from_millis(500));
-    let primary = tokio::time::timeout(
-        timeout,
-        position(
-            &pools.primary.pool,
-            "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint",
-        ),
-    )
-    .await
-    .ok()
-    .flatten();
+    let primary = tokio::time::timeout(timeout, position(&pools.primary.pool, WRITE_POSITION))
+        .await
+        .ok()
+        .flatten();
     for replica in &pools.replicas {
         probe(config, replica, primary, timeout).await;
     }
@@ -56,8 +49,6 @@ async fn position(pool: &sqlx::PgPool, sql: &str) -> Option<u64> {
     let row = sqlx::query(sql).fetch_one(pool).await.ok()?;
     u64::try_from(row.try_get::<i64, _>(0).ok()?).ok()
 }
-
-const REPLICA_STATE: &str = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))::float8";
 
 async fn probe(
     config: &PgRouterConfig,
@@ -80,24 +71,19 @@ async fn probe(
         replica.counters.set_healthy(false);
         return;
     };
-    // Stored, not raised to the maximum seen: a replica restarted after a crash resumes from
-    // its last restart point, behind where it had replayed, and token reads routed by the
-    // older, higher figure would read data older than their token.
-    replica
-        .counters
-        .replay_position
-        .store(replayed, Ordering::Release);
-    replica.floor.raise(replayed);
+    replica.observe_replay(replayed);
     // Without the primary's position the replica's lag is unknown, not zero: out of rotation
     // until it can be measured.
-    let lag = match primary.map(|p| p.saturating_sub(replayed)) {
+    let behind = primary.map(|p| p.saturating_sub(replayed));
+    let lag = match behind {
         Some(0) => 0.0,
         Some(_) => age.unwrap_or(f64::INFINITY),
         None => f64::INFINITY,
     };
-    let behind = primary.map_or(u64::MAX, |p| p.saturating_sub(replayed));
     replica.counters.lag((lag.min(1e9) * 1e6) as u64);
     let healthy = lag <= config.max_lag.as_secs_f64()
-        && config.max_lag_bytes.is_none_or(|bound| behind <= bound);
+        && config
+            .max_lag_bytes
+            .is_none_or(|bound| behind.is_some_and(|behind| behind <= bound));
     replica.counters.set_healthy(healthy);
 }

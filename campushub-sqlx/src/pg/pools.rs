@@ -2,6 +2,7 @@
 //! counters. The router reads through them and the health probe measures them; neither
 //! module knows the other.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use sqlx::postgres::PgPool;
@@ -14,18 +15,35 @@ use crate::counter::PoolCounters;
 pub(super) struct PgPoolHandle {
     pub(super) pool: PgPool,
     pub(super) counters: PoolCounters,
-    /// The highest replay position the pool's server has shown; a replica pool refuses new
-    /// connections below it (see [`ReplayFloor`]).
-    pub(super) floor: Arc<ReplayFloor>,
+    /// A replica's highest replay position shown; its pool refuses new connections below it
+    /// (see [`ReplayFloor`]). The primary and the analytics pool have none.
+    pub(super) floor: Option<Arc<ReplayFloor>>,
 }
 
 impl PgPoolHandle {
     /// The handle of `pool`, counted under `name`.
-    pub(super) fn new(pool: PgPool, name: impl Into<String>, floor: Arc<ReplayFloor>) -> Self {
+    pub(super) fn new(
+        pool: PgPool,
+        name: impl Into<String>,
+        floor: Option<Arc<ReplayFloor>>,
+    ) -> Self {
         PgPoolHandle {
             pool,
             counters: PoolCounters::new(name),
             floor,
+        }
+    }
+
+    /// Records a replay position measured on this pool's server: the figure token reads are
+    /// routed by, stored as measured (a replica restarted after a crash resumes behind where
+    /// it had replayed, and routing by an older, higher figure would read data older than a
+    /// token), and the floor its new connections must reach, which only rises.
+    pub(super) fn observe_replay(&self, position: u64) {
+        self.counters
+            .replay_position
+            .store(position, Ordering::Release);
+        if let Some(floor) = &self.floor {
+            floor.raise(position);
         }
     }
 }

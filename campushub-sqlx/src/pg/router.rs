@@ -76,19 +76,19 @@ impl PgRouter {
                     Box::pin(async move { admit.admit(connection).await })
                 })
                 .connect_lazy(url)?;
-            replicas.push(PgPoolHandle::new(pool, format!("replica-{i}"), floor));
+            replicas.push(PgPoolHandle::new(pool, format!("replica-{i}"), Some(floor)));
         }
         // Analytics reads carry no freshness promise: no floor to keep.
         let analytics = match &config.analytics {
             Some(url) => Some(PgPoolHandle::new(
                 secondary().connect_lazy(url)?,
                 "analytics",
-                Arc::default(),
+                None,
             )),
             None => None,
         };
         let pools = Arc::new(PgPools {
-            primary: PgPoolHandle::new(primary, "primary", Arc::default()),
+            primary: PgPoolHandle::new(primary, "primary", None),
             replicas,
             analytics,
         });
@@ -196,13 +196,7 @@ impl PgRouter {
         };
         let position = first_int(run(&replica.pool, statement).await.ok()?)?;
         let position = u64::try_from(position).ok()?;
-        // The measurement as it is (see the health probe): a restarted replica can be behind
-        // a position it reported before.
-        replica
-            .counters
-            .replay_position
-            .store(position, Ordering::Release);
-        replica.floor.raise(position);
+        replica.observe_replay(position);
         Some(position)
     }
 
