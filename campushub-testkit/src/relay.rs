@@ -60,11 +60,6 @@ impl Relay {
         }
     }
 
-    /// The relay's port on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// `127.0.0.1:<port>`: put it in the client's URL instead of the service's address.
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)

@@ -7,7 +7,7 @@ use crate::http::{MetricType, MetricsSource, Sample};
 use crate::sqlx::PoolStats;
 
 /// One sample of family `name`.
-fn sample(
+pub(super) fn sample(
     name: &str,
     help: &str,
     metric_type: MetricType,

@@ -71,7 +71,15 @@ mod tests {
         assert_ne!(draw(7, 1), draw(7, 2));
         assert_ne!(draw(7, 1), draw(8, 1));
         let mut rng = Rng::stream(1, 0);
-        assert!((0..1000).all(|_| rng.between(3, 5) >= 3 && rng.between(3, 5) <= 5));
-        assert!((0..100).all(|_| [1, 2].contains(rng.pick(&[1, 2]))));
+        let between: std::collections::BTreeSet<u64> =
+            (0..1000).map(|_| rng.between(3, 5)).collect();
+        assert_eq!(
+            between,
+            [3, 4, 5].into(),
+            "every value of the range, none outside"
+        );
+        let picked: std::collections::BTreeSet<i32> =
+            (0..100).map(|_| *rng.pick(&[1, 2])).collect();
+        assert_eq!(picked, [1, 2].into(), "both elements are picked");
     }
 }

@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 
+use super::metrics::sample;
 use crate::http::metrics::route_label;
 use crate::http::{MetricType, MetricsSource, Sample};
 use crate::sqlx::StatementCounter;
@@ -112,12 +113,15 @@ impl MetricsSource for RouteStatements {
             ),
         ];
         for (name, help, pick) in families {
-            samples.extend(routes.iter().map(|totals| Sample {
-                name: name.to_owned(),
-                help: help.to_owned(),
-                metric_type: MetricType::Counter,
-                labels: vec![("route".to_owned(), totals.0.clone())],
-                value: pick(totals) as f64,
+            samples.extend(routes.iter().map(|totals| {
+                let labels = [("route", totals.0.as_str())];
+                sample(
+                    name,
+                    help,
+                    MetricType::Counter,
+                    &labels,
+                    pick(totals) as f64,
+                )
             }));
         }
         samples

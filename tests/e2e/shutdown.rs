@@ -19,7 +19,7 @@ use crate::support::instance::{namespace, replicated};
 use crate::support::load::{LoadClient, Op, Owned, Report};
 use crate::support::process::{admin_token, ProcessInstance};
 use crate::support::raw::{request, Outcome, RawConn, RawResponse};
-use crate::support::records::{department, id, student};
+use crate::support::records::{department, id, student, student_body};
 use crate::support::{wait, Services, TestDb};
 
 /// The server's grace period in these tests: far above what finishing a few requests takes,
@@ -85,11 +85,7 @@ async fn a_sigterm_under_load_loses_no_request() {
 
     // A create in progress across the signal: its head is read and its handler waits for the
     // body (the server asked for it with `100 Continue`).
-    let body = json!({
-        "first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "2004-12-10",
-        "gender": "F", "roll_number": "INFLIGHT", "department_id": id(&dept),
-        "program": "B.Sc", "admission_date": "2023-08-01", "year_of_study": 1,
-    });
+    let body = student_body(&dept["id"], "INFLIGHT");
     let expect = [("expect", "100-continue")];
     let create = request(
         "POST",

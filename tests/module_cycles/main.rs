@@ -26,11 +26,6 @@ use std::path::{Path, PathBuf};
 
 use graph::{cycles, Crate};
 
-/// Edges that close a cycle today and that a change in progress removes, as
-/// `(crate, from, to, why)`. Each is left out of the graph until then; once the edge is gone
-/// the test fails until its line here is deleted, so no exception outlives its reason.
-const PENDING: &[(&str, &str, &str, &str)] = &[];
-
 /// Every crate of the workspace: the facade at the root and each member folder with a `src/`.
 fn crate_sources() -> Vec<(String, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -68,21 +63,11 @@ fn no_crate_has_a_module_cycle() {
             "{name}: no module read from {}",
             src.display()
         );
-        let mut edges = krate.edges();
+        let edges = krate.edges();
         assert!(
             krate.module_count() < 3 || !edges.is_empty(),
             "{name}: modules but no edge found"
         );
-        for (_, from, to, why) in PENDING.iter().filter(|p| p.0 == name) {
-            let pending = |e: &graph::Edge| e.from.join("::") == *from && e.to.join("::") == *to;
-            let before = edges.len();
-            edges.retain(|e| !pending(e));
-            if edges.len() == before {
-                report.push_str(&format!(
-                    "{name}: {from} -> {to} is gone; delete its line from PENDING ({why})\n"
-                ));
-            }
-        }
         for (group, inside) in cycles(&edges) {
             let members: Vec<String> = group.iter().map(|m| m.join("::")).collect();
             report.push_str(&format!("{name}: cycle among {}\n", members.join(", ")));

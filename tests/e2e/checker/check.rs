@@ -183,16 +183,12 @@ impl RecordFacts {
 
     /// The version a read must see when every write acknowledged before `time` must show.
     fn required_by_ack(&self, time: Micros) -> (u32, u32) {
-        let n = self.by_ack.partition_point(|(t, _, _)| *t < time);
-        n.checked_sub(1)
-            .map_or((ABSENT, NONE), |i| (self.by_ack[i].1, self.by_ack[i].2))
+        latest_before(&self.by_ack, time)
     }
 
     /// The version a read starting at `time` must see: every write due before then.
     fn required_by_due(&self, time: Micros) -> (u32, u32) {
-        let n = self.by_due.partition_point(|(t, _, _)| *t < time);
-        n.checked_sub(1)
-            .map_or((ABSENT, NONE), |i| (self.by_due[i].1, self.by_due[i].2))
+        latest_before(&self.by_due, time)
     }
 
     /// The earliest acknowledgment of a version newer than `version`.
@@ -902,6 +898,14 @@ fn subject(entry: &Entry) -> String {
     } else {
         format!("record {}", entry.record)
     }
+}
+
+/// The `(version, write)` of the last entry of `timeline` (sorted by instant) before `time`;
+/// `(ABSENT, NONE)` when there is none.
+fn latest_before(timeline: &[(Micros, u32, u32)], time: Micros) -> (u32, u32) {
+    let n = timeline.partition_point(|(t, _, _)| *t < time);
+    n.checked_sub(1)
+        .map_or((ABSENT, NONE), |i| (timeline[i].1, timeline[i].2))
 }
 
 #[cfg(test)]

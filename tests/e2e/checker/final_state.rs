@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection, Row as _};
 
 use super::history::{record_of, value_of, Item, Outcome, GROUP_SIZE, NONE};
-use super::workload::MARKER;
+use super::workload::{group_path, page_items, MARKER};
 use crate::support::client::Reply;
 use crate::support::Http;
 
@@ -133,14 +133,15 @@ pub async fn read(
             }
             for group in (worker as u32..groups).step_by(workers.max(1)) {
                 for (instance, http) in http.iter().enumerate() {
-                    let path =
-                        format!("/api/v1/students?last_name={MARKER}&city=G{group}&page_size=100");
-                    let reply = fetch(http, &path, &header).await;
+                    let reply = fetch(http, &group_path(group), &header).await;
                     lists.push(FinalList {
                         instance: instance as u8,
                         group,
                         outcome: outcome(&reply),
-                        items: reply.as_ref().map(items).unwrap_or_default(),
+                        items: reply
+                            .as_ref()
+                            .map(|reply| page_items(&reply.body))
+                            .unwrap_or_default(),
                     });
                 }
             }
@@ -197,21 +198,4 @@ fn outcome(reply: &Option<Reply>) -> Outcome {
     reply
         .as_ref()
         .map_or(Outcome::Broken, |r| Outcome::Status(r.status))
-}
-
-fn items(reply: &Reply) -> Vec<Item> {
-    let json = reply.json();
-    json["results"]
-        .as_array()
-        .map(|results| {
-            results
-                .iter()
-                .map(|r| Item {
-                    record: record_of(r["roll_number"].as_str().unwrap_or("")),
-                    version: r["version"].as_u64().unwrap_or(0) as u32,
-                    value: value_of(r["first_name"].as_str().unwrap_or("")),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }

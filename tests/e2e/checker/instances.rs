@@ -15,11 +15,8 @@ use campushub::core::Role;
 use campushub::http::TokenMinter;
 
 use crate::support::instance::JWT_SECRET;
-use crate::support::process::{child_command, free_port};
-use crate::support::{wait, Http};
-
-/// How long a terminated instance may take to exit before it is killed.
-const EXIT_LIMIT: Duration = Duration::from_secs(60);
+use crate::support::process::{child_command, free_port, sigterm, wait_healthy, EXIT_LIMIT};
+use crate::support::Http;
 
 /// A server process on a port of its own.
 pub struct Node {
@@ -64,21 +61,13 @@ impl Node {
                 .open(&self.log)
                 .unwrap_or_else(|e| panic!("{}: {e}", self.log.display()))
         };
-        let child = child_command(self.port, &self.vars)
+        let mut child = child_command(self.port, &self.vars)
             .stdout(Stdio::from(output()))
             .stderr(Stdio::from(output()))
             .spawn()
             .expect("the child server process starts");
+        wait_healthy(&self.http, &mut child).await;
         self.child = Some(child);
-        let health = self.http.anonymous();
-        let what = format!("instance {} answers /healthz", self.name);
-        wait::until(&what, Duration::from_secs(60), || async {
-            match health.try_get("/healthz").await {
-                Some(200) => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        })
-        .await;
     }
 
     /// Sends `SIGTERM` (`kill -TERM <pid>`, as an orchestrator stops an instance) and waits
@@ -89,13 +78,7 @@ impl Node {
         let Some(mut child) = self.child.take() else {
             return (None, Duration::ZERO);
         };
-        let sent = tokio::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .await
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(sent, "kill -TERM {} failed", child.id());
+        sigterm(child.id());
         loop {
             match child.try_wait() {
                 Ok(Some(status)) => return (Some(status), started.elapsed()),

@@ -173,10 +173,33 @@ struct View {
     roll_number: String,
 }
 
+impl View {
+    /// The record, version and value it shows.
+    fn item(&self) -> Item {
+        Item {
+            record: record_of(&self.roll_number),
+            version: self.version,
+            value: value_of(&self.first_name),
+        }
+    }
+}
+
 /// A list response.
 #[derive(Debug, Deserialize)]
 struct Page {
     results: Vec<View>,
+}
+
+/// The items of a list response body (none when it is not one).
+pub(super) fn page_items(body: &[u8]) -> Vec<Item> {
+    serde_json::from_slice::<Page>(body)
+        .map(|page| page.results.iter().map(View::item).collect())
+        .unwrap_or_default()
+}
+
+/// The list of group `group`'s records.
+pub(super) fn group_path(group: u32) -> String {
+    format!("/api/v1/students?last_name={MARKER}&city=G{group}&page_size=100")
 }
 
 /// A request's final attempt.
@@ -395,8 +418,9 @@ impl Client {
             .iter()
             .map(|t| ("consistency-token", t.as_str()))
             .collect();
-        let path = format!("/api/v1/students?last_name={MARKER}&city=G{group}&page_size=100");
-        let sent = self.send(instance, Method::GET, &path, &header, None).await;
+        let sent = self
+            .send(instance, Method::GET, &group_path(group), &header, None)
+            .await;
         let op = if sent_token == NO_TOKEN {
             Op::List
         } else {
@@ -405,16 +429,7 @@ impl Client {
         let mut entry = self.entry(op, &sent, sent_token);
         entry.group = group;
         let items: Vec<Item> = parse::<Page>(&sent, 200)
-            .map(|page| {
-                page.results
-                    .iter()
-                    .map(|view| Item {
-                        record: record_of(&view.roll_number),
-                        version: view.version,
-                        value: value_of(&view.first_name),
-                    })
-                    .collect()
-            })
+            .map(|page| page.results.iter().map(View::item).collect())
             .unwrap_or_default();
         self.record(entry, &items);
     }

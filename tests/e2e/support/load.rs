@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpStream;
 
 use super::raw::{request, Outcome, RawConn};
+use super::records::student_body;
 
 /// Requests one client sends at most, should the server never close its connection.
 const MAX_REQUESTS: usize = 50_000;
@@ -181,10 +182,6 @@ impl LoadClient {
     }
 
     fn student(&self, roll: &str) -> Value {
-        json!({
-            "first_name": "Grace", "last_name": "Hopper", "date_of_birth": "2004-12-09",
-            "gender": "F", "roll_number": roll, "department_id": self.department,
-            "program": "B.Sc", "admission_date": "2023-08-01", "year_of_study": 1,
-        })
+        student_body(&Value::from(self.department.as_str()), roll)
     }
 }

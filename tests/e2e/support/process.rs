@@ -22,10 +22,9 @@ const CHILD_MARKER: &str = "CAMPUSHUB_E2E_CHILD_SERVER";
 /// The test this binary runs in a child process.
 const CHILD_TEST: &str = "support::process::child_server";
 
-/// How long [`ProcessInstance::terminate`] waits for the process to exit: above the default
-/// grace period (35 s) and the lingering close after it, the longest a graceful shutdown
-/// takes without a drain delay.
-const EXIT_LIMIT: Duration = Duration::from_secs(60);
+/// How long a terminated server may take to exit: above the default grace period (35 s) and
+/// the lingering close after it, the longest a graceful shutdown takes without a drain delay.
+pub const EXIT_LIMIT: Duration = Duration::from_secs(60);
 
 /// A server running in a child process.
 pub struct ProcessInstance {
@@ -40,11 +39,7 @@ impl ProcessInstance {
     /// Starts a child process serving with the variables `vars` (plus the shared JWT secret,
     /// no demo data, a free loopback port), and waits until it answers `/healthz`.
     pub async fn spawn(vars: &[(&str, String)]) -> ProcessInstance {
-        ProcessInstance::spawn_on(free_port(), vars).await
-    }
-
-    /// [`ProcessInstance::spawn`] on loopback port `port`.
-    pub async fn spawn_on(port: u16, vars: &[(&str, String)]) -> ProcessInstance {
+        let port = free_port();
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(name, value)| ((*name).to_owned(), value.clone()))
@@ -72,11 +67,7 @@ impl ProcessInstance {
     /// Sends SIGTERM (a graceful shutdown) and returns at once; see
     /// [`ProcessInstance::wait_exit`].
     pub fn signal_terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -TERM {}: {status}", self.pid());
+        sigterm(self.pid());
     }
 
     /// Waits until the process exits, at most `limit` (then kills it and panics), and returns
@@ -116,25 +107,38 @@ impl ProcessInstance {
         self.wait_healthy().await;
     }
 
-    /// Waits until the server answers `/healthz` (at most 60 s), failing at once if the
-    /// process exits meanwhile (it could not bind its port, say).
     async fn wait_healthy(&mut self) {
-        let health = self.http.anonymous();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let seen = health.try_get("/healthz").await;
-            if seen == Some(200) {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the child server exited ({status}) before answering /healthz");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the child server does not answer /healthz within 60 s; last seen: {seen:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        wait_healthy(&self.http, &mut self.child).await;
+    }
+}
+
+/// Sends SIGTERM to process `pid` (`kill -TERM`, as an orchestrator stops an instance).
+pub fn sigterm(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -TERM {pid}: {status}");
+}
+
+/// Waits until the server `child` answers `/healthz` through `http` (at most 60 s), failing
+/// at once if the process exits meanwhile (it could not bind its port, say).
+pub async fn wait_healthy(http: &Http, child: &mut Child) {
+    let health = http.anonymous();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen = health.try_get("/healthz").await;
+        if seen == Some(200) {
+            return;
         }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the child server exited ({status}) before answering /healthz");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the child server does not answer /healthz within 60 s; last seen: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
