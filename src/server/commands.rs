@@ -41,6 +41,8 @@ Configuration (flags mirror the variables: CAMPUSHUB_DATABASE_URL is --database-
   CAMPUSHUB_BIND                 address to listen on (127.0.0.1:8080)
   CAMPUSHUB_DEMO_DATA            load demo data into an empty database (true)
   CAMPUSHUB_LOG                  log filter (info)
+  CAMPUSHUB_LOG_FORMAT           text (default) or json: one JSON object per line
+  CAMPUSHUB_SLOW_STATEMENT       statements slower than this are logged at warn and counted (100ms; off disables)
   CAMPUSHUB_METRICS_PUBLIC       serve /metrics without credentials (false)
   CAMPUSHUB_CORS_ORIGINS         origins browsers may call the API from: https://a.example,... or * (none)
   CAMPUSHUB_SHUTDOWN_DRAIN       after SIGINT/SIGTERM, how long /readyz is 503 before the listener closes (0s)

@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
-use super::values::{error, ConfigError, Database, JwtKey};
+use super::values::{error, ConfigError, Database, JwtKey, LogFormat};
 use crate::http::CorsOrigins;
 
 /// Every variable the server reads, in the order the usage lists them.
-pub const VARIABLES: [&str; 20] = [
+pub const VARIABLES: [&str; 22] = [
     "CAMPUSHUB_DATABASE_URL",
     "CAMPUSHUB_REPLICA_URLS",
     "CAMPUSHUB_ANALYTICS_URL",
@@ -25,6 +25,8 @@ pub const VARIABLES: [&str; 20] = [
     "CAMPUSHUB_BIND",
     "CAMPUSHUB_DEMO_DATA",
     "CAMPUSHUB_LOG",
+    "CAMPUSHUB_LOG_FORMAT",
+    "CAMPUSHUB_SLOW_STATEMENT",
     "CAMPUSHUB_METRICS_PUBLIC",
     "CAMPUSHUB_CORS_ORIGINS",
     "CAMPUSHUB_DB_MAX_CONNECTIONS",
@@ -39,6 +41,10 @@ pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
 /// every request in progress at a shutdown ends (answered, or `408`) before the grace runs out
 /// and none is cut off with no response.
 pub(super) const DEFAULT_GRACE: Duration = Duration::from_secs(35);
+
+/// `CAMPUSHUB_SLOW_STATEMENT` when unset: well above a primary-key read or a page of a list
+/// (under 5 ms on the reference machine), well below what a user notices.
+pub(super) const DEFAULT_SLOW_STATEMENT: Duration = Duration::from_millis(100);
 
 /// The whole configuration.
 #[derive(Debug, Clone)]
@@ -65,6 +71,10 @@ pub struct Config {
     pub demo_data: bool,
     /// The log filter (`info`, `campushub=debug,sqlx=warn`).
     pub log: String,
+    /// How log lines are written (`text` or `json`).
+    pub log_format: LogFormat,
+    /// Statements slower than this are logged at `warn` and counted (`None`: not tracked).
+    pub slow_statement: Option<Duration>,
     /// Whether `/metrics` is open without credentials.
     pub metrics_public: bool,
     /// Origins browsers may call the API from.
@@ -132,6 +142,24 @@ impl Config {
             bind: bind(get("CAMPUSHUB_BIND"))?,
             demo_data: bool_var(&get, "CAMPUSHUB_DEMO_DATA", true)?,
             log: get("CAMPUSHUB_LOG").unwrap_or_else(|| "info".into()),
+            log_format: match get("CAMPUSHUB_LOG_FORMAT").as_deref().map(str::trim) {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(error(
+                        "CAMPUSHUB_LOG_FORMAT",
+                        format!("`{other}` is not `text` or `json`"),
+                    ))
+                }
+            },
+            slow_statement: match get("CAMPUSHUB_SLOW_STATEMENT").as_deref() {
+                Some("off" | "0") => None,
+                _ => Some(duration_var(
+                    &get,
+                    "CAMPUSHUB_SLOW_STATEMENT",
+                    DEFAULT_SLOW_STATEMENT,
+                )?),
+            },
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
             cors: CorsOrigins::parse(&get("CAMPUSHUB_CORS_ORIGINS").unwrap_or_default())
                 .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,

@@ -3,18 +3,13 @@
 
 use std::fmt;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::sync::Arc;
-
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::commands;
 use super::config::{Config, VARIABLES};
-use super::values::{error, ConfigError};
+use super::logging;
 use super::BoxError;
 use crate::http::ApiState;
 
@@ -78,7 +73,7 @@ impl Server {
                     return ExitCode::from(2);
                 }
             };
-        if let Err(error) = init_logging(&config.log) {
+        if let Err(error) = logging::init(&config.log, config.log_format) {
             eprintln!("campushub: {error}");
             return ExitCode::from(2);
         }
@@ -120,19 +115,4 @@ impl Server {
                 .fold(state, |state, extension| extension(core, state))
         })
     }
-}
-
-/// Logs to stderr, filtered by `CAMPUSHUB_LOG` (`info`, `warn,campushub_sqlx=debug`).
-fn init_logging(filter: &str) -> Result<(), ConfigError> {
-    let targets = Targets::from_str(filter).map_err(|e| {
-        error(
-            "CAMPUSHUB_LOG",
-            format!("`{filter}` is not a filter such as `info` or `warn,sqlx=error`: {e}"),
-        )
-    })?;
-    let _ = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(targets)
-        .try_init();
-    Ok(())
 }

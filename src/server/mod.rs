@@ -55,6 +55,7 @@ mod connection;
 mod graceful;
 mod launch;
 mod linger;
+mod logging;
 mod metrics;
 mod parse;
 mod probes;
@@ -75,7 +76,7 @@ pub use graceful::shutdown_signal;
 pub use launch::Server;
 pub use rng::Rng;
 pub use storage::{Storage, Stores};
-pub use values::{ConfigError, Database, JwtKey};
+pub use values::{ConfigError, Database, JwtKey, LogFormat};
 
 /// Any error, reported as one line.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -62,6 +62,16 @@ pub enum JwtKey {
     PublicKeyFile(PathBuf),
 }
 
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log pipelines (Loki, Elasticsearch, Cloud Logging).
+    Json,
+}
+
 /// The error for `variable`: `message` says what is wrong with its value.
 pub(super) fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
