@@ -1,4 +1,8 @@
 //! [`TieredCache`]: L1 + L2 + single flight behind core's [`Cache`] trait.
+//!
+//! Each tier operation runs in a DEBUG span (`cache.l1.get`, `cache.l2.set`, ...): exported
+//! as part of a request's trace when tracing asks for DEBUG spans, and otherwise disabled at
+//! its callsite, so that an L1 hit pays one cached interest check and builds no span.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +14,8 @@ use campushub_core::{
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::field::Empty;
+use tracing::Instrument;
 
 use crate::breaker::CircuitState;
 use crate::codec::RecordEntry;
@@ -194,7 +200,8 @@ impl TieredCache {
         let mut ticket = FillTicket::default();
         let mut l2_usable = false;
         if let Some(l2) = &inner.l2 {
-            match self.lookup_l2(l2, key, need).await {
+            let span = tracing::debug_span!("cache.l2.get", cache.kind = %key.kind());
+            match self.lookup_l2(l2, key, need).instrument(span).await {
                 Lookup::Hit(value, read_at) => {
                     inner.metrics.l2_hits.incr();
                     inner.l1.fill(key, value.clone(), stamp, read_at);
@@ -224,10 +231,19 @@ impl TieredCache {
             .or(ticket.min_token);
         let keep_in_l1 = match (&inner.l2, l2_usable) {
             (Some(l2), true) => {
+                let span = tracing::debug_span!("cache.l2.set", cache.kind = %key.kind());
                 let filled = match key {
-                    CacheKey::Entity { .. } => l2.fill_record(key, loaded.as_ref(), token).await,
+                    CacheKey::Entity { .. } => {
+                        l2.fill_record(key, loaded.as_ref(), token)
+                            .instrument(span)
+                            .await
+                    }
                     CacheKey::List { .. } | CacheKey::Stats { .. } => match &loaded {
-                        Some(value) => l2.fill_query(key, value, ticket.stamp, token).await,
+                        Some(value) => {
+                            l2.fill_query(key, value, ticket.stamp, token)
+                                .instrument(span)
+                                .await
+                        }
                         // A query loader always has a page or a count; nothing to cache.
                         None => Ok(FillOutcome::Refused),
                     },
@@ -236,7 +252,8 @@ impl TieredCache {
             }
             _ => true,
         };
-        if keep_in_l1 && !inner.l1.fill(key, loaded.clone(), stamp, token) {
+        let l1_set = tracing::debug_span!("cache.l1.set", cache.kind = %key.kind());
+        if keep_in_l1 && !l1_set.in_scope(|| inner.l1.fill(key, loaded.clone(), stamp, token)) {
             inner.metrics.fills_refused.incr();
         }
         Ok(loaded.map(|value| value.with_token(token)))
@@ -331,12 +348,19 @@ impl Cache for TieredCache {
         let inner = &self.inner;
         let mut missed = false;
         loop {
-            let floor = match inner.l1.lookup(key, need) {
+            let span =
+                tracing::debug_span!("cache.l1.get", cache.kind = %key.kind(), cache.hit = Empty);
+            let found = span.in_scope(|| inner.l1.lookup(key, need));
+            let floor = match found {
                 Found::Hit(hit) => {
+                    span.record("cache.hit", true);
                     inner.metrics.l1_hits.incr();
                     return Ok(hit);
                 }
-                Found::Miss(floor) => floor,
+                Found::Miss(floor) => {
+                    span.record("cache.hit", false);
+                    floor
+                }
             };
             if !missed {
                 inner.metrics.l1_misses.incr();
@@ -380,10 +404,18 @@ impl Cache for TieredCache {
         };
         let read_at = value.token;
         let keep = match &inner.l2 {
-            Some(l2) => self.may_keep_in_l1(l2.fill_record(key, Some(&value), read_at).await),
+            Some(l2) => {
+                let span = tracing::debug_span!("cache.l2.set", cache.kind = %key.kind());
+                let filled = l2
+                    .fill_record(key, Some(&value), read_at)
+                    .instrument(span)
+                    .await;
+                self.may_keep_in_l1(filled)
+            }
             None => true,
         };
-        if keep && !inner.l1.fill(key, Some(value), stamp, read_at) {
+        let l1_set = tracing::debug_span!("cache.l1.set", cache.kind = %key.kind());
+        if keep && !l1_set.in_scope(|| inner.l1.fill(key, Some(value), stamp, read_at)) {
             inner.metrics.fills_refused.incr();
         }
     }
@@ -405,13 +437,16 @@ impl Cache for TieredCache {
         // Redis first: a local miss racing this call then either reads the tombstone, or
         // read before it and is refused by L1's tombstone (records) or epoch bump (queries).
         if let Some(l2) = &inner.l2 {
-            if let Err(error) = l2.invalidate(invalidation).await {
+            let span = tracing::debug_span!("cache.l2.invalidate", cache.kind = %event.kind);
+            if let Err(error) = l2.invalidate(invalidation).instrument(span).await {
                 tracing::warn!(%error, kind = %event.kind, id = %event.id, "invalidation queued: redis unavailable");
             }
         }
-        inner.l1.bump(kinds);
-        inner
-            .l1
-            .invalidate_record(event.kind, event.id, Some(event.version), event.token);
+        tracing::debug_span!("cache.l1.invalidate", cache.kind = %event.kind).in_scope(|| {
+            inner.l1.bump(kinds);
+            inner
+                .l1
+                .invalidate_record(event.kind, event.id, Some(event.version), event.token);
+        });
     }
 }

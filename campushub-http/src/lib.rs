@@ -76,10 +76,12 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod request_span;
 pub mod resource;
 mod routes;
 mod routing;
 pub mod state;
+pub mod trace_context;
 
 pub use analytics::{Analytics, AnalyticsSummary, DepartmentAnalytics, ServiceAnalytics};
 pub use auth::{
@@ -94,3 +96,4 @@ pub use problem::Problem;
 pub use resource::ResourceRoutes;
 pub use routes::router;
 pub use state::{ApiState, AppServices};
+pub use trace_context::TraceContext;

@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -17,18 +17,19 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::headers::API_KEY_HEADER;
 pub use crate::headers::REQUEST_ID;
 use crate::metrics::MetricsLayer;
 use crate::problem::Problem;
+use crate::request_span;
 use crate::state::ApiState;
 
 /// Wraps `router` in the middleware stack (outermost first): CORS when configured,
-/// sensitive-header marking, request id, tracing span, request-id echo, compression, metrics
-/// (by route template), panic → 500 problem, bare errors → problems, timeout → 408, body
-/// limit → 413.
+/// sensitive-header marking, request id, request span and completion line
+/// ([`request_span`]), request-id echo, compression, metrics (by route template), panic → 500
+/// problem, trace context on the response (with [`ApiState::trace_context`]), bare errors →
+/// problems, timeout → 408, body limit → 413.
 pub fn apply<'a>(
     router: Router,
     state: &ApiState,
@@ -48,11 +49,18 @@ pub fn apply<'a>(
             API_KEY_HEADER.clone(),
         ]))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(request_span::layer(state.trace_context.clone()))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(MetricsLayer::new(Arc::clone(&state.metrics), templates))
-        .layer(CatchPanicLayer::custom(on_panic));
+        .layer(CatchPanicLayer::custom(on_panic))
+        // Innermost, where the body is still axum's (still inside the request span).
+        .option_layer(state.trace_context.clone().map(|context| {
+            axum::middleware::map_response(move |response: Response| {
+                let context = Arc::clone(&context);
+                async move { request_span::inject(context.as_ref(), response) }
+            })
+        }));
     let router = router
         .layer(limits)
         .layer(axum::middleware::map_response(problemize))
@@ -74,22 +82,6 @@ fn compressible() -> impl Predicate {
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)
-}
-
-/// The per-request span, at DEBUG: under the default `info` filter it is disabled, so a
-/// request pays one cached callsite check and neither the span nor its fields are built.
-/// (TraceLayer's own request/response events are DEBUG too; failures stay at ERROR.)
-fn request_span(request: &Request) -> tracing::Span {
-    tracing::debug_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        request_id = %request
-            .headers()
-            .get(&REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    )
 }
 
 fn on_panic(_: Box<dyn Any + Send + 'static>) -> Response {

@@ -8,6 +8,7 @@ use crate::health::ReadinessProbe;
 use crate::metrics::{HttpMetrics, MetricsSource};
 use crate::openapi::ResourceDoc;
 use crate::resource::ResourceRoutes;
+use crate::trace_context::TraceContext;
 use axum::Router;
 use campushub_core::analytics::{Analytics, ServiceAnalytics};
 use campushub_core::{Entity, Policy};
@@ -36,6 +37,8 @@ pub struct ApiState {
     pub policy: Arc<dyn Policy>,
     /// Limits and switches.
     pub config: HttpConfig,
+    /// Distributed-trace propagation through the request span (default: none).
+    pub trace_context: Option<Arc<dyn TraceContext>>,
     /// The application's own resources ([`ApiState::resource`]).
     pub(crate) added: Vec<AddedResource>,
 }
@@ -49,6 +52,7 @@ impl std::fmt::Debug for ApiState {
             .field("metrics", &self.metrics)
             .field("config", &self.config)
             .field("added", &self.added.len())
+            .field("trace_context", &self.trace_context.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +69,7 @@ impl ApiState {
             probes: Vec::new(),
             metrics: Arc::new(HttpMetrics::new()),
             config: HttpConfig::default(),
+            trace_context: None,
             added: Vec::new(),
         }
     }
@@ -102,6 +107,13 @@ impl ApiState {
     /// Adds a source of extra metrics (cache, pools, replicas) to `/metrics`.
     pub fn metrics_source(self, source: Arc<dyn MetricsSource>) -> Self {
         self.metrics.add_source(source);
+        self
+    }
+
+    /// Propagates distributed traces with `context`: the request span joins the caller's
+    /// trace and responses say which trace they belong to.
+    pub fn trace_context(mut self, context: Arc<dyn TraceContext>) -> Self {
+        self.trace_context = Some(context);
         self
     }
 

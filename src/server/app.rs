@@ -16,6 +16,7 @@ use super::config::Config;
 use super::graceful::{self, Shutdown};
 use super::metrics::{CacheMetrics, PoolMetrics};
 use super::probes;
+use super::propagation::W3cTraceContext;
 use super::services;
 use super::statements::RouteStatements;
 use super::storage::Storage;
@@ -116,7 +117,8 @@ impl App {
         let mut state = ApiState::new(core.services.clone(), core.auth.credentials.clone())
             .config(http)
             .analytics(analytics)
-            .metrics_source(Arc::new(PoolMetrics(core.storage.clone())));
+            .metrics_source(Arc::new(PoolMetrics(core.storage.clone())))
+            .trace_context(Arc::new(W3cTraceContext::default()));
         if let Some(cache) = &core.cache {
             state = state.metrics_source(Arc::new(CacheMetrics(cache.clone())));
         }

@@ -73,10 +73,13 @@ impl Server {
                     return ExitCode::from(2);
                 }
             };
-        if let Err(error) = logging::init(&config.log, config.log_format) {
-            eprintln!("campushub: {error}");
-            return ExitCode::from(2);
-        }
+        let traces = match logging::init(&config.log, config.log_format) {
+            Ok(traces) => traces,
+            Err(error) => {
+                eprintln!("campushub: {error}");
+                return ExitCode::from(2);
+            }
+        };
         // One worker per core (2 on the reference machine): more would only add context
         // switches for the CPU-bound hot path; blocking work (SQLite) has tokio's separate
         // blocking pool.
@@ -92,7 +95,12 @@ impl Server {
                 return ExitCode::FAILURE;
             }
         };
-        match runtime.block_on(self.run(&args, config)) {
+        let outcome = runtime.block_on(self.run(&args, config));
+        // Off the runtime: the exporter's last batch goes out before the process exits.
+        if let Some(traces) = traces {
+            traces.shutdown();
+        }
+        match outcome {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("campushub: {error}");

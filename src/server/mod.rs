@@ -60,12 +60,14 @@ mod metrics;
 mod parse;
 mod probes;
 mod progress;
+mod propagation;
 mod rng;
 mod rows;
 mod seed;
 mod services;
 mod statements;
 mod storage;
+mod traces;
 mod values;
 
 pub use app::{App, Core};

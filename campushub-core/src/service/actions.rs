@@ -29,6 +29,7 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// [`Error::Forbidden`] without the `List` permission; [`Error::Validation`] naming the
     /// parameter for anything unknown or unparsable; store failures as they come.
+    #[tracing::instrument(level = "debug", name = "service.list", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn list(
         &self,
         principal: &Principal,
@@ -66,6 +67,7 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// [`Error::Forbidden`] without the `Retrieve` permission; [`Error::NotFound`] when no
     /// record has the id.
+    #[tracing::instrument(level = "debug", name = "service.retrieve", skip_all, fields(entity.kind = %E::KIND, entity.id = %id))]
     pub async fn retrieve(
         &self,
         principal: &Principal,
@@ -98,6 +100,7 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// [`Error::Forbidden`]; [`Error::Validation`] naming every bad field;
     /// [`Error::Conflict`] when a unique value is taken.
+    #[tracing::instrument(level = "debug", name = "service.create", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn create(
         &self,
         principal: &Principal,
@@ -111,6 +114,7 @@ impl<E: Entity> EntityService<E> {
     ///
     /// Keys the kind does not accept are "Unknown field." errors, except read-only ones
     /// (`id`, timestamps, `version`, audit fields, embedded summaries), which are ignored.
+    #[tracing::instrument(level = "debug", name = "service.create_json", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn create_json(
         &self,
         principal: &Principal,
@@ -128,6 +132,7 @@ impl<E: Entity> EntityService<E> {
     /// As [`EntityService::create_json`], plus [`Error::NotFound`] for an unknown id and
     /// [`Error::PreconditionFailed`] when the stored version is not the expected one (also
     /// when another writer commits between the re-read and this write).
+    #[tracing::instrument(level = "debug", name = "service.update_json", skip_all, fields(entity.kind = %E::KIND, entity.id = %id))]
     pub async fn update_json(
         &self,
         principal: &Principal,
@@ -150,6 +155,7 @@ impl<E: Entity> EntityService<E> {
     ///
     /// # Errors
     /// As [`EntityService::update_json`].
+    #[tracing::instrument(level = "debug", name = "service.partial_update", skip_all, fields(entity.kind = %E::KIND, entity.id = %id))]
     pub async fn partial_update(
         &self,
         principal: &Principal,
@@ -171,6 +177,7 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// [`Error::Forbidden`]; [`Error::NotFound`]; [`Error::PreconditionFailed`] on a stale
     /// `expected_version`; [`Error::Conflict`] when other records still reference it.
+    #[tracing::instrument(level = "debug", name = "service.destroy", skip_all, fields(entity.kind = %E::KIND, entity.id = %id))]
     pub async fn destroy(
         &self,
         principal: &Principal,

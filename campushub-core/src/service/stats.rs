@@ -30,6 +30,7 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// [`Error::Forbidden`] without the `Statistics` permission; [`Error::Validation`] naming
     /// a bad parameter.
+    #[tracing::instrument(level = "debug", name = "service.statistics", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn statistics(
         &self,
         principal: &Principal,

@@ -37,6 +37,7 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// [`Error::Forbidden`] without `Create`; [`Error::Validation`] when the kind has no
     /// natural key or on `rows` when there are more than [`super::MAX_BULK_ROWS`].
+    #[tracing::instrument(level = "debug", name = "service.bulk_create", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn bulk_create(&self, principal: &Principal, rows: Vec<Value>) -> Result<BulkReport> {
         self.authorize(principal, Action::Create)?;
         let key = key_field::<E>()?;
@@ -72,6 +73,7 @@ impl<E: Entity> EntityService<E> {
     ///
     /// # Errors
     /// As [`EntityService::bulk_create`], with `Update`.
+    #[tracing::instrument(level = "debug", name = "service.bulk_update", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn bulk_update(&self, principal: &Principal, rows: Vec<Value>) -> Result<BulkReport> {
         self.authorize(principal, Action::Update)?;
         let key = key_field::<E>()?;
@@ -153,6 +155,7 @@ impl<E: Entity> EntityService<E> {
     ///
     /// # Errors
     /// As [`EntityService::bulk_create`], with `Delete`.
+    #[tracing::instrument(level = "debug", name = "service.bulk_delete", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn bulk_delete(
         &self,
         principal: &Principal,
