@@ -53,11 +53,16 @@ fn http(c: &mut Criterion) {
         faculty: campus.faculty.clone(),
         custom_fields: campus.custom_fields.clone(),
     };
-    let credentials = Credentials::new().jwt(JwtVerifier::hs256(SECRET));
+    let credentials = Credentials::new().jwt(JwtVerifier::hs256(SECRET).expect("secret"));
     let app = router(ApiState::new(services.clone(), Arc::new(credentials)));
-    let verifying = Credentials::new().jwt(JwtVerifier::hs256(SECRET).remember_verified(false));
+    let verifying = Credentials::new().jwt(
+        JwtVerifier::hs256(SECRET)
+            .expect("secret")
+            .remember_verified(false),
+    );
     let verifying = router(ApiState::new(services, Arc::new(verifying)));
     let token = TokenMinter::hs256(SECRET)
+        .expect("secret")
         .mint("bench", &[Role::ADMIN], Duration::from_secs(3600))
         .expect("a token");
     let bearer = format!("Bearer {token}");

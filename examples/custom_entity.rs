@@ -195,11 +195,11 @@ async fn main() -> Result {
         .build();
 
     let secret = b"an example secret of at least 32 bytes";
-    let credentials = Credentials::new().jwt(JwtVerifier::hs256(secret));
+    let credentials = Credentials::new().jwt(JwtVerifier::hs256(secret)?);
     let app = ResourceRoutes::new("courses", courses, Arc::new(HttpConfig::default()))
         .build()
         .layer(AuthLayer::new(Arc::new(credentials)));
-    let minter = TokenMinter::hs256(secret);
+    let minter = TokenMinter::hs256(secret)?;
     let token = minter.mint("registrar", &[Role::REGISTRAR], Duration::from_secs(60))?;
     let bearer = format!("Bearer {token}");
 

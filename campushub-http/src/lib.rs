@@ -37,7 +37,7 @@
 //!     faculty: EntityService::builder(Arc::new(store.repository())).custom_fields(definitions.clone()).build(),
 //!     custom_fields: EntityService::builder(definitions).build(),
 //! };
-//! let credentials = Credentials::new().jwt(JwtVerifier::hs256(b"a long random secret"));
+//! let credentials = Credentials::new().jwt(JwtVerifier::hs256(b"a long random secret of 32+ bytes")?);
 //! let app: axum::Router = router(ApiState::new(services, Arc::new(credentials)));
 //! let mounted: axum::Router = axum::Router::new().nest("/erp", app);
 //!

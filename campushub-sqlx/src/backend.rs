@@ -1,6 +1,8 @@
 //! The backend trait: what the generic repository needs from a database (run a statement
 //! on the right pool, run writes in one transaction and report the commit's token).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use campushub_core::{ConsistencyToken, ReadOptions};
 
@@ -30,8 +32,9 @@ impl Dialect {
 /// One statement with its arguments and, for queries, the types of the selected columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// The SQL text (placeholders in the backend's dialect).
-    pub sql: String,
+    /// The SQL text (placeholders in the backend's dialect); shared, so that the span and the
+    /// slow-statement report about a statement keep it while the statement runs.
+    pub sql: Arc<str>,
     /// The bound values, in placeholder order.
     pub args: Vec<SqlValue>,
     /// The selected columns' types (empty for statements that return nothing).

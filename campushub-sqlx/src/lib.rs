@@ -89,6 +89,7 @@ mod counter;
 mod entities;
 mod error;
 pub mod migrate;
+mod observe;
 mod repo;
 mod row;
 mod sql;
@@ -102,7 +103,9 @@ mod sqlite;
 
 pub use analytics::SqlAnalytics;
 pub use backend::{Backend, Dialect, Statement, StatementResult};
-pub use counter::{PoolStats, StatementCounter, StatementCounts};
+pub use counter::{
+    PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,
+};
 pub use error::{Error, Result};
 pub use repo::SqlRepository;
 pub use row::SqlRow;

@@ -48,6 +48,7 @@ impl Core {
     pub async fn open(config: &Config) -> Result<Core, BoxError> {
         let auth = Auth::resolve(config)?;
         let storage = Storage::open(&config.database).await?;
+        storage.set_slow_statement_threshold(config.slow_statement);
         storage.migrate().await?;
         let cache = cache::open(config).await?;
         let shared = cache.clone().map(|c| Arc::new(c) as Arc<dyn Cache>);

@@ -38,8 +38,8 @@ impl Auth {
     /// Resolves the configured keys, creating the development secret if needed.
     pub fn resolve(config: &Config) -> Result<Auth, BoxError> {
         let (verifier, minter, derived) = match &config.jwt {
-            JwtKey::Secret(secret) => hs256(secret),
-            JwtKey::Development(file) => hs256(&development_secret(file.as_deref())?),
+            JwtKey::Secret(secret) => hs256(secret)?,
+            JwtKey::Development(file) => hs256(&development_secret(file.as_deref())?)?,
             JwtKey::PublicKeyFile(file) => {
                 let pem = std::fs::read(file).map_err(|e| ConfigError {
                     variable: "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
@@ -76,16 +76,16 @@ impl Auth {
 
 type Keys = (JwtVerifier, Option<TokenMinter>, Option<Vec<u8>>);
 
-fn hs256(secret: &[u8]) -> Keys {
+fn hs256(secret: &[u8]) -> Result<Keys, BoxError> {
     let mut hasher = Sha256::new();
     hasher.update(b"campushub cursor key\0");
     hasher.update(secret);
     let cursor_key = hasher.finalize().to_vec();
-    (
-        JwtVerifier::hs256(secret),
-        Some(TokenMinter::hs256(secret)),
+    Ok((
+        JwtVerifier::hs256(secret)?,
+        Some(TokenMinter::hs256(secret)?),
         Some(cursor_key),
-    )
+    ))
 }
 
 /// The development secret in `file` (created on first use), or a per-process one.

@@ -152,8 +152,9 @@ impl Config {
                     ))
                 }
             },
+            // `0s` reports every statement (a debugging aid); only `off` turns it off.
             slow_statement: match get("CAMPUSHUB_SLOW_STATEMENT").as_deref() {
-                Some("off" | "0") => None,
+                Some("off") => None,
                 _ => Some(duration_var(
                     &get,
                     "CAMPUSHUB_SLOW_STATEMENT",

@@ -2,6 +2,7 @@
 //! database behind `PgRouter` and its health task) and the repositories over it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::values::Database;
 use super::BoxError;
@@ -91,6 +92,14 @@ impl Storage {
             Storage::Postgres(router) => router.migrate().await,
         }
         .map_err(|e| format!("migrations failed: {e}").into())
+    }
+
+    /// Sets the slow-statement threshold of every pool (`None`: none is reported).
+    pub fn set_slow_statement_threshold(&self, threshold: Option<Duration>) {
+        match self {
+            Storage::Sqlite(store) => store.set_slow_statement_threshold(threshold),
+            Storage::Postgres(router) => router.set_slow_statement_threshold(threshold),
+        }
     }
 
     /// Every pool's counters (statements, errors, health, replica lag).

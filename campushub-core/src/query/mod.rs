@@ -32,6 +32,7 @@ use uuid::Uuid;
 pub use cursor::CursorCodec;
 pub(crate) use filter::CUSTOM_PREFIX;
 pub use page::{paginate, Page, PageLink};
+pub use parse::too_many_params;
 
 use crate::custom_fields::CustomFieldType;
 use crate::kind::EntityKind;
@@ -46,6 +47,10 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 pub const MAX_IN_VALUES: usize = 200;
 /// The longest text value (filter operand, search text) accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 200;
+/// The most parameters one list or statistics query accepts: far more than any real query
+/// (every filterable field once, plus search, ordering and paging), few enough that a request
+/// of thousands of parameters is refused before any is parsed and its error stays small.
+pub const MAX_PARAMS: usize = 48;
 
 /// A filter operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use super::filter::parse_filter;
 use super::scalar::{fits, parse_text, shown, MAX_PARAM_BYTES};
-use super::{Keyset, ListQuery, OrderKey, Pagination, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::{
+    Keyset, ListQuery, OrderKey, Pagination, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PARAMS,
+};
 use crate::custom_fields::CustomFieldDef;
 use crate::error::{Result, ValidationErrors};
 use crate::query::CursorCodec;
@@ -16,6 +18,13 @@ const ORDERING: &str = "ordering";
 const CURSOR: &str = "cursor";
 const PAGE: &str = "page";
 const PAGE_SIZE: &str = "page_size";
+/// Where an error about the parameters as a whole is reported.
+const QUERY: &str = "query";
+
+/// The error for a query of more than [`MAX_PARAMS`] parameters.
+pub fn too_many_params() -> String {
+    format!("at most {MAX_PARAMS} query parameters are accepted")
+}
 
 impl ListQuery {
     /// Every record of `schema`'s kind: no filters, ordered by `-created_at`, the first keyset
@@ -45,7 +54,8 @@ impl ListQuery {
     ///
     /// Every unknown parameter, unknown field, operator the field does not accept, unparsable
     /// value, bad ordering, tampered or mismatched cursor and out-of-range page is a
-    /// [`crate::Error::Validation`] naming the parameter.
+    /// [`crate::Error::Validation`] naming the parameter. More than [`MAX_PARAMS`] parameters
+    /// are refused as a whole, before any is parsed.
     pub fn parse<'a>(
         schema: &Schema,
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -126,6 +136,14 @@ impl<'s> Parser<'s> {
         mut self,
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<ListQuery> {
+        let params: Vec<(&str, &str)> = params.into_iter().take(MAX_PARAMS + 1).collect();
+        if params.len() > MAX_PARAMS {
+            self.fail(QUERY, too_many_params());
+            return self
+                .errors
+                .into_result()
+                .map(|()| ListQuery::new(self.schema));
+        }
         let mut query = ListQuery::new(self.schema);
         let mut seen = HashSet::new();
         let mut cursor = None;
@@ -219,8 +237,11 @@ impl<'s> Parser<'s> {
         outcome.map_err(|message| self.fail(key, message)).ok()
     }
 
+    /// Records `message` against parameter `key` (shortened: an error echoes no more of a
+    /// name than of a value), once per parameter.
     fn fail(&mut self, key: &str, message: impl Into<String>) {
-        if !self.errors.contains(key) {
+        let key = shown(key);
+        if !self.errors.contains(&key) {
             self.errors.add(key, message);
         }
     }

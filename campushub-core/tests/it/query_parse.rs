@@ -439,3 +439,25 @@ fn fingerprint_ignores_parameter_order_but_not_content() {
         assert_ne!(query.fingerprint(), a.fingerprint());
     }
 }
+
+#[test]
+fn more_parameters_than_the_cap_are_refused_as_a_whole() {
+    use campushub_core::query::MAX_PARAMS;
+    let names: Vec<String> = (0..8_000).map(|i| format!("unknown_{i}")).collect();
+    let params: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    rejected_with(&params, "query", &format!("at most {MAX_PARAMS}"));
+    // At the cap, each parameter is judged on its own.
+    let error = parse(&params[..MAX_PARAMS]).expect_err("unknown parameters");
+    let errors = error.validation_errors().expect("validation");
+    assert_eq!(errors.iter().count(), MAX_PARAMS);
+}
+
+#[test]
+fn an_error_echoes_at_most_a_short_prefix_of_a_long_parameter_name() {
+    let name = "x".repeat(10_000);
+    let error = parse(&[(name.as_str(), "1")]).expect_err("unknown");
+    let errors = error.validation_errors().expect("validation");
+    let (key, _) = errors.iter().next().expect("one error");
+    assert!(key.chars().count() <= 41, "{} chars", key.len());
+    assert!(key.ends_with('…'));
+}

@@ -21,9 +21,12 @@ pub struct Claims {
     pub roles: Vec<String>,
     /// Expiry, seconds since the Unix epoch (required).
     pub exp: u64,
-    /// Issued at.
+    /// Issued at; a token issued in the future (beyond the clock-skew leeway) is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// Not before: a token is refused until then (less the clock-skew leeway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Issuer (checked when the verifier is configured with one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
@@ -45,13 +48,37 @@ pub struct JwtVerifier {
     verified: Option<Arc<VerifiedTokens>>,
 }
 
-/// Seconds of clock skew tolerated on `exp`.
+/// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
 const LEEWAY_SECONDS: u64 = 30;
 
+/// The shortest HS256 secret accepted, in bytes: RFC 7518 §3.2 requires a key of at least
+/// the hash's size (256 bits); a shorter one can be brute-forced from one token.
+pub const MIN_HS256_SECRET: usize = 32;
+
+/// `secret` if it is long enough for HS256.
+fn hs256_secret(secret: &[u8]) -> Result<&[u8]> {
+    if secret.len() < MIN_HS256_SECRET {
+        return Err(Error::invalid(
+            "jwt_secret",
+            format!(
+                "an HS256 secret must be at least {MIN_HS256_SECRET} bytes (RFC 7518 §3.2); \
+                 this one has {}",
+                secret.len()
+            ),
+        ));
+    }
+    Ok(secret)
+}
+
 impl JwtVerifier {
-    /// Tokens signed with HS256 and `secret`.
-    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
-        Self::with(DecodingKey::from_secret(secret.as_ref()), Algorithm::HS256)
+    /// Tokens signed with HS256 and `secret`, which must be at least [`MIN_HS256_SECRET`]
+    /// bytes long.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self> {
+        let secret = hs256_secret(secret.as_ref())?;
+        Ok(Self::with(
+            DecodingKey::from_secret(secret),
+            Algorithm::HS256,
+        ))
     }
 
     /// Tokens signed with RS256, checked with the public key in `pem`.
@@ -65,6 +92,7 @@ impl JwtVerifier {
         let mut validation = Validation::new(algorithm);
         validation.leeway = LEEWAY_SECONDS;
         validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_nbf = true;
         validation.validate_aud = false;
         JwtVerifier {
             key,
@@ -107,14 +135,47 @@ impl JwtVerifier {
             return Ok(principal);
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|error| Error::Unauthenticated(format!("invalid token: {error}")))?;
+            .map_err(|error| Error::Unauthenticated(rejection(error.kind())))?;
         let claims = data.claims;
+        if claims
+            .iat
+            .is_some_and(|iat| iat > now().saturating_add(LEEWAY_SECONDS))
+        {
+            return Err(Error::Unauthenticated(
+                "the token's issue time (`iat`) is in the future".into(),
+            ));
+        }
         let principal = Principal::new(claims.sub, claims.roles.into_iter().map(Role::new));
         if let Some(verified) = &self.verified {
             verified.insert(token, &principal, claims.exp);
         }
         Ok(principal)
     }
+}
+
+/// What a client is told about a token that failed: what it can fix (get a new token, wait,
+/// ask for the right audience), never the library's internal reason.
+fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet (`nbf`)".into(),
+        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
+            "the token was not issued for this API (`iss` or `aud`)".into()
+        }
+        ErrorKind::MissingRequiredClaim(claim) => {
+            format!("the token lacks the `{claim}` claim")
+        }
+        _ => "the token is malformed or its signature does not verify".into(),
+    }
+}
+
+/// Seconds since the Unix epoch.
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -136,14 +197,15 @@ pub struct TokenMinter {
 }
 
 impl TokenMinter {
-    /// Signs with HS256 and `secret`.
-    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
-        TokenMinter {
-            key: EncodingKey::from_secret(secret.as_ref()),
+    /// Signs with HS256 and `secret`, which must be at least [`MIN_HS256_SECRET`] bytes long.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self> {
+        let secret = hs256_secret(secret.as_ref())?;
+        Ok(TokenMinter {
+            key: EncodingKey::from_secret(secret),
             algorithm: Algorithm::HS256,
             issuer: None,
             audience: None,
-        }
+        })
     }
 
     /// Signs with RS256 and the private key in `pem`.
@@ -172,15 +234,13 @@ impl TokenMinter {
 
     /// A token for `subject` with `roles`, valid for `ttl` from now.
     pub fn mint(&self, subject: &str, roles: &[Role], ttl: Duration) -> Result<String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = now();
         self.sign(&Claims {
             sub: subject.to_owned(),
             roles: roles.iter().map(|role| role.as_str().to_owned()).collect(),
             exp: now.saturating_add(ttl.as_secs()),
             iat: Some(now),
+            nbf: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         })

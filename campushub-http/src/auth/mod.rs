@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap};
 use campushub_core::{Error, Principal, Result};
 
 pub use api_key::{ApiKeys, API_KEY_HEADER};
-pub use jwt::{Claims, JwtVerifier, TokenMinter};
+pub use jwt::{Claims, JwtVerifier, TokenMinter, MIN_HS256_SECRET};
 pub use layer::{AuthLayer, AuthService};
 
 /// Finds the principal behind a request's credentials.

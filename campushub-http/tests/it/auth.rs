@@ -22,6 +22,7 @@ fn claims(exp: u64) -> Claims {
         roles: vec!["admin".into()],
         exp,
         iat: None,
+        nbf: None,
         iss: None,
         aud: None,
     }
@@ -64,12 +65,14 @@ async fn bad_expired_and_foreign_tokens_are_401() {
         .await
         .problem(StatusCode::UNAUTHORIZED);
     let expired = TokenMinter::hs256(SECRET)
+        .expect("secret")
         .sign(&claims(now() - 3600))
         .expect("sign");
     with_bearer(&app, &expired)
         .await
         .problem(StatusCode::UNAUTHORIZED);
-    let foreign = TokenMinter::hs256("another secret")
+    let foreign = TokenMinter::hs256("another secret, just as long as the first")
+        .expect("secret")
         .mint("x", &[Role::ADMIN], Duration::from_secs(60))
         .expect("mint");
     with_bearer(&app, &foreign)
@@ -91,10 +94,12 @@ async fn bad_expired_and_foreign_tokens_are_401() {
 async fn a_token_within_the_leeway_is_accepted() {
     let app = App::new();
     let fresh = TokenMinter::hs256(SECRET)
+        .expect("secret")
         .sign(&claims(now() + 60))
         .expect("sign");
     assert_eq!(with_bearer(&app, &fresh).await.status, StatusCode::OK);
     let just_expired = TokenMinter::hs256(SECRET)
+        .expect("secret")
         .sign(&claims(now() - 5))
         .expect("sign");
     assert_eq!(
@@ -131,12 +136,14 @@ async fn api_keys_authenticate_and_unknown_keys_do_not() {
 #[tokio::test]
 async fn issuer_and_audience_are_checked_when_configured() {
     let verifier = JwtVerifier::hs256(SECRET)
+        .expect("secret")
         .issuer("campushub")
         .audience("erp");
     let app = App::with_state(|services| {
         ApiState::new(services, Arc::new(Credentials::new().jwt(verifier)))
     });
     let good = TokenMinter::hs256(SECRET)
+        .expect("secret")
         .issuer("campushub")
         .audience("erp")
         .mint("a", &[Role::ADMIN], Duration::from_secs(60))
@@ -144,12 +151,14 @@ async fn issuer_and_audience_are_checked_when_configured() {
     assert_eq!(with_bearer(&app, &good).await.status, StatusCode::OK);
     for minter in [
         TokenMinter::hs256(SECRET)
+            .expect("secret")
             .issuer("elsewhere")
             .audience("erp"),
         TokenMinter::hs256(SECRET)
+            .expect("secret")
             .issuer("campushub")
             .audience("other"),
-        TokenMinter::hs256(SECRET),
+        TokenMinter::hs256(SECRET).expect("secret"),
     ] {
         let token = minter
             .mint("a", &[Role::ADMIN], Duration::from_secs(60))
@@ -198,10 +207,80 @@ async fn rs256_tokens_verify_with_the_public_key_only() {
         .expect("mint");
     assert_eq!(with_bearer(&app, &token).await.status, StatusCode::OK);
     let hs = TokenMinter::hs256(SECRET)
+        .expect("secret")
         .mint("forger", &[Role::ADMIN], Duration::from_secs(60))
         .expect("mint");
     with_bearer(&app, &hs)
         .await
         .problem(StatusCode::UNAUTHORIZED);
     assert!(JwtVerifier::rs256_pem("not a key").is_err());
+}
+
+#[tokio::test]
+async fn a_token_not_valid_yet_or_issued_in_the_future_is_401() {
+    let app = App::new();
+    let minter = TokenMinter::hs256(SECRET).expect("secret");
+    let not_yet = Claims {
+        nbf: Some(now() + 600),
+        ..claims(now() + 3600)
+    };
+    let reply = with_bearer(&app, &minter.sign(&not_yet).expect("sign")).await;
+    let body = reply.problem(StatusCode::UNAUTHORIZED);
+    assert!(
+        body["detail"].as_str().unwrap().contains("not valid yet"),
+        "{body}"
+    );
+    let from_the_future = Claims {
+        iat: Some(now() + 600),
+        ..claims(now() + 3600)
+    };
+    let reply = with_bearer(&app, &minter.sign(&from_the_future).expect("sign")).await;
+    let body = reply.problem(StatusCode::UNAUTHORIZED);
+    assert!(body["detail"].as_str().unwrap().contains("`iat`"), "{body}");
+    // Within the clock-skew leeway, both are accepted.
+    let skewed = Claims {
+        nbf: Some(now() + 5),
+        iat: Some(now() + 5),
+        ..claims(now() + 3600)
+    };
+    let reply = with_bearer(&app, &minter.sign(&skewed).expect("sign")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_401_says_what_the_client_can_fix_and_not_the_library_s_reason() {
+    let app = App::new();
+    let minter = TokenMinter::hs256(SECRET).expect("secret");
+    let expired = minter.sign(&claims(now() - 3600)).expect("sign");
+    let foreign = TokenMinter::hs256("a different secret of at least 32 bytes")
+        .expect("secret")
+        .sign(&claims(now() + 3600))
+        .expect("sign");
+    let cases = [
+        (expired.as_str(), "the token has expired"),
+        (
+            foreign.as_str(),
+            "the token is malformed or its signature does not verify",
+        ),
+        (
+            "not.a.jwt",
+            "the token is malformed or its signature does not verify",
+        ),
+    ];
+    for (token, detail) in cases {
+        let body = with_bearer(&app, token)
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
+        assert_eq!(body["detail"], detail);
+    }
+}
+
+#[test]
+fn hs256_keys_shorter_than_32_bytes_are_refused() {
+    for short in ["", "x", "0123456789abcdef0123456789abcde"] {
+        let error = JwtVerifier::hs256(short).expect_err("too short");
+        assert!(error.to_string().contains("at least 32 bytes"), "{error}");
+        assert!(TokenMinter::hs256(short).is_err());
+    }
+    assert!(JwtVerifier::hs256("0123456789abcdef0123456789abcdef").is_ok());
 }

@@ -331,3 +331,18 @@ async fn no_input_of_many_malformed_kinds_produces_a_server_error() {
         }
     }
 }
+
+#[tokio::test]
+async fn thousands_of_query_parameters_get_a_small_400_naming_the_cap() {
+    let app = App::new();
+    let query: Vec<String> = (0..8_000).map(|i| format!("p{i}=1")).collect();
+    let uri = format!("/api/v1/students?{}", query.join("&"));
+    assert!(uri.len() > 50_000);
+    for path in [uri.clone(), uri.replace("students?", "students/stats?")] {
+        let reply = app.send(raw(Method::GET, &path, &app, None, "")).await;
+        let body = reply.problem(StatusCode::BAD_REQUEST);
+        assert!(reply.body.len() < 1_024, "{} bytes", reply.body.len());
+        let detail = body.to_string();
+        assert!(detail.contains("at most 48 query parameters"), "{detail}");
+    }
+}

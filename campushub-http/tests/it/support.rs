@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 /// The HS256 secret of the test router.
-pub const SECRET: &str = "test-secret-that-is-long-enough";
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 /// An API key that authenticates as an admin.
 pub const ADMIN_KEY: &str = "admin-api-key";
 
@@ -100,7 +100,7 @@ pub fn services(store: &MemoryStore) -> AppServices {
 /// The authenticator of the test router.
 pub fn credentials() -> Credentials {
     Credentials::new()
-        .jwt(JwtVerifier::hs256(SECRET))
+        .jwt(JwtVerifier::hs256(SECRET).expect("secret"))
         .api_keys(ApiKeys::new().insert(ADMIN_KEY, Principal::new("ops", [Role::ADMIN])))
 }
 
@@ -127,7 +127,7 @@ impl App {
         let services = services(&store);
         App {
             router: router(build(&store, services)),
-            minter: TokenMinter::hs256(SECRET),
+            minter: TokenMinter::hs256(SECRET).expect("secret"),
         }
     }
 

@@ -22,14 +22,10 @@ pub(super) struct PgPoolHandle {
 
 impl PgPoolHandle {
     /// The handle of `pool`, counted under `name`.
-    pub(super) fn new(
-        pool: PgPool,
-        name: impl Into<String>,
-        floor: Option<Arc<ReplayFloor>>,
-    ) -> Self {
+    pub(super) fn new(pool: PgPool, name: &str, floor: Option<Arc<ReplayFloor>>) -> Self {
         PgPoolHandle {
             pool,
-            counters: PoolCounters::new(name),
+            counters: PoolCounters::new(name, "postgresql"),
             floor,
         }
     }

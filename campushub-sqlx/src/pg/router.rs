@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use campushub_core::{ConsistencyToken, ReadOptions, ReadRoute};
@@ -76,7 +77,11 @@ impl PgRouter {
                     Box::pin(async move { admit.admit(connection).await })
                 })
                 .connect_lazy(url)?;
-            replicas.push(PgPoolHandle::new(pool, format!("replica-{i}"), Some(floor)));
+            replicas.push(PgPoolHandle::new(
+                pool,
+                &format!("replica-{i}"),
+                Some(floor),
+            ));
         }
         // Analytics reads carry no freshness promise: no floor to keep.
         let analytics = match &config.analytics {
@@ -134,7 +139,11 @@ impl PgRouter {
     /// the transaction's writes.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         let primary = &self.inner.pools.primary;
-        Ok(primary.counters.counted(primary.pool.begin()).await?)
+        let begin = primary.pool.begin();
+        Ok(primary
+            .counters
+            .counted("BEGIN", Duration::ZERO, begin)
+            .await?)
     }
 
     /// A consistency token at or past every write committed on the primary before this call:
@@ -188,22 +197,40 @@ impl PgRouter {
 
     /// The replay position of `replica`, measured now (one counted statement).
     async fn replay_position(&self, replica: &PgPoolHandle) -> Option<u64> {
-        replica.counters.statement();
         let statement = Statement {
             sql: REPLAY_POSITION.into(),
             args: Vec::new(),
             returns: vec![ColType::Int],
         };
-        let position = first_int(run(&replica.pool, statement).await.ok()?)?;
+        let measured = replica
+            .counters
+            .counted_on(
+                &replica.pool,
+                REPLAY_POSITION,
+                |mut connection| async move { run(&mut *connection, statement).await },
+            )
+            .await;
+        let position = first_int(measured.ok()?)?;
         let position = u64::try_from(position).ok()?;
         replica.observe_replay(position);
         Some(position)
     }
 
+    /// Sets the duration above which a statement on any of the router's pools is reported
+    /// (a `warn` event with its text, duration and pool, inside the caller's span) and
+    /// counted in [`PoolStats::slow_statements`]; `None` reports none. Every pool starts with
+    /// [`DEFAULT_SLOW_STATEMENT`](crate::DEFAULT_SLOW_STATEMENT).
+    pub fn set_slow_statement_threshold(&self, threshold: Option<Duration>) {
+        for pool in self.inner.pools.all() {
+            pool.counters.set_slow_threshold(threshold);
+        }
+    }
+
     /// Snapshots of every pool's counters: primary, replicas, analytics.
     pub fn stats(&self) -> Vec<PoolStats> {
         let inner = &*self.inner;
-        inner.pools.all().map(|p| p.counters.snapshot()).collect()
+        let pools = inner.pools.all();
+        pools.map(|p| p.counters.snapshot(&p.pool)).collect()
     }
 
     /// The snapshot of the pool named `name`.
@@ -226,7 +253,10 @@ where
         args: Vec::new(),
         returns: vec![ColType::Int],
     };
-    let result = primary.counters.counted(run(executor, position)).await?;
+    let counters = &primary.counters;
+    let result = counters
+        .counted(COMMIT_POSITION, Duration::ZERO, run(executor, position))
+        .await?;
     Ok(first_int(result)
         .and_then(|p| u64::try_from(p).ok())
         .map(ConsistencyToken::from_position))
@@ -250,30 +280,34 @@ impl Backend for PgRouter {
         let primary = &self.inner.pools.primary;
         let is_primary = std::ptr::eq(handle, primary);
         let retry = (!is_primary).then(|| statement.clone());
-        handle.counters.statement();
-        match run(&handle.pool, statement).await {
+        let sql = Arc::clone(&statement.sql);
+        let first = handle
+            .counters
+            .counted_on(&handle.pool, &sql, |mut connection| async move {
+                run(&mut *connection, statement).await
+            })
+            .await;
+        match first {
             Ok(result) => {
                 handle.counters.read();
                 Ok(result.rows)
             }
             Err(Error::Database(error)) if !is_primary && is_connection_error(&error) => {
                 tracing::warn!(pool = %handle.counters.name, %error, "read failed; retrying on the primary");
-                handle.counters.error();
                 handle.counters.retry();
                 handle.counters.set_healthy(false);
                 let statement =
                     retry.ok_or_else(|| Error::Config("no statement to retry".into()))?;
                 let result = primary
                     .counters
-                    .counted(run(&primary.pool, statement))
+                    .counted_on(&primary.pool, &sql, |mut connection| async move {
+                        run(&mut *connection, statement).await
+                    })
                     .await?;
                 primary.counters.read();
                 Ok(result.rows)
             }
-            Err(error) => {
-                handle.counters.error();
-                Err(error)
-            }
+            Err(error) => Err(error),
         }
     }
 
@@ -282,20 +316,33 @@ impl Backend for PgRouter {
         statements: Vec<Statement>,
     ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)> {
         let primary = &self.inner.pools.primary;
+        let started = Instant::now();
         let mut conn = primary
             .pool
             .acquire()
             .await
             .inspect_err(|_| primary.counters.error())?;
+        // The wait for the connection is the first statement's.
+        let mut wait = started.elapsed();
         let mut results = Vec::with_capacity(statements.len());
         if statements.len() == 1 {
             for statement in statements {
-                results.push(primary.counters.counted(run(&mut *conn, statement)).await?);
+                let sql = Arc::clone(&statement.sql);
+                let waited = std::mem::take(&mut wait);
+                let result = primary
+                    .counters
+                    .counted(&sql, waited, run(&mut *conn, statement));
+                results.push(result.await?);
             }
         } else {
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             for statement in statements {
-                results.push(primary.counters.counted(run(&mut *tx, statement)).await?);
+                let sql = Arc::clone(&statement.sql);
+                let waited = std::mem::take(&mut wait);
+                let result = primary
+                    .counters
+                    .counted(&sql, waited, run(&mut *tx, statement));
+                results.push(result.await?);
             }
             tx.commit().await?;
         }

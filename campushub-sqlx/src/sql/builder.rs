@@ -103,7 +103,7 @@ impl SqlBuilder {
     /// The finished statement, returning columns of `returns`.
     pub(crate) fn finish(self, returns: Vec<ColType>) -> Statement {
         Statement {
-            sql: self.sql,
+            sql: self.sql.into(),
             args: self.args,
             returns,
         }
@@ -133,10 +133,10 @@ mod tests {
             .bind(1i64.into())
             .push(" AND b IN ")
             .bind_tuple([2i64.into(), 3i64.into()]);
-        assert_eq!(pg.finish(vec![]).sql, "a = $1 AND b IN ($2, $3)");
+        assert_eq!(&*pg.finish(vec![]).sql, "a = $1 AND b IN ($2, $3)");
         let mut lite = SqlBuilder::new(Dialect::Sqlite);
         lite.push("a = ").bind(1i64.into());
-        assert_eq!(lite.finish(vec![]).sql, "a = ?");
+        assert_eq!(&*lite.finish(vec![]).sql, "a = ?");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use campushub_core::{ConsistencyToken, ReadOptions};
@@ -53,7 +53,7 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore {
             pool,
-            counters: Arc::new(PoolCounters::new("sqlite")),
+            counters: Arc::new(PoolCounters::new("sqlite", "sqlite")),
             commits: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -68,6 +68,14 @@ impl SqliteStore {
     /// The pool.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Sets the duration above which a statement is reported (a `warn` event with its text,
+    /// duration and pool, inside the caller's span) and counted in
+    /// [`PoolStats::slow_statements`]; `None` reports none. A store starts with
+    /// [`DEFAULT_SLOW_STATEMENT`](crate::DEFAULT_SLOW_STATEMENT).
+    pub fn set_slow_statement_threshold(&self, threshold: Option<Duration>) {
+        self.counters.set_slow_threshold(threshold);
     }
 
     /// Applies the crate's SQLite migrations.
@@ -87,7 +95,13 @@ impl Backend for SqliteStore {
     }
 
     async fn fetch(&self, statement: Statement, _read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>> {
-        let result = self.counters.counted(run(&self.pool, statement)).await?;
+        let sql = Arc::clone(&statement.sql);
+        let result = self
+            .counters
+            .counted_on(&self.pool, &sql, |mut connection| async move {
+                run(&mut *connection, statement).await
+            })
+            .await?;
         self.counters.read();
         Ok(result.rows)
     }
@@ -99,12 +113,28 @@ impl Backend for SqliteStore {
         let mut results = Vec::with_capacity(statements.len());
         if statements.len() == 1 {
             for statement in statements {
-                results.push(self.counters.counted(run(&self.pool, statement)).await?);
+                let sql = Arc::clone(&statement.sql);
+                let result = self
+                    .counters
+                    .counted_on(&self.pool, &sql, |mut connection| async move {
+                        run(&mut *connection, statement).await
+                    })
+                    .await?;
+                results.push(result);
             }
         } else {
+            let started = Instant::now();
             let mut tx = self.pool.begin().await?;
+            // The wait for the transaction's connection is the first statement's.
+            let mut wait = started.elapsed();
             for statement in statements {
-                results.push(self.counters.counted(run(&mut *tx, statement)).await?);
+                let sql = Arc::clone(&statement.sql);
+                let waited = std::mem::take(&mut wait);
+                results.push(
+                    self.counters
+                        .counted(&sql, waited, run(&mut *tx, statement))
+                        .await?,
+                );
             }
             tx.commit().await?;
         }
@@ -112,6 +142,6 @@ impl Backend for SqliteStore {
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {
-        vec![self.counters.snapshot()]
+        vec![self.counters.snapshot(&self.pool)]
     }
 }

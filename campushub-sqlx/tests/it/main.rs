@@ -10,6 +10,7 @@ mod counts;
 mod course;
 mod crud;
 mod indexes;
+mod observe;
 mod queries;
 mod replica_floor;
 mod routing;

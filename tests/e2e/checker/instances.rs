@@ -36,6 +36,7 @@ impl Node {
     pub async fn spawn(name: &'static str, vars: &[(&str, String)], log: &Path) -> Node {
         let port = free_port();
         let token = TokenMinter::hs256(JWT_SECRET)
+            .expect("secret")
             .mint("checker", &[Role::ADMIN], Duration::from_secs(24 * 3600))
             .expect("a token");
         let mut node = Node {

@@ -175,6 +175,7 @@ pub fn child_command(port: u16, vars: &[(String, String)]) -> Command {
 /// An `admin` token every instance accepts (they share the JWT secret).
 pub fn admin_token() -> String {
     TokenMinter::hs256(JWT_SECRET)
+        .expect("secret")
         .mint("e2e-admin", &[Role::ADMIN], Duration::from_secs(3600))
         .expect("a token")
 }
