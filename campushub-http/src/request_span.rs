@@ -88,7 +88,8 @@ pub(crate) struct Completion;
 
 impl<B> OnResponse<B> for Completion {
     fn on_response(self, response: &Response<B>, latency: Duration, span: &Span) {
-        let status = response.status().as_u16();
+        // Signed: OpenTelemetry's integer attributes are i64 (an unsigned one would be text).
+        let status = i64::from(response.status().as_u16());
         span.record("http.response.status_code", status);
         if response.status().is_server_error() {
             span.record("otel.status_code", "error");
@@ -96,7 +97,8 @@ impl<B> OnResponse<B> for Completion {
         tracing::info!(
             target: ACCESS_TARGET,
             status,
-            latency_ms = latency.as_secs_f64() * 1000.0,
+            // Whole microseconds: no float noise in the log line.
+            latency_ms = latency.as_micros() as f64 / 1000.0,
             "request completed"
         );
     }

@@ -9,7 +9,7 @@ use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::commands;
 use super::config::{Config, VARIABLES};
-use super::logging;
+use super::logging::Telemetry;
 use super::BoxError;
 use crate::http::ApiState;
 
@@ -73,8 +73,8 @@ impl Server {
                     return ExitCode::from(2);
                 }
             };
-        let traces = match logging::init(&config.log, config.log_format) {
-            Ok(traces) => traces,
+        let telemetry = match Telemetry::init(&config) {
+            Ok(telemetry) => telemetry,
             Err(error) => {
                 eprintln!("campushub: {error}");
                 return ExitCode::from(2);
@@ -97,9 +97,7 @@ impl Server {
         };
         let outcome = runtime.block_on(self.run(&args, config));
         // Off the runtime: the exporter's last batch goes out before the process exits.
-        if let Some(traces) = traces {
-            traces.shutdown();
-        }
+        telemetry.shutdown();
         match outcome {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -10,23 +10,62 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
+use super::config::Config;
 use super::traces::Traces;
 use super::values::{error, ConfigError, LogFormat};
 
 /// The target of the request span (`campushub-http`'s `request_span` module).
 const REQUEST_SPAN_TARGET: &str = "campushub_http::request_span";
 
-/// Installs the global subscriber: `filter` selects the events, `format` how they are
-/// written; starts the trace exporter when the `OTEL_*` variables ask for it. The returned
-/// [`Traces`], when there is one, is to be shut down before the process exits.
-pub(super) fn init(filter: &str, format: LogFormat) -> Result<Option<Traces>, ConfigError> {
+/// Logging and traces as [`Server::main`](super::Server::main) sets them up, for a program
+/// that runs the other steps itself: [`Telemetry::init`] before serving,
+/// [`Telemetry::shutdown`] after, outside the runtime.
+#[derive(Debug)]
+pub struct Telemetry {
+    traces: Option<Traces>,
+}
+
+impl Telemetry {
+    /// Installs the global subscriber: `config.log` selects the events, `config.log_format`
+    /// how they are written to stderr; starts the trace exporter when the `OTEL_*` variables
+    /// ask for it (`docs/operations.md`). A subscriber installed earlier stays.
+    ///
+    /// # Errors
+    /// A bad `CAMPUSHUB_LOG` filter, or an `OTEL_*` value the server cannot honour, naming
+    /// the variable.
+    pub fn init(config: &Config) -> Result<Self, ConfigError> {
+        init(&config.log, config.log_format, |name| {
+            std::env::var(name).ok()
+        })
+    }
+
+    /// Whether spans are exported.
+    pub fn traces_exported(&self) -> bool {
+        self.traces.is_some()
+    }
+
+    /// Exports the spans still queued and stops the exporter. Blocks: call it outside the
+    /// runtime, once the server has stopped.
+    pub fn shutdown(self) {
+        if let Some(traces) = self.traces {
+            traces.shutdown();
+        }
+    }
+}
+
+/// [`Telemetry::init`] with the variables read through `var`.
+fn init(
+    filter: &str,
+    format: LogFormat,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Telemetry, ConfigError> {
     let targets = Targets::from_str(filter).map_err(|e| {
         error(
             "CAMPUSHUB_LOG",
             format!("`{filter}` is not a filter such as `info` or `warn,sqlx=error`: {e}"),
         )
     })?;
-    let traces = Traces::from_env(|name| std::env::var(name).ok())?;
+    let traces = Traces::from_env(var)?;
     let logs = log_layer(targets, format);
     let registry = tracing_subscriber::registry().with(logs);
     let _ = match &traces {
@@ -40,7 +79,7 @@ pub(super) fn init(filter: &str, format: LogFormat) -> Result<Option<Traces>, Co
         }
         None => registry.try_init(),
     };
-    Ok(traces)
+    Ok(Telemetry { traces })
 }
 
 /// The layer writing log lines to stderr.

@@ -42,8 +42,8 @@
 //! ```
 //!
 //! The steps [`Server::main`] takes are public too, for a program that owns its runtime or
-//! its listener: [`Args::parse`], [`Config::load`], [`Core::open`], [`Server::app`] and
-//! [`App::serve`] with [`shutdown_signal`].
+//! its listener: [`Args::parse`], [`Config::load`], [`Telemetry::init`], [`Core::open`],
+//! [`Server::app`] and [`App::serve`] with [`shutdown_signal`], then [`Telemetry::shutdown`].
 
 mod app;
 mod args;
@@ -76,6 +76,7 @@ pub use auth::Auth;
 pub use config::{Config, VARIABLES};
 pub use graceful::shutdown_signal;
 pub use launch::Server;
+pub use logging::Telemetry;
 pub use rng::Rng;
 pub use storage::{Storage, Stores};
 pub use values::{ConfigError, Database, JwtKey, LogFormat};

@@ -11,6 +11,9 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::http::TraceContext;
 
+/// The W3C header of vendor-specific trace data.
+const TRACESTATE: &str = "tracestate";
+
 /// `traceparent`/`tracestate` propagation, with or without an exporter.
 ///
 /// With traces on, the request span joins the caller's trace (or starts one) and its trace id
@@ -41,6 +44,13 @@ impl TraceContext for W3cTraceContext {
         if context.span().span_context().is_valid() {
             self.propagator
                 .inject_context(&context, &mut HeaderInjector(headers));
+            // The propagator writes `tracestate` even when it is empty.
+            if headers
+                .get(TRACESTATE)
+                .is_some_and(|value| value.is_empty())
+            {
+                headers.remove(TRACESTATE);
+            }
         }
     }
 }
