@@ -2,6 +2,11 @@
 //!
 //! Each action authorizes first, then validates, then calls the repository, then (writes only,
 //! and only after the commit) announces the change: cache invalidation, hooks, rules.
+//!
+//! Each public action runs in a DEBUG span `service.<action>` (`entity.kind`, and `entity.id`
+//! where there is one): the middle of a request's trace, between the request span and the
+//! cache and statement spans. DEBUG, so that without a trace exporter or a debug filter the
+//! span is disabled at its callsite and never built.
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
