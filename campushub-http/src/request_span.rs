@@ -59,7 +59,8 @@ impl<B> MakeSpan<B> for RequestSpan {
                 .get(&REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or(""),
-            // Recorded by the `TraceContext`, when there is one.
+            // Recorded when a `TraceContext` is plugged in: the trace id by it, the exported
+            // span's name and kind below.
             trace_id = Empty,
             otel.name = Empty,
             otel.kind = Empty,
@@ -68,8 +69,8 @@ impl<B> MakeSpan<B> for RequestSpan {
             otel.status_code = Empty,
         );
         if let Some(context) = &self.context {
-            // The exported span's name and kind (HTTP conventions), before the context fixes
-            // them; formatted only where a trace backend is plugged in.
+            // HTTP conventions' name and kind, recorded before `extract` starts the exported
+            // span (they cannot change after).
             let method = request.method();
             span.record("otel.kind", "server");
             match route {
