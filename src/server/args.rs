@@ -20,7 +20,7 @@ use crate::core::Role;
 
 /// The longest a `token` may be valid for: a leaked token stays usable until it expires, and
 /// nothing revokes one yet.
-pub(super) const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 86_400);
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 86_400);
 
 /// The end of every configuration-reading command's help: what has no flag.
 const ENVIRONMENT_ONLY: &str = "\
