@@ -1,38 +1,21 @@
 //! The server's configuration, read from `CAMPUSHUB_*` variables (or the flags mirroring
-//! them); a bad value is a [`ConfigError`] naming the variable.
+//! them, or `*_FILE` files); a bad value is a [`ConfigError`] naming the variable.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
+use super::parse::{
+    api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var, settings,
+};
+use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, JwtKey, LogFormat};
 use crate::http::CorsOrigins;
 
-/// Every variable the server reads, in the order the usage lists them.
-pub const VARIABLES: [&str; 22] = [
-    "CAMPUSHUB_DATABASE_URL",
-    "CAMPUSHUB_REPLICA_URLS",
-    "CAMPUSHUB_ANALYTICS_URL",
-    "CAMPUSHUB_REPLICA_MAX_LAG",
-    "CAMPUSHUB_REDIS_URL",
-    "CAMPUSHUB_CACHE",
-    "CAMPUSHUB_CACHE_NAMESPACE",
-    "CAMPUSHUB_WARM_INTERVAL",
-    "CAMPUSHUB_JWT_SECRET",
-    "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
-    "CAMPUSHUB_API_KEYS",
-    "CAMPUSHUB_CURSOR_KEY",
-    "CAMPUSHUB_BIND",
-    "CAMPUSHUB_DEMO_DATA",
-    "CAMPUSHUB_LOG",
-    "CAMPUSHUB_LOG_FORMAT",
-    "CAMPUSHUB_SLOW_STATEMENT",
-    "CAMPUSHUB_METRICS_PUBLIC",
-    "CAMPUSHUB_CORS_ORIGINS",
-    "CAMPUSHUB_DB_MAX_CONNECTIONS",
-    "CAMPUSHUB_SHUTDOWN_DRAIN",
-    "CAMPUSHUB_SHUTDOWN_GRACE",
-];
+/// Every variable the server reads, in the order the help lists them. Each has a flag
+/// (`CAMPUSHUB_DATABASE_URL` is `--database-url`) except the secrets `CAMPUSHUB_JWT_SECRET`,
+/// `CAMPUSHUB_API_KEYS` and `CAMPUSHUB_CURSOR_KEY`; those and the URLs (which may carry
+/// passwords) may instead be read from the file named by `<variable>_FILE`.
+pub const VARIABLES: [&str; SETTINGS.len()] = variables();
 
 /// The SQLite database used when `CAMPUSHUB_DATABASE_URL` is unset.
 pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
@@ -87,9 +70,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the configuration through `lookup` (a variable's value, if set).
+    /// Reads the configuration through `lookup` (a variable's value, if set; blank is unset),
+    /// reading a `*_FILE` variable's file for the settings that accept one (see
+    /// [`VARIABLES`]). [`Args::config`](super::Args::config) calls it with the command line's
+    /// values over the environment.
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let values = settings(lookup)?;
+        let get = |name: &str| values.get(name).cloned();
         let database_url = get("CAMPUSHUB_DATABASE_URL");
         let database = database(
             database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL),

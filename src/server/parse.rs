@@ -1,11 +1,52 @@
 //! Parsers of configuration values (the database URLs, the JWT key, API keys, addresses,
-//! booleans, numbers, durations), each failing with a [`ConfigError`] that names the variable.
+//! booleans, numbers, durations), each failing with a [`ConfigError`] that names the variable,
+//! and the reading of the values kept in `*_FILE` files.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::settings::SETTINGS;
 use super::values::{error, ConfigError, Database, JwtKey};
+
+/// The value of every setting `lookup` knows (blank values are unset), with those given as
+/// `*_FILE` read from their files. Setting both a variable and its `*_FILE` is an error naming
+/// both, so that neither silently wins.
+pub(super) fn settings(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<&'static str, String>, ConfigError> {
+    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let mut values = BTreeMap::new();
+    for setting in &SETTINGS {
+        let value = match (
+            get(setting.variable),
+            setting.file.and_then(|f| Some((f, get(f)?))),
+        ) {
+            (Some(_), Some((file, _))) => {
+                let message = format!("set either it or {}, not both", setting.variable);
+                return Err(error(file, message));
+            }
+            (Some(value), None) => value,
+            (None, Some((file, path))) => read_file(file, &path)?,
+            (None, None) => continue,
+        };
+        values.insert(setting.variable, value);
+    }
+    Ok(values)
+}
+
+/// The contents of the file at `path` named by the variable `file`, less its trailing newline
+/// (editors and `echo` add one; no secret or URL ends with one).
+fn read_file(file: &'static str, path: &str) -> Result<String, ConfigError> {
+    let contents = std::fs::read_to_string(path.trim())
+        .map_err(|e| error(file, format!("cannot read `{path}`: {e}")))?;
+    let value = contents.trim_end_matches(['\n', '\r']);
+    if value.trim().is_empty() {
+        return Err(error(file, format!("`{path}` is empty")));
+    }
+    Ok(value.to_owned())
+}
 
 /// An address and port.
 pub(super) fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {

@@ -12,6 +12,7 @@
 mod support;
 
 mod checker;
+mod command_line;
 mod concurrency;
 mod configuration;
 mod extension;
