@@ -25,10 +25,6 @@ pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
 /// and none is cut off with no response.
 pub(super) const DEFAULT_GRACE: Duration = Duration::from_secs(35);
 
-/// `CAMPUSHUB_SLOW_STATEMENT` when unset: well above a primary-key read or a page of a list
-/// (under 5 ms on the reference machine), well below what a user notices.
-pub(super) const DEFAULT_SLOW_STATEMENT: Duration = Duration::from_millis(100);
-
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -145,7 +141,7 @@ impl Config {
                 _ => Some(duration_var(
                     &get,
                     "CAMPUSHUB_SLOW_STATEMENT",
-                    DEFAULT_SLOW_STATEMENT,
+                    crate::sqlx::DEFAULT_SLOW_STATEMENT,
                 )?),
             },
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,

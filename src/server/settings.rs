@@ -169,7 +169,7 @@ pub(super) const SETTINGS: [Setting; 22] = [
         "CAMPUSHUB_SLOW_STATEMENT",
         "slow-statement",
         "DURATION",
-        "Statements slower than this are logged at warn and counted (100ms; off disables)",
+        "Statements slower than this are logged at warn and counted (100ms; 0s: every one; off disables)",
     ),
     flag(
         "CAMPUSHUB_METRICS_PUBLIC",
