@@ -93,6 +93,8 @@ pub fn router(mut state: ApiState) -> Router {
         &state.probes,
         &state.services.departments,
         state.config.probe_timeout,
+        Arc::clone(&state.authenticator),
+        Arc::clone(&state.policy),
     );
     let health = health
         .method_not_allowed_fallback(method_not_allowed)
