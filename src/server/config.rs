@@ -25,6 +25,10 @@ pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
 /// and none is cut off with no response.
 pub(super) const DEFAULT_GRACE: Duration = Duration::from_secs(35);
 
+/// `CAMPUSHUB_DB_STATEMENT_TIMEOUT` when unset: the router's request timeout, past which no
+/// one waits for the answer anyway.
+pub(super) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -80,6 +84,14 @@ impl Config {
             get("CAMPUSHUB_ANALYTICS_URL"),
             duration_var(&get, "CAMPUSHUB_REPLICA_MAX_LAG", Duration::from_secs(10))?,
             number_var(&get, "CAMPUSHUB_DB_MAX_CONNECTIONS", 10)?,
+            match get("CAMPUSHUB_DB_STATEMENT_TIMEOUT").as_deref() {
+                Some("off") => None,
+                _ => Some(duration_var(
+                    &get,
+                    "CAMPUSHUB_DB_STATEMENT_TIMEOUT",
+                    DEFAULT_STATEMENT_TIMEOUT,
+                )?),
+            },
         )?;
         let redis_url = get("CAMPUSHUB_REDIS_URL");
         if let Some(url) = &redis_url {

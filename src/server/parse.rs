@@ -138,6 +138,7 @@ pub(super) fn database(
     analytics: Option<String>,
     max_lag: Duration,
     max_connections: u32,
+    statement_timeout: Option<Duration>,
 ) -> Result<Database, ConfigError> {
     let is_postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
     if let Some(path) = url.strip_prefix("sqlite:") {
@@ -193,6 +194,7 @@ pub(super) fn database(
         analytics,
         max_lag,
         max_connections,
+        statement_timeout,
     })
 }
 

@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 22] = [
+pub(super) const SETTINGS: [Setting; 23] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -188,6 +188,12 @@ pub(super) const SETTINGS: [Setting; 22] = [
         "db-max-connections",
         "N",
         "Connections per Postgres pool (10)",
+    ),
+    flag(
+        "CAMPUSHUB_DB_STATEMENT_TIMEOUT",
+        "db-statement-timeout",
+        "DURATION",
+        "Postgres cancels statements running longer (30s; off keeps the server's setting)",
     ),
     flag(
         "CAMPUSHUB_SHUTDOWN_DRAIN",

@@ -67,10 +67,12 @@ impl Storage {
                 analytics,
                 max_lag,
                 max_connections,
+                statement_timeout,
             } => {
                 let mut config = PgRouterConfig::new(primary.clone())
                     .with_max_lag(*max_lag)
-                    .with_max_connections(*max_connections);
+                    .with_max_connections(*max_connections)
+                    .with_statement_timeout(*statement_timeout);
                 for replica in replicas {
                     config = config.with_replica(replica.clone());
                 }

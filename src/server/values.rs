@@ -68,6 +68,8 @@ pub enum Database {
         max_lag: Duration,
         /// Connections per pool.
         max_connections: u32,
+        /// Statements running longer are cancelled by the server (`None`: its own setting).
+        statement_timeout: Option<Duration>,
     },
 }
 
