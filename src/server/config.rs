@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::limits::{self, ConnectionLimits};
 use super::parse::{
     api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var, settings,
 };
@@ -67,6 +68,8 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// Then, how long requests in progress may take to finish.
     pub shutdown_grace: Duration,
+    /// What bounds connections and requests in progress.
+    pub limits: ConnectionLimits,
 }
 
 impl Config {
@@ -161,6 +164,23 @@ impl Config {
                 .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,
             shutdown_drain: duration_var(&get, "CAMPUSHUB_SHUTDOWN_DRAIN", Duration::ZERO)?,
             shutdown_grace: duration_var(&get, "CAMPUSHUB_SHUTDOWN_GRACE", DEFAULT_GRACE)?,
+            limits: ConnectionLimits {
+                header_timeout: duration_var(
+                    &get,
+                    "CAMPUSHUB_HEADER_TIMEOUT",
+                    limits::DEFAULT_HEADER_TIMEOUT,
+                )?,
+                max_connections: number_var(
+                    &get,
+                    "CAMPUSHUB_MAX_CONNECTIONS",
+                    limits::DEFAULT_MAX_CONNECTIONS as u32,
+                )? as usize,
+                max_in_flight: number_var(
+                    &get,
+                    "CAMPUSHUB_MAX_IN_FLIGHT",
+                    limits::DEFAULT_MAX_IN_FLIGHT as u32,
+                )? as usize,
+            },
             database,
         })
     }

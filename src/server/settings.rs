@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 23] = [
+pub(super) const SETTINGS: [Setting; 26] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -206,6 +206,25 @@ pub(super) const SETTINGS: [Setting; 23] = [
         "shutdown-grace",
         "DURATION",
         "Then, how long requests in progress may take to finish (35s)",
+    ),
+    flag(
+        "CAMPUSHUB_HEADER_TIMEOUT",
+        "header-timeout",
+        "DURATION",
+        "How long a client may take to send a request's headers, and a keep-alive connection \
+         may stay idle (30s)",
+    ),
+    flag(
+        "CAMPUSHUB_MAX_CONNECTIONS",
+        "max-connections",
+        "N",
+        "Connections open at once; beyond it new ones wait to be accepted (10000)",
+    ),
+    flag(
+        "CAMPUSHUB_MAX_IN_FLIGHT",
+        "max-in-flight",
+        "N",
+        "Requests in progress at once; beyond it a request is answered 503 with Retry-After (1024)",
     ),
 ];
 

@@ -16,6 +16,7 @@ mod command_line;
 mod concurrency;
 mod configuration;
 mod extension;
+mod limits;
 mod operations;
 mod propagation;
 mod read_your_writes;
