@@ -16,6 +16,7 @@ use super::graceful::shutdown_signal;
 use super::progress::spinner;
 use super::seed::{self, Counts};
 use super::storage::Storage;
+use super::values::Environment;
 use super::BoxError;
 use crate::core::Role;
 
@@ -90,7 +91,11 @@ async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {
         .map_err(|e| format!("cannot listen on CAMPUSHUB_BIND {}: {e}", config.bind))?;
     let address = listener.local_addr()?;
     println!("CampusHub listening on http://{address}");
+    // A token printed to stdout ends up in journald or a container's logs: development only.
     match &app.minter {
+        Some(_) if config.environment == Environment::Production => {
+            println!("tokens: `token --sub NAME --role ROLE` signs one with the configured secret")
+        }
         Some(minter) => {
             let token = minter.mint("admin", &[Role::ADMIN], Duration::from_secs(24 * 3600))?;
             println!("admin token (24 h): export TOKEN={token}");

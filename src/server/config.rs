@@ -4,12 +4,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::deployment::{environment, secret_strength};
 use super::limits::{self, ConnectionLimits};
 use super::parse::{
     api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var, settings,
 };
 use super::settings::{variables, SETTINGS};
-use super::values::{error, ConfigError, Database, JwtKey, LogFormat};
+use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
 use crate::http::CorsOrigins;
 
 /// Every variable the server reads, in the order the help lists them. Each has a flag
@@ -33,6 +34,9 @@ pub(super) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Development or production (`CAMPUSHUB_ENV`; development by default only on an SQLite
+    /// database bound to a loopback address).
+    pub environment: Environment,
     /// The database.
     pub database: Database,
     /// Redis for the shared cache tier and invalidations; L1 only when `None`.
@@ -51,7 +55,7 @@ pub struct Config {
     pub cursor_key: Option<String>,
     /// Where to listen.
     pub bind: SocketAddr,
-    /// Whether an empty database gets the demo records.
+    /// Whether an empty database gets the demo records (by default, in development only).
     pub demo_data: bool,
     /// The log filter (`info`, `campushub=debug,sqlx=warn`).
     pub log: String,
@@ -121,8 +125,16 @@ impl Config {
                 "must not contain `{` or `}`",
             ));
         }
-        let jwt = jwt_key(&get, &database)?;
+        let bind = bind(get("CAMPUSHUB_BIND"))?;
+        let environment = environment(get("CAMPUSHUB_ENV").as_deref(), &database, bind)?;
+        let jwt = jwt_key(&get, &database, environment)?;
+        let cursor_key = get("CAMPUSHUB_CURSOR_KEY");
+        if let Some(key) = &cursor_key {
+            secret_strength(key).map_err(|message| error("CAMPUSHUB_CURSOR_KEY", message))?;
+        }
+        let development = environment == Environment::Development;
         Ok(Config {
+            environment,
             redis_url,
             cache,
             cache_namespace,
@@ -136,9 +148,9 @@ impl Config {
             },
             jwt,
             api_keys: api_keys(get("CAMPUSHUB_API_KEYS"))?,
-            cursor_key: get("CAMPUSHUB_CURSOR_KEY"),
-            bind: bind(get("CAMPUSHUB_BIND"))?,
-            demo_data: bool_var(&get, "CAMPUSHUB_DEMO_DATA", true)?,
+            cursor_key,
+            bind,
+            demo_data: bool_var(&get, "CAMPUSHUB_DEMO_DATA", development)?,
             log: get("CAMPUSHUB_LOG").unwrap_or_else(|| "info".into()),
             log_format: match get("CAMPUSHUB_LOG_FORMAT").as_deref().map(str::trim) {
                 None | Some("text") => LogFormat::Text,

@@ -55,6 +55,7 @@ mod cache;
 mod commands;
 mod config;
 mod connection;
+mod deployment;
 mod graceful;
 mod launch;
 mod limits;
@@ -62,6 +63,7 @@ mod linger;
 mod logging;
 mod metrics;
 mod parse;
+mod private_files;
 mod probes;
 mod progress;
 mod rng;
@@ -82,7 +84,7 @@ pub use launch::Server;
 pub use limits::ConnectionLimits;
 pub use rng::Rng;
 pub use storage::{Storage, Stores};
-pub use values::{ConfigError, Database, JwtKey, LogFormat};
+pub use values::{ConfigError, Database, Environment, JwtKey, LogFormat};
 
 /// Any error, reported as one line.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::deployment::secret_strength;
 use super::settings::SETTINGS;
-use super::values::{error, ConfigError, Database, JwtKey};
+use super::values::{error, ConfigError, Database, Environment, JwtKey};
 
 /// The value of every setting `lookup` knows (blank values are unset), with those given as
 /// `*_FILE` read from their files. Setting both a variable and its `*_FILE` is an error naming
@@ -198,9 +199,12 @@ pub(super) fn database(
     })
 }
 
+/// How tokens are verified: the secret or public key given, or in development only a
+/// generated secret (kept beside an SQLite file).
 pub(super) fn jwt_key(
     get: &impl Fn(&str) -> Option<String>,
     database: &Database,
+    environment: Environment,
 ) -> Result<JwtKey, ConfigError> {
     match (
         get("CAMPUSHUB_JWT_SECRET"),
@@ -210,23 +214,26 @@ pub(super) fn jwt_key(
             "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
             "set either it or CAMPUSHUB_JWT_SECRET, not both",
         )),
-        (Some(secret), None) if secret.len() < 32 => Err(error(
-            "CAMPUSHUB_JWT_SECRET",
-            "must be at least 32 characters long",
-        )),
-        (Some(secret), None) => Ok(JwtKey::Secret(secret.into_bytes())),
+        (Some(secret), None) => {
+            secret_strength(&secret).map_err(|message| error("CAMPUSHUB_JWT_SECRET", message))?;
+            Ok(JwtKey::Secret(secret.into_bytes()))
+        }
         (None, Some(file)) => Ok(JwtKey::PublicKeyFile(PathBuf::from(file))),
-        (None, None) => match database {
-            Database::Sqlite { file, .. } => Ok(JwtKey::Development(file.as_ref().map(|f| {
-                f.parent()
-                    .map(|dir| dir.join("jwt-secret"))
-                    .unwrap_or_else(|| PathBuf::from("jwt-secret"))
-            }))),
-            Database::Postgres { .. } => Err(error(
+        (None, None) => match (environment, database) {
+            (Environment::Production, _) => Err(error(
                 "CAMPUSHUB_JWT_SECRET",
-                "is required with a postgres database (every instance must share it); \
-                 or set CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+                "is required in production (the default with postgres or a non-loopback \
+                 CAMPUSHUB_BIND; CAMPUSHUB_ENV=development for a generated one): set it, \
+                 CAMPUSHUB_JWT_SECRET_FILE, or CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
             )),
+            (Environment::Development, Database::Sqlite { file, .. }) => {
+                Ok(JwtKey::Development(file.as_ref().map(|f| {
+                    f.parent()
+                        .map(|dir| dir.join("jwt-secret"))
+                        .unwrap_or_else(|| PathBuf::from("jwt-secret"))
+                })))
+            }
+            (Environment::Development, Database::Postgres { .. }) => Ok(JwtKey::Development(None)),
         },
     }
 }

@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 26] = [
+pub(super) const SETTINGS: [Setting; 27] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -156,7 +156,14 @@ pub(super) const SETTINGS: [Setting; 26] = [
         "CAMPUSHUB_DEMO_DATA",
         "demo-data",
         "BOOL",
-        "Load demo data into an empty database (true)",
+        "Load demo data into an empty database (true in development, else false)",
+    ),
+    flag(
+        "CAMPUSHUB_ENV",
+        "env",
+        "development|production",
+        "development (generated secret, printed admin token, demo data) or production; \
+         development by default only on an SQLite database bound to a loopback address",
     ),
     flag("CAMPUSHUB_LOG", "log", "FILTER", "Log filter (info)"),
     flag(

@@ -85,6 +85,17 @@ pub enum JwtKey {
     PublicKeyFile(PathBuf),
 }
 
+/// What the server is run for: development conveniences (a generated JWT secret, an `admin`
+/// token printed at start, demo data in an empty database) exist only in development.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine: the default on an SQLite database bound to a loopback address.
+    Development,
+    /// Anything else: a real secret (or public key) is required, no token is printed, and
+    /// demo data is loaded only when asked for.
+    Production,
+}
+
 /// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {

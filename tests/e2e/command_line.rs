@@ -123,7 +123,7 @@ fn a_bad_value_names_the_flag_and_the_variable() {
 
 #[test]
 fn secrets_and_urls_are_read_from_files() {
-    let key = TempFile::new("a-cursor-key-from-a-file\n");
+    let key = TempFile::new("Zq8vR2mXk4Lp9Tw7Yb3Nc6Hd1Jf5Gs0A-from-a-file\n");
     let url = TempFile::new("sqlite::memory:\r\n");
     let vars = [
         ("CAMPUSHUB_CURSOR_KEY_FILE", key.path()),
@@ -131,7 +131,7 @@ fn secrets_and_urls_are_read_from_files() {
     ];
     let answer = run(&[], &vars);
     assert!(
-        answer.contains("cursor_key=a-cursor-key-from-a-file database=Sqlite"),
+        answer.contains("cursor_key=Zq8vR2mXk4Lp9Tw7Yb3Nc6Hd1Jf5Gs0A-from-a-file database=Sqlite"),
         "the trailing newline is dropped: {answer}"
     );
     assert!(answer.contains("url: \"sqlite::memory:\""), "{answer}");

@@ -15,6 +15,7 @@ mod checker;
 mod command_line;
 mod concurrency;
 mod configuration;
+mod deployment;
 mod extension;
 mod limits;
 mod operations;
