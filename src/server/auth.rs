@@ -53,6 +53,21 @@ impl Auth {
                 (verifier, None, None)
             }
         };
+        let (verifier, minter) = match (&config.jwt_issuer, &config.jwt_audience) {
+            (Some(issuer), Some(audience)) => (
+                verifier.issuer(issuer).audience(audience),
+                minter.map(|m| m.issuer(issuer.clone()).audience(audience.clone())),
+            ),
+            (Some(issuer), None) => (
+                verifier.issuer(issuer),
+                minter.map(|m| m.issuer(issuer.clone())),
+            ),
+            (None, Some(audience)) => (
+                verifier.audience(audience),
+                minter.map(|m| m.audience(audience.clone())),
+            ),
+            (None, None) => (verifier, minter),
+        };
         let cursor_key = match (&config.cursor_key, derived) {
             (Some(key), _) => key.as_bytes().to_vec(),
             (None, Some(derived)) => derived,

@@ -49,6 +49,10 @@ pub struct Config {
     pub warm_interval: Option<Duration>,
     /// Token verification.
     pub jwt: JwtKey,
+    /// The `iss` every token must carry (required with a public key).
+    pub jwt_issuer: Option<String>,
+    /// The `aud` every token must carry (required with a public key).
+    pub jwt_audience: Option<String>,
     /// `subject:role+role:key` entries.
     pub api_keys: Vec<(String, Vec<String>, String)>,
     /// The key cursors are signed with (else derived from the JWT key).
@@ -128,6 +132,23 @@ impl Config {
         let bind = bind(get("CAMPUSHUB_BIND"))?;
         let environment = environment(get("CAMPUSHUB_ENV").as_deref(), &database, bind)?;
         let jwt = jwt_key(&get, &database, environment)?;
+        let jwt_issuer = get("CAMPUSHUB_JWT_ISSUER");
+        let jwt_audience = get("CAMPUSHUB_JWT_AUDIENCE");
+        // Tokens signed elsewhere (by an identity provider) must say they are for this API:
+        // a token the provider issued for another application must not open this one.
+        if matches!(jwt, JwtKey::PublicKeyFile(_)) {
+            for (variable, value) in [
+                ("CAMPUSHUB_JWT_ISSUER", &jwt_issuer),
+                ("CAMPUSHUB_JWT_AUDIENCE", &jwt_audience),
+            ] {
+                if value.is_none() {
+                    return Err(error(
+                        variable,
+                        "is required with CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+                    ));
+                }
+            }
+        }
         let cursor_key = get("CAMPUSHUB_CURSOR_KEY");
         if let Some(key) = &cursor_key {
             secret_strength(key).map_err(|message| error("CAMPUSHUB_CURSOR_KEY", message))?;
@@ -147,6 +168,8 @@ impl Config {
                 )?),
             },
             jwt,
+            jwt_issuer,
+            jwt_audience,
             api_keys: api_keys(get("CAMPUSHUB_API_KEYS"))?,
             cursor_key,
             bind,

@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 27] = [
+pub(super) const SETTINGS: [Setting; 29] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -133,6 +133,18 @@ pub(super) const SETTINGS: [Setting; 27] = [
         "jwt-public-key-file",
         "PATH",
         "RS256 public key (PEM) instead of a secret",
+    ),
+    flag(
+        "CAMPUSHUB_JWT_ISSUER",
+        "jwt-issuer",
+        "ISSUER",
+        "The `iss` every token must carry (required with CAMPUSHUB_JWT_PUBLIC_KEY_FILE)",
+    ),
+    flag(
+        "CAMPUSHUB_JWT_AUDIENCE",
+        "jwt-audience",
+        "AUDIENCE",
+        "The `aud` every token must carry (required with CAMPUSHUB_JWT_PUBLIC_KEY_FILE)",
     ),
     secret(
         "CAMPUSHUB_API_KEYS",

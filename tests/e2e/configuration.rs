@@ -46,8 +46,21 @@ fn every_bad_value_names_its_flag_and_variable() {
         ("CAMPUSHUB_SLOW_STATEMENT", "slowly"),
         ("CAMPUSHUB_SHUTDOWN_DRAIN", "a while"),
         ("CAMPUSHUB_SHUTDOWN_GRACE", "-1"),
+        ("CAMPUSHUB_ENV", "staging"),
+        ("CAMPUSHUB_DB_STATEMENT_TIMEOUT", "forever"),
+        ("CAMPUSHUB_HEADER_TIMEOUT", "5 minutes"),
+        ("CAMPUSHUB_MAX_CONNECTIONS", "0"),
+        ("CAMPUSHUB_MAX_IN_FLIGHT", "lots"),
+        (
+            "CAMPUSHUB_CURSOR_KEY",
+            "0000000000000000000000000000000000000000",
+        ),
     ];
-    let secrets = ["CAMPUSHUB_JWT_SECRET", "CAMPUSHUB_API_KEYS"];
+    let secrets = [
+        "CAMPUSHUB_JWT_SECRET",
+        "CAMPUSHUB_API_KEYS",
+        "CAMPUSHUB_CURSOR_KEY",
+    ];
     for (variable, value) in cases {
         let error = load(&[(variable, value)]).expect_err(variable);
         assert!(error.contains(variable), "{variable}={value}: {error}");
@@ -200,4 +213,21 @@ fn each_command_has_help_listing_its_flags() {
     assert!(text.contains("visible to `ps`"), "{text}");
     // The seed flags belong to seed only.
     assert!(!help(&["token", "--help"]).contains("--students"));
+}
+
+#[test]
+fn a_public_key_needs_an_issuer_and_an_audience() {
+    let key = ("CAMPUSHUB_JWT_PUBLIC_KEY_FILE", "/etc/campushub/idp.pem");
+    let error = load(&[key]).expect_err("no issuer");
+    assert!(error.contains("CAMPUSHUB_JWT_ISSUER"), "{error}");
+    let issuer = ("CAMPUSHUB_JWT_ISSUER", "https://idp.example.edu");
+    let error = load(&[key, issuer]).expect_err("no audience");
+    assert!(error.contains("CAMPUSHUB_JWT_AUDIENCE"), "{error}");
+    let audience = ("CAMPUSHUB_JWT_AUDIENCE", "campushub");
+    let config = load(&[key, issuer, audience]).expect("complete");
+    assert_eq!(
+        config.jwt_issuer.as_deref(),
+        Some("https://idp.example.edu")
+    );
+    assert_eq!(config.jwt_audience.as_deref(), Some("campushub"));
 }
