@@ -62,6 +62,11 @@ impl StatisticsPrivacy {
         self
     }
 
+    /// The smallest group shown.
+    pub fn min(&self) -> u64 {
+        self.min_group
+    }
+
     /// Whether the rule applies at all.
     pub fn enabled(&self) -> bool {
         self.enabled

@@ -40,7 +40,7 @@ impl<E: Entity> EntityService<E> {
     ) -> Result<Statistics> {
         self.authorize(principal, Action::Statistics)?;
         let privacy = &self.inner.privacy;
-        let restricted = privacy.enabled() && self.authorize(principal, Action::List).is_err();
+        let restricted = self.withheld_below(principal).is_some();
         if restricted {
             privacy.check(E::schema(), params)?;
         }
@@ -74,6 +74,18 @@ impl<E: Entity> EntityService<E> {
             privacy.suppress(&mut statistics);
         }
         Ok(statistics)
+    }
+}
+
+impl<E: Entity> EntityService<E> {
+    /// The smallest group `principal` may see counted, when the kind's
+    /// [`StatisticsPrivacy`](super::StatisticsPrivacy) applies to them (they may count the
+    /// kind's records but not list them); `None` when they see every group. Reports over
+    /// the kind (analytics) withhold the same groups.
+    pub fn withheld_below(&self, principal: &Principal) -> Option<u64> {
+        let privacy = &self.inner.privacy;
+        let restricted = privacy.enabled() && self.authorize(principal, Action::List).is_err();
+        restricted.then(|| privacy.min())
     }
 }
 

@@ -147,3 +147,30 @@ async fn an_analyst_cannot_single_out_a_student_through_statistics() {
     assert_eq!(body["suppressed_below"], 5);
     assert_eq!(body["by_gender"], json!({}));
 }
+
+#[tokio::test]
+async fn analysts_see_no_department_figure_under_five_people() {
+    let (app, cse) = campus().await;
+    let analyst = campushub_core::Role::ANALYST;
+    for uri in ["/api/v1/analytics/departments", "/api/v1/departments/stats"] {
+        let reply = app.call(Method::GET, uri, Some(&analyst), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        let body = reply.json();
+        let rows = match body.get("departments") {
+            Some(rows) => rows.clone(),
+            None => body.clone(),
+        };
+        let rows = rows.as_array().cloned().unwrap_or_default();
+        let row = rows.iter().find(|r| r["id"] == cse.as_str()).expect("CSE");
+        // CSE has 2 students and 1 faculty member: both withheld.
+        assert_eq!(
+            (row["students"].clone(), row["faculty"].clone()),
+            (json!(0), json!(0))
+        );
+        assert_eq!(row["suppressed_below"], 5, "{uri}: {row}");
+    }
+    // The admin sees them.
+    let rows = app.get("/api/v1/analytics/departments").await.json();
+    assert_eq!(rows[0]["students"], 2);
+    assert!(rows[0].get("suppressed_below").is_none());
+}
