@@ -75,6 +75,7 @@ pub mod list;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+mod private_responses;
 pub mod problem;
 pub mod request_span;
 pub mod resource;

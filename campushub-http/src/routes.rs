@@ -20,6 +20,7 @@ use crate::list::json_response;
 use crate::metrics::endpoint::{metrics, MetricsEndpoint};
 use crate::middleware;
 use crate::openapi::{self, ResourceDoc};
+use crate::private_responses;
 use crate::problem::Problem;
 use crate::resource::ResourceRoutes;
 use crate::routing::{method_not_allowed, route_with_trailing_slash, API_PREFIX};
@@ -72,6 +73,7 @@ pub fn router(mut state: ApiState) -> Router {
         .merge(analytics::routes(Arc::clone(&state)))
         .merge(openapi_route)
         .layer(AuthLayer::new(Arc::clone(&state.authenticator)));
+    let api = private_responses::private(api);
 
     let metrics_endpoint = MetricsEndpoint {
         metrics: Arc::clone(&state.metrics),
@@ -91,6 +93,8 @@ pub fn router(mut state: ApiState) -> Router {
         &state.probes,
         &state.services.departments,
         state.config.probe_timeout,
+        Arc::clone(&state.authenticator),
+        Arc::clone(&state.policy),
     );
     let health = health
         .method_not_allowed_fallback(method_not_allowed)

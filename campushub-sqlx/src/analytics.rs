@@ -121,6 +121,7 @@ impl<B: Backend> Analytics for SqlAnalytics<B> {
                     faculty,
                     student_faculty_ratio: ratio(students, faculty),
                     students_by_gender,
+                    suppressed_below: None,
                 })
             })
             .collect()

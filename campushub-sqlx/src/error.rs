@@ -45,6 +45,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether the server cancelled the statement for running past its `statement_timeout`
+    /// (SQLSTATE 57014): the request may be retried later, and is not retried elsewhere.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::Database(db)) => db.code().as_deref() == Some("57014"),
+            _ => false,
+        }
+    }
+}
+
 /// Whether a driver error is connection-class (SQLSTATE classes 08 and 57P, I/O, pool).
 pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
     match error {
@@ -68,6 +79,10 @@ impl From<Error> for campushub_core::Error {
             _ if error.is_connection() => {
                 campushub_core::Error::unavailable("database unavailable", error)
             }
+            _ if error.is_timeout() => campushub_core::Error::unavailable(
+                "the database cancelled a statement that ran past its statement timeout",
+                error,
+            ),
             _ => campushub_core::Error::internal("database failure", error),
         }
     }

@@ -14,6 +14,7 @@ use super::auth::Auth;
 use super::cache;
 use super::config::Config;
 use super::graceful::{self, Shutdown};
+use super::limits::ConnectionLimits;
 use super::metrics::{CacheMetrics, PoolMetrics};
 use super::probes;
 use super::propagation::W3cTraceContext;
@@ -87,6 +88,8 @@ pub struct App {
     warm_interval: Option<Duration>,
     /// `CAMPUSHUB_SHUTDOWN_DRAIN`.
     drain: Duration,
+    /// What bounds connections and requests in progress.
+    limits: ConnectionLimits,
     /// Set once a shutdown began; `/readyz` is `503` from then on.
     draining: Arc<AtomicBool>,
 }
@@ -138,6 +141,7 @@ impl App {
             core,
             warm_interval: config.warm_interval,
             drain: config.shutdown_drain,
+            limits: config.limits,
             draining,
         }
     }
@@ -166,7 +170,16 @@ impl App {
             drain: self.drain,
             grace,
         };
-        graceful::serve(listener, self.router, shutdown, policy, &self.draining).await;
+        let limits = self.limits;
+        graceful::serve(
+            listener,
+            self.router,
+            shutdown,
+            policy,
+            limits,
+            &self.draining,
+        )
+        .await;
         if let Some(warmer) = warmer {
             warmer.stop().await;
         }

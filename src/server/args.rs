@@ -1,102 +1,298 @@
-//! The command line: a subcommand and `--flag value` pairs. Flags that mirror configuration
-//! are the variable's name without `CAMPUSHUB_`, lower case, dashes for underscores
-//! (`--database-url` is `CAMPUSHUB_DATABASE_URL`) and win over the environment.
+//! The command line, parsed by clap: a subcommand (`serve` when none is given) and the
+//! settings' flags. Every setting but a secret has a flag, named after its variable without
+//! `CAMPUSHUB_` (`--database-url` is `CAMPUSHUB_DATABASE_URL`), accepted before or after the
+//! subcommand; a flag wins over its variable (clap's `env`) and over its `*_FILE`. The
+//! settings themselves are described once, in `settings.rs`.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgGroup, ArgMatches, FromArgMatches, Parser, Subcommand};
+use clap_complete::Shell;
+
+use super::config::Config;
+use super::parse::parse_duration;
+use super::settings::{self, SETTINGS};
+use super::values::ConfigError;
+use crate::core::Role;
+
+/// The longest a `token` may be valid for: a leaked token stays usable until it expires, and
+/// nothing revokes one yet.
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 86_400);
+
+/// The end of every configuration-reading command's help: what has no flag.
+const ENVIRONMENT_ONLY: &str = "\
+Secrets have no flag (a flag's value is visible to `ps`); give them in the environment, or
+the path of a file holding one in <variable>_FILE (its trailing newline is ignored):
+  CAMPUSHUB_JWT_SECRET      HS256 secret, at least 32 characters (development secret if unset, SQLite only)
+  CAMPUSHUB_API_KEYS        subject:role[+role]:key entries, comma-separated
+  CAMPUSHUB_CURSOR_KEY      key signing list cursors (derived from the JWT secret if unset)
+The URLs accept a file too: CAMPUSHUB_DATABASE_URL_FILE, CAMPUSHUB_REPLICA_URLS_FILE,
+CAMPUSHUB_ANALYTICS_URL_FILE, CAMPUSHUB_REDIS_URL_FILE.
+Durations: 250ms, 30s, 5m, 2h, 7d. See docs/integrators-guide.md.";
+
+/// The parsed command line: [`Args::parse`](Parser::parse) (exits on a bad command line, as
+/// a `main` would) or [`Args::try_parse_from`](Parser::try_parse_from), then
+/// [`Args::config`]. Build it with clap's [`Parser`] methods only.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "campushub",
+    about = "CampusHub server: the REST API over SQLite or Postgres with replicas, with the \
+             moka + Redis cache",
+    after_help = ENVIRONMENT_ONLY,
+)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
+}
 
 /// What to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
-    /// Serve the API (the default).
+    /// Serve the API (the default command)
+    #[command(after_help = ENVIRONMENT_ONLY)]
     Serve,
-    /// Load generated records through the bulk paths.
-    Seed,
-    /// Print a signed token.
-    Token,
-    /// Apply the migrations and exit.
+    /// Load generated records through the bulk paths, with a progress bar
+    #[command(
+        after_help = ENVIRONMENT_ONLY,
+        group(ArgGroup::new("counts").required(true).multiple(true)),
+    )]
+    Seed {
+        /// Departments to create
+        #[arg(long, value_name = "N", default_value = "0", value_parser = count, group = "counts")]
+        departments: usize,
+        /// Students to create (placed in the new departments, else in existing ones)
+        #[arg(long, value_name = "N", default_value = "0", value_parser = count, group = "counts")]
+        students: usize,
+        /// Faculty members to create
+        #[arg(long, value_name = "N", default_value = "0", value_parser = count, group = "counts")]
+        faculty: usize,
+    },
+    /// Print a bearer token signed with the configured HS256 secret
+    #[command(after_help = ENVIRONMENT_ONLY)]
+    Token {
+        /// The token's subject
+        #[arg(long, value_name = "NAME")]
+        sub: String,
+        /// Its roles: admin, registrar, faculty, analyst
+        #[arg(
+            long = "role",
+            value_name = "ROLE[,ROLE]",
+            required = true,
+            value_delimiter = ',',
+            value_parser = role,
+        )]
+        roles: Vec<Role>,
+        /// How long it is valid, at most 30d
+        #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = ttl)]
+        ttl: Duration,
+    },
+    /// Apply the migrations and exit
+    #[command(after_help = ENVIRONMENT_ONLY)]
     Migrate,
-    /// Print the usage.
-    Help,
+    /// Print the completion script of a shell (e.g. `completions bash > /etc/bash_completion.d/campushub`)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: Shell,
+    },
 }
-
-/// The parsed command line.
-#[derive(Debug, Clone)]
-pub struct Args {
-    /// The subcommand.
-    pub command: Command,
-    /// `--name value` pairs, by name without the dashes.
-    pub flags: BTreeMap<String, String>,
-}
-
-/// The flags each subcommand takes besides the configuration mirrors.
-const COMMAND_FLAGS: [(Command, &[&str]); 2] = [
-    (Command::Seed, &["departments", "students", "faculty"]),
-    (Command::Token, &["sub", "role", "ttl"]),
-];
 
 impl Args {
-    /// Parses the arguments after the program name; `mirrors` are the configuration
-    /// variables a flag may set.
-    pub fn parse(args: impl IntoIterator<Item = String>, mirrors: &[&str]) -> Result<Args, String> {
-        let mut args = args.into_iter().peekable();
-        let command = match args.peek().map(String::as_str) {
-            Some("serve") => Command::Serve,
-            Some("seed") => Command::Seed,
-            Some("token") => Command::Token,
-            Some("migrate") => Command::Migrate,
-            Some("help" | "--help" | "-h") => Command::Help,
-            Some(other) if !other.starts_with("--") => {
-                return Err(format!("unknown command `{other}` (try `help`)"))
-            }
-            _ => Command::Serve,
-        };
-        if args.peek().is_some_and(|a| !a.starts_with("--")) {
-            args.next();
-        }
-        let own: &[&str] = COMMAND_FLAGS
-            .iter()
-            .find(|(c, _)| *c == command)
-            .map_or(&[], |(_, flags)| flags);
-        let mut flags = BTreeMap::new();
-        while let Some(arg) = args.next() {
-            if arg == "--help" || arg == "-h" {
-                return Ok(Args {
-                    command: Command::Help,
-                    flags,
-                });
-            }
-            let Some(flag) = arg.strip_prefix("--") else {
-                return Err(format!("unexpected argument `{arg}`"));
-            };
-            let (name, value) = match flag.split_once('=') {
-                Some((name, value)) => (name.to_owned(), value.to_owned()),
-                None => {
-                    let value = args
-                        .next()
-                        .ok_or_else(|| format!("`--{flag}` needs a value"))?;
-                    (flag.to_owned(), value)
-                }
-            };
-            let known = own.contains(&name.as_str())
-                || mirrors.iter().any(|variable| flag_name(variable) == name);
-            if !known {
-                return Err(format!("unknown flag `--{name}` (try `help`)"));
-            }
-            flags.insert(name, value);
-        }
-        Ok(Args { command, flags })
+    /// The command to run: `serve` when the command line names none.
+    pub fn subcommand(&self) -> &Command {
+        self.command.as_ref().unwrap_or(&Command::Serve)
     }
 
-    /// The value of the flag mirroring `variable`, if given.
-    pub fn mirror(&self, variable: &str) -> Option<String> {
-        self.flags.get(&flag_name(variable)).cloned()
+    /// The value of `variable`'s setting given on the command line or in the variable itself
+    /// (as parsed; secrets and `*_FILE` variables are not flags, so `None` for them).
+    pub fn setting(&self, variable: &str) -> Option<&str> {
+        self.settings.values.get(variable).map(|v| v.value.as_str())
+    }
+
+    /// Reads the configuration ([`Config::load`]) from the command line's settings over the
+    /// process's environment; a flag hides its variable's `*_FILE` as it hides the variable.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        Config::load(|name| self.lookup(name, |name| std::env::var(name).ok()))
+    }
+
+    /// `name`'s value: the parsed setting, else `env`'s, unless `name` is the `*_FILE` of a
+    /// setting given as a flag.
+    fn lookup(&self, name: &str, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+        if let Some(value) = self.settings.values.get(name) {
+            return Some(value.value.clone());
+        }
+        let file_of_flag = settings::find(name)
+            .filter(|s| s.file == Some(name))
+            .and_then(|s| self.settings.values.get(s.variable))
+            .is_some_and(|value| value.from_flag);
+        if file_of_flag {
+            return None;
+        }
+        env(name)
     }
 }
 
-/// `CAMPUSHUB_DATABASE_URL` → `database-url`.
-pub(super) fn flag_name(variable: &str) -> String {
-    variable
-        .trim_start_matches("CAMPUSHUB_")
-        .to_ascii_lowercase()
-        .replace('_', "-")
+/// The settings given as flags or read by clap from their variables.
+#[derive(Clone, Default)]
+struct Settings {
+    values: BTreeMap<&'static str, Value>,
+}
+
+#[derive(Clone)]
+struct Value {
+    value: String,
+    /// Given as a flag rather than by the variable.
+    from_flag: bool,
+}
+
+/// Names only: a URL may carry a password.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.values.keys()).finish()
+    }
+}
+
+impl clap::Args for Settings {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        let flags = SETTINGS.iter().filter_map(|setting| {
+            let flag = setting.flag?;
+            Some(
+                Arg::new(setting.variable)
+                    .long(flag)
+                    .env(setting.variable)
+                    // The help would print the variables' values, passwords included.
+                    .hide_env_values(true)
+                    .value_name(setting.value)
+                    .help(setting.help)
+                    .action(ArgAction::Set)
+                    .global(true)
+                    .help_heading("Settings (a flag wins over its variable)"),
+            )
+        });
+        command.args(flags)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+impl FromArgMatches for Settings {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut settings = Settings::default();
+        settings.update_from_arg_matches(matches)?;
+        Ok(settings)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for setting in SETTINGS.iter().filter(|s| s.flag.is_some()) {
+            let id = setting.variable;
+            if let Ok(Some(value)) = matches.try_get_one::<String>(id) {
+                let from_flag = matches.value_source(id) == Some(ValueSource::CommandLine);
+                let value = Value {
+                    value: value.clone(),
+                    from_flag,
+                };
+                self.values.insert(id, value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A number of rows; `100_000` reads as `100000`.
+fn count(value: &str) -> Result<usize, String> {
+    value
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number"))
+}
+
+/// A built-in role.
+fn role(name: &str) -> Result<Role, String> {
+    Role::BUILT_IN
+        .into_iter()
+        .find(|role| role.as_str() == name.trim())
+        .ok_or_else(|| format!("`{name}` is not one of admin, registrar, faculty, analyst"))
+}
+
+/// A token's lifetime: a positive duration up to [`MAX_TOKEN_TTL`].
+fn ttl(value: &str) -> Result<Duration, String> {
+    let ttl = parse_duration(value)
+        .ok_or_else(|| format!("`{value}` is not a duration such as 30m, 2h or 7d"))?;
+    if ttl.is_zero() || ttl > MAX_TOKEN_TTL {
+        return Err(format!("`{value}` is not between 1s and 30d"));
+    }
+    Ok(ttl)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::error::ErrorKind;
+
+    use super::*;
+
+    fn parse(argv: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("campushub").chain(argv.iter().copied()))
+    }
+
+    #[test]
+    fn a_flag_hides_its_variable_and_its_file() {
+        let args = parse(&["--database-url", "sqlite::memory:"]).expect("flags");
+        let env = |name: &str| match name {
+            "CAMPUSHUB_DATABASE_URL_FILE" | "CAMPUSHUB_REDIS_URL_FILE" => Some("/x".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            args.lookup("CAMPUSHUB_DATABASE_URL", env).as_deref(),
+            Some("sqlite::memory:")
+        );
+        assert_eq!(args.lookup("CAMPUSHUB_DATABASE_URL_FILE", env), None);
+        // Without its flag, a file variable is read as set.
+        assert_eq!(
+            args.lookup("CAMPUSHUB_REDIS_URL_FILE", env).as_deref(),
+            Some("/x")
+        );
+    }
+
+    #[test]
+    fn settings_go_before_or_after_the_command() {
+        let before = parse(&["--bind", "127.0.0.1:9000", "seed", "--students", "1_000"]);
+        let after = parse(&["seed", "--students", "1000", "--bind", "127.0.0.1:9000"]);
+        for args in [before, after] {
+            let args = args.expect("seed");
+            assert_eq!(args.setting("CAMPUSHUB_BIND"), Some("127.0.0.1:9000"));
+            let expected = Command::Seed {
+                departments: 0,
+                students: 1000,
+                faculty: 0,
+            };
+            assert_eq!(args.subcommand(), &expected);
+        }
+        assert_eq!(
+            parse(&[]).expect("no command").subcommand(),
+            &Command::Serve
+        );
+    }
+
+    #[test]
+    fn seed_needs_a_count_and_token_a_bounded_ttl() {
+        let error = parse(&["seed"]).expect_err("no count");
+        assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
+        let error = parse(&["token", "--sub", "a", "--role", "admin", "--ttl", "31d"])
+            .expect_err("too long");
+        assert_eq!(error.kind(), ErrorKind::ValueValidation);
+        assert!(error.to_string().contains("--ttl"), "{error}");
+        let args = parse(&["token", "--sub", "a", "--role", "admin,analyst"]).expect("token");
+        let Command::Token { roles, ttl, .. } = args.subcommand() else {
+            panic!("not a token command: {args:?}");
+        };
+        assert_eq!(roles, &[Role::ADMIN, Role::ANALYST]);
+        assert_eq!(*ttl, Duration::from_secs(24 * 3600));
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::config::Config;
+use super::private_files::{make_private, write_private};
 use super::values::{ConfigError, JwtKey};
 use super::BoxError;
 use crate::core::{Principal, Role};
@@ -51,6 +52,21 @@ impl Auth {
                 })?;
                 (verifier, None, None)
             }
+        };
+        let (verifier, minter) = match (&config.jwt_issuer, &config.jwt_audience) {
+            (Some(issuer), Some(audience)) => (
+                verifier.issuer(issuer).audience(audience),
+                minter.map(|m| m.issuer(issuer.clone()).audience(audience.clone())),
+            ),
+            (Some(issuer), None) => (
+                verifier.issuer(issuer),
+                minter.map(|m| m.issuer(issuer.clone())),
+            ),
+            (None, Some(audience)) => (
+                verifier.audience(audience),
+                minter.map(|m| m.audience(audience.clone())),
+            ),
+            (None, None) => (verifier, minter),
         };
         let cursor_key = match (&config.cursor_key, derived) {
             (Some(key), _) => key.as_bytes().to_vec(),
@@ -99,6 +115,11 @@ fn development_secret(file: Option<&Path>) -> Result<Vec<u8>, BoxError> {
     if let Ok(secret) = std::fs::read_to_string(file) {
         let secret = secret.trim();
         if secret.len() >= 32 {
+            let fixed = make_private(file)
+                .map_err(|e| format!("cannot make `{}` private: {e}", file.display()))?;
+            if fixed {
+                tracing::warn!(file = %file.display(), "the development secret was readable by others: made it readable by its owner only");
+            }
             tracing::warn!(file = %file.display(), "CAMPUSHUB_JWT_SECRET is unset: using the development secret kept in the file");
             return Ok(secret.as_bytes().to_vec());
         }
@@ -121,17 +142,4 @@ fn random_secret() -> String {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
-}
-
-fn write_private(file: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = options.open(file)?;
-    writeln!(out, "{contents}")
 }

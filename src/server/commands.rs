@@ -1,6 +1,10 @@
-//! The subcommands: `serve` (default), `seed`, `token` and `migrate`, and the usage text.
+//! The subcommands: `serve` (default), `seed`, `token`, `migrate` and `completions` (clap
+//! answers `help` and `--help` itself).
 
-use std::time::Duration;
+use std::io;
+use std::time::{Duration, Instant};
+
+use clap::CommandFactory;
 
 use tokio::net::TcpListener;
 
@@ -9,65 +13,65 @@ use super::args::{Args, Command};
 use super::auth::Auth;
 use super::config::Config;
 use super::graceful::shutdown_signal;
-use super::parse::parse_duration;
+use super::progress::spinner;
 use super::seed::{self, Counts};
 use super::storage::Storage;
+use super::values::Environment;
 use super::BoxError;
 use crate::core::Role;
-
-/// What `help` prints.
-pub(super) const USAGE: &str = "\
-CampusHub server
-
-usage: server [serve] [--flag value ...]
-       server seed --departments N --students N --faculty N
-       server token --sub NAME --role ROLE[,ROLE] [--ttl 24h]
-       server migrate
-
-Configuration (flags mirror the variables: CAMPUSHUB_DATABASE_URL is --database-url):
-  CAMPUSHUB_DATABASE_URL         sqlite://data/campushub.db (default) or postgres://...
-  CAMPUSHUB_REPLICA_URLS         comma-separated postgres:// URLs of read replicas
-  CAMPUSHUB_ANALYTICS_URL        postgres:// URL for aggregate queries
-  CAMPUSHUB_REPLICA_MAX_LAG      replicas lagging more are taken out of rotation (10s)
-  CAMPUSHUB_DB_MAX_CONNECTIONS   connections per Postgres pool (10)
-  CAMPUSHUB_REDIS_URL            redis:// URL: shared L2 cache and invalidations (L1 only if unset)
-  CAMPUSHUB_CACHE                on (default) or off
-  CAMPUSHUB_CACHE_NAMESPACE      prefix of Redis keys and channel (campushub)
-  CAMPUSHUB_WARM_INTERVAL        how often the cache warmer runs (60s; off disables it)
-  CAMPUSHUB_JWT_SECRET           HS256 secret, at least 32 characters (development secret if unset, SQLite only)
-  CAMPUSHUB_JWT_PUBLIC_KEY_FILE  RS256 public key (PEM) instead of a secret
-  CAMPUSHUB_API_KEYS             subject:role[+role]:key entries, comma-separated
-  CAMPUSHUB_CURSOR_KEY           key signing list cursors (derived from the JWT secret if unset)
-  CAMPUSHUB_BIND                 address to listen on (127.0.0.1:8080)
-  CAMPUSHUB_DEMO_DATA            load demo data into an empty database (true)
-  CAMPUSHUB_LOG                  log filter (info)
-  CAMPUSHUB_LOG_FORMAT           text (default) or json: one JSON object per line
-  CAMPUSHUB_SLOW_STATEMENT       statements slower than this are logged at warn and counted (100ms; off disables)
-  CAMPUSHUB_METRICS_PUBLIC       serve /metrics without credentials (false)
-  CAMPUSHUB_CORS_ORIGINS         origins browsers may call the API from: https://a.example,... or * (none)
-  CAMPUSHUB_SHUTDOWN_DRAIN       after SIGINT/SIGTERM, how long /readyz is 503 before the listener closes (0s)
-  CAMPUSHUB_SHUTDOWN_GRACE       then, how long requests in progress may take to finish (35s)
-";
 
 /// Builds the application from the opened core (the server's wiring plus its extensions).
 pub(super) type BuildApp<'a> = &'a (dyn Fn(Core, &Config) -> App + Sync);
 
 /// Runs the command of `args`; `serve` serves what `build` wires.
 pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Result<(), BoxError> {
-    match args.command {
+    match args.subcommand() {
         Command::Serve => serve(build, config).await,
-        Command::Seed => seed(args, &config).await,
-        Command::Token => token(args, &config),
-        Command::Migrate => {
-            Storage::open(&config.database).await?.migrate().await?;
-            println!("migrations applied");
-            Ok(())
+        &Command::Seed {
+            departments,
+            students,
+            faculty,
+        } => {
+            let counts = Counts {
+                departments,
+                students,
+                faculty,
+            };
+            seed(counts, &config).await
         }
-        Command::Help => {
-            print!("{USAGE}");
+        Command::Token { sub, roles, ttl } => token(sub, roles, *ttl, &config),
+        Command::Migrate => migrate(&config).await,
+        Command::Completions { shell } => {
+            completions(*shell);
             Ok(())
         }
     }
+}
+
+/// Prints the completion script of `shell` for this program, named as it was invoked.
+pub(super) fn completions(shell: clap_complete::Shell) {
+    let name = std::env::args_os()
+        .next()
+        .as_deref()
+        .and_then(|path| std::path::Path::new(path).file_name())
+        .map_or_else(
+            || "campushub".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+    clap_complete::generate(shell, &mut Args::command(), name, &mut io::stdout());
+}
+
+async fn migrate(config: &Config) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let spinner = spinner("applying migrations");
+    let applied = async { Storage::open(&config.database).await?.migrate().await }.await;
+    spinner.finish_and_clear();
+    applied?;
+    println!(
+        "migrations applied in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {
@@ -87,7 +91,11 @@ async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {
         .map_err(|e| format!("cannot listen on CAMPUSHUB_BIND {}: {e}", config.bind))?;
     let address = listener.local_addr()?;
     println!("CampusHub listening on http://{address}");
+    // A token printed to stdout ends up in journald or a container's logs: development only.
     match &app.minter {
+        Some(_) if config.environment == Environment::Production => {
+            println!("tokens: `token --sub NAME --role ROLE` signs one with the configured secret")
+        }
         Some(minter) => {
             let token = minter.mint("admin", &[Role::ADMIN], Duration::from_secs(24 * 3600))?;
             println!("admin token (24 h): export TOKEN={token}");
@@ -103,21 +111,7 @@ async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {
         .await
 }
 
-async fn seed(args: &Args, config: &Config) -> Result<(), BoxError> {
-    let count = |name: &str| -> Result<usize, BoxError> {
-        match args.flags.get(name) {
-            None => Ok(0),
-            Some(value) => value
-                .replace('_', "")
-                .parse()
-                .map_err(|_| format!("--{name}: `{value}` is not a number").into()),
-        }
-    };
-    let counts = Counts {
-        departments: count("departments")?,
-        students: count("students")?,
-        faculty: count("faculty")?,
-    };
+async fn seed(counts: Counts, config: &Config) -> Result<(), BoxError> {
     if counts.departments + counts.students + counts.faculty == 0 {
         return Err("nothing to seed: give --departments, --students and/or --faculty".into());
     }
@@ -138,29 +132,11 @@ async fn seed(args: &Args, config: &Config) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn token(args: &Args, config: &Config) -> Result<(), BoxError> {
-    let subject = args.flags.get("sub").ok_or("--sub NAME is required")?;
-    let roles = args.flags.get("role").ok_or("--role ROLE is required")?;
-    let roles: Vec<Role> = roles
-        .split(',')
-        .map(|name| {
-            Role::BUILT_IN
-                .into_iter()
-                .find(|role| role.as_str() == name.trim())
-                .ok_or_else(|| {
-                    format!("--role: `{name}` is not one of admin, registrar, faculty, analyst")
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    let ttl = match args.flags.get("ttl") {
-        None => Duration::from_secs(24 * 3600),
-        Some(value) => parse_duration(value)
-            .ok_or_else(|| format!("--ttl: `{value}` is not a duration such as 30m, 2h or 7d"))?,
-    };
+fn token(subject: &str, roles: &[Role], ttl: Duration, config: &Config) -> Result<(), BoxError> {
     let auth = Auth::resolve(config)?;
     let minter = auth.minter.ok_or(
         "this server verifies RS256 tokens (CAMPUSHUB_JWT_PUBLIC_KEY_FILE): sign them with the private key",
     )?;
-    println!("{}", minter.mint(subject, &roles, ttl)?);
+    println!("{}", minter.mint(subject, roles, ttl)?);
     Ok(())
 }

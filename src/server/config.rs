@@ -1,38 +1,23 @@
 //! The server's configuration, read from `CAMPUSHUB_*` variables (or the flags mirroring
-//! them); a bad value is a [`ConfigError`] naming the variable.
+//! them, or `*_FILE` files); a bad value is a [`ConfigError`] naming the variable.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::parse::{api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var};
-use super::values::{error, ConfigError, Database, JwtKey, LogFormat};
+use super::deployment::{environment, secret_strength};
+use super::limits::{self, ConnectionLimits};
+use super::parse::{
+    api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var, settings,
+};
+use super::settings::{variables, SETTINGS};
+use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
 use crate::http::CorsOrigins;
 
-/// Every variable the server reads, in the order the usage lists them.
-pub const VARIABLES: [&str; 22] = [
-    "CAMPUSHUB_DATABASE_URL",
-    "CAMPUSHUB_REPLICA_URLS",
-    "CAMPUSHUB_ANALYTICS_URL",
-    "CAMPUSHUB_REPLICA_MAX_LAG",
-    "CAMPUSHUB_REDIS_URL",
-    "CAMPUSHUB_CACHE",
-    "CAMPUSHUB_CACHE_NAMESPACE",
-    "CAMPUSHUB_WARM_INTERVAL",
-    "CAMPUSHUB_JWT_SECRET",
-    "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
-    "CAMPUSHUB_API_KEYS",
-    "CAMPUSHUB_CURSOR_KEY",
-    "CAMPUSHUB_BIND",
-    "CAMPUSHUB_DEMO_DATA",
-    "CAMPUSHUB_LOG",
-    "CAMPUSHUB_LOG_FORMAT",
-    "CAMPUSHUB_SLOW_STATEMENT",
-    "CAMPUSHUB_METRICS_PUBLIC",
-    "CAMPUSHUB_CORS_ORIGINS",
-    "CAMPUSHUB_DB_MAX_CONNECTIONS",
-    "CAMPUSHUB_SHUTDOWN_DRAIN",
-    "CAMPUSHUB_SHUTDOWN_GRACE",
-];
+/// Every variable the server reads, in the order the help lists them. Each has a flag
+/// (`CAMPUSHUB_DATABASE_URL` is `--database-url`) except the secrets `CAMPUSHUB_JWT_SECRET`,
+/// `CAMPUSHUB_API_KEYS` and `CAMPUSHUB_CURSOR_KEY`; those and the URLs (which may carry
+/// passwords) may instead be read from the file named by `<variable>_FILE`.
+pub const VARIABLES: [&str; SETTINGS.len()] = variables();
 
 /// The SQLite database used when `CAMPUSHUB_DATABASE_URL` is unset.
 pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
@@ -42,13 +27,16 @@ pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
 /// and none is cut off with no response.
 pub(super) const DEFAULT_GRACE: Duration = Duration::from_secs(35);
 
-/// `CAMPUSHUB_SLOW_STATEMENT` when unset: well above a primary-key read or a page of a list
-/// (under 5 ms on the reference machine), well below what a user notices.
-pub(super) const DEFAULT_SLOW_STATEMENT: Duration = Duration::from_millis(100);
+/// `CAMPUSHUB_DB_STATEMENT_TIMEOUT` when unset: the router's request timeout, past which no
+/// one waits for the answer anyway.
+pub(super) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Development or production (`CAMPUSHUB_ENV`; development by default only on an SQLite
+    /// database bound to a loopback address).
+    pub environment: Environment,
     /// The database.
     pub database: Database,
     /// Redis for the shared cache tier and invalidations; L1 only when `None`.
@@ -61,13 +49,17 @@ pub struct Config {
     pub warm_interval: Option<Duration>,
     /// Token verification.
     pub jwt: JwtKey,
+    /// The `iss` every token must carry (required with a public key).
+    pub jwt_issuer: Option<String>,
+    /// The `aud` every token must carry (required with a public key).
+    pub jwt_audience: Option<String>,
     /// `subject:role+role:key` entries.
     pub api_keys: Vec<(String, Vec<String>, String)>,
     /// The key cursors are signed with (else derived from the JWT key).
     pub cursor_key: Option<String>,
     /// Where to listen.
     pub bind: SocketAddr,
-    /// Whether an empty database gets the demo records.
+    /// Whether an empty database gets the demo records (by default, in development only).
     pub demo_data: bool,
     /// The log filter (`info`, `campushub=debug,sqlx=warn`).
     pub log: String,
@@ -84,12 +76,18 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// Then, how long requests in progress may take to finish.
     pub shutdown_grace: Duration,
+    /// What bounds connections and requests in progress.
+    pub limits: ConnectionLimits,
 }
 
 impl Config {
-    /// Reads the configuration through `lookup` (a variable's value, if set).
+    /// Reads the configuration through `lookup` (a variable's value, if set; blank is unset),
+    /// reading a `*_FILE` variable's file for the settings that accept one (see
+    /// [`VARIABLES`]). [`Args::config`](super::Args::config) calls it with the command line's
+    /// values over the environment.
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let values = settings(lookup)?;
+        let get = |name: &str| values.get(name).cloned();
         let database_url = get("CAMPUSHUB_DATABASE_URL");
         let database = database(
             database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL),
@@ -97,6 +95,14 @@ impl Config {
             get("CAMPUSHUB_ANALYTICS_URL"),
             duration_var(&get, "CAMPUSHUB_REPLICA_MAX_LAG", Duration::from_secs(10))?,
             number_var(&get, "CAMPUSHUB_DB_MAX_CONNECTIONS", 10)?,
+            match get("CAMPUSHUB_DB_STATEMENT_TIMEOUT").as_deref() {
+                Some("off") => None,
+                _ => Some(duration_var(
+                    &get,
+                    "CAMPUSHUB_DB_STATEMENT_TIMEOUT",
+                    DEFAULT_STATEMENT_TIMEOUT,
+                )?),
+            },
         )?;
         let redis_url = get("CAMPUSHUB_REDIS_URL");
         if let Some(url) = &redis_url {
@@ -123,8 +129,33 @@ impl Config {
                 "must not contain `{` or `}`",
             ));
         }
-        let jwt = jwt_key(&get, &database)?;
+        let bind = bind(get("CAMPUSHUB_BIND"))?;
+        let environment = environment(get("CAMPUSHUB_ENV").as_deref(), &database, bind)?;
+        let jwt = jwt_key(&get, &database, environment)?;
+        let jwt_issuer = get("CAMPUSHUB_JWT_ISSUER");
+        let jwt_audience = get("CAMPUSHUB_JWT_AUDIENCE");
+        // Tokens signed elsewhere (by an identity provider) must say they are for this API:
+        // a token the provider issued for another application must not open this one.
+        if matches!(jwt, JwtKey::PublicKeyFile(_)) {
+            for (variable, value) in [
+                ("CAMPUSHUB_JWT_ISSUER", &jwt_issuer),
+                ("CAMPUSHUB_JWT_AUDIENCE", &jwt_audience),
+            ] {
+                if value.is_none() {
+                    return Err(error(
+                        variable,
+                        "is required with CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+                    ));
+                }
+            }
+        }
+        let cursor_key = get("CAMPUSHUB_CURSOR_KEY");
+        if let Some(key) = &cursor_key {
+            secret_strength(key).map_err(|message| error("CAMPUSHUB_CURSOR_KEY", message))?;
+        }
+        let development = environment == Environment::Development;
         Ok(Config {
+            environment,
             redis_url,
             cache,
             cache_namespace,
@@ -137,10 +168,12 @@ impl Config {
                 )?),
             },
             jwt,
+            jwt_issuer,
+            jwt_audience,
             api_keys: api_keys(get("CAMPUSHUB_API_KEYS"))?,
-            cursor_key: get("CAMPUSHUB_CURSOR_KEY"),
-            bind: bind(get("CAMPUSHUB_BIND"))?,
-            demo_data: bool_var(&get, "CAMPUSHUB_DEMO_DATA", true)?,
+            cursor_key,
+            bind,
+            demo_data: bool_var(&get, "CAMPUSHUB_DEMO_DATA", development)?,
             log: get("CAMPUSHUB_LOG").unwrap_or_else(|| "info".into()),
             log_format: match get("CAMPUSHUB_LOG_FORMAT").as_deref().map(str::trim) {
                 None | Some("text") => LogFormat::Text,
@@ -158,7 +191,7 @@ impl Config {
                 _ => Some(duration_var(
                     &get,
                     "CAMPUSHUB_SLOW_STATEMENT",
-                    DEFAULT_SLOW_STATEMENT,
+                    crate::sqlx::DEFAULT_SLOW_STATEMENT,
                 )?),
             },
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
@@ -166,6 +199,23 @@ impl Config {
                 .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,
             shutdown_drain: duration_var(&get, "CAMPUSHUB_SHUTDOWN_DRAIN", Duration::ZERO)?,
             shutdown_grace: duration_var(&get, "CAMPUSHUB_SHUTDOWN_GRACE", DEFAULT_GRACE)?,
+            limits: ConnectionLimits {
+                header_timeout: duration_var(
+                    &get,
+                    "CAMPUSHUB_HEADER_TIMEOUT",
+                    limits::DEFAULT_HEADER_TIMEOUT,
+                )?,
+                max_connections: number_var(
+                    &get,
+                    "CAMPUSHUB_MAX_CONNECTIONS",
+                    limits::DEFAULT_MAX_CONNECTIONS as u32,
+                )? as usize,
+                max_in_flight: number_var(
+                    &get,
+                    "CAMPUSHUB_MAX_IN_FLIGHT",
+                    limits::DEFAULT_MAX_IN_FLIGHT as u32,
+                )? as usize,
+            },
             database,
         })
     }

@@ -8,6 +8,11 @@
 //! (`biased`); and since one poll of hyper's may read and answer a request that arrived while
 //! it ran, every response produced once the listener closed gets `Connection: close` from
 //! here too (one atomic load per request), so hyper closes the connection after it.
+//!
+//! Bounds (see [`super::limits`]): hyper closes a connection whose request headers do not
+//! arrive within the header timeout (its timer runs whenever it waits for a request, so it is
+//! the idle keep-alive bound too), and a request beyond the server's cap on requests in
+//! progress is answered `503` with `Retry-After` here, without reaching the router.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -15,20 +20,23 @@ use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use axum::http::header::CONNECTION;
-use axum::http::HeaderValue;
-use axum::response::Response;
+use axum::http::header::{CONNECTION, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use futures::future::{ready, Either, Ready};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::Request;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tower::Service;
 
 use super::linger::Lingering;
+use crate::http::problem::Problem;
 
 /// Where the server is in its life; every connection watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +57,22 @@ pub(super) struct Shared {
     pub closing: AtomicBool,
     /// Requests cut off when the grace period ran out.
     pub interrupted: AtomicUsize,
+    /// Requests in progress over every connection.
+    in_flight: AtomicUsize,
+    /// The most requests in progress; beyond it requests are answered `503`.
+    max_in_flight: usize,
+    /// Requests answered `503` because `max_in_flight` were in progress.
+    pub shed: AtomicUsize,
+}
+
+impl Shared {
+    /// Shared state for a server that runs at most `max_in_flight` requests at once.
+    pub(super) fn new(max_in_flight: usize) -> Self {
+        Shared {
+            max_in_flight,
+            ..Shared::default()
+        }
+    }
 }
 
 /// Serves `stream` with `router` until the connection ends or `phase` says to stop. A request
@@ -58,6 +82,7 @@ pub(super) async fn serve(
     router: Router,
     mut phase: watch::Receiver<Phase>,
     shared: Arc<Shared>,
+    header_timeout: Duration,
 ) {
     let tracker = Arc::new(Tracker {
         busy: AtomicUsize::new(0),
@@ -68,7 +93,11 @@ pub(super) async fn serve(
         tracker: Arc::clone(&tracker),
     };
     let io = TokioIo::new(Lingering::new(stream));
-    let mut connection = pin!(http1::Builder::new().serve_connection(io, service));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let mut connection = pin!(builder.serve_connection(io, service));
     let mut watching = true;
     loop {
         tokio::select! {
@@ -116,18 +145,42 @@ struct Counted {
 impl hyper::service::Service<Request<Incoming>> for Counted {
     type Response = Response;
     type Error = Infallible;
-    type Future = CountedFuture<<Router as Service<Request<Incoming>>>::Future>;
+    type Future = Either<
+        Ready<Result<Response, Infallible>>,
+        CountedFuture<<Router as Service<Request<Incoming>>>::Future>,
+    >;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let shared = &self.tracker.shared;
+        if shared.in_flight.fetch_add(1, Ordering::Relaxed) >= shared.max_in_flight {
+            shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+            shared.shed.fetch_add(1, Ordering::Relaxed);
+            return Either::Left(ready(Ok(overloaded())));
+        }
         self.tracker.busy.fetch_add(1, Ordering::Relaxed);
         // A `Router` is always ready (its `poll_ready` does nothing), as axum's own server
         // assumes when it calls a clone of it per request.
         let future = self.router.clone().call(request);
-        CountedFuture {
+        Either::Right(CountedFuture {
             future,
             busy: Busy(Arc::clone(&self.tracker)),
-        }
+        })
     }
+}
+
+/// The answer to a request beyond the cap on requests in progress: nothing was done, so the
+/// client may retry, after a second.
+fn overloaded() -> Response {
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server is at its limit of requests in progress (CAMPUSHUB_MAX_IN_FLIGHT); \
+         nothing was done: retry after a second",
+    );
+    let mut response = problem.into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// A request's response future, counted as in progress until it completes or is dropped.
@@ -159,5 +212,6 @@ struct Busy(Arc<Tracker>);
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.busy.fetch_sub(1, Ordering::Relaxed);
+        self.0.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }

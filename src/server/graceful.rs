@@ -30,6 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::connection::{self, Phase, Shared};
+use super::limits::ConnectionLimits;
 use super::linger::LINGER;
 
 /// How the server shuts down.
@@ -46,6 +47,10 @@ struct Connections {
     tasks: JoinSet<()>,
     phase: watch::Sender<Phase>,
     shared: Arc<Shared>,
+    limits: ConnectionLimits,
+    /// Whether the last accept loop turn found the connection cap reached (logged once per
+    /// episode).
+    saturated: bool,
 }
 
 /// Serves `router` on `listener` until `signal` completes, then shuts down as described in
@@ -56,12 +61,15 @@ pub(super) async fn serve(
     router: Router,
     signal: impl Future<Output = ()>,
     shutdown: Shutdown,
+    limits: ConnectionLimits,
     draining: &AtomicBool,
 ) {
     let mut connections = Connections {
         tasks: JoinSet::new(),
         phase: watch::Sender::new(Phase::Serving),
-        shared: Arc::default(),
+        shared: Arc::new(Shared::new(limits.max_in_flight)),
+        limits,
+        saturated: false,
     };
     accept_until(&listener, &router, &mut connections, signal).await;
     draining.store(true, Ordering::Relaxed);
@@ -89,7 +97,9 @@ pub(super) async fn serve(
 }
 
 /// Accepts connections until `until` completes; finished connection tasks are reaped as it
-/// goes. The stop condition is polled first, so nothing is accepted once it is done.
+/// goes. The stop condition is polled first, so nothing is accepted once it is done. At the
+/// connection cap nothing is accepted either (new connections wait in the listen backlog)
+/// until a connection closes.
 async fn accept_until(
     listener: &TcpListener,
     router: &Router,
@@ -98,17 +108,29 @@ async fn accept_until(
 ) {
     let mut until = pin!(until);
     loop {
+        let room = connections.tasks.len() < connections.limits.max_connections;
+        if room == connections.saturated {
+            connections.saturated = !room;
+            if !room {
+                tracing::warn!(
+                    max = connections.limits.max_connections,
+                    "connection cap reached: not accepting until a connection closes \
+                     (CAMPUSHUB_MAX_CONNECTIONS)"
+                );
+            }
+        }
         tokio::select! {
             biased;
             () = &mut until => return,
             Some(_) = connections.tasks.join_next(), if !connections.tasks.is_empty() => {}
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if room => match accepted {
                 Ok((stream, _)) => {
                     connections.tasks.spawn(connection::serve(
                         stream,
                         router.clone(),
                         connections.phase.subscribe(),
                         Arc::clone(&connections.shared),
+                        connections.limits.header_timeout,
                     ));
                 }
                 Err(error) => accept_failed(error).await,
@@ -139,6 +161,7 @@ async fn expire(connections: Connections, grace: Duration) {
         mut tasks,
         phase,
         shared,
+        ..
     } = connections;
     let open = tasks.len();
     phase.send_replace(Phase::Expired);

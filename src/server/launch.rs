@@ -1,14 +1,17 @@
 //! The entry points: [`Server`], which holds what an application adds to the built-in kinds,
 //! and its `main` (command line, configuration, logging, runtime) and `run` (one command).
 
+use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
+
+use clap::Parser;
 use std::sync::Arc;
 
 use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::commands;
-use super::config::{Config, VARIABLES};
+use super::config::Config;
 use super::logging::Telemetry;
 use super::BoxError;
 use crate::http::ApiState;
@@ -51,28 +54,15 @@ impl Server {
 
     /// Runs the program: reads the command and flags from the process's arguments and the
     /// configuration from the flags and `CAMPUSHUB_*` variables (a flag wins), logs to stderr,
-    /// and runs the command on a multi-threaded runtime. A bad command line or configuration
-    /// exits with status 2, a failed command with 1, each with one line on stderr.
+    /// and runs the command on a multi-threaded runtime. `--help` (and `help`) prints to
+    /// stdout and exits with 0; a bad command line or configuration exits with status 2, a
+    /// failed command with 1, each with one message on stderr.
     pub fn main(self) -> ExitCode {
-        let args = match Args::parse(std::env::args().skip(1), &VARIABLES) {
-            Ok(args) => args,
-            Err(message) => {
-                eprintln!("campushub: {message}");
-                return ExitCode::from(2);
-            }
+        let (args, config) = match command_line(std::env::args_os()) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(code) => return code,
         };
-        if args.command == Command::Help {
-            print!("{}", commands::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        let config =
-            match Config::load(|name| args.mirror(name).or_else(|| std::env::var(name).ok())) {
-                Ok(config) => config,
-                Err(error) => {
-                    eprintln!("campushub: {error}");
-                    return ExitCode::from(2);
-                }
-            };
         let telemetry = match Telemetry::init(&config) {
             Ok(telemetry) => telemetry,
             Err(error) => {
@@ -108,7 +98,7 @@ impl Server {
     }
 
     /// Runs the command of `args` with `config`: `serve` until SIGINT or SIGTERM, `seed`,
-    /// `token`, `migrate` or `help`.
+    /// `token`, `migrate` or `completions`.
     pub async fn run(&self, args: &Args, config: Config) -> Result<(), BoxError> {
         commands::run(&|core, config| self.app(core, config), args, config).await
     }
@@ -120,5 +110,75 @@ impl Server {
                 .iter()
                 .fold(state, |state, extension| extension(core, state))
         })
+    }
+}
+
+/// Parses `argv` (the program's name first) and loads the configuration, printing what clap
+/// prints (help to stdout) and configuration errors to stderr: `None` when the command is
+/// done already (help, version, completions), else the exit status of a bad command line or
+/// configuration, 2.
+fn command_line(
+    argv: impl IntoIterator<Item = OsString>,
+) -> Result<Option<(Args, Config)>, ExitCode> {
+    let args = match Args::try_parse_from(argv) {
+        Ok(args) => args,
+        Err(error) => {
+            // clap writes help to stdout and errors to stderr, and says which it was.
+            let _ = error.print();
+            return if error.use_stderr() {
+                Err(ExitCode::from(2))
+            } else {
+                Ok(None)
+            };
+        }
+    };
+    if let Command::Completions { shell } = args.subcommand() {
+        commands::completions(*shell);
+        return Ok(None);
+    }
+    match args.config() {
+        Ok(config) => Ok(Some((args, config))),
+        Err(error) => {
+            eprintln!("campushub: {error}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exit(argv: &[&str]) -> Option<ExitCode> {
+        let argv = std::iter::once("campushub").chain(argv.iter().copied());
+        match command_line(argv.map(OsString::from)) {
+            Ok(Some(_)) => None,
+            Ok(None) => Some(ExitCode::SUCCESS),
+            Err(code) => Some(code),
+        }
+    }
+
+    #[test]
+    fn help_exits_with_0_and_bad_input_with_2() {
+        for help in [
+            &["--help"][..],
+            &["help"],
+            &["help", "seed"],
+            &["token", "--help"],
+        ] {
+            assert_eq!(exit(help), Some(ExitCode::SUCCESS), "{help:?}");
+        }
+        for bad in [
+            &["--frobnicate"][..],
+            &["frobnicate"],
+            &["--jwt-secret", "x"],
+            &["--bind", "localhost"],
+        ] {
+            assert_eq!(exit(bad), Some(ExitCode::from(2)), "{bad:?}");
+        }
+        assert_eq!(
+            exit(&["--database-url", "sqlite::memory:", "migrate"]),
+            None
+        );
     }
 }

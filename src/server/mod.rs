@@ -2,11 +2,13 @@
 //! replicas, with the moka + Redis cache, configured from `CAMPUSHUB_*` variables and the
 //! flags mirroring them, served with a graceful shutdown that loses no request.
 //!
-//! [`Server::main`] is a whole program's `main`: it reads the command line (`serve`, the
-//! default; `seed`, `token`, `migrate`, `help`) and the environment, starts the logging and
-//! the runtime, and runs the command. The example server (`examples/server/main.rs`) is that
-//! call and nothing else. The variables are listed by `help` and in
-//! `docs/integrators-guide.md`.
+//! [`Server::main`] is a whole program's `main`: it reads the command line with clap
+//! (`serve`, the default; `seed`, `token`, `migrate`, `completions`; `--help` for each, or
+//! `help`) and the environment, starts the logging and the runtime, and runs the command. The
+//! example server (`examples/server/main.rs`) is that call and nothing else. Every setting is
+//! a `CAMPUSHUB_*` variable and a flag (`--database-url` for `CAMPUSHUB_DATABASE_URL`; a flag
+//! wins), except the secrets, which are read from the environment or from the file a
+//! `*_FILE` variable names; they are listed by `--help` and in `docs/integrators-guide.md`.
 //!
 //! An application serves its own kinds beside the built-in ones with [`Server::extend`]: the
 //! hook gets the opened [`Core`] (database, cache, built-in services) and the router's
@@ -42,7 +44,8 @@
 //! ```
 //!
 //! The steps [`Server::main`] takes are public too, for a program that owns its runtime or
-//! its listener: [`Args::parse`], [`Config::load`], [`Telemetry::init`], [`Core::open`],
+//! its listener: [`Args::parse`](clap::Parser::parse) and [`Args::config`] (or
+//! [`Config::load`] from any source of variables), [`Telemetry::init`], [`Core::open`],
 //! [`Server::app`] and [`App::serve`] with [`shutdown_signal`], then [`Telemetry::shutdown`].
 
 mod app;
@@ -52,12 +55,15 @@ mod cache;
 mod commands;
 mod config;
 mod connection;
+mod deployment;
 mod graceful;
 mod launch;
+mod limits;
 mod linger;
 mod logging;
 mod metrics;
 mod parse;
+mod private_files;
 mod probes;
 mod progress;
 mod propagation;
@@ -65,6 +71,7 @@ mod rng;
 mod rows;
 mod seed;
 mod services;
+mod settings;
 mod statements;
 mod storage;
 mod traces;
@@ -76,10 +83,11 @@ pub use auth::Auth;
 pub use config::{Config, VARIABLES};
 pub use graceful::shutdown_signal;
 pub use launch::Server;
+pub use limits::ConnectionLimits;
 pub use logging::Telemetry;
 pub use rng::Rng;
 pub use storage::{Storage, Stores};
-pub use values::{ConfigError, Database, JwtKey, LogFormat};
+pub use values::{ConfigError, Database, Environment, JwtKey, LogFormat};
 
 /// Any error, reported as one line.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,11 +1,53 @@
 //! Parsers of configuration values (the database URLs, the JWT key, API keys, addresses,
-//! booleans, numbers, durations), each failing with a [`ConfigError`] that names the variable.
+//! booleans, numbers, durations), each failing with a [`ConfigError`] that names the variable,
+//! and the reading of the values kept in `*_FILE` files.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::values::{error, ConfigError, Database, JwtKey};
+use super::deployment::secret_strength;
+use super::settings::SETTINGS;
+use super::values::{error, ConfigError, Database, Environment, JwtKey};
+
+/// The value of every setting `lookup` knows (blank values are unset), with those given as
+/// `*_FILE` read from their files. Setting both a variable and its `*_FILE` is an error naming
+/// both, so that neither silently wins.
+pub(super) fn settings(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<&'static str, String>, ConfigError> {
+    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let mut values = BTreeMap::new();
+    for setting in &SETTINGS {
+        let value = match (
+            get(setting.variable),
+            setting.file.and_then(|f| Some((f, get(f)?))),
+        ) {
+            (Some(_), Some((file, _))) => {
+                let message = format!("set either it or {}, not both", setting.variable);
+                return Err(error(file, message));
+            }
+            (Some(value), None) => value,
+            (None, Some((file, path))) => read_file(file, &path)?,
+            (None, None) => continue,
+        };
+        values.insert(setting.variable, value);
+    }
+    Ok(values)
+}
+
+/// The contents of the file at `path` named by the variable `file`, less its trailing newline
+/// (editors and `echo` add one; no secret or URL ends with one).
+fn read_file(file: &'static str, path: &str) -> Result<String, ConfigError> {
+    let contents = std::fs::read_to_string(path.trim())
+        .map_err(|e| error(file, format!("cannot read `{path}`: {e}")))?;
+    let value = contents.trim_end_matches(['\n', '\r']);
+    if value.trim().is_empty() {
+        return Err(error(file, format!("`{path}` is empty")));
+    }
+    Ok(value.to_owned())
+}
 
 /// An address and port.
 pub(super) fn bind(value: Option<String>) -> Result<SocketAddr, ConfigError> {
@@ -97,6 +139,7 @@ pub(super) fn database(
     analytics: Option<String>,
     max_lag: Duration,
     max_connections: u32,
+    statement_timeout: Option<Duration>,
 ) -> Result<Database, ConfigError> {
     let is_postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
     if let Some(path) = url.strip_prefix("sqlite:") {
@@ -152,12 +195,16 @@ pub(super) fn database(
         analytics,
         max_lag,
         max_connections,
+        statement_timeout,
     })
 }
 
+/// How tokens are verified: the secret or public key given, or in development only a
+/// generated secret (kept beside an SQLite file).
 pub(super) fn jwt_key(
     get: &impl Fn(&str) -> Option<String>,
     database: &Database,
+    environment: Environment,
 ) -> Result<JwtKey, ConfigError> {
     match (
         get("CAMPUSHUB_JWT_SECRET"),
@@ -167,23 +214,26 @@ pub(super) fn jwt_key(
             "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
             "set either it or CAMPUSHUB_JWT_SECRET, not both",
         )),
-        (Some(secret), None) if secret.len() < 32 => Err(error(
-            "CAMPUSHUB_JWT_SECRET",
-            "must be at least 32 characters long",
-        )),
-        (Some(secret), None) => Ok(JwtKey::Secret(secret.into_bytes())),
+        (Some(secret), None) => {
+            secret_strength(&secret).map_err(|message| error("CAMPUSHUB_JWT_SECRET", message))?;
+            Ok(JwtKey::Secret(secret.into_bytes()))
+        }
         (None, Some(file)) => Ok(JwtKey::PublicKeyFile(PathBuf::from(file))),
-        (None, None) => match database {
-            Database::Sqlite { file, .. } => Ok(JwtKey::Development(file.as_ref().map(|f| {
-                f.parent()
-                    .map(|dir| dir.join("jwt-secret"))
-                    .unwrap_or_else(|| PathBuf::from("jwt-secret"))
-            }))),
-            Database::Postgres { .. } => Err(error(
+        (None, None) => match (environment, database) {
+            (Environment::Production, _) => Err(error(
                 "CAMPUSHUB_JWT_SECRET",
-                "is required with a postgres database (every instance must share it); \
-                 or set CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+                "is required in production (the default with postgres or a non-loopback \
+                 CAMPUSHUB_BIND; CAMPUSHUB_ENV=development for a generated one): set it, \
+                 CAMPUSHUB_JWT_SECRET_FILE, or CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
             )),
+            (Environment::Development, Database::Sqlite { file, .. }) => {
+                Ok(JwtKey::Development(file.as_ref().map(|f| {
+                    f.parent()
+                        .map(|dir| dir.join("jwt-secret"))
+                        .unwrap_or_else(|| PathBuf::from("jwt-secret"))
+                })))
+            }
+            (Environment::Development, Database::Postgres { .. }) => Ok(JwtKey::Development(None)),
         },
     }
 }

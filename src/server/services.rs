@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::storage::Stores;
-use crate::core::service::{DepartmentHierarchy, KnownKinds};
+use crate::core::service::{DepartmentHierarchy, KnownKinds, StatisticsPrivacy};
 use crate::core::{Cache, EntityService, NoCache};
 use crate::http::AppServices;
 
@@ -25,6 +25,8 @@ pub(super) fn build(
             ))))
             .cache(Arc::clone(&cache))
             .cursor_key(cursor_key)
+            // Departments are not people: their counts single no one out.
+            .statistics_privacy(StatisticsPrivacy::off())
             .build(),
         students: EntityService::builder(Arc::clone(&stores.students))
             .custom_fields(Arc::clone(definitions))

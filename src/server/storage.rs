@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::private_files::{create_private_dir, make_private};
 use super::values::Database;
 use super::BoxError;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student};
@@ -51,7 +52,7 @@ impl Storage {
             Database::Sqlite { url, file } => {
                 if let Some(dir) = file.as_ref().and_then(|f| f.parent()) {
                     if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir).map_err(|e| {
+                        create_private_dir(dir).map_err(|e| {
                             format!("cannot create the database folder `{}`: {e}", dir.display())
                         })?;
                     }
@@ -59,6 +60,15 @@ impl Storage {
                 let store = SqliteStore::connect(url)
                     .await
                     .map_err(|e| format!("cannot open CAMPUSHUB_DATABASE_URL `{url}`: {e}"))?;
+                // Student records: the owner's only (SQLite gives its journal files the
+                // database file's permissions).
+                if let Some(file) = file {
+                    if make_private(file).map_err(|e| {
+                        format!("cannot make the database `{}` private: {e}", file.display())
+                    })? {
+                        tracing::warn!(file = %file.display(), "the database was readable by others: made it readable by its owner only");
+                    }
+                }
                 Ok(Storage::Sqlite(store))
             }
             Database::Postgres {
@@ -67,10 +77,12 @@ impl Storage {
                 analytics,
                 max_lag,
                 max_connections,
+                statement_timeout,
             } => {
                 let mut config = PgRouterConfig::new(primary.clone())
                     .with_max_lag(*max_lag)
-                    .with_max_connections(*max_connections);
+                    .with_max_connections(*max_connections)
+                    .with_statement_timeout(*statement_timeout);
                 for replica in replicas {
                     config = config.with_replica(replica.clone());
                 }

@@ -4,22 +4,43 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A configuration value that cannot be used.
+use super::settings;
+
+/// A configuration value that cannot be used. It prints as one line naming the flag too when
+/// the variable has one: ``invalid configuration: --bind (CAMPUSHUB_BIND): `x` is not ...``.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The variable at fault.
+    /// The variable at fault (a `*_FILE` variable when the file was at fault).
     pub variable: &'static str,
     /// What is wrong with it.
     pub message: String,
 }
 
+impl ConfigError {
+    /// The flag setting the same value as [`variable`](Self::variable) (`--bind`), if any:
+    /// secrets and `*_FILE` variables have none.
+    pub fn flag(&self) -> Option<String> {
+        settings::find(self.variable)
+            .filter(|setting| setting.variable == self.variable)
+            .and_then(|setting| setting.flag)
+            .map(|flag| format!("--{flag}"))
+    }
+}
+
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "invalid configuration: {}: {}",
-            self.variable, self.message
-        )
+        match self.flag() {
+            Some(flag) => write!(
+                f,
+                "invalid configuration: {flag} ({}): {}",
+                self.variable, self.message
+            ),
+            None => write!(
+                f,
+                "invalid configuration: {}: {}",
+                self.variable, self.message
+            ),
+        }
     }
 }
 
@@ -47,6 +68,8 @@ pub enum Database {
         max_lag: Duration,
         /// Connections per pool.
         max_connections: u32,
+        /// Statements running longer are cancelled by the server (`None`: its own setting).
+        statement_timeout: Option<Duration>,
     },
 }
 
@@ -60,6 +83,17 @@ pub enum JwtKey {
     Development(Option<PathBuf>),
     /// RS256 with the public key in this PEM file.
     PublicKeyFile(PathBuf),
+}
+
+/// What the server is run for: development conveniences (a generated JWT secret, an `admin`
+/// token printed at start, demo data in an empty database) exist only in development.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine: the default on an SQLite database bound to a loopback address.
+    Development,
+    /// Anything else: a real secret (or public key) is required, no token is printed, and
+    /// demo data is loaded only when asked for.
+    Production,
 }
 
 /// How log lines are written to stderr.

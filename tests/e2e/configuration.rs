@@ -1,9 +1,12 @@
-//! Bad configuration is one clear error naming the variable (no service needed).
+//! Bad configuration is one clear error naming the flag and the variable, and the command
+//! line's help lists each command's flags (no service needed).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use campushub::server::{Args, Command, Config, VARIABLES};
+use clap::error::ErrorKind;
+use clap::Parser;
 
 fn load(vars: &[(&str, &str)]) -> Result<Config, String> {
     let vars: HashMap<String, String> = vars
@@ -13,8 +16,20 @@ fn load(vars: &[(&str, &str)]) -> Result<Config, String> {
     Config::load(|name| vars.get(name).cloned()).map_err(|e| e.to_string())
 }
 
+fn parse(argv: &[&str]) -> Result<Args, clap::Error> {
+    Args::try_parse_from(std::iter::once("campushub").chain(argv.iter().copied()))
+}
+
+/// What `argv` prints as its help (an error of kind `DisplayHelp`, which exits with 0).
+fn help(argv: &[&str]) -> String {
+    let shown = parse(argv).expect_err("help is not a command to run");
+    assert_eq!(shown.kind(), ErrorKind::DisplayHelp, "{argv:?}: {shown}");
+    assert!(!shown.use_stderr(), "help goes to stdout");
+    shown.to_string()
+}
+
 #[test]
-fn every_bad_value_names_its_variable() {
+fn every_bad_value_names_its_flag_and_variable() {
     let cases = [
         ("CAMPUSHUB_DATABASE_URL", "mysql://localhost/db"),
         ("CAMPUSHUB_REDIS_URL", "localhost:6379"),
@@ -27,14 +42,43 @@ fn every_bad_value_names_its_variable() {
         ("CAMPUSHUB_WARM_INTERVAL", "soon"),
         ("CAMPUSHUB_DB_MAX_CONNECTIONS", "0"),
         ("CAMPUSHUB_CORS_ORIGINS", "erp.example.edu"),
+        ("CAMPUSHUB_LOG_FORMAT", "xml"),
+        ("CAMPUSHUB_SLOW_STATEMENT", "slowly"),
         ("CAMPUSHUB_SHUTDOWN_DRAIN", "a while"),
         ("CAMPUSHUB_SHUTDOWN_GRACE", "-1"),
+        ("CAMPUSHUB_ENV", "staging"),
+        ("CAMPUSHUB_DB_STATEMENT_TIMEOUT", "forever"),
+        ("CAMPUSHUB_HEADER_TIMEOUT", "5 minutes"),
+        ("CAMPUSHUB_MAX_CONNECTIONS", "0"),
+        ("CAMPUSHUB_MAX_IN_FLIGHT", "lots"),
+        (
+            "CAMPUSHUB_CURSOR_KEY",
+            "0000000000000000000000000000000000000000",
+        ),
+    ];
+    let secrets = [
+        "CAMPUSHUB_JWT_SECRET",
+        "CAMPUSHUB_API_KEYS",
+        "CAMPUSHUB_CURSOR_KEY",
     ];
     for (variable, value) in cases {
         let error = load(&[(variable, value)]).expect_err(variable);
         assert!(error.contains(variable), "{variable}={value}: {error}");
         assert!(!error.contains('\n'), "one line: {error}");
+        let flag = variable
+            .trim_start_matches("CAMPUSHUB_")
+            .to_ascii_lowercase()
+            .replace('_', "-");
+        let named = error.contains(&format!("--{flag} ({variable})"));
+        // A secret has no flag to name.
+        assert_eq!(named, !secrets.contains(&variable), "{error}");
     }
+    let error = load(&[("CAMPUSHUB_BIND", "x")]).expect_err("bind");
+    assert_eq!(
+        error,
+        "invalid configuration: --bind (CAMPUSHUB_BIND): `x` is not an address and port such \
+         as 127.0.0.1:8080"
+    );
 }
 
 #[test]
@@ -68,20 +112,122 @@ fn defaults_are_the_one_command_start() {
 
 #[test]
 fn flags_mirror_variables_and_unknown_flags_are_refused() {
-    let args = |list: &[&str]| Args::parse(list.iter().map(|s| (*s).to_owned()), &VARIABLES);
-    let parsed = args(&["--bind", "127.0.0.1:9000", "--cache=off"]).expect("flags");
-    assert_eq!(parsed.command, Command::Serve);
-    assert_eq!(
-        parsed.mirror("CAMPUSHUB_BIND").as_deref(),
-        Some("127.0.0.1:9000")
-    );
-    assert_eq!(parsed.mirror("CAMPUSHUB_CACHE").as_deref(), Some("off"));
-    let seed = args(&["seed", "--students", "10"]).expect("seed");
-    assert_eq!(seed.command, Command::Seed);
+    let parsed = parse(&["--bind", "127.0.0.1:9000", "--cache=off"]).expect("flags");
+    assert_eq!(parsed.subcommand(), &Command::Serve);
+    assert_eq!(parsed.setting("CAMPUSHUB_BIND"), Some("127.0.0.1:9000"));
+    assert_eq!(parsed.setting("CAMPUSHUB_CACHE"), Some("off"));
+    let seed = parse(&["seed", "--students", "10"]).expect("seed");
+    assert!(matches!(
+        seed.subcommand(),
+        Command::Seed { students: 10, .. }
+    ));
+    let refused = [
+        (&["seed", "--sub", "x"][..], "--sub belongs to token"),
+        (&["--databse-url", "x"], "typo"),
+        (&["frobnicate"], "no such command"),
+        (&["token", "--role", "admin"], "--sub is required"),
+        (&["token", "--sub", "a", "--role", "dean"], "no such role"),
+    ];
+    for (argv, why) in refused {
+        let error = parse(argv).expect_err(why);
+        assert!(error.use_stderr(), "{why}: an error, exit status 2");
+        assert_eq!(error.exit_code(), 2, "{why}");
+    }
+    let error = parse(&["--databse-url", "x"]).expect_err("typo");
     assert!(
-        args(&["seed", "--sub", "x"]).is_err(),
-        "--sub belongs to token"
+        error.to_string().contains("--database-url"),
+        "a suggestion: {error}"
     );
-    assert!(args(&["--databse-url", "x"]).is_err(), "typo");
-    assert!(args(&["frobnicate"]).is_err());
+}
+
+#[test]
+fn every_variable_but_the_secrets_is_a_flag() {
+    let secrets = [
+        "CAMPUSHUB_JWT_SECRET",
+        "CAMPUSHUB_API_KEYS",
+        "CAMPUSHUB_CURSOR_KEY",
+    ];
+    let text = help(&["--help"]);
+    for variable in VARIABLES {
+        let flag = variable
+            .trim_start_matches("CAMPUSHUB_")
+            .to_ascii_lowercase()
+            .replace('_', "-");
+        let listed = text.contains(&format!("--{flag} <"));
+        assert_eq!(listed, !secrets.contains(&variable), "--{flag} in\n{text}");
+        // Every variable is named: the flags' beside them, the secrets' below.
+        assert!(text.contains(variable), "{variable} in\n{text}");
+    }
+}
+
+#[test]
+fn secrets_are_refused_as_flags() {
+    for flag in [
+        "--jwt-secret",
+        "--api-keys",
+        "--cursor-key",
+        "--jwt-secret-file",
+    ] {
+        let error = parse(&[flag, "a-secret-of-at-least-thirty-two-characters"]).expect_err(flag);
+        assert_eq!(error.kind(), ErrorKind::UnknownArgument, "{flag}: {error}");
+        assert!(error.to_string().contains(flag), "{error}");
+    }
+}
+
+#[test]
+fn each_command_has_help_listing_its_flags() {
+    let cases: [(&[&str], &[&str]); 7] = [
+        (
+            &["--help"],
+            &["serve", "seed", "token", "migrate", "completions", "--bind"],
+        ),
+        (
+            &["serve", "--help"],
+            &["--bind", "--database-url", "--shutdown-grace"],
+        ),
+        (
+            &["seed", "--help"],
+            &["--departments", "--students", "--faculty", "--database-url"],
+        ),
+        (&["token", "--help"], &["--sub", "--role", "--ttl", "30d"]),
+        (
+            &["migrate", "--help"],
+            &["--database-url", "CAMPUSHUB_DATABASE_URL_FILE"],
+        ),
+        (&["help", "token"], &["--sub", "--role", "--ttl"]),
+        (&["completions", "--help"], &["bash", "zsh", "fish"]),
+    ];
+    for (argv, flags) in cases {
+        let text = help(argv);
+        for flag in flags {
+            assert!(text.contains(flag), "{argv:?} lists {flag}:\n{text}");
+        }
+        assert!(
+            !text.contains("--jwt-secret"),
+            "{argv:?} offers no secret flag:\n{text}"
+        );
+    }
+    // The secrets and the passwords in URLs are explained where they are read.
+    let text = help(&["serve", "--help"]);
+    assert!(text.contains("CAMPUSHUB_JWT_SECRET_FILE") || text.contains("<variable>_FILE"));
+    assert!(text.contains("visible to `ps`"), "{text}");
+    // The seed flags belong to seed only.
+    assert!(!help(&["token", "--help"]).contains("--students"));
+}
+
+#[test]
+fn a_public_key_needs_an_issuer_and_an_audience() {
+    let key = ("CAMPUSHUB_JWT_PUBLIC_KEY_FILE", "/etc/campushub/idp.pem");
+    let error = load(&[key]).expect_err("no issuer");
+    assert!(error.contains("CAMPUSHUB_JWT_ISSUER"), "{error}");
+    let issuer = ("CAMPUSHUB_JWT_ISSUER", "https://idp.example.edu");
+    let error = load(&[key, issuer]).expect_err("no audience");
+    assert!(error.contains("CAMPUSHUB_JWT_AUDIENCE"), "{error}");
+    let audience = ("CAMPUSHUB_JWT_AUDIENCE", "campushub");
+    let config = load(&[key, issuer, audience]).expect("complete");
+    assert_eq!(
+        config.jwt_issuer.as_deref(),
+        Some("https://idp.example.edu")
+    );
+    assert_eq!(config.jwt_audience.as_deref(), Some("campushub"));
 }

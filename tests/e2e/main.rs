@@ -12,9 +12,12 @@
 mod support;
 
 mod checker;
+mod command_line;
 mod concurrency;
 mod configuration;
+mod deployment;
 mod extension;
+mod limits;
 mod observability;
 mod operations;
 mod propagation;

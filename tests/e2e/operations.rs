@@ -16,8 +16,10 @@ async fn readiness_metrics_warming_and_graceful_stop() {
     let server = Instance::start(&replicated(&services, &db, &namespace())).await;
     let http = &server.http;
 
-    let ready = http.anonymous().get("/readyz").await;
-    assert_eq!(ready.status, 200, "{}", ready.text());
+    let anonymous = http.anonymous().get("/readyz").await;
+    assert_eq!(anonymous.status, 200, "{}", anonymous.text());
+    assert_eq!(anonymous.text(), r#"{"status":"ready"}"#, "no topology");
+    let ready = http.get("/readyz").await;
     let components = &ready.json()["components"];
     assert_eq!(components["primary"]["ok"], true, "{components}");
     assert!(

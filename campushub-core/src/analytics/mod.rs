@@ -56,8 +56,40 @@ pub struct DepartmentAnalytics {
     pub faculty: u64,
     /// Students per faculty member (`null` without faculty).
     pub student_faculty_ratio: Option<f64>,
-    /// Students by gender code: every code (`M`, `F`, `O`), 0 when none.
+    /// Students by gender code: every code (`M`, `F`, `O`), 0 when none; empty when
+    /// withheld.
     pub students_by_gender: BTreeMap<String, u64>,
+    /// Set when counts under this were withheld (shown as 0, the ratio as `null`, the gender
+    /// counts empty) from a caller who may not list students and faculty: see
+    /// [`withhold_small_groups`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed_below: Option<u64>,
+}
+
+/// Withholds, from figures shown to a caller who may not list people, every count of fewer
+/// than `min` people (but more than none) that could single someone out: a department's
+/// students or faculty (shown as 0, the ratio as `null`), and its gender counts (all of them
+/// at once, since the others and the total would give one away).
+pub fn withhold_small_groups(figures: &mut [DepartmentAnalytics], min: u64) {
+    let small = |count: u64| count > 0 && count < min;
+    for figure in figures {
+        let students = small(figure.students);
+        let faculty = small(figure.faculty);
+        let genders = students || figure.students_by_gender.values().any(|c| small(*c));
+        if students {
+            figure.students = 0;
+        }
+        if faculty {
+            figure.faculty = 0;
+        }
+        if genders {
+            figure.students_by_gender.clear();
+        }
+        if students || faculty || genders {
+            figure.student_faculty_ratio = None;
+            figure.suppressed_below = Some(min);
+        }
+    }
 }
 
 /// Computes analytics. Implementations need not authorize: callers check the `Statistics`
@@ -147,5 +179,46 @@ impl CachedAnalytics {
             None => serde_json::from_slice(&cached.json)
                 .map_err(|error| Error::internal("a cached report does not decode", error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(students: u64, faculty: u64, genders: [u64; 3]) -> DepartmentAnalytics {
+        DepartmentAnalytics {
+            students,
+            faculty,
+            student_faculty_ratio: ratio(students, faculty),
+            students_by_gender: ["F", "M", "O"]
+                .into_iter()
+                .map(str::to_owned)
+                .zip(genders)
+                .collect(),
+            ..DepartmentAnalytics::default()
+        }
+    }
+
+    #[test]
+    fn small_counts_are_withheld_and_a_lone_small_gender_takes_the_others_with_it() {
+        let mut figures = [
+            figure(40, 6, [20, 20, 0]),
+            figure(12, 6, [10, 2, 0]),
+            figure(3, 2, [3, 0, 0]),
+            figure(0, 0, [0, 0, 0]),
+        ];
+        withhold_small_groups(&mut figures, 5);
+        assert_eq!(figures[0], figure(40, 6, [20, 20, 0]), "nothing small");
+        assert_eq!(figures[1].students, 12);
+        assert!(
+            figures[1].students_by_gender.is_empty(),
+            "2 = 12 - 10 otherwise"
+        );
+        assert_eq!(figures[1].suppressed_below, Some(5));
+        assert_eq!((figures[2].students, figures[2].faculty), (0, 0));
+        assert_eq!(figures[2].student_faculty_ratio, None);
+        assert!(figures[2].students_by_gender.is_empty());
+        assert_eq!(figures[3], figure(0, 0, [0, 0, 0]), "none is no one");
     }
 }

@@ -98,6 +98,7 @@ pub async fn department_counts(
                 faculty,
                 student_faculty_ratio: ratio(students, faculty),
                 students_by_gender: BTreeMap::new(),
+                suppressed_below: None,
             }
         })
         .collect();

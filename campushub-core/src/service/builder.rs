@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{EntityRules, EntityService, Inner};
+use super::{EntityRules, EntityService, Inner, StatisticsPrivacy};
 use crate::auth::{Policy, RolePolicy};
 use crate::cache::{Cache, NoCache};
 use crate::custom_fields::CustomFieldDef;
@@ -24,6 +24,7 @@ pub struct EntityServiceBuilder<E: Entity> {
     rules: Vec<Arc<dyn EntityRules<E>>>,
     cursors: CursorCodec,
     also_embedded_in: Vec<EntityKind>,
+    privacy: StatisticsPrivacy,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
@@ -49,6 +50,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
             rules: Vec::new(),
             cursors: CursorCodec::new(uuid::Uuid::new_v4().as_bytes()),
             also_embedded_in: Vec::new(),
+            privacy: StatisticsPrivacy::default(),
         }
     }
 
@@ -100,6 +102,14 @@ impl<E: Entity> EntityServiceBuilder<E> {
         self
     }
 
+    /// What statistics show callers who may count the kind's records but not list them
+    /// (default: [`StatisticsPrivacy::default`]; [`StatisticsPrivacy::off`] for kinds whose
+    /// records are not about people).
+    pub fn statistics_privacy(mut self, privacy: StatisticsPrivacy) -> Self {
+        self.privacy = privacy;
+        self
+    }
+
     /// The service.
     pub fn build(self) -> EntityService<E> {
         let embedded_in = embedded_in(E::schema().embedded_in, self.also_embedded_in);
@@ -113,6 +123,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
                 rules: self.rules,
                 cursors: self.cursors,
                 embedded_in,
+                privacy: self.privacy,
             }),
         }
     }

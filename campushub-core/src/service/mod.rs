@@ -15,6 +15,7 @@ mod definitions;
 mod input;
 mod listing;
 mod output;
+mod privacy;
 mod rules;
 mod stats;
 #[cfg(test)]
@@ -27,6 +28,7 @@ pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
 pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecord};
+pub use privacy::StatisticsPrivacy;
 pub use rules::{DepartmentHierarchy, EntityRules, KnownKinds, MAX_HIERARCHY_DEPTH};
 
 use crate::auth::Policy;
@@ -57,6 +59,8 @@ struct Inner<E: Entity> {
     /// The kinds whose cached results embed this one: the schema's
     /// [`crate::Schema::embedded_in`] and the application's additions.
     embedded_in: &'static [EntityKind],
+    /// What statistics show callers who may not list the kind.
+    privacy: StatisticsPrivacy,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityService<E> {

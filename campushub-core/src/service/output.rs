@@ -108,13 +108,16 @@ pub struct BulkReport {
 /// Counts of a kind's records, in total and grouped by the schema's statistics fields.
 ///
 /// Serializes as `{"total": n, "by_status": {"ACTIVE": 10, ...}, ...}`; a null group is keyed
-/// `"null"`.
+/// `"null"`; `"suppressed_below": 5` is there when small groups were withheld.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Statistics {
     /// Matching records.
     pub total: u64,
     /// `(field, [(value as text, count)])`, in the schema's order.
     pub groups: Vec<(&'static str, Vec<(String, u64)>)>,
+    /// Set when groups smaller than this were withheld (and the total too, shown as 0, when
+    /// it was smaller): see [`StatisticsPrivacy`](super::StatisticsPrivacy).
+    pub suppressed_below: Option<u64>,
 }
 
 /// The response key of the counts grouped by `field`: `by_status`, `by_department` (for
@@ -126,8 +129,12 @@ pub(super) fn group_name(field: &str) -> String {
 impl Serialize for Statistics {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.groups.len() + 1))?;
+        let entries = self.groups.len() + 1 + usize::from(self.suppressed_below.is_some());
+        let mut map = serializer.serialize_map(Some(entries))?;
         map.serialize_entry("total", &self.total)?;
+        if let Some(min) = self.suppressed_below {
+            map.serialize_entry("suppressed_below", &min)?;
+        }
         for (field, counts) in &self.groups {
             let key = group_name(field);
             let counts: serde_json::Map<String, serde_json::Value> = counts

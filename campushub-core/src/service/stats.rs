@@ -29,7 +29,9 @@ impl<E: Entity> EntityService<E> {
     ///
     /// # Errors
     /// [`Error::Forbidden`] without the `Statistics` permission; [`Error::Validation`] naming
-    /// a bad parameter.
+    /// a bad parameter, or one a caller who may not list the kind may not give (see
+    /// [`StatisticsPrivacy`](super::StatisticsPrivacy), which also withholds small groups
+    /// from such callers).
     #[tracing::instrument(level = "debug", name = "service.statistics", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn statistics(
         &self,
@@ -38,6 +40,11 @@ impl<E: Entity> EntityService<E> {
         read: &ReadOptions,
     ) -> Result<Statistics> {
         self.authorize(principal, Action::Statistics)?;
+        let privacy = &self.inner.privacy;
+        let restricted = self.withheld_below(principal).is_some();
+        if restricted {
+            privacy.check(E::schema(), params)?;
+        }
         let definitions = self.query_definitions(params, read).await?;
         let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         let query = ListQuery::parse_filters(E::schema(), pairs, &definitions)?;
@@ -60,10 +67,26 @@ impl<E: Entity> EntityService<E> {
             })
             .await?
             .ok_or_else(|| vanished("statistics"))?;
-        match cached.decoded::<Statistics>() {
-            Some(decoded) => Ok(Statistics::clone(&decoded)),
-            None => decode(&cached.json, E::schema().stats),
+        let mut statistics = match cached.decoded::<Statistics>() {
+            Some(decoded) => Statistics::clone(&decoded),
+            None => decode(&cached.json, E::schema().stats)?,
+        };
+        if restricted {
+            privacy.suppress(&mut statistics);
         }
+        Ok(statistics)
+    }
+}
+
+impl<E: Entity> EntityService<E> {
+    /// The smallest group `principal` may see counted, when the kind's
+    /// [`StatisticsPrivacy`](super::StatisticsPrivacy) applies to them (they may count the
+    /// kind's records but not list them); `None` when they see every group. Reports over
+    /// the kind (analytics) withhold the same groups.
+    pub fn withheld_below(&self, principal: &Principal) -> Option<u64> {
+        let privacy = &self.inner.privacy;
+        let restricted = privacy.enabled() && self.authorize(principal, Action::List).is_err();
+        restricted.then(|| privacy.min())
     }
 }
 
@@ -82,6 +105,7 @@ fn statistics(counts: GroupCounts) -> Statistics {
                 (field, values)
             })
             .collect(),
+        suppressed_below: None,
     }
 }
 
@@ -135,7 +159,11 @@ fn decode(json: &[u8], fields: &'static [&'static str]) -> Result<Statistics> {
         counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         groups.push((*field, counts));
     }
-    Ok(Statistics { total, groups })
+    Ok(Statistics {
+        total,
+        groups,
+        suppressed_below: None,
+    })
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use campushub_core::query::PageLink;
 use campushub_core::{ReadOptions, Student};
 use serde_json::{json, Map, Value};
 
-use crate::support::field_errors;
 use crate::support::service::{admin, student_body, with, with_role, Campus};
+use crate::support::{field_errors, only};
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -216,11 +216,12 @@ async fn statistics_count_by_the_schema_fields() {
             .await
             .expect("created");
     }
-    let analyst = with_role(campushub_core::Role::ANALYST);
+    // A registrar may list students: no group is withheld from them.
+    let registrar = with_role(campushub_core::Role::REGISTRAR);
     let read = ReadOptions::default();
     let stats = campus
         .students
-        .statistics(&analyst, &[], &read)
+        .statistics(&registrar, &[], &read)
         .await
         .expect("stats");
     let json = serde_json::to_value(&stats).expect("json");
@@ -239,22 +240,100 @@ async fn statistics_count_by_the_schema_fields() {
     );
     let filtered = campus
         .students
-        .statistics(&analyst, &params(&[("gender", "F")]), &read)
+        .statistics(&registrar, &params(&[("gender", "F")]), &read)
         .await
         .expect("stats");
     assert_eq!(filtered.total, 2);
     let errors = field_errors(
         campus
             .students
-            .statistics(&analyst, &params(&[("page", "2")]), &read)
+            .statistics(&registrar, &params(&[("page", "2")]), &read)
             .await,
     );
     assert!(errors.contains("page"));
     let loads = campus.cache.loads();
     campus
         .students
-        .statistics(&analyst, &[], &read)
+        .statistics(&registrar, &[], &read)
         .await
         .expect("stats");
     assert_eq!(campus.cache.loads(), loads, "statistics are cached");
+}
+
+/// Creates `count` active students of year `year` and gender `gender`.
+async fn students_of(campus: &Campus, prefix: &str, count: usize, gender: &str, year: i64) {
+    for i in 0..count {
+        let body = with(
+            student_body(&format!("{prefix}{i}")),
+            "gender",
+            json!(gender),
+        );
+        let body = with(body, "year_of_study", json!(year));
+        let created = campus.students.create_json(&admin(), body).await;
+        created.expect("created");
+    }
+}
+
+#[tokio::test]
+async fn statistics_withhold_small_groups_from_callers_who_may_not_list() {
+    let campus = Campus::new();
+    students_of(&campus, "F", 6, "F", 1).await;
+    students_of(&campus, "M", 2, "M", 1).await;
+    let analyst = with_role(campushub_core::Role::ANALYST);
+    let read = ReadOptions::default();
+    let stats = campus.students.statistics(&analyst, &[], &read).await;
+    let json = serde_json::to_value(stats.expect("stats")).expect("json");
+    assert_eq!(json["total"], 8);
+    assert_eq!(json["suppressed_below"], 5);
+    assert_eq!(json["by_gender"], json!({"F": 6}), "the 2 men are withheld");
+    assert_eq!(json["by_year_of_study"], json!({"1": 8}));
+    // A total below the minimum withholds everything.
+    let men = params(&[("gender", "M")]);
+    let stats = campus.students.statistics(&analyst, &men, &read).await;
+    let json = serde_json::to_value(stats.expect("stats")).expect("json");
+    assert_eq!(json["total"], 0);
+    assert_eq!(json["by_status"], json!({}));
+    assert_eq!(json["suppressed_below"], 5);
+    // The same query for a registrar, who may list students, withholds nothing.
+    let registrar = with_role(campushub_core::Role::REGISTRAR);
+    let stats = campus.students.statistics(&registrar, &men, &read).await;
+    let json = serde_json::to_value(stats.expect("stats")).expect("json");
+    assert_eq!(json["total"], 2);
+    assert!(json.get("suppressed_below").is_none());
+}
+
+#[tokio::test]
+async fn statistics_refuse_identifying_filters_from_callers_who_may_not_list() {
+    let campus = Campus::new();
+    students_of(&campus, "S", 6, "F", 2).await;
+    let analyst = with_role(campushub_core::Role::ANALYST);
+    let read = ReadOptions::default();
+    for key in [
+        "roll_number",
+        "date_of_birth__lt",
+        "email__startswith",
+        "cf.blood_group",
+        "search",
+        "last_name__icontains",
+    ] {
+        let result = campus
+            .students
+            .statistics(&analyst, &params(&[(key, "x")]), &read)
+            .await;
+        let errors = field_errors(result);
+        let message = only(&errors, key);
+        assert!(message.contains("filter on status, gender"), "{message}");
+    }
+    // Grouping fields stay filterable, with their operators.
+    for (key, value) in [
+        ("gender", "F"),
+        ("year_of_study__gte", "2"),
+        ("status__in", "ACTIVE"),
+    ] {
+        let result = campus
+            .students
+            .statistics(&analyst, &params(&[(key, value)]), &read)
+            .await;
+        assert_eq!(result.expect(key).total, 6, "{key}");
+    }
 }

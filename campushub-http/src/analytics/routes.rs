@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use campushub_core::analytics::department_counts;
-use campushub_core::{Action, EntityKind, Error};
+use campushub_core::analytics::{department_counts, withhold_small_groups};
+use campushub_core::{Action, EntityKind, Error, Principal};
 
 use crate::auth::Caller;
 use crate::consistency::ReadConsistency;
@@ -59,7 +59,13 @@ async fn analytics(
         .authorize(&principal, EntityKind::ANALYTICS, Action::Statistics)?;
     match report {
         Report::Summary => json_ok(&state.analytics.summary(&read).await?),
-        Report::Departments => json_ok(&state.analytics.departments(&read).await?),
+        Report::Departments => {
+            let mut figures = state.analytics.departments(&read).await?;
+            if let Some(min) = withheld_below(&state, &principal) {
+                withhold_small_groups(&mut figures, min);
+            }
+            json_ok(&figures)
+        }
     }
 }
 
@@ -79,17 +85,33 @@ async fn department_stats(
             .policy
             .authorize(&principal, kind, Action::Statistics)?;
     }
-    let figures = department_counts(services, &params, &read).await?;
+    let mut figures = department_counts(services, &params, &read).await?;
+    if let Some(min) = withheld_below(&state, &principal) {
+        withhold_small_groups(&mut figures, min);
+    }
     let mut body = serde_json::to_value(&statistics)
         .map_err(|error| Error::internal("statistics do not serialize", error))?;
     if let Some(object) = body.as_object_mut() {
         let rows = figures.into_iter().map(|f| {
-            serde_json::json!({
+            let mut row = serde_json::json!({
                 "id": f.id, "code": f.code, "name": f.name,
                 "students": f.students, "faculty": f.faculty,
-            })
+            });
+            if let Some(min) = f.suppressed_below {
+                row["suppressed_below"] = min.into();
+            }
+            row
         });
         object.insert("departments".into(), rows.collect());
     }
     json_ok(&body)
+}
+
+/// The smallest count of people `principal` may see in a department's figures: the larger of
+/// the students' and the faculty's rules, when either applies to them.
+fn withheld_below(state: &ApiState, principal: &Principal) -> Option<u64> {
+    let services = &state.services;
+    let students = services.students.withheld_below(principal);
+    let faculty = services.faculty.withheld_below(principal);
+    students.into_iter().chain(faculty).max()
 }

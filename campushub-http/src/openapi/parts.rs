@@ -33,7 +33,7 @@ pub(super) fn stats_op(tag: &str) -> OperationBuilder {
         .parameter(consistency_token())
         .response(
             "200",
-            json("`{total, by_<field>: {value: count}}`", any_object()),
+            json("`{total, by_<field>: {value: count}, suppressed_below?}`: groups under `suppressed_below` are withheld from callers who may not list the kind", any_object()),
         )
 }
 

@@ -284,3 +284,34 @@ fn hs256_keys_shorter_than_32_bytes_are_refused() {
     }
     assert!(JwtVerifier::hs256("0123456789abcdef0123456789abcdef").is_ok());
 }
+
+#[tokio::test]
+async fn api_responses_are_not_stored_and_vary_with_the_credentials() {
+    let app = App::new();
+    let created = app.create("departments", department("CSE")).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let answers = [
+        app.get("/api/v1/departments").await,
+        app.get(&format!("/api/v1/departments/{id}")).await,
+        app.get("/api/v1/students/stats").await,
+        app.get("/api/v1/departments/00000000-0000-0000-0000-000000000000")
+            .await,
+        with_bearer(&app, "not.a.jwt").await,
+    ];
+    for reply in answers {
+        assert_eq!(
+            reply.header("cache-control"),
+            "no-store",
+            "{}",
+            reply.status
+        );
+        let vary = reply.header("vary").to_ascii_lowercase();
+        assert!(
+            vary.contains("authorization") && vary.contains("x-api-key"),
+            "{vary}"
+        );
+    }
+    // The probes are not per caller.
+    let health = app.get("/healthz").await;
+    assert_ne!(health.header("cache-control"), "no-store");
+}

@@ -99,9 +99,65 @@ async fn healthz_is_open() {
 #[tokio::test]
 async fn readyz_probes_the_store_by_default() {
     let app = App::new();
-    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    let reply = app
+        .call(Method::GET, "/readyz", Some(&Role::ADMIN), None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["components"]["primary"]["ok"], true);
+}
+
+#[tokio::test]
+async fn readyz_shows_only_the_status_to_anyone_but_admins() {
+    let app = with_probes(vec![Probe {
+        name: "replica-1",
+        critical: false,
+        status: ProbeStatus::down("connection refused by 10.0.0.7:5432"),
+    }]);
+    for role in [None, Some(&Role::REGISTRAR), Some(&Role::ANALYST)] {
+        let reply = app.call(Method::GET, "/readyz", role, None).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(
+            reply.json(),
+            serde_json::json!({"status": "ready"}),
+            "{role:?}"
+        );
+    }
+    let admin = app
+        .call(Method::GET, "/readyz", Some(&Role::ADMIN), None)
+        .await;
+    let body = admin.json();
+    assert_eq!(body["components"]["replica-1"]["ok"], false, "{body}");
+}
+
+/// A probe that counts how often it is asked.
+struct Counting(Arc<std::sync::atomic::AtomicUsize>);
+
+#[async_trait]
+impl ReadinessProbe for Counting {
+    fn name(&self) -> &str {
+        "counted"
+    }
+    async fn check(&self) -> ProbeStatus {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ProbeStatus::up()
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_readyz_calls_probes_once_a_second() {
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let probe = Counting(Arc::clone(&asked));
+    let app = App::with_state(move |services| {
+        ApiState::new(services, Arc::new(credentials())).probe(Arc::new(probe))
+    });
+    let calls = (0..50).map(|_| app.call(Method::GET, "/readyz", None, None));
+    for reply in futures::future::join_all(calls).await {
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    tokio::time::sleep(campushub_http::health::READINESS_TTL).await;
+    app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
@@ -128,7 +184,9 @@ async fn readyz_is_503_only_when_a_critical_component_is_down() {
             status: ProbeStatus::down("refused"),
         },
     ]);
-    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    let reply = app
+        .call(Method::GET, "/readyz", Some(&Role::ADMIN), None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     let body = reply.json();
     assert_eq!(body["components"]["replica-1"]["lag_seconds"], 42.0);
@@ -138,7 +196,9 @@ async fn readyz_is_503_only_when_a_critical_component_is_down() {
         critical: true,
         status: ProbeStatus::down("gone"),
     }]);
-    let reply = app.call(Method::GET, "/readyz", None, None).await;
+    let reply = app
+        .call(Method::GET, "/readyz", Some(&Role::ADMIN), None)
+        .await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.json()["status"], "unready");
     assert_eq!(reply.json()["components"]["primary"]["detail"], "gone");

@@ -1,6 +1,6 @@
 //! Statistics and analytics.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::support::{department, faculty, id_of, student, App};
@@ -113,4 +113,64 @@ async fn department_statistics_accept_custom_field_filters() {
     assert_eq!(body["total"], 1, "{body}");
     assert_eq!(body["departments"][0]["code"], "CSE");
     assert_eq!(body["departments"][0]["students"], 2);
+}
+
+/// The inference an analyst could run before statistics were guarded: one student singled out
+/// by an identifying filter, then yes/no questions about anything filterable.
+#[tokio::test]
+async fn an_analyst_cannot_single_out_a_student_through_statistics() {
+    let (app, _) = campus().await;
+    let analyst = campushub_core::Role::ANALYST;
+    for query in [
+        "roll_number=S-1",
+        "roll_number=S-1&date_of_birth__lt=2003-01-01",
+        "email__startswith=a",
+        "cf.blood_group=O%2B",
+        "search=S-1",
+    ] {
+        let uri = format!("/api/v1/students/stats?{query}");
+        let reply = app.call(Method::GET, &uri, Some(&analyst), None).await;
+        let body = reply.problem(StatusCode::BAD_REQUEST);
+        assert!(body.to_string().contains("may not list"), "{query}: {body}");
+    }
+    // Allowed filters still answer, but no group (nor total) under 5 is shown.
+    let reply = app
+        .call(
+            Method::GET,
+            "/api/v1/students/stats?gender=M",
+            Some(&analyst),
+            None,
+        )
+        .await;
+    let body = reply.json();
+    assert_eq!(body["total"], 0, "{body}");
+    assert_eq!(body["suppressed_below"], 5);
+    assert_eq!(body["by_gender"], json!({}));
+}
+
+#[tokio::test]
+async fn analysts_see_no_department_figure_under_five_people() {
+    let (app, cse) = campus().await;
+    let analyst = campushub_core::Role::ANALYST;
+    for uri in ["/api/v1/analytics/departments", "/api/v1/departments/stats"] {
+        let reply = app.call(Method::GET, uri, Some(&analyst), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        let body = reply.json();
+        let rows = match body.get("departments") {
+            Some(rows) => rows.clone(),
+            None => body.clone(),
+        };
+        let rows = rows.as_array().cloned().unwrap_or_default();
+        let row = rows.iter().find(|r| r["id"] == cse.as_str()).expect("CSE");
+        // CSE has 2 students and 1 faculty member: both withheld.
+        assert_eq!(
+            (row["students"].clone(), row["faculty"].clone()),
+            (json!(0), json!(0))
+        );
+        assert_eq!(row["suppressed_below"], 5, "{uri}: {row}");
+    }
+    // The admin sees them.
+    let rows = app.get("/api/v1/analytics/departments").await.json();
+    assert_eq!(rows[0]["students"], 2);
+    assert!(rows[0].get("suppressed_below").is_none());
 }

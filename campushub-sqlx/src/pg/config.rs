@@ -1,7 +1,10 @@
 //! How a [`super::PgRouter`] is configured: URLs, pool sizes, health-check interval and
 //! lag bound.
 
+use std::str::FromStr;
 use std::time::Duration;
+
+use sqlx::postgres::PgConnectOptions;
 
 /// The router's configuration. Build it with [`PgRouterConfig::new`] and the `with_*`
 /// methods.
@@ -30,6 +33,11 @@ pub struct PgRouterConfig {
     /// fails as unavailable (default 5 s). Also bounds the first connection in
     /// [`super::PgRouter::connect`], so a server pointed at a dead primary says so promptly.
     pub primary_acquire_timeout: Duration,
+    /// The server cancels any statement running longer than this (Postgres's
+    /// `statement_timeout`, set on every connection of every pool; default 30 s, the HTTP
+    /// adapter's request timeout): one pathological query cannot hold a connection for
+    /// longer. `None` leaves the server's setting.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl PgRouterConfig {
@@ -45,6 +53,7 @@ impl PgRouterConfig {
             max_lag_bytes: None,
             replica_acquire_timeout: Duration::from_secs(2),
             primary_acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
         }
     }
 
@@ -90,6 +99,25 @@ impl PgRouterConfig {
         self
     }
 
+    /// Sets the statement timeout of every connection (`None`: the server's own setting).
+    pub fn with_statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// The connection options of `url`, with the statement timeout.
+    pub(super) fn connect_options(&self, url: &str) -> crate::Result<PgConnectOptions> {
+        let options = PgConnectOptions::from_str(url)?;
+        Ok(match self.statement_timeout {
+            // Milliseconds, Postgres's unit for a bare number; at least 1 (0 would disable).
+            Some(timeout) => {
+                let millis = timeout.as_millis().max(1).to_string();
+                options.options([("statement_timeout", millis)])
+            }
+            None => options,
+        })
+    }
+
     /// Sets the connections per pool.
     pub fn with_max_connections(mut self, connections: u32) -> Self {
         self.max_connections = connections;
@@ -110,6 +138,7 @@ impl std::fmt::Debug for PgRouterConfig {
             .field("max_lag_bytes", &self.max_lag_bytes)
             .field("replica_acquire_timeout", &self.replica_acquire_timeout)
             .field("primary_acquire_timeout", &self.primary_acquire_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .finish()
     }
 }

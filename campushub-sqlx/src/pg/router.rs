@@ -60,7 +60,7 @@ impl PgRouter {
         let primary = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.primary_acquire_timeout)
-            .connect(&config.primary)
+            .connect_with(config.connect_options(&config.primary)?)
             .await?;
         let secondary = || {
             PgPoolOptions::new()
@@ -76,7 +76,7 @@ impl PgRouter {
                     let admit = Arc::clone(&admit);
                     Box::pin(async move { admit.admit(connection).await })
                 })
-                .connect_lazy(url)?;
+                .connect_lazy_with(config.connect_options(url)?);
             replicas.push(PgPoolHandle::new(
                 pool,
                 &format!("replica-{i}"),
@@ -86,7 +86,7 @@ impl PgRouter {
         // Analytics reads carry no freshness promise: no floor to keep.
         let analytics = match &config.analytics {
             Some(url) => Some(PgPoolHandle::new(
-                secondary().connect_lazy(url)?,
+                secondary().connect_lazy_with(config.connect_options(url)?),
                 "analytics",
                 None,
             )),

@@ -255,3 +255,33 @@ async fn postgres_reports_what_is_slower_than_its_threshold_and_no_faster() {
     assert!(after.connections >= after.idle_connections);
     assert!(after.connections >= 1, "a connection was opened: {after:?}");
 }
+
+#[tokio::test]
+async fn postgres_cancels_a_statement_past_the_statement_timeout() {
+    let db = TestDb::shared().await;
+    let router = db
+        .router(|config| config.with_statement_timeout(Some(Duration::from_millis(200))))
+        .await;
+    let read = ReadOptions::default().on(campushub_core::ReadRoute::Primary);
+    let started = std::time::Instant::now();
+    let error = router
+        .fetch(query("SELECT 1::int8 FROM pg_sleep(5)"), &read)
+        .await
+        .expect_err("cancelled");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cancelled early"
+    );
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(!error.is_connection(), "a timeout is not retried elsewhere");
+    let core = campushub_core::Error::from(error);
+    assert!(
+        matches!(core, campushub_core::Error::Unavailable { .. }),
+        "{core:?}"
+    );
+    // The connection stays usable, and the migrations ran without the timeout.
+    router
+        .fetch(query("SELECT 1::int8"), &read)
+        .await
+        .expect("fast");
+}

@@ -1,0 +1,308 @@
+//! The one description of every `CAMPUSHUB_*` setting: its variable, its flag (none for a
+//! secret), whether a `*_FILE` variable may hold it, and its help line. The command line, the
+//! configuration's errors and [`VARIABLES`](super::VARIABLES) are all derived from it, so a
+//! setting is added in one place.
+
+/// One setting: a flag or its variable; or, for a URL that may carry a password, also the
+/// file named by `<variable>_FILE` (a flag's value is visible to `ps`); or, for a secret, its
+/// variable or file only, never a flag.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Setting {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// The variable holding the path of a file with the value (URLs and secrets).
+    pub file: Option<&'static str>,
+    /// The flag without its dashes (all but secrets).
+    pub flag: Option<&'static str>,
+    /// What a value looks like, in the help (`URL`, `DURATION`).
+    pub value: &'static str,
+    /// The help line: what it does, then its default in parentheses.
+    pub help: &'static str,
+}
+
+/// A setting given as a flag or its variable.
+const fn flag(
+    variable: &'static str,
+    flag: &'static str,
+    value: &'static str,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        variable,
+        file: None,
+        flag: Some(flag),
+        value,
+        help,
+    }
+}
+
+/// A setting given as a flag, its variable or a file.
+const fn flag_or_file(
+    variable: &'static str,
+    file: &'static str,
+    flag: &'static str,
+    value: &'static str,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        variable,
+        file: Some(file),
+        flag: Some(flag),
+        value,
+        help,
+    }
+}
+
+/// A secret: its variable or a file.
+const fn secret(
+    variable: &'static str,
+    file: &'static str,
+    value: &'static str,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        variable,
+        file: Some(file),
+        flag: None,
+        value,
+        help,
+    }
+}
+
+/// Every setting, in the order the help lists them.
+pub(super) const SETTINGS: [Setting; 29] = [
+    flag_or_file(
+        "CAMPUSHUB_DATABASE_URL",
+        "CAMPUSHUB_DATABASE_URL_FILE",
+        "database-url",
+        "URL",
+        "sqlite://data/campushub.db (default) or postgres://... A password in a flag is visible \
+         to `ps`: give it in the variable or CAMPUSHUB_DATABASE_URL_FILE",
+    ),
+    flag_or_file(
+        "CAMPUSHUB_REPLICA_URLS",
+        "CAMPUSHUB_REPLICA_URLS_FILE",
+        "replica-urls",
+        "URLS",
+        "Comma-separated postgres:// URLs of read replicas (also CAMPUSHUB_REPLICA_URLS_FILE; \
+         a password in a flag is visible to `ps`)",
+    ),
+    flag_or_file(
+        "CAMPUSHUB_ANALYTICS_URL",
+        "CAMPUSHUB_ANALYTICS_URL_FILE",
+        "analytics-url",
+        "URL",
+        "postgres:// URL for aggregate queries (also CAMPUSHUB_ANALYTICS_URL_FILE; a password \
+         in a flag is visible to `ps`)",
+    ),
+    flag(
+        "CAMPUSHUB_REPLICA_MAX_LAG",
+        "replica-max-lag",
+        "DURATION",
+        "Replicas lagging more are taken out of rotation (10s)",
+    ),
+    flag_or_file(
+        "CAMPUSHUB_REDIS_URL",
+        "CAMPUSHUB_REDIS_URL_FILE",
+        "redis-url",
+        "URL",
+        "redis:// URL: shared L2 cache and invalidations (L1 only if unset; also \
+         CAMPUSHUB_REDIS_URL_FILE; a password in a flag is visible to `ps`)",
+    ),
+    flag("CAMPUSHUB_CACHE", "cache", "on|off", "The cache (on)"),
+    flag(
+        "CAMPUSHUB_CACHE_NAMESPACE",
+        "cache-namespace",
+        "PREFIX",
+        "Prefix of Redis keys and channel (campushub)",
+    ),
+    flag(
+        "CAMPUSHUB_WARM_INTERVAL",
+        "warm-interval",
+        "DURATION",
+        "How often the cache warmer runs (60s; off disables it)",
+    ),
+    secret(
+        "CAMPUSHUB_JWT_SECRET",
+        "CAMPUSHUB_JWT_SECRET_FILE",
+        "SECRET",
+        "HS256 secret, at least 32 characters (development secret if unset, SQLite only)",
+    ),
+    flag(
+        "CAMPUSHUB_JWT_PUBLIC_KEY_FILE",
+        "jwt-public-key-file",
+        "PATH",
+        "RS256 public key (PEM) instead of a secret",
+    ),
+    flag(
+        "CAMPUSHUB_JWT_ISSUER",
+        "jwt-issuer",
+        "ISSUER",
+        "The `iss` every token must carry (required with CAMPUSHUB_JWT_PUBLIC_KEY_FILE)",
+    ),
+    flag(
+        "CAMPUSHUB_JWT_AUDIENCE",
+        "jwt-audience",
+        "AUDIENCE",
+        "The `aud` every token must carry (required with CAMPUSHUB_JWT_PUBLIC_KEY_FILE)",
+    ),
+    secret(
+        "CAMPUSHUB_API_KEYS",
+        "CAMPUSHUB_API_KEYS_FILE",
+        "KEYS",
+        "subject:role[+role]:key entries, comma-separated",
+    ),
+    secret(
+        "CAMPUSHUB_CURSOR_KEY",
+        "CAMPUSHUB_CURSOR_KEY_FILE",
+        "KEY",
+        "Key signing list cursors (derived from the JWT secret if unset)",
+    ),
+    flag(
+        "CAMPUSHUB_BIND",
+        "bind",
+        "ADDRESS",
+        "Address and port to listen on (127.0.0.1:8080)",
+    ),
+    flag(
+        "CAMPUSHUB_DEMO_DATA",
+        "demo-data",
+        "BOOL",
+        "Load demo data into an empty database (true in development, else false)",
+    ),
+    flag(
+        "CAMPUSHUB_ENV",
+        "env",
+        "development|production",
+        "development (generated secret, printed admin token, demo data) or production; \
+         development by default only on an SQLite database bound to a loopback address",
+    ),
+    flag("CAMPUSHUB_LOG", "log", "FILTER", "Log filter (info)"),
+    flag(
+        "CAMPUSHUB_LOG_FORMAT",
+        "log-format",
+        "text|json",
+        "text (default) or json: one JSON object per line",
+    ),
+    flag(
+        "CAMPUSHUB_SLOW_STATEMENT",
+        "slow-statement",
+        "DURATION",
+        "Statements slower than this are logged at warn and counted (100ms; 0s: every one; off disables)",
+    ),
+    flag(
+        "CAMPUSHUB_METRICS_PUBLIC",
+        "metrics-public",
+        "BOOL",
+        "Serve /metrics without credentials (false)",
+    ),
+    flag(
+        "CAMPUSHUB_CORS_ORIGINS",
+        "cors-origins",
+        "ORIGINS",
+        "Origins browsers may call the API from: https://a.example,... or * (none)",
+    ),
+    flag(
+        "CAMPUSHUB_DB_MAX_CONNECTIONS",
+        "db-max-connections",
+        "N",
+        "Connections per Postgres pool (10)",
+    ),
+    flag(
+        "CAMPUSHUB_DB_STATEMENT_TIMEOUT",
+        "db-statement-timeout",
+        "DURATION",
+        "Postgres cancels statements running longer (30s; off keeps the server's setting)",
+    ),
+    flag(
+        "CAMPUSHUB_SHUTDOWN_DRAIN",
+        "shutdown-drain",
+        "DURATION",
+        "After SIGINT/SIGTERM, how long /readyz is 503 before the listener closes (0s)",
+    ),
+    flag(
+        "CAMPUSHUB_SHUTDOWN_GRACE",
+        "shutdown-grace",
+        "DURATION",
+        "Then, how long requests in progress may take to finish (35s)",
+    ),
+    flag(
+        "CAMPUSHUB_HEADER_TIMEOUT",
+        "header-timeout",
+        "DURATION",
+        "How long a client may take to send a request's headers, and a keep-alive connection \
+         may stay idle (30s)",
+    ),
+    flag(
+        "CAMPUSHUB_MAX_CONNECTIONS",
+        "max-connections",
+        "N",
+        "Connections open at once; beyond it new ones wait to be accepted (10000)",
+    ),
+    flag(
+        "CAMPUSHUB_MAX_IN_FLIGHT",
+        "max-in-flight",
+        "N",
+        "Requests in progress at once; beyond it a request is answered 503 with Retry-After (1024)",
+    ),
+];
+
+/// The variables of [`SETTINGS`], in order.
+pub(super) const fn variables() -> [&'static str; SETTINGS.len()] {
+    let mut names = [""; SETTINGS.len()];
+    let mut i = 0;
+    while i < SETTINGS.len() {
+        names[i] = SETTINGS[i].variable;
+        i += 1;
+    }
+    names
+}
+
+/// The setting read from `variable`, or whose file `variable` names.
+pub(super) fn find(variable: &str) -> Option<&'static Setting> {
+    SETTINGS
+        .iter()
+        .find(|s| s.variable == variable || s.file == Some(variable))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_files_follow_the_variable_names() {
+        for setting in SETTINGS {
+            let name = setting.variable.trim_start_matches("CAMPUSHUB_");
+            if let Some(flag) = setting.flag {
+                assert_eq!(flag, name.to_ascii_lowercase().replace('_', "-"));
+            }
+            if let Some(file) = setting.file {
+                assert_eq!(file, format!("{}_FILE", setting.variable));
+            }
+        }
+        // Secrets have no flag, and a file instead.
+        assert!(SETTINGS
+            .iter()
+            .all(|s| s.flag.is_some() || s.file.is_some()));
+        let secrets: Vec<_> = SETTINGS
+            .iter()
+            .filter(|s| s.flag.is_none())
+            .map(|s| s.variable)
+            .collect();
+        assert_eq!(
+            secrets,
+            [
+                "CAMPUSHUB_JWT_SECRET",
+                "CAMPUSHUB_API_KEYS",
+                "CAMPUSHUB_CURSOR_KEY"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_variable_finds_its_setting() {
+        let found = find("CAMPUSHUB_REDIS_URL_FILE").map(|s| s.variable);
+        assert_eq!(found, Some("CAMPUSHUB_REDIS_URL"));
+        assert!(find("CAMPUSHUB_BIND_FILE").is_none());
+    }
+}
