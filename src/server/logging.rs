@@ -103,9 +103,9 @@ fn log_layer(targets: Targets, format: LogFormat) -> Box<dyn Layer<Registry> + S
     }
 }
 
-/// What the trace exporter gets: CampusHub's spans down to DEBUG (the service action, each
-/// cache tier, each statement: DEBUG so that they cost nothing when traces are off), other
-/// crates' spans at INFO, and warnings and errors as span events.
+/// What the trace exporter gets: CampusHub's spans down to DEBUG (the service action and each
+/// cache tier are DEBUG, so that they cost nothing when traces are off; each statement is
+/// INFO), other crates' spans at INFO, and warnings and errors as span events.
 fn exported(meta: &Metadata<'_>) -> bool {
     let level = *meta.level();
     if meta.is_span() {
