@@ -3,7 +3,7 @@
 //!
 //! Readiness is open (load balancers call it without credentials), so anonymous callers get
 //! the status alone: the components, their lag and their errors describe the topology and are
-//! shown only to principals the policy lets read [`METRICS_KIND`] (admins by default). One
+//! shown only to principals the policy lets read the `metrics` resource (admins by default). One
 //! round of probes serves every call for [`READINESS_TTL`], so that a flood of calls costs the
 //! databases nothing.
 
@@ -134,7 +134,7 @@ pub(crate) struct ReadinessChecks {
 impl ReadinessChecks {
     /// Asks `probes`, or when there are none the default `primary` probe through
     /// `departments`, each for at most `timeout`.
-    /// Details go to principals of `authenticator` whom `policy` lets read [`METRICS_KIND`].
+    /// Details go to principals of `authenticator` whom `policy` lets read `metrics`.
     pub(crate) fn new(
         probes: &[Arc<dyn ReadinessProbe>],
         departments: &EntityService<Department>,

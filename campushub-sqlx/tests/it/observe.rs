@@ -54,7 +54,7 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         let name = attrs.metadata().name().to_owned();
-        self.spans.lock().unwrap().push(Captured {
+        self.spans.lock().expect("spans").push(Captured {
             name,
             fields: fields.0,
         });
@@ -66,7 +66,7 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
         let name = fields.0.remove("message").unwrap_or_default();
         let level = event.metadata().level().to_string();
         fields.0.insert("level".into(), level);
-        self.events.lock().unwrap().push(Captured {
+        self.events.lock().expect("events").push(Captured {
             name,
             fields: fields.0,
         });
@@ -82,7 +82,7 @@ impl Capture {
     }
 
     fn slow_reports(&self) -> Vec<Captured> {
-        let events = self.events.lock().unwrap();
+        let events = self.events.lock().expect("events");
         events
             .iter()
             .filter(|e| e.name == "slow statement")
@@ -91,7 +91,7 @@ impl Capture {
     }
 
     fn statement_spans(&self) -> Vec<Captured> {
-        let spans = self.spans.lock().unwrap();
+        let spans = self.spans.lock().expect("spans");
         spans
             .iter()
             .filter(|s| s.name == "db.statement")
