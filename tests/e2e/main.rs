@@ -15,6 +15,7 @@ mod checker;
 mod concurrency;
 mod configuration;
 mod extension;
+mod metrics;
 mod operations;
 mod propagation;
 mod read_your_writes;
