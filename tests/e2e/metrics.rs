@@ -1,11 +1,12 @@
-//! `/metrics` of a server on SQLite in memory with its L1 cache (no service needed): the
-//! exposition parses, and the statement, pool and cache tier series move with the requests
-//! that cause them.
+//! `/metrics` series moving with the requests that cause them: on SQLite in memory with L1
+//! only (no service needed), statements, pools and the L1 tier; on Postgres with a replica
+//! and Redis, the pools by name and the L2 tier. Every scrape must parse.
 
 use campushub_testkit::exposition::{parse, Scrape};
 
+use crate::support::instance::{namespace, replicated};
 use crate::support::records::{department, id, student};
-use crate::support::{Http, Instance};
+use crate::support::{Http, Instance, Services, TestDb};
 
 const RETRIEVE: &str = "/api/v1/students/{id}";
 
@@ -100,4 +101,55 @@ async fn statement_pool_and_cache_tier_series_follow_the_requests() {
     assert!(cached.sum("campushub_db_statements_total", &sqlite) >= sent);
     assert!(cached.has("campushub_cache_hits_total", &[("tier", "l1")]));
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_operations_and_postgres_pools_are_labelled() {
+    let services = Services::shared();
+    let db = TestDb::create(&services.primary, &services.replica).await;
+    let mut vars = replicated(&services, &db, &namespace());
+    vars.push(("CAMPUSHUB_WARM_INTERVAL", "off".to_owned()));
+    let server = Instance::start(&vars).await;
+    let http = &server.http;
+    let created = department(http, "MRD").await;
+    let path = format!("/api/v1/departments/{}", id(&created));
+    let before = scrape(http).await;
+    // The create invalidated and filled both tiers; the read is an L1 lookup.
+    assert_eq!(http.get(&path).await.status, 200);
+    let after = scrape(http).await;
+
+    let op = |metrics: &Scrape, tier, op| {
+        metrics.sum(
+            "campushub_cache_operation_duration_seconds_count",
+            &[("tier", tier), ("op", op)],
+        )
+    };
+    assert!(op(&after, "l2", "set") >= 1.0, "the create filled Redis");
+    assert!(
+        op(&after, "l2", "invalidate") >= 1.0,
+        "the create invalidated in Redis"
+    );
+    assert!(op(&after, "l1", "get") > op(&before, "l1", "get"));
+    for pool in ["primary", "replica-0"] {
+        let labels = [("pool", pool)];
+        assert!(
+            after.has("campushub_db_pool_max_connections", &labels),
+            "{pool}"
+        );
+        assert!(
+            after.has("campushub_db_slow_statements_total", &labels),
+            "{pool}"
+        );
+    }
+    let created_on_primary = [("pool", "primary"), ("route", "/api/v1/departments")];
+    assert!(
+        after.sum(
+            "campushub_db_statement_duration_seconds_count",
+            &created_on_primary
+        ) >= 1.0,
+        "the create's statements are timed on the primary"
+    );
+    assert!(after.has("campushub_replica_lag_seconds", &[("pool", "replica-0")]));
+    drop(server);
+    db.drop_database().await;
 }
