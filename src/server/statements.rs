@@ -97,13 +97,13 @@ impl RouteStatements {
     pub(super) fn register(self: &Arc<Self>, registry: &mut Registry) {
         registry.register_with_unit(
             "campushub_db_statement_duration",
-            "Time of one statement, connection wait included, by pool and route template.",
+            "Time of one statement, connection wait included, by pool and route template",
             Unit::Seconds,
             self.durations.clone(),
         );
         registry.register_with_unit(
             "campushub_db_pool_wait",
-            "Time a statement waited for a connection, by pool.",
+            "Time a statement waited for a connection, by pool",
             Unit::Seconds,
             self.waits.clone(),
         );

@@ -10,8 +10,10 @@ use crate::support::{Http, Instance, Services, TestDb};
 
 const RETRIEVE: &str = "/api/v1/students/{id}";
 
+/// `/metrics` in OpenMetrics, as Prometheus asks for it (the other tests read the 0.0.4 text).
 async fn scrape(http: &Http) -> Scrape {
-    let text = http.get("/metrics").await.text();
+    let accept = [("accept", "application/openmetrics-text;version=1.0.0")];
+    let text = http.get_with("/metrics", &accept).await.text();
     parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 

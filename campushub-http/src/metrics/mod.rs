@@ -5,17 +5,20 @@
 //! text format (0.0.4) otherwise.
 //!
 //! The hot path takes no lock for the routes known when the layer is built: each route's
-//! series are found through an immutable map, and each status's counter and histogram are
-//! reached through a `OnceLock` once made. The histogram itself is prometheus-client's (a
-//! short uncontended mutex per observation; `docs/performance.md` has the figures).
+//! series are found through an immutable map, each status's counter and histogram are
+//! reached through a `OnceLock` once made, and both record with relaxed atomic adds (the
+//! histogram is ours, encoded by prometheus-client: its own takes a mutex per observation,
+//! see `histogram.rs`).
 
 mod format;
+mod histogram;
 mod layer;
 mod registry;
 mod route;
 mod source;
 
 pub use format::Exposition;
+pub use histogram::LATENCY_BUCKETS;
 pub use layer::{MetricsLayer, MetricsService};
 /// A source of metrics read at each scrape (cache tiers, pools, replica lag): a
 /// prometheus-client [`Collector`](prometheus_client::collector::Collector), added with
@@ -24,7 +27,7 @@ pub use layer::{MetricsLayer, MetricsService};
 /// [`encode_histograms`] write one family from values read from a snapshot.
 pub use prometheus_client::collector::Collector as MetricsSource;
 pub use registry::HttpMetrics;
-pub use route::{route_label, LATENCY_BUCKETS, UNMATCHED};
+pub use route::{route_label, UNMATCHED};
 pub use source::{encode_counters, encode_gauges, encode_histograms, HistogramValues};
 
 pub(crate) mod endpoint;

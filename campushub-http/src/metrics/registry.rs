@@ -24,12 +24,12 @@ impl Default for HttpMetrics {
         let mut registry = Registry::default();
         registry.register(
             "http_requests",
-            "Requests answered, by route template and status.",
+            "Requests answered, by route template and status",
             families.requests.clone(),
         );
         registry.register_with_unit(
             "http_request_duration",
-            "Time to answer, by route template and status.",
+            "Time to answer, by route template and status",
             Unit::Seconds,
             families.durations.clone(),
         );
@@ -49,7 +49,8 @@ impl HttpMetrics {
     }
 
     /// Registers metrics of the application's own in the registry `/metrics` encodes: keep
-    /// clones of what `with` registers and update them.
+    /// clones of what `with` registers and update them. (prometheus-client ends each help
+    /// text with a period.)
     pub fn register(&self, with: impl FnOnce(&mut Registry)) {
         if let Ok(mut registry) = self.registry.write() {
             with(&mut registry);

@@ -1,6 +1,6 @@
 //! One route template's request series: a counter and a latency histogram per status, made in
 //! the registry's families on the first request with that status and then reached without a
-//! lock.
+//! lock (both are atomics: prometheus-client's `Counter` and our [`AtomicHistogram`]).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -8,12 +8,8 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::Histogram;
 
-/// Upper bounds of the request latency histogram's buckets, in seconds.
-pub const LATENCY_BUCKETS: [f64; 13] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+use super::histogram::AtomicHistogram;
 
 /// Statuses with their own series; any other status is counted as `other`.
 const STATUSES: [u16; 16] = [
@@ -37,20 +33,16 @@ pub(crate) struct RequestLabels {
 #[derive(Clone, Debug)]
 pub(crate) struct RequestFamilies {
     pub(crate) requests: Family<RequestLabels, Counter>,
-    pub(crate) durations: Family<RequestLabels, Histogram>,
+    pub(crate) durations: Family<RequestLabels, AtomicHistogram>,
 }
 
 impl RequestFamilies {
     pub(crate) fn new() -> Self {
         RequestFamilies {
             requests: Family::default(),
-            durations: Family::new_with_constructor(latency_histogram),
+            durations: Family::default(),
         }
     }
-}
-
-fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
 }
 
 /// Requests and latencies of one route template.
@@ -59,7 +51,7 @@ pub(crate) struct RouteMetrics {
     families: RequestFamilies,
     /// Per status slot, the series' handles (the same counter and histogram the families
     /// encode), made on first use so that unused statuses stay out of `/metrics`.
-    by_status: [OnceLock<(Counter, Histogram)>; STATUS_LABELS.len()],
+    by_status: [OnceLock<(Counter, AtomicHistogram)>; STATUS_LABELS.len()],
 }
 
 impl RouteMetrics {
@@ -88,7 +80,7 @@ impl RouteMetrics {
             )
         });
         count.inc();
-        latency.observe(elapsed.as_secs_f64());
+        latency.observe(elapsed);
     }
 }
 

@@ -9,6 +9,8 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
+use super::histogram::with_overflow;
+
 /// A histogram as read from lock-free counters: what
 /// [`prometheus_client::encoding::MetricEncoder::encode_histogram`] takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +65,8 @@ pub fn encode_histograms<L: EncodeLabelSet>(
     samples: impl IntoIterator<Item = (L, HistogramValues)>,
 ) -> std::fmt::Result {
     let mut family = encoder.encode_descriptor(name, help, unit, MetricType::Histogram)?;
-    for (labels, values) in samples {
+    for (labels, mut values) in samples {
+        with_overflow(&mut values.buckets, values.count);
         family
             .encode_family(&labels)?
             .encode_histogram::<NoLabelSet>(values.sum, values.count, &values.buckets, None)?;

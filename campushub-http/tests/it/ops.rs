@@ -269,7 +269,7 @@ async fn extra_metric_sources_and_registered_metrics_are_encoded() {
         let state = ApiState::new(services, Arc::new(credentials())).metrics_source(CacheStats);
         state
             .metrics
-            .register(|registry| registry.register("app_jobs", "Jobs run.", registered));
+            .register(|registry| registry.register("app_jobs", "Jobs run", registered));
         state
     });
     jobs.inc_by(3);
