@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::breaker::CircuitState;
+use crate::latency::{Latencies, OperationLatencies};
 
 /// The cache's counters at one moment. Counters only grow; gauges (`l1_*`, `circuit`,
 /// `subscribed`) are current values.
@@ -55,6 +56,8 @@ pub struct MetricsSnapshot {
     pub circuit: CircuitState,
     /// Whether the invalidation channel is subscribed (`true` when there is no Redis).
     pub subscribed: bool,
+    /// How long each operation of each tier took (histograms; they only grow).
+    pub latency: OperationLatencies,
 }
 
 impl MetricsSnapshot {
@@ -90,6 +93,7 @@ pub(crate) struct Metrics {
     pub(crate) circuit_opens: Counter,
     pub(crate) warm_runs: Counter,
     pub(crate) warmed: Counter,
+    pub(crate) latency: Latencies,
 }
 
 /// A relaxed atomic counter.
@@ -149,6 +153,7 @@ impl Metrics {
             l1_bytes: gauges.l1_bytes,
             circuit: gauges.circuit,
             subscribed: gauges.subscribed,
+            latency: self.latency.snapshot(),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! its callsite, so that an L1 hit pays one cached interest check and builds no span.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use campushub_core::{
@@ -22,7 +22,7 @@ use crate::codec::RecordEntry;
 use crate::config::CacheConfig;
 use crate::error::Result;
 use crate::flight::{Flights, Role};
-use crate::l1::{Floor, Found, L1};
+use crate::l1::{Floor, Found, Stamp, L1};
 use crate::l2::{FillOutcome, Invalidation, L2};
 use crate::metrics::{Gauges, Metrics, MetricsSnapshot};
 use crate::pubsub::Subscriber;
@@ -204,7 +204,7 @@ impl TieredCache {
             match self.lookup_l2(l2, key, need).instrument(span).await {
                 Lookup::Hit(value, read_at) => {
                     inner.metrics.l2_hits.incr();
-                    inner.l1.fill(key, value.clone(), stamp, read_at);
+                    self.fill_l1(key, value.clone(), stamp, read_at);
                     return Ok(value);
                 }
                 Lookup::Miss(seen) => {
@@ -232,6 +232,7 @@ impl TieredCache {
         let keep_in_l1 = match (&inner.l2, l2_usable) {
             (Some(l2), true) => {
                 let span = tracing::debug_span!("cache.l2.set", cache.kind = %key.kind());
+                let started = Instant::now();
                 let filled = match key {
                     CacheKey::Entity { .. } => {
                         l2.fill_record(key, loaded.as_ref(), token)
@@ -248,12 +249,13 @@ impl TieredCache {
                         None => Ok(FillOutcome::Refused),
                     },
                 };
+                inner.metrics.latency.l2_set.since(started);
                 self.may_keep_in_l1(filled)
             }
             _ => true,
         };
         let l1_set = tracing::debug_span!("cache.l1.set", cache.kind = %key.kind());
-        if keep_in_l1 && !l1_set.in_scope(|| inner.l1.fill(key, loaded.clone(), stamp, token)) {
+        if keep_in_l1 && !l1_set.in_scope(|| self.fill_l1(key, loaded.clone(), stamp, token)) {
             inner.metrics.fills_refused.incr();
         }
         Ok(loaded.map(|value| value.with_token(token)))
@@ -276,8 +278,34 @@ impl TieredCache {
         }
     }
 
-    /// What L2 holds for `key` as of `need`: an entry read before `need` is a miss.
+    /// [`L1::fill`], timed.
+    fn fill_l1(
+        &self,
+        key: &CacheKey,
+        value: Option<CachedValue>,
+        stamp: Stamp,
+        read_at: Option<ConsistencyToken>,
+    ) -> bool {
+        let started = Instant::now();
+        let filled = self.inner.l1.fill(key, value, stamp, read_at);
+        self.inner.metrics.latency.l1_set.since(started);
+        filled
+    }
+
+    /// What L2 holds for `key` as of `need` (an entry read before `need` is a miss), timed.
     async fn lookup_l2(&self, l2: &L2, key: &CacheKey, need: Option<ConsistencyToken>) -> Lookup {
+        let started = Instant::now();
+        let found = self.lookup_l2_untimed(l2, key, need).await;
+        self.inner.metrics.latency.l2_get.since(started);
+        found
+    }
+
+    async fn lookup_l2_untimed(
+        &self,
+        l2: &L2,
+        key: &CacheKey,
+        need: Option<ConsistencyToken>,
+    ) -> Lookup {
         match key {
             CacheKey::Entity { .. } => match l2.lookup_record(key).await {
                 Ok(RecordEntry::Value(value)) if value.token >= need => {
@@ -350,7 +378,9 @@ impl Cache for TieredCache {
         loop {
             let span =
                 tracing::debug_span!("cache.l1.get", cache.kind = %key.kind(), cache.hit = Empty);
+            let started = Instant::now();
             let found = span.in_scope(|| inner.l1.lookup(key, need));
+            inner.metrics.latency.l1_get.since(started);
             let floor = match found {
                 Found::Hit(hit) => {
                     span.record("cache.hit", true);
@@ -384,7 +414,10 @@ impl Cache for TieredCache {
 
     fn get_fresh(&self, key: &CacheKey, need: Option<ConsistencyToken>) -> Option<CachedValue> {
         // A cached "not found" is left to `get_or_load`, which counts it.
-        let value = self.inner.l1.get(key, need)??;
+        let started = Instant::now();
+        let found = self.inner.l1.get(key, need);
+        self.inner.metrics.latency.l1_get.since(started);
+        let value = found??;
         self.inner.metrics.l1_hits.incr();
         Some(value)
     }
@@ -406,16 +439,18 @@ impl Cache for TieredCache {
         let keep = match &inner.l2 {
             Some(l2) => {
                 let span = tracing::debug_span!("cache.l2.set", cache.kind = %key.kind());
+                let started = Instant::now();
                 let filled = l2
                     .fill_record(key, Some(&value), read_at)
                     .instrument(span)
                     .await;
+                inner.metrics.latency.l2_set.since(started);
                 self.may_keep_in_l1(filled)
             }
             None => true,
         };
         let l1_set = tracing::debug_span!("cache.l1.set", cache.kind = %key.kind());
-        if keep && !l1_set.in_scope(|| inner.l1.fill(key, Some(value), stamp, read_at)) {
+        if keep && !l1_set.in_scope(|| self.fill_l1(key, Some(value), stamp, read_at)) {
             inner.metrics.fills_refused.incr();
         }
     }
@@ -438,15 +473,20 @@ impl Cache for TieredCache {
         // read before it and is refused by L1's tombstone (records) or epoch bump (queries).
         if let Some(l2) = &inner.l2 {
             let span = tracing::debug_span!("cache.l2.invalidate", cache.kind = %event.kind);
-            if let Err(error) = l2.invalidate(invalidation).instrument(span).await {
+            let started = Instant::now();
+            let sent = l2.invalidate(invalidation).instrument(span).await;
+            inner.metrics.latency.l2_invalidate.since(started);
+            if let Err(error) = sent {
                 tracing::warn!(%error, kind = %event.kind, id = %event.id, "invalidation queued: redis unavailable");
             }
         }
         tracing::debug_span!("cache.l1.invalidate", cache.kind = %event.kind).in_scope(|| {
+            let started = Instant::now();
             inner.l1.bump(kinds);
             inner
                 .l1
                 .invalidate_record(event.kind, event.id, Some(event.version), event.token);
+            inner.metrics.latency.l1_invalidate.since(started);
         });
     }
 }

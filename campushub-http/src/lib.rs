@@ -92,8 +92,11 @@ pub use bulk::BulkKeys;
 pub use config::HttpConfig;
 pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};
-pub use metrics::{HttpMetrics, MetricType, MetricsLayer, MetricsSource, Sample};
+pub use metrics::{Exposition, HttpMetrics, MetricsLayer, MetricsSource};
 pub use problem::Problem;
+/// The Prometheus client `/metrics` is built on, for an application's own metrics and
+/// [`MetricsSource`]s (the same version as ours).
+pub use prometheus_client;
 pub use resource::ResourceRoutes;
 pub use routes::router;
 pub use state::{ApiState, AppServices};

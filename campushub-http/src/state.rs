@@ -30,7 +30,8 @@ pub struct ApiState {
     pub analytics: Arc<dyn Analytics>,
     /// Readiness probes; without one, `/readyz` probes the departments store as `primary`.
     pub probes: Vec<Arc<dyn ReadinessProbe>>,
-    /// Request metrics and extra metric sources.
+    /// The prometheus-client registry `/metrics` encodes: request metrics and extra metric
+    /// sources.
     pub metrics: Arc<HttpMetrics>,
     /// The policy for checks outside the services (analytics, metrics); default: the
     /// departments service's policy.
@@ -104,8 +105,10 @@ impl ApiState {
         self
     }
 
-    /// Adds a source of extra metrics (cache, pools, replicas) to `/metrics`.
-    pub fn metrics_source(self, source: Arc<dyn MetricsSource>) -> Self {
+    /// Adds a source of extra metrics (cache, pools, replicas) to `/metrics`: a
+    /// [`MetricsSource`] (prometheus-client's `Collector`), read at each scrape. Metrics an
+    /// application updates itself go in with [`HttpMetrics::register`].
+    pub fn metrics_source(self, source: impl MetricsSource) -> Self {
         self.metrics.add_source(source);
         self
     }

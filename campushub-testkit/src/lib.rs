@@ -1,5 +1,7 @@
 //! Test support shared by CampusHub's crates (not published).
 //!
+//! [`exposition::parse`]: a strict reader of `/metrics` bodies.
+//!
 //! [`Relay`]: a TCP relay on a loopback port between a client under test and a real service
 //! (Redis, a Postgres replica), which a test cuts (the service becomes unreachable from that
 //! client only) or redirects to another server (the service "comes back" as a different one).
@@ -17,6 +19,7 @@
 //! # }
 //! ```
 
+pub mod exposition;
 mod relay;
 
 pub use relay::Relay;

@@ -121,10 +121,10 @@ impl App {
         let mut state = ApiState::new(core.services.clone(), core.auth.credentials.clone())
             .config(http)
             .analytics(analytics)
-            .metrics_source(Arc::new(PoolMetrics(core.storage.clone())))
+            .metrics_source(PoolMetrics(core.storage.clone()))
             .trace_context(Arc::new(W3cTraceContext::default()));
         if let Some(cache) = &core.cache {
-            state = state.metrics_source(Arc::new(CacheMetrics(cache.clone())));
+            state = state.metrics_source(CacheMetrics(cache.clone()));
         }
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
         let draining = Arc::new(AtomicBool::new(false));
@@ -134,7 +134,7 @@ impl App {
         let router = router(state);
         // The router registered its templates: the statement counters are pre-registered too.
         let statements = Arc::new(RouteStatements::new(metrics.templates()));
-        metrics.add_source(Arc::clone(&statements) as _);
+        metrics.register(|registry| statements.register(registry));
         App {
             router: statements.layer(router),
             minter: core.auth.minter.clone(),

@@ -1,164 +1,211 @@
-//! `/metrics` sources: statements, errors, health and lag of every database pool, and the
-//! cache's counters per tier.
+//! `/metrics` sources read at each scrape: statements, errors, health, lag and saturation of
+//! every database pool, and the cache's counters and operation latencies per tier.
 
 use super::storage::Storage;
-use crate::cache::TieredCache;
-use crate::http::{MetricType, MetricsSource, Sample};
+use crate::cache::{LatencySnapshot, TieredCache, LATENCY_BUCKETS};
+use crate::http::metrics::{encode_counters, encode_gauges, encode_histograms, HistogramValues};
+use crate::http::prometheus_client::collector::Collector;
+use crate::http::prometheus_client::encoding::DescriptorEncoder;
+use crate::http::prometheus_client::registry::Unit;
 use crate::sqlx::PoolStats;
 
-/// One sample of family `name`.
-pub(super) fn sample(
-    name: &str,
-    help: &str,
-    metric_type: MetricType,
-    labels: &[(&str, &str)],
-    value: f64,
-) -> Sample {
-    Sample {
-        name: name.to_owned(),
-        help: help.to_owned(),
-        metric_type,
-        labels: labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        value,
-    }
+/// The labels of a pool's samples.
+fn by_pool(pool: &PoolStats) -> Labels<'_> {
+    vec![("pool", pool.name.as_str())]
 }
 
-/// The database pools' counters.
+/// The label set of one sample: `[]` or `[("tier", "l1")]`.
+type Labels<'a> = Vec<(&'static str, &'a str)>;
+
+/// One family read from a snapshot: name, help, and the value of each label set.
+type Family<'a, V> = (&'static str, &'static str, Vec<(Labels<'a>, V)>);
+
+/// The database pools' counters and gauges.
+#[derive(Debug)]
 pub(super) struct PoolMetrics(pub Storage);
 
-const STATEMENTS: (&str, &str) = ("campushub_db_statements_total", "Statements sent, by pool.");
-const ERRORS: (&str, &str) = ("campushub_db_errors_total", "Statements that failed.");
-const READS: (&str, &str) = ("campushub_db_reads_total", "Reads served, by pool.");
-const RETRIES: (&str, &str) = ("campushub_db_retries_total", "Reads retried elsewhere.");
-const EJECTIONS: (&str, &str) = ("campushub_db_ejections_total", "Times out of rotation.");
-const HEALTHY: (&str, &str) = (
-    "campushub_db_pool_healthy",
-    "1 when the pool is in rotation.",
-);
-const LAG: (&str, &str) = ("campushub_replica_lag_seconds", "Lag as last measured.");
+/// Counter families of every pool: (name without `_total`, help, value).
+type PoolCounter = (&'static str, &'static str, fn(&PoolStats) -> u64);
+const POOL_COUNTERS: [PoolCounter; 6] = [
+    (
+        "campushub_db_statements",
+        "Statements sent, by pool.",
+        |p| p.statements,
+    ),
+    ("campushub_db_errors", "Statements that failed.", |p| {
+        p.errors
+    }),
+    ("campushub_db_reads", "Reads served, by pool.", |p| p.reads),
+    ("campushub_db_retries", "Reads retried elsewhere.", |p| {
+        p.retries
+    }),
+    ("campushub_db_ejections", "Times out of rotation.", |p| {
+        p.ejections
+    }),
+    (
+        "campushub_db_slow_statements",
+        "Statements slower than CAMPUSHUB_SLOW_STATEMENT.",
+        |p| p.slow_statements,
+    ),
+];
 
-impl MetricsSource for PoolMetrics {
-    fn samples(&self) -> Vec<Sample> {
-        use MetricType::{Counter, Gauge};
+impl Collector for PoolMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
         let pools = self.0.stats();
-        type Read = fn(&PoolStats) -> f64;
-        let families: [((&str, &str), MetricType, Read); 6] = [
-            (STATEMENTS, Counter, |p| p.statements as f64),
-            (ERRORS, Counter, |p| p.errors as f64),
-            (READS, Counter, |p| p.reads as f64),
-            (RETRIES, Counter, |p| p.retries as f64),
-            (EJECTIONS, Counter, |p| p.ejections as f64),
-            (HEALTHY, Gauge, |p| f64::from(u8::from(p.healthy))),
-        ];
-        let mut samples = Vec::new();
-        for ((name, help), metric_type, read) in families {
-            for pool in &pools {
-                samples.push(sample(
-                    name,
-                    help,
-                    metric_type,
-                    &[("pool", &pool.name)],
-                    read(pool),
-                ));
-            }
+        for (name, help, read) in POOL_COUNTERS {
+            let samples = pools.iter().map(|p| (by_pool(p), read(p)));
+            encode_counters(&mut encoder, name, help, samples)?;
         }
-        for pool in pools.iter().filter(|p| p.name.starts_with("replica")) {
-            samples.push(sample(
-                LAG.0,
-                LAG.1,
-                Gauge,
-                &[("pool", &pool.name)],
-                pool.lag_micros as f64 / 1e6,
-            ));
-        }
-        samples
+        let healthy = pools.iter().map(|p| (by_pool(p), i64::from(p.healthy)));
+        let help = "1 when the pool is in rotation.";
+        encode_gauges(
+            &mut encoder,
+            "campushub_db_pool_healthy",
+            help,
+            None,
+            healthy,
+        )?;
+        let connections = pools.iter().flat_map(|p| {
+            let in_use = p.connections.saturating_sub(p.idle_connections);
+            [
+                (vec![("pool", p.name.as_str()), ("state", "in_use")], in_use),
+                (
+                    vec![("pool", p.name.as_str()), ("state", "idle")],
+                    p.idle_connections,
+                ),
+            ]
+        });
+        let help = "Open connections, by pool and state (in_use, idle).";
+        encode_gauges(
+            &mut encoder,
+            "campushub_db_pool_connections",
+            help,
+            None,
+            connections,
+        )?;
+        let max = pools.iter().map(|p| (by_pool(p), p.max_connections));
+        let help = "The most connections the pool opens.";
+        encode_gauges(
+            &mut encoder,
+            "campushub_db_pool_max_connections",
+            help,
+            None,
+            max,
+        )?;
+        let replicas = pools.iter().filter(|p| p.name.starts_with("replica"));
+        let lag = replicas.map(|p| (by_pool(p), p.lag_micros as f64 / 1e6));
+        let help = "Lag as last measured.";
+        encode_gauges(
+            &mut encoder,
+            "campushub_replica_lag",
+            help,
+            Some(&Unit::Seconds),
+            lag,
+        )
     }
 }
 
-/// The cache's counters.
+/// The cache's counters and latencies.
+#[derive(Debug)]
 pub(super) struct CacheMetrics(pub TieredCache);
 
-const HITS: (&str, &str) = ("campushub_cache_hits_total", "Cache hits, by tier.");
-const MISSES: (&str, &str) = ("campushub_cache_misses_total", "Cache misses, by tier.");
-const LOADS: (&str, &str) = ("campushub_cache_loads_total", "Loads after a miss.");
-const FILLS: (&str, &str) = ("campushub_cache_fills_total", "Values stored after a load.");
-const REFUSED: (&str, &str) = (
-    "campushub_cache_fills_refused_total",
-    "Fills refused because a newer write was seen.",
-);
-const INVALIDATIONS: (&str, &str) = (
-    "campushub_cache_invalidations_total",
-    "Invalidations sent to and received from other instances, queued while Redis was unreachable, replayed after, and dropped (queue full).",
-);
-const EVICTIONS: (&str, &str) = ("campushub_cache_evictions_total", "L1 evictions.");
-const REDIS_ERRORS: (&str, &str) = ("campushub_cache_redis_errors_total", "Redis failures.");
-const WARM_RUNS: (&str, &str) = ("campushub_cache_warm_runs_total", "Warmer runs.");
-const WARMED: (&str, &str) = ("campushub_cache_warmed_total", "Entries the warmer loaded.");
-const ENTRIES: (&str, &str) = ("campushub_cache_l1_entries", "Entries in L1.");
-const BYTES: (&str, &str) = ("campushub_cache_l1_bytes", "Weighted size of L1 in bytes.");
-const RATIO: (&str, &str) = (
-    "campushub_cache_hit_ratio",
-    "Hits over lookups since start.",
-);
-
-impl MetricsSource for CacheMetrics {
-    fn samples(&self) -> Vec<Sample> {
-        use MetricType::{Counter, Gauge};
+impl Collector for CacheMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
         let m = self.0.metrics();
-        let rows = [
-            (HITS, Counter, ("tier", "l1"), m.l1_hits as f64),
-            (HITS, Counter, ("tier", "l2"), m.l2_hits as f64),
-            (MISSES, Counter, ("tier", "l1"), m.l1_misses as f64),
-            (MISSES, Counter, ("tier", "l2"), m.l2_misses as f64),
-            (LOADS, Counter, ("", ""), m.loads as f64),
-            (FILLS, Counter, ("", ""), m.fills as f64),
-            (REFUSED, Counter, ("", ""), m.fills_refused as f64),
+        let tier = |t| vec![("tier", t)];
+        let none = Labels::new;
+        let direction = |d| vec![("direction", d)];
+        let counters: [Family<'_, u64>; 10] = [
             (
-                INVALIDATIONS,
-                Counter,
-                ("direction", "sent"),
-                m.invalidations_sent as f64,
+                "campushub_cache_hits",
+                "Cache hits, by tier.",
+                vec![(tier("l1"), m.l1_hits), (tier("l2"), m.l2_hits)],
             ),
             (
-                INVALIDATIONS,
-                Counter,
-                ("direction", "received"),
-                m.invalidations_received as f64,
+                "campushub_cache_misses",
+                "Cache misses, by tier.",
+                vec![(tier("l1"), m.l1_misses), (tier("l2"), m.l2_misses)],
+            ),
+            ("campushub_cache_loads", "Loads after a miss.", vec![(none(), m.loads)]),
+            (
+                "campushub_cache_fills",
+                "Values stored after a load.",
+                vec![(none(), m.fills)],
             ),
             (
-                INVALIDATIONS,
-                Counter,
-                ("direction", "queued"),
-                m.invalidations_queued as f64,
+                "campushub_cache_fills_refused",
+                "Fills refused because a newer write was seen.",
+                vec![(none(), m.fills_refused)],
             ),
             (
-                INVALIDATIONS,
-                Counter,
-                ("direction", "replayed"),
-                m.invalidations_replayed as f64,
+                "campushub_cache_invalidations",
+                "Invalidations sent to and received from other instances, queued while Redis was unreachable, replayed after, and dropped (queue full).",
+                vec![
+                    (direction("sent"), m.invalidations_sent),
+                    (direction("received"), m.invalidations_received),
+                    (direction("queued"), m.invalidations_queued),
+                    (direction("replayed"), m.invalidations_replayed),
+                    (direction("dropped"), m.invalidations_dropped),
+                ],
             ),
+            ("campushub_cache_evictions", "L1 evictions.", vec![(none(), m.l1_evictions)]),
             (
-                INVALIDATIONS,
-                Counter,
-                ("direction", "dropped"),
-                m.invalidations_dropped as f64,
+                "campushub_cache_redis_errors",
+                "Redis failures.",
+                vec![(none(), m.redis_errors)],
             ),
-            (EVICTIONS, Counter, ("", ""), m.l1_evictions as f64),
-            (REDIS_ERRORS, Counter, ("", ""), m.redis_errors as f64),
-            (WARM_RUNS, Counter, ("", ""), m.warm_runs as f64),
-            (WARMED, Counter, ("", ""), m.warmed as f64),
-            (ENTRIES, Gauge, ("", ""), m.l1_entries as f64),
-            (BYTES, Gauge, ("", ""), m.l1_bytes as f64),
-            (RATIO, Gauge, ("", ""), m.hit_ratio()),
+            ("campushub_cache_warm_runs", "Warmer runs.", vec![(none(), m.warm_runs)]),
+            (
+                "campushub_cache_warmed",
+                "Entries the warmer loaded.",
+                vec![(none(), m.warmed)],
+            ),
         ];
-        rows.into_iter()
-            .map(|((name, help), metric_type, label, value)| {
-                let labels: &[(&str, &str)] = if label.0.is_empty() { &[] } else { &[label] };
-                sample(name, help, metric_type, labels, value)
-            })
-            .collect()
+        for (name, help, samples) in counters {
+            encode_counters(&mut encoder, name, help, samples)?;
+        }
+        let gauges: [(&str, &str, f64); 3] = [
+            (
+                "campushub_cache_l1_entries",
+                "Entries in L1.",
+                m.l1_entries as f64,
+            ),
+            (
+                "campushub_cache_l1_bytes",
+                "Weighted size of L1 in bytes.",
+                m.l1_bytes as f64,
+            ),
+            (
+                "campushub_cache_hit_ratio",
+                "Hits over lookups since start.",
+                m.hit_ratio(),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            encode_gauges(&mut encoder, name, help, None, [(none(), value)])?;
+        }
+        let latencies = m
+            .latency
+            .by_tier()
+            .map(|(tier, op, latency)| (vec![("tier", tier), ("op", op)], histogram(latency)));
+        let help =
+            "Time of one cache operation, by tier (l1, l2) and operation (get, set, invalidate).";
+        let seconds = Some(&Unit::Seconds);
+        encode_histograms(
+            &mut encoder,
+            "campushub_cache_operation_duration",
+            help,
+            seconds,
+            latencies,
+        )
+    }
+}
+
+/// `latency` as the encoder takes a histogram.
+fn histogram(latency: &LatencySnapshot) -> HistogramValues {
+    HistogramValues {
+        sum: latency.sum_seconds(),
+        count: latency.count,
+        buckets: LATENCY_BUCKETS.into_iter().zip(latency.buckets).collect(),
     }
 }

@@ -18,6 +18,7 @@ mod configuration;
 mod deployment;
 mod extension;
 mod limits;
+mod metrics;
 mod observability;
 mod operations;
 mod propagation;

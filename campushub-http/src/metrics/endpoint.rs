@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use campushub_core::{Action, EntityKind, Error, Policy, Principal};
 
-use super::HttpMetrics;
+use super::{Exposition, HttpMetrics};
 use crate::problem::{ApiResult, Problem};
 
 /// The resource `/metrics` is authorized as (`Retrieve`).
@@ -25,9 +25,11 @@ pub(crate) struct MetricsEndpoint {
     pub(crate) policy: Arc<dyn Policy>,
 }
 
+/// The registry, in the format `Accept` asks for ([`Exposition::negotiate`]).
 pub(crate) async fn metrics(
     State(state): State<Arc<MetricsEndpoint>>,
     principal: Option<Extension<Principal>>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     if !state.public {
         let Some(Extension(principal)) = principal else {
@@ -39,10 +41,14 @@ pub(crate) async fn metrics(
             .policy
             .authorize(&principal, METRICS_KIND, Action::Retrieve)?;
     }
-    let mut response = (StatusCode::OK, state.metrics.render()).into_response();
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let format = Exposition::negotiate(accept);
+    let mut response = (StatusCode::OK, state.metrics.encode(format)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        HeaderValue::from_static(format.content_type()),
     );
     Ok(response)
 }

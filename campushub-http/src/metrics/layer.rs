@@ -11,7 +11,8 @@ use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use tower::{Layer, Service};
 
-use super::registry::{route_label, HttpMetrics, RouteMetrics, UNMATCHED};
+use super::registry::HttpMetrics;
+use super::route::{route_label, RouteMetrics, UNMATCHED};
 
 /// Records request metrics into an [`HttpMetrics`]. Apply it with `Router::layer` so that the
 /// route template ([`MatchedPath`]) is known.

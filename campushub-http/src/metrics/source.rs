@@ -1,70 +1,75 @@
-//! Extra metric sources: anything that can describe itself as Prometheus samples (cache tiers,
-//! statements per pool, replica lag).
+//! Helpers for metric sources read at scrape time: a [`Collector`](prometheus_client::collector::Collector)
+//! that reads a snapshot (cache tiers, pools) writes each family with one call.
 
-use std::fmt::Write as _;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeGaugeValue, EncodeLabelSet, EncodeMetric, NoLabelSet,
+};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Unit;
 
-/// The Prometheus type of a sample's family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricType {
-    /// Only ever grows.
-    Counter,
-    /// Goes up and down.
-    Gauge,
-}
+use super::histogram::with_overflow;
 
-/// One sample: `name{labels} value`.
+/// A histogram as read from lock-free counters: what
+/// [`prometheus_client::encoding::MetricEncoder::encode_histogram`] takes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
-    /// The metric's name (`cache_hits_total`).
-    pub name: String,
-    /// What it counts.
-    pub help: String,
-    /// Counter or gauge.
-    pub metric_type: MetricType,
-    /// Label pairs (`[("tier", "l1")]`).
-    pub labels: Vec<(String, String)>,
-    /// The value.
-    pub value: f64,
+pub struct HistogramValues {
+    /// The sum of the observations.
+    pub sum: f64,
+    /// The number of observations (the `+Inf` bucket).
+    pub count: u64,
+    /// `(upper bound, observations in this bucket alone)`, ascending; observations above the
+    /// last bound are only in `count`.
+    pub buckets: Vec<(f64, u64)>,
 }
 
-/// A source of metrics for `/metrics`. Implement [`MetricsSource::samples`], or
-/// [`MetricsSource::render`] to write Prometheus text directly.
-pub trait MetricsSource: Send + Sync + 'static {
-    /// The current samples.
-    fn samples(&self) -> Vec<Sample> {
-        Vec::new()
+/// Writes the counter family `name` (without `_total`, which the encoder adds): one sample per
+/// label set.
+pub fn encode_counters<L: EncodeLabelSet>(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (L, u64)>,
+) -> std::fmt::Result {
+    let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, value) in samples {
+        ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
     }
+    Ok(())
+}
 
-    /// Appends the samples to `out` in the Prometheus text format, one `# HELP`/`# TYPE`
-    /// header per metric name.
-    fn render(&self, out: &mut String) {
-        let mut last: Option<String> = None;
-        for sample in self.samples() {
-            if last.as_deref() != Some(sample.name.as_str()) {
-                let kind = match sample.metric_type {
-                    MetricType::Counter => "counter",
-                    MetricType::Gauge => "gauge",
-                };
-                let _ = writeln!(out, "# HELP {} {}", sample.name, sample.help);
-                let _ = writeln!(out, "# TYPE {} {kind}", sample.name);
-                last = Some(sample.name.clone());
-            }
-            out.push_str(&sample.name);
-            if !sample.labels.is_empty() {
-                out.push('{');
-                for (index, (key, value)) in sample.labels.iter().enumerate() {
-                    if index > 0 {
-                        out.push(',');
-                    }
-                    let value = value
-                        .replace('\\', "\\\\")
-                        .replace('"', "\\\"")
-                        .replace('\n', "\\n");
-                    let _ = write!(out, "{key}=\"{value}\"");
-                }
-                out.push('}');
-            }
-            let _ = writeln!(out, " {}", sample.value);
-        }
+/// Writes the gauge family `name` (with `unit` appended to it when given): one sample per
+/// label set.
+pub fn encode_gauges<L: EncodeLabelSet, V: EncodeGaugeValue>(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    samples: impl IntoIterator<Item = (L, V)>,
+) -> std::fmt::Result {
+    let mut family = encoder.encode_descriptor(name, help, unit, MetricType::Gauge)?;
+    for (labels, value) in samples {
+        ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
     }
+    Ok(())
+}
+
+/// Writes the histogram family `name` (with `unit` appended to it when given): one histogram
+/// per label set.
+pub fn encode_histograms<L: EncodeLabelSet>(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    samples: impl IntoIterator<Item = (L, HistogramValues)>,
+) -> std::fmt::Result {
+    let mut family = encoder.encode_descriptor(name, help, unit, MetricType::Histogram)?;
+    for (labels, mut values) in samples {
+        with_overflow(&mut values.buckets, values.count);
+        family
+            .encode_family(&labels)?
+            .encode_histogram::<NoLabelSet>(values.sum, values.count, &values.buckets, None)?;
+    }
+    Ok(())
 }

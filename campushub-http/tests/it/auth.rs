@@ -227,7 +227,10 @@ async fn a_token_not_valid_yet_or_issued_in_the_future_is_401() {
     let reply = with_bearer(&app, &minter.sign(&not_yet).expect("sign")).await;
     let body = reply.problem(StatusCode::UNAUTHORIZED);
     assert!(
-        body["detail"].as_str().unwrap_or("").contains("not valid yet"),
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not valid yet"),
         "{body}"
     );
     let from_the_future = Claims {
@@ -236,7 +239,10 @@ async fn a_token_not_valid_yet_or_issued_in_the_future_is_401() {
     };
     let reply = with_bearer(&app, &minter.sign(&from_the_future).expect("sign")).await;
     let body = reply.problem(StatusCode::UNAUTHORIZED);
-    assert!(body["detail"].as_str().unwrap_or("").contains("`iat`"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("`iat`"),
+        "{body}"
+    );
     // Within the clock-skew leeway, both are accepted.
     let skewed = Claims {
         nbf: Some(now() + 5),

@@ -6,12 +6,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::http::{Method, StatusCode};
 use campushub_core::Role;
-use campushub_http::{
-    ApiState, HttpConfig, MetricType, MetricsSource, ProbeStatus, ReadinessProbe, Sample,
-};
+use campushub_http::metrics::encode_counters;
+use campushub_http::prometheus_client::encoding::DescriptorEncoder;
+use campushub_http::prometheus_client::metrics::counter::Counter;
+use campushub_http::{ApiState, HttpConfig, MetricsSource, ProbeStatus, ReadinessProbe};
+use campushub_testkit::exposition::{parse, Scrape};
 use serde_json::Value;
 
-use crate::support::{credentials, department, App};
+use crate::support::{credentials, department, App, Reply};
 
 struct Probe {
     name: &'static str,
@@ -226,6 +228,18 @@ async fn metrics_need_admin_unless_public() {
     );
 }
 
+/// `/metrics` as an admin, with `accept` if given: the reply and its parsed body.
+async fn scrape(app: &App, accept: Option<&str>) -> (Reply, Scrape) {
+    let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+    let reply = app
+        .call_with(Method::GET, "/metrics", Some(&Role::ADMIN), None, &headers)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    let parsed = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (reply, parsed)
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_status_with_buckets() {
     let app = App::new();
@@ -234,61 +248,100 @@ async fn metrics_count_requests_by_route_template_and_status_with_buckets() {
     app.get(&format!("/api/v1/departments/{id}")).await;
     app.get(&format!("/api/v1/departments/{id}/")).await;
     app.get("/no/such/route").await;
-    let reply = app
-        .call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
-        .await;
-    assert!(reply.header("content-type").starts_with("text/plain"));
-    let text = String::from_utf8_lossy(&reply.body).into_owned();
-    assert!(text.contains("# TYPE http_requests_total counter"));
-    assert!(
-        text.contains("http_requests_total{route=\"/api/v1/departments\",status=\"201\"} 1"),
-        "{text}"
+    let (reply, metrics) = scrape(&app, None).await;
+    assert_eq!(
+        reply.header("content-type"),
+        "text/plain; version=0.0.4; charset=utf-8"
     );
+    assert_eq!(metrics.types["http_requests_total"], "counter");
+    let requests = |route, status| {
+        metrics.sum(
+            "http_requests_total",
+            &[("route", route), ("status", status)],
+        )
+    };
+    assert_eq!(requests("/api/v1/departments", "201"), 1.0);
+    assert_eq!(requests("/api/v1/departments/{id}", "404"), 2.0);
+    assert_eq!(requests("unmatched", "404"), 1.0);
     assert!(
-        text.contains("http_requests_total{route=\"/api/v1/departments/{id}\",status=\"404\"} 2"),
-        "{text}"
+        !metrics.has("http_requests_total", &[("status", "500")]),
+        "statuses no request had have no series"
     );
-    assert!(
-        text.contains("http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
-        "{text}"
+    assert_eq!(metrics.types["http_request_duration_seconds"], "histogram");
+    let retrieve = [("route", "/api/v1/departments/{id}"), ("status", "404")];
+    let buckets: Vec<_> = metrics
+        .matching("http_request_duration_seconds_bucket", &retrieve)
+        .map(|b| b.labels["le"].clone())
+        .collect();
+    assert!(buckets.contains(&"0.005".to_owned()), "{buckets:?}");
+    assert_eq!(buckets.last().map(String::as_str), Some("+Inf"));
+    assert_eq!(
+        metrics.sum("http_request_duration_seconds_count", &retrieve),
+        2.0
     );
-    assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
-    assert!(text.contains("http_request_duration_seconds_bucket{route=\"/api/v1/departments/{id}\",status=\"404\",le=\"+Inf\"} 2"), "{text}");
-    assert!(text.contains("le=\"0.005\""));
 }
 
+#[tokio::test]
+async fn metrics_are_openmetrics_when_the_scraper_asks_for_it() {
+    let app = App::new();
+    app.get("/healthz").await;
+    let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let (reply, metrics) = scrape(&app, Some(prometheus)).await;
+    assert_eq!(
+        reply.header("content-type"),
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    assert!(
+        text.contains("# UNIT http_request_duration_seconds seconds"),
+        "{text}"
+    );
+    assert_eq!(
+        metrics.types["http_requests"], "counter",
+        "OpenMetrics names the family without _total"
+    );
+    assert_eq!(
+        metrics.sum(
+            "http_requests_total",
+            &[("route", "/healthz"), ("status", "200")]
+        ),
+        1.0
+    );
+}
+
+/// An application's source: counters read at scrape time.
+#[derive(Debug)]
 struct CacheStats;
 
 impl MetricsSource for CacheStats {
-    fn samples(&self) -> Vec<Sample> {
-        ["l1", "l2"]
-            .into_iter()
-            .map(|tier| Sample {
-                name: "cache_hits_total".into(),
-                help: "Cache hits.".into(),
-                metric_type: MetricType::Counter,
-                labels: vec![("tier".into(), tier.into())],
-                value: 7.0,
-            })
-            .collect()
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let tiers = ["l1", "l2"].map(|tier| ([("tier", tier)], 7));
+        encode_counters(&mut encoder, "cache_hits", "Cache hits.", tiers)
     }
 }
 
 #[tokio::test]
-async fn extra_metric_sources_are_rendered() {
-    let app = App::with_state(|services| {
-        ApiState::new(services, Arc::new(credentials())).metrics_source(Arc::new(CacheStats))
+async fn extra_metric_sources_and_registered_metrics_are_encoded() {
+    let jobs = Counter::<u64>::default();
+    let registered = jobs.clone();
+    let app = App::with_state(move |services| {
+        let state = ApiState::new(services, Arc::new(credentials())).metrics_source(CacheStats);
+        state
+            .metrics
+            .register(|registry| registry.register("app_jobs", "Jobs run", registered));
+        state
     });
-    let reply = app
-        .call(Method::GET, "/metrics", Some(&Role::ADMIN), None)
-        .await;
+    jobs.inc_by(3);
+    let (reply, metrics) = scrape(&app, None).await;
     let text = String::from_utf8_lossy(&reply.body).into_owned();
     assert_eq!(
         text.matches("# TYPE cache_hits_total counter").count(),
         1,
         "{text}"
     );
-    assert!(text.contains("cache_hits_total{tier=\"l2\"} 7"), "{text}");
+    assert_eq!(metrics.sum("cache_hits_total", &[("tier", "l2")]), 7.0);
+    assert_eq!(metrics.sum("app_jobs_total", &[]), 3.0);
 }
 
 #[tokio::test]
