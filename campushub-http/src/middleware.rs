@@ -55,12 +55,18 @@ pub fn apply<'a>(
         .layer(MetricsLayer::new(Arc::clone(&state.metrics), templates))
         .layer(CatchPanicLayer::custom(on_panic))
         // Innermost, where the body is still axum's (still inside the request span).
-        .option_layer(state.trace_context.clone().map(|context| {
-            axum::middleware::map_response(move |response: Response| {
-                let context = Arc::clone(&context);
-                async move { request_span::inject(context.as_ref(), response) }
-            })
-        }));
+        .option_layer(
+            state
+                .trace_context
+                .clone()
+                .filter(|c| c.injects())
+                .map(|context| {
+                    axum::middleware::map_response(move |response: Response| {
+                        let context = Arc::clone(&context);
+                        async move { request_span::inject(context.as_ref(), response) }
+                    })
+                }),
+        );
     let router = router
         .layer(limits)
         .layer(axum::middleware::map_response(problemize))

@@ -68,7 +68,9 @@ impl<B> MakeSpan<B> for RequestSpan {
             http.response.status_code = Empty,
             otel.status_code = Empty,
         );
-        if let Some(context) = &self.context {
+        // A span no subscriber records (the log filter above `info`, no trace export) has no
+        // context to adopt: skip the header parsing.
+        if let Some(context) = self.context.as_ref().filter(|_| !span.is_disabled()) {
             // HTTP conventions' name and kind, recorded before `extract` starts the exported
             // span (they cannot change after).
             let method = request.method();

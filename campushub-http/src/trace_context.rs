@@ -18,4 +18,10 @@ pub trait TraceContext: Send + Sync + 'static {
     /// Called with every response, inside the request span: writes the span's context into
     /// the response `headers`, so that a caller can find this request's trace.
     fn inject(&self, span: &Span, headers: &mut HeaderMap);
+
+    /// Whether [`TraceContext::inject`] can write anything (false when no trace is recorded):
+    /// when it cannot, the per-response step is not installed at all.
+    fn injects(&self) -> bool {
+        true
+    }
 }

@@ -21,6 +21,7 @@ use super::propagation::W3cTraceContext;
 use super::services;
 use super::statements::RouteStatements;
 use super::storage::Storage;
+use super::traces;
 use super::BoxError;
 use crate::cache::{TieredCache, WarmerHandle};
 use crate::core::service::EntityServiceBuilder;
@@ -122,7 +123,7 @@ impl App {
             .config(http)
             .analytics(analytics)
             .metrics_source(PoolMetrics(core.storage.clone()))
-            .trace_context(Arc::new(W3cTraceContext::default()));
+            .trace_context(Arc::new(W3cTraceContext::new(traces::exporting())));
         if let Some(cache) = &core.cache {
             state = state.metrics_source(CacheMetrics(cache.clone()));
         }

@@ -20,9 +20,21 @@ const TRACESTATE: &str = "tracestate";
 /// is recorded as `trace_id`. With traces off, no span context exists, but a caller's trace id
 /// is still recorded, so that log lines join the caller's trace at the price of one header
 /// parse.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct W3cTraceContext {
     propagator: TraceContextPropagator,
+    /// Whether spans are exported, so that a response's `traceparent` names a recorded span.
+    exported: bool,
+}
+
+impl W3cTraceContext {
+    /// The propagator; responses carry `traceparent` only when spans are `exported`.
+    pub(super) fn new(exported: bool) -> Self {
+        W3cTraceContext {
+            propagator: TraceContextPropagator::default(),
+            exported,
+        }
+    }
 }
 
 impl TraceContext for W3cTraceContext {
@@ -37,6 +49,10 @@ impl TraceContext for W3cTraceContext {
         if trace_id != opentelemetry::trace::TraceId::INVALID {
             span.record("trace_id", tracing::field::display(trace_id));
         }
+    }
+
+    fn injects(&self) -> bool {
+        self.exported
     }
 
     fn inject(&self, span: &Span, headers: &mut HeaderMap) {

@@ -25,6 +25,15 @@ pub(super) struct Traces {
     provider: SdkTracerProvider,
 }
 
+/// Set once an exporter started in this process: the router then puts `traceparent` on
+/// responses.
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether spans are exported from this process.
+pub(super) fn exporting() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl Traces {
     /// Starts the exporter when the variables (read through `var`) ask for it.
     pub(super) fn from_env(
@@ -33,6 +42,7 @@ impl Traces {
         if !enabled(&var)? {
             return Ok(None);
         }
+        EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
         let exporter = SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)
