@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use super::auth::Auth;
 use super::cache;
 use super::config::Config;
+use super::connection::{InFlightMetrics, Shared};
 use super::graceful::{self, Shutdown};
 use super::limits::ConnectionLimits;
 use super::metrics::{CacheMetrics, PoolMetrics};
@@ -91,6 +92,8 @@ pub struct App {
     drain: Duration,
     /// What bounds connections and requests in progress.
     limits: ConnectionLimits,
+    /// What the connections share (the in-flight count), also read by `/metrics`.
+    connections: Arc<Shared>,
     /// Set once a shutdown began; `/readyz` is `503` from then on.
     draining: Arc<AtomicBool>,
 }
@@ -132,6 +135,8 @@ impl App {
         state = probes::register(state, &core.storage, redis, &draining);
         state = extend(&core, state);
         let metrics = Arc::clone(&state.metrics);
+        let connections = Arc::new(Shared::new(config.limits.max_in_flight));
+        metrics.add_source(InFlightMetrics(Arc::clone(&connections)));
         let router = router(state);
         // The router registered its templates: the statement counters are pre-registered too.
         let statements = Arc::new(RouteStatements::new(metrics.templates()));
@@ -143,6 +148,7 @@ impl App {
             warm_interval: config.warm_interval,
             drain: config.shutdown_drain,
             limits: config.limits,
+            connections,
             draining,
         }
     }
@@ -178,6 +184,7 @@ impl App {
             shutdown,
             policy,
             limits,
+            self.connections,
             &self.draining,
         )
         .await;

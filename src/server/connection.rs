@@ -36,7 +36,10 @@ use tokio::sync::watch;
 use tower::Service;
 
 use super::linger::Lingering;
+use crate::http::metrics::{encode_counters, encode_gauges};
 use crate::http::problem::Problem;
+use crate::http::prometheus_client::collector::Collector;
+use crate::http::prometheus_client::encoding::DescriptorEncoder;
 
 /// Where the server is in its life; every connection watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +61,43 @@ pub(super) struct Shared {
     /// Requests cut off when the grace period ran out.
     pub interrupted: AtomicUsize,
     /// Requests in progress over every connection.
-    in_flight: AtomicUsize,
+    pub in_flight: AtomicUsize,
     /// The most requests in progress; beyond it requests are answered `503`.
     max_in_flight: usize,
     /// Requests answered `503` because `max_in_flight` were in progress.
     pub shed: AtomicUsize,
 }
+
+/// `/metrics`: requests in progress and requests turned away at the cap.
+#[derive(Debug)]
+pub(super) struct InFlightMetrics(pub Arc<Shared>);
+
+impl Collector for InFlightMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let shared = &self.0;
+        let shed = shared.shed.load(Ordering::Relaxed) as u64;
+        let help =
+            "Requests answered 503 at once because CAMPUSHUB_MAX_IN_FLIGHT were in progress.";
+        encode_counters(
+            &mut encoder,
+            "campushub_http_requests_shed",
+            help,
+            [(NO_LABELS, shed)],
+        )?;
+        let in_flight = shared.in_flight.load(Ordering::Relaxed) as i64;
+        let help = "Requests in progress over every connection.";
+        encode_gauges(
+            &mut encoder,
+            "campushub_http_requests_in_flight",
+            help,
+            None,
+            [(NO_LABELS, in_flight)],
+        )
+    }
+}
+
+/// The label set of a sample without labels.
+const NO_LABELS: [(&str, &str); 0] = [];
 
 impl Shared {
     /// Shared state for a server that runs at most `max_in_flight` requests at once.

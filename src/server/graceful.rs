@@ -62,12 +62,13 @@ pub(super) async fn serve(
     signal: impl Future<Output = ()>,
     shutdown: Shutdown,
     limits: ConnectionLimits,
+    shared: Arc<Shared>,
     draining: &AtomicBool,
 ) {
     let mut connections = Connections {
         tasks: JoinSet::new(),
         phase: watch::Sender::new(Phase::Serving),
-        shared: Arc::new(Shared::new(limits.max_in_flight)),
+        shared,
         limits,
         saturated: false,
     };

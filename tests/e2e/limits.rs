@@ -145,6 +145,13 @@ async fn a_request_beyond_the_in_flight_cap_is_503_with_retry_after() {
         panic!("no answer after the cap freed up");
     };
     assert_eq!(served.status, 200);
+    // The turned-away request is counted, and only this scrape is in progress.
+    let metrics = server.http.get("/metrics").await.text();
+    assert!(
+        metrics.contains("campushub_http_requests_shed_total 1\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("campushub_http_requests_in_flight 1\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
