@@ -22,7 +22,8 @@ impl PoolCounters {
         wait: Duration,
         run: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
-        self.observed(sql, async { (run.await, wait) }).await
+        self.observed(sql, wait, async { (run.await, Duration::ZERO) })
+            .await
     }
 
     /// Takes a connection from `pool` and runs the statement `sql` that `run` sends on it: the
@@ -39,7 +40,7 @@ impl PoolCounters {
         Run: FnOnce(sqlx::pool::PoolConnection<DB>) -> Fut,
         Fut: Future<Output = crate::Result<T>>,
     {
-        self.observed(sql, async {
+        self.observed(sql, Duration::ZERO, async {
             let started = Instant::now();
             match pool.acquire().await {
                 Ok(connection) => {
@@ -53,10 +54,12 @@ impl PoolCounters {
     }
 
     /// The bookkeeping around `run`, which sends `sql` and says how long it waited for a
-    /// connection before.
+    /// connection; `waited` is a wait that came before `run` started (a connection taken
+    /// earlier for this statement), counted in the statement's duration too.
     async fn observed<T, E>(
         &self,
         sql: &str,
+        waited: Duration,
         run: impl Future<Output = (Result<T, E>, Duration)>,
     ) -> Result<T, E> {
         self.statement();
@@ -74,7 +77,8 @@ impl PoolCounters {
         );
         let started = Instant::now();
         let (result, wait) = run.instrument(span.clone()).await;
-        let elapsed = started.elapsed().max(wait);
+        let wait = wait + waited;
+        let elapsed = started.elapsed() + waited;
         self.finished(wait, elapsed);
         let threshold = self.slow_threshold_micros.load(Ordering::Relaxed);
         if elapsed.as_micros() >= u128::from(threshold) {
