@@ -152,7 +152,13 @@ impl PoolCounters {
         self.statements.fetch_add(1, Ordering::Relaxed);
         let _ = SCOPE.try_with(|scope| {
             if let Ok(mut counts) = scope.lock() {
-                *counts.by_pool.entry(self.name.to_string()).or_default() += 1;
+                // The pool's name is allocated once per scope, not per statement.
+                match counts.by_pool.get_mut(&*self.name) {
+                    Some(count) => *count += 1,
+                    None => {
+                        counts.by_pool.insert(self.name.to_string(), 1);
+                    }
+                }
             }
         });
     }

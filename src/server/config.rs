@@ -7,7 +7,8 @@ use std::time::Duration;
 use super::deployment::{environment, secret_strength};
 use super::limits::{self, ConnectionLimits};
 use super::parse::{
-    api_keys, bind, bool_var, database, duration_var, flag, jwt_key, number_var, settings,
+    api_keys, bind, bool_var, database, duration_or_off, duration_var, flag, jwt_key, number_var,
+    settings,
 };
 use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
@@ -95,14 +96,12 @@ impl Config {
             get("CAMPUSHUB_ANALYTICS_URL"),
             duration_var(&get, "CAMPUSHUB_REPLICA_MAX_LAG", Duration::from_secs(10))?,
             number_var(&get, "CAMPUSHUB_DB_MAX_CONNECTIONS", 10)?,
-            match get("CAMPUSHUB_DB_STATEMENT_TIMEOUT").as_deref() {
-                Some("off") => None,
-                _ => Some(duration_var(
-                    &get,
-                    "CAMPUSHUB_DB_STATEMENT_TIMEOUT",
-                    DEFAULT_STATEMENT_TIMEOUT,
-                )?),
-            },
+            duration_or_off(
+                &get,
+                "CAMPUSHUB_DB_STATEMENT_TIMEOUT",
+                DEFAULT_STATEMENT_TIMEOUT,
+                &["off"],
+            )?,
         )?;
         let redis_url = get("CAMPUSHUB_REDIS_URL");
         if let Some(url) = &redis_url {
@@ -159,14 +158,12 @@ impl Config {
             redis_url,
             cache,
             cache_namespace,
-            warm_interval: match get("CAMPUSHUB_WARM_INTERVAL").as_deref() {
-                Some("off" | "0") => None,
-                _ => Some(duration_var(
-                    &get,
-                    "CAMPUSHUB_WARM_INTERVAL",
-                    Duration::from_secs(60),
-                )?),
-            },
+            warm_interval: duration_or_off(
+                &get,
+                "CAMPUSHUB_WARM_INTERVAL",
+                Duration::from_secs(60),
+                &["off", "0"],
+            )?,
             jwt,
             jwt_issuer,
             jwt_audience,
@@ -186,14 +183,12 @@ impl Config {
                 }
             },
             // `0s` reports every statement (a debugging aid); only `off` turns it off.
-            slow_statement: match get("CAMPUSHUB_SLOW_STATEMENT").as_deref() {
-                Some("off") => None,
-                _ => Some(duration_var(
-                    &get,
-                    "CAMPUSHUB_SLOW_STATEMENT",
-                    crate::sqlx::DEFAULT_SLOW_STATEMENT,
-                )?),
-            },
+            slow_statement: duration_or_off(
+                &get,
+                "CAMPUSHUB_SLOW_STATEMENT",
+                crate::sqlx::DEFAULT_SLOW_STATEMENT,
+                &["off"],
+            )?,
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
             cors: CorsOrigins::parse(&get("CAMPUSHUB_CORS_ORIGINS").unwrap_or_default())
                 .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,

@@ -114,6 +114,19 @@ pub(super) fn duration_var(
     var(get, variable, default, parse_duration, expected)
 }
 
+/// A duration that one of the words `off` turns off (`None`), `default` when unset.
+pub(super) fn duration_or_off(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: Duration,
+    off: &[&str],
+) -> Result<Option<Duration>, ConfigError> {
+    match get(variable) {
+        Some(value) if off.contains(&value.trim()) => Ok(None),
+        _ => duration_var(get, variable, default).map(Some),
+    }
+}
+
 /// `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of seconds.
 pub(super) fn parse_duration(value: &str) -> Option<Duration> {
     let value = value.trim();

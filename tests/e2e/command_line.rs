@@ -3,10 +3,11 @@
 //! them from the process's environment and no test changes its own (no service needed).
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use campushub::server::{Args, VARIABLES};
+use campushub::server::Args;
 use clap::Parser;
+
+use crate::support::process::rerun_clean;
 
 /// Holds the child's arguments, separated by `\x1f`.
 const ARGV: &str = "CAMPUSHUB_E2E_COMMAND_LINE";
@@ -21,14 +22,7 @@ const ANSWER: &str = "answer: ";
 /// variables are `vars`; its answer is `bind=… namespace=… cursor_key=… database=…` or
 /// `error: …`.
 fn run(argv: &[&str], vars: &[(&str, &str)]) -> String {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let mut command = Command::new(exe);
-    command.args(["--exact", CHILD, "--ignored", "--nocapture"]);
-    for variable in VARIABLES {
-        command
-            .env_remove(variable)
-            .env_remove(format!("{variable}_FILE"));
-    }
+    let mut command = rerun_clean(CHILD);
     let output = command
         .env(ARGV, argv.join("\x1f"))
         .envs(vars.iter().copied())

@@ -3,14 +3,14 @@
 //! given, its stdout read as a terminal or a log collector would.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use campushub::server::{Args, Server, VARIABLES};
+use campushub::server::{Args, Server};
 use clap::Parser;
 
-use crate::support::process::{free_port, sigterm};
+use crate::support::process::{free_port, rerun_clean, sigterm};
 
 /// Marks the child process.
 const MARKER: &str = "CAMPUSHUB_E2E_DEPLOYMENT_CHILD";
@@ -44,14 +44,7 @@ fn child() {
 /// What the server printed to stdout until it said it listens (then it is stopped), or until
 /// it exited.
 fn serve(vars: &[(&str, String)]) -> Vec<String> {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let mut command = Command::new(exe);
-    command.args(["--exact", CHILD, "--ignored", "--nocapture"]);
-    for variable in VARIABLES {
-        command
-            .env_remove(variable)
-            .env_remove(format!("{variable}_FILE"));
-    }
+    let mut command = rerun_clean(CHILD);
     let mut child = command
         .env(MARKER, "1")
         .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))

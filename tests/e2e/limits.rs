@@ -10,6 +10,13 @@ use tokio::net::TcpStream;
 use crate::support::process::{admin_token, ProcessInstance};
 use crate::support::raw::{request, Outcome, RawConn};
 
+/// Asks `conn` for the departments, as an ordinary client would.
+async fn list_departments(conn: &mut RawConn, token: &str) -> Outcome {
+    let ask = request("GET", "/api/v1/departments", Some(token), None, &[]);
+    conn.send(&ask).await.expect("send");
+    conn.read_response().await
+}
+
 /// How many slow clients hold connections at once.
 const SLOW_CLIENTS: usize = 2_000;
 
@@ -60,16 +67,7 @@ async fn a_slowloris_crowd_is_cut_off_at_the_header_timeout_while_others_are_ser
     while Instant::now() < until {
         let mut conn = RawConn::connect(address).await.expect("connect");
         let asked = Instant::now();
-        conn.send(&request(
-            "GET",
-            "/api/v1/departments",
-            Some(&token),
-            None,
-            &[],
-        ))
-        .await
-        .expect("send");
-        match conn.read_response().await {
+        match list_departments(&mut conn, &token).await {
             Outcome::Response(response) => assert_eq!(response.status, 200),
             other => panic!("an ordinary request was not served: {other}"),
         }
@@ -109,17 +107,7 @@ async fn a_request_beyond_the_in_flight_cap_is_503_with_retry_after() {
     slow.send(head.as_bytes()).await.expect("send");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut other = RawConn::connect(address).await.expect("connect");
-    other
-        .send(&request(
-            "GET",
-            "/api/v1/departments",
-            Some(&token),
-            None,
-            &[],
-        ))
-        .await
-        .expect("send");
-    let Outcome::Response(shed) = other.read_response().await else {
+    let Outcome::Response(shed) = list_departments(&mut other, &token).await else {
         panic!("no answer beyond the cap");
     };
     assert_eq!(shed.status, 503);
@@ -131,17 +119,7 @@ async fn a_request_beyond_the_in_flight_cap_is_503_with_retry_after() {
     // Once the first request ends, the next is served.
     drop(slow);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    other
-        .send(&request(
-            "GET",
-            "/api/v1/departments",
-            Some(&token),
-            None,
-            &[],
-        ))
-        .await
-        .expect("send");
-    let Outcome::Response(served) = other.read_response().await else {
+    let Outcome::Response(served) = list_departments(&mut other, &token).await else {
         panic!("no answer after the cap freed up");
     };
     assert_eq!(served.status, 200);

@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use sqlx::postgres::PgPool;
 
+use super::exec::run;
 use super::floor::ReplayFloor;
+use crate::backend::{Statement, StatementResult};
 use crate::counter::PoolCounters;
+use crate::error::Result;
 
 /// One pool with its counters (statements, errors, health, replay position).
 #[derive(Debug)]
@@ -28,6 +31,16 @@ impl PgPoolHandle {
             counters: PoolCounters::new(name, "postgresql"),
             floor,
         }
+    }
+
+    /// Runs `statement` on a connection of this pool, observed (the wait for it included).
+    pub(super) async fn run(&self, statement: Statement) -> Result<StatementResult> {
+        let sql = Arc::clone(&statement.sql);
+        self.counters
+            .counted_on(&self.pool, &sql, |mut connection| async move {
+                run(&mut *connection, statement).await
+            })
+            .await
     }
 
     /// Records a replay position measured on this pool's server: the figure token reads are

@@ -202,14 +202,7 @@ impl PgRouter {
             args: Vec::new(),
             returns: vec![ColType::Int],
         };
-        let measured = replica
-            .counters
-            .counted_on(
-                &replica.pool,
-                REPLAY_POSITION,
-                |mut connection| async move { run(&mut *connection, statement).await },
-            )
-            .await;
+        let measured = replica.run(statement).await;
         let position = first_int(measured.ok()?)?;
         let position = u64::try_from(position).ok()?;
         replica.observe_replay(position);
@@ -280,13 +273,7 @@ impl Backend for PgRouter {
         let primary = &self.inner.pools.primary;
         let is_primary = std::ptr::eq(handle, primary);
         let retry = (!is_primary).then(|| statement.clone());
-        let sql = Arc::clone(&statement.sql);
-        let first = handle
-            .counters
-            .counted_on(&handle.pool, &sql, |mut connection| async move {
-                run(&mut *connection, statement).await
-            })
-            .await;
+        let first = handle.run(statement).await;
         match first {
             Ok(result) => {
                 handle.counters.read();
@@ -298,12 +285,7 @@ impl Backend for PgRouter {
                 handle.counters.set_healthy(false);
                 let statement =
                     retry.ok_or_else(|| Error::Config("no statement to retry".into()))?;
-                let result = primary
-                    .counters
-                    .counted_on(&primary.pool, &sql, |mut connection| async move {
-                        run(&mut *connection, statement).await
-                    })
-                    .await?;
+                let result = primary.run(statement).await?;
                 primary.counters.read();
                 Ok(result.rows)
             }

@@ -83,6 +83,16 @@ impl SqliteStore {
         crate::migrate::migrate_sqlite(&self.pool).await
     }
 
+    /// Runs `statement` on a connection of the pool, observed (the wait for it included).
+    async fn run_pooled(&self, statement: Statement) -> Result<StatementResult> {
+        let sql = Arc::clone(&statement.sql);
+        self.counters
+            .counted_on(&self.pool, &sql, |mut connection| async move {
+                run(&mut *connection, statement).await
+            })
+            .await
+    }
+
     fn token(&self) -> ConsistencyToken {
         ConsistencyToken::from_position(self.commits.fetch_add(1, Ordering::AcqRel) + 1)
     }
@@ -95,13 +105,7 @@ impl Backend for SqliteStore {
     }
 
     async fn fetch(&self, statement: Statement, _read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>> {
-        let sql = Arc::clone(&statement.sql);
-        let result = self
-            .counters
-            .counted_on(&self.pool, &sql, |mut connection| async move {
-                run(&mut *connection, statement).await
-            })
-            .await?;
+        let result = self.run_pooled(statement).await?;
         self.counters.read();
         Ok(result.rows)
     }
@@ -113,14 +117,7 @@ impl Backend for SqliteStore {
         let mut results = Vec::with_capacity(statements.len());
         if statements.len() == 1 {
             for statement in statements {
-                let sql = Arc::clone(&statement.sql);
-                let result = self
-                    .counters
-                    .counted_on(&self.pool, &sql, |mut connection| async move {
-                        run(&mut *connection, statement).await
-                    })
-                    .await?;
-                results.push(result);
+                results.push(self.run_pooled(statement).await?);
             }
         } else {
             let started = Instant::now();

@@ -172,6 +172,21 @@ pub fn child_command(port: u16, vars: &[(String, String)]) -> Command {
     command
 }
 
+/// The test binary again, running only the ignored test `test`, with none of the
+/// `CAMPUSHUB_*` variables (nor their `*_FILE`s) of this process: the caller sets the ones the
+/// child should see.
+pub fn rerun_clean(test: &str) -> Command {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = Command::new(exe);
+    command.args(["--exact", test, "--ignored", "--nocapture"]);
+    for variable in campushub::server::VARIABLES {
+        command
+            .env_remove(variable)
+            .env_remove(format!("{variable}_FILE"));
+    }
+    command
+}
+
 /// An `admin` token every instance accepts (they share the JWT secret).
 pub fn admin_token() -> String {
     TokenMinter::hs256(JWT_SECRET)
