@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts and stops the services the tests need, on loopback ports:
 #   a Postgres 15 primary and one streaming replica (initdb + pg_basebackup -R), and Redis.
+# The primary and Redis also speak TLS, with certificates from a throwaway CA made at each
+# start (the primary on its usual port, Redis on a second port); the replica does not, so the
+# tests have a plaintext-only server to refuse.
 #
 #   scripts/services.sh start   # installs what is missing, starts everything, writes the env file
 #   scripts/services.sh stop    # stops what `start` started (by the PIDs it recorded)
@@ -14,6 +17,8 @@ STATE_DIR="${CAMPUSHUB_SERVICES_DIR:-/tmp/campushub-services}"
 PG_PRIMARY_PORT="${CAMPUSHUB_PG_PRIMARY_PORT:-55432}"
 PG_REPLICA_PORT="${CAMPUSHUB_PG_REPLICA_PORT:-55433}"
 REDIS_PORT="${CAMPUSHUB_REDIS_PORT:-56379}"
+REDIS_TLS_PORT="${CAMPUSHUB_REDIS_TLS_PORT:-$((REDIS_PORT + 1))}"
+TLS_DIR="$STATE_DIR/tls"
 ENV_FILE="$STATE_DIR/env"
 
 log() { printf 'services: %s\n' "$*" >&2; }
@@ -42,6 +47,7 @@ apt_install() {
 
 ensure_installed() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
     || apt_install postgresql
 }
@@ -53,6 +59,34 @@ as_pg() {
   else
     "$@"
   fi
+}
+
+# One certificate signed by the test CA: `issue NAME EXTENSIONS` writes NAME.crt and NAME.key.
+issue() {
+  local name=$1 extensions=$2
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=campushub-test-$name" \
+    -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>/dev/null
+  printf '%s\n' "$extensions" >"$TLS_DIR/$name.ext"
+  openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.crt" -CAkey "$TLS_DIR/ca.key" \
+    -CAcreateserial -days 7 -extfile "$TLS_DIR/$name.ext" -out "$TLS_DIR/$name.crt" 2>/dev/null
+  chmod 600 "$TLS_DIR/$name.key"
+}
+
+# A throwaway CA, a server certificate for 127.0.0.1 and localhost, and a client certificate.
+make_certificates() {
+  rm -rf "$TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+    -subj "/CN=CampusHub test CA" -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  issue server "subjectAltName=IP:127.0.0.1,DNS:localhost
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth"
+  issue client "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth"
+  log "test certificates in $TLS_DIR"
 }
 
 start_postgres() {
@@ -81,6 +115,10 @@ hot_standby = on
 hot_standby_feedback = on
 shared_buffers = 256MB
 log_min_messages = warning
+ssl = on
+ssl_cert_file = '$TLS_DIR/server.crt'
+ssl_key_file = '$TLS_DIR/server.key'
+ssl_ca_file = '$TLS_DIR/ca.crt'
 CONF
   echo "host replication postgres 127.0.0.1/32 trust" >>"$primary/pg_hba.conf"
   as_pg "$bin/pg_ctl" -D "$primary" -l "$STATE_DIR/pg-primary.log" -w start >/dev/null
@@ -90,6 +128,7 @@ CONF
   chmod 700 "$replica"
   cat >>"$replica/postgresql.conf" <<CONF
 port = $PG_REPLICA_PORT
+ssl = off
 CONF
   as_pg "$bin/pg_ctl" -D "$replica" -l "$STATE_DIR/pg-replica.log" -w start >/dev/null
   log "postgres primary on 127.0.0.1:$PG_PRIMARY_PORT, replica on 127.0.0.1:$PG_REPLICA_PORT"
@@ -97,13 +136,16 @@ CONF
 
 start_redis() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$TLS_DIR/server.crt" \
+    --tls-key-file "$TLS_DIR/server.key" --tls-ca-cert-file "$TLS_DIR/ca.crt" \
+    --tls-auth-clients optional \
     --daemonize yes --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" \
     --dir "$STATE_DIR"
   for _ in $(seq 50); do
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
     sleep 0.1
   done
-  log "redis on 127.0.0.1:$REDIS_PORT"
+  log "redis on 127.0.0.1:$REDIS_PORT, TLS on 127.0.0.1:$REDIS_TLS_PORT"
 }
 
 write_env() {
@@ -118,6 +160,8 @@ export CAMPUSHUB_TEST_PG_REPLICA_DATA=$STATE_DIR/pg-replica
 export CAMPUSHUB_TEST_PG_BIN=$bin
 export CAMPUSHUB_TEST_SERVICES=$STATE_DIR
 export CAMPUSHUB_TEST_REDIS_PORT=$REDIS_PORT
+export CAMPUSHUB_TEST_REDIS_TLS=rediss://127.0.0.1:$REDIS_TLS_PORT/
+export CAMPUSHUB_TEST_TLS_DIR=$TLS_DIR
 export CAMPUSHUB_TEST_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh
 ENV
 }
@@ -141,6 +185,7 @@ case "${1:-}" in
     ensure_installed
     stop_all
     mkdir -p "$STATE_DIR"
+    make_certificates
     start_postgres
     start_redis
     write_env

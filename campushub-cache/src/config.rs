@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::tls::RedisTls;
 
 /// How the cache behaves. Start from [`CacheConfig::default`] and change what you need.
 #[derive(Debug, Clone)]
@@ -32,6 +33,12 @@ pub struct CacheConfig {
     pub disconnected_trust: Duration,
     /// The most invalidations kept for replay while Redis is unreachable.
     pub max_pending_invalidations: usize,
+    /// Certificates for a `rediss://` URL beyond the system's trust store (none by default).
+    pub redis_tls: RedisTls,
+    /// Refuse a `redis://` URL to another host: its traffic (student records in cached
+    /// pages, the password) would cross the network in clear. Loopback hosts and Unix
+    /// sockets are exempt. Default `false`.
+    pub require_tls: bool,
 }
 
 impl Default for CacheConfig {
@@ -48,6 +55,8 @@ impl Default for CacheConfig {
             breaker_cool_down: Duration::from_secs(2),
             disconnected_trust: Duration::from_secs(3),
             max_pending_invalidations: 10_000,
+            redis_tls: RedisTls::default(),
+            require_tls: false,
         }
     }
 }

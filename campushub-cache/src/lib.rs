@@ -106,6 +106,7 @@ mod pubsub;
 mod replay;
 mod scripts;
 mod tiered;
+mod tls;
 mod warmer;
 
 pub use breaker::CircuitState;
@@ -114,4 +115,5 @@ pub use error::{Error, Result};
 pub use latency::{LatencySnapshot, OperationLatencies, LATENCY_BUCKETS};
 pub use metrics::MetricsSnapshot;
 pub use tiered::TieredCache;
+pub use tls::{ClientIdentity, RedisTls};
 pub use warmer::{WarmFuture, WarmJob, Warmer, WarmerHandle};

@@ -80,7 +80,8 @@ impl TieredCache {
         })
     }
 
-    /// An L1 + Redis cache on `redis_url` (`redis://host:port/db`). Must run inside a Tokio
+    /// An L1 + Redis cache on `redis_url` (`redis://host:port/db`, or `rediss://` for TLS,
+    /// with [`CacheConfig::redis_tls`] for a private CA or a client certificate). Must run inside a Tokio
     /// runtime: it starts the invalidation subscriber and waits (at most `connect_timeout`)
     /// for its first subscription. An unreachable Redis is not an error: the cache starts
     /// degraded and recovers when Redis answers. Only a bad URL or configuration fails.
@@ -90,7 +91,7 @@ impl TieredCache {
         connect_timeout: Duration,
     ) -> Result<Self> {
         config.validate()?;
-        let client = redis::Client::open(redis_url)?;
+        let client = config.redis_tls.client(redis_url, config.require_tls)?;
         let metrics = Arc::new(Metrics::default());
         let l1 = Arc::new(L1::new(&config, Arc::clone(&metrics), false));
         let instance = uuid::Uuid::new_v4().simple().to_string();

@@ -50,7 +50,7 @@ impl Core {
     /// services.
     pub async fn open(config: &Config) -> Result<Core, BoxError> {
         let auth = Auth::resolve(config)?;
-        let storage = Storage::open(&config.database).await?;
+        let storage = Storage::open(&config.database, &config.backend_tls).await?;
         storage.set_slow_statement_threshold(config.slow_statement);
         storage.migrate().await?;
         let cache = cache::open(config).await?;

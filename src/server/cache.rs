@@ -19,11 +19,21 @@ pub(super) async fn open(config: &Config) -> Result<Option<TieredCache>, BoxErro
     if !config.cache {
         return Ok(None);
     }
-    let settings = CacheConfig::with_namespace(config.cache_namespace.clone());
+    let settings = CacheConfig {
+        redis_tls: config.backend_tls.redis()?,
+        require_tls: config.backend_tls.required,
+        ..CacheConfig::with_namespace(config.cache_namespace.clone())
+    };
     let cache = match &config.redis_url {
         Some(url) => TieredCache::connect(settings, url, REDIS_CONNECT_TIMEOUT)
             .await
-            .map_err(|e| format!("CAMPUSHUB_REDIS_URL: {e}"))?,
+            .map_err(|e| match e {
+                crate::cache::Error::Config(_) if config.backend_tls.required => format!(
+                    "CAMPUSHUB_REDIS_URL: {e} (CAMPUSHUB_BACKEND_TLS is `required`; `optional` \
+                     allows plaintext)"
+                ),
+                _ => format!("CAMPUSHUB_REDIS_URL: {e}"),
+            })?,
         None => TieredCache::l1_only(settings).map_err(|e| format!("cache: {e}"))?,
     };
     Ok(Some(cache))

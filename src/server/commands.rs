@@ -64,7 +64,13 @@ pub(super) fn completions(shell: clap_complete::Shell) {
 async fn migrate(config: &Config) -> Result<(), BoxError> {
     let started = Instant::now();
     let spinner = spinner("applying migrations");
-    let applied = async { Storage::open(&config.database).await?.migrate().await }.await;
+    let applied = async {
+        Storage::open(&config.database, &config.backend_tls)
+            .await?
+            .migrate()
+            .await
+    }
+    .await;
     spinner.finish_and_clear();
     applied?;
     println!(

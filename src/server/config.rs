@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::backend_tls::BackendTls;
 use super::deployment::{environment, secret_strength};
 use super::limits::{self, ConnectionLimits};
 use super::parse::{
@@ -42,6 +43,8 @@ pub struct Config {
     pub database: Database,
     /// Redis for the shared cache tier and invalidations; L1 only when `None`.
     pub redis_url: Option<String>,
+    /// TLS to the database and Redis: plaintext refused or not, certificates.
+    pub backend_tls: BackendTls,
     /// `false`: no cache at all (every read goes to the database).
     pub cache: bool,
     /// Prefix of the Redis keys and channel.
@@ -131,6 +134,7 @@ impl Config {
         let bind = bind(get("CAMPUSHUB_BIND"))?;
         let environment = environment(get("CAMPUSHUB_ENV").as_deref(), &database, bind)?;
         let jwt = jwt_key(&get, &database, environment)?;
+        let backend_tls = BackendTls::load(&get, environment)?;
         let jwt_issuer = get("CAMPUSHUB_JWT_ISSUER");
         let jwt_audience = get("CAMPUSHUB_JWT_AUDIENCE");
         // Tokens signed elsewhere (by an identity provider) must say they are for this API:
@@ -156,6 +160,7 @@ impl Config {
         Ok(Config {
             environment,
             redis_url,
+            backend_tls,
             cache,
             cache_namespace,
             warm_interval: duration_or_off(

@@ -51,6 +51,7 @@
 mod app;
 mod args;
 mod auth;
+mod backend_tls;
 mod cache;
 mod commands;
 mod config;
@@ -80,6 +81,7 @@ mod values;
 pub use app::{App, Core};
 pub use args::{Args, Command};
 pub use auth::Auth;
+pub use backend_tls::BackendTls;
 pub use config::{Config, VARIABLES};
 pub use graceful::shutdown_signal;
 pub use launch::Server;

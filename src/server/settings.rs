@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 29] = [
+pub(super) const SETTINGS: [Setting; 34] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -108,6 +108,40 @@ pub(super) const SETTINGS: [Setting; 29] = [
         "URL",
         "redis:// URL: shared L2 cache and invalidations (L1 only if unset; also \
          CAMPUSHUB_REDIS_URL_FILE; a password in a flag is visible to `ps`)",
+    ),
+    flag(
+        "CAMPUSHUB_BACKEND_TLS",
+        "backend-tls",
+        "required|optional",
+        "required: refuse database and Redis URLs to other hosts that allow plaintext \
+         (sslmode=require or verify-full, rediss://); optional: as the URLs say (required in \
+         production, optional in development)",
+    ),
+    flag(
+        "CAMPUSHUB_DATABASE_CA_FILE",
+        "database-ca-file",
+        "PATH",
+        "PEM root certificates Postgres servers are verified with, besides the system's \
+         (with sslmode=verify-full in the URLs)",
+    ),
+    flag(
+        "CAMPUSHUB_REDIS_CA_FILE",
+        "redis-ca-file",
+        "PATH",
+        "PEM root certificates a rediss:// server is verified with, instead of the system's",
+    ),
+    flag(
+        "CAMPUSHUB_REDIS_CLIENT_CERT_FILE",
+        "redis-client-cert-file",
+        "PATH",
+        "PEM client certificate for Redis servers that require one (with \
+         CAMPUSHUB_REDIS_CLIENT_KEY_FILE)",
+    ),
+    flag(
+        "CAMPUSHUB_REDIS_CLIENT_KEY_FILE",
+        "redis-client-key-file",
+        "PATH",
+        "PEM private key of CAMPUSHUB_REDIS_CLIENT_CERT_FILE",
     ),
     flag("CAMPUSHUB_CACHE", "cache", "on|off", "The cache (on)"),
     flag(

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::backend_tls::BackendTls;
 use super::private_files::{create_private_dir, make_private};
 use super::values::Database;
 use super::BoxError;
@@ -47,7 +48,7 @@ impl std::fmt::Debug for Stores {
 impl Storage {
     /// Connects (creating the SQLite file and its folder if missing). Migrations are
     /// separate: [`Storage::migrate`].
-    pub async fn open(database: &Database) -> Result<Storage, BoxError> {
+    pub async fn open(database: &Database, tls: &BackendTls) -> Result<Storage, BoxError> {
         match database {
             Database::Sqlite { url, file } => {
                 if let Some(dir) = file.as_ref().and_then(|f| f.parent()) {
@@ -82,15 +83,22 @@ impl Storage {
                 let mut config = PgRouterConfig::new(primary.clone())
                     .with_max_lag(*max_lag)
                     .with_max_connections(*max_connections)
-                    .with_statement_timeout(*statement_timeout);
+                    .with_statement_timeout(*statement_timeout)
+                    .with_require_tls(tls.required);
+                if let Some(ca) = &tls.database_ca_file {
+                    config = config.with_root_certificate(ca.clone());
+                }
                 for replica in replicas {
                     config = config.with_replica(replica.clone());
                 }
                 if let Some(analytics) = analytics {
                     config = config.with_analytics(analytics.clone());
                 }
-                let router = PgRouter::connect(config).await.map_err(|e| {
-                    format!("cannot connect to the primary (CAMPUSHUB_DATABASE_URL): {e}")
+                let router = PgRouter::connect(config).await.map_err(|e| match e {
+                    crate::sqlx::Error::Config(_) if tls.required => format!(
+                        "{e} (CAMPUSHUB_BACKEND_TLS is `required`; `optional` allows plaintext)"
+                    ),
+                    _ => format!("cannot connect to the primary (CAMPUSHUB_DATABASE_URL): {e}"),
                 })?;
                 Ok(Storage::Postgres(router))
             }

@@ -118,6 +118,53 @@ fn production_refuses_a_missing_or_weak_secret_in_one_line() {
 }
 
 #[test]
+fn production_refuses_plaintext_to_another_host_in_one_line() {
+    let production = |url_variable: &'static str, url: &str| {
+        vec![
+            ("CAMPUSHUB_ENV", "production".to_owned()),
+            ("CAMPUSHUB_JWT_SECRET", STRONG_SECRET.to_owned()),
+            ("CAMPUSHUB_BIND", format!("127.0.0.1:{}", free_port())),
+            ("CAMPUSHUB_DATABASE_URL", "sqlite::memory:".to_owned()),
+            (url_variable, url.to_owned()),
+        ]
+    };
+    let cases = [
+        (
+            production(
+                "CAMPUSHUB_DATABASE_URL",
+                "postgres://app:hunter2@db.invalid/erp",
+            ),
+            "add `sslmode=verify-full`",
+        ),
+        (
+            production(
+                "CAMPUSHUB_DATABASE_URL",
+                "postgres://app@db.invalid/erp?sslmode=prefer",
+            ),
+            "TLS is required",
+        ),
+        (
+            production(
+                "CAMPUSHUB_REDIS_URL",
+                "redis://:hunter2@cache.invalid:6379/",
+            ),
+            "use `rediss://`",
+        ),
+    ];
+    for (vars, expected) in cases {
+        let printed = serve(&vars);
+        let error = printed.iter().find(|l| l.starts_with("error: "));
+        let error = error.unwrap_or_else(|| panic!("no error: {printed:?}"));
+        assert!(error.contains(expected), "{error}");
+        assert!(error.contains("CAMPUSHUB_BACKEND_TLS"), "{error}");
+        assert!(
+            !error.contains("hunter2"),
+            "a password was printed: {error}"
+        );
+    }
+}
+
+#[test]
 fn production_prints_no_token_and_development_does() {
     let production = [
         ("CAMPUSHUB_ENV", "production".to_owned()),

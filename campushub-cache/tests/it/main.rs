@@ -12,6 +12,7 @@ mod l1;
 mod single_flight;
 mod stale_sets;
 mod support;
+mod tls;
 mod two_instances;
 mod warming;
 mod write_through;

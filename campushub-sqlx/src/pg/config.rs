@@ -1,6 +1,7 @@
 //! How a [`super::PgRouter`] is configured: URLs, pool sizes, health-check interval and
 //! lag bound.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -38,6 +39,14 @@ pub struct PgRouterConfig {
     /// adapter's request timeout): one pathological query cannot hold a connection for
     /// longer. `None` leaves the server's setting.
     pub statement_timeout: Option<Duration>,
+    /// A PEM file of root certificates every pool trusts, besides the system's (a private CA
+    /// that signed the database servers' certificates). A URL's own `sslrootcert` wins.
+    pub root_certificate: Option<PathBuf>,
+    /// Refuse, at [`super::PgRouter::connect`], any URL to another host whose `sslmode`
+    /// allows plaintext (`disable`, `allow`, `prefer`, the driver's default): each must say
+    /// `require`, `verify-ca` or `verify-full`. Loopback hosts and Unix sockets are exempt:
+    /// their traffic never leaves the machine. Default `false`.
+    pub require_tls: bool,
 }
 
 impl PgRouterConfig {
@@ -54,6 +63,8 @@ impl PgRouterConfig {
             replica_acquire_timeout: Duration::from_secs(2),
             primary_acquire_timeout: Duration::from_secs(5),
             statement_timeout: Some(Duration::from_secs(30)),
+            root_certificate: None,
+            require_tls: false,
         }
     }
 
@@ -105,9 +116,22 @@ impl PgRouterConfig {
         self
     }
 
-    /// The connection options of `url`, with the statement timeout.
+    /// Trusts the root certificates in `path` (PEM) on every pool.
+    pub fn with_root_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.root_certificate = Some(path.into());
+        self
+    }
+
+    /// Refuses URLs to other hosts that allow plaintext (see [`Self::require_tls`]).
+    pub fn with_require_tls(mut self, required: bool) -> Self {
+        self.require_tls = required;
+        self
+    }
+
+    /// The connection options of `url`: its TLS settings checked and completed, and the
+    /// statement timeout.
     pub(super) fn connect_options(&self, url: &str) -> crate::Result<PgConnectOptions> {
-        let options = PgConnectOptions::from_str(url)?;
+        let options = super::tls::secured(PgConnectOptions::from_str(url)?, self, url)?;
         Ok(match self.statement_timeout {
             // Milliseconds, Postgres's unit for a bare number; at least 1 (0 would disable).
             Some(timeout) => {
@@ -139,6 +163,8 @@ impl std::fmt::Debug for PgRouterConfig {
             .field("replica_acquire_timeout", &self.replica_acquire_timeout)
             .field("primary_acquire_timeout", &self.primary_acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("root_certificate", &self.root_certificate)
+            .field("require_tls", &self.require_tls)
             .finish()
     }
 }
@@ -146,7 +172,7 @@ impl std::fmt::Debug for PgRouterConfig {
 /// `url` with its passwords replaced by `***`: the one in `user:password@` (up to the last
 /// `@`, so that an unescaped `@`, `/` or `?` in the password cannot leak a part of it) and
 /// the value of every `password=` parameter (`?password=`, or a `key=value` string).
-fn redacted(url: &str) -> String {
+pub(super) fn redacted(url: &str) -> String {
     let mut out = url.to_owned();
     if let Some(start) = out.find("://").map(|i| i + 3) {
         if let Some(at) = out[start..].rfind('@').map(|i| start + i) {

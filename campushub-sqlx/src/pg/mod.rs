@@ -7,6 +7,7 @@ mod health;
 mod pools;
 mod positions;
 mod router;
+mod tls;
 
 pub use config::PgRouterConfig;
 pub use router::PgRouter;

@@ -15,3 +15,4 @@ mod queries;
 mod replica_floor;
 mod routing;
 mod support;
+mod tls;
