@@ -34,16 +34,8 @@ pg_bindir() {
   echo "$dir"
 }
 
-apt_install() {
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing $*: install it (apt-get install $*) or run as root"; exit 1
-  fi
-  log "installing $*"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
+# shellcheck source=lib/apt.sh
+source "$(dirname "$0")/lib/apt.sh"
 
 ensure_installed() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: starts Postgres (primary + streaming replica) and Redis on loopback ports,
+# Runs every test: installs the tools tests drive (scripts/test-tools.sh: headless Chromium),
+# starts Postgres (primary + streaming replica) and Redis on loopback ports,
 # runs the workspace's tests and doc tests against them, and stops the services afterwards,
 # whether the tests pass or fail.
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 # in the server it starts: raise the soft file-descriptor limit to the hard one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+scripts/test-tools.sh
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT
 # shellcheck disable=SC1091

@@ -17,6 +17,7 @@
 //! | `/api/v1/{students,faculty}/bulk-{create,update,delete}` | bulk writes keyed by the natural key |
 //! | `/api/v1/analytics/{summary,departments}` | cross-kind figures |
 //! | `/healthz`, `/readyz`, `/metrics`, `/api/v1/openapi.json` | operations |
+//! | `/docs/` | the interactive API reference (feature `docs-ui`) |
 //!
 //! See `docs/api.md` for the wire contract (errors, pagination, ETags, the consistency token).
 //!
@@ -56,7 +57,9 @@
 //!
 //! ## Features
 //!
-//! None: the crate is itself the `http` feature of the `campushub` facade.
+//! - `docs-ui`: `/docs/`, an interactive API reference (Swagger UI, its files compiled in)
+//!   over the served document. Off by default (it adds about 10 MB to a binary); the
+//!   `campushub` facade's `server` feature turns it on.
 
 // docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -67,6 +70,9 @@ pub mod bulk;
 pub mod config;
 pub mod consistency;
 pub mod cors;
+#[cfg(feature = "docs-ui")]
+#[cfg_attr(docsrs, doc(cfg(feature = "docs-ui")))]
+pub mod docs_ui;
 pub mod etag;
 pub mod extract;
 pub mod headers;

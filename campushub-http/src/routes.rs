@@ -100,11 +100,10 @@ pub fn router(mut state: ApiState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::new(readiness));
 
-    let app = Router::new()
-        .merge(api)
-        .merge(metrics_route)
-        .merge(health)
-        .fallback(not_found);
+    let app = Router::new().merge(api).merge(metrics_route).merge(health);
+    #[cfg(feature = "docs-ui")]
+    let app = app.merge(crate::docs_ui::routes());
+    let app = app.fallback(not_found);
     middleware::apply(app, &state, templates.iter().map(String::as_str))
 }
 

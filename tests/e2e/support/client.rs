@@ -93,6 +93,11 @@ impl Http {
         }
     }
 
+    /// The bearer token this client sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// The same server without credentials.
     pub fn anonymous(&self) -> Http {
         Http {
