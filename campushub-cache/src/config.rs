@@ -32,6 +32,12 @@ pub struct CacheConfig {
     pub disconnected_trust: Duration,
     /// The most invalidations kept for replay while Redis is unreachable.
     pub max_pending_invalidations: usize,
+    /// The most list and statistics entries Redis keeps per kind. Every distinct filter,
+    /// search or page is an entry of its own, so without a cap a caller sending distinct
+    /// queries grows Redis until `maxmemory`; beyond it a fill deletes the entries that expire
+    /// first (the oldest fills). Budget about this many times a kind's largest page, per kind.
+    /// Must be at least 1.
+    pub max_query_entries_per_kind: usize,
 }
 
 impl Default for CacheConfig {
@@ -48,6 +54,7 @@ impl Default for CacheConfig {
             breaker_cool_down: Duration::from_secs(2),
             disconnected_trust: Duration::from_secs(3),
             max_pending_invalidations: 10_000,
+            max_query_entries_per_kind: 10_000,
         }
     }
 }
@@ -78,6 +85,35 @@ impl CacheConfig {
         if self.redis_timeout.is_zero() {
             return Err(Error::Config("`redis_timeout` is 0".to_owned()));
         }
+        if self.max_query_entries_per_kind == 0 {
+            return Err(Error::Config(
+                "`max_query_entries_per_kind` is 0: no list or statistics entry could be kept"
+                    .to_owned(),
+            ));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cap_of_no_query_entries_is_refused_by_name() {
+        let config = CacheConfig {
+            max_query_entries_per_kind: 0,
+            ..CacheConfig::default()
+        };
+        let error = config.validate().expect_err("a cap of 0");
+        assert!(
+            error.to_string().contains("max_query_entries_per_kind"),
+            "{error}"
+        );
+        let one = CacheConfig {
+            max_query_entries_per_kind: 1,
+            ..CacheConfig::default()
+        };
+        assert!(one.validate().is_ok());
     }
 }

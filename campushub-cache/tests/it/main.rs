@@ -9,6 +9,7 @@ mod consistency;
 mod degradation;
 mod hit_ratio;
 mod l1;
+mod query_bound;
 mod single_flight;
 mod stale_sets;
 mod support;
