@@ -19,7 +19,10 @@ pub(super) async fn open(config: &Config) -> Result<Option<TieredCache>, BoxErro
     if !config.cache {
         return Ok(None);
     }
-    let settings = CacheConfig::with_namespace(config.cache_namespace.clone());
+    let settings = CacheConfig {
+        max_query_entries_per_kind: config.cache_max_query_entries,
+        ..CacheConfig::with_namespace(config.cache_namespace.clone())
+    };
     let cache = match &config.redis_url {
         Some(url) => TieredCache::connect(settings, url, REDIS_CONNECT_TIMEOUT)
             .await
