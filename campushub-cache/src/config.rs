@@ -39,6 +39,12 @@ pub struct CacheConfig {
     /// pages, the password) would cross the network in clear. Loopback hosts and Unix
     /// sockets are exempt. Default `false`.
     pub require_tls: bool,
+    /// The most list and statistics entries Redis keeps per kind. Every distinct filter,
+    /// search or page is an entry of its own, so without a cap a caller sending distinct
+    /// queries grows Redis until `maxmemory`; beyond it a fill deletes the entries that expire
+    /// first (the oldest fills). Budget about this many times a kind's largest page, per kind.
+    /// Must be at least 1.
+    pub max_query_entries_per_kind: usize,
 }
 
 impl Default for CacheConfig {
@@ -57,6 +63,7 @@ impl Default for CacheConfig {
             max_pending_invalidations: 10_000,
             redis_tls: RedisTls::default(),
             require_tls: false,
+            max_query_entries_per_kind: 10_000,
         }
     }
 }
@@ -87,6 +94,35 @@ impl CacheConfig {
         if self.redis_timeout.is_zero() {
             return Err(Error::Config("`redis_timeout` is 0".to_owned()));
         }
+        if self.max_query_entries_per_kind == 0 {
+            return Err(Error::Config(
+                "`max_query_entries_per_kind` is 0: no list or statistics entry could be kept"
+                    .to_owned(),
+            ));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cap_of_no_query_entries_is_refused_by_name() {
+        let config = CacheConfig {
+            max_query_entries_per_kind: 0,
+            ..CacheConfig::default()
+        };
+        let error = config.validate().expect_err("a cap of 0");
+        assert!(
+            error.to_string().contains("max_query_entries_per_kind"),
+            "{error}"
+        );
+        let one = CacheConfig {
+            max_query_entries_per_kind: 1,
+            ..CacheConfig::default()
+        };
+        assert!(one.validate().is_ok());
     }
 }

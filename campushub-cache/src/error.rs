@@ -14,7 +14,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The configuration is unusable (an empty namespace, one containing `{`/`}` that would
-    /// break the hash tags, a zero L1 size). Fix the named setting.
+    /// break the hash tags, a zero L1 size, a cap of zero query entries per kind). Fix the
+    /// named setting.
     #[error("invalid cache configuration: {0}")]
     Config(String),
     /// Redis refused or failed the command (connection lost, script error, out of memory).

@@ -6,12 +6,19 @@
 //! | a kind's generation (hash `n`, `t`) | `<ns>:g:{<kind>}` | the kind |
 //! | a list page | `<ns>:l:{<kind>}:<fingerprint>` | the kind |
 //! | statistics | `<ns>:s:{<kind>}:<fingerprint>` | the kind |
+//! | a kind's query index (sorted set of its list and statistics keys, scored by expiry) | `<ns>:q:{<kind>}` | the kind |
 //! | invalidation channel | `<ns>:invalidations` | — |
 //!
 //! Every script touches either one record key, or one kind's generation together with one of
-//! that kind's query keys: both carry the tag `{<kind>}`, so each script's keys share a Redis
-//! Cluster slot while records spread over all slots. A write's invalidation runs one script
-//! per slot (the tombstone, then one generation bump per affected kind), each atomic.
+//! that kind's query keys (and, for a fill, the kind's query index): all carry the tag
+//! `{<kind>}`, so each script's keys share a Redis Cluster slot while records spread over all
+//! slots. A write's invalidation runs one script per slot (the tombstone, then one generation
+//! bump per affected kind), each atomic.
+//!
+//! A fill that takes a kind over `max_query_entries_per_kind` deletes the kind's query keys
+//! that expire first. It reads their names from the index, so they are not among its declared
+//! keys; but they carry the kind's tag, hence they live in the declared keys' slot, which is
+//! all Redis Cluster asks of the keys a script touches.
 //!
 //! A query entry is bound to the generation it was filled under by storing that number in the
 //! value (`<generation>|<json>`) rather than in the key name: a bump makes every entry of the
@@ -45,6 +52,11 @@ impl KeySpace {
         }
     }
 
+    /// The index of `kind`'s query keys: a sorted set, each scored by when its entry expires.
+    pub(crate) fn query_index(&self, kind: &str) -> String {
+        format!("{}:q:{{{kind}}}", self.namespace)
+    }
+
     /// The generation hash of `kind`.
     pub(crate) fn generation(&self, kind: &str) -> String {
         format!("{}:g:{{{kind}}}", self.namespace)
@@ -71,7 +83,7 @@ mod tests {
     }
 
     #[test]
-    fn query_keys_share_their_generations_slot() {
+    fn query_keys_and_index_share_their_generations_slot() {
         let keys = KeySpace::new("ns");
         let list = CacheKey::List {
             kind: EntityKind::STUDENT,
@@ -84,6 +96,8 @@ mod tests {
         let generation = keys.generation("student");
         assert_eq!(tag(&keys.value(&list)), tag(&generation));
         assert_eq!(tag(&keys.value(&stats)), tag(&generation));
+        // The index a fill reads the keys to evict from, and so the evicted keys, too.
+        assert_eq!(tag(&keys.query_index("student")), tag(&generation));
         assert_eq!(tag(&generation), "student");
     }
 

@@ -189,7 +189,8 @@ impl L2 {
     }
 
     /// Stores a query value if its generation is still `generation` and `token` is not older
-    /// than the generation's.
+    /// than the generation's, and deletes the kind's entries expiring first while it has more
+    /// than `max_query_entries_per_kind` (counted in `l2_evictions`).
     pub(crate) async fn fill_query(
         &self,
         key: &CacheKey,
@@ -197,22 +198,26 @@ impl L2 {
         generation: u64,
         token: Option<ConsistencyToken>,
     ) -> Result<FillOutcome> {
-        let generation_key = self.keys.generation(key.kind().as_str());
+        let kind = key.kind().as_str();
+        let (generation_key, index_key) = (self.keys.generation(kind), self.keys.query_index(kind));
         let redis_key = self.keys.value(key);
         let token = token_text(token);
         self.ready()?;
-        let code: i64 = self
+        let (code, evicted): (i64, u64) = self
             .run("fill", |mut conn| {
                 let mut call = self.scripts.fill_query.prepare_invoke();
                 call.key(&generation_key)
                     .key(&redis_key)
+                    .key(&index_key)
                     .arg(generation.to_string())
                     .arg(&token)
                     .arg(millis(self.config.l2_ttl))
-                    .arg(&value.json[..]);
+                    .arg(&value.json[..])
+                    .arg(self.config.max_query_entries_per_kind);
                 async move { call.invoke_async(&mut conn).await }
             })
             .await?;
+        self.metrics.l2_evictions.add(evicted);
         Ok(outcome(code))
     }
 

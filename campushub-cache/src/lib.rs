@@ -22,8 +22,10 @@
 //!   reads at or after it; otherwise it loads at its token and the fresher entry replaces the
 //!   older.
 //! - **Keys** (see the table in the `keys` module): a record key per (kind, id); list and
-//!   statistics entries bound to their kind's **generation**; Redis Cluster hash tags keep the
-//!   keys of each Lua script in one slot.
+//!   statistics entries bound to their kind's **generation**, at most
+//!   [`CacheConfig::max_query_entries_per_kind`] of them per kind in Redis (a fill beyond it
+//!   deletes those expiring first, so distinct filters cannot grow Redis without bound);
+//!   Redis Cluster hash tags keep the keys of each Lua script in one slot.
 //! - **Invalidation** ([`campushub_core::Cache::invalidate`]): atomically (Lua) replace the
 //!   record with a **tombstone** carrying the new version and the write's token, bump the
 //!   generations of the kind, of the kinds embedding it and of analytics (recording the

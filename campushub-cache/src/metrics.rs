@@ -36,6 +36,9 @@ pub struct MetricsSnapshot {
     pub invalidations_replayed: u64,
     /// L1 entries evicted for space.
     pub l1_evictions: u64,
+    /// List and statistics entries this instance deleted from Redis to keep their kind within
+    /// [`CacheConfig::max_query_entries_per_kind`](crate::CacheConfig::max_query_entries_per_kind).
+    pub l2_evictions: u64,
     /// L1 entries that expired.
     pub l1_expirations: u64,
     /// Times L1 was flushed (the invalidation channel reconnected).
@@ -87,6 +90,7 @@ pub(crate) struct Metrics {
     pub(crate) invalidations_dropped: Counter,
     pub(crate) invalidations_replayed: Counter,
     pub(crate) l1_evictions: Counter,
+    pub(crate) l2_evictions: Counter,
     pub(crate) l1_expirations: Counter,
     pub(crate) l1_flushes: Counter,
     pub(crate) redis_errors: Counter,
@@ -143,6 +147,7 @@ impl Metrics {
             invalidations_dropped: self.invalidations_dropped.get(),
             invalidations_replayed: self.invalidations_replayed.get(),
             l1_evictions: self.l1_evictions.get(),
+            l2_evictions: self.l2_evictions.get(),
             l1_expirations: self.l1_expirations.get(),
             l1_flushes: self.l1_flushes.get(),
             redis_errors: self.redis_errors.get(),

@@ -1,5 +1,6 @@
 //! The Lua scripts that make each Redis step atomic: lookups, check-and-set fills,
-//! tombstones and generation bumps. Each touches the keys of one hash-tag slot only.
+//! tombstones, generation bumps and the per-kind bound on query entries. Each touches the keys
+//! of one hash-tag slot only.
 
 use redis::Script;
 
@@ -24,18 +25,45 @@ return {n, t, false, ''}
 "#;
 
 /// Stores a query entry, with the position it was read at, if its generation is still the one
-/// the miss saw and the fill's token is not older than the generation's.
+/// the miss saw and the fill's token is not older than the generation's; then keeps the kind's
+/// query entries within the cap.
 ///
-/// KEYS: generation, query entry. ARGV: generation seen at the miss, fill token, TTL (ms),
-/// json. Returns 1 (stored), 0 (generation moved on), -1 (token older than the generation's).
+/// KEYS: generation, query entry, the kind's index (a sorted set of its query keys, each
+/// scored by when its entry expires, in microseconds of the Redis clock). ARGV: generation
+/// seen at the miss, fill token, TTL (ms), json, the most query entries the kind may keep.
+///
+/// A stored entry is (re)scored in the index; while the index holds more than the cap, the
+/// member expiring first (with one TTL: the oldest fill) is popped and its key deleted. Members
+/// whose entries have expired score lowest, so they go first and cost a `DEL` of nothing: live
+/// entries stay within the cap without a sweep of the expired on every fill. The popped keys
+/// are not declared, but they share the `{kind}` hash tag, hence the declared keys' slot. The
+/// index expires with its last entry (its highest score), so an idle kind leaves nothing
+/// behind. Microseconds (below 2^53, exact in Lua's doubles) order fills a millisecond apart
+/// would tie. Returns `{code, evicted}`: code 1 (stored), 0 (generation moved on), -1 (token
+/// older than the generation's); `evicted` counts the live entries deleted for the cap.
 const FILL_QUERY: &str = r#"
 local g = redis.call('HMGET', KEYS[1], 'n', 't')
 local n = g[1] or '0'
 local t = g[2] or ''
-if n ~= ARGV[1] then return 0 end
-if t ~= '' and ARGV[2] < t then return -1 end
+if n ~= ARGV[1] then return {0, 0} end
+if t ~= '' and ARGV[2] < t then return {-1, 0} end
 redis.call('SET', KEYS[2], n .. '|' .. ARGV[2] .. '|' .. ARGV[4], 'PX', ARGV[3])
-return 1
+local now = redis.call('TIME')
+local us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+redis.call('ZADD', KEYS[3], string.format('%d', us + tonumber(ARGV[3]) * 1000), KEYS[2])
+local evicted = 0
+local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[5])
+if over > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[3], over)
+  for i = 1, #popped, 2 do
+    evicted = evicted + redis.call('DEL', popped[i])
+  end
+end
+local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+if last[2] then
+  redis.call('PEXPIREAT', KEYS[3], string.format('%d', math.ceil(tonumber(last[2]) / 1000)))
+end
+return {1, evicted}
 "#;
 
 /// Stores a record (`V`) or "not found" (`N`), with the position it was read at, unless the

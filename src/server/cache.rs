@@ -22,6 +22,7 @@ pub(super) async fn open(config: &Config) -> Result<Option<TieredCache>, BoxErro
     let settings = CacheConfig {
         redis_tls: config.backend_tls.redis()?,
         require_tls: config.backend_tls.required,
+        max_query_entries_per_kind: config.cache_max_query_entries,
         ..CacheConfig::with_namespace(config.cache_namespace.clone())
     };
     let cache = match &config.redis_url {

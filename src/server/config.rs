@@ -13,6 +13,7 @@ use super::parse::{
 };
 use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
+use crate::cache::CacheConfig;
 use crate::http::CorsOrigins;
 
 /// Every variable the server reads, in the order the help lists them. Each has a flag
@@ -49,6 +50,9 @@ pub struct Config {
     pub cache: bool,
     /// Prefix of the Redis keys and channel.
     pub cache_namespace: String,
+    /// The most list and statistics entries Redis keeps per kind (see
+    /// [`CacheConfig::max_query_entries_per_kind`]).
+    pub cache_max_query_entries: usize,
     /// How often the warmer reloads its sets (`None`: no warming).
     pub warm_interval: Option<Duration>,
     /// Token verification.
@@ -131,6 +135,13 @@ impl Config {
                 "must not contain `{` or `}`",
             ));
         }
+        // Unset: the cache's own default.
+        let default_query_entries = CacheConfig::default().max_query_entries_per_kind;
+        let cache_max_query_entries = number_var(
+            &get,
+            "CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES",
+            u32::try_from(default_query_entries).unwrap_or(u32::MAX),
+        )? as usize;
         let bind = bind(get("CAMPUSHUB_BIND"))?;
         let environment = environment(get("CAMPUSHUB_ENV").as_deref(), &database, bind)?;
         let jwt = jwt_key(&get, &database, environment)?;
@@ -163,6 +174,7 @@ impl Config {
             backend_tls,
             cache,
             cache_namespace,
+            cache_max_query_entries,
             warm_interval: duration_or_off(
                 &get,
                 "CAMPUSHUB_WARM_INTERVAL",

@@ -148,7 +148,11 @@ impl Collector for CacheMetrics {
                     (direction("dropped"), m.invalidations_dropped),
                 ],
             ),
-            ("campushub_cache_evictions", "L1 evictions.", vec![(none(), m.l1_evictions)]),
+            (
+                "campushub_cache_evictions",
+                "Entries evicted, by tier: from L1 for space, from Redis for the per-kind cap on list and statistics entries (CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES).",
+                vec![(tier("l1"), m.l1_evictions), (tier("l2"), m.l2_evictions)],
+            ),
             (
                 "campushub_cache_redis_errors",
                 "Redis failures.",

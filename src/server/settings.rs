@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 34] = [
+pub(super) const SETTINGS: [Setting; 35] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -149,6 +149,13 @@ pub(super) const SETTINGS: [Setting; 34] = [
         "cache-namespace",
         "PREFIX",
         "Prefix of Redis keys and channel (campushub)",
+    ),
+    flag(
+        "CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES",
+        "cache-max-query-entries",
+        "N",
+        "List and statistics entries Redis keeps per kind; beyond it a fill evicts the oldest \
+         (10000)",
     ),
     flag(
         "CAMPUSHUB_WARM_INTERVAL",

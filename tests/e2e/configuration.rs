@@ -40,6 +40,8 @@ fn every_bad_value_names_its_flag_and_variable() {
         ("CAMPUSHUB_JWT_SECRET", "short"),
         ("CAMPUSHUB_API_KEYS", "no-colons"),
         ("CAMPUSHUB_WARM_INTERVAL", "soon"),
+        ("CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES", "0"),
+        ("CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES", "many"),
         ("CAMPUSHUB_DB_MAX_CONNECTIONS", "0"),
         ("CAMPUSHUB_CORS_ORIGINS", "erp.example.edu"),
         ("CAMPUSHUB_LOG_FORMAT", "xml"),
@@ -105,6 +107,7 @@ fn defaults_are_the_one_command_start() {
     assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
     assert!(config.demo_data && config.cache && !config.metrics_public);
     assert!(config.redis_url.is_none());
+    assert_eq!(config.cache_max_query_entries, 10_000);
     // No drain unless asked; a grace above the router's 30 s request timeout.
     assert_eq!(config.shutdown_drain, Duration::ZERO);
     assert_eq!(config.shutdown_grace, Duration::from_secs(35));
@@ -112,10 +115,21 @@ fn defaults_are_the_one_command_start() {
 
 #[test]
 fn flags_mirror_variables_and_unknown_flags_are_refused() {
-    let parsed = parse(&["--bind", "127.0.0.1:9000", "--cache=off"]).expect("flags");
+    let argv = [
+        "--bind",
+        "127.0.0.1:9000",
+        "--cache=off",
+        "--cache-max-query-entries",
+        "500",
+    ];
+    let parsed = parse(&argv).expect("flags");
     assert_eq!(parsed.subcommand(), &Command::Serve);
     assert_eq!(parsed.setting("CAMPUSHUB_BIND"), Some("127.0.0.1:9000"));
     assert_eq!(parsed.setting("CAMPUSHUB_CACHE"), Some("off"));
+    assert_eq!(
+        parsed.setting("CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES"),
+        Some("500")
+    );
     let seed = parse(&["seed", "--students", "10"]).expect("seed");
     assert!(matches!(
         seed.subcommand(),

@@ -155,3 +155,33 @@ async fn redis_operations_and_postgres_pools_are_labelled() {
     drop(server);
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distinct_list_queries_beyond_the_cap_are_evicted_from_redis() {
+    const CAP: usize = 3;
+    const QUERIES: usize = 12;
+    let services = Services::shared();
+    let db = TestDb::create(&services.primary, &services.replica).await;
+    let mut vars = replicated(&services, &db, &namespace());
+    vars.push(("CAMPUSHUB_WARM_INTERVAL", "off".to_owned()));
+    vars.push(("CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES", CAP.to_string()));
+    let server = Instance::start(&vars).await;
+    let http = &server.http;
+    let l2_evictions =
+        |metrics: &Scrape| metrics.sum("campushub_cache_evictions_total", &[("tier", "l2")]);
+    let before = scrape(http).await;
+    assert!(before.has("campushub_cache_evictions_total", &[("tier", "l1")]));
+    // Each distinct search is a list page of its own (and a count), each filled in Redis.
+    for i in 0..QUERIES {
+        let path = format!("/api/v1/departments?search=flood{i}");
+        assert_eq!(http.get(&path).await.status, 200, "{path}");
+    }
+    let after = scrape(http).await;
+    assert!(
+        l2_evictions(&after) - l2_evictions(&before) >= (QUERIES - CAP) as f64,
+        "every entry beyond the cap of {CAP} was evicted: {}",
+        l2_evictions(&after)
+    );
+    drop(server);
+    db.drop_database().await;
+}

@@ -14,29 +14,12 @@ use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{Cache, CachedValue, ChangeOp, EntityKind};
 use uuid::Uuid;
 
-use crate::support::{config, event, namespace, record, redis_url};
+use crate::support::{config, event, namespace, record, redis_url, SplitMix};
 
 const STUDENTS: usize = 100_000;
 const COLD: usize = 50_000;
 const MEASURED: usize = 200_000;
 const VALUE_BYTES: usize = 200;
-
-/// splitmix64: a tiny seeded generator, enough for a reproducible workload.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Samples ranks 0..n with probability proportional to 1/(rank+1).
 struct Zipf {

@@ -9,6 +9,8 @@ mod consistency;
 mod degradation;
 mod hit_ratio;
 mod l1;
+mod query_bound;
+mod query_flood;
 mod single_flight;
 mod stale_sets;
 mod support;

@@ -1,5 +1,7 @@
-//! Shared fixtures: Redis URLs, namespaces, values, events, loaders and a private Redis child.
+//! Shared fixtures: Redis URLs, namespaces, values, events, loaders, a seeded generator and a
+//! private Redis child.
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,6 +48,44 @@ pub async fn connect_to(url: &str, namespace: &str) -> TieredCache {
     TieredCache::connect(config(namespace), url, Duration::from_secs(5))
         .await
         .expect("the configuration is valid")
+}
+
+/// A cache with `config` on the shared Redis.
+pub async fn connect_with(config: CacheConfig) -> TieredCache {
+    TieredCache::connect(config, &redis_url(), Duration::from_secs(5))
+        .await
+        .expect("the configuration is valid")
+}
+
+/// A plain connection to the Redis at `url`, to look at what the cache left there.
+pub async fn raw_redis(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("a redis:// URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers")
+}
+
+/// Every key matching the glob `pattern`, by `SCAN` (which never blocks the server).
+pub async fn scan(conn: &mut redis::aio::MultiplexedConnection, pattern: &str) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    let mut cursor = 0_u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1_000)
+            .query_async(conn)
+            .await
+            .expect("SCAN");
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
 }
 
 /// A record key of `kind`.
@@ -99,6 +139,46 @@ pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) ->
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     condition()
+}
+
+/// The seed of a randomized test: `CAMPUSHUB_TEST_SEED` (decimal or `0x` hex) to replay a
+/// run, else `default`; printed, so that a failure's output says how to replay it.
+pub fn seed(default: u64) -> u64 {
+    let given = std::env::var("CAMPUSHUB_TEST_SEED").ok().map(|text| {
+        let text = text.trim();
+        let parsed = match text.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => text.parse(),
+        };
+        parsed.unwrap_or_else(|_| panic!("CAMPUSHUB_TEST_SEED `{text}` is not a number"))
+    });
+    let seed = given.unwrap_or(default);
+    println!("seed {seed:#x} (replay with CAMPUSHUB_TEST_SEED={seed:#x})");
+    seed
+}
+
+/// splitmix64: a tiny seeded generator, enough for a reproducible workload.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A number in [0, n).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
 }
 
 /// A `redis-server` child of this test on its own port, killed on drop.
