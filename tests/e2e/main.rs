@@ -23,5 +23,6 @@ mod observability;
 mod operations;
 mod propagation;
 mod read_your_writes;
+mod representation;
 mod shutdown;
 mod statements;

@@ -218,6 +218,9 @@ impl<E: Entity> EntityService<E> {
         let written = self.inner.repository.insert(&record).await?;
         let event = self.event(&record, ChangeOp::Created, written.token);
         self.emit(principal, [event]).await;
+        // Creates are not written through to the cache (most are not read back soon); the
+        // record is read back for the answer only.
+        let record = self.as_stored(record, written.token, None).await;
         Ok(WrittenRecord {
             record,
             token: written.token,
@@ -241,7 +244,8 @@ impl<E: Entity> EntityService<E> {
             .await?;
         let event = self.event(&record, ChangeOp::Updated, written.token);
         self.emit(principal, [event]).await;
-        self.offer(record.meta().id, written.token).await;
+        let filled = self.offer(record.meta().id, written.token).await;
+        let record = self.as_stored(record, written.token, filled).await;
         Ok(WrittenRecord {
             record,
             token: written.token,

@@ -21,6 +21,7 @@ mod stats;
 #[cfg(test)]
 mod testing;
 mod write;
+mod written;
 
 use std::sync::Arc;
 

@@ -19,4 +19,5 @@ mod service_hierarchy;
 mod service_list;
 mod service_roles;
 mod service_statements;
+mod service_written;
 mod support;

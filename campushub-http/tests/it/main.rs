@@ -12,6 +12,7 @@ mod errors;
 mod lists;
 mod openapi;
 mod ops;
+mod representation;
 mod roles;
 mod stats;
 mod support;
