@@ -64,6 +64,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod bulk;
+pub mod conditional;
 pub mod config;
 pub mod consistency;
 pub mod cors;
@@ -89,6 +90,7 @@ pub use auth::{
     ApiKeys, AuthLayer, Authenticator, Caller, Claims, Credentials, JwtVerifier, TokenMinter,
 };
 pub use bulk::BulkKeys;
+pub use conditional::RequireIfMatch;
 pub use config::HttpConfig;
 pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};

@@ -29,6 +29,11 @@ impl Racing {
         }
     }
 
+    /// Rival writes still to come before the service's writes.
+    pub fn rivals_left(&self) -> u32 {
+        self.before.load(Ordering::SeqCst)
+    }
+
     /// One rival update of record `id` if `budget` allows: its `program` becomes
     /// `Rival <version>`.
     async fn rival(&self, id: Uuid, budget: &AtomicU32) {
