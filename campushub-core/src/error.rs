@@ -48,6 +48,28 @@ pub enum Error {
         /// The version currently stored.
         actual: i64,
     },
+    /// A condition the caller put on a write ([`crate::precondition::Precondition`]: HTTP
+    /// `If-Match` or `If-None-Match`) does not hold for the stored record, in a form that
+    /// names no single expected version (a list, `*`, a missing record, a matching
+    /// `If-None-Match`); nothing changed. Re-read the record and decide again; HTTP 412.
+    #[error("precondition failed: {detail}")]
+    ConditionFailed {
+        /// Which condition failed and what is stored, in words.
+        detail: String,
+    },
+    /// A write without a condition kept losing the race for its record: each time it re-read
+    /// the record and applied itself again, another writer had committed first, and after
+    /// `attempts` tries it gave up; nothing changed. Send it again (perhaps after a pause);
+    /// HTTP 409.
+    #[error("{kind} {id} was changed by concurrent writes on each of {attempts} attempts to apply this one")]
+    ConcurrentWrites {
+        /// The kind written.
+        kind: EntityKind,
+        /// The record's id.
+        id: String,
+        /// How many times the write was tried.
+        attempts: u32,
+    },
     /// The principal is known but its roles do not allow the action; HTTP 403.
     #[error("forbidden: {0}")]
     Forbidden(String),

@@ -5,6 +5,7 @@ use std::time::Duration;
 use campushub_core::query::MAX_PAGE_SIZE;
 use campushub_core::service::MAX_BULK_ROWS;
 
+use crate::conditional::RequireIfMatch;
 use crate::cors::CorsOrigins;
 
 /// Limits and switches of the router. `Default` gives production-ready values.
@@ -25,6 +26,12 @@ pub struct HttpConfig {
     pub probe_timeout: Duration,
     /// Origins allowed to call the API from a browser (CORS). Default none: no CORS headers.
     pub cors: CorsOrigins,
+    /// Which resources answer `428 Precondition Required` to a `PUT`, `PATCH` or `DELETE`
+    /// without `If-Match`. Default none; [`ResourceRoutes::require_if_match`] decides for
+    /// one resource over this.
+    ///
+    /// [`ResourceRoutes::require_if_match`]: crate::ResourceRoutes::require_if_match
+    pub require_if_match: RequireIfMatch,
 }
 
 impl Default for HttpConfig {
@@ -37,6 +44,7 @@ impl Default for HttpConfig {
             metrics_public: false,
             probe_timeout: Duration::from_secs(2),
             cors: CorsOrigins::None,
+            require_if_match: RequireIfMatch::Off,
         }
     }
 }

@@ -67,6 +67,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod bulk;
+pub mod conditional;
 pub mod config;
 pub mod consistency;
 pub mod cors;
@@ -95,6 +96,7 @@ pub use auth::{
     ApiKeys, AuthLayer, Authenticator, Caller, Claims, Credentials, JwtVerifier, TokenMinter,
 };
 pub use bulk::BulkKeys;
+pub use conditional::RequireIfMatch;
 pub use config::HttpConfig;
 pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};

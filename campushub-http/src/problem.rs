@@ -11,6 +11,11 @@ use serde::Serialize;
 /// The media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The `type` of the `409` a write without `If-Match` answers when concurrent writes to its
+/// record overtook it on every attempt (the other `409`s, a taken value or a record still
+/// referenced, are `urn:campushub:problem:conflict`).
+pub const CONCURRENT_WRITES: &str = "urn:campushub:problem:concurrent-writes";
+
 /// An error response: `{"type", "title", "status", "detail", "errors": {field: [...]}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -71,6 +76,7 @@ fn describe(status: StatusCode) -> (&'static str, &'static str) {
         409 => ("conflict", "Conflict"),
         412 => ("precondition-failed", "Precondition failed"),
         413 => ("payload-too-large", "Payload too large"),
+        428 => ("precondition-required", "Precondition required"),
         415 => ("unsupported-media-type", "Unsupported media type"),
         503 => ("unavailable", "Service unavailable"),
         500 => ("internal", "Internal server error"),
@@ -92,10 +98,19 @@ impl From<&Error> for Problem {
                 errors.add(field.clone(), message.clone());
                 Problem::new(StatusCode::CONFLICT, error.to_string()).with_errors(errors)
             }
-            Error::PreconditionFailed { .. } => Problem::new(
+            Error::PreconditionFailed { .. } | Error::ConditionFailed { .. } => Problem::new(
                 StatusCode::PRECONDITION_FAILED,
                 format!("{error}; re-read the record and retry with its ETag"),
             ),
+            // Not the `conflict` of a taken value: nothing is wrong with the request, and
+            // sending it again may well succeed.
+            Error::ConcurrentWrites { .. } => Problem {
+                kind: Cow::Borrowed(CONCURRENT_WRITES),
+                ..Problem::new(
+                    StatusCode::CONFLICT,
+                    format!("{error}; nothing was changed: send the request again"),
+                )
+            },
             Error::Forbidden(message) => Problem::new(StatusCode::FORBIDDEN, message.clone()),
             Error::Unauthenticated(message) => {
                 Problem::new(StatusCode::UNAUTHORIZED, message.clone())

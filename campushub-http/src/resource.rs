@@ -10,14 +10,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use campushub_core::service::WrittenRecord;
-use campushub_core::{Entity, EntityService};
+use campushub_core::{Action, Entity, EntityService, Precondition, Principal};
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::bulk::{self, BulkKeys};
+use crate::conditional::{not_modified, write_precondition, CreateCondition};
 use crate::config::HttpConfig;
 use crate::consistency::{set_token, ReadConsistency};
-use crate::etag::{etag, expected_version, none_match};
+use crate::etag::etag;
 use crate::extract::{EntityId, JsonBody, QueryParams};
 use crate::list::{json_ok, json_response, list_response};
 use crate::problem::{ApiResult, Problem};
@@ -30,12 +32,17 @@ pub struct ResourceRoutes<E: Entity> {
     state: ResourceState<E>,
     stats: bool,
     bulk: Option<BulkKeys>,
+    /// Whether updates and deletes need `If-Match`, when set for this resource; else the
+    /// configuration's [`HttpConfig::require_if_match`] says.
+    require_if_match: Option<bool>,
 }
 
 /// What every handler of a resource shares (the bulk handlers have their own, in `bulk.rs`).
 struct ResourceState<E: Entity> {
     service: EntityService<E>,
     config: Arc<HttpConfig>,
+    /// Updates and deletes without `If-Match` are answered `428`.
+    require_if_match: bool,
 }
 
 impl<E: Entity> Clone for ResourceState<E> {
@@ -43,6 +50,7 @@ impl<E: Entity> Clone for ResourceState<E> {
         ResourceState {
             service: self.service.clone(),
             config: Arc::clone(&self.config),
+            require_if_match: self.require_if_match,
         }
     }
 }
@@ -54,6 +62,7 @@ impl<E: Entity> std::fmt::Debug for ResourceRoutes<E> {
             .field("service", &self.state.service)
             .field("bulk", &self.bulk)
             .field("stats", &self.stats)
+            .field("require_if_match", &self.requires_if_match())
             .finish_non_exhaustive()
     }
 }
@@ -63,9 +72,14 @@ impl<E: Entity> ResourceRoutes<E> {
     pub fn new(segment: &'static str, service: EntityService<E>, config: Arc<HttpConfig>) -> Self {
         ResourceRoutes {
             segment,
-            state: ResourceState { service, config },
+            state: ResourceState {
+                service,
+                config,
+                require_if_match: false,
+            },
             stats: false,
             bulk: None,
+            require_if_match: None,
         }
     }
 
@@ -79,6 +93,20 @@ impl<E: Entity> ResourceRoutes<E> {
     pub fn with_bulk(mut self, keys: BulkKeys) -> Self {
         self.bulk = Some(keys);
         self
+    }
+
+    /// Whether `PUT`, `PATCH` and `DELETE` need `If-Match` (`428 Precondition Required`
+    /// without it), whatever [`HttpConfig::require_if_match`] says for this resource.
+    pub fn require_if_match(mut self, required: bool) -> Self {
+        self.require_if_match = Some(required);
+        self
+    }
+
+    /// Whether updates and deletes need `If-Match`: this resource's choice, else the
+    /// configuration's.
+    fn requires_if_match(&self) -> bool {
+        self.require_if_match
+            .unwrap_or_else(|| self.state.config.require_if_match.applies_to(self.segment))
     }
 
     /// The same routes under `config`.
@@ -99,11 +127,13 @@ impl<E: Entity> ResourceRoutes<E> {
             schema: E::schema(),
             stats: self.stats,
             bulk: self.bulk,
+            require_if_match: self.requires_if_match(),
         }
     }
 
     /// The router (needs an [`crate::AuthLayer`] in front of it to authenticate).
-    pub fn build(self) -> Router {
+    pub fn build(mut self) -> Router {
+        self.state.require_if_match = self.requires_if_match();
         let base = self.collection_path();
         let mut router: Router<ResourceState<E>> = Router::new();
         router = route_with_trailing_slash(router, &base, get(list::<E>).post(create::<E>));
@@ -175,9 +205,15 @@ async fn create<E: Entity>(
     State(state): State<ResourceState<E>>,
     Caller(principal): Caller,
     OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let written = state.service.create_json(&principal, body).await?;
+    let condition = CreateCondition::of(&headers)?;
+    let written = state
+        .service
+        .create_json(&principal, body)
+        .await
+        .map_err(|error| condition.answer(E::schema(), error))?;
     let mut response = written_response(StatusCode::CREATED, &written)?;
     let location = format!(
         "{}/{}",
@@ -201,7 +237,7 @@ async fn retrieve<E: Entity>(
 ) -> ApiResult<Response> {
     let fetched = state.service.retrieve(&principal, id, &read).await?;
     let tag = etag(id, fetched.version());
-    let mut response = if none_match(request.headers(), &tag) {
+    let mut response = if not_modified(request.headers(), id, fetched.version()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         json_response(StatusCode::OK, fetched.json().clone())
@@ -210,7 +246,8 @@ async fn retrieve<E: Entity>(
     Ok(response)
 }
 
-/// PUT (replace the writable fields) and PATCH (JSON merge patch, an object).
+/// PUT (replace the writable fields) and PATCH (JSON merge patch, an object), under the
+/// request's `If-Match` / `If-None-Match`.
 async fn write<E: Entity>(
     State(state): State<ResourceState<E>>,
     Caller(principal): Caller,
@@ -219,16 +256,20 @@ async fn write<E: Entity>(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let expected = expected_version(&headers, id)?;
+    let precondition = precondition(&state, &principal, Action::Update, &headers, id)?;
     let service = &state.service;
     let written = match (method, body) {
         (Method::PATCH, Value::Object(patch)) => {
             service
-                .partial_update(&principal, id, patch, expected)
+                .partial_update(&principal, id, patch, precondition)
                 .await?
         }
         (Method::PATCH, _) => return Err(Problem::invalid("body", "expected a JSON object")),
-        (_, body) => service.update_json(&principal, id, body, expected).await?,
+        (_, body) => {
+            service
+                .update_json(&principal, id, body, precondition)
+                .await?
+        }
     };
     written_response(StatusCode::OK, &written)
 }
@@ -239,11 +280,28 @@ async fn destroy<E: Entity>(
     EntityId(id): EntityId,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let expected = expected_version(&headers, id)?;
-    let written = state.service.destroy(&principal, id, expected).await?;
+    let precondition = precondition(&state, &principal, Action::Delete, &headers, id)?;
+    let written = state.service.destroy(&principal, id, precondition).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_token(response.headers_mut(), written.token);
     Ok(response)
+}
+
+/// The precondition the request's headers put on a write of record `id`, once the caller is
+/// known to be allowed `action`: a caller who may not write is told that (403), not which
+/// headers a write needs (428).
+fn precondition<E: Entity>(
+    state: &ResourceState<E>,
+    principal: &Principal,
+    action: Action,
+    headers: &HeaderMap,
+    id: Uuid,
+) -> ApiResult<Precondition> {
+    state
+        .service
+        .policy()
+        .authorize(principal, E::KIND, action)?;
+    write_precondition(headers, id, state.require_if_match)
 }
 
 /// The record of a committed write, with its ETag and consistency token.

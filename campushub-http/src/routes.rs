@@ -52,6 +52,14 @@ pub fn router(mut state: ApiState) -> Router {
         resource::<CustomFieldDef>("custom-fields", &services.custom_fields, &config, None),
     ];
     resources.extend(added.into_iter().map(|build| build(Arc::clone(&config))));
+    for segment in config.require_if_match.segments() {
+        if !resources.iter().any(|(doc, _)| doc.segment == segment) {
+            tracing::warn!(
+                segment = %segment,
+                "If-Match is required on a resource this router does not serve"
+            );
+        }
+    }
     let document = openapi::document(&resources.iter().map(|(doc, _)| *doc).collect::<Vec<_>>());
     let templates = openapi::paths(&document);
     let document = Bytes::from(document.to_json().unwrap_or_else(|_| "{}".to_owned()));

@@ -115,6 +115,7 @@ impl App {
         let http = HttpConfig {
             metrics_public: config.metrics_public,
             cors: config.cors.clone(),
+            require_if_match: config.require_if_match.clone(),
             ..HttpConfig::default()
         };
         let analytics = core.storage.stores().analytics;

@@ -14,7 +14,7 @@ use super::parse::{
 use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
 use crate::cache::CacheConfig;
-use crate::http::CorsOrigins;
+use crate::http::{CorsOrigins, RequireIfMatch};
 
 /// Every variable the server reads, in the order the help lists them. Each has a flag
 /// (`CAMPUSHUB_DATABASE_URL` is `--database-url`) except the secrets `CAMPUSHUB_JWT_SECRET`,
@@ -79,6 +79,8 @@ pub struct Config {
     pub metrics_public: bool,
     /// Origins browsers may call the API from.
     pub cors: CorsOrigins,
+    /// Which resources answer `428` to an update or delete without `If-Match`.
+    pub require_if_match: RequireIfMatch,
     /// After a shutdown signal, how long `/readyz` answers `503` while the instance still
     /// serves (time for a load balancer to stop routing to it), before the listener closes.
     pub shutdown_drain: Duration,
@@ -209,6 +211,10 @@ impl Config {
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
             cors: CorsOrigins::parse(&get("CAMPUSHUB_CORS_ORIGINS").unwrap_or_default())
                 .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,
+            require_if_match: RequireIfMatch::parse(
+                &get("CAMPUSHUB_REQUIRE_IF_MATCH").unwrap_or_default(),
+            )
+            .map_err(|message| error("CAMPUSHUB_REQUIRE_IF_MATCH", message))?,
             shutdown_drain: duration_var(&get, "CAMPUSHUB_SHUTDOWN_DRAIN", Duration::ZERO)?,
             shutdown_grace: duration_var(&get, "CAMPUSHUB_SHUTDOWN_GRACE", DEFAULT_GRACE)?,
             limits: ConnectionLimits {

@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 35] = [
+pub(super) const SETTINGS: [Setting; 36] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -242,6 +242,13 @@ pub(super) const SETTINGS: [Setting; 35] = [
         "cors-origins",
         "ORIGINS",
         "Origins browsers may call the API from: https://a.example,... or * (none)",
+    ),
+    flag(
+        "CAMPUSHUB_REQUIRE_IF_MATCH",
+        "require-if-match",
+        "off|all|SEGMENTS",
+        "Answer 428 to a PUT, PATCH or DELETE without If-Match: on every resource (all), on \
+         those listed (students,faculty), or on none (off, the default)",
     ),
     flag(
         "CAMPUSHUB_DB_MAX_CONNECTIONS",

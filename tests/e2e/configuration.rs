@@ -44,6 +44,7 @@ fn every_bad_value_names_its_flag_and_variable() {
         ("CAMPUSHUB_CACHE_MAX_QUERY_ENTRIES", "many"),
         ("CAMPUSHUB_DB_MAX_CONNECTIONS", "0"),
         ("CAMPUSHUB_CORS_ORIGINS", "erp.example.edu"),
+        ("CAMPUSHUB_REQUIRE_IF_MATCH", "students,"),
         ("CAMPUSHUB_LOG_FORMAT", "xml"),
         ("CAMPUSHUB_SLOW_STATEMENT", "slowly"),
         ("CAMPUSHUB_SHUTDOWN_DRAIN", "a while"),

@@ -19,19 +19,25 @@ fn listed(page: &Reply) -> usize {
     page.json()["results"].as_array().map_or(0, Vec::len)
 }
 
+/// The server with departments served a second time, at `/api/v1/units`, through
+/// `Server::extend`: an application's kind over the server's database, cache and cursor key.
+pub fn with_units() -> Server {
+    Server::new().extend(|core, state| {
+        let units = core
+            .service(core.storage.repository::<Department>())
+            .build();
+        let config = Arc::new(HttpConfig::default());
+        state.resource(ResourceRoutes::new("units", units, config))
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_extension_serves_its_resource_beside_the_built_in_kinds() {
     let services = Services::shared();
     let db = TestDb::create(&services.primary, &services.replica).await;
     // A built-in kind mounted a second time stands in for an application's kind: its writes
     // must reach the built-in routes through the same table and the same cache.
-    let server = Server::new().extend(|core, state| {
-        let units = core
-            .service(core.storage.repository::<Department>())
-            .build();
-        let config = Arc::new(HttpConfig::default());
-        state.resource(ResourceRoutes::new("units", units, config))
-    });
+    let server = with_units();
     let vars = [("CAMPUSHUB_DATABASE_URL", db.primary.clone())];
     let instance = Instance::start_with(&server, &vars).await;
     let http = &instance.http;

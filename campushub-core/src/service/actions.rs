@@ -20,6 +20,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::event::ChangeOp;
 use crate::meta::RecordMeta;
+use crate::precondition::Precondition;
 use crate::query::{paginate, ListQuery, Pagination};
 use crate::repository::{ReadOptions, Written};
 
@@ -130,33 +131,46 @@ impl<E: Entity> EntityService<E> {
         self.insert_input(principal, input).await
     }
 
-    /// Replaces a record's writable fields with a JSON body (PUT). Without `expected_version`
-    /// the version read just before the write is used.
+    /// Replaces a record's writable fields with a JSON body (PUT), if `precondition` holds
+    /// (`None` or [`Precondition::default`]: unconditionally; `Some(version)`: only that
+    /// version).
+    ///
+    /// Without a condition the write applies to the version stored when it commits: when
+    /// another writer commits between the re-read and the write, the record is read again
+    /// and the write applied to it, up to the service's write attempts
+    /// ([`EntityServiceBuilder::write_attempts`](super::EntityServiceBuilder::write_attempts)).
+    /// With one, the condition is evaluated again on each re-read.
     ///
     /// # Errors
-    /// As [`EntityService::create_json`], plus [`Error::NotFound`] for an unknown id and
-    /// [`Error::PreconditionFailed`] when the stored version is not the expected one (also
-    /// when another writer commits between the re-read and this write).
+    /// As [`EntityService::create_json`], plus [`Error::NotFound`] for an unknown id (without
+    /// `If-Match`); [`Error::PreconditionFailed`] or [`Error::ConditionFailed`] when the
+    /// condition does not hold; [`Error::ConcurrentWrites`] when every attempt lost the race.
     #[tracing::instrument(level = "debug", name = "service.update_json", skip_all, fields(entity.kind = %E::KIND, entity.id = %id))]
     pub async fn update_json(
         &self,
         principal: &Principal,
         id: Uuid,
         body: Value,
-        expected_version: Option<i64>,
+        precondition: impl Into<Precondition>,
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Update)?;
-        let input = input::decode_body(E::schema(), body)?;
-        let current = self.current(id, expected_version).await?;
-        self.replace(principal, current, input).await
+        let input: E::Create = input::decode_body(E::schema(), body)?;
+        let input = &input;
+        self.read_modify_write(id, &precondition.into(), |current| async move {
+            self.replace(principal, current, input.clone()).await
+        })
+        .await
     }
 
-    /// Applies a JSON merge patch (RFC 7396) to a record's writable fields (PATCH).
+    /// Applies a JSON merge patch (RFC 7396) to a record's writable fields (PATCH), if
+    /// `precondition` holds.
     ///
     /// The patch applies to the record's input form ([`Entity::to_input`]): nested objects
     /// such as `custom_fields` merge key by key, `null` removes a value (a required field
     /// removed is "This field is required."). Unknown and read-only keys are treated as by
-    /// [`EntityService::create_json`].
+    /// [`EntityService::create_json`]. Each attempt (see [`EntityService::update_json`])
+    /// applies the patch to the record as it then is, so concurrent patches of different
+    /// fields all take effect.
     ///
     /// # Errors
     /// As [`EntityService::update_json`].
@@ -166,39 +180,46 @@ impl<E: Entity> EntityService<E> {
         principal: &Principal,
         id: Uuid,
         patch: Map<String, Value>,
-        expected_version: Option<i64>,
+        precondition: impl Into<Precondition>,
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Update)?;
         let mut errors = ValidationErrors::new();
         let patch = input::writable_keys(E::schema(), patch, &mut errors);
         errors.into_result()?;
-        let current = self.current(id, expected_version).await?;
-        let input = patched_input(&current, patch)?;
-        self.replace(principal, current, input).await
+        let patch = &patch;
+        self.read_modify_write(id, &precondition.into(), |current| async move {
+            let input = patched_input(&current, patch.clone())?;
+            self.replace(principal, current, input).await
+        })
+        .await
     }
 
-    /// Deletes a record.
+    /// Deletes a record, if `precondition` holds; retried as [`EntityService::update_json`]
+    /// is when another writer commits first.
     ///
     /// # Errors
-    /// [`Error::Forbidden`]; [`Error::NotFound`]; [`Error::PreconditionFailed`] on a stale
-    /// `expected_version`; [`Error::Conflict`] when other records still reference it.
+    /// [`Error::Forbidden`]; [`Error::NotFound`]; [`Error::PreconditionFailed`] or
+    /// [`Error::ConditionFailed`] when the condition does not hold; [`Error::Conflict`] when
+    /// other records still reference it; [`Error::ConcurrentWrites`].
     #[tracing::instrument(level = "debug", name = "service.destroy", skip_all, fields(entity.kind = %E::KIND, entity.id = %id))]
     pub async fn destroy(
         &self,
         principal: &Principal,
         id: Uuid,
-        expected_version: Option<i64>,
+        precondition: impl Into<Precondition>,
     ) -> Result<Written> {
         self.authorize(principal, Action::Delete)?;
-        let current = self.current(id, expected_version).await?;
-        let written = self
-            .inner
-            .repository
-            .delete(id, current.meta().version)
-            .await?;
-        let event = self.event(&current, ChangeOp::Deleted, written.token);
-        self.emit(principal, [event]).await;
-        Ok(written)
+        self.read_modify_write(id, &precondition.into(), |current| async move {
+            let written = self
+                .inner
+                .repository
+                .delete(id, current.meta().version)
+                .await?;
+            let event = self.event(&current, ChangeOp::Deleted, written.token);
+            self.emit(principal, [event]).await;
+            Ok(written)
+        })
+        .await
     }
 
     /// `Err(Forbidden)` unless the policy allows `action` on this kind.
@@ -218,6 +239,9 @@ impl<E: Entity> EntityService<E> {
         let written = self.inner.repository.insert(&record).await?;
         let event = self.event(&record, ChangeOp::Created, written.token);
         self.emit(principal, [event]).await;
+        // Creates are not written through to the cache (most are not read back soon); the
+        // record is read back for the answer only.
+        let record = self.as_stored(record, written.token, None).await;
         Ok(WrittenRecord {
             record,
             token: written.token,
@@ -241,7 +265,8 @@ impl<E: Entity> EntityService<E> {
             .await?;
         let event = self.event(&record, ChangeOp::Updated, written.token);
         self.emit(principal, [event]).await;
-        self.offer(record.meta().id, written.token).await;
+        let filled = self.offer(record.meta().id, written.token).await;
+        let record = self.as_stored(record, written.token, filled).await;
         Ok(WrittenRecord {
             record,
             token: written.token,

@@ -25,6 +25,7 @@ pub struct EntityServiceBuilder<E: Entity> {
     cursors: CursorCodec,
     also_embedded_in: Vec<EntityKind>,
     privacy: StatisticsPrivacy,
+    write_attempts: u32,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
@@ -35,6 +36,7 @@ impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
             .field("hooks", &self.hooks.len())
             .field("rules", &self.rules.len())
             .field("cursors", &self.cursors)
+            .field("write_attempts", &self.write_attempts)
             .finish_non_exhaustive()
     }
 }
@@ -51,6 +53,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
             cursors: CursorCodec::new(uuid::Uuid::new_v4().as_bytes()),
             also_embedded_in: Vec::new(),
             privacy: StatisticsPrivacy::default(),
+            write_attempts: super::WRITE_ATTEMPTS,
         }
     }
 
@@ -110,6 +113,16 @@ impl<E: Entity> EntityServiceBuilder<E> {
         self
     }
 
+    /// How many times a write without a condition (no `If-Match`) is applied before it gives
+    /// up with [`crate::Error::ConcurrentWrites`] (default [`super::WRITE_ATTEMPTS`]; `0`
+    /// counts as 1). Each attempt re-reads the record and applies the write to it; another
+    /// attempt is made only when a concurrent writer committed between that read and the
+    /// write, so a quiet record is written on the first.
+    pub fn write_attempts(mut self, attempts: u32) -> Self {
+        self.write_attempts = attempts.max(1);
+        self
+    }
+
     /// The service.
     pub fn build(self) -> EntityService<E> {
         let embedded_in = embedded_in(E::schema().embedded_in, self.also_embedded_in);
@@ -124,6 +137,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
                 cursors: self.cursors,
                 embedded_in,
                 privacy: self.privacy,
+                write_attempts: self.write_attempts,
             }),
         }
     }

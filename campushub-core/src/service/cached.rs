@@ -1,7 +1,7 @@
 //! Reads through the cache: the one place the service hands a loader to [`crate::Cache::get_or_load`].
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use uuid::Uuid;
 
@@ -33,20 +33,31 @@ impl<E: Entity> EntityService<E> {
     /// Write-through after a committed write of record `id` ([`crate::Cache::offer`]): the
     /// cache may read the record back from the primary (so the value has exactly the shape a
     /// read gives, embedded summaries included) and keep it, so the next read hits.
-    pub(super) async fn offer(&self, id: Uuid, token: Option<ConsistencyToken>) {
+    ///
+    /// Returns the record the cache read, if it read one (a cache that does not fill never
+    /// calls the loader), so that the write's answer can reuse it.
+    pub(super) async fn offer(&self, id: Uuid, token: Option<ConsistencyToken>) -> Option<E> {
         let key = CacheKey::Entity { kind: E::KIND, id };
         let repository = &self.inner.repository;
+        let seen: Mutex<Option<E>> = Mutex::new(None);
+        let seen_by_loader = &seen;
         let loader: Loader<'_> = Box::new(move |ticket: FillTicket| {
             Box::pin(async move {
                 let read = ReadOptions::after(token)
                     .at_least(ticket.min_token)
                     .on(ReadRoute::Primary);
                 let record = repository.get(id, &read).await?;
+                if let Some(record) = &record {
+                    *seen_by_loader
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(record.clone());
+                }
                 let value = record.map(record_value).transpose()?;
                 Ok(value.map(|value| value.with_token(token)))
             })
         });
         self.inner.cache.offer(&key, loader).await;
+        seen.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

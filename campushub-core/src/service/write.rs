@@ -1,5 +1,8 @@
-//! The steps every write shares: re-reading the current record, validating a record about to
-//! be written, and announcing committed changes.
+//! The steps every write shares: re-reading the current record (and again when another
+//! writer got there first), validating a record about to be written, and announcing committed
+//! changes.
+
+use std::future::Future;
 
 use uuid::Uuid;
 
@@ -9,6 +12,7 @@ use crate::custom_fields::{apply_custom_fields, CustomFieldDef};
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::event::{ChangeEvent, ChangeOp};
+use crate::precondition::Precondition;
 use crate::repository::{ReadOptions, ReadRoute};
 
 impl<E: Entity> EntityService<E> {
@@ -17,16 +21,50 @@ impl<E: Entity> EntityService<E> {
         ReadOptions::default().on(ReadRoute::Primary)
     }
 
-    /// The stored record `id`, read on the primary, checked against `expected_version`.
-    pub(super) async fn current(&self, id: Uuid, expected_version: Option<i64>) -> Result<E> {
-        let current = self
-            .inner
-            .repository
-            .get(id, &Self::primary())
-            .await?
-            .ok_or_else(|| Error::not_found(E::KIND, id))?;
-        check_version(current.meta().version, expected_version)?;
-        Ok(current)
+    /// The stored record `id`, read on the primary, if `precondition` holds for it.
+    ///
+    /// # Errors
+    /// The precondition's failure first (an `If-Match` on a missing record is a failed
+    /// condition, not a missing record), then [`Error::NotFound`].
+    pub(super) async fn current(&self, id: Uuid, precondition: &Precondition) -> Result<E> {
+        let stored = self.inner.repository.get(id, &Self::primary()).await?;
+        precondition.check(stored.as_ref().map(|record| record.meta().version))?;
+        stored.ok_or_else(|| Error::not_found(E::KIND, id))
+    }
+
+    /// Reads record `id` (checking `precondition`), hands it to `write`, and does it again
+    /// when `write` lost the race for the record: another writer committed between the read
+    /// and the write, which the store reports as a stale version (or, for a deletion in
+    /// between, a missing record). The next read evaluates the precondition again, so a write
+    /// that named the version it read fails there (412), and one without a condition applies
+    /// to the newer version. After the service's write attempts it gives up with
+    /// [`Error::ConcurrentWrites`]; a failed attempt changed nothing.
+    pub(super) async fn read_modify_write<T, F, Fut>(
+        &self,
+        id: Uuid,
+        precondition: &Precondition,
+        mut write: F,
+    ) -> Result<T>
+    where
+        F: FnMut(E) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let attempts = self.inner.write_attempts;
+        for _ in 0..attempts {
+            let current = self.current(id, precondition).await?;
+            match write(current).await {
+                Err(Error::PreconditionFailed { .. } | Error::NotFound { .. }) => continue,
+                done => return done,
+            }
+        }
+        // Every attempt lost a race. If the record is now gone, or the condition no longer
+        // holds, that is the answer (404, 412); otherwise the write kept being overtaken.
+        self.current(id, precondition).await?;
+        Err(Error::ConcurrentWrites {
+            kind: E::KIND,
+            id: id.to_string(),
+            attempts,
+        })
     }
 
     /// Records every problem of `record` in `errors`: the kind's own rules, its custom fields
@@ -114,7 +152,6 @@ impl<E: Entity> EntityService<E> {
     }
 }
 
-/// `Err(PreconditionFailed)` when the caller expected another version than the stored one.
 /// `current` with `input` applied by `actor`, under the metadata of its next version: the
 /// version read plus one, which is how an update names the version it expects.
 pub(super) fn updated<E: Entity>(current: &E, input: E::Create, actor: &str) -> E {
@@ -122,11 +159,4 @@ pub(super) fn updated<E: Entity>(current: &E, input: E::Create, actor: &str) -> 
     record.apply_input(input, actor);
     *record.meta_mut() = current.meta().next();
     record
-}
-
-pub(super) fn check_version(actual: i64, expected: Option<i64>) -> Result<()> {
-    match expected {
-        Some(expected) if expected != actual => Err(Error::PreconditionFailed { expected, actual }),
-        _ => Ok(()),
-    }
 }

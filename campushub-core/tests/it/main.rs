@@ -17,6 +17,8 @@ mod service_custom_fields;
 mod service_events;
 mod service_hierarchy;
 mod service_list;
+mod service_preconditions;
 mod service_roles;
 mod service_statements;
+mod service_written;
 mod support;

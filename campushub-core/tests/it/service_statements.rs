@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use campushub_core::cache::Loader;
 use campushub_core::memory::MemoryStore;
 use campushub_core::query::ListQuery;
 use campushub_core::repository::{BulkWritten, GroupCounts};
 use campushub_core::{
-    Cache, CustomFieldDef, Entity, EntityService, NoCache, ReadOptions, Repository, Result,
-    Student, Written,
+    Cache, CacheKey, CachedValue, ChangeEvent, ConsistencyToken, CustomFieldDef, Entity,
+    EntityService, FillTicket, NoCache, ReadOptions, Repository, Result, Student, Written,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -134,7 +135,8 @@ async fn single_record_actions() {
         .create_json(&admin(), student_body("R1"))
         .await
         .expect("created");
-    assert_eq!(students.take(), [("insert", 1)]);
+    // The answer is the record read back, as a retrieve would return it.
+    assert_eq!(students.take(), [("get", 1), ("insert", 1)]);
     assert_eq!(
         definitions.take(),
         [("list", 1)],
@@ -153,7 +155,8 @@ async fn single_record_actions() {
         .partial_update(&admin(), id, patch, None)
         .await
         .expect("patched");
-    assert_eq!(students.take(), [("get", 1), ("update", 1)]);
+    // The re-read, the write, and the read back (no cache here to share it with).
+    assert_eq!(students.take(), [("get", 2), ("update", 1)]);
     service.destroy(&admin(), id, None).await.expect("deleted");
     assert_eq!(students.take(), [("delete", 1), ("get", 1)]);
     assert_eq!(
@@ -161,6 +164,49 @@ async fn single_record_actions() {
         [("list", 1)],
         "only the patch read definitions"
     );
+}
+
+/// [`NoCache`], except that `offer` runs its loader, as the tiered cache's write-through does.
+struct FillingCache;
+
+#[async_trait]
+impl Cache for FillingCache {
+    async fn get_or_load(
+        &self,
+        key: &CacheKey,
+        need: Option<ConsistencyToken>,
+        load: Loader<'_>,
+    ) -> Result<Option<CachedValue>> {
+        NoCache.get_or_load(key, need, load).await
+    }
+
+    async fn invalidate(&self, event: &ChangeEvent) {
+        NoCache.invalidate(event).await;
+    }
+
+    async fn offer(&self, _key: &CacheKey, load: Loader<'_>) {
+        let _ = load(FillTicket::default()).await;
+    }
+}
+
+#[tokio::test]
+async fn an_update_answers_with_the_write_through_read_and_reads_no_more() {
+    let (service, students, _) = setup_with(Arc::new(FillingCache));
+    let saved = service
+        .create_json(&admin(), student_body("R1"))
+        .await
+        .expect("created");
+    students.take();
+    let Value::Object(patch) = json!({"semester": 2}) else {
+        unreachable!()
+    };
+    let patched = service
+        .partial_update(&admin(), saved.record.meta.id, patch, None)
+        .await
+        .expect("patched");
+    assert_eq!(patched.record.semester, 2);
+    // The re-read and the cache's fill; the answer is the fill's record.
+    assert_eq!(students.take(), [("get", 2), ("update", 1)]);
 }
 
 #[tokio::test]

@@ -17,7 +17,10 @@ use utoipa::openapi::{
     Ref, Required, ResponseBuilder,
 };
 
-use params::{consistency_token, filter_parameters, if_match, if_none_match, list_parameters};
+use params::{
+    consistency_token, filter_parameters, if_match, if_none_match, if_none_match_on_create,
+    if_none_match_on_write, list_parameters,
+};
 use parts::{any_object, body, bulk_op, json, list_page, merge_patch, op, open, stats_op};
 
 use crate::bulk::{BulkKeys, UPDATES};
@@ -36,6 +39,8 @@ pub struct ResourceDoc {
     pub stats: bool,
     /// The bulk routes' body keys, if routed.
     pub bulk: Option<BulkKeys>,
+    /// Whether updates and deletes need `If-Match` (`428` without it).
+    pub require_if_match: bool,
 }
 
 /// The document for a router serving `resources` (plus analytics, health and metrics).
@@ -122,7 +127,8 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         paths,
         &base,
         HttpMethod::Post,
-        op(tag, "Create", &[400, 409, 413, 415])
+        op(tag, "Create", &[400, 409, 412, 413, 415])
+            .parameter(if_none_match_on_create())
             .request_body(Some(body(input())))
             .response(
                 "201",
@@ -158,6 +164,17 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
                 ResponseBuilder::new().description("Not modified").build(),
             ),
     );
+    // 409: a taken value, a record still referenced, or (without `If-Match`) a write
+    // overtaken by concurrent writes on every attempt; 412: a condition that does not hold;
+    // 428: no `If-Match` where the resource requires one.
+    let required = resource.require_if_match;
+    let conditional = |statuses: &[u16]| {
+        let mut statuses = statuses.to_vec();
+        if required {
+            statuses.push(428);
+        }
+        statuses
+    };
     for (method, summary, request) in [
         (HttpMethod::Put, "Replace", body(input())),
         (
@@ -170,8 +187,9 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             paths,
             &item,
             method,
-            by_id(summary, &[400, 404, 409, 412, 413, 415])
-                .parameter(if_match())
+            by_id(summary, &conditional(&[400, 404, 409, 412, 413, 415]))
+                .parameter(if_match(required))
+                .parameter(if_none_match_on_write())
                 .request_body(Some(request))
                 .response("200", json("The record after the write", record())),
         );
@@ -180,8 +198,9 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         paths,
         &item,
         HttpMethod::Delete,
-        by_id("Delete", &[400, 404, 409, 412])
-            .parameter(if_match())
+        by_id("Delete", &conditional(&[400, 404, 409, 412]))
+            .parameter(if_match(required))
+            .parameter(if_none_match_on_write())
             .response(
                 "204",
                 ResponseBuilder::new()

@@ -81,23 +81,63 @@ pub(super) fn consistency_token() -> Parameter {
     )
 }
 
-/// `If-Match` on writes.
-pub(super) fn if_match() -> Parameter {
-    header(
-        "If-Match",
-        "`*` or the ETag read: 412 when the record changed since",
-        ObjectBuilder::new().schema_type(Type::String).pattern(Some(
-            r#"^(\*|"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}-[0-9]{1,18}")$"#,
-        )),
-    )
+/// The syntax of `If-Match` and `If-None-Match` (RFC 9110 §13.1.1): `*`, or a
+/// comma-separated list of entity tags, each strong (`"..."`) or weak (`W/"..."`). Any tag of
+/// this syntax is accepted, ours or not; one that names no current version fails the
+/// condition (412), it is not a bad request.
+const CONDITION_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#;
+
+/// `If-Match` on writes, required where the resource requires it.
+pub(super) fn if_match(required: bool) -> Parameter {
+    let description = if required {
+        "Required here (428 without it): `*` or ETags read (`\"<id>-<version>\"`); the write \
+         applies only if one is the current version (strong comparison: weak tags never \
+         match), else 412; `*` on a missing record is 412"
+    } else {
+        "`*` or ETags read (`\"<id>-<version>\"`): the write applies only if one is the \
+         current version (strong comparison: weak tags never match), else 412; `*` on a \
+         missing record is 412. Without it the write applies to the current version (retried \
+         when a concurrent write commits first; 409 if it keeps being overtaken)"
+    };
+    let mut parameter = condition_header("If-Match", description);
+    if required {
+        parameter.required = Required::True;
+    }
+    parameter
 }
 
 /// `If-None-Match` on a retrieve.
 pub(super) fn if_none_match() -> Parameter {
-    header(
+    condition_header(
         "If-None-Match",
-        "ETags (or `*`): 304 when one is current",
-        ObjectBuilder::new().schema_type(Type::String),
+        "`*` or ETags (weak comparison): 304 when one is current",
+    )
+}
+
+/// `If-None-Match` on an update or delete.
+pub(super) fn if_none_match_on_write() -> Parameter {
+    condition_header(
+        "If-None-Match",
+        "`*` or ETags (weak comparison): 412 when the record exists (`*`) or one is current",
+    )
+}
+
+/// `If-None-Match` on a create.
+pub(super) fn if_none_match_on_create() -> Parameter {
+    condition_header(
+        "If-None-Match",
+        "`*`: 412 (rather than 409) when a record with the body's natural key exists; tags \
+         never match the collection",
+    )
+}
+
+fn condition_header(name: &str, description: &str) -> Parameter {
+    header(
+        name,
+        description,
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(CONDITION_PATTERN)),
     )
 }
 

@@ -19,7 +19,7 @@ use crate::support::{credentials, department, id_of, App};
 
 /// A lecture room: the smallest useful application kind, perhaps run by a department.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Room {
+pub struct Room {
     #[serde(flatten)]
     meta: RecordMeta,
     #[serde(flatten)]
@@ -30,7 +30,7 @@ struct Room {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct RoomInput {
+pub struct RoomInput {
     code: String,
     capacity: i64,
     #[serde(default)]
@@ -116,7 +116,8 @@ impl Entity for Room {
     }
 }
 
-fn app() -> App {
+/// A router serving rooms beside the built-in kinds (its configuration caps pages at 5).
+pub fn app() -> App {
     App::with_store(|store, services| {
         let rooms = EntityService::builder(Arc::new(store.repository::<Room>())).build();
         // A config the router replaces with its own (a page size cap of 5).

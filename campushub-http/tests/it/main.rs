@@ -6,12 +6,14 @@
 mod added_kind;
 mod auth;
 mod bulk;
+mod conditional;
 mod cors;
 mod crud;
 mod errors;
 mod lists;
 mod openapi;
 mod ops;
+mod representation;
 mod roles;
 mod stats;
 mod support;

@@ -149,7 +149,11 @@ async fn headers_and_bodies_are_described_as_the_handlers_take_them() {
         regex::Regex::new(if_match["pattern"].as_str().expect("a pattern")).expect("regex");
     assert!(pattern.is_match("*"));
     assert!(pattern.is_match("\"0191c6a2-0000-7000-8000-000000000001-3\""));
-    assert!(!pattern.is_match("W/\"x\""));
+    // Any entity tag is well formed (a tag that matches nothing is a 412, not a 400).
+    assert!(pattern.is_match("W/\"x\""));
+    assert!(pattern.is_match("\"stale\", W/\"a\",\"b\""));
+    assert!(!pattern.is_match("stale"));
+    assert!(!pattern.is_match("*, \"a\""));
 
     let patch = &document["paths"][item]["patch"]["requestBody"]["content"];
     assert!(patch["application/merge-patch+json"].is_object());

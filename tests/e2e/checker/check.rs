@@ -383,9 +383,11 @@ impl Checker<'_> {
         let expected = match (entry.op, entry.outcome) {
             (_, Outcome::Unanswered) => true,
             (Op::Create, Outcome::Status(201)) => true,
-            // A 412 without If-Match is documented: the write applies to the version read
-            // just before it, and a concurrent writer got there first.
-            (Op::Patch | Op::PatchIfMatch | Op::Delete, Outcome::Status(412)) => true,
+            // A 412 needs a precondition: only a write with If-Match fails one. A write
+            // without it is applied again when a concurrent writer commits first, and answers
+            // 409 only when it is overtaken on every attempt.
+            (Op::PatchIfMatch, Outcome::Status(412)) => true,
+            (Op::Patch | Op::Delete, Outcome::Status(409)) => true,
             (Op::Patch | Op::PatchIfMatch, Outcome::Status(200)) => true,
             // Writes go to the primary: a 404 is right only once another delete was sent.
             (Op::Patch | Op::PatchIfMatch | Op::Delete, Outcome::Status(404)) => {

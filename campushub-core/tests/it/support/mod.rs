@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: assertions here, the services' fixtures in
-//! [`service`].
+//! [`service`], a repository with a rival writer in [`racing`].
 
+pub mod racing;
 pub mod service;
 
 use campushub_core::{Error, Result, ValidationErrors};
