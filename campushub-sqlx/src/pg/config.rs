@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 
+use super::redact::redacted;
+
 /// The router's configuration. Build it with [`PgRouterConfig::new`] and the `with_*`
 /// methods.
 ///
@@ -131,7 +133,12 @@ impl PgRouterConfig {
     /// The connection options of `url`: its TLS settings checked and completed, and the
     /// statement timeout.
     pub(super) fn connect_options(&self, url: &str) -> crate::Result<PgConnectOptions> {
-        let options = super::tls::secured(PgConnectOptions::from_str(url)?, self, url)?;
+        let options = super::tls::secured(
+            PgConnectOptions::from_str(url)?,
+            self.root_certificate.as_deref(),
+            self.require_tls,
+            url,
+        )?;
         Ok(match self.statement_timeout {
             // Milliseconds, Postgres's unit for a bare number; at least 1 (0 would disable).
             Some(timeout) => {
@@ -169,31 +176,6 @@ impl std::fmt::Debug for PgRouterConfig {
     }
 }
 
-/// `url` with its passwords replaced by `***`: the one in `user:password@` (up to the last
-/// `@`, so that an unescaped `@`, `/` or `?` in the password cannot leak a part of it) and
-/// the value of every `password=` parameter (`?password=`, or a `key=value` string).
-pub(super) fn redacted(url: &str) -> String {
-    let mut out = url.to_owned();
-    if let Some(start) = out.find("://").map(|i| i + 3) {
-        if let Some(at) = out[start..].rfind('@').map(|i| start + i) {
-            if let Some(colon) = out[start..at].find(':').map(|i| start + i) {
-                out.replace_range(colon + 1..at, "***");
-            }
-        }
-    }
-    const PARAM: &str = "password=";
-    let mut from = 0;
-    while let Some(found) = out[from..].to_ascii_lowercase().find(PARAM) {
-        let value = from + found + PARAM.len();
-        let end = out[value..]
-            .find(['&', ' ', ';', '#'])
-            .map_or(out.len(), |i| value + i);
-        out.replace_range(value..end, "***");
-        from = value + 3;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,20 +195,5 @@ mod tests {
             "{debug}"
         );
         assert!(debug.contains("password=***&application_name=x"), "{debug}");
-    }
-
-    #[test]
-    fn urls_without_passwords_are_unchanged() {
-        for url in [
-            "postgres://db/erp",
-            "postgres://app@db/erp",
-            "host=db user=app",
-        ] {
-            assert_eq!(redacted(url), url);
-        }
-        assert_eq!(
-            redacted("host=db PASSWORD=x user=app"),
-            "host=db PASSWORD=*** user=app"
-        );
     }
 }

@@ -6,6 +6,7 @@ mod floor;
 mod health;
 mod pools;
 mod positions;
+mod redact;
 mod router;
 mod tls;
 

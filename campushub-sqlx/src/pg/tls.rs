@@ -7,20 +7,23 @@
 //! certificate; `verify-ca` checks the chain; `verify-full` also the host name.
 
 use std::net::IpAddr;
+use std::path::Path;
 
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
-use super::config::{redacted, PgRouterConfig};
+use super::redact::redacted;
 use crate::{Error, Result};
 
-/// `options` (parsed from `url`) with the router's root certificate, unless the URL names its
-/// own, checked against [`PgRouterConfig::require_tls`].
+/// `options` (parsed from `url`) with `root_certificate`, unless the URL names its own; with
+/// `require_tls`, refused when they let a connection to another host fall back to plaintext
+/// (see `PgRouterConfig::require_tls`).
 pub(super) fn secured(
     options: PgConnectOptions,
-    config: &PgRouterConfig,
+    root_certificate: Option<&Path>,
+    require_tls: bool,
     url: &str,
 ) -> Result<PgConnectOptions> {
-    if config.require_tls && allows_plaintext(options.get_ssl_mode()) && !is_local(&options) {
+    if require_tls && allows_plaintext(options.get_ssl_mode()) && !is_local(&options) {
         return Err(Error::Config(format!(
             "TLS is required, but `{}` lets the connection fall back to plaintext \
              (sslmode={}): add `sslmode=verify-full` (or `require`) to the URL",
@@ -28,7 +31,7 @@ pub(super) fn secured(
             mode_name(options.get_ssl_mode()),
         )));
     }
-    Ok(match &config.root_certificate {
+    Ok(match root_certificate {
         Some(path) if !names_root_certificate(url) => options.ssl_root_cert(path),
         _ => options,
     })
@@ -87,8 +90,7 @@ mod tests {
     use super::*;
 
     fn check(url: &str) -> Result<PgConnectOptions> {
-        let config = PgRouterConfig::new(url).with_require_tls(true);
-        secured(PgConnectOptions::from_str(url)?, &config, url)
+        secured(PgConnectOptions::from_str(url)?, None, true, url)
     }
 
     #[test]
@@ -124,9 +126,8 @@ mod tests {
     #[test]
     fn plaintext_is_allowed_unless_required() {
         let url = "postgres://app@db.example/erp?sslmode=disable";
-        let config = PgRouterConfig::new(url);
         let options = PgConnectOptions::from_str(url).expect("url");
-        assert!(secured(options, &config, url).is_ok());
+        assert!(secured(options, None, false, url).is_ok());
     }
 
     #[test]
