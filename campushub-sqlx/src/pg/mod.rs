@@ -8,6 +8,7 @@ mod pools;
 mod positions;
 mod router;
 mod tls;
+mod write;
 
 pub use config::PgRouterConfig;
 pub use router::PgRouter;

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use campushub_core::{ConsistencyToken, ReadOptions, ReadRoute};
@@ -11,12 +11,12 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use tokio::task::JoinHandle;
 
 use super::config::PgRouterConfig;
-use super::exec::run;
 use super::floor::ReplayFloor;
 use super::health;
 use super::pools::{PgPoolHandle, PgPools};
-use super::positions::{COMMIT_POSITION, REPLAY_POSITION};
-use crate::backend::{Backend, Dialect, Statement, StatementResult};
+use super::positions::REPLAY_POSITION;
+use super::write::{commit, commit_position, first_int};
+use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
 use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Error, Result};
 use crate::value::{ColType, SqlValue};
@@ -232,36 +232,6 @@ impl PgRouter {
     }
 }
 
-/// The primary's WAL insert position, read on `executor` (one counted statement): at or past
-/// every commit that finished before it, which makes it a read-your-writes token.
-async fn commit_position<'c, X>(
-    primary: &PgPoolHandle,
-    executor: X,
-) -> Result<Option<ConsistencyToken>>
-where
-    X: sqlx::Executor<'c, Database = sqlx::Postgres>,
-{
-    let position = Statement {
-        sql: COMMIT_POSITION.into(),
-        args: Vec::new(),
-        returns: vec![ColType::Int],
-    };
-    let counters = &primary.counters;
-    let result = counters
-        .counted(COMMIT_POSITION, Duration::ZERO, run(executor, position))
-        .await?;
-    Ok(first_int(result)
-        .and_then(|p| u64::try_from(p).ok())
-        .map(ConsistencyToken::from_position))
-}
-
-fn first_int(result: StatementResult) -> Option<i64> {
-    match result.rows.first()?.first()? {
-        SqlValue::Int(value) => *value,
-        _ => None,
-    }
-}
-
 #[async_trait]
 impl Backend for PgRouter {
     fn dialect(&self) -> Dialect {
@@ -297,46 +267,18 @@ impl Backend for PgRouter {
         &self,
         statements: Vec<Statement>,
     ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)> {
-        let primary = &self.inner.pools.primary;
-        let started = Instant::now();
-        let mut conn = primary
-            .pool
-            .acquire()
-            .await
-            .inspect_err(|_| primary.counters.error())?;
-        // The wait for the connection is the first statement's.
-        let mut wait = started.elapsed();
-        let mut results = Vec::with_capacity(statements.len());
-        if statements.len() == 1 {
-            for statement in statements {
-                let sql = Arc::clone(&statement.sql);
-                let waited = std::mem::take(&mut wait);
-                let result = primary
-                    .counters
-                    .counted(&sql, waited, run(&mut *conn, statement));
-                results.push(result.await?);
-            }
-        } else {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            for statement in statements {
-                let sql = Arc::clone(&statement.sql);
-                let waited = std::mem::take(&mut wait);
-                let result = primary
-                    .counters
-                    .counted(&sql, waited, run(&mut *tx, statement));
-                results.push(result.await?);
-            }
-            tx.commit().await?;
+        match commit(&self.inner.pools.primary, None, statements).await? {
+            Guarded::Written(results, token) => Ok((results, token)),
+            Guarded::Refused(_) => Err(Error::Config("a write without a guard was refused".into())),
         }
-        let token = match commit_position(primary, &mut *conn).await {
-            Ok(token) => token,
-            Err(error) => {
-                // The write is committed; without a token the caller's reads go by route.
-                tracing::warn!(%error, "could not read the commit position");
-                None
-            }
-        };
-        Ok((results, token))
+    }
+
+    async fn write_guarded(
+        &self,
+        guard: WriteGuard,
+        statements: Vec<Statement>,
+    ) -> Result<Guarded> {
+        commit(&self.inner.pools.primary, Some(guard), statements).await
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {

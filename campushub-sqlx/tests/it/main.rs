@@ -9,6 +9,7 @@ mod conformance;
 mod counts;
 mod course;
 mod crud;
+mod hierarchy;
 mod indexes;
 mod observe;
 mod queries;
