@@ -19,7 +19,8 @@
 //!   [`campushub_core::ConsistencyToken`]; a read carrying it goes to a replica that has
 //!   replayed that far, else to the primary. A health task ejects replicas that are down or
 //!   lag beyond a bound and readmits them; a read failing on a replica is retried once on the
-//!   primary.
+//!   primary. Aggregates go to the analytics database, routed by position in the same way
+//!   when it is a standby of the primary (see [`PgRouterConfig::analytics`]).
 //! - **Bulk paths** insert, update and delete in one transaction per batch with multi-row
 //!   statements, reporting per-row errors found by set-wise pre-checks.
 //!

@@ -11,6 +11,7 @@
 
 mod support;
 
+mod analytics;
 mod backend_tls;
 mod checker;
 mod command_line;

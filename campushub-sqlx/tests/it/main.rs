@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 
 mod analytics;
+mod analytics_routing;
 mod bulk;
 mod conformance;
 mod counts;
