@@ -52,7 +52,8 @@ pub enum ReadRoute {
     Replica,
     /// Reads that must be current, such as the re-read before a write: the primary.
     Primary,
-    /// Aggregations: the analytics database, else a replica, else the primary.
+    /// Aggregations: the analytics database when it is in rotation and, for a read with a
+    /// token, a standby of the primary that has replayed that far; else as `Replica`.
     Analytics,
 }
 

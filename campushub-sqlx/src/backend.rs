@@ -50,6 +50,29 @@ pub struct StatementResult {
     pub rows: Vec<Vec<SqlValue>>,
 }
 
+/// A check a write must pass, made inside the write's own transaction once a lock is held, so
+/// that no other write taking the same lock changes what the check read before this write
+/// commits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteGuard {
+    /// The lock: writes guarded by the same key run one at a time. Postgres takes a
+    /// transaction-scoped advisory lock on it (`pg_advisory_xact_lock`), the transaction's
+    /// first statement; SQLite, which has one writer at a time, begins the transaction
+    /// `IMMEDIATE`, taking the write lock before the check reads.
+    pub lock: i64,
+    /// Runs once the lock is held; any row it returns refuses the write.
+    pub check: Statement,
+}
+
+/// What a guarded write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Guarded {
+    /// The check returned nothing: the statements' outcomes and the commit's token.
+    Written(Vec<StatementResult>, Option<ConsistencyToken>),
+    /// The check returned these rows: the transaction was rolled back, nothing written.
+    Refused(Vec<Vec<SqlValue>>),
+}
+
 /// A database the generic repository runs on.
 #[async_trait]
 pub trait Backend: Clone + Send + Sync + 'static {
@@ -65,6 +88,12 @@ pub trait Backend: Clone + Send + Sync + 'static {
         &self,
         statements: Vec<Statement>,
     ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)>;
+
+    /// Runs `statements` on the primary in one transaction that first takes `guard`'s lock
+    /// and runs its check: if the check returns rows, nothing is written and they are
+    /// returned (see [`WriteGuard`]).
+    async fn write_guarded(&self, guard: WriteGuard, statements: Vec<Statement>)
+        -> Result<Guarded>;
 
     /// Snapshots of the pools' counters.
     fn pool_stats(&self) -> Vec<PoolStats>;

@@ -110,9 +110,14 @@ pub struct PoolStats {
     pub readmissions: u64,
     /// Whether the pool is in rotation now.
     pub healthy: bool,
-    /// The last measured replay position (replicas) or 0.
+    /// Whether the pool's server replays the primary: every replica, and the analytics
+    /// database when the health check found it a standby of the primary. Such a pool's
+    /// replay position and lag are measured, and reads with a token go there once it has
+    /// replayed that far; the analytics database otherwise serves only token-less reads.
+    pub follows_primary: bool,
+    /// The last measured replay position (pools that follow the primary) or 0.
     pub replay_position: u64,
-    /// The last measured lag in microseconds (replicas) or 0.
+    /// The last measured lag in microseconds (pools that follow the primary) or 0.
     pub lag_micros: u64,
     /// Connections open now, in use or idle.
     pub connections: u32,
@@ -228,6 +233,7 @@ impl PoolCounters {
             ejections: self.ejections.load(Ordering::Relaxed),
             readmissions: self.readmissions.load(Ordering::Relaxed),
             healthy: self.is_healthy(),
+            follows_primary: false,
             replay_position: self.replay_position.load(Ordering::Relaxed),
             lag_micros: self.lag_micros.load(Ordering::Relaxed),
             connections: pool.size(),

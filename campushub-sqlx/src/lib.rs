@@ -19,7 +19,8 @@
 //!   [`campushub_core::ConsistencyToken`]; a read carrying it goes to a replica that has
 //!   replayed that far, else to the primary. A health task ejects replicas that are down or
 //!   lag beyond a bound and readmits them; a read failing on a replica is retried once on the
-//!   primary.
+//!   primary. Aggregates go to the analytics database, routed by position in the same way
+//!   when it is a standby of the primary (see [`PgRouterConfig::analytics`]).
 //! - **Bulk paths** insert, update and delete in one transaction per batch with multi-row
 //!   statements, reporting per-row errors found by set-wise pre-checks.
 //!
@@ -37,6 +38,9 @@
 //!   replayed up to the token has replayed the commit even with `synchronous_commit = off`).
 //!   On SQLite, a process-local commit counter: one copy of the data satisfies every token.
 //! - A token-less read may be served by a replica that lags by up to the configured bound.
+//! - A write that gives a row of a tree ([`SqlEntity::hierarchy`], the department
+//!   hierarchy) a parent checks the chain of parents inside its own transaction, under a
+//!   per-table lock ([`Backend::write_guarded`]): concurrent moves cannot close a cycle.
 //! - Work the repositories do not cover (`SELECT … FOR UPDATE`, several statements in one
 //!   transaction) goes through [`PgRouter::begin`], always on the primary;
 //!   [`PgRouter::write_token`] after the commit gives the token for read-your-writes. Such
@@ -102,14 +106,14 @@ mod pg;
 mod sqlite;
 
 pub use analytics::SqlAnalytics;
-pub use backend::{Backend, Dialect, Statement, StatementResult};
+pub use backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
 pub use counter::{
     PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,
 };
 pub use error::{Error, Result};
 pub use repo::SqlRepository;
 pub use row::SqlRow;
-pub use table::{Column, ForeignKey, SqlEntity, UniqueKey, META_COLUMNS};
+pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMNS};
 pub use value::{ColType, SqlValue};
 
 #[cfg(feature = "postgres")]

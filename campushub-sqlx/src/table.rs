@@ -42,6 +42,26 @@ pub struct ForeignKey {
     pub table: &'static str,
 }
 
+/// A tree over the table: each row's `column` names its parent row in the same table (also
+/// a [`ForeignKey`] to it).
+///
+/// Writes that set the column run one at a time per table and check the chain of parents
+/// inside their own transaction, before they write: a row may not become its own ancestor,
+/// and a chain may not grow longer than `max_depth`. Checked against what is committed, under
+/// a lock every such write takes, two concurrent moves cannot both pass (see
+/// `docs/decisions.md`).
+#[derive(Debug, Clone, Copy)]
+pub struct Hierarchy {
+    /// The parent column (a schema field of this kind).
+    pub column: &'static str,
+    /// Parents walked at most; a longer chain is refused with `too_deep`.
+    pub max_depth: usize,
+    /// The error of a write that would close a cycle.
+    pub cycle: fn() -> campushub_core::Error,
+    /// The error of a write that would make a chain longer than `max_depth`.
+    pub too_deep: fn() -> campushub_core::Error,
+}
+
 /// The metadata columns every table starts with, in this order.
 pub const META_COLUMNS: [Column; 4] = [
     Column::new("id", ColType::Uuid),
@@ -82,5 +102,11 @@ pub trait SqlEntity: Entity {
     /// up in, one statement per relation) for the summary.
     fn foreign_keys() -> &'static [ForeignKey] {
         &[]
+    }
+
+    /// The tree this table holds, if any: writes that set its parent column are serialized
+    /// and checked for cycles in their transaction (see [`Hierarchy`]).
+    fn hierarchy() -> Option<Hierarchy> {
+        None
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! [`exposition::parse`]: a strict reader of `/metrics` bodies.
 //!
+//! [`SeededRng`]: the seeded generator of randomized tests.
+//!
 //! [`Relay`]: a TCP relay on a loopback port between a client under test and a real service
 //! (Redis, a Postgres replica), which a test cuts (the service becomes unreachable from that
 //! client only) or redirects to another server (the service "comes back" as a different one).
@@ -21,5 +23,7 @@
 
 pub mod exposition;
 mod relay;
+mod rng;
 
 pub use relay::Relay;
+pub use rng::SeededRng;

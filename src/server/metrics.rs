@@ -92,7 +92,8 @@ impl Collector for PoolMetrics {
             None,
             max,
         )?;
-        let replicas = pools.iter().filter(|p| p.name.starts_with("replica"));
+        // Replicas, and the analytics database while it is a standby of the primary.
+        let replicas = pools.iter().filter(|p| p.follows_primary);
         let lag = replicas.map(|p| (by_pool(p), p.lag_micros as f64 / 1e6));
         let help = "Lag as last measured.";
         encode_gauges(

@@ -62,7 +62,7 @@ impl ReadinessProbe for PoolProbe {
         } else {
             ProbeStatus::down("out of rotation: down or lagging beyond the bound")
         };
-        if self.name.starts_with("replica") {
+        if pool.follows_primary {
             status.lag_seconds = Some(pool.lag_micros as f64 / 1e6);
         }
         status

@@ -11,6 +11,7 @@
 
 mod support;
 
+mod analytics;
 mod api_reference;
 mod backend_tls;
 mod checker;

@@ -1,9 +1,10 @@
 //! How departments are stored.
 
+use campushub_core::service::{DepartmentHierarchy, MAX_HIERARCHY_DEPTH};
 use campushub_core::Department;
 
 use crate::row::SqlRow;
-use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
+use crate::table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey};
 use crate::value::{ColType, SqlValue};
 use crate::Result;
 
@@ -81,5 +82,15 @@ impl SqlEntity for Department {
                 table: "faculty",
             },
         ]
+    }
+
+    fn hierarchy() -> Option<Hierarchy> {
+        // The same bound and errors as the service's rule, which checks first.
+        Some(Hierarchy {
+            column: "parent_id",
+            max_depth: MAX_HIERARCHY_DEPTH,
+            cycle: DepartmentHierarchy::cycle_error,
+            too_deep: DepartmentHierarchy::too_deep_error,
+        })
     }
 }

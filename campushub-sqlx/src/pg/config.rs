@@ -20,7 +20,11 @@ pub struct PgRouterConfig {
     pub primary: String,
     /// Replica URLs: ordinary reads, round-robin over the healthy ones.
     pub replicas: Vec<String>,
-    /// The analytics database's URL: `ReadRoute::Analytics` reads (else replicas, else primary).
+    /// The analytics database's URL: `ReadRoute::Analytics` reads, else replicas, else the
+    /// primary. A standby of the primary (in recovery, with the primary's system identifier,
+    /// as the health check finds) is routed by position like a replica, within the same lag
+    /// bound: a read with a token goes there once it has replayed that far. Any other
+    /// database has positions of its own and serves token-less reads only.
     pub analytics: Option<String>,
     /// Connections per pool (default 10).
     pub max_connections: u32,

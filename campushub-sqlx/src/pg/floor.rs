@@ -10,33 +10,72 @@
 //! check, runs on the restarted replica the moment it accepts connections: a record written
 //! minutes earlier reads as missing. The health probe cannot close that window, because the
 //! read was routed before the probe saw anything wrong.
+//!
+//! The analytics database keeps a floor too, but only while the probe finds it a standby of
+//! the primary: only then does it serve reads by token, and only then do its positions say
+//! anything about tokens. Another server's positions (a database fed by ETL, restored from
+//! a backup) may go back legitimately, and a floor would lock it out for good.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use sqlx::PgConnection;
 
 use super::positions::REPLAY_POSITION;
 
 /// The highest replay position a replica has shown: raised by every measurement, never
-/// lowered.
-#[derive(Debug, Default)]
-pub(super) struct ReplayFloor(AtomicU64);
+/// lowered; enforced on new connections while it is kept.
+#[derive(Debug)]
+pub(super) struct ReplayFloor {
+    position: AtomicU64,
+    kept: AtomicBool,
+}
 
 impl ReplayFloor {
+    /// A replica's floor, kept from the start: a configured replica follows the primary.
+    pub(super) fn kept() -> Self {
+        ReplayFloor {
+            position: AtomicU64::new(0),
+            kept: AtomicBool::new(true),
+        }
+    }
+
+    /// The analytics database's floor, kept once the probe finds the server a standby of the
+    /// primary ([`ReplayFloor::keep`]).
+    pub(super) fn dormant() -> Self {
+        ReplayFloor {
+            position: AtomicU64::new(0),
+            kept: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the server follows the primary (its positions compare with tokens), and so
+    /// whether the floor is enforced; returns whether that changed.
+    pub(super) fn keep(&self, kept: bool) -> bool {
+        self.kept.swap(kept, Ordering::AcqRel) != kept
+    }
+
+    /// Whether the floor is enforced: the server follows the primary.
+    pub(super) fn is_kept(&self) -> bool {
+        self.kept.load(Ordering::Acquire)
+    }
+
     /// Records that the replica has replayed up to `position`.
     pub(super) fn raise(&self, position: u64) {
-        self.0.fetch_max(position, Ordering::AcqRel);
+        self.position.fetch_max(position, Ordering::AcqRel);
     }
 
     /// The position every new connection must be at or past.
     pub(super) fn get(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
+        self.position.load(Ordering::Acquire)
     }
 
     /// The replica pool's `after_connect` check: measures the new connection's replay
     /// position and refuses the connection if it is below the floor (the pool then retries
     /// until its acquire timeout, and the read that waited is retried on the primary).
     pub(super) async fn admit(&self, connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if !self.is_kept() {
+            return Ok(());
+        }
         let position: i64 = sqlx::query_scalar(REPLAY_POSITION)
             .fetch_one(&mut *connection)
             .await?;
@@ -64,7 +103,7 @@ mod tests {
 
     #[test]
     fn the_floor_only_rises() {
-        let floor = ReplayFloor::default();
+        let floor = ReplayFloor::kept();
         assert_eq!(floor.get(), 0);
         floor.raise(10);
         floor.raise(4);
@@ -75,5 +114,16 @@ mod tests {
         );
         floor.raise(12);
         assert_eq!(floor.get(), 12);
+    }
+
+    #[test]
+    fn a_dormant_floor_is_kept_once_the_server_follows_the_primary() {
+        let floor = ReplayFloor::dormant();
+        assert!(!floor.is_kept());
+        assert!(floor.keep(true), "a change");
+        assert!(!floor.keep(true), "no change");
+        assert!(floor.is_kept());
+        assert!(floor.keep(false));
+        assert!(!floor.is_kept());
     }
 }

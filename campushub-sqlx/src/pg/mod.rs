@@ -9,6 +9,7 @@ mod positions;
 mod redact;
 mod router;
 mod tls;
+mod write;
 
 pub use config::PgRouterConfig;
 pub use router::PgRouter;

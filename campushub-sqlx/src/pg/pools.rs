@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::exec::run;
 use super::floor::ReplayFloor;
@@ -19,7 +19,7 @@ pub(super) struct PgPoolHandle {
     pub(super) pool: PgPool,
     pub(super) counters: PoolCounters,
     /// A replica's highest replay position shown; its pool refuses new connections below it
-    /// (see [`ReplayFloor`]). The primary and the analytics pool have none.
+    /// while it is kept (see [`ReplayFloor`]). The primary has none.
     pub(super) floor: Option<Arc<ReplayFloor>>,
 }
 
@@ -31,6 +31,38 @@ impl PgPoolHandle {
             counters: PoolCounters::new(name, "postgresql"),
             floor,
         }
+    }
+
+    /// The handle of a lazily connected pool to a server that follows the primary (a
+    /// replica; the analytics database once the probe finds it a standby), whose new
+    /// connections must reach `floor` while it is kept.
+    pub(super) fn following(
+        options: PgPoolOptions,
+        connect: PgConnectOptions,
+        name: &str,
+        floor: ReplayFloor,
+    ) -> Self {
+        let floor = Arc::new(floor);
+        let admit = Arc::clone(&floor);
+        let pool = options
+            .after_connect(move |connection, _| {
+                let admit = Arc::clone(&admit);
+                Box::pin(async move { admit.admit(connection).await })
+            })
+            .connect_lazy_with(connect);
+        PgPoolHandle::new(pool, name, Some(floor))
+    }
+
+    /// Whether this pool's server replays the primary's WAL, so that its replay position
+    /// tells which tokens it can serve: always for a replica, for the analytics database when
+    /// the probe found it a standby of the primary.
+    pub(super) fn follows_primary(&self) -> bool {
+        self.floor.as_ref().is_some_and(|floor| floor.is_kept())
+    }
+
+    /// The last replay position measured on this pool's server.
+    pub(super) fn replayed(&self) -> u64 {
+        self.counters.replay_position.load(Ordering::Acquire)
     }
 
     /// Runs `statement` on a connection of this pool, observed (the wait for it included).

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use campushub_core::{ConsistencyToken, ReadOptions, ReadRoute};
@@ -11,17 +11,21 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use tokio::task::JoinHandle;
 
 use super::config::PgRouterConfig;
-use super::exec::run;
 use super::floor::ReplayFloor;
 use super::health;
 use super::pools::{PgPoolHandle, PgPools};
-use super::positions::{COMMIT_POSITION, REPLAY_POSITION};
-use crate::backend::{Backend, Dialect, Statement, StatementResult};
+use super::positions::REPLAY_POSITION;
+use super::write::{commit, commit_position, first_int};
+use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
 use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Error, Result};
 use crate::value::{ColType, SqlValue};
 
 /// Routes statements over a Postgres primary, its replicas and an analytics database.
+///
+/// Analytics reads go to the analytics database while it is in rotation; a read with a
+/// token only when that database is a standby of the primary that has replayed the token
+/// (see [`PgRouterConfig::analytics`]). Else they are routed like any read.
 ///
 /// Cheap to clone (an `Arc` inside). A background task probes the replicas every
 /// [`PgRouterConfig::health_interval`]; it stops when the last clone is dropped.
@@ -69,26 +73,21 @@ impl PgRouter {
         };
         let mut replicas = Vec::new();
         for (i, url) in config.replicas.iter().enumerate() {
-            let floor = Arc::new(ReplayFloor::default());
-            let admit = Arc::clone(&floor);
-            let pool = secondary()
-                .after_connect(move |connection, _| {
-                    let admit = Arc::clone(&admit);
-                    Box::pin(async move { admit.admit(connection).await })
-                })
-                .connect_lazy_with(config.connect_options(url)?);
-            replicas.push(PgPoolHandle::new(
-                pool,
+            replicas.push(PgPoolHandle::following(
+                secondary(),
+                config.connect_options(url)?,
                 &format!("replica-{i}"),
-                Some(floor),
+                ReplayFloor::kept(),
             ));
         }
-        // Analytics reads carry no freshness promise: no floor to keep.
+        // Routed by position like a replica once the probe finds it a standby of the primary;
+        // until then (or if it is another server) only token-less reads go there.
         let analytics = match &config.analytics {
-            Some(url) => Some(PgPoolHandle::new(
-                secondary().connect_lazy_with(config.connect_options(url)?),
+            Some(url) => Some(PgPoolHandle::following(
+                secondary(),
+                config.connect_options(url)?,
                 "analytics",
-                None,
+                ReplayFloor::dormant(),
             )),
             None => None,
         };
@@ -98,6 +97,19 @@ impl PgRouter {
             analytics,
         });
         health::probe_all(&pools, &config).await;
+        if let Some(analytics) = &pools.analytics {
+            // Later changes are logged by the health task.
+            tracing::info!(
+                follows_primary = analytics.follows_primary(),
+                "the analytics database serves aggregates {}",
+                if analytics.follows_primary() {
+                    "by position, like a replica"
+                } else {
+                    "without a consistency token only (not a standby of the primary, or not \
+                     reachable yet)"
+                }
+            );
+        }
         let task = tokio::spawn(health::run(Arc::downgrade(&pools), config.clone()));
         let inner = Arc::new(RouterInner {
             pools,
@@ -156,15 +168,17 @@ impl PgRouter {
             .ok_or_else(|| Error::Config("the primary reported no WAL position".into()))
     }
 
-    /// The pool that serves `read`, and whether it is the primary.
+    /// The pool that serves `read`.
     async fn choose(&self, read: &ReadOptions) -> &PgPoolHandle {
         let inner = &*self.inner;
-        match (read.route, &inner.pools.analytics, read.min_token) {
-            (ReadRoute::Primary, _, _) => return &inner.pools.primary,
-            (ReadRoute::Analytics, Some(analytics), None) if analytics.counters.is_healthy() => {
-                return analytics
+        match read.route {
+            ReadRoute::Primary => return &inner.pools.primary,
+            ReadRoute::Analytics => {
+                if let Some(analytics) = self.analytics_for(read).await {
+                    return analytics;
+                }
             }
-            _ => {}
+            ReadRoute::Replica => {}
         }
         let n = inner.pools.replicas.len();
         if n == 0 {
@@ -179,33 +193,60 @@ impl PgRouter {
         };
         let mut stale = None;
         for replica in healthy {
-            if replica.counters.replay_position.load(Ordering::Acquire) >= token.position() {
+            if replica.replayed() >= token.position() {
                 return replica;
             }
             stale.get_or_insert(replica);
         }
         // The last measurement may be old: ask the first healthy replica once.
         if let Some(replica) = stale {
-            if let Some(position) = self.replay_position(replica).await {
-                if position >= token.position() {
-                    return replica;
-                }
+            if self.has_replayed(replica, token).await {
+                return replica;
             }
         }
         &inner.pools.primary
     }
 
-    /// The replay position of `replica`, measured now (one counted statement).
-    async fn replay_position(&self, replica: &PgPoolHandle) -> Option<u64> {
+    /// The analytics pool, if it may serve `read`: in rotation (up and, when it follows the
+    /// primary, within the lag bound) and, for a read with a token, a standby of the primary
+    /// that has replayed that far, routed like a replica. A database that is not a standby
+    /// of the primary has positions of its own, which say nothing of tokens: it serves only
+    /// token-less reads.
+    async fn analytics_for(&self, read: &ReadOptions) -> Option<&PgPoolHandle> {
+        let analytics = self.inner.pools.analytics.as_ref()?;
+        if !analytics.counters.is_healthy() {
+            return None;
+        }
+        let Some(token) = read.min_token else {
+            return Some(analytics);
+        };
+        if !analytics.follows_primary() {
+            return None;
+        }
+        let caught_up = analytics.replayed() >= token.position()
+            // The last measurement may be old: ask once.
+            || self.has_replayed(analytics, token).await;
+        caught_up.then_some(analytics)
+    }
+
+    /// Whether `pool`'s server has replayed `token`, measured now.
+    async fn has_replayed(&self, pool: &PgPoolHandle, token: ConsistencyToken) -> bool {
+        self.replay_position(pool)
+            .await
+            .is_some_and(|position| position >= token.position())
+    }
+
+    /// The replay position of `pool`'s server, measured now (one counted statement).
+    async fn replay_position(&self, pool: &PgPoolHandle) -> Option<u64> {
         let statement = Statement {
             sql: REPLAY_POSITION.into(),
             args: Vec::new(),
             returns: vec![ColType::Int],
         };
-        let measured = replica.run(statement).await;
+        let measured = pool.run(statement).await;
         let position = first_int(measured.ok()?)?;
         let position = u64::try_from(position).ok()?;
-        replica.observe_replay(position);
+        pool.observe_replay(position);
         Some(position)
     }
 
@@ -223,42 +264,17 @@ impl PgRouter {
     pub fn stats(&self) -> Vec<PoolStats> {
         let inner = &*self.inner;
         let pools = inner.pools.all();
-        pools.map(|p| p.counters.snapshot(&p.pool)).collect()
+        pools
+            .map(|p| PoolStats {
+                follows_primary: p.follows_primary(),
+                ..p.counters.snapshot(&p.pool)
+            })
+            .collect()
     }
 
     /// The snapshot of the pool named `name`.
     pub fn pool(&self, name: &str) -> Option<PoolStats> {
         self.stats().into_iter().find(|s| s.name == name)
-    }
-}
-
-/// The primary's WAL insert position, read on `executor` (one counted statement): at or past
-/// every commit that finished before it, which makes it a read-your-writes token.
-async fn commit_position<'c, X>(
-    primary: &PgPoolHandle,
-    executor: X,
-) -> Result<Option<ConsistencyToken>>
-where
-    X: sqlx::Executor<'c, Database = sqlx::Postgres>,
-{
-    let position = Statement {
-        sql: COMMIT_POSITION.into(),
-        args: Vec::new(),
-        returns: vec![ColType::Int],
-    };
-    let counters = &primary.counters;
-    let result = counters
-        .counted(COMMIT_POSITION, Duration::ZERO, run(executor, position))
-        .await?;
-    Ok(first_int(result)
-        .and_then(|p| u64::try_from(p).ok())
-        .map(ConsistencyToken::from_position))
-}
-
-fn first_int(result: StatementResult) -> Option<i64> {
-    match result.rows.first()?.first()? {
-        SqlValue::Int(value) => *value,
-        _ => None,
     }
 }
 
@@ -297,46 +313,18 @@ impl Backend for PgRouter {
         &self,
         statements: Vec<Statement>,
     ) -> Result<(Vec<StatementResult>, Option<ConsistencyToken>)> {
-        let primary = &self.inner.pools.primary;
-        let started = Instant::now();
-        let mut conn = primary
-            .pool
-            .acquire()
-            .await
-            .inspect_err(|_| primary.counters.error())?;
-        // The wait for the connection is the first statement's.
-        let mut wait = started.elapsed();
-        let mut results = Vec::with_capacity(statements.len());
-        if statements.len() == 1 {
-            for statement in statements {
-                let sql = Arc::clone(&statement.sql);
-                let waited = std::mem::take(&mut wait);
-                let result = primary
-                    .counters
-                    .counted(&sql, waited, run(&mut *conn, statement));
-                results.push(result.await?);
-            }
-        } else {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            for statement in statements {
-                let sql = Arc::clone(&statement.sql);
-                let waited = std::mem::take(&mut wait);
-                let result = primary
-                    .counters
-                    .counted(&sql, waited, run(&mut *tx, statement));
-                results.push(result.await?);
-            }
-            tx.commit().await?;
+        match commit(&self.inner.pools.primary, None, statements).await? {
+            Guarded::Written(results, token) => Ok((results, token)),
+            Guarded::Refused(_) => Err(Error::Config("a write without a guard was refused".into())),
         }
-        let token = match commit_position(primary, &mut *conn).await {
-            Ok(token) => token,
-            Err(error) => {
-                // The write is committed; without a token the caller's reads go by route.
-                tracing::warn!(%error, "could not read the commit position");
-                None
-            }
-        };
-        Ok((results, token))
+    }
+
+    async fn write_guarded(
+        &self,
+        guard: WriteGuard,
+        statements: Vec<Statement>,
+    ) -> Result<Guarded> {
+        commit(&self.inner.pools.primary, Some(guard), statements).await
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {

@@ -7,6 +7,7 @@ use campushub_core::repository::BulkWritten;
 use campushub_core::{ConsistencyToken, Error, Result, Written};
 use uuid::Uuid;
 
+use super::hierarchy::Link;
 use super::read::CHUNK;
 use super::SqlRepository;
 use crate::backend::{Backend, Dialect, Statement};
@@ -16,6 +17,14 @@ use crate::value::{ColType, SqlValue};
 
 /// Rows per `INSERT ... SELECT * FROM UNNEST(...)` statement on Postgres.
 const UNNEST_ROWS: usize = 10_000;
+
+/// A batch on its way to the store: each row's values (`None`: refused before writing, its
+/// error in `outcomes`), the link it stores in a tree, and its outcome so far.
+struct Batch {
+    rows: Vec<Option<Vec<SqlValue>>>,
+    links: Vec<Option<Link>>,
+    outcomes: Vec<Option<Error>>,
+}
 
 /// The rows of a batch, for writing them one by one.
 #[derive(Clone, Copy)]
@@ -41,28 +50,36 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         self.check_unique(&mut rows, &mut outcomes).await?;
         self.check_references(&mut rows, &mut outcomes).await?;
 
-        let accepted: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].is_some()).collect();
+        let links: Vec<Option<Link>> = rows.iter().map(|r| self.link(r.as_deref()?)).collect();
         let per_statement = self.rows_per_statement(0);
-        let mut statements = Vec::new();
-        let mut chunk = Vec::with_capacity(per_statement);
-        for values in rows.into_iter().flatten() {
-            chunk.push(values);
-            if chunk.len() == per_statement {
-                statements.push(self.table.insert(std::mem::take(&mut chunk)));
+        let build = |rows: Vec<Vec<SqlValue>>| {
+            let mut statements = Vec::new();
+            let mut chunk = Vec::with_capacity(per_statement);
+            for values in rows {
+                chunk.push(values);
+                if chunk.len() == per_statement {
+                    statements.push(self.table.insert(std::mem::take(&mut chunk)));
+                }
             }
-        }
-        if !chunk.is_empty() {
-            statements.push(self.table.insert(chunk));
-        }
-        if statements.is_empty() {
-            return Ok(finish(outcomes, None));
-        }
-        match self.backend.write(statements).await {
-            Ok((_, token)) => Ok(finish(outcomes, token)),
+            if !chunk.is_empty() {
+                statements.push(self.table.insert(chunk));
+            }
+            statements
+        };
+        let accepted: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].is_some()).collect();
+        match self
+            .write_batch(&mut rows, &links, &mut outcomes, build)
+            .await
+        {
+            Ok(written) => Ok(finish(outcomes, written.and_then(|(_, token)| token))),
             Err(_) => {
                 // Something changed between the checks and the write: row by row instead.
+                let pending = accepted
+                    .into_iter()
+                    .filter(|i| outcomes[*i].is_none())
+                    .collect();
                 let token = self
-                    .one_by_one(&mut outcomes, accepted, Rows::Insert(entities))
+                    .one_by_one(&mut outcomes, pending, Rows::Insert(entities))
                     .await;
                 Ok(finish(outcomes, token))
             }
@@ -71,37 +88,61 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
 
     pub(super) async fn update_batch(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
         let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
-        let mut statements = Vec::new();
-        let mut chunk = Vec::new();
-        let per_statement = self.rows_per_statement(1);
+        let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(entities.len());
+        let mut links: Vec<Option<Link>> = Vec::with_capacity(entities.len());
         for (i, (entity, expected)) in entities.iter().enumerate() {
             match self.table.row_values(entity) {
                 Ok(mut values) => {
+                    links.push(self.link(&values));
                     values.insert(1, (*expected).into());
-                    chunk.push(values);
+                    rows.push(Some(values));
                 }
-                Err(error) => outcomes[i] = Some(error.into()),
-            }
-            if chunk.len() == per_statement {
-                statements.push(self.update_statement(std::mem::take(&mut chunk)));
+                Err(error) => {
+                    outcomes[i] = Some(error.into());
+                    links.push(None);
+                    rows.push(None);
+                }
             }
         }
-        if !chunk.is_empty() {
-            statements.push(self.update_statement(chunk));
-        }
+        let per_statement = self.rows_per_statement(1);
+        let build = |rows: Vec<Vec<SqlValue>>| {
+            let mut rows = rows.into_iter().peekable();
+            let mut statements = Vec::new();
+            while rows.peek().is_some() {
+                let chunk = rows.by_ref().take(per_statement).collect();
+                statements.push(self.update_statement(chunk));
+            }
+            statements
+        };
         let keys: Vec<(Uuid, i64)> = entities.iter().map(|(e, v)| (e.meta().id, *v)).collect();
-        self.versioned_batch(statements, &keys, outcomes, Rows::Update(entities))
+        let batch = Batch {
+            rows,
+            links,
+            outcomes,
+        };
+        self.versioned_batch(batch, build, &keys, Rows::Update(entities))
             .await
     }
 
     pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
-        let outcomes: Vec<Option<Error>> = (0..rows.len()).map(|_| None).collect();
-        let statements: Vec<Statement> = rows
-            // A delete binds two values a row (id, expected version), whatever the table.
-            .chunks((self.backend.dialect().max_binds() / 2).min(CHUNK))
-            .map(|chunk| self.delete_statement(chunk))
-            .collect();
-        self.versioned_batch(statements, rows, outcomes, Rows::Delete(rows))
+        // A delete binds two values a row (id, expected version), whatever the table.
+        let per_statement = (self.backend.dialect().max_binds() / 2).min(CHUNK);
+        let build = |values: Vec<Vec<SqlValue>>| {
+            let keys: Vec<(Uuid, i64)> = values.iter().filter_map(|v| key_of(v)).collect();
+            keys.chunks(per_statement)
+                .map(|chunk| self.delete_statement(chunk))
+                .collect()
+        };
+        // A deletion stores no link: it cannot close a cycle.
+        let batch = Batch {
+            rows: rows
+                .iter()
+                .map(|(id, version)| Some(vec![(*id).into(), (*version).into()]))
+                .collect(),
+            links: vec![None; rows.len()],
+            outcomes: (0..rows.len()).map(|_| None).collect(),
+        };
+        self.versioned_batch(batch, build, rows, Rows::Delete(rows))
             .await
     }
 
@@ -109,16 +150,22 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// the rows they did not touch; if the transaction fails, writes row by row with `one`.
     async fn versioned_batch(
         &self,
-        statements: Vec<Statement>,
+        batch: Batch,
+        build: impl Fn(Vec<Vec<SqlValue>>) -> Vec<Statement>,
         keys: &[(Uuid, i64)],
-        mut outcomes: Vec<Option<Error>>,
         rows: Rows<'_, E>,
     ) -> Result<BulkWritten> {
-        if statements.is_empty() {
-            return Ok(finish(outcomes, None));
-        }
-        match self.backend.write(statements).await {
-            Ok((results, token)) => {
+        let Batch {
+            rows: mut values,
+            links,
+            mut outcomes,
+        } = batch;
+        match self
+            .write_batch(&mut values, &links, &mut outcomes, build)
+            .await
+        {
+            Ok(None) => Ok(finish(outcomes, None)),
+            Ok(Some((results, token))) => {
                 let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
                 self.explain_missed(keys, &done, &mut outcomes).await?;
                 Ok(finish(outcomes, token))
@@ -251,6 +298,14 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             });
         }
         Ok(())
+    }
+}
+
+/// The `(id, expected version)` of a deletion's values.
+fn key_of(values: &[SqlValue]) -> Option<(Uuid, i64)> {
+    match values {
+        [SqlValue::Uuid(Some(id)), SqlValue::Int(Some(version))] => Some((*id, *version)),
+        _ => None,
     }
 }
 

@@ -4,6 +4,7 @@
 mod bulk;
 mod checks;
 mod errors;
+mod hierarchy;
 mod read;
 mod stats;
 mod write;

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::checks::primary;
 use super::errors::WriteKind;
+use super::hierarchy::{the_refusal, Link, Outcome};
 use super::SqlRepository;
 use crate::backend::Backend;
 use crate::table::SqlEntity;
@@ -12,22 +13,28 @@ use crate::value::SqlValue;
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     pub(super) async fn insert_one(&self, entity: &E) -> Result<Written> {
-        let statement = self.table.insert(vec![self.table.row_values(entity)?]);
-        match self.backend.write(vec![statement]).await {
-            Ok((_, token)) => Ok(Written { token }),
+        let values = self.table.row_values(entity)?;
+        let links: Vec<Link> = self.link(&values).into_iter().collect();
+        let statement = self.table.insert(vec![values]);
+        match self.write_links(&links, vec![statement]).await {
+            Ok(Outcome::Written(_, token)) => Ok(Written { token }),
+            Ok(Outcome::Refused(errors)) => Err(the_refusal(errors)),
             Err(error) => Err(self.write_error(error, WriteKind::Store(entity)).await),
         }
     }
 
     pub(super) async fn update_one(&self, entity: &E, expected_version: i64) -> Result<Written> {
-        let statement = self
-            .table
-            .update(self.table.row_values(entity)?, expected_version);
-        match self.backend.write(vec![statement]).await {
-            Ok((results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
+        let values = self.table.row_values(entity)?;
+        let links: Vec<Link> = self.link(&values).into_iter().collect();
+        let statement = self.table.update(values, expected_version);
+        match self.write_links(&links, vec![statement]).await {
+            Ok(Outcome::Written(results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
                 Ok(Written { token })
             }
-            Ok(_) => Err(self.version_error(entity.meta().id, expected_version).await),
+            Ok(Outcome::Written(..)) => {
+                Err(self.version_error(entity.meta().id, expected_version).await)
+            }
+            Ok(Outcome::Refused(errors)) => Err(the_refusal(errors)),
             Err(error) => Err(self.write_error(error, WriteKind::Store(entity)).await),
         }
     }

@@ -10,7 +10,7 @@ use campushub_core::{ConsistencyToken, ReadOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::exec::run;
-use crate::backend::{Backend, Dialect, Statement, StatementResult};
+use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
 use crate::counter::{PoolCounters, PoolStats};
 use crate::error::Result;
 use crate::value::SqlValue;
@@ -136,6 +136,38 @@ impl Backend for SqliteStore {
             tx.commit().await?;
         }
         Ok((results, Some(self.token())))
+    }
+
+    async fn write_guarded(
+        &self,
+        guard: WriteGuard,
+        statements: Vec<Statement>,
+    ) -> Result<Guarded> {
+        let started = Instant::now();
+        // `IMMEDIATE`: the write lock is taken now, before the check reads, so no other
+        // write commits between the check and this one (SQLite has one writer at a time).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let check = guard.check;
+        let sql = Arc::clone(&check.sql);
+        let refusals = self
+            .counters
+            .counted(&sql, started.elapsed(), run(&mut *tx, check))
+            .await?;
+        if !refusals.rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(Guarded::Refused(refusals.rows));
+        }
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let sql = Arc::clone(&statement.sql);
+            results.push(
+                self.counters
+                    .counted(&sql, Duration::ZERO, run(&mut *tx, statement))
+                    .await?,
+            );
+        }
+        tx.commit().await?;
+        Ok(Guarded::Written(results, Some(self.token())))
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {

@@ -4,11 +4,13 @@
 #![allow(unreachable_pub)]
 
 mod analytics;
+mod analytics_routing;
 mod bulk;
 mod conformance;
 mod counts;
 mod course;
 mod crud;
+mod hierarchy;
 mod indexes;
 mod observe;
 mod queries;

@@ -5,17 +5,14 @@
 use std::time::Duration;
 
 use campushub_core::{Department, ReadOptions, Repository};
-use campushub_sqlx::{PgRouter, SqlRepository};
+use campushub_sqlx::SqlRepository;
 use sqlx::Row;
 
 use crate::support::cluster::Cluster;
 use crate::support::fixtures::department;
 use crate::support::pgdb::TestDb;
+use crate::support::reads;
 use crate::support::replay::{eventually, set_replay};
-
-fn reads(router: &PgRouter, pool: &str) -> u64 {
-    router.pool(pool).map(|s| s.reads).unwrap_or(0)
-}
 
 #[tokio::test]
 async fn pg_reads_are_served_by_the_caught_up_replica() {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use campushub::core::ConsistencyToken;
 use sqlx::{Connection, Executor, PgConnection};
 
 use super::env::with_database;
@@ -64,6 +65,35 @@ impl TestDb {
         conn.execute(sql)
             .await
             .unwrap_or_else(|e| panic!("{sql} on the replica: {e}"));
+    }
+
+    /// Waits until the replica has replayed the write whose `Consistency-Token` was `token`.
+    pub async fn wait_for_replay(&self, token: &str) {
+        let token: ConsistencyToken = token.parse().expect("a consistency token");
+        let target = i64::try_from(token.position()).expect("a WAL position");
+        let replica_url = self.replica.clone();
+        wait::until(
+            "the replica has replayed the write",
+            Duration::from_secs(30),
+            || {
+                let url = replica_url.clone();
+                async move {
+                    let mut replica = PgConnection::connect(&url)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let replayed: i64 = sqlx::query_scalar(
+                        "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint",
+                    )
+                    .fetch_one(&mut replica)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    (replayed >= target)
+                        .then_some(())
+                        .ok_or_else(|| format!("replayed {replayed} of {target}"))
+                }
+            },
+        )
+        .await;
     }
 
     /// Drops the database (best effort: the services are thrown away after the run anyway).

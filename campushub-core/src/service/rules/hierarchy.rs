@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::EntityRules;
 use crate::auth::Principal;
 use crate::entities::Department;
-use crate::error::{Result, ValidationErrors};
+use crate::error::{Error, Result, ValidationErrors};
 use crate::repository::{ReadOptions, ReadRoute, Repository};
 
 /// Parents walked at most before a chain is declared too deep.
@@ -22,6 +22,13 @@ pub const MAX_HIERARCHY_DEPTH: usize = 64;
 /// cycle (nothing refers to a new id yet) and a department naming itself is caught by
 /// [`Department`]'s own validation, so neither costs a read. A parent that does not exist is
 /// left to the store, which reports the missing reference.
+///
+/// The walk reads before the write, outside its transaction, so two concurrent moves
+/// (`A.parent = B` and `B.parent = A`) can both pass it. The SQL stores close that gap: they
+/// check the chain again inside the write's transaction, under a lock all hierarchy writes
+/// take, and refuse with the same errors ([`DepartmentHierarchy::cycle_error`],
+/// [`DepartmentHierarchy::too_deep_error`]). This rule stays the early check that costs no
+/// transaction, and the only one for stores without transactions.
 ///
 /// ```
 /// # use std::sync::Arc;
@@ -49,6 +56,27 @@ impl DepartmentHierarchy {
     pub fn new(departments: Arc<dyn Repository<Department>>) -> Self {
         DepartmentHierarchy { departments }
     }
+
+    /// The error of a move that would place a department under one of its own
+    /// sub-departments: a validation error on `parent_id`.
+    pub fn cycle_error() -> Error {
+        Error::invalid(FIELD, CYCLE)
+    }
+
+    /// The error of a move that would make the chain of parents longer than
+    /// [`MAX_HIERARCHY_DEPTH`]: a validation error on `parent_id`.
+    pub fn too_deep_error() -> Error {
+        Error::invalid(FIELD, too_deep())
+    }
+}
+
+/// The field hierarchy errors are reported on.
+const FIELD: &str = "parent_id";
+
+const CYCLE: &str = "A department cannot be placed under one of its own sub-departments.";
+
+fn too_deep() -> String {
+    format!("The department hierarchy may be at most {MAX_HIERARCHY_DEPTH} levels deep.")
 }
 
 #[async_trait]
@@ -76,10 +104,7 @@ impl EntityRules<Department> for DepartmentHierarchy {
                 return Ok(());
             };
             if id == record.meta.id {
-                errors.add(
-                    "parent_id",
-                    "A department cannot be placed under one of its own sub-departments.",
-                );
+                errors.add(FIELD, CYCLE);
                 return Ok(());
             }
             next = match self.departments.get(id, &read).await? {
@@ -88,12 +113,7 @@ impl EntityRules<Department> for DepartmentHierarchy {
             };
         }
         if next.is_some() {
-            errors.add(
-                "parent_id",
-                format!(
-                    "The department hierarchy may be at most {MAX_HIERARCHY_DEPTH} levels deep."
-                ),
-            );
+            errors.add(FIELD, too_deep());
         }
         Ok(())
     }

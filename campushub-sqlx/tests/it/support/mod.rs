@@ -16,3 +16,8 @@ pub fn env(name: &str) -> String {
         )
     })
 }
+
+/// The reads the pool named `pool` of `router` has served.
+pub fn reads(router: &campushub_sqlx::PgRouter, pool: &str) -> u64 {
+    router.pool(pool).map_or(0, |stats| stats.reads)
+}
