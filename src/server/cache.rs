@@ -20,21 +20,28 @@ pub(super) async fn open(config: &Config) -> Result<Option<TieredCache>, BoxErro
         return Ok(None);
     }
     let settings = CacheConfig {
-        redis_tls: config.backend_tls.redis()?,
-        require_tls: config.backend_tls.required,
         max_query_entries_per_kind: config.cache_max_query_entries,
         ..CacheConfig::with_namespace(config.cache_namespace.clone())
     };
     let cache = match &config.redis_url {
-        Some(url) => TieredCache::connect(settings, url, REDIS_CONNECT_TIMEOUT)
-            .await
-            .map_err(|e| match e {
-                crate::cache::Error::Config(_) if config.backend_tls.required => format!(
-                    "CAMPUSHUB_REDIS_URL: {e} (CAMPUSHUB_BACKEND_TLS is `required`; `optional` \
+        // The certificates are read only when there is a Redis to present them to.
+        Some(url) => TieredCache::connect(
+            CacheConfig {
+                redis_tls: config.backend_tls.redis()?,
+                require_tls: config.backend_tls.required,
+                ..settings
+            },
+            url,
+            REDIS_CONNECT_TIMEOUT,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::cache::Error::Config(_) if config.backend_tls.required => format!(
+                "CAMPUSHUB_REDIS_URL: {e} (CAMPUSHUB_BACKEND_TLS is `required`; `optional` \
                      allows plaintext)"
-                ),
-                _ => format!("CAMPUSHUB_REDIS_URL: {e}"),
-            })?,
+            ),
+            _ => format!("CAMPUSHUB_REDIS_URL: {e}"),
+        })?,
         None => TieredCache::l1_only(settings).map_err(|e| format!("cache: {e}"))?,
     };
     Ok(Some(cache))

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 
+use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -68,7 +69,12 @@ fn file(name: &str) -> Response {
             Ok(None) | Err(_) => return not_found(),
         },
     };
-    let mut response = (StatusCode::OK, bytes.into_owned()).into_response();
+    // Swagger UI's files are compiled in: serve them from the binary without a copy.
+    let body = match bytes {
+        Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+        Cow::Owned(bytes) => Bytes::from(bytes),
+    };
+    let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     let content_type = HeaderValue::from_str(&content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
