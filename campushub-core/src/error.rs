@@ -26,10 +26,18 @@ pub enum Error {
         /// The id or natural key that was looked up.
         id: String,
     },
-    /// The input was rejected before anything changed; the map names every offending field or
-    /// query parameter. Fix the named fields and retry; HTTP 400.
+    /// The input does not have the shape the kind declares (a value of the wrong type, out of
+    /// its declared length, range or pattern, an unknown or missing field, a malformed query
+    /// parameter) and was rejected before anything changed; the map names every offending
+    /// field or parameter. Fix the named fields and retry; HTTP 400.
     #[error("validation failed: {0}")]
     Validation(ValidationErrors),
+    /// The input has the declared shape but breaks a rule no declaration states: a reference
+    /// to a record that does not exist, a date of birth in the future, a custom-field value
+    /// against the definitions in force, a department hierarchy cycle, an application's rule.
+    /// Nothing changed; the map names every offending field. HTTP 422.
+    #[error("unprocessable: {0}")]
+    Unprocessable(ValidationErrors),
     /// A uniqueness rule or a reference from another record forbids the write. `field` names
     /// the field whose value is taken (or that is still referenced); HTTP 409.
     #[error("conflict on `{field}`: {message}")]
@@ -115,10 +123,11 @@ impl Error {
         }
     }
 
-    /// The field errors if this is a validation error.
+    /// The field errors if this is a validation error, of shape or of rules
+    /// ([`Error::Validation`] or [`Error::Unprocessable`]).
     pub fn validation_errors(&self) -> Option<&ValidationErrors> {
         match self {
-            Error::Validation(errors) => Some(errors),
+            Error::Validation(errors) | Error::Unprocessable(errors) => Some(errors),
             _ => None,
         }
     }
@@ -185,12 +194,22 @@ impl ValidationErrors {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
-    /// `Ok(())` when empty, else `Err(Error::Validation(self))`.
+    /// `Ok(())` when empty, else `Err(Error::Validation(self))`: errors of shape.
     pub fn into_result(self) -> Result<()> {
         if self.is_empty() {
             Ok(())
         } else {
             Err(Error::Validation(self))
+        }
+    }
+
+    /// `Ok(())` when empty, else `Err(Error::Unprocessable(self))`: errors of rules the
+    /// declarations cannot state.
+    pub fn into_unprocessable(self) -> Result<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unprocessable(self))
         }
     }
 }

@@ -67,6 +67,7 @@ pub mod event;
 pub mod kind;
 pub mod meta;
 pub mod query;
+mod regex_cache;
 pub mod relation;
 pub mod repository;
 pub mod schema;

@@ -72,6 +72,7 @@ fn describe(status: StatusCode) -> (&'static str, &'static str) {
         412 => ("precondition-failed", "Precondition failed"),
         413 => ("payload-too-large", "Payload too large"),
         415 => ("unsupported-media-type", "Unsupported media type"),
+        422 => ("unprocessable", "Unprocessable content"),
         503 => ("unavailable", "Service unavailable"),
         500 => ("internal", "Internal server error"),
         _ => ("http", status.canonical_reason().unwrap_or("Error")),
@@ -85,6 +86,10 @@ impl From<&Error> for Problem {
         match error {
             Error::Validation(errors) => {
                 Problem::new(StatusCode::BAD_REQUEST, error.to_string()).with_errors(errors.clone())
+            }
+            Error::Unprocessable(errors) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+                    .with_errors(errors.clone())
             }
             Error::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, error.to_string()),
             Error::Conflict { field, message } => {

@@ -6,7 +6,7 @@ use campushub_core::service::MAX_HIERARCHY_DEPTH;
 use campushub_core::Department;
 use serde_json::{json, Map};
 
-use crate::support::field_errors;
+use crate::support::rule_errors;
 use crate::support::service::{admin, department_body, with, Campus};
 
 async fn child_of(campus: &Campus, code: &str, parent: &Department) -> Department {
@@ -36,7 +36,7 @@ async fn a_department_cannot_move_under_its_descendants_or_itself() {
             .departments
             .partial_update(&admin(), root.meta.id, reparent(target), None)
             .await;
-        let errors = field_errors(outcome);
+        let errors = rule_errors(outcome);
         assert!(errors.contains("parent_id"), "{}: {errors}", target.code);
     }
     // A legal move still works.
@@ -58,7 +58,7 @@ async fn walks_are_bounded() {
         chain = child_of(&campus, &format!("T{level}"), &chain).await;
     }
     let loose = campus.department("LOOSE").await;
-    let errors = field_errors(
+    let errors = rule_errors(
         campus
             .departments
             .partial_update(&admin(), loose.meta.id, reparent(&chain), None)

@@ -1,12 +1,17 @@
 //! The OpenAPI 3 document of the router, built with utoipa from the same resource list the
-//! router is built from, and served at `/api/v1/openapi.json`.
+//! router is built from, and served at `/api/v1/openapi.json` with the `cf.` filters of the
+//! custom-field definitions in force (`served.rs`).
 
+mod custom;
 mod entity;
 mod params;
 mod parts;
+mod served;
+
+pub(crate) use served::{serve, ServedDocument};
 
 use campushub_core::analytics::{AnalyticsSummary, DepartmentAnalytics};
-use campushub_core::schema::Schema;
+use campushub_core::schema::{FieldType, Schema};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayBuilder, Type};
 use utoipa::openapi::security::{
@@ -109,7 +114,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
     let record = || Ref::from_schema_name(name);
     let input = || Ref::from_schema_name(format!("{name}Input"));
 
-    let mut list = op(tag, &format!("List {}", resource.segment), &[400]).response(
+    let mut list = op(tag, &format!("List {}", resource.segment), &[400, 422]).response(
         "200",
         json("A page: `{next, previous, results}` (cursor) or `{count, next, previous, results}` (`page=`)", list_page(record())),
     );
@@ -122,7 +127,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         paths,
         &base,
         HttpMethod::Post,
-        op(tag, "Create", &[400, 409, 413, 415])
+        op(tag, "Create", &[400, 409, 413, 415, 422])
             .request_body(Some(body(input())))
             .response(
                 "201",
@@ -138,11 +143,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
                 .name("id")
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
-                    Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Uuid,
-                    )),
-                ))),
+                .schema(Some(entity::typed(FieldType::Uuid, false))),
         )
     };
     add(
@@ -170,7 +171,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             paths,
             &item,
             method,
-            by_id(summary, &[400, 404, 409, 412, 413, 415])
+            by_id(summary, &[400, 404, 409, 412, 413, 415, 422])
                 .parameter(if_match())
                 .request_body(Some(request))
                 .response("200", json("The record after the write", record())),
@@ -260,7 +261,13 @@ fn add_fixed(paths: &mut Paths) {
         paths,
         &format!("{API_PREFIX}/openapi.json"),
         HttpMethod::Get,
-        op("meta", "This document", &[]).response("200", json("OpenAPI 3", any_object())),
+        op(
+            "meta",
+            "This document, with the custom-field filters in force",
+            &[400],
+        )
+        .parameter(consistency_token())
+        .response("200", json("OpenAPI 3", any_object())),
     );
     add(
         paths,

@@ -3,7 +3,9 @@
 //! a field allows is listed as its own parameter.
 
 use campushub_core::query::{Op, MAX_IN_VALUES, MAX_PAGE_SIZE, MAX_TEXT_CHARS};
+use campushub_core::schema::constraints::NON_BLANK;
 use campushub_core::schema::{FieldType, Ops, Schema};
+use campushub_core::ConsistencyToken;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{ArrayBuilder, Type};
 use utoipa::openapi::{ObjectBuilder, RefOr, Required};
@@ -11,8 +13,8 @@ use utoipa::openapi::{ObjectBuilder, RefOr, Required};
 use super::entity::typed;
 
 /// The parameters of a list: pagination, search, ordering and every field filter. Custom-field
-/// filters (`cf.<name>`, `cf.<name>__<op>`) depend on the definitions in force and are
-/// described in the operation's text instead.
+/// filters (`cf.<name>`, `cf.<name>__<op>`) depend on the definitions in force: the served
+/// document adds them (`custom.rs`).
 pub(super) fn list_parameters(schema: &Schema) -> Vec<Parameter> {
     let mut parameters = vec![
         query(
@@ -49,7 +51,7 @@ pub(super) fn filter_parameters(schema: &Schema) -> Vec<Parameter> {
     let mut parameters = vec![query(
         "search",
         "Case-insensitive substring over the kind's search fields",
-        text(MAX_TEXT_CHARS).pattern(Some(r"\S")),
+        text(MAX_TEXT_CHARS).pattern(Some(NON_BLANK.regex)),
     )];
     for field in schema.fields.iter().filter(|f| f.ops != Ops::NONE) {
         for op in Op::ALL
@@ -77,7 +79,7 @@ pub(super) fn consistency_token() -> Parameter {
         "The `Consistency-Token` of a write: the read sees at least that write",
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some("^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")),
+            .pattern(Some(ConsistencyToken::PATTERN)),
     )
 }
 
@@ -101,7 +103,7 @@ pub(super) fn if_none_match() -> Parameter {
     )
 }
 
-fn describe(op: Op) -> &'static str {
+pub(super) fn describe(op: Op) -> &'static str {
     match op {
         Op::Eq => "Equal to",
         Op::In => "Any of these values (comma-separated)",
@@ -143,7 +145,7 @@ fn scalar(ty: FieldType) -> ObjectBuilder {
 }
 
 /// Non-empty text of at most `max` characters.
-fn text(max: usize) -> ObjectBuilder {
+pub(super) fn text(max: usize) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .min_length(Some(1))
@@ -174,7 +176,8 @@ fn ordering(schema: &Schema) -> Parameter {
     )
 }
 
-fn comma_separated(name: &str, description: &str, array: ArrayBuilder) -> Parameter {
+/// A form-style, not exploded, query parameter: `name=a,b,c`.
+pub(super) fn comma_separated(name: &str, description: &str, array: ArrayBuilder) -> Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -186,7 +189,7 @@ fn comma_separated(name: &str, description: &str, array: ArrayBuilder) -> Parame
         .build()
 }
 
-fn query(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+pub(super) fn query(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
     parameter(name, ParameterIn::Query, description, schema)
 }
 
