@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{ArrayBuilder, Type};
 use utoipa::openapi::ObjectBuilder;
 
 use super::entity::typed;
-use super::params::{comma_separated, describe, query, text};
+use super::params::{comma_separated, describe, list_text, query, text};
 
 /// The filter parameters of `definition` (none when it is inactive: the parser refuses them).
 pub(super) fn custom_parameters(definition: &CustomFieldDef) -> Vec<Parameter> {
@@ -33,8 +33,12 @@ pub(super) fn custom_parameters(definition: &CustomFieldDef) -> Vec<Parameter> {
             let description = format!("{}: {label}", describe(op));
             match op {
                 Op::In => {
+                    let item = match definition.field_type {
+                        field_type if field_type.is_textual() => list_text(),
+                        _ => value(definition),
+                    };
                     let array = ArrayBuilder::new()
-                        .items(value(definition))
+                        .items(item)
                         .min_items(Some(1))
                         .max_items(Some(MAX_IN_VALUES));
                     comma_separated(&name, &description, array)

@@ -129,11 +129,21 @@ fn operand(op: Op, ty: FieldType) -> ObjectBuilder {
 /// `field__in`: values of the field's type, comma-separated in one parameter (form style,
 /// not exploded).
 fn list(name: &str, description: &str, ty: FieldType) -> Parameter {
+    let item = match ty {
+        FieldType::Text => list_text(),
+        _ => scalar(ty),
+    };
     let array = ArrayBuilder::new()
-        .items(scalar(ty))
+        .items(item)
         .min_items(Some(1))
         .max_items(Some(MAX_IN_VALUES));
     comma_separated(name, description, array)
+}
+
+/// A text item of a comma-separated list: the server splits the value at every comma, an
+/// encoded one (`%2C`) included, so an item holds none.
+pub(super) fn list_text() -> ObjectBuilder {
+    text(MAX_TEXT_CHARS).pattern(Some("^[^,]*$"))
 }
 
 /// A single value of type `ty` as a query parameter.
