@@ -17,6 +17,7 @@ mod checker;
 mod command_line;
 mod concurrency;
 mod configuration;
+mod contract;
 mod deployment;
 mod extension;
 mod limits;
