@@ -17,14 +17,7 @@ pub(super) const MAX_PARAM_BYTES: usize = 16 * 1024;
 /// The message for an empty value.
 pub(super) const EMPTY_VALUE: &str = "a value is required (leave the parameter out to not filter)";
 
-/// `raw` shortened for an error message, so that absurd inputs are not echoed whole.
-pub(super) fn shown(raw: &str) -> String {
-    const MAX: usize = 40;
-    match raw.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", raw.get(..cut).unwrap_or_default()),
-        None => raw.to_owned(),
-    }
-}
+pub(super) use crate::error::shown;
 
 /// Parses `raw` as a value of schema type `ty`.
 pub(super) fn parse_scalar(ty: FieldType, raw: &str) -> Result<Scalar, String> {

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::constraints::{Pattern, DATE, UUID};
 use super::{FieldSpec, FieldType, Schema};
-use crate::error::ValidationErrors;
+use crate::error::{shown, ValidationErrors};
 use crate::regex_cache::compiled;
 
 /// How a body is applied to a record, which decides what `null` stands for.
@@ -182,15 +182,6 @@ pub fn parse_uuid(text: &str) -> Option<uuid::Uuid> {
 /// built-in schemas compile every one).
 fn matches(pattern: Pattern, text: &str) -> bool {
     compiled(pattern.regex).is_ok_and(|regex| regex.is_match(text))
-}
-
-/// `text` shortened for a message, so that absurd inputs are not echoed whole.
-fn shown(text: &str) -> String {
-    const MAX: usize = 40;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
-        None => text.to_owned(),
-    }
 }
 
 #[cfg(test)]
