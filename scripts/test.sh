@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs the tools tests drive (scripts/test-tools.sh: headless Chromium),
+# Runs every test: installs the tools tests drive (scripts/test-tools.sh: headless Chromium,
+# schemathesis and an OpenAPI validator),
 # starts Postgres (primary + streaming replica) and Redis on loopback ports,
 # runs the workspace's tests and doc tests against them, and stops the services afterwards,
 # whether the tests pass or fail.

@@ -31,10 +31,18 @@ impl fmt::Display for ConsistencyToken {
     }
 }
 
+impl ConsistencyToken {
+    /// The forms [`FromStr`] reads, as a regular expression (for documents and clients):
+    /// `HI/LO` as `Display` writes it (the Postgres spelling of a WAL position), or the same
+    /// position as one hexadecimal number of up to 16 digits.
+    pub const PATTERN: &'static str = "^([0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}|[0-9A-Fa-f]{1,16})$";
+}
+
 impl FromStr for ConsistencyToken {
     type Err = Error;
 
-    /// Parses the `HI/LO` hexadecimal form produced by `Display`.
+    /// Parses the `HI/LO` hexadecimal form produced by `Display`, or the position as one
+    /// hexadecimal number ([`ConsistencyToken::PATTERN`]); digits only (no sign, no spaces).
     fn from_str(text: &str) -> Result<Self, Error> {
         let malformed = || {
             Error::invalid(
@@ -42,17 +50,20 @@ impl FromStr for ConsistencyToken {
                 format!("`{text}` is not a consistency token (expected the `HI/LO` hexadecimal form returned by a write)"),
             )
         };
-        let (hi, lo) = text.split_once('/').ok_or_else(malformed)?;
         // Digits only: `from_str_radix` alone would also take a leading `+`.
-        let hex = |part: &str| {
-            (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit())
+        let hex = |part: &str, most: usize| {
+            (1..=most).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit())
         };
-        if !hex(hi) || !hex(lo) {
-            return Err(malformed());
-        }
-        let hi = u64::from_str_radix(hi, 16).map_err(|_| malformed())?;
-        let lo = u64::from_str_radix(lo, 16).map_err(|_| malformed())?;
-        Ok(ConsistencyToken((hi << 32) | lo))
+        let position = match text.split_once('/') {
+            Some((hi, lo)) if hex(hi, 8) && hex(lo, 8) => {
+                let hi = u64::from_str_radix(hi, 16).map_err(|_| malformed())?;
+                let lo = u64::from_str_radix(lo, 16).map_err(|_| malformed())?;
+                (hi << 32) | lo
+            }
+            None if hex(text, 16) => u64::from_str_radix(text, 16).map_err(|_| malformed())?,
+            _ => return Err(malformed()),
+        };
+        Ok(ConsistencyToken(position))
     }
 }
 
@@ -74,10 +85,56 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_position_as_one_hexadecimal_number_too() {
+        let token = ConsistencyToken::from_position(0x16_B374_D848);
+        assert_eq!("16B374D848".parse::<ConsistencyToken>().ok(), Some(token));
+        assert_eq!(
+            "0".parse::<ConsistencyToken>().ok().map(|t| t.position()),
+            Some(0)
+        );
+        let top = "FFFFFFFFFFFFFFFF".parse::<ConsistencyToken>().ok();
+        assert_eq!(top.map(|t| t.position()), Some(u64::MAX));
+    }
+
+    /// Every form the parser reads matches [`ConsistencyToken::PATTERN`] and the reverse,
+    /// over the shapes the pattern's parts allow and the ones just past them.
+    #[test]
+    fn the_pattern_says_what_the_parser_reads() {
+        let pattern = regex::Regex::new(ConsistencyToken::PATTERN).expect("compiles");
+        let parts = [
+            "",
+            "0",
+            "a",
+            "F",
+            "12345678",
+            "123456789",
+            "1234567890ABCDEF",
+            "1234567890ABCDEF0",
+            "+1",
+            " 1",
+            "g",
+        ];
+        for hi in parts {
+            for form in [
+                hi.to_owned(),
+                format!("{hi}/1"),
+                format!("1/{hi}"),
+                format!("{hi}/{hi}"),
+            ] {
+                assert_eq!(
+                    pattern.is_match(&form),
+                    form.parse::<ConsistencyToken>().is_ok(),
+                    "{form:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn rejects_malformed_text() {
         for bad in [
             "",
-            "16",
+            "12345678901234567",
             "/1",
             "1/",
             "G/1",

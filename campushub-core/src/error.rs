@@ -26,10 +26,18 @@ pub enum Error {
         /// The id or natural key that was looked up.
         id: String,
     },
-    /// The input was rejected before anything changed; the map names every offending field or
-    /// query parameter. Fix the named fields and retry; HTTP 400.
+    /// The input does not have the shape the kind declares (a value of the wrong type, out of
+    /// its declared length, range or pattern, an unknown or missing field, a malformed query
+    /// parameter) and was rejected before anything changed; the map names every offending
+    /// field or parameter. Fix the named fields and retry; HTTP 400.
     #[error("validation failed: {0}")]
     Validation(ValidationErrors),
+    /// The input has the declared shape but breaks a rule no declaration states: a reference
+    /// to a record that does not exist, a date of birth in the future, a custom-field value
+    /// against the definitions in force, a department hierarchy cycle, an application's rule.
+    /// Nothing changed; the map names every offending field. HTTP 422.
+    #[error("unprocessable: {0}")]
+    Unprocessable(ValidationErrors),
     /// A uniqueness rule or a reference from another record forbids the write. `field` names
     /// the field whose value is taken (or that is still referenced); HTTP 409.
     #[error("conflict on `{field}`: {message}")]
@@ -105,6 +113,14 @@ impl Error {
         Error::Validation(errors)
     }
 
+    /// An unprocessable-input error with one message for one field: input of the declared
+    /// shape that breaks a rule no declaration states.
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut errors = ValidationErrors::new();
+        errors.add(field, message);
+        Error::Unprocessable(errors)
+    }
+
     /// A not-found error for `kind` and an id or key.
     pub fn not_found(kind: EntityKind, id: impl fmt::Display) -> Self {
         Error::NotFound {
@@ -137,12 +153,22 @@ impl Error {
         }
     }
 
-    /// The field errors if this is a validation error.
+    /// The field errors if this is a validation error, of shape or of rules
+    /// ([`Error::Validation`] or [`Error::Unprocessable`]).
     pub fn validation_errors(&self) -> Option<&ValidationErrors> {
         match self {
-            Error::Validation(errors) => Some(errors),
+            Error::Validation(errors) | Error::Unprocessable(errors) => Some(errors),
             _ => None,
         }
+    }
+}
+
+/// `text` shortened for an error message, so that absurd inputs are not echoed whole.
+pub(crate) fn shown(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
+        None => text.to_owned(),
     }
 }
 
@@ -207,12 +233,22 @@ impl ValidationErrors {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
-    /// `Ok(())` when empty, else `Err(Error::Validation(self))`.
+    /// `Ok(())` when empty, else `Err(Error::Validation(self))`: errors of shape.
     pub fn into_result(self) -> Result<()> {
         if self.is_empty() {
             Ok(())
         } else {
             Err(Error::Validation(self))
+        }
+    }
+
+    /// `Ok(())` when empty, else `Err(Error::Unprocessable(self))`: errors of rules the
+    /// declarations cannot state.
+    pub fn into_unprocessable(self) -> Result<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unprocessable(self))
         }
     }
 }

@@ -68,6 +68,7 @@ pub mod kind;
 pub mod meta;
 pub mod precondition;
 pub mod query;
+mod regex_cache;
 pub mod relation;
 pub mod repository;
 pub mod schema;

@@ -1,6 +1,9 @@
 //! Bulk create, update and delete keyed by the natural key, with per-row errors and a cap on
 //! rows per request (413 beyond it).
 //!
+//! A body whose rows do not have the declared shape is refused whole (400, rows named
+//! `<member>[<index>].<field>`), nothing written.
+//!
 //! Bodies: `{"<rows>": [...]}` to create, `{"updates": [{"<key>": ..., fields...}]}` to
 //! update, `{"<keys>": ["...", ...]}` to delete. Answers
 //! `{"created_count"|"updated_count"|"deleted_count", "error_count", "errors": [{"index", "errors"}]}`.
@@ -10,8 +13,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{post, MethodRouter};
 use axum::Router;
-use campushub_core::service::BulkReport;
-use campushub_core::{Entity, EntityService};
+use campushub_core::service::{BulkReport, BULK_ROWS};
+use campushub_core::{Entity, EntityService, Error, ValidationErrors};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
@@ -94,8 +97,10 @@ async fn create<E: Entity>(
     Caller(principal): Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let rows = rows_of(body, state.keys.rows, state.max_rows)?;
-    let report = state.service.bulk_create(&principal, rows).await?;
+    let key = state.keys.rows;
+    let rows = rows_of(body, key, state.max_rows)?;
+    let created = state.service.bulk_create(&principal, rows).await;
+    let report = created.map_err(|error| named_rows(error, key))?;
     Ok(report_response("created_count", report))
 }
 
@@ -105,7 +110,8 @@ async fn update<E: Entity>(
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
     let rows = rows_of(body, UPDATES, state.max_rows)?;
-    let report = state.service.bulk_update(&principal, rows).await?;
+    let updated = state.service.bulk_update(&principal, rows).await;
+    let report = updated.map_err(|error| named_rows(error, UPDATES))?;
     Ok(report_response("updated_count", report))
 }
 
@@ -152,6 +158,25 @@ fn rows_of(mut body: Map<String, Value>, key: &str, cap: usize) -> ApiResult<Vec
         ));
     }
     Ok(rows)
+}
+
+/// The problem for a refused bulk call, its rows named after the body's member
+/// (`students[3].year_of_study`) rather than as core names them (`rows[3].year_of_study`).
+fn named_rows(error: Error, key: &str) -> Problem {
+    let Error::Validation(errors) = error else {
+        return Problem::from(error);
+    };
+    let mut renamed = ValidationErrors::new();
+    for (field, messages) in errors.iter() {
+        let field = match field.strip_prefix(BULK_ROWS) {
+            Some(rest) => format!("{key}{rest}"),
+            None => field.to_owned(),
+        };
+        for message in messages {
+            renamed.add(field.clone(), message.clone());
+        }
+    }
+    Problem::from(Error::Validation(renamed))
 }
 
 fn report_response(count_name: &str, report: BulkReport) -> Response {

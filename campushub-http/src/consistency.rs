@@ -26,7 +26,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ReadConsistency {
         let token: ConsistencyToken = text.trim().parse().map_err(|_| {
             Problem::invalid(
                 "Consistency-Token",
-                "expected the `HI/LO` hexadecimal form a write returned",
+                "expected the `HI/LO` hexadecimal form a write returned (or that position as one hexadecimal number)",
             )
         })?;
         Ok(ReadConsistency(ReadOptions::after(Some(token))))

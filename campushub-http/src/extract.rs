@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use campushub_core::query::{too_many_params, MAX_PARAMS};
+use campushub_core::schema::check::parse_uuid;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -59,9 +60,10 @@ impl<S: Send + Sync> FromRequestParts<S> for EntityId {
         let Path(text) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| Problem::invalid("id", rejection.body_text()))?;
-        Uuid::parse_str(&text)
+        // The hyphenated form the document declares, as every id parser takes it.
+        parse_uuid(&text)
             .map(EntityId)
-            .map_err(|_| Problem::invalid("id", format!("`{text}` is not a valid UUID")))
+            .ok_or_else(|| Problem::invalid("id", format!("`{text}` is not a valid UUID")))
     }
 }
 

@@ -78,6 +78,7 @@ fn describe(status: StatusCode) -> (&'static str, &'static str) {
         413 => ("payload-too-large", "Payload too large"),
         428 => ("precondition-required", "Precondition required"),
         415 => ("unsupported-media-type", "Unsupported media type"),
+        422 => ("unprocessable", "Unprocessable content"),
         503 => ("unavailable", "Service unavailable"),
         500 => ("internal", "Internal server error"),
         _ => ("http", status.canonical_reason().unwrap_or("Error")),
@@ -91,6 +92,10 @@ impl From<&Error> for Problem {
         match error {
             Error::Validation(errors) => {
                 Problem::new(StatusCode::BAD_REQUEST, error.to_string()).with_errors(errors.clone())
+            }
+            Error::Unprocessable(errors) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+                    .with_errors(errors.clone())
             }
             Error::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, error.to_string()),
             Error::Conflict { field, message } => {

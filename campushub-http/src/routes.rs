@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::OriginalUri;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -16,10 +15,9 @@ use crate::auth::AuthLayer;
 use crate::bulk::BulkKeys;
 use crate::config::HttpConfig;
 use crate::health::{healthz, readyz, ReadinessChecks};
-use crate::list::json_response;
 use crate::metrics::endpoint::{metrics, MetricsEndpoint};
 use crate::middleware;
-use crate::openapi::{self, ResourceDoc};
+use crate::openapi::{self, ResourceDoc, ServedDocument};
 use crate::private_responses;
 use crate::problem::Problem;
 use crate::resource::ResourceRoutes;
@@ -52,17 +50,22 @@ pub fn router(mut state: ApiState) -> Router {
         resource::<CustomFieldDef>("custom-fields", &services.custom_fields, &config, None),
     ];
     resources.extend(added.into_iter().map(|build| build(Arc::clone(&config))));
+    let docs: Vec<ResourceDoc> = resources.iter().map(|(doc, _)| *doc).collect();
     for segment in config.require_if_match.segments() {
-        if !resources.iter().any(|(doc, _)| doc.segment == segment) {
+        if !docs.iter().any(|doc| doc.segment == segment) {
             tracing::warn!(
                 segment = %segment,
                 "If-Match is required on a resource this router does not serve"
             );
         }
     }
-    let document = openapi::document(&resources.iter().map(|(doc, _)| *doc).collect::<Vec<_>>());
+    let document = openapi::document(&docs);
     let templates = openapi::paths(&document);
-    let document = Bytes::from(document.to_json().unwrap_or_else(|_| "{}".to_owned()));
+    let document = Arc::new(ServedDocument::new(
+        document,
+        &docs,
+        services.custom_fields.clone(),
+    ));
 
     let mut api = Router::new();
     for (_, routes) in resources {
@@ -71,10 +74,7 @@ pub fn router(mut state: ApiState) -> Router {
     let openapi_route: Router = route_with_trailing_slash(
         Router::new(),
         &format!("{API_PREFIX}/openapi.json"),
-        get(move || {
-            let document = document.clone();
-            async move { json_response(StatusCode::OK, document) }
-        }),
+        get(move |read| openapi::serve(Arc::clone(&document), read)),
     )
     .method_not_allowed_fallback(method_not_allowed);
     let api = api

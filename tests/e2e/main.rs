@@ -20,6 +20,7 @@ mod concurrency;
 mod conditional;
 mod configuration;
 mod contention;
+mod contract;
 mod deployment;
 mod extension;
 mod limits;

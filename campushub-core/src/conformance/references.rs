@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::data::{create, department_input, faculty_input, student_input};
-use super::support::{assert_conflict, assert_invalid, fresh, page, revised, stored};
+use super::support::{assert_conflict, assert_unprocessable, fresh, page, revised, stored};
 use super::Fixture;
 use crate::entities::{Department, DepartmentSummary, Faculty, Student};
 
@@ -35,26 +35,26 @@ fn summary(department: &Department) -> Option<DepartmentSummary> {
     })
 }
 
-/// A student naming a missing department is a validation error on `department_id`, on
-/// insert and on update.
+/// A student naming a missing department is unprocessable, on `department_id`, on insert
+/// and on update.
 pub async fn missing_department_is_invalid(f: Fixture) {
     let orphan = student_of("R-1", Some(Uuid::now_v7()));
-    assert_invalid(f.students.insert(&orphan).await, "department_id");
+    assert_unprocessable(f.students.insert(&orphan).await, "department_id");
     let found = f.students.get(orphan.meta.id, &fresh()).await.expect("get");
     assert!(found.is_none(), "a refused insert stores nothing");
 
     let student = student_of("R-2", None);
     f.students.insert(&student).await.expect("insert");
     let moved = revised(&student, |s| s.department_id = Some(Uuid::now_v7()));
-    assert_invalid(f.students.update(&moved, 1).await, "department_id");
+    assert_unprocessable(f.students.update(&moved, 1).await, "department_id");
 }
 
-/// A missing parent department is a validation error on `parent_id`.
+/// A missing parent department is unprocessable, on `parent_id`.
 pub async fn missing_parent_department_is_invalid(f: Fixture) {
     let mut input = department_input("SUB", "Sub-department");
     input.parent_id = Some(Uuid::now_v7());
     let child: Department = create(input);
-    assert_invalid(f.departments.insert(&child).await, "parent_id");
+    assert_unprocessable(f.departments.insert(&child).await, "parent_id");
 }
 
 /// Deleting a department that students, faculty or other departments reference is a

@@ -114,16 +114,17 @@ pub(crate) async fn walk_forward<E: Entity>(
     panic!("the walk did not end within {MAX_PAGES} pages");
 }
 
-/// Asserts `outcome` is a validation error naming `field`.
-pub(crate) fn assert_invalid<T: Debug>(outcome: Result<T, Error>, field: &str) {
+/// Asserts `outcome` is an unprocessable-input error naming `field` (a rule no declaration
+/// states, such as a reference to a missing record).
+pub(crate) fn assert_unprocessable<T: Debug>(outcome: Result<T, Error>, field: &str) {
     match outcome {
-        Err(Error::Validation(errors)) => {
+        Err(Error::Unprocessable(errors)) => {
             assert!(
                 errors.contains(field),
                 "expected an error on `{field}`: {errors}"
             )
         }
-        other => panic!("expected a validation error on `{field}`, got {other:?}"),
+        other => panic!("expected an unprocessable-input error on `{field}`, got {other:?}"),
     }
 }
 

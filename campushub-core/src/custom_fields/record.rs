@@ -10,25 +10,51 @@ use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
-use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Schema, META_FIELDS};
+use crate::schema::constraints::NON_BLANK;
+use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Pattern, Schema, META_FIELDS};
 use crate::value::Scalar;
+
+/// The form of a definition's name: the key in `custom_fields`.
+const NAME: Pattern = Pattern::new(
+    "^[a-z][a-z0-9_]{0,62}$",
+    "Name must start with a lowercase letter and hold only lowercase letters, digits and underscores (at most 63).",
+);
+
+/// The form of the kind a definition applies to (a kind's name).
+const ENTITY: Pattern = Pattern::new(
+    "^[a-z][a-z0-9_]{0,62}$",
+    "Enter an entity kind such as `student`, `faculty` or `department`.",
+);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
     kind: EntityKind::CUSTOM_FIELD,
     fields: join_fields(&[
         &META_FIELDS,
         &[
-            FieldSpec::new("entity", FieldType::Text).filter(Ops::EXACT),
+            FieldSpec::new("entity", FieldType::Text)
+                .filter(Ops::EXACT)
+                .pattern(ENTITY),
             FieldSpec::new("name", FieldType::Text)
                 .filter(Ops::STRING)
-                .order(),
+                .order()
+                .pattern(NAME),
             FieldSpec::new("field_type", FieldType::Choice(CustomFieldType::ALL))
                 .filter(Ops::EXACT),
             FieldSpec::new("required", FieldType::Bool).filter(Ops::EQ),
             FieldSpec::new("is_active", FieldType::Bool).filter(Ops::EQ),
             FieldSpec::new("order", FieldType::Int)
                 .filter(Ops::ORDERED)
-                .order(),
+                .order()
+                .int32(),
+            FieldSpec::new("label", FieldType::Text).max_chars(100),
+            FieldSpec::new("help_text", FieldType::Text),
+            FieldSpec::new("default_value", FieldType::Json).optional(),
+            FieldSpec::new("choices", FieldType::TextList)
+                .pattern(NON_BLANK)
+                .unique_items(),
+            FieldSpec::new("validation_regex", FieldType::Text).optional(),
+            FieldSpec::new("min_value", FieldType::Number).optional(),
+            FieldSpec::new("max_value", FieldType::Number).optional(),
         ],
     ]),
     search: &["name", "label"],

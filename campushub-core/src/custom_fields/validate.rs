@@ -1,85 +1,24 @@
 //! Validation of custom-field definitions and of the values records carry.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-
 use chrono::NaiveDate;
-use regex::{Regex, RegexBuilder};
 use serde_json::{Map, Value};
 
 use super::def::{CustomFieldDef, CustomFieldType};
 use crate::entities::checks;
 use crate::error::ValidationErrors;
+use crate::regex_cache::compiled;
 
-static NAME: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-    Regex::new(r"^[a-z][a-z0-9_]{0,62}$").unwrap()
-});
-
-/// Compiled-size limit for author-supplied patterns: a pathological pattern is an error, not a
-/// memory blow-up.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-/// How many compiled patterns are kept; past that the cache starts over. Definitions are few,
-/// so this bounds memory against a flood of distinct patterns without an LRU.
-const COMPILED_CAPACITY: usize = 256;
-
-/// Patterns compiled so far. Compiling costs tens of microseconds; a write checks every
-/// patterned field, so each pattern is compiled once per process, not once per value.
-static COMPILED: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Default::default);
-
-/// Compiles an author's pattern with the size limit, reusing an earlier compilation.
-///
-/// The compiled pattern is shared behind an `Arc`: a cloned `Regex` would start with an empty
-/// pool of match caches and rebuild them on every write.
-fn compile(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
-    let cached = |cache: &HashMap<String, Arc<Regex>>| cache.get(pattern).cloned();
-    if let Some(regex) = COMPILED.lock().ok().as_deref().and_then(cached) {
-        return Ok(regex);
-    }
-    let regex = Arc::new(
-        RegexBuilder::new(pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()?,
-    );
-    if let Ok(mut cache) = COMPILED.lock() {
-        if cache.len() >= COMPILED_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(pattern.to_owned(), Arc::clone(&regex));
-    }
-    Ok(regex)
-}
-
-/// Records every problem of a definition: its name, choices, pattern, bounds and default.
+/// Records every problem of a definition that its fields' declarations cannot state, because
+/// it relates two fields: choices and a pattern only for the types that take them, bounds in
+/// order, a default that is a valid value. (The name's form, the label's length and distinct,
+/// non-blank choices are declared on the schema's fields and checked with the body.)
 pub fn validate_definition(def: &CustomFieldDef, errors: &mut ValidationErrors) {
-    if !NAME.is_match(&def.entity) {
-        errors.add(
-            "entity",
-            "Enter an entity kind such as `student`, `faculty` or `department`.",
-        );
-    }
-    if !NAME.is_match(&def.name) {
-        errors.add(
-            "name",
-            "Name must start with a lowercase letter and hold only lowercase letters, digits and underscores (at most 63).",
-        );
-    }
-    checks::optional_text(errors, "label", Some(&def.label), 100);
     if def.field_type.has_choices() {
         if def.choices.is_empty() {
             errors.add(
                 "choices",
                 "A select or multiselect field needs at least one choice.",
             );
-        }
-        let mut seen = std::collections::HashSet::new();
-        for choice in &def.choices {
-            if choice.trim().is_empty() {
-                errors.add("choices", "Choices may not be blank.");
-            } else if !seen.insert(choice) {
-                errors.add("choices", format!("Choice `{choice}` is listed twice."));
-            }
         }
     } else if !def.choices.is_empty() {
         errors.add(
@@ -93,7 +32,7 @@ pub fn validate_definition(def: &CustomFieldDef, errors: &mut ValidationErrors) 
                 "validation_regex",
                 "Only text, email, phone and URL fields take a pattern.",
             );
-        } else if let Err(error) = compile(pattern) {
+        } else if let Err(error) = compiled(pattern) {
             errors.add(
                 "validation_regex",
                 format!("Invalid regular expression: {error}"),
@@ -233,7 +172,7 @@ fn check_text(def: &CustomFieldDef, text: &str) -> Result<(), String> {
         _ => {}
     }
     if let Some(pattern) = &def.validation_regex {
-        let regex = compile(pattern).map_err(|_| "The field's pattern is invalid.".to_owned())?;
+        let regex = compiled(pattern).map_err(|_| "The field's pattern is invalid.".to_owned())?;
         if !regex.is_match(text) {
             return Err(format!("Value does not match the pattern `{pattern}`."));
         }

@@ -2,7 +2,6 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -13,7 +12,8 @@ use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
 use crate::relation::Relation;
-use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Schema, META_FIELDS};
+use crate::schema::constraints::{EMAIL, EMAIL_MAX_CHARS, PHONE};
+use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Pattern, Schema, META_FIELDS};
 use crate::value::Scalar;
 
 string_enum! {
@@ -48,10 +48,11 @@ string_enum! {
     }
 }
 
-static CODE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-    Regex::new(r"^[A-Z0-9]{2,10}$").unwrap()
-});
+/// A department code: 2 to 10 uppercase letters or digits.
+const CODE: Pattern = Pattern::new(
+    "^[A-Z0-9]{2,10}$",
+    "Code must be 2 to 10 uppercase letters or digits.",
+);
 
 /// A department.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,10 +135,12 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         &[
             FieldSpec::new("code", FieldType::Text)
                 .filter(Ops::STRING)
-                .order(),
+                .order()
+                .pattern(CODE),
             FieldSpec::new("name", FieldType::Text)
                 .filter(Ops::STRING)
-                .order(),
+                .order()
+                .text(200),
             FieldSpec::new("kind", FieldType::Choice(DepartmentCategory::ALL)).filter(Ops::EXACT),
             FieldSpec::new("status", FieldType::Choice(DepartmentStatus::ALL)).filter(Ops::EXACT),
             FieldSpec::new("parent_id", FieldType::Uuid)
@@ -146,6 +149,14 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
             FieldSpec::new("head_id", FieldType::Uuid)
                 .filter(Ops::EXACT)
                 .nullable(),
+            FieldSpec::new("email", FieldType::Text)
+                .optional()
+                .max_chars(EMAIL_MAX_CHARS)
+                .pattern(EMAIL),
+            FieldSpec::new("phone", FieldType::Text)
+                .optional()
+                .pattern(PHONE),
+            FieldSpec::new("custom_fields", FieldType::Object),
         ],
     ]),
     search: &["code", "name"],
@@ -221,13 +232,9 @@ impl Entity for Department {
         self.custom_fields = input.custom_fields;
     }
 
+    /// The code's form, lengths, the email and the phone are declared on the schema's fields
+    /// and checked with the body; what is left relates the record to itself.
     fn validate(&self, errors: &mut ValidationErrors) {
-        if !CODE.is_match(&self.code) {
-            errors.add("code", "Code must be 2 to 10 uppercase letters or digits.");
-        }
-        checks::required_text(errors, "name", &self.name, 200);
-        checks::email(errors, "email", self.email.as_deref());
-        checks::phone(errors, "phone", self.phone.as_deref());
         if self.parent_id == Some(self.meta.id) {
             errors.add("parent_id", "A department cannot be its own parent.");
         }

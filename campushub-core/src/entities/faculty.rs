@@ -11,7 +11,7 @@ use super::membership::{department_member, DEPARTMENT_MEMBERSHIP};
 use super::person::{
     Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
 };
-use super::{checks, custom_field_accessors, meta_accessors, string_enum, DepartmentSummary};
+use super::{custom_field_accessors, meta_accessors, string_enum, DepartmentSummary};
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -150,21 +150,26 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         &[
             FieldSpec::new("employee_id", FieldType::Text)
                 .filter(Ops::STRING)
-                .order(),
+                .order()
+                .text(20),
             FieldSpec::new("department_id", FieldType::Uuid)
                 .filter(Ops::EXACT)
                 .nullable(),
             FieldSpec::new("designation", FieldType::Choice(Designation::ALL)).filter(Ops::EXACT),
-            FieldSpec::new("qualification", FieldType::Text).filter(Ops::STRING),
+            FieldSpec::new("qualification", FieldType::Text)
+                .filter(Ops::STRING)
+                .text(100),
             FieldSpec::new("specialization", FieldType::Text)
                 .filter(Ops::STRING)
-                .nullable(),
+                .nullable()
+                .max_chars(200),
             FieldSpec::new("date_of_joining", FieldType::Date)
                 .filter(Ops::ORDERED)
                 .order(),
             FieldSpec::new("employment_type", FieldType::Choice(EmploymentType::ALL))
                 .filter(Ops::EXACT),
             FieldSpec::new("status", FieldType::Choice(FacultyStatus::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("custom_fields", FieldType::Object),
         ],
     ]),
     search: &[
@@ -270,16 +275,10 @@ impl Entity for Faculty {
         self.audit.updated_by = Some(actor.to_owned());
     }
 
+    /// Lengths are declared on the schema's fields and checked with the body; what is left is
+    /// the person block's date rule.
     fn validate(&self, errors: &mut ValidationErrors) {
         self.person.validate(errors);
-        checks::required_text(errors, "employee_id", &self.employee_id, 20);
-        checks::required_text(errors, "qualification", &self.qualification, 100);
-        checks::optional_text(
-            errors,
-            "specialization",
-            self.specialization.as_deref(),
-            200,
-        );
     }
 
     fn field(&self, name: &str) -> Option<Scalar> {

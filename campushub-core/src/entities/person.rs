@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{checks, string_enum};
 use crate::error::ValidationErrors;
 use crate::meta::now_micros;
+use crate::schema::constraints::{EMAIL, EMAIL_MAX_CHARS, PHONE};
 use crate::schema::{FieldSpec, FieldType, Ops};
 use crate::value::Scalar;
 
@@ -95,27 +96,52 @@ pub const PERSON_FIELDS: &[&str] = &[
 /// Read-only names of the person kinds: audit fields and the embedded department.
 pub(crate) const PERSON_READ_ONLY: &[&str] = &["created_by", "updated_by", "department"];
 
-/// Schema fields of the person block (filterable, searchable names and dates).
-pub(crate) const PERSON_SPECS: [FieldSpec; 7] = [
+/// Schema fields of the person block: the filterable, searchable names and dates, and the
+/// contact and address fields a body carries, each with what its values must be.
+pub(crate) const PERSON_SPECS: [FieldSpec; 13] = [
     FieldSpec::new("first_name", FieldType::Text)
         .filter(Ops::STRING)
-        .order(),
+        .order()
+        .text(100),
     FieldSpec::new("middle_name", FieldType::Text)
         .filter(Ops::STRING)
-        .nullable(),
+        .nullable()
+        .max_chars(100),
     FieldSpec::new("last_name", FieldType::Text)
         .filter(Ops::STRING)
-        .order(),
+        .order()
+        .text(100),
     FieldSpec::new("email", FieldType::Text)
         .filter(Ops::STRING)
-        .nullable(),
+        .nullable()
+        .max_chars(EMAIL_MAX_CHARS)
+        .pattern(EMAIL),
     FieldSpec::new("gender", FieldType::Choice(Gender::ALL)).filter(Ops::EXACT),
     FieldSpec::new("date_of_birth", FieldType::Date)
         .filter(Ops::ORDERED)
         .order(),
     FieldSpec::new("city", FieldType::Text)
         .filter(Ops::STRING)
-        .nullable(),
+        .nullable()
+        .max_chars(100),
+    FieldSpec::new("mobile", FieldType::Text)
+        .optional()
+        .pattern(PHONE),
+    FieldSpec::new("address_line1", FieldType::Text)
+        .optional()
+        .max_chars(100),
+    FieldSpec::new("address_line2", FieldType::Text)
+        .optional()
+        .max_chars(100),
+    FieldSpec::new("state", FieldType::Text)
+        .optional()
+        .max_chars(100),
+    FieldSpec::new("postal_code", FieldType::Text)
+        .optional()
+        .max_chars(20),
+    FieldSpec::new("country", FieldType::Text)
+        .optional()
+        .max_chars(100),
 ];
 
 /// The searchable person fields.
@@ -129,26 +155,12 @@ impl Person {
         self.last_name = self.last_name.trim().to_owned();
     }
 
-    /// Records every violation of the person rules.
+    /// Records the person rules its fields' declarations cannot state: a date of birth is not
+    /// in the future.
     pub(crate) fn validate(&self, errors: &mut ValidationErrors) {
-        checks::required_text(errors, "first_name", &self.first_name, 100);
-        checks::optional_text(errors, "middle_name", self.middle_name.as_deref(), 100);
-        checks::required_text(errors, "last_name", &self.last_name, 100);
         if self.date_of_birth > now_micros().date_naive() {
             errors.add("date_of_birth", "Date of birth cannot be in the future.");
         }
-        checks::email(errors, "email", self.email.as_deref());
-        checks::phone(errors, "mobile", self.mobile.as_deref());
-        for (field, value) in [
-            ("address_line1", &self.address_line1),
-            ("address_line2", &self.address_line2),
-            ("city", &self.city),
-            ("state", &self.state),
-            ("country", &self.country),
-        ] {
-            checks::optional_text(errors, field, value.as_deref(), 100);
-        }
-        checks::optional_text(errors, "postal_code", self.postal_code.as_deref(), 20);
     }
 
     /// The kind's own unique key followed by the email, when there is one: the unique values

@@ -11,7 +11,7 @@ use super::membership::{department_member, DEPARTMENT_MEMBERSHIP};
 use super::person::{
     Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
 };
-use super::{checks, custom_field_accessors, meta_accessors, string_enum, DepartmentSummary};
+use super::{custom_field_accessors, meta_accessors, string_enum, DepartmentSummary};
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -129,20 +129,27 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         &[
             FieldSpec::new("roll_number", FieldType::Text)
                 .filter(Ops::STRING)
-                .order(),
+                .order()
+                .text(20),
             FieldSpec::new("department_id", FieldType::Uuid)
                 .filter(Ops::EXACT)
                 .nullable(),
-            FieldSpec::new("program", FieldType::Text).filter(Ops::STRING),
+            FieldSpec::new("program", FieldType::Text)
+                .filter(Ops::STRING)
+                .text(100),
             FieldSpec::new("admission_date", FieldType::Date)
                 .filter(Ops::ORDERED)
                 .order(),
             FieldSpec::new("year_of_study", FieldType::Int)
                 .filter(Ops::ORDERED)
-                .order(),
-            FieldSpec::new("semester", FieldType::Int).filter(Ops::ORDERED),
+                .order()
+                .range(1, 5),
+            FieldSpec::new("semester", FieldType::Int)
+                .filter(Ops::ORDERED)
+                .range(1, 10),
             FieldSpec::new("section", FieldType::Choice(SECTIONS)).filter(Ops::EXACT),
             FieldSpec::new("status", FieldType::Choice(StudentStatus::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("custom_fields", FieldType::Object),
         ],
     ]),
     search: &[
@@ -243,15 +250,10 @@ impl Entity for Student {
         self.audit.updated_by = Some(actor.to_owned());
     }
 
+    /// Lengths, ranges and the section are declared on the schema's fields and checked with
+    /// the body; what is left is the person block's date rule.
     fn validate(&self, errors: &mut ValidationErrors) {
         self.person.validate(errors);
-        checks::required_text(errors, "roll_number", &self.roll_number, 20);
-        checks::required_text(errors, "program", &self.program, 100);
-        checks::range(errors, "year_of_study", self.year_of_study.into(), 1, 5);
-        checks::range(errors, "semester", self.semester.into(), 1, 10);
-        if !SECTIONS.contains(&self.section.as_str()) {
-            errors.add("section", "Section must be one letter from A to T.");
-        }
     }
 
     fn field(&self, name: &str) -> Option<Scalar> {

@@ -114,6 +114,6 @@ impl State {
                 );
             }
         }
-        errors.into_result()
+        errors.into_unprocessable()
     }
 }

@@ -9,7 +9,7 @@ use crate::schema::{Ops, Schema};
 use crate::value::Scalar;
 
 /// The prefix of custom-field parameters.
-pub(crate) const CUSTOM_PREFIX: &str = "cf.";
+pub const CUSTOM_PREFIX: &str = "cf.";
 
 /// Parses the filter parameter `key=raw` against `schema` and the kind's active custom-field
 /// `definitions`; the error is the message for `key`.
@@ -116,8 +116,8 @@ fn parse_custom(
     })
 }
 
-/// The operators a custom field of type `ty` accepts.
-fn custom_operators(ty: CustomFieldType) -> Ops {
+/// The operators a custom field of type `ty` accepts (`cf.<name>`, `cf.<name>__<op>`).
+pub fn custom_operators(ty: CustomFieldType) -> Ops {
     use CustomFieldType as T;
     let ops = match ty {
         T::Text | T::Textarea | T::Email | T::Phone | T::Url | T::Select => Ops::STRING,

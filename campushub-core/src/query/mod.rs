@@ -30,7 +30,8 @@ mod scalar;
 use uuid::Uuid;
 
 pub use cursor::CursorCodec;
-pub(crate) use filter::CUSTOM_PREFIX;
+pub use filter::custom_operators;
+pub use filter::CUSTOM_PREFIX;
 pub use page::{paginate, Page, PageLink};
 pub use parse::too_many_params;
 
@@ -47,10 +48,11 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 pub const MAX_IN_VALUES: usize = 200;
 /// The longest text value (filter operand, search text) accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 200;
-/// The most parameters one list or statistics query accepts: far more than any real query
-/// (every filterable field once, plus search, ordering and paging), few enough that a request
-/// of thousands of parameters is refused before any is parsed and its error stays small.
-pub const MAX_PARAMS: usize = 48;
+/// The most parameters one list or statistics query accepts: more than a kind's document
+/// lists (every operator of every filterable field is a parameter of its own: 90 for
+/// students, plus up to 9 per custom field), few enough that a request of thousands of
+/// parameters is refused before any is parsed and its error stays small.
+pub const MAX_PARAMS: usize = 256;
 
 /// A filter operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

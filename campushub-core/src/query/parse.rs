@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::filter::parse_filter;
+use super::filter::{parse_filter, CUSTOM_PREFIX};
 use super::scalar::{fits, parse_text, shown, MAX_PARAM_BYTES};
 use super::{
     Keyset, ListQuery, OrderKey, Pagination, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PARAMS,
@@ -53,9 +53,12 @@ impl ListQuery {
     /// Parses list parameters against `schema` and the kind's custom-field `definitions`.
     ///
     /// Every unknown parameter, unknown field, operator the field does not accept, unparsable
-    /// value, bad ordering, tampered or mismatched cursor and out-of-range page is a
-    /// [`crate::Error::Validation`] naming the parameter. More than [`MAX_PARAMS`] parameters
-    /// are refused as a whole, before any is parsed.
+    /// value, bad ordering and out-of-range page is a [`crate::Error::Validation`] naming the
+    /// parameter. What has the declared shape but cannot be honoured is an
+    /// [`crate::Error::Unprocessable`] naming the parameter: a cursor that is tampered with or
+    /// does not fit the ordering, a cursor with a page number, a field ordered by twice, a
+    /// `cf.` filter that does not fit the custom-field definitions in force. More than [`MAX_PARAMS`] parameters are refused as a whole, before
+    /// any is parsed.
     pub fn parse<'a>(
         schema: &Schema,
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -115,7 +118,11 @@ struct Parser<'s> {
     definitions: &'s [CustomFieldDef],
     /// `None` when parsing statistics filters: ordering and pagination are refused.
     cursors: Option<&'s CursorCodec>,
+    /// Parameters without the shape the document declares (400).
     errors: ValidationErrors,
+    /// Parameters of the declared shape that cannot be honoured together or that name a
+    /// position the server did not issue: what no parameter schema can state (422).
+    refused: ValidationErrors,
 }
 
 impl<'s> Parser<'s> {
@@ -129,6 +136,7 @@ impl<'s> Parser<'s> {
             definitions,
             cursors,
             errors: ValidationErrors::new(),
+            refused: ValidationErrors::new(),
         }
     }
 
@@ -179,18 +187,28 @@ impl<'s> Parser<'s> {
                         query.page_size = size;
                     }
                 }
-                _ => {
-                    let filter = parse_filter(self.schema, self.definitions, key, raw);
-                    query.filters.extend(self.check(key, filter));
-                }
+                _ => match parse_filter(self.schema, self.definitions, key, raw) {
+                    Ok(filter) => query.filters.push(filter),
+                    // A `cf.` filter is read against the definitions in force, which a client's
+                    // copy of the document may predate (one deleted, deactivated or retyped
+                    // since): like a reference to a record that does not exist.
+                    Err(message) if key.starts_with(CUSTOM_PREFIX) => self.refuse(key, message),
+                    Err(message) => self.fail(key, message),
+                },
             }
         }
         let ordering_ok = match ordering {
             Some(raw) => match parse_ordering(self.schema, raw) {
-                Ok(keys) => {
-                    query.ordering = keys;
-                    true
-                }
+                Ok(keys) => match repeated_key(&keys) {
+                    Some(name) => {
+                        self.refuse(ORDERING, format!("`{name}` is listed more than once"));
+                        false
+                    }
+                    None => {
+                        query.ordering = keys;
+                        true
+                    }
+                },
                 Err(message) => {
                     self.fail(ORDERING, message);
                     false
@@ -199,18 +217,23 @@ impl<'s> Parser<'s> {
             None => true,
         };
         match (cursor, page) {
-            (Some(_), Some(_)) => self.fail(
+            (Some(_), Some(_)) => self.refuse(
                 CURSOR,
                 "`cursor` and `page` cannot be combined: use keyset pages or page numbers",
             ),
             (None, Some(page)) => query.pagination = Pagination::Number(page),
-            (Some(raw), None) if ordering_ok => {
-                let position = self.decode_cursor(&query, raw);
-                query.pagination = Pagination::Cursor(self.check(CURSOR, position));
-            }
+            (Some(raw), None) if ordering_ok => match self.decode_cursor(&query, raw) {
+                Ok(position) => query.pagination = Pagination::Cursor(Some(position)),
+                Err(message) => self.refuse(CURSOR, message),
+            },
             _ => {}
         }
-        self.errors.into_result().map(|()| query)
+        if self.errors.is_empty() {
+            self.refused.into_unprocessable().map(|()| query)
+        } else {
+            self.errors.merge(self.refused);
+            self.errors.into_result().map(|()| query)
+        }
     }
 
     /// Decodes a cursor for `query`'s ordering and checks its values fit the ordering keys.
@@ -237,6 +260,15 @@ impl<'s> Parser<'s> {
         outcome.map_err(|message| self.fail(key, message)).ok()
     }
 
+    /// Records `message` against parameter `key` as a value of the declared shape that cannot
+    /// be honoured (a cursor the server did not issue, parameters that exclude each other).
+    fn refuse(&mut self, key: &str, message: impl Into<String>) {
+        let key = shown(key);
+        if !self.refused.contains(&key) {
+            self.refused.add(key, message);
+        }
+    }
+
     /// Records `message` against parameter `key` (shortened: an error echoes no more of a
     /// name than of a value), once per parameter.
     fn fail(&mut self, key: &str, message: impl Into<String>) {
@@ -257,13 +289,14 @@ fn cursor_message(error: &crate::Error) -> String {
         .unwrap_or_else(|| error.to_string())
 }
 
-/// Non-blank search text of at most 200 characters, trimmed.
+/// Non-blank search text of at most 200 characters (as sent), trimmed.
 fn parse_search(raw: &str) -> Result<String, String> {
+    parse_text(raw)?;
     let text = raw.trim();
     if text.is_empty() {
         return Err("search text may not be blank".to_owned());
     }
-    parse_text(text)
+    Ok(text.to_owned())
 }
 
 /// `1`, `2`, ...
@@ -321,10 +354,18 @@ fn parse_ordering(schema: &Schema, raw: &str) -> Result<Vec<OrderKey>, String> {
                 orderable()
             ));
         }
-        if keys.iter().any(|key| key.field.name == name) {
-            return Err(format!("`{name}` is listed more than once"));
-        }
         keys.push(OrderKey { field, descending });
     }
     Ok(keys)
+}
+
+/// The first field `keys` orders by twice (`name,-name`): each key is an allowed value, so the
+/// document cannot say it; the query cannot be honoured.
+fn repeated_key(keys: &[OrderKey]) -> Option<&'static str> {
+    keys.iter().enumerate().find_map(|(index, key)| {
+        keys[..index]
+            .iter()
+            .any(|earlier| earlier.field.name == key.field.name)
+            .then_some(key.field.name)
+    })
 }

@@ -17,14 +17,7 @@ pub(super) const MAX_PARAM_BYTES: usize = 16 * 1024;
 /// The message for an empty value.
 pub(super) const EMPTY_VALUE: &str = "a value is required (leave the parameter out to not filter)";
 
-/// `raw` shortened for an error message, so that absurd inputs are not echoed whole.
-pub(super) fn shown(raw: &str) -> String {
-    const MAX: usize = 40;
-    match raw.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", raw.get(..cut).unwrap_or_default()),
-        None => raw.to_owned(),
-    }
-}
+pub(super) use crate::error::shown;
 
 /// Parses `raw` as a value of schema type `ty`.
 pub(super) fn parse_scalar(ty: FieldType, raw: &str) -> Result<Scalar, String> {
@@ -36,6 +29,10 @@ pub(super) fn parse_scalar(ty: FieldType, raw: &str) -> Result<Scalar, String> {
         FieldType::Uuid => parse_uuid(raw).map(Scalar::Uuid),
         FieldType::Bool => parse_bool(raw).map(Scalar::Bool),
         FieldType::Choice(choices) => parse_choice(raw, choices.iter().copied()),
+        // Body-only types: no field of these types accepts a filter operator.
+        FieldType::Number | FieldType::Object | FieldType::TextList | FieldType::Json => {
+            Err("this field cannot be filtered on".to_owned())
+        }
     }
 }
 
@@ -88,12 +85,9 @@ fn parse_number(raw: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("`{}` is not a number", shown(raw)))
 }
 
-/// A calendar date written `YYYY-MM-DD`.
+/// A calendar date written `YYYY-MM-DD` ([`crate::schema::constraints::DATE`]).
 fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    let well_formed = raw.len() == 10 && raw.as_bytes().get(4) == Some(&b'-');
-    well_formed
-        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
-        .flatten()
+    crate::schema::check::parse_date(raw)
         .ok_or_else(|| format!("`{}` is not a date in the form YYYY-MM-DD", shown(raw)))
 }
 
@@ -109,9 +103,9 @@ fn parse_datetime(raw: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
-/// A UUID.
+/// A UUID in the hyphenated form the schema declares ([`crate::schema::constraints::UUID`]).
 fn parse_uuid(raw: &str) -> Result<Uuid, String> {
-    Uuid::try_parse(raw).map_err(|_| format!("`{}` is not a UUID", shown(raw)))
+    crate::schema::check::parse_uuid(raw).ok_or_else(|| format!("`{}` is not a UUID", shown(raw)))
 }
 
 /// One of `choices`, exactly.

@@ -17,7 +17,7 @@ use super::{input, listing, EntityService, Fetched, Listed, WrittenRecord};
 use crate::auth::{Action, Principal};
 use crate::cache::CacheKey;
 use crate::entity::Entity;
-use crate::error::{Error, Result, ValidationErrors};
+use crate::error::{Error, Result};
 use crate::event::ChangeOp;
 use crate::meta::RecordMeta;
 use crate::precondition::Precondition;
@@ -100,12 +100,14 @@ impl<E: Entity> EntityService<E> {
 
     /// Creates a record from a typed input.
     ///
-    /// The record is built with fresh metadata, checked (the kind's rules, custom fields
-    /// against every definition of the kind, application rules), inserted, and announced.
+    /// The input is checked against the fields' declarations, the record is built with fresh
+    /// metadata, checked (the kind's rules, custom fields against every definition of the
+    /// kind, application rules), inserted, and announced.
     ///
     /// # Errors
-    /// [`Error::Forbidden`]; [`Error::Validation`] naming every bad field;
-    /// [`Error::Conflict`] when a unique value is taken.
+    /// [`Error::Forbidden`]; [`Error::Validation`] naming every value out of its declaration;
+    /// [`Error::Unprocessable`] naming every field that breaks a rule (a missing referenced
+    /// record included); [`Error::Conflict`] when a unique value is taken.
     #[tracing::instrument(level = "debug", name = "service.create", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn create(
         &self,
@@ -113,6 +115,7 @@ impl<E: Entity> EntityService<E> {
         input: E::Create,
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Create)?;
+        input::check_input(E::schema(), &input)?;
         self.insert_input(principal, input).await
     }
 
@@ -183,9 +186,7 @@ impl<E: Entity> EntityService<E> {
         precondition: impl Into<Precondition>,
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Update)?;
-        let mut errors = ValidationErrors::new();
-        let patch = input::writable_keys(E::schema(), patch, &mut errors);
-        errors.into_result()?;
+        let patch = input::checked_patch::<E::Create>(E::schema(), patch)?;
         let patch = &patch;
         self.read_modify_write(id, &precondition.into(), |current| async move {
             let input = patched_input(&current, patch.clone())?;

@@ -7,7 +7,7 @@ use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::query::{Filter, FilterField, FilterValue, ListQuery, Op, Pagination, MAX_PAGE_SIZE};
-use crate::repository::ReadOptions;
+use crate::repository::{ReadOptions, Repository};
 use crate::value::Scalar;
 
 /// Pages of definitions read at most; a kind with more definitions than this many full pages
@@ -48,41 +48,63 @@ impl<E: Entity> EntityService<E> {
         if !Self::has_custom_fields() {
             return Ok(Vec::new());
         }
-        let mut query = definitions_query(E::KIND.as_str())?;
-        let mut definitions = Vec::new();
-        for page in 1..=MAX_DEFINITION_PAGES {
-            query.pagination = Pagination::Number(page);
-            let rows = repository.list(&query, read).await?;
-            let full = rows.len() >= query.page_size as usize;
-            definitions.extend(rows);
-            if !full {
-                return Ok(definitions);
-            }
-        }
-        Err(Error::Internal {
-            message: format!(
-                "more than {} custom-field definitions for `{}`",
-                MAX_DEFINITION_PAGES * MAX_PAGE_SIZE,
-                E::KIND
-            ),
-            source: None,
-        })
+        let mut query = definitions_query();
+        query.filters.push(kind_filter(E::KIND.as_str())?);
+        read_all(repository.as_ref(), query, read).await
     }
 }
 
-/// Definitions whose `entity` is `kind`, in the largest pages a store serves.
-fn definitions_query(kind: &str) -> Result<ListQuery> {
+impl EntityService<CustomFieldDef> {
+    /// Every definition of every kind, active or not, read with `read`, without an
+    /// authorization check: the definitions in force shape the API (its `cf.` filters), which
+    /// the OpenAPI document describes to every caller.
+    pub async fn all_definitions(&self, read: &ReadOptions) -> Result<Vec<CustomFieldDef>> {
+        read_all(self.inner.repository.as_ref(), definitions_query(), read).await
+    }
+}
+
+/// Every row `query` finds, page after page.
+async fn read_all(
+    repository: &dyn Repository<CustomFieldDef>,
+    mut query: ListQuery,
+    read: &ReadOptions,
+) -> Result<Vec<CustomFieldDef>> {
+    let mut definitions = Vec::new();
+    for page in 1..=MAX_DEFINITION_PAGES {
+        query.pagination = Pagination::Number(page);
+        let rows = repository.list(&query, read).await?;
+        let full = rows.len() >= query.page_size as usize;
+        definitions.extend(rows);
+        if !full {
+            return Ok(definitions);
+        }
+    }
+    Err(Error::Internal {
+        message: format!(
+            "more than {} custom-field definitions",
+            MAX_DEFINITION_PAGES * MAX_PAGE_SIZE
+        ),
+        source: None,
+    })
+}
+
+/// Every definition, in the largest pages a store serves.
+fn definitions_query() -> ListQuery {
+    let mut query = ListQuery::new(CustomFieldDef::schema());
+    query.page_size = MAX_PAGE_SIZE;
+    query
+}
+
+/// Only the definitions whose `entity` is `kind`.
+fn kind_filter(kind: &str) -> Result<Filter> {
     let schema = CustomFieldDef::schema();
     let entity = schema.field("entity").ok_or_else(|| Error::Internal {
         message: "the custom-field schema has no `entity` field".to_owned(),
         source: None,
     })?;
-    let mut query = ListQuery::new(schema);
-    query.filters.push(Filter {
+    Ok(Filter {
         field: FilterField::Schema(entity),
         op: Op::Eq,
         value: FilterValue::One(Scalar::Text(kind.to_owned())),
-    });
-    query.page_size = MAX_PAGE_SIZE;
-    Ok(query)
+    })
 }

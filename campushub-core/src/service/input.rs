@@ -1,11 +1,14 @@
-//! JSON request bodies: checking their keys against the schema, decoding them into a kind's
-//! input with field-named errors, and JSON merge patches (RFC 7396).
+//! JSON request bodies: checking their keys and values against the schema's declarations,
+//! decoding them into a kind's input with field-named errors, and JSON merge patches
+//! (RFC 7396).
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::entities::{Person, PERSON_FIELDS};
-use crate::error::ValidationErrors;
+use crate::error::{Error, ValidationErrors};
+use crate::schema::check::{check_body, normalize_integers};
 use crate::schema::Schema;
 
 /// The error key for problems that belong to no one field (a body that is not an object).
@@ -13,6 +16,9 @@ pub const NON_FIELD_ERRORS: &str = "non_field_errors";
 
 /// The message for a required field a body left out.
 const REQUIRED: &str = "This field is required.";
+
+/// The message for a `null` that would remove a required field.
+const NOT_NULL: &str = "This field may not be null.";
 
 /// The object inside `body`, or a `non_field_errors` error when it is not an object.
 pub(crate) fn object(body: Value) -> Result<Map<String, Value>, ValidationErrors> {
@@ -48,23 +54,65 @@ pub(crate) fn writable_keys(
     kept
 }
 
-/// Decodes a whole body into `T`: keys are checked with [`writable_keys`], then the writable
-/// part is decoded with [`decode`]; every problem found is returned together.
+/// Decodes a whole body into `T`: keys are checked with [`writable_keys`], values against
+/// their fields' declared constraints ([`check_body`]), then the writable part is decoded as
+/// [`decode`] does; every problem found is returned together, one field's at most once.
 pub(crate) fn decode_body<T: DeserializeOwned>(
     schema: &Schema,
     body: Value,
 ) -> Result<T, ValidationErrors> {
     let mut errors = ValidationErrors::new();
-    let fields = writable_keys(schema, object(body)?, &mut errors);
-    match decode(schema, fields) {
-        Ok(input) if errors.is_empty() => Ok(input),
-        Ok(_) => Err(errors),
-        Err(decoding) => {
-            // Unknown keys and writable ones are disjoint: nothing is reported twice.
-            errors.merge(decoding);
-            Err(errors)
+    let mut fields = writable_keys(schema, object(body)?, &mut errors);
+    normalize_integers(schema, &mut fields);
+    check_body(schema, &fields, &mut errors);
+    decode_reporting(schema, fields, errors)
+}
+
+/// The writable keys of a JSON merge patch for a kind whose input is `T`, checked as far as
+/// a patch can be on its own: every value against its field's declared constraints and type
+/// (each key decoded alone), and no `null` for a required field (which would remove it). What
+/// passes has the shape the document gives a patch, whatever record it is applied to.
+pub(crate) fn checked_patch<T: DeserializeOwned>(
+    schema: &Schema,
+    patch: Map<String, Value>,
+) -> Result<Map<String, Value>, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let mut patch = writable_keys(schema, patch, &mut errors);
+    normalize_integers(schema, &mut patch);
+    check_body(schema, &patch, &mut errors);
+    let (nulls, values): (Map<String, Value>, Map<String, Value>) = patch
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .partition(|(_, value)| value.is_null());
+    for name in nulls.keys() {
+        if schema.required_fields().any(|required| required == name) {
+            errors.add(name.clone(), NOT_NULL);
         }
     }
+    for (field, messages) in value_errors::<T>(schema, &Value::Object(values)).iter() {
+        if !errors.contains(field) {
+            for message in messages {
+                errors.add(field, message.clone());
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(patch)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Checks a typed input (from a caller of the Rust API rather than a JSON body) against the
+/// same declarations, through its JSON form.
+pub(crate) fn check_input<T: Serialize>(schema: &Schema, input: &T) -> Result<(), Error> {
+    let value = serde_json::to_value(input)
+        .map_err(|error| Error::internal("an input does not serialize", error))?;
+    let mut errors = ValidationErrors::new();
+    if let Value::Object(fields) = &value {
+        check_body(schema, fields, &mut errors);
+    }
+    errors.into_result()
 }
 
 /// Decodes `fields` into `T`. Every required field ([`Schema::required`]) left out is "This
@@ -81,7 +129,16 @@ pub(crate) fn decode<T: DeserializeOwned>(
     schema: &Schema,
     fields: Map<String, Value>,
 ) -> Result<T, ValidationErrors> {
-    let mut errors = ValidationErrors::new();
+    decode_reporting(schema, fields, ValidationErrors::new())
+}
+
+/// [`decode`], adding to `errors` (problems already found with the body's keys and values):
+/// a field already named there is not named again.
+fn decode_reporting<T: DeserializeOwned>(
+    schema: &Schema,
+    fields: Map<String, Value>,
+    mut errors: ValidationErrors,
+) -> Result<T, ValidationErrors> {
     for name in schema.required_fields() {
         if !fields.contains_key(name) {
             errors.add(name, REQUIRED);
@@ -93,7 +150,13 @@ pub(crate) fn decode<T: DeserializeOwned>(
         Ok(_) => return Err(errors),
         Err(error) => error,
     };
-    errors.merge(value_errors::<T>(schema, &fields));
+    for (field, messages) in value_errors::<T>(schema, &fields).iter() {
+        if !errors.contains(field) {
+            for message in messages {
+                errors.add(field, message.clone());
+            }
+        }
+    }
     match error {
         Problem::Missing(field) if !errors.contains(&field) => errors.add(field, REQUIRED),
         Problem::At(path, message) if !errors.contains(&path) => errors.add(path, message),

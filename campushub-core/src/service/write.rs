@@ -90,7 +90,8 @@ impl<E: Entity> EntityService<E> {
     }
 
     /// [`EntityService::check_record`] for a single write: the definitions are read on the
-    /// primary, and any problem is returned as [`Error::Validation`].
+    /// primary, and any problem is returned as [`Error::Unprocessable`]: the body had the
+    /// declared shape (that was checked when it was decoded), so what is left are rules.
     pub(super) async fn validate_for_write(
         &self,
         principal: &Principal,
@@ -101,7 +102,7 @@ impl<E: Entity> EntityService<E> {
         let mut errors = ValidationErrors::new();
         self.check_record(principal, record, previous, &definitions, &mut errors)
             .await?;
-        errors.into_result()
+        errors.into_unprocessable()
     }
 
     /// The definitions writes validate against: read on the primary, so a definition that

@@ -4,6 +4,7 @@
 
 use crate::support::only;
 use campushub_core::custom_fields::{apply_custom_fields, validate_definition};
+use campushub_core::schema::check::check_body;
 use campushub_core::{CustomFieldDef, CustomFieldInput, Entity, RecordMeta, ValidationErrors};
 use serde_json::{json, Map, Value};
 
@@ -217,8 +218,13 @@ fn required_default_unknown_and_inactive() {
     );
 }
 
+/// The problems of a definition sent as `body`: its values against the schema's declarations
+/// (the name's form, distinct non-blank choices), then the rules that relate its fields.
 fn definition_errors(body: Value) -> ValidationErrors {
     let mut errors = ValidationErrors::new();
+    if let Value::Object(fields) = &body {
+        check_body(CustomFieldDef::schema(), fields, &mut errors);
+    }
     validate_definition(&def(body), &mut errors);
     errors
 }
@@ -235,6 +241,10 @@ fn definitions_are_validated() {
         ),
         (
             json!({"name": "s", "field_type": "select", "choices": ["a", "a"]}),
+            "choices",
+        ),
+        (
+            json!({"name": "s", "field_type": "select", "choices": ["a", " "]}),
             "choices",
         ),
         (

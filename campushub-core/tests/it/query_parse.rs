@@ -461,3 +461,31 @@ fn an_error_echoes_at_most_a_short_prefix_of_a_long_parameter_name() {
     assert!(key.chars().count() <= 41, "{} chars", key.len());
     assert!(key.ends_with('…'));
 }
+
+/// Parameters of the declared shape that cannot be honoured are unprocessable (422), not
+/// malformed (400): a cursor the server did not issue or one with a page number, a field
+/// ordered by twice, a custom-field filter that fits no definition in force. A request with a
+/// malformed parameter as well is malformed, naming both.
+#[test]
+fn what_has_the_declared_shape_but_cannot_be_honoured_is_unprocessable() {
+    for params in [
+        &[("cursor", "garbage"), ("page", "2")][..],
+        &[("cursor", "garbage")][..],
+        &[("ordering", "last_name,-last_name")][..],
+        &[("cf.nope", "1")][..],
+    ] {
+        let error = parse(params).expect_err("refused");
+        assert!(
+            matches!(error, Error::Unprocessable(_)),
+            "{params:?}: {error:?}"
+        );
+    }
+    let error = parse(&[("cf.nope", "1"), ("year_of_study", "x")]).expect_err("refused");
+    let Error::Validation(errors) = error else {
+        panic!("malformed: {error:?}");
+    };
+    assert!(
+        errors.contains("cf.nope") && errors.contains("year_of_study"),
+        "{errors}"
+    );
+}

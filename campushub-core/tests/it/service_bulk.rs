@@ -1,12 +1,14 @@
-//! Bulk create, update and delete keyed by the natural key: per-row errors with the right
-//! indexes (validation, in-request duplicates, store conflicts, unknown keys), counts, the
+//! Bulk create, update and delete keyed by the natural key: a row without the declared shape
+//! refuses the whole request; per-row errors with the right indexes for the rest (rules,
+//! in-request duplicates, store conflicts, unknown keys, missing references), counts, the
 //! row cap, and one event per changed row.
 #![cfg(feature = "memory")]
 
-use campushub_core::service::{BulkReport, MAX_BULK_ROWS, NON_FIELD_ERRORS};
+use campushub_core::service::{BulkReport, MAX_BULK_ROWS};
 use campushub_core::ValidationErrors;
 use campushub_core::{ChangeOp, Error, ReadOptions, Repository};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::support::service::{admin, definition_body, faculty_body, student_body, with, Campus};
 use crate::support::{field_errors, only};
@@ -22,20 +24,19 @@ fn indexes(report: &BulkReport) -> Vec<usize> {
 }
 
 #[tokio::test]
-async fn bulk_create_reports_every_kind_of_row_error_by_index() {
+async fn bulk_create_reports_every_row_that_breaks_a_rule_by_index() {
     let campus = Campus::new();
     campus.student("TAKEN").await;
     campus.events.clear();
     let rows = vec![
-        student_body("B0"),                                        // ok
-        with(student_body("B1"), "year_of_study", json!("two")),   // type error
-        student_body("B0"),                                        // duplicate in request
-        student_body("TAKEN"),                                     // store conflict
-        json!("not an object"),                                    // not an object
-        with(student_body("B5"), "semester", json!(42)),           // entity rule
-        with(student_body("B6"), "email", json!("x@uni.example")), // ok
-        with(student_body("B7"), "email", json!("X@uni.example")), // duplicate email
-        student_body("B8"),                                        // ok
+        student_body("B0"),                                               // ok
+        with(student_body("B1"), "date_of_birth", json!("2999-01-01")),   // entity rule
+        student_body("B0"),                                               // duplicate in request
+        student_body("TAKEN"),                                            // store conflict
+        with(student_body("B6"), "email", json!("x@uni.example")),        // ok
+        with(student_body("B7"), "email", json!("X@uni.example")),        // duplicate email
+        with(student_body("B8"), "department_id", json!(Uuid::now_v7())), // missing reference
+        student_body("B9"),                                               // ok
     ];
     let report = campus
         .students
@@ -43,9 +44,9 @@ async fn bulk_create_reports_every_kind_of_row_error_by_index() {
         .await
         .expect("report");
     assert_eq!(report.succeeded, 3);
-    assert_eq!(indexes(&report), [1, 2, 3, 4, 5, 7]);
+    assert_eq!(indexes(&report), [1, 2, 3, 5, 6]);
     let errors = |i: usize| row(&report, i);
-    assert!(errors(1).contains("year_of_study"));
+    assert!(errors(1).contains("date_of_birth"));
     assert_eq!(
         only(errors(2), "roll_number"),
         "Duplicate of row 0 in this request."
@@ -55,9 +56,8 @@ async fn bulk_create_reports_every_kind_of_row_error_by_index() {
         "conflict on its field: {}",
         errors(3)
     );
-    assert!(errors(4).contains(NON_FIELD_ERRORS));
-    assert!(errors(5).contains("semester"));
-    assert!(errors(7).contains("email"), "{}", errors(7));
+    assert!(errors(5).contains("email"), "{}", errors(5));
+    assert!(errors(6).contains("department_id"), "{}", errors(6));
     assert_eq!(report.token, Some(campus.store.token()));
 
     let events = campus.events.events();
@@ -69,27 +69,81 @@ async fn bulk_create_reports_every_kind_of_row_error_by_index() {
         .store
         .repository::<campushub_core::Student>()
         .find_by_natural_keys(
-            &["B0".into(), "B6".into(), "B8".into(), "B1".into()],
+            &["B0".into(), "B4".into(), "B9".into(), "B1".into()],
             &ReadOptions::default(),
         )
         .await
         .expect("read");
-    assert_eq!(created.len(), 3);
+    assert_eq!(created.len(), 2);
+}
+
+/// A row without the declared shape (a wrong type, a value out of its declared range, not an
+/// object, an unknown field) refuses the whole request, naming each such field by row, and
+/// writes nothing, not even the good rows.
+#[tokio::test]
+async fn a_bulk_create_with_a_row_of_the_wrong_shape_writes_nothing() {
+    let campus = Campus::new();
+    let rows = vec![
+        student_body("B0"),                                      // ok
+        with(student_body("B1"), "year_of_study", json!("two")), // type error
+        json!("not an object"),                                  // not an object
+        with(student_body("B3"), "semester", json!(42)),         // out of the declared range
+        with(student_body("B4"), "shoe", json!(44)),             // unknown field
+        json!({}),                                               // required fields missing
+    ];
+    let errors = field_errors(campus.students.bulk_create(&admin(), rows).await);
+    let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+    for expected in [
+        "rows[1].year_of_study",
+        "rows[2].non_field_errors",
+        "rows[3].semester",
+        "rows[4].shoe",
+        "rows[5].roll_number",
+    ] {
+        assert!(fields.contains(&expected), "{expected}: {errors}");
+    }
+    assert!(!fields.iter().any(|f| f.starts_with("rows[0]")), "{errors}");
+    assert_eq!(campus.store.token().position(), 0, "nothing written");
+    assert!(campus.events.events().is_empty());
 }
 
 #[tokio::test]
-async fn bulk_create_with_only_bad_rows_writes_nothing() {
+async fn a_bulk_update_with_a_row_of_the_wrong_shape_writes_nothing() {
     let campus = Campus::new();
-    let rows = vec![json!({}), json!(1)];
-    let report = campus
-        .students
-        .bulk_create(&admin(), rows)
+    let student = campus.student("U0").await;
+    let written = campus.store.token();
+    let rows = vec![
+        json!({"roll_number": "U0", "semester": 2}),      // ok
+        json!({"semester": 2}),                           // no key
+        json!({"roll_number": "U0", "semester": "x"}),    // type error
+        json!({"roll_number": "NOPE", "shoe": 44}),       // unknown field (and key)
+        json!({"roll_number": "U0", "year_of_study": 7}), // out of the declared range
+        json!({"roll_number": "U0", "first_name": null}), // removes a required field
+        json!({"roll_number": 7}),                        // a key that is not a string
+    ];
+    let errors = field_errors(campus.students.bulk_update(&admin(), rows).await);
+    let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+    assert_eq!(
+        fields,
+        [
+            "rows[1].roll_number",
+            "rows[2].semester",
+            "rows[3].shoe",
+            "rows[4].year_of_study",
+            "rows[5].first_name",
+            "rows[6].roll_number"
+        ],
+        "{errors}"
+    );
+    assert_eq!(campus.store.token(), written, "nothing written");
+    let stored = campus
+        .store
+        .repository::<campushub_core::Student>()
+        .get(student.meta.id, &ReadOptions::default())
         .await
-        .expect("report");
-    assert_eq!((report.succeeded, indexes(&report)), (0, vec![0, 1]));
-    assert_eq!(report.token, None);
-    assert_eq!(campus.store.token().position(), 0);
-    assert!(campus.events.events().is_empty());
+        .expect("read")
+        .expect("U0");
+    assert_eq!(stored.meta.version, 1);
 }
 
 #[tokio::test]
@@ -103,12 +157,9 @@ async fn bulk_update_patches_rows_by_key() {
     let rows = vec![
         json!({"roll_number": "U0", "semester": 2}),   // ok
         json!({"roll_number": "NOPE", "semester": 2}), // unknown key
-        json!({"semester": 2}),                        // no key
-        json!({"roll_number": "U1", "semester": "x"}), // type error
+        json!({"roll_number": "U3", "date_of_birth": "2999-01-01"}), // entity rule
         json!({"roll_number": "U0", "semester": 3}),   // duplicate key
         json!({"roll_number": "U2", "city": "Pune", "id": "ignored"}), // ok, read-only ignored
-        json!({"roll_number": "U3", "shoe": 44}),      // unknown field
-        json!({"roll_number": "U1", "year_of_study": 7}), // duplicate key (row 3 failed)
     ];
     let report = campus
         .students
@@ -116,16 +167,13 @@ async fn bulk_update_patches_rows_by_key() {
         .await
         .expect("report");
     assert_eq!(report.succeeded, 2, "{:?}", report.errors);
-    assert_eq!(indexes(&report), [1, 2, 3, 4, 6, 7]);
+    assert_eq!(indexes(&report), [1, 2, 3]);
     let errors = |i: usize| row(&report, i);
     assert!(errors(1)
         .get("roll_number")
         .is_some_and(|m| m[0].contains("NOPE")));
-    assert_eq!(only(errors(2), "roll_number"), "This field is required.");
-    assert!(errors(3).contains("semester"));
-    assert!(errors(4).contains("roll_number"));
-    assert!(errors(6).contains("shoe"));
-    assert!(errors(7).contains("roll_number"));
+    assert!(errors(2).contains("date_of_birth"));
+    assert!(errors(3).contains("roll_number"));
 
     let repo = campus.store.repository::<campushub_core::Student>();
     let read = ReadOptions::default();

@@ -156,7 +156,7 @@ async fn patch_is_a_json_merge_patch() {
             .patch_student(student.meta.id, json!({"roll_number": null}))
             .await,
     );
-    assert_eq!(only(&errors, "roll_number"), "This field is required.");
+    assert_eq!(only(&errors, "roll_number"), "This field may not be null.");
     let errors = field_errors(
         campus
             .patch_student(student.meta.id, json!({"semester": "x"}))

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::support::service::{
     admin, definition_body, department_body, student_body, with, Campus,
 };
-use crate::support::{field_errors, only};
+use crate::support::{field_errors, only, rule_errors};
 
 #[tokio::test]
 async fn values_are_checked_against_the_kinds_definitions_on_create_and_update() {
@@ -34,7 +34,7 @@ async fn values_are_checked_against_the_kinds_definitions_on_create_and_update()
         .define(json!({"entity": "department", "name": "wing", "field_type": "text"}))
         .await;
 
-    let missing = field_errors(
+    let missing = rule_errors(
         campus
             .students
             .create_json(&admin(), student_body("R1"))
@@ -47,7 +47,7 @@ async fn values_are_checked_against_the_kinds_definitions_on_create_and_update()
         "custom_fields",
         json!({"gpa": 11, "wing": "A"}),
     );
-    let errors = field_errors(campus.students.create_json(&admin(), body).await);
+    let errors = rule_errors(campus.students.create_json(&admin(), body).await);
     assert!(errors.contains("custom_fields.gpa") && errors.contains("custom_fields.wing"));
 
     let body = with(student_body("R1"), "custom_fields", json!({"gpa": 8.5}));
@@ -64,7 +64,7 @@ async fn values_are_checked_against_the_kinds_definitions_on_create_and_update()
 
     let mut patch = Map::new();
     patch.insert("custom_fields".into(), json!({"shift": "NIGHT"}));
-    let errors = field_errors(
+    let errors = rule_errors(
         campus
             .students
             .partial_update(&admin(), saved.record.meta.id, patch, None)
@@ -82,7 +82,7 @@ async fn a_new_definition_applies_to_the_next_write() {
             json!({"entity": "student", "name": "house", "field_type": "text", "required": true}),
         )
         .await;
-    let errors = field_errors(
+    let errors = rule_errors(
         campus
             .students
             .partial_update(&admin(), student.meta.id, Map::new(), None)
@@ -125,14 +125,15 @@ async fn without_a_definitions_repository_any_custom_field_is_unknown() {
         .await
         .expect("no custom fields is fine");
     let body = with(student_body("R2"), "custom_fields", json!({"x": 1}));
-    let errors = field_errors(students.create_json(&admin(), body).await);
+    let errors = rule_errors(students.create_json(&admin(), body).await);
     assert_eq!(only(&errors, "custom_fields.x"), "Unknown custom field.");
 }
 
 #[tokio::test]
 async fn definitions_are_validated_by_the_definitions_service() {
     let campus = Campus::new();
-    let cases: [(Value, &str); 6] = [
+    // Rules that relate a definition's fields: unprocessable.
+    let cases: [(Value, &str); 5] = [
         (definition_body("student", "s", "select"), "choices"),
         (
             with(
@@ -162,7 +163,6 @@ async fn definitions_are_validated_by_the_definitions_service() {
             ),
             "min_value",
         ),
-        (definition_body("student", "Bad-Name", "text"), "name"),
         (
             with(
                 definition_body("student", "b", "boolean"),
@@ -173,9 +173,17 @@ async fn definitions_are_validated_by_the_definitions_service() {
         ),
     ];
     for (body, field) in cases {
-        let errors = field_errors(campus.definitions.create_json(&admin(), body.clone()).await);
+        let errors = rule_errors(campus.definitions.create_json(&admin(), body.clone()).await);
         assert!(errors.contains(field), "{body}: {errors}");
     }
+    // The declared shape: a name of the wrong form, a type that does not exist.
+    let bad_name = field_errors(
+        campus
+            .definitions
+            .create_json(&admin(), definition_body("student", "Bad-Name", "text"))
+            .await,
+    );
+    assert!(bad_name.contains("name"), "{bad_name}");
     let bad_type = field_errors(
         campus
             .definitions
@@ -193,7 +201,7 @@ async fn definitions_target_known_kinds_only() {
         campus.define(definition_body(entity, "note", "text")).await;
     }
     for entity in ["course", "custom_field", "analytics"] {
-        let errors = field_errors(
+        let errors = rule_errors(
             campus
                 .definitions
                 .create_json(&admin(), definition_body(entity, "note", "text"))
@@ -218,7 +226,7 @@ async fn definitions_target_known_kinds_only() {
         .await;
     let mut patch = Map::new();
     patch.insert("entity".into(), json!("course"));
-    let errors = field_errors(
+    let errors = rule_errors(
         campus
             .definitions
             .partial_update(&admin(), def.meta.id, patch, None)
@@ -254,7 +262,7 @@ async fn departments_carry_custom_fields_too() {
         "custom_fields",
         json!({"floor": "third"}),
     );
-    let errors = field_errors(campus.departments.create_json(&admin(), body).await);
+    let errors = rule_errors(campus.departments.create_json(&admin(), body).await);
     assert!(errors.contains("custom_fields.floor"));
     let body = with(department_body("CSE"), "custom_fields", json!({"floor": 3}));
     campus

@@ -175,8 +175,8 @@ async fn rules_validate_and_see_commits_after_the_hooks() {
         })
         .await;
     let errors = match refused {
-        Err(Error::Validation(errors)) => errors,
-        other => panic!("expected a validation error, got {other:?}"),
+        Err(Error::Unprocessable(errors)) => errors,
+        other => panic!("expected an unprocessable-input error, got {other:?}"),
     };
     assert_eq!(only(&errors, "program"), "Not offered.");
     assert!(audit

@@ -6,7 +6,7 @@ use campushub_core::service::{DepartmentHierarchy, MAX_HIERARCHY_DEPTH};
 use campushub_core::Department;
 use serde_json::{json, Map};
 
-use crate::support::field_errors;
+use crate::support::rule_errors;
 use crate::support::service::{admin, department_body, with, Campus};
 
 async fn child_of(campus: &Campus, code: &str, parent: &Department) -> Department {
@@ -39,7 +39,7 @@ async fn a_department_cannot_move_under_its_descendants_or_itself() {
         // The very error the SQL stores refuse a concurrent cycle with.
         let cycle = DepartmentHierarchy::cycle_error();
         assert_eq!(
-            Some(&field_errors(outcome)),
+            Some(&rule_errors(outcome)),
             cycle.validation_errors(),
             "{}",
             target.code
@@ -49,7 +49,7 @@ async fn a_department_cannot_move_under_its_descendants_or_itself() {
         .departments
         .partial_update(&admin(), root.meta.id, reparent(&root), None)
         .await;
-    let errors = field_errors(itself);
+    let errors = rule_errors(itself);
     assert!(errors.contains("parent_id"), "{errors}");
     // A legal move still works.
     let other = campus.department("OTHER").await;
@@ -70,7 +70,7 @@ async fn walks_are_bounded() {
         chain = child_of(&campus, &format!("T{level}"), &chain).await;
     }
     let loose = campus.department("LOOSE").await;
-    let errors = field_errors(
+    let errors = rule_errors(
         campus
             .departments
             .partial_update(&admin(), loose.meta.id, reparent(&chain), None)

@@ -1,17 +1,27 @@
-//! OpenAPI schemas of entities, derived from core's [`Schema`] (field names and types), so
-//! that a kind an application adds is described without writing anything.
+//! OpenAPI schemas of entities, derived from core's [`Schema`]: every field's type,
+//! nullability and constraints come from its one declaration ([`FieldSpec`]), the same one the
+//! body check enforces, so the document and the server cannot disagree, and a kind an
+//! application adds is described without writing anything.
 
-use campushub_core::schema::{FieldType, Schema};
-use utoipa::openapi::schema::{KnownFormat, SchemaFormat, SchemaType, Type};
+use campushub_core::schema::check::BodyMode;
+use campushub_core::schema::{FieldSpec, FieldType, Schema, META_READ_ONLY};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::{ObjectBuilder, RefOr};
 
-/// The schema of a record of `schema`'s kind as the API returns it.
-pub(crate) fn record(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
+/// A schema of the document.
+type DocSchema = RefOr<utoipa::openapi::Schema>;
+
+/// The schema of a record of `schema`'s kind as the API returns it: every field typed, with
+/// its nullability. Constraints are left to the request bodies: a record answers what was
+/// valid when it was written.
+pub(crate) fn record(schema: &Schema) -> DocSchema {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(format!("A {} record.", schema.kind)));
     for field in schema.fields {
-        object = object.property(field.name, typed(field.ty, field.nullable));
+        object = object.property(field.name, field_schema(field, field.nullable, false));
     }
     object = object.property("version", ObjectBuilder::new().schema_type(Type::Integer));
     for name in writable(schema).filter(|name| schema.field(name).is_none()) {
@@ -25,12 +35,13 @@ pub(crate) fn record(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
 
 /// The schema of a create or full-replacement body (PUT): the writable fields, the required
 /// ones marked so.
-pub(crate) fn input(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
+pub(crate) fn input(schema: &Schema) -> DocSchema {
     schema
         .required_fields()
         .fold(
-            writable_object(
+            body_object(
                 schema,
+                BodyMode::Replace,
                 format!(
                     "The writable fields of a {}; read-only fields (metadata) may be sent and are ignored.",
                     schema.kind
@@ -41,12 +52,14 @@ pub(crate) fn input(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
         .into()
 }
 
-/// The schema of a PATCH body: a JSON merge patch over the writable fields, none required.
-pub(crate) fn patch(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
-    writable_object(
+/// The schema of a PATCH body: a JSON merge patch over the writable fields, none required;
+/// `null` clears a nullable field and resets one that is not required to its default.
+pub(crate) fn patch(schema: &Schema) -> DocSchema {
+    body_object(
         schema,
+        BodyMode::Patch,
         format!(
-            "The {} fields to change (JSON merge patch: `null` clears a field).",
+            "The {} fields to change (JSON merge patch: `null` clears a field or resets it to its default).",
             schema.kind
         ),
     )
@@ -55,9 +68,10 @@ pub(crate) fn patch(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
 
 /// The schema of a bulk-update row: the natural key that finds the record (required) and the
 /// fields to change, as in a merge patch.
-pub(crate) fn keyed_patch(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
-    let object = writable_object(
+pub(crate) fn keyed_patch(schema: &Schema) -> DocSchema {
+    let object = body_object(
         schema,
+        BodyMode::Patch,
         format!(
             "A {} found by its natural key, with the fields to change.",
             schema.kind
@@ -70,16 +84,31 @@ pub(crate) fn keyed_patch(schema: &Schema) -> RefOr<utoipa::openapi::Schema> {
     .into()
 }
 
-fn writable_object(schema: &Schema, description: String) -> ObjectBuilder {
+/// A request body over the writable fields, applied as `mode` says: each field under its
+/// declaration; the read-only names (metadata, embedded summaries), which a client may send
+/// back as it read them, as ignored; nothing else (the server refuses unknown fields).
+fn body_object(schema: &Schema, mode: BodyMode, description: String) -> ObjectBuilder {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some(description));
+        .description(Some(description))
+        .additional_properties(Some(
+            AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(false),
+        ));
     for name in writable(schema) {
         let property = match schema.field(name) {
-            Some(field) => typed(field.ty, field.nullable),
-            None => any(),
+            Some(field) => field_schema(field, schema.accepts_null(field, mode), true),
+            None => any().into(),
         };
         object = object.property(name, property);
+    }
+    let read_only = META_READ_ONLY.iter().chain(schema.read_only);
+    for name in read_only.filter(|name| !schema.is_writable(name)) {
+        object = object.property(
+            *name,
+            any()
+                .description(Some("Read-only: accepted and ignored."))
+                .read_only(Some(true)),
+        );
     }
     object
 }
@@ -95,19 +124,75 @@ fn any() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::AnyValue)
 }
 
-pub(super) fn typed(ty: FieldType, nullable: bool) -> ObjectBuilder {
-    let base = match ty {
-        FieldType::Text => Type::String,
-        FieldType::Int => Type::Integer,
-        FieldType::Bool => Type::Boolean,
-        FieldType::Date | FieldType::DateTime | FieldType::Uuid | FieldType::Choice(_) => {
-            Type::String
+/// The schema of `field`'s values, `null` included when `nullable`; with its declared
+/// constraints when `constrained` (request bodies).
+pub(super) fn field_schema(field: &FieldSpec, nullable: bool, constrained: bool) -> DocSchema {
+    let rules = &field.constraints;
+    let object = match field.ty {
+        FieldType::TextList => {
+            let item = ObjectBuilder::new().schema_type(Type::String);
+            let item = if constrained {
+                constrain(item, field)
+            } else {
+                item
+            };
+            return ArrayBuilder::new()
+                .schema_type(type_of(Type::Array, nullable))
+                .items(item)
+                .unique_items(constrained && rules.unique_items)
+                .into();
         }
+        FieldType::Json => any(),
+        FieldType::Object => ObjectBuilder::new()
+            .schema_type(type_of(Type::Object, nullable))
+            .additional_properties(Some(
+                AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(true),
+            )),
+        _ => typed(field.ty, nullable),
     };
-    let schema_type = if nullable {
+    if constrained {
+        constrain(object, field).into()
+    } else {
+        object.into()
+    }
+}
+
+/// `object` with `field`'s declared length, pattern and range.
+fn constrain(object: ObjectBuilder, field: &FieldSpec) -> ObjectBuilder {
+    let rules = &field.constraints;
+    let object = object
+        .max_length(rules.max_chars.map(|max| max as usize))
+        .minimum(rules.minimum)
+        .maximum(rules.maximum);
+    match rules.pattern {
+        Some(pattern) => object.pattern(Some(pattern.regex)),
+        None => object,
+    }
+}
+
+fn type_of(base: Type, nullable: bool) -> SchemaType {
+    if nullable {
         SchemaType::Array(vec![base, Type::Null])
     } else {
         SchemaType::Type(base)
+    }
+}
+
+/// The schema of one scalar value of type `ty` (a body field's or a query parameter's): its
+/// JSON type, format, the pattern every value of the type has (dates, UUIDs) and choices.
+pub(super) fn typed(ty: FieldType, nullable: bool) -> ObjectBuilder {
+    let base = match ty {
+        FieldType::Text
+        | FieldType::Date
+        | FieldType::DateTime
+        | FieldType::Uuid
+        | FieldType::Choice(_) => Type::String,
+        FieldType::Int => Type::Integer,
+        FieldType::Number => Type::Number,
+        FieldType::Bool => Type::Boolean,
+        FieldType::Object => Type::Object,
+        FieldType::TextList => Type::Array,
+        FieldType::Json => return any(),
     };
     let format = match ty {
         FieldType::Date => Some(KnownFormat::Date),
@@ -117,10 +202,16 @@ pub(super) fn typed(ty: FieldType, nullable: bool) -> ObjectBuilder {
         _ => None,
     };
     let mut object = ObjectBuilder::new()
-        .schema_type(schema_type)
-        .format(format.map(SchemaFormat::KnownFormat));
+        .schema_type(type_of(base, nullable))
+        .format(format.map(SchemaFormat::KnownFormat))
+        .pattern(ty.pattern().map(|pattern| pattern.regex));
     if let FieldType::Choice(choices) = ty {
-        object = object.enum_values(Some(choices.iter().copied()));
+        let mut values: Vec<Option<&str>> = choices.iter().copied().map(Some).collect();
+        if nullable {
+            // In JSON Schema an `enum` lists every allowed value: `null` too.
+            values.push(None);
+        }
+        object = object.enum_values(Some(values));
     }
     object
 }

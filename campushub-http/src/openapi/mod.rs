@@ -1,12 +1,17 @@
 //! The OpenAPI 3 document of the router, built with utoipa from the same resource list the
-//! router is built from, and served at `/api/v1/openapi.json`.
+//! router is built from, and served at `/api/v1/openapi.json` with the `cf.` filters of the
+//! custom-field definitions in force (`served.rs`).
 
+mod custom;
 mod entity;
 mod params;
 mod parts;
+mod served;
+
+pub(crate) use served::{serve, ServedDocument};
 
 use campushub_core::analytics::{AnalyticsSummary, DepartmentAnalytics};
-use campushub_core::schema::Schema;
+use campushub_core::schema::{FieldType, Schema};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayBuilder, Type};
 use utoipa::openapi::security::{
@@ -114,7 +119,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
     let record = || Ref::from_schema_name(name);
     let input = || Ref::from_schema_name(format!("{name}Input"));
 
-    let mut list = op(tag, &format!("List {}", resource.segment), &[400]).response(
+    let mut list = op(tag, &format!("List {}", resource.segment), &[400, 422]).response(
         "200",
         json("A page: `{next, previous, results}` (cursor) or `{count, next, previous, results}` (`page=`)", list_page(record())),
     );
@@ -127,7 +132,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         paths,
         &base,
         HttpMethod::Post,
-        op(tag, "Create", &[400, 409, 412, 413, 415])
+        op(tag, "Create", &[400, 409, 412, 413, 415, 422])
             .parameter(if_none_match_on_create())
             .request_body(Some(body(input())))
             .response(
@@ -144,11 +149,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
                 .name("id")
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
-                    Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Uuid,
-                    )),
-                ))),
+                .schema(Some(entity::typed(FieldType::Uuid, false))),
         )
     };
     add(
@@ -187,7 +188,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             paths,
             &item,
             method,
-            by_id(summary, &conditional(&[400, 404, 409, 412, 413, 415]))
+            by_id(summary, &conditional(&[400, 404, 409, 412, 413, 415, 422]))
                 .parameter(if_match(required))
                 .parameter(if_none_match_on_write())
                 .request_body(Some(request))
@@ -279,7 +280,13 @@ fn add_fixed(paths: &mut Paths) {
         paths,
         &format!("{API_PREFIX}/openapi.json"),
         HttpMethod::Get,
-        op("meta", "This document", &[]).response("200", json("OpenAPI 3", any_object())),
+        op(
+            "meta",
+            "This document, with the custom-field filters in force",
+            &[400],
+        )
+        .parameter(consistency_token())
+        .response("200", json("OpenAPI 3", any_object())),
     );
     add(
         paths,

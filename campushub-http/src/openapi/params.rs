@@ -3,16 +3,18 @@
 //! a field allows is listed as its own parameter.
 
 use campushub_core::query::{Op, MAX_IN_VALUES, MAX_PAGE_SIZE, MAX_TEXT_CHARS};
+use campushub_core::schema::constraints::NON_BLANK;
 use campushub_core::schema::{FieldType, Ops, Schema};
+use campushub_core::ConsistencyToken;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
-use utoipa::openapi::schema::{ArrayBuilder, Type};
+use utoipa::openapi::schema::{ArrayBuilder, SchemaFormat, Type};
 use utoipa::openapi::{ObjectBuilder, RefOr, Required};
 
 use super::entity::typed;
 
 /// The parameters of a list: pagination, search, ordering and every field filter. Custom-field
-/// filters (`cf.<name>`, `cf.<name>__<op>`) depend on the definitions in force and are
-/// described in the operation's text instead.
+/// filters (`cf.<name>`, `cf.<name>__<op>`) depend on the definitions in force: the served
+/// document adds them (`custom.rs`).
 pub(super) fn list_parameters(schema: &Schema) -> Vec<Parameter> {
     let mut parameters = vec![
         query(
@@ -49,7 +51,7 @@ pub(super) fn filter_parameters(schema: &Schema) -> Vec<Parameter> {
     let mut parameters = vec![query(
         "search",
         "Case-insensitive substring over the kind's search fields",
-        text(MAX_TEXT_CHARS).pattern(Some(r"\S")),
+        text(MAX_TEXT_CHARS).pattern(Some(NON_BLANK.regex)),
     )];
     for field in schema.fields.iter().filter(|f| f.ops != Ops::NONE) {
         for op in Op::ALL
@@ -77,7 +79,7 @@ pub(super) fn consistency_token() -> Parameter {
         "The `Consistency-Token` of a write: the read sees at least that write",
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some("^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")),
+            .pattern(Some(ConsistencyToken::PATTERN)),
     )
 }
 
@@ -86,6 +88,12 @@ pub(super) fn consistency_token() -> Parameter {
 /// this syntax is accepted, ours or not; one that names no current version fails the
 /// condition (412), it is not a bad request.
 const CONDITION_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#;
+
+/// The `format` of the condition headers: values of [`CONDITION_PATTERN`]. A name of ours,
+/// which clients read as a plain string; it lets a test generator be told how to make such
+/// values (JSON Schema has no way to say "a header of quoted strings" that every generator
+/// can invert). `tests/e2e/schemathesis_hooks.py` registers it with schemathesis.
+const ENTITY_TAGS_FORMAT: &str = "entity-tags";
 
 /// `If-Match` on writes, required where the resource requires it.
 pub(super) fn if_match(required: bool) -> Parameter {
@@ -106,11 +114,17 @@ pub(super) fn if_match(required: bool) -> Parameter {
     parameter
 }
 
-/// `If-None-Match` on a retrieve.
+/// `If-None-Match` on a retrieve. Its syntax is stated but not enforced: a malformed value is
+/// ignored (a cache in between may have sent it) and the read answered in full, so the schema
+/// carries no pattern that would make such a request "invalid".
 pub(super) fn if_none_match() -> Parameter {
-    condition_header(
+    header(
         "If-None-Match",
-        "`*` or ETags (weak comparison): 304 when one is current",
+        "`*` or ETags (weak comparison): 304 when one is current. A value not of that syntax \
+         is ignored: the read is answered in full",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(entity_tags())),
     )
 }
 
@@ -131,17 +145,23 @@ pub(super) fn if_none_match_on_create() -> Parameter {
     )
 }
 
+/// A condition header on a write: a malformed value is a 400.
 fn condition_header(name: &str, description: &str) -> Parameter {
     header(
         name,
         description,
         ObjectBuilder::new()
             .schema_type(Type::String)
+            .format(Some(entity_tags()))
             .pattern(Some(CONDITION_PATTERN)),
     )
 }
 
-fn describe(op: Op) -> &'static str {
+fn entity_tags() -> SchemaFormat {
+    SchemaFormat::Custom(ENTITY_TAGS_FORMAT.to_owned())
+}
+
+pub(super) fn describe(op: Op) -> &'static str {
     match op {
         Op::Eq => "Equal to",
         Op::In => "Any of these values (comma-separated)",
@@ -167,11 +187,21 @@ fn operand(op: Op, ty: FieldType) -> ObjectBuilder {
 /// `field__in`: values of the field's type, comma-separated in one parameter (form style,
 /// not exploded).
 fn list(name: &str, description: &str, ty: FieldType) -> Parameter {
+    let item = match ty {
+        FieldType::Text => list_text(),
+        _ => scalar(ty),
+    };
     let array = ArrayBuilder::new()
-        .items(scalar(ty))
+        .items(item)
         .min_items(Some(1))
         .max_items(Some(MAX_IN_VALUES));
     comma_separated(name, description, array)
+}
+
+/// A text item of a comma-separated list: the server splits the value at every comma, an
+/// encoded one (`%2C`) included, so an item holds none.
+pub(super) fn list_text() -> ObjectBuilder {
+    text(MAX_TEXT_CHARS).pattern(Some("^[^,]*$"))
 }
 
 /// A single value of type `ty` as a query parameter.
@@ -183,7 +213,7 @@ fn scalar(ty: FieldType) -> ObjectBuilder {
 }
 
 /// Non-empty text of at most `max` characters.
-fn text(max: usize) -> ObjectBuilder {
+pub(super) fn text(max: usize) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .min_length(Some(1))
@@ -214,7 +244,8 @@ fn ordering(schema: &Schema) -> Parameter {
     )
 }
 
-fn comma_separated(name: &str, description: &str, array: ArrayBuilder) -> Parameter {
+/// A form-style, not exploded, query parameter: `name=a,b,c`.
+pub(super) fn comma_separated(name: &str, description: &str, array: ArrayBuilder) -> Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -226,7 +257,7 @@ fn comma_separated(name: &str, description: &str, array: ArrayBuilder) -> Parame
         .build()
 }
 
-fn query(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+pub(super) fn query(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
     parameter(name, ParameterIn::Query, description, schema)
 }
 

@@ -29,7 +29,7 @@ pub(super) fn open(tag: &str, summary: &str) -> OperationBuilder {
 }
 
 pub(super) fn stats_op(tag: &str) -> OperationBuilder {
-    op(tag, "Statistics (the list's filters narrow them)", &[400])
+    op(tag, "Statistics (the list's filters narrow them)", &[400, 422])
         .parameter(consistency_token())
         .response(
             "200",

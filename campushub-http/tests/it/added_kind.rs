@@ -152,7 +152,8 @@ async fn an_added_kind_is_served_like_the_built_in_ones() {
     let invalid = app
         .post("/api/v1/rooms", json!({"code": "LT-2", "capacity": 0}))
         .await;
-    invalid.field_problem(StatusCode::BAD_REQUEST, "capacity");
+    // The kind's own rule (in `validate`): a well-formed body it refuses.
+    invalid.field_problem(StatusCode::UNPROCESSABLE_ENTITY, "capacity");
     let missing = app.post("/api/v1/rooms", json!({})).await;
     missing.field_problem(StatusCode::BAD_REQUEST, "code");
     missing.field_problem(StatusCode::BAD_REQUEST, "capacity");
@@ -190,7 +191,7 @@ async fn an_added_kind_embeds_the_department_it_references() {
 
     let missing = json!({"code": "LT-2", "capacity": 10, "department_id": Uuid::now_v7()});
     let missing = app.post("/api/v1/rooms", missing).await;
-    missing.field_problem(StatusCode::BAD_REQUEST, "department_id");
+    missing.field_problem(StatusCode::UNPROCESSABLE_ENTITY, "department_id");
 }
 
 #[tokio::test]

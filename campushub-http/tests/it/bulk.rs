@@ -10,7 +10,7 @@ use crate::support::{faculty, student, App};
 async fn bulk_create_reports_created_rows_and_per_row_errors() {
     let app = App::new();
     let mut bad = student("S-2", None);
-    bad["year_of_study"] = json!(9);
+    bad["date_of_birth"] = json!("2999-01-01");
     let reply = app
         .post(
             "/api/v1/students/bulk-create",
@@ -23,7 +23,7 @@ async fn bulk_create_reports_created_rows_and_per_row_errors() {
     assert_eq!(body["error_count"], 1);
     assert_eq!(body["errors"][0]["index"], 1);
     assert!(
-        body["errors"][0]["errors"]["year_of_study"].is_array(),
+        body["errors"][0]["errors"]["date_of_birth"].is_array(),
         "{body}"
     );
     assert!(!reply.header("consistency-token").is_empty());
@@ -141,4 +141,39 @@ async fn more_rows_than_the_cap_is_413() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
+}
+
+/// A body whose rows do not have the declared shape is refused whole, each bad field named
+/// after the body's member and the row, and nothing is written, not even the good rows.
+#[tokio::test]
+async fn schema_violating_bulk_bodies_are_refused_whole() {
+    let app = App::new();
+    let mut bad = student("S-2", None);
+    bad["year_of_study"] = json!(9);
+    let reply = app
+        .post(
+            "/api/v1/students/bulk-create",
+            json!({"students": [student("S-1", None), bad]}),
+        )
+        .await;
+    reply.field_problem(StatusCode::BAD_REQUEST, "students[1].year_of_study");
+    app.post(
+        "/api/v1/students/bulk-create",
+        json!({"students": [student("S-1", None)]}),
+    )
+    .await;
+    let reply = app
+        .post(
+            "/api/v1/students/bulk-update",
+            json!({"updates": [{"roll_number": "S-1", "semester": 2}, {"roll_number": "S-1", "semester": "two"}]}),
+        )
+        .await;
+    reply.field_problem(StatusCode::BAD_REQUEST, "updates[1].semester");
+    let page = app.get("/api/v1/students").await.json();
+    let rows = page["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{page}");
+    assert_eq!(
+        rows[0]["semester"], 1,
+        "the good row was not applied either"
+    );
 }

@@ -2,10 +2,11 @@
 //! with a value its schema allows and refused with one it forbids, and the bodies and headers
 //! it describes are the ones the handlers take.
 
-use axum::http::StatusCode;
-use serde_json::Value;
+use axum::http::{Method, StatusCode};
+use campushub_core::Role;
+use serde_json::{json, Value};
 
-use crate::support::App;
+use crate::support::{student, App};
 
 async fn document(app: &App) -> Value {
     let reply = app.get("/api/v1/openapi.json").await;
@@ -137,7 +138,17 @@ async fn headers_and_bodies_are_described_as_the_handlers_take_them() {
     let token = &named(&parameters(&document, item, "get"), "Consistency-Token")["schema"];
     let pattern = regex::Regex::new(token["pattern"].as_str().expect("a pattern")).expect("regex");
     assert!(pattern.is_match("16/B374D848"));
+    assert!(pattern.is_match("16B374D848"), "the position as one number");
     assert!(!pattern.is_match("+1/2"));
+    for (token, status) in [
+        ("16B374D848", StatusCode::OK),
+        ("+1/2", StatusCode::BAD_REQUEST),
+    ] {
+        let reply = app
+            .get_with("/api/v1/students", &[("consistency-token", token)])
+            .await;
+        assert_eq!(reply.status, status, "{token}");
+    }
     let list_token = named(
         &parameters(&document, "/api/v1/students", "get"),
         "Consistency-Token",
@@ -195,8 +206,132 @@ async fn headers_and_bodies_are_described_as_the_handlers_take_them() {
         .as_array()
         .is_some_and(|r| r == &[Value::from("roll_number")]));
     assert!(update_row["properties"]["year_of_study"].is_object());
-    assert!(
-        update_row["properties"]["version"].is_null(),
-        "rows carry fields to change, not metadata"
+    assert_eq!(
+        update_row["properties"]["version"]["readOnly"], true,
+        "metadata may be sent back as read, and is ignored"
     );
+    assert_eq!(update_row["additionalProperties"], false);
+}
+
+/// Bodies carry every constraint the server enforces, from the fields' one declaration: a
+/// value the document forbids is refused whole (400), a value it allows is refused only for a
+/// rule no schema states (422), and `null` is allowed exactly where the server takes it.
+#[tokio::test]
+async fn body_schemas_carry_the_constraints_the_server_enforces() {
+    let app = App::new();
+    let document = document(&app).await;
+    let input = &document["components"]["schemas"]["StudentInput"];
+    let properties = &input["properties"];
+    assert_eq!(input["additionalProperties"], false);
+    assert_eq!(properties["roll_number"]["maxLength"], 20);
+    assert!(
+        properties["roll_number"]["pattern"].is_string(),
+        "not blank"
+    );
+    assert_eq!(properties["year_of_study"]["minimum"], 1);
+    assert_eq!(properties["year_of_study"]["maximum"], 5);
+    assert_eq!(properties["custom_fields"]["type"], "object", "not null");
+    assert_eq!(properties["department_id"]["format"], "uuid");
+    assert!(properties["department_id"]["pattern"].is_string());
+    assert_eq!(properties["mobile"]["pattern"], "^\\+?[0-9]{9,15}$");
+    let definition = &document["components"]["schemas"]["CustomFieldInput"]["properties"];
+    for name in ["label", "help_text"] {
+        assert_eq!(definition[name]["type"], "string", "{name} is not null");
+    }
+    assert_eq!(definition["choices"]["uniqueItems"], true);
+    // In a merge patch, `null` resets a field that has a default, and no required one.
+    let patch = &document["paths"]["/api/v1/students/{id}"]["patch"]["requestBody"]["content"]
+        ["application/json"]["schema"]["properties"];
+    assert_eq!(patch["year_of_study"]["type"], json!(["integer", "null"]));
+    assert_eq!(patch["roll_number"]["type"], "string");
+
+    let mut body = student("R-1", None);
+    for (field, value) in [
+        ("custom_fields", Value::Null),
+        ("department_id", json!("")),
+        ("roll_number", json!("x".repeat(21))),
+        ("year_of_study", json!(6)),
+        ("mobile", json!("12-34")),
+    ] {
+        let mut bad = body.clone();
+        bad[field] = value;
+        let reply = app.post("/api/v1/students", bad).await;
+        reply.field_problem(StatusCode::BAD_REQUEST, field);
+    }
+    body["department_id"] = json!(uuid::Uuid::now_v7());
+    let reply = app.post("/api/v1/students", body).await;
+    reply.field_problem(StatusCode::UNPROCESSABLE_ENTITY, "department_id");
+    let listed = app.get("/api/v1/students").await.json();
+    assert_eq!(listed["results"], json!([]), "nothing was written");
+}
+
+/// The served document lists the `cf.` filters of the definitions in force, typed as the
+/// parser reads them, on the kind's list and statistics: a definition created after the
+/// router was built appears, a deactivated one goes.
+#[tokio::test]
+async fn the_document_lists_the_custom_field_filters_in_force() {
+    let app = App::new();
+    let names = |document: &Value, path: &str| -> Vec<String> {
+        parameters(document, path, "get")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .filter(|name| name.starts_with("cf."))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(names(&document(&app).await, "/api/v1/students").is_empty());
+
+    let created = app
+        .create(
+            "custom-fields",
+            json!({"entity": "student", "name": "house", "field_type": "select",
+                   "choices": ["RED", "BLUE"]}),
+        )
+        .await;
+    app.create(
+        "custom-fields",
+        json!({"entity": "faculty", "name": "credits", "field_type": "number"}),
+    )
+    .await;
+    let served = document(&app).await;
+    for path in ["/api/v1/students", "/api/v1/students/stats"] {
+        assert_eq!(
+            names(&served, path),
+            [
+                "cf.house",
+                "cf.house__in",
+                "cf.house__icontains",
+                "cf.house__startswith",
+                "cf.house__isnull"
+            ],
+            "{path}"
+        );
+    }
+    let house = &named(&parameters(&served, "/api/v1/students", "get"), "cf.house")["schema"];
+    assert_eq!(house["enum"], json!(["RED", "BLUE"]));
+    let credits = named(
+        &parameters(&served, "/api/v1/faculty", "get"),
+        "cf.credits__gte",
+    );
+    assert_eq!(credits["schema"]["type"], "number");
+    assert!(names(&served, "/api/v1/departments").is_empty());
+    // Every listed filter is accepted with a value its schema allows.
+    let reply = app
+        .get("/api/v1/students?cf.house=RED&cf.house__in=RED,BLUE")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json());
+
+    let id = created["id"].as_str().expect("an id").to_owned();
+    let uri = format!("/api/v1/custom-fields/{id}");
+    let patch = json!({"is_active": false});
+    let reply = app
+        .call(Method::PATCH, &uri, Some(&Role::ADMIN), Some(patch))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json());
+    let served = document(&app).await;
+    assert!(
+        names(&served, "/api/v1/students").is_empty(),
+        "inactive: no filter"
+    );
+    assert_eq!(names(&served, "/api/v1/faculty").len(), 7);
 }

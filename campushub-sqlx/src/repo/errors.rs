@@ -1,5 +1,5 @@
 //! Mapping database failures of writes to core's errors: unique clashes to conflicts naming
-//! the field, missing references to validation errors on the referencing field.
+//! the field, missing references to unprocessable-input errors on the referencing field.
 
 use campushub_core::ValidationErrors;
 use sqlx::error::ErrorKind;
@@ -49,9 +49,13 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             }
             (Some((ErrorKind::ForeignKeyViolation, ..)), WriteKind::Store(entity)) => {
                 match self.missing_references(entity).await {
-                    Ok(errors) if !errors.is_empty() => campushub_core::Error::Validation(errors),
+                    Ok(errors) if !errors.is_empty() => {
+                        campushub_core::Error::Unprocessable(errors)
+                    }
                     Ok(_) => {
-                        campushub_core::Error::invalid("id", "A referenced record does not exist.")
+                        let mut errors = ValidationErrors::new();
+                        errors.add("id", "A referenced record does not exist.");
+                        campushub_core::Error::Unprocessable(errors)
                     }
                     Err(error) => error,
                 }

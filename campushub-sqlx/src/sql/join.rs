@@ -178,5 +178,7 @@ fn col_type(ty: FieldType) -> ColType {
         FieldType::DateTime => ColType::DateTime,
         FieldType::Uuid => ColType::Uuid,
         FieldType::Bool => ColType::Bool,
+        FieldType::Number => ColType::Float,
+        FieldType::Object | FieldType::TextList | FieldType::Json => ColType::Json,
     }
 }

@@ -1,8 +1,11 @@
 //! Bulk create, update and delete keyed by the natural key, with per-row errors.
 //!
-//! Every bulk call authorizes once, checks every row on its own (a bad row never stops the
-//! others), makes one store round trip for lookups and one for the batch write, and reports
-//! per row. Rows are numbered from 0 in request order.
+//! Every bulk call authorizes once and checks the shape of every row against the kind's
+//! declarations: a request with a row of the wrong shape is refused whole (a schema-violating
+//! body, named per row and field), nothing written. Then it checks every row against the
+//! kind's rules on its own (a row that breaks one never stops the others), makes one store
+//! round trip for lookups and one for the batch write, and reports per row. Rows are numbered
+//! from 0 in request order.
 //!
 //! Events: **one [`crate::ChangeEvent`] per changed row**, emitted after the batch returned,
 //! in row order, all carrying the batch's consistency token. Failed rows emit nothing.
@@ -15,6 +18,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use self::rows::ROWS;
 use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;
 use super::write::updated;
@@ -27,31 +31,42 @@ use crate::event::ChangeOp;
 use crate::meta::RecordMeta;
 
 impl<E: Entity> EntityService<E> {
-    /// Creates every row that validates; the others are reported by index.
+    /// Creates every row that passes the kind's rules; the others are reported by index.
     ///
-    /// Each row is decoded and checked like a single create. A row repeating a natural key
-    /// or unique value of an earlier valid row of the same request is an error on that field.
-    /// The valid rows go to the store in one `insert_many`; a row the store refuses (a value
-    /// already taken) is reported under its field.
+    /// Every row is first decoded and checked against the fields' declarations like a single
+    /// create's body: a row that does not have the declared shape (a wrong type, a value out
+    /// of its declared length, range or pattern, an unknown or missing field) refuses the
+    /// whole request, naming each such field as `rows[<index>].<field>`, and nothing is
+    /// written. The rows are then checked against the kind's rules; a row that breaks one,
+    /// or repeats a natural key or unique value of an earlier valid row of the same request,
+    /// is reported on its own. The valid rows go to the store in one `insert_many`; a row the
+    /// store refuses (a value already taken, a missing referenced record) is reported under
+    /// its field.
     ///
     /// # Errors
-    /// [`Error::Forbidden`] without `Create`; [`Error::Validation`] when the kind has no
-    /// natural key or on `rows` when there are more than [`super::MAX_BULK_ROWS`].
+    /// [`Error::Forbidden`] without `Create`; [`Error::Validation`] when a row does not have
+    /// the declared shape, when the kind has no natural key, or on `rows` when there are more
+    /// than [`super::MAX_BULK_ROWS`].
     #[tracing::instrument(level = "debug", name = "service.bulk_create", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn bulk_create(&self, principal: &Principal, rows: Vec<Value>) -> Result<BulkReport> {
         self.authorize(principal, Action::Create)?;
         let key = key_field::<E>()?;
         check_row_count(rows.len())?;
+        let mut shape = ValidationErrors::new();
+        let mut records = Vec::with_capacity(rows.len());
+        for (index, row) in rows.into_iter().enumerate() {
+            match input::decode_body::<E::Create>(E::schema(), row) {
+                Ok(input) => records.push((
+                    index,
+                    E::from_input(input, RecordMeta::new(), &principal.subject),
+                )),
+                Err(errors) => shape.merge_prefixed(&row_name(index), errors),
+            }
+        }
+        shape.into_result()?;
         let definitions = self.write_definitions().await?;
         let mut batch = Batch::new(key);
-        for (index, row) in rows.into_iter().enumerate() {
-            let record = match input::decode_body::<E::Create>(E::schema(), row) {
-                Ok(input) => E::from_input(input, RecordMeta::new(), &principal.subject),
-                Err(errors) => {
-                    batch.reject(index, errors);
-                    continue;
-                }
-            };
+        for (index, record) in records {
             self.check_row(principal, &definitions, &mut batch, index, record, None)
                 .await?;
         }
@@ -66,10 +81,14 @@ impl<E: Entity> EntityService<E> {
 
     /// Patches rows addressed by natural key (each row an object carrying the key field).
     ///
-    /// The targets are read in one `find_by_natural_keys` on the primary; a key without a
-    /// record, or repeated in the request, is an error on the key field. The rest of each row
-    /// is a JSON merge patch, checked like a single partial update; the valid rows are
-    /// written in one `update_many`, each against the version just read.
+    /// Every row is first checked as a single PATCH body is ([`EntityService::partial_update`]),
+    /// its key field required and a string: a row without that shape refuses the whole
+    /// request as [`EntityService::bulk_create`] describes, and nothing is written. The
+    /// targets are then read in one `find_by_natural_keys` on the primary; a key without a
+    /// record, or repeated in the request, is an error on the key field of its row. The rest
+    /// of each row is a JSON merge patch, checked against the kind's rules like a single
+    /// partial update; the valid rows are written in one `update_many`, each against the
+    /// version just read.
     ///
     /// # Errors
     /// As [`EntityService::bulk_create`], with `Update`.
@@ -81,8 +100,13 @@ impl<E: Entity> EntityService<E> {
         let mut batch = Batch::new(key);
         let mut patches = Vec::new();
         let mut first_row = HashMap::new();
+        let mut shape = ValidationErrors::new();
         for (index, row) in rows.into_iter().enumerate() {
-            match parse_update_row(key, row) {
+            let parsed = parse_update_row(key, row).and_then(|(natural_key, patch)| {
+                input::checked_patch::<E::Create>(E::schema(), patch)
+                    .map(|patch| (natural_key, patch))
+            });
+            match parsed {
                 Ok((natural_key, _)) if first_row.contains_key(&natural_key) => {
                     batch.reject(index, rows::duplicate(key, first_row[&natural_key]));
                 }
@@ -90,9 +114,10 @@ impl<E: Entity> EntityService<E> {
                     first_row.insert(natural_key.clone(), index);
                     patches.push((index, natural_key, patch));
                 }
-                Err(errors) => batch.reject(index, errors),
+                Err(errors) => shape.merge_prefixed(&row_name(index), errors),
             }
         }
+        shape.into_result()?;
         let mut targets = self
             .find_targets(patches.iter().map(|p| p.1.clone()))
             .await?;
@@ -106,14 +131,9 @@ impl<E: Entity> EntityService<E> {
                 batch.reject(index, rows::unknown_key::<E>(key, &natural_key));
                 continue;
             };
-            let mut errors = ValidationErrors::new();
-            let patch = input::writable_keys(E::schema(), patch, &mut errors);
-            if !errors.is_empty() {
-                batch.reject(index, errors);
-                continue;
-            }
             let input = match patched_input(&current, patch) {
                 Ok(input) => input,
+                // The patch had the declared shape; what is left is a combination of keys.
                 Err(Error::Validation(errors)) => {
                     batch.reject(index, errors);
                     continue;
@@ -250,4 +270,10 @@ impl<E: Entity> EntityService<E> {
             token,
         })
     }
+}
+
+/// The name a row's fields are reported under when its shape refuses the request: `rows[3]`
+/// (the HTTP layer names it after the body's member, `students[3]`).
+fn row_name(index: usize) -> String {
+    format!("{ROWS}[{index}]")
 }

@@ -24,11 +24,15 @@ pub(super) fn key_field<E: Entity>() -> Result<&'static str> {
     })
 }
 
+/// The name the rows of a bulk call are reported under as a whole (`rows`, too many of them)
+/// and one by one (`rows[3].field`, a row of the wrong shape).
+pub const ROWS: &str = "rows";
+
 /// A validation error on `rows` when a request carries more than [`MAX_BULK_ROWS`].
 pub(super) fn check_row_count(rows: usize) -> Result<()> {
     if rows > MAX_BULK_ROWS {
         return Err(Error::invalid(
-            "rows",
+            ROWS,
             format!("Ensure there are at most {MAX_BULK_ROWS} rows; got {rows}."),
         ));
     }
@@ -190,7 +194,7 @@ impl<E: Entity> Batch<E> {
 fn row_errors(key: &str, error: Error) -> ValidationErrors {
     let mut errors = ValidationErrors::new();
     match error {
-        Error::Validation(fields) => return fields,
+        Error::Validation(fields) | Error::Unprocessable(fields) => return fields,
         Error::Conflict { field, message } => errors.add(field, message),
         Error::NotFound { .. } => errors.add(key, "The record no longer exists."),
         Error::PreconditionFailed { .. } => errors.add(

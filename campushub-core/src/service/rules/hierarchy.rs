@@ -58,15 +58,15 @@ impl DepartmentHierarchy {
     }
 
     /// The error of a move that would place a department under one of its own
-    /// sub-departments: a validation error on `parent_id`.
+    /// sub-departments: an unprocessable-input error on `parent_id`.
     pub fn cycle_error() -> Error {
-        Error::invalid(FIELD, CYCLE)
+        Error::unprocessable(FIELD, CYCLE)
     }
 
     /// The error of a move that would make the chain of parents longer than
-    /// [`MAX_HIERARCHY_DEPTH`]: a validation error on `parent_id`.
+    /// [`MAX_HIERARCHY_DEPTH`]: an unprocessable-input error on `parent_id`.
     pub fn too_deep_error() -> Error {
-        Error::invalid(FIELD, too_deep())
+        Error::unprocessable(FIELD, too_deep())
     }
 }
 

@@ -6,11 +6,21 @@ pub mod service;
 
 use campushub_core::{Error, Result, ValidationErrors};
 
-/// The field errors of a validation error (panics on any other outcome).
+/// The field errors of a validation error: input without the declared shape (panics on any
+/// other outcome).
 pub fn field_errors<T: std::fmt::Debug>(outcome: Result<T>) -> ValidationErrors {
     match outcome {
         Err(Error::Validation(errors)) => errors,
         other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+/// The field errors of an unprocessable-input error: input of the declared shape that breaks
+/// a rule (panics on any other outcome).
+pub fn rule_errors<T: std::fmt::Debug>(outcome: Result<T>) -> ValidationErrors {
+    match outcome {
+        Err(Error::Unprocessable(errors)) => errors,
+        other => panic!("expected an unprocessable-input error, got {other:?}"),
     }
 }
 

@@ -1,9 +1,18 @@
-//! Entity schemas: which fields exist, how they are typed, and which can be filtered (with
-//! which operators), searched and ordered by.
+//! Entity schemas: which fields exist, how they are typed, what their values must be, and
+//! which can be filtered (with which operators), searched and ordered by.
+//!
+//! A field is declared once, as a [`FieldSpec`]: the query parser, the body check
+//! ([`check`]), the stores and the OpenAPI document all read that one declaration.
+
+pub mod check;
+pub mod constraints;
 
 use crate::kind::EntityKind;
 
-/// The storage type of a schema field; query values are parsed to it.
+pub use constraints::{Constraints, Pattern};
+
+/// The type of a schema field's values; query values are parsed to it. The last four types
+/// are for fields a body carries that cannot be filtered on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
     /// Free text.
@@ -20,6 +29,14 @@ pub enum FieldType {
     Bool,
     /// One of a fixed set of uppercase strings.
     Choice(&'static [&'static str]),
+    /// A JSON number (integer or decimal).
+    Number,
+    /// A JSON object with values of any type (`custom_fields`).
+    Object,
+    /// A list of strings (each under the field's constraints).
+    TextList,
+    /// Any JSON value, `null` included.
+    Json,
 }
 
 /// A set of filter operators a field accepts.
@@ -71,6 +88,8 @@ pub struct FieldSpec {
     pub orderable: bool,
     /// Whether the field may be null.
     pub nullable: bool,
+    /// What its values must be besides their type.
+    pub constraints: Constraints,
 }
 
 impl FieldSpec {
@@ -82,6 +101,7 @@ impl FieldSpec {
             ops: Ops::NONE,
             orderable: false,
             nullable: false,
+            constraints: Constraints::NONE,
         }
     }
 
@@ -103,6 +123,47 @@ impl FieldSpec {
         self.ops = self.ops.with(Ops::ISNULL);
         self
     }
+
+    /// Marks the field nullable without making it filterable (a body-only field).
+    pub const fn optional(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    /// Text of at most `max` characters.
+    pub const fn max_chars(mut self, max: u32) -> Self {
+        self.constraints.max_chars = Some(max);
+        self
+    }
+
+    /// Text of at most `max` characters that is not blank (not empty once trimmed).
+    pub const fn text(self, max: u32) -> Self {
+        self.max_chars(max).pattern(constraints::NON_BLANK)
+    }
+
+    /// Text (or each item of a text list) containing a match of `pattern`.
+    pub const fn pattern(mut self, pattern: Pattern) -> Self {
+        self.constraints.pattern = Some(pattern);
+        self
+    }
+
+    /// A whole number from `min` to `max`, both included.
+    pub const fn range(mut self, min: i64, max: i64) -> Self {
+        self.constraints.minimum = Some(min);
+        self.constraints.maximum = Some(max);
+        self
+    }
+
+    /// A whole number that fits an `i32` (what the kinds' integer fields hold).
+    pub const fn int32(self) -> Self {
+        self.range(i32::MIN as i64, i32::MAX as i64)
+    }
+
+    /// A list whose items are distinct.
+    pub const fn unique_items(mut self) -> Self {
+        self.constraints.unique_items = true;
+        self
+    }
 }
 
 /// What an entity kind exposes to queries, statistics and the cache.
@@ -110,7 +171,10 @@ impl FieldSpec {
 pub struct Schema {
     /// The kind described.
     pub kind: EntityKind,
-    /// Every queryable field, metadata (`id`, `created_at`, `updated_at`) included.
+    /// Every field: metadata (`id`, `created_at`, `updated_at`), the queryable fields with
+    /// their operators, and the writable fields with what their values must be. A writable
+    /// field listed here has its body values checked against it ([`check`]) and its schema in
+    /// the OpenAPI document typed from it.
     pub fields: &'static [FieldSpec],
     /// Fields `search=` matches (case-insensitive substring, any field).
     pub search: &'static [&'static str],
