@@ -3,6 +3,7 @@
 //!
 //! Run with `cargo bench --bench sqlx --features sqlx`.
 
+use campushub_core::BatchMode;
 use std::hint::black_box;
 
 use campushub::core::{
@@ -23,7 +24,7 @@ async fn seed(store: &SqliteStore) -> Vec<Student> {
         .map(|i| make(json!({ "code": format!("D{i}"), "name": format!("Department {i}") })))
         .collect();
     SqliteRepository::<Department>::new(store.clone())
-        .insert_many(&departments)
+        .insert_many(&departments, BatchMode::AllOrNothing)
         .await
         .expect("seed departments");
     let students: Vec<Student> = (0..1_000)
@@ -38,7 +39,7 @@ async fn seed(store: &SqliteStore) -> Vec<Student> {
         })
         .collect();
     SqliteRepository::<Student>::new(store.clone())
-        .insert_many(&students)
+        .insert_many(&students, BatchMode::AllOrNothing)
         .await
         .expect("seed students");
     students

@@ -101,7 +101,7 @@ pub use meta::RecordMeta;
 pub use precondition::Precondition;
 pub use query::{ListQuery, Page};
 pub use relation::{Embed, Embedded, Relation};
-pub use repository::{ReadOptions, ReadRoute, Repository, Written};
+pub use repository::{BatchMode, ReadOptions, ReadRoute, Repository, Written};
 pub use schema::{FieldSpec, FieldType, Schema};
 pub use service::{AppServices, EntityService};
 pub use value::Scalar;

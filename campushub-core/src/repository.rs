@@ -64,14 +64,34 @@ pub struct Written {
     pub token: Option<ConsistencyToken>,
 }
 
+/// How a batch write treats rows that fail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum BatchMode {
+    /// One transaction: every row is written or none is. A row that fails rolls the batch
+    /// back; the outcome names every row that failed and why.
+    #[default]
+    AllOrNothing,
+    /// Each row stands alone: a row that fails is reported and the others are written.
+    EachRow,
+}
+
 /// The outcome of a batch write: one result per input row, in input order, and the token of
-/// the batch's commit. Rows that failed changed nothing; the others were committed.
+/// the batch's commit.
+///
+/// Rows that failed changed nothing. The others were committed, unless the batch was
+/// [`BatchMode::AllOrNothing`] and a row failed: then [`BulkWritten::rolled_back`] is set,
+/// nothing was written, and an `Ok` row is one that would have been.
+///
+/// A failure of the database or of the connection to it is not a row's outcome: the batch
+/// method returns it as its error, and nothing of the batch was written.
 #[derive(Debug, Default)]
 pub struct BulkWritten {
     /// Per-row outcome.
     pub rows: Vec<Result<()>>,
     /// The commit's position, when anything was written.
     pub token: Option<ConsistencyToken>,
+    /// Nothing was written: an all-or-nothing batch in which a row failed.
+    pub rolled_back: bool,
 }
 
 /// Counts of matching rows, in total and grouped by each of several fields.
@@ -144,9 +164,15 @@ pub trait Repository<E: Entity>: Send + Sync {
             .next())
     }
 
-    /// Inserts many records; rows that fail leave the others alone. The default inserts one
-    /// by one; SQL stores override it with multi-row statements.
-    async fn insert_many(&self, entities: &[E]) -> Result<BulkWritten> {
+    /// Inserts many records, in one transaction or row by row as `mode` says (see
+    /// [`BulkWritten`]).
+    ///
+    /// The default writes row by row and supports [`BatchMode::EachRow`] only: a store
+    /// without transactions cannot promise all or nothing, and refuses such a batch with
+    /// [`crate::Error::Internal`] before writing anything. The memory and SQL stores
+    /// override all three batch methods.
+    async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
+        row_by_row(mode)?;
         let mut batch = BulkWritten::default();
         for entity in entities {
             let outcome = self.insert(entity).await;
@@ -156,7 +182,8 @@ pub trait Repository<E: Entity>: Send + Sync {
     }
 
     /// Updates many records, each with its expected version (see [`Repository::insert_many`]).
-    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
+    async fn update_many(&self, entities: &[(E, i64)], mode: BatchMode) -> Result<BulkWritten> {
+        row_by_row(mode)?;
         let mut batch = BulkWritten::default();
         for (entity, expected_version) in entities {
             let outcome = self.update(entity, *expected_version).await;
@@ -166,13 +193,27 @@ pub trait Repository<E: Entity>: Send + Sync {
     }
 
     /// Deletes many records, each with its expected version (see [`Repository::insert_many`]).
-    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
+    async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
+        row_by_row(mode)?;
         let mut batch = BulkWritten::default();
         for (id, expected_version) in rows {
             let outcome = self.delete(*id, *expected_version).await;
             batch.record(outcome);
         }
         Ok(batch)
+    }
+}
+
+/// The default batch methods write row by row: they refuse an all-or-nothing batch.
+fn row_by_row(mode: BatchMode) -> Result<()> {
+    match mode {
+        BatchMode::EachRow => Ok(()),
+        BatchMode::AllOrNothing => Err(crate::Error::Internal {
+            message: "this store cannot write a batch all or nothing (it does not override \
+                      the batch methods)"
+                .to_owned(),
+            source: None,
+        }),
     }
 }
 
@@ -228,14 +269,18 @@ macro_rules! forward_repository {
             async fn find_by_natural_key(&self, key: &str, read: &ReadOptions) -> Result<Option<E>> {
                 (**self).find_by_natural_key(key, read).await
             }
-            async fn insert_many(&self, entities: &[E]) -> Result<BulkWritten> {
-                (**self).insert_many(entities).await
+            async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
+                (**self).insert_many(entities, mode).await
             }
-            async fn update_many(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
-                (**self).update_many(entities).await
+            async fn update_many(
+                &self,
+                entities: &[(E, i64)],
+                mode: BatchMode,
+            ) -> Result<BulkWritten> {
+                (**self).update_many(entities, mode).await
             }
-            async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
-                (**self).delete_many(rows).await
+            async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
+                (**self).delete_many(rows, mode).await
             }
         }
     )+};

@@ -7,21 +7,27 @@
 //! Bodies: `{"<rows>": [...]}` to create, `{"updates": [{"<key>": ..., fields...}]}` to
 //! update, `{"<keys>": ["...", ...]}` to delete. Answers
 //! `{"created_count"|"updated_count"|"deleted_count", "error_count", "errors": [{"index", "errors"}]}`.
+//!
+//! A call is all or nothing unless it says `?atomic=false` (then each row stands alone):
+//! see [`BatchMode`]. A call that applied no row although some were sent answers `422`,
+//! a problem carrying the same report ([`BULK_REJECTED`]); a database that cannot be reached
+//! is a `503`, nothing written.
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::routing::{post, MethodRouter};
 use axum::Router;
 use campushub_core::service::{BulkReport, BULK_ROWS};
-use campushub_core::{Entity, EntityService, Error, ValidationErrors};
+use campushub_core::{BatchMode, Entity, EntityService, Error, ValidationErrors};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::consistency::set_token;
-use crate::extract::JsonObject;
+use crate::extract::{JsonObject, QueryParams};
 use crate::list::json_response;
-use crate::problem::{ApiResult, Problem};
+use crate::problem::{ApiResult, Problem, PROBLEM_JSON};
 use crate::routing::{method_not_allowed, route_with_trailing_slash};
 
 /// The body keys of a kind's bulk routes.
@@ -44,10 +50,22 @@ impl BulkKeys {
         rows: "faculty",
         keys: "employee_ids",
     };
+    /// Departments: `{"departments": [...]}`, `{"codes": [...]}`.
+    pub const DEPARTMENTS: BulkKeys = BulkKeys {
+        rows: "departments",
+        keys: "codes",
+    };
 }
 
 /// The key of bulk-update bodies.
 pub const UPDATES: &str = "updates";
+
+/// The query parameter that chooses per-row commits: `?atomic=false`.
+pub const ATOMIC: &str = "atomic";
+
+/// The `type` of the `422` of a bulk call that applied no row: its body is a problem with the
+/// members of the report (`<verb>_count`, `error_count`, `errors`), `errors` per row.
+pub const BULK_REJECTED: &str = "urn:campushub:problem:bulk-rejected";
 
 /// The routes `<base>/bulk-{create,update,delete}` over `service`, with the body keys `keys`
 /// and at most `max_rows` rows per request.
@@ -95,11 +113,13 @@ impl<E: Entity> Clone for BulkState<E> {
 async fn create<E: Entity>(
     State(state): State<BulkState<E>>,
     Caller(principal): Caller,
+    QueryParams(query): QueryParams,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
+    let mode = batch_mode(&query)?;
     let key = state.keys.rows;
     let rows = rows_of(body, key, state.max_rows)?;
-    let created = state.service.bulk_create(&principal, rows).await;
+    let created = state.service.bulk_create(&principal, rows, mode).await;
     let report = created.map_err(|error| named_rows(error, key))?;
     Ok(report_response("created_count", report))
 }
@@ -107,10 +127,12 @@ async fn create<E: Entity>(
 async fn update<E: Entity>(
     State(state): State<BulkState<E>>,
     Caller(principal): Caller,
+    QueryParams(query): QueryParams,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
+    let mode = batch_mode(&query)?;
     let rows = rows_of(body, UPDATES, state.max_rows)?;
-    let updated = state.service.bulk_update(&principal, rows).await;
+    let updated = state.service.bulk_update(&principal, rows, mode).await;
     let report = updated.map_err(|error| named_rows(error, UPDATES))?;
     Ok(report_response("updated_count", report))
 }
@@ -118,8 +140,10 @@ async fn update<E: Entity>(
 async fn delete<E: Entity>(
     State(state): State<BulkState<E>>,
     Caller(principal): Caller,
+    QueryParams(query): QueryParams,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
+    let mode = batch_mode(&query)?;
     let keys = state.keys;
     let rows = rows_of(body, keys.keys, state.max_rows)?;
     let mut texts = Vec::with_capacity(rows.len());
@@ -134,8 +158,31 @@ async fn delete<E: Entity>(
             }
         }
     }
-    let report = state.service.bulk_delete(&principal, texts).await?;
+    let report = state.service.bulk_delete(&principal, texts, mode).await?;
     Ok(report_response("deleted_count", report))
+}
+
+/// The mode a query asks for: `atomic=true` (the default) or `atomic=false`, once; any other
+/// parameter is refused.
+fn batch_mode(query: &[(String, String)]) -> ApiResult<BatchMode> {
+    let mut mode = None;
+    for (name, value) in query {
+        if name != ATOMIC {
+            return Err(Problem::invalid(
+                name,
+                format!("unknown parameter; bulk routes take only `{ATOMIC}`"),
+            ));
+        }
+        let asked = match value.as_str() {
+            "true" => BatchMode::AllOrNothing,
+            "false" => BatchMode::EachRow,
+            _ => return Err(Problem::invalid(ATOMIC, "expected `true` or `false`")),
+        };
+        if mode.replace(asked).is_some() {
+            return Err(Problem::invalid(ATOMIC, "given more than once"));
+        }
+    }
+    Ok(mode.unwrap_or_default())
 }
 
 /// The array under `key`, the body's only member, with at most `cap` rows.
@@ -179,13 +226,43 @@ fn named_rows(error: Error, key: &str) -> Problem {
     Problem::from(Error::Validation(renamed))
 }
 
+/// The report of a bulk call: `200`, or `422` (a problem with the report's members) when
+/// rows were sent and none was applied.
 fn report_response(count_name: &str, report: BulkReport) -> Response {
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         count_name: report.succeeded,
         "error_count": report.errors.len(),
         "errors": report.errors,
     });
-    let mut response = json_response(StatusCode::OK, body.to_string());
-    set_token(response.headers_mut(), report.token);
+    if report.succeeded > 0 || report.errors.is_empty() {
+        let mut response = json_response(StatusCode::OK, body.to_string());
+        set_token(response.headers_mut(), report.token);
+        return response;
+    }
+    let failed = report.errors.len();
+    let problem = [
+        ("type", Value::from(BULK_REJECTED)),
+        ("title", Value::from("No row applied")),
+        (
+            "status",
+            Value::from(StatusCode::UNPROCESSABLE_ENTITY.as_u16()),
+        ),
+        (
+            "detail",
+            Value::from(format!(
+                "{failed} row(s) failed; nothing was written: fix the rows `errors` names and \
+                 send the call again"
+            )),
+        ),
+    ];
+    if let Value::Object(members) = &mut body {
+        for (name, value) in problem {
+            members.insert(name.to_owned(), value);
+        }
+    }
+    let mut response = json_response(StatusCode::UNPROCESSABLE_ENTITY, body.to_string());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     response
 }

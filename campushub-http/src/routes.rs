@@ -34,20 +34,34 @@ pub fn router(mut state: ApiState) -> Router {
     let config = Arc::new(state.config.clone());
     let services = &state.services;
     let mut resources = vec![
-        resource::<Department>("departments", &services.departments, &config, None),
+        resource::<Department>(
+            "departments",
+            &services.departments,
+            &config,
+            Some(BulkKeys::DEPARTMENTS),
+            false,
+        ),
         resource::<Student>(
             "students",
             &services.students,
             &config,
             Some(BulkKeys::STUDENTS),
+            true,
         ),
         resource::<Faculty>(
             "faculty",
             &services.faculty,
             &config,
             Some(BulkKeys::FACULTY),
+            true,
         ),
-        resource::<CustomFieldDef>("custom-fields", &services.custom_fields, &config, None),
+        resource::<CustomFieldDef>(
+            "custom-fields",
+            &services.custom_fields,
+            &config,
+            None,
+            false,
+        ),
     ];
     resources.extend(added.into_iter().map(|build| build(Arc::clone(&config))));
     let docs: Vec<ResourceDoc> = resources.iter().map(|(doc, _)| *doc).collect();
@@ -115,18 +129,22 @@ pub fn router(mut state: ApiState) -> Router {
     middleware::apply(app, &state, templates.iter().map(String::as_str))
 }
 
-/// A built-in resource's router and what the document says about it: kinds with bulk routes
-/// (students, faculty) also get the generic `/stats` (departments have their own, with
-/// per-department counts, in [`crate::analytics`]).
+/// A built-in resource's router and what the document says about it: bulk routes with
+/// `bulk`'s body keys, and the generic `/stats` when `stats` (students, faculty; departments
+/// have their own, with per-department counts, in [`crate::analytics`]).
 fn resource<E: Entity>(
     segment: &'static str,
     service: &EntityService<E>,
     config: &Arc<HttpConfig>,
     bulk: Option<BulkKeys>,
+    stats: bool,
 ) -> (ResourceDoc, Router) {
     let mut routes = ResourceRoutes::new(segment, service.clone(), Arc::clone(config));
+    if stats {
+        routes = routes.with_stats();
+    }
     if let Some(keys) = bulk {
-        routes = routes.with_stats().with_bulk(keys);
+        routes = routes.with_bulk(keys);
     }
     (routes.doc(), routes.build())
 }

@@ -73,6 +73,25 @@ pub enum Guarded {
     Refused(Vec<Vec<SqlValue>>),
 }
 
+/// A write transaction on the primary, begun by [`Backend::begin`]. Its statements run one
+/// after another on one connection; nothing is visible to others before
+/// [`WriteTx::commit`]. Dropped unfinished (an error returned early, a cancelled request), it
+/// is rolled back.
+///
+/// Batch writes use it to decide between statements: run a batch, see which rows it touched,
+/// set a savepoint, go row by row, and commit or roll back as the batch's mode says.
+#[async_trait]
+pub trait WriteTx: Send {
+    /// Runs one statement in the transaction.
+    async fn run(&mut self, statement: Statement) -> Result<StatementResult>;
+
+    /// Commits; the commit's token.
+    async fn commit(self: Box<Self>) -> Result<Option<ConsistencyToken>>;
+
+    /// Rolls back: nothing the transaction ran is kept.
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}
+
 /// A database the generic repository runs on.
 #[async_trait]
 pub trait Backend: Clone + Send + Sync + 'static {
@@ -94,6 +113,10 @@ pub trait Backend: Clone + Send + Sync + 'static {
     /// returned (see [`WriteGuard`]).
     async fn write_guarded(&self, guard: WriteGuard, statements: Vec<Statement>)
         -> Result<Guarded>;
+
+    /// Begins a write transaction on the primary that first takes `lock` when given (the
+    /// lock of a [`WriteGuard`], held until the transaction ends).
+    async fn begin(&self, lock: Option<i64>) -> Result<Box<dyn WriteTx>>;
 
     /// Snapshots of the pools' counters.
     fn pool_stats(&self) -> Vec<PoolStats>;

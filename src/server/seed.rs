@@ -12,7 +12,7 @@ use super::rng::Rng;
 use super::rows;
 use super::BoxError;
 use crate::core::service::MAX_BULK_ROWS;
-use crate::core::{Entity, EntityService, Principal, ReadOptions, ReadRoute, Role};
+use crate::core::{BatchMode, Entity, EntityService, Principal, ReadOptions, ReadRoute, Role};
 use crate::http::AppServices;
 
 /// How many records of each kind to create.
@@ -151,7 +151,10 @@ async fn load<E: Entity>(
     while !rows.is_empty() {
         let rest = rows.split_off(rows.len().min(MAX_BULK_ROWS));
         let size = rows.len();
-        let report = service.bulk_create(&seeder(), rows).await?;
+        // Each row on its own: a seed run again skips the rows already there.
+        let report = service
+            .bulk_create(&seeder(), rows, BatchMode::EachRow)
+            .await?;
         outcome.0 += report.succeeded;
         outcome.1 += report.errors.len();
         if outcome.2.is_none() {

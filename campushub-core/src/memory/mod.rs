@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod batch;
 mod read;
 mod repository;
 mod state;

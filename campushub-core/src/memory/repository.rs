@@ -6,12 +6,13 @@ use std::marker::PhantomData;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::batch::Change;
 use super::MemoryStore;
 use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::Result;
 use crate::query::ListQuery;
-use crate::repository::{GroupCounts, ReadOptions, Repository, Written};
+use crate::repository::{BatchMode, BulkWritten, GroupCounts, ReadOptions, Repository, Written};
 
 /// The repository of kind `E` in a [`MemoryStore`]. Reads return clones with the summaries
 /// of [`crate::Schema::relations`] attached; writes commit at once and report the store's commit counter as their
@@ -131,5 +132,26 @@ impl<E: Entity> Repository<E> for MemoryRepository<E> {
             .write()
             .delete::<E>(id, expected_version)
             .map(written)
+    }
+
+    async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
+        let changes = entities.iter().map(Change::Insert).collect();
+        self.store.write().apply_batch(changes, mode)
+    }
+
+    async fn update_many(&self, entities: &[(E, i64)], mode: BatchMode) -> Result<BulkWritten> {
+        let changes = entities
+            .iter()
+            .map(|(entity, expected)| Change::Update(entity, *expected))
+            .collect();
+        self.store.write().apply_batch(changes, mode)
+    }
+
+    async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
+        let changes = rows
+            .iter()
+            .map(|(id, expected)| Change::<E>::Delete(*id, *expected))
+            .collect();
+        self.store.write().apply_batch(changes, mode)
     }
 }

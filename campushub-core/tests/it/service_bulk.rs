@@ -5,6 +5,7 @@
 #![cfg(feature = "memory")]
 
 use campushub_core::service::{BulkReport, MAX_BULK_ROWS};
+use campushub_core::BatchMode;
 use campushub_core::ValidationErrors;
 use campushub_core::{ChangeOp, Error, ReadOptions, Repository};
 use serde_json::{json, Value};
@@ -40,7 +41,7 @@ async fn bulk_create_reports_every_row_that_breaks_a_rule_by_index() {
     ];
     let report = campus
         .students
-        .bulk_create(&admin(), rows)
+        .bulk_create(&admin(), rows, BatchMode::EachRow)
         .await
         .expect("report");
     assert_eq!(report.succeeded, 3);
@@ -91,7 +92,12 @@ async fn a_bulk_create_with_a_row_of_the_wrong_shape_writes_nothing() {
         with(student_body("B4"), "shoe", json!(44)),             // unknown field
         json!({}),                                               // required fields missing
     ];
-    let errors = field_errors(campus.students.bulk_create(&admin(), rows).await);
+    let errors = field_errors(
+        campus
+            .students
+            .bulk_create(&admin(), rows, BatchMode::EachRow)
+            .await,
+    );
     let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
     for expected in [
         "rows[1].year_of_study",
@@ -121,7 +127,12 @@ async fn a_bulk_update_with_a_row_of_the_wrong_shape_writes_nothing() {
         json!({"roll_number": "U0", "first_name": null}), // removes a required field
         json!({"roll_number": 7}),                        // a key that is not a string
     ];
-    let errors = field_errors(campus.students.bulk_update(&admin(), rows).await);
+    let errors = field_errors(
+        campus
+            .students
+            .bulk_update(&admin(), rows, BatchMode::EachRow)
+            .await,
+    );
     let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
     assert_eq!(
         fields,
@@ -163,7 +174,7 @@ async fn bulk_update_patches_rows_by_key() {
     ];
     let report = campus
         .students
-        .bulk_update(&admin(), rows)
+        .bulk_update(&admin(), rows, BatchMode::EachRow)
         .await
         .expect("report");
     assert_eq!(report.succeeded, 2, "{:?}", report.errors);
@@ -220,7 +231,7 @@ async fn bulk_update_reports_store_conflicts_on_their_row() {
     ];
     let report = campus
         .students
-        .bulk_update(&admin(), rows)
+        .bulk_update(&admin(), rows, BatchMode::EachRow)
         .await
         .expect("report");
     assert_eq!(report.succeeded, 1);
@@ -242,7 +253,7 @@ async fn bulk_delete_removes_rows_by_key() {
     ];
     let report = campus
         .students
-        .bulk_delete(&admin(), keys)
+        .bulk_delete(&admin(), keys, BatchMode::EachRow)
         .await
         .expect("report");
     assert_eq!(report.succeeded, 2);
@@ -277,7 +288,11 @@ async fn bulk_delete_of_a_referenced_department_is_a_row_conflict() {
         .expect("created");
     let report = campus
         .departments
-        .bulk_delete(&admin(), vec!["CSE".into(), "EEE".into()])
+        .bulk_delete(
+            &admin(),
+            vec!["CSE".into(), "EEE".into()],
+            BatchMode::EachRow,
+        )
         .await
         .expect("report");
     assert_eq!(report.succeeded, 1);
@@ -290,7 +305,7 @@ async fn bulk_works_for_faculty_keyed_by_employee_id() {
     let rows = vec![faculty_body("E1"), faculty_body("E1"), faculty_body("E2")];
     let report = campus
         .faculty
-        .bulk_create(&admin(), rows)
+        .bulk_create(&admin(), rows, BatchMode::EachRow)
         .await
         .expect("report");
     assert_eq!(report.succeeded, 2);
@@ -302,12 +317,27 @@ async fn bulk_works_for_faculty_keyed_by_employee_id() {
 async fn rows_are_capped() {
     let campus = Campus::new();
     let rows = vec![json!({}); MAX_BULK_ROWS + 1];
-    let errors = field_errors(campus.students.bulk_create(&admin(), rows.clone()).await);
+    let errors = field_errors(
+        campus
+            .students
+            .bulk_create(&admin(), rows.clone(), BatchMode::EachRow)
+            .await,
+    );
     assert!(errors.contains("rows"));
-    let errors = field_errors(campus.students.bulk_update(&admin(), rows).await);
+    let errors = field_errors(
+        campus
+            .students
+            .bulk_update(&admin(), rows, BatchMode::EachRow)
+            .await,
+    );
     assert!(errors.contains("rows"));
     let keys = vec![String::new(); MAX_BULK_ROWS + 1];
-    let errors = field_errors(campus.students.bulk_delete(&admin(), keys).await);
+    let errors = field_errors(
+        campus
+            .students
+            .bulk_delete(&admin(), keys, BatchMode::EachRow)
+            .await,
+    );
     assert!(errors.contains("rows"));
     assert_eq!(campus.store.token().position(), 0);
 }
@@ -316,7 +346,120 @@ async fn rows_are_capped() {
 async fn kinds_without_a_natural_key_have_no_bulk_operations() {
     let campus = Campus::new();
     let rows: Vec<Value> = vec![definition_body("student", "x", "text")];
-    let outcome = campus.definitions.bulk_create(&admin(), rows).await;
+    let outcome = campus
+        .definitions
+        .bulk_create(&admin(), rows, BatchMode::EachRow)
+        .await;
     assert!(matches!(outcome, Err(Error::Validation(_))), "{outcome:?}");
     assert!(campus.events.events().is_empty());
+}
+
+/// The number of students stored.
+async fn stored_students(campus: &Campus) -> usize {
+    let query = campushub_core::ListQuery::new(
+        <campushub_core::Student as campushub_core::Entity>::schema(),
+    );
+    let count = campus
+        .store
+        .repository::<campushub_core::Student>()
+        .count(&query, &ReadOptions::default())
+        .await
+        .expect("count");
+    usize::try_from(count).expect("a count")
+}
+
+#[tokio::test]
+async fn all_or_nothing_writes_no_row_when_one_breaks_a_rule_or_is_refused_by_the_store() {
+    let campus = Campus::new();
+    campus.student("TAKEN").await;
+    campus.events.clear();
+    // A rule the service checks: the store is never asked.
+    let rows = vec![
+        student_body("A0"),
+        with(student_body("A1"), "date_of_birth", json!("2999-01-01")),
+        student_body("A2"),
+    ];
+    let report = campus
+        .students
+        .bulk_create(&admin(), rows, BatchMode::AllOrNothing)
+        .await
+        .expect("report");
+    assert_eq!(report.succeeded, 0);
+    assert_eq!(indexes(&report), [1]);
+    assert!(report.token.is_none());
+    // A refusal only the store makes (the roll number is taken): rows before it were
+    // applied, and are undone.
+    let rows = vec![
+        student_body("A0"),
+        student_body("A2"),
+        student_body("TAKEN"),
+    ];
+    let report = campus
+        .students
+        .bulk_create(&admin(), rows, BatchMode::AllOrNothing)
+        .await
+        .expect("report");
+    assert_eq!(report.succeeded, 0);
+    assert_eq!(indexes(&report), [2]);
+    assert!(row(&report, 2).contains("roll_number"));
+    assert_eq!(stored_students(&campus).await, 1, "only TAKEN");
+    assert!(campus.events.events().is_empty(), "nothing announced");
+    // The same rows, each on its own.
+    let rows = vec![
+        student_body("A0"),
+        student_body("A2"),
+        student_body("TAKEN"),
+    ];
+    let report = campus
+        .students
+        .bulk_create(&admin(), rows, BatchMode::EachRow)
+        .await
+        .expect("report");
+    assert_eq!(report.succeeded, 2);
+    assert_eq!(stored_students(&campus).await, 3);
+}
+
+#[tokio::test]
+async fn all_or_nothing_updates_and_deletes_are_undone_whole() {
+    let campus = Campus::new();
+    for roll in ["U0", "U1", "U2"] {
+        campus.student(roll).await;
+    }
+    campus
+        .student_from(with(student_body("X"), "email", json!("x@uni.example")))
+        .await;
+    // Row 1 takes X's email, which only the store sees (X is not in the request): rows 0 and
+    // 2 were applied before the store refused it, and are undone.
+    let updates = vec![
+        json!({"roll_number": "U0", "semester": 3}),
+        json!({"roll_number": "U1", "email": "x@uni.example"}),
+        json!({"roll_number": "U2", "semester": 4}),
+    ];
+    let report = campus
+        .students
+        .bulk_update(&admin(), updates, BatchMode::AllOrNothing)
+        .await
+        .expect("report");
+    assert_eq!(report.succeeded, 0, "{:?}", report.errors);
+    assert_eq!(indexes(&report), [1]);
+    let u0 = campus
+        .students
+        .bulk_delete(
+            &admin(),
+            vec!["U0".into(), "NOPE".into()],
+            BatchMode::AllOrNothing,
+        )
+        .await
+        .expect("report");
+    assert_eq!(u0.succeeded, 0);
+    assert_eq!(indexes(&u0), [1]);
+    assert_eq!(stored_students(&campus).await, 4, "U0 not deleted");
+    let page = campus
+        .store
+        .repository::<campushub_core::Student>()
+        .find_by_natural_key("U0", &ReadOptions::default())
+        .await
+        .expect("read")
+        .expect("U0");
+    assert_eq!(page.semester, 1, "U0's update undone");
 }

@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use campushub_core::{
-    Action, Entity, EntityKind, EntityService, Error, Policy, Principal, ReadOptions, Result, Role,
-    RolePolicy,
+    Action, BatchMode, Entity, EntityKind, EntityService, Error, Policy, Principal, ReadOptions,
+    Result, Role, RolePolicy,
 };
 use serde_json::{json, Map, Value};
 
@@ -85,11 +85,19 @@ async fn exercise_bulk<E: Entity>(
 ) -> Option<Result<()>> {
     let row = body(serial());
     let outcome = match action {
-        Action::Create => service.bulk_create(principal, vec![row]).await,
-        Action::Update => service.bulk_update(principal, vec![row]).await,
+        Action::Create => {
+            service
+                .bulk_create(principal, vec![row], BatchMode::EachRow)
+                .await
+        }
+        Action::Update => {
+            service
+                .bulk_update(principal, vec![row], BatchMode::EachRow)
+                .await
+        }
         Action::Delete => {
             service
-                .bulk_delete(principal, vec!["none".to_owned()])
+                .bulk_delete(principal, vec!["none".to_owned()], BatchMode::EachRow)
                 .await
         }
         _ => return None,

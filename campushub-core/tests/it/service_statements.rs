@@ -10,6 +10,7 @@ use campushub_core::cache::Loader;
 use campushub_core::memory::MemoryStore;
 use campushub_core::query::ListQuery;
 use campushub_core::repository::{BulkWritten, GroupCounts};
+use campushub_core::BatchMode;
 use campushub_core::{
     Cache, CacheKey, CachedValue, ChangeEvent, ConsistencyToken, CustomFieldDef, Entity,
     EntityService, FillTicket, NoCache, ReadOptions, Repository, Result, Student, Written,
@@ -88,17 +89,17 @@ impl<E: Entity, R: Repository<E>> Repository<E> for Counting<R> {
         self.count("delete");
         self.inner.delete(id, expected_version).await
     }
-    async fn insert_many(&self, entities: &[E]) -> Result<BulkWritten> {
+    async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
         self.count("insert_many");
-        self.inner.insert_many(entities).await
+        self.inner.insert_many(entities, mode).await
     }
-    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
+    async fn update_many(&self, entities: &[(E, i64)], mode: BatchMode) -> Result<BulkWritten> {
         self.count("update_many");
-        self.inner.update_many(entities).await
+        self.inner.update_many(entities, mode).await
     }
-    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
+    async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
         self.count("delete_many");
-        self.inner.delete_many(rows).await
+        self.inner.delete_many(rows, mode).await
     }
 }
 
@@ -324,21 +325,30 @@ async fn custom_field_filters_read_the_definitions_once() {
 async fn bulk_calls_make_one_round_trip_per_phase() {
     let (service, students, definitions) = setup();
     let rows: Vec<Value> = (0..50).map(|i| student_body(&format!("B{i}"))).collect();
-    let report = service.bulk_create(&admin(), rows).await.expect("report");
+    let report = service
+        .bulk_create(&admin(), rows, BatchMode::EachRow)
+        .await
+        .expect("report");
     assert_eq!(report.succeeded, 50);
     assert_eq!(students.take(), [("insert_many", 1)]);
     assert_eq!(definitions.take(), [("list", 1)]);
     let rows: Vec<Value> = (0..50)
         .map(|i| json!({"roll_number": format!("B{i}"), "semester": 2}))
         .collect();
-    let report = service.bulk_update(&admin(), rows).await.expect("report");
+    let report = service
+        .bulk_update(&admin(), rows, BatchMode::EachRow)
+        .await
+        .expect("report");
     assert_eq!(report.succeeded, 50);
     assert_eq!(
         students.take(),
         [("find_by_natural_keys", 1), ("update_many", 1)]
     );
     let keys: Vec<String> = (0..50).map(|i| format!("B{i}")).collect();
-    let report = service.bulk_delete(&admin(), keys).await.expect("report");
+    let report = service
+        .bulk_delete(&admin(), keys, BatchMode::EachRow)
+        .await
+        .expect("report");
     assert_eq!(report.succeeded, 50);
     assert_eq!(
         students.take(),

@@ -72,6 +72,17 @@ pub(super) fn filter_parameters(schema: &Schema) -> Vec<Parameter> {
     parameters
 }
 
+/// `atomic` on bulk routes: all or nothing (the default) or each row on its own.
+pub(super) fn atomic() -> Parameter {
+    query(
+        crate::bulk::ATOMIC,
+        "`true` (the default): one transaction, every row applied or none (422 naming the \
+         rows that failed). `false`: each row on its own; the rows that fail are reported \
+         and the others applied",
+        ObjectBuilder::new().schema_type(Type::Boolean),
+    )
+}
+
 /// `Consistency-Token`: read at least the write that returned it.
 pub(super) fn consistency_token() -> Parameter {
     header(

@@ -8,7 +8,7 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::ToSchema;
 
-use super::params::consistency_token;
+use super::params::{atomic, consistency_token};
 use crate::problem::{Problem, PROBLEM_JSON};
 
 /// An authenticated operation with the problems every one may answer plus `errors`.
@@ -37,6 +37,8 @@ pub(super) fn stats_op(tag: &str) -> OperationBuilder {
         )
 }
 
+/// A bulk operation taking `{"<key>": rows}`: its report (`200`), and the same report as a
+/// problem when no row was applied (`422`).
 pub(super) fn bulk_op(
     tag: &str,
     key: &str,
@@ -47,23 +49,64 @@ pub(super) fn bulk_op(
         .property(key, rows)
         .required(key)
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    let row_error = ObjectBuilder::new()
-        .property("index", ObjectBuilder::new().schema_type(Type::Integer))
-        .property("errors", any_object());
-    let report = ObjectBuilder::new()
-        .property(count, ObjectBuilder::new().schema_type(Type::Integer))
-        .property(
-            "error_count",
-            ObjectBuilder::new().schema_type(Type::Integer),
-        )
-        .property("errors", ArrayBuilder::new().items(row_error));
+    let row_error = || {
+        let field_errors = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(
+                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
+            ));
+        ObjectBuilder::new()
+            .property(
+                "index",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
+            .property("errors", field_errors)
+            .required("index")
+            .required("errors")
+    };
+    let report = || {
+        ObjectBuilder::new()
+            .property(count, ObjectBuilder::new().schema_type(Type::Integer))
+            .property(
+                "error_count",
+                ObjectBuilder::new().schema_type(Type::Integer),
+            )
+            .property("errors", ArrayBuilder::new().items(row_error()))
+            .required(count)
+            .required("error_count")
+            .required("errors")
+    };
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let rejection = report()
+        .property("type", text())
+        .property("title", text())
+        .property("status", ObjectBuilder::new().schema_type(Type::Integer))
+        .property("detail", text())
+        .required("type")
+        .required("status");
     op(
         tag,
-        &format!("Bulk: `{{\"{key}\": [...]}}`"),
+        &format!("Bulk: `{{\"{key}\": [...]}}`, all or nothing unless `atomic=false`"),
         &[400, 413, 415],
     )
+    .parameter(atomic())
     .request_body(Some(body(request)))
-    .response("200", json("Per-row outcome", report))
+    .response("200", json("Per-row outcome", report()))
+    .response(
+        "422",
+        ResponseBuilder::new()
+            .description(
+                "No row applied (all or nothing: a row failed; or every row failed): the \
+                 per-row report as a problem, `type` `urn:campushub:problem:bulk-rejected`",
+            )
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new().schema(Some(rejection)).build(),
+            )
+            .build(),
+    )
 }
 
 pub(super) fn list_page(record: Ref) -> RefOr<utoipa::openapi::Schema> {

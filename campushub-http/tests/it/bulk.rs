@@ -1,19 +1,70 @@
-//! Bulk create, update and delete for students and faculty: counts, per-row errors, caps.
+//! Bulk create, update and delete: all or nothing by default, `?atomic=false` per row, counts,
+//! per-row errors, caps, and the `422` of a call that applied nothing.
 
 use axum::http::StatusCode;
 use campushub_http::HttpConfig;
 use serde_json::json;
 
-use crate::support::{faculty, student, App};
+use crate::support::{department, faculty, student, App};
+
+/// Asserts the `422` of a bulk call that applied no row: a problem carrying the report,
+/// no token; returns its body.
+fn rejected(reply: &crate::support::Reply, count: &str, failed: &[usize]) -> serde_json::Value {
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.json()
+    );
+    assert_eq!(reply.header("content-type"), "application/problem+json");
+    let body = reply.json();
+    assert_eq!(
+        body["type"], "urn:campushub:problem:bulk-rejected",
+        "{body}"
+    );
+    assert_eq!(body["status"], 422);
+    assert_eq!(body[count], 0, "{body}");
+    assert_eq!(body["error_count"], failed.len(), "{body}");
+    let indexes: Vec<_> = body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| row["index"].as_u64().unwrap_or(u64::MAX) as usize)
+        .collect();
+    assert_eq!(indexes, failed, "{body}");
+    assert!(reply.header("consistency-token").is_empty());
+    body
+}
 
 #[tokio::test]
-async fn bulk_create_reports_created_rows_and_per_row_errors() {
+async fn a_bulk_create_is_all_or_nothing_by_default() {
+    let app = App::new();
+    let mut bad = student("S-2", None);
+    bad["date_of_birth"] = json!("2999-01-01");
+    let rows = json!({"students": [student("S-1", None), bad, student("S-3", None)]});
+    let reply = app.post("/api/v1/students/bulk-create", rows.clone()).await;
+    let body = rejected(&reply, "created_count", &[1]);
+    assert!(
+        body["errors"][0]["errors"]["date_of_birth"].is_array(),
+        "{body}"
+    );
+    let list = app.get("/api/v1/students").await.json();
+    assert_eq!(list["results"].as_array().map(Vec::len), Some(0), "{list}");
+    // `atomic=true` says the same thing as no parameter.
+    let reply = app
+        .post("/api/v1/students/bulk-create?atomic=true", rows)
+        .await;
+    rejected(&reply, "created_count", &[1]);
+}
+
+#[tokio::test]
+async fn atomic_false_applies_the_rows_that_pass_and_reports_the_others() {
     let app = App::new();
     let mut bad = student("S-2", None);
     bad["date_of_birth"] = json!("2999-01-01");
     let reply = app
         .post(
-            "/api/v1/students/bulk-create",
+            "/api/v1/students/bulk-create?atomic=false",
             json!({"students": [student("S-1", None), bad, student("S-3", None)]}),
         )
         .await;
@@ -29,6 +80,14 @@ async fn bulk_create_reports_created_rows_and_per_row_errors() {
     assert!(!reply.header("consistency-token").is_empty());
     let list = app.get("/api/v1/students").await.json();
     assert_eq!(list["results"].as_array().map(Vec::len), Some(2));
+    // A call in which every row fails applied nothing: 422 in either mode.
+    let reply = app
+        .post(
+            "/api/v1/students/bulk-create?atomic=false",
+            json!({"students": [student("S-1", None), student("S-3", None)]}),
+        )
+        .await;
+    rejected(&reply, "created_count", &[0, 1]);
 }
 
 #[tokio::test]
@@ -39,11 +98,15 @@ async fn bulk_update_and_delete_address_rows_by_natural_key() {
         json!({"students": [student("S-1", None), student("S-2", None)]}),
     )
     .await;
+    let updates = json!({"updates": [{"roll_number": "S-1", "section": "B"}, {"roll_number": "NOPE", "section": "C"}]});
     let reply = app
-        .post(
-            "/api/v1/students/bulk-update",
-            json!({"updates": [{"roll_number": "S-1", "section": "B"}, {"roll_number": "NOPE", "section": "C"}]}),
-        )
+        .post("/api/v1/students/bulk-update", updates.clone())
+        .await;
+    rejected(&reply, "updated_count", &[1]);
+    let page = app.get("/api/v1/students?roll_number=S-1").await.json();
+    assert_eq!(page["results"][0]["section"], "A", "not applied: {page}");
+    let reply = app
+        .post("/api/v1/students/bulk-update?atomic=false", updates)
         .await;
     let body = reply.json();
     assert_eq!(body["updated_count"], 1, "{body}");
@@ -51,15 +114,63 @@ async fn bulk_update_and_delete_address_rows_by_natural_key() {
     assert_eq!(body["errors"][0]["index"], 1);
     let page = app.get("/api/v1/students?roll_number=S-1").await.json();
     assert_eq!(page["results"][0]["section"], "B");
+
+    let doomed = json!({"roll_numbers": ["S-1", "S-2", "S-9"]});
     let reply = app
-        .post(
-            "/api/v1/students/bulk-delete",
-            json!({"roll_numbers": ["S-1", "S-2", "S-9"]}),
-        )
+        .post("/api/v1/students/bulk-delete", doomed.clone())
+        .await;
+    rejected(&reply, "deleted_count", &[2]);
+    let list = app.get("/api/v1/students").await.json();
+    assert_eq!(list["results"].as_array().map(Vec::len), Some(2), "{list}");
+    let reply = app
+        .post("/api/v1/students/bulk-delete?atomic=false", doomed)
         .await;
     let body = reply.json();
     assert_eq!(body["deleted_count"], 2, "{body}");
     assert_eq!(body["error_count"], 1);
+}
+
+#[tokio::test]
+async fn the_atomic_parameter_is_checked_like_any_other() {
+    let app = App::new();
+    let rows = || json!({"students": [student("S-1", None)]});
+    for query in ["atomic=yes", "atomic=", "atomic=true&atomic=false"] {
+        app.post(&format!("/api/v1/students/bulk-create?{query}"), rows())
+            .await
+            .field_problem(StatusCode::BAD_REQUEST, "atomic");
+    }
+    app.post("/api/v1/students/bulk-create?dry_run=true", rows())
+        .await
+        .field_problem(StatusCode::BAD_REQUEST, "dry_run");
+    let list = app.get("/api/v1/students").await.json();
+    assert_eq!(list["results"].as_array().map(Vec::len), Some(0), "{list}");
+}
+
+#[tokio::test]
+async fn departments_have_bulk_routes_keyed_by_code() {
+    let app = App::new();
+    let reply = app
+        .post(
+            "/api/v1/departments/bulk-create",
+            json!({"departments": [department("CSE"), department("ECE")]}),
+        )
+        .await;
+    assert_eq!(reply.json()["created_count"], 2, "{}", reply.json());
+    let reply = app
+        .post(
+            "/api/v1/departments/bulk-update",
+            json!({"updates": [{"code": "CSE", "name": "Computing"}]}),
+        )
+        .await;
+    assert_eq!(reply.json()["updated_count"], 1, "{}", reply.json());
+    let page = app.get("/api/v1/departments?code=CSE").await.json();
+    assert_eq!(page["results"][0]["name"], "Computing");
+    let reply = app
+        .post("/api/v1/departments/bulk-delete", json!({"codes": ["ECE"]}))
+        .await;
+    assert_eq!(reply.json()["deleted_count"], 1, "{}", reply.json());
+    let list = app.get("/api/v1/departments").await.json();
+    assert_eq!(list["results"].as_array().map(Vec::len), Some(1), "{list}");
 }
 
 #[tokio::test]
@@ -140,7 +251,7 @@ async fn more_rows_than_the_cap_is_413() {
             json!({"roll_numbers": ["a", "b"]}),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::OK);
+    rejected(&reply, "deleted_count", &[0, 1]);
 }
 
 /// A body whose rows do not have the declared shape is refused whole, each bad field named

@@ -368,7 +368,10 @@ async fn the_openapi_document_is_openapi_3_and_names_every_route() {
         expected.push(format!("/api/v1/{segment}/{{id}}"));
     }
     for segment in ["students", "faculty"] {
-        for route in ["stats", "bulk-create", "bulk-update", "bulk-delete"] {
+        expected.push(format!("/api/v1/{segment}/stats"));
+    }
+    for segment in ["departments", "students", "faculty"] {
+        for route in ["bulk-create", "bulk-update", "bulk-delete"] {
             expected.push(format!("/api/v1/{segment}/{route}"));
         }
     }

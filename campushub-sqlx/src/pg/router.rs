@@ -15,8 +15,8 @@ use super::floor::ReplayFloor;
 use super::health;
 use super::pools::{PgPoolHandle, PgPools};
 use super::positions::REPLAY_POSITION;
-use super::write::{commit, commit_position, first_int};
-use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
+use super::write::{commit, commit_position, first_int, PgTx};
+use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Error, Result};
 use crate::value::{ColType, SqlValue};
@@ -325,6 +325,11 @@ impl Backend for PgRouter {
         statements: Vec<Statement>,
     ) -> Result<Guarded> {
         commit(&self.inner.pools.primary, Some(guard), statements).await
+    }
+
+    async fn begin(&self, lock: Option<i64>) -> Result<Box<dyn WriteTx>> {
+        let tx = PgTx::begin(Arc::clone(&self.inner.pools), lock).await?;
+        Ok(Box::new(tx))
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {

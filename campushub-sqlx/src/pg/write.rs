@@ -5,12 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use campushub_core::ConsistencyToken;
+use sqlx::{Postgres, Transaction};
 
 use super::exec::run;
-use super::pools::PgPoolHandle;
+use super::pools::{PgPoolHandle, PgPools};
 use super::positions::COMMIT_POSITION;
-use crate::backend::{Guarded, Statement, StatementResult, WriteGuard};
+use crate::backend::{Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::error::Result;
 use crate::value::{ColType, SqlValue};
 
@@ -70,6 +72,71 @@ pub(super) async fn commit(
         }
     };
     Ok(Guarded::Written(results, token))
+}
+
+/// A transaction on the primary ([`WriteTx`]).
+pub(super) struct PgTx {
+    pools: Arc<PgPools>,
+    tx: Transaction<'static, Postgres>,
+    /// The wait for the connection, reported as the first statement's.
+    wait: Duration,
+}
+
+impl PgTx {
+    /// Begins a transaction on `pools`' primary, taking the advisory lock `lock` first.
+    pub(super) async fn begin(pools: Arc<PgPools>, lock: Option<i64>) -> Result<PgTx> {
+        let started = Instant::now();
+        let primary = &pools.primary;
+        let tx = primary
+            .pool
+            .begin()
+            .await
+            .inspect_err(|_| primary.counters.error())?;
+        let mut tx = PgTx {
+            wait: started.elapsed(),
+            pools,
+            tx,
+        };
+        if let Some(lock) = lock {
+            tx.run(Statement {
+                sql: ADVISORY_LOCK.into(),
+                args: vec![SqlValue::Int(Some(lock))],
+                returns: Vec::new(),
+            })
+            .await?;
+        }
+        Ok(tx)
+    }
+}
+
+#[async_trait]
+impl WriteTx for PgTx {
+    async fn run(&mut self, statement: Statement) -> Result<StatementResult> {
+        let waited = std::mem::take(&mut self.wait);
+        counted(&self.pools.primary, waited, &mut *self.tx, statement).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<Option<ConsistencyToken>> {
+        let PgTx { pools, tx, .. } = *self;
+        tx.commit().await?;
+        let primary = &pools.primary;
+        match primary.pool.acquire().await {
+            Ok(mut conn) => Ok(commit_position(primary, &mut *conn)
+                .await
+                .inspect_err(|error| tracing::warn!(%error, "could not read the commit position"))
+                .ok()
+                .flatten()),
+            Err(error) => {
+                // The write is committed; without a token the caller's reads go by route.
+                tracing::warn!(%error, "could not read the commit position");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        Ok(self.tx.rollback().await?)
+    }
 }
 
 /// Runs `statement` on `executor`, counted on `primary`.

@@ -1,22 +1,56 @@
 //! Batch writes: one transaction per batch, multi-row statements under the bind limit, and
-//! per-row errors found by pre-checks (uniqueness, references) in a few set queries.
+//! per-row outcomes.
+//!
+//! A batch runs as multi-row statements inside a savepoint of its transaction. When one of
+//! them fails on a row's data (a unique value taken meanwhile, a reference deleted
+//! meanwhile), the savepoint is rolled back and the rows go one by one, each under a
+//! savepoint of its own, so that each failure is reported with its cause, in the same
+//! transaction. [`BatchMode`] then decides: all or nothing rolls the whole transaction back
+//! when any row failed; each-row commits the rows that passed. A failure that is not a row's
+//! (the connection lost, the database shutting down) ends the call with that error and
+//! leaves the transaction uncommitted: nothing of the batch is written, in either mode.
 
 use std::collections::{HashMap, HashSet};
 
-use campushub_core::repository::BulkWritten;
-use campushub_core::{ConsistencyToken, Error, Result, Written};
+use campushub_core::repository::{BatchMode, BulkWritten};
+use campushub_core::{ConsistencyToken, Error, Result};
+use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
-use super::hierarchy::Link;
+use super::errors::WriteKind;
+use super::hierarchy::{refused_rows, Link};
 use super::read::CHUNK;
 use super::SqlRepository;
-use crate::backend::{Backend, Dialect, Statement};
+use crate::backend::{Backend, Dialect, Statement, StatementResult, WriteTx};
 use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
 
 /// Rows per `INSERT ... SELECT * FROM UNNEST(...)` statement on Postgres.
 const UNNEST_ROWS: usize = 10_000;
+
+/// The savepoints of a batch: around its multi-row statements, and around each row.
+const BATCH_SAVEPOINT: &str = "campushub_batch";
+const ROW_SAVEPOINT: &str = "campushub_row";
+
+/// The rows of a batch as the caller gave them, for what a failure of one of them means.
+#[derive(Clone, Copy)]
+enum Rows<'a, E> {
+    Insert(&'a [E]),
+    Update(&'a [(E, i64)]),
+    Delete,
+}
+
+impl<E> Rows<'_, E> {
+    /// What writing row `i` was, for mapping its failure.
+    fn kind(&self, i: usize) -> WriteKind<'_, E> {
+        match self {
+            Rows::Insert(entities) => WriteKind::Store(&entities[i]),
+            Rows::Update(entities) => WriteKind::Store(&entities[i].0),
+            Rows::Delete => WriteKind::Delete,
+        }
+    }
+}
 
 /// A batch on its way to the store: each row's values (`None`: refused before writing, its
 /// error in `outcomes`), the link it stores in a tree, and its outcome so far.
@@ -26,16 +60,43 @@ struct Batch {
     outcomes: Vec<Option<Error>>,
 }
 
-/// The rows of a batch, for writing them one by one.
-#[derive(Clone, Copy)]
-enum Rows<'a, E> {
-    Insert(&'a [E]),
-    Update(&'a [(E, i64)]),
-    Delete(&'a [(Uuid, i64)]),
+impl Batch {
+    /// The rows still to write.
+    fn pending(&self) -> Vec<usize> {
+        (0..self.rows.len())
+            .filter(|i| self.rows[*i].is_some() && self.outcomes[*i].is_none())
+            .collect()
+    }
+
+    /// Whether some row has failed.
+    fn failed(&self) -> bool {
+        self.outcomes.iter().any(Option::is_some)
+    }
+
+    /// The outcome of a batch that wrote nothing because a row failed.
+    fn rolled_back(self) -> BulkWritten {
+        let mut written = finish(self.outcomes, None);
+        written.rolled_back = true;
+        written
+    }
+}
+
+/// How a batch's statements are made and what they report per row.
+struct Plan<'a, E, F> {
+    rows: Rows<'a, E>,
+    /// `(id, expected version)` per row, for versioned writes (which return the ids they
+    /// touched); empty for inserts.
+    keys: Vec<(Uuid, i64)>,
+    /// The statements writing the given rows' values.
+    build: F,
 }
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
-    pub(super) async fn insert_batch(&self, entities: &[E]) -> Result<BulkWritten> {
+    pub(super) async fn insert_batch(
+        &self,
+        entities: &[E],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
         let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
         let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(entities.len());
         for (i, entity) in entities.iter().enumerate() {
@@ -47,46 +108,38 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                 }
             }
         }
+        // Set queries that find most refusals before the transaction, in a few round trips.
         self.check_unique(&mut rows, &mut outcomes).await?;
         self.check_references(&mut rows, &mut outcomes).await?;
-
-        let links: Vec<Option<Link>> = rows.iter().map(|r| self.link(r.as_deref()?)).collect();
+        let links = rows.iter().map(|r| self.link(r.as_deref()?)).collect();
         let per_statement = self.rows_per_statement(0);
         let build = |rows: Vec<Vec<SqlValue>>| {
+            let mut rows = rows.into_iter().peekable();
             let mut statements = Vec::new();
-            let mut chunk = Vec::with_capacity(per_statement);
-            for values in rows {
-                chunk.push(values);
-                if chunk.len() == per_statement {
-                    statements.push(self.table.insert(std::mem::take(&mut chunk)));
-                }
-            }
-            if !chunk.is_empty() {
+            while rows.peek().is_some() {
+                let chunk = rows.by_ref().take(per_statement).collect();
                 statements.push(self.table.insert(chunk));
             }
             statements
         };
-        let accepted: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].is_some()).collect();
-        match self
-            .write_batch(&mut rows, &links, &mut outcomes, build)
-            .await
-        {
-            Ok(written) => Ok(finish(outcomes, written.and_then(|(_, token)| token))),
-            Err(_) => {
-                // Something changed between the checks and the write: row by row instead.
-                let pending = accepted
-                    .into_iter()
-                    .filter(|i| outcomes[*i].is_none())
-                    .collect();
-                let token = self
-                    .one_by_one(&mut outcomes, pending, Rows::Insert(entities))
-                    .await;
-                Ok(finish(outcomes, token))
-            }
-        }
+        let batch = Batch {
+            rows,
+            links,
+            outcomes,
+        };
+        let plan = Plan {
+            rows: Rows::Insert(entities),
+            keys: Vec::new(),
+            build,
+        };
+        self.write_rows(batch, plan, mode).await
     }
 
-    pub(super) async fn update_batch(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
+    pub(super) async fn update_batch(
+        &self,
+        entities: &[(E, i64)],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
         let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
         let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(entities.len());
         let mut links: Vec<Option<Link>> = Vec::with_capacity(entities.len());
@@ -114,17 +167,24 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             }
             statements
         };
-        let keys: Vec<(Uuid, i64)> = entities.iter().map(|(e, v)| (e.meta().id, *v)).collect();
         let batch = Batch {
             rows,
             links,
             outcomes,
         };
-        self.versioned_batch(batch, build, &keys, Rows::Update(entities))
-            .await
+        let plan = Plan {
+            rows: Rows::Update(entities),
+            keys: entities.iter().map(|(e, v)| (e.meta().id, *v)).collect(),
+            build,
+        };
+        self.write_rows(batch, plan, mode).await
     }
 
-    pub(super) async fn delete_batch(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
+    pub(super) async fn delete_batch(
+        &self,
+        rows: &[(Uuid, i64)],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
         // A delete binds two values a row (id, expected version), whatever the table.
         let per_statement = (self.backend.dialect().max_binds() / 2).min(CHUNK);
         let build = |values: Vec<Vec<SqlValue>>| {
@@ -142,63 +202,143 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             links: vec![None; rows.len()],
             outcomes: (0..rows.len()).map(|_| None).collect(),
         };
-        self.versioned_batch(batch, build, rows, Rows::Delete(rows))
-            .await
+        let plan = Plan {
+            rows: Rows::Delete,
+            keys: rows.to_vec(),
+            build,
+        };
+        self.write_rows(batch, plan, mode).await
     }
 
-    /// Runs versioned batch statements (each `RETURNING id`) in one transaction, explaining
-    /// the rows they did not touch; if the transaction fails, writes row by row with `one`.
-    async fn versioned_batch(
+    /// Writes the pending rows of `batch` as `mode` says (see the module's documentation).
+    ///
+    /// Each pass is one transaction. In a tree, the hierarchy check runs first, under the
+    /// tree's lock; rows it refuses get their error and the pass starts again without them
+    /// (dropping a row's new parent can change what the others' chains reach). A pass in
+    /// which a versioned row was overtaken (its version moved, or the record went), all or
+    /// nothing, is rolled back as well, the row's error recorded. Every such new pass has
+    /// fewer rows, so the loop ends.
+    async fn write_rows<F>(
         &self,
-        batch: Batch,
-        build: impl Fn(Vec<Vec<SqlValue>>) -> Vec<Statement>,
-        keys: &[(Uuid, i64)],
-        rows: Rows<'_, E>,
-    ) -> Result<BulkWritten> {
-        let Batch {
-            rows: mut values,
-            links,
-            mut outcomes,
-        } = batch;
-        match self
-            .write_batch(&mut values, &links, &mut outcomes, build)
-            .await
-        {
-            Ok(None) => Ok(finish(outcomes, None)),
-            Ok(Some((results, token))) => {
-                let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
-                self.explain_missed(keys, &done, &mut outcomes).await?;
-                Ok(finish(outcomes, token))
+        mut batch: Batch,
+        plan: Plan<'_, E, F>,
+        mode: BatchMode,
+    ) -> Result<BulkWritten>
+    where
+        F: Fn(Vec<Vec<SqlValue>>) -> Vec<Statement>,
+    {
+        loop {
+            if mode == BatchMode::AllOrNothing && batch.failed() {
+                return Ok(batch.rolled_back());
             }
-            Err(_) => {
-                let pending: Vec<usize> =
-                    (0..keys.len()).filter(|i| outcomes[*i].is_none()).collect();
-                let token = self.one_by_one(&mut outcomes, pending, rows).await;
-                Ok(finish(outcomes, token))
+            let pending = batch.pending();
+            if pending.is_empty() {
+                return Ok(finish(batch.outcomes, None));
             }
-        }
-    }
-
-    /// Writes the rows `pending` of `rows` one by one, recording failures; the latest token.
-    async fn one_by_one(
-        &self,
-        outcomes: &mut [Option<Error>],
-        pending: Vec<usize>,
-        rows: Rows<'_, E>,
-    ) -> Option<ConsistencyToken> {
-        let mut token = None;
-        for i in pending {
-            let outcome: Result<Written> = match rows {
-                Rows::Insert(entities) => self.insert_one(&entities[i]).await,
-                Rows::Update(entities) => self.update_one(&entities[i].0, entities[i].1).await,
-                Rows::Delete(keys) => self.delete_one(keys[i].0, keys[i].1).await,
+            let links: Vec<Link> = pending.iter().filter_map(|i| batch.links[*i]).collect();
+            let guard = E::hierarchy()
+                .filter(|_| links.iter().any(|(_, parent)| parent.is_some()))
+                .map(|hierarchy| self.guard(&hierarchy, &links));
+            let mut tx = self.backend.begin(guard.as_ref().map(|g| g.lock)).await?;
+            if let Some(guard) = guard {
+                let refused = tx.run(guard.check).await?;
+                if !refused.rows.is_empty() {
+                    tx.rollback().await?;
+                    refused_rows::<E>(refused.rows, &pending, &batch.links, &mut batch.outcomes)?;
+                    continue;
+                }
+            }
+            let values = |i: &usize| batch.rows[*i].clone();
+            let statements = (plan.build)(pending.iter().filter_map(values).collect());
+            tx.run(savepoint(BATCH_SAVEPOINT)).await?;
+            let results = match run_all(&mut *tx, statements).await {
+                Ok(results) => Some(results),
+                Err(error) if is_row_failure(&error) => {
+                    tx.run(rollback_to(BATCH_SAVEPOINT)).await?;
+                    None
+                }
+                Err(error) => return Err(error.into()),
             };
-            match outcome {
-                Ok(written) => token = token.max(written.token),
-                Err(error) => outcomes[i] = Some(error),
+            let (overtaken, failed) = match results {
+                Some(results) => (self.missed(&plan, &pending, results), Vec::new()),
+                None => self.row_by_row(&mut *tx, &batch, &plan, &pending).await?,
+            };
+            let refused = !failed.is_empty() || !overtaken.is_empty();
+            let all_refused = failed.len() + overtaken.len() == pending.len();
+            let token = if (mode == BatchMode::AllOrNothing && refused) || all_refused {
+                tx.rollback().await?;
+                None
+            } else {
+                tx.commit().await?
+            };
+            // Explained once the transaction has ended: explaining reads, and a store may
+            // have a single connection (an in-memory SQLite database).
+            for (i, error) in failed {
+                batch.outcomes[i] = Some(self.write_error(error, plan.rows.kind(i)).await);
             }
+            self.explain_missed(&plan.keys, &overtaken, &mut batch.outcomes)
+                .await?;
+            if mode == BatchMode::AllOrNothing && refused {
+                // The next pass returns the rolled-back outcome.
+                continue;
+            }
+            return Ok(finish(batch.outcomes, token));
         }
-        token
+    }
+
+    /// Writes `pending` one row at a time in `tx`, each under a savepoint: the rows a
+    /// versioned write found overtaken, and the rows that failed on their data (their writes
+    /// rolled back to their savepoints). A failure that is not a row's ends it.
+    async fn row_by_row<F>(
+        &self,
+        tx: &mut dyn WriteTx,
+        batch: &Batch,
+        plan: &Plan<'_, E, F>,
+        pending: &[usize],
+    ) -> Result<(Vec<usize>, Vec<(usize, crate::Error)>)>
+    where
+        F: Fn(Vec<Vec<SqlValue>>) -> Vec<Statement>,
+    {
+        let mut overtaken = Vec::new();
+        let mut failed = Vec::new();
+        for &i in pending {
+            let Some(values) = batch.rows[i].clone() else {
+                continue;
+            };
+            tx.run(savepoint(ROW_SAVEPOINT)).await?;
+            match run_all(tx, (plan.build)(vec![values])).await {
+                Ok(results) => {
+                    if !plan.keys.is_empty() && touched(&results) == 0 {
+                        overtaken.push(i);
+                    }
+                }
+                Err(error) if is_row_failure(&error) => {
+                    tx.run(rollback_to(ROW_SAVEPOINT)).await?;
+                    failed.push((i, error));
+                }
+                Err(error) => return Err(error.into()),
+            }
+            tx.run(release(ROW_SAVEPOINT)).await?;
+        }
+        Ok((overtaken, failed))
+    }
+
+    /// The rows among `pending` that versioned statements did not touch (none for inserts).
+    fn missed<F>(
+        &self,
+        plan: &Plan<'_, E, F>,
+        pending: &[usize],
+        results: Vec<StatementResult>,
+    ) -> Vec<usize> {
+        if plan.keys.is_empty() {
+            return Vec::new();
+        }
+        let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
+        pending
+            .iter()
+            .copied()
+            .filter(|i| !done.contains(&plan.keys[*i].0))
+            .collect()
     }
 
     /// Rows per multi-row statement: as many as fit the dialect's bind limit (inserts on
@@ -269,25 +409,23 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         b.finish(vec![ColType::Uuid])
     }
 
-    /// Records NotFound or PreconditionFailed for rows a versioned batch did not touch.
+    /// Records NotFound or PreconditionFailed for the rows `overtaken` (a versioned write
+    /// touched none of them), read on the primary once the transaction has ended.
     async fn explain_missed(
         &self,
         keys: &[(Uuid, i64)],
-        done: &HashSet<Uuid>,
+        overtaken: &[usize],
         outcomes: &mut [Option<Error>],
     ) -> Result<()> {
-        let missed: Vec<usize> = (0..keys.len())
-            .filter(|i| outcomes[*i].is_none() && !done.contains(&keys[*i].0))
-            .collect();
-        if missed.is_empty() {
+        if overtaken.is_empty() {
             return Ok(());
         }
-        let missed_ids: Vec<Uuid> = missed.iter().map(|i| keys[*i].0).collect();
+        let ids: Vec<Uuid> = overtaken.iter().map(|i| keys[*i].0).collect();
         let mut stored = HashMap::new();
-        for chunk in missed_ids.chunks(CHUNK) {
+        for chunk in ids.chunks(CHUNK) {
             stored.extend(self.stored_versions(chunk).await?);
         }
-        for i in missed {
+        for &i in overtaken {
             let (id, expected) = keys[i];
             outcomes[i] = Some(match stored.get(&id) {
                 Some(actual) => Error::PreconditionFailed {
@@ -298,6 +436,59 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             });
         }
         Ok(())
+    }
+}
+
+/// Runs `statements` in order in `tx`; the first failure ends it.
+async fn run_all(
+    tx: &mut dyn WriteTx,
+    statements: Vec<Statement>,
+) -> crate::Result<Vec<StatementResult>> {
+    let mut results = Vec::with_capacity(statements.len());
+    for statement in statements {
+        results.push(tx.run(statement).await?);
+    }
+    Ok(results)
+}
+
+/// Rows the statements of one row touched.
+fn touched(results: &[StatementResult]) -> u64 {
+    results.iter().map(|r| r.rows_affected).sum()
+}
+
+/// Whether `error` is about a row's data (a constraint it breaks), which the row's own
+/// report names, rather than about the database or the connection, which fails the call.
+fn is_row_failure(error: &crate::Error) -> bool {
+    match error {
+        crate::Error::Database(sqlx::Error::Database(db)) => matches!(
+            db.kind(),
+            ErrorKind::UniqueViolation
+                | ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation
+        ),
+        _ => false,
+    }
+}
+
+fn savepoint(name: &str) -> Statement {
+    control(format!("SAVEPOINT {name}"))
+}
+
+fn rollback_to(name: &str) -> Statement {
+    control(format!("ROLLBACK TO SAVEPOINT {name}"))
+}
+
+fn release(name: &str) -> Statement {
+    control(format!("RELEASE SAVEPOINT {name}"))
+}
+
+/// A statement of transaction control (the same text in both dialects).
+fn control(sql: String) -> Statement {
+    Statement {
+        sql: sql.into(),
+        args: Vec::new(),
+        returns: Vec::new(),
     }
 }
 
@@ -329,5 +520,6 @@ fn finish(outcomes: Vec<Option<Error>>, token: Option<ConsistencyToken>) -> Bulk
             })
             .collect(),
         token,
+        rolled_back: false,
     }
 }

@@ -60,55 +60,6 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         }
     }
 
-    /// Writes the pending rows of a batch (`rows[i]` set, `outcomes[i]` not), which store
-    /// `links[i]`, with the statements `build` makes of their values. Rows the hierarchy check
-    /// refuses get their error in `outcomes`, and the others are tried again, each try one
-    /// transaction (dropping a row's new parent can change what the others' chains reach).
-    /// `None` when no row is left to write.
-    pub(super) async fn write_batch(
-        &self,
-        rows: &mut [Option<Vec<SqlValue>>],
-        links: &[Option<Link>],
-        outcomes: &mut [Option<Error>],
-        build: impl Fn(Vec<Vec<SqlValue>>) -> Vec<Statement>,
-    ) -> crate::Result<Option<(Vec<StatementResult>, Option<ConsistencyToken>)>> {
-        // Only a tree's write can be refused and tried again, so only it keeps the values.
-        let retried = E::hierarchy().is_some();
-        loop {
-            let pending: Vec<usize> = (0..rows.len())
-                .filter(|i| rows[*i].is_some() && outcomes[*i].is_none())
-                .collect();
-            let values = pending.iter().filter_map(|i| match retried {
-                true => rows[*i].clone(),
-                false => rows[*i].take(),
-            });
-            let statements = build(values.collect());
-            if statements.is_empty() {
-                return Ok(None);
-            }
-            let pending_links: Vec<Link> = pending.iter().filter_map(|i| links[*i]).collect();
-            match self.write_links(&pending_links, statements).await? {
-                Outcome::Written(results, token) => return Ok(Some((results, token))),
-                Outcome::Refused(mut errors) => {
-                    let before = errors.len();
-                    for i in pending {
-                        if let Some((id, _)) = links[i] {
-                            if let Some(error) = errors.remove(&id) {
-                                outcomes[i] = Some(error);
-                            }
-                        }
-                    }
-                    if errors.len() == before {
-                        // Nothing matched a pending row: trying again would loop.
-                        return Err(crate::Error::Config(
-                            "the hierarchy check refused rows the batch does not hold".into(),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-
     /// The lock of `E`'s table and the check of `links` against the committed tree.
     ///
     /// The check walks up from each link's new parent, seeing the tree as it will be once
@@ -116,7 +67,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// `max_depth` parents. It returns a row `(id, reason)` per link that reaches its own row
     /// (`cycle`) or a chain longer than the bound (`too_deep`): what
     /// `DepartmentHierarchy`'s walk refuses, step for step.
-    fn guard(&self, hierarchy: &Hierarchy, links: &[Link]) -> WriteGuard {
+    pub(super) fn guard(&self, hierarchy: &Hierarchy, links: &[Link]) -> WriteGuard {
         let depth = i64::try_from(hierarchy.max_depth).unwrap_or(i64::MAX);
         let mut b = SqlBuilder::new(self.backend.dialect());
         b.push("WITH RECURSIVE v(\"id\", \"parent\") AS (");
@@ -172,6 +123,34 @@ pub(super) fn the_refusal(errors: HashMap<Uuid, Error>) -> Error {
             message: "the hierarchy check refused a write without saying why".into(),
             source: None,
         })
+}
+
+/// Records the error of each row among `pending` that the hierarchy check refused (`rows`,
+/// what the check returned; `links[i]`, the link row `i` stores).
+///
+/// # Errors
+/// When no refusal names a pending row: trying the batch again would loop.
+pub(super) fn refused_rows<E: SqlEntity>(
+    rows: Vec<Vec<SqlValue>>,
+    pending: &[usize],
+    links: &[Option<Link>],
+    outcomes: &mut [Option<Error>],
+) -> crate::Result<()> {
+    let mut errors = refusals::<E>(rows);
+    let before = errors.len();
+    for &i in pending {
+        if let Some((id, _)) = links[i] {
+            if let Some(error) = errors.remove(&id) {
+                outcomes[i] = Some(error);
+            }
+        }
+    }
+    if errors.len() == before {
+        return Err(crate::Error::Config(
+            "the hierarchy check refused rows the batch does not hold".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The error of each row the check returned.

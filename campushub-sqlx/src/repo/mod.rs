@@ -12,7 +12,7 @@ mod write;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use campushub_core::repository::{BulkWritten, GroupCounts};
+use campushub_core::repository::{BatchMode, BulkWritten, GroupCounts};
 use campushub_core::{ListQuery, ReadOptions, Repository, Result, Written};
 use uuid::Uuid;
 
@@ -104,15 +104,15 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
         self.delete_one(id, expected_version).await
     }
 
-    async fn insert_many(&self, entities: &[E]) -> Result<BulkWritten> {
-        self.insert_batch(entities).await
+    async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
+        self.insert_batch(entities, mode).await
     }
 
-    async fn update_many(&self, entities: &[(E, i64)]) -> Result<BulkWritten> {
-        self.update_batch(entities).await
+    async fn update_many(&self, entities: &[(E, i64)], mode: BatchMode) -> Result<BulkWritten> {
+        self.update_batch(entities, mode).await
     }
 
-    async fn delete_many(&self, rows: &[(Uuid, i64)]) -> Result<BulkWritten> {
-        self.delete_batch(rows).await
+    async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
+        self.delete_batch(rows, mode).await
     }
 }

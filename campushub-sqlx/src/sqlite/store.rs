@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use campushub_core::{ConsistencyToken, ReadOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Sqlite, Transaction};
 
 use super::exec::run;
-use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
+use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::counter::{PoolCounters, PoolStats};
 use crate::error::Result;
 use crate::value::SqlValue;
@@ -170,7 +171,49 @@ impl Backend for SqliteStore {
         Ok(Guarded::Written(results, Some(self.token())))
     }
 
+    async fn begin(&self, _lock: Option<i64>) -> Result<Box<dyn WriteTx>> {
+        // `IMMEDIATE`: the write lock, which any lock asked for amounts to (SQLite has one
+        // writer at a time), is taken now rather than at the first write.
+        let started = Instant::now();
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteTx {
+            store: self.clone(),
+            tx,
+            wait: started.elapsed(),
+        }))
+    }
+
     fn pool_stats(&self) -> Vec<PoolStats> {
         vec![self.counters.snapshot(&self.pool)]
+    }
+}
+
+/// A transaction of a [`SqliteStore`] ([`WriteTx`]).
+struct SqliteTx {
+    store: SqliteStore,
+    tx: Transaction<'static, Sqlite>,
+    /// The wait for the connection, reported as the first statement's.
+    wait: Duration,
+}
+
+#[async_trait]
+impl WriteTx for SqliteTx {
+    async fn run(&mut self, statement: Statement) -> Result<StatementResult> {
+        let sql = Arc::clone(&statement.sql);
+        let waited = std::mem::take(&mut self.wait);
+        self.store
+            .counters
+            .counted(&sql, waited, run(&mut *self.tx, statement))
+            .await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<Option<ConsistencyToken>> {
+        let SqliteTx { store, tx, .. } = *self;
+        tx.commit().await?;
+        Ok(Some(store.token()))
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        Ok(self.tx.rollback().await?)
     }
 }

@@ -1,6 +1,7 @@
 //! Grouped counts and campus analytics as single statements on the analytics route.
 
 use campushub_core::Analytics;
+use campushub_core::BatchMode;
 use campushub_core::{
     Department, Entity, Faculty, ListQuery, ReadOptions, Repository, Scalar, Student,
 };
@@ -18,7 +19,7 @@ async fn seed<B: Backend>(backend: &B) {
     let staff = SqlRepository::<Faculty, B>::new(backend.clone());
     let (cse, ece) = (department("CSE"), department("ECE"));
     departments
-        .insert_many(&[cse.clone(), ece.clone()])
+        .insert_many(&[cse.clone(), ece.clone()], BatchMode::AllOrNothing)
         .await
         .expect("departments");
     let rows = vec![
@@ -32,7 +33,7 @@ async fn seed<B: Backend>(backend: &B) {
         student("A4", Some(ece.meta.id), json!({ "gender": "O" })),
     ];
     assert!(students
-        .insert_many(&rows)
+        .insert_many(&rows, BatchMode::AllOrNothing)
         .await
         .expect("students")
         .rows
@@ -43,7 +44,7 @@ async fn seed<B: Backend>(backend: &B) {
         faculty("F2", Some(cse.meta.id)),
     ];
     assert!(staff
-        .insert_many(&members)
+        .insert_many(&members, BatchMode::AllOrNothing)
         .await
         .expect("faculty")
         .rows

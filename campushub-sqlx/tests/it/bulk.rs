@@ -1,6 +1,7 @@
 //! Batch writes with per-row errors on both backends, and the 100,000-student seed on
 //! Postgres (timed and printed, not asserted).
 
+use campushub_core::BatchMode;
 use std::time::Instant;
 
 use campushub_core::query::Pagination;
@@ -32,7 +33,10 @@ async fn per_row_errors<B: Backend>(backend: B) {
         student("B003", Some(Uuid::now_v7()), json!({})),            // missing department
         student("B004", None, json!({})),
     ];
-    let result = students.insert_many(&batch).await.expect("batch");
+    let result = students
+        .insert_many(&batch, BatchMode::EachRow)
+        .await
+        .expect("batch");
     let ok: Vec<bool> = result.rows.iter().map(Result::is_ok).collect();
     assert_eq!(ok, [true, true, false, false, false, true]);
     assert!(
@@ -59,7 +63,10 @@ async fn per_row_errors<B: Backend>(backend: B) {
     stale.meta = stale.meta.next();
     let ghost = student("B999", None, json!({}));
     let result = students
-        .update_many(&[(current.clone(), version), (stale, 7), (ghost.clone(), 1)])
+        .update_many(
+            &[(current.clone(), version), (stale, 7), (ghost.clone(), 1)],
+            BatchMode::EachRow,
+        )
         .await
         .expect("update batch");
     assert!(result.rows[0].is_ok());
@@ -87,10 +94,13 @@ async fn per_row_errors<B: Backend>(backend: B) {
 
     // Deletes: one current, one stale.
     let result = students
-        .delete_many(&[
-            (batch[5].meta.id, batch[5].meta.version),
-            (batch[1].meta.id, 9),
-        ])
+        .delete_many(
+            &[
+                (batch[5].meta.id, batch[5].meta.version),
+                (batch[1].meta.id, 9),
+            ],
+            BatchMode::EachRow,
+        )
         .await
         .expect("delete batch");
     assert!(result.rows[0].is_ok());
@@ -132,7 +142,10 @@ async fn pg_seed_many_students_then_first_page() {
     let departments = SqlRepository::<Department, _>::new(router.clone());
     let students = SqlRepository::<Student, _>::new(router);
     let depts: Vec<Department> = (0..10).map(|i| department(&format!("D{i}"))).collect();
-    departments.insert_many(&depts).await.expect("departments");
+    departments
+        .insert_many(&depts, BatchMode::EachRow)
+        .await
+        .expect("departments");
     let batch: Vec<Student> = (0..rows)
         .map(|i| {
             student(
@@ -144,7 +157,10 @@ async fn pg_seed_many_students_then_first_page() {
         .collect();
 
     let started = Instant::now();
-    let result = students.insert_many(&batch).await.expect("seed");
+    let result = students
+        .insert_many(&batch, BatchMode::EachRow)
+        .await
+        .expect("seed");
     let seeded = started.elapsed();
     assert!(result.rows.iter().all(Result::is_ok));
 

@@ -2,6 +2,7 @@
 //! size, a page-number page + its count = 3.
 
 use campushub_core::query::Pagination;
+use campushub_core::BatchMode;
 use campushub_core::{Department, Entity, ListQuery, ReadOptions, Repository, Student};
 use campushub_sqlx::{Backend, SqlRepository, SqliteStore, StatementCounter};
 use serde_json::json;
@@ -14,11 +15,17 @@ async fn seed<B: Backend>(backend: B) -> (Vec<Student>, ReadOptions) {
     let departments = SqlRepository::<Department, B>::new(backend.clone());
     let students = SqlRepository::<Student, B>::new(backend);
     let depts: Vec<Department> = (0..7).map(|i| department(&format!("C{i}"))).collect();
-    departments.insert_many(&depts).await.expect("departments");
+    departments
+        .insert_many(&depts, BatchMode::AllOrNothing)
+        .await
+        .expect("departments");
     let rows: Vec<Student> = (0..250)
         .map(|i| student(&format!("N{i:03}"), Some(depts[i % 7].meta.id), json!({})))
         .collect();
-    let written = students.insert_many(&rows).await.expect("students");
+    let written = students
+        .insert_many(&rows, BatchMode::AllOrNothing)
+        .await
+        .expect("students");
     (rows, ReadOptions::after(written.token))
 }
 

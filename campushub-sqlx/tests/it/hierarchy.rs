@@ -3,6 +3,7 @@
 //! refuses the one that closes it with the error a sequential cycle gets. Also the store's
 //! own check, without the service's rule: single writes, batches, and the depth bound.
 
+use campushub_core::BatchMode;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -114,7 +115,10 @@ async fn concurrent_moves_never_close_a_cycle<B: Backend>(backend: B) {
         let ring: Vec<Department> = (0..size)
             .map(|i| department(&format!("R{round}X{i}")))
             .collect();
-        let written = repository.insert_many(&ring).await.expect("the ring");
+        let written = repository
+            .insert_many(&ring, BatchMode::EachRow)
+            .await
+            .expect("the ring");
         assert!(written.rows.iter().all(Result::is_ok), "{written:?}");
         let ids: Vec<Uuid> = ring.iter().map(|d| d.meta.id).collect();
 
@@ -197,7 +201,7 @@ async fn the_store_checks_the_tree<B: Backend>(backend: B) {
     let mut child = department("CHILD");
     child.parent_id = Some(root.meta.id);
     repository
-        .insert_many(&[root.clone(), child.clone()])
+        .insert_many(&[root.clone(), child.clone()], BatchMode::EachRow)
         .await
         .expect("a root and its child");
     let (root_moved, expected) = moved(&root, child.meta.id);
@@ -219,7 +223,10 @@ async fn the_store_checks_the_tree<B: Backend>(backend: B) {
         next.parent_id = Some(chain[level - 1].meta.id);
         chain.push(next);
     }
-    let written = repository.insert_many(&chain).await.expect("the chain");
+    let written = repository
+        .insert_many(&chain, BatchMode::EachRow)
+        .await
+        .expect("the chain");
     assert!(written.rows.iter().all(Result::is_ok), "{written:?}");
     let mut leaf = department("LEAF");
     leaf.parent_id = chain.last().map(|d| d.meta.id);
@@ -233,7 +240,7 @@ async fn the_store_checks_the_tree<B: Backend>(backend: B) {
     y.parent_id = Some(x.meta.id);
     z.parent_id = Some(root.meta.id);
     let batch = repository
-        .insert_many(&[x.clone(), y.clone(), z.clone()])
+        .insert_many(&[x.clone(), y.clone(), z.clone()], BatchMode::EachRow)
         .await
         .expect("the batch");
     assert_two_refused_then_written(&batch);
@@ -249,11 +256,14 @@ async fn the_store_checks_the_tree<B: Backend>(backend: B) {
     renamed.name = "Renamed".into();
     renamed.meta = chain[0].meta.next();
     let batch = repository
-        .update_many(&[
-            moved(&child, z.meta.id),
-            moved(&z, child.meta.id),
-            (renamed, chain[0].meta.version),
-        ])
+        .update_many(
+            &[
+                moved(&child, z.meta.id),
+                moved(&z, child.meta.id),
+                (renamed, chain[0].meta.version),
+            ],
+            BatchMode::EachRow,
+        )
         .await
         .expect("the batch");
     assert_two_refused_then_written(&batch);

@@ -6,6 +6,7 @@
 mod analytics;
 mod analytics_routing;
 mod bulk;
+mod bulk_atomic;
 mod conformance;
 mod counts;
 mod course;

@@ -3,6 +3,7 @@
 //! duration) and counted when slower than the pool's threshold; pool statistics carry the
 //! connections.
 
+use campushub_core::BatchMode;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -122,7 +123,10 @@ async fn every_statement_is_timed_and_spanned_in_its_scope() {
     let store = SqliteStore::memory().await.expect("store");
     let departments = SqlRepository::<Department, _>::new(store.clone());
     let rows = [department("OB1"), department("OB2")];
-    let written = departments.insert_many(&rows).await.expect("insert");
+    let written = departments
+        .insert_many(&rows, BatchMode::AllOrNothing)
+        .await
+        .expect("insert");
     let read = ReadOptions::after(written.token);
     let ((), counts) = StatementCounter::scope(async {
         let id = rows[0].meta.id;

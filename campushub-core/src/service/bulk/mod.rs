@@ -3,9 +3,16 @@
 //! Every bulk call authorizes once and checks the shape of every row against the kind's
 //! declarations: a request with a row of the wrong shape is refused whole (a schema-violating
 //! body, named per row and field), nothing written. Then it checks every row against the
-//! kind's rules on its own (a row that breaks one never stops the others), makes one store
-//! round trip for lookups and one for the batch write, and reports per row. Rows are numbered
-//! from 0 in request order.
+//! kind's rules on its own, makes one store round trip for lookups and one for the batch
+//! write, and reports per row. Rows are numbered from 0 in request order.
+//!
+//! A [`BatchMode`] says what a row that fails does to the others. [`BatchMode::AllOrNothing`]
+//! (what the HTTP routes do unless asked otherwise) writes every row in one transaction or
+//! none: a row that breaks a rule, or that the store refuses, leaves the whole batch
+//! unwritten, and the report names every such row. [`BatchMode::EachRow`] writes the rows
+//! that pass and reports the others. Either way a failure of the store itself (the database
+//! unreachable, a connection lost) is the call's error and leaves nothing written: the store
+//! writes a batch in one transaction.
 //!
 //! Events: **one [`crate::ChangeEvent`] per changed row**, emitted after the batch returned,
 //! in row order, all carrying the batch's consistency token. Failed rows emit nothing.
@@ -29,6 +36,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::event::ChangeOp;
 use crate::meta::RecordMeta;
+use crate::repository::BatchMode;
 
 impl<E: Entity> EntityService<E> {
     /// Creates every row that passes the kind's rules; the others are reported by index.
@@ -48,7 +56,12 @@ impl<E: Entity> EntityService<E> {
     /// the declared shape, when the kind has no natural key, or on `rows` when there are more
     /// than [`super::MAX_BULK_ROWS`].
     #[tracing::instrument(level = "debug", name = "service.bulk_create", skip_all, fields(entity.kind = %E::KIND))]
-    pub async fn bulk_create(&self, principal: &Principal, rows: Vec<Value>) -> Result<BulkReport> {
+    pub async fn bulk_create(
+        &self,
+        principal: &Principal,
+        rows: Vec<Value>,
+        mode: BatchMode,
+    ) -> Result<BulkReport> {
         self.authorize(principal, Action::Create)?;
         let key = key_field::<E>()?;
         check_row_count(rows.len())?;
@@ -70,10 +83,13 @@ impl<E: Entity> EntityService<E> {
             self.check_row(principal, &definitions, &mut batch, index, record, None)
                 .await?;
         }
-        let outcome = if batch.is_empty() {
-            Default::default()
+        let outcome = if batch.goes_to_store(mode) {
+            self.inner
+                .repository
+                .insert_many(batch.records(), mode)
+                .await?
         } else {
-            self.inner.repository.insert_many(batch.records()).await?
+            Default::default()
         };
         self.settle(principal, batch, outcome, ChangeOp::Created)
             .await
@@ -93,7 +109,12 @@ impl<E: Entity> EntityService<E> {
     /// # Errors
     /// As [`EntityService::bulk_create`], with `Update`.
     #[tracing::instrument(level = "debug", name = "service.bulk_update", skip_all, fields(entity.kind = %E::KIND))]
-    pub async fn bulk_update(&self, principal: &Principal, rows: Vec<Value>) -> Result<BulkReport> {
+    pub async fn bulk_update(
+        &self,
+        principal: &Principal,
+        rows: Vec<Value>,
+        mode: BatchMode,
+    ) -> Result<BulkReport> {
         self.authorize(principal, Action::Update)?;
         let key = key_field::<E>()?;
         check_row_count(rows.len())?;
@@ -151,16 +172,16 @@ impl<E: Entity> EntityService<E> {
             )
             .await?;
         }
-        let outcome = if batch.is_empty() {
-            Default::default()
-        } else {
+        let outcome = if batch.goes_to_store(mode) {
             // Each record carries the version after the one read (see `updated`).
             let rows: Vec<(E, i64)> = batch
                 .records()
                 .iter()
                 .map(|record| (record.clone(), record.meta().version - 1))
                 .collect();
-            self.inner.repository.update_many(&rows).await?
+            self.inner.repository.update_many(&rows, mode).await?
+        } else {
+            Default::default()
         };
         self.settle(principal, batch, outcome, ChangeOp::Updated)
             .await
@@ -180,6 +201,7 @@ impl<E: Entity> EntityService<E> {
         &self,
         principal: &Principal,
         keys: Vec<String>,
+        mode: BatchMode,
     ) -> Result<BulkReport> {
         self.authorize(principal, Action::Delete)?;
         let key = key_field::<E>()?;
@@ -198,15 +220,15 @@ impl<E: Entity> EntityService<E> {
                 None => batch.reject(index, rows::unknown_key::<E>(key, &natural_key)),
             }
         }
-        let outcome = if batch.is_empty() {
-            Default::default()
-        } else {
+        let outcome = if batch.goes_to_store(mode) {
             let rows: Vec<_> = batch
                 .records()
                 .iter()
                 .map(|record| (record.meta().id, record.meta().version))
                 .collect();
-            self.inner.repository.delete_many(&rows).await?
+            self.inner.repository.delete_many(&rows, mode).await?
+        } else {
+            Default::default()
         };
         self.settle(principal, batch, outcome, ChangeOp::Deleted)
             .await

@@ -9,7 +9,7 @@ use super::super::input::{object, NON_FIELD_ERRORS};
 use super::super::{RowError, MAX_BULK_ROWS};
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
-use crate::repository::BulkWritten;
+use crate::repository::{BatchMode, BulkWritten};
 
 /// The kind's natural key, or a validation error for kinds without one.
 pub(super) fn key_field<E: Entity>() -> Result<&'static str> {
@@ -144,9 +144,10 @@ impl<E: Entity> Batch<E> {
         }
     }
 
-    /// Whether no row goes to the store.
-    pub(super) fn is_empty(&self) -> bool {
-        self.records.is_empty()
+    /// Whether the batch is written: some row is queued and, all or nothing, none was
+    /// refused already (a refused row leaves the whole batch unwritten).
+    pub(super) fn goes_to_store(&self, mode: BatchMode) -> bool {
+        !self.records.is_empty() && (mode == BatchMode::EachRow || self.errors.is_empty())
     }
 
     /// The records going to the store, in request order.
@@ -155,8 +156,11 @@ impl<E: Entity> Batch<E> {
     }
 
     /// The committed records and every row error (in row order), given the store's outcome
-    /// for [`Batch::records`]. A row the store reported nothing for counts as failed.
+    /// for [`Batch::records`] (an empty outcome when the batch did not go to the store). A
+    /// row the store reported nothing for counts as failed, unless the batch was not written
+    /// at all: rolled back, or never sent because a row was refused before.
     pub(super) fn settle(self, outcome: BulkWritten) -> (Vec<E>, Vec<RowError>) {
+        let unwritten = outcome.rolled_back || (outcome.rows.is_empty() && !self.errors.is_empty());
         let Batch {
             key,
             indexes,
@@ -168,6 +172,8 @@ impl<E: Entity> Batch<E> {
         let mut committed = Vec::with_capacity(records.len());
         for (index, record) in indexes.into_iter().zip(records) {
             match outcomes.next() {
+                Some(Ok(())) if unwritten => {}
+                None if unwritten => {}
                 Some(Ok(())) => committed.push(record),
                 Some(Err(error)) => errors.push(RowError {
                     index,
@@ -275,7 +281,7 @@ mod tests {
         );
         let outcome = BulkWritten {
             rows: vec![Ok(()), Err(Error::conflict("email", "taken"))],
-            token: None,
+            ..Default::default()
         };
         let (committed, errors) = batch.settle(outcome);
         assert_eq!(committed.len(), 1);
@@ -287,5 +293,44 @@ mod tests {
             errors[3].errors.get("roll_number"),
             Some(&["Duplicate of row 2 in this request.".to_owned()][..])
         );
+    }
+
+    fn queued(rolls: &[&str]) -> Batch<Student> {
+        let mut batch: Batch<Student> = Batch::new("roll_number");
+        for (index, roll) in rolls.iter().enumerate() {
+            let student = crate::service::testing::student(roll);
+            batch.accept_if_valid(index, student, ValidationErrors::new());
+        }
+        batch
+    }
+
+    #[test]
+    fn all_or_nothing_batches_with_a_refused_row_stay_away_from_the_store() {
+        let mut batch = queued(&["R1", "R2"]);
+        assert!(batch.goes_to_store(BatchMode::AllOrNothing));
+        assert!(batch.goes_to_store(BatchMode::EachRow));
+        batch.reject(2, duplicate("roll_number", 0));
+        assert!(!batch.goes_to_store(BatchMode::AllOrNothing));
+        assert!(batch.goes_to_store(BatchMode::EachRow));
+        // Never sent: the queued rows are neither committed nor failed.
+        let (committed, errors) = batch.settle(BulkWritten::default());
+        assert!(committed.is_empty());
+        assert_eq!(errors.iter().map(|e| e.index).collect::<Vec<_>>(), [2]);
+        assert!(!Batch::<Student>::new("roll_number").goes_to_store(BatchMode::EachRow));
+    }
+
+    #[test]
+    fn a_rolled_back_batch_commits_nothing_and_reports_only_the_failed_rows() {
+        let batch = queued(&["R1", "R2", "R3"]);
+        let outcome = BulkWritten {
+            rows: vec![Ok(()), Err(Error::conflict("email", "taken")), Ok(())],
+            token: None,
+            rolled_back: true,
+        };
+        let (committed, errors) = batch.settle(outcome);
+        assert!(committed.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].index, 1);
+        assert!(errors[0].errors.contains("email"));
     }
 }
