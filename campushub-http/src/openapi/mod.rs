@@ -33,7 +33,7 @@ use utoipa::openapi::{
 };
 
 use components::Schemas;
-use names::{operation_id, KindNames};
+use names::{operation_id, repeated_operation_ids, KindNames};
 use params::{
     consistency_token, filter_parameters, if_match, if_none_match, if_none_match_on_create,
     if_none_match_on_write, list_parameters,
@@ -80,6 +80,13 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
     }
     schemas.add(DEPARTMENT_STATS, department_stats(Department::schema()));
     add_fixed(&mut paths);
+    for id in repeated_operation_ids(&paths) {
+        tracing::warn!(
+            operation_id = %id,
+            "two operations of the OpenAPI document have one id: serve the resource at \
+             another segment"
+        );
+    }
     let components = ComponentsBuilder::new()
         .schemas_from_iter(schemas.into_named())
         .schema_from::<Problem>()

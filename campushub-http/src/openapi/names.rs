@@ -5,7 +5,10 @@
 //! segment, its kind, a field's declaration or a custom field's name, so a kind an application
 //! adds is named by the same rules, and a name does not change when other kinds are added.
 
+use std::collections::BTreeSet;
+
 use campushub_core::schema::{FieldSpec, FieldType, Schema};
+use utoipa::openapi::Paths;
 
 /// The `operationId` of `action` on the resource at `segment`: `custom-fields`, `list` →
 /// `custom_fields_list`. Characters other than ASCII letters and digits become `_`, so the id
@@ -17,6 +20,35 @@ pub(super) fn operation_id(segment: &str, action: &str) -> String {
             .collect()
     };
     format!("{}_{}", identifier(segment), identifier(action))
+}
+
+/// The operation ids `paths` gives more than one operation: none unless a kind an application
+/// adds sits at a segment whose ids the fixed routes take (`metrics` → `metrics_retrieve`).
+pub(super) fn repeated_operation_ids(paths: &Paths) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut repeated = BTreeSet::new();
+    for item in paths.paths.values() {
+        let operations = [
+            &item.get,
+            &item.put,
+            &item.post,
+            &item.delete,
+            &item.options,
+            &item.head,
+            &item.patch,
+            &item.trace,
+        ];
+        let ids = operations
+            .into_iter()
+            .flatten()
+            .filter_map(|operation| operation.operation_id.clone());
+        for id in ids {
+            if let Some(id) = seen.replace(id) {
+                repeated.insert(id);
+            }
+        }
+    }
+    repeated
 }
 
 /// The component names of one kind's schemas.
@@ -100,6 +132,24 @@ mod tests {
     use campushub_core::{Entity, Faculty, Student};
 
     use super::*;
+
+    #[test]
+    fn a_segment_whose_ids_a_fixed_route_takes_repeats_them() {
+        let at = |segment| crate::openapi::ResourceDoc {
+            segment,
+            schema: Student::schema(),
+            stats: true,
+            bulk: None,
+            require_if_match: false,
+        };
+        let repeated =
+            |segment| repeated_operation_ids(&crate::openapi::document(&[at(segment)]).paths);
+        assert!(repeated("students").is_empty());
+        assert_eq!(
+            repeated("metrics").into_iter().collect::<Vec<_>>(),
+            ["metrics_retrieve"]
+        );
+    }
 
     #[test]
     fn operation_ids_are_identifiers() {
