@@ -182,6 +182,7 @@ impl From<ValidationErrors> for Error {
 ///
 /// Serializes as `{"field": ["message", ...]}`, the shape DRF clients already parse.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = FieldErrors))]
 #[serde(transparent)]
 pub struct ValidationErrors(BTreeMap<String, Vec<String>>);
 

@@ -31,7 +31,6 @@ pub struct Problem {
     /// What went wrong with this request, in words.
     pub detail: String,
     /// Field (or parameter, or header) → messages; empty when no field is to blame.
-    #[schema(value_type = std::collections::BTreeMap<String, Vec<String>>)]
     pub errors: ValidationErrors,
 }
 

@@ -12,10 +12,11 @@
 //! so. The run is fixed (seed, examples per operation), so a finding is replayable with the
 //! command the failure prints.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use crate::support::process::ProcessInstance;
+use crate::support::tools::{shown, tool, Scratch};
 
 /// The seed of every run: the same requests each time.
 const SEED: &str = "20261127";
@@ -23,49 +24,11 @@ const SEED: &str = "20261127";
 /// Examples per operation and phase: about three minutes in a debug build on two cores.
 const MAX_EXAMPLES: &str = "40";
 
-/// The virtual environment `scripts/test-tools.sh` installs the tools into.
-fn tools() -> PathBuf {
-    let root = std::env::var_os("CAMPUSHUB_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/campushub-tools"));
-    root.join("schemathesis").join("bin")
-}
-
-/// A program of the tools' environment; the test fails (never skips) when it is missing.
-fn tool(name: &str) -> PathBuf {
-    let path = tools().join(name);
-    assert!(
-        path.exists(),
-        "no {} : run `scripts/test-tools.sh` (it installs schemathesis and openapi-spec-validator)",
-        path.display()
-    );
-    path
-}
-
-/// `output`'s standard output and error, for a failure message.
-fn shown(output: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// A directory of this test's own (the tools write reports and caches where they run).
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "campushub-contract-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
-}
-
 /// Validates `document` (JSON text) as OpenAPI 3.1 with openapi-spec-validator.
 fn validate(document: &str, dir: &Path) {
     let file = dir.join("openapi.json");
     std::fs::write(&file, document).expect("the document is written");
-    let output = Command::new(tool("python"))
+    let output = Command::new(tool("schemathesis/bin/python"))
         .args(["-m", "openapi_spec_validator", "--schema", "3.1"])
         .arg(&file)
         .output()
@@ -79,14 +42,15 @@ fn validate(document: &str, dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_nothing_against_a_server_process() {
-    let st = tool("st");
+    let st = tool("schemathesis/bin/st");
     let server = ProcessInstance::spawn(&[
         ("CAMPUSHUB_DATABASE_URL", "sqlite::memory:".to_owned()),
         ("CAMPUSHUB_DEMO_DATA", "true".to_owned()),
     ])
     .await;
     let token = server.http.token().expect("an admin token").to_owned();
-    let dir = scratch();
+    let scratch = Scratch::new("contract");
+    let dir = scratch.path();
 
     let document = server.http.get("/api/v1/openapi.json").await;
     assert_eq!(document.status, 200);
@@ -95,12 +59,12 @@ async fn schemathesis_finds_nothing_against_a_server_process() {
         serde_json::from_str::<serde_json::Value>(&document).expect("JSON")["openapi"],
         "3.1.0"
     );
-    validate(&document, &dir);
+    validate(&document, dir);
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = root.join("schemathesis.toml");
     let output = Command::new(st)
-        .current_dir(&dir)
+        .current_dir(dir)
         // How to make values of the document's own formats (`entity-tags`).
         .env("PYTHONPATH", root.join("tests").join("e2e"))
         .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
@@ -127,7 +91,6 @@ async fn schemathesis_finds_nothing_against_a_server_process() {
         ])
         .output()
         .expect("schemathesis runs");
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         output.status.success(),
         "schemathesis found disagreements between the document and the server:\n{}",

@@ -15,6 +15,7 @@ mod analytics;
 mod api_reference;
 mod backend_tls;
 mod checker;
+mod clients;
 mod command_line;
 mod concurrency;
 mod conditional;

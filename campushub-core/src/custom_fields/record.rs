@@ -39,7 +39,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
                 .order()
                 .pattern(NAME),
             FieldSpec::new("field_type", FieldType::Choice(CustomFieldType::ALL))
-                .filter(Ops::EXACT),
+                .filter(Ops::EXACT)
+                .choices_named("CustomFieldType"),
             FieldSpec::new("required", FieldType::Bool).filter(Ops::EQ),
             FieldSpec::new("is_active", FieldType::Bool).filter(Ops::EQ),
             FieldSpec::new("order", FieldType::Int)

@@ -141,7 +141,9 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
                 .filter(Ops::STRING)
                 .order()
                 .text(200),
-            FieldSpec::new("kind", FieldType::Choice(DepartmentCategory::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("kind", FieldType::Choice(DepartmentCategory::ALL))
+                .filter(Ops::EXACT)
+                .choices_named("DepartmentCategory"),
             FieldSpec::new("status", FieldType::Choice(DepartmentStatus::ALL)).filter(Ops::EXACT),
             FieldSpec::new("parent_id", FieldType::Uuid)
                 .filter(Ops::EXACT)

@@ -155,7 +155,9 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
             FieldSpec::new("department_id", FieldType::Uuid)
                 .filter(Ops::EXACT)
                 .nullable(),
-            FieldSpec::new("designation", FieldType::Choice(Designation::ALL)).filter(Ops::EXACT),
+            FieldSpec::new("designation", FieldType::Choice(Designation::ALL))
+                .filter(Ops::EXACT)
+                .choices_named("Designation"),
             FieldSpec::new("qualification", FieldType::Text)
                 .filter(Ops::STRING)
                 .text(100),
@@ -167,7 +169,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
                 .filter(Ops::ORDERED)
                 .order(),
             FieldSpec::new("employment_type", FieldType::Choice(EmploymentType::ALL))
-                .filter(Ops::EXACT),
+                .filter(Ops::EXACT)
+                .choices_named("EmploymentType"),
             FieldSpec::new("status", FieldType::Choice(FacultyStatus::ALL)).filter(Ops::EXACT),
             FieldSpec::new("custom_fields", FieldType::Object),
         ],

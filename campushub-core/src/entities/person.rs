@@ -116,7 +116,9 @@ pub(crate) const PERSON_SPECS: [FieldSpec; 13] = [
         .nullable()
         .max_chars(EMAIL_MAX_CHARS)
         .pattern(EMAIL),
-    FieldSpec::new("gender", FieldType::Choice(Gender::ALL)).filter(Ops::EXACT),
+    FieldSpec::new("gender", FieldType::Choice(Gender::ALL))
+        .filter(Ops::EXACT)
+        .choices_named("Gender"),
     FieldSpec::new("date_of_birth", FieldType::Date)
         .filter(Ops::ORDERED)
         .order(),

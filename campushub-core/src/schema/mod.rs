@@ -90,6 +90,10 @@ pub struct FieldSpec {
     pub nullable: bool,
     /// What its values must be besides their type.
     pub constraints: Constraints,
+    /// The name of a [`FieldType::Choice`] field's set of values in the OpenAPI document
+    /// (`Gender`), for a set that fields of several kinds share or that has a name of its own;
+    /// `None` names it after the kind and the field (`StudentSection`).
+    pub choices_name: Option<&'static str>,
 }
 
 impl FieldSpec {
@@ -102,6 +106,7 @@ impl FieldSpec {
             orderable: false,
             nullable: false,
             constraints: Constraints::NONE,
+            choices_name: None,
         }
     }
 
@@ -162,6 +167,13 @@ impl FieldSpec {
     /// A list whose items are distinct.
     pub const fn unique_items(mut self) -> Self {
         self.constraints.unique_items = true;
+        self
+    }
+
+    /// Names the field's set of choices `name` in the OpenAPI document (see
+    /// [`FieldSpec::choices_name`]): generated clients call their enum type so.
+    pub const fn choices_named(mut self, name: &'static str) -> Self {
+        self.choices_name = Some(name);
         self
     }
 }

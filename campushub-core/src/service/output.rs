@@ -86,6 +86,7 @@ pub struct WrittenRecord<E> {
 
 /// The errors of one row of a bulk call.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = BulkRowError))]
 pub struct RowError {
     /// The row's index in the request.
     pub index: usize,
@@ -120,10 +121,12 @@ pub struct Statistics {
     pub suppressed_below: Option<u64>,
 }
 
-/// The response key of the counts grouped by `field`: `by_status`, `by_department` (for
-/// `department_id`).
-pub(super) fn group_name(field: &str) -> String {
-    format!("by_{}", field.strip_suffix("_id").unwrap_or(field))
+impl Statistics {
+    /// The member that holds the counts grouped by `field`: `by_status`, `by_department`
+    /// (for `department_id`).
+    pub fn group_name(field: &str) -> String {
+        format!("by_{}", field.strip_suffix("_id").unwrap_or(field))
+    }
 }
 
 impl Serialize for Statistics {
@@ -136,7 +139,7 @@ impl Serialize for Statistics {
             map.serialize_entry("suppressed_below", &min)?;
         }
         for (field, counts) in &self.groups {
-            let key = group_name(field);
+            let key = Statistics::group_name(field);
             let counts: serde_json::Map<String, serde_json::Value> = counts
                 .iter()
                 .map(|(value, count)| (value.clone(), (*count).into()))

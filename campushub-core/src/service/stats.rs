@@ -5,7 +5,6 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::cached::vanished;
-use super::output::group_name;
 use super::{EntityService, Statistics};
 use crate::auth::{Action, Principal};
 use crate::cache::{CacheKey, CachedValue};
@@ -142,7 +141,7 @@ fn decode(json: &[u8], fields: &'static [&'static str]) -> Result<Statistics> {
         .ok_or_else(|| corrupt("no total"))?;
     let mut groups = Vec::with_capacity(fields.len());
     for field in fields {
-        let key = group_name(field);
+        let key = Statistics::group_name(field);
         let counts = value
             .get(&key)
             .and_then(Value::as_object)

@@ -1,15 +1,33 @@
 //! The `cf.` filters of a kind's list and statistics, one parameter per operator of each
-//! active custom-field definition, typed as the query parser reads the definition's values.
+//! active custom-field definition, typed as the query parser reads the definition's values;
+//! a definition's choices are a named schema (`StudentCfBloodGroup`) its filters share.
 
 use campushub_core::query::{custom_operators, Op, CUSTOM_PREFIX, MAX_IN_VALUES, MAX_TEXT_CHARS};
 use campushub_core::schema::FieldType;
 use campushub_core::{CustomFieldDef, CustomFieldType};
 use utoipa::openapi::path::Parameter;
 use utoipa::openapi::schema::{ArrayBuilder, Type};
-use utoipa::openapi::ObjectBuilder;
+use utoipa::openapi::{ObjectBuilder, Ref};
 
-use super::entity::typed;
+use super::entity::{typed, DocSchema};
+use super::names::custom_choices_name;
 use super::params::{comma_separated, describe, list_text, query, text};
+
+/// The named schema of `definition`'s choices, which its filters reference: `None` unless it
+/// is active and takes its values from choices.
+pub(super) fn custom_choices(definition: &CustomFieldDef) -> Option<(String, DocSchema)> {
+    let listed = definition.is_active && definition.field_type.has_choices();
+    listed.then(|| {
+        let choices = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(definition.choices.iter().map(String::as_str)));
+        (choices_name(definition), choices.into())
+    })
+}
+
+fn choices_name(definition: &CustomFieldDef) -> String {
+    custom_choices_name(&definition.entity, &definition.name)
+}
 
 /// The filter parameters of `definition` (none when it is inactive: the parser refuses them).
 pub(super) fn custom_parameters(definition: &CustomFieldDef) -> Vec<Parameter> {
@@ -34,7 +52,7 @@ pub(super) fn custom_parameters(definition: &CustomFieldDef) -> Vec<Parameter> {
             match op {
                 Op::In => {
                     let item = match definition.field_type {
-                        field_type if field_type.is_textual() => list_text(),
+                        field_type if field_type.is_textual() => list_text().into(),
                         _ => value(definition),
                     };
                     let array = ArrayBuilder::new()
@@ -58,15 +76,13 @@ pub(super) fn custom_parameters(definition: &CustomFieldDef) -> Vec<Parameter> {
 }
 
 /// One value of `definition` as a query parameter: what `parse_custom_scalar` reads.
-fn value(definition: &CustomFieldDef) -> ObjectBuilder {
+fn value(definition: &CustomFieldDef) -> DocSchema {
     use CustomFieldType as T;
     match definition.field_type {
-        T::Text | T::Textarea | T::Email | T::Phone | T::Url => text(MAX_TEXT_CHARS),
-        T::Number => ObjectBuilder::new().schema_type(Type::Number),
-        T::Date => typed(FieldType::Date, false),
-        T::Boolean => ObjectBuilder::new().schema_type(Type::Boolean),
-        T::Select | T::Multiselect => ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(definition.choices.iter().map(String::as_str))),
+        T::Text | T::Textarea | T::Email | T::Phone | T::Url => text(MAX_TEXT_CHARS).into(),
+        T::Number => ObjectBuilder::new().schema_type(Type::Number).into(),
+        T::Date => typed(FieldType::Date, false).into(),
+        T::Boolean => ObjectBuilder::new().schema_type(Type::Boolean).into(),
+        T::Select | T::Multiselect => Ref::from_schema_name(choices_name(definition)).into(),
     }
 }

@@ -6,24 +6,39 @@
 use campushub_core::schema::check::BodyMode;
 use campushub_core::schema::{FieldSpec, FieldType, Schema, META_READ_ONLY};
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, KnownFormat, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, KnownFormat, OneOfBuilder, SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::{ObjectBuilder, RefOr};
+use utoipa::openapi::{ObjectBuilder, Ref, RefOr};
+
+use super::names::values_name;
 
 /// A schema of the document.
-type DocSchema = RefOr<utoipa::openapi::Schema>;
+pub(super) type DocSchema = RefOr<utoipa::openapi::Schema>;
 
 /// The schema of a record of `schema`'s kind as the API returns it: every field typed, with
 /// its nullability. Constraints are left to the request bodies: a record answers what was
 /// valid when it was written.
+///
+/// The version and every field that cannot be null are required: a record always carries
+/// them, so a generated client types them without "unset". A nullable field is not, since a
+/// kind may leave out a field without a value (serde's `skip_serializing_if`); the built-in
+/// kinds answer `null`.
 pub(crate) fn record(schema: &Schema) -> DocSchema {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(format!("A {} record.", schema.kind)));
     for field in schema.fields {
-        object = object.property(field.name, field_schema(field, field.nullable, false));
+        object = object.property(
+            field.name,
+            field_schema(schema, field, field.nullable, false),
+        );
+        if !field.nullable {
+            object = object.required(field.name);
+        }
     }
-    object = object.property("version", ObjectBuilder::new().schema_type(Type::Integer));
+    object = object
+        .property("version", ObjectBuilder::new().schema_type(Type::Integer))
+        .required("version");
     for name in writable(schema).filter(|name| schema.field(name).is_none()) {
         object = object.property(name, any());
     }
@@ -96,7 +111,7 @@ fn body_object(schema: &Schema, mode: BodyMode, description: String) -> ObjectBu
         ));
     for name in writable(schema) {
         let property = match schema.field(name) {
-            Some(field) => field_schema(field, schema.accepts_null(field, mode), true),
+            Some(field) => field_schema(schema, field, schema.accepts_null(field, mode), true),
             None => any().into(),
         };
         object = object.property(name, property);
@@ -124,9 +139,18 @@ fn any() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::AnyValue)
 }
 
-/// The schema of `field`'s values, `null` included when `nullable`; with its declared
-/// constraints when `constrained` (request bodies).
-pub(super) fn field_schema(field: &FieldSpec, nullable: bool, constrained: bool) -> DocSchema {
+/// The schema of the values of `field` of `schema`, `null` included when `nullable`; with its
+/// declared constraints when `constrained` (request bodies). A choice or object field's values
+/// are a named schema of their own ([`values`]), referenced.
+pub(super) fn field_schema(
+    schema: &Schema,
+    field: &FieldSpec,
+    nullable: bool,
+    constrained: bool,
+) -> DocSchema {
+    if let Some(name) = values_name(schema, field) {
+        return values_ref(name, nullable);
+    }
     let rules = &field.constraints;
     let object = match field.ty {
         FieldType::TextList => {
@@ -143,17 +167,44 @@ pub(super) fn field_schema(field: &FieldSpec, nullable: bool, constrained: bool)
                 .into();
         }
         FieldType::Json => any(),
-        FieldType::Object => ObjectBuilder::new()
-            .schema_type(type_of(Type::Object, nullable))
-            .additional_properties(Some(
-                AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(true),
-            )),
         _ => typed(field.ty, nullable),
     };
     if constrained {
         constrain(object, field).into()
     } else {
         object.into()
+    }
+}
+
+/// A reference to the named values of a field (`StudentStatus`), or `null` when `nullable`.
+pub(super) fn values_ref(name: String, nullable: bool) -> DocSchema {
+    let reference = Ref::from_schema_name(name);
+    if nullable {
+        OneOfBuilder::new()
+            .item(reference)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    } else {
+        reference.into()
+    }
+}
+
+/// The component schema of the values of a field [`values_name`] names: an object field's, a
+/// JSON object of any members; a choice field's, every choice in declaration order (and
+/// nothing about the field, so that fields of several kinds can share it).
+pub(super) fn values(field: &FieldSpec) -> DocSchema {
+    match field.ty {
+        FieldType::Object => ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(format!(
+                "`{}`: a JSON object of any members.",
+                field.name
+            )))
+            .additional_properties(Some(
+                AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(true),
+            ))
+            .into(),
+        _ => typed(field.ty, false).into(),
     }
 }
 

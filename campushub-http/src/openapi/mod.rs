@@ -1,17 +1,27 @@
 //! The OpenAPI 3 document of the router, built with utoipa from the same resource list the
 //! router is built from, and served at `/api/v1/openapi.json` with the `cf.` filters of the
 //! custom-field definitions in force (`served.rs`).
+//!
+//! It is written for the clients generated from it: every operation has a stable
+//! `operationId` (`<segment>_<action>`, `names.rs`), and every body a client holds in a
+//! variable is a named schema (`components.rs`), so that a generated client reads like a
+//! hand-written one (`tests/e2e/clients.rs` generates two).
 
+mod components;
 mod custom;
 mod entity;
+mod names;
 mod params;
 mod parts;
 mod served;
+mod stats;
 
 pub(crate) use served::{serve, ServedDocument};
 
 use campushub_core::analytics::{AnalyticsSummary, DepartmentAnalytics};
 use campushub_core::schema::{FieldType, Schema};
+use campushub_core::service::RowError;
+use campushub_core::{Department, Entity, ValidationErrors};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayBuilder, Type};
 use utoipa::openapi::security::{
@@ -22,11 +32,14 @@ use utoipa::openapi::{
     Ref, Required, ResponseBuilder,
 };
 
+use components::Schemas;
+use names::{operation_id, repeated_operation_ids, KindNames};
 use params::{
     consistency_token, filter_parameters, if_match, if_none_match, if_none_match_on_create,
     if_none_match_on_write, list_parameters,
 };
-use parts::{any_object, body, bulk_op, json, list_page, merge_patch, op, open, stats_op};
+use parts::{any_object, body, bulk_op, bulk_report, json, merge_patch, op, open, stats_op};
+use stats::department_stats;
 
 use crate::bulk::{BulkKeys, UPDATES};
 use crate::health::{ProbeStatus, Readiness};
@@ -48,11 +61,37 @@ pub struct ResourceDoc {
     pub require_if_match: bool,
 }
 
+/// The name of the department statistics' schema (`/departments/stats`, not a generic
+/// resource's).
+const DEPARTMENT_STATS: &str = "DepartmentStats";
+
 /// The document for a router serving `resources` (plus analytics, health and metrics).
 pub fn document(resources: &[ResourceDoc]) -> OpenApi {
     let mut paths = Paths::new();
-    let mut components = ComponentsBuilder::new()
+    let mut schemas = Schemas::default();
+    for resource in resources {
+        schemas.add_kind(resource);
+        add_resource(&mut paths, resource, &KindNames::of(resource.schema));
+    }
+    if resources.iter().any(|resource| resource.bulk.is_some()) {
+        for (count, name) in parts::BULK_REPORTS {
+            schemas.add(name, bulk_report(count));
+        }
+    }
+    schemas.add(DEPARTMENT_STATS, department_stats(Department::schema()));
+    add_fixed(&mut paths);
+    for id in repeated_operation_ids(&paths) {
+        tracing::warn!(
+            operation_id = %id,
+            "two operations of the OpenAPI document have one id: serve the resource at \
+             another segment"
+        );
+    }
+    let components = ComponentsBuilder::new()
+        .schemas_from_iter(schemas.into_named())
         .schema_from::<Problem>()
+        .schema_from::<ValidationErrors>()
+        .schema_from::<RowError>()
         .schema_from::<AnalyticsSummary>()
         .schema_from::<DepartmentAnalytics>()
         .schema_from::<Readiness>()
@@ -70,14 +109,6 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
         );
-    for resource in resources {
-        let name = schema_name(resource.schema.kind.as_str());
-        components = components
-            .schema(name.clone(), entity::record(resource.schema))
-            .schema(format!("{name}Input"), entity::input(resource.schema));
-        add_resource(&mut paths, resource, &name);
-    }
-    add_fixed(&mut paths);
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -95,34 +126,24 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
         .build()
 }
 
-/// `custom_field` → `CustomField`.
-fn schema_name(kind: &str) -> String {
-    kind.split('_')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 fn add(paths: &mut Paths, path: &str, method: HttpMethod, operation: OperationBuilder) {
     paths.add_path_operation(path, vec![method], operation.build());
 }
 
-fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
+fn add_resource(paths: &mut Paths, resource: &ResourceDoc, names: &KindNames) {
     let base = format!("{API_PREFIX}/{}", resource.segment);
     let item = format!("{base}/{{id}}");
     let tag = resource.segment;
-    let record = || Ref::from_schema_name(name);
-    let input = || Ref::from_schema_name(format!("{name}Input"));
+    let id = |action: &str| Some(operation_id(resource.segment, action));
+    let record = || Ref::from_schema_name(names.record.as_str());
+    let input = || Ref::from_schema_name(names.input());
 
-    let mut list = op(tag, &format!("List {}", resource.segment), &[400, 422]).response(
-        "200",
-        json("A page: `{next, previous, results}` (cursor) or `{count, next, previous, results}` (`page=`)", list_page(record())),
-    );
+    let mut list = op(tag, &format!("List {}", resource.segment), &[400, 422])
+        .operation_id(id("list"))
+        .response(
+            "200",
+            json("A page: `{next, previous, results}` (cursor) or `{count, next, previous, results}` (`page=`)", Ref::from_schema_name(names.page())),
+        );
     for parameter in list_parameters(resource.schema) {
         list = list.parameter(parameter);
     }
@@ -133,6 +154,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         &base,
         HttpMethod::Post,
         op(tag, "Create", &[400, 409, 412, 413, 415, 422])
+            .operation_id(id("create"))
             .parameter(if_none_match_on_create())
             .request_body(Some(body(input())))
             .response(
@@ -157,6 +179,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         &item,
         HttpMethod::Get,
         by_id("Retrieve", &[400, 404])
+            .operation_id(id("retrieve"))
             .parameter(if_none_match())
             .parameter(consistency_token())
             .response("200", json("The record, with its `ETag`", record()))
@@ -176,12 +199,13 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         }
         statuses
     };
-    for (method, summary, request) in [
-        (HttpMethod::Put, "Replace", body(input())),
+    for (method, action, summary, request) in [
+        (HttpMethod::Put, "update", "Replace", body(input())),
         (
             HttpMethod::Patch,
+            "partial_update",
             "Patch (JSON merge patch)",
-            merge_patch(entity::patch(resource.schema)),
+            merge_patch(Ref::from_schema_name(names.patch())),
         ),
     ] {
         add(
@@ -189,6 +213,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             &item,
             method,
             by_id(summary, &conditional(&[400, 404, 409, 412, 413, 415, 422]))
+                .operation_id(id(action))
                 .parameter(if_match(required))
                 .parameter(if_none_match_on_write())
                 .request_body(Some(request))
@@ -200,6 +225,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
         &item,
         HttpMethod::Delete,
         by_id("Delete", &conditional(&[400, 404, 409, 412]))
+            .operation_id(id("destroy"))
             .parameter(if_match(required))
             .parameter(if_none_match_on_write())
             .response(
@@ -214,9 +240,10 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             paths,
             &format!("{base}/stats"),
             HttpMethod::Get,
-            filter_parameters(resource.schema)
-                .into_iter()
-                .fold(stats_op(tag), OperationBuilder::parameter),
+            filter_parameters(resource.schema).into_iter().fold(
+                stats_op(tag, Ref::from_schema_name(names.stats())).operation_id(id("stats")),
+                OperationBuilder::parameter,
+            ),
         );
     }
     if let Some(keys) = resource.bulk {
@@ -233,7 +260,8 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
                 paths,
                 &format!("{base}/{route}"),
                 HttpMethod::Post,
-                bulk_op(tag, key, count, ArrayBuilder::new().items(items).into()),
+                bulk_op(tag, key, count, ArrayBuilder::new().items(items).into())
+                    .operation_id(id(route)),
             );
         }
         let strings = ArrayBuilder::new()
@@ -243,7 +271,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, name: &str) {
             paths,
             &format!("{base}/bulk-delete"),
             HttpMethod::Post,
-            bulk_op(tag, keys.keys, "deleted_count", strings),
+            bulk_op(tag, keys.keys, "deleted_count", strings).operation_id(id("bulk-delete")),
         );
     }
 }
@@ -253,28 +281,34 @@ fn add_fixed(paths: &mut Paths) {
         paths,
         &format!("{API_PREFIX}/departments/stats"),
         HttpMethod::Get,
-        stats_op("departments").description(Some("Department statistics plus `departments`: each department's student and faculty counts.")),
+        stats_op("departments", Ref::from_schema_name(DEPARTMENT_STATS))
+            .operation_id(Some(operation_id("departments", "stats")))
+            .description(Some("Department statistics plus `departments`: each department's student and faculty counts.")),
     );
     add(
         paths,
         &format!("{API_PREFIX}/analytics/summary"),
         HttpMethod::Get,
-        op("analytics", "Institution summary", &[]).response(
-            "200",
-            json("The summary", Ref::from_schema_name("AnalyticsSummary")),
-        ),
+        op("analytics", "Institution summary", &[])
+            .operation_id(Some(operation_id("analytics", "summary")))
+            .response(
+                "200",
+                json("The summary", Ref::from_schema_name("AnalyticsSummary")),
+            ),
     );
     add(
         paths,
         &format!("{API_PREFIX}/analytics/departments"),
         HttpMethod::Get,
-        op("analytics", "Per-department figures", &[]).response(
-            "200",
-            json(
-                "Every department",
-                ArrayBuilder::new().items(Ref::from_schema_name("DepartmentAnalytics")),
+        op("analytics", "Per-department figures", &[])
+            .operation_id(Some(operation_id("analytics", "departments")))
+            .response(
+                "200",
+                json(
+                    "Every department",
+                    ArrayBuilder::new().items(Ref::from_schema_name("DepartmentAnalytics")),
+                ),
             ),
-        ),
     );
     add(
         paths,
@@ -285,6 +319,7 @@ fn add_fixed(paths: &mut Paths) {
             "This document, with the custom-field filters in force",
             &[400],
         )
+        .operation_id(Some(operation_id("openapi", "retrieve")))
         .parameter(consistency_token())
         .response("200", json("OpenAPI 3", any_object())),
     );
@@ -292,13 +327,16 @@ fn add_fixed(paths: &mut Paths) {
         paths,
         "/healthz",
         HttpMethod::Get,
-        open("health", "Liveness").response("200", json("Alive", any_object())),
+        open("health", "Liveness")
+            .operation_id(Some(operation_id("health", "liveness")))
+            .response("200", json("Alive", any_object())),
     );
     add(
         paths,
         "/readyz",
         HttpMethod::Get,
         open("health", "Readiness: 200 only when the primary answers")
+            .operation_id(Some(operation_id("health", "readiness")))
             .response("200", json("Ready", Ref::from_schema_name("Readiness")))
             .response("503", json("Not ready", Ref::from_schema_name("Readiness"))),
     );
@@ -314,6 +352,7 @@ fn add_fixed(paths: &mut Paths) {
             "Prometheus metrics (open when configured so, else `admin`)",
             &[],
         )
+        .operation_id(Some(operation_id("metrics", "retrieve")))
         .response(
             "200",
             ResponseBuilder::new()

@@ -4,13 +4,14 @@
 
 use campushub_core::query::{Op, MAX_IN_VALUES, MAX_PAGE_SIZE, MAX_TEXT_CHARS};
 use campushub_core::schema::constraints::NON_BLANK;
-use campushub_core::schema::{FieldType, Ops, Schema};
+use campushub_core::schema::{FieldSpec, FieldType, Ops, Schema};
 use campushub_core::ConsistencyToken;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{ArrayBuilder, SchemaFormat, Type};
-use utoipa::openapi::{ObjectBuilder, RefOr, Required};
+use utoipa::openapi::{ObjectBuilder, Ref, RefOr, Required};
 
-use super::entity::typed;
+use super::entity::{typed, values_ref, DocSchema};
+use super::names::{values_name, KindNames};
 
 /// The parameters of a list: pagination, search, ordering and every field filter. Custom-field
 /// filters (`cf.<name>`, `cf.<name>__<op>`) depend on the definitions in force: the served
@@ -63,8 +64,8 @@ pub(super) fn filter_parameters(schema: &Schema) -> Vec<Parameter> {
                 _ => format!("{}__{}", field.name, op.suffix()),
             };
             let parameter = match op {
-                Op::In => list(&name, describe(op), field.ty),
-                _ => query(&name, describe(op), operand(op, field.ty)),
+                Op::In => list(&name, describe(op), schema, field),
+                _ => query(&name, describe(op), operand(op, schema, field)),
             };
             parameters.push(parameter);
         }
@@ -186,21 +187,29 @@ pub(super) fn describe(op: Op) -> &'static str {
     }
 }
 
-/// The schema of `op`'s single operand on a field of type `ty` (`__in` takes a list).
-fn operand(op: Op, ty: FieldType) -> ObjectBuilder {
+/// The schema of `op`'s single operand on `field` of `schema` (`__in` takes a list).
+fn operand(op: Op, schema: &Schema, field: &FieldSpec) -> DocSchema {
     match op {
-        Op::IsNull => ObjectBuilder::new().schema_type(Type::Boolean),
-        Op::IContains | Op::StartsWith => text(MAX_TEXT_CHARS),
-        Op::Eq | Op::In | Op::Gt | Op::Gte | Op::Lt | Op::Lte => scalar(ty),
+        Op::IsNull => ObjectBuilder::new().schema_type(Type::Boolean).into(),
+        Op::IContains | Op::StartsWith => text(MAX_TEXT_CHARS).into(),
+        Op::Eq | Op::In | Op::Gt | Op::Gte | Op::Lt | Op::Lte => value(schema, field),
+    }
+}
+
+/// One value of `field` of `schema`: a choice field's named values, else its type's.
+fn value(schema: &Schema, field: &FieldSpec) -> DocSchema {
+    match values_name(schema, field) {
+        Some(name) => values_ref(name, false),
+        None => scalar(field.ty).into(),
     }
 }
 
 /// `field__in`: values of the field's type, comma-separated in one parameter (form style,
 /// not exploded).
-fn list(name: &str, description: &str, ty: FieldType) -> Parameter {
-    let item = match ty {
-        FieldType::Text => list_text(),
-        _ => scalar(ty),
+fn list(name: &str, description: &str, schema: &Schema, field: &FieldSpec) -> Parameter {
+    let item = match field.ty {
+        FieldType::Text => list_text().into(),
+        _ => value(schema, field),
     };
     let array = ArrayBuilder::new()
         .items(item)
@@ -231,22 +240,31 @@ pub(super) fn text(max: usize) -> ObjectBuilder {
         .max_length(Some(max))
 }
 
-/// `ordering`: orderable fields, `-` for descending, comma-separated, each at most once.
-fn ordering(schema: &Schema) -> Parameter {
-    let keys: Vec<String> = schema
+/// The sort keys of `schema`'s kind, a named schema (`StudentOrdering`): each orderable field,
+/// ascending or (`-`) descending.
+pub(super) fn ordering_keys(schema: &Schema) -> DocSchema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            ordering_fields(schema).flat_map(|name| [name.to_owned(), format!("-{name}")]),
+        ))
+        .into()
+}
+
+fn ordering_fields(schema: &Schema) -> impl Iterator<Item = &'static str> + '_ {
+    schema
         .fields
         .iter()
         .filter(|field| field.orderable)
-        .flat_map(|field| [field.name.to_owned(), format!("-{}", field.name)])
-        .collect();
-    let count = keys.len() / 2;
-    let items = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(keys));
+        .map(|field| field.name)
+}
+
+/// `ordering`: orderable fields, `-` for descending, comma-separated, each at most once.
+fn ordering(schema: &Schema) -> Parameter {
     let array = ArrayBuilder::new()
-        .items(items)
+        .items(Ref::from_schema_name(KindNames::of(schema).ordering()))
         .min_items(Some(1))
-        .max_items(Some(count))
+        .max_items(Some(ordering_fields(schema).count()))
         .unique_items(true);
     comma_separated(
         "ordering",
@@ -268,7 +286,7 @@ pub(super) fn comma_separated(name: &str, description: &str, array: ArrayBuilder
         .build()
 }
 
-pub(super) fn query(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+pub(super) fn query(name: &str, description: &str, schema: impl Into<DocSchema>) -> Parameter {
     parameter(name, ParameterIn::Query, description, schema)
 }
 
@@ -276,7 +294,12 @@ fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
     parameter(name, ParameterIn::Header, description, schema)
 }
 
-fn parameter(name: &str, at: ParameterIn, description: &str, schema: ObjectBuilder) -> Parameter {
+fn parameter(
+    name: &str,
+    at: ParameterIn,
+    description: &str,
+    schema: impl Into<DocSchema>,
+) -> Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(at)

@@ -1,9 +1,12 @@
 //! Building blocks of the document: operations with their standard problem responses,
 //! parameters, bodies and shared schemas.
 
+use campushub_core::service::RowError;
 use utoipa::openapi::path::OperationBuilder;
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AllOfBuilder, ArrayBuilder, KnownFormat, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::ToSchema;
@@ -28,13 +31,43 @@ pub(super) fn open(tag: &str, summary: &str) -> OperationBuilder {
         .security(SecurityRequirement::default())
 }
 
-pub(super) fn stats_op(tag: &str) -> OperationBuilder {
+/// A statistics operation answering `stats` (a named schema).
+pub(super) fn stats_op(tag: &str, stats: Ref) -> OperationBuilder {
     op(tag, "Statistics (the list's filters narrow them)", &[400, 422])
         .parameter(consistency_token())
         .response(
             "200",
-            json("`{total, by_<field>: {value: count}, suppressed_below?}`: groups under `suppressed_below` are withheld from callers who may not list the kind", any_object()),
+            json("`{total, by_<field>: {value: count}, suppressed_below?}`: groups under `suppressed_below` are withheld from callers who may not list the kind", stats),
         )
+}
+
+/// The bulk reports by their count member, with their component names: each bulk route
+/// answers one, whatever the kind.
+pub(super) const BULK_REPORTS: [(&str, &str); 3] = [
+    ("created_count", "BulkCreateReport"),
+    ("updated_count", "BulkUpdateReport"),
+    ("deleted_count", "BulkDeleteReport"),
+];
+
+/// The bulk report that counts successes under `count`: how many rows failed, and why.
+pub(super) fn bulk_report(count: &str) -> RefOr<utoipa::openapi::Schema> {
+    let number = || {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0))
+    };
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(count, number())
+        .property("error_count", number())
+        .property(
+            "errors",
+            ArrayBuilder::new().items(Ref::from_schema_name(RowError::name())),
+        )
+        .required(count)
+        .required("error_count")
+        .required("errors")
+        .into()
 }
 
 /// A bulk operation taking `{"<key>": rows}`: its report (`200`), and the same report as a
@@ -49,43 +82,24 @@ pub(super) fn bulk_op(
         .property(key, rows)
         .required(key)
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    let row_error = || {
-        let field_errors = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .additional_properties(Some(
-                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
-            ));
-        ObjectBuilder::new()
-            .property(
-                "index",
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .minimum(Some(0)),
-            )
-            .property("errors", field_errors)
-            .required("index")
-            .required("errors")
-    };
-    let report = || {
-        ObjectBuilder::new()
-            .property(count, ObjectBuilder::new().schema_type(Type::Integer))
-            .property(
-                "error_count",
-                ObjectBuilder::new().schema_type(Type::Integer),
-            )
-            .property("errors", ArrayBuilder::new().items(row_error()))
-            .required(count)
-            .required("error_count")
-            .required("errors")
-    };
+    let report = BULK_REPORTS
+        .iter()
+        .find(|(counted, _)| *counted == count)
+        .map_or_else(
+            || bulk_report(count),
+            |(_, name)| Ref::from_schema_name(*name).into(),
+        );
     let text = || ObjectBuilder::new().schema_type(Type::String);
-    let rejection = report()
+    let problem_members = ObjectBuilder::new()
         .property("type", text())
         .property("title", text())
         .property("status", ObjectBuilder::new().schema_type(Type::Integer))
         .property("detail", text())
         .required("type")
         .required("status");
+    let rejection = AllOfBuilder::new()
+        .item(report.clone())
+        .item(problem_members);
     op(
         tag,
         &format!("Bulk: `{{\"{key}\": [...]}}`, all or nothing unless `atomic=false`"),
@@ -93,7 +107,7 @@ pub(super) fn bulk_op(
     )
     .parameter(atomic())
     .request_body(Some(body(request)))
-    .response("200", json("Per-row outcome", report()))
+    .response("200", json("Per-row outcome", report))
     .response(
         "422",
         ResponseBuilder::new()
@@ -109,11 +123,25 @@ pub(super) fn bulk_op(
     )
 }
 
+/// A list page of `record`s: the cursor form `{next, previous, results}`, and the numbered
+/// form (`page=`), which adds `count`. One schema for both, so that a client has one page type.
 pub(super) fn list_page(record: Ref) -> RefOr<utoipa::openapi::Schema> {
     let link =
         || ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Null]));
     ObjectBuilder::new()
-        .property("count", ObjectBuilder::new().schema_type(Type::Integer))
+        .schema_type(Type::Object)
+        .description(Some(
+            "A page of records: `next` and `previous` are links to the pages around it \
+             (`null` at either end); `count`, every matching record, is there on numbered \
+             pages (`page=`) only.",
+        ))
+        .property(
+            "count",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0)),
+        )
         .property("next", link())
         .property("previous", link())
         .property("results", ArrayBuilder::new().items(record))

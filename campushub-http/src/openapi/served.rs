@@ -18,7 +18,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::OpenApi;
 use uuid::Uuid;
 
-use super::custom::custom_parameters;
+use super::custom::{custom_choices, custom_parameters};
 use super::ResourceDoc;
 use crate::consistency::ReadConsistency;
 use crate::list::json_response;
@@ -109,18 +109,24 @@ impl ServedDocument {
     }
 
     /// The base document with each kind's list and statistics taking its definitions'
-    /// filters.
+    /// filters, and the definitions' choices among the named schemas.
     fn render(&self, definitions: &[CustomFieldDef]) -> Result<Bytes, Error> {
         let mut document = self.base.clone();
         for kind in &self.kinds {
-            let parameters: Vec<_> = definitions
-                .iter()
-                .filter(|definition| definition.entity == kind.schema.kind.as_str())
-                .flat_map(custom_parameters)
-                .collect();
+            let own = || {
+                definitions
+                    .iter()
+                    .filter(|definition| definition.entity == kind.schema.kind.as_str())
+            };
+            let parameters: Vec<_> = own().flat_map(custom_parameters).collect();
             if parameters.is_empty() {
                 continue;
             }
+            let schemas = &mut document
+                .components
+                .get_or_insert_with(Default::default)
+                .schemas;
+            schemas.extend(own().filter_map(custom_choices));
             for path in std::iter::once(&kind.list).chain(&kind.stats) {
                 if let Some(operation) = document
                     .paths

@@ -201,8 +201,22 @@ async fn an_added_kind_is_in_the_document_and_the_metrics() {
     for path in ["/api/v1/rooms", "/api/v1/rooms/{id}", "/api/v1/rooms/stats"] {
         assert!(document["paths"][path].is_object(), "{path}");
     }
-    let required = &document["components"]["schemas"]["RoomInput"]["required"];
-    assert_eq!(required, &json!(["code", "capacity"]));
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["RoomInput"]["required"],
+        json!(["code", "capacity"])
+    );
+    // Named and identified by the same rules as the built-in kinds.
+    for name in ["Room", "RoomPatch", "RoomPage", "RoomStats", "RoomOrdering"] {
+        assert!(schemas[name].is_object(), "{name}");
+    }
+    for (path, method, id) in [
+        ("/api/v1/rooms", "get", "rooms_list"),
+        ("/api/v1/rooms/{id}", "patch", "rooms_partial_update"),
+        ("/api/v1/rooms/stats", "get", "rooms_stats"),
+    ] {
+        assert_eq!(document["paths"][path][method]["operationId"], id);
+    }
     // The built-in resources are still there.
     assert!(document["paths"]["/api/v1/students"].is_object());
 

@@ -6,6 +6,7 @@
 mod added_kind;
 mod auth;
 mod bulk;
+mod client_names;
 mod conditional;
 mod cors;
 mod crud;

@@ -1,6 +1,7 @@
 //! Fixtures: the services' URLs, a database per test, a dedicated primary + replica, server
 //! instances on loopback ports (in this process or as child processes), an HTTP client, a raw
-//! HTTP/1.1 client and the load built on it, and `/metrics` reading.
+//! HTTP/1.1 client and the load built on it, `/metrics` reading, and the programs
+//! `scripts/test-tools.sh` installs.
 
 pub mod client;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod process;
 pub mod raw;
 pub mod records;
+pub mod tools;
 pub mod wait;
 
 pub use client::Http;
