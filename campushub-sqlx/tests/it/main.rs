@@ -5,6 +5,7 @@
 
 mod analytics;
 mod analytics_routing;
+mod audit;
 mod bulk;
 mod conformance;
 mod counts;
