@@ -56,6 +56,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod consistency;
@@ -86,6 +87,7 @@ pub mod conformance;
 pub use analytics::{
     Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics, ServiceAnalytics,
 };
+pub use audit::Audit;
 pub use auth::{Action, Policy, Principal, Role, RolePolicy};
 pub use cache::{Cache, CacheKey, CachedValue, FillTicket, NoCache};
 pub use consistency::ConsistencyToken;

@@ -76,6 +76,7 @@ macro_rules! conformance_suite {
             crud::student_crud,
             crud::faculty_crud,
             crud::custom_field_crud,
+            crud::unknown_writers_read_as_null,
             crud::get_missing_is_none,
             crud::update_missing_is_not_found,
             crud::delete_missing_is_not_found,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::audit::Audit;
 use crate::entities::string_enum;
 use crate::meta::RecordMeta;
 
@@ -79,6 +80,9 @@ pub struct CustomFieldDef {
     pub is_active: bool,
     /// Display order.
     pub order: i32,
+    /// Who created and last updated the definition.
+    #[serde(flatten)]
+    pub audit: Audit,
 }
 
 /// What a client sends to create or replace a custom-field definition.

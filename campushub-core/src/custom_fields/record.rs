@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use super::def::{CustomFieldDef, CustomFieldInput, CustomFieldType};
 use super::validate::validate_definition;
+use crate::audit::{Audit, AUDIT_FIELDS};
 use crate::entities::meta_accessors;
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
@@ -79,7 +80,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         "order",
     ]],
     required: &[&["entity", "name", "field_type"]],
-    read_only: &[],
+    read_only: &AUDIT_FIELDS,
 });
 
 impl Entity for CustomFieldDef {
@@ -108,6 +109,7 @@ impl Entity for CustomFieldDef {
             max_value: None,
             is_active: true,
             order: 0,
+            audit: Audit::created(actor),
         };
         def.apply_input(input, actor);
         def
@@ -131,7 +133,7 @@ impl Entity for CustomFieldDef {
         }
     }
 
-    fn apply_input(&mut self, input: CustomFieldInput, _actor: &str) {
+    fn apply_input(&mut self, input: CustomFieldInput, actor: &str) {
         self.entity = input.entity.trim().to_owned();
         self.name = input.name.trim().to_owned();
         self.label = if input.label.trim().is_empty() {
@@ -149,6 +151,7 @@ impl Entity for CustomFieldDef {
         self.max_value = input.max_value;
         self.is_active = input.is_active;
         self.order = input.order;
+        self.audit.written(actor);
     }
 
     fn validate(&self, errors: &mut ValidationErrors) {

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{checks, custom_field_accessors, meta_accessors, string_enum};
+use crate::audit::{Audit, AUDIT_FIELDS};
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -79,6 +80,9 @@ pub struct Department {
     /// Custom-field values, validated against the active definitions for departments.
     #[serde(default)]
     pub custom_fields: Map<String, Value>,
+    /// Who created and last updated the record.
+    #[serde(flatten)]
+    pub audit: Audit,
 }
 
 /// What a client sends to create or replace a department.
@@ -178,7 +182,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         "custom_fields",
     ]],
     required: &[&["code", "name"]],
-    read_only: &[],
+    read_only: &AUDIT_FIELDS,
 });
 
 impl Entity for Department {
@@ -203,6 +207,7 @@ impl Entity for Department {
             phone: None,
             status: input.status,
             custom_fields: Map::new(),
+            audit: Audit::created(actor),
         };
         department.apply_input(input, actor);
         department
@@ -222,7 +227,7 @@ impl Entity for Department {
         }
     }
 
-    fn apply_input(&mut self, input: DepartmentInput, _actor: &str) {
+    fn apply_input(&mut self, input: DepartmentInput, actor: &str) {
         self.code = input.code.trim().to_owned();
         self.name = input.name.trim().to_owned();
         self.kind = input.kind;
@@ -232,6 +237,7 @@ impl Entity for Department {
         self.phone = input.phone;
         self.status = input.status;
         self.custom_fields = input.custom_fields;
+        self.audit.written(actor);
     }
 
     /// The code's form, lengths, the email and the phone are declared on the schema's fields

@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::membership::{department_member, DEPARTMENT_MEMBERSHIP};
 use super::person::{
-    Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
+    Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
 };
 use super::{custom_field_accessors, meta_accessors, string_enum, DepartmentSummary};
+use crate::audit::Audit;
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -236,10 +237,7 @@ impl Entity for Faculty {
             employment_type: input.employment_type,
             status: input.status,
             custom_fields: Map::new(),
-            audit: Audit {
-                created_by: Some(actor.to_owned()),
-                updated_by: None,
-            },
+            audit: Audit::created(actor),
         };
         faculty.apply_input(input, actor);
         faculty
@@ -275,7 +273,7 @@ impl Entity for Faculty {
         self.employment_type = input.employment_type;
         self.status = input.status;
         self.custom_fields = input.custom_fields;
-        self.audit.updated_by = Some(actor.to_owned());
+        self.audit.written(actor);
     }
 
     /// Lengths are declared on the schema's fields and checked with the body; what is left is

@@ -8,10 +8,12 @@ mod membership;
 mod person;
 mod student;
 
+// Every kind's audit block; still exported here, where it was public first.
+pub use crate::audit::Audit;
 pub use department::{Department, DepartmentCategory, DepartmentInput, DepartmentStatus};
 pub use faculty::{Designation, EmploymentType, Faculty, FacultyInput, FacultyStatus};
 pub use membership::DepartmentSummary;
-pub use person::{Audit, Gender, Person, PERSON_FIELDS, PERSON_REQUIRED};
+pub use person::{Gender, Person, PERSON_FIELDS, PERSON_REQUIRED};
 pub use student::{Student, StudentInput, StudentStatus};
 
 /// Declares a string enum: variants, their uppercase JSON form, `ALL`, `as_str` and the

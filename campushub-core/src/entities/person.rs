@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{checks, string_enum};
+use crate::audit::AUDIT_FIELDS;
 use crate::error::ValidationErrors;
 use crate::meta::now_micros;
 use crate::schema::constraints::{EMAIL, EMAIL_MAX_CHARS, PHONE};
@@ -62,17 +63,6 @@ pub struct Person {
     pub country: Option<String>,
 }
 
-/// Who created and last updated a person record (principal subjects).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Audit {
-    /// The subject that created the record.
-    #[serde(default)]
-    pub created_by: Option<String>,
-    /// The subject that last wrote the record.
-    #[serde(default)]
-    pub updated_by: Option<String>,
-}
-
 /// The person fields a create body must carry (the rest default to empty).
 pub const PERSON_REQUIRED: &[&str] = &["first_name", "last_name", "date_of_birth", "gender"];
 
@@ -94,7 +84,7 @@ pub const PERSON_FIELDS: &[&str] = &[
 ];
 
 /// Read-only names of the person kinds: audit fields and the embedded department.
-pub(crate) const PERSON_READ_ONLY: &[&str] = &["created_by", "updated_by", "department"];
+pub(crate) const PERSON_READ_ONLY: &[&str] = &[AUDIT_FIELDS[0], AUDIT_FIELDS[1], "department"];
 
 /// Schema fields of the person block: the filterable, searchable names and dates, and the
 /// contact and address fields a body carries, each with what its values must be.

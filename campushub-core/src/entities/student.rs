@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::membership::{department_member, DEPARTMENT_MEMBERSHIP};
 use super::person::{
-    Audit, Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
+    Person, PERSON_FIELDS, PERSON_READ_ONLY, PERSON_REQUIRED, PERSON_SEARCH, PERSON_SPECS,
 };
 use super::{custom_field_accessors, meta_accessors, string_enum, DepartmentSummary};
+use crate::audit::Audit;
 use crate::entity::Entity;
 use crate::error::ValidationErrors;
 use crate::kind::EntityKind;
@@ -208,10 +209,7 @@ impl Entity for Student {
             section: String::new(),
             status: StudentStatus::Active,
             custom_fields: Map::new(),
-            audit: Audit {
-                created_by: Some(actor.to_owned()),
-                updated_by: None,
-            },
+            audit: Audit::created(actor),
         };
         student.apply_input(input, actor);
         student
@@ -247,7 +245,7 @@ impl Entity for Student {
         self.section = input.section;
         self.status = input.status;
         self.custom_fields = input.custom_fields;
-        self.audit.updated_by = Some(actor.to_owned());
+        self.audit.written(actor);
     }
 
     /// Lengths, ranges and the section are declared on the schema's fields and checked with

@@ -210,8 +210,9 @@ pub struct Schema {
     /// ones the kind's input type has no default for. The OpenAPI document marks them
     /// required.
     pub required: &'static [&'static [&'static str]],
-    /// Fields a body may carry but that are ignored on write (metadata, embedded summaries),
-    /// so that a client can PUT back what it read.
+    /// Fields a body may carry but that are ignored on write (audit fields, embedded
+    /// summaries; the metadata ones are [`META_READ_ONLY`]), so that a client can PUT back
+    /// what it read.
     pub read_only: &'static [&'static str],
 }
 

@@ -3,6 +3,7 @@
 //! body check enforces, so the document and the server cannot disagree, and a kind an
 //! application adds is described without writing anything.
 
+use campushub_core::audit::AUDIT_FIELDS;
 use campushub_core::schema::check::BodyMode;
 use campushub_core::schema::{FieldSpec, FieldType, Schema, META_READ_ONLY};
 use utoipa::openapi::schema::{
@@ -43,7 +44,16 @@ pub(crate) fn record(schema: &Schema) -> DocSchema {
         object = object.property(name, any());
     }
     for name in schema.read_only {
-        object = object.property(*name, any());
+        let property = if AUDIT_FIELDS.contains(name) {
+            // The subject of the principal that wrote, or null when not recorded.
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Array(vec![Type::String, Type::Null]))
+                .read_only(Some(true))
+                .into()
+        } else {
+            any()
+        };
+        object = object.property(*name, property);
     }
     object.into()
 }

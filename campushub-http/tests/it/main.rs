@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 
 mod added_kind;
+mod audit;
 mod auth;
 mod bulk;
 mod client_names;

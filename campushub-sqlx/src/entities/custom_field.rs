@@ -1,27 +1,33 @@
 //! How custom-field definitions are stored.
 
+use std::sync::LazyLock;
+
 use campushub_core::CustomFieldDef;
+
+use super::audit::{audit_from_row, audited_columns, audited_values};
 
 use crate::row::SqlRow;
 use crate::table::{Column, SqlEntity, UniqueKey};
 use crate::value::{ColType, SqlValue};
 use crate::Result;
 
-const COLUMNS: [Column; 13] = [
-    Column::new("entity", ColType::Text),
-    Column::new("name", ColType::Text),
-    Column::new("label", ColType::Text),
-    Column::new("field_type", ColType::Text),
-    Column::new("required", ColType::Bool),
-    Column::new("help_text", ColType::Text),
-    Column::new("default_value", ColType::Json),
-    Column::new("choices", ColType::Json),
-    Column::new("validation_regex", ColType::Text),
-    Column::new("min_value", ColType::Float),
-    Column::new("max_value", ColType::Float),
-    Column::new("is_active", ColType::Bool),
-    Column::new("order", ColType::Int),
-];
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    audited_columns(&[
+        Column::new("entity", ColType::Text),
+        Column::new("name", ColType::Text),
+        Column::new("label", ColType::Text),
+        Column::new("field_type", ColType::Text),
+        Column::new("required", ColType::Bool),
+        Column::new("help_text", ColType::Text),
+        Column::new("default_value", ColType::Json),
+        Column::new("choices", ColType::Json),
+        Column::new("validation_regex", ColType::Text),
+        Column::new("min_value", ColType::Float),
+        Column::new("max_value", ColType::Float),
+        Column::new("is_active", ColType::Bool),
+        Column::new("order", ColType::Int),
+    ])
+});
 
 impl SqlEntity for CustomFieldDef {
     const TABLE: &'static str = "custom_field_defs";
@@ -32,7 +38,7 @@ impl SqlEntity for CustomFieldDef {
 
     fn values(&self) -> Vec<SqlValue> {
         let choices = serde_json::Value::from(self.choices.clone());
-        vec![
+        let own = [
             self.entity.clone().into(),
             self.name.clone().into(),
             self.label.clone().into(),
@@ -46,7 +52,8 @@ impl SqlEntity for CustomFieldDef {
             self.max_value.into(),
             self.is_active.into(),
             self.order.into(),
-        ]
+        ];
+        audited_values(own, &self.audit)
     }
 
     fn from_row(row: &SqlRow<'_>) -> Result<Self> {
@@ -65,6 +72,7 @@ impl SqlEntity for CustomFieldDef {
             max_value: row.opt_float("max_value")?,
             is_active: row.bool("is_active")?,
             order: row.int32("order")?,
+            audit: audit_from_row(row)?,
         })
     }
 

@@ -1,24 +1,30 @@
 //! How departments are stored.
 
+use std::sync::LazyLock;
+
 use campushub_core::service::{DepartmentHierarchy, MAX_HIERARCHY_DEPTH};
 use campushub_core::Department;
+
+use super::audit::{audit_from_row, audited_columns, audited_values};
 
 use crate::row::SqlRow;
 use crate::table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey};
 use crate::value::{ColType, SqlValue};
 use crate::Result;
 
-const COLUMNS: [Column; 9] = [
-    Column::new("code", ColType::Text),
-    Column::new("name", ColType::Text),
-    Column::new("kind", ColType::Text),
-    Column::new("parent_id", ColType::Uuid),
-    Column::new("head_id", ColType::Uuid),
-    Column::new("email", ColType::Text),
-    Column::new("phone", ColType::Text),
-    Column::new("status", ColType::Text),
-    Column::new("custom_fields", ColType::Json),
-];
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    audited_columns(&[
+        Column::new("code", ColType::Text),
+        Column::new("name", ColType::Text),
+        Column::new("kind", ColType::Text),
+        Column::new("parent_id", ColType::Uuid),
+        Column::new("head_id", ColType::Uuid),
+        Column::new("email", ColType::Text),
+        Column::new("phone", ColType::Text),
+        Column::new("status", ColType::Text),
+        Column::new("custom_fields", ColType::Json),
+    ])
+});
 
 impl SqlEntity for Department {
     const TABLE: &'static str = "departments";
@@ -28,7 +34,7 @@ impl SqlEntity for Department {
     }
 
     fn values(&self) -> Vec<SqlValue> {
-        vec![
+        let own = [
             self.code.clone().into(),
             self.name.clone().into(),
             self.kind.as_str().into(),
@@ -38,7 +44,8 @@ impl SqlEntity for Department {
             self.phone.clone().into(),
             self.status.as_str().into(),
             self.custom_fields.clone().into(),
-        ]
+        ];
+        audited_values(own, &self.audit)
     }
 
     fn from_row(row: &SqlRow<'_>) -> Result<Self> {
@@ -53,6 +60,7 @@ impl SqlEntity for Department {
             phone: row.opt_text("phone")?,
             status: row.choice("status")?,
             custom_fields: row.json_map("custom_fields")?,
+            audit: audit_from_row(row)?,
         })
     }
 

@@ -4,7 +4,8 @@ use std::sync::LazyLock;
 
 use campushub_core::{Department, Faculty};
 
-use super::person::{audit_from_row, person_from_row, person_kind_columns, person_kind_values};
+use super::audit::audit_from_row;
+use super::person::{person_from_row, person_kind_columns, person_kind_values};
 use crate::row::SqlRow;
 use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
 use crate::value::{ColType, SqlValue};

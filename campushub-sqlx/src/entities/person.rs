@@ -1,7 +1,8 @@
-//! Columns of the person block shared by students and faculty, and of their audit fields.
+//! Columns of the person block shared by students and faculty.
 
 use campushub_core::entities::{Audit, Person};
 
+use super::audit::{audited_columns, audited_values};
 use crate::row::SqlRow;
 use crate::table::Column;
 use crate::value::{ColType, SqlValue};
@@ -24,16 +25,10 @@ const PERSON_COLUMNS: [Column; 13] = [
     Column::new("country", ColType::Text),
 ];
 
-/// The audit columns, in the order of [`audit_values`].
-const AUDIT_COLUMNS: [Column; 2] = [
-    Column::new("created_by", ColType::Text),
-    Column::new("updated_by", ColType::Text),
-];
-
 /// The columns of a person kind: the person block, the kind's `own` columns, the audit
 /// columns.
 pub(super) fn person_kind_columns(own: &[Column]) -> Vec<Column> {
-    [&PERSON_COLUMNS[..], own, &AUDIT_COLUMNS].concat()
+    audited_columns(&[&PERSON_COLUMNS[..], own].concat())
 }
 
 /// The values of a person kind, in the order of [`person_kind_columns`].
@@ -42,10 +37,7 @@ pub(super) fn person_kind_values(
     own: impl IntoIterator<Item = SqlValue>,
     audit: &Audit,
 ) -> Vec<SqlValue> {
-    let mut values = person_values(person);
-    values.extend(own);
-    values.extend(audit_values(audit));
-    values
+    audited_values(person_values(person).into_iter().chain(own), audit)
 }
 
 /// The person block's values.
@@ -67,14 +59,6 @@ fn person_values(person: &Person) -> Vec<SqlValue> {
     ]
 }
 
-/// The audit values.
-fn audit_values(audit: &Audit) -> [SqlValue; 2] {
-    [
-        audit.created_by.clone().into(),
-        audit.updated_by.clone().into(),
-    ]
-}
-
 /// The person block read from `row`.
 pub(super) fn person_from_row(row: &SqlRow<'_>) -> Result<Person> {
     Ok(Person {
@@ -91,13 +75,5 @@ pub(super) fn person_from_row(row: &SqlRow<'_>) -> Result<Person> {
         state: row.opt_text("state")?,
         postal_code: row.opt_text("postal_code")?,
         country: row.opt_text("country")?,
-    })
-}
-
-/// The audit fields read from `row`.
-pub(super) fn audit_from_row(row: &SqlRow<'_>) -> Result<Audit> {
-    Ok(Audit {
-        created_by: row.opt_text("created_by")?,
-        updated_by: row.opt_text("updated_by")?,
     })
 }

@@ -5,6 +5,7 @@
 
 mod analytics;
 mod analytics_routing;
+mod audit;
 mod bulk;
 mod bulk_atomic;
 mod conformance;

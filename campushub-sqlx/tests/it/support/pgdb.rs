@@ -57,8 +57,27 @@ impl TestDb {
         .await
     }
 
+    /// A fresh database on the shared services without CampusHub's migrations, for a test
+    /// that applies them itself (some now, the rest later).
+    pub async fn shared_unmigrated() -> TestDb {
+        Self::unmigrated(
+            &env("CAMPUSHUB_TEST_PG_PRIMARY"),
+            &env("CAMPUSHUB_TEST_PG_REPLICA"),
+        )
+        .await
+    }
+
     /// A fresh, migrated database on the given primary/replica pair.
     pub async fn create(primary_admin: &str, replica_admin: &str) -> TestDb {
+        let db = Self::unmigrated(primary_admin, replica_admin).await;
+        let router = db.primary_router().await;
+        router.migrate().await.expect("migrate");
+        db.sync().await;
+        db
+    }
+
+    /// A fresh, empty database on the given primary/replica pair.
+    async fn unmigrated(primary_admin: &str, replica_admin: &str) -> TestDb {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(primary_admin)
             .await
@@ -67,18 +86,12 @@ impl TestDb {
             .execute(&mut admin)
             .await
             .expect("create the test database");
-        let db = TestDb {
+        TestDb {
             primary: with_database(primary_admin, &name),
             replica: with_database(replica_admin, &name),
             admin: primary_admin.to_owned(),
             name,
-        };
-        let router = PgRouter::primary_only(&db.primary)
-            .await
-            .expect("connect to the test database");
-        router.migrate().await.expect("migrate");
-        db.wait_for_replica(&mut admin).await;
-        db
+        }
     }
 
     /// Waits until the replica has replayed everything the primary has written so far.

@@ -1,0 +1,7 @@
+-- Departments and custom-field definitions record who created and last wrote them, as students
+-- and faculty do (the principal's subject). Rows written before this migration have no record
+-- of it: the columns are nullable and those rows read as null.
+ALTER TABLE departments ADD COLUMN created_by TEXT;
+ALTER TABLE departments ADD COLUMN updated_by TEXT;
+ALTER TABLE custom_field_defs ADD COLUMN created_by TEXT;
+ALTER TABLE custom_field_defs ADD COLUMN updated_by TEXT;
