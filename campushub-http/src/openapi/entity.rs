@@ -49,7 +49,6 @@ pub(crate) fn record(schema: &Schema) -> DocSchema {
             ObjectBuilder::new()
                 .schema_type(SchemaType::Array(vec![Type::String, Type::Null]))
                 .read_only(Some(true))
-                .into()
         } else {
             any()
         };
