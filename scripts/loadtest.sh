@@ -207,21 +207,31 @@ FLOOR=""
 declare -A RPS=() BASE_RPS=()
 BASE_ROWS=()
 
-# run NAME PATH [LUA] [ENV=VALUE...]: one wrk run, recorded as a row of the table.
-run() {
-  local name="$1" path="$2" script="${3:-}"
+# wrk_run OUT URL [LUA] [ENV=VALUE...]: one wrk run into file OUT; sets rps, p50, p99 and
+# errors (non-2xx answers and socket errors).
+wrk_run() {
+  local out="$1" url="$2" script="${3:-}"
   shift 3 || shift $#
   local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
   [ -n "$script" ] && args+=(-s "$LUA_DIR/$script")
+  env "$@" wrk "${args[@]}" "$url" >"$out"
+  local non2xx socket
+  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+  p50=$(awk '$1 == "50%" { print $2 }' "$out")
+  p99=$(awk '$1 == "99%" { print $2 }' "$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+  socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")
+  errors=$(( ${non2xx:-0} + ${socket:-0} ))
+}
+
+# run NAME PATH [LUA] [ENV=VALUE...]: one wrk run, recorded as a row of the table.
+run() {
+  local name="$1" path="$2"
+  shift 2
+  local rps p50 p99 errors statements requests hits misses
   scrape "$WORK/before.prom"
-  env "$@" wrk "${args[@]}" "$BASE$path" >"$WORK/$name.wrk"
+  wrk_run "$WORK/$name.wrk" "$BASE$path" "$@"
   scrape "$WORK/after.prom"
-  local rps p50 p99 non2xx socket statements requests hits misses
-  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/$name.wrk")
-  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/$name.wrk")
-  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/$name.wrk")
-  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$WORK/$name.wrk")
-  socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/$name.wrk")
   delta() { echo $(( $(metric "$1" "$2" "$WORK/after.prom") - $(metric "$1" "$2" "$WORK/before.prom") )); }
   statements=$(delta campushub_db_statements_total "")
   requests=$(delta http_requests_total "")
@@ -235,7 +245,7 @@ run() {
   NAMES+=("$name")
   floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
   ROWS+=("$(printf '%-26s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
-    "$(( ${non2xx:-0} + ${socket:-0} ))" "$per_request" "$ratio" "$floor")")
+    "$errors" "$per_request" "$ratio" "$floor")")
   log "$name: $rps req/s, p99 $p99$(error_statuses)"
 }
 
@@ -255,20 +265,12 @@ error_statuses() {
 
 # run_base NAME PATH [LUA] [ENV=VALUE...]: one wrk run against the baseline (no /metrics).
 run_base() {
-  local name="$1" path="$2" script="${3:-}"
-  shift 3 || shift $#
-  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
-  [ -n "$script" ] && args+=(-s "$LUA_DIR/$script")
-  env "$@" wrk "${args[@]}" "$BASE_URL$path" >"$WORK/base_$name.wrk"
-  local rps p50 p99 non2xx socket
-  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/base_$name.wrk")
-  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/base_$name.wrk")
-  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/base_$name.wrk")
-  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$WORK/base_$name.wrk")
-  socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/base_$name.wrk")
+  local name="$1" path="$2"
+  shift 2
+  local rps p50 p99 errors
+  wrk_run "$WORK/base_$name.wrk" "$BASE_URL$path" "$@"
   BASE_RPS[$name]="$rps"
-  BASE_ROWS+=("$(printf '%-26s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" \
-    "$(( ${non2xx:-0} + ${socket:-0} ))")")
+  BASE_ROWS+=("$(printf '%-26s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" "$errors")")
   log "baseline $name: $rps req/s, p99 $p99"
 }
 

@@ -192,94 +192,72 @@ fn department(id: Option<Uuid>, code: Option<String>, name: Option<String>) -> O
     }
 }
 
+/// Builds a [`Student`] from row `$r` of [`select!`]; `$uuid` and `$instant` decode the
+/// columns whose representation differs between Postgres and SQLite.
+macro_rules! student_from_row {
+    ($r:expr, $uuid:expr, $instant:expr) => {{
+        let r = $r;
+        let department_id: Option<Uuid> = $uuid(r, "department_id")?;
+        Ok(Student {
+            id: $uuid(r, "id")?
+                .ok_or_else(|| sqlx::Error::Decode("a student without an id".into()))?,
+            created_at: $instant(r, "created_at")?,
+            updated_at: $instant(r, "updated_at")?,
+            version: r.try_get("version")?,
+            first_name: r.try_get("first_name")?,
+            middle_name: r.try_get("middle_name")?,
+            last_name: r.try_get("last_name")?,
+            date_of_birth: r.try_get("date_of_birth")?,
+            gender: r.try_get("gender")?,
+            email: r.try_get("email")?,
+            mobile: r.try_get("mobile")?,
+            address_line1: r.try_get("address_line1")?,
+            address_line2: r.try_get("address_line2")?,
+            city: r.try_get("city")?,
+            state: r.try_get("state")?,
+            postal_code: r.try_get("postal_code")?,
+            country: r.try_get("country")?,
+            roll_number: r.try_get("roll_number")?,
+            department_id,
+            department: department(
+                department_id,
+                r.try_get("department_code")?,
+                r.try_get("department_name")?,
+            ),
+            program: r.try_get("program")?,
+            admission_date: r.try_get("admission_date")?,
+            year_of_study: r.try_get("year_of_study")?,
+            semester: r.try_get("semester")?,
+            section: r.try_get("section")?,
+            status: r.try_get("status")?,
+            custom_fields: r.try_get::<Json<Value>, _>("custom_fields")?.0,
+            created_by: r.try_get("created_by")?,
+            updated_by: r.try_get("updated_by")?,
+        })
+    }};
+}
+
 fn pg_student(r: &PgRow) -> Result<Student, sqlx::Error> {
-    let department_id: Option<Uuid> = r.try_get("department_id")?;
-    Ok(Student {
-        id: r.try_get("id")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        version: r.try_get("version")?,
-        first_name: r.try_get("first_name")?,
-        middle_name: r.try_get("middle_name")?,
-        last_name: r.try_get("last_name")?,
-        date_of_birth: r.try_get("date_of_birth")?,
-        gender: r.try_get("gender")?,
-        email: r.try_get("email")?,
-        mobile: r.try_get("mobile")?,
-        address_line1: r.try_get("address_line1")?,
-        address_line2: r.try_get("address_line2")?,
-        city: r.try_get("city")?,
-        state: r.try_get("state")?,
-        postal_code: r.try_get("postal_code")?,
-        country: r.try_get("country")?,
-        roll_number: r.try_get("roll_number")?,
-        department_id,
-        department: department(
-            department_id,
-            r.try_get("department_code")?,
-            r.try_get("department_name")?,
-        ),
-        program: r.try_get("program")?,
-        admission_date: r.try_get("admission_date")?,
-        year_of_study: r.try_get("year_of_study")?,
-        semester: r.try_get("semester")?,
-        section: r.try_get("section")?,
-        status: r.try_get("status")?,
-        custom_fields: r.try_get::<Json<Value>, _>("custom_fields")?.0,
-        created_by: r.try_get("created_by")?,
-        updated_by: r.try_get("updated_by")?,
-    })
+    student_from_row!(
+        r,
+        |r: &PgRow, column: &str| r.try_get::<Option<Uuid>, _>(column),
+        |r: &PgRow, column: &str| r.try_get::<DateTime<Utc>, _>(column)
+    )
 }
 
-fn lite_uuid(text: &str) -> Result<Uuid, sqlx::Error> {
-    Uuid::parse_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-fn lite_instant(micros: i64) -> Result<DateTime<Utc>, sqlx::Error> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| sqlx::Error::Decode(format!("instant out of range: {micros}").into()))
-}
-
+/// SQLite stores UUIDs as text and instants as epoch microseconds.
 fn lite_student(r: &SqliteRow) -> Result<Student, sqlx::Error> {
-    let department_id = r
-        .try_get::<Option<&str>, _>("department_id")?
-        .map(lite_uuid)
-        .transpose()?;
-    Ok(Student {
-        id: lite_uuid(r.try_get("id")?)?,
-        created_at: lite_instant(r.try_get("created_at")?)?,
-        updated_at: lite_instant(r.try_get("updated_at")?)?,
-        version: r.try_get("version")?,
-        first_name: r.try_get("first_name")?,
-        middle_name: r.try_get("middle_name")?,
-        last_name: r.try_get("last_name")?,
-        date_of_birth: r.try_get("date_of_birth")?,
-        gender: r.try_get("gender")?,
-        email: r.try_get("email")?,
-        mobile: r.try_get("mobile")?,
-        address_line1: r.try_get("address_line1")?,
-        address_line2: r.try_get("address_line2")?,
-        city: r.try_get("city")?,
-        state: r.try_get("state")?,
-        postal_code: r.try_get("postal_code")?,
-        country: r.try_get("country")?,
-        roll_number: r.try_get("roll_number")?,
-        department_id,
-        department: department(
-            department_id,
-            r.try_get("department_code")?,
-            r.try_get("department_name")?,
-        ),
-        program: r.try_get("program")?,
-        admission_date: r.try_get("admission_date")?,
-        year_of_study: r.try_get("year_of_study")?,
-        semester: r.try_get("semester")?,
-        section: r.try_get("section")?,
-        status: r.try_get("status")?,
-        custom_fields: r.try_get::<Json<Value>, _>("custom_fields")?.0,
-        created_by: r.try_get("created_by")?,
-        updated_by: r.try_get("updated_by")?,
-    })
+    let uuid = |r: &SqliteRow, column: &str| {
+        r.try_get::<Option<&str>, _>(column)?
+            .map(|text| Uuid::parse_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+            .transpose()
+    };
+    let instant = |r: &SqliteRow, column: &str| {
+        let micros: i64 = r.try_get(column)?;
+        DateTime::from_timestamp_micros(micros)
+            .ok_or_else(|| sqlx::Error::Decode(format!("instant out of range: {micros}").into()))
+    };
+    student_from_row!(r, uuid, instant)
 }
 
 /// The server's state: the database and, in mode `moka`, the caches of serialized JSON.

@@ -28,7 +28,9 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             b.push(" WHERE ");
             match chunk {
                 [id] => {
-                    b.column("t", "id").push(" = ").bind(SqlValue::Uuid(Some(*id)));
+                    b.column("t", "id")
+                        .push(" = ")
+                        .bind(SqlValue::Uuid(Some(*id)));
                 }
                 _ => {
                     b.in_uuids("t", "id", chunk);
