@@ -70,11 +70,14 @@ SERVER_PID=""
 BASELINE_PID=""
 SERVICES_STARTED=""
 
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 cleanup() {
   for pid in "$SERVER_PID" "$BASELINE_PID"; do
-    [ -n "$pid" ] || continue
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    [ -n "$pid" ] && stop_pid "$pid"
   done
   if [ -n "$SERVICES_STARTED" ]; then
     CAMPUSHUB_SERVICES_DIR="$WORK/services" "$ROOT/scripts/services.sh" stop >/dev/null 2>&1 || true
@@ -148,21 +151,25 @@ TOKEN=$("$BIN" token --sub loadtest --role admin --ttl 2h | tail -n 1)
 export LOADTEST_TOKEN="$TOKEN" LOADTEST_LUA="$LUA_DIR" LOADTEST_IDS="$WORK/ids.txt"
 export LOADTEST_PAGES="$WORK/pages.txt"
 
+# wait_healthy URL PID LOG: waits for URL/healthz to answer while PID runs (else prints LOG).
+wait_healthy() {
+  for _ in $(seq 1 100); do
+    curl -fsS "$1/healthz" >/dev/null 2>&1 && return
+    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; exit 1; }
+    sleep 0.1
+  done
+  log "no answer from $1/healthz"; exit 1
+}
+
 # Starts the server with the cache on (`true`) or off (`false`) and waits for /healthz.
 start_server() {
   CAMPUSHUB_CACHE="$1" "$BIN" serve >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  log "the server did not answer /healthz"; exit 1
+  wait_healthy "$BASE" "$SERVER_PID" "$WORK/server.log"
 }
 
 stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
+  stop_pid "$SERVER_PID"
   SERVER_PID=""
 }
 
@@ -279,17 +286,11 @@ start_baseline() {
   "$BASELINE_BIN" --mode "$1" --database-url "$BASELINE_DATABASE_URL" \
     --bind "127.0.0.1:$BASE_PORT" >>"$WORK/baseline.log" 2>&1 &
   BASELINE_PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "$BASE_URL/healthz" >/dev/null 2>&1 && return
-    kill -0 "$BASELINE_PID" 2>/dev/null || { cat "$WORK/baseline.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  log "the baseline did not answer /healthz"; exit 1
+  wait_healthy "$BASE_URL" "$BASELINE_PID" "$WORK/baseline.log"
 }
 
 stop_baseline() {
-  kill "$BASELINE_PID" 2>/dev/null || true
-  wait "$BASELINE_PID" 2>/dev/null || true
+  stop_pid "$BASELINE_PID"
   BASELINE_PID=""
 }
 
