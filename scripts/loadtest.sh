@@ -7,11 +7,22 @@
 #
 #   scripts/loadtest.sh [--postgres] [--students N] [--ids N] [--duration 15s]
 #                       [--connections 64] [--threads 1] [--port 18080] [--bin PATH]
+#                       [--no-baseline] [--baseline-bin PATH]
 #
 # List scenarios use cursor pages (the API's default; 2 statements a page): the first 20 pages
 # of 50, collected by following `next`. One uncached scenario, labelled "page numbers", uses
 # `?page=` pages (3 statements: count, page, departments). --bin runs a server built earlier
 # (for a before/after comparison in one session) instead of building the current tree.
+#
+# After the CampusHub scenarios the same run measures the hand-written baseline
+# (benches/baseline, crate campushub-baseline; --no-baseline skips it) against the same
+# database (on Postgres the replica, the server CampusHub's reads go to, in plaintext as
+# CampusHub's are: the primary speaks TLS), on port+10, and the table
+# gains a column "vs base": each comparable scenario's RPS over the baseline's. healthz vs its
+# /healthz; retrieve cached vs mode moka; list 50 cached vs moka's cached pages; retrieve
+# uncached vs mode sqlx (one SELECT ... LEFT JOIN departments by id, pool of 4); list 50
+# uncached (cursor) vs OFFSET pages 1-20 of 50 without a count; list 50 uncached (page
+# numbers) vs the same OFFSET pages with an exact count. Filtered lists and Zipf have none.
 #
 # Loopback only. Everything it starts (server, services) is stopped by PID on exit, also on
 # failure, and its working folder in /tmp is removed (LOADTEST_KEEP=1 keeps it: database,
@@ -28,6 +39,8 @@ CONNECTIONS=64
 THREADS=1
 PORT=18080
 BIN=""
+BASELINE=1
+BASELINE_BIN=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,7 +52,9 @@ while [ $# -gt 0 ]; do
     --threads) THREADS="$2"; shift ;;
     --port) PORT="$2"; shift ;;
     --bin) BIN="$2"; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --no-baseline) BASELINE="" ;;
+    --baseline-bin) BASELINE_BIN="$2"; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -52,13 +67,18 @@ WORK=$(mktemp -d /tmp/campushub-loadtest.XXXXXX)
 # directory inside this one.
 chmod 755 "$WORK"
 SERVER_PID=""
+BASELINE_PID=""
 SERVICES_STARTED=""
 
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  for pid in "$SERVER_PID" "$BASELINE_PID"; do
+    [ -n "$pid" ] && stop_pid "$pid"
+  done
   if [ -n "$SERVICES_STARTED" ]; then
     CAMPUSHUB_SERVICES_DIR="$WORK/services" "$ROOT/scripts/services.sh" stop >/dev/null 2>&1 || true
   fi
@@ -83,12 +103,21 @@ ensure_tool wrk
 ensure_tool jq
 command -v curl >/dev/null 2>&1 || ensure_tool curl
 
-if [ -z "$BIN" ]; then
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+if [ -n "$BASELINE" ] && [ -z "$BASELINE_BIN" ]; then
+  # One build of both, so that the dependencies they share are compiled once, with the
+  # server's features.
+  log "building the release server and the baseline"
+  (cd "$ROOT" && cargo build --release --quiet -p campushub -p campushub-baseline \
+    --example server --bin campushub-baseline --features campushub/server)
+  BASELINE_BIN="$TARGET/campushub-baseline"
+elif [ -z "$BIN" ]; then
   log "building the release server"
   (cd "$ROOT" && cargo build --release --quiet --example server --features server)
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
 fi
+[ -n "$BIN" ] || BIN="$TARGET/examples/server"
 [ -x "$BIN" ] || { log "no server binary at $BIN"; exit 1; }
+[ -z "$BASELINE" ] || [ -x "$BASELINE_BIN" ] || { log "no baseline binary at $BASELINE_BIN"; exit 1; }
 
 BASE="http://127.0.0.1:$PORT"
 export CAMPUSHUB_BIND="127.0.0.1:$PORT"
@@ -122,21 +151,25 @@ TOKEN=$("$BIN" token --sub loadtest --role admin --ttl 2h | tail -n 1)
 export LOADTEST_TOKEN="$TOKEN" LOADTEST_LUA="$LUA_DIR" LOADTEST_IDS="$WORK/ids.txt"
 export LOADTEST_PAGES="$WORK/pages.txt"
 
+# wait_healthy URL PID LOG: waits for URL/healthz to answer while PID runs (else prints LOG).
+wait_healthy() {
+  for _ in $(seq 1 100); do
+    curl -fsS "$1/healthz" >/dev/null 2>&1 && return
+    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; exit 1; }
+    sleep 0.1
+  done
+  log "no answer from $1/healthz"; exit 1
+}
+
 # Starts the server with the cache on (`true`) or off (`false`) and waits for /healthz.
 start_server() {
   CAMPUSHUB_CACHE="$1" "$BIN" serve >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  log "the server did not answer /healthz"; exit 1
+  wait_healthy "$BASE" "$SERVER_PID" "$WORK/server.log"
 }
 
 stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
+  stop_pid "$SERVER_PID"
   SERVER_PID=""
 }
 
@@ -175,23 +208,37 @@ collect_pages() {
 }
 
 ROWS=()
+NAMES=()
 FLOOR=""
+# The RPS of each CampusHub scenario and each baseline scenario, by name.
+declare -A RPS=() BASE_RPS=()
+BASE_ROWS=()
 
-# run NAME PATH [LUA] [ENV=VALUE...]: one wrk run, recorded as a row of the table.
-run() {
-  local name="$1" path="$2" script="${3:-}"
+# wrk_run OUT URL [LUA] [ENV=VALUE...]: one wrk run into file OUT; sets rps, p50, p99 and
+# errors (non-2xx answers and socket errors).
+wrk_run() {
+  local out="$1" url="$2" script="${3:-}"
   shift 3 || shift $#
   local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
   [ -n "$script" ] && args+=(-s "$LUA_DIR/$script")
+  env "$@" wrk "${args[@]}" "$url" >"$out"
+  local non2xx socket
+  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+  p50=$(awk '$1 == "50%" { print $2 }' "$out")
+  p99=$(awk '$1 == "99%" { print $2 }' "$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+  socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")
+  errors=$(( ${non2xx:-0} + ${socket:-0} ))
+}
+
+# run NAME PATH [LUA] [ENV=VALUE...]: one wrk run, recorded as a row of the table.
+run() {
+  local name="$1" path="$2"
+  shift 2
+  local rps p50 p99 errors statements requests hits misses
   scrape "$WORK/before.prom"
-  env "$@" wrk "${args[@]}" "$BASE$path" >"$WORK/$name.wrk"
+  wrk_run "$WORK/$name.wrk" "$BASE$path" "$@"
   scrape "$WORK/after.prom"
-  local rps p50 p99 non2xx socket statements requests hits misses
-  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/$name.wrk")
-  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/$name.wrk")
-  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/$name.wrk")
-  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$WORK/$name.wrk")
-  socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/$name.wrk")
   delta() { echo $(( $(metric "$1" "$2" "$WORK/after.prom") - $(metric "$1" "$2" "$WORK/before.prom") )); }
   statements=$(delta campushub_db_statements_total "")
   requests=$(delta http_requests_total "")
@@ -201,9 +248,11 @@ run() {
   per_request=$(awk -v s="$statements" -v r="$requests" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "-" }')
   ratio=$(awk -v h="$hits" -v m="$misses" 'BEGIN { if (h + m > 0) printf "%.1f%%", 100 * h / (h + m); else print "-" }')
   [ -z "$FLOOR" ] && FLOOR="$rps"
+  RPS[$name]="$rps"
+  NAMES+=("$name")
   floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
   ROWS+=("$(printf '%-26s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
-    "$(( ${non2xx:-0} + ${socket:-0} ))" "$per_request" "$ratio" "$floor")")
+    "$errors" "$per_request" "$ratio" "$floor")")
   log "$name: $rps req/s, p99 $p99$(error_statuses)"
 }
 
@@ -220,6 +269,40 @@ error_statuses() {
       if (out != "") printf " (%s)", out
     }' "$WORK/before.prom" "$WORK/after.prom"
 }
+
+# run_base NAME PATH [LUA] [ENV=VALUE...]: one wrk run against the baseline (no /metrics).
+run_base() {
+  local name="$1" path="$2"
+  shift 2
+  local rps p50 p99 errors
+  wrk_run "$WORK/base_$name.wrk" "$BASE_URL$path" "$@"
+  BASE_RPS[$name]="$rps"
+  BASE_ROWS+=("$(printf '%-26s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" "$errors")")
+  log "baseline $name: $rps req/s, p99 $p99"
+}
+
+# Starts the baseline in mode $1 (moka or sqlx) and waits for /healthz.
+start_baseline() {
+  "$BASELINE_BIN" --mode "$1" --database-url "$BASELINE_DATABASE_URL" \
+    --bind "127.0.0.1:$BASE_PORT" >>"$WORK/baseline.log" 2>&1 &
+  BASELINE_PID=$!
+  wait_healthy "$BASE_URL" "$BASELINE_PID" "$WORK/baseline.log"
+}
+
+stop_baseline() {
+  stop_pid "$BASELINE_PID"
+  BASELINE_PID=""
+}
+
+# CampusHub's scenario => the baseline scenario it is compared with.
+declare -A COMPARED=(
+  [healthz]=healthz
+  [retrieve_cached]=retrieve_moka
+  [list_50_cached]=list_50_moka
+  [retrieve_uncached]=retrieve_sqlx
+  [list_50_uncached]=list_50_offset_sqlx
+  [list_50_pagenum_uncached]=list_50_offset_count_sqlx
+)
 
 start_server true
 collect_ids
@@ -242,8 +325,39 @@ run list_50_pagenum_uncached / list.lua LOADTEST_PAGE_NUMBERS=1
 run filtered_list_uncached / list.lua LOADTEST_FILTERED=1
 stop_server
 
+if [ -n "$BASELINE" ]; then
+  BASE_PORT=$((PORT + 10))
+  BASE_URL="http://127.0.0.1:$BASE_PORT"
+  # On Postgres, CampusHub's reads went to the replica: the baseline reads there too.
+  BASELINE_DATABASE_URL="${CAMPUSHUB_REPLICA_URLS:-$CAMPUSHUB_DATABASE_URL}"
+  start_baseline moka
+  run_base healthz /healthz ""
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$LUA_DIR/retrieve.lua" "$BASE_URL/" >/dev/null
+  run_base retrieve_moka / retrieve.lua
+  run_base list_50_moka / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_PAGE_SUFFIX="&count=false"
+  stop_baseline
+  start_baseline sqlx
+  run_base retrieve_sqlx / retrieve.lua
+  run_base list_50_offset_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_PAGE_SUFFIX="&count=false"
+  run_base list_50_offset_count_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1
+  stop_baseline
+fi
+
 echo
 echo "CampusHub load test: $BACKEND, $STUDENTS students, $IDS ids, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
-printf '%-26s %9s %9s %9s %7s %10s %9s %7s\n' scenario rps p50 p99 errors stmts/req hit floor
-for row in "${ROWS[@]}"; do echo "$row"; done
+printf '%-26s %9s %9s %9s %7s %10s %9s %7s %8s\n' scenario rps p50 p99 errors stmts/req hit floor "vs base"
+for i in "${!ROWS[@]}"; do
+  name="${NAMES[$i]}" versus="-"
+  base="${COMPARED[$name]:-}"
+  if [ -n "$base" ] && [ -n "${BASE_RPS[$base]:-}" ]; then
+    versus=$(awk -v r="${RPS[$name]}" -v b="${BASE_RPS[$base]}" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')
+  fi
+  printf '%s %8s\n' "${ROWS[$i]}" "$versus"
+done
 echo "server RSS after the cached scenarios: $(( RSS / 1024 )) MiB"
+if [ -n "$BASELINE" ]; then
+  echo
+  echo "Hand-written baseline (benches/baseline): same database, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+  printf '%-26s %9s %9s %9s %7s\n' scenario rps p50 p99 errors
+  for row in "${BASE_ROWS[@]}"; do echo "$row"; done
+fi

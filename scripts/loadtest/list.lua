@@ -3,6 +3,7 @@
 -- loadtest.sh collected by following `next` into LOADTEST_PAGES. With LOADTEST_PAGE_NUMBERS=1,
 -- page-number pages (`?page=<1..20>&page_size=50`: count + page + departments, 3 statements).
 -- With LOADTEST_FILTERED=1, filtered first pages (status, year of study, gender, search) of 50.
+-- LOADTEST_PAGE_SUFFIX is appended to page-number paths (the baseline's `&count=false`).
 local common = dofile(os.getenv("LOADTEST_LUA") .. "/common.lua")
 common.headers()
 math.randomseed(os.time())
@@ -13,6 +14,7 @@ local filters = {
 }
 local filtered = os.getenv("LOADTEST_FILTERED") == "1"
 local page_numbers = os.getenv("LOADTEST_PAGE_NUMBERS") == "1"
+local page_suffix = os.getenv("LOADTEST_PAGE_SUFFIX") or ""
 
 local pages = {}
 if not filtered and not page_numbers then
@@ -28,7 +30,7 @@ request = function()
   if filtered then
     return wrk.format("GET", "/api/v1/students?" .. filters[math.random(#filters)] .. "&page_size=50")
   elseif page_numbers then
-    return wrk.format("GET", "/api/v1/students?page=" .. math.random(20) .. "&page_size=50")
+    return wrk.format("GET", "/api/v1/students?page=" .. math.random(20) .. "&page_size=50" .. page_suffix)
   end
   return wrk.format("GET", pages[math.random(#pages)])
 end
