@@ -117,6 +117,6 @@ pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMN
 pub use value::{ColType, SqlValue};
 
 #[cfg(feature = "postgres")]
-pub use pg::{PgRepository, PgRouter, PgRouterConfig};
+pub use pg::{PgRepository, PgRouter, PgRouterConfig, MIGRATION_REPLAY_WAIT};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteRepository, SqliteStore};

@@ -12,7 +12,7 @@ mod tls;
 mod write;
 
 pub use config::PgRouterConfig;
-pub use router::PgRouter;
+pub use router::{PgRouter, MIGRATION_REPLAY_WAIT};
 
 /// The repository of `E` on Postgres.
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

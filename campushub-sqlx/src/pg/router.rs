@@ -21,6 +21,9 @@ use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Error, Result};
 use crate::value::{ColType, SqlValue};
 
+/// How long [`PgRouter::migrate`] waits for the replicas to replay the migrations.
+pub const MIGRATION_REPLAY_WAIT: Duration = Duration::from_secs(10);
+
 /// Routes statements over a Postgres primary, its replicas and an analytics database.
 ///
 /// Analytics reads go to the analytics database while it is in rotation; a read with a
@@ -134,8 +137,36 @@ impl PgRouter {
     }
 
     /// Applies the crate's Postgres migrations on the primary.
+    ///
+    /// Then waits, up to [`MIGRATION_REPLAY_WAIT`], until every replica has replayed the
+    /// migrations: reads without a token go to replicas, and one that still has the old
+    /// schema would fail a statement naming a new column. A replica that does not catch up
+    /// in time is left to the health checks (a warning is logged).
     pub async fn migrate(&self) -> Result<()> {
-        crate::migrate::migrate_postgres(self.primary_pool()).await
+        crate::migrate::migrate_postgres(self.primary_pool()).await?;
+        let target = self.write_token().await?.position();
+        let deadline = tokio::time::Instant::now() + MIGRATION_REPLAY_WAIT;
+        for replica in &self.inner.pools.replicas {
+            loop {
+                let replayed: Option<i64> = sqlx::query_scalar(REPLAY_POSITION)
+                    .fetch_one(&replica.pool)
+                    .await
+                    .ok()
+                    .flatten();
+                if replayed.and_then(|p| u64::try_from(p).ok()) >= Some(target) {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    tracing::warn!(
+                        pool = %replica.counters.name,
+                        "a replica has not replayed the migrations yet; reads there may fail until it does"
+                    );
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Ok(())
     }
 
     /// Probes every replica now (the health task does so every interval).
