@@ -114,13 +114,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         let links = rows.iter().map(|r| self.link(r.as_deref()?)).collect();
         let per_statement = self.rows_per_statement(0);
         let build = |rows: Vec<Vec<SqlValue>>| {
-            let mut rows = rows.into_iter().peekable();
-            let mut statements = Vec::new();
-            while rows.peek().is_some() {
-                let chunk = rows.by_ref().take(per_statement).collect();
-                statements.push(self.table.insert(chunk));
-            }
-            statements
+            in_chunks(rows, per_statement, |chunk| self.table.insert(chunk))
         };
         let batch = Batch {
             rows,
@@ -159,13 +153,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         }
         let per_statement = self.rows_per_statement(1);
         let build = |rows: Vec<Vec<SqlValue>>| {
-            let mut rows = rows.into_iter().peekable();
-            let mut statements = Vec::new();
-            while rows.peek().is_some() {
-                let chunk = rows.by_ref().take(per_statement).collect();
-                statements.push(self.update_statement(chunk));
-            }
-            statements
+            in_chunks(rows, per_statement, |chunk| self.update_statement(chunk))
         };
         let batch = Batch {
             rows,
@@ -437,6 +425,22 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         }
         Ok(())
     }
+}
+
+/// One statement (made by `statement`) per `per_statement` rows, in order.
+fn in_chunks(
+    rows: Vec<Vec<SqlValue>>,
+    per_statement: usize,
+    statement: impl Fn(Vec<Vec<SqlValue>>) -> Statement,
+) -> Vec<Statement> {
+    let mut rows = rows.into_iter().peekable();
+    let mut statements = Vec::new();
+    while rows.peek().is_some() {
+        statements.push(statement(
+            rows.by_ref().take(per_statement.max(1)).collect(),
+        ));
+    }
+    statements
 }
 
 /// Runs `statements` in order in `tx`; the first failure ends it.
