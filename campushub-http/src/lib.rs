@@ -84,6 +84,7 @@ pub mod middleware;
 pub mod openapi;
 mod private_responses;
 pub mod problem;
+pub mod request_id;
 pub mod request_span;
 pub mod resource;
 mod routes;

@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -22,6 +23,7 @@ use crate::headers::API_KEY_HEADER;
 pub use crate::headers::REQUEST_ID;
 use crate::metrics::MetricsLayer;
 use crate::problem::Problem;
+use crate::request_id::SequentialRequestIds;
 use crate::request_span;
 use crate::state::ApiState;
 
@@ -48,7 +50,10 @@ pub fn apply<'a>(
             header::AUTHORIZATION,
             API_KEY_HEADER.clone(),
         ]))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            REQUEST_ID.clone(),
+            SequentialRequestIds::new(),
+        ))
         .layer(request_span::layer(state.trace_context.clone()))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(CompressionLayer::new().compress_when(compressible()))
@@ -67,16 +72,22 @@ pub fn apply<'a>(
                     })
                 }),
         );
-    let router = router
-        .layer(limits)
-        .layer(axum::middleware::map_response(problemize))
-        .layer(outer);
+    // One `Router::layer` call: each call wraps every route in a boxed service again, which a
+    // request clones and boxes a future for (a few allocations per level on every request).
+    let router = router.layer(
+        outer
+            .layer(axum::middleware::map_response(problemize::<LimitedBody>))
+            .layer(limits),
+    );
     // Outermost: a preflight carries no credentials and is answered before authentication.
     match config.cors.layer() {
         Some(cors) => router.layer(cors),
         None => router,
     }
 }
+
+/// The body of the responses `problemize` sees: the router's, through the body limit.
+type LimitedBody = tower_http::limit::ResponseBody<Body>;
 
 /// Smallest body worth compressing: below it, gzip costs more time than it saves bytes.
 pub const MIN_COMPRESSED_SIZE: u16 = 1024;
@@ -101,17 +112,21 @@ fn on_panic(_: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Turns an error status with a bare body (none, or plain text: from the timeout or body-limit
 /// layers) into a problem with the same status. JSON bodies (such as `/readyz`'s) pass.
-async fn problemize(response: Response) -> Response {
+async fn problemize<B>(response: Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
-        return response;
+        return response.map(Body::new);
     }
     let bare = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
     if !bare {
-        return response;
+        return response.map(Body::new);
     }
     let detail = match status {
         StatusCode::REQUEST_TIMEOUT => "the request took longer than the configured timeout",

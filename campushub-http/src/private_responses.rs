@@ -3,7 +3,10 @@
 
 use axum::http::{header, HeaderValue};
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::auth::AuthLayer;
 
 /// `Cache-Control: no-store` (unless a handler chose otherwise): no browser, proxy or CDN
 /// keeps a copy of a response that may carry personal data. `ETag`/`If-None-Match` still
@@ -14,13 +17,18 @@ const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 /// [`API_KEY_HEADER`](crate::headers::API_KEY_HEADER)).
 const VARY: HeaderValue = HeaderValue::from_static("authorization, x-api-key");
 
-/// Wraps the `/api/` routes so that every response, errors included, says it must not be
-/// stored and that it varies with the credentials.
-pub(crate) fn private(router: Router) -> Router {
-    router
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            NO_STORE,
-        ))
-        .layer(SetResponseHeaderLayer::appending(header::VARY, VARY))
+/// Wraps the `/api/` routes in `auth`, and so that every response, errors included (those of
+/// `auth` too), says it must not be stored and that it varies with the credentials. One
+/// `Router::layer` call for the three: each call is another boxed service per route that
+/// every request clones.
+pub(crate) fn private(router: Router, auth: AuthLayer) -> Router {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::appending(header::VARY, VARY))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                NO_STORE,
+            ))
+            .layer(auth),
+    )
 }

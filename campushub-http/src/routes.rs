@@ -93,9 +93,8 @@ pub fn router(mut state: ApiState) -> Router {
     .method_not_allowed_fallback(method_not_allowed);
     let api = api
         .merge(analytics::routes(Arc::clone(&state)))
-        .merge(openapi_route)
-        .layer(AuthLayer::new(Arc::clone(&state.authenticator)));
-    let api = private_responses::private(api);
+        .merge(openapi_route);
+    let api = private_responses::private(api, AuthLayer::new(Arc::clone(&state.authenticator)));
 
     let metrics_endpoint = MetricsEndpoint {
         metrics: Arc::clone(&state.metrics),

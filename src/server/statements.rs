@@ -16,10 +16,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
 use axum::Router;
+use futures::future::BoxFuture;
+use tower::{Layer, Service};
 
 use crate::http::metrics::{encode_counters, route_label};
 use crate::http::prometheus_client::collector::Collector;
@@ -112,10 +116,7 @@ impl RouteStatements {
 
     /// Wraps every route of `router` (so the route template is known) in a counting scope.
     pub(super) fn layer(self: &Arc<Self>, router: Router) -> Router {
-        router.layer(axum::middleware::from_fn_with_state(
-            Arc::clone(self),
-            count,
-        ))
+        router.layer(CountLayer(Arc::clone(self)))
     }
 
     /// Counts one request of `route` that sent `statements`, and observes their `timings`.
@@ -172,16 +173,54 @@ impl RouteStatements {
     }
 }
 
-async fn count(
-    State(totals): State<Arc<RouteStatements>>,
-    route: Option<MatchedPath>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let (response, counts) = StatementCounter::scope(next.run(request)).await;
-    let label = route_label(route.as_ref().map(MatchedPath::as_str));
-    totals.record(label, counts.total(), &counts.timings);
-    response
+/// Runs each request in a [`StatementCounter`] scope and records its count under its route.
+/// A plain tower layer rather than `middleware::from_fn`, which clones and boxes the inner
+/// service for every request on top of the boxed future.
+#[derive(Clone)]
+struct CountLayer(Arc<RouteStatements>);
+
+impl<S> Layer<S> for CountLayer {
+    type Service = Count<S>;
+
+    fn layer(&self, inner: S) -> Count<S> {
+        Count {
+            inner,
+            totals: Arc::clone(&self.0),
+        }
+    }
+}
+
+/// [`CountLayer`]'s service.
+#[derive(Clone)]
+struct Count<S> {
+    inner: S,
+    totals: Arc<RouteStatements>,
+}
+
+impl<S> Service<Request> for Count<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let response = self.inner.call(request);
+        let totals = Arc::clone(&self.totals);
+        Box::pin(async move {
+            let (response, counts) = StatementCounter::scope(response).await;
+            let label = route_label(route.as_ref().map(MatchedPath::as_str));
+            totals.record(label, counts.total(), &counts.timings);
+            response
+        })
+    }
 }
 
 impl Collector for RouteStatements {
