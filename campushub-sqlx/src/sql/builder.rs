@@ -1,6 +1,8 @@
 //! A statement under construction: SQL text plus its bound values, with placeholders in the
 //! backend's dialect.
 
+use std::fmt::Write;
+
 use crate::backend::{Dialect, Statement};
 use crate::value::{ColType, SqlValue};
 
@@ -39,7 +41,13 @@ impl SqlBuilder {
     /// Appends a quoted identifier.
     pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
         self.sql.push('"');
-        self.sql.push_str(&name.replace('"', "\"\""));
+        // Names never contain a quote in practice: escaping only when one does saves an
+        // allocation per column of every statement (a select lists thirty of them).
+        if name.contains('"') {
+            self.sql.push_str(&name.replace('"', "\"\""));
+        } else {
+            self.sql.push_str(name);
+        }
         self.sql.push('"');
         self
     }
@@ -49,8 +57,8 @@ impl SqlBuilder {
         self.args.push(value);
         match self.dialect {
             Dialect::Postgres => {
-                self.sql.push('$');
-                self.sql.push_str(&self.args.len().to_string());
+                // Writing to a `String` cannot fail.
+                let _ = write!(self.sql, "${}", self.args.len());
             }
             Dialect::Sqlite => self.sql.push('?'),
         }
@@ -137,6 +145,13 @@ mod tests {
         let mut lite = SqlBuilder::new(Dialect::Sqlite);
         lite.push("a = ").bind(1i64.into());
         assert_eq!(&*lite.finish(vec![]).sql, "a = ?");
+    }
+
+    #[test]
+    fn identifiers_are_quoted_and_their_quotes_doubled() {
+        let mut b = SqlBuilder::new(Dialect::Postgres);
+        b.column("t", "plain").push(", ").column("", r#"odd"name"#);
+        assert_eq!(&*b.finish(vec![]).sql, r#"t."plain", "odd""name""#);
     }
 
     #[test]
