@@ -126,12 +126,14 @@ def fmt_ms(value):
         return f"{value / 1000:.2f} s"
     if value >= 10:
         return f"{value:.0f} ms"
+    if value >= 1:
+        return f"{value:.1f} ms"
     return f"{value:.2f} ms"
 
 
 def fmt_tick(value, unit):
     if unit == "ms":
-        return fmt_ms(value).replace(".00", "")
+        return fmt_ms(value).replace(".00", "").replace(".0 ", " ")
     return f"{value / 1000:.0f}k" if value >= 1000 else f"{value:.0f}"
 
 
