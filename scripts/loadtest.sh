@@ -7,7 +7,7 @@
 #
 #   scripts/loadtest.sh [--postgres] [--students N] [--ids N] [--duration 15s]
 #                       [--connections 64] [--threads 1] [--port 18080] [--bin PATH]
-#                       [--no-baseline] [--baseline-bin PATH]
+#                       [--no-baseline] [--baseline-bin PATH] [--report DIR]
 #
 # List scenarios use cursor pages (the API's default; 2 statements a page): the first 20 pages
 # of 50, collected by following `next`. One uncached scenario, labelled "page numbers", uses
@@ -24,9 +24,14 @@
 # uncached (cursor) vs OFFSET pages 1-20 of 50 without a count; list 50 uncached (page
 # numbers) vs the same OFFSET pages with an exact count. Filtered lists and Zipf have none.
 #
+# It also writes a report (scripts/loadtest/report.py, Python 3 standard library): throughput
+# and latency (p50, p90, p99) charts of every scenario, CampusHub beside the baseline, as SVG
+# files and an HTML page inlining them, with the results as TSV, into --report DIR (default:
+# a new /tmp/campushub-report.XXXXXX, kept after the run; the path is printed at the end).
+#
 # Loopback only. Everything it starts (server, services) is stopped by PID on exit, also on
 # failure, and its working folder in /tmp is removed (LOADTEST_KEEP=1 keeps it: database,
-# server log, wrk's output). Needs curl; installs wrk and jq with apt-get when missing (as root).
+# server log, wrk's output). Needs curl; installs wrk, jq and python3 with apt-get when missing (as root).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +46,7 @@ PORT=18080
 BIN=""
 BASELINE=1
 BASELINE_BIN=""
+REPORT=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,7 +60,8 @@ while [ $# -gt 0 ]; do
     --bin) BIN="$2"; shift ;;
     --no-baseline) BASELINE="" ;;
     --baseline-bin) BASELINE_BIN="$2"; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    --report) REPORT="$2"; shift ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -101,6 +108,7 @@ ensure_tool() {
 }
 ensure_tool wrk
 ensure_tool jq
+ensure_tool python3
 command -v curl >/dev/null 2>&1 || ensure_tool curl
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
@@ -207,6 +215,16 @@ collect_pages() {
   log "collected $(wc -l <"$LOADTEST_PAGES") cursor pages"
 }
 
+# The report's input: one line a scenario, on both sides (scripts/loadtest/report.py).
+RESULTS="$WORK/results.tsv"
+printf 'side\tscenario\trps\tp50\tp90\tp99\terrors\tstmts\thit\tcompared\n' >"$RESULTS"
+
+# record SIDE NAME STMTS HIT COMPARED: appends the last wrk run's figures to $RESULTS.
+record() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rps" "$p50" "$p90" "$p99" \
+    "$errors" "$3" "$4" "$5" >>"$RESULTS"
+}
+
 ROWS=()
 NAMES=()
 FLOOR=""
@@ -214,8 +232,8 @@ FLOOR=""
 declare -A RPS=() BASE_RPS=()
 BASE_ROWS=()
 
-# wrk_run OUT URL [LUA] [ENV=VALUE...]: one wrk run into file OUT; sets rps, p50, p99 and
-# errors (non-2xx answers and socket errors).
+# wrk_run OUT URL [LUA] [ENV=VALUE...]: one wrk run into file OUT; sets rps, p50, p90, p99
+# and errors (non-2xx answers and socket errors).
 wrk_run() {
   local out="$1" url="$2" script="${3:-}"
   shift 3 || shift $#
@@ -225,6 +243,7 @@ wrk_run() {
   local non2xx socket
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
   p50=$(awk '$1 == "50%" { print $2 }' "$out")
+  p90=$(awk '$1 == "90%" { print $2 }' "$out")
   p99=$(awk '$1 == "99%" { print $2 }' "$out")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
   socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")
@@ -235,7 +254,7 @@ wrk_run() {
 run() {
   local name="$1" path="$2"
   shift 2
-  local rps p50 p99 errors statements requests hits misses
+  local rps p50 p90 p99 errors statements requests hits misses
   scrape "$WORK/before.prom"
   wrk_run "$WORK/$name.wrk" "$BASE$path" "$@"
   scrape "$WORK/after.prom"
@@ -253,6 +272,7 @@ run() {
   floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
   ROWS+=("$(printf '%-26s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
     "$errors" "$per_request" "$ratio" "$floor")")
+  record campushub "$name" "$per_request" "$ratio" "${COMPARED[$name]:-}"
   log "$name: $rps req/s, p99 $p99$(error_statuses)"
 }
 
@@ -274,9 +294,10 @@ error_statuses() {
 run_base() {
   local name="$1" path="$2"
   shift 2
-  local rps p50 p99 errors
+  local rps p50 p90 p99 errors
   wrk_run "$WORK/base_$name.wrk" "$BASE_URL$path" "$@"
   BASE_RPS[$name]="$rps"
+  record baseline "$name" - - ""
   BASE_ROWS+=("$(printf '%-26s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" "$errors")")
   log "baseline $name: $rps req/s, p99 $p99"
 }
@@ -361,3 +382,11 @@ if [ -n "$BASELINE" ]; then
   printf '%-26s %9s %9s %9s %7s\n' scenario rps p50 p99 errors
   for row in "${BASE_ROWS[@]}"; do echo "$row"; done
 fi
+
+TITLE="$BACKEND, $STUDENTS students, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
+[ -n "$REPORT" ] || REPORT=$(mktemp -d /tmp/campushub-report.XXXXXX)
+mkdir -p "$REPORT"
+cp "$RESULTS" "$REPORT/results.tsv"
+python3 "$LUA_DIR/report.py" --out "$REPORT" --title "$TITLE" "$REPORT/results.tsv"
+echo
+echo "report: $REPORT/index.html (charts: $REPORT/throughput.svg, $REPORT/latency.svg)"

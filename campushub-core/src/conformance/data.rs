@@ -7,7 +7,7 @@ use serde_json::Map;
 use crate::custom_fields::{CustomFieldDef, CustomFieldInput, CustomFieldType};
 use crate::entities::{
     DepartmentCategory, DepartmentInput, DepartmentStatus, Designation, EmploymentType,
-    FacultyInput, FacultyStatus, Gender, Person, StudentInput, StudentStatus,
+    FacultyInput, FacultyStatus, Gender, Person, Student, StudentInput, StudentStatus,
 };
 use crate::entity::Entity;
 use crate::kind::EntityKind;
@@ -83,6 +83,14 @@ pub fn student_input(roll_number: &str) -> StudentInput {
         status: StudentStatus::Active,
         custom_fields: Map::new(),
     }
+}
+
+/// An active first-year student with roll number `roll_number`, named `first_name
+/// last_name`.
+pub fn named_student(roll_number: &str, first_name: &str, last_name: &str) -> Student {
+    let mut student = create::<Student>(student_input(roll_number));
+    student.person = person(first_name, last_name);
+    student
 }
 
 /// An active full-time lecturer with employee id `employee_id`, named `Teacher <id>`.

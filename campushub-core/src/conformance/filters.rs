@@ -1,6 +1,6 @@
 //! Cases: every filter operator on every value type, combined filters, search and count.
 
-use super::data::{create, person, student_input};
+use super::data::named_student;
 use super::seed::{people, People};
 use super::support::insert_all;
 use super::support::{fresh, ids, ids_of, query, sorted};
@@ -64,10 +64,8 @@ pub async fn filter_icontains(f: Fixture) {
 /// `__icontains` and `search=` fold case beyond ASCII: `MÜLL` finds `Müller`, `łuk` finds
 /// `Łukasz`.
 pub async fn icontains_and_search_fold_unicode_case(f: Fixture) {
-    let mut muller = create::<Student>(student_input("DE001"));
-    muller.person = person("Jürgen", "Müller");
-    let mut lukasz = create::<Student>(student_input("PL001"));
-    lukasz.person = person("Łukasz", "Żółkiewski");
+    let muller = named_student("DE001", "Jürgen", "Müller");
+    let lukasz = named_student("PL001", "Łukasz", "Żółkiewski");
     let inserted = insert_all(&*f.students, vec![muller, lukasz]).await;
     let (muller, lukasz) = (&inserted[0], &inserted[1]);
     finds(&f, &[("last_name__icontains", "MÜLL")], &[muller]).await;

@@ -23,6 +23,7 @@ pub mod lookups;
 pub mod ordering;
 pub mod paging;
 pub mod references;
+pub mod search;
 mod seed;
 mod support;
 pub mod unique;
@@ -111,6 +112,10 @@ macro_rules! conformance_suite {
             filters::filters_combine,
             filters::search_matches_any_search_field,
             filters::count_ignores_pagination,
+            search::search_terms_are_literal,
+            search::search_short_terms,
+            search::search_long_terms_fold_unicode_case,
+            search::search_follows_writes,
             custom::custom_text_eq,
             custom::custom_text_startswith,
             custom::custom_text_icontains,
