@@ -100,4 +100,27 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             .await?;
         count(rows.first().and_then(|r| r.first()))
     }
+
+    /// Rows matching the query's filters and search, counted no further than `at_most`:
+    /// `SELECT count(*) FROM (SELECT 1 FROM t WHERE ... LIMIT $n) c`, which reads at most
+    /// `at_most` index entries or rows whatever the table's size.
+    pub(super) async fn fetch_count_at_most(
+        &self,
+        query: &ListQuery,
+        at_most: u64,
+        read: &ReadOptions,
+    ) -> Result<u64> {
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        b.push("SELECT count(*) FROM (SELECT 1 FROM ")
+            .ident(self.table.table)
+            .push(" t");
+        push_conditions(&mut b, &self.table, query, false)?;
+        let limit = i64::try_from(at_most).unwrap_or(i64::MAX);
+        b.push(" LIMIT ").bind(limit.into()).push(") c");
+        let rows = self
+            .backend
+            .fetch(b.finish(vec![ColType::Int]), read)
+            .await?;
+        count(rows.first().and_then(|r| r.first()))
+    }
 }
