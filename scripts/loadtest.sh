@@ -22,7 +22,9 @@
 # /healthz; retrieve cached vs mode moka; list 50 cached vs moka's cached pages; retrieve
 # uncached vs mode sqlx (one SELECT ... LEFT JOIN departments by id, pool of 4); list 50
 # uncached (cursor) vs OFFSET pages 1-20 of 50 without a count; list 50 uncached (page
-# numbers) vs the same OFFSET pages with an exact count. Filtered lists and Zipf have none.
+# numbers) vs the same OFFSET pages with an exact count; list 20 at random depth 1-500 (cursor
+# pages collected by following `next`) vs OFFSET pages 1-500 of 20 without a count. Filtered
+# lists and Zipf have none.
 #
 # Loopback only. Everything it starts (server, services) is stopped by PID on exit, also on
 # failure, and its working folder in /tmp is removed (LOADTEST_KEEP=1 keeps it: database,
@@ -54,7 +56,7 @@ while [ $# -gt 0 ]; do
     --bin) BIN="$2"; shift ;;
     --no-baseline) BASELINE="" ;;
     --baseline-bin) BASELINE_BIN="$2"; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -149,7 +151,7 @@ log "seeding $STUDENTS students ($BACKEND)"
   || { cat "$WORK/seed.log" >&2; exit 1; }
 TOKEN=$("$BIN" token --sub loadtest --role admin --ttl 2h | tail -n 1)
 export LOADTEST_TOKEN="$TOKEN" LOADTEST_LUA="$LUA_DIR" LOADTEST_IDS="$WORK/ids.txt"
-export LOADTEST_PAGES="$WORK/pages.txt"
+export LOADTEST_PAGES="$WORK/pages.txt" LOADTEST_DEPTH_PAGES="$WORK/depth_pages.txt"
 
 # wait_healthy URL PID LOG: waits for URL/healthz to answer while PID runs (else prints LOG).
 wait_healthy() {
@@ -205,6 +207,19 @@ collect_pages() {
     next=$(jq -r '.next // empty' <<<"$page" | sed -E 's#^https?://[^/]+##')
   done
   log "collected $(wc -l <"$LOADTEST_PAGES") cursor pages"
+}
+
+# Writes the paths of cursor pages 1-500 of 20 students to $LOADTEST_DEPTH_PAGES (the "page
+# of 20 at random depth 1-500" scenario draws from them).
+collect_depth_pages() {
+  local next="/api/v1/students?page_size=20" page
+  : >"$LOADTEST_DEPTH_PAGES"
+  while [ -n "$next" ] && [ "$(wc -l <"$LOADTEST_DEPTH_PAGES")" -lt 500 ]; do
+    echo "$next" >>"$LOADTEST_DEPTH_PAGES"
+    page=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE$next")
+    next=$(jq -r '.next // empty' <<<"$page" | sed -E 's#^https?://[^/]+##')
+  done
+  log "collected $(wc -l <"$LOADTEST_DEPTH_PAGES") cursor pages of 20"
 }
 
 ROWS=()
@@ -302,11 +317,13 @@ declare -A COMPARED=(
   [retrieve_uncached]=retrieve_sqlx
   [list_50_uncached]=list_50_offset_sqlx
   [list_50_pagenum_uncached]=list_50_offset_count_sqlx
+  [list_20_depth_uncached]=list_20_depth_offset_sqlx
 )
 
 start_server true
 collect_ids
 collect_pages
+collect_depth_pages
 log "scenarios of $DURATION each, wrk -t$THREADS -c$CONNECTIONS"
 run healthz /healthz ""
 # Warm the cache with every id before the cached scenarios (not reported).
@@ -323,6 +340,7 @@ run retrieve_uncached / retrieve.lua
 run list_50_uncached / list.lua
 run list_50_pagenum_uncached / list.lua LOADTEST_PAGE_NUMBERS=1
 run filtered_list_uncached / list.lua LOADTEST_FILTERED=1
+run list_20_depth_uncached / list.lua LOADTEST_DEPTH=1
 stop_server
 
 if [ -n "$BASELINE" ]; then
@@ -340,6 +358,8 @@ if [ -n "$BASELINE" ]; then
   run_base retrieve_sqlx / retrieve.lua
   run_base list_50_offset_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_PAGE_SUFFIX="&count=false"
   run_base list_50_offset_count_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1
+  run_base list_20_depth_offset_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_DEPTH=1 \
+    LOADTEST_PAGE_SUFFIX="&count=false"
   stop_baseline
 fi
 
