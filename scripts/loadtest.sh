@@ -197,29 +197,17 @@ collect_ids() {
   log "collected $(wc -l <"$LOADTEST_IDS") ids"
 }
 
-# Writes the paths of the first 20 cursor pages of 50 students to $LOADTEST_PAGES.
+# collect_pages SIZE COUNT FILE: writes the paths of the first COUNT cursor pages of SIZE
+# students to FILE, following `next`.
 collect_pages() {
-  local next="/api/v1/students?page_size=50" page
-  : >"$LOADTEST_PAGES"
-  while [ -n "$next" ] && [ "$(wc -l <"$LOADTEST_PAGES")" -lt 20 ]; do
-    echo "$next" >>"$LOADTEST_PAGES"
+  local next="/api/v1/students?page_size=$1" page
+  : >"$3"
+  while [ -n "$next" ] && [ "$(wc -l <"$3")" -lt "$2" ]; do
+    echo "$next" >>"$3"
     page=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE$next")
     next=$(jq -r '.next // empty' <<<"$page" | sed -E 's#^https?://[^/]+##')
   done
-  log "collected $(wc -l <"$LOADTEST_PAGES") cursor pages"
-}
-
-# Writes the paths of cursor pages 1-500 of 20 students to $LOADTEST_DEPTH_PAGES (the "page
-# of 20 at random depth 1-500" scenario draws from them).
-collect_depth_pages() {
-  local next="/api/v1/students?page_size=20" page
-  : >"$LOADTEST_DEPTH_PAGES"
-  while [ -n "$next" ] && [ "$(wc -l <"$LOADTEST_DEPTH_PAGES")" -lt 500 ]; do
-    echo "$next" >>"$LOADTEST_DEPTH_PAGES"
-    page=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE$next")
-    next=$(jq -r '.next // empty' <<<"$page" | sed -E 's#^https?://[^/]+##')
-  done
-  log "collected $(wc -l <"$LOADTEST_DEPTH_PAGES") cursor pages of 20"
+  log "collected $(wc -l <"$3") cursor pages of $1"
 }
 
 ROWS=()
@@ -322,8 +310,9 @@ declare -A COMPARED=(
 
 start_server true
 collect_ids
-collect_pages
-collect_depth_pages
+collect_pages 50 20 "$LOADTEST_PAGES"
+# The "page of 20 at random depth 1-500" scenario draws from these.
+collect_pages 20 500 "$LOADTEST_DEPTH_PAGES"
 log "scenarios of $DURATION each, wrk -t$THREADS -c$CONNECTIONS"
 run healthz /healthz ""
 # Warm the cache with every id before the cached scenarios (not reported).
