@@ -22,7 +22,9 @@
 # /healthz; retrieve cached vs mode moka; list 50 cached vs moka's cached pages; retrieve
 # uncached vs mode sqlx (one SELECT ... LEFT JOIN departments by id, pool of 4); list 50
 # uncached (cursor) vs OFFSET pages 1-20 of 50 without a count; list 50 uncached (page
-# numbers) vs the same OFFSET pages with an exact count. Filtered lists and Zipf have none.
+# numbers) vs the same OFFSET pages with an exact count; list 20 at random depth 1-500 (cursor
+# pages collected by following `next`) vs OFFSET pages 1-500 of 20 without a count. Filtered
+# lists and Zipf have none.
 #
 # It also writes a report (scripts/loadtest/report.py, Python 3 standard library): throughput
 # and latency (p50, p90, p99) charts of every scenario, CampusHub beside the baseline, as SVG
@@ -61,7 +63,7 @@ while [ $# -gt 0 ]; do
     --no-baseline) BASELINE="" ;;
     --baseline-bin) BASELINE_BIN="$2"; shift ;;
     --report) REPORT="$2"; shift ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -157,7 +159,7 @@ log "seeding $STUDENTS students ($BACKEND)"
   || { cat "$WORK/seed.log" >&2; exit 1; }
 TOKEN=$("$BIN" token --sub loadtest --role admin --ttl 2h | tail -n 1)
 export LOADTEST_TOKEN="$TOKEN" LOADTEST_LUA="$LUA_DIR" LOADTEST_IDS="$WORK/ids.txt"
-export LOADTEST_PAGES="$WORK/pages.txt"
+export LOADTEST_PAGES="$WORK/pages.txt" LOADTEST_DEPTH_PAGES="$WORK/depth_pages.txt"
 
 # wait_healthy URL PID LOG: waits for URL/healthz to answer while PID runs (else prints LOG).
 wait_healthy() {
@@ -203,16 +205,17 @@ collect_ids() {
   log "collected $(wc -l <"$LOADTEST_IDS") ids"
 }
 
-# Writes the paths of the first 20 cursor pages of 50 students to $LOADTEST_PAGES.
+# collect_pages SIZE COUNT FILE: writes the paths of the first COUNT cursor pages of SIZE
+# students to FILE, following `next`.
 collect_pages() {
-  local next="/api/v1/students?page_size=50" page
-  : >"$LOADTEST_PAGES"
-  while [ -n "$next" ] && [ "$(wc -l <"$LOADTEST_PAGES")" -lt 20 ]; do
-    echo "$next" >>"$LOADTEST_PAGES"
+  local next="/api/v1/students?page_size=$1" page
+  : >"$3"
+  while [ -n "$next" ] && [ "$(wc -l <"$3")" -lt "$2" ]; do
+    echo "$next" >>"$3"
     page=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE$next")
     next=$(jq -r '.next // empty' <<<"$page" | sed -E 's#^https?://[^/]+##')
   done
-  log "collected $(wc -l <"$LOADTEST_PAGES") cursor pages"
+  log "collected $(wc -l <"$3") cursor pages of $1"
 }
 
 # The report's input: one line a scenario, on both sides (scripts/loadtest/report.py).
@@ -323,11 +326,14 @@ declare -A COMPARED=(
   [retrieve_uncached]=retrieve_sqlx
   [list_50_uncached]=list_50_offset_sqlx
   [list_50_pagenum_uncached]=list_50_offset_count_sqlx
+  [list_20_depth_uncached]=list_20_depth_offset_sqlx
 )
 
 start_server true
 collect_ids
-collect_pages
+collect_pages 50 20 "$LOADTEST_PAGES"
+# The "page of 20 at random depth 1-500" scenario draws from these.
+collect_pages 20 500 "$LOADTEST_DEPTH_PAGES"
 log "scenarios of $DURATION each, wrk -t$THREADS -c$CONNECTIONS"
 run healthz /healthz ""
 # Warm the cache with every id before the cached scenarios (not reported).
@@ -344,6 +350,7 @@ run retrieve_uncached / retrieve.lua
 run list_50_uncached / list.lua
 run list_50_pagenum_uncached / list.lua LOADTEST_PAGE_NUMBERS=1
 run filtered_list_uncached / list.lua LOADTEST_FILTERED=1
+run list_20_depth_uncached / list.lua LOADTEST_DEPTH=1
 stop_server
 
 if [ -n "$BASELINE" ]; then
@@ -361,6 +368,8 @@ if [ -n "$BASELINE" ]; then
   run_base retrieve_sqlx / retrieve.lua
   run_base list_50_offset_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_PAGE_SUFFIX="&count=false"
   run_base list_50_offset_count_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1
+  run_base list_20_depth_offset_sqlx / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_DEPTH=1 \
+    LOADTEST_PAGE_SUFFIX="&count=false"
   stop_baseline
 fi
 

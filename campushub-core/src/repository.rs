@@ -136,6 +136,23 @@ pub trait Repository<E: Entity>: Send + Sync {
     /// The number of rows matching the query's filters and search (pagination ignored).
     async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64>;
 
+    /// The number of rows matching the query's filters and search, counted no further than
+    /// `at_most`: `min(count, at_most)`.
+    ///
+    /// A bounded count costs at most `at_most` rows whatever the table's size, which is what
+    /// page-number pages use when the service has a count cap
+    /// ([`EntityServiceBuilder::count_cap`](crate::service::EntityServiceBuilder::count_cap)).
+    /// The default counts everything and clamps; the SQL stores override it to stop reading
+    /// at the bound.
+    async fn count_at_most(
+        &self,
+        query: &ListQuery,
+        at_most: u64,
+        read: &ReadOptions,
+    ) -> Result<u64> {
+        Ok(self.count(query, read).await?.min(at_most))
+    }
+
     /// Counts of rows matching the query's filters and search, grouped by each of `fields`.
     async fn group_counts(
         &self,
@@ -248,6 +265,14 @@ macro_rules! forward_repository {
             }
             async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
                 (**self).count(query, read).await
+            }
+            async fn count_at_most(
+                &self,
+                query: &ListQuery,
+                at_most: u64,
+                read: &ReadOptions,
+            ) -> Result<u64> {
+                (**self).count_at_most(query, at_most, read).await
             }
             async fn group_counts(
                 &self,

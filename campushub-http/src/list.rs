@@ -1,5 +1,5 @@
-//! List responses: the DRF envelope (`{"count"?, "next", "previous", "results"}`) written
-//! around the rows' JSON bytes, with `next`/`previous` as URLs.
+//! List responses: the DRF envelope (`{"count"?, "count_exact"?, "next", "previous",
+//! "results"}`) written around the rows' JSON bytes, with `next`/`previous` as URLs.
 
 use std::fmt::Write as _;
 
@@ -49,7 +49,12 @@ pub fn list_response<E: serde::de::DeserializeOwned>(
     let mut head = String::with_capacity(256);
     head.push('{');
     if let Some(count) = listed.count {
-        let _ = write!(head, "\"count\":{count},");
+        // With the count: whether it is the total or a lower bound (the service's cap).
+        let _ = write!(
+            head,
+            "\"count\":{count},\"count_exact\":{},",
+            listed.count_exact
+        );
     }
     let _ = write!(
         head,

@@ -43,6 +43,8 @@ pub struct Core {
     pub services: AppServices,
     /// Keys and minter.
     pub auth: Auth,
+    /// `CAMPUSHUB_COUNT_CAP`, for the services of an application's kinds too.
+    count_cap: Option<u64>,
 }
 
 impl Core {
@@ -55,23 +57,32 @@ impl Core {
         storage.migrate().await?;
         let cache = cache::open(config).await?;
         let shared = cache.clone().map(|c| Arc::new(c) as Arc<dyn Cache>);
-        let services = services::build(&storage.stores(), shared, &auth.cursor_key);
+        let services = services::build(
+            &storage.stores(),
+            shared,
+            &auth.cursor_key,
+            config.count_cap,
+        );
         Ok(Core {
             storage,
             cache,
             services,
             auth,
+            count_cap: config.count_cap,
         })
     }
 
     /// A service builder for an application's kind stored in `repository`, set up as the
-    /// built-in services are: caching in this cache (so that every instance sees its writes)
-    /// and signing cursors with the shared key. Add its policy, rules and hooks, then `build`.
+    /// built-in services are: caching in this cache (so that every instance sees its writes),
+    /// signing cursors with the shared key and counting page-number pages up to
+    /// `CAMPUSHUB_COUNT_CAP`. Add its policy, rules and hooks, then `build`.
     pub fn service<E: Entity>(
         &self,
         repository: Arc<dyn Repository<E>>,
     ) -> EntityServiceBuilder<E> {
-        let builder = EntityService::builder(repository).cursor_key(&self.auth.cursor_key);
+        let builder = EntityService::builder(repository)
+            .cursor_key(&self.auth.cursor_key)
+            .count_cap(self.count_cap);
         match &self.cache {
             Some(cache) => builder.cache(Arc::new(cache.clone())),
             None => builder,

@@ -8,8 +8,8 @@ use super::backend_tls::BackendTls;
 use super::deployment::{environment, secret_strength};
 use super::limits::{self, ConnectionLimits};
 use super::parse::{
-    api_keys, bind, bool_var, database, duration_or_off, duration_var, flag, jwt_key, number_var,
-    settings,
+    api_keys, bind, bool_var, database, duration_or_off, duration_var, flag, jwt_key,
+    number_or_off, number_var, settings,
 };
 use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
@@ -55,6 +55,10 @@ pub struct Config {
     pub cache_max_query_entries: usize,
     /// How often the warmer reloads its sets (`None`: no warming).
     pub warm_interval: Option<Duration>,
+    /// Page-number pages count up to this many records (`CAMPUSHUB_COUNT_CAP`; `None`: every
+    /// one), with the cache on or off (see
+    /// [`EntityServiceBuilder::count_cap`](crate::core::service::EntityServiceBuilder::count_cap)).
+    pub count_cap: Option<u64>,
     /// Token verification.
     pub jwt: JwtKey,
     /// The `iss` every token must carry (required with a public key).
@@ -182,6 +186,11 @@ impl Config {
                 "CAMPUSHUB_WARM_INTERVAL",
                 Duration::from_secs(60),
                 &["off", "0"],
+            )?,
+            count_cap: number_or_off(
+                &get,
+                "CAMPUSHUB_COUNT_CAP",
+                crate::core::service::DEFAULT_COUNT_CAP,
             )?,
             jwt,
             jwt_issuer,

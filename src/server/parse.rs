@@ -104,6 +104,25 @@ pub(super) fn number_var(
     var(get, variable, default, positive, "a positive number")
 }
 
+/// A positive number that `off` turns off (`None`), `default` when unset.
+pub(super) fn number_or_off(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+) -> Result<Option<u64>, ConfigError> {
+    let positive = |v: &str| match v {
+        "off" => Some(None),
+        _ => v.parse().ok().filter(|n| *n > 0).map(Some),
+    };
+    var(
+        get,
+        variable,
+        Some(default),
+        positive,
+        "a positive number or off",
+    )
+}
+
 /// A duration (see [`parse_duration`]).
 pub(super) fn duration_var(
     get: &impl Fn(&str) -> Option<String>,

@@ -9,11 +9,13 @@ use crate::core::service::{DepartmentHierarchy, KnownKinds, StatisticsPrivacy};
 use crate::core::{Cache, EntityService, NoCache};
 use crate::http::AppServices;
 
-/// Builds the services over `stores`, caching in `cache` when there is one.
+/// Builds the services over `stores`, caching in `cache` when there is one, counting
+/// page-number pages up to `count_cap`.
 pub(super) fn build(
     stores: &Stores,
     cache: Option<Arc<dyn Cache>>,
     cursor_key: &[u8],
+    count_cap: Option<u64>,
 ) -> AppServices {
     let cache = cache.unwrap_or_else(|| Arc::new(NoCache));
     let definitions = &stores.custom_fields;
@@ -25,6 +27,7 @@ pub(super) fn build(
             ))))
             .cache(Arc::clone(&cache))
             .cursor_key(cursor_key)
+            .count_cap(count_cap)
             // Departments are not people: their counts single no one out.
             .statistics_privacy(StatisticsPrivacy::off())
             .build(),
@@ -32,16 +35,19 @@ pub(super) fn build(
             .custom_fields(Arc::clone(definitions))
             .cache(Arc::clone(&cache))
             .cursor_key(cursor_key)
+            .count_cap(count_cap)
             .build(),
         faculty: EntityService::builder(Arc::clone(&stores.faculty))
             .custom_fields(Arc::clone(definitions))
             .cache(Arc::clone(&cache))
             .cursor_key(cursor_key)
+            .count_cap(count_cap)
             .build(),
         custom_fields: EntityService::builder(Arc::clone(definitions))
             .rules(Arc::new(KnownKinds::default()))
             .cache(cache)
             .cursor_key(cursor_key)
+            .count_cap(count_cap)
             .build(),
     }
 }

@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 36] = [
+pub(super) const SETTINGS: [Setting; 37] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -162,6 +162,13 @@ pub(super) const SETTINGS: [Setting; 36] = [
         "warm-interval",
         "DURATION",
         "How often the cache warmer runs (60s; off disables it)",
+    ),
+    flag(
+        "CAMPUSHUB_COUNT_CAP",
+        "count-cap",
+        "N|off",
+        "Page-number pages count up to N matching records and report more as `count: N, \
+         count_exact: false` (1000; off counts every record on every page not cached)",
     ),
     secret(
         "CAMPUSHUB_JWT_SECRET",

@@ -54,6 +54,8 @@ fn every_bad_value_names_its_flag_and_variable() {
         ("CAMPUSHUB_HEADER_TIMEOUT", "5 minutes"),
         ("CAMPUSHUB_MAX_CONNECTIONS", "0"),
         ("CAMPUSHUB_MAX_IN_FLIGHT", "lots"),
+        ("CAMPUSHUB_COUNT_CAP", "0"),
+        ("CAMPUSHUB_COUNT_CAP", "unbounded"),
         (
             "CAMPUSHUB_CURSOR_KEY",
             "0000000000000000000000000000000000000000",
@@ -109,9 +111,20 @@ fn defaults_are_the_one_command_start() {
     assert!(config.demo_data && config.cache && !config.metrics_public);
     assert!(config.redis_url.is_none());
     assert_eq!(config.cache_max_query_entries, 10_000);
+    assert_eq!(config.count_cap, Some(1_000));
     // No drain unless asked; a grace above the router's 30 s request timeout.
     assert_eq!(config.shutdown_drain, Duration::ZERO);
     assert_eq!(config.shutdown_grace, Duration::from_secs(35));
+}
+
+#[test]
+fn the_count_cap_is_a_number_or_off() {
+    let capped = load(&[("CAMPUSHUB_COUNT_CAP", "500")]).expect("a cap");
+    assert_eq!(capped.count_cap, Some(500));
+    let exact = load(&[("CAMPUSHUB_COUNT_CAP", "off")]).expect("off");
+    assert_eq!(exact.count_cap, None);
+    let flag = parse(&["--count-cap", "off"]).expect("the flag");
+    assert_eq!(flag.setting("CAMPUSHUB_COUNT_CAP"), Some("off"));
 }
 
 #[test]

@@ -15,6 +15,7 @@
 //! store. Case-insensitive matching folds case beyond ASCII (`MÜLL` finds `Müller`) on every
 //! store.
 
+pub mod counts;
 pub mod crud;
 pub mod custom;
 pub mod data;
@@ -138,6 +139,9 @@ macro_rules! conformance_suite {
             paging::previous_cursor_walks_back,
             paging::page_number_pages,
             paging::page_past_the_end_is_empty,
+            counts::count_at_most_stops_at_the_bound,
+            counts::capped_count_pages_link_and_end_exactly,
+            counts::cap_at_the_total_counts_exactly,
             lookups::natural_key_lookups,
             lookups::get_many_returns_existing,
             lookups::group_counts_by_field,

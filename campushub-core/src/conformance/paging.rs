@@ -13,12 +13,12 @@ use crate::entities::Student;
 use crate::query::PageLink;
 
 /// Rows the walks cover, and the page size they use (so pages end mid-way).
-const ROWS: usize = 30;
-const PAGE_SIZE: &str = "7";
+pub(super) const ROWS: usize = 30;
+pub(super) const PAGE_SIZE: &str = "7";
 
 /// Inserts [`ROWS`] students created three to a second (ties on `created_at`) with years
 /// 1..=5 (ties on `year_of_study`); returns them.
-async fn thirty(f: &Fixture) -> Vec<Student> {
+pub(super) async fn thirty(f: &Fixture) -> Vec<Student> {
     let epoch = date(2024, 1, 1)
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
@@ -36,7 +36,7 @@ async fn thirty(f: &Fixture) -> Vec<Student> {
 }
 
 /// The ids of `students` in the order `params` define (the reference semantics).
-fn expected(students: &[Student], params: &[(&str, &str)]) -> Vec<Uuid> {
+pub(super) fn expected(students: &[Student], params: &[(&str, &str)]) -> Vec<Uuid> {
     let query = query::<Student>(params, &[]);
     let mut sorted: Vec<&Student> = students.iter().collect();
     sorted.sort_by(|a, b| query.compare(*a, *b));

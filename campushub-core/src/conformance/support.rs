@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
 use crate::error::Error;
-use crate::query::{paginate, CursorCodec, ListQuery, Page, PageLink, Pagination};
+use crate::query::{paginate, CursorCodec, ListQuery, Page, PageLink, Pagination, Total};
 use crate::repository::{ReadOptions, Repository};
 
 /// The most pages a walk follows before the case fails (a store that loops would hang).
@@ -49,6 +49,17 @@ pub(crate) async fn page<E: Entity>(
     definitions: &[CustomFieldDef],
     cursor: Option<&str>,
 ) -> Page<E> {
+    capped_page(repo, params, definitions, cursor, None).await
+}
+
+/// [`page`], with page-number pages counted as a service with count cap `cap` counts them.
+pub(crate) async fn capped_page<E: Entity>(
+    repo: &dyn Repository<E>,
+    params: &[(&str, &str)],
+    definitions: &[CustomFieldDef],
+    cursor: Option<&str>,
+    cap: Option<u64>,
+) -> Page<E> {
     let mut all = params.to_vec();
     all.extend(cursor.map(|c| ("cursor", c)));
     let query = query::<E>(&all, definitions);
@@ -58,7 +69,13 @@ pub(crate) async fn page<E: Entity>(
         "list returned more than limit() rows"
     );
     let count = match query.pagination {
-        Pagination::Number(_) => Some(repo.count(&query, &fresh()).await.expect("count")),
+        Pagination::Number(_) => {
+            let counted = match cap {
+                Some(cap) => repo.count_at_most(&query, cap + 1, &fresh()).await,
+                None => repo.count(&query, &fresh()).await,
+            };
+            Some(Total::capped(counted.expect("count"), cap))
+        }
         Pagination::Cursor(_) => None,
     };
     paginate(&query, rows, count, &codec())

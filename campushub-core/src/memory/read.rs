@@ -41,9 +41,18 @@ impl State {
             .collect())
     }
 
-    /// The number of rows matching the query's filters and search.
-    pub(super) fn count<E: Entity>(&self, query: &ListQuery) -> Result<u64> {
-        Ok(self.matching::<E>(query)?.len() as u64)
+    /// The number of rows matching the query's filters and search, counted no further than
+    /// `at_most`.
+    pub(super) fn count<E: Entity>(&self, query: &ListQuery, at_most: u64) -> Result<u64> {
+        let take = usize::try_from(at_most).unwrap_or(usize::MAX);
+        Ok(match self.table::<E>()? {
+            Some((_, rows)) => rows
+                .values()
+                .filter(|row| query.matches(*row))
+                .take(take)
+                .count(),
+            None => 0,
+        } as u64)
     }
 
     /// Counts of matching rows grouped by each of `fields`.

@@ -104,7 +104,16 @@ impl<E: Entity> Repository<E> for MemoryRepository<E> {
     }
 
     async fn count(&self, query: &ListQuery, _read: &ReadOptions) -> Result<u64> {
-        self.store.read().count::<E>(query)
+        self.store.read().count::<E>(query, u64::MAX)
+    }
+
+    async fn count_at_most(
+        &self,
+        query: &ListQuery,
+        at_most: u64,
+        _read: &ReadOptions,
+    ) -> Result<u64> {
+        self.store.read().count::<E>(query, at_most)
     }
 
     async fn group_counts(

@@ -78,13 +78,11 @@ impl ListQuery {
         Parser::new(schema, definitions, None).run(params)
     }
 
-    /// Rows a store should fetch: one more than the page for keyset pages (to learn whether a
-    /// next page exists), the page itself for page-number pages.
+    /// Rows a store should fetch: one more than the page, to learn whether a next page
+    /// exists. Page-number pages need it too: a count stopped at the service's cap does not
+    /// say whether rows follow a page beyond the cap.
     pub fn limit(&self) -> u32 {
-        match self.pagination {
-            Pagination::Cursor(_) => self.page_size + 1,
-            Pagination::Number(_) => self.page_size,
-        }
+        self.page_size.saturating_add(1)
     }
 
     /// Rows to skip: only page-number pages skip.

@@ -28,7 +28,8 @@ impl<E: Entity> EntityService<E> {
     /// Lists records matching raw query parameters (see [`crate::query`]).
     ///
     /// Custom-field definitions are read only when a parameter starts with `cf.`, so a plain
-    /// list costs one statement (two for a page-number page, which also counts). The page is
+    /// list costs one statement (two for a page-number page, which also counts, up to the
+    /// service's count cap when it has one). The page is
     /// cached under [`CacheKey::List`] with the query's fingerprint; [`Listed::results`]
     /// holds the rows' JSON array as cached, ready to be written into a response body.
     ///

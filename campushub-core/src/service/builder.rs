@@ -26,6 +26,7 @@ pub struct EntityServiceBuilder<E: Entity> {
     also_embedded_in: Vec<EntityKind>,
     privacy: StatisticsPrivacy,
     write_attempts: u32,
+    count_cap: Option<u64>,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
@@ -37,6 +38,7 @@ impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
             .field("rules", &self.rules.len())
             .field("cursors", &self.cursors)
             .field("write_attempts", &self.write_attempts)
+            .field("count_cap", &self.count_cap)
             .finish_non_exhaustive()
     }
 }
@@ -54,6 +56,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
             also_embedded_in: Vec::new(),
             privacy: StatisticsPrivacy::default(),
             write_attempts: super::WRITE_ATTEMPTS,
+            count_cap: None,
         }
     }
 
@@ -123,6 +126,23 @@ impl<E: Entity> EntityServiceBuilder<E> {
         self
     }
 
+    /// Caps the count of page-number pages at `cap` matching records (`None`, the default:
+    /// every page counts every matching record).
+    ///
+    /// An exact `count(*)` reads every matching row, on every page when nothing caches it:
+    /// over a large table it costs more than the page. With a cap the store counts no
+    /// further than `cap + 1` rows ([`Repository::count_at_most`]); up to `cap` the count is
+    /// exact, beyond it the page says `count: cap` with
+    /// [`Page::count_exact`](crate::query::Page::count_exact) `false` ("10,000+"). `next`
+    /// stays exact either way (the page's store read fetches one row more), and the last
+    /// page, whose end is the total, reports it exactly. The cap applies whether or not a
+    /// cache is set, so that the answer does not depend on the deployment's cache. `0`
+    /// counts as 1. See [`super::DEFAULT_COUNT_CAP`].
+    pub fn count_cap(mut self, cap: Option<u64>) -> Self {
+        self.count_cap = cap.map(|cap| cap.max(1));
+        self
+    }
+
     /// The service.
     pub fn build(self) -> EntityService<E> {
         let embedded_in = embedded_in(E::schema().embedded_in, self.also_embedded_in);
@@ -138,6 +158,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
                 embedded_in,
                 privacy: self.privacy,
                 write_attempts: self.write_attempts,
+                count_cap: self.count_cap,
             }),
         }
     }

@@ -7,7 +7,8 @@
 //! {"count":120,"next":{"number":3},"previous":{"number":1}}\n[{...row...},{...row...}]
 //! ```
 //!
-//! One line of JSON header (`count` only for page-number pages; `next` and `previous` as
+//! One line of JSON header (`count` only for page-number pages, `"count_exact":false` after it
+//! when the count stopped at the cap; `next` and `previous` as
 //! `{"cursor": "..."}` or `{"number": n}`), a newline, then the rows exactly as the HTTP body's
 //! `results` array carries them. Compact JSON never contains a raw newline, so the split is
 //! unambiguous. On a hit the header (a few dozen bytes) is parsed and the rows are a zero-copy
@@ -34,6 +35,9 @@ use crate::query::{Page, PageLink};
 struct Header {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     count: Option<u64>,
+    /// Written only when false, so that entries cached before the cap read as exact.
+    #[serde(default = "exact", skip_serializing_if = "is_exact")]
+    count_exact: bool,
     next: Option<PageLink>,
     previous: Option<PageLink>,
 }
@@ -42,6 +46,7 @@ struct Header {
 pub(super) fn encode<E: Entity>(page: Page<E>) -> Result<CachedValue> {
     let header = Header {
         count: page.count,
+        count_exact: page.count_exact,
         next: page.next,
         previous: page.previous,
     };
@@ -66,8 +71,17 @@ pub(super) fn decode<E: Entity>(value: CachedValue) -> Result<Listed<E>> {
         next: header.next,
         previous: header.previous,
         count: header.count,
+        count_exact: header.count_exact,
         results: super::Fetched::new(rows, 0, value.decoded::<Vec<E>>()),
     })
+}
+
+fn exact() -> bool {
+    true
+}
+
+fn is_exact(exact: &bool) -> bool {
+    *exact
 }
 
 fn serialization(error: serde_json::Error) -> Error {
@@ -108,6 +122,7 @@ mod tests {
             next: Some(PageLink::Cursor("abc".to_owned())),
             previous: None,
             count: Some(2),
+            count_exact: true,
         }
     }
 
@@ -120,11 +135,27 @@ mod tests {
         assert_eq!(listed.next, page.next);
         assert_eq!(listed.previous, None);
         assert_eq!(listed.count, Some(2));
+        assert!(listed.count_exact);
         let rows = listed.results.value().expect("rows decode");
         assert_eq!(*rows, page.items);
         let array: serde_json::Value =
             serde_json::from_slice(listed.results.json()).expect("rows are a JSON array");
         assert_eq!(array.as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn a_count_that_stopped_at_the_cap_stays_a_lower_bound() {
+        let mut capped = page();
+        capped.count_exact = false;
+        let cached = encode(capped).expect("encodes");
+        assert!(cached
+            .json
+            .starts_with(br#"{"count":2,"count_exact":false,"#));
+        let listed: Listed<Department> = decode(cached).expect("decodes");
+        assert_eq!((listed.count, listed.count_exact), (Some(2), false));
+        // Exact counts are written as before the cap existed.
+        let exact = encode(page()).expect("encodes");
+        assert!(exact.json.starts_with(br#"{"count":2,"next""#));
     }
 
     #[test]

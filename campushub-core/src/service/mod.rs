@@ -53,6 +53,13 @@ pub const MAX_BULK_ROWS: usize = 1000;
 /// thirty (`tests/e2e/contention.rs`); an attempt that loses costs a few statements.
 pub const WRITE_ATTEMPTS: u32 = 10;
 
+/// A count cap for page-number pages that an application can start from (the example
+/// server's default, `CAMPUSHUB_COUNT_CAP`), and a total above it reads as "1,000+" (see
+/// [`EntityServiceBuilder::count_cap`]). Counting 1,001 of 100,000 students took 0.3–1.2 ms
+/// on Postgres on a loaded 2-core machine, 10,001 took 2–34 ms: the smaller cap is what lets
+/// a page-number page cost about what a cursor page does (docs/performance.md).
+pub const DEFAULT_COUNT_CAP: u64 = 1_000;
+
 /// The service for entity kind `E`. Cheap to clone: everything inside is shared.
 pub struct EntityService<E: Entity> {
     inner: Arc<Inner<E>>,
@@ -73,6 +80,8 @@ struct Inner<E: Entity> {
     privacy: StatisticsPrivacy,
     /// How many times an unconditional write is applied before it gives up (at least 1).
     write_attempts: u32,
+    /// Page-number pages count up to this many matching records (`None`: every one).
+    count_cap: Option<u64>,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityService<E> {

@@ -69,8 +69,11 @@ pub struct Listed<E> {
     pub next: Option<PageLink>,
     /// The previous page, if any.
     pub previous: Option<PageLink>,
-    /// Total matching rows (page-number pages).
+    /// Total matching rows (page-number pages); a lower bound when `count_exact` is false.
     pub count: Option<u64>,
+    /// `false` when the count stopped at the service's cap: at least `count` rows match
+    /// (see [`crate::query::Page::count_exact`]).
+    pub count_exact: bool,
     /// The rows, as a JSON array (and decoded on demand).
     pub results: Fetched<Vec<E>>,
 }

@@ -2,7 +2,7 @@
 #![cfg(feature = "conformance")]
 
 use campushub_core::conformance::data::{create, student_input};
-use campushub_core::query::{paginate, CursorCodec, Keyset, PageLink, Pagination};
+use campushub_core::query::{paginate, CursorCodec, Keyset, PageLink, Pagination, Total};
 use campushub_core::{Entity, ListQuery, Student};
 
 fn codec() -> CursorCodec {
@@ -107,14 +107,37 @@ fn backwards_page_restores_order_and_links_both_ways() {
 #[test]
 fn number_pages_link_by_number_and_carry_the_count() {
     let q = query(&[("page", "2"), ("page_size", "3")]);
-    let page = paginate(&q, rows(3), Some(10), &codec());
+    let page = paginate(&q, rows(3), Some(Total::exact(10)), &codec());
     assert_eq!(page.count, Some(10));
     assert_eq!(page.next, Some(PageLink::Number(3)));
     assert_eq!(page.previous, Some(PageLink::Number(1)));
     let last = query(&[("page", "4"), ("page_size", "3")]);
-    let page = paginate(&last, rows(1), Some(10), &codec());
+    let page = paginate(&last, rows(1), Some(Total::exact(10)), &codec());
     assert_eq!(page.next, None);
     assert_eq!(page.previous, Some(PageLink::Number(3)));
     let first = query(&[("page", "1"), ("page_size", "3")]);
-    assert_eq!(paginate(&first, rows(3), Some(3), &codec()).next, None);
+    assert_eq!(
+        paginate(&first, rows(3), Some(Total::exact(3)), &codec()).next,
+        None
+    );
+}
+
+#[test]
+fn a_capped_count_is_a_lower_bound_until_the_last_page() {
+    // 4 rows on page 5 of 3 (offset 12): the extra row says more follow the cap of 10.
+    let deep = query(&[("page", "5"), ("page_size", "3")]);
+    let page = paginate(&deep, rows(4), Some(Total::more_than(10)), &codec());
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(page.next, Some(PageLink::Number(6)));
+    assert_eq!((page.count, page.count_exact), (Some(16), false));
+    // Within the cap the cap is the bound.
+    let early = query(&[("page", "1"), ("page_size", "3")]);
+    let page = paginate(&early, rows(4), Some(Total::more_than(10)), &codec());
+    assert_eq!(page.next, Some(PageLink::Number(2)));
+    assert_eq!((page.count, page.count_exact), (Some(10), false));
+    // The last page: its end is the total.
+    let last = query(&[("page", "6"), ("page_size", "3")]);
+    let page = paginate(&last, rows(2), Some(Total::more_than(10)), &codec());
+    assert_eq!(page.next, None);
+    assert_eq!((page.count, page.count_exact), (Some(17), true));
 }

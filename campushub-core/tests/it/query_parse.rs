@@ -79,7 +79,11 @@ fn typical_query_parses_to_typed_filters() {
     assert_eq!(query.ordering_text(), "last_name,-created_at");
     assert_eq!(query.pagination, Pagination::Number(3));
     assert_eq!(query.offset(), 40);
-    assert_eq!(query.limit(), 20);
+    assert_eq!(
+        query.limit(),
+        21,
+        "one row more than the page says whether another follows"
+    );
 }
 
 #[test]

@@ -338,3 +338,45 @@ async fn statistics_refuse_identifying_filters_from_callers_who_may_not_list() {
         assert_eq!(result.expect(key).total, 6, "{key}");
     }
 }
+
+/// A count cap gives the same answer with and without a cache: the cap as a lower bound on
+/// early pages, the exact total on the last page, exact counts under the cap.
+#[tokio::test]
+async fn a_count_cap_bounds_the_count_whether_or_not_a_cache_is_set() {
+    use std::sync::Arc;
+
+    use campushub_core::{EntityService, NoCache};
+
+    let campus = Campus::new();
+    for i in 0..7 {
+        campus.student(&format!("R{i}")).await;
+    }
+    let repository = Arc::new(campus.store.repository::<Student>());
+    let cached = EntityService::builder(repository.clone())
+        .cache(campus.cache.clone())
+        .count_cap(Some(4))
+        .build();
+    let uncached = EntityService::builder(repository)
+        .cache(Arc::new(NoCache))
+        .count_cap(Some(4))
+        .build();
+    let read = &ReadOptions::default();
+    for service in [&cached, &uncached] {
+        let page = |number: &str, filter: Option<(&str, &str)>| {
+            let mut query = params(&[("page", number), ("page_size", "2")]);
+            query.extend(filter.map(|(k, v)| (k.to_owned(), v.to_owned())));
+            async move { service.list(&admin(), &query, read).await.expect("page") }
+        };
+        let first = page("1", None).await;
+        assert_eq!((first.count, first.count_exact), (Some(4), false));
+        assert_eq!(first.next, Some(PageLink::Number(2)));
+        let third = page("3", None).await;
+        assert_eq!((third.count, third.count_exact), (Some(7), false));
+        assert_eq!(third.next, Some(PageLink::Number(4)));
+        let last = page("4", None).await;
+        assert_eq!((last.count, last.count_exact), (Some(7), true));
+        assert_eq!(last.next, None);
+        let few = page("1", Some(("search", "R1"))).await;
+        assert_eq!((few.count, few.count_exact), (Some(1), true));
+    }
+}

@@ -142,7 +142,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, names: &KindNames) {
         .operation_id(id("list"))
         .response(
             "200",
-            json("A page: `{next, previous, results}` (cursor) or `{count, next, previous, results}` (`page=`)", Ref::from_schema_name(names.page())),
+            json("A page: `{next, previous, results}` (cursor) or `{count, count_exact, next, previous, results}` (`page=`)", Ref::from_schema_name(names.page())),
         );
     for parameter in list_parameters(resource.schema) {
         list = list.parameter(parameter);

@@ -124,7 +124,8 @@ pub(super) fn bulk_op(
 }
 
 /// A list page of `record`s: the cursor form `{next, previous, results}`, and the numbered
-/// form (`page=`), which adds `count`. One schema for both, so that a client has one page type.
+/// form (`page=`), which adds `count` and `count_exact`. One schema for both, so that a client
+/// has one page type.
 pub(super) fn list_page(record: Ref) -> RefOr<utoipa::openapi::Schema> {
     let link =
         || ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Null]));
@@ -133,7 +134,8 @@ pub(super) fn list_page(record: Ref) -> RefOr<utoipa::openapi::Schema> {
         .description(Some(
             "A page of records: `next` and `previous` are links to the pages around it \
              (`null` at either end); `count`, every matching record, is there on numbered \
-             pages (`page=`) only.",
+             pages (`page=`) only, with `count_exact`: `false` when the server counted no \
+             further than its count cap and at least `count` records match.",
         ))
         .property(
             "count",
@@ -141,6 +143,15 @@ pub(super) fn list_page(record: Ref) -> RefOr<utoipa::openapi::Schema> {
                 .schema_type(Type::Integer)
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
                 .minimum(Some(0)),
+        )
+        .property(
+            "count_exact",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .description(Some(
+                    "With `count`: `true` when it is the total, `false` when it is a lower bound \
+                 (the count stopped at the server's count cap).",
+                )),
         )
         .property("next", link())
         .property("previous", link())

@@ -60,6 +60,10 @@ async fn page_number_pages_carry_a_count_and_page_links() {
         .await
         .json();
     assert_eq!(page["count"], 5);
+    assert_eq!(
+        page["count_exact"], true,
+        "no count cap: the count is the total"
+    );
     assert_eq!(codes(&page), ["D02", "D03"]);
     assert_eq!(
         page["next"],

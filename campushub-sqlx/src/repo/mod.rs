@@ -83,6 +83,15 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
         self.fetch_count(query, read).await
     }
 
+    async fn count_at_most(
+        &self,
+        query: &ListQuery,
+        at_most: u64,
+        read: &ReadOptions,
+    ) -> Result<u64> {
+        self.fetch_count_at_most(query, at_most, read).await
+    }
+
     async fn group_counts(
         &self,
         query: &ListQuery,

@@ -8,34 +8,20 @@ use crate::analytics::count;
 use crate::backend::Backend;
 use crate::sql::{push_conditions, push_order_and_limit, SqlBuilder};
 use crate::table::SqlEntity;
-use crate::value::{ColType, SqlValue};
+use crate::value::ColType;
 
 /// Ids or keys per statement for "many" reads (keeps SQLite under its bind limit).
 pub(super) const CHUNK: usize = 5_000;
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
-    /// Records among `ids`, embedded summaries joined (one statement per 5,000 ids).
-    ///
-    /// One id is compared with `=` rather than `= ANY($1)`: Postgres estimates an array
-    /// parameter at ten elements, so the generic plan of `= ANY($1)` never looks cheaper than
-    /// a custom one and every execution of the prepared statement was planned again (about
-    /// half of Postgres's CPU per uncached retrieve, see docs/performance.md); `= $1` gets a
-    /// cached generic plan after five executions.
+    /// Records among `ids`, embedded summaries joined (one statement per 5,000 ids); one id
+    /// is compared with `=` rather than `= ANY($1)` so that Postgres keeps a generic plan
+    /// ([`SqlBuilder::eq_or_in_uuids`]).
     pub(super) async fn fetch_by_ids(&self, ids: &[Uuid], read: &ReadOptions) -> Result<Vec<E>> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
             let mut b = self.table.select(true)?;
-            b.push(" WHERE ");
-            match chunk {
-                [id] => {
-                    b.column("t", "id")
-                        .push(" = ")
-                        .bind(SqlValue::Uuid(Some(*id)));
-                }
-                _ => {
-                    b.in_uuids("t", "id", chunk);
-                }
-            }
+            b.push(" WHERE ").eq_or_in_uuids("t", "id", chunk);
             let statement = self.table.finish_select(b, true)?;
             let rows = self.backend.fetch(statement, read).await?;
             found.extend(self.table.decode(rows, true)?);
@@ -94,6 +80,29 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             .ident(self.table.table)
             .push(" t");
         push_conditions(&mut b, &self.table, query, false)?;
+        let rows = self
+            .backend
+            .fetch(b.finish(vec![ColType::Int]), read)
+            .await?;
+        count(rows.first().and_then(|r| r.first()))
+    }
+
+    /// Rows matching the query's filters and search, counted no further than `at_most`:
+    /// `SELECT count(*) FROM (SELECT 1 FROM t WHERE ... LIMIT $n) c`, which reads at most
+    /// `at_most` index entries or rows whatever the table's size.
+    pub(super) async fn fetch_count_at_most(
+        &self,
+        query: &ListQuery,
+        at_most: u64,
+        read: &ReadOptions,
+    ) -> Result<u64> {
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        b.push("SELECT count(*) FROM (SELECT 1 FROM ")
+            .ident(self.table.table)
+            .push(" t");
+        push_conditions(&mut b, &self.table, query, false)?;
+        let limit = i64::try_from(at_most).unwrap_or(i64::MAX);
+        b.push(" LIMIT ").bind(limit.into()).push(") c");
         let rows = self
             .backend
             .fetch(b.finish(vec![ColType::Int]), read)

@@ -93,6 +93,27 @@ impl SqlBuilder {
         }
     }
 
+    /// Appends `alias."column" = $1` for one id, else [`Self::in_uuids`].
+    ///
+    /// Postgres estimates an array parameter at ten elements, so for one id the generic plan
+    /// of `= ANY($1)` never looks cheaper than a custom one and every execution of the
+    /// prepared statement is planned again; `= $1` gets a cached generic plan after five
+    /// executions (see docs/performance.md).
+    pub(crate) fn eq_or_in_uuids(
+        &mut self,
+        alias: &str,
+        column: &str,
+        ids: &[uuid::Uuid],
+    ) -> &mut Self {
+        match ids {
+            [id] => self
+                .column(alias, column)
+                .push(" = ")
+                .bind(SqlValue::Uuid(Some(*id))),
+            _ => self.in_uuids(alias, column, ids),
+        }
+    }
+
     /// Appends a membership test of `alias."column"` against texts (see [`Self::in_uuids`]).
     pub(crate) fn in_texts(&mut self, alias: &str, column: &str, texts: &[String]) -> &mut Self {
         self.column(alias, column);

@@ -126,7 +126,10 @@ impl Join {
     }
 
     /// `SELECT t."id", t."code", ... FROM "table" t WHERE t."id" IN ids`: the summaries of the
-    /// records a page references, in one statement.
+    /// records a page references, in one statement. A page referencing one record (a list
+    /// filtered by department) compares with `= $1`: with `= ANY($1)` and one id Postgres
+    /// planned every execution again (0 generic / 20 custom plans in 20 executions, against
+    /// 15 / 5 for 5 or more ids).
     pub(crate) fn lookup(&self, dialect: Dialect, ids: &[Uuid]) -> Statement {
         let mut b = SqlBuilder::new(dialect);
         b.push("SELECT ").column("t", "id");
@@ -134,7 +137,7 @@ impl Join {
             b.push(", ").column("t", name);
         }
         b.push(" FROM ").ident(self.table).push(" t WHERE ");
-        b.in_uuids("t", "id", ids);
+        b.eq_or_in_uuids("t", "id", ids);
         b.finish(self.types.clone())
     }
 

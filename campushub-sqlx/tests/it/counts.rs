@@ -1,5 +1,5 @@
 //! The N+1 guarantee as a test: retrieve = 1 statement, a list page = 2 whatever the page
-//! size, a page-number page + its count = 3.
+//! size, a page-number page + its count = 3, a bounded count 1.
 
 use campushub_core::query::Pagination;
 use campushub_core::BatchMode;
@@ -63,14 +63,33 @@ async fn statement_counts<B: Backend>(backend: B, rows: Vec<Student>, read: Read
         )
     })
     .await;
+    // 51 rows: the page and the one after it, which says a next page exists.
     assert_eq!(
         (page.expect("page").len(), count.expect("count")),
-        (50, 250)
+        (51, 250)
     );
     assert_eq!(
         counts.total(),
         3,
         "page-number page = 3 statements: {counts:?}"
+    );
+
+    // A bounded count is one statement too, exact below its bound and clamped above it.
+    let (bounded, counts) = StatementCounter::scope(async {
+        (
+            students.count_at_most(&query, 101, &read).await,
+            students.count_at_most(&query, 1000, &read).await,
+        )
+    })
+    .await;
+    assert_eq!(
+        (bounded.0.expect("capped"), bounded.1.expect("exact")),
+        (101, 250)
+    );
+    assert_eq!(
+        counts.total(),
+        2,
+        "one statement per bounded count: {counts:?}"
     );
 }
 

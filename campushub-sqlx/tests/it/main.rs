@@ -15,6 +15,7 @@ mod crud;
 mod hierarchy;
 mod indexes;
 mod observe;
+mod pg_plans;
 mod queries;
 mod replica_floor;
 mod routing;

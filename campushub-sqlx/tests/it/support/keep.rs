@@ -40,6 +40,14 @@ impl<E: Entity, G: Send + Sync> Repository<E> for Keep<E, G> {
     async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
         self.inner.count(query, read).await
     }
+    async fn count_at_most(
+        &self,
+        query: &ListQuery,
+        at_most: u64,
+        read: &ReadOptions,
+    ) -> Result<u64> {
+        self.inner.count_at_most(query, at_most, read).await
+    }
     async fn group_counts(
         &self,
         query: &ListQuery,

@@ -1,0 +1,191 @@
+//! Postgres plans of list pages. With 20,000 students seeded and analyzed (enough that a scan
+//! of the table costs more than an index walk), every filter and ordering a list page
+//! documents and the load test drives reads an index with neither a Seq Scan nor a Sort of
+//! the table, both as the custom plan of the first executions and as the generic plan a
+//! prepared statement keeps; a bounded count reads no more rows than its bound.
+//!
+//! `enable_seqscan` and the other planner settings stay at their defaults: the planner's own
+//! choice is what is checked.
+
+use campushub_core::{BatchMode, Department, Repository, Student};
+use campushub_sqlx::SqlRepository;
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+
+use crate::support::fixtures::{department, student};
+use crate::support::pgdb::TestDb;
+
+/// Students seeded: statuses 60/20/20%, three genders, four years, 20 departments.
+const STUDENTS: usize = 20_000;
+
+/// The select list and table of a page, as the repository writes it (the columns do not
+/// change the plan's shape).
+const PAGE: &str = r#"SELECT t.* FROM "students" t"#;
+/// The default order (`-created_at`, then id) and the page's limit.
+const NEWEST: &str = r#" ORDER BY t."created_at" DESC, t."id" DESC LIMIT 51"#;
+
+/// A database with [`STUDENTS`] students over 20 departments, analyzed.
+async fn seeded() -> TestDb {
+    let db = TestDb::shared().await;
+    let router = db.primary_router().await;
+    let departments: Vec<Department> = (0..20).map(|i| department(&format!("P{i}"))).collect();
+    SqlRepository::<Department, _>::new(router.clone())
+        .insert_many(&departments, BatchMode::AllOrNothing)
+        .await
+        .expect("departments");
+    let statuses = ["ACTIVE", "ACTIVE", "ACTIVE", "INACTIVE", "GRADUATED"];
+    let genders = ["F", "M", "O"];
+    let rows: Vec<Student> = (0..STUDENTS)
+        .map(|i| {
+            let extra = json!({
+                "status": statuses[i % 5],
+                "gender": genders[i % 3],
+                "year_of_study": i % 4 + 1,
+                "last_name": format!("Name{:05}", (i * 7919) % STUDENTS),
+            });
+            student(
+                &format!("S{i:05}"),
+                Some(departments[i % 20].meta.id),
+                extra,
+            )
+        })
+        .collect();
+    SqlRepository::<Student, _>::new(router)
+        .insert_many(&rows, BatchMode::AllOrNothing)
+        .await
+        .expect("students");
+    let mut conn = PgConnection::connect(&db.primary).await.expect("connect");
+    sqlx::raw_sql("VACUUM ANALYZE students, departments")
+        .execute(&mut conn)
+        .await
+        .expect("analyze");
+    db
+}
+
+/// The node types of `plan` and its children, each with the relation it reads (if any).
+fn nodes(plan: &Value, out: &mut Vec<(String, Option<String>)>) {
+    let kind = plan["Node Type"].as_str().unwrap_or_default().to_owned();
+    let relation = plan["Relation Name"].as_str().map(str::to_owned);
+    out.push((kind, relation));
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        nodes(child, out);
+    }
+}
+
+/// The plan of `EXECUTE page(args)` as JSON.
+async fn explain(conn: &mut PgConnection, execute: &str) -> Value {
+    let explained: Value = sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {execute}"))
+        .fetch_one(&mut *conn)
+        .await
+        .expect("explain");
+    explained[0]["Plan"].clone()
+}
+
+/// Prepares `sql` with `types` and checks the custom plan of its first execution and the
+/// generic plan with `args`: an index of `students`, no Seq Scan of it, and no Sort unless
+/// `sort_allowed` (a search sorts the few rows its trigram indexes found, never the table).
+async fn check(conn: &mut PgConnection, sql: &str, types: &str, args: &str, sort_allowed: bool) {
+    // Not `DEALLOCATE ALL`: sqlx's own prepared statements live on this connection too.
+    sqlx::raw_sql(&format!("PREPARE page({types}) AS {sql}"))
+        .execute(&mut *conn)
+        .await
+        .expect("prepare");
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
+            .execute(&mut *conn)
+            .await
+            .expect("plan cache mode");
+        let plan = explain(conn, &format!("EXECUTE page({args})")).await;
+        let mut found = Vec::new();
+        nodes(&plan, &mut found);
+        let on_students = |kind: &str| {
+            found
+                .iter()
+                .any(|(k, r)| k == kind && r.as_deref() == Some("students"))
+        };
+        let context = format!("{mode}: {sql} ({args})\n{plan:#}");
+        assert!(
+            !on_students("Seq Scan"),
+            "no Seq Scan of students: {context}"
+        );
+        assert!(
+            ["Index Scan", "Index Only Scan", "Bitmap Heap Scan"]
+                .iter()
+                .any(|kind| on_students(kind)),
+            "an index of students: {context}"
+        );
+        let sorted = found.iter().any(|(k, _)| k.contains("Sort"));
+        assert!(sort_allowed || !sorted, "no Sort: {context}");
+    }
+    sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE page")
+        .execute(&mut *conn)
+        .await
+        .expect("reset");
+}
+
+#[tokio::test]
+async fn pg_list_pages_read_an_index_without_sorting_the_table() {
+    let db = seeded().await;
+    let mut conn = PgConnection::connect(&db.primary).await.expect("connect");
+    let conn = &mut conn;
+    // Filters of one parameter, in the default order.
+    for (condition, ty, arg) in [
+        (r#"t."status" = $1"#, "text", "'ACTIVE'"),
+        (r#"t."status" = $1"#, "text", "'GRADUATED'"),
+        (r#"t."gender" = $1"#, "text", "'F'"),
+        (r#"t."year_of_study" = $1"#, "bigint", "1"),
+        (r#"t."year_of_study" >= $1"#, "bigint", "3"),
+    ] {
+        let sql = format!("{PAGE} WHERE {condition}{NEWEST}");
+        check(conn, &sql, ty, arg, false).await;
+    }
+    let department: String = sqlx::query_scalar(r#"SELECT "id"::text FROM "departments" LIMIT 1"#)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("a department");
+    let sql = format!(r#"{PAGE} WHERE t."department_id" = $1{NEWEST}"#);
+    check(conn, &sql, "uuid", &format!("'{department}'"), false).await;
+    let sql = format!(r#"{PAGE} WHERE t."status" = $1 AND t."gender" = $2{NEWEST}"#);
+    check(conn, &sql, "text, text", "'ACTIVE', 'M'", false).await;
+    // No filter, in the default order and by last name; a page-number page's offset.
+    check(conn, &format!("{PAGE}{NEWEST}"), "int", "1", false).await;
+    let by_name = format!(r#"{PAGE} ORDER BY t."last_name" ASC, t."id" ASC LIMIT 51"#);
+    check(conn, &by_name, "int", "1", false).await;
+    let offset = format!("{PAGE}{NEWEST} OFFSET $1");
+    check(conn, &offset, "bigint", "950", false).await;
+    // Search: a common letter walks the default order; a rare term reads the trigram
+    // indexes and sorts only what they found.
+    let search = format!(
+        r#"{PAGE} WHERE (t."roll_number" COLLATE "default" ILIKE $1 ESCAPE '\' OR t."first_name" COLLATE "default" ILIKE $1 ESCAPE '\' OR t."last_name" COLLATE "default" ILIKE $1 ESCAPE '\' OR t."email" COLLATE "default" ILIKE $1 ESCAPE '\'){NEWEST}"#
+    );
+    check(conn, &search, "text", "'%a%'", false).await;
+    check(conn, &search, "text", "'%s01234%'", true).await;
+}
+
+#[tokio::test]
+async fn pg_a_bounded_count_reads_no_more_than_its_bound() {
+    let db = seeded().await;
+    let mut conn = PgConnection::connect(&db.primary).await.expect("connect");
+    let bounded =
+        r#"SELECT count(*) FROM (SELECT 1 FROM "students" t WHERE t."status" = $1 LIMIT $2) c"#;
+    sqlx::raw_sql(&format!("PREPARE bounded(text, bigint) AS {bounded}"))
+        .execute(&mut conn)
+        .await
+        .expect("prepare");
+    let plan: Value = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF) EXECUTE bounded('ACTIVE', 1001)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("explain analyze");
+    let limit = &plan[0]["Plan"]["Plans"][0];
+    assert_eq!(limit["Node Type"], "Limit", "{plan:#}");
+    assert_eq!(limit["Actual Rows"], 1001, "{plan:#}");
+    let scan = &limit["Plans"][0];
+    assert!(
+        scan["Actual Rows"]
+            .as_u64()
+            .is_some_and(|rows| rows <= 1001),
+        "the scan stops at the bound: {plan:#}"
+    );
+}
