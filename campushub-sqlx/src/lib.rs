@@ -94,6 +94,8 @@ mod entities;
 mod error;
 pub mod migrate;
 mod observe;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod pool_check;
 mod repo;
 mod row;
 mod sql;

@@ -19,6 +19,7 @@ use super::write::{commit, commit_position, first_int, PgTx};
 use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Error, Result};
+use crate::pool_check::tested_when_idle;
 use crate::value::{ColType, SqlValue};
 
 /// How long [`PgRouter::migrate`] waits for the replicas to replay the migrations.
@@ -64,13 +65,13 @@ impl PgRouter {
     /// Connects the pools (the primary eagerly, replicas and analytics lazily), probes the
     /// replicas once, and starts the health task on the current tokio runtime.
     pub async fn connect(config: PgRouterConfig) -> Result<PgRouter> {
-        let primary = PgPoolOptions::new()
+        let primary = tested_when_idle(PgPoolOptions::new())
             .max_connections(config.max_connections)
             .acquire_timeout(config.primary_acquire_timeout)
             .connect_with(config.connect_options(&config.primary)?)
             .await?;
         let secondary = || {
-            PgPoolOptions::new()
+            tested_when_idle(PgPoolOptions::new())
                 .max_connections(config.max_connections)
                 .acquire_timeout(config.replica_acquire_timeout)
         };

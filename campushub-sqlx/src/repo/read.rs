@@ -18,6 +18,11 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// is compared with `=` rather than `= ANY($1)` so that Postgres keeps a generic plan
     /// ([`SqlBuilder::eq_or_in_uuids`]).
     pub(super) async fn fetch_by_ids(&self, ids: &[Uuid], read: &ReadOptions) -> Result<Vec<E>> {
+        if let [id] = ids {
+            let statement = self.table.select_by_id(*id)?;
+            let rows = self.backend.fetch(statement, read).await?;
+            return Ok(self.table.decode(rows, true)?);
+        }
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
             let mut b = self.table.select(true)?;

@@ -1,6 +1,7 @@
 //! The statements of one table, generated once from its [`SqlEntity`] description.
 
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use uuid::Uuid;
 
@@ -21,6 +22,9 @@ pub(crate) struct TableSql<E> {
     names: Vec<&'static str>,
     /// The relations whose summaries reads embed, or why they do not resolve.
     joins: std::result::Result<Vec<Join>, String>,
+    /// [`Self::select_by_id`]'s statement without its argument, built on first use: a
+    /// retrieve is the commonest read, and its text never changes.
+    by_id: OnceLock<Statement>,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -34,6 +38,7 @@ impl<E: SqlEntity> TableSql<E> {
             columns,
             names,
             joins: Join::resolve::<E>(),
+            by_id: OnceLock::new(),
             entity: PhantomData,
         }
     }
@@ -91,6 +96,24 @@ impl<E: SqlEntity> TableSql<E> {
             types.extend_from_slice(relation.types());
         }
         Ok(b.finish(types))
+    }
+
+    /// `SELECT ... WHERE t."id" = $1` with the embedded summaries joined, `id` bound: the
+    /// statement of one retrieve, its text built once per table.
+    pub(crate) fn select_by_id(&self, id: Uuid) -> Result<Statement> {
+        if let Some(template) = self.by_id.get() {
+            let mut statement = template.clone();
+            statement.args.push(id.into());
+            return Ok(statement);
+        }
+        let mut b = self.select(true)?;
+        b.push(" WHERE ").eq_or_in_uuids("t", "id", &[id]);
+        let statement = self.finish_select(b, true)?;
+        let mut template = statement.clone();
+        template.args.clear();
+        // Another caller may have set it meanwhile: the same text either way.
+        let _ = self.by_id.set(template);
+        Ok(statement)
     }
 
     /// Decodes rows of a select made by [`Self::select`], attaching joined summaries.

@@ -14,6 +14,7 @@ use super::exec::run;
 use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::counter::{PoolCounters, PoolStats};
 use crate::error::Result;
+use crate::pool_check::tested_when_idle;
 use crate::value::SqlValue;
 
 /// An SQLite database: the primary only (every read route is served by it).
@@ -45,7 +46,7 @@ impl SqliteStore {
         if !memory {
             options = options.journal_mode(SqliteJournalMode::Wal);
         }
-        let pool = SqlitePoolOptions::new()
+        let pool = tested_when_idle(SqlitePoolOptions::new())
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(if memory { 1 } else { 0 })
             .idle_timeout(None)

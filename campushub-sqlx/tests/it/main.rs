@@ -16,6 +16,7 @@ mod hierarchy;
 mod indexes;
 mod observe;
 mod pg_plans;
+mod pool_check;
 mod queries;
 mod replica_floor;
 mod routing;
