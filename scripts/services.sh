@@ -107,6 +107,9 @@ hot_standby = on
 hot_standby_feedback = on
 shared_buffers = 256MB
 log_min_messages = warning
+# Statement statistics for load tests (docs/performance.md): CREATE EXTENSION
+# pg_stat_statements in a database to read them.
+shared_preload_libraries = 'pg_stat_statements'
 ssl = on
 ssl_cert_file = '$TLS_DIR/server.crt'
 ssl_key_file = '$TLS_DIR/server.key'
