@@ -80,16 +80,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
 
     /// Rows matching the query's filters and search.
     pub(super) async fn fetch_count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
-        let mut b = SqlBuilder::new(self.backend.dialect());
-        b.push("SELECT count(*) FROM ")
-            .ident(self.table.table)
-            .push(" t");
-        push_conditions(&mut b, &self.table, query, false)?;
-        let rows = self
-            .backend
-            .fetch(b.finish(vec![ColType::Int]), read)
-            .await?;
-        count(rows.first().and_then(|r| r.first()))
+        self.counted(query, None, read).await
     }
 
     /// Rows matching the query's filters and search, counted no further than `at_most`:
@@ -101,13 +92,28 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         at_most: u64,
         read: &ReadOptions,
     ) -> Result<u64> {
+        self.counted(query, Some(at_most), read).await
+    }
+
+    /// `SELECT count(*) FROM t WHERE ...`, or with `at_most` the bounded form above.
+    async fn counted(
+        &self,
+        query: &ListQuery,
+        at_most: Option<u64>,
+        read: &ReadOptions,
+    ) -> Result<u64> {
         let mut b = SqlBuilder::new(self.backend.dialect());
-        b.push("SELECT count(*) FROM (SELECT 1 FROM ")
-            .ident(self.table.table)
-            .push(" t");
+        b.push(match at_most {
+            Some(_) => "SELECT count(*) FROM (SELECT 1 FROM ",
+            None => "SELECT count(*) FROM ",
+        })
+        .ident(self.table.table)
+        .push(" t");
         push_conditions(&mut b, &self.table, query, false)?;
-        let limit = i64::try_from(at_most).unwrap_or(i64::MAX);
-        b.push(" LIMIT ").bind(limit.into()).push(") c");
+        if let Some(at_most) = at_most {
+            let limit = i64::try_from(at_most).unwrap_or(i64::MAX);
+            b.push(" LIMIT ").bind(limit.into()).push(") c");
+        }
         let rows = self
             .backend
             .fetch(b.finish(vec![ColType::Int]), read)
