@@ -20,6 +20,9 @@ async fn list_departments(conn: &mut RawConn, token: &str) -> Outcome {
 /// How many slow clients hold connections at once.
 const SLOW_CLIENTS: usize = 2_000;
 
+/// The server's header timeout in the slowloris test.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Opens a connection and sends the start of a request whose headers never end, one more
 /// header line every 500 ms; returns when the server closes the connection, with how long it
 /// stayed open.
@@ -53,7 +56,10 @@ async fn slowloris(address: std::net::SocketAddr) -> Result<Duration, String> {
 async fn a_slowloris_crowd_is_cut_off_at_the_header_timeout_while_others_are_served() {
     let vars = [
         ("CAMPUSHUB_DATABASE_URL", "sqlite::memory:".to_owned()),
-        ("CAMPUSHUB_HEADER_TIMEOUT", "2s".to_owned()),
+        (
+            "CAMPUSHUB_HEADER_TIMEOUT",
+            format!("{}s", HEADER_TIMEOUT.as_secs()),
+        ),
     ];
     let server = ProcessInstance::spawn(&vars).await;
     let address = server.address();
@@ -71,9 +77,12 @@ async fn a_slowloris_crowd_is_cut_off_at_the_header_timeout_while_others_are_ser
             Outcome::Response(response) => assert_eq!(response.status, 200),
             other => panic!("an ordinary request was not served: {other}"),
         }
+        // Served while the crowd still holds its connections, not once the header timeout
+        // has cut it off (a bound of seconds: a loaded test machine adds latency, a server
+        // starved by the crowd adds the whole timeout).
         assert!(
-            asked.elapsed() < Duration::from_secs(1),
-            "{:?}",
+            asked.elapsed() < HEADER_TIMEOUT,
+            "an ordinary request took {:?}",
             asked.elapsed()
         );
         served += 1;
