@@ -1,12 +1,14 @@
-//! Cross-kind analytics as single aggregate statements on the analytics route: the campus
-//! summary and per-department counts.
+//! Cross-kind analytics on the analytics route, from the counts the writes keep
+//! ([`crate::kept_counts`]): the campus summary and per-department counts, in time
+//! proportional to the groups rather than the rows.
 
 use async_trait::async_trait;
 use campushub_core::analytics::{ratio, Analytics, AnalyticsSummary, DepartmentAnalytics};
 use campushub_core::entities::{FacultyStatus, Gender, StudentStatus};
 use campushub_core::{Error, ReadOptions, ReadRoute, Result};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Dialect};
+use crate::kept_counts::{kept_count, kept_counts, kept_total};
 use crate::sql::SqlBuilder;
 use crate::value::{ColType, SqlValue};
 
@@ -44,50 +46,58 @@ pub(crate) fn analytics_route(read: &ReadOptions) -> ReadOptions {
 
 #[async_trait]
 impl<B: Backend> Analytics for SqlAnalytics<B> {
-    /// The campus summary, in one statement.
+    /// The campus summary from the counts the writes keep: one statement reading O(groups)
+    /// rows, whatever the number of records.
     async fn summary(&self, read: &ReadOptions) -> Result<AnalyticsSummary> {
-        let mut b = SqlBuilder::new(self.backend.dialect());
-        b.push("SELECT (SELECT count(*) FROM \"students\"), (SELECT count(*) FROM \"students\" WHERE \"status\" = ");
-        b.bind(StudentStatus::Active.as_str().into());
-        b.push("), (SELECT count(*) FROM \"faculty\"), (SELECT count(*) FROM \"faculty\" WHERE \"status\" = ");
-        b.bind(FacultyStatus::Active.as_str().into());
-        b.push("), (SELECT count(*) FROM \"departments\")");
-        let rows = self
-            .backend
-            .fetch(b.finish(vec![ColType::Int; 5]), &analytics_route(read))
-            .await?;
-        let row = rows.first().map(Vec::as_slice).unwrap_or_default();
-        let students_active = count(row.get(1))?;
-        let faculty_active = count(row.get(3))?;
+        let tables = ["students", "faculty", "departments"];
+        let kept = kept_counts(&self.backend, &tables, &analytics_route(read)).await?;
+        let active = |table: &str, status: &str| kept_count(&kept, table, "status", &status.into());
+        let students_active = active("students", StudentStatus::Active.as_str());
+        let faculty_active = active("faculty", FacultyStatus::Active.as_str());
         Ok(AnalyticsSummary {
-            students_total: count(row.first())?,
+            students_total: kept_total(&kept, "students", "status"),
             students_active,
-            faculty_total: count(row.get(2))?,
+            faculty_total: kept_total(&kept, "faculty", "status"),
             faculty_active,
-            departments: count(row.get(4))?,
+            departments: kept_total(&kept, "departments", "status"),
             student_faculty_ratio: ratio(students_active, faculty_active),
         })
     }
 
-    /// Per-department counts, ordered by department code, in one statement.
+    /// Per-department counts, ordered by department code, in one statement: each count an
+    /// index lookup of the counts the writes keep, O(departments) work whatever the number
+    /// of students.
     async fn departments(&self, read: &ReadOptions) -> Result<Vec<DepartmentAnalytics>> {
         let genders = Gender::ALL;
-        let mut b = SqlBuilder::new(self.backend.dialect());
-        b.push("SELECT d.\"id\", d.\"code\", d.\"name\", ");
-        b.push("(SELECT count(*) FROM \"students\" s WHERE s.\"department_id\" = d.\"id\"), ");
-        b.push("(SELECT count(*) FROM \"faculty\" f WHERE f.\"department_id\" = d.\"id\")");
+        let dialect = self.backend.dialect();
+        // The department's id and a gender as the triggers write them (JSON text).
+        let (id_json, pair_json) = match dialect {
+            Dialect::Postgres => (
+                "to_jsonb(d.\"id\")::text",
+                ("jsonb_build_array(d.\"id\", ", ")::text"),
+            ),
+            Dialect::Sqlite => ("json_quote(d.\"id\")", ("json_array(d.\"id\", ", ")")),
+        };
+        let kept = |b: &mut SqlBuilder, table: &str, grouping: &str| {
+            b.push(", (SELECT CAST(COALESCE(sum(n), 0) AS BIGINT) FROM campushub_group_counts WHERE tbl = ")
+                .bind(table.into())
+                .push(" AND field = ")
+                .bind(grouping.into())
+                .push(" AND value = ");
+        };
+        let mut b = SqlBuilder::new(dialect);
+        b.push("SELECT d.\"id\", d.\"code\", d.\"name\"");
+        kept(&mut b, "faculty", "department_id");
+        b.push(id_json).push(")");
         for gender in genders {
-            b.push(", (SELECT count(*) FROM \"students\" s WHERE s.\"department_id\" = d.\"id\" AND s.\"gender\" = ");
-            b.bind((*gender).into()).push(")");
+            kept(&mut b, "students", "department_id,gender");
+            b.push(pair_json.0)
+                .bind((*gender).into())
+                .push(pair_json.1)
+                .push(")");
         }
         b.push(" FROM \"departments\" d ORDER BY d.\"code\"");
-        let mut returns = vec![
-            ColType::Uuid,
-            ColType::Text,
-            ColType::Text,
-            ColType::Int,
-            ColType::Int,
-        ];
+        let mut returns = vec![ColType::Uuid, ColType::Text, ColType::Text, ColType::Int];
         returns.extend(genders.iter().map(|_| ColType::Int));
         let rows = self
             .backend
@@ -106,13 +116,15 @@ impl<B: Backend> Analytics for SqlAnalytics<B> {
                         source: None,
                     });
                 };
-                let students = count(row.get(3))?;
-                let faculty = count(row.get(4))?;
-                let students_by_gender = genders
+                let faculty = count(row.get(3))?;
+                let by_gender: Vec<(String, u64)> = genders
                     .iter()
                     .enumerate()
-                    .map(|(i, g)| Ok(((*g).to_owned(), count(row.get(5 + i))?)))
+                    .map(|(i, g)| Ok(((*g).to_owned(), count(row.get(4 + i))?)))
                     .collect::<Result<_>>()?;
+                // A student's gender is one of these: their counts sum to the department's.
+                let students = by_gender.iter().map(|(_, n)| n).sum();
+                let students_by_gender = by_gender.into_iter().collect();
                 Ok(DepartmentAnalytics {
                     id: *id,
                     code: code.clone(),

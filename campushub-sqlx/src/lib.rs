@@ -92,6 +92,7 @@ mod backend;
 mod counter;
 mod entities;
 mod error;
+mod kept_counts;
 pub mod migrate;
 mod observe;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
@@ -113,7 +114,7 @@ pub use counter::{
     PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,
 };
 pub use error::{Error, Result};
-pub use repo::SqlRepository;
+pub use repo::{GroupCountMismatch, SqlRepository};
 pub use row::SqlRow;
 pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMNS};
 pub use value::{ColType, SqlValue};

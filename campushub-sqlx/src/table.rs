@@ -109,4 +109,17 @@ pub trait SqlEntity: Entity {
     fn hierarchy() -> Option<Hierarchy> {
         None
     }
+
+    /// The groupings whose counts the table's triggers keep in `campushub_group_counts`, in
+    /// each write's transaction: field names, and `a,b` for the counts per pair of values
+    /// (the table's total is always kept alongside). Statistics without a filter on fields
+    /// among them read those counts instead of scanning, and
+    /// [`crate::SqlRepository::verify_group_counts`] checks them against the rows. None by
+    /// default; the built-in kinds' migrations create their triggers. A kind of your own that
+    /// lists groupings needs them too: on Postgres, `SELECT campushub_keep_counts('table',
+    /// ARRAY['field', 'a,b'])` in your migration; on SQLite, row triggers like those of the
+    /// `group_counts` migration.
+    fn kept_counts() -> &'static [&'static str] {
+        &[]
+    }
 }

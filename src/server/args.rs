@@ -94,6 +94,11 @@ pub enum Command {
     /// Apply the migrations and exit
     #[command(after_help = ENVIRONMENT_ONLY)]
     Migrate,
+    /// Recount the statistics from the rows and compare them with the counts the writes
+    /// keep; exits non-zero, listing every difference, if any differs (run it while nothing
+    /// writes, or twice)
+    #[command(after_help = ENVIRONMENT_ONLY)]
+    VerifyAggregates,
     /// Print the completion script of a shell (e.g. `completions bash > /etc/bash_completion.d/campushub`)
     Completions {
         /// The shell

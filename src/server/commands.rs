@@ -1,5 +1,5 @@
-//! The subcommands: `serve` (default), `seed`, `token`, `migrate` and `completions` (clap
-//! answers `help` and `--help` itself).
+//! The subcommands: `serve` (default), `seed`, `token`, `migrate`, `verify-aggregates` and
+//! `completions` (clap answers `help` and `--help` itself).
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -41,6 +41,7 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
         }
         Command::Token { sub, roles, ttl } => token(sub, roles, *ttl, &config),
         Command::Migrate => migrate(&config).await,
+        Command::VerifyAggregates => verify_aggregates(&config).await,
         Command::Completions { shell } => {
             completions(*shell);
             Ok(())
@@ -78,6 +79,31 @@ async fn migrate(config: &Config) -> Result<(), BoxError> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+async fn verify_aggregates(config: &Config) -> Result<(), BoxError> {
+    let storage = Storage::open(&config.database, &config.backend_tls).await?;
+    let mismatches = storage.verify_group_counts().await?;
+    if mismatches.is_empty() {
+        println!("every kept count matches the rows");
+        return Ok(());
+    }
+    for m in &mismatches {
+        let grouping = if m.grouping.is_empty() {
+            "(total)"
+        } else {
+            m.grouping.as_str()
+        };
+        println!(
+            "{} {grouping} = {}: {} rows, {} kept",
+            m.table, m.value, m.rows, m.kept
+        );
+    }
+    Err(format!(
+        "{} kept counts differ from the rows (statistics and analytics read them)",
+        mismatches.len()
+    )
+    .into())
 }
 
 async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {

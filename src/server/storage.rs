@@ -11,8 +11,8 @@ use super::BoxError;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student};
 use crate::http::Analytics;
 use crate::sqlx::{
-    Backend, PgRouter, PgRouterConfig, PoolStats, SqlAnalytics, SqlEntity, SqlRepository,
-    SqliteStore,
+    Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAnalytics, SqlEntity,
+    SqlRepository, SqliteStore,
 };
 
 /// The opened database. Cheap to clone.
@@ -130,6 +130,16 @@ impl Storage {
         }
     }
 
+    /// Every count the writes keep (`campushub_group_counts`) that differs from a count of
+    /// the rows, for the built-in kinds: empty when they agree (the reference check of
+    /// `verify-aggregates`).
+    pub async fn verify_group_counts(&self) -> Result<Vec<GroupCountMismatch>, BoxError> {
+        match self {
+            Storage::Sqlite(store) => verify_group_counts(store.clone()).await,
+            Storage::Postgres(router) => verify_group_counts(router.clone()).await,
+        }
+    }
+
     /// The repositories over this database.
     pub fn stores(&self) -> Stores {
         match self {
@@ -146,6 +156,23 @@ impl Storage {
             Storage::Postgres(router) => Arc::new(SqlRepository::<E, _>::new(router.clone())),
         }
     }
+}
+
+async fn verify_group_counts<B: Backend>(backend: B) -> Result<Vec<GroupCountMismatch>, BoxError> {
+    let mut found = SqlRepository::<Department, B>::new(backend.clone())
+        .verify_group_counts()
+        .await?;
+    found.extend(
+        SqlRepository::<Student, B>::new(backend.clone())
+            .verify_group_counts()
+            .await?,
+    );
+    found.extend(
+        SqlRepository::<Faculty, B>::new(backend)
+            .verify_group_counts()
+            .await?,
+    );
+    Ok(found)
 }
 
 fn stores<B: Backend>(backend: B) -> Stores {

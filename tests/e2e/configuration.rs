@@ -204,10 +204,22 @@ fn secrets_are_refused_as_flags() {
 
 #[test]
 fn each_command_has_help_listing_its_flags() {
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 8] = [
         (
             &["--help"],
-            &["serve", "seed", "token", "migrate", "completions", "--bind"],
+            &[
+                "serve",
+                "seed",
+                "token",
+                "migrate",
+                "verify-aggregates",
+                "completions",
+                "--bind",
+            ],
+        ),
+        (
+            &["verify-aggregates", "--help"],
+            &["--database-url", "CAMPUSHUB_DATABASE_URL_FILE"],
         ),
         (
             &["serve", "--help"],

@@ -29,6 +29,10 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 impl SqlEntity for Department {
     const TABLE: &'static str = "departments";
 
+    fn kept_counts() -> &'static [&'static str] {
+        &["status", "kind"]
+    }
+
     fn columns() -> &'static [Column] {
         &COLUMNS
     }

@@ -29,6 +29,10 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 impl SqlEntity for Faculty {
     const TABLE: &'static str = "faculty";
 
+    fn kept_counts() -> &'static [&'static str] {
+        &["status", "designation", "employment_type", "department_id"]
+    }
+
     fn columns() -> &'static [Column] {
         &COLUMNS
     }

@@ -29,6 +29,11 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 impl SqlEntity for Student {
     const TABLE: &'static str = "students";
 
+    fn kept_counts() -> &'static [&'static str] {
+        // Gender and department are read from their pair, the total from the statuses.
+        &["status", "year_of_study", "department_id,gender"]
+    }
+
     fn columns() -> &'static [Column] {
         &COLUMNS
     }

@@ -4,6 +4,7 @@
 mod bulk;
 mod checks;
 mod errors;
+mod group_counts;
 mod hierarchy;
 mod read;
 mod stats;
@@ -19,6 +20,8 @@ use uuid::Uuid;
 use crate::backend::Backend;
 use crate::sql::TableSql;
 use crate::table::SqlEntity;
+
+pub use group_counts::GroupCountMismatch;
 
 /// The repository of entity `E` on backend `B` (see [`crate::PgRepository`] and
 /// [`crate::SqliteRepository`]).

@@ -13,12 +13,23 @@ use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
+    /// Counts of the rows matching `query` per value of each of `fields`: from the counts the
+    /// writes keep when they answer it, else from the rows.
     pub(super) async fn fetch_group_counts(
         &self,
         query: &ListQuery,
         fields: &[&'static str],
         read: &ReadOptions,
     ) -> Result<GroupCounts> {
+        if self.reads_kept_counts(query, fields) {
+            let types = self.group_types(fields)?;
+            return self.kept_group_counts(fields, &types, read).await;
+        }
+        self.fetch_group_counts_scanned(query, fields, read).await
+    }
+
+    /// The column types of `fields`, each of which must be a schema field with a column.
+    fn group_types(&self, fields: &[&'static str]) -> Result<Vec<ColType>> {
         let mut types = Vec::with_capacity(fields.len());
         for field in fields {
             let column = E::schema()
@@ -32,6 +43,17 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             };
             types.push(column.ty);
         }
+        Ok(types)
+    }
+
+    /// Counts from the rows: one scan, grouped by every field at once.
+    pub(super) async fn fetch_group_counts_scanned(
+        &self,
+        query: &ListQuery,
+        fields: &[&'static str],
+        read: &ReadOptions,
+    ) -> Result<GroupCounts> {
+        let types = self.group_types(fields)?;
         let mut b = SqlBuilder::new(self.backend.dialect());
         match b.dialect {
             Dialect::Postgres => self.grouping_sets(&mut b, query, fields)?,
@@ -69,9 +91,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                 }
             }
         }
-        for (_, group) in &mut counts.groups {
-            group.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| compare_values(&a.0, &b.0)));
-        }
+        sort_groups(&mut counts);
         Ok(counts)
     }
 
@@ -125,6 +145,13 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             }
         }
         Ok(())
+    }
+}
+
+/// Each field's groups largest count first, equal counts by value with the null group last.
+pub(super) fn sort_groups(counts: &mut GroupCounts) {
+    for (_, group) in &mut counts.groups {
+        group.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| compare_values(&a.0, &b.0)));
     }
 }
 

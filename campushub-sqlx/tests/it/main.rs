@@ -12,6 +12,7 @@ mod conformance;
 mod counts;
 mod course;
 mod crud;
+mod group_counts;
 mod hierarchy;
 mod indexes;
 mod observe;
