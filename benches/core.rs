@@ -1,4 +1,5 @@
-//! Core micro-benchmarks: list-query parsing and custom-field validation.
+//! Core micro-benchmarks: list-query parsing, custom-field validation and the Argon2id
+//! password check a login spends most of its time in.
 //!
 //! Run with `cargo bench --bench core` (add `-- --warm-up-time 1 --measurement-time 3` for a
 //! quick look).
@@ -6,6 +7,7 @@
 use std::hint::black_box;
 
 use campushub::core::custom_fields::{apply_custom_fields, CustomFieldType};
+use campushub::core::password::{HashParams, Password, PasswordHasher};
 use campushub::core::query::CursorCodec;
 use campushub::core::{
     CustomFieldDef, CustomFieldInput, Entity, EntityKind, ListQuery, RecordMeta, Student,
@@ -107,10 +109,37 @@ fn validate_custom_fields(c: &mut Criterion) {
     }
 }
 
+/// One password check at the default Argon2id parameters (19 MiB, 2 passes, 1 lane): the cost
+/// that dominates a login, whether the password is right, wrong, or the account unknown.
+fn verify_password(c: &mut Criterion) {
+    let Ok(hasher) = PasswordHasher::new(HashParams::default()) else {
+        panic!("the default Argon2id parameters are valid");
+    };
+    let password = Password::new("correct horse battery staple");
+    let Ok(stored) = hasher.hash(&password) else {
+        panic!("hashing with the operating system's randomness failed");
+    };
+    let mut group = c.benchmark_group("password");
+    // Each iteration takes tens of milliseconds: ten samples keep a run short.
+    group.sample_size(10);
+    group.bench_function("PasswordHasher::verify default Argon2id", |b| {
+        b.iter(|| hasher.verify(black_box(&password), black_box(&stored)))
+    });
+    group.bench_function("PasswordHasher::verify_dummy default Argon2id", |b| {
+        b.iter(|| hasher.verify_dummy(black_box(&password)))
+    });
+    group.finish();
+}
+
 /// The group, in a private module: `criterion_group!` declares an undocumented `pub fn`.
 mod group {
-    use super::{parse_student_query, validate_custom_fields};
-    criterion::criterion_group!(benches, parse_student_query, validate_custom_fields);
+    use super::{parse_student_query, validate_custom_fields, verify_password};
+    criterion::criterion_group!(
+        benches,
+        parse_student_query,
+        validate_custom_fields,
+        verify_password
+    );
 }
 
 criterion_main!(group::benches);

@@ -67,6 +67,7 @@ pub mod error;
 pub mod event;
 pub mod kind;
 pub mod meta;
+pub mod password;
 pub mod precondition;
 pub mod query;
 mod regex_cache;
