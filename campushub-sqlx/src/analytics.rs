@@ -8,7 +8,7 @@ use campushub_core::entities::{FacultyStatus, Gender, StudentStatus};
 use campushub_core::{Error, ReadOptions, ReadRoute, Result};
 
 use crate::backend::{Backend, Dialect};
-use crate::kept_counts::{kept_count, kept_counts, kept_total};
+use crate::kept_counts::{kept_count, kept_counts, kept_total, non_negative};
 use crate::sql::SqlBuilder;
 use crate::value::{ColType, SqlValue};
 
@@ -21,7 +21,7 @@ pub struct SqlAnalytics<B> {
 /// A `count(*)` column's value.
 pub(crate) fn count(value: Option<&SqlValue>) -> Result<u64> {
     match value {
-        Some(SqlValue::Int(Some(n))) => Ok(u64::try_from(*n).unwrap_or(0)),
+        Some(SqlValue::Int(Some(n))) => Ok(non_negative(*n)),
         other => Err(Error::Internal {
             message: format!("expected a count, found {other:?}"),
             source: None,

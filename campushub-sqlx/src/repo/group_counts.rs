@@ -194,18 +194,10 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
 }
 
 /// A grouped value as the triggers write it, as JSON (`"ACTIVE"`, `3`, `null`): Postgres's
-/// `jsonb` output and SQLite's `json_quote` agree on these.
+/// `jsonb` output and SQLite's `json_quote` agree with [`Scalar::to_json`] on the types
+/// grouped by (text, integers, UUIDs).
 fn encode_value(value: &Option<Scalar>) -> Value {
-    match value {
-        None => Value::Null,
-        Some(Scalar::Text(s)) => Value::String(s.clone()),
-        Some(Scalar::Int(n)) => Value::from(*n),
-        Some(Scalar::Float(x)) => Value::from(*x),
-        Some(Scalar::Bool(b)) => Value::Bool(*b),
-        Some(Scalar::Uuid(id)) => Value::String(id.hyphenated().to_string()),
-        Some(Scalar::Date(d)) => Value::String(d.to_string()),
-        Some(Scalar::DateTime(t)) => Value::String(t.to_rfc3339()),
-    }
+    value.as_ref().map_or(Value::Null, Scalar::to_json)
 }
 
 /// The value a trigger wrote as JSON text, as a column of type `ty` reads: `Some(None)` for

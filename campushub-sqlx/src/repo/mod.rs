@@ -83,7 +83,7 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
     }
 
     async fn count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
-        self.fetch_count(query, read).await
+        self.fetch_count(query, None, read).await
     }
 
     async fn count_at_most(
@@ -92,7 +92,7 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
         at_most: u64,
         read: &ReadOptions,
     ) -> Result<u64> {
-        self.fetch_count_at_most(query, at_most, read).await
+        self.fetch_count(query, Some(at_most), read).await
     }
 
     async fn group_counts(

@@ -78,25 +78,11 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         Ok(page)
     }
 
-    /// Rows matching the query's filters and search.
-    pub(super) async fn fetch_count(&self, query: &ListQuery, read: &ReadOptions) -> Result<u64> {
-        self.counted(query, None, read).await
-    }
-
-    /// Rows matching the query's filters and search, counted no further than `at_most`:
+    /// Rows matching the query's filters and search: `SELECT count(*) FROM t WHERE ...`, or
+    /// with `at_most` counted no further than it,
     /// `SELECT count(*) FROM (SELECT 1 FROM t WHERE ... LIMIT $n) c`, which reads at most
     /// `at_most` index entries or rows whatever the table's size.
-    pub(super) async fn fetch_count_at_most(
-        &self,
-        query: &ListQuery,
-        at_most: u64,
-        read: &ReadOptions,
-    ) -> Result<u64> {
-        self.counted(query, Some(at_most), read).await
-    }
-
-    /// `SELECT count(*) FROM t WHERE ...`, or with `at_most` the bounded form above.
-    async fn counted(
+    pub(super) async fn fetch_count(
         &self,
         query: &ListQuery,
         at_most: Option<u64>,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::support::fixtures::{department, student};
 use crate::support::pgdb::TestDb;
+use crate::support::sqlite_file::SqliteFile;
 
 const SEED: u64 = 20_261_128;
 const STATUSES: [&str; 5] = ["ACTIVE", "INACTIVE", "GRADUATED", "SUSPENDED", "DROPPED"];
@@ -166,13 +167,8 @@ async fn pg_concurrent_writes_keep_the_counts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_concurrent_writes_keep_the_counts() {
-    let dir = std::env::temp_dir().join(format!("campushub-counts-{}", Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite://{}", dir.join("counts.db").display());
-    let store = SqliteStore::connect(&url).await.expect("sqlite");
-    store.migrate().await.expect("migrate");
-    concurrent_writes_keep_the_counts(store, 3, 60).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let file = SqliteFile::new("counts");
+    concurrent_writes_keep_the_counts(file.migrated_store().await, 3, 60).await;
 }
 
 /// A count the triggers did not write (a lost update, a row changed by hand with the

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::support::fixtures::department;
 use crate::support::pgdb::TestDb;
+use crate::support::sqlite_file::SqliteFile;
 
 /// Rounds of concurrent moves: each round gives the race another chance to show.
 const ROUNDS: usize = 200;
@@ -167,27 +168,11 @@ async fn pg_concurrent_moves_never_close_a_cycle() {
     concurrent_moves_never_close_a_cycle(db.primary_router().await).await;
 }
 
-/// An SQLite file of the test's own (several connections, unlike `:memory:`), removed with
-/// its journal files when dropped, also when the test fails.
-struct SqliteFile(std::path::PathBuf);
-
-impl Drop for SqliteFile {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
-}
-
+/// On an SQLite file of the test's own: several connections, unlike `:memory:`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_concurrent_moves_never_close_a_cycle() {
-    let file =
-        SqliteFile(std::env::temp_dir().join(format!("campushub-tree-{}.db", Uuid::new_v4())));
-    let store = SqliteStore::connect(&format!("sqlite://{}", file.0.display()))
-        .await
-        .expect("sqlite file");
-    store.migrate().await.expect("migrate");
-    concurrent_moves_never_close_a_cycle(store).await;
+    let file = SqliteFile::new("tree");
+    concurrent_moves_never_close_a_cycle(file.migrated_store().await).await;
 }
 
 /// The store refuses what the rule would, on its own: a move under a descendant, a chain

@@ -6,6 +6,7 @@ pub mod fixtures;
 pub mod keep;
 pub mod pgdb;
 pub mod replay;
+pub mod sqlite_file;
 
 /// The environment variable `name`, or a failure saying how to start the services.
 pub fn env(name: &str) -> String {
