@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -11,6 +12,7 @@ use super::progress::Progress;
 use super::rng::Rng;
 use super::rows;
 use super::BoxError;
+use crate::core::query::ListQuery;
 use crate::core::service::MAX_BULK_ROWS;
 use crate::core::{BatchMode, Entity, EntityService, Principal, ReadOptions, ReadRoute, Role};
 use crate::http::AppServices;
@@ -30,6 +32,11 @@ pub(super) struct Counts {
 /// its first number and its kind's stream.
 const STUDENTS: u64 = 1;
 const FACULTY: u64 = 2;
+
+/// Batches in flight at once. Postgres spends most of a batch's time in its own backend
+/// (index maintenance), so a second connection keeps the second core busy; more than two
+/// only queue on a two-core machine (measured in `docs/performance.md`).
+const LOADERS: usize = 2;
 
 /// The demo data of an empty database.
 pub(super) const DEMO: Counts = Counts {
@@ -62,20 +69,15 @@ pub(super) async fn is_empty(services: &AppServices) -> Result<bool, BoxError> {
     Ok(existing(&services.departments).await? == 0)
 }
 
-/// Records of `service`'s kind (one count statement).
+/// Records of `service`'s kind: an exact count (one statement), because numbering continues
+/// from it; a page's count stops at the service's count cap.
 async fn existing<E: Entity>(service: &EntityService<E>) -> Result<usize, BoxError> {
-    let params = [
-        ("page".into(), "1".into()),
-        ("page_size".into(), "1".into()),
-    ];
-    let page = service
-        .list(
-            &seeder(),
-            &params,
-            &ReadOptions::default().on(ReadRoute::Primary),
-        )
+    let read = ReadOptions::default().on(ReadRoute::Primary);
+    let count = service
+        .repository()
+        .count(&ListQuery::new(E::schema()), &read)
         .await?;
-    Ok(page.count.unwrap_or(0) as usize)
+    Ok(usize::try_from(count)?)
 }
 
 /// Creates `counts` records after the existing ones (numbering continues), defining the
@@ -98,13 +100,11 @@ pub(super) async fn seed(
         .iter()
         .filter_map(|d| d["code"].as_str().map(str::to_owned))
         .collect();
-    load(
-        &services.departments,
-        departments,
-        &mut progress,
-        &mut outcome,
-    )
-    .await?;
+    let batches: Vec<Vec<Value>> = departments
+        .chunks(MAX_BULK_ROWS)
+        .map(<[Value]>::to_vec)
+        .collect();
+    load(&services.departments, batches, &mut progress, &mut outcome).await?;
     let ids = department_ids(services, codes).await?;
     if ids.is_empty() && counts.students + counts.faculty > 0 {
         return Err(
@@ -113,23 +113,21 @@ pub(super) async fn seed(
     }
 
     let first = existing(&services.students).await?;
-    for start in (first..first + counts.students).step_by(MAX_BULK_ROWS) {
+    let batches = batch_starts(first, counts.students).map(|(start, end)| {
         let mut rng = Rng::stream(start as u64, STUDENTS);
-        let end = (start + MAX_BULK_ROWS).min(first + counts.students);
-        let batch = (start..end)
+        (start..end)
             .map(|n| rows::student(&mut rng, n, &ids))
-            .collect();
-        load(&services.students, batch, &mut progress, &mut outcome).await?;
-    }
+            .collect()
+    });
+    load(&services.students, batches, &mut progress, &mut outcome).await?;
     let first = existing(&services.faculty).await?;
-    for start in (first..first + counts.faculty).step_by(MAX_BULK_ROWS) {
+    let batches = batch_starts(first, counts.faculty).map(|(start, end)| {
         let mut rng = Rng::stream(start as u64, FACULTY);
-        let end = (start + MAX_BULK_ROWS).min(first + counts.faculty);
-        let batch = (start..end)
+        (start..end)
             .map(|n| rows::faculty(&mut rng, n, &ids))
-            .collect();
-        load(&services.faculty, batch, &mut progress, &mut outcome).await?;
-    }
+            .collect()
+    });
+    load(&services.faculty, batches, &mut progress, &mut outcome).await?;
     progress.finish();
     let (created, refused, first_error) = outcome;
     Ok(Report {
@@ -141,20 +139,35 @@ pub(super) async fn seed(
     })
 }
 
-/// Bulk-creates `rows` in batches of at most [`MAX_BULK_ROWS`].
+/// The `(first, end)` numbers of the batches of `count` records numbered from `first`.
+fn batch_starts(first: usize, count: usize) -> impl Iterator<Item = (usize, usize)> {
+    let end = first + count;
+    (first..end)
+        .step_by(MAX_BULK_ROWS)
+        .map(move |start| (start, (start + MAX_BULK_ROWS).min(end)))
+}
+
+/// Bulk-creates each batch of `batches` (at most [`MAX_BULK_ROWS`] rows each), keeping
+/// [`LOADERS`] batches in flight (reported in order): the database inserts one batch's rows and maintains its
+/// indexes while the next batch is validated and sent, on a second connection.
 async fn load<E: Entity>(
     service: &EntityService<E>,
-    mut rows: Vec<Value>,
+    batches: impl IntoIterator<Item = Vec<Value>>,
     progress: &mut Progress,
     outcome: &mut (usize, usize, Option<String>),
 ) -> Result<(), BoxError> {
-    while !rows.is_empty() {
-        let rest = rows.split_off(rows.len().min(MAX_BULK_ROWS));
-        let size = rows.len();
-        // Each row on its own: a seed run again skips the rows already there.
-        let report = service
-            .bulk_create(&seeder(), rows, BatchMode::EachRow)
-            .await?;
+    let mut reports = stream::iter(batches)
+        .map(|rows| async move {
+            let size = rows.len();
+            // Each row on its own: a seed run again skips the rows already there.
+            let report = service
+                .bulk_create(&seeder(), rows, BatchMode::EachRow)
+                .await?;
+            Ok::<_, BoxError>((size, report))
+        })
+        .buffered(LOADERS);
+    while let Some(loaded) = reports.next().await {
+        let (size, report) = loaded?;
         outcome.0 += report.succeeded;
         outcome.1 += report.errors.len();
         if outcome.2.is_none() {
@@ -164,7 +177,6 @@ async fn load<E: Entity>(
                 .and_then(|e| serde_json::to_string(e).ok());
         }
         progress.advance(size);
-        rows = rest;
     }
     Ok(())
 }

@@ -31,5 +31,6 @@ mod operations;
 mod propagation;
 mod read_your_writes;
 mod representation;
+mod seeding;
 mod shutdown;
 mod statements;

@@ -9,6 +9,7 @@ use campushub_core::{Repository, Student};
 use campushub_sqlx::{Backend, SqlRepository, SqliteStore};
 use campushub_testkit::SeededRng;
 use serde_json::json;
+use sqlx::Connection;
 use uuid::Uuid;
 
 use crate::support::fixtures::{department, student};
@@ -203,4 +204,22 @@ async fn a_count_that_differs_from_the_rows_is_reported() {
         ),
         ("status", "\"ACTIVE\"", 1, 3)
     );
+}
+
+/// Counter pages keep 90 % of their space free, so that an access prunes the dead versions
+/// of the counters' in-place updates before their chains grow (migration 0007; measured in
+/// `docs/performance.md`).
+#[tokio::test]
+async fn pg_counter_pages_are_kept_mostly_free() {
+    let db = TestDb::shared().await;
+    let mut connection = sqlx::PgConnection::connect(&db.primary)
+        .await
+        .expect("connect");
+    let options: Option<Vec<String>> = sqlx::query_scalar(
+        "SELECT reloptions FROM pg_class WHERE oid = 'campushub_group_counts'::regclass",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .expect("reloptions");
+    assert_eq!(options, Some(vec!["fillfactor=10".to_owned()]));
 }
