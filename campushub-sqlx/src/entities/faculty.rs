@@ -33,6 +33,11 @@ impl SqlEntity for Faculty {
         &["status", "designation", "employment_type", "department_id"]
     }
 
+    fn statistics_index() -> &'static [&'static str] {
+        // The department first: statistics scoped to one department read a range of it.
+        &["department_id", "status", "designation", "employment_type"]
+    }
+
     fn columns() -> &'static [Column] {
         &COLUMNS
     }

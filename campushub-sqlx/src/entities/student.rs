@@ -34,6 +34,11 @@ impl SqlEntity for Student {
         &["status", "year_of_study", "department_id,gender"]
     }
 
+    fn statistics_index() -> &'static [&'static str] {
+        // The department first: statistics scoped to one department read a range of it.
+        &["department_id", "status", "year_of_study", "gender"]
+    }
+
     fn columns() -> &'static [Column] {
         &COLUMNS
     }

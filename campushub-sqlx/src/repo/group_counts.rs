@@ -13,7 +13,6 @@ use super::SqlRepository;
 use crate::analytics::analytics_route;
 use crate::backend::Backend;
 use crate::kept_counts::{kept_counts, kept_position, non_negative, value_at};
-use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
 
@@ -104,13 +103,15 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             return Ok(Vec::new());
         }
         let primary = ReadOptions::default().on(ReadRoute::Primary);
+        let everything = ListQuery::new(E::schema());
         let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
         for grouping in groupings {
-            let fields: Vec<&str> = grouping.split(',').collect();
-            for (values, n) in self.scan_grouping(&fields, &primary).await? {
+            let fields: Vec<&'static str> = grouping.split(',').collect();
+            let combinations = self.count_combinations(&everything, &fields, &primary);
+            for (values, n) in combinations.await? {
                 let value = match values.as_slice() {
-                    [one] => one.to_string(),
-                    several => Value::Array(several.to_vec()).to_string(),
+                    [one] => encode_value(one).to_string(),
+                    several => Value::Array(several.iter().map(encode_value).collect()).to_string(),
                 };
                 expected.insert(((*grouping).to_owned(), value), n);
             }
@@ -149,54 +150,12 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             kept,
         }
     }
-
-    /// `SELECT a, b, count(*) FROM table GROUP BY a, b`: the rows' counts per value of
-    /// `fields`, each value as JSON.
-    async fn scan_grouping(
-        &self,
-        fields: &[&str],
-        read: &ReadOptions,
-    ) -> Result<Vec<(Vec<Value>, u64)>> {
-        let mut types = Vec::with_capacity(fields.len() + 1);
-        let mut b = SqlBuilder::new(self.backend.dialect());
-        b.push("SELECT ");
-        for field in fields {
-            types.push(self.table.column(field)?.ty);
-            b.column("t", field).push(", ");
-        }
-        types.push(ColType::Int);
-        b.push("count(*) FROM ")
-            .ident(self.table.table)
-            .push(" t GROUP BY ");
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                b.push(", ");
-            }
-            b.column("t", field);
-        }
-        let rows = self.backend.fetch(b.finish(types), read).await?;
-        rows.into_iter()
-            .map(|mut row| {
-                let n = match row.pop() {
-                    Some(SqlValue::Int(Some(n))) => non_negative(n),
-                    _ => {
-                        return Err(Error::Internal {
-                            message: "malformed grouped count".into(),
-                            source: None,
-                        })
-                    }
-                };
-                let values = row.iter().map(|v| encode_value(&v.to_scalar())).collect();
-                Ok((values, n))
-            })
-            .collect()
-    }
 }
 
 /// A grouped value as the triggers write it, as JSON (`"ACTIVE"`, `3`, `null`): Postgres's
 /// `jsonb` output and SQLite's `json_quote` agree with [`Scalar::to_json`] on the types
 /// grouped by (text, integers, UUIDs).
-fn encode_value(value: &Option<Scalar>) -> Value {
+pub(super) fn encode_value(value: &Option<Scalar>) -> Value {
     value.as_ref().map_or(Value::Null, Scalar::to_json)
 }
 

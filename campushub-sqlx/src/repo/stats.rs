@@ -1,13 +1,17 @@
-//! Grouped counts in one statement: `GROUPING SETS` on Postgres, `UNION ALL` on SQLite.
+//! Statistics: grouped counts from the counts the writes keep, else from the rows in one
+//! statement.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use campushub_core::repository::GroupCounts;
 use campushub_core::{Error, ListQuery, ReadOptions, Result, Scalar};
 
+use super::group_counts::encode_value;
 use super::SqlRepository;
 use crate::analytics::analytics_route;
-use crate::backend::{Backend, Dialect};
+use crate::backend::Backend;
+use crate::kept_counts::non_negative;
 use crate::sql::{push_conditions, SqlBuilder};
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
@@ -46,106 +50,95 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         Ok(types)
     }
 
-    /// Counts from the rows: one scan, grouped by every field at once.
+    /// Counts from the rows: one statement grouping the matching rows by every field at once
+    /// (in the order of the statistics index, [`SqlEntity::statistics_index`]), summed here
+    /// per field. It returns a row per combination of values present, at most the product of
+    /// the fields' numbers of values (statistics fields are categories: a few statuses,
+    /// genders, years, departments), and one aggregation over an index read in order costs a
+    /// fraction of grouping the rows once per field (`GROUPING SETS`, or one scan per field).
     pub(super) async fn fetch_group_counts_scanned(
         &self,
         query: &ListQuery,
         fields: &[&'static str],
         read: &ReadOptions,
     ) -> Result<GroupCounts> {
-        let types = self.group_types(fields)?;
-        let mut b = SqlBuilder::new(self.backend.dialect());
-        match b.dialect {
-            Dialect::Postgres => self.grouping_sets(&mut b, query, fields)?,
-            Dialect::Sqlite => self.union_all(&mut b, query, fields)?,
-        }
-        // Columns: set index, one per field, count.
-        let mut returns = vec![ColType::Int];
-        returns.extend(&types);
-        returns.push(ColType::Int);
-        let rows = self
-            .backend
-            .fetch(b.finish(returns), &analytics_route(read))
+        let order = index_order(fields, E::statistics_index());
+        let ordered: Vec<&'static str> = order.iter().map(|&i| fields[i]).collect();
+        let combinations = self
+            .count_combinations(query, &ordered, &analytics_route(read))
             .await?;
-
         let mut counts = GroupCounts {
             total: 0,
             groups: fields.iter().map(|f| (*f, Vec::new())).collect(),
         };
-        for row in rows {
-            let (Some(SqlValue::Int(Some(set))), Some(SqlValue::Int(Some(n)))) =
-                (row.first(), row.last())
-            else {
-                return Err(Error::Internal {
-                    message: "malformed grouped count".into(),
-                    source: None,
-                });
-            };
-            let n = u64::try_from(*n).unwrap_or(0);
-            match usize::try_from(*set).ok().and_then(|s| s.checked_sub(1)) {
-                None => counts.total = n,
-                Some(i) => {
-                    if let (Some(group), Some(value)) = (counts.groups.get_mut(i), row.get(i + 1)) {
-                        group.1.push((value.to_scalar(), n));
-                    }
-                }
+        // Per field: the value's JSON text => the value and its count.
+        type Sums = BTreeMap<String, (Option<Scalar>, u64)>;
+        let mut sums: Vec<Sums> = vec![BTreeMap::new(); fields.len()];
+        for (values, n) in combinations {
+            counts.total += n;
+            for (value, &field) in values.into_iter().zip(&order) {
+                let key = encode_value(&value).to_string();
+                sums[field].entry(key).or_insert((value, 0)).1 += n;
             }
+        }
+        for (group, sum) in counts.groups.iter_mut().zip(sums) {
+            group.1 = sum.into_values().collect();
         }
         sort_groups(&mut counts);
         Ok(counts)
     }
 
-    /// One scan: `GROUP BY GROUPING SETS ((), (f1), (f2), ...)`; the set index is computed
-    /// from `GROUPING(...)`.
-    fn grouping_sets(&self, b: &mut SqlBuilder, query: &ListQuery, fields: &[&str]) -> Result<()> {
-        b.push("SELECT (CASE");
+    /// `SELECT a, b, count(*) FROM table t [WHERE the query's filters and search] GROUP BY
+    /// a, b`: how many of the matching rows hold each combination of values of `fields`.
+    pub(super) async fn count_combinations(
+        &self,
+        query: &ListQuery,
+        fields: &[&'static str],
+        read: &ReadOptions,
+    ) -> Result<Vec<(Vec<Option<Scalar>>, u64)>> {
+        let mut types = self.group_types(fields)?;
+        types.push(ColType::Int);
+        let mut b = SqlBuilder::new(self.backend.dialect());
+        b.push("SELECT ");
+        for field in fields {
+            b.column("t", field).push(", ");
+        }
+        b.push("count(*) FROM ").ident(self.table.table).push(" t");
+        push_conditions(&mut b, &self.table, query, false)?;
+        b.push(" GROUP BY ");
         for (i, field) in fields.iter().enumerate() {
-            b.push(" WHEN GROUPING(")
-                .column("t", field)
-                .push(") = 0 THEN ");
-            b.push(&(i + 1).to_string());
-        }
-        b.push(" ELSE 0 END)::bigint");
-        for field in fields {
-            b.push(", ").column("t", field);
-        }
-        b.push(", count(*) FROM ")
-            .ident(self.table.table)
-            .push(" t");
-        push_conditions(b, &self.table, query, false)?;
-        b.push(" GROUP BY GROUPING SETS (()");
-        for field in fields {
-            b.push(", (").column("t", field).push(")");
-        }
-        b.push(")");
-        Ok(())
-    }
-
-    /// `SELECT 0, NULL.., count(*) ... UNION ALL SELECT 1, f1, NULL.., count(*) ... GROUP BY f1 ...`.
-    fn union_all(&self, b: &mut SqlBuilder, query: &ListQuery, fields: &[&str]) -> Result<()> {
-        for set in 0..=fields.len() {
-            if set > 0 {
-                b.push(" UNION ALL ");
-            }
-            b.push("SELECT ").push(&set.to_string());
-            for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
                 b.push(", ");
-                if i + 1 == set {
-                    b.column("t", field);
-                } else {
-                    b.push("NULL");
-                }
             }
-            b.push(", count(*) FROM ")
-                .ident(self.table.table)
-                .push(" t");
-            push_conditions(b, &self.table, query, false)?;
-            if set > 0 {
-                b.push(" GROUP BY ").column("t", fields[set - 1]);
-            }
+            b.column("t", field);
         }
-        Ok(())
+        let rows = self.backend.fetch(b.finish(types), read).await?;
+        rows.into_iter()
+            .map(|mut row| {
+                let Some(SqlValue::Int(Some(n))) = row.pop() else {
+                    return Err(Error::Internal {
+                        message: "malformed grouped count".into(),
+                        source: None,
+                    });
+                };
+                let values = row.iter().map(SqlValue::to_scalar).collect();
+                Ok((values, non_negative(n)))
+            })
+            .collect()
     }
+}
+
+/// The positions of `fields` in the order of `index`'s columns, those not in it last (in
+/// their own order).
+fn index_order(fields: &[&str], index: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by_key(|&i| {
+        index
+            .iter()
+            .position(|column| *column == fields[i])
+            .unwrap_or(index.len())
+    });
+    order
 }
 
 /// Each field's groups largest count first, equal counts by value with the null group last.
