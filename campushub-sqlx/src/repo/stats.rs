@@ -157,3 +157,18 @@ fn compare_values(a: &Option<Scalar>, b: &Option<Scalar>) -> Ordering {
         (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_follow_the_index_and_the_others_keep_their_order_after_it() {
+        let index = ["department_id", "status", "year_of_study", "gender"];
+        let fields = ["status", "gender", "year_of_study", "department_id"];
+        assert_eq!(index_order(&fields, &index), [3, 0, 2, 1]);
+        let fields = ["custom", "gender", "other", "department_id"];
+        assert_eq!(index_order(&fields, &index), [3, 1, 0, 2]);
+        assert_eq!(index_order(&fields, &[]), [0, 1, 2, 3]);
+    }
+}

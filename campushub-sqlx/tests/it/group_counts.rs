@@ -5,10 +5,12 @@
 
 use campushub_core::repository::GroupCounts;
 use campushub_core::{BatchMode, Department, Entity, ListQuery, ReadOptions, ReadRoute};
-use campushub_core::{Repository, Student};
+use campushub_core::{Repository, Scalar, Student};
 use campushub_sqlx::{Backend, SqlRepository, SqliteStore};
 use campushub_testkit::SeededRng;
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
 use sqlx::Connection;
 use uuid::Uuid;
 
@@ -117,7 +119,13 @@ async fn statistics<B: Backend>(students: &SqlRepository<Student, B>) -> GroupCo
         .expect("statistics")
 }
 
-async fn concurrent_writes_keep_the_counts<B: Backend>(backend: B, writers: usize, ops: usize) {
+/// Random concurrent writes, then every check of the counts; returns the repository, the
+/// statistics and the seed for further checks.
+async fn concurrent_writes_keep_the_counts<B: Backend>(
+    backend: B,
+    writers: usize,
+    ops: usize,
+) -> (SqlRepository<Student, B>, GroupCounts, u64) {
     let seed = SeededRng::seed_from_env("CAMPUSHUB_TEST_SEED", SEED);
     println!("group counts: seed {seed} (CAMPUSHUB_TEST_SEED={seed} replays it)");
     let departments_repo = SqlRepository::<Department, B>::new(backend.clone());
@@ -158,12 +166,105 @@ async fn concurrent_writes_keep_the_counts<B: Backend>(backend: B, writers: usiz
         (scanned.total, &scanned.groups),
         "seed {seed}"
     );
+    filtered_statistics_agree(&students, &kept, &primary(), seed).await;
+    (students, kept, seed)
 }
 
+/// A group's value as text, the null group as `null`.
+fn key(value: &Option<Scalar>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "null".to_owned(), |v| v.to_json().to_string())
+}
+
+/// Per field, each value's count.
+type Sums = BTreeMap<&'static str, BTreeMap<String, u64>>;
+
+fn sums(counts: &GroupCounts) -> Sums {
+    let mut sums = Sums::new();
+    add(&mut sums, counts);
+    sums
+}
+
+fn add(sums: &mut Sums, counts: &GroupCounts) {
+    for (field, groups) in &counts.groups {
+        let field = sums.entry(field).or_default();
+        for (value, n) in groups {
+            *field.entry(key(value)).or_default() += n;
+        }
+    }
+}
+
+/// Statistics filtered on each status and on each department (counted from the rows, through
+/// the statistics index) agree with the unfiltered ones (from the kept counts): a filtered
+/// total is its group's count, and the filtered groups of every value sum to the unfiltered
+/// groups.
+async fn filtered_statistics_agree<B: Backend>(
+    students: &SqlRepository<Student, B>,
+    kept: &GroupCounts,
+    read: &ReadOptions,
+    seed: u64,
+) {
+    let schema = Student::schema();
+    for field in ["status", "department_id"] {
+        let (_, values) = kept
+            .groups
+            .iter()
+            .find(|(name, _)| *name == field)
+            .expect("a statistics field");
+        let mut summed = Sums::new();
+        for (value, n) in values {
+            let query = match value.as_ref().map(Scalar::to_json) {
+                Some(Value::String(text)) => {
+                    ListQuery::parse_filters(schema, [(field, text.as_str())], &[])
+                }
+                Some(other) => {
+                    ListQuery::parse_filters(schema, [(field, other.to_string().as_str())], &[])
+                }
+                None => {
+                    let isnull = format!("{field}__isnull");
+                    ListQuery::parse_filters(schema, [(isnull.as_str(), "true")], &[])
+                }
+            }
+            .expect("a filter");
+            let filtered = students
+                .group_counts(&query, schema.stats, read)
+                .await
+                .expect("filtered statistics");
+            assert_eq!(filtered.total, *n, "seed {seed}: {field}={}", key(value));
+            add(&mut summed, &filtered);
+        }
+        assert_eq!(
+            summed,
+            sums(kept),
+            "seed {seed}: groups summed over {field}"
+        );
+    }
+}
+
+/// On Postgres the writes go through a router with a replica and an analytics pool on it:
+/// once the replica has replayed them, the statistics read through the analytics pool (the
+/// kept counts, and the filtered ones counted from the rows) are the primary's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pg_concurrent_writes_keep_the_counts() {
     let db = TestDb::shared().await;
-    concurrent_writes_keep_the_counts(db.primary_router().await, 6, 60).await;
+    let router = db
+        .router(|config| config.with_analytics(db.replica.clone()))
+        .await;
+    let (students, kept, seed) = concurrent_writes_keep_the_counts(router, 6, 60).await;
+    db.sync().await;
+    let analytics = ReadOptions::default().on(ReadRoute::Analytics);
+    let all = ListQuery::new(Student::schema());
+    let replayed = students
+        .group_counts(&all, Student::schema().stats, &analytics)
+        .await
+        .expect("statistics on the analytics pool");
+    assert_eq!(
+        (replayed.total, &replayed.groups),
+        (kept.total, &kept.groups),
+        "seed {seed}"
+    );
+    filtered_statistics_agree(&students, &kept, &analytics, seed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

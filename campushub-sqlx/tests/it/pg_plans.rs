@@ -7,7 +7,9 @@
 //! `enable_seqscan` and the other planner settings stay at their defaults: the planner's own
 //! choice is what is checked.
 
-use campushub_core::{BatchMode, Department, Repository, Student};
+use campushub_core::{
+    BatchMode, Department, Entity, ListQuery, ReadOptions, ReadRoute, Repository, Student,
+};
 use campushub_sqlx::SqlRepository;
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
@@ -240,6 +242,39 @@ async fn pg_filtered_statistics_read_the_statistics_index_alone() {
         .fetch_one(&mut conn)
         .await
         .expect("a department");
+    // The statement checked below is the one the repository sends (pg_stat_statements, which
+    // the test services preload, records it in this test's own database).
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut conn)
+        .await
+        .expect("pg_stat_statements");
+    let students = SqlRepository::<Student, _>::new(db.primary_router().await);
+    let query = ListQuery::parse_filters(
+        Student::schema(),
+        [("department_id", department.as_str())],
+        &[],
+    )
+    .expect("a filter");
+    students
+        .group_counts(
+            &query,
+            Student::schema().stats,
+            &ReadOptions::default().on(ReadRoute::Primary),
+        )
+        .await
+        .expect("statistics");
+    let sent: Vec<String> = sqlx::query_scalar(
+        "SELECT query FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND query LIKE 'SELECT %count(*) FROM \"students\" t%GROUP BY%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("the statements sent");
+    assert_eq!(
+        sent,
+        [STATISTICS.replace("{}", r#"t."department_id" = $1"#)]
+    );
     let department = format!("'{department}'");
     for (condition, types, args) in [
         (r#"t."department_id" = $1"#, "uuid", department.as_str()),
