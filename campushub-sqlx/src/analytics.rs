@@ -78,23 +78,37 @@ impl<B: Backend> Analytics for SqlAnalytics<B> {
             ),
             Dialect::Sqlite => ("json_quote(d.\"id\")", ("json_array(d.\"id\", ", ")")),
         };
-        let kept = |b: &mut SqlBuilder, table: &str, grouping: &str| {
-            b.push(", (SELECT CAST(COALESCE(sum(n), 0) AS BIGINT) FROM campushub_group_counts WHERE tbl = ")
-                .bind(table.into())
-                .push(" AND field = ")
-                .bind(grouping.into())
-                .push(" AND value = ");
+        // A kept count: its counter rows (an index lookup) plus its deltas not yet folded,
+        // summed once per statement into `deltas` (a few hundred groups at most).
+        let kept = |b: &mut SqlBuilder, table: &str, grouping: &str, gender: Option<&str>| {
+            b.push(", (SELECT CAST(COALESCE(sum(n), 0) AS BIGINT) FROM (");
+            for (i, source) in ["campushub_group_counts", "deltas"].iter().enumerate() {
+                if i > 0 {
+                    b.push(" UNION ALL ");
+                }
+                b.push("SELECT n FROM ")
+                    .push(source)
+                    .push(" WHERE tbl = ")
+                    .bind(table.into())
+                    .push(" AND field = ")
+                    .bind(grouping.into())
+                    .push(" AND value = ");
+                match gender {
+                    None => b.push(id_json),
+                    Some(gender) => b.push(pair_json.0).bind(gender.into()).push(pair_json.1),
+                };
+            }
+            b.push(") k)");
         };
         let mut b = SqlBuilder::new(dialect);
+        b.push(
+            "WITH deltas AS MATERIALIZED (SELECT tbl, field, value, sum(n) AS n \
+             FROM campushub_count_deltas GROUP BY tbl, field, value) ",
+        );
         b.push("SELECT d.\"id\", d.\"code\", d.\"name\"");
-        kept(&mut b, "faculty", "department_id");
-        b.push(id_json).push(")");
+        kept(&mut b, "faculty", "department_id", None);
         for gender in genders {
-            kept(&mut b, "students", "department_id,gender");
-            b.push(pair_json.0)
-                .bind((*gender).into())
-                .push(pair_json.1)
-                .push(")");
+            kept(&mut b, "students", "department_id,gender", Some(gender));
         }
         b.push(" FROM \"departments\" d ORDER BY d.\"code\"");
         let mut returns = vec![ColType::Uuid, ColType::Text, ColType::Text, ColType::Int];

@@ -1,5 +1,7 @@
-//! The counts the writes keep in `campushub_group_counts` (triggers, in each write's
-//! transaction: see the `group_counts` migrations), read for statistics and analytics.
+//! The counts the writes keep (triggers, in each write's transaction: see the `group_counts`
+//! and `count_deltas` migrations), read for statistics and analytics: the counter rows of
+//! `campushub_group_counts` plus the deltas of `campushub_count_deltas` not yet folded into
+//! them.
 
 use std::collections::BTreeMap;
 
@@ -15,17 +17,22 @@ use crate::value::{ColType, SqlValue};
 /// groupings, a field kept in a pair the sum over the pair's other field.
 pub(crate) type KeptKey = (String, String, String);
 
-/// The kept counts of `tables`, slots summed, groups whose count is zero left out; values
+/// The kept counts of `tables`, slots and deltas summed, groups whose count is zero left out; values
 /// normalized to compact JSON (Postgres's `jsonb` prints arrays with spaces).
 pub(crate) async fn kept_counts<B: Backend>(
     backend: &B,
     tables: &[&str],
     read: &ReadOptions,
 ) -> Result<BTreeMap<KeptKey, i64>> {
+    let names = || tables.iter().map(|t| SqlValue::Text(Some((*t).to_owned())));
     let mut b = SqlBuilder::new(backend.dialect());
-    b.push("SELECT tbl, field, value, CAST(sum(n) AS BIGINT) FROM campushub_group_counts WHERE tbl IN ");
-    b.bind_tuple(tables.iter().map(|t| SqlValue::Text(Some((*t).to_owned()))));
-    b.push(" GROUP BY tbl, field, value HAVING sum(n) <> 0");
+    b.push("SELECT tbl, field, value, CAST(sum(n) AS BIGINT) FROM (");
+    b.push("SELECT tbl, field, value, n FROM campushub_group_counts WHERE tbl IN ");
+    b.bind_tuple(names());
+    // The deltas written since the last fold (Postgres), in the same snapshot.
+    b.push(" UNION ALL SELECT tbl, field, value, n FROM campushub_count_deltas WHERE tbl IN ");
+    b.bind_tuple(names());
+    b.push(") k GROUP BY tbl, field, value HAVING sum(n) <> 0");
     let returns = vec![ColType::Text, ColType::Text, ColType::Text, ColType::Int];
     let rows = backend.fetch(b.finish(returns), read).await?;
     let mut kept = BTreeMap::new();

@@ -53,6 +53,11 @@ pub struct PgRouterConfig {
     /// `require`, `verify-ca` or `verify-full`. Loopback hosts and Unix sockets are exempt:
     /// their traffic never leaves the machine. Default `false`.
     pub require_tls: bool,
+    /// How often the router folds the count deltas writes append into the counter rows
+    /// (`campushub_fold_counts()` on the primary; default 1 s). Statistics sum both, so this
+    /// changes no count, only how many deltas a read sums; `None` leaves folding to another
+    /// process (a second instance, a scheduled `SELECT campushub_fold_counts()`).
+    pub fold_interval: Option<Duration>,
 }
 
 impl PgRouterConfig {
@@ -71,6 +76,7 @@ impl PgRouterConfig {
             statement_timeout: Some(Duration::from_secs(30)),
             root_certificate: None,
             require_tls: false,
+            fold_interval: Some(Duration::from_secs(1)),
         }
     }
 
@@ -86,7 +92,13 @@ impl PgRouterConfig {
         self
     }
 
-    /// Sets the health-check interval.
+    /// Sets [`PgRouterConfig::fold_interval`] (`None`: this router does not fold).
+    pub fn with_fold_interval(mut self, interval: Option<Duration>) -> Self {
+        self.fold_interval = interval;
+        self
+    }
+
+    /// Sets [`PgRouterConfig::health_interval`].
     pub fn with_health_interval(mut self, interval: Duration) -> Self {
         self.health_interval = interval;
         self
@@ -169,6 +181,7 @@ impl std::fmt::Debug for PgRouterConfig {
             .field("analytics", &self.analytics.as_deref().map(redacted))
             .field("max_connections", &self.max_connections)
             .field("health_interval", &self.health_interval)
+            .field("fold_interval", &self.fold_interval)
             .field("max_lag", &self.max_lag)
             .field("max_lag_bytes", &self.max_lag_bytes)
             .field("replica_acquire_timeout", &self.replica_acquire_timeout)

@@ -3,6 +3,7 @@
 mod config;
 mod exec;
 mod floor;
+mod fold;
 mod health;
 mod pools;
 mod positions;

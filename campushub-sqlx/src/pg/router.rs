@@ -12,10 +12,10 @@ use tokio::task::JoinHandle;
 
 use super::config::PgRouterConfig;
 use super::floor::ReplayFloor;
-use super::health;
 use super::pools::{PgPoolHandle, PgPools};
 use super::positions::REPLAY_POSITION;
 use super::write::{commit, commit_position, first_int, PgTx};
+use super::{fold, health};
 use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::counter::PoolStats;
 use crate::error::{is_connection_error, Error, Result};
@@ -49,6 +49,7 @@ pub(super) struct RouterInner {
     config: PgRouterConfig,
     next: AtomicUsize,
     health: Mutex<Option<JoinHandle<()>>>,
+    fold: Option<JoinHandle<()>>,
 }
 
 impl Drop for RouterInner {
@@ -57,6 +58,9 @@ impl Drop for RouterInner {
             if let Some(task) = task.take() {
                 task.abort();
             }
+        }
+        if let Some(task) = &self.fold {
+            task.abort();
         }
     }
 }
@@ -115,16 +119,27 @@ impl PgRouter {
             );
         }
         let task = tokio::spawn(health::run(Arc::downgrade(&pools), config.clone()));
+        let fold = config
+            .fold_interval
+            .map(|interval| tokio::spawn(fold::run(Arc::downgrade(&pools), interval)));
         let inner = Arc::new(RouterInner {
             pools,
             config,
             next: AtomicUsize::new(0),
             health: Mutex::new(None),
+            fold,
         });
         if let Ok(mut slot) = inner.health.lock() {
             *slot = Some(task);
         }
         Ok(PgRouter { inner })
+    }
+
+    /// Folds the count deltas writes appended into the counter rows now, in one transaction,
+    /// and returns how many it moved (the router also does so every
+    /// [`PgRouterConfig::fold_interval`]). Counts read the same before and after.
+    pub async fn fold_counts(&self) -> Result<u64> {
+        fold::fold(&self.inner.pools.primary.pool).await
     }
 
     /// A router with only a primary at `url` (default settings).

@@ -9,6 +9,7 @@ use campushub_core::{Repository, Scalar, Student};
 use campushub_sqlx::{Backend, SqlRepository, SqliteStore};
 use campushub_testkit::SeededRng;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -248,10 +249,33 @@ async fn filtered_statistics_agree<B: Backend>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pg_concurrent_writes_keep_the_counts() {
     let db = TestDb::shared().await;
-    let router = db
-        .router(|config| config.with_analytics(db.replica.clone()))
+    // Two routers (two instances) fold every 10 ms, concurrently with the writers and with
+    // each other: a delta is folded once.
+    let second = db
+        .router(|config| config.with_fold_interval(Some(Duration::from_millis(10))))
         .await;
-    let (students, kept, seed) = concurrent_writes_keep_the_counts(router, 6, 60).await;
+    let router = db
+        .router(|config| {
+            config
+                .with_analytics(db.replica.clone())
+                .with_fold_interval(Some(Duration::from_millis(10)))
+        })
+        .await;
+    let (students, kept, seed) = concurrent_writes_keep_the_counts(router.clone(), 6, 60).await;
+    // A last fold moves what is left; the counts read the same, and no delta remains.
+    drop(second);
+    router.fold_counts().await.expect("fold");
+    assert_eq!(statistics(&students).await, kept, "seed {seed}: folded");
+    let mismatches = students.verify_group_counts().await.expect("verify");
+    assert!(mismatches.is_empty(), "seed {seed}: {mismatches:#?}");
+    let mut connection = sqlx::PgConnection::connect(&db.primary)
+        .await
+        .expect("connect");
+    let deltas: i64 = sqlx::query_scalar("SELECT count(*) FROM campushub_count_deltas")
+        .fetch_one(&mut connection)
+        .await
+        .expect("deltas");
+    assert_eq!(deltas, 0, "seed {seed}: every delta folded");
     db.sync().await;
     let analytics = ReadOptions::default().on(ReadRoute::Analytics);
     let all = ListQuery::new(Student::schema());
