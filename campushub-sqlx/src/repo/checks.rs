@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::bulk::returned_ids;
 use super::read::CHUNK;
 use super::SqlRepository;
-use crate::backend::Backend;
+use crate::backend::{Backend, Dialect};
 use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
@@ -109,12 +109,28 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         let mut found = HashSet::new();
         for chunk in values.chunks(CHUNK * 6) {
             let mut b = SqlBuilder::new(self.backend.dialect());
-            b.push("SELECT t.")
-                .ident(column)
-                .push(" FROM ")
-                .ident(table)
-                .push(" t WHERE ");
-            b.in_texts("t", column, chunk);
+            match b.dialect {
+                // One probe of the column's unique index per value. With `= ANY($1)` and a
+                // thousand values Postgres's cost model (random reads at four times a
+                // sequential one) preferred a scan of the whole table: 38 ms instead of 3 ms
+                // at 100,000 students, ten times that at a million. `LIMIT 1` in a lateral
+                // subquery leaves no plan but the probe (docs/performance.md).
+                Dialect::Postgres => b
+                    .push("SELECT k.v FROM unnest(")
+                    .bind(SqlValue::TextList(chunk.to_vec()))
+                    .push(") AS k(v) CROSS JOIN LATERAL (SELECT 1 FROM ")
+                    .ident(table)
+                    .push(" t WHERE t.")
+                    .ident(column)
+                    .push(" = k.v LIMIT 1) AS hit"),
+                Dialect::Sqlite => b
+                    .push("SELECT t.")
+                    .ident(column)
+                    .push(" FROM ")
+                    .ident(table)
+                    .push(" t WHERE ")
+                    .in_texts("t", column, chunk),
+            };
             let rows = self
                 .backend
                 .fetch(b.finish(vec![ColType::Text]), &primary())

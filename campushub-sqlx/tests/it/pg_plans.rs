@@ -332,3 +332,51 @@ async fn pg_filtered_statistics_read_the_statistics_index_alone() {
             .expect("reset");
     }
 }
+
+/// The uniqueness check before a bulk insert probes the column's unique index once per value,
+/// as the custom and the generic plan, whatever the planner's cost settings: a thousand values
+/// neither scan the table nor gather a bitmap of it (the former `= ANY($1)` did, from 100,000
+/// rows on).
+#[tokio::test]
+async fn pg_a_bulk_uniqueness_check_probes_the_unique_index() {
+    let db = seeded().await;
+    let mut conn = PgConnection::connect(&db.primary).await.expect("connect");
+    let values: Vec<String> = (0..1000).map(|i| format!("'new{i}@example.edu'")).collect();
+    let sql = r#"SELECT k.v FROM unnest($1) AS k(v) CROSS JOIN LATERAL (SELECT 1 FROM "students" t WHERE t."email" = k.v LIMIT 1) AS hit"#;
+    sqlx::raw_sql(&format!("PREPARE probe(text[]) AS {sql}"))
+        .execute(&mut conn)
+        .await
+        .expect("prepare");
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
+            .execute(&mut conn)
+            .await
+            .expect("plan cache mode");
+        let plan = explain(
+            &mut conn,
+            &format!("EXECUTE probe(ARRAY[{}])", values.join(", ")),
+        )
+        .await;
+        let nodes = all_nodes(&plan);
+        let reads: Vec<(&str, &str)> = nodes
+            .iter()
+            .filter(|node| node["Relation Name"] == "students")
+            .map(|node| {
+                (
+                    node["Node Type"].as_str().unwrap_or_default(),
+                    node["Index Name"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            reads,
+            [("Index Only Scan", "students_email_key")],
+            "{mode}: {plan:#}"
+        );
+        assert_eq!(plan["Node Type"], "Nested Loop", "{mode}: {plan:#}");
+    }
+    sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE probe")
+        .execute(&mut conn)
+        .await
+        .expect("reset");
+}
