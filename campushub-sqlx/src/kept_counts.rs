@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use campushub_core::{Error, ReadOptions, Result};
+use campushub_core::{Error, ReadOptions, Result, Scalar};
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::backend::Backend;
 use crate::sql::SqlBuilder;
@@ -111,9 +112,62 @@ pub(crate) fn kept_total(kept: &BTreeMap<KeptKey, i64>, table: &str, grouping: &
         .sum()
 }
 
+/// A grouped value as the triggers write it, as JSON (`"ACTIVE"`, `3`, `null`): Postgres's
+/// `jsonb` output and SQLite's `json_quote` agree with [`Scalar::to_json`] on the types
+/// grouped by (text, integers, UUIDs).
+pub(crate) fn encode_value(value: &Option<Scalar>) -> Value {
+    value.as_ref().map_or(Value::Null, Scalar::to_json)
+}
+
+/// The value a trigger wrote as JSON text, as a column of type `ty` reads: `Some(None)` for
+/// null, `None` when the text is not such a value.
+pub(crate) fn decode_value(json: &str, ty: ColType) -> Option<Option<Scalar>> {
+    let value: Value = serde_json::from_str(json).ok()?;
+    let sql = match (&value, ty) {
+        (Value::Null, ty) => SqlValue::null(ty),
+        (Value::String(s), ColType::Text) => SqlValue::Text(Some(s.clone())),
+        (Value::String(s), ColType::Uuid) => SqlValue::Uuid(Some(Uuid::parse_str(s).ok()?)),
+        (Value::Number(n), ColType::Int) => SqlValue::Int(Some(n.as_i64()?)),
+        (Value::Number(n), ColType::Float) => SqlValue::Float(Some(n.as_f64()?)),
+        (Value::Bool(b), ColType::Bool) => SqlValue::Bool(Some(*b)),
+        _ => return None,
+    };
+    Some(sql.to_scalar())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_read_back_as_the_triggers_wrote_them() {
+        let id = Uuid::new_v4();
+        let cases = [
+            (
+                r#""ACTIVE""#,
+                ColType::Text,
+                Some(Scalar::Text("ACTIVE".into())),
+            ),
+            ("3", ColType::Int, Some(Scalar::Int(3))),
+            ("null", ColType::Int, None),
+            ("null", ColType::Text, None),
+        ];
+        for (json, ty, expected) in cases {
+            assert_eq!(decode_value(json, ty), Some(expected.clone()), "{json}");
+            assert_eq!(encode_value(&expected).to_string(), json, "{json}");
+        }
+        let quoted = format!("\"{id}\"");
+        let decoded = decode_value(&quoted, ColType::Uuid).expect("a uuid");
+        assert_eq!(encode_value(&decoded).to_string(), quoted);
+    }
+
+    #[test]
+    fn text_that_is_not_such_a_value_is_refused() {
+        assert_eq!(decode_value("ACTIVE", ColType::Text), None);
+        assert_eq!(decode_value("\"3\"", ColType::Int), None);
+        assert_eq!(decode_value("3", ColType::Text), None);
+        assert_eq!(decode_value("\"not a uuid\"", ColType::Uuid), None);
+    }
 
     #[test]
     fn a_field_is_read_alone_or_from_its_pair() {

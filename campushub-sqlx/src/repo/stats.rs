@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 use campushub_core::repository::GroupCounts;
 use campushub_core::{Error, ListQuery, ReadOptions, Result, Scalar};
 
-use super::group_counts::encode_value;
 use super::SqlRepository;
 use crate::analytics::analytics_route;
 use crate::backend::Backend;
-use crate::kept_counts::non_negative;
+use crate::kept_counts::{encode_value, non_negative};
 use crate::sql::{push_conditions, SqlBuilder};
 use crate::table::SqlEntity;
 use crate::value::{ColType, SqlValue};
