@@ -15,6 +15,20 @@ CREATE TABLE campushub_count_deltas (
     n bigint NOT NULL
 );
 
+-- The SQL of the value a row `r` has for `grouping_name`, as JSON text (what the counts key
+-- on): `COALESCE(to_jsonb(r."status"), 'null')::text` for a field, `jsonb_build_array(r."a",
+-- r."b")::text` for a pair `a,b`.
+CREATE FUNCTION campushub_grouping_value(grouping_name text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $value$
+    SELECT CASE
+        WHEN strpos(grouping_name, ',') = 0
+            THEN format('COALESCE(to_jsonb(r.%I), ''null'')::text', grouping_name)
+        ELSE format('jsonb_build_array(%s)::text', (
+            SELECT string_agg(format('r.%I', part), ', ' ORDER BY i)
+            FROM unnest(string_to_array(grouping_name, ',')) WITH ORDINALITY AS p(part, i)))
+    END
+$value$;
+
 -- (Re)creates the trigger function `campushub_count_<tbl>` for `groupings` (field names, or
 -- `a,b` for a pair): it appends each statement's deltas, per grouping and value, read from the
 -- statement's transition tables (each branch names only those its event has, since PL/pgSQL
@@ -27,15 +41,9 @@ DECLARE
 BEGIN
     -- `CROSS JOIN LATERAL (VALUES ('status', <its JSON text>), ...) AS g(field, value)`.
     SELECT format('CROSS JOIN LATERAL (VALUES %s) AS g(field, value)', string_agg(
-               format('(%L, %s)', grouping, CASE
-                   WHEN strpos(grouping, ',') = 0
-                       THEN format('COALESCE(to_jsonb(r.%I), ''null'')::text', grouping)
-                   ELSE format('jsonb_build_array(%s)::text', (
-                       SELECT string_agg(format('r.%I', part), ', ' ORDER BY i)
-                       FROM unnest(string_to_array(grouping, ',')) WITH ORDINALITY AS p(part, i)))
-               END), ', '))
+               format('(%L, %s)', grouping_name, campushub_grouping_value(grouping_name)), ', '))
     INTO counted_as
-    FROM unnest(groupings) AS grouping;
+    FROM unnest(groupings) AS grouping_name;
 
     EXECUTE format($function$
         CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $body$
@@ -102,19 +110,11 @@ CREATE FUNCTION campushub_current_counts(tbl text, groupings text[])
 RETURNS TABLE (field text, value text, n bigint)
 LANGUAGE plpgsql AS $current$
 DECLARE
-    grouping text;
-    expression text;
+    grouping_name text;
 BEGIN
-    FOREACH grouping IN ARRAY groupings LOOP
-        expression := CASE
-            WHEN strpos(grouping, ',') = 0
-                THEN format('COALESCE(to_jsonb(r.%I), ''null'')::text', grouping)
-            ELSE format('jsonb_build_array(%s)::text', (
-                SELECT string_agg(format('r.%I', part), ', ' ORDER BY i)
-                FROM unnest(string_to_array(grouping, ',')) WITH ORDINALITY AS p(part, i)))
-        END;
+    FOREACH grouping_name IN ARRAY groupings LOOP
         RETURN QUERY EXECUTE format('SELECT %L::text, %s, count(*) FROM %I r GROUP BY 2',
-            grouping, expression, tbl);
+            grouping_name, campushub_grouping_value(grouping_name), tbl);
     END LOOP;
 END
 $current$;

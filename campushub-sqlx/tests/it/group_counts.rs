@@ -348,3 +348,54 @@ async fn pg_counter_pages_are_kept_mostly_free() {
     .expect("reloptions");
     assert_eq!(options, Some(vec!["fillfactor=10".to_owned()]));
 }
+
+/// `campushub_keep_counts` on a table of an application's own: the rows already there are
+/// counted, later inserts, updates (one moving a row between groups) and deletes append their
+/// deltas, and after a fold the counter rows alone say what the rows say.
+#[tokio::test]
+async fn pg_a_table_of_ones_own_keeps_its_counts() {
+    let db = TestDb::shared().await;
+    let router = db.router(|config| config.with_fold_interval(None)).await;
+    let mut connection = sqlx::PgConnection::connect(&db.primary)
+        .await
+        .expect("connect");
+    let counts = "SELECT field, value, CAST(sum(n) AS BIGINT) FROM (\
+         SELECT field, value, n FROM campushub_group_counts WHERE tbl = 'courses' \
+         UNION ALL SELECT field, value, n FROM campushub_count_deltas WHERE tbl = 'courses') k \
+         GROUP BY field, value HAVING sum(n) <> 0 ORDER BY field, value";
+    let rows = "SELECT 'level', to_jsonb(level)::text, count(*) FROM courses GROUP BY 2 \
+         UNION ALL SELECT 'status', to_jsonb(status)::text, count(*) FROM courses GROUP BY 2 \
+         ORDER BY 1, 2";
+    sqlx::raw_sql(
+        "CREATE TABLE courses (id int PRIMARY KEY, status text, level bigint); \
+         INSERT INTO courses SELECT i, CASE WHEN i % 3 = 0 THEN 'OPEN' ELSE 'CLOSED' END, i % 4 \
+         FROM generate_series(1, 40) i; \
+         SELECT campushub_keep_counts('courses', ARRAY['status', 'level']); \
+         INSERT INTO courses SELECT i, 'OPEN', 9 FROM generate_series(41, 45) i; \
+         UPDATE courses SET status = 'ARCHIVED' WHERE id <= 10; \
+         UPDATE courses SET level = level WHERE id > 40; \
+         DELETE FROM courses WHERE id BETWEEN 20 AND 24;",
+    )
+    .execute(&mut connection)
+    .await
+    .expect("a table of one's own");
+    let expected: Vec<(String, String, i64)> = sqlx::query_as(rows)
+        .fetch_all(&mut connection)
+        .await
+        .expect("counted rows");
+    assert!(expected.len() > 5, "{expected:?}");
+    let kept: Vec<(String, String, i64)> = sqlx::query_as(counts)
+        .fetch_all(&mut connection)
+        .await
+        .expect("kept counts");
+    assert_eq!(kept, expected, "before a fold");
+    assert!(router.fold_counts().await.expect("fold") > 0);
+    let folded: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT field, value, CAST(sum(n) AS BIGINT) FROM campushub_group_counts \
+         WHERE tbl = 'courses' GROUP BY field, value HAVING sum(n) <> 0 ORDER BY field, value",
+    )
+    .fetch_all(&mut connection)
+    .await
+    .expect("counter rows");
+    assert_eq!(folded, expected, "the counter rows alone, after a fold");
+}

@@ -229,6 +229,50 @@ fn all_nodes(plan: &Value) -> Vec<&Value> {
     out
 }
 
+/// How `plan` reads `students`: each node's type and index.
+fn students_reads(plan: &Value) -> Vec<(&str, &str)> {
+    all_nodes(plan)
+        .into_iter()
+        .filter(|node| node["Relation Name"] == "students")
+        .map(|node| {
+            (
+                node["Node Type"].as_str().unwrap_or_default(),
+                node["Index Name"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The plans of `sql` prepared with `types` and executed with `args`: the custom plan of the
+/// first executions and the generic plan a prepared statement keeps, each with its mode.
+async fn both_plans(
+    conn: &mut PgConnection,
+    sql: &str,
+    types: &str,
+    args: &str,
+) -> Vec<(&'static str, Value)> {
+    sqlx::raw_sql(&format!("PREPARE checked({types}) AS {sql}"))
+        .execute(&mut *conn)
+        .await
+        .expect("prepare");
+    let mut plans = Vec::new();
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
+            .execute(&mut *conn)
+            .await
+            .expect("plan cache mode");
+        plans.push((
+            mode,
+            explain(conn, &format!("EXECUTE checked({args})")).await,
+        ));
+    }
+    sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE checked")
+        .execute(&mut *conn)
+        .await
+        .expect("reset");
+    plans
+}
+
 /// Statistics the kept counts cannot answer (a filter on a statistics field) read the
 /// statistics index alone, as the custom plan of the first executions and as the generic
 /// plan: an index-only scan of `students_statistics_idx`, no other read of students, and one
@@ -288,33 +332,14 @@ async fn pg_filtered_statistics_read_the_statistics_index_alone() {
         ),
     ] {
         let sql = STATISTICS.replace("{}", condition);
-        sqlx::raw_sql(&format!("PREPARE statistics({types}) AS {sql}"))
-            .execute(&mut conn)
-            .await
-            .expect("prepare");
-        for mode in ["force_custom_plan", "force_generic_plan"] {
-            sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
-                .execute(&mut conn)
-                .await
-                .expect("plan cache mode");
-            let plan = explain(&mut conn, &format!("EXECUTE statistics({args})")).await;
+        for (mode, plan) in both_plans(&mut conn, &sql, types, args).await {
             let context = format!("{mode}: {sql} ({args})\n{plan:#}");
-            let nodes = all_nodes(&plan);
-            let reads: Vec<(&str, &str)> = nodes
-                .iter()
-                .filter(|node| node["Relation Name"] == "students")
-                .map(|node| {
-                    (
-                        node["Node Type"].as_str().unwrap_or_default(),
-                        node["Index Name"].as_str().unwrap_or_default(),
-                    )
-                })
-                .collect();
             assert_eq!(
-                reads,
+                students_reads(&plan),
                 [("Index Only Scan", "students_statistics_idx")],
                 "{context}"
             );
+            let nodes = all_nodes(&plan);
             assert!(
                 !nodes.iter().any(|node| node["Node Type"] == "Sort"),
                 "no Sort: {context}"
@@ -326,10 +351,6 @@ async fn pg_filtered_statistics_read_the_statistics_index_alone() {
                 .collect();
             assert_eq!(aggregates, ["Sorted"], "a streaming aggregate: {context}");
         }
-        sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE statistics")
-            .execute(&mut conn)
-            .await
-            .expect("reset");
     }
 }
 
@@ -343,40 +364,13 @@ async fn pg_a_bulk_uniqueness_check_probes_the_unique_index() {
     let mut conn = PgConnection::connect(&db.primary).await.expect("connect");
     let values: Vec<String> = (0..1000).map(|i| format!("'new{i}@example.edu'")).collect();
     let sql = r#"SELECT k.v FROM unnest($1) AS k(v) CROSS JOIN LATERAL (SELECT 1 FROM "students" t WHERE t."email" = k.v LIMIT 1) AS hit"#;
-    sqlx::raw_sql(&format!("PREPARE probe(text[]) AS {sql}"))
-        .execute(&mut conn)
-        .await
-        .expect("prepare");
-    for mode in ["force_custom_plan", "force_generic_plan"] {
-        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
-            .execute(&mut conn)
-            .await
-            .expect("plan cache mode");
-        let plan = explain(
-            &mut conn,
-            &format!("EXECUTE probe(ARRAY[{}])", values.join(", ")),
-        )
-        .await;
-        let nodes = all_nodes(&plan);
-        let reads: Vec<(&str, &str)> = nodes
-            .iter()
-            .filter(|node| node["Relation Name"] == "students")
-            .map(|node| {
-                (
-                    node["Node Type"].as_str().unwrap_or_default(),
-                    node["Index Name"].as_str().unwrap_or_default(),
-                )
-            })
-            .collect();
+    let args = format!("ARRAY[{}]", values.join(", "));
+    for (mode, plan) in both_plans(&mut conn, sql, "text[]", &args).await {
         assert_eq!(
-            reads,
+            students_reads(&plan),
             [("Index Only Scan", "students_email_key")],
             "{mode}: {plan:#}"
         );
         assert_eq!(plan["Node Type"], "Nested Loop", "{mode}: {plan:#}");
     }
-    sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE probe")
-        .execute(&mut conn)
-        .await
-        .expect("reset");
 }
