@@ -111,7 +111,10 @@ mod tests {
             let mut entries = list.entries.write().expect("lock");
             entries.insert("stale".into(), now() - 5);
         }
-        assert!(!list.is_denied("stale"), "an entry past its expiry denies nothing");
+        assert!(
+            !list.is_denied("stale"),
+            "an entry past its expiry denies nothing"
+        );
         list.deny("c", now() + 60);
         assert_eq!(list.len(), 2, "the stale entry was dropped: {list:?}");
     }

@@ -23,8 +23,11 @@ pub type PasswordJob = Box<dyn FnOnce() -> PasswordCheck + Send>;
 
 /// Runs a [`PasswordJob`] (an Argon2id verification takes tens of milliseconds of CPU): an
 /// async runtime's blocking pool (`tokio::task::spawn_blocking`); by default, in place.
-pub type Offload =
-    Arc<dyn Fn(PasswordJob) -> Pin<Box<dyn Future<Output = Result<PasswordCheck>> + Send>> + Send + Sync>;
+pub type Offload = Arc<
+    dyn Fn(PasswordJob) -> Pin<Box<dyn Future<Output = Result<PasswordCheck>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// What a password check found.
 #[derive(Debug)]
@@ -145,13 +148,16 @@ impl SignIn {
             None => None,
         };
         let hasher = Arc::clone(&self.hasher);
-        let check = (self.offload)(Box::new(move || check_password(&hasher, &password, stored)))
-            .await?;
+        let check =
+            (self.offload)(Box::new(move || check_password(&hasher, &password, stored))).await?;
         let user = match user {
             Some(user) if check.verification.is_valid() && user.is_active => user,
             _ => {
                 if let Some(wait) = self.throttle.failed(&email, address) {
-                    tracing::info!(lockout_ms = wait.as_millis() as u64, "login locked out after repeated failures");
+                    tracing::info!(
+                        lockout_ms = wait.as_millis() as u64,
+                        "login locked out after repeated failures"
+                    );
                 }
                 return Err(Error::Unauthenticated(WRONG_CREDENTIALS.into()));
             }
@@ -180,13 +186,19 @@ impl SignIn {
     pub async fn refresh(&self, presented: &RefreshSecret) -> Result<SignedIn> {
         let (refresh, mut next) = self.session(Uuid::nil(), Uuid::nil());
         let now = now_micros();
-        let refused = || Error::Unauthenticated("the refresh token is not valid; sign in again".into());
-        let (user_id, family) = match self.store.rotate_refresh(&presented.hash(), &next, now).await? {
+        let refused =
+            || Error::Unauthenticated("the refresh token is not valid; sign in again".into());
+        let (user_id, family) = match self
+            .store
+            .rotate_refresh(&presented.hash(), &next, now)
+            .await?
+        {
             Rotation::Rotated { user_id, family } => (user_id, family),
             Rotation::Reused { family, .. } => {
                 tracing::warn!(%family, "a rotated refresh token was used again: its sign-in is revoked");
                 return Err(Error::Unauthenticated(
-                    "the refresh token was used before; every token of its sign-in is revoked".into(),
+                    "the refresh token was used before; every token of its sign-in is revoked"
+                        .into(),
                 ));
             }
             Rotation::Refused => return Err(refused()),
@@ -232,12 +244,10 @@ impl SignIn {
             }
         }))
         .await?;
-        let hash = hashed
-            .rehash
-            .ok_or_else(|| Error::Internal {
-                message: "cannot hash the password".into(),
-                source: None,
-            })?;
+        let hash = hashed.rehash.ok_or_else(|| Error::Internal {
+            message: "cannot hash the password".into(),
+            source: None,
+        })?;
         self.store.set_password_hash(user_id, &hash).await?;
         self.store.revoke_user(user_id, now_micros()).await
     }

@@ -101,9 +101,22 @@ impl LoginThrottle {
 
     fn failed_at(&self, account: &str, address: Option<&str>, now: Instant) -> Option<Duration> {
         let config = &self.config;
-        let account_lock = count(&mut lock(&self.accounts), account, config.account_free, config, now);
-        let address_lock = address
-            .and_then(|a| count(&mut lock(&self.addresses), a, config.address_free, config, now));
+        let account_lock = count(
+            &mut lock(&self.accounts),
+            account,
+            config.account_free,
+            config,
+            now,
+        );
+        let address_lock = address.and_then(|a| {
+            count(
+                &mut lock(&self.addresses),
+                a,
+                config.address_free,
+                config,
+                now,
+            )
+        });
         account_lock.max(address_lock)
     }
 }
@@ -181,15 +194,39 @@ mod tests {
             assert_eq!(throttle.failed_at("a@b.co", None, t0), None);
             assert_eq!(throttle.check_at("a@b.co", None, t0), Ok(()));
         }
-        assert_eq!(throttle.failed_at("a@b.co", None, t0), Some(Duration::from_secs(1)));
-        assert_eq!(throttle.check_at("a@b.co", None, t0), Err(Duration::from_secs(1)));
-        assert_eq!(throttle.check_at("c@d.co", None, t0), Ok(()), "other accounts are free");
+        assert_eq!(
+            throttle.failed_at("a@b.co", None, t0),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            throttle.check_at("a@b.co", None, t0),
+            Err(Duration::from_secs(1))
+        );
+        assert_eq!(
+            throttle.check_at("c@d.co", None, t0),
+            Ok(()),
+            "other accounts are free"
+        );
         let t1 = t0 + Duration::from_secs(1);
-        assert_eq!(throttle.check_at("a@b.co", None, t1), Ok(()), "the lockout ends");
-        assert_eq!(throttle.failed_at("a@b.co", None, t1), Some(Duration::from_secs(2)));
-        assert_eq!(throttle.failed_at("a@b.co", None, t1), Some(Duration::from_secs(4)));
+        assert_eq!(
+            throttle.check_at("a@b.co", None, t1),
+            Ok(()),
+            "the lockout ends"
+        );
+        assert_eq!(
+            throttle.failed_at("a@b.co", None, t1),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            throttle.failed_at("a@b.co", None, t1),
+            Some(Duration::from_secs(4))
+        );
         throttle.succeeded("a@b.co");
-        assert_eq!(throttle.check_at("a@b.co", None, t1), Ok(()), "a success clears it");
+        assert_eq!(
+            throttle.check_at("a@b.co", None, t1),
+            Ok(()),
+            "a success clears it"
+        );
         assert_eq!(throttle.failed_at("a@b.co", None, t1), None);
     }
 
@@ -204,7 +241,11 @@ mod tests {
         assert_eq!(last, Some(Duration::from_secs(15 * 60)));
         let later = t0 + Duration::from_secs(2 * 60 * 60);
         assert_eq!(throttle.check_at("a@b.co", None, later), Ok(()));
-        assert_eq!(throttle.failed_at("a@b.co", None, later), None, "counted afresh");
+        assert_eq!(
+            throttle.failed_at("a@b.co", None, later),
+            None,
+            "counted afresh"
+        );
     }
 
     #[test]
@@ -216,9 +257,16 @@ mod tests {
             assert_eq!(throttle.failed_at(&account, Some("10.0.0.1"), t0), None);
         }
         throttle.succeeded("user0@b.co");
-        assert!(throttle.failed_at("new@b.co", Some("10.0.0.1"), t0).is_some());
-        assert!(throttle.check_at("fresh@b.co", Some("10.0.0.1"), t0).is_err());
-        assert_eq!(throttle.check_at("fresh@b.co", Some("10.0.0.2"), t0), Ok(()));
+        assert!(throttle
+            .failed_at("new@b.co", Some("10.0.0.1"), t0)
+            .is_some());
+        assert!(throttle
+            .check_at("fresh@b.co", Some("10.0.0.1"), t0)
+            .is_err());
+        assert_eq!(
+            throttle.check_at("fresh@b.co", Some("10.0.0.2"), t0),
+            Ok(())
+        );
     }
 
     #[test]

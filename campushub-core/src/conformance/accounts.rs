@@ -39,8 +39,14 @@ pub async fn password_hash_is_set_and_replaced(f: Fixture) {
     assert_eq!(f.accounts.password_hash(ada).await.expect("read"), None);
     let first = StoredHash::new("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$first");
     let second = StoredHash::new("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$second");
-    f.accounts.set_password_hash(ada, &first).await.expect("set");
-    f.accounts.set_password_hash(ada, &second).await.expect("replace");
+    f.accounts
+        .set_password_hash(ada, &first)
+        .await
+        .expect("set");
+    f.accounts
+        .set_password_hash(ada, &second)
+        .await
+        .expect("replace");
     let read = f.accounts.password_hash(ada).await.expect("read");
     assert_eq!(read.as_ref().map(StoredHash::as_str), Some(second.as_str()));
     assert_eq!(f.accounts.password_hash(bob).await.expect("read"), None);
@@ -54,20 +60,49 @@ pub async fn rotation_and_reuse_revoke_the_family(f: Fixture) {
     let (first, stored) = session(ada, family, Duration::days(1));
     f.accounts.store_refresh(&stored).await.expect("store");
     let (second, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let rotated = f.accounts.rotate_refresh(&first.hash(), &next, Utc::now()).await;
-    assert_eq!(rotated.expect("rotate"), Rotation::Rotated { user_id: ada, family });
+    let rotated = f
+        .accounts
+        .rotate_refresh(&first.hash(), &next, Utc::now())
+        .await;
+    assert_eq!(
+        rotated.expect("rotate"),
+        Rotation::Rotated {
+            user_id: ada,
+            family
+        }
+    );
     assert_eq!(
         f.accounts.family_of(&second.hash()).await.expect("family"),
         Some((ada, family)),
         "the next token joins the family"
     );
     let (third, after) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let reused = f.accounts.rotate_refresh(&first.hash(), &after, Utc::now()).await;
-    assert_eq!(reused.expect("reuse"), Rotation::Reused { user_id: ada, family });
-    assert_eq!(f.accounts.family_of(&third.hash()).await.expect("family"), None, "not stored");
+    let reused = f
+        .accounts
+        .rotate_refresh(&first.hash(), &after, Utc::now())
+        .await;
+    assert_eq!(
+        reused.expect("reuse"),
+        Rotation::Reused {
+            user_id: ada,
+            family
+        }
+    );
+    assert_eq!(
+        f.accounts.family_of(&third.hash()).await.expect("family"),
+        None,
+        "not stored"
+    );
     let (_, later) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let newest = f.accounts.rotate_refresh(&second.hash(), &later, Utc::now()).await;
-    assert_eq!(newest.expect("rotate"), Rotation::Refused, "the family is revoked");
+    let newest = f
+        .accounts
+        .rotate_refresh(&second.hash(), &later, Utc::now())
+        .await;
+    assert_eq!(
+        newest.expect("rotate"),
+        Rotation::Refused,
+        "the family is revoked"
+    );
 }
 
 /// Unknown and expired tokens are refused and change nothing.
@@ -75,14 +110,23 @@ pub async fn unknown_and_expired_tokens_are_refused(f: Fixture) {
     let ada = account(&f, "ada@uni.example").await;
     let (_, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
     let unknown = RefreshSecret::generate();
-    let outcome = f.accounts.rotate_refresh(&unknown.hash(), &next, Utc::now()).await;
+    let outcome = f
+        .accounts
+        .rotate_refresh(&unknown.hash(), &next, Utc::now())
+        .await;
     assert_eq!(outcome.expect("rotate"), Rotation::Refused);
     let (expired, stored) = session(ada, Uuid::now_v7(), Duration::seconds(1));
     f.accounts.store_refresh(&stored).await.expect("store");
     let later = Utc::now() + Duration::seconds(5);
-    let outcome = f.accounts.rotate_refresh(&expired.hash(), &next, later).await;
+    let outcome = f
+        .accounts
+        .rotate_refresh(&expired.hash(), &next, later)
+        .await;
     assert_eq!(outcome.expect("rotate"), Rotation::Refused);
-    assert_eq!(f.accounts.family_of(&next.token).await.expect("family"), None);
+    assert_eq!(
+        f.accounts.family_of(&next.token).await.expect("family"),
+        None
+    );
 }
 
 /// Revoking a family refuses its tokens and leaves other families alone; revoking a user
@@ -93,13 +137,25 @@ pub async fn revocation_by_family_and_by_user(f: Fixture) {
     let (phone, second) = session(ada, Uuid::now_v7(), Duration::days(1));
     f.accounts.store_refresh(&first).await.expect("store");
     f.accounts.store_refresh(&second).await.expect("store");
-    f.accounts.revoke_family(first.family, Utc::now()).await.expect("revoke");
+    f.accounts
+        .revoke_family(first.family, Utc::now())
+        .await
+        .expect("revoke");
     let (_, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let outcome = f.accounts.rotate_refresh(&laptop.hash(), &next, Utc::now()).await;
+    let outcome = f
+        .accounts
+        .rotate_refresh(&laptop.hash(), &next, Utc::now())
+        .await;
     assert_eq!(outcome.expect("rotate"), Rotation::Refused);
-    f.accounts.revoke_user(ada, Utc::now()).await.expect("revoke user");
+    f.accounts
+        .revoke_user(ada, Utc::now())
+        .await
+        .expect("revoke user");
     let (_, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let outcome = f.accounts.rotate_refresh(&phone.hash(), &next, Utc::now()).await;
+    let outcome = f
+        .accounts
+        .rotate_refresh(&phone.hash(), &next, Utc::now())
+        .await;
     assert_eq!(outcome.expect("rotate"), Rotation::Refused);
 }
 
@@ -128,7 +184,10 @@ pub async fn concurrent_rotations_rotate_once(f: Fixture) {
         .iter()
         .filter(|o| matches!(o, Ok(Rotation::Reused { .. })))
         .count();
-    assert!(reused >= 1, "the first attempt after the rotation is a reuse: {outcomes:?}");
+    assert!(
+        reused >= 1,
+        "the first attempt after the rotation is a reuse: {outcomes:?}"
+    );
     assert!(
         outcomes.iter().all(|o| o.is_ok()),
         "the others are reuses, or refused once the family is revoked: {outcomes:?}"

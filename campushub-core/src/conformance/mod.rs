@@ -34,8 +34,8 @@ pub mod versions;
 
 use std::sync::Arc;
 
-use crate::custom_fields::CustomFieldDef;
 use crate::accounts::AccountStore;
+use crate::custom_fields::CustomFieldDef;
 use crate::entities::{Department, Faculty, Student, User};
 use crate::memory::{MemoryAccounts, MemoryStore};
 use crate::repository::Repository;

@@ -44,7 +44,12 @@ pub async fn user_crud(f: Fixture) {
     assert_eq!(read.roles, vec!["admin".to_owned(), "faculty".to_owned()]);
     assert!(!read.is_active);
     f.users.delete(user.meta.id, 2).await.expect("delete");
-    assert!(f.users.get(user.meta.id, &fresh()).await.expect("get").is_none());
+    assert!(f
+        .users
+        .get(user.meta.id, &fresh())
+        .await
+        .expect("get")
+        .is_none());
 }
 
 /// Two accounts cannot share an email, whatever its case.

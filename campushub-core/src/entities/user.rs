@@ -244,7 +244,10 @@ mod tests {
         assert_eq!(user.email, "ada@uni.example");
         assert_eq!(user.display_name, "Ada");
         assert!(user.is_active);
-        assert_eq!(user.unique_values(), vec![("email", "ada@uni.example".into())]);
+        assert_eq!(
+            user.unique_values(),
+            vec![("email", "ada@uni.example".into())]
+        );
     }
 
     #[test]
@@ -256,7 +259,8 @@ mod tests {
         let mut errors = ValidationErrors::default();
         both.validate(&mut errors);
         assert!(format!("{errors:?}").contains("faculty_id"), "{errors:?}");
-        let one = user(json!({"email": "a@b.co", "display_name": "A", "student_id": Uuid::new_v4()}));
+        let one =
+            user(json!({"email": "a@b.co", "display_name": "A", "student_id": Uuid::new_v4()}));
         let mut errors = ValidationErrors::default();
         one.validate(&mut errors);
         assert!(errors.is_empty(), "{errors:?}");
@@ -269,7 +273,8 @@ mod tests {
             .expect("serializes");
         let keys: Vec<&String> = value.as_object().expect("an object").keys().collect();
         assert!(
-            keys.iter().all(|key| !key.contains("password") && !key.contains("hash")),
+            keys.iter()
+                .all(|key| !key.contains("password") && !key.contains("hash")),
             "{keys:?}"
         );
     }
