@@ -32,3 +32,16 @@ pub(crate) fn private(router: Router, auth: AuthLayer) -> Router {
             .layer(auth),
     )
 }
+
+/// The same headers for `/api/` routes that take their credentials in the body (login,
+/// refresh): their answers carry tokens, which nothing may store either.
+pub(crate) fn private_open(router: Router) -> Router {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::appending(header::VARY, VARY))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                NO_STORE,
+            )),
+    )
+}

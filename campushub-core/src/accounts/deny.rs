@@ -43,7 +43,7 @@ impl DenyList {
 
     /// Denies `jti` until `expires_at` (seconds since the Unix epoch).
     pub fn deny(&self, jti: &str, expires_at: u64) {
-        let now = now();
+        let now = unix_now();
         if expires_at < now {
             return;
         }
@@ -60,7 +60,7 @@ impl DenyList {
             return false;
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
-        entries.get(jti).is_some_and(|expiry| *expiry >= now())
+        entries.get(jti).is_some_and(|expiry| *expiry >= unix_now())
     }
 
     /// Token ids held (expired ones not yet dropped included).
@@ -86,8 +86,8 @@ impl TokenRevoker for DenyList {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn now() -> u64 {
+/// Seconds since the Unix epoch (the unit of JWT expiries).
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -101,21 +101,21 @@ mod tests {
     fn denies_until_expiry_and_forgets_expired_ids() {
         let list = DenyList::new();
         assert!(!list.is_denied("a"));
-        list.deny("a", now() + 60);
+        list.deny("a", unix_now() + 60);
         assert!(list.is_denied("a"));
         assert!(!list.is_denied("b"));
-        list.deny("past", now() - 1);
+        list.deny("past", unix_now() - 1);
         assert!(!list.is_denied("past"), "an expired token needs no entry");
         assert_eq!(list.len(), 1);
         {
             let mut entries = list.entries.write().expect("lock");
-            entries.insert("stale".into(), now() - 5);
+            entries.insert("stale".into(), unix_now() - 5);
         }
         assert!(
             !list.is_denied("stale"),
             "an entry past its expiry denies nothing"
         );
-        list.deny("c", now() + 60);
+        list.deny("c", unix_now() + 60);
         assert_eq!(list.len(), 2, "the stale entry was dropped: {list:?}");
     }
 }

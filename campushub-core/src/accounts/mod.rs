@@ -19,7 +19,7 @@ mod sign_in;
 mod store;
 mod throttle;
 
-pub use deny::{DenyList, TokenRevoker};
+pub use deny::{unix_now, DenyList, TokenRevoker};
 pub use refresh::{RefreshSecret, RefreshSession, TokenHash};
 pub use sign_in::{
     Offload, PasswordCheck, PasswordJob, SignIn, SignInConfig, SignedIn, WRONG_CREDENTIALS,
