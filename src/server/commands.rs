@@ -1,5 +1,5 @@
-//! The subcommands: `serve` (default), `seed`, `token`, `migrate`, `verify-aggregates` and
-//! `completions` (clap answers `help` and `--help` itself).
+//! The subcommands: `serve` (default), `seed`, `token`, `user`, `migrate`,
+//! `verify-aggregates` and `completions` (clap answers `help` and `--help` itself).
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use super::app::{App, Core};
 use super::args::{Args, Command};
+use super::user_command;
 use super::auth::Auth;
 use super::config::Config;
 use super::graceful::shutdown_signal;
@@ -40,6 +41,7 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
             seed(counts, &config).await
         }
         Command::Token { sub, roles, ttl } => token(sub, roles, *ttl, &config),
+        Command::User(command) => user_command::run(command, &config).await,
         Command::Migrate => migrate(&config).await,
         Command::VerifyAggregates => verify_aggregates(&config).await,
         Command::Completions { shell } => {

@@ -24,6 +24,12 @@ pub trait TokenRevoker: Send + Sync {
     fn is_revoked(&self, jti: &str) -> bool;
 }
 
+impl std::fmt::Debug for dyn TokenRevoker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenRevoker")
+    }
+}
+
 /// The in-process deny list: token ids with the instant they expire, forgotten after it.
 ///
 /// Lookups take a read lock and cost nothing while the list is empty (one atomic load).
