@@ -7,10 +7,10 @@ use std::sync::Arc;
 use super::config::SignInSettings;
 use super::storage::Stores;
 use super::BoxError;
+use crate::cache::TieredCache;
 use crate::core::accounts::{DenyList, Offload, PasswordJob, SignIn, TokenRevoker};
 use crate::core::password::{HashParams, PasswordHasher};
 use crate::core::{Cache, EntityService, Error, NoCache, User};
-use crate::cache::TieredCache;
 
 /// The accounts part of the core.
 #[derive(Debug, Clone)]

@@ -336,7 +336,14 @@ mod tests {
     #[test]
     fn user_create_takes_roles_and_a_password_file_never_a_password_flag() {
         let args = parse(&[
-            "user", "create", "--email", "a@b.co", "--role", "admin", "--password-file", "/p",
+            "user",
+            "create",
+            "--email",
+            "a@b.co",
+            "--role",
+            "admin",
+            "--password-file",
+            "/p",
         ])
         .expect("user create");
         let Command::User(UserCommand::Create {
@@ -348,12 +355,25 @@ mod tests {
         else {
             panic!("not user create: {args:?}");
         };
-        assert_eq!((email.as_str(), roles.as_slice()), ("a@b.co", &[Role::ADMIN][..]));
+        assert_eq!(
+            (email.as_str(), roles.as_slice()),
+            ("a@b.co", &[Role::ADMIN][..])
+        );
         assert_eq!(password_file.as_deref(), Some(std::path::Path::new("/p")));
-        let error = parse(&["user", "create", "--email", "a@b.co", "--role", "admin", "--password", "x"])
-            .expect_err("no password flag");
+        let error = parse(&[
+            "user",
+            "create",
+            "--email",
+            "a@b.co",
+            "--role",
+            "admin",
+            "--password",
+            "x",
+        ])
+        .expect_err("no password flag");
         assert_eq!(error.kind(), ErrorKind::UnknownArgument);
-        let error = parse(&["user", "create", "--email", "a@b.co"]).expect_err("a role is required");
+        let error =
+            parse(&["user", "create", "--email", "a@b.co"]).expect_err("a role is required");
         assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
     }
 }

@@ -86,7 +86,9 @@ impl Auth {
             let roles = roles.iter().map(|r| Role::new(r.clone()));
             keys = keys.insert(key, Principal::new(subject.clone(), roles));
         }
-        let credentials = Credentials::new().jwt(verifier.clone()).api_keys(keys.clone());
+        let credentials = Credentials::new()
+            .jwt(verifier.clone())
+            .api_keys(keys.clone());
         Ok(Auth {
             credentials: Arc::new(credentials),
             verifier,

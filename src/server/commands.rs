@@ -10,13 +10,13 @@ use tokio::net::TcpListener;
 
 use super::app::{App, Core};
 use super::args::{Args, Command};
-use super::user_command;
 use super::auth::Auth;
 use super::config::Config;
 use super::graceful::shutdown_signal;
 use super::progress::spinner;
 use super::seed::{self, Counts};
 use super::storage::Storage;
+use super::user_command;
 use super::values::Environment;
 use super::BoxError;
 use crate::core::Role;

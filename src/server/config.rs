@@ -111,9 +111,16 @@ pub struct SignInSettings {
 impl SignInSettings {
     fn load(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let defaults = SignInConfig::default();
-        let access_ttl = duration_var(get, "CAMPUSHUB_ACCESS_TOKEN_TTL", Identity::DEFAULT_ACCESS_TTL)?;
+        let access_ttl = duration_var(
+            get,
+            "CAMPUSHUB_ACCESS_TOKEN_TTL",
+            Identity::DEFAULT_ACCESS_TTL,
+        )?;
         if access_ttl.is_zero() || access_ttl > Duration::from_secs(24 * 60 * 60) {
-            return Err(error("CAMPUSHUB_ACCESS_TOKEN_TTL", "must be between 1s and 24h"));
+            return Err(error(
+                "CAMPUSHUB_ACCESS_TOKEN_TTL",
+                "must be between 1s and 24h",
+            ));
         }
         let refresh_ttl = duration_var(get, "CAMPUSHUB_REFRESH_TOKEN_TTL", defaults.refresh_ttl)?;
         if refresh_ttl <= access_ttl || refresh_ttl > Duration::from_secs(365 * 86_400) {
@@ -123,9 +130,21 @@ impl SignInSettings {
             ));
         }
         let throttle = ThrottleConfig {
-            account_free: number_var(get, "CAMPUSHUB_LOGIN_ACCOUNT_FAILURES", defaults.throttle.account_free)?,
-            address_free: number_var(get, "CAMPUSHUB_LOGIN_ADDRESS_FAILURES", defaults.throttle.address_free)?,
-            max_lockout: duration_var(get, "CAMPUSHUB_LOGIN_MAX_LOCKOUT", defaults.throttle.max_lockout)?,
+            account_free: number_var(
+                get,
+                "CAMPUSHUB_LOGIN_ACCOUNT_FAILURES",
+                defaults.throttle.account_free,
+            )?,
+            address_free: number_var(
+                get,
+                "CAMPUSHUB_LOGIN_ADDRESS_FAILURES",
+                defaults.throttle.address_free,
+            )?,
+            max_lockout: duration_var(
+                get,
+                "CAMPUSHUB_LOGIN_MAX_LOCKOUT",
+                defaults.throttle.max_lockout,
+            )?,
             ..defaults.throttle
         };
         Ok(SignInSettings {

@@ -12,8 +12,8 @@ use crate::core::accounts::AccountStore;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student, User};
 use crate::http::Analytics;
 use crate::sqlx::{
-    Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAccounts, SqlAnalytics, SqlEntity,
-    SqlRepository, SqliteStore,
+    Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAccounts, SqlAnalytics,
+    SqlEntity, SqlRepository, SqliteStore,
 };
 
 /// The opened database. Cheap to clone.
