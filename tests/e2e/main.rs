@@ -32,4 +32,5 @@ mod propagation;
 mod read_your_writes;
 mod representation;
 mod shutdown;
+mod sign_in;
 mod statements;
