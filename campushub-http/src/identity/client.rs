@@ -16,8 +16,7 @@ pub(super) fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .last();
+            .rfind(|entry| !entry.is_empty());
         if let Some(address) = forwarded {
             return Some(address.to_owned());
         }
