@@ -69,9 +69,8 @@ async fn command(argv: &[&str], vars: &[(&str, String)]) -> Result<(), String> {
 /// The first admin, made with `user create`: a password the policy refuses is refused (and
 /// makes no account), the email taken is refused the second time.
 async fn first_admin(temp: &TempDir, vars: &[(&str, String)]) {
-    let weak = temp.file("weak", "short\n");
-    let refused = command(
-        &[
+    let create = |file: &str| {
+        let argv = [
             "user",
             "create",
             "--email",
@@ -79,28 +78,21 @@ async fn first_admin(temp: &TempDir, vars: &[(&str, String)]) {
             "--role",
             "admin",
             "--password-file",
-            &weak,
-        ],
-        vars,
-    )
-    .await
-    .expect_err("a password under 12 characters");
+            file,
+        ];
+        let argv: Vec<String> = argv.iter().map(|arg| (*arg).to_owned()).collect();
+        async move {
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            command(&argv, vars).await
+        }
+    };
+    let refused = create(&temp.file("weak", "short\n"))
+        .await
+        .expect_err("a password under 12 characters");
     assert!(refused.contains("at least 12"), "{refused}");
     let file = temp.file("password", &format!("{PASSWORD}\n"));
-    let create = [
-        "user",
-        "create",
-        "--email",
-        EMAIL,
-        "--role",
-        "admin",
-        "--password-file",
-        &file,
-    ];
-    command(&create, vars).await.expect("the first admin");
-    let again = command(&create, vars)
-        .await
-        .expect_err("the email is taken");
+    create(&file).await.expect("the first admin");
+    let again = create(&file).await.expect_err("the email is taken");
     assert!(again.contains("exists already"), "{again}");
 }
 

@@ -1,7 +1,7 @@
 //! Cases: an [`AccountStore`](crate::accounts::AccountStore): password hashes, refresh-token
 //! rotation, reuse revoking the family, expiry and revocation.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::data::create;
@@ -32,6 +32,22 @@ fn session(user_id: Uuid, family: Uuid, ttl: Duration) -> (RefreshSecret, Refres
     (secret, session)
 }
 
+/// Presents `presented` for rotation into a fresh token; what the store found, and the fresh
+/// token.
+async fn rotate(
+    f: &Fixture,
+    presented: &RefreshSecret,
+    now: DateTime<Utc>,
+) -> (Rotation, RefreshSecret) {
+    let (next, session) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
+    let outcome = f
+        .accounts
+        .rotate_refresh(&presented.hash(), &session, now)
+        .await
+        .expect("the store answers");
+    (outcome, next)
+}
+
 /// A password hash is stored, replaced and kept per user.
 pub async fn password_hash_is_set_and_replaced(f: Fixture) {
     let ada = account(&f, "ada@uni.example").await;
@@ -59,74 +75,45 @@ pub async fn rotation_and_reuse_revoke_the_family(f: Fixture) {
     let family = Uuid::now_v7();
     let (first, stored) = session(ada, family, Duration::days(1));
     f.accounts.store_refresh(&stored).await.expect("store");
-    let (second, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let rotated = f
-        .accounts
-        .rotate_refresh(&first.hash(), &next, Utc::now())
-        .await;
+    let (rotated, second) = rotate(&f, &first, Utc::now()).await;
     assert_eq!(
-        rotated.expect("rotate"),
+        rotated,
         Rotation::Rotated {
             user_id: ada,
             family
         }
     );
+    let joined = f.accounts.family_of(&second.hash()).await.expect("family");
     assert_eq!(
-        f.accounts.family_of(&second.hash()).await.expect("family"),
+        joined,
         Some((ada, family)),
         "the next token joins the family"
     );
-    let (third, after) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let reused = f
-        .accounts
-        .rotate_refresh(&first.hash(), &after, Utc::now())
-        .await;
+    let (reused, third) = rotate(&f, &first, Utc::now()).await;
     assert_eq!(
-        reused.expect("reuse"),
+        reused,
         Rotation::Reused {
             user_id: ada,
             family
         }
     );
-    assert_eq!(
-        f.accounts.family_of(&third.hash()).await.expect("family"),
-        None,
-        "not stored"
-    );
-    let (_, later) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let newest = f
-        .accounts
-        .rotate_refresh(&second.hash(), &later, Utc::now())
-        .await;
-    assert_eq!(
-        newest.expect("rotate"),
-        Rotation::Refused,
-        "the family is revoked"
-    );
+    let stored = f.accounts.family_of(&third.hash()).await.expect("family");
+    assert_eq!(stored, None, "not stored");
+    let (newest, _) = rotate(&f, &second, Utc::now()).await;
+    assert_eq!(newest, Rotation::Refused, "the family is revoked");
 }
 
 /// Unknown and expired tokens are refused and change nothing.
 pub async fn unknown_and_expired_tokens_are_refused(f: Fixture) {
     let ada = account(&f, "ada@uni.example").await;
-    let (_, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let unknown = RefreshSecret::generate();
-    let outcome = f
-        .accounts
-        .rotate_refresh(&unknown.hash(), &next, Utc::now())
-        .await;
-    assert_eq!(outcome.expect("rotate"), Rotation::Refused);
+    let (unknown, next) = rotate(&f, &RefreshSecret::generate(), Utc::now()).await;
+    assert_eq!(unknown, Rotation::Refused);
     let (expired, stored) = session(ada, Uuid::now_v7(), Duration::seconds(1));
     f.accounts.store_refresh(&stored).await.expect("store");
-    let later = Utc::now() + Duration::seconds(5);
-    let outcome = f
-        .accounts
-        .rotate_refresh(&expired.hash(), &next, later)
-        .await;
-    assert_eq!(outcome.expect("rotate"), Rotation::Refused);
-    assert_eq!(
-        f.accounts.family_of(&next.token).await.expect("family"),
-        None
-    );
+    let (outcome, _) = rotate(&f, &expired, Utc::now() + Duration::seconds(5)).await;
+    assert_eq!(outcome, Rotation::Refused);
+    let stored = f.accounts.family_of(&next.hash()).await.expect("family");
+    assert_eq!(stored, None);
 }
 
 /// Revoking a family refuses its tokens and leaves other families alone; revoking a user
@@ -135,28 +122,23 @@ pub async fn revocation_by_family_and_by_user(f: Fixture) {
     let ada = account(&f, "ada@uni.example").await;
     let (laptop, first) = session(ada, Uuid::now_v7(), Duration::days(1));
     let (phone, second) = session(ada, Uuid::now_v7(), Duration::days(1));
-    f.accounts.store_refresh(&first).await.expect("store");
-    f.accounts.store_refresh(&second).await.expect("store");
+    let (tablet, third) = session(ada, Uuid::now_v7(), Duration::days(1));
+    for stored in [&first, &second, &third] {
+        f.accounts.store_refresh(stored).await.expect("store");
+    }
+    let now = Utc::now();
     f.accounts
-        .revoke_family(first.family, Utc::now())
+        .revoke_family(first.family, now)
         .await
         .expect("revoke");
-    let (_, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let outcome = f
-        .accounts
-        .rotate_refresh(&laptop.hash(), &next, Utc::now())
-        .await;
-    assert_eq!(outcome.expect("rotate"), Rotation::Refused);
-    f.accounts
-        .revoke_user(ada, Utc::now())
-        .await
-        .expect("revoke user");
-    let (_, next) = session(Uuid::nil(), Uuid::nil(), Duration::days(1));
-    let outcome = f
-        .accounts
-        .rotate_refresh(&phone.hash(), &next, Utc::now())
-        .await;
-    assert_eq!(outcome.expect("rotate"), Rotation::Refused);
+    assert_eq!(rotate(&f, &laptop, now).await.0, Rotation::Refused);
+    let (kept, _) = rotate(&f, &tablet, now).await;
+    assert!(
+        matches!(kept, Rotation::Rotated { .. }),
+        "another family stays: {kept:?}"
+    );
+    f.accounts.revoke_user(ada, now).await.expect("revoke user");
+    assert_eq!(rotate(&f, &phone, now).await.0, Rotation::Refused);
 }
 
 /// Of concurrent rotations of one token, exactly one rotates; the others see a reuse (which
