@@ -264,6 +264,7 @@ async fn logout_on_one_instance_revokes_the_token_on_another_within_a_second() {
         refused_within < Duration::from_secs(1),
         "{refused_within:?}"
     );
+    println!("the logout was honoured by the other instance after {refused_within:?}");
 
     // An instance started after the logout learns of it from Redis.
     let c = ProcessInstance::spawn(&vars).await;
