@@ -9,6 +9,7 @@ use campushub_core::{Error, Principal, Result, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::token::VerifiedToken;
 use super::verified::VerifiedTokens;
 
 /// The claims CampusHub reads and writes.
@@ -41,19 +42,6 @@ pub struct Claims {
     /// revokes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
-}
-
-/// What a verified token says beyond its principal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedToken {
-    /// The caller.
-    pub principal: Principal,
-    /// The token's id (`jti`), if it has one.
-    pub jti: Option<String>,
-    /// The sign-in it belongs to (`sid`), if any.
-    pub sid: Option<String>,
-    /// Its expiry, seconds since the Unix epoch.
-    pub exp: u64,
 }
 
 /// An access token a [`TokenMinter`] made for a sign-in.

@@ -8,6 +8,7 @@
 mod api_key;
 mod jwt;
 mod layer;
+mod token;
 mod verified;
 
 use axum::extract::FromRequestParts;
@@ -19,8 +20,9 @@ use campushub_core::accounts::TokenRevoker;
 use campushub_core::{Error, Principal, Result};
 
 pub use api_key::{ApiKeys, API_KEY_HEADER};
-pub use jwt::{Claims, JwtVerifier, MintedToken, TokenMinter, VerifiedToken, MIN_HS256_SECRET};
+pub use jwt::{Claims, JwtVerifier, MintedToken, TokenMinter, MIN_HS256_SECRET};
 pub use layer::{AuthLayer, AuthService};
+pub use token::VerifiedToken;
 
 /// Finds the principal behind a request's credentials.
 pub trait Authenticator: Send + Sync + 'static {

@@ -11,7 +11,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::jwt::VerifiedToken;
+use super::token::VerifiedToken;
 
 /// Number of slots (tokens kept at most).
 pub(crate) const SLOTS: usize = 256;

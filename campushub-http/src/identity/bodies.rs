@@ -8,8 +8,10 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// The account's email (any case).
+    #[schema(min_length = 1)]
     pub email: String,
     /// The password.
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -26,6 +28,7 @@ impl std::fmt::Debug for LoginRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
     /// The refresh token of the last login or refresh.
+    #[schema(min_length = 1)]
     pub refresh_token: String,
 }
 
