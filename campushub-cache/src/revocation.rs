@@ -28,8 +28,9 @@ pub(crate) fn parse(payload: &str) -> Option<(&str, u64, &str)> {
 }
 
 impl L2 {
-    /// Records `jti` as revoked until `expires_at` in Redis, drops the ids that expired, and
-    /// tells the other instances.
+    /// Records `jti` as revoked until `expires_at` in Redis, drops the ids that expired (so
+    /// the set holds at most one access-token lifetime of revocations), and tells the other
+    /// instances.
     pub(crate) async fn revoke_token(&self, jti: &str, expires_at: u64, now: u64) -> Result<()> {
         let key = self.keys().revoked();
         let channel = self.keys().channel();
@@ -45,11 +46,6 @@ impl L2 {
                 .arg(&key)
                 .arg("-inf")
                 .arg(format!("({now}"))
-                .ignore()
-                .cmd("EXPIREAT")
-                .arg(&key)
-                .arg(expires_at)
-                .arg("GT")
                 .ignore()
                 .cmd("PUBLISH")
                 .arg(&channel)
