@@ -75,6 +75,16 @@ pub struct Me {
     pub roles: Vec<String>,
     /// The account, as stored now; `null` for tokens not issued to an account (API keys,
     /// the `token` command, another issuer).
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = user_or_null)]
     pub user: Option<User>,
+}
+
+/// The `User` record schema (the users resource names it), or `null`.
+fn user_or_null() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    use utoipa::openapi::Ref;
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name("User"))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
 }

@@ -103,6 +103,10 @@ async fn the_document_lists_the_sign_in_routes_and_no_secret_of_a_user() {
     ] {
         assert!(schemas[name].is_object(), "{name}");
     }
+    assert_eq!(
+        schemas["Me"]["properties"]["user"]["oneOf"][0]["$ref"],
+        "#/components/schemas/User"
+    );
     let user = schemas["User"].to_string();
     assert!(user.contains("display_name"), "{user}");
     assert!(
