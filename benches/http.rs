@@ -1,6 +1,7 @@
 //! Criterion benches of the whole router in process (`tower::ServiceExt::oneshot`, body
 //! collected) over in-memory services behind an L1 cache: `/healthz` (the floor), a cached
-//! retrieve with a real HS256 JWT, and a cached list page of 50.
+//! retrieve with a real HS256 JWT, a cached list page of 50, and a login (an Argon2id check
+//! at the default parameters, a refresh token stored, an access token signed).
 //!
 //! Run: `cargo bench --bench http --features full`.
 
@@ -94,10 +95,88 @@ fn http(c: &mut Criterion) {
     });
 }
 
+/// `POST /api/v1/auth/login` with the right password, over in-memory accounts, the password
+/// hashed at the default parameters (19 MiB, 2 passes, 1 lane), checked in place.
+fn login(c: &mut Criterion) {
+    use campushub::core::accounts::{AccountStore, DenyList, SignIn, SignInConfig};
+    use campushub::core::memory::{MemoryAccounts, MemoryStore};
+    use campushub::core::password::{HashParams, Password, PasswordHasher};
+    use campushub::core::{Entity, EntityService, RecordMeta, Repository, User, UserInput};
+    use campushub::http::Identity;
+
+    let rt = runtime();
+    let store = MemoryStore::new();
+    let users: Arc<dyn Repository<User>> = Arc::new(store.repository::<User>());
+    let accounts = MemoryAccounts::new();
+    let hasher = Arc::new(PasswordHasher::new(HashParams::default()).expect("parameters"));
+    let input = UserInput {
+        email: "bench@uni.example".into(),
+        display_name: "Bench".into(),
+        roles: vec!["admin".into()],
+        student_id: None,
+        faculty_id: None,
+        is_active: true,
+    };
+    let user = User::from_input(input, RecordMeta::new(), "bench");
+    let password = Password::new("correct horse battery staple");
+    let hash = hasher.hash(&password).expect("a hash");
+    rt.block_on(async {
+        users.insert(&user).await.expect("a user");
+        accounts
+            .set_password_hash(user.meta.id, &hash)
+            .await
+            .expect("its hash");
+    });
+    let sign_in = SignIn::new(
+        Arc::clone(&users),
+        Arc::new(accounts),
+        hasher,
+        SignInConfig::default(),
+    );
+    let revoked = Arc::new(DenyList::new());
+    let credentials = Credentials::new()
+        .jwt(JwtVerifier::hs256(SECRET).expect("secret"))
+        .revocations(revoked.clone());
+    let identity = Identity::new(
+        EntityService::builder(users).build(),
+        sign_in,
+        TokenMinter::hs256(SECRET).expect("secret"),
+        JwtVerifier::hs256(SECRET).expect("secret"),
+        revoked,
+    );
+    let campus = rt.block_on(Campus::seed(Arc::new(campushub::core::NoCache)));
+    let services = AppServices {
+        departments: campus.departments.clone(),
+        students: campus.students.clone(),
+        faculty: campus.faculty.clone(),
+        custom_fields: campus.custom_fields.clone(),
+    };
+    let app = router(ApiState::new(services, Arc::new(credentials)).identity(identity));
+    let body = r#"{"email":"bench@uni.example","password":"correct horse battery staple"}"#;
+    let mut group = c.benchmark_group("http");
+    group.sample_size(20);
+    group.bench_function("login", |b| {
+        b.iter_custom(|iters| {
+            timed(&rt, iters, |_| async {
+                let request = Request::post("/api/v1/auth/login")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body))
+                    .expect("a request");
+                let response = app.clone().oneshot(request).await.expect("infallible");
+                assert_eq!(response.status(), StatusCode::OK);
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+                black_box(body.expect("a body"));
+            })
+        })
+    });
+    group.finish();
+}
+
 /// Every suite of this bench (what `criterion_group!` would generate, documented).
 fn benches() {
     let mut criterion = Criterion::default().configure_from_args();
     http(&mut criterion);
+    login(&mut criterion);
 }
 
 criterion_main!(benches);

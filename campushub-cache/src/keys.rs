@@ -7,7 +7,8 @@
 //! | a list page | `<ns>:l:{<kind>}:<fingerprint>` | the kind |
 //! | statistics | `<ns>:s:{<kind>}:<fingerprint>` | the kind |
 //! | a kind's query index (sorted set of its list and statistics keys, scored by expiry) | `<ns>:q:{<kind>}` | the kind |
-//! | invalidation channel | `<ns>:invalidations` | — |
+//! | invalidation channel (also revoked access tokens) | `<ns>:invalidations` | — |
+//! | revoked access-token ids (sorted set scored by expiry) | `<ns>:revoked` | — |
 //!
 //! Every script touches either one record key, or one kind's generation together with one of
 //! that kind's query keys (and, for a fill, the kind's query index): all carry the tag
@@ -65,6 +66,12 @@ impl KeySpace {
     /// The pub/sub channel invalidations travel on.
     pub(crate) fn channel(&self) -> String {
         format!("{}:invalidations", self.namespace)
+    }
+
+    /// The sorted set of revoked access-token ids, each scored by its token's expiry
+    /// (seconds since the Unix epoch): what an instance that (re)subscribes loads.
+    pub(crate) fn revoked(&self) -> String {
+        format!("{}:revoked", self.namespace)
     }
 }
 

@@ -106,6 +106,11 @@ impl L2 {
         }
     }
 
+    /// This instance's id: the sender named in its messages.
+    pub(crate) fn instance(&self) -> &str {
+        &self.instance
+    }
+
     /// The key layout.
     pub(crate) fn keys(&self) -> &KeySpace {
         &self.keys
@@ -396,7 +401,7 @@ impl L2 {
     }
 
     /// Runs one Redis operation under the timeout, feeding the breaker and the metrics.
-    async fn run<T, F, Fut>(&self, operation: &'static str, command: F) -> Result<T>
+    pub(crate) async fn run<T, F, Fut>(&self, operation: &'static str, command: F) -> Result<T>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,

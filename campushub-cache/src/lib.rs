@@ -48,6 +48,10 @@
 //!   invalidations go to Redis directly. No request waits for a replay. While the
 //!   invalidation channel is down, L1 entries older than a short bound are not trusted; on
 //!   resubscription L1 is flushed.
+//! - **Revoked access tokens**: [`TieredCache`] is a [`campushub_core::accounts::TokenRevoker`]:
+//!   a revocation goes into this process's deny list, a Redis sorted set and a message on
+//!   the invalidation channel, which every instance applies on arrival; an instance loads
+//!   the set whenever it (re)subscribes.
 //! - **Warming**: a [`Warmer`] runs application-chosen loads at start and on an interval.
 //! - **Metrics**: [`TieredCache::metrics`] returns a [`MetricsSnapshot`].
 //!
@@ -106,6 +110,7 @@ mod latency;
 mod metrics;
 mod pubsub;
 mod replay;
+mod revocation;
 mod scripts;
 mod tiered;
 mod tls;

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use campushub_core::accounts::DenyList;
 use campushub_core::ConsistencyToken;
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -28,6 +29,11 @@ pub(crate) struct Subscriber {
     pub(crate) connect_timeout: Duration,
     /// Set to `true` each time the subscription is established.
     pub(crate) subscribed: watch::Sender<bool>,
+    /// Revoked access tokens: revocation messages go here, and the Redis set of them
+    /// (`revoked_key`) is loaded on each subscription.
+    pub(crate) deny: Arc<DenyList>,
+    /// The key of the revoked tokens' sorted set.
+    pub(crate) revoked_key: String,
 }
 
 impl Subscriber {
@@ -38,6 +44,17 @@ impl Subscriber {
             match self.connect().await {
                 Ok(mut pubsub) => {
                     backoff = Duration::from_millis(50);
+                    // Subscribed first, loaded second: a revocation is either in the set
+                    // read now or in a message that arrives after it.
+                    let now = campushub_core::accounts::unix_now();
+                    if let Err(error) =
+                        crate::revocation::load(&self.client, &self.revoked_key, now, &self.deny)
+                            .await
+                    {
+                        tracing::warn!(%error, "cannot load the revoked access tokens; retrying");
+                        tokio::time::sleep(backoff).await;
+                        continue;
+                    }
                     self.l1.flush();
                     self.l1.set_subscribed(true);
                     self.subscribed.send_replace(true);
@@ -77,6 +94,15 @@ impl Subscriber {
     /// sent it: the record's L1 tombstone records the write's token, so the next fill of the
     /// record here reads at least there.
     fn apply(&self, payload: &[u8]) {
+        if let Some((instance, expiry, jti)) = std::str::from_utf8(payload)
+            .ok()
+            .and_then(crate::revocation::parse)
+        {
+            if instance != self.instance {
+                self.deny.deny(jti, expiry);
+            }
+            return;
+        }
         let Some(message) = Message::parse(payload) else {
             tracing::warn!("ignoring a malformed cache invalidation message");
             return;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use campushub_core::accounts::{unix_now, DenyList, TokenRevoker};
 use campushub_core::{
     Cache, CacheKey, CachedValue, ChangeEvent, ConsistencyToken, EntityKind, FillTicket,
     Result as CoreResult,
@@ -42,6 +43,8 @@ struct Inner {
     l2: Option<Arc<L2>>,
     flights: Flights,
     metrics: Arc<Metrics>,
+    /// Revoked access tokens (see `revocation.rs`).
+    deny: Arc<DenyList>,
     /// The invalidation subscriber and the replay of queued invalidations.
     tasks: Vec<JoinHandle<()>>,
 }
@@ -75,6 +78,7 @@ impl TieredCache {
                 l2: None,
                 flights: Flights::default(),
                 metrics,
+                deny: Arc::new(DenyList::new()),
                 tasks: Vec::new(),
             }),
         })
@@ -102,7 +106,10 @@ impl TieredCache {
             instance.clone(),
         ));
         let (subscribed, mut on_subscribed) = watch::channel(false);
+        let deny = Arc::new(DenyList::new());
         let subscriber = Subscriber {
+            deny: Arc::clone(&deny),
+            revoked_key: l2.keys().revoked(),
             client,
             channel: l2.keys().channel(),
             instance,
@@ -123,9 +130,16 @@ impl TieredCache {
                 l2: Some(l2),
                 flights: Flights::default(),
                 metrics,
+                deny,
                 tasks,
             }),
         })
+    }
+
+    /// The access-token ids revoked on any instance sharing this cache's namespace (see
+    /// the [`TokenRevoker`] implementation).
+    pub fn deny_list(&self) -> &Arc<DenyList> {
+        &self.inner.deny
     }
 
     /// The counters and gauges now.
@@ -489,5 +503,29 @@ impl Cache for TieredCache {
                 .invalidate_record(event.kind, event.id, Some(event.version), event.token);
             inner.metrics.latency.l1_invalidate.since(started);
         });
+    }
+}
+
+/// Revocations reach every instance of the namespace: this one at once, the others through
+/// the invalidation channel (see `revocation.rs`). Without Redis, only this instance.
+#[async_trait]
+impl TokenRevoker for TieredCache {
+    async fn revoke(&self, jti: &str, expires_at: u64) -> CoreResult<()> {
+        self.inner.deny.deny(jti, expires_at);
+        let Some(l2) = &self.inner.l2 else {
+            return Ok(());
+        };
+        l2.revoke_token(jti, expires_at, unix_now())
+            .await
+            .map_err(|error| {
+                campushub_core::Error::unavailable(
+                    "cannot tell the other instances that the token is revoked; sign out again",
+                    error,
+                )
+            })
+    }
+
+    fn is_revoked(&self, jti: &str) -> bool {
+        self.inner.deny.is_denied(jti)
     }
 }

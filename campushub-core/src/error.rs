@@ -84,6 +84,14 @@ pub enum Error {
     /// No valid credentials were presented; HTTP 401.
     #[error("unauthenticated: {0}")]
     Unauthenticated(String),
+    /// Too many failed sign-in attempts for the account or from the client's address: the
+    /// attempt was refused before the password was looked at. Wait `retry_after` and try
+    /// again; HTTP 429 with `Retry-After`.
+    #[error("too many failed attempts: try again in {} s", retry_after.as_secs().max(1))]
+    TooManyAttempts {
+        /// How long the lockout still lasts.
+        retry_after: std::time::Duration,
+    },
     /// A dependency (database, cache) cannot serve the request right now; retrying later may
     /// succeed; HTTP 503.
     #[error("unavailable: {message}")]

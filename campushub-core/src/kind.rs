@@ -18,6 +18,8 @@ impl EntityKind {
     pub const FACULTY: EntityKind = EntityKind("faculty");
     /// Custom-field definitions.
     pub const CUSTOM_FIELD: EntityKind = EntityKind("custom_field");
+    /// User accounts (who may sign in, with which roles).
+    pub const USER: EntityKind = EntityKind("user");
     /// Cross-kind analytics (summaries over several kinds); a resource for authorization and
     /// cache generations, not a stored entity.
     pub const ANALYTICS: EntityKind = EntityKind("analytics");

@@ -55,6 +55,7 @@
 // docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod accounts;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
@@ -95,6 +96,7 @@ pub use consistency::ConsistencyToken;
 pub use custom_fields::{CustomFieldDef, CustomFieldInput, CustomFieldType};
 pub use entities::{
     Department, DepartmentInput, DepartmentSummary, Faculty, FacultyInput, Student, StudentInput,
+    User, UserInput,
 };
 pub use entity::{Entity, Reference};
 pub use error::{Error, Result, ValidationErrors};

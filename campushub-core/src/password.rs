@@ -15,7 +15,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::{OsRng, RngCore as _};
 
 /// What `Debug` prints in place of a secret.
-const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// A clear-text password on its way to the hasher. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]

@@ -78,6 +78,7 @@ pub mod etag;
 pub mod extract;
 pub mod headers;
 pub mod health;
+pub mod identity;
 pub mod list;
 pub mod metrics;
 pub mod middleware;
@@ -101,6 +102,7 @@ pub use conditional::RequireIfMatch;
 pub use config::HttpConfig;
 pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};
+pub use identity::Identity;
 pub use metrics::{Exposition, HttpMetrics, MetricsLayer, MetricsSource};
 pub use problem::Problem;
 /// The Prometheus client `/metrics` is built on, for an application's own metrics and

@@ -3,6 +3,7 @@
 
 use axum::http::{header, HeaderValue};
 use axum::Router;
+use tower::layer::util::{Identity, Stack};
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -22,13 +23,23 @@ const VARY: HeaderValue = HeaderValue::from_static("authorization, x-api-key");
 /// `Router::layer` call for the three: each call is another boxed service per route that
 /// every request clones.
 pub(crate) fn private(router: Router, auth: AuthLayer) -> Router {
-    router.layer(
-        ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::appending(header::VARY, VARY))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CACHE_CONTROL,
-                NO_STORE,
-            ))
-            .layer(auth),
-    )
+    router.layer(private_headers().layer(auth))
 }
+
+/// The same headers for `/api/` routes that take their credentials in the body (login,
+/// refresh): their answers carry tokens, which nothing may store either.
+pub(crate) fn private_open(router: Router) -> Router {
+    router.layer(private_headers())
+}
+
+/// `Vary` and `Cache-Control: no-store`, as one stack.
+fn private_headers() -> ServiceBuilder<Stack<HeaderLayer, Stack<HeaderLayer, Identity>>> {
+    ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::appending(header::VARY, VARY))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            NO_STORE,
+        ))
+}
+
+type HeaderLayer = SetResponseHeaderLayer<HeaderValue>;

@@ -32,6 +32,9 @@ pub struct Problem {
     pub detail: String,
     /// Field (or parameter, or header) → messages; empty when no field is to blame.
     pub errors: ValidationErrors,
+    /// Seconds the client should wait before trying again, sent as `Retry-After` (a `429`).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 fn status_number<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
@@ -48,6 +51,7 @@ impl Problem {
             status,
             detail: detail.into(),
             errors: ValidationErrors::new(),
+            retry_after: None,
         }
     }
 
@@ -76,6 +80,7 @@ fn describe(status: StatusCode) -> (&'static str, &'static str) {
         412 => ("precondition-failed", "Precondition failed"),
         413 => ("payload-too-large", "Payload too large"),
         428 => ("precondition-required", "Precondition required"),
+        429 => ("too-many-requests", "Too many requests"),
         415 => ("unsupported-media-type", "Unsupported media type"),
         422 => ("unprocessable", "Unprocessable content"),
         503 => ("unavailable", "Service unavailable"),
@@ -119,6 +124,14 @@ impl From<&Error> for Problem {
             Error::Unauthenticated(message) => {
                 Problem::new(StatusCode::UNAUTHORIZED, message.clone())
             }
+            Error::TooManyAttempts { retry_after } => {
+                // Whole seconds, rounded up: a client that waits as told is let in.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                Problem {
+                    retry_after: Some(seconds.max(1)),
+                    ..Problem::new(StatusCode::TOO_MANY_REQUESTS, error.to_string())
+                }
+            }
             Error::Unavailable { message, .. } => {
                 tracing::warn!(error = ?error, "dependency unavailable");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, message.clone())
@@ -149,6 +162,9 @@ impl IntoResponse for Problem {
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -8,13 +8,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student};
+use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student, User};
 
 use crate::analytics;
 use crate::auth::AuthLayer;
 use crate::bulk::BulkKeys;
 use crate::config::HttpConfig;
 use crate::health::{healthz, readyz, ReadinessChecks};
+use crate::identity;
 use crate::metrics::endpoint::{metrics, MetricsEndpoint};
 use crate::middleware;
 use crate::openapi::{self, ResourceDoc, ServedDocument};
@@ -63,6 +64,15 @@ pub fn router(mut state: ApiState) -> Router {
             false,
         ),
     ];
+    if let Some(identity) = &state.identity {
+        resources.push(resource::<User>(
+            "users",
+            &identity.users,
+            &config,
+            None,
+            false,
+        ));
+    }
     resources.extend(added.into_iter().map(|build| build(Arc::clone(&config))));
     let docs: Vec<ResourceDoc> = resources.iter().map(|(doc, _)| *doc).collect();
     for segment in config.require_if_match.segments() {
@@ -73,7 +83,10 @@ pub fn router(mut state: ApiState) -> Router {
             );
         }
     }
-    let document = openapi::document(&docs);
+    let mut document = openapi::document(&docs);
+    if state.identity.is_some() {
+        openapi::add_sign_in(&mut document);
+    }
     let templates = openapi::paths(&document);
     let document = Arc::new(ServedDocument::new(
         document,
@@ -91,10 +104,18 @@ pub fn router(mut state: ApiState) -> Router {
         get(move |read| openapi::serve(Arc::clone(&document), read)),
     )
     .method_not_allowed_fallback(method_not_allowed);
-    let api = api
+    let mut api = api
         .merge(analytics::routes(Arc::clone(&state)))
         .merge(openapi_route);
-    let api = private_responses::private(api, AuthLayer::new(Arc::clone(&state.authenticator)));
+    if let Some(identity) = &state.identity {
+        api = api.merge(identity::authenticated_routes(Arc::clone(identity)));
+    }
+    let mut api = private_responses::private(api, AuthLayer::new(Arc::clone(&state.authenticator)));
+    if let Some(identity) = &state.identity {
+        api = api.merge(private_responses::private_open(identity::open_routes(
+            Arc::clone(identity),
+        )));
+    }
 
     let metrics_endpoint = MetricsEndpoint {
         metrics: Arc::clone(&state.metrics),

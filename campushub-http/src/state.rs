@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::config::HttpConfig;
 use crate::health::ReadinessProbe;
+use crate::identity::Identity;
 use crate::metrics::{HttpMetrics, MetricsSource};
 use crate::openapi::ResourceDoc;
 use crate::resource::ResourceRoutes;
@@ -40,6 +41,9 @@ pub struct ApiState {
     pub config: HttpConfig,
     /// Distributed-trace propagation through the request span (default: none).
     pub trace_context: Option<Arc<dyn TraceContext>>,
+    /// Accounts and sign-in ([`ApiState::identity`]): without it, no `/auth/` or `/users`
+    /// route is served.
+    pub identity: Option<Arc<Identity>>,
     /// The application's own resources ([`ApiState::resource`]).
     pub(crate) added: Vec<AddedResource>,
 }
@@ -54,6 +58,7 @@ impl std::fmt::Debug for ApiState {
             .field("config", &self.config)
             .field("added", &self.added.len())
             .field("trace_context", &self.trace_context.is_some())
+            .field("identity", &self.identity)
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +76,7 @@ impl ApiState {
             metrics: Arc::new(HttpMetrics::new()),
             config: HttpConfig::default(),
             trace_context: None,
+            identity: None,
             added: Vec::new(),
         }
     }
@@ -84,6 +90,13 @@ impl ApiState {
             let routes = routes.configured(config);
             (routes.doc(), routes.build())
         }));
+        self
+    }
+
+    /// Serves user accounts (`/api/v1/users`) and sign-in (`/api/v1/auth/…`) with
+    /// `identity`.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(Arc::new(identity));
         self
     }
 

@@ -87,6 +87,7 @@
 // docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod accounts;
 mod analytics;
 mod backend;
 mod counter;
@@ -108,6 +109,7 @@ mod pg;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use accounts::SqlAccounts;
 pub use analytics::SqlAnalytics;
 pub use backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
 pub use counter::{

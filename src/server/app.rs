@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use super::accounts::Accounts;
 use super::auth::Auth;
 use super::cache;
 use super::config::Config;
@@ -27,7 +28,7 @@ use super::BoxError;
 use crate::cache::{TieredCache, WarmerHandle};
 use crate::core::service::EntityServiceBuilder;
 use crate::core::{Analytics, Cache, CachedAnalytics, Entity, EntityService, Repository};
-use crate::http::{router, ApiState, AppServices, HttpConfig, TokenMinter};
+use crate::http::{router, ApiState, AppServices, HttpConfig, Identity, TokenMinter};
 
 /// How long a stopping instance waits for its queued cache invalidations to reach Redis.
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
@@ -43,6 +44,8 @@ pub struct Core {
     pub services: AppServices,
     /// Keys and minter.
     pub auth: Auth,
+    /// User accounts, sign-in and revoked tokens.
+    pub accounts: Accounts,
     /// `CAMPUSHUB_COUNT_CAP`, for the services of an application's kinds too.
     count_cap: Option<u64>,
 }
@@ -51,23 +54,22 @@ impl Core {
     /// Resolves the keys, opens and migrates the database, opens the cache, builds the
     /// services.
     pub async fn open(config: &Config) -> Result<Core, BoxError> {
-        let auth = Auth::resolve(config)?;
+        let mut auth = Auth::resolve(config)?;
         let storage = Storage::open(&config.database, &config.backend_tls).await?;
         storage.set_slow_statement_threshold(config.slow_statement);
         storage.migrate().await?;
         let cache = cache::open(config).await?;
         let shared = cache.clone().map(|c| Arc::new(c) as Arc<dyn Cache>);
-        let services = services::build(
-            &storage.stores(),
-            shared,
-            &auth.cursor_key,
-            config.count_cap,
-        );
+        let stores = storage.stores();
+        let services = services::build(&stores, shared, &auth.cursor_key, config.count_cap);
+        let accounts = Accounts::build(&stores, cache.as_ref(), &auth.cursor_key, &config.sign_in)?;
+        auth.refuse_revoked(Arc::clone(&accounts.revoker));
         Ok(Core {
             storage,
             cache,
             services,
             auth,
+            accounts,
             count_cap: config.count_cap,
         })
     }
@@ -141,6 +143,21 @@ impl App {
             .trace_context(Arc::new(W3cTraceContext::new(traces::exporting())));
         if let Some(cache) = &core.cache {
             state = state.metrics_source(CacheMetrics(cache.clone()));
+        }
+        // Sign-in needs the signing key: a server that only verifies tokens an identity
+        // provider signed (RS256 public key) serves no login.
+        if let Some(minter) = &core.auth.minter {
+            let accounts = &core.accounts;
+            let identity = Identity::new(
+                accounts.users.clone(),
+                accounts.sign_in.clone(),
+                minter.clone(),
+                core.auth.verifier.clone(),
+                Arc::clone(&accounts.revoker),
+            )
+            .access_ttl(config.sign_in.access_ttl)
+            .trust_forwarded_for(config.sign_in.trust_forwarded_for);
+            state = state.identity(identity);
         }
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
         let draining = Arc::new(AtomicBool::new(false));

@@ -91,6 +91,9 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = ttl)]
         ttl: Duration,
     },
+    /// Manage user accounts (the first admin: `user create --email ... --role admin`)
+    #[command(subcommand)]
+    User(UserCommand),
     /// Apply the migrations and exit
     #[command(after_help = ENVIRONMENT_ONLY)]
     Migrate,
@@ -104,6 +107,35 @@ pub enum Command {
         /// The shell
         #[arg(value_enum)]
         shell: Shell,
+    },
+}
+
+/// What `user` does.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum UserCommand {
+    /// Create an account with a password (read from --password-file, else prompted for on a
+    /// terminal; never from a flag, never printed)
+    #[command(after_help = ENVIRONMENT_ONLY)]
+    Create {
+        /// The sign-in email
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// The name shown for the account (default: the email)
+        #[arg(long, value_name = "NAME")]
+        display_name: Option<String>,
+        /// Its roles: admin, registrar, faculty, analyst
+        #[arg(
+            long = "role",
+            value_name = "ROLE[,ROLE]",
+            required = true,
+            value_delimiter = ',',
+            value_parser = role,
+        )]
+        roles: Vec<Role>,
+        /// A file holding the password (its trailing newline is ignored); `-` reads standard
+        /// input
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -299,5 +331,49 @@ mod tests {
         };
         assert_eq!(roles, &[Role::ADMIN, Role::ANALYST]);
         assert_eq!(*ttl, Duration::from_secs(24 * 3600));
+    }
+
+    #[test]
+    fn user_create_takes_roles_and_a_password_file_never_a_password_flag() {
+        let args = parse(&[
+            "user",
+            "create",
+            "--email",
+            "a@b.co",
+            "--role",
+            "admin",
+            "--password-file",
+            "/p",
+        ])
+        .expect("user create");
+        let Command::User(UserCommand::Create {
+            email,
+            roles,
+            password_file,
+            ..
+        }) = args.subcommand()
+        else {
+            panic!("not user create: {args:?}");
+        };
+        assert_eq!(
+            (email.as_str(), roles.as_slice()),
+            ("a@b.co", &[Role::ADMIN][..])
+        );
+        assert_eq!(password_file.as_deref(), Some(std::path::Path::new("/p")));
+        let error = parse(&[
+            "user",
+            "create",
+            "--email",
+            "a@b.co",
+            "--role",
+            "admin",
+            "--password",
+            "x",
+        ])
+        .expect_err("no password flag");
+        assert_eq!(error.kind(), ErrorKind::UnknownArgument);
+        let error =
+            parse(&["user", "create", "--email", "a@b.co"]).expect_err("a role is required");
+        assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
     }
 }

@@ -11,6 +11,7 @@ use super::config::Config;
 use super::private_files::{make_private, write_private};
 use super::values::{ConfigError, JwtKey};
 use super::BoxError;
+use crate::core::accounts::TokenRevoker;
 use crate::core::{Principal, Role};
 use crate::http::{ApiKeys, Credentials, JwtVerifier, TokenMinter};
 
@@ -18,6 +19,10 @@ use crate::http::{ApiKeys, Credentials, JwtVerifier, TokenMinter};
 pub struct Auth {
     /// What the router authenticates with.
     pub credentials: Arc<Credentials>,
+    /// The bearer-token verifier of `credentials` (logout reads the token's id with it).
+    pub verifier: JwtVerifier,
+    /// The API keys of `credentials`.
+    api_keys: ApiKeys,
     /// Signs tokens when the server holds the signing key (HS256).
     pub minter: Option<TokenMinter>,
     /// The key cursors are signed with, shared by every instance with the same secret.
@@ -81,12 +86,25 @@ impl Auth {
             let roles = roles.iter().map(|r| Role::new(r.clone()));
             keys = keys.insert(key, Principal::new(subject.clone(), roles));
         }
-        let credentials = Credentials::new().jwt(verifier).api_keys(keys);
+        let credentials = Credentials::new()
+            .jwt(verifier.clone())
+            .api_keys(keys.clone());
         Ok(Auth {
             credentials: Arc::new(credentials),
+            verifier,
+            api_keys: keys,
             minter,
             cursor_key,
         })
+    }
+
+    /// Makes the credentials refuse the access tokens `revoker` says were revoked.
+    pub fn refuse_revoked(&mut self, revoker: Arc<dyn TokenRevoker>) {
+        let credentials = Credentials::new()
+            .jwt(self.verifier.clone())
+            .api_keys(self.api_keys.clone())
+            .revocations(revoker);
+        self.credentials = Arc::new(credentials);
     }
 }
 

@@ -1,5 +1,5 @@
-//! The subcommands: `serve` (default), `seed`, `token`, `migrate`, `verify-aggregates` and
-//! `completions` (clap answers `help` and `--help` itself).
+//! The subcommands: `serve` (default), `seed`, `token`, `user`, `migrate`,
+//! `verify-aggregates` and `completions` (clap answers `help` and `--help` itself).
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -16,6 +16,7 @@ use super::graceful::shutdown_signal;
 use super::progress::spinner;
 use super::seed::{self, Counts};
 use super::storage::Storage;
+use super::user_command;
 use super::values::Environment;
 use super::BoxError;
 use crate::core::Role;
@@ -40,6 +41,7 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
             seed(counts, &config).await
         }
         Command::Token { sub, roles, ttl } => token(sub, roles, *ttl, &config),
+        Command::User(command) => user_command::run(command, &config).await,
         Command::Migrate => migrate(&config).await,
         Command::VerifyAggregates => verify_aggregates(&config).await,
         Command::Completions { shell } => {

@@ -14,7 +14,8 @@ use super::parse::{
 use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
 use crate::cache::CacheConfig;
-use crate::http::{CorsOrigins, RequireIfMatch};
+use crate::core::accounts::{SignInConfig, ThrottleConfig};
+use crate::http::{CorsOrigins, Identity, RequireIfMatch};
 
 /// Every variable the server reads, in the order the help lists them. Each has a flag
 /// (`CAMPUSHUB_DATABASE_URL` is `--database-url`) except the secrets `CAMPUSHUB_JWT_SECRET`,
@@ -92,6 +93,69 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// What bounds connections and requests in progress.
     pub limits: ConnectionLimits,
+    /// Token lifetimes and the login throttle.
+    pub sign_in: SignInSettings,
+}
+
+/// The settings of sign-in: token lifetimes and the login throttle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInSettings {
+    /// `CAMPUSHUB_ACCESS_TOKEN_TTL`.
+    pub access_ttl: Duration,
+    /// `CAMPUSHUB_REFRESH_TOKEN_TTL` and the `CAMPUSHUB_LOGIN_*` throttle.
+    pub sign_in: SignInConfig,
+    /// `CAMPUSHUB_TRUST_FORWARDED_FOR`.
+    pub trust_forwarded_for: bool,
+}
+
+impl SignInSettings {
+    fn load(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = SignInConfig::default();
+        let access_ttl = duration_var(
+            get,
+            "CAMPUSHUB_ACCESS_TOKEN_TTL",
+            Identity::DEFAULT_ACCESS_TTL,
+        )?;
+        if access_ttl.is_zero() || access_ttl > Duration::from_secs(24 * 60 * 60) {
+            return Err(error(
+                "CAMPUSHUB_ACCESS_TOKEN_TTL",
+                "must be between 1s and 24h",
+            ));
+        }
+        let refresh_ttl = duration_var(get, "CAMPUSHUB_REFRESH_TOKEN_TTL", defaults.refresh_ttl)?;
+        if refresh_ttl <= access_ttl || refresh_ttl > Duration::from_secs(365 * 86_400) {
+            return Err(error(
+                "CAMPUSHUB_REFRESH_TOKEN_TTL",
+                "must be longer than CAMPUSHUB_ACCESS_TOKEN_TTL and at most 365d",
+            ));
+        }
+        let throttle = ThrottleConfig {
+            account_free: number_var(
+                get,
+                "CAMPUSHUB_LOGIN_ACCOUNT_FAILURES",
+                defaults.throttle.account_free,
+            )?,
+            address_free: number_var(
+                get,
+                "CAMPUSHUB_LOGIN_ADDRESS_FAILURES",
+                defaults.throttle.address_free,
+            )?,
+            max_lockout: duration_var(
+                get,
+                "CAMPUSHUB_LOGIN_MAX_LOCKOUT",
+                defaults.throttle.max_lockout,
+            )?,
+            ..defaults.throttle
+        };
+        Ok(SignInSettings {
+            access_ttl,
+            sign_in: SignInConfig {
+                refresh_ttl,
+                throttle,
+            },
+            trust_forwarded_for: bool_var(get, "CAMPUSHUB_TRUST_FORWARDED_FOR", false)?,
+        })
+    }
 }
 
 impl Config {
@@ -243,6 +307,7 @@ impl Config {
                     limits::DEFAULT_MAX_IN_FLIGHT as u32,
                 )? as usize,
             },
+            sign_in: SignInSettings::load(&get)?,
             database,
         })
     }

@@ -16,12 +16,14 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::http::header::{CONNECTION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -113,6 +115,7 @@ impl Shared {
 /// still running when the grace period expires is counted in `shared`.
 pub(super) async fn serve(
     stream: TcpStream,
+    peer: SocketAddr,
     router: Router,
     mut phase: watch::Receiver<Phase>,
     shared: Arc<Shared>,
@@ -125,6 +128,7 @@ pub(super) async fn serve(
     let service = Counted {
         router,
         tracker: Arc::clone(&tracker),
+        peer: ConnectInfo(peer),
     };
     let io = TokioIo::new(Lingering::new(stream));
     let mut builder = http1::Builder::new();
@@ -174,6 +178,8 @@ struct Tracker {
 struct Counted {
     router: Router,
     tracker: Arc<Tracker>,
+    /// The client's address, given to each request (the login throttle counts by it).
+    peer: ConnectInfo<SocketAddr>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Counted {
@@ -184,7 +190,8 @@ impl hyper::service::Service<Request<Incoming>> for Counted {
         CountedFuture<<Router as Service<Request<Incoming>>>::Future>,
     >;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        request.extensions_mut().insert(self.peer);
         let shared = &self.tracker.shared;
         if shared.in_flight.fetch_add(1, Ordering::Relaxed) >= shared.max_in_flight {
             shared.in_flight.fetch_sub(1, Ordering::Relaxed);

@@ -125,9 +125,10 @@ async fn accept_until(
             () = &mut until => return,
             Some(_) = connections.tasks.join_next(), if !connections.tasks.is_empty() => {}
             accepted = listener.accept(), if room => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     connections.tasks.spawn(connection::serve(
                         stream,
+                        peer,
                         router.clone(),
                         connections.phase.subscribe(),
                         Arc::clone(&connections.shared),

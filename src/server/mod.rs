@@ -48,6 +48,7 @@
 //! [`Config::load`] from any source of variables), [`Telemetry::init`], [`Core::open`],
 //! [`Server::app`] and [`App::serve`] with [`shutdown_signal`], then [`Telemetry::shutdown`].
 
+mod accounts;
 mod app;
 mod args;
 mod auth;
@@ -76,13 +77,15 @@ mod settings;
 mod statements;
 mod storage;
 mod traces;
+mod user_command;
 mod values;
 
+pub use accounts::Accounts;
 pub use app::{App, Core};
-pub use args::{Args, Command};
+pub use args::{Args, Command, UserCommand};
 pub use auth::Auth;
 pub use backend_tls::BackendTls;
-pub use config::{Config, VARIABLES};
+pub use config::{Config, SignInSettings, VARIABLES};
 pub use graceful::shutdown_signal;
 pub use launch::Server;
 pub use limits::ConnectionLimits;

@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 37] = [
+pub(super) const SETTINGS: [Setting; 43] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -299,6 +299,43 @@ pub(super) const SETTINGS: [Setting; 37] = [
         "max-in-flight",
         "N",
         "Requests in progress at once; beyond it a request is answered 503 with Retry-After (1024)",
+    ),
+    flag(
+        "CAMPUSHUB_ACCESS_TOKEN_TTL",
+        "access-token-ttl",
+        "DURATION",
+        "How long an access token from /auth/login or /auth/refresh is valid (15m)",
+    ),
+    flag(
+        "CAMPUSHUB_REFRESH_TOKEN_TTL",
+        "refresh-token-ttl",
+        "DURATION",
+        "How long a refresh token may be used; each refresh issues a new one (14d)",
+    ),
+    flag(
+        "CAMPUSHUB_LOGIN_ACCOUNT_FAILURES",
+        "login-account-failures",
+        "N",
+        "Failed logins per account before each further one locks it, 1s doubling (5)",
+    ),
+    flag(
+        "CAMPUSHUB_LOGIN_ADDRESS_FAILURES",
+        "login-address-failures",
+        "N",
+        "Failed logins per client address before each further one locks it, 1s doubling (20)",
+    ),
+    flag(
+        "CAMPUSHUB_LOGIN_MAX_LOCKOUT",
+        "login-max-lockout",
+        "DURATION",
+        "The longest lockout after failed logins (15m)",
+    ),
+    flag(
+        "CAMPUSHUB_TRUST_FORWARDED_FOR",
+        "trust-forwarded-for",
+        "BOOL",
+        "Count failed logins by the last X-Forwarded-For address (behind a proxy that sets it) \
+         rather than the connection's (false)",
     ),
 ];
 

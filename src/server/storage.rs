@@ -8,11 +8,12 @@ use super::backend_tls::BackendTls;
 use super::private_files::{create_private_dir, make_private};
 use super::values::Database;
 use super::BoxError;
-use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student};
+use crate::core::accounts::AccountStore;
+use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student, User};
 use crate::http::Analytics;
 use crate::sqlx::{
-    Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAnalytics, SqlEntity,
-    SqlRepository, SqliteStore,
+    Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAccounts, SqlAnalytics,
+    SqlEntity, SqlRepository, SqliteStore,
 };
 
 /// The opened database. Cheap to clone.
@@ -34,6 +35,10 @@ pub struct Stores {
     pub faculty: Arc<dyn Repository<Faculty>>,
     /// Custom-field definitions.
     pub custom_fields: Arc<dyn Repository<CustomFieldDef>>,
+    /// User accounts.
+    pub users: Arc<dyn Repository<User>>,
+    /// The accounts' password hashes and refresh tokens.
+    pub accounts: Arc<dyn AccountStore>,
     /// Analytics as single aggregate statements.
     pub analytics: Arc<dyn Analytics>,
 }
@@ -181,6 +186,8 @@ fn stores<B: Backend>(backend: B) -> Stores {
         students: Arc::new(SqlRepository::<Student, B>::new(backend.clone())),
         faculty: Arc::new(SqlRepository::<Faculty, B>::new(backend.clone())),
         custom_fields: Arc::new(SqlRepository::<CustomFieldDef, B>::new(backend.clone())),
+        users: Arc::new(SqlRepository::<User, B>::new(backend.clone())),
+        accounts: Arc::new(SqlAccounts::new(backend.clone())),
         analytics: Arc::new(SqlAnalytics::new(backend)),
     }
 }

@@ -33,4 +33,5 @@ mod read_your_writes;
 mod representation;
 mod seeding;
 mod shutdown;
+mod sign_in;
 mod statements;

@@ -11,6 +11,7 @@ mod hit_ratio;
 mod l1;
 mod query_bound;
 mod query_flood;
+mod revocation;
 mod single_flight;
 mod stale_sets;
 mod support;

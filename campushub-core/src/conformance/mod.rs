@@ -15,6 +15,7 @@
 //! store. Case-insensitive matching folds case beyond ASCII (`MÜLL` finds `Müller`) on every
 //! store.
 
+pub mod accounts;
 pub mod counts;
 pub mod crud;
 pub mod custom;
@@ -28,13 +29,15 @@ pub mod search;
 mod seed;
 mod support;
 pub mod unique;
+pub mod users;
 pub mod versions;
 
 use std::sync::Arc;
 
+use crate::accounts::AccountStore;
 use crate::custom_fields::CustomFieldDef;
-use crate::entities::{Department, Faculty, Student};
-use crate::memory::MemoryStore;
+use crate::entities::{Department, Faculty, Student, User};
+use crate::memory::{MemoryAccounts, MemoryStore};
 use crate::repository::Repository;
 
 /// The repositories one case runs against: all from one fresh, empty store, so references
@@ -49,6 +52,10 @@ pub struct Fixture {
     pub faculty: Arc<dyn Repository<Faculty>>,
     /// Custom-field definitions.
     pub custom_fields: Arc<dyn Repository<CustomFieldDef>>,
+    /// User accounts.
+    pub users: Arc<dyn Repository<User>>,
+    /// The accounts' secrets (over the same store as `users`).
+    pub accounts: Arc<dyn AccountStore>,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -65,6 +72,8 @@ pub async fn memory_fixture() -> Fixture {
         students: Arc::new(store.repository()),
         faculty: Arc::new(store.repository()),
         custom_fields: Arc::new(store.repository()),
+        users: Arc::new(store.repository()),
+        accounts: Arc::new(MemoryAccounts::new()),
     }
 }
 
@@ -151,6 +160,14 @@ macro_rules! conformance_suite {
             references::deleting_referenced_department_conflicts,
             references::department_summary_on_get,
             references::department_summary_on_list,
+            users::user_crud,
+            users::user_email_is_unique_case_insensitively,
+            users::user_linked_record_must_exist,
+            accounts::password_hash_is_set_and_replaced,
+            accounts::rotation_and_reuse_revoke_the_family,
+            accounts::unknown_and_expired_tokens_are_refused,
+            accounts::revocation_by_family_and_by_user,
+            accounts::concurrent_rotations_rotate_once,
         );
     };
     (@cases $fixture:expr; $($module:ident :: $case:ident),+ $(,)?) => {

@@ -1,5 +1,5 @@
-//! The built-in entities: departments, students, faculty (sharing a person block) and
-//! custom-field definitions.
+//! The built-in entities: departments, students, faculty (sharing a person block),
+//! custom-field definitions and user accounts.
 
 pub(crate) mod checks;
 mod department;
@@ -7,6 +7,7 @@ mod faculty;
 mod membership;
 mod person;
 mod student;
+mod user;
 
 // Every kind's audit block; still exported here, where it was public first.
 pub use crate::audit::Audit;
@@ -15,6 +16,7 @@ pub use faculty::{Designation, EmploymentType, Faculty, FacultyInput, FacultySta
 pub use membership::DepartmentSummary;
 pub use person::{Gender, Person, PERSON_FIELDS, PERSON_REQUIRED};
 pub use student::{Student, StudentInput, StudentStatus};
+pub use user::{User, UserInput, ROLE_NAME};
 
 /// Declares a string enum: variants, their uppercase JSON form, `ALL`, `as_str` and the
 /// schema choice list.
@@ -112,16 +114,17 @@ mod tests {
     /// cache invalidates the embedding kinds' lists with it): the two must agree.
     #[test]
     fn embedded_in_is_the_inverse_of_the_embedding_relations() {
-        use super::{Department, Faculty, Student};
+        use super::{Department, Faculty, Student, User};
         use crate::custom_fields::CustomFieldDef;
         use crate::entity::Entity;
         use crate::schema::Schema;
 
-        let schemas: [&Schema; 4] = [
+        let schemas: [&Schema; 5] = [
             Department::schema(),
             Student::schema(),
             Faculty::schema(),
             CustomFieldDef::schema(),
+            User::schema(),
         ];
         for target in schemas {
             let mut embedding: Vec<_> = schemas

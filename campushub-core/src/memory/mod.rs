@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod accounts;
 mod batch;
 mod read;
 mod repository;
@@ -33,6 +34,7 @@ mod write;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub use accounts::MemoryAccounts;
 pub use repository::MemoryRepository;
 
 use crate::consistency::ConsistencyToken;

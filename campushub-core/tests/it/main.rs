@@ -22,4 +22,5 @@ mod service_preconditions;
 mod service_roles;
 mod service_statements;
 mod service_written;
+mod sign_in;
 mod support;

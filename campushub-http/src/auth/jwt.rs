@@ -9,6 +9,7 @@ use campushub_core::{Error, Principal, Result, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::token::VerifiedToken;
 use super::verified::VerifiedTokens;
 
 /// The claims CampusHub reads and writes.
@@ -33,6 +34,25 @@ pub struct Claims {
     /// Audience (checked when the verifier is configured with one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The token's id: what logout puts on the deny list
+    /// ([`campushub_core::accounts::TokenRevoker`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The sign-in (refresh-token family) a login's access token belongs to: what logout
+    /// revokes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// An access token a [`TokenMinter`] made for a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintedToken {
+    /// The signed JWT.
+    pub token: String,
+    /// Its id (`jti`): a random UUID.
+    pub jti: String,
+    /// Its expiry, seconds since the Unix epoch.
+    pub exp: u64,
 }
 
 /// Verifies bearer tokens. Build it once: the key and validation rules are prepared here, so
@@ -131,8 +151,13 @@ impl JwtVerifier {
 
     /// The principal of a valid token.
     pub fn verify(&self, token: &str) -> Result<Principal> {
-        if let Some(principal) = self.verified.as_ref().and_then(|v| v.get(token)) {
-            return Ok(principal);
+        self.verify_token(token).map(|verified| verified.principal)
+    }
+
+    /// A valid token's principal, id, sign-in and expiry.
+    pub fn verify_token(&self, token: &str) -> Result<VerifiedToken> {
+        if let Some(verified) = self.verified.as_ref().and_then(|v| v.get(token)) {
+            return Ok(verified);
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|error| Error::Unauthenticated(rejection(error.kind())))?;
@@ -145,11 +170,16 @@ impl JwtVerifier {
                 "the token's issue time (`iat`) is in the future".into(),
             ));
         }
-        let principal = Principal::new(claims.sub, claims.roles.into_iter().map(Role::new));
-        if let Some(verified) = &self.verified {
-            verified.insert(token, &principal, claims.exp);
+        let verified = VerifiedToken {
+            principal: Principal::new(claims.sub, claims.roles.into_iter().map(Role::new)),
+            jti: claims.jti,
+            sid: claims.sid,
+            exp: claims.exp,
+        };
+        if let Some(cache) = &self.verified {
+            cache.insert(token, &verified);
         }
-        Ok(principal)
+        Ok(verified)
     }
 }
 
@@ -243,7 +273,35 @@ impl TokenMinter {
             nbf: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            jti: None,
+            sid: None,
         })
+    }
+
+    /// An access token of the sign-in `sid` for `subject` with `roles`, valid for `ttl` from
+    /// now, with a fresh random id (`jti`) so that it can be revoked alone.
+    pub fn mint_session(
+        &self,
+        subject: &str,
+        roles: &[Role],
+        ttl: Duration,
+        sid: &str,
+    ) -> Result<MintedToken> {
+        let now = now();
+        let jti = uuid::Uuid::new_v4().simple().to_string();
+        let exp = now.saturating_add(ttl.as_secs());
+        let token = self.sign(&Claims {
+            sub: subject.to_owned(),
+            roles: roles.iter().map(|role| role.as_str().to_owned()).collect(),
+            exp,
+            iat: Some(now),
+            nbf: None,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Some(jti.clone()),
+            sid: Some(sid.to_owned()),
+        })?;
+        Ok(MintedToken { token, jti, exp })
     }
 
     /// A token carrying exactly `claims` (tests use it for expired or odd tokens).

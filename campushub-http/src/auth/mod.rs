@@ -8,16 +8,21 @@
 mod api_key;
 mod jwt;
 mod layer;
+mod token;
 mod verified;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use std::sync::Arc;
+
 use axum::http::{header, HeaderMap};
+use campushub_core::accounts::TokenRevoker;
 use campushub_core::{Error, Principal, Result};
 
 pub use api_key::{ApiKeys, API_KEY_HEADER};
-pub use jwt::{Claims, JwtVerifier, TokenMinter, MIN_HS256_SECRET};
+pub use jwt::{Claims, JwtVerifier, MintedToken, TokenMinter, MIN_HS256_SECRET};
 pub use layer::{AuthLayer, AuthService};
+pub use token::VerifiedToken;
 
 /// Finds the principal behind a request's credentials.
 pub trait Authenticator: Send + Sync + 'static {
@@ -31,11 +36,23 @@ impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
     }
 }
 
-/// The built-in authenticator: `Authorization: Bearer <JWT>` and/or `X-Api-Key`.
-#[derive(Debug, Default)]
+/// The built-in authenticator: `Authorization: Bearer <JWT>` and/or `X-Api-Key`; a bearer
+/// token whose id (`jti`) was revoked is refused.
+#[derive(Default)]
 pub struct Credentials {
     jwt: Option<JwtVerifier>,
     api_keys: ApiKeys,
+    revoked: Option<Arc<dyn TokenRevoker>>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("jwt", &self.jwt)
+            .field("api_keys", &self.api_keys)
+            .field("revocations", &self.revoked.is_some())
+            .finish()
+    }
 }
 
 impl Credentials {
@@ -55,6 +72,31 @@ impl Credentials {
         self.api_keys = keys;
         self
     }
+
+    /// Refuses bearer tokens whose `jti` `revoked` says was revoked (logout).
+    pub fn revocations(mut self, revoked: Arc<dyn TokenRevoker>) -> Self {
+        self.revoked = Some(revoked);
+        self
+    }
+
+    /// The bearer token of `headers`, if they carry one (`None` without an `Authorization`
+    /// header; an error for one that is not `Bearer <token>`).
+    pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>> {
+        let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        authorization
+            .to_str()
+            .ok()
+            .and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                Error::Unauthenticated("the Authorization header is not `Bearer <token>`".into())
+            })
+    }
 }
 
 impl Authenticator for Credentials {
@@ -65,27 +107,25 @@ impl Authenticator for Credentials {
                 .map_err(|_| Error::Unauthenticated("the API key is not valid".into()))?;
             return self.api_keys.principal(key);
         }
-        let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+        let Some(token) = Credentials::bearer(headers)? else {
             return Err(Error::Unauthenticated(
                 "send `Authorization: Bearer <token>` or `X-Api-Key`".into(),
             ));
         };
-        let token = authorization
-            .to_str()
-            .ok()
-            .and_then(|value| {
-                let (scheme, token) = value.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                Error::Unauthenticated("the Authorization header is not `Bearer <token>`".into())
-            })?;
-        match &self.jwt {
-            Some(verifier) => verifier.verify(token),
-            None => Err(Error::Unauthenticated(
+        let Some(verifier) = &self.jwt else {
+            return Err(Error::Unauthenticated(
                 "bearer tokens are not accepted here".into(),
-            )),
+            ));
+        };
+        let verified = verifier.verify_token(token)?;
+        if let (Some(revoked), Some(jti)) = (&self.revoked, &verified.jti) {
+            if revoked.is_revoked(jti) {
+                return Err(Error::Unauthenticated(
+                    "the token was revoked (signed out); sign in again".into(),
+                ));
+            }
         }
+        Ok(verified.principal)
     }
 }
 

@@ -11,7 +11,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use campushub_core::Principal;
+use super::token::VerifiedToken;
 
 /// Number of slots (tokens kept at most).
 pub(crate) const SLOTS: usize = 256;
@@ -21,8 +21,7 @@ const MAX_TOKEN_LEN: usize = 4096;
 
 struct Entry {
     token: Box<str>,
-    principal: Principal,
-    exp: u64,
+    verified: VerifiedToken,
 }
 
 /// The cache (shared by the clones of one verifier).
@@ -47,27 +46,26 @@ impl VerifiedTokens {
         &self.slots[index]
     }
 
-    /// The principal of `token` if it was verified before and has not expired.
-    pub(crate) fn get(&self, token: &str) -> Option<Principal> {
+    /// What `token` verified as, if it was verified before and has not expired.
+    pub(crate) fn get(&self, token: &str) -> Option<VerifiedToken> {
         let mut slot = self.slot(token).lock().ok()?;
         let entry = slot.as_ref().filter(|e| &*e.token == token)?;
-        if entry.exp.saturating_add(self.leeway) >= now() {
-            return Some(entry.principal.clone());
+        if entry.verified.exp.saturating_add(self.leeway) >= now() {
+            return Some(entry.verified.clone());
         }
         *slot = None;
         None
     }
 
-    /// Remembers that `token` (expiring at `exp`) verified as `principal`.
-    pub(crate) fn insert(&self, token: &str, principal: &Principal, exp: u64) {
+    /// Remembers that `token` verified as `verified`.
+    pub(crate) fn insert(&self, token: &str, verified: &VerifiedToken) {
         if token.len() > MAX_TOKEN_LEN {
             return;
         }
         if let Ok(mut slot) = self.slot(token).lock() {
             *slot = Some(Entry {
                 token: token.into(),
-                principal: principal.clone(),
-                exp,
+                verified: verified.clone(),
             });
         }
     }
@@ -91,28 +89,51 @@ fn now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use campushub_core::Role;
+    use campushub_core::{Principal, Role};
 
     fn principal(subject: &str) -> Principal {
         Principal::new(subject, [Role::ADMIN])
+    }
+
+    fn verified(subject: &str, exp: u64) -> VerifiedToken {
+        VerifiedToken {
+            principal: principal(subject),
+            jti: Some(format!("jti-{subject}")),
+            sid: None,
+            exp,
+        }
+    }
+
+    trait Principals {
+        fn principal_of(&self, token: &str) -> Option<Principal>;
+    }
+
+    impl Principals for VerifiedTokens {
+        fn principal_of(&self, token: &str) -> Option<Principal> {
+            self.get(token).map(|v| v.principal)
+        }
     }
 
     #[test]
     fn hits_only_the_same_token_and_not_after_expiry() {
         let cache = VerifiedTokens::new(30);
         let later = now() + 3600;
-        cache.insert("token-a", &principal("a"), later);
-        assert_eq!(cache.get("token-a"), Some(principal("a")));
-        assert_eq!(cache.get("token-b"), None);
+        cache.insert("token-a", &verified("a", later));
+        assert_eq!(cache.principal_of("token-a"), Some(principal("a")));
+        assert_eq!(cache.principal_of("token-b"), None);
 
         let expired = now() - 31;
-        cache.insert("token-old", &principal("old"), expired);
+        cache.insert("token-old", &verified("old", expired));
         let held = cache.len();
-        assert_eq!(cache.get("token-old"), None, "expired beyond the leeway");
+        assert_eq!(
+            cache.principal_of("token-old"),
+            None,
+            "expired beyond the leeway"
+        );
         assert_eq!(cache.len(), held - 1, "and removed");
         let within_leeway = now() - 5;
-        cache.insert("token-grace", &principal("g"), within_leeway);
-        assert_eq!(cache.get("token-grace"), Some(principal("g")));
+        cache.insert("token-grace", &verified("g", within_leeway));
+        assert_eq!(cache.principal_of("token-grace"), Some(principal("g")));
     }
 
     #[test]
@@ -120,16 +141,16 @@ mod tests {
         let cache = VerifiedTokens::new(0);
         let later = now() + 3600;
         for n in 0..(SLOTS * 8) {
-            cache.insert(&format!("token-{n}"), &principal("p"), later);
+            cache.insert(&format!("token-{n}"), &verified("p", later));
         }
         let last = format!("token-{}", SLOTS * 8 - 1);
         assert_eq!(
-            cache.get(&last),
+            cache.principal_of(&last),
             Some(principal("p")),
             "the newest owns its slot"
         );
         assert!(cache.len() <= SLOTS);
-        cache.insert(&"x".repeat(MAX_TOKEN_LEN + 1), &principal("p"), later);
-        assert_eq!(cache.get(&"x".repeat(MAX_TOKEN_LEN + 1)), None);
+        cache.insert(&"x".repeat(MAX_TOKEN_LEN + 1), &verified("p", later));
+        assert_eq!(cache.principal_of(&"x".repeat(MAX_TOKEN_LEN + 1)), None);
     }
 }

@@ -14,9 +14,11 @@ mod names;
 mod params;
 mod parts;
 mod served;
+mod sign_in;
 mod stats;
 
 pub(crate) use served::{serve, ServedDocument};
+pub use sign_in::add_sign_in;
 
 use campushub_core::analytics::{AnalyticsSummary, DepartmentAnalytics};
 use campushub_core::schema::{FieldType, Schema};

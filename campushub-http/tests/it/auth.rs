@@ -25,6 +25,8 @@ fn claims(exp: u64) -> Claims {
         nbf: None,
         iss: None,
         aud: None,
+        jti: None,
+        sid: None,
     }
 }
 

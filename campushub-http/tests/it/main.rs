@@ -17,5 +17,6 @@ mod openapi;
 mod ops;
 mod representation;
 mod roles;
+mod sign_in;
 mod stats;
 mod support;

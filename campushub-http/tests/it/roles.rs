@@ -18,6 +18,7 @@ fn matrix() -> Vec<(Method, String, Option<Value>, Needs)> {
         ("students", EntityKind::STUDENT),
         ("faculty", EntityKind::FACULTY),
         ("custom-fields", EntityKind::CUSTOM_FIELD),
+        ("users", EntityKind::USER),
     ] {
         let base = format!("/api/v1/{segment}");
         let item = format!("{base}/{id}");
@@ -109,12 +110,23 @@ fn matrix() -> Vec<(Method, String, Option<Value>, Needs)> {
         Some(vec![(EntityKind::new("metrics"), Action::Retrieve)]),
     ));
     rows.push((Method::GET, "/api/v1/openapi.json".into(), None, None));
+    // Sign-in: `me` and `logout` for anyone authenticated; `login` and `refresh` take their
+    // credentials in the body (an empty one is a 400, whoever calls).
+    rows.push((Method::GET, "/api/v1/auth/me".into(), None, None));
+    for route in ["login", "refresh", "logout"] {
+        rows.push((
+            Method::POST,
+            format!("/api/v1/auth/{route}"),
+            Some(json!({})),
+            None,
+        ));
+    }
     rows
 }
 
 #[tokio::test]
 async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_default_policy_says() {
-    let app = App::new();
+    let app = App::with_identity();
     let policy = RolePolicy::defaults();
     let mut checked = 0;
     for role in Role::BUILT_IN {
@@ -148,7 +160,7 @@ async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_defaul
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 37);
+    assert_eq!(checked, 4 * 47);
 }
 
 #[tokio::test]
@@ -160,4 +172,14 @@ async fn the_matrix_is_not_trivial() {
     assert!(!policy.allows(&registrar, EntityKind::ANALYTICS, Action::Statistics));
     assert!(!policy.allows(&analyst, EntityKind::STUDENT, Action::List));
     assert!(policy.allows(&analyst, EntityKind::ANALYTICS, Action::Statistics));
+    let admin = Principal::new("a", [Role::ADMIN]);
+    assert!(policy.allows(&admin, EntityKind::USER, Action::Create));
+    for role in [Role::REGISTRAR, Role::FACULTY, Role::ANALYST] {
+        let principal = Principal::new("p", [role]);
+        assert!(Action::ALL.iter().all(|action| !policy.allows(
+            &principal,
+            EntityKind::USER,
+            *action
+        )));
+    }
 }

@@ -9,10 +9,11 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
 use campushub_core::memory::MemoryStore;
 use campushub_core::{
-    CustomFieldDef, Department, EntityService, Faculty, Principal, Repository, Role, Student,
+    CustomFieldDef, Department, EntityService, Faculty, Principal, Repository, Role, Student, User,
 };
 use campushub_http::{
-    router, ApiKeys, ApiState, AppServices, Credentials, HttpConfig, JwtVerifier, TokenMinter,
+    router, ApiKeys, ApiState, AppServices, Credentials, HttpConfig, Identity, JwtVerifier,
+    TokenMinter,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -97,6 +98,34 @@ pub fn services(store: &MemoryStore) -> AppServices {
     }
 }
 
+/// Sign-in over `store`'s users, with cheap password hashing, minting with the test
+/// secret and revoking into `revoked` (which the router's credentials must ask).
+pub fn identity(store: &MemoryStore, revoked: Arc<campushub_core::accounts::DenyList>) -> Identity {
+    use campushub_core::accounts::{SignIn, SignInConfig};
+    use campushub_core::memory::MemoryAccounts;
+    use campushub_core::password::{HashParams, PasswordHasher};
+    let users: Arc<dyn Repository<User>> = Arc::new(store.repository::<User>());
+    let params = HashParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let hasher = Arc::new(PasswordHasher::new(params).expect("parameters"));
+    let sign_in = SignIn::new(
+        Arc::clone(&users),
+        Arc::new(MemoryAccounts::new()),
+        hasher,
+        SignInConfig::default(),
+    );
+    Identity::new(
+        EntityService::builder(users).build(),
+        sign_in,
+        TokenMinter::hs256(SECRET).expect("secret"),
+        JwtVerifier::hs256(SECRET).expect("secret"),
+        revoked,
+    )
+}
+
 /// The authenticator of the test router.
 pub fn credentials() -> Credentials {
     Credentials::new()
@@ -113,6 +142,16 @@ impl App {
     /// With `config`.
     pub fn with_config(config: HttpConfig) -> Self {
         Self::with_state(|services| ApiState::new(services, Arc::new(credentials())).config(config))
+    }
+
+    /// With accounts and sign-in (`/users`, `/auth/...`), access tokens revoked into a deny
+    /// list the credentials ask.
+    pub fn with_identity() -> Self {
+        Self::with_store(|store, services| {
+            let revoked = Arc::new(campushub_core::accounts::DenyList::new());
+            let credentials = credentials().revocations(revoked.clone());
+            ApiState::new(services, Arc::new(credentials)).identity(identity(store, revoked))
+        })
     }
 
     /// With a state built by `build` from fresh services.

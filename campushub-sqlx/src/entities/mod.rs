@@ -1,4 +1,5 @@
-//! Table descriptions of the built-in entities.
+//! Table descriptions of the built-in entities (user accounts included; their secrets are in
+//! `crate::accounts`).
 
 mod audit;
 mod custom_field;
@@ -6,3 +7,4 @@ mod department;
 mod faculty;
 mod person;
 mod student;
+mod user;

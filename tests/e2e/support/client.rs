@@ -98,6 +98,11 @@ impl Http {
         self.token.as_deref()
     }
 
+    /// The server's base URL (`http://127.0.0.1:port`).
+    pub fn base(&self) -> String {
+        self.base.clone()
+    }
+
     /// The same server without credentials.
     pub fn anonymous(&self) -> Http {
         Http {

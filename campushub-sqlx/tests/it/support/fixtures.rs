@@ -65,7 +65,9 @@ pub async fn pg_fixture() -> campushub_core::conformance::Fixture {
         std::sync::Arc::new(super::keep::Keep::new(fixture.departments, db.clone()));
     fixture.students = std::sync::Arc::new(super::keep::Keep::new(fixture.students, db.clone()));
     fixture.faculty = std::sync::Arc::new(super::keep::Keep::new(fixture.faculty, db.clone()));
-    fixture.custom_fields = std::sync::Arc::new(super::keep::Keep::new(fixture.custom_fields, db));
+    fixture.custom_fields =
+        std::sync::Arc::new(super::keep::Keep::new(fixture.custom_fields, db.clone()));
+    fixture.users = std::sync::Arc::new(super::keep::Keep::new(fixture.users, db));
     fixture
 }
 
@@ -77,6 +79,8 @@ fn fixture<B: campushub_sqlx::Backend>(backend: B) -> campushub_core::conformanc
         departments: Arc::new(SqlRepository::new(backend.clone())),
         students: Arc::new(SqlRepository::new(backend.clone())),
         faculty: Arc::new(SqlRepository::new(backend.clone())),
-        custom_fields: Arc::new(SqlRepository::new(backend)),
+        custom_fields: Arc::new(SqlRepository::new(backend.clone())),
+        users: Arc::new(SqlRepository::new(backend.clone())),
+        accounts: Arc::new(campushub_sqlx::SqlAccounts::new(backend)),
     }
 }

@@ -1,0 +1,28 @@
+//! Signing in with an account: the secrets kept beside a [`User`](crate::User) record (its
+//! password hash, its refresh tokens), the login, refresh and logout flows over them, the
+//! failure throttle, and the deny list of revoked access tokens.
+//!
+//! Nothing here mints an access token: the adapter that serves the flows does (the HTTP
+//! adapter signs a JWT naming the account and its roles), and tells [`TokenRevoker`] about
+//! the token ids it revokes. The password itself is handled by [`crate::password`].
+//!
+//! | piece | what it holds |
+//! |---|---|
+//! | [`AccountStore`] | password hashes and refresh-token sessions, apart from the user records: no read of a user shows them |
+//! | [`SignIn`] | login (throttled, the same cost whether or not the account exists, rehash on an old hash), refresh (rotation, reuse revokes the family), logout |
+//! | [`LoginThrottle`] | failures per account and per client address, with backoff and lockout |
+//! | [`DenyList`], [`TokenRevoker`] | access-token ids revoked before they expire |
+
+mod deny;
+mod refresh;
+mod sign_in;
+mod store;
+mod throttle;
+
+pub use deny::{unix_now, DenyList, TokenRevoker};
+pub use refresh::{RefreshSecret, RefreshSession, TokenHash};
+pub use sign_in::{
+    Offload, PasswordCheck, PasswordJob, SignIn, SignInConfig, SignedIn, WRONG_CREDENTIALS,
+};
+pub use store::{AccountStore, Rotation};
+pub use throttle::{LoginThrottle, ThrottleConfig};

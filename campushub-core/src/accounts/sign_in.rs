@@ -1,0 +1,295 @@
+//! [`SignIn`]: login, refresh-token rotation and logout over the user records and the
+//! [`AccountStore`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::refresh::{RefreshSecret, RefreshSession};
+use super::store::{AccountStore, Rotation};
+use super::throttle::{LoginThrottle, ThrottleConfig};
+use crate::entities::User;
+use crate::error::{Error, Result};
+use crate::meta::now_micros;
+use crate::password::{Password, PasswordHasher, StoredHash, Verification};
+use crate::repository::{ReadOptions, ReadRoute, Repository};
+
+/// A password check, run where blocking work may run ([`Offload`]).
+pub type PasswordJob = Box<dyn FnOnce() -> PasswordCheck + Send>;
+
+/// Runs a [`PasswordJob`] (an Argon2id verification takes tens of milliseconds of CPU): an
+/// async runtime's blocking pool (`tokio::task::spawn_blocking`); by default, in place.
+pub type Offload = Arc<
+    dyn Fn(PasswordJob) -> Pin<Box<dyn Future<Output = Result<PasswordCheck>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// What a password check found.
+#[derive(Debug)]
+pub struct PasswordCheck {
+    /// The verification's outcome.
+    pub verification: Verification,
+    /// A hash at the current parameters, made when the stored one was older.
+    pub rehash: Option<StoredHash>,
+}
+
+/// The settings of [`SignIn`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInConfig {
+    /// How long a refresh token may be used (default 14 days); each rotation starts anew.
+    pub refresh_ttl: Duration,
+    /// Backoff and lockout after failed logins.
+    pub throttle: ThrottleConfig,
+}
+
+impl Default for SignInConfig {
+    fn default() -> Self {
+        SignInConfig {
+            refresh_ttl: Duration::from_secs(14 * 24 * 60 * 60),
+            throttle: ThrottleConfig::default(),
+        }
+    }
+}
+
+/// A successful login or refresh: the account and its new refresh token.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The account, as stored now.
+    pub user: User,
+    /// The refresh token to hand to the client (shown once, stored only hashed).
+    pub refresh: RefreshSecret,
+    /// The sign-in the token belongs to; access tokens name it, so logout revokes it.
+    pub family: Uuid,
+    /// When the refresh token expires.
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// The message of every refused login, whatever the reason (unknown account, wrong
+/// password, inactive account, no password set), so a refusal tells nothing more.
+pub const WRONG_CREDENTIALS: &str = "the email or password is not correct";
+
+/// Login, refresh and logout (see the crate's `accounts` module docs).
+#[derive(Clone)]
+pub struct SignIn {
+    users: Arc<dyn Repository<User>>,
+    store: Arc<dyn AccountStore>,
+    hasher: Arc<PasswordHasher>,
+    throttle: Arc<LoginThrottle>,
+    config: SignInConfig,
+    offload: Offload,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("hasher", &self.hasher)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignIn {
+    /// Sign-in over `users` and `store`, checking passwords with `hasher`.
+    pub fn new(
+        users: Arc<dyn Repository<User>>,
+        store: Arc<dyn AccountStore>,
+        hasher: Arc<PasswordHasher>,
+        config: SignInConfig,
+    ) -> Self {
+        SignIn {
+            users,
+            store,
+            hasher,
+            throttle: Arc::new(LoginThrottle::new(config.throttle)),
+            config,
+            offload: Arc::new(|job: PasswordJob| Box::pin(async move { Ok(job()) })),
+        }
+    }
+
+    /// Runs password checks with `offload` (see [`Offload`]).
+    pub fn offload(mut self, offload: Offload) -> Self {
+        self.offload = offload;
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> SignInConfig {
+        self.config
+    }
+
+    /// The store of secrets.
+    pub fn store(&self) -> &Arc<dyn AccountStore> {
+        &self.store
+    }
+
+    /// Checks `email` and `password` and starts a sign-in, or says why not: a locked account
+    /// or address is [`Error::TooManyAttempts`] before anything else is looked at; every
+    /// other refusal is [`Error::Unauthenticated`] with [`WRONG_CREDENTIALS`] and costs one
+    /// password verification, whether or not the account exists.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: Password,
+        address: Option<&str>,
+    ) -> Result<SignedIn> {
+        let email = User::normalize_email(email);
+        if let Err(wait) = self.throttle.check(&email, address) {
+            return Err(Error::TooManyAttempts { retry_after: wait });
+        }
+        let primary = ReadOptions::default().on(ReadRoute::Primary);
+        let user = self.users.find_by_natural_key(&email, &primary).await?;
+        let stored = match &user {
+            Some(user) => self.store.password_hash(user.meta.id).await?,
+            None => None,
+        };
+        let hasher = Arc::clone(&self.hasher);
+        let check =
+            (self.offload)(Box::new(move || check_password(&hasher, &password, stored))).await?;
+        let user = match user {
+            Some(user) if check.verification.is_valid() && user.is_active => user,
+            _ => {
+                if let Some(wait) = self.throttle.failed(&email, address) {
+                    tracing::info!(
+                        lockout_ms = wait.as_millis() as u64,
+                        "login locked out after repeated failures"
+                    );
+                }
+                return Err(Error::Unauthenticated(WRONG_CREDENTIALS.into()));
+            }
+        };
+        self.throttle.succeeded(&email);
+        if let Some(rehash) = check.rehash {
+            // The login stands even if the upgrade cannot be stored; the next one retries.
+            if let Err(error) = self.store.set_password_hash(user.meta.id, &rehash).await {
+                tracing::warn!(%error, "cannot store the upgraded password hash");
+            }
+        }
+        let family = Uuid::now_v7();
+        let (refresh, session) = self.session(user.meta.id, family);
+        self.store.store_refresh(&session).await?;
+        Ok(SignedIn {
+            user,
+            refresh,
+            family,
+            refresh_expires_at: session.expires_at,
+        })
+    }
+
+    /// Exchanges `presented` for a new refresh token of the same sign-in. A token used
+    /// before revokes its whole sign-in; an unknown, expired or revoked token, or one whose
+    /// account is gone or inactive, is [`Error::Unauthenticated`].
+    pub async fn refresh(&self, presented: &RefreshSecret) -> Result<SignedIn> {
+        let (refresh, mut next) = self.session(Uuid::nil(), Uuid::nil());
+        let now = now_micros();
+        let refused =
+            || Error::Unauthenticated("the refresh token is not valid; sign in again".into());
+        let (user_id, family) = match self
+            .store
+            .rotate_refresh(&presented.hash(), &next, now)
+            .await?
+        {
+            Rotation::Rotated { user_id, family } => (user_id, family),
+            Rotation::Reused { family, .. } => {
+                tracing::warn!(%family, "a rotated refresh token was used again: its sign-in is revoked");
+                return Err(Error::Unauthenticated(
+                    "the refresh token was used before; every token of its sign-in is revoked"
+                        .into(),
+                ));
+            }
+            Rotation::Refused => return Err(refused()),
+        };
+        next.user_id = user_id;
+        next.family = family;
+        let primary = ReadOptions::default().on(ReadRoute::Primary);
+        match self.users.get(user_id, &primary).await? {
+            Some(user) if user.is_active => Ok(SignedIn {
+                user,
+                refresh,
+                family,
+                refresh_expires_at: next.expires_at,
+            }),
+            _ => {
+                self.store.revoke_family(family, now).await?;
+                Err(refused())
+            }
+        }
+    }
+
+    /// Ends the sign-in `family` (named by the caller's access token): none of its refresh
+    /// tokens is accepted again.
+    pub async fn logout(&self, family: Uuid) -> Result<()> {
+        self.store.revoke_family(family, now_micros()).await
+    }
+
+    /// The account `user_id` (from an access token's subject), as stored now.
+    pub async fn user(&self, user_id: Uuid) -> Result<Option<User>> {
+        let primary = ReadOptions::default().on(ReadRoute::Primary);
+        self.users.get(user_id, &primary).await
+    }
+
+    /// Hashes `password` and sets it as `user_id`'s, revoking the account's sign-ins. The
+    /// caller has checked it against the password policy.
+    pub async fn set_password(&self, user_id: Uuid, password: Password) -> Result<()> {
+        let hasher = Arc::clone(&self.hasher);
+        let hashed = (self.offload)(Box::new(move || {
+            let rehash = hasher.hash(&password).ok();
+            PasswordCheck {
+                verification: Verification::Valid,
+                rehash,
+            }
+        }))
+        .await?;
+        let hash = hashed.rehash.ok_or_else(|| Error::Internal {
+            message: "cannot hash the password".into(),
+            source: None,
+        })?;
+        self.store.set_password_hash(user_id, &hash).await?;
+        self.store.revoke_user(user_id, now_micros()).await
+    }
+
+    /// A new refresh token and its session for `user_id` in `family`.
+    fn session(&self, user_id: Uuid, family: Uuid) -> (RefreshSecret, RefreshSession) {
+        let refresh = RefreshSecret::generate();
+        let issued_at = now_micros();
+        let ttl = chrono::Duration::from_std(self.config.refresh_ttl)
+            .unwrap_or(chrono::Duration::days(14));
+        let session = RefreshSession {
+            token: refresh.hash(),
+            family,
+            user_id,
+            issued_at,
+            expires_at: issued_at + ttl,
+        };
+        (refresh, session)
+    }
+}
+
+/// Verifies `password` against `stored`, or against the dummy hash when there is none (an
+/// unknown account, or one without a password), so that both cost the same; an older hash
+/// that verifies is rehashed at the current parameters.
+fn check_password(
+    hasher: &PasswordHasher,
+    password: &Password,
+    stored: Option<StoredHash>,
+) -> PasswordCheck {
+    let verification = match &stored {
+        Some(stored) => hasher.verify(password, stored).unwrap_or_else(|error| {
+            tracing::warn!(%error, "a stored password hash cannot be read");
+            Verification::Invalid
+        }),
+        None => hasher.verify_dummy(password),
+    };
+    let rehash = match verification {
+        Verification::ValidNeedsRehash => hasher.hash(password).ok(),
+        _ => None,
+    };
+    PasswordCheck {
+        verification,
+        rehash,
+    }
+}

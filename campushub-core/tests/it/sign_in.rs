@@ -1,0 +1,245 @@
+//! `SignIn` on the memory store: one password check whatever the account, refusals that all
+//! read the same, the throttle before the password, rehash on an old hash, refresh rotation
+//! and reuse, and accounts that stop being usable.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use campushub_core::accounts::{
+    AccountStore, Offload, PasswordJob, RefreshSecret, SignIn, SignInConfig, ThrottleConfig,
+    WRONG_CREDENTIALS,
+};
+use campushub_core::memory::{MemoryAccounts, MemoryStore};
+use campushub_core::password::{HashParams, Password, PasswordHasher, Verification};
+use campushub_core::{Entity, Error, RecordMeta, Repository, User, UserInput};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn cheap(memory_kib: u32) -> Arc<PasswordHasher> {
+    let params = HashParams {
+        memory_kib,
+        iterations: 1,
+        parallelism: 1,
+    };
+    Arc::new(PasswordHasher::new(params).expect("parameters"))
+}
+
+struct Setup {
+    sign_in: SignIn,
+    users: Arc<dyn Repository<User>>,
+    accounts: MemoryAccounts,
+    checks: Arc<AtomicUsize>,
+}
+
+fn setup(hasher: Arc<PasswordHasher>, account_free: u32) -> Setup {
+    let store = MemoryStore::new();
+    let users: Arc<dyn Repository<User>> = Arc::new(store.repository::<User>());
+    let accounts = MemoryAccounts::new();
+    let checks = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&checks);
+    let offload: Offload = Arc::new(move |job: PasswordJob| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move { Ok(job()) })
+    });
+    let config = SignInConfig {
+        throttle: ThrottleConfig {
+            account_free,
+            ..ThrottleConfig::default()
+        },
+        ..SignInConfig::default()
+    };
+    let sign_in = SignIn::new(
+        Arc::clone(&users),
+        Arc::new(accounts.clone()),
+        hasher,
+        config,
+    )
+    .offload(offload);
+    Setup {
+        sign_in,
+        users,
+        accounts,
+        checks,
+    }
+}
+
+async fn account(setup: &Setup, email: &str, active: bool, hasher: &PasswordHasher) -> User {
+    let input = UserInput {
+        email: email.into(),
+        display_name: "Ada".into(),
+        roles: vec!["registrar".into()],
+        student_id: None,
+        faculty_id: None,
+        is_active: active,
+    };
+    let user = User::from_input(input, RecordMeta::new(), "test");
+    setup.users.insert(&user).await.unwrap();
+    let hash = hasher.hash(&Password::new(PASSWORD)).unwrap();
+    setup
+        .accounts
+        .set_password_hash(user.meta.id, &hash)
+        .await
+        .unwrap();
+    user
+}
+
+fn refused_alike(outcome: Result<impl std::fmt::Debug, Error>) {
+    match outcome {
+        Err(Error::Unauthenticated(message)) => assert_eq!(message, WRONG_CREDENTIALS),
+        other => panic!("expected the one refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_login_costs_one_password_check_and_refusals_read_the_same() {
+    let hasher = cheap(8);
+    let setup = setup(Arc::clone(&hasher), 100);
+    account(&setup, "ada@uni.example", true, &hasher).await;
+    account(&setup, "off@uni.example", false, &hasher).await;
+
+    let signed = setup
+        .sign_in
+        .login(" ADA@uni.example", Password::new(PASSWORD), None)
+        .await
+        .expect("the right password signs in, whatever the email's case");
+    assert_eq!(signed.user.email, "ada@uni.example");
+    assert_eq!(setup.checks.load(Ordering::SeqCst), 1);
+
+    for (email, password) in [
+        ("ada@uni.example", "wrong password!"),
+        ("nobody@uni.example", PASSWORD),
+        ("off@uni.example", PASSWORD),
+    ] {
+        let before = setup.checks.load(Ordering::SeqCst);
+        refused_alike(
+            setup
+                .sign_in
+                .login(email, Password::new(password), None)
+                .await,
+        );
+        assert_eq!(
+            setup.checks.load(Ordering::SeqCst),
+            before + 1,
+            "{email}: one verification, as for an existing account"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_locked_account_is_refused_before_its_password_is_checked() {
+    let hasher = cheap(8);
+    let setup = setup(Arc::clone(&hasher), 2);
+    account(&setup, "ada@uni.example", true, &hasher).await;
+    for _ in 0..3 {
+        refused_alike(
+            setup
+                .sign_in
+                .login("ada@uni.example", Password::new("nope nope nope"), None)
+                .await,
+        );
+    }
+    let checks = setup.checks.load(Ordering::SeqCst);
+    let locked = setup
+        .sign_in
+        .login("ada@uni.example", Password::new(PASSWORD), None)
+        .await;
+    assert!(
+        matches!(locked, Err(Error::TooManyAttempts { retry_after }) if !retry_after.is_zero()),
+        "{locked:?}"
+    );
+    assert_eq!(
+        setup.checks.load(Ordering::SeqCst),
+        checks,
+        "no password check while locked"
+    );
+}
+
+#[tokio::test]
+async fn an_older_hash_is_replaced_at_the_current_parameters_on_login() {
+    let old = cheap(8);
+    let current = cheap(16);
+    let setup = setup(Arc::clone(&current), 100);
+    let user = account(&setup, "ada@uni.example", true, &old).await;
+    setup
+        .sign_in
+        .login("ada@uni.example", Password::new(PASSWORD), None)
+        .await
+        .expect("the old hash still verifies");
+    let stored = setup
+        .accounts
+        .password_hash(user.meta.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        current.verify(&Password::new(PASSWORD), &stored).unwrap(),
+        Verification::Valid,
+        "rehashed at the current parameters"
+    );
+}
+
+#[tokio::test]
+async fn refresh_rotates_reuse_revokes_and_deactivation_stops_refreshing() {
+    let hasher = cheap(8);
+    let setup = setup(Arc::clone(&hasher), 100);
+    let user = account(&setup, "ada@uni.example", true, &hasher).await;
+    let first = setup
+        .sign_in
+        .login("ada@uni.example", Password::new(PASSWORD), None)
+        .await
+        .unwrap();
+    let second = setup
+        .sign_in
+        .refresh(&first.refresh)
+        .await
+        .expect("rotates");
+    assert_eq!(second.family, first.family);
+    assert_ne!(second.refresh, first.refresh);
+    let reuse = setup.sign_in.refresh(&first.refresh).await;
+    assert!(
+        matches!(reuse, Err(Error::Unauthenticated(ref m)) if m.contains("used before")),
+        "{reuse:?}"
+    );
+    assert!(
+        setup.sign_in.refresh(&second.refresh).await.is_err(),
+        "the family is revoked"
+    );
+    assert!(setup
+        .sign_in
+        .refresh(&RefreshSecret::generate())
+        .await
+        .is_err());
+
+    let third = setup
+        .sign_in
+        .login("ada@uni.example", Password::new(PASSWORD), None)
+        .await
+        .unwrap();
+    let mut inactive = user.clone();
+    inactive.is_active = false;
+    inactive.meta = user.meta.next();
+    setup.users.update(&inactive, 1).await.unwrap();
+    assert!(
+        setup.sign_in.refresh(&third.refresh).await.is_err(),
+        "an inactive account"
+    );
+}
+
+#[tokio::test]
+async fn logout_revokes_the_sign_in_and_no_other() {
+    let hasher = cheap(8);
+    let setup = setup(Arc::clone(&hasher), 100);
+    account(&setup, "ada@uni.example", true, &hasher).await;
+    let login = || {
+        setup
+            .sign_in
+            .login("ada@uni.example", Password::new(PASSWORD), None)
+    };
+    let (laptop, phone) = (login().await.unwrap(), login().await.unwrap());
+    setup.sign_in.logout(laptop.family).await.unwrap();
+    assert!(setup.sign_in.refresh(&laptop.refresh).await.is_err());
+    assert!(
+        setup.sign_in.refresh(&phone.refresh).await.is_ok(),
+        "the other sign-in stays"
+    );
+}

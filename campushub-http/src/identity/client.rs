@@ -1,0 +1,59 @@
+//! The client address the login throttle counts: the connection's peer, or the last
+//! `X-Forwarded-For` entry behind a trusted proxy.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
+
+/// The address of the client of `parts`, if known.
+pub(super) fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
+    if trust_forwarded_for {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .rfind(|entry| !entry.is_empty());
+        if let Some(address) = forwarded {
+            return Some(address.to_owned());
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    fn parts(forwarded: Option<&str>, peer: Option<&str>) -> Parts {
+        let mut request = Request::builder();
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        let (mut parts, ()) = request.body(()).expect("a request").into_parts();
+        if let Some(peer) = peer {
+            let peer: SocketAddr = peer.parse().expect("an address");
+            parts.extensions.insert(ConnectInfo(peer));
+        }
+        parts
+    }
+
+    #[test]
+    fn the_peer_unless_a_proxy_is_trusted() {
+        let request = parts(Some("203.0.113.9, 198.51.100.7"), Some("10.0.0.2:4000"));
+        assert_eq!(client_address(&request, false).as_deref(), Some("10.0.0.2"));
+        assert_eq!(
+            client_address(&request, true).as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(client_address(&parts(None, None), true), None);
+    }
+}

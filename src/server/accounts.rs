@@ -1,0 +1,73 @@
+//! Accounts and sign-in: the users service, [`SignIn`] over the database's secrets (Argon2id
+//! checks on tokio's blocking pool), and the revoked access tokens (shared through the cache's
+//! channel, or this process's deny list without Redis).
+
+use std::sync::Arc;
+
+use super::config::SignInSettings;
+use super::storage::Stores;
+use super::BoxError;
+use crate::cache::TieredCache;
+use crate::core::accounts::{DenyList, Offload, PasswordJob, SignIn, TokenRevoker};
+use crate::core::password::{HashParams, PasswordHasher};
+use crate::core::{Cache, EntityService, Error, NoCache, User};
+
+/// The accounts part of the core.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// User accounts (`/api/v1/users`; admins only under the default policy).
+    pub users: EntityService<User>,
+    /// Login, refresh and logout.
+    pub sign_in: SignIn,
+    /// The revoked access tokens the authenticator refuses.
+    pub revoker: Arc<dyn TokenRevoker>,
+}
+
+impl Accounts {
+    /// Builds them over `stores`, caching users in `cache`.
+    pub(super) fn build(
+        stores: &Stores,
+        cache: Option<&TieredCache>,
+        cursor_key: &[u8],
+        settings: &SignInSettings,
+    ) -> Result<Accounts, BoxError> {
+        let shared: Arc<dyn Cache> = match cache {
+            Some(cache) => Arc::new(cache.clone()),
+            None => Arc::new(NoCache),
+        };
+        let users = EntityService::builder(Arc::clone(&stores.users))
+            .cache(shared)
+            .cursor_key(cursor_key)
+            .build();
+        let hasher = PasswordHasher::new(HashParams::default())
+            .map_err(|e| format!("cannot set up password hashing: {e}"))?;
+        let sign_in = SignIn::new(
+            Arc::clone(&stores.users),
+            Arc::clone(&stores.accounts),
+            Arc::new(hasher),
+            settings.sign_in,
+        )
+        .offload(blocking_pool());
+        let revoker: Arc<dyn TokenRevoker> = match cache {
+            Some(cache) => Arc::new(cache.clone()),
+            None => Arc::new(DenyList::new()),
+        };
+        Ok(Accounts {
+            users,
+            sign_in,
+            revoker,
+        })
+    }
+}
+
+/// Runs password checks on tokio's blocking pool: an Argon2id verification takes tens of
+/// milliseconds of CPU, which must not stall the runtime's workers.
+fn blocking_pool() -> Offload {
+    Arc::new(|job: PasswordJob| {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(job)
+                .await
+                .map_err(|error| Error::internal("the password check did not finish", error))
+        })
+    })
+}
