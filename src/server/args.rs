@@ -78,15 +78,9 @@ pub enum Command {
         /// The token's subject
         #[arg(long, value_name = "NAME")]
         sub: String,
-        /// Its roles: admin, registrar, faculty, analyst
-        #[arg(
-            long = "role",
-            value_name = "ROLE[,ROLE]",
-            required = true,
-            value_delimiter = ',',
-            value_parser = role,
-        )]
-        roles: Vec<Role>,
+        /// Its roles.
+        #[command(flatten)]
+        roles: Roles,
         /// How long it is valid, at most 30d
         #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = ttl)]
         ttl: Duration,
@@ -110,6 +104,20 @@ pub enum Command {
     },
 }
 
+/// The roles of a token or an account: `--role admin,registrar` (or `--role` repeated).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct Roles {
+    /// Its roles: admin, registrar, faculty, analyst
+    #[arg(
+        long = "role",
+        value_name = "ROLE[,ROLE]",
+        required = true,
+        value_delimiter = ',',
+        value_parser = role,
+    )]
+    pub roles: Vec<Role>,
+}
+
 /// What `user` does.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum UserCommand {
@@ -123,15 +131,9 @@ pub enum UserCommand {
         /// The name shown for the account (default: the email)
         #[arg(long, value_name = "NAME")]
         display_name: Option<String>,
-        /// Its roles: admin, registrar, faculty, analyst
-        #[arg(
-            long = "role",
-            value_name = "ROLE[,ROLE]",
-            required = true,
-            value_delimiter = ',',
-            value_parser = role,
-        )]
-        roles: Vec<Role>,
+        /// Its roles.
+        #[command(flatten)]
+        roles: Roles,
         /// A file holding the password (its trailing newline is ignored); `-` reads standard
         /// input
         #[arg(long, value_name = "FILE")]
@@ -329,7 +331,7 @@ mod tests {
         let Command::Token { roles, ttl, .. } = args.subcommand() else {
             panic!("not a token command: {args:?}");
         };
-        assert_eq!(roles, &[Role::ADMIN, Role::ANALYST]);
+        assert_eq!(roles.roles, [Role::ADMIN, Role::ANALYST]);
         assert_eq!(*ttl, Duration::from_secs(24 * 3600));
     }
 
@@ -356,7 +358,7 @@ mod tests {
             panic!("not user create: {args:?}");
         };
         assert_eq!(
-            (email.as_str(), roles.as_slice()),
+            (email.as_str(), roles.roles.as_slice()),
             ("a@b.co", &[Role::ADMIN][..])
         );
         assert_eq!(password_file.as_deref(), Some(std::path::Path::new("/p")));

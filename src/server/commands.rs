@@ -40,7 +40,7 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
             };
             seed(counts, &config).await
         }
-        Command::Token { sub, roles, ttl } => token(sub, roles, *ttl, &config),
+        Command::Token { sub, roles, ttl } => token(sub, &roles.roles, *ttl, &config),
         Command::User(command) => user_command::run(command, &config).await,
         Command::Migrate => migrate(&config).await,
         Command::VerifyAggregates => verify_aggregates(&config).await,

@@ -82,7 +82,7 @@ mod values;
 
 pub use accounts::Accounts;
 pub use app::{App, Core};
-pub use args::{Args, Command, UserCommand};
+pub use args::{Args, Command, Roles, UserCommand};
 pub use auth::Auth;
 pub use backend_tls::BackendTls;
 pub use config::{Config, SignInSettings, VARIABLES};

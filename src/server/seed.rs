@@ -113,19 +113,13 @@ pub(super) async fn seed(
     }
 
     let first = existing(&services.students).await?;
-    let batches = batch_starts(first, counts.students).map(|(start, end)| {
-        let mut rng = Rng::stream(start as u64, STUDENTS);
-        (start..end)
-            .map(|n| rows::student(&mut rng, n, &ids))
-            .collect()
+    let batches = generated(first, counts.students, STUDENTS, |rng, n| {
+        rows::student(rng, n, &ids)
     });
     load(&services.students, batches, &mut progress, &mut outcome).await?;
     let first = existing(&services.faculty).await?;
-    let batches = batch_starts(first, counts.faculty).map(|(start, end)| {
-        let mut rng = Rng::stream(start as u64, FACULTY);
-        (start..end)
-            .map(|n| rows::faculty(&mut rng, n, &ids))
-            .collect()
+    let batches = generated(first, counts.faculty, FACULTY, |rng, n| {
+        rows::faculty(rng, n, &ids)
     });
     load(&services.faculty, batches, &mut progress, &mut outcome).await?;
     progress.finish();
@@ -139,12 +133,22 @@ pub(super) async fn seed(
     })
 }
 
-/// The `(first, end)` numbers of the batches of `count` records numbered from `first`.
-fn batch_starts(first: usize, count: usize) -> impl Iterator<Item = (usize, usize)> {
+/// The batches of `count` generated records numbered from `first`, at most
+/// [`MAX_BULK_ROWS`] each; a batch's rows derive from its first number and the kind's
+/// generator `stream`.
+fn generated<'a>(
+    first: usize,
+    count: usize,
+    stream: u64,
+    row: impl Fn(&mut Rng, usize) -> Value + 'a,
+) -> impl Iterator<Item = Vec<Value>> + 'a {
     let end = first + count;
-    (first..end)
-        .step_by(MAX_BULK_ROWS)
-        .map(move |start| (start, (start + MAX_BULK_ROWS).min(end)))
+    (first..end).step_by(MAX_BULK_ROWS).map(move |start| {
+        let mut rng = Rng::stream(start as u64, stream);
+        (start..(start + MAX_BULK_ROWS).min(end))
+            .map(|n| row(&mut rng, n))
+            .collect()
+    })
 }
 
 /// Bulk-creates each batch of `batches` (at most [`MAX_BULK_ROWS`] rows each), keeping

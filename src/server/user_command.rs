@@ -31,7 +31,14 @@ pub(super) async fn run(command: &UserCommand, config: &Config) -> Result<(), Bo
             PasswordPolicy::default()
                 .check(&password, email)
                 .map_err(|violation| format!("the password is refused: {violation}"))?;
-            create(config, email, display_name.as_deref(), roles, password).await
+            create(
+                config,
+                email,
+                display_name.as_deref(),
+                &roles.roles,
+                password,
+            )
+            .await
         }
     }
 }
