@@ -55,7 +55,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// the fields' numbers of values (statistics fields are categories: a few statuses,
     /// genders, years, departments), and one aggregation over an index read in order costs a
     /// fraction of grouping the rows once per field (`GROUPING SETS`, or one scan per field).
-    pub(super) async fn fetch_group_counts_scanned(
+    async fn fetch_group_counts_scanned(
         &self,
         query: &ListQuery,
         fields: &[&'static str],
