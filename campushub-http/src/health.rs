@@ -171,9 +171,11 @@ impl ReadinessChecks {
     }
 
     /// Whether the caller's credentials (if any, and valid) may see the components.
-    fn shows_details(&self, headers: &HeaderMap) -> bool {
+    async fn shows_details(&self, headers: &HeaderMap) -> bool {
         self.authenticator
-            .authenticate(headers)
+            .authentication(headers)
+            .decided()
+            .await
             .is_ok_and(|principal| {
                 let allowed = self
                     .policy
@@ -193,7 +195,7 @@ pub(crate) async fn readyz(
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = if readiness.shows_details(&headers) {
+    let body = if readiness.shows_details(&headers).await {
         serde_json::to_vec(&*report).unwrap_or_default()
     } else {
         format!(r#"{{"status":"{}"}}"#, report.status).into_bytes()

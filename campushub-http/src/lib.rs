@@ -60,6 +60,9 @@
 //! - `docs-ui`: `/docs/`, an interactive API reference (Swagger UI, its files compiled in)
 //!   over the served document. Off by default (it adds about 10 MB to a binary); the
 //!   `campushub` facade's `server` feature turns it on.
+//! - `oidc`: [`OidcProvider`], the access tokens of an OpenID Connect identity provider
+//!   (Keycloak, Entra ID, Google), its keys fetched over HTTPS (reqwest on rustls). Off by
+//!   default; the `server` feature turns it on.
 
 // docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -95,8 +98,12 @@ pub mod trace_context;
 
 pub use analytics::{Analytics, AnalyticsSummary, DepartmentAnalytics, ServiceAnalytics};
 pub use auth::{
-    ApiKeys, AuthLayer, Authenticator, Caller, Claims, Credentials, JwtVerifier, TokenMinter,
+    ApiKeys, AuthLayer, Authentication, Authenticator, Caller, Claims, Credentials, JwtVerifier,
+    TokenMinter,
 };
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub use auth::{ClaimMapping, OidcProvider, OidcProviderBuilder};
 pub use bulk::BulkKeys;
 pub use conditional::RequireIfMatch;
 pub use config::HttpConfig;

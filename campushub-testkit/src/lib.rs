@@ -4,6 +4,9 @@
 //!
 //! [`SeededRng`]: the seeded generator of randomized tests.
 //!
+//! [`FakeIdp`]: an OpenID Connect identity provider (discovery, JWKS, signed tokens) on a
+//! loopback port.
+//!
 //! [`Relay`]: a TCP relay on a loopback port between a client under test and a real service
 //! (Redis, a Postgres replica), which a test cuts (the service becomes unreachable from that
 //! client only) or redirects to another server (the service "comes back" as a different one).
@@ -22,8 +25,10 @@
 //! ```
 
 pub mod exposition;
+mod idp;
 mod relay;
 mod rng;
 
+pub use idp::{FakeIdp, AUDIENCE as IDP_AUDIENCE};
 pub use relay::Relay;
 pub use rng::SeededRng;

@@ -55,6 +55,7 @@ impl Core {
     /// services.
     pub async fn open(config: &Config) -> Result<Core, BoxError> {
         let mut auth = Auth::resolve(config)?;
+        auth.fetch_provider_keys().await;
         let storage = Storage::open(&config.database, &config.backend_tls).await?;
         storage.set_slow_statement_threshold(config.slow_statement);
         storage.migrate().await?;

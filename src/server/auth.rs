@@ -13,7 +13,7 @@ use super::values::{ConfigError, JwtKey};
 use super::BoxError;
 use crate::core::accounts::TokenRevoker;
 use crate::core::{Principal, Role};
-use crate::http::{ApiKeys, Credentials, JwtVerifier, TokenMinter};
+use crate::http::{ApiKeys, Credentials, JwtVerifier, OidcProvider, TokenMinter};
 
 /// The resolved keys.
 pub struct Auth {
@@ -23,6 +23,8 @@ pub struct Auth {
     pub verifier: JwtVerifier,
     /// The API keys of `credentials`.
     api_keys: ApiKeys,
+    /// The identity provider of `credentials`, if any.
+    pub oidc: Option<OidcProvider>,
     /// Signs tokens when the server holds the signing key (HS256).
     pub minter: Option<TokenMinter>,
     /// The key cursors are signed with, shared by every instance with the same secret.
@@ -86,25 +88,56 @@ impl Auth {
             let roles = roles.iter().map(|r| Role::new(r.clone()));
             keys = keys.insert(key, Principal::new(subject.clone(), roles));
         }
-        let credentials = Credentials::new()
-            .jwt(verifier.clone())
-            .api_keys(keys.clone());
-        Ok(Auth {
-            credentials: Arc::new(credentials),
+        let oidc = config
+            .oidc
+            .as_ref()
+            .map(|settings| settings.provider())
+            .transpose()?;
+        let mut auth = Auth {
+            credentials: Arc::new(Credentials::new()),
             verifier,
             api_keys: keys,
+            oidc,
             minter,
             cursor_key,
-        })
+        };
+        auth.credentials = Arc::new(auth.credentials());
+        Ok(auth)
+    }
+
+    /// Credentials from the verifier, the API keys and the identity provider.
+    fn credentials(&self) -> Credentials {
+        let credentials = Credentials::new()
+            .jwt(self.verifier.clone())
+            .api_keys(self.api_keys.clone());
+        match &self.oidc {
+            Some(provider) => credentials.oidc(provider.clone()),
+            None => credentials,
+        }
     }
 
     /// Makes the credentials refuse the access tokens `revoker` says were revoked.
     pub fn refuse_revoked(&mut self, revoker: Arc<dyn TokenRevoker>) {
-        let credentials = Credentials::new()
-            .jwt(self.verifier.clone())
-            .api_keys(self.api_keys.clone())
-            .revocations(revoker);
-        self.credentials = Arc::new(credentials);
+        self.credentials = Arc::new(self.credentials().revocations(revoker));
+    }
+
+    /// Fetches the identity provider's keys, if there is one. A failure is logged, not
+    /// returned: the server starts and accepts its own tokens, and the provider's once a
+    /// later fetch (on the first token of an unknown key) succeeds.
+    pub async fn fetch_provider_keys(&self) {
+        let Some(provider) = &self.oidc else {
+            return;
+        };
+        match provider.refresh().await {
+            Ok(keys) => tracing::info!(
+                issuer = provider.issuer(),
+                keys,
+                "identity provider keys fetched"
+            ),
+            Err(error) => {
+                tracing::warn!(issuer = provider.issuer(), %error, "cannot fetch the identity provider's keys: its tokens are refused until a fetch succeeds")
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::backend_tls::BackendTls;
 use super::deployment::{environment, secret_strength};
 use super::limits::{self, ConnectionLimits};
+use super::oidc::OidcSettings;
 use super::parse::{
     api_keys, bind, bool_var, database, duration_or_off, duration_var, flag, jwt_key,
     number_or_off, number_var, settings,
@@ -66,6 +67,8 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     /// The `aud` every token must carry (required with a public key).
     pub jwt_audience: Option<String>,
+    /// The identity provider whose tokens are accepted too, if any.
+    pub oidc: Option<OidcSettings>,
     /// `subject:role+role:key` entries.
     pub api_keys: Vec<(String, Vec<String>, String)>,
     /// The key cursors are signed with (else derived from the JWT key).
@@ -259,6 +262,7 @@ impl Config {
             jwt,
             jwt_issuer,
             jwt_audience,
+            oidc: OidcSettings::load(&get)?,
             api_keys: api_keys(get("CAMPUSHUB_API_KEYS"))?,
             cursor_key,
             bind,

@@ -64,6 +64,7 @@ mod limits;
 mod linger;
 mod logging;
 mod metrics;
+mod oidc;
 mod parse;
 mod private_files;
 mod probes;

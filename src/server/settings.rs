@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 43] = [
+pub(super) const SETTINGS: [Setting; 51] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -193,6 +193,59 @@ pub(super) const SETTINGS: [Setting; 43] = [
         "jwt-audience",
         "AUDIENCE",
         "The `aud` every token must carry (required with CAMPUSHUB_JWT_PUBLIC_KEY_FILE)",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_ISSUER",
+        "oidc-issuer",
+        "URL",
+        "Also accept access tokens of this OpenID Connect issuer (https://...; keys found \
+         through its discovery document unless CAMPUSHUB_OIDC_JWKS_URL is set)",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_AUDIENCE",
+        "oidc-audience",
+        "AUDIENCE",
+        "The `aud` the issuer's tokens must carry: this API's client or application id \
+         (required with CAMPUSHUB_OIDC_ISSUER)",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_JWKS_URL",
+        "oidc-jwks-url",
+        "URL",
+        "The issuer's JWKS address, instead of discovery",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_ROLES_CLAIMS",
+        "oidc-roles-claims",
+        "PATHS",
+        "Comma-separated claims holding the issuer's roles or groups, dots for nested claims \
+         (roles,groups; Keycloak: realm_access.roles)",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_ROLE_MAP",
+        "oidc-role-map",
+        "MAP",
+        "Comma-separated value=role pairs: the issuer's role or group `value` grants CampusHub \
+         `role` (erp-registrars=registrar); unmapped values grant nothing",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_SUBJECT_CLAIM",
+        "oidc-subject-claim",
+        "CLAIM",
+        "The claim recorded as the caller's subject (sub)",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_DEFAULT_ROLES",
+        "oidc-default-roles",
+        "ROLES",
+        "Comma-separated roles every token of the issuer holds (none)",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_MIN_REFRESH",
+        "oidc-min-refresh",
+        "DURATION",
+        "The least time between two fetches of the issuer's keys caused by unknown key ids \
+         (10s)",
     ),
     secret(
         "CAMPUSHUB_API_KEYS",

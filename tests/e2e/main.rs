@@ -34,4 +34,5 @@ mod representation;
 mod seeding;
 mod shutdown;
 mod sign_in;
+mod single_sign_on;
 mod statements;

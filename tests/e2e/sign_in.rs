@@ -4,7 +4,6 @@
 //! Redis), and the lockout after repeated failures.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use campushub::server::{Args, Config, Server};
@@ -17,38 +16,10 @@ use crate::support::db::TestDb;
 use crate::support::env::Services;
 use crate::support::instance::{namespace, replicated, Instance, JWT_SECRET};
 use crate::support::process::ProcessInstance;
+use crate::support::temp::TempDir;
 
 const EMAIL: &str = "Registry.Admin@uni.example";
 const PASSWORD: &str = "correct horse battery staple";
-
-/// A folder of the test's own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path =
-            std::env::temp_dir().join(format!("campushub-e2e-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&path).expect("a temporary folder");
-        TempDir(path)
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("a temporary file");
-        path.to_str().expect("a UTF-8 path").to_owned()
-    }
-
-    fn sqlite(&self) -> Vec<(&'static str, String)> {
-        let url = format!("sqlite://{}/campushub.db", self.0.display());
-        vec![("CAMPUSHUB_DATABASE_URL", url)]
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Runs `campushub <argv>` in this process, configured by `vars` as an instance is.
 async fn command(argv: &[&str], vars: &[(&str, String)]) -> Result<(), String> {

@@ -69,7 +69,7 @@ pub struct JwtVerifier {
 }
 
 /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
-const LEEWAY_SECONDS: u64 = 30;
+pub(super) const LEEWAY_SECONDS: u64 = 30;
 
 /// The shortest HS256 secret accepted, in bytes: RFC 7518 §3.2 requires a key of at least
 /// the hash's size (256 bits); a shorter one can be brute-forced from one token.
@@ -185,7 +185,7 @@ impl JwtVerifier {
 
 /// What a client is told about a token that failed: what it can fix (get a new token, wait,
 /// ask for the right audience), never the library's internal reason.
-fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+pub(super) fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> String {
     use jsonwebtoken::errors::ErrorKind;
     match kind {
         ErrorKind::ExpiredSignature => "the token has expired".into(),
@@ -201,7 +201,7 @@ fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> String {
 }
 
 /// Seconds since the Unix epoch.
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()

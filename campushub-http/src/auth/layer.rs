@@ -1,15 +1,20 @@
 //! [`AuthLayer`]: authenticates every request of the router it wraps, answering 401 problems
 //! for missing or invalid credentials.
+//!
+//! A request whose authentication is decided at once (every API key, every token verified
+//! before or with a known key) goes straight on with no allocation; one that waits for I/O
+//! (an identity provider's new key) is boxed.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use futures::future::{ready, Either, Ready};
+use futures::future::{ready, BoxFuture, Either, Ready};
+use futures::FutureExt;
 use tower::{Layer, Service};
 
-use super::Authenticator;
+use super::{Authentication, Authenticator};
 use crate::problem::Problem;
 
 /// Requires valid credentials; puts the [`campushub_core::Principal`] into the request's
@@ -56,25 +61,51 @@ impl<S> std::fmt::Debug for AuthService<S> {
     }
 }
 
+/// The answer to a request refused before it reached the router.
+fn refused<E>(error: &campushub_core::Error) -> Ready<Result<Response, E>> {
+    ready(Ok(Problem::from(error).into_response()))
+}
+
 impl<S> Service<Request> for AuthService<S>
 where
-    S: Service<Request, Response = Response>,
+    S: Service<Request, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Either<Ready<Result<Response, S::Error>>, S::Future>;
+    type Future = Either<
+        Ready<Result<Response, S::Error>>,
+        Either<S::Future, BoxFuture<'static, Result<Response, S::Error>>>,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        match self.authenticator.authenticate(request.headers()) {
-            Ok(principal) => {
+        match self.authenticator.authentication(request.headers()) {
+            Authentication::Ready(Ok(principal)) => {
                 request.extensions_mut().insert(principal);
-                Either::Right(self.inner.call(request))
+                Either::Right(Either::Left(self.inner.call(request)))
             }
-            Err(error) => Either::Left(ready(Ok(Problem::from(&error).into_response()))),
+            Authentication::Ready(Err(error)) => Either::Left(refused(&error)),
+            Authentication::Pending(pending) => {
+                // The service polled ready is the one that must be called: take it, and
+                // leave a fresh clone for the next request (tower's documented pattern).
+                let fresh = self.inner.clone();
+                let mut ready_inner = std::mem::replace(&mut self.inner, fresh);
+                let later = async move {
+                    match pending.await {
+                        Ok(principal) => {
+                            request.extensions_mut().insert(principal);
+                            ready_inner.call(request).await
+                        }
+                        Err(error) => refused(&error).await,
+                    }
+                };
+                Either::Right(Either::Right(later.boxed()))
+            }
         }
     }
 }

@@ -1,18 +1,21 @@
 //! Authentication: who is calling, from a bearer JWT or an API key.
 //!
 //! An [`Authenticator`] turns request headers into a [`Principal`]; [`Credentials`] is the
-//! built-in one (JWT and API keys). [`AuthLayer`] runs it in front of a router and puts the
+//! built-in one (JWT, API keys and, with the `oidc` feature, identity providers' tokens). [`AuthLayer`] runs it in front of a router and puts the
 //! principal into the request's extensions, where the [`Caller`] extractor finds it.
 //! Authorization (which roles may do what) stays with core's policy.
 
 mod api_key;
 mod jwt;
 mod layer;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod token;
 mod verified;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use futures::future::BoxFuture;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
@@ -22,27 +25,76 @@ use campushub_core::{Error, Principal, Result};
 pub use api_key::{ApiKeys, API_KEY_HEADER};
 pub use jwt::{Claims, JwtVerifier, MintedToken, TokenMinter, MIN_HS256_SECRET};
 pub use layer::{AuthLayer, AuthService};
+#[cfg(feature = "oidc")]
+pub use oidc::{ClaimMapping, OidcProvider, OidcProviderBuilder};
 pub use token::VerifiedToken;
 
 /// Finds the principal behind a request's credentials.
 pub trait Authenticator: Send + Sync + 'static {
-    /// The principal, or [`Error::Unauthenticated`] saying why not.
+    /// The principal, or [`Error::Unauthenticated`] saying why not, decided without waiting
+    /// for anything.
     fn authenticate(&self, headers: &HeaderMap) -> Result<Principal>;
+
+    /// The principal, possibly after some I/O: what [`AuthLayer`] asks. An authenticator
+    /// that sometimes must fetch something first (an identity provider's new signing key)
+    /// answers [`Authentication::Pending`] then, and [`Authentication::Ready`] otherwise, so
+    /// that the common request allocates no future. The default answers
+    /// [`Authenticator::authenticate`] at once.
+    fn authentication(&self, headers: &HeaderMap) -> Authentication {
+        Authentication::Ready(self.authenticate(headers))
+    }
 }
 
 impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
     fn authenticate(&self, headers: &HeaderMap) -> Result<Principal> {
         (**self).authenticate(headers)
     }
+
+    fn authentication(&self, headers: &HeaderMap) -> Authentication {
+        (**self).authentication(headers)
+    }
+}
+
+/// What [`Authenticator::authentication`] decided.
+pub enum Authentication {
+    /// Decided now.
+    Ready(Result<Principal>),
+    /// To be decided once the future completes (it owns what it needs).
+    Pending(BoxFuture<'static, Result<Principal>>),
+}
+
+impl Authentication {
+    /// The decision, waiting for it if needed.
+    pub async fn decided(self) -> Result<Principal> {
+        match self {
+            Authentication::Ready(decided) => decided,
+            Authentication::Pending(pending) => pending.await,
+        }
+    }
+}
+
+impl std::fmt::Debug for Authentication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Authentication::Ready(decided) => f.debug_tuple("Ready").field(decided).finish(),
+            Authentication::Pending(_) => f.write_str("Pending"),
+        }
+    }
 }
 
 /// The built-in authenticator: `Authorization: Bearer <JWT>` and/or `X-Api-Key`; a bearer
 /// token whose id (`jti`) was revoked is refused.
+///
+/// With identity providers added ([`Credentials::oidc`], feature `oidc`), a bearer token
+/// whose (unverified) `iss` names one of them goes to that provider; every other token to
+/// the JWT verifier.
 #[derive(Default)]
 pub struct Credentials {
     jwt: Option<JwtVerifier>,
     api_keys: ApiKeys,
     revoked: Option<Arc<dyn TokenRevoker>>,
+    #[cfg(feature = "oidc")]
+    providers: Vec<OidcProvider>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -51,7 +103,7 @@ impl std::fmt::Debug for Credentials {
             .field("jwt", &self.jwt)
             .field("api_keys", &self.api_keys)
             .field("revocations", &self.revoked.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,6 +131,14 @@ impl Credentials {
         self
     }
 
+    /// Also accepts the access tokens `provider` issues (those whose `iss` is its issuer).
+    #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+    pub fn oidc(mut self, provider: OidcProvider) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
     /// The bearer token of `headers`, if they carry one (`None` without an `Authorization`
     /// header; an error for one that is not `Bearer <token>`).
     pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>> {
@@ -99,19 +159,41 @@ impl Credentials {
     }
 }
 
-impl Authenticator for Credentials {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Principal> {
+/// What a request presented: an API key (already looked up) or a bearer token (to verify).
+enum Presented<'h> {
+    Key(Principal),
+    Bearer(&'h str),
+}
+
+impl Credentials {
+    /// The principal of a request's API key, else its bearer token.
+    fn presented<'h>(&self, headers: &'h HeaderMap) -> Result<Presented<'h>> {
         if let Some(key) = headers.get(&API_KEY_HEADER) {
             let key = key
                 .to_str()
                 .map_err(|_| Error::Unauthenticated("the API key is not valid".into()))?;
-            return self.api_keys.principal(key);
+            return self.api_keys.principal(key).map(Presented::Key);
         }
-        let Some(token) = Credentials::bearer(headers)? else {
-            return Err(Error::Unauthenticated(
+        match Credentials::bearer(headers)? {
+            Some(token) => Ok(Presented::Bearer(token)),
+            None => Err(Error::Unauthenticated(
                 "send `Authorization: Bearer <token>` or `X-Api-Key`".into(),
-            ));
-        };
+            )),
+        }
+    }
+
+    /// The identity provider that issued `token`, if it names one of ours.
+    #[cfg(feature = "oidc")]
+    fn provider_of(&self, token: &str) -> Option<&OidcProvider> {
+        if self.providers.is_empty() {
+            return None;
+        }
+        let issuer = oidc::unverified_issuer(token)?;
+        self.providers.iter().find(|p| p.issuer() == issuer)
+    }
+
+    /// The principal of a bearer token for the JWT verifier.
+    fn verify_own(&self, token: &str) -> Result<Principal> {
         let Some(verifier) = &self.jwt else {
             return Err(Error::Unauthenticated(
                 "bearer tokens are not accepted here".into(),
@@ -126,6 +208,33 @@ impl Authenticator for Credentials {
             }
         }
         Ok(verified.principal)
+    }
+}
+
+impl Authenticator for Credentials {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Principal> {
+        let token = match self.presented(headers)? {
+            Presented::Bearer(token) => token,
+            Presented::Key(principal) => return Ok(principal),
+        };
+        #[cfg(feature = "oidc")]
+        if let Some(provider) = self.provider_of(token) {
+            return provider.verify_known(token);
+        }
+        self.verify_own(token)
+    }
+
+    fn authentication(&self, headers: &HeaderMap) -> Authentication {
+        let token = match self.presented(headers) {
+            Ok(Presented::Bearer(token)) => token,
+            Ok(Presented::Key(principal)) => return Authentication::Ready(Ok(principal)),
+            Err(error) => return Authentication::Ready(Err(error)),
+        };
+        #[cfg(feature = "oidc")]
+        if let Some(provider) = self.provider_of(token) {
+            return provider.verify(token);
+        }
+        Authentication::Ready(self.verify_own(token))
     }
 }
 

@@ -70,6 +70,16 @@ impl VerifiedTokens {
         }
     }
 
+    /// Forgets every token (their keys may no longer be trusted).
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    pub(crate) fn clear(&self) {
+        for slot in self.slots.iter() {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = None;
+            }
+        }
+    }
+
     /// Tokens stored.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

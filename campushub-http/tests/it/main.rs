@@ -13,6 +13,8 @@ mod cors;
 mod crud;
 mod errors;
 mod lists;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod openapi;
 mod ops;
 mod representation;

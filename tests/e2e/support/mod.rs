@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod process;
 pub mod raw;
 pub mod records;
+pub mod temp;
 pub mod tools;
 pub mod wait;
 
