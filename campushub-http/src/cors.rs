@@ -45,14 +45,18 @@ impl CorsOrigins {
     /// The layer answering preflights and marking responses for these origins, or `None` when
     /// CORS is off.
     pub fn layer(&self) -> Option<CorsLayer> {
-        let allow = match self {
+        // Listed origins may send credentials (the refresh-token cookie of a login that
+        // asked for it); `*` may not (browsers forbid it, and it would hand the cookie to
+        // any site's script).
+        let (allow, credentials) = match self {
             CorsOrigins::None => return None,
-            CorsOrigins::Any => AllowOrigin::any(),
-            CorsOrigins::List(origins) => AllowOrigin::list(origins.iter().cloned()),
+            CorsOrigins::Any => (AllowOrigin::any(), false),
+            CorsOrigins::List(origins) => (AllowOrigin::list(origins.iter().cloned()), true),
         };
         Some(
             CorsLayer::new()
                 .allow_origin(allow)
+                .allow_credentials(credentials)
                 .allow_methods([
                     Method::GET,
                     Method::POST,

@@ -15,7 +15,7 @@ use super::throttle::{LoginThrottle, ThrottleConfig};
 use crate::entities::User;
 use crate::error::{Error, Result};
 use crate::meta::now_micros;
-use crate::password::{Password, PasswordHasher, StoredHash, Verification};
+use crate::password::{Password, PasswordHasher, PasswordPolicy, StoredHash, Verification};
 use crate::repository::{ReadOptions, ReadRoute, Repository};
 
 /// A password check, run where blocking work may run ([`Offload`]).
@@ -81,6 +81,7 @@ pub struct SignIn {
     hasher: Arc<PasswordHasher>,
     throttle: Arc<LoginThrottle>,
     config: SignInConfig,
+    policy: PasswordPolicy,
     offload: Offload,
 }
 
@@ -107,6 +108,7 @@ impl SignIn {
             hasher,
             throttle: Arc::new(LoginThrottle::new(config.throttle)),
             config,
+            policy: PasswordPolicy::default(),
             offload: Arc::new(|job: PasswordJob| Box::pin(async move { Ok(job()) })),
         }
     }
@@ -114,6 +116,12 @@ impl SignIn {
     /// Runs password checks with `offload` (see [`Offload`]).
     pub fn offload(mut self, offload: Offload) -> Self {
         self.offload = offload;
+        self
+    }
+
+    /// New passwords must satisfy `policy` (default [`PasswordPolicy::default`]).
+    pub fn password_policy(mut self, policy: PasswordPolicy) -> Self {
+        self.policy = policy;
         self
     }
 
@@ -230,6 +238,62 @@ impl SignIn {
     pub async fn user(&self, user_id: Uuid) -> Result<Option<User>> {
         let primary = ReadOptions::default().on(ReadRoute::Primary);
         self.users.get(user_id, &primary).await
+    }
+
+    /// Changes the password of the signed-in account `user_id`, which proves it knows the
+    /// current one, and revokes every sign-in of the account (the caller signs in again).
+    ///
+    /// A wrong current password counts as a failed login of the account (and address), so
+    /// this route is no way around the lockout.
+    ///
+    /// # Errors
+    /// [`Error::TooManyAttempts`] while the account or address is locked;
+    /// [`Error::Unauthenticated`] for a wrong current password or an account that is gone or
+    /// inactive; [`Error::Validation`] on `new_password` when the policy refuses it.
+    pub async fn change_password(
+        &self,
+        user_id: Uuid,
+        current: Password,
+        new: Password,
+        address: Option<&str>,
+    ) -> Result<()> {
+        let refused = || Error::Unauthenticated("the current password is not correct".into());
+        let Some(user) = self.user(user_id).await?.filter(|user| user.is_active) else {
+            return Err(refused());
+        };
+        if let Err(wait) = self.throttle.check(&user.email, address) {
+            return Err(Error::TooManyAttempts { retry_after: wait });
+        }
+        self.policy
+            .check(&new, &user.email)
+            .map_err(|violation| Error::invalid("new_password", violation.to_string()))?;
+        let stored = self.store.password_hash(user_id).await?;
+        let hasher = Arc::clone(&self.hasher);
+        let check =
+            (self.offload)(Box::new(move || check_password(&hasher, &current, stored))).await?;
+        if !check.verification.is_valid() {
+            self.throttle.failed(&user.email, address);
+            return Err(refused());
+        }
+        self.throttle.succeeded(&user.email);
+        self.set_password(user_id, new).await
+    }
+
+    /// Sets a new password for the account `user_id` on an administrator's behalf (who then
+    /// hands it to the account's owner by a channel of their own: CampusHub never sends or
+    /// logs a password), and revokes every sign-in of the account.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown account; [`Error::Validation`] on `password` when
+    /// the policy refuses it.
+    pub async fn reset_password(&self, user_id: Uuid, password: Password) -> Result<()> {
+        let Some(user) = self.user(user_id).await? else {
+            return Err(Error::not_found(crate::EntityKind::USER, user_id));
+        };
+        self.policy
+            .check(&password, &user.email)
+            .map_err(|violation| Error::invalid("password", violation.to_string()))?;
+        self.set_password(user_id, password).await
     }
 
     /// Hashes `password` and sets it as `user_id`'s, revoking the account's sign-ins. The

@@ -243,3 +243,119 @@ async fn logout_revokes_the_sign_in_and_no_other() {
         "the other sign-in stays"
     );
 }
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_one_and_its_failures_lock_the_account() {
+    let hasher = cheap(8);
+    let setup = setup(Arc::clone(&hasher), 2);
+    let user = account(&setup, "ada@uni.example", true, &hasher).await;
+    let id = user.meta.id;
+    let new = "a brand new passphrase";
+
+    let weak = setup
+        .sign_in
+        .change_password(id, Password::new(PASSWORD), Password::new("short"), None)
+        .await;
+    assert!(
+        matches!(&weak, Err(Error::Validation(e)) if e.contains("new_password")),
+        "{weak:?}"
+    );
+    for _ in 0..3 {
+        let wrong = setup
+            .sign_in
+            .change_password(id, Password::new("not the one!"), Password::new(new), None)
+            .await;
+        assert!(matches!(wrong, Err(Error::Unauthenticated(_))), "{wrong:?}");
+    }
+    // Wrong current passwords count as failed logins: the account is now locked.
+    let locked = setup
+        .sign_in
+        .change_password(id, Password::new(PASSWORD), Password::new(new), None)
+        .await;
+    assert!(
+        matches!(locked, Err(Error::TooManyAttempts { .. })),
+        "{locked:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_sign_in() {
+    let hasher = cheap(8);
+    let new = "a brand new passphrase";
+    let fresh = setup(Arc::clone(&hasher), 100);
+    let user = account(&fresh, "ada@uni.example", true, &hasher).await;
+    let signed_before = fresh
+        .sign_in
+        .login("ada@uni.example", Password::new(PASSWORD), None)
+        .await
+        .expect("login");
+    fresh
+        .sign_in
+        .change_password(
+            user.meta.id,
+            Password::new(PASSWORD),
+            Password::new(new),
+            None,
+        )
+        .await
+        .expect("changed");
+    refused_alike(
+        fresh
+            .sign_in
+            .login("ada@uni.example", Password::new(PASSWORD), None)
+            .await,
+    );
+    fresh
+        .sign_in
+        .login("ada@uni.example", Password::new(new), None)
+        .await
+        .expect("the new password signs in");
+    let stale = fresh.sign_in.refresh(&signed_before.refresh).await;
+    assert!(matches!(stale, Err(Error::Unauthenticated(_))), "{stale:?}");
+}
+
+#[tokio::test]
+async fn an_administrator_reset_follows_the_policy_and_ends_every_sign_in() {
+    let hasher = cheap(8);
+    let setup = setup(Arc::clone(&hasher), 100);
+    let user = account(&setup, "ada@uni.example", true, &hasher).await;
+    let signed = setup
+        .sign_in
+        .login("ada@uni.example", Password::new(PASSWORD), None)
+        .await
+        .expect("login");
+    for (password, why) in [("short", "too short"), ("ADA@uni.example", "the email")] {
+        let refused = setup
+            .sign_in
+            .reset_password(user.meta.id, Password::new(password))
+            .await;
+        assert!(
+            matches!(&refused, Err(Error::Validation(e)) if e.contains("password")),
+            "{why}: {refused:?}"
+        );
+    }
+    let unknown = setup
+        .sign_in
+        .reset_password(uuid::Uuid::now_v7(), Password::new("a fine long password"))
+        .await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound { .. })),
+        "{unknown:?}"
+    );
+    setup
+        .sign_in
+        .reset_password(user.meta.id, Password::new("a fine long password"))
+        .await
+        .expect("reset");
+    let stale = setup.sign_in.refresh(&signed.refresh).await;
+    assert!(matches!(stale, Err(Error::Unauthenticated(_))), "{stale:?}");
+    setup
+        .sign_in
+        .login(
+            "ada@uni.example",
+            Password::new("a fine long password"),
+            None,
+        )
+        .await
+        .expect("the reset password signs in");
+}

@@ -13,6 +13,11 @@ pub struct LoginRequest {
     /// The password.
     #[schema(min_length = 1)]
     pub password: String,
+    /// `true`: set the refresh token as an `HttpOnly; Secure; SameSite=Strict` cookie on
+    /// `/auth/refresh` instead of answering it in the body (for single-page apps, whose
+    /// scripts then never hold it). Default `false`.
+    #[serde(default)]
+    pub refresh_cookie: bool,
 }
 
 impl std::fmt::Debug for LoginRequest {
@@ -20,6 +25,7 @@ impl std::fmt::Debug for LoginRequest {
         f.debug_struct("LoginRequest")
             .field("email", &self.email)
             .field("password", &"[redacted]")
+            .field("refresh_cookie", &self.refresh_cookie)
             .finish()
     }
 }
@@ -27,14 +33,46 @@ impl std::fmt::Debug for LoginRequest {
 /// `POST /auth/refresh`.
 #[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
-    /// The refresh token of the last login or refresh.
+    /// The refresh token of the last login or refresh; omit it (send `{}`) when the login
+    /// asked for the refresh-token cookie, which the browser then sends.
     #[schema(min_length = 1)]
-    pub refresh_token: String,
+    pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for RefreshRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RefreshRequest { refresh_token: [redacted] }")
+    }
+}
+
+/// `POST /auth/password`: the signed-in account's new password.
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    /// The password in force.
+    #[schema(min_length = 1)]
+    pub current_password: String,
+    /// The new password: 12 to 256 characters, not the account's email.
+    #[schema(min_length = 12, max_length = 256)]
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePasswordRequest { [redacted] }")
+    }
+}
+
+/// `POST /users/{id}/password`: the password an administrator sets.
+#[derive(Deserialize, ToSchema)]
+pub struct ResetPasswordRequest {
+    /// The new password: 12 to 256 characters, not the account's email.
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: String,
+}
+
+impl std::fmt::Debug for ResetPasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResetPasswordRequest { [redacted] }")
     }
 }
 
@@ -51,8 +89,10 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds the access token is valid for.
     pub expires_in: u64,
-    /// The refresh token: send it to `/auth/refresh` for new tokens. It works once.
-    pub refresh_token: String,
+    /// The refresh token: send it to `/auth/refresh` for new tokens. It works once. Absent
+    /// when it was set as a cookie (`refresh_cookie`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Seconds the refresh token is valid for.
     pub refresh_expires_in: u64,
 }

@@ -1,8 +1,9 @@
 //! Sign-in routes and the users resource, for a router given an [`Identity`]:
 //! `POST /api/v1/auth/login`, `POST /api/v1/auth/refresh` (both open: they take credentials in
-//! the body), `POST /api/v1/auth/logout` and `GET /api/v1/auth/me` (both with the access
-//! token), and `/api/v1/users` (the `user` kind, through the same resource routes as every
-//! kind).
+//! the body, or the refresh-token cookie), `POST /api/v1/auth/logout`, `GET /api/v1/auth/me`
+//! and `POST /api/v1/auth/password` (with the access token), `/api/v1/users` (the `user` kind,
+//! through the same resource routes as every kind) and `POST /api/v1/users/{id}/password`
+//! (an administrator's reset).
 //!
 //! A login answers a short-lived access token (a JWT minted by [`TokenMinter`], with a `jti`
 //! and the sign-in's id as `sid`) and an opaque refresh token ([`SignIn`] stores its hash);
@@ -11,6 +12,8 @@
 
 mod bodies;
 mod client;
+mod cookie;
+mod password;
 mod routes;
 
 use std::sync::Arc;
@@ -21,7 +24,10 @@ use campushub_core::{EntityService, User};
 
 use crate::auth::{JwtVerifier, TokenMinter};
 
-pub use bodies::{LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse};
+pub use bodies::{
+    ChangePasswordRequest, LoginRequest, LogoutRequest, Me, RefreshRequest, ResetPasswordRequest,
+    TokenResponse,
+};
 pub(crate) use routes::{authenticated_routes, open_routes};
 
 /// What the sign-in routes need; give it to the router with

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::bodies::{Me, TokenResponse};
 use super::client::client_address;
 use super::Identity;
+use super::{cookie, password};
 use crate::auth::{Caller, Credentials};
 use crate::extract::JsonObject;
 use crate::list::json_ok;
@@ -40,13 +41,23 @@ pub(crate) fn authenticated_routes(identity: Arc<Identity>) -> Router {
     let mut router = Router::new();
     router = route_with_trailing_slash(router, &format!("{API_PREFIX}/auth/logout"), post(logout));
     router = route_with_trailing_slash(router, &format!("{API_PREFIX}/auth/me"), get(me));
+    router = route_with_trailing_slash(
+        router,
+        &format!("{API_PREFIX}/auth/password"),
+        post(password::change),
+    );
+    router = route_with_trailing_slash(
+        router,
+        &format!("{API_PREFIX}/users/{{id}}/password"),
+        post(password::reset),
+    );
     router
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(identity)
 }
 
 /// The client address the throttle counts (see `client.rs`).
-struct ClientAddress(Option<String>);
+pub(super) struct ClientAddress(pub(super) Option<String>);
 
 impl FromRequestParts<Arc<Identity>> for ClientAddress {
     type Rejection = Problem;
@@ -62,6 +73,14 @@ impl FromRequestParts<Arc<Identity>> for ClientAddress {
     }
 }
 
+/// Where a login or refresh hands the refresh token: in the body, or in a cookie (see
+/// `cookie.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Body,
+    Cookie,
+}
+
 async fn login(
     State(identity): State<Arc<Identity>>,
     ClientAddress(client): ClientAddress,
@@ -69,20 +88,38 @@ async fn login(
 ) -> ApiResult<Response> {
     let email = text(&body, "email")?;
     let password = Password::new(text(&body, "password")?);
+    let delivery = match body.get("refresh_cookie") {
+        None | Some(Value::Bool(false)) => Delivery::Body,
+        Some(Value::Bool(true)) => Delivery::Cookie,
+        Some(_) => {
+            return Err(Problem::invalid(
+                "refresh_cookie",
+                "Must be a valid boolean.",
+            ))
+        }
+    };
     let signed = identity
         .sign_in
         .login(&email, password, client.as_deref())
         .await?;
-    Ok(tokens(&identity, signed)?)
+    Ok(tokens(&identity, signed, delivery)?)
 }
 
+/// Rotates the refresh token of the body, or else of the cookie (answering in kind).
 async fn refresh(
     State(identity): State<Arc<Identity>>,
+    headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let presented = RefreshSecret::new(text(&body, "refresh_token")?);
-    let signed = identity.sign_in.refresh(&presented).await?;
-    Ok(tokens(&identity, signed)?)
+    let (presented, delivery) = match (body.get("refresh_token"), cookie::from_request(&headers)) {
+        (None, Some(from_cookie)) => (from_cookie, Delivery::Cookie),
+        _ => (text(&body, "refresh_token")?, Delivery::Body),
+    };
+    let signed = identity
+        .sign_in
+        .refresh(&RefreshSecret::new(presented))
+        .await?;
+    Ok(tokens(&identity, signed, delivery)?)
 }
 
 /// Revokes the caller's sign-in (its refresh tokens) and the access token itself, on every
@@ -105,7 +142,11 @@ async fn logout(
             identity.revoker.revoke(jti, verified.exp).await?;
         }
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(clear) = cookie::clear() {
+        response.headers_mut().insert(header::SET_COOKIE, clear);
+    }
+    Ok(response)
 }
 
 async fn me(
@@ -127,8 +168,8 @@ async fn me(
     })
 }
 
-/// The token response of a login or refresh.
-fn tokens(identity: &Identity, signed: SignedIn) -> Result<Response> {
+/// The token response of a login or refresh, the refresh token delivered as asked.
+fn tokens(identity: &Identity, signed: SignedIn, delivery: Delivery) -> Result<Response> {
     let user = &signed.user;
     let minted = identity.minter.mint_session(
         &user.meta.id.to_string(),
@@ -139,21 +180,31 @@ fn tokens(identity: &Identity, signed: SignedIn) -> Result<Response> {
     let refresh_expires_in = (signed.refresh_expires_at - campushub_core::meta::now_micros())
         .num_seconds()
         .max(0);
-    json_ok(&TokenResponse {
+    let refresh_expires_in = u64::try_from(refresh_expires_in).unwrap_or(0);
+    let refresh = signed.refresh.expose();
+    let mut response = json_ok(&TokenResponse {
         access_token: minted.token,
         token_type: "Bearer",
         expires_in: identity.access_ttl.as_secs(),
-        refresh_token: signed.refresh.expose().to_owned(),
-        refresh_expires_in: u64::try_from(refresh_expires_in).unwrap_or(0),
+        refresh_token: (delivery == Delivery::Body).then(|| refresh.to_owned()),
+        refresh_expires_in,
     })
     .map_err(|problem| Error::Internal {
         message: problem.detail,
         source: None,
-    })
+    })?;
+    if delivery == Delivery::Cookie {
+        let cookie = cookie::set(refresh, refresh_expires_in).ok_or_else(|| Error::Internal {
+            message: "the refresh token is not cookie text".into(),
+            source: None,
+        })?;
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 /// The string member `name` of `body`: missing or not a string is a 400 naming it.
-fn text(body: &Map<String, Value>, name: &str) -> std::result::Result<String, Problem> {
+pub(super) fn text(body: &Map<String, Value>, name: &str) -> std::result::Result<String, Problem> {
     match body.get(name) {
         Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
         Some(Value::String(_)) => Err(Problem::invalid(name, "This field may not be blank.")),

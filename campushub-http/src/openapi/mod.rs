@@ -21,17 +21,17 @@ pub(crate) use served::{serve, ServedDocument};
 pub use sign_in::add_sign_in;
 
 use campushub_core::analytics::{AnalyticsSummary, DepartmentAnalytics};
-use campushub_core::schema::{FieldType, Schema};
+use campushub_core::schema::Schema;
 use campushub_core::service::RowError;
 use campushub_core::{Department, Entity, ValidationErrors};
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::schema::{ArrayBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Paths,
-    Ref, Required, ResponseBuilder,
+    Ref, ResponseBuilder,
 };
 
 use components::Schemas;
@@ -40,7 +40,9 @@ use params::{
     consistency_token, filter_parameters, if_match, if_none_match, if_none_match_on_create,
     if_none_match_on_write, list_parameters,
 };
-use parts::{any_object, body, bulk_op, bulk_report, json, merge_patch, op, open, stats_op};
+use parts::{
+    any_object, body, bulk_op, bulk_report, id_parameter, json, merge_patch, op, open, stats_op,
+};
 use stats::department_stats;
 
 use crate::bulk::{BulkKeys, UPDATES};
@@ -167,15 +169,7 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, names: &KindNames) {
                 ),
             ),
     );
-    let by_id = |summary: &str, errors: &[u16]| {
-        op(tag, summary, errors).parameter(
-            ParameterBuilder::new()
-                .name("id")
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .schema(Some(entity::typed(FieldType::Uuid, false))),
-        )
-    };
+    let by_id = |summary: &str, errors: &[u16]| op(tag, summary, errors).parameter(id_parameter());
     add(
         paths,
         &item,

@@ -23,6 +23,20 @@ pub(super) fn op(tag: &str, summary: &str, errors: &[u16]) -> OperationBuilder {
     operation
 }
 
+/// The `{id}` path parameter of a record's routes.
+pub(super) fn id_parameter() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(utoipa::openapi::Required::True)
+        .schema(Some(super::entity::typed(
+            campushub_core::FieldType::Uuid,
+            false,
+        )))
+        .build()
+}
+
 /// An operation open to anyone.
 pub(super) fn open(tag: &str, summary: &str) -> OperationBuilder {
     OperationBuilder::new()

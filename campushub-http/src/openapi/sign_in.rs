@@ -8,7 +8,9 @@ use utoipa::{PartialSchema, ToSchema};
 use super::add;
 use super::names::operation_id;
 use super::parts::{body, json, op, open, problem};
-use crate::identity::{LoginRequest, Me, RefreshRequest, TokenResponse};
+use crate::identity::{
+    ChangePasswordRequest, LoginRequest, Me, RefreshRequest, ResetPasswordRequest, TokenResponse,
+};
 use crate::routing::API_PREFIX;
 
 /// Adds `/auth/login`, `/auth/refresh`, `/auth/logout` and `/auth/me` to `document`.
@@ -48,8 +50,10 @@ pub fn add_sign_in(document: &mut OpenApi) {
         )
         .operation_id(Some(operation_id("auth", "refresh")))
         .description(Some(
-            "Rotates the refresh token: the one sent is used up. Sending a used one again \
-                 revokes every token of its sign-in (`401`).",
+            "Rotates the refresh token: the one sent (in the body, or else in the \
+                 `campushub_refresh` cookie a login with `refresh_cookie` set) is used up, and \
+                 the next one is answered the same way. Sending a used one again revokes every \
+                 token of its sign-in (`401`).",
         ))
         .request_body(Some(body(Ref::from_schema_name(RefreshRequest::name()))))
         .response("200", tokens())
@@ -80,8 +84,58 @@ pub fn add_sign_in(document: &mut OpenApi) {
             .operation_id(Some(operation_id("auth", "me")))
             .response("200", json("The caller", Ref::from_schema_name(Me::name()))),
     );
+    let signed_out = || {
+        ResponseBuilder::new()
+            .description("Done; every sign-in of the account is revoked")
+            .build()
+    };
+    add(
+        paths,
+        &format!("{API_PREFIX}/auth/password"),
+        HttpMethod::Post,
+        op(
+            "auth",
+            "Change the signed-in account's password",
+            &[400, 415, 429],
+        )
+        .operation_id(Some(operation_id("auth", "change_password")))
+        .description(Some(
+            "Needs the current password; a wrong one counts as a failed login (`401`, then \
+                 `429` while locked). Revokes every sign-in of the account: sign in again. Only \
+                 a login's access token names an account (`403` otherwise).",
+        ))
+        .request_body(Some(body(Ref::from_schema_name(
+            ChangePasswordRequest::name(),
+        ))))
+        .response("204", signed_out()),
+    );
+    add(
+        paths,
+        &format!("{API_PREFIX}/users/{{id}}/password"),
+        HttpMethod::Post,
+        op(
+            "users",
+            "Set an account's password (an administrator's reset)",
+            &[400, 404, 415],
+        )
+        .operation_id(Some(operation_id("users", "reset_password")))
+        .description(Some(
+            "For callers who may update accounts. The password is never sent anywhere: \
+                 hand it to the account's owner yourself. Revokes every sign-in of the account.",
+        ))
+        .parameter(super::parts::id_parameter())
+        .request_body(Some(body(Ref::from_schema_name(
+            ResetPasswordRequest::name(),
+        ))))
+        .response("204", signed_out()),
+    );
     let components = document.components.get_or_insert_with(Default::default);
     for (name, schema) in [
+        (
+            ChangePasswordRequest::name(),
+            ChangePasswordRequest::schema(),
+        ),
+        (ResetPasswordRequest::name(), ResetPasswordRequest::schema()),
         (LoginRequest::name(), LoginRequest::schema()),
         (RefreshRequest::name(), RefreshRequest::schema()),
         (TokenResponse::name(), TokenResponse::schema()),

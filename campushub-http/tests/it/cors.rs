@@ -56,6 +56,8 @@ async fn an_allowed_origin_gets_its_preflight_answered_without_credentials() {
     let reply = preflight(&app, PAGE).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("access-control-allow-origin"), PAGE);
+    // A listed origin's page may send the refresh-token cookie (`credentials: "include"`).
+    assert_eq!(reply.header("access-control-allow-credentials"), "true");
     assert!(reply
         .header("access-control-allow-methods")
         .contains("PATCH"));
@@ -109,4 +111,6 @@ async fn another_origin_is_not_allowed() {
     let any = app_for("*");
     let reply = preflight(&any, "https://elsewhere.example.org").await;
     assert_eq!(reply.header("access-control-allow-origin"), "*");
+    // Any origin, but never with credentials: no site's script may send the cookie.
+    assert_eq!(reply.header("access-control-allow-credentials"), "");
 }

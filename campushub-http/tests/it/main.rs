@@ -17,6 +17,7 @@ mod lists;
 mod oidc;
 mod openapi;
 mod ops;
+mod passwords;
 mod representation;
 mod roles;
 mod sign_in;
