@@ -68,6 +68,16 @@ impl KeySpace {
         format!("{}:invalidations", self.namespace)
     }
 
+    /// The failure counter and the lock of a login key (`counter`: `account` or `address`;
+    /// `digest`: the key's SHA-256, hex), tagged to one slot so one `DEL` takes both.
+    pub(crate) fn login_failures(&self, counter: &str, digest: &str) -> (String, String) {
+        let ns = &self.namespace;
+        (
+            format!("{ns}:lf:{{{counter}:{digest}}}"),
+            format!("{ns}:ll:{{{counter}:{digest}}}"),
+        )
+    }
+
     /// The sorted set of revoked access-token ids, each scored by its token's expiry
     /// (seconds since the Unix epoch): what an instance that (re)subscribes loads.
     pub(crate) fn revoked(&self) -> String {

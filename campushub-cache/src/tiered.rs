@@ -142,6 +142,11 @@ impl TieredCache {
         &self.inner.deny
     }
 
+    /// The Redis tier, if the cache has one.
+    pub(crate) fn l2(&self) -> Option<&Arc<L2>> {
+        self.inner.l2.as_ref()
+    }
+
     /// The counters and gauges now.
     pub fn metrics(&self) -> MetricsSnapshot {
         let inner = &self.inner;

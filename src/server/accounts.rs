@@ -1,6 +1,7 @@
 //! Accounts and sign-in: the users service, [`SignIn`] over the database's secrets (Argon2id
-//! checks on tokio's blocking pool), and the revoked access tokens (shared through the cache's
-//! channel, or this process's deny list without Redis).
+//! checks on tokio's blocking pool, failed logins counted in the cache's Redis for every
+//! instance), and the revoked access tokens (shared through the cache's channel, or this
+//! process's deny list without Redis).
 
 use std::sync::Arc;
 
@@ -41,13 +42,17 @@ impl Accounts {
             .build();
         let hasher = PasswordHasher::new(HashParams::default())
             .map_err(|e| format!("cannot set up password hashing: {e}"))?;
-        let sign_in = SignIn::new(
+        let mut sign_in = SignIn::new(
             Arc::clone(&stores.users),
             Arc::clone(&stores.accounts),
             Arc::new(hasher),
             settings.sign_in,
         )
         .offload(blocking_pool());
+        if let Some(cache) = cache {
+            sign_in =
+                sign_in.failed_logins(Arc::new(cache.failed_logins(settings.sign_in.throttle)));
+        }
         let revoker: Arc<dyn TokenRevoker> = match cache {
             Some(cache) => Arc::new(cache.clone()),
             None => Arc::new(DenyList::new()),

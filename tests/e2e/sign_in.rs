@@ -299,3 +299,27 @@ async fn repeated_failures_lock_the_account_and_the_address() {
     );
     server.stop().await.expect("a clean stop");
 }
+
+/// Two instances sharing Postgres and Redis count failed logins together: guesses
+/// alternated between them lock the account on both after the free failures in all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_spread_over_two_instances_lock_the_account_on_both() {
+    let services = Services::shared();
+    let db = TestDb::create(&services.primary, &services.replica).await;
+    let mut vars = replicated(&services, &db, &namespace());
+    vars.push(("CAMPUSHUB_LOGIN_ACCOUNT_FAILURES", "4".to_owned()));
+    let (a, b) = (Instance::start(&vars).await, Instance::start(&vars).await);
+    let guess = "not the password at all";
+    for http in [&a.http, &b.http, &a.http, &b.http] {
+        assert_eq!(login(http, EMAIL, guess).await.status, 401);
+    }
+    // Each instance has seen two failures; together they have seen the four free ones.
+    assert_eq!(login(&a.http, EMAIL, guess).await.status, 401);
+    for http in [&a.http, &b.http] {
+        let locked = login(http, EMAIL, guess).await;
+        assert_eq!(locked.status, 429, "{}", locked.text());
+    }
+    a.stop().await.expect("a clean stop");
+    b.stop().await.expect("a clean stop");
+    db.drop_database().await;
+}

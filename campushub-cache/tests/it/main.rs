@@ -7,6 +7,7 @@
 mod analytics;
 mod consistency;
 mod degradation;
+mod failed_logins;
 mod hit_ratio;
 mod l1;
 mod query_bound;

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | [`AccountStore`] | password hashes and refresh-token sessions, apart from the user records: no read of a user shows them |
 //! | [`SignIn`] | login (throttled, the same cost whether or not the account exists, rehash on an old hash), refresh (rotation, reuse revokes the family), logout |
-//! | [`LoginThrottle`] | failures per account and per client address, with backoff and lockout |
+//! | [`FailedLogins`], [`LoginThrottle`] | failures per account and per client address, with backoff and lockout (in this process, or shared) |
 //! | [`DenyList`], [`TokenRevoker`] | access-token ids revoked before they expire |
 
 mod deny;
@@ -25,4 +25,4 @@ pub use sign_in::{
     Offload, PasswordCheck, PasswordJob, SignIn, SignInConfig, SignedIn, WRONG_CREDENTIALS,
 };
 pub use store::{AccountStore, Rotation};
-pub use throttle::{LoginThrottle, ThrottleConfig};
+pub use throttle::{FailedLogins, LoginThrottle, ThrottleConfig};

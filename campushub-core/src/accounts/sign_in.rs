@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::refresh::{RefreshSecret, RefreshSession};
 use super::store::{AccountStore, Rotation};
-use super::throttle::{LoginThrottle, ThrottleConfig};
+use super::throttle::{FailedLogins, LoginThrottle, ThrottleConfig};
 use crate::entities::User;
 use crate::error::{Error, Result};
 use crate::meta::now_micros;
@@ -79,7 +79,7 @@ pub struct SignIn {
     users: Arc<dyn Repository<User>>,
     store: Arc<dyn AccountStore>,
     hasher: Arc<PasswordHasher>,
-    throttle: Arc<LoginThrottle>,
+    throttle: Arc<dyn FailedLogins>,
     config: SignInConfig,
     policy: PasswordPolicy,
     offload: Offload,
@@ -119,6 +119,13 @@ impl SignIn {
         self
     }
 
+    /// Counts failed logins in `failed` instead of this process's [`LoginThrottle`] (a store
+    /// every instance shares); it should apply [`SignInConfig::throttle`].
+    pub fn failed_logins(mut self, failed: Arc<dyn FailedLogins>) -> Self {
+        self.throttle = failed;
+        self
+    }
+
     /// New passwords must satisfy `policy` (default [`PasswordPolicy::default`]).
     pub fn password_policy(mut self, policy: PasswordPolicy) -> Self {
         self.policy = policy;
@@ -146,7 +153,7 @@ impl SignIn {
         address: Option<&str>,
     ) -> Result<SignedIn> {
         let email = User::normalize_email(email);
-        if let Err(wait) = self.throttle.check(&email, address) {
+        if let Err(wait) = self.throttle.check(&email, address).await {
             return Err(Error::TooManyAttempts { retry_after: wait });
         }
         let primary = ReadOptions::default().on(ReadRoute::Primary);
@@ -161,7 +168,7 @@ impl SignIn {
         let user = match user {
             Some(user) if check.verification.is_valid() && user.is_active => user,
             _ => {
-                if let Some(wait) = self.throttle.failed(&email, address) {
+                if let Some(wait) = self.throttle.failed(&email, address).await {
                     tracing::info!(
                         lockout_ms = wait.as_millis() as u64,
                         "login locked out after repeated failures"
@@ -170,7 +177,7 @@ impl SignIn {
                 return Err(Error::Unauthenticated(WRONG_CREDENTIALS.into()));
             }
         };
-        self.throttle.succeeded(&email);
+        self.throttle.succeeded(&email).await;
         if let Some(rehash) = check.rehash {
             // The login stands even if the upgrade cannot be stored; the next one retries.
             if let Err(error) = self.store.set_password_hash(user.meta.id, &rehash).await {
@@ -261,7 +268,7 @@ impl SignIn {
         let Some(user) = self.user(user_id).await?.filter(|user| user.is_active) else {
             return Err(refused());
         };
-        if let Err(wait) = self.throttle.check(&user.email, address) {
+        if let Err(wait) = self.throttle.check(&user.email, address).await {
             return Err(Error::TooManyAttempts { retry_after: wait });
         }
         self.policy
@@ -272,10 +279,10 @@ impl SignIn {
         let check =
             (self.offload)(Box::new(move || check_password(&hasher, &current, stored))).await?;
         if !check.verification.is_valid() {
-            self.throttle.failed(&user.email, address);
+            self.throttle.failed(&user.email, address).await;
             return Err(refused());
         }
-        self.throttle.succeeded(&user.email);
+        self.throttle.succeeded(&user.email).await;
         self.set_password(user_id, new).await
     }
 

@@ -1,5 +1,6 @@
 //! [`LoginThrottle`]: backoff and lockout after failed logins, per account and per client
-//! address, in this process.
+//! address, in this process; [`FailedLogins`], what sign-in asks, which a store shared by
+//! every instance implements too (the cache crate's, on Redis).
 //!
 //! Each key (an account's email as typed, lowercased; a client address) counts its failures.
 //! The first `free` failures cost nothing; each one after them locks the key for a time that
@@ -12,6 +13,25 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+/// Where failed logins are counted: what [`SignIn`](super::SignIn) asks before a password
+/// check and tells after one. [`LoginThrottle`] counts in this process; a deployment of
+/// several instances counts in a store they share, so that an attacker spreading guesses
+/// over the instances is locked out as soon as on one.
+#[async_trait]
+pub trait FailedLogins: Send + Sync + std::fmt::Debug {
+    /// `Err(wait)` if the account or the address is locked now, `wait` being the longer
+    /// time left.
+    async fn check(&self, account: &str, address: Option<&str>) -> Result<(), Duration>;
+
+    /// Counts a failed login; the lockout it starts, if any.
+    async fn failed(&self, account: &str, address: Option<&str>) -> Option<Duration>;
+
+    /// Clears the account's failures after a successful login (never the address's).
+    async fn succeeded(&self, account: &str);
+}
 
 /// The throttle's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +49,21 @@ pub struct ThrottleConfig {
     pub forget_after: Duration,
     /// Keys kept at most per kind (default 100,000); beyond it the oldest are dropped.
     pub max_keys: usize,
+}
+
+impl ThrottleConfig {
+    /// The lockout the `failures`-th failure of a key allowed `free` ones starts: none
+    /// within the free ones, then `base_lockout` doubling with each failure up to
+    /// `max_lockout`.
+    pub fn lockout(&self, failures: u32, free: u32) -> Option<Duration> {
+        let beyond = failures.checked_sub(free).filter(|n| *n > 0)?;
+        let doublings = (beyond - 1).min(31);
+        Some(
+            self.base_lockout
+                .checked_mul(1u32 << doublings)
+                .map_or(self.max_lockout, |d| d.min(self.max_lockout)),
+        )
+    }
 }
 
 impl Default for ThrottleConfig {
@@ -121,6 +156,21 @@ impl LoginThrottle {
     }
 }
 
+#[async_trait]
+impl FailedLogins for LoginThrottle {
+    async fn check(&self, account: &str, address: Option<&str>) -> Result<(), Duration> {
+        LoginThrottle::check(self, account, address)
+    }
+
+    async fn failed(&self, account: &str, address: Option<&str>) -> Option<Duration> {
+        LoginThrottle::failed(self, account, address)
+    }
+
+    async fn succeeded(&self, account: &str) {
+        LoginThrottle::succeeded(self, account)
+    }
+}
+
 fn lock(map: &Mutex<HashMap<String, Count>>) -> std::sync::MutexGuard<'_, HashMap<String, Count>> {
     map.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -152,12 +202,7 @@ fn count(
     }
     entry.failures = entry.failures.saturating_add(1);
     entry.last = now;
-    let beyond = entry.failures.checked_sub(free).filter(|n| *n > 0)?;
-    let doublings = (beyond - 1).min(31);
-    let lockout = config
-        .base_lockout
-        .checked_mul(1u32 << doublings)
-        .map_or(config.max_lockout, |d| d.min(config.max_lockout));
+    let lockout = config.lockout(entry.failures, free)?;
     entry.locked_until = Some(now + lockout);
     Some(lockout)
 }
