@@ -9,7 +9,9 @@ use super::config::SignInSettings;
 use super::storage::Stores;
 use super::BoxError;
 use crate::cache::TieredCache;
-use crate::core::accounts::{DenyList, Offload, PasswordJob, SignIn, TokenRevoker};
+use crate::core::accounts::{
+    DenyList, Offload, PasswordJob, RevokeOnAccountChange, SignIn, TokenRevoker,
+};
 use crate::core::password::{HashParams, PasswordHasher};
 use crate::core::{Cache, EntityService, Error, NoCache, User};
 
@@ -36,9 +38,17 @@ impl Accounts {
             Some(cache) => Arc::new(cache.clone()),
             None => Arc::new(NoCache),
         };
+        let revoker: Arc<dyn TokenRevoker> = match cache {
+            Some(cache) => Arc::new(cache.clone()),
+            None => Arc::new(DenyList::new()),
+        };
         let users = EntityService::builder(Arc::clone(&stores.users))
             .cache(shared)
             .cursor_key(cursor_key)
+            .hook(Arc::new(RevokeOnAccountChange::new(
+                Arc::clone(&revoker),
+                settings.access_ttl,
+            )))
             .build();
         let hasher = PasswordHasher::new(HashParams::default())
             .map_err(|e| format!("cannot set up password hashing: {e}"))?;
@@ -53,10 +63,6 @@ impl Accounts {
             sign_in =
                 sign_in.failed_logins(Arc::new(cache.failed_logins(settings.sign_in.throttle)));
         }
-        let revoker: Arc<dyn TokenRevoker> = match cache {
-            Some(cache) => Arc::new(cache.clone()),
-            None => Arc::new(DenyList::new()),
-        };
         Ok(Accounts {
             users,
             sign_in,

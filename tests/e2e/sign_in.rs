@@ -323,3 +323,45 @@ async fn failures_spread_over_two_instances_lock_the_account_on_both() {
     b.stop().await.expect("a clean stop");
     db.drop_database().await;
 }
+
+/// Two server processes sharing Postgres and Redis: deactivating an account through one
+/// makes the other refuse its access token within a second, and no refresh brings it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivating_an_account_revokes_its_token_on_another_instance_within_a_second() {
+    let services = Services::shared();
+    let db = TestDb::create(&services.primary, &services.replica).await;
+    let temp = TempDir::new();
+    let vars = replicated(&services, &db, &namespace());
+    first_admin(&temp, &vars).await;
+    let (a, b) = tokio::join!(ProcessInstance::spawn(&vars), ProcessInstance::spawn(&vars));
+    let (access, refresh_token) = tokens(&login(&a.http, EMAIL, PASSWORD).await);
+    let on_b = with_token(&b.http, &access);
+    let me = on_b.get("/api/v1/auth/me").await;
+    assert_eq!(me.status, 200, "{}", me.text());
+    let id = me.json()["user"]["id"].as_str().expect("an id").to_owned();
+
+    let off = a
+        .http
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            &[],
+            json!({"is_active": false}),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text());
+    let deactivated = Instant::now();
+    while on_b.get("/api/v1/auth/me").await.status != 401 {
+        assert!(
+            deactivated.elapsed() < Duration::from_secs(1),
+            "B still accepts the token a second after the deactivation"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!(
+        "the deactivation was honoured by the other instance after {:?}",
+        deactivated.elapsed()
+    );
+    assert_eq!(refresh(&b.http, &refresh_token).await.status, 401);
+    drop((a, b));
+    db.drop_database().await;
+}

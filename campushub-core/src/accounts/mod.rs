@@ -12,13 +12,16 @@
 //! | [`SignIn`] | login (throttled, the same cost whether or not the account exists, rehash on an old hash), refresh (rotation, reuse revokes the family), logout |
 //! | [`FailedLogins`], [`LoginThrottle`] | failures per account and per client address, with backoff and lockout (in this process, or shared) |
 //! | [`DenyList`], [`TokenRevoker`] | access-token ids revoked before they expire |
+//! | [`RevokeOnAccountChange`] | a write to an account revokes the access tokens issued before it |
 
+mod account_changes;
 mod deny;
 mod refresh;
 mod sign_in;
 mod store;
 mod throttle;
 
+pub use account_changes::{account_version_key, RevokeOnAccountChange};
 pub use deny::{unix_now, DenyList, TokenRevoker};
 pub use refresh::{RefreshSecret, RefreshSession, TokenHash};
 pub use sign_in::{

@@ -42,6 +42,11 @@ pub struct Claims {
     /// revokes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The version of the account a login's token was issued for: a later write to the
+    /// account revokes the tokens of earlier versions
+    /// ([`campushub_core::accounts::RevokeOnAccountChange`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<i64>,
 }
 
 /// An access token a [`TokenMinter`] made for a sign-in.
@@ -174,6 +179,7 @@ impl JwtVerifier {
             principal: Principal::new(claims.sub, claims.roles.into_iter().map(Role::new)),
             jti: claims.jti,
             sid: claims.sid,
+            ver: claims.ver,
             exp: claims.exp,
         };
         if let Some(cache) = &self.verified {
@@ -275,14 +281,17 @@ impl TokenMinter {
             aud: self.audience.clone(),
             jti: None,
             sid: None,
+            ver: None,
         })
     }
 
-    /// An access token of the sign-in `sid` for `subject` with `roles`, valid for `ttl` from
-    /// now, with a fresh random id (`jti`) so that it can be revoked alone.
+    /// An access token of the sign-in `sid` for `subject` (an account at `version`) with
+    /// `roles`, valid for `ttl` from now, with a fresh random id (`jti`) so that it can be
+    /// revoked alone.
     pub fn mint_session(
         &self,
         subject: &str,
+        version: i64,
         roles: &[Role],
         ttl: Duration,
         sid: &str,
@@ -300,6 +309,7 @@ impl TokenMinter {
             aud: self.audience.clone(),
             jti: Some(jti.clone()),
             sid: Some(sid.to_owned()),
+            ver: Some(version),
         })?;
         Ok(MintedToken { token, jti, exp })
     }

@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
-use campushub_core::accounts::TokenRevoker;
+use campushub_core::accounts::{account_version_key, TokenRevoker};
 use campushub_core::{Error, Principal, Result};
 
 pub use api_key::{ApiKeys, API_KEY_HEADER};
@@ -200,10 +200,23 @@ impl Credentials {
             ));
         };
         let verified = verifier.verify_token(token)?;
-        if let (Some(revoked), Some(jti)) = (&self.revoked, &verified.jti) {
-            if revoked.is_revoked(jti) {
+        if let Some(revoked) = &self.revoked {
+            if verified
+                .jti
+                .as_deref()
+                .is_some_and(|jti| revoked.is_revoked(jti))
+            {
                 return Err(Error::Unauthenticated(
                     "the token was revoked (signed out); sign in again".into(),
+                ));
+            }
+            let account_changed = verified.ver.is_some_and(|version| {
+                revoked.is_revoked(&account_version_key(&verified.principal.subject, version))
+            });
+            if account_changed {
+                return Err(Error::Unauthenticated(
+                    "the account changed since the token was issued; refresh it or sign in again"
+                        .into(),
                 ));
             }
         }

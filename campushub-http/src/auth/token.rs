@@ -12,6 +12,8 @@ pub struct VerifiedToken {
     pub jti: Option<String>,
     /// The sign-in it belongs to (`sid`), if any.
     pub sid: Option<String>,
+    /// The version of the account it was issued for (`ver`), if it was issued for one.
+    pub ver: Option<i64>,
     /// Its expiry, seconds since the Unix epoch.
     pub exp: u64,
 }

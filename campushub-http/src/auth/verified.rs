@@ -110,6 +110,7 @@ mod tests {
             principal: principal(subject),
             jti: Some(format!("jti-{subject}")),
             sid: None,
+            ver: None,
             exp,
         }
     }

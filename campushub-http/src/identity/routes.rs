@@ -173,6 +173,7 @@ fn tokens(identity: &Identity, signed: SignedIn, delivery: Delivery) -> Result<R
     let user = &signed.user;
     let minted = identity.minter.mint_session(
         &user.meta.id.to_string(),
+        user.meta.version,
         &user.role_list(),
         identity.access_ttl,
         &signed.family.to_string(),

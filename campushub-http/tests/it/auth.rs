@@ -27,6 +27,7 @@ fn claims(exp: u64) -> Claims {
         aud: None,
         jti: None,
         sid: None,
+        ver: None,
     }
 }
 

@@ -223,3 +223,80 @@ async fn a_login_can_keep_its_refresh_token_in_a_cookie_on_the_refresh_route() {
         .await
         .field_problem(StatusCode::BAD_REQUEST, "refresh_token");
 }
+
+async fn me(app: &App, token: &str) -> Reply {
+    app.call_with(
+        Method::GET,
+        "/api/v1/auth/me",
+        None,
+        None,
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await
+}
+
+async fn patch_account(app: &App, id: &str, patch: Value) {
+    let reply = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&Role::ADMIN),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}
+
+#[tokio::test]
+async fn a_write_to_an_account_revokes_its_access_tokens_and_a_refresh_carries_the_change() {
+    let app = App::with_identity();
+    let id = account(&app).await;
+    let signed = login(&app, FIRST, json!({})).await.json();
+    let access = signed["access_token"].as_str().expect("token").to_owned();
+    let refresh = signed["refresh_token"].as_str().expect("token").to_owned();
+    assert_eq!(
+        me(&app, &access).await.json()["roles"],
+        json!(["registrar"])
+    );
+
+    // Demoted: the registrar token stops working at once; a refresh carries the new role.
+    patch_account(&app, &id, json!({"roles": ["faculty"]})).await;
+    let refused = me(&app, &access).await.problem(StatusCode::UNAUTHORIZED);
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("account changed"),
+        "{refused}"
+    );
+    let refreshed = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": refresh})),
+        )
+        .await
+        .json();
+    let access = refreshed["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let refresh = refreshed["refresh_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(me(&app, &access).await.json()["roles"], json!(["faculty"]));
+
+    // Deactivated: the token stops working and no refresh brings it back.
+    patch_account(&app, &id, json!({"is_active": false})).await;
+    me(&app, &access).await.problem(StatusCode::UNAUTHORIZED);
+    app.call(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await
+    .problem(StatusCode::UNAUTHORIZED);
+}

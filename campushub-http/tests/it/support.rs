@@ -117,8 +117,14 @@ pub fn identity(store: &MemoryStore, revoked: Arc<campushub_core::accounts::Deny
         hasher,
         SignInConfig::default(),
     );
+    let on_change = campushub_core::accounts::RevokeOnAccountChange::new(
+        revoked.clone(),
+        Identity::DEFAULT_ACCESS_TTL,
+    );
     Identity::new(
-        EntityService::builder(users).build(),
+        EntityService::builder(users)
+            .hook(Arc::new(on_change))
+            .build(),
         sign_in,
         TokenMinter::hs256(SECRET).expect("secret"),
         JwtVerifier::hs256(SECRET).expect("secret"),

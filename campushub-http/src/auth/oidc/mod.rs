@@ -187,6 +187,7 @@ impl OidcProvider {
             principal,
             jti: None,
             sid: None,
+            ver: None,
             exp,
         };
         self.inner.verified.insert(token, &verified);
