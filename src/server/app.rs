@@ -55,7 +55,6 @@ impl Core {
     /// services.
     pub async fn open(config: &Config) -> Result<Core, BoxError> {
         let mut auth = Auth::resolve(config)?;
-        auth.fetch_provider_keys().await;
         let storage = Storage::open(&config.database, &config.backend_tls).await?;
         storage.set_slow_statement_threshold(config.slow_statement);
         storage.migrate().await?;
@@ -64,7 +63,9 @@ impl Core {
         let stores = storage.stores();
         let services = services::build(&stores, shared, &auth.cursor_key, config.count_cap);
         let accounts = Accounts::build(&stores, cache.as_ref(), &auth.cursor_key, &config.sign_in)?;
+        auth.join_accounts(config, Arc::clone(&stores.users))?;
         auth.refuse_revoked(Arc::clone(&accounts.revoker));
+        auth.fetch_provider_keys().await;
         Ok(Core {
             storage,
             cache,

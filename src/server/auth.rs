@@ -91,7 +91,7 @@ impl Auth {
         let oidc = config
             .oidc
             .as_ref()
-            .map(|settings| settings.provider())
+            .map(|settings| settings.provider(None))
             .transpose()?;
         let mut auth = Auth {
             credentials: Arc::new(Credentials::new()),
@@ -114,6 +114,20 @@ impl Auth {
             Some(provider) => credentials.oidc(provider.clone()),
             None => credentials,
         }
+    }
+
+    /// Joins the identity provider's tokens to the accounts of `users`, if the configuration
+    /// asks for it (`CAMPUSHUB_OIDC_ACCOUNT_CLAIM`).
+    pub fn join_accounts(
+        &mut self,
+        config: &Config,
+        users: Arc<dyn crate::core::Repository<crate::core::User>>,
+    ) -> Result<(), BoxError> {
+        if let Some(settings) = config.oidc.as_ref().filter(|s| s.account_claim.is_some()) {
+            self.oidc = Some(settings.provider(Some(users))?);
+            self.credentials = Arc::new(self.credentials());
+        }
+        Ok(())
     }
 
     /// Makes the credentials refuse the access tokens `revoker` says were revoked.

@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::parse::duration_var;
 use super::values::{error, ConfigError};
-use crate::core::Role;
+use crate::core::{Repository, Role, User};
 use crate::http::{ClaimMapping, OidcProvider};
 
 /// `CAMPUSHUB_OIDC_*`, checked.
@@ -28,6 +30,9 @@ pub struct OidcSettings {
     pub default_roles: Vec<String>,
     /// `CAMPUSHUB_OIDC_MIN_REFRESH`.
     pub min_refresh: Duration,
+    /// `CAMPUSHUB_OIDC_ACCOUNT_CLAIM`: the claim joining a token to the account of that
+    /// email (`None`: tokens are not joined to accounts).
+    pub account_claim: Option<String>,
 }
 
 impl OidcSettings {
@@ -65,17 +70,22 @@ impl OidcSettings {
                 "CAMPUSHUB_OIDC_MIN_REFRESH",
                 OidcProvider::MIN_REFRESH_INTERVAL,
             )?,
+            account_claim: get("CAMPUSHUB_OIDC_ACCOUNT_CLAIM"),
         };
         // Checked now, so that a bad URL fails the configuration, not the first request.
-        settings.provider()?;
+        settings.provider(None)?;
         Ok(Some(settings))
     }
 
-    /// The provider, holding no keys yet.
+    /// The provider, holding no keys yet, joining tokens to the accounts of `users` when
+    /// `CAMPUSHUB_OIDC_ACCOUNT_CLAIM` is set.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable whose URL cannot be used.
-    pub fn provider(&self) -> Result<OidcProvider, ConfigError> {
+    pub fn provider(
+        &self,
+        users: Option<Arc<dyn Repository<User>>>,
+    ) -> Result<OidcProvider, ConfigError> {
         let mut mapping = ClaimMapping::new();
         if let Some(claims) = &self.roles_claims {
             mapping = mapping.roles_from(claims.iter().cloned());
@@ -95,6 +105,9 @@ impl OidcSettings {
         if let Some(url) = &self.jwks_url {
             builder = builder.jwks_url(url.clone());
         }
+        if let (Some(users), Some(claim)) = (users, &self.account_claim) {
+            builder = builder.accounts(users, claim.clone());
+        }
         builder.build().map_err(|e| {
             let variable = match e.validation_errors() {
                 Some(errors) if errors.contains("oidc_jwks_url") => "CAMPUSHUB_OIDC_JWKS_URL",
@@ -106,7 +119,7 @@ impl OidcSettings {
 }
 
 /// The variables that mean nothing without `CAMPUSHUB_OIDC_ISSUER`.
-const DEPENDENT: [&str; 7] = [
+const DEPENDENT: [&str; 8] = [
     "CAMPUSHUB_OIDC_AUDIENCE",
     "CAMPUSHUB_OIDC_JWKS_URL",
     "CAMPUSHUB_OIDC_ROLES_CLAIMS",
@@ -114,6 +127,7 @@ const DEPENDENT: [&str; 7] = [
     "CAMPUSHUB_OIDC_SUBJECT_CLAIM",
     "CAMPUSHUB_OIDC_DEFAULT_ROLES",
     "CAMPUSHUB_OIDC_MIN_REFRESH",
+    "CAMPUSHUB_OIDC_ACCOUNT_CLAIM",
 ];
 
 /// The non-empty, trimmed items of a comma-separated list.

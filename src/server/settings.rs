@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 51] = [
+pub(super) const SETTINGS: [Setting; 52] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -239,6 +239,13 @@ pub(super) const SETTINGS: [Setting; 51] = [
         "oidc-default-roles",
         "ROLES",
         "Comma-separated roles every token of the issuer holds (none)",
+    ),
+    flag(
+        "CAMPUSHUB_OIDC_ACCOUNT_CLAIM",
+        "oidc-account-claim",
+        "CLAIM",
+        "Join each token to the CampusHub account whose email this claim holds (email): the \
+         account's roles and record links apply, an inactive account is refused (off)",
     ),
     flag(
         "CAMPUSHUB_OIDC_MIN_REFRESH",

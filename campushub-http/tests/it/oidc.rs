@@ -186,3 +186,55 @@ async fn a_provider_needs_an_audience_and_keys_over_https_or_loopback() {
         .build()
         .is_ok());
 }
+
+#[tokio::test]
+async fn a_token_joined_to_its_account_gains_the_account_roles_unless_inactive_or_unverified() {
+    use campushub_core::{Entity, RecordMeta, Repository, User, UserInput};
+    let idp = FakeIdp::start(&["rsa-a"]).await;
+    let mut users: Option<Arc<dyn Repository<User>>> = None;
+    let app = App::with_store(|store, services| {
+        let repository: Arc<dyn Repository<User>> = Arc::new(store.repository::<User>());
+        users = Some(Arc::clone(&repository));
+        let provider = OidcProvider::builder(idp.issuer(), AUDIENCE)
+            .accounts(repository, "email")
+            .build()
+            .expect("provider");
+        ApiState::new(services, Arc::new(credentials().oidc(provider)))
+    });
+    let users = users.expect("the users repository");
+    for (email, active) in [("ada@uni.example", true), ("off@uni.example", false)] {
+        let input = UserInput {
+            email: email.into(),
+            display_name: "Someone".into(),
+            roles: vec!["registrar".into()],
+            student_id: None,
+            faculty_id: None,
+            is_active: active,
+        };
+        let user = User::from_input(input, RecordMeta::new(), "test");
+        users.insert(&user).await.expect("an account");
+    }
+    // The provider's keys are fetched by the first token (the builder fetched none).
+    let cases = [
+        (
+            json!({"email": "ADA@uni.example", "groups": []}),
+            StatusCode::OK,
+        ),
+        (
+            json!({"email": "ada@uni.example", "email_verified": false, "groups": []}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            json!({"email": "off@uni.example", "groups": []}),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            json!({"email": "nobody@uni.example", "groups": []}),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (claims, status) in cases {
+        let reply = list_students(&app, &idp.token("rsa-a", claims.clone())).await;
+        assert_eq!(reply.status, status, "{claims}: {:?}", reply.body);
+    }
+}

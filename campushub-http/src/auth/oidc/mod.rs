@@ -8,6 +8,11 @@
 //! minimum interval, so tokens with made-up key ids cannot turn the server into a client
 //! hammering the provider. A failed fetch keeps the keys already held: an outage of the
 //! provider does not sign anybody out.
+//!
+//! With [`OidcProviderBuilder::accounts`], a token whose email claim names a CampusHub
+//! account also carries that account: its roles join the mapped ones, and an inactive account
+//! is refused. The lookup happens once per token (the verified token is remembered), on the
+//! asynchronous path ([`crate::Authenticator::authentication`]).
 
 mod claims;
 mod fetch;
@@ -17,7 +22,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use campushub_core::{Error, Principal, Result};
+use campushub_core::{Error, Principal, ReadOptions, ReadRoute, Repository, Result, User};
 use futures::FutureExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -54,6 +59,14 @@ struct Inner {
     min_interval: Duration,
     max_age: Duration,
     verified: VerifiedTokens,
+    accounts: Option<Accounts>,
+}
+
+/// Where tokens find their CampusHub account.
+#[derive(Clone)]
+struct Accounts {
+    users: Arc<dyn Repository<User>>,
+    email_claim: String,
 }
 
 /// The keys held and when they were fetched.
@@ -72,6 +85,15 @@ pub struct OidcProviderBuilder {
     min_interval: Duration,
     max_age: Duration,
     timeout: Duration,
+    accounts: Option<Accounts>,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts")
+            .field("email_claim", &self.email_claim)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OidcProvider {
@@ -96,6 +118,7 @@ impl OidcProvider {
             min_interval: Self::MIN_REFRESH_INTERVAL,
             max_age: Self::MAX_KEY_AGE,
             timeout: Self::FETCH_TIMEOUT,
+            accounts: None,
         }
     }
 
@@ -144,15 +167,24 @@ impl OidcProvider {
         let known = self.held().get(kid.as_deref()).is_some();
         // A fetch under way may bring the key: wait for it rather than refuse.
         let fetching = self.inner.fetching.try_lock().is_err();
-        if known || !(fetching || self.may_fetch_for_unknown()) {
+        let fetch = !known && (fetching || self.may_fetch_for_unknown());
+        if !fetch && self.inner.accounts.is_none() {
             return Authentication::Ready(self.verify_with_held(token, kid.as_deref()));
         }
         let provider = self.clone();
         let token = token.to_owned();
         Authentication::Pending(
             async move {
-                provider.fetch_for_unknown(kid.as_deref()).await;
-                provider.verify_with_held(&token, kid.as_deref())
+                if fetch {
+                    provider.fetch_for_unknown(kid.as_deref()).await;
+                }
+                let claims = provider.claims_with_held(&token, kid.as_deref())?;
+                let mut principal = provider.inner.mapping.principal(&claims)?;
+                if let Some(accounts) = &provider.inner.accounts {
+                    principal = accounts.join(principal, &claims).await?;
+                }
+                provider.remember(&token, &claims, &principal);
+                Ok(principal)
             }
             .boxed(),
         )
@@ -165,7 +197,17 @@ impl OidcProvider {
         }
     }
 
+    /// The principal of `token` from its claims alone, verified with the keys held and
+    /// remembered (the synchronous path: accounts are not looked up here).
     fn verify_with_held(&self, token: &str, kid: Option<&str>) -> Result<Principal> {
+        let claims = self.claims_with_held(token, kid)?;
+        let principal = self.inner.mapping.principal(&claims)?;
+        self.remember(token, &claims, &principal);
+        Ok(principal)
+    }
+
+    /// The claims of `token`, verified with the key `kid` names among those held.
+    fn claims_with_held(&self, token: &str, kid: Option<&str>) -> Result<Map<String, Value>> {
         let set = self.held();
         let Some(key) = set.get(kid) else {
             return Err(Error::Unauthenticated(
@@ -175,23 +217,25 @@ impl OidcProvider {
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &key.validation)
             .map_err(|error| Error::Unauthenticated(rejection(error.kind())))?;
         let claims = data.claims;
-        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         let iat = claims.get("iat").and_then(Value::as_u64);
         if iat.is_some_and(|iat| iat > now().saturating_add(LEEWAY_SECONDS)) {
             return Err(Error::Unauthenticated(
                 "the token's issue time (`iat`) is in the future".into(),
             ));
         }
-        let principal = self.inner.mapping.principal(&claims)?;
+        Ok(claims)
+    }
+
+    /// Remembers that `token` (with `claims`) verified as `principal`, until it expires.
+    fn remember(&self, token: &str, claims: &Map<String, Value>, principal: &Principal) {
         let verified = VerifiedToken {
-            principal,
+            principal: principal.clone(),
             jti: None,
             sid: None,
             ver: None,
-            exp,
+            exp: claims.get("exp").and_then(Value::as_u64).unwrap_or(0),
         };
         self.inner.verified.insert(token, &verified);
-        Ok(verified.principal)
     }
 
     /// Whether no fetch started within the minimum interval.
@@ -317,6 +361,23 @@ impl OidcProviderBuilder {
         self
     }
 
+    /// Joins each token to the CampusHub account whose email its `email_claim` (usually
+    /// `email`) holds, found in `users`: the account's roles are added to the mapped ones,
+    /// its record links travel with the principal, and a token of an inactive account is
+    /// refused. A token whose `email_verified` claim is `false` is never joined: anyone may
+    /// put any address in an unverified profile.
+    pub fn accounts(
+        mut self,
+        users: Arc<dyn Repository<User>>,
+        email_claim: impl Into<String>,
+    ) -> Self {
+        self.accounts = Some(Accounts {
+            users,
+            email_claim: email_claim.into(),
+        });
+        self
+    }
+
     /// How long one fetch may take (default [`OidcProvider::FETCH_TIMEOUT`]).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -372,6 +433,7 @@ impl OidcProviderBuilder {
                 min_interval: self.min_interval,
                 max_age: self.max_age,
                 verified: VerifiedTokens::new(LEEWAY_SECONDS),
+                accounts: self.accounts,
             }),
         })
     }
@@ -384,6 +446,38 @@ impl std::fmt::Debug for OidcProvider {
             .field("audience", &self.inner.audience)
             .field("keys", &self.key_count())
             .finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    /// `principal` joined to the account the claims' email names, if there is one.
+    async fn join(
+        &self,
+        mut principal: Principal,
+        claims: &Map<String, Value>,
+    ) -> Result<Principal> {
+        let verified = claims.get("email_verified").and_then(Value::as_bool) != Some(false);
+        let Some(email) = claims
+            .get(&self.email_claim)
+            .and_then(Value::as_str)
+            .filter(|_| verified)
+        else {
+            return Ok(principal);
+        };
+        let primary = ReadOptions::default().on(ReadRoute::Primary);
+        let email = User::normalize_email(email);
+        let Some(user) = self.users.find_by_natural_key(&email, &primary).await? else {
+            return Ok(principal);
+        };
+        if !user.is_active {
+            return Err(Error::Unauthenticated(
+                "the CampusHub account of this identity is deactivated".into(),
+            ));
+        }
+        principal.roles.extend(user.role_list());
+        principal.roles.sort();
+        principal.roles.dedup();
+        Ok(principal)
     }
 }
 
