@@ -43,6 +43,11 @@ impl Traces {
             return Ok(None);
         }
         EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
+        // The exporter's reqwest client is built with rustls but without a crypto provider of
+        // its own (the `oidc` client brings reqwest's `rustls-no-provider`), and then asks for
+        // the process's default: make it ring, the one every TLS client here uses. An
+        // application that installed one already keeps it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let exporter = SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)

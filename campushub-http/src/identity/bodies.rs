@@ -2,6 +2,9 @@
 
 use campushub_core::User;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::problem::Problem;
 use utoipa::ToSchema;
 
 /// `POST /auth/login`.
@@ -34,7 +37,7 @@ impl std::fmt::Debug for LoginRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
     /// The refresh token of the last login or refresh; omit it (send `{}`) when the login
-    /// asked for the refresh-token cookie, which the browser then sends.
+    /// asked for the refresh-token cookie, which the browser then sends. Neither: `401`.
     #[schema(min_length = 1)]
     pub refresh_token: Option<String>,
 }
@@ -127,4 +130,14 @@ fn user_or_null() -> utoipa::openapi::Schema {
         .item(Ref::from_schema_name("User"))
         .item(ObjectBuilder::new().schema_type(Type::Null))
         .into()
+}
+
+/// The string member `name` of `body`: missing or not a string is a 400 naming it.
+pub(super) fn text(body: &Map<String, Value>, name: &str) -> Result<String, Problem> {
+    match body.get(name) {
+        Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+        Some(Value::String(_)) => Err(Problem::invalid(name, "This field may not be blank.")),
+        Some(_) => Err(Problem::invalid(name, "Expected a string.")),
+        None => Err(Problem::invalid(name, "This field is required.")),
+    }
 }

@@ -2,9 +2,30 @@
 //! `X-Forwarded-For` entry behind a trusted proxy.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+
+use super::Identity;
+use crate::problem::Problem;
+
+/// The client address the throttle counts (see `client.rs`).
+pub(super) struct ClientAddress(pub(super) Option<String>);
+
+impl FromRequestParts<Arc<Identity>> for ClientAddress {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        identity: &Arc<Identity>,
+    ) -> std::result::Result<Self, Problem> {
+        Ok(ClientAddress(client_address(
+            parts,
+            identity.trust_forwarded_for,
+        )))
+    }
+}
 
 /// The address of the client of `parts`, if known.
 pub(super) fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {

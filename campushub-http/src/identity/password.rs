@@ -12,8 +12,9 @@ use campushub_core::password::Password;
 use campushub_core::{Action, EntityKind, Error};
 use uuid::Uuid;
 
+use super::bodies::text;
+use super::client::ClientAddress;
 use super::cookie;
-use super::routes::{text, ClientAddress};
 use super::Identity;
 use crate::auth::Caller;
 use crate::extract::{EntityId, JsonObject};

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,11 +10,11 @@ use axum::Router;
 use campushub_core::accounts::{RefreshSecret, SignedIn};
 use campushub_core::password::Password;
 use campushub_core::{Error, Result};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::bodies::{Me, TokenResponse};
-use super::client::client_address;
+use super::bodies::{text, Me, TokenResponse};
+use super::client::ClientAddress;
 use super::Identity;
 use super::{cookie, password};
 use crate::auth::{Caller, Credentials};
@@ -56,23 +55,6 @@ pub(crate) fn authenticated_routes(identity: Arc<Identity>) -> Router {
         .with_state(identity)
 }
 
-/// The client address the throttle counts (see `client.rs`).
-pub(super) struct ClientAddress(pub(super) Option<String>);
-
-impl FromRequestParts<Arc<Identity>> for ClientAddress {
-    type Rejection = Problem;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        identity: &Arc<Identity>,
-    ) -> std::result::Result<Self, Problem> {
-        Ok(ClientAddress(client_address(
-            parts,
-            identity.trust_forwarded_for,
-        )))
-    }
-}
-
 /// Where a login or refresh hands the refresh token: in the body, or in a cookie (see
 /// `cookie.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +93,21 @@ async fn refresh(
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let (presented, delivery) = match (body.get("refresh_token"), cookie::from_request(&headers)) {
-        (None, Some(from_cookie)) => (from_cookie, Delivery::Cookie),
-        _ => (text(&body, "refresh_token")?, Delivery::Body),
+    // A token absent (or `null`) in the body is looked for in the cookie; with neither, the
+    // caller presented no credentials: `401`, as for a token that is not valid.
+    let (presented, delivery) = match body.get("refresh_token") {
+        None | Some(Value::Null) => match cookie::from_request(&headers) {
+            Some(from_cookie) => (from_cookie, Delivery::Cookie),
+            None => {
+                return Err(Error::Unauthenticated(
+                    "no refresh token: send `refresh_token`, or the cookie a login with \
+                     `refresh_cookie` set"
+                        .into(),
+                )
+                .into())
+            }
+        },
+        Some(_) => (text(&body, "refresh_token")?, Delivery::Body),
     };
     let signed = identity
         .sign_in
@@ -202,14 +196,4 @@ fn tokens(identity: &Identity, signed: SignedIn, delivery: Delivery) -> Result<R
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
-}
-
-/// The string member `name` of `body`: missing or not a string is a 400 naming it.
-pub(super) fn text(body: &Map<String, Value>, name: &str) -> std::result::Result<String, Problem> {
-    match body.get(name) {
-        Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
-        Some(Value::String(_)) => Err(Problem::invalid(name, "This field may not be blank.")),
-        Some(_) => Err(Problem::invalid(name, "Expected a string.")),
-        None => Err(Problem::invalid(name, "This field is required.")),
-    }
 }

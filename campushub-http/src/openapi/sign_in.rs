@@ -53,7 +53,7 @@ pub fn add_sign_in(document: &mut OpenApi) {
             "Rotates the refresh token: the one sent (in the body, or else in the \
                  `campushub_refresh` cookie a login with `refresh_cookie` set) is used up, and \
                  the next one is answered the same way. Sending a used one again revokes every \
-                 token of its sign-in (`401`).",
+                 token of its sign-in (`401`); sending none is a `401` too.",
         ))
         .request_body(Some(body(Ref::from_schema_name(RefreshRequest::name()))))
         .response("200", tokens())
