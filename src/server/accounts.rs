@@ -30,6 +30,7 @@ impl Accounts {
         cache: Option<&TieredCache>,
         cursor_key: &[u8],
         settings: &SignInSettings,
+        audit: bool,
     ) -> Result<Accounts, BoxError> {
         let shared: Arc<dyn Cache> = match cache {
             Some(cache) => Arc::new(cache.clone()),
@@ -37,8 +38,8 @@ impl Accounts {
         };
         let users = EntityService::builder(Arc::clone(&stores.users))
             .cache(shared)
-            .cursor_key(cursor_key)
-            .build();
+            .cursor_key(cursor_key);
+        let users = super::services::audited(users, audit).build();
         let hasher = PasswordHasher::new(HashParams::default())
             .map_err(|e| format!("cannot set up password hashing: {e}"))?;
         let sign_in = SignIn::new(

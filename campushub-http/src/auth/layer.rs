@@ -9,7 +9,13 @@ use axum::response::{IntoResponse, Response};
 use futures::future::{ready, Either, Ready};
 use tower::{Layer, Service};
 
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use campushub_core::{Principal, RequestOrigin};
+
 use super::Authenticator;
+use crate::headers::REQUEST_ID;
 use crate::problem::Problem;
 
 /// Requires valid credentials; puts the [`campushub_core::Principal`] into the request's
@@ -71,10 +77,35 @@ where
     fn call(&mut self, mut request: Request) -> Self::Future {
         match self.authenticator.authenticate(request.headers()) {
             Ok(principal) => {
+                let principal = with_origin(principal, &request);
                 request.extensions_mut().insert(principal);
                 Either::Right(self.inner.call(request))
             }
             Err(error) => Either::Left(ready(Ok(Problem::from(&error).into_response()))),
         }
     }
+}
+
+/// `principal`, making `request`: its id (the request-id layer, outside this one, has set
+/// it) and the connection's peer address, which the audit log records. What the
+/// authenticator already said about the origin stands.
+fn with_origin(principal: Principal, request: &Request) -> Principal {
+    let known = principal.origin.clone();
+    let request_id = known.request_id.or_else(|| {
+        request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    });
+    let client_address = known.client_address.or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string())
+    });
+    principal.with_origin(RequestOrigin {
+        request_id,
+        client_address,
+    })
 }
