@@ -54,8 +54,10 @@ impl AuditService {
     /// exclusive), `cursor` (a page's `next`) and `page_size`.
     ///
     /// # Errors
-    /// [`Error::Forbidden`] without the permission; [`Error::Validation`] naming each unknown
-    /// or unparsable parameter; store failures as they come.
+    /// [`Error::Forbidden`](crate::Error::Forbidden) without the permission;
+    /// [`Error::Validation`](crate::Error::Validation) naming each unknown or unparsable
+    /// parameter; [`Error::Unprocessable`](crate::Error::Unprocessable) for a cursor this
+    /// service did not make; store failures as they come.
     pub async fn list(
         &self,
         principal: &Principal,
@@ -105,6 +107,9 @@ fn parse(params: &[(String, String)], refused: &[&str]) -> Result<(AuditFilter, 
     let mut filter = AuditFilter::default();
     let mut page_size = AUDIT_PAGE_SIZE;
     let mut errors = ValidationErrors::new();
+    // A cursor that does not decode has the declared shape (a string) but cannot be
+    // honoured: unprocessable, as a list's tampered cursor is.
+    let mut unhonoured = ValidationErrors::new();
     for (name, value) in params {
         let name = name.as_str();
         if refused.contains(&name) {
@@ -131,7 +136,13 @@ fn parse(params: &[(String, String)], refused: &[&str]) -> Result<(AuditFilter, 
                 }),
             "since" => time(value).map(|at| filter.since = Some(at)),
             "until" => time(value).map(|at| filter.until = Some(at)),
-            "cursor" => decode(value).map(|position| filter.after = Some(position)),
+            "cursor" => {
+                match decode(value) {
+                    Ok(position) => filter.after = Some(position),
+                    Err(message) => unhonoured.add(name, message),
+                }
+                Ok(())
+            }
             "page_size" => match value.parse::<usize>() {
                 Ok(size) if (1..=MAX_AUDIT_PAGE_SIZE).contains(&size) => {
                     page_size = size;
@@ -148,6 +159,7 @@ fn parse(params: &[(String, String)], refused: &[&str]) -> Result<(AuditFilter, 
         }
     }
     errors.into_result()?;
+    unhonoured.into_unprocessable()?;
     Ok((filter, page_size))
 }
 
@@ -217,5 +229,10 @@ mod tests {
         }
         let history = parse(&params(&[("kind", "student")]), &["kind"]);
         assert!(history.is_err(), "history fixes the kind");
+        let forged = parse(&params(&[("cursor", "bm90IG1pbmU")]), &[]);
+        assert!(
+            matches!(forged, Err(crate::Error::Unprocessable(_))),
+            "{forged:?}"
+        );
     }
 }

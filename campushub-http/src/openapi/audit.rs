@@ -79,7 +79,7 @@ pub fn add_audit(document: &mut OpenApi, resources: &[ResourceDoc]) {
 
 /// A read of the log answering a page.
 fn reading(tag: &str, summary: &str) -> OperationBuilder {
-    op(tag, summary, &[400]).response(
+    op(tag, summary, &[400, 422]).response(
         "200",
         json(
             "A page: `{next, results}`, `next` the URL of the older entries or null",
@@ -88,21 +88,22 @@ fn reading(tag: &str, summary: &str) -> OperationBuilder {
     )
 }
 
+/// The actions an entry names, as a string enumeration.
+fn action() -> ObjectBuilder {
+    let actions: Vec<Option<&str>> = AuditAction::ALL.iter().map(|a| Some(a.as_str())).collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(actions))
+}
+
 /// The filters every read of the log takes, and its page parameters.
 fn with_page_parameters(mut operation: OperationBuilder) -> OperationBuilder {
-    let actions: Vec<Option<&str>> = AuditAction::ALL.iter().map(|a| Some(a.as_str())).collect();
     let page_size = ObjectBuilder::new()
         .schema_type(Type::Integer)
         .minimum(Some(1))
         .maximum(Some(MAX_AUDIT_PAGE_SIZE as f64));
     for parameter in [
-        query(
-            "action",
-            "What the write did",
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(actions)),
-        ),
+        query("action", "What the write did", action()),
         query(
             "since",
             "Entries at or after this time (RFC 3339)",
@@ -116,7 +117,7 @@ fn with_page_parameters(mut operation: OperationBuilder) -> OperationBuilder {
         query(
             "cursor",
             "The cursor of a page's `next`",
-            typed(FieldType::Text, false),
+            typed(FieldType::Text, false).min_length(Some(1)),
         ),
         query("page_size", "Entries per page (default 50)", page_size),
     ] {
@@ -137,7 +138,6 @@ fn entry() -> ObjectBuilder {
         .required("subject")
         .required("roles")
         .required("api_key");
-    let actions: Vec<Option<&str>> = AuditAction::ALL.iter().map(|a| Some(a.as_str())).collect();
     let changes = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(
@@ -153,12 +153,7 @@ fn entry() -> ObjectBuilder {
         .property("actor", actor)
         .property("request_id", text(true))
         .property("client_address", text(true))
-        .property(
-            "action",
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(actions)),
-        )
+        .property("action", action())
         .property("kind", text(false))
         .property("record_id", typed(FieldType::Uuid, false))
         .property("version_before", version())
