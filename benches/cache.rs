@@ -49,6 +49,8 @@ fn event(id: Uuid, version: i64) -> ChangeEvent {
         version,
         token: None,
         embedded_in: &[EntityKind::STUDENT, EntityKind::FACULTY],
+        actor: None,
+        request_id: None,
     }
 }
 

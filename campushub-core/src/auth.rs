@@ -20,9 +20,17 @@ impl Role {
     pub const FACULTY: Role = Role(Cow::Borrowed("faculty"));
     /// Statistics and analytics only.
     pub const ANALYST: Role = Role(Cow::Borrowed("analyst"));
+    /// Reads the audit log (and nothing else).
+    pub const AUDITOR: Role = Role(Cow::Borrowed("auditor"));
 
     /// The built-in roles.
-    pub const BUILT_IN: [Role; 4] = [Role::ADMIN, Role::REGISTRAR, Role::FACULTY, Role::ANALYST];
+    pub const BUILT_IN: [Role; 5] = [
+        Role::ADMIN,
+        Role::REGISTRAR,
+        Role::FACULTY,
+        Role::ANALYST,
+        Role::AUDITOR,
+    ];
 
     /// A role named `name`.
     pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
@@ -41,13 +49,29 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// Who is asking: a subject (user id, service name) and its roles.
+/// Who is asking: a subject (user id, service name) and its roles, and where the request
+/// came from (what the audit log records beside them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// Stable identifier of the caller; recorded as `created_by` / `updated_by`.
     pub subject: String,
     /// The caller's roles.
     pub roles: Vec<Role>,
+    /// The name of the API key the caller authenticated with, if it used one.
+    pub api_key: Option<String>,
+    /// The request the caller is making, as far as the adapter knows it.
+    pub origin: RequestOrigin,
+}
+
+/// Where a request came from: what an adapter (the HTTP router) knows of it, recorded in the
+/// audit log and handed to change hooks. Empty for calls made outside any request (a
+/// seeding command, a test).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestOrigin {
+    /// The request's id (the HTTP adapter's `X-Request-Id`).
+    pub request_id: Option<String>,
+    /// The client's address.
+    pub client_address: Option<String>,
 }
 
 impl Principal {
@@ -56,7 +80,21 @@ impl Principal {
         Principal {
             subject: subject.into(),
             roles: roles.into_iter().collect(),
+            api_key: None,
+            origin: RequestOrigin::default(),
         }
+    }
+
+    /// The same principal, authenticated with the API key named `name`.
+    pub fn with_api_key(mut self, name: impl Into<String>) -> Self {
+        self.api_key = Some(name.into());
+        self
+    }
+
+    /// The same principal, making the request `origin`.
+    pub fn with_origin(mut self, origin: RequestOrigin) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// Whether the principal holds `role`.
@@ -143,8 +181,10 @@ impl RolePolicy {
     /// | `registrar` | read, write | read | yes | no |
     /// | `faculty` | read | no | no | no |
     /// | `analyst` | no | no | yes | yes |
+    /// | `auditor` | no | no | no | no |
     ///
-    /// `admin` is a superuser, so it also holds every action on kinds an application adds.
+    /// `auditor` reads the audit log ([`Action::List`] on [`EntityKind::AUDIT`]) and nothing
+    /// else. `admin` is a superuser, so it also holds every action on kinds an application adds.
     pub fn defaults() -> Self {
         let people = [
             EntityKind::DEPARTMENT,
@@ -163,6 +203,7 @@ impl RolePolicy {
         policy
             .grant(Role::REGISTRAR, EntityKind::CUSTOM_FIELD, Action::READ)
             .grant(Role::ANALYST, EntityKind::ANALYTICS, &[Action::Statistics])
+            .grant(Role::AUDITOR, EntityKind::AUDIT, &[Action::List])
     }
 
     /// Also allows `role` everything on every kind.

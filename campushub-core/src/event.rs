@@ -37,6 +37,13 @@ pub struct ChangeEvent {
     pub token: Option<ConsistencyToken>,
     /// Kinds whose cached results embed this kind (from its schema).
     pub embedded_in: &'static [EntityKind],
+    /// The subject of the principal that made the change (`None` where the emitter does not
+    /// know it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The id of the request that made the change, if it came through one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Something that reacts to committed changes: the cache, an audit log, a search indexer.

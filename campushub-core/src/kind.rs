@@ -23,6 +23,9 @@ impl EntityKind {
     /// Cross-kind analytics (summaries over several kinds); a resource for authorization and
     /// cache generations, not a stored entity.
     pub const ANALYTICS: EntityKind = EntityKind("analytics");
+    /// The audit log (who changed what); a resource for authorization, not a stored entity:
+    /// reading it is [`crate::Action::List`] on this kind.
+    pub const AUDIT: EntityKind = EntityKind("audit");
 
     /// The kinds CampusHub ships with.
     pub const BUILT_IN: [EntityKind; 4] = [

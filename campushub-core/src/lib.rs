@@ -58,6 +58,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod cache;
 pub mod consistency;
@@ -90,7 +91,8 @@ pub use analytics::{
     Analytics, AnalyticsSummary, CachedAnalytics, DepartmentAnalytics, ServiceAnalytics,
 };
 pub use audit::Audit;
-pub use auth::{Action, Policy, Principal, Role, RolePolicy};
+pub use audit_log::{AuditEntry, AuditLog, AuditService, AuditSettings};
+pub use auth::{Action, Policy, Principal, RequestOrigin, Role, RolePolicy};
 pub use cache::{Cache, CacheKey, CachedValue, FillTicket, NoCache};
 pub use consistency::ConsistencyToken;
 pub use custom_fields::{CustomFieldDef, CustomFieldInput, CustomFieldType};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::audit_log::AuditEntry;
 use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::Result;
@@ -219,6 +220,117 @@ pub trait Repository<E: Entity>: Send + Sync {
         }
         Ok(batch)
     }
+
+    /// [`Repository::insert`], writing `entry` to the audit log in the same transaction: the
+    /// entry is stored if and only if the record is.
+    ///
+    /// The default refuses with [`crate::Error::Internal`], writing nothing: a store that
+    /// keeps no audit log must not let audited writes through unrecorded. Build the service
+    /// without auditing ([`EntityServiceBuilder::without_audit`](crate::service::EntityServiceBuilder::without_audit))
+    /// over such a store.
+    async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
+        let _ = (entity, entry);
+        Err(no_audit_log())
+    }
+
+    /// [`Repository::update`] with its audit entry (see [`Repository::insert_audited`]).
+    async fn update_audited(
+        &self,
+        entity: &E,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        let _ = (entity, expected_version, entry);
+        Err(no_audit_log())
+    }
+
+    /// [`Repository::delete`] with its audit entry (see [`Repository::insert_audited`]).
+    async fn delete_audited(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        let _ = (id, expected_version, entry);
+        Err(no_audit_log())
+    }
+
+    /// [`Repository::insert_many`] with one audit entry per row (`entries[i]` for row `i`):
+    /// the entry of each committed row is stored with it, those of failed or rolled-back rows
+    /// are not. The default writes row by row with [`Repository::insert_audited`].
+    async fn insert_many_audited(
+        &self,
+        entities: &[E],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        row_by_row(mode)?;
+        same_length(entities.len(), entries.len())?;
+        let mut batch = BulkWritten::default();
+        for (entity, entry) in entities.iter().zip(entries) {
+            let outcome = self.insert_audited(entity, entry).await;
+            batch.record(outcome);
+        }
+        Ok(batch)
+    }
+
+    /// [`Repository::update_many`] with one audit entry per row (see
+    /// [`Repository::insert_many_audited`]).
+    async fn update_many_audited(
+        &self,
+        entities: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        row_by_row(mode)?;
+        same_length(entities.len(), entries.len())?;
+        let mut batch = BulkWritten::default();
+        for ((entity, expected_version), entry) in entities.iter().zip(entries) {
+            let outcome = self.update_audited(entity, *expected_version, entry).await;
+            batch.record(outcome);
+        }
+        Ok(batch)
+    }
+
+    /// [`Repository::delete_many`] with one audit entry per row (see
+    /// [`Repository::insert_many_audited`]).
+    async fn delete_many_audited(
+        &self,
+        rows: &[(Uuid, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        row_by_row(mode)?;
+        same_length(rows.len(), entries.len())?;
+        let mut batch = BulkWritten::default();
+        for ((id, expected_version), entry) in rows.iter().zip(entries) {
+            let outcome = self.delete_audited(*id, *expected_version, entry).await;
+            batch.record(outcome);
+        }
+        Ok(batch)
+    }
+}
+
+/// What the default audited writes answer: the store keeps no audit log.
+fn no_audit_log() -> crate::Error {
+    crate::Error::Internal {
+        message: "this store keeps no audit log (it does not override the audited write \
+                  methods); build the service without auditing to write to it"
+            .to_owned(),
+        source: None,
+    }
+}
+
+/// Refuses a batch whose audit entries do not match its rows one for one.
+pub fn same_length(rows: usize, entries: usize) -> Result<()> {
+    if rows == entries {
+        Ok(())
+    } else {
+        Err(crate::Error::Internal {
+            message: format!("a batch of {rows} rows came with {entries} audit entries"),
+            source: None,
+        })
+    }
 }
 
 /// The default batch methods write row by row: they refuse an all-or-nothing batch.
@@ -306,6 +418,49 @@ macro_rules! forward_repository {
             }
             async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
                 (**self).delete_many(rows, mode).await
+            }
+            async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
+                (**self).insert_audited(entity, entry).await
+            }
+            async fn update_audited(
+                &self,
+                entity: &E,
+                expected_version: i64,
+                entry: &AuditEntry,
+            ) -> Result<Written> {
+                (**self).update_audited(entity, expected_version, entry).await
+            }
+            async fn delete_audited(
+                &self,
+                id: Uuid,
+                expected_version: i64,
+                entry: &AuditEntry,
+            ) -> Result<Written> {
+                (**self).delete_audited(id, expected_version, entry).await
+            }
+            async fn insert_many_audited(
+                &self,
+                entities: &[E],
+                entries: &[AuditEntry],
+                mode: BatchMode,
+            ) -> Result<BulkWritten> {
+                (**self).insert_many_audited(entities, entries, mode).await
+            }
+            async fn update_many_audited(
+                &self,
+                entities: &[(E, i64)],
+                entries: &[AuditEntry],
+                mode: BatchMode,
+            ) -> Result<BulkWritten> {
+                (**self).update_many_audited(entities, entries, mode).await
+            }
+            async fn delete_many_audited(
+                &self,
+                rows: &[(Uuid, i64)],
+                entries: &[AuditEntry],
+                mode: BatchMode,
+            ) -> Result<BulkWritten> {
+                (**self).delete_many_audited(rows, entries, mode).await
             }
         }
     )+};

@@ -68,6 +68,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod analytics;
+mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod conditional;

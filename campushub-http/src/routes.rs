@@ -11,6 +11,7 @@ use axum::Router;
 use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student, User};
 
 use crate::analytics;
+use crate::audit;
 use crate::auth::AuthLayer;
 use crate::bulk::BulkKeys;
 use crate::config::HttpConfig;
@@ -87,6 +88,9 @@ pub fn router(mut state: ApiState) -> Router {
     if state.identity.is_some() {
         openapi::add_sign_in(&mut document);
     }
+    if state.audit.is_some() {
+        openapi::add_audit(&mut document, &docs);
+    }
     let templates = openapi::paths(&document);
     let document = Arc::new(ServedDocument::new(
         document,
@@ -109,6 +113,10 @@ pub fn router(mut state: ApiState) -> Router {
         .merge(openapi_route);
     if let Some(identity) = &state.identity {
         api = api.merge(identity::authenticated_routes(Arc::clone(identity)));
+    }
+    if let Some(log) = &state.audit {
+        let kinds = docs.iter().map(|doc| (doc.segment, doc.schema.kind));
+        api = api.merge(audit::routes(Arc::clone(log), kinds));
     }
     let mut api = private_responses::private(api, AuthLayer::new(Arc::clone(&state.authenticator)));
     if let Some(identity) = &state.identity {

@@ -12,7 +12,7 @@ use crate::resource::ResourceRoutes;
 use crate::trace_context::TraceContext;
 use axum::Router;
 use campushub_core::analytics::{Analytics, ServiceAnalytics};
-use campushub_core::{Entity, Policy};
+use campushub_core::{AuditService, Entity, Policy};
 
 /// An application's resource, built when the router is: with the router's configuration.
 pub(crate) type AddedResource =
@@ -44,6 +44,9 @@ pub struct ApiState {
     /// Accounts and sign-in ([`ApiState::identity`]): without it, no `/auth/` or `/users`
     /// route is served.
     pub identity: Option<Arc<Identity>>,
+    /// The audit log's reader ([`ApiState::audit`]): without it, no `/audit` or `/history`
+    /// route is served.
+    pub audit: Option<Arc<AuditService>>,
     /// The application's own resources ([`ApiState::resource`]).
     pub(crate) added: Vec<AddedResource>,
 }
@@ -59,6 +62,7 @@ impl std::fmt::Debug for ApiState {
             .field("added", &self.added.len())
             .field("trace_context", &self.trace_context.is_some())
             .field("identity", &self.identity)
+            .field("audit", &self.audit.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +81,7 @@ impl ApiState {
             config: HttpConfig::default(),
             trace_context: None,
             identity: None,
+            audit: None,
             added: Vec::new(),
         }
     }
@@ -97,6 +102,13 @@ impl ApiState {
     /// `identity`.
     pub fn identity(mut self, identity: Identity) -> Self {
         self.identity = Some(Arc::new(identity));
+        self
+    }
+
+    /// Serves the audit log (`/api/v1/audit` and each resource's `/{id}/history`) from
+    /// `audit`.
+    pub fn audit(mut self, audit: AuditService) -> Self {
+        self.audit = Some(Arc::new(audit));
         self
     }
 

@@ -89,6 +89,7 @@
 
 mod accounts;
 mod analytics;
+mod audit;
 mod backend;
 mod counter;
 mod entities;
@@ -111,6 +112,7 @@ mod sqlite;
 
 pub use accounts::SqlAccounts;
 pub use analytics::SqlAnalytics;
+pub use audit::SqlAuditLog;
 pub use backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard};
 pub use counter::{
     PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,

@@ -33,6 +33,7 @@ impl Accounts {
         cache: Option<&TieredCache>,
         cursor_key: &[u8],
         settings: &SignInSettings,
+        audit: bool,
     ) -> Result<Accounts, BoxError> {
         let shared: Arc<dyn Cache> = match cache {
             Some(cache) => Arc::new(cache.clone()),
@@ -48,8 +49,8 @@ impl Accounts {
             .hook(Arc::new(RevokeOnAccountChange::new(
                 Arc::clone(&revoker),
                 settings.access_ttl,
-            )))
-            .build();
+            )));
+        let users = super::services::audited(users, audit).build();
         let hasher = PasswordHasher::new(HashParams::default())
             .map_err(|e| format!("cannot set up password hashing: {e}"))?;
         let mut sign_in = SignIn::new(

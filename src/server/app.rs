@@ -27,7 +27,9 @@ use super::traces;
 use super::BoxError;
 use crate::cache::{TieredCache, WarmerHandle};
 use crate::core::service::EntityServiceBuilder;
-use crate::core::{Analytics, Cache, CachedAnalytics, Entity, EntityService, Repository};
+use crate::core::{
+    Analytics, AuditService, Cache, CachedAnalytics, Entity, EntityService, Repository,
+};
 use crate::http::{router, ApiState, AppServices, HttpConfig, Identity, TokenMinter};
 
 /// How long a stopping instance waits for its queued cache invalidations to reach Redis.
@@ -48,6 +50,8 @@ pub struct Core {
     pub accounts: Accounts,
     /// `CAMPUSHUB_COUNT_CAP`, for the services of an application's kinds too.
     count_cap: Option<u64>,
+    /// `CAMPUSHUB_AUDIT`, for the services of an application's kinds too.
+    audit: bool,
 }
 
 impl Core {
@@ -61,8 +65,20 @@ impl Core {
         let cache = cache::open(config).await?;
         let shared = cache.clone().map(|c| Arc::new(c) as Arc<dyn Cache>);
         let stores = storage.stores();
-        let services = services::build(&stores, shared, &auth.cursor_key, config.count_cap);
-        let accounts = Accounts::build(&stores, cache.as_ref(), &auth.cursor_key, &config.sign_in)?;
+        let services = services::build(
+            &stores,
+            shared,
+            &auth.cursor_key,
+            config.count_cap,
+            config.audit,
+        );
+        let accounts = Accounts::build(
+            &stores,
+            cache.as_ref(),
+            &auth.cursor_key,
+            &config.sign_in,
+            config.audit,
+        )?;
         auth.join_accounts(config, Arc::clone(&stores.users))?;
         auth.refuse_revoked(Arc::clone(&accounts.revoker));
         auth.fetch_provider_keys().await;
@@ -73,13 +89,15 @@ impl Core {
             auth,
             accounts,
             count_cap: config.count_cap,
+            audit: config.audit,
         })
     }
 
     /// A service builder for an application's kind stored in `repository`, set up as the
     /// built-in services are: caching in this cache (so that every instance sees its writes),
     /// signing cursors with the shared key and counting page-number pages up to
-    /// `CAMPUSHUB_COUNT_CAP`. Add its policy, rules and hooks, then `build`.
+    /// `CAMPUSHUB_COUNT_CAP`, auditing unless `CAMPUSHUB_AUDIT=off`. Add its policy, rules
+    /// and hooks, then `build`.
     pub fn service<E: Entity>(
         &self,
         repository: Arc<dyn Repository<E>>,
@@ -87,6 +105,7 @@ impl Core {
         let builder = EntityService::builder(repository)
             .cursor_key(&self.auth.cursor_key)
             .count_cap(self.count_cap);
+        let builder = services::audited(builder, self.audit);
         match &self.cache {
             Some(cache) => builder.cache(Arc::new(cache.clone())),
             None => builder,
@@ -143,6 +162,8 @@ impl App {
             .analytics(analytics)
             .metrics_source(PoolMetrics(core.storage.clone()))
             .trace_context(Arc::new(W3cTraceContext::new(traces::exporting())));
+        let audit = AuditService::new(core.storage.stores().audit, Arc::clone(&state.policy));
+        state = state.audit(audit);
         if let Some(cache) = &core.cache {
             state = state.metrics_source(CacheMetrics(cache.clone()));
         }

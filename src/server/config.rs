@@ -61,6 +61,9 @@ pub struct Config {
     /// one), with the cache on or off (see
     /// [`EntityServiceBuilder::count_cap`](crate::core::service::EntityServiceBuilder::count_cap)).
     pub count_cap: Option<u64>,
+    /// Whether writes are recorded in the audit log (`CAMPUSHUB_AUDIT`, default on; off for
+    /// a scratch database or to measure its cost). The log stays readable either way.
+    pub audit: bool,
     /// Token verification.
     pub jwt: JwtKey,
     /// The `iss` every token must carry (required with a public key).
@@ -259,6 +262,7 @@ impl Config {
                 "CAMPUSHUB_COUNT_CAP",
                 crate::core::service::DEFAULT_COUNT_CAP,
             )?,
+            audit: bool_var(&get, "CAMPUSHUB_AUDIT", true)?,
             jwt,
             jwt_issuer,
             jwt_audience,

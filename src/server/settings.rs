@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 52] = [
+pub(super) const SETTINGS: [Setting; 53] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -169,6 +169,13 @@ pub(super) const SETTINGS: [Setting; 52] = [
         "N|off",
         "Page-number pages count up to N matching records and report more as `count: N, \
          count_exact: false` (1000; off counts every record on every page not cached)",
+    ),
+    flag(
+        "CAMPUSHUB_AUDIT",
+        "audit",
+        "on|off",
+        "Record every write in the audit log, in its transaction (on; off for a scratch \
+         database: the log stays readable)",
     ),
     secret(
         "CAMPUSHUB_JWT_SECRET",

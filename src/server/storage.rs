@@ -9,11 +9,12 @@ use super::private_files::{create_private_dir, make_private};
 use super::values::Database;
 use super::BoxError;
 use crate::core::accounts::AccountStore;
+use crate::core::AuditLog;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student, User};
 use crate::http::Analytics;
 use crate::sqlx::{
     Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAccounts, SqlAnalytics,
-    SqlEntity, SqlRepository, SqliteStore,
+    SqlAuditLog, SqlEntity, SqlRepository, SqliteStore,
 };
 
 /// The opened database. Cheap to clone.
@@ -41,6 +42,8 @@ pub struct Stores {
     pub accounts: Arc<dyn AccountStore>,
     /// Analytics as single aggregate statements.
     pub analytics: Arc<dyn Analytics>,
+    /// The audit log the repositories' audited writes fill.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -188,6 +191,7 @@ fn stores<B: Backend>(backend: B) -> Stores {
         custom_fields: Arc::new(SqlRepository::<CustomFieldDef, B>::new(backend.clone())),
         users: Arc::new(SqlRepository::<User, B>::new(backend.clone())),
         accounts: Arc::new(SqlAccounts::new(backend.clone())),
-        analytics: Arc::new(SqlAnalytics::new(backend)),
+        analytics: Arc::new(SqlAnalytics::new(backend.clone())),
+        audit: Arc::new(SqlAuditLog::new(backend)),
     }
 }

@@ -112,6 +112,8 @@ pub fn event(kind: EntityKind, id: Uuid, op: ChangeOp, version: i64, token: u64)
         } else {
             &[]
         },
+        actor: None,
+        request_id: None,
     }
 }
 

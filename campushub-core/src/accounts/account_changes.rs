@@ -85,6 +85,8 @@ mod tests {
             version,
             token: None,
             embedded_in: &[],
+            actor: None,
+            request_id: None,
         }
     }
 

@@ -16,6 +16,7 @@
 //! store.
 
 pub mod accounts;
+pub mod audit;
 pub mod counts;
 pub mod crud;
 pub mod custom;
@@ -35,6 +36,7 @@ pub mod versions;
 use std::sync::Arc;
 
 use crate::accounts::AccountStore;
+use crate::audit_log::AuditLog;
 use crate::custom_fields::CustomFieldDef;
 use crate::entities::{Department, Faculty, Student, User};
 use crate::memory::{MemoryAccounts, MemoryStore};
@@ -56,6 +58,8 @@ pub struct Fixture {
     pub users: Arc<dyn Repository<User>>,
     /// The accounts' secrets (over the same store as `users`).
     pub accounts: Arc<dyn AccountStore>,
+    /// The audit log the repositories' audited writes store their entries in.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -74,6 +78,7 @@ pub async fn memory_fixture() -> Fixture {
         custom_fields: Arc::new(store.repository()),
         users: Arc::new(store.repository()),
         accounts: Arc::new(MemoryAccounts::new()),
+        audit: Arc::new(store),
     }
 }
 
@@ -168,6 +173,10 @@ macro_rules! conformance_suite {
             accounts::unknown_and_expired_tokens_are_refused,
             accounts::revocation_by_family_and_by_user,
             accounts::concurrent_rotations_rotate_once,
+            audit::every_write_path_logs_one_entry_with_its_diff,
+            audit::failed_and_rolled_back_writes_log_nothing,
+            audit::audit_reads_filter_and_page_newest_first,
+            audit::seeded_random_writes_replay_to_the_final_state,
         );
     };
     (@cases $fixture:expr; $($module:ident :: $case:ident),+ $(,)?) => {

@@ -5,10 +5,11 @@
 use uuid::Uuid;
 
 use super::state::State;
+use crate::audit_log::AuditEntry;
 use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::Result;
-use crate::repository::{BatchMode, BulkWritten};
+use crate::repository::{same_length, BatchMode, BulkWritten};
 
 /// One row of a batch.
 pub(super) enum Change<'a, E> {
@@ -29,15 +30,22 @@ enum Undo<E> {
 }
 
 impl State {
-    /// Applies `changes` as `mode` says (see [`crate::Repository::insert_many`]).
+    /// Applies `changes` as `mode` says (see [`crate::Repository::insert_many`]), each with
+    /// its audit entry when `entries` holds one per change: the entries of applied rows are
+    /// logged, and taken out again with the rows when the batch is rolled back.
     pub(super) fn apply_batch<E: Entity>(
         &mut self,
         changes: Vec<Change<'_, E>>,
+        entries: Option<&[AuditEntry]>,
         mode: BatchMode,
     ) -> Result<BulkWritten> {
+        if let Some(entries) = entries {
+            same_length(changes.len(), entries.len())?;
+        }
+        let logged = self.audit.len();
         let mut batch = BulkWritten::default();
         let mut undo = Vec::new();
-        for change in changes {
+        for (i, change) in changes.into_iter().enumerate() {
             // The inverse of the row, should it be applied.
             let (outcome, inverse) = match change {
                 Change::Insert(entity) => (
@@ -65,6 +73,9 @@ impl State {
                     batch.token = Some(ConsistencyToken::from_position(position));
                     batch.rows.push(Ok(()));
                     undo.extend(inverse);
+                    if let Some(entry) = entries.and_then(|entries| entries.get(i)) {
+                        self.audit.push(entry.clone());
+                    }
                 }
                 Err(error) => batch.rows.push(Err(error)),
             }
@@ -73,6 +84,7 @@ impl State {
             for inverse in undo.into_iter().rev() {
                 self.undo(inverse)?;
             }
+            self.audit.truncate(logged);
             batch.token = None;
             batch.rolled_back = true;
         }

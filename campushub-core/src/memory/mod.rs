@@ -37,8 +37,12 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use accounts::MemoryAccounts;
 pub use repository::MemoryRepository;
 
+use async_trait::async_trait;
+
+use crate::audit_log::{AuditEntry, AuditFilter, AuditLog, AuditPosition};
 use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
+use crate::error::Result;
 use state::State;
 
 /// An in-memory database: a table per entity kind behind one lock, and a commit counter
@@ -64,6 +68,11 @@ impl MemoryStore {
         ConsistencyToken::from_position(self.read().position())
     }
 
+    /// Every audit entry, in commit order (oldest first).
+    pub fn audit_entries(&self) -> Vec<AuditEntry> {
+        self.read().audit.clone()
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-applied write: writes check
         // everything before changing anything.
@@ -72,6 +81,20 @@ impl MemoryStore {
 
     fn write(&self) -> RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryStore {
+    async fn entries(&self, filter: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>> {
+        let state = self.read();
+        let mut entries: Vec<&AuditEntry> = state
+            .audit
+            .iter()
+            .filter(|entry| filter.matches(entry))
+            .collect();
+        entries.sort_by_key(|entry| std::cmp::Reverse(AuditPosition::of(entry)));
+        Ok(entries.into_iter().take(limit).cloned().collect())
     }
 }
 

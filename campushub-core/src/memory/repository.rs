@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::batch::Change;
 use super::MemoryStore;
+use crate::audit_log::AuditEntry;
 use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::Result;
@@ -145,7 +146,7 @@ impl<E: Entity> Repository<E> for MemoryRepository<E> {
 
     async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
         let changes = entities.iter().map(Change::Insert).collect();
-        self.store.write().apply_batch(changes, mode)
+        self.store.write().apply_batch(changes, None, mode)
     }
 
     async fn update_many(&self, entities: &[(E, i64)], mode: BatchMode) -> Result<BulkWritten> {
@@ -153,7 +154,7 @@ impl<E: Entity> Repository<E> for MemoryRepository<E> {
             .iter()
             .map(|(entity, expected)| Change::Update(entity, *expected))
             .collect();
-        self.store.write().apply_batch(changes, mode)
+        self.store.write().apply_batch(changes, None, mode)
     }
 
     async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
@@ -161,6 +162,73 @@ impl<E: Entity> Repository<E> for MemoryRepository<E> {
             .iter()
             .map(|(id, expected)| Change::<E>::Delete(*id, *expected))
             .collect();
-        self.store.write().apply_batch(changes, mode)
+        self.store.write().apply_batch(changes, None, mode)
+    }
+
+    async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
+        let mut state = self.store.write();
+        let position = state.insert(entity)?;
+        state.audit.push(entry.clone());
+        Ok(written(position))
+    }
+
+    async fn update_audited(
+        &self,
+        entity: &E,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        let mut state = self.store.write();
+        let position = state.update(entity, expected_version)?;
+        state.audit.push(entry.clone());
+        Ok(written(position))
+    }
+
+    async fn delete_audited(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        let mut state = self.store.write();
+        let position = state.delete::<E>(id, expected_version)?;
+        state.audit.push(entry.clone());
+        Ok(written(position))
+    }
+
+    async fn insert_many_audited(
+        &self,
+        entities: &[E],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        let changes = entities.iter().map(Change::Insert).collect();
+        self.store.write().apply_batch(changes, Some(entries), mode)
+    }
+
+    async fn update_many_audited(
+        &self,
+        entities: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        let changes = entities
+            .iter()
+            .map(|(entity, expected)| Change::Update(entity, *expected))
+            .collect();
+        self.store.write().apply_batch(changes, Some(entries), mode)
+    }
+
+    async fn delete_many_audited(
+        &self,
+        rows: &[(Uuid, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        let changes = rows
+            .iter()
+            .map(|(id, expected)| Change::<E>::Delete(*id, *expected))
+            .collect();
+        self.store.write().apply_batch(changes, Some(entries), mode)
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
+use crate::audit_log::AuditEntry;
 use crate::entity::{Entity, Reference};
 use crate::error::{Error, Result};
 use crate::kind::EntityKind;
@@ -14,11 +15,12 @@ use crate::relation::{Embed, Embedded};
 /// The rows of one kind, by id.
 pub(super) type Rows<E> = BTreeMap<Uuid, E>;
 
-/// Every table and the position of the latest commit.
+/// Every table, the audit log (in commit order) and the position of the latest commit.
 #[derive(Default)]
 pub(super) struct State {
     position: u64,
     tables: HashMap<EntityKind, Table>,
+    pub(super) audit: Vec<AuditEntry>,
 }
 
 /// One kind's rows (a `Rows<E>` behind `Any`) and what other kinds need to know about them

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::cached::{record_value, vanished};
 use super::write::updated;
 use super::{input, listing, EntityService, Fetched, Listed, WrittenRecord};
+use crate::audit_log::AuditAction;
 use crate::auth::{Action, Principal};
 use crate::cache::CacheKey;
 use crate::entity::Entity;
@@ -117,7 +118,8 @@ impl<E: Entity> EntityService<E> {
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Create)?;
         input::check_input(E::schema(), &input)?;
-        self.insert_input(principal, input).await
+        self.insert_input(principal, input, AuditAction::Create)
+            .await
     }
 
     /// Creates a record from a JSON body; type errors become field errors naming the field.
@@ -132,7 +134,8 @@ impl<E: Entity> EntityService<E> {
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Create)?;
         let input = input::decode_body(E::schema(), body)?;
-        self.insert_input(principal, input).await
+        self.insert_input(principal, input, AuditAction::Create)
+            .await
     }
 
     /// Replaces a record's writable fields with a JSON body (PUT), if `precondition` holds
@@ -161,7 +164,8 @@ impl<E: Entity> EntityService<E> {
         let input: E::Create = input::decode_body(E::schema(), body)?;
         let input = &input;
         self.read_modify_write(id, &precondition.into(), |current| async move {
-            self.replace(principal, current, input.clone()).await
+            self.replace(principal, current, input.clone(), AuditAction::Replace)
+                .await
         })
         .await
     }
@@ -191,7 +195,8 @@ impl<E: Entity> EntityService<E> {
         let patch = &patch;
         self.read_modify_write(id, &precondition.into(), |current| async move {
             let input = patched_input(&current, patch.clone())?;
-            self.replace(principal, current, input).await
+            self.replace(principal, current, input, AuditAction::Patch)
+                .await
         })
         .await
     }
@@ -212,10 +217,9 @@ impl<E: Entity> EntityService<E> {
     ) -> Result<Written> {
         self.authorize(principal, Action::Delete)?;
         self.read_modify_write(id, &precondition.into(), |current| async move {
+            let entry = self.audit_entry(principal, AuditAction::Delete, Some(&current), None)?;
             let written = self
-                .inner
-                .repository
-                .delete(id, current.meta().version)
+                .store_delete(id, current.meta().version, entry.as_ref())
                 .await?;
             let event = self.event(&current, ChangeOp::Deleted, written.token);
             self.emit(principal, [event]).await;
@@ -234,11 +238,13 @@ impl<E: Entity> EntityService<E> {
         &self,
         principal: &Principal,
         input: E::Create,
+        action: AuditAction,
     ) -> Result<WrittenRecord<E>> {
         let mut record = E::from_input(input, RecordMeta::new(), &principal.subject);
         self.validate_for_write(principal, &mut record, None)
             .await?;
-        let written = self.inner.repository.insert(&record).await?;
+        let entry = self.audit_entry(principal, action, None, Some(&record))?;
+        let written = self.store_insert(&record, entry.as_ref()).await?;
         let event = self.event(&record, ChangeOp::Created, written.token);
         self.emit(principal, [event]).await;
         // Creates are not written through to the cache (most are not read back soon); the
@@ -256,14 +262,14 @@ impl<E: Entity> EntityService<E> {
         principal: &Principal,
         current: E,
         input: E::Create,
+        action: AuditAction,
     ) -> Result<WrittenRecord<E>> {
         let mut record = updated(&current, input, &principal.subject);
         self.validate_for_write(principal, &mut record, Some(&current))
             .await?;
+        let entry = self.audit_entry(principal, action, Some(&current), Some(&record))?;
         let written = self
-            .inner
-            .repository
-            .update(&record, current.meta().version)
+            .store_update(&record, current.meta().version, entry.as_ref())
             .await?;
         let event = self.event(&record, ChangeOp::Updated, written.token);
         self.emit(principal, [event]).await;

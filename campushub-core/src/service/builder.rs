@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{EntityRules, EntityService, Inner, StatisticsPrivacy};
+use crate::audit_log::AuditSettings;
 use crate::auth::{Policy, RolePolicy};
 use crate::cache::{Cache, NoCache};
 use crate::custom_fields::CustomFieldDef;
@@ -27,6 +28,7 @@ pub struct EntityServiceBuilder<E: Entity> {
     privacy: StatisticsPrivacy,
     write_attempts: u32,
     count_cap: Option<u64>,
+    audit: Option<AuditSettings>,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
@@ -39,6 +41,7 @@ impl<E: Entity> std::fmt::Debug for EntityServiceBuilder<E> {
             .field("cursors", &self.cursors)
             .field("write_attempts", &self.write_attempts)
             .field("count_cap", &self.count_cap)
+            .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +60,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
             privacy: StatisticsPrivacy::default(),
             write_attempts: super::WRITE_ATTEMPTS,
             count_cap: None,
+            audit: Some(AuditSettings::default()),
         }
     }
 
@@ -143,6 +147,21 @@ impl<E: Entity> EntityServiceBuilder<E> {
         self
     }
 
+    /// Records every write in the store's audit log with `settings` (the default, with
+    /// [`AuditSettings::default`]): the repository's audited writes store each entry in the
+    /// write's transaction.
+    pub fn audit(mut self, settings: AuditSettings) -> Self {
+        self.audit = Some(settings);
+        self
+    }
+
+    /// Writes without audit entries: for a store that keeps no audit log, a scratch
+    /// database, or measuring what auditing costs.
+    pub fn without_audit(mut self) -> Self {
+        self.audit = None;
+        self
+    }
+
     /// The service.
     pub fn build(self) -> EntityService<E> {
         let embedded_in = embedded_in(E::schema().embedded_in, self.also_embedded_in);
@@ -159,6 +178,7 @@ impl<E: Entity> EntityServiceBuilder<E> {
                 privacy: self.privacy,
                 write_attempts: self.write_attempts,
                 count_cap: self.count_cap,
+                audit: self.audit,
             }),
         }
     }

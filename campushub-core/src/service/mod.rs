@@ -7,6 +7,7 @@
 
 mod actions;
 mod app;
+mod audit;
 mod builder;
 mod bulk;
 mod cached;
@@ -33,6 +34,7 @@ pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecor
 pub use privacy::StatisticsPrivacy;
 pub use rules::{DepartmentHierarchy, EntityRules, KnownKinds, MAX_HIERARCHY_DEPTH};
 
+use crate::audit_log::AuditSettings;
 use crate::auth::Policy;
 use crate::cache::Cache;
 use crate::custom_fields::CustomFieldDef;
@@ -82,6 +84,8 @@ struct Inner<E: Entity> {
     write_attempts: u32,
     /// Page-number pages count up to this many matching records (`None`: every one).
     count_cap: Option<u64>,
+    /// What the audit log records of each write (`None`: writes are not audited).
+    audit: Option<AuditSettings>,
 }
 
 impl<E: Entity> std::fmt::Debug for EntityService<E> {
@@ -93,6 +97,7 @@ impl<E: Entity> std::fmt::Debug for EntityService<E> {
             .field("hooks", &inner.hooks.len())
             .field("rules", &inner.rules.len())
             .field("cursors", &inner.cursors)
+            .field("audit", &inner.audit)
             .finish_non_exhaustive()
     }
 }

@@ -112,13 +112,16 @@ impl<E: Entity> EntityService<E> {
     }
 
     /// Announces committed changes, one event at a time: the cache is invalidated first, then
-    /// every hook runs, then every rule's `after_commit`.
+    /// every hook runs, then every rule's `after_commit`. Each event carries `principal`'s
+    /// subject and request id.
     pub(super) async fn emit(
         &self,
         principal: &Principal,
         events: impl IntoIterator<Item = ChangeEvent>,
     ) {
-        for event in events {
+        for mut event in events {
+            event.actor = Some(principal.subject.clone());
+            event.request_id.clone_from(&principal.origin.request_id);
             self.inner.cache.invalidate(&event).await;
             for hook in &self.inner.hooks {
                 hook.on_change(&event).await;
@@ -149,6 +152,8 @@ impl<E: Entity> EntityService<E> {
             },
             token,
             embedded_in: self.inner.embedded_in,
+            actor: None,
+            request_id: None,
         }
     }
 }

@@ -232,3 +232,36 @@ async fn the_cache_is_invalidated_on_write() {
     assert_eq!(fresh.value().expect("decoded").semester, 4);
     assert_eq!(fresh.version(), 2);
 }
+
+#[tokio::test]
+async fn hooks_see_who_made_each_change_and_in_which_request() {
+    let campus = Campus::new();
+    let caller = admin().with_origin(campushub_core::RequestOrigin {
+        request_id: Some("req-hook".into()),
+        client_address: None,
+    });
+    let saved = campus
+        .students
+        .create_json(&caller, student_body("H1"))
+        .await
+        .expect("created");
+    campus
+        .students
+        .destroy(&admin(), saved.record.meta.id, None)
+        .await
+        .expect("deleted");
+    let seen: Vec<(Option<String>, Option<String>)> = campus
+        .events
+        .events()
+        .into_iter()
+        .map(|event| (event.actor, event.request_id))
+        .collect();
+    let subject = admin().subject;
+    assert_eq!(
+        seen,
+        vec![
+            (Some(subject.clone()), Some("req-hook".to_owned())),
+            (Some(subject), None),
+        ]
+    );
+}

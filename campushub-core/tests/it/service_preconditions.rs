@@ -27,6 +27,8 @@ async fn racing(
     let service = EntityService::builder(repository.clone())
         .hook(events.clone())
         .write_attempts(attempts)
+        // The rival wraps the plain writes.
+        .without_audit()
         .build();
     let created = service
         .create_json(&admin(), student_body("R1"))

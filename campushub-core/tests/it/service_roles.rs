@@ -28,6 +28,8 @@ fn expected(role: &Role, kind: EntityKind, action: Action) -> bool {
         "registrar" => people || (kind == EntityKind::CUSTOM_FIELD && read),
         "faculty" => people && read,
         "analyst" => (people || kind == EntityKind::ANALYTICS) && action == Action::Statistics,
+        // The audit log only (`AuditService`), none of the kinds.
+        "auditor" => kind == EntityKind::AUDIT && action == Action::List,
         other => panic!("not a built-in role: {other}"),
     }
 }
@@ -165,6 +167,21 @@ async fn analytics_is_for_admins_and_analysts_only() {
             assert_eq!(
                 outcome.is_ok(),
                 expected(&role, EntityKind::ANALYTICS, action)
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_is_for_admins_and_auditors_only() {
+    let policy = RolePolicy::defaults();
+    for role in Role::BUILT_IN {
+        for action in Action::ALL {
+            let principal = with_role(role.clone());
+            assert_eq!(
+                policy.allows(&principal, EntityKind::AUDIT, action),
+                expected(&role, EntityKind::AUDIT, action),
+                "{role} {action:?} audit"
             );
         }
     }

@@ -20,8 +20,12 @@ impl ApiKeys {
         Self::default()
     }
 
-    /// Adds `key`, which authenticates as `principal`.
-    pub fn insert(mut self, key: impl AsRef<[u8]>, principal: Principal) -> Self {
+    /// Adds `key`, which authenticates as `principal`. The key's name, which the audit log
+    /// records, is the principal's [`Principal::api_key`], or else its subject.
+    pub fn insert(mut self, key: impl AsRef<[u8]>, mut principal: Principal) -> Self {
+        if principal.api_key.is_none() {
+            principal.api_key = Some(principal.subject.clone());
+        }
         self.by_digest.insert(digest(key.as_ref()), principal);
         self
     }

@@ -5,16 +5,20 @@
 //! before or with a known key) goes straight on with no allocation; one that waits for I/O
 //! (an identity provider's new key) is boxed.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
 use futures::future::{ready, BoxFuture, Either, Ready};
 use futures::FutureExt;
 use tower::{Layer, Service};
 
+use campushub_core::{Principal, RequestOrigin};
+
 use super::{Authentication, Authenticator};
+use crate::headers::REQUEST_ID;
 use crate::problem::Problem;
 
 /// Requires valid credentials; puts the [`campushub_core::Principal`] into the request's
@@ -86,6 +90,7 @@ where
     fn call(&mut self, mut request: Request) -> Self::Future {
         match self.authenticator.authentication(request.headers()) {
             Authentication::Ready(Ok(principal)) => {
+                let principal = with_origin(principal, &request);
                 request.extensions_mut().insert(principal);
                 Either::Right(Either::Left(self.inner.call(request)))
             }
@@ -98,6 +103,7 @@ where
                 let later = async move {
                     match pending.await {
                         Ok(principal) => {
+                            let principal = with_origin(principal, &request);
                             request.extensions_mut().insert(principal);
                             ready_inner.call(request).await
                         }
@@ -108,4 +114,28 @@ where
             }
         }
     }
+}
+
+/// `principal`, making `request`: its id (the request-id layer, outside this one, has set
+/// it) and the connection's peer address, which the audit log records. What the
+/// authenticator already said about the origin stands.
+fn with_origin(principal: Principal, request: &Request) -> Principal {
+    let known = principal.origin.clone();
+    let request_id = known.request_id.or_else(|| {
+        request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    });
+    let client_address = known.client_address.or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string())
+    });
+    principal.with_origin(RequestOrigin {
+        request_id,
+        client_address,
+    })
 }

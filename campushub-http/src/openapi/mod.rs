@@ -7,6 +7,7 @@
 //! variable is a named schema (`components.rs`), so that a generated client reads like a
 //! hand-written one (`tests/e2e/clients.rs` generates two).
 
+mod audit;
 mod components;
 mod custom;
 mod entity;
@@ -17,6 +18,7 @@ mod served;
 mod sign_in;
 mod stats;
 
+pub use audit::add_audit;
 pub(crate) use served::{serve, ServedDocument};
 pub use sign_in::add_sign_in;
 

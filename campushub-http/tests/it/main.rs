@@ -5,6 +5,7 @@
 
 mod added_kind;
 mod audit;
+mod audit_log;
 mod auth;
 mod bulk;
 mod client_names;

@@ -110,14 +110,37 @@ fn matrix() -> Vec<(Method, String, Option<Value>, Needs)> {
         Some(vec![(EntityKind::new("metrics"), Action::Retrieve)]),
     ));
     rows.push((Method::GET, "/api/v1/openapi.json".into(), None, None));
+    // The audit log and every resource's history: auditors and admins.
+    let audit = || Some(vec![(EntityKind::AUDIT, Action::List)]);
+    rows.push((Method::GET, "/api/v1/audit".into(), None, audit()));
+    for segment in [
+        "departments",
+        "students",
+        "faculty",
+        "custom-fields",
+        "users",
+    ] {
+        rows.push((
+            Method::GET,
+            format!("/api/v1/{segment}/{id}/history"),
+            None,
+            audit(),
+        ));
+    }
     // Sign-in: `me` and `logout` for anyone authenticated; `login` and `refresh` take their
     // credentials in the body (an empty one is a 400, whoever calls).
     rows.push((Method::GET, "/api/v1/auth/me".into(), None, None));
-    for route in ["login", "refresh", "logout"] {
+    // (A refresh naming no token presented no credentials, a 401: the matrix sends a
+    // malformed one, a 400 whoever calls.)
+    for (route, body) in [
+        ("login", json!({})),
+        ("refresh", json!({"refresh_token": 0})),
+        ("logout", json!({})),
+    ] {
         rows.push((
             Method::POST,
             format!("/api/v1/auth/{route}"),
-            Some(json!({})),
+            Some(body),
             None,
         ));
     }
@@ -168,7 +191,7 @@ async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_defaul
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 48);
+    assert_eq!(checked, Role::BUILT_IN.len() * 54);
 }
 
 #[tokio::test]
@@ -182,7 +205,7 @@ async fn the_matrix_is_not_trivial() {
     assert!(policy.allows(&analyst, EntityKind::ANALYTICS, Action::Statistics));
     let admin = Principal::new("a", [Role::ADMIN]);
     assert!(policy.allows(&admin, EntityKind::USER, Action::Create));
-    for role in [Role::REGISTRAR, Role::FACULTY, Role::ANALYST] {
+    for role in [Role::REGISTRAR, Role::FACULTY, Role::ANALYST, Role::AUDITOR] {
         let principal = Principal::new("p", [role]);
         assert!(Action::ALL.iter().all(|action| !policy.allows(
             &principal,
@@ -190,4 +213,10 @@ async fn the_matrix_is_not_trivial() {
             *action
         )));
     }
+    // The auditor reads the log and nothing else; only it and admins read the log.
+    let auditor = Principal::new("au", [Role::AUDITOR]);
+    assert!(policy.allows(&auditor, EntityKind::AUDIT, Action::List));
+    assert!(!policy.allows(&auditor, EntityKind::STUDENT, Action::List));
+    assert!(!policy.allows(&registrar, EntityKind::AUDIT, Action::List));
+    assert!(policy.allows(&admin, EntityKind::AUDIT, Action::List));
 }

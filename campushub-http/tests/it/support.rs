@@ -9,7 +9,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
 use campushub_core::memory::MemoryStore;
 use campushub_core::{
-    CustomFieldDef, Department, EntityService, Faculty, Principal, Repository, Role, Student, User,
+    AuditService, CustomFieldDef, Department, EntityService, Faculty, Principal, Repository, Role,
+    RolePolicy, Student, User,
 };
 use campushub_http::{
     router, ApiKeys, ApiState, AppServices, Credentials, HttpConfig, Identity, JwtVerifier,
@@ -156,7 +157,10 @@ impl App {
         Self::with_store(|store, services| {
             let revoked = Arc::new(campushub_core::accounts::DenyList::new());
             let credentials = credentials().revocations(revoked.clone());
-            ApiState::new(services, Arc::new(credentials)).identity(identity(store, revoked))
+            let log = AuditService::new(Arc::new(store.clone()), Arc::new(RolePolicy::defaults()));
+            ApiState::new(services, Arc::new(credentials))
+                .identity(identity(store, revoked))
+                .audit(log)
         })
     }
 

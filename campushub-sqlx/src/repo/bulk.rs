@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use campushub_core::repository::{BatchMode, BulkWritten};
-use campushub_core::{ConsistencyToken, Error, Result};
+use campushub_core::{AuditEntry, ConsistencyToken, Error, Result};
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
@@ -21,6 +21,7 @@ use super::errors::WriteKind;
 use super::hierarchy::{refused_rows, Link};
 use super::read::CHUNK;
 use super::SqlRepository;
+use crate::audit::insert_entries;
 use crate::backend::{Backend, Dialect, Statement, StatementResult, WriteTx};
 use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
@@ -89,12 +90,15 @@ struct Plan<'a, E, F> {
     keys: Vec<(Uuid, i64)>,
     /// The statements writing the given rows' values.
     build: F,
+    /// One audit entry per row, stored for the rows the batch commits (`None`: not audited).
+    entries: Option<&'a [AuditEntry]>,
 }
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     pub(super) async fn insert_batch(
         &self,
         entities: &[E],
+        entries: Option<&[AuditEntry]>,
         mode: BatchMode,
     ) -> Result<BulkWritten> {
         let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
@@ -125,6 +129,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             rows: Rows::Insert(entities),
             keys: Vec::new(),
             build,
+            entries,
         };
         self.write_rows(batch, plan, mode).await
     }
@@ -132,6 +137,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     pub(super) async fn update_batch(
         &self,
         entities: &[(E, i64)],
+        entries: Option<&[AuditEntry]>,
         mode: BatchMode,
     ) -> Result<BulkWritten> {
         let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
@@ -164,6 +170,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             rows: Rows::Update(entities),
             keys: entities.iter().map(|(e, v)| (e.meta().id, *v)).collect(),
             build,
+            entries,
         };
         self.write_rows(batch, plan, mode).await
     }
@@ -171,6 +178,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     pub(super) async fn delete_batch(
         &self,
         rows: &[(Uuid, i64)],
+        entries: Option<&[AuditEntry]>,
         mode: BatchMode,
     ) -> Result<BulkWritten> {
         // A delete binds two values a row (id, expected version), whatever the table.
@@ -194,6 +202,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             rows: Rows::Delete,
             keys: rows.to_vec(),
             build,
+            entries,
         };
         self.write_rows(batch, plan, mode).await
     }
@@ -257,6 +266,16 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                 tx.rollback().await?;
                 None
             } else {
+                if let Some(entries) = plan.entries {
+                    let committed = pending
+                        .iter()
+                        .filter(|i| !overtaken.contains(i) && !failed.iter().any(|(f, _)| f == *i));
+                    let statements = insert_entries(
+                        self.backend.dialect(),
+                        committed.filter_map(|i| entries.get(*i)),
+                    );
+                    run_all(&mut *tx, statements).await?;
+                }
                 tx.commit().await?
             };
             // Explained once the transaction has ended: explaining reads, and a store may

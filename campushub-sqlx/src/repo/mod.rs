@@ -13,8 +13,8 @@ mod write;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use campushub_core::repository::{BatchMode, BulkWritten, GroupCounts};
-use campushub_core::{ListQuery, ReadOptions, Repository, Result, Written};
+use campushub_core::repository::{same_length, BatchMode, BulkWritten, GroupCounts};
+use campushub_core::{AuditEntry, ListQuery, ReadOptions, Repository, Result, Written};
 use uuid::Uuid;
 
 use crate::backend::Backend;
@@ -105,26 +105,78 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
     }
 
     async fn insert(&self, entity: &E) -> Result<Written> {
-        self.insert_one(entity).await
+        self.insert_one(entity, None).await
     }
 
     async fn update(&self, entity: &E, expected_version: i64) -> Result<Written> {
-        self.update_one(entity, expected_version).await
+        self.update_one(entity, expected_version, None).await
     }
 
     async fn delete(&self, id: Uuid, expected_version: i64) -> Result<Written> {
-        self.delete_one(id, expected_version).await
+        self.delete_one(id, expected_version, None).await
     }
 
     async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
-        self.insert_batch(entities, mode).await
+        self.insert_batch(entities, None, mode).await
     }
 
     async fn update_many(&self, entities: &[(E, i64)], mode: BatchMode) -> Result<BulkWritten> {
-        self.update_batch(entities, mode).await
+        self.update_batch(entities, None, mode).await
     }
 
     async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
-        self.delete_batch(rows, mode).await
+        self.delete_batch(rows, None, mode).await
+    }
+
+    async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
+        self.insert_one(entity, Some(entry)).await
+    }
+
+    async fn update_audited(
+        &self,
+        entity: &E,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        self.update_one(entity, expected_version, Some(entry)).await
+    }
+
+    async fn delete_audited(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        self.delete_one(id, expected_version, Some(entry)).await
+    }
+
+    async fn insert_many_audited(
+        &self,
+        entities: &[E],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        same_length(entities.len(), entries.len())?;
+        self.insert_batch(entities, Some(entries), mode).await
+    }
+
+    async fn update_many_audited(
+        &self,
+        entities: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        same_length(entities.len(), entries.len())?;
+        self.update_batch(entities, Some(entries), mode).await
+    }
+
+    async fn delete_many_audited(
+        &self,
+        rows: &[(Uuid, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        same_length(rows.len(), entries.len())?;
+        self.delete_batch(rows, Some(entries), mode).await
     }
 }

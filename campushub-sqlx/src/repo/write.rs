@@ -1,33 +1,58 @@
 //! Single-row writes: insert, update and delete with the version check in the `WHERE`.
 
-use campushub_core::{Error, Result, Written};
+use campushub_core::{AuditEntry, Error, Result, Written};
 use uuid::Uuid;
 
 use super::checks::primary;
 use super::errors::WriteKind;
 use super::hierarchy::{the_refusal, Link, Outcome};
 use super::SqlRepository;
-use crate::backend::Backend;
+use crate::audit::audited;
+use crate::backend::{Backend, Statement};
 use crate::table::SqlEntity;
 use crate::value::SqlValue;
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
-    pub(super) async fn insert_one(&self, entity: &E) -> Result<Written> {
+    /// `statement`, followed by the storing of `entry` when there is one (see
+    /// [`crate::audit`]).
+    fn with_entry(&self, statement: Statement, entry: Option<&AuditEntry>) -> Vec<Statement> {
+        match entry {
+            Some(entry) => audited(self.backend.dialect(), statement, entry),
+            None => vec![statement],
+        }
+    }
+
+    pub(super) async fn insert_one(
+        &self,
+        entity: &E,
+        entry: Option<&AuditEntry>,
+    ) -> Result<Written> {
         let values = self.table.row_values(entity)?;
         let links: Vec<Link> = self.link(&values).into_iter().collect();
         let statement = self.table.insert(vec![values]);
-        match self.write_links(&links, vec![statement]).await {
+        match self
+            .write_links(&links, self.with_entry(statement, entry))
+            .await
+        {
             Ok(Outcome::Written(_, token)) => Ok(Written { token }),
             Ok(Outcome::Refused(errors)) => Err(the_refusal(errors)),
             Err(error) => Err(self.write_error(error, WriteKind::Store(entity)).await),
         }
     }
 
-    pub(super) async fn update_one(&self, entity: &E, expected_version: i64) -> Result<Written> {
+    pub(super) async fn update_one(
+        &self,
+        entity: &E,
+        expected_version: i64,
+        entry: Option<&AuditEntry>,
+    ) -> Result<Written> {
         let values = self.table.row_values(entity)?;
         let links: Vec<Link> = self.link(&values).into_iter().collect();
         let statement = self.table.update(values, expected_version);
-        match self.write_links(&links, vec![statement]).await {
+        match self
+            .write_links(&links, self.with_entry(statement, entry))
+            .await
+        {
             Ok(Outcome::Written(results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
                 Ok(Written { token })
             }
@@ -39,9 +64,14 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         }
     }
 
-    pub(super) async fn delete_one(&self, id: Uuid, expected_version: i64) -> Result<Written> {
+    pub(super) async fn delete_one(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: Option<&AuditEntry>,
+    ) -> Result<Written> {
         let statement = self.table.delete(id, expected_version);
-        match self.backend.write(vec![statement]).await {
+        match self.backend.write(self.with_entry(statement, entry)).await {
             Ok((results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
                 Ok(Written { token })
             }

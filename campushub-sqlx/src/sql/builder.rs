@@ -23,6 +23,19 @@ impl SqlBuilder {
         }
     }
 
+    /// A builder holding `prefix`, then `statement`'s text and arguments: what follows binds
+    /// after them (a statement wrapped in a larger one).
+    pub(crate) fn around(dialect: Dialect, prefix: &str, statement: Statement) -> Self {
+        let mut sql = String::with_capacity(prefix.len() + statement.sql.len() + 256);
+        sql.push_str(prefix);
+        sql.push_str(&statement.sql);
+        SqlBuilder {
+            dialect,
+            sql,
+            args: statement.args,
+        }
+    }
+
     /// Appends SQL text (only ever static text or quoted identifiers from a description).
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.sql.push_str(text);

@@ -6,6 +6,8 @@
 mod analytics;
 mod analytics_routing;
 mod audit;
+mod audit_cost;
+mod audit_log;
 mod bulk;
 mod bulk_atomic;
 mod conformance;

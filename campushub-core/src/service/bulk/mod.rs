@@ -30,6 +30,7 @@ use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;
 use super::write::updated;
 use super::{input, BulkReport, EntityService};
+use crate::audit_log::AuditAction;
 use crate::auth::{Action, Principal};
 use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
@@ -84,10 +85,13 @@ impl<E: Entity> EntityService<E> {
                 .await?;
         }
         let outcome = if batch.goes_to_store(mode) {
-            self.inner
-                .repository
-                .insert_many(batch.records(), mode)
-                .await?
+            let records = batch.records();
+            let entries = self.audit_entries(
+                principal,
+                AuditAction::BulkCreate,
+                records.iter().map(|record| (None, Some(record))),
+            )?;
+            self.store_insert_many(records, entries, mode).await?
         } else {
             Default::default()
         };
@@ -147,6 +151,8 @@ impl<E: Entity> EntityService<E> {
         } else {
             self.write_definitions().await?
         };
+        // The records read, by id: the "before" of each row's audit entry.
+        let mut previous: HashMap<uuid::Uuid, E> = HashMap::new();
         for (index, natural_key, patch) in patches {
             let Some(current) = targets.remove(&natural_key) else {
                 batch.reject(index, rows::unknown_key::<E>(key, &natural_key));
@@ -162,6 +168,7 @@ impl<E: Entity> EntityService<E> {
                 Err(other) => return Err(other),
             };
             let record = updated(&current, input, &principal.subject);
+            previous.insert(current.meta().id, current.clone());
             self.check_row(
                 principal,
                 &definitions,
@@ -179,7 +186,13 @@ impl<E: Entity> EntityService<E> {
                 .iter()
                 .map(|record| (record.clone(), record.meta().version - 1))
                 .collect();
-            self.inner.repository.update_many(&rows, mode).await?
+            let entries = self.audit_entries(
+                principal,
+                AuditAction::BulkUpdate,
+                rows.iter()
+                    .map(|(record, _)| (previous.get(&record.meta().id), Some(record))),
+            )?;
+            self.store_update_many(&rows, entries, mode).await?
         } else {
             Default::default()
         };
@@ -226,7 +239,12 @@ impl<E: Entity> EntityService<E> {
                 .iter()
                 .map(|record| (record.meta().id, record.meta().version))
                 .collect();
-            self.inner.repository.delete_many(&rows, mode).await?
+            let entries = self.audit_entries(
+                principal,
+                AuditAction::BulkDelete,
+                batch.records().iter().map(|record| (Some(record), None)),
+            )?;
+            self.store_delete_many(&rows, entries, mode).await?
         } else {
             Default::default()
         };

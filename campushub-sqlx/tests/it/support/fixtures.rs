@@ -81,6 +81,7 @@ fn fixture<B: campushub_sqlx::Backend>(backend: B) -> campushub_core::conformanc
         faculty: Arc::new(SqlRepository::new(backend.clone())),
         custom_fields: Arc::new(SqlRepository::new(backend.clone())),
         users: Arc::new(SqlRepository::new(backend.clone())),
-        accounts: Arc::new(campushub_sqlx::SqlAccounts::new(backend)),
+        accounts: Arc::new(campushub_sqlx::SqlAccounts::new(backend.clone())),
+        audit: Arc::new(campushub_sqlx::SqlAuditLog::new(backend)),
     }
 }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use campushub_core::repository::GroupCounts;
+use campushub_core::repository::{BatchMode, BulkWritten, GroupCounts};
+use campushub_core::AuditEntry;
 use campushub_core::{Entity, ListQuery, ReadOptions, Repository, Result, Written};
 use uuid::Uuid;
 
@@ -64,5 +65,54 @@ impl<E: Entity, G: Send + Sync> Repository<E> for Keep<E, G> {
     }
     async fn delete(&self, id: Uuid, expected_version: i64) -> Result<Written> {
         self.inner.delete(id, expected_version).await
+    }
+    async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
+        self.inner.insert_audited(entity, entry).await
+    }
+    async fn update_audited(
+        &self,
+        entity: &E,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        self.inner
+            .update_audited(entity, expected_version, entry)
+            .await
+    }
+    async fn delete_audited(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        entry: &AuditEntry,
+    ) -> Result<Written> {
+        self.inner.delete_audited(id, expected_version, entry).await
+    }
+    async fn insert_many_audited(
+        &self,
+        entities: &[E],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        self.inner
+            .insert_many_audited(entities, entries, mode)
+            .await
+    }
+    async fn update_many_audited(
+        &self,
+        entities: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        self.inner
+            .update_many_audited(entities, entries, mode)
+            .await
+    }
+    async fn delete_many_audited(
+        &self,
+        rows: &[(Uuid, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        self.inner.delete_many_audited(rows, entries, mode).await
     }
 }

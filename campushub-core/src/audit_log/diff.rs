@@ -1,0 +1,105 @@
+//! The changed fields of a write: a diff of the record's input form before and after.
+//!
+//! The input form ([`crate::Entity::to_input`]) holds exactly the writable fields: metadata,
+//! audit fields and embedded summaries are left out, as they are not what a caller changed.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::entry::FieldChange;
+use super::settings::AuditSettings;
+
+/// The field whose object value is a map of custom fields, each diffed on its own.
+const CUSTOM_FIELDS: &str = "custom_fields";
+
+/// The fields of `input` (a record's input form as JSON) by name, custom fields as
+/// `custom_fields.<name>`, null values left out.
+pub fn flatten(input: &Value) -> BTreeMap<String, Value> {
+    let mut fields = BTreeMap::new();
+    let Value::Object(object) = input else {
+        return fields;
+    };
+    for (name, value) in object {
+        match (name.as_str(), value) {
+            (CUSTOM_FIELDS, Value::Object(custom)) => {
+                for (custom_name, value) in custom {
+                    if !value.is_null() {
+                        fields.insert(format!("{CUSTOM_FIELDS}.{custom_name}"), value.clone());
+                    }
+                }
+            }
+            (_, Value::Null) => {}
+            _ => {
+                fields.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    fields
+}
+
+/// The fields that differ between `before` and `after` (input forms as JSON; `None` before a
+/// create or after a deletion), with their values unless `settings` keeps the field private.
+pub fn changes(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    settings: &AuditSettings,
+) -> BTreeMap<String, FieldChange> {
+    let before = before.map(flatten).unwrap_or_default();
+    let mut after = after.map(flatten).unwrap_or_default();
+    let mut changes = BTreeMap::new();
+    for (name, old) in before {
+        let new = after.remove(&name).unwrap_or(Value::Null);
+        if old != new {
+            let change = settings.change(&name, old, new);
+            changes.insert(name, change);
+        }
+    }
+    for (name, new) in after {
+        let change = settings.change(&name, Value::Null, new);
+        changes.insert(name, change);
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_fields_that_differ_with_custom_fields_by_name() {
+        let before = json!({"name": "A", "code": "X", "phone": null,
+                            "custom_fields": {"floor": 1, "wing": "E"}});
+        let after = json!({"name": "B", "code": "X", "phone": "123",
+                           "custom_fields": {"floor": 2}});
+        let diff = changes(Some(&before), Some(&after), &AuditSettings::recording_all());
+        assert_eq!(
+            json!(diff),
+            json!({
+                "name": {"old": "A", "new": "B"},
+                "phone": {"old": null, "new": "123"},
+                "custom_fields.floor": {"old": 1, "new": 2},
+                "custom_fields.wing": {"old": "E", "new": null},
+            })
+        );
+    }
+
+    #[test]
+    fn a_create_lists_every_set_field_and_a_deletion_every_old_one() {
+        let record = json!({"name": "A", "parent_id": null});
+        let created = changes(None, Some(&record), &AuditSettings::recording_all());
+        assert_eq!(json!(created), json!({"name": {"old": null, "new": "A"}}));
+        let deleted = changes(Some(&record), None, &AuditSettings::recording_all());
+        assert_eq!(json!(deleted), json!({"name": {"old": "A", "new": null}}));
+    }
+
+    #[test]
+    fn private_fields_are_recorded_as_changed_without_values() {
+        let before = json!({"date_of_birth": "2000-01-01", "first_name": "Ann"});
+        let after = json!({"date_of_birth": "2000-01-02", "first_name": "Ann"});
+        let diff = changes(Some(&before), Some(&after), &AuditSettings::default());
+        assert_eq!(json!(diff), json!({"date_of_birth": {"redacted": true}}));
+    }
+}
