@@ -73,7 +73,7 @@ async fn login(
         .sign_in
         .login(&email, password, client.as_deref())
         .await?;
-    Ok(tokens(&identity, signed)?)
+    Ok(tokens(&identity, signed).await?)
 }
 
 async fn refresh(
@@ -82,7 +82,7 @@ async fn refresh(
 ) -> ApiResult<Response> {
     let presented = RefreshSecret::new(text(&body, "refresh_token")?);
     let signed = identity.sign_in.refresh(&presented).await?;
-    Ok(tokens(&identity, signed)?)
+    Ok(tokens(&identity, signed).await?)
 }
 
 /// Revokes the caller's sign-in (its refresh tokens) and the access token itself, on every
@@ -127,12 +127,15 @@ async fn me(
     })
 }
 
-/// The token response of a login or refresh.
-fn tokens(identity: &Identity, signed: SignedIn) -> Result<Response> {
+/// The token response of a login or refresh: the access token carries the account's record
+/// links, the faculty record's department resolved now (see [`Identity::linked_records`]).
+async fn tokens(identity: &Identity, signed: SignedIn) -> Result<Response> {
     let user = &signed.user;
+    let links = identity.links(user).await?;
     let minted = identity.minter.mint_session(
         &user.meta.id.to_string(),
         &user.role_list(),
+        &links,
         identity.access_ttl,
         &signed.family.to_string(),
     )?;

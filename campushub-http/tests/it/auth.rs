@@ -27,6 +27,9 @@ fn claims(exp: u64) -> Claims {
         aud: None,
         jti: None,
         sid: None,
+        student_id: None,
+        faculty_id: None,
+        department_id: None,
     }
 }
 
