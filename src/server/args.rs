@@ -152,6 +152,12 @@ pub enum UserCommand {
         /// Its roles.
         #[command(flatten)]
         roles: Roles,
+        /// The account's own student record (what a `student` account reads)
+        #[arg(long, value_name = "UUID")]
+        student: Option<uuid::Uuid>,
+        /// The account's own faculty record (its department is resolved at each sign-in)
+        #[arg(long, value_name = "UUID")]
+        faculty: Option<uuid::Uuid>,
         /// A file holding the password (its trailing newline is ignored); `-` reads standard
         /// input
         #[arg(long, value_name = "FILE")]
@@ -353,6 +359,30 @@ mod tests {
         };
         assert_eq!(roles.roles, [Role::ADMIN, Role::ANALYST]);
         assert_eq!(*ttl, Duration::from_secs(24 * 3600));
+    }
+
+    #[test]
+    fn a_student_token_names_its_record() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let args = parse(&["token", "--sub", "s", "--role", "student", "--student", &id])
+            .expect("a student token");
+        let Command::Token { roles, links, .. } = args.subcommand() else {
+            panic!("not a token command: {args:?}");
+        };
+        assert_eq!(roles.roles, [Role::STUDENT]);
+        assert_eq!(links.student.map(|s| s.to_string()), Some(id));
+        assert_eq!((links.faculty, links.department), (None, None));
+        let error = parse(&[
+            "token",
+            "--sub",
+            "s",
+            "--role",
+            "student",
+            "--student",
+            "me",
+        ])
+        .expect_err("not a UUID");
+        assert!(error.to_string().contains("--student"), "{error}");
     }
 
     #[test]
