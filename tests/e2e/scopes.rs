@@ -4,59 +4,18 @@
 //! department (resolved at sign-in) and reads records without personal fields, cached or not,
 //! and its filters, ordering and search on them are refused (400 naming the parameter).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
+use campushub::core::{Entity, Student};
 use campushub::http::auth::JwtVerifier;
-use campushub::server::{Args, Config, Server};
-use clap::Parser;
 use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::support::client::{Http, Reply};
+use crate::support::commands::{command, TempDir};
 use crate::support::db::TestDb;
 use crate::support::env::Services;
 use crate::support::instance::{namespace, replicated, Instance, JWT_SECRET};
 
 const PASSWORD: &str = "a long enough password for tests";
-
-/// The personal members of a student's JSON.
-const PERSONAL: [&str; 5] = [
-    "date_of_birth",
-    "email",
-    "mobile",
-    "address_line1",
-    "address_line2",
-];
-
-/// A folder of the test's own (password file, SQLite database), removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path =
-            std::env::temp_dir().join(format!("campushub-e2e-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&path).expect("a temporary folder");
-        TempDir(path)
-    }
-
-    fn password_file(&self) -> String {
-        let path = self.0.join("password");
-        std::fs::write(&path, format!("{PASSWORD}\n")).expect("a password file");
-        path.to_str().expect("a UTF-8 path").to_owned()
-    }
-
-    fn sqlite(&self) -> Vec<(&'static str, String)> {
-        let url = format!("sqlite://{}/campushub.db", self.0.display());
-        vec![("CAMPUSHUB_DATABASE_URL", url)]
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `user create` for `email` with `role`, linked by `link` (`--student <id>`).
 async fn account(
@@ -66,9 +25,8 @@ async fn account(
     role: &str,
     link: [&str; 2],
 ) {
-    let file = temp.password_file();
+    let file = temp.file("password", &format!("{PASSWORD}\n"));
     let argv = [
-        "campushub",
         "user",
         "create",
         "--email",
@@ -80,17 +38,7 @@ async fn account(
         "--password-file",
         &file,
     ];
-    let args = Args::try_parse_from(argv).expect("user create parses");
-    let mut all: HashMap<String, String> = HashMap::from([
-        ("CAMPUSHUB_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
-        ("CAMPUSHUB_DEMO_DATA".to_owned(), "false".to_owned()),
-    ]);
-    all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
-    let config = Config::load(|name| all.get(name).cloned()).expect("a configuration");
-    Server::new()
-        .run(&args, config)
-        .await
-        .expect("the account is created");
+    command(&argv, vars).await.expect("the account is created");
 }
 
 /// The access token of a login as `email`.
@@ -129,7 +77,7 @@ fn student(roll: &str, department: &str) -> Value {
 
 /// Asserts `record` (a JSON object) has every personal field, or none.
 fn personal(record: &Value, shown: bool, context: &str) {
-    for field in PERSONAL {
+    for field in Student::schema().personal_fields() {
         assert_eq!(
             record.get(field).is_some(),
             shown,

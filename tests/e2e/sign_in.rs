@@ -3,68 +3,20 @@
 //! sign-in, logout revoking the access token (on a second instance within a second, through
 //! Redis), and the lockout after repeated failures.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use campushub::server::{Args, Config, Server};
-use clap::Parser;
 use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::support::client::{Http, Reply};
+use crate::support::commands::{command, TempDir};
 use crate::support::db::TestDb;
 use crate::support::env::Services;
-use crate::support::instance::{namespace, replicated, Instance, JWT_SECRET};
+use crate::support::instance::{namespace, replicated, Instance};
 use crate::support::process::ProcessInstance;
 
 const EMAIL: &str = "Registry.Admin@uni.example";
 const PASSWORD: &str = "correct horse battery staple";
-
-/// A folder of the test's own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path =
-            std::env::temp_dir().join(format!("campushub-e2e-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&path).expect("a temporary folder");
-        TempDir(path)
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("a temporary file");
-        path.to_str().expect("a UTF-8 path").to_owned()
-    }
-
-    fn sqlite(&self) -> Vec<(&'static str, String)> {
-        let url = format!("sqlite://{}/campushub.db", self.0.display());
-        vec![("CAMPUSHUB_DATABASE_URL", url)]
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `campushub <argv>` in this process, configured by `vars` as an instance is.
-async fn command(argv: &[&str], vars: &[(&str, String)]) -> Result<(), String> {
-    let args = Args::try_parse_from(std::iter::once("campushub").chain(argv.iter().copied()))
-        .map_err(|e| e.to_string())?;
-    let mut all: HashMap<String, String> = HashMap::from([
-        ("CAMPUSHUB_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
-        ("CAMPUSHUB_DEMO_DATA".to_owned(), "false".to_owned()),
-    ]);
-    all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
-    let config = Config::load(|name| all.get(name).cloned()).map_err(|e| e.to_string())?;
-    Server::new()
-        .run(&args, config)
-        .await
-        .map_err(|e| e.to_string())
-}
 
 /// The first admin, made with `user create`: a password the policy refuses is refused (and
 /// makes no account), the email taken is refused the second time.

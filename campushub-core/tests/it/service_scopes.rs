@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use campushub_core::scope::{RecordLinks, RowScope};
 use campushub_core::{
-    Action, CacheKey, EntityKind, EntityService, Error, Policy, Principal, ReadOptions, Role,
-    RolePolicy, Student,
+    Action, CacheKey, Entity, EntityKind, EntityService, Error, Policy, Principal, ReadOptions,
+    Role, RolePolicy, Student,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -405,6 +405,16 @@ async fn an_application_scope_limits_reads_and_writes() {
     assert!(matches!(bulk, Err(Error::Forbidden(_))), "{bulk:?}");
     let listed = students.list(&principal, &[], &read).await.expect("list");
     assert_eq!(rows(listed.results.json()).len(), 1);
+}
+
+#[test]
+fn the_personal_fields_of_students_are_the_documented_ones() {
+    let declared: Vec<&str> = Student::schema().personal_fields().collect();
+    let mut sorted = declared.clone();
+    sorted.sort_unstable();
+    let mut documented = PERSONAL.to_vec();
+    documented.sort_unstable();
+    assert_eq!(sorted, documented);
 }
 
 #[test]
