@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::kind::EntityKind;
-use crate::scope::{OwnRecord, RecordLinks, RowScope, SameDepartment, ScopeRule};
+use crate::scope::{RecordLinks, RowScope};
 
 /// A role name. The built-in roles are constants; applications may define their own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -336,5 +336,62 @@ impl Policy for RolePolicy {
                     .get(role)
                     .is_some_and(|kinds| kinds.contains(&kind))
         })
+    }
+}
+
+/// A scope a [`RolePolicy`](crate::RolePolicy) attaches to a role on a kind
+/// ([`RolePolicy::scope`](crate::RolePolicy::scope)).
+///
+/// Implemented by closures `Fn(&Principal, EntityKind) -> RowScope`, so an application adds
+/// one in a line:
+///
+/// ```
+/// use campushub_core::scope::RowScope;
+/// use campushub_core::{EntityKind, Role, RolePolicy};
+///
+/// // Advisors read the students of the department their token names.
+/// let advisor = Role::new("advisor");
+/// let policy = RolePolicy::defaults()
+///     .grant(advisor.clone(), EntityKind::STUDENT, campushub_core::Action::READ)
+///     .scope(advisor, EntityKind::STUDENT, |principal: &campushub_core::Principal, _kind| {
+///         RowScope::field_is("department_id", principal.links.department_id)
+///     });
+/// # let _ = policy;
+/// ```
+pub trait ScopeRule: Send + Sync {
+    /// The records of `kind` that `principal` may reach through the role this rule is
+    /// attached to.
+    fn scope(&self, principal: &Principal, kind: EntityKind) -> RowScope;
+}
+
+impl<F> ScopeRule for F
+where
+    F: Fn(&Principal, EntityKind) -> RowScope + Send + Sync,
+{
+    fn scope(&self, principal: &Principal, kind: EntityKind) -> RowScope {
+        self(principal, kind)
+    }
+}
+
+/// The principal's own student record: `id` is its [`RecordLinks::student_id`] (the built-in
+/// `student` role's scope on students).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OwnRecord;
+
+impl ScopeRule for OwnRecord {
+    fn scope(&self, principal: &Principal, _kind: EntityKind) -> RowScope {
+        RowScope::field_is("id", principal.links.student_id)
+    }
+}
+
+/// The records of the principal's department: `department_id` is its
+/// [`RecordLinks::department_id`] (what [`RolePolicy::faculty_department_scope`] gives the
+/// `faculty` role on students).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SameDepartment;
+
+impl ScopeRule for SameDepartment {
+    fn scope(&self, principal: &Principal, _kind: EntityKind) -> RowScope {
+        RowScope::field_is("department_id", principal.links.department_id)
     }
 }

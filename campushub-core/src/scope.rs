@@ -4,15 +4,15 @@
 //! A [`Policy`](crate::Policy) answers [`RowScope`]s; the service turns a scope into filters
 //! added to every list (and statistics) query, and checks a retrieved or written record
 //! against it, answering a record outside the scope exactly as a missing one (404), so that
-//! a scope does not reveal which ids exist. [`ScopeRule`]s are how a
-//! [`RolePolicy`](crate::RolePolicy) attaches scopes to roles; [`OwnRecord`] and
-//! [`SameDepartment`] are the built-in ones, and an application writes its own (a closure
-//! will do).
+//! a scope does not reveal which ids exist. [`ScopeRule`](crate::auth::ScopeRule)s are how a
+//! [`RolePolicy`](crate::RolePolicy) attaches scopes to roles;
+//! [`OwnRecord`](crate::auth::OwnRecord) and [`SameDepartment`](crate::auth::SameDepartment)
+//! are the built-in ones, and an application writes its own (a closure will do).
+//!
+//! This module is a leaf: it knows nothing of principals, so that [`crate::auth`] can use it.
 
 use uuid::Uuid;
 
-use crate::auth::Principal;
-use crate::kind::EntityKind;
 use crate::value::Scalar;
 
 /// The records a principal is linked to, which scopes are expressed against: carried by its
@@ -88,69 +88,9 @@ impl RowScope {
     }
 }
 
-/// A scope a [`RolePolicy`](crate::RolePolicy) attaches to a role on a kind
-/// ([`RolePolicy::scope`](crate::RolePolicy::scope)).
-///
-/// Implemented by closures `Fn(&Principal, EntityKind) -> RowScope`, so an application adds
-/// one in a line:
-///
-/// ```
-/// use campushub_core::scope::RowScope;
-/// use campushub_core::{EntityKind, Role, RolePolicy};
-///
-/// // Advisors read the students of the department their token names.
-/// let advisor = Role::new("advisor");
-/// let policy = RolePolicy::defaults()
-///     .grant(advisor.clone(), EntityKind::STUDENT, campushub_core::Action::READ)
-///     .scope(advisor, EntityKind::STUDENT, |principal: &campushub_core::Principal, _kind| {
-///         RowScope::field_is("department_id", principal.links.department_id)
-///     });
-/// # let _ = policy;
-/// ```
-pub trait ScopeRule: Send + Sync {
-    /// The records of `kind` that `principal` may reach through the role this rule is
-    /// attached to.
-    fn scope(&self, principal: &Principal, kind: EntityKind) -> RowScope;
-}
-
-impl<F> ScopeRule for F
-where
-    F: Fn(&Principal, EntityKind) -> RowScope + Send + Sync,
-{
-    fn scope(&self, principal: &Principal, kind: EntityKind) -> RowScope {
-        self(principal, kind)
-    }
-}
-
-/// The principal's own student record: `id` is its [`RecordLinks::student_id`] (the built-in
-/// `student` role's scope on students).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OwnRecord;
-
-impl ScopeRule for OwnRecord {
-    fn scope(&self, principal: &Principal, _kind: EntityKind) -> RowScope {
-        RowScope::field_is("id", principal.links.student_id)
-    }
-}
-
-/// The records of the principal's department: `department_id` is its
-/// [`RecordLinks::department_id`] (what [`RolePolicy::faculty_department_scope`] gives the
-/// `faculty` role on students).
-///
-/// [`RolePolicy::faculty_department_scope`]: crate::RolePolicy::faculty_department_scope
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SameDepartment;
-
-impl ScopeRule for SameDepartment {
-    fn scope(&self, principal: &Principal, _kind: EntityKind) -> RowScope {
-        RowScope::field_is("department_id", principal.links.department_id)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
 
     #[test]
     fn scopes_narrow_and_never_widen() {
@@ -161,23 +101,5 @@ mod tests {
         let both = own.and(RowScope::field_is("department_id", Some(id)));
         assert!(matches!(both, RowScope::Where(ref c) if c.len() == 2));
         assert_eq!(RowScope::field_is("id", None), RowScope::Nothing);
-    }
-
-    #[test]
-    fn built_in_rules_read_the_principal_links() {
-        let student = Uuid::new_v4();
-        let principal = Principal::new("s", [Role::STUDENT]).with_links(RecordLinks {
-            student_id: Some(student),
-            ..RecordLinks::default()
-        });
-        assert_eq!(
-            OwnRecord.scope(&principal, EntityKind::STUDENT),
-            RowScope::field_is("id", Some(student))
-        );
-        assert_eq!(
-            SameDepartment.scope(&principal, EntityKind::STUDENT),
-            RowScope::Nothing,
-            "no department linked: nothing, not everything"
-        );
     }
 }
