@@ -339,8 +339,8 @@ impl Policy for RolePolicy {
     }
 }
 
-/// A scope a [`RolePolicy`](crate::RolePolicy) attaches to a role on a kind
-/// ([`RolePolicy::scope`](crate::RolePolicy::scope)).
+/// A scope a [`RolePolicy`] attaches to a role on a kind
+/// ([`RolePolicy::scope`]).
 ///
 /// Implemented by closures `Fn(&Principal, EntityKind) -> RowScope`, so an application adds
 /// one in a line:
