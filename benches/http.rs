@@ -1,6 +1,7 @@
 //! Criterion benches of the whole router in process (`tower::ServiceExt::oneshot`, body
 //! collected) over in-memory services behind an L1 cache: `/healthz` (the floor), a cached
-//! retrieve with a real HS256 JWT, a cached list page of 50, and a login (an Argon2id check
+//! retrieve with a real HS256 JWT (as an admin, a registrar, and a faculty member, who gets
+//! the record without its personal fields), a cached list page of 50, and a login (an Argon2id check
 //! at the default parameters, a refresh token stored, an access token signed).
 //!
 //! Run: `cargo bench --bench http --features full`.
@@ -62,12 +63,17 @@ fn http(c: &mut Criterion) {
             .remember_verified(false),
     );
     let verifying = router(ApiState::new(services, Arc::new(verifying)));
-    let token = TokenMinter::hs256(SECRET)
-        .expect("secret")
-        .mint("bench", &[Role::ADMIN], Duration::from_secs(3600))
-        .expect("a token");
-    let bearer = format!("Bearer {token}");
-    let bearer = Some(bearer.as_str());
+    let bearer_of = |role: Role| {
+        let token = TokenMinter::hs256(SECRET)
+            .expect("secret")
+            .mint("bench", &[role], Duration::from_secs(3600))
+            .expect("a token");
+        format!("Bearer {token}")
+    };
+    let admin = bearer_of(Role::ADMIN);
+    let bearer = Some(admin.as_str());
+    let registrar = bearer_of(Role::REGISTRAR);
+    let faculty = bearer_of(Role::FACULTY);
 
     c.bench_function("http/healthz", |b| {
         b.iter_custom(|iters| timed(&rt, iters, |_| get(&app, "/healthz", None)))
@@ -76,6 +82,22 @@ fn http(c: &mut Criterion) {
         b.iter_custom(|iters| {
             timed(&rt, iters, |i| {
                 get(&app, &ids[(i as usize) % ids.len()], bearer)
+            })
+        })
+    });
+    // Unscoped, but not a superuser: the policy looks its grants up.
+    c.bench_function("http/retrieve_cached_registrar", |b| {
+        b.iter_custom(|iters| {
+            timed(&rt, iters, |i| {
+                get(&app, &ids[(i as usize) % ids.len()], Some(&registrar))
+            })
+        })
+    });
+    // Not granted personal fields: the cached record is redacted on the way out.
+    c.bench_function("http/retrieve_cached_faculty", |b| {
+        b.iter_custom(|iters| {
+            timed(&rt, iters, |i| {
+                get(&app, &ids[(i as usize) % ids.len()], Some(&faculty))
             })
         })
     });

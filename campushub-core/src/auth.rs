@@ -2,9 +2,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::kind::EntityKind;
+use crate::scope::{RecordLinks, RowScope};
 
 /// A role name. The built-in roles are constants; applications may define their own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,14 +24,18 @@ impl Role {
     pub const ANALYST: Role = Role(Cow::Borrowed("analyst"));
     /// Reads the audit log (and nothing else).
     pub const AUDITOR: Role = Role(Cow::Borrowed("auditor"));
+    /// Reads its own student record (the principal's [`RecordLinks::student_id`]), personal
+    /// fields included, and nothing else.
+    pub const STUDENT: Role = Role(Cow::Borrowed("student"));
 
     /// The built-in roles.
-    pub const BUILT_IN: [Role; 5] = [
+    pub const BUILT_IN: [Role; 6] = [
         Role::ADMIN,
         Role::REGISTRAR,
         Role::FACULTY,
         Role::ANALYST,
         Role::AUDITOR,
+        Role::STUDENT,
     ];
 
     /// A role named `name`.
@@ -49,14 +55,18 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// Who is asking: a subject (user id, service name) and its roles, and where the request
-/// came from (what the audit log records beside them).
+/// Who is asking: a subject (user id, service name), its roles, the records it is linked to
+/// (what row scopes are expressed against), and where the request came from (what the audit
+/// log records beside them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// Stable identifier of the caller; recorded as `created_by` / `updated_by`.
     pub subject: String,
     /// The caller's roles.
     pub roles: Vec<Role>,
+    /// The student, faculty and department records the caller is linked to (none by
+    /// default; see [`crate::scope`]).
+    pub links: RecordLinks,
     /// The name of the API key the caller authenticated with, if it used one.
     pub api_key: Option<String>,
     /// The request the caller is making, as far as the adapter knows it.
@@ -80,9 +90,16 @@ impl Principal {
         Principal {
             subject: subject.into(),
             roles: roles.into_iter().collect(),
+            links: RecordLinks::default(),
             api_key: None,
             origin: RequestOrigin::default(),
         }
+    }
+
+    /// The same principal linked to `links`.
+    pub fn with_links(mut self, links: RecordLinks) -> Self {
+        self.links = links;
+        self
     }
 
     /// The same principal, authenticated with the API key named `name`.
@@ -152,19 +169,63 @@ pub trait Policy: Send + Sync {
             )))
         }
     }
+
+    /// The records of `kind` that `principal` may reach with `action` (row scope). Default:
+    /// every record, so a policy written before scopes keeps its meaning.
+    fn row_scope(&self, principal: &Principal, kind: EntityKind, action: Action) -> RowScope {
+        let _ = (principal, kind, action);
+        RowScope::All
+    }
+
+    /// Whether `principal` sees the personal fields of `kind`'s records (the schema's
+    /// [`FieldSpec::personal`](crate::FieldSpec::personal) fields and sensitive custom
+    /// fields); without them it gets records without those fields and may not filter, order
+    /// or search on them. Default: yes, so a policy written before field scopes keeps its
+    /// meaning.
+    fn sees_personal(&self, principal: &Principal, kind: EntityKind) -> bool {
+        let _ = (principal, kind);
+        true
+    }
 }
 
 impl<P: Policy + ?Sized> Policy for std::sync::Arc<P> {
     fn allows(&self, principal: &Principal, kind: EntityKind, action: Action) -> bool {
         (**self).allows(principal, kind, action)
     }
+
+    fn row_scope(&self, principal: &Principal, kind: EntityKind, action: Action) -> RowScope {
+        (**self).row_scope(principal, kind, action)
+    }
+
+    fn sees_personal(&self, principal: &Principal, kind: EntityKind) -> bool {
+        (**self).sees_personal(principal, kind)
+    }
 }
 
-/// A policy from grants: role → kind → actions, plus roles allowed everything.
-#[derive(Debug, Clone, Default)]
+/// A policy from grants: role → kind → actions, plus roles allowed everything, row scopes
+/// attached to roles on kinds, and the roles that see personal fields.
+#[derive(Clone, Default)]
 pub struct RolePolicy {
     grants: HashMap<Role, HashMap<EntityKind, Vec<Action>>>,
     superusers: Vec<Role>,
+    scopes: HashMap<Role, HashMap<EntityKind, Arc<dyn ScopeRule>>>,
+    personal: HashMap<Role, Vec<EntityKind>>,
+}
+
+impl std::fmt::Debug for RolePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scoped: Vec<_> = self
+            .scopes
+            .iter()
+            .flat_map(|(role, kinds)| kinds.keys().map(move |kind| (role, kind)))
+            .collect();
+        f.debug_struct("RolePolicy")
+            .field("grants", &self.grants)
+            .field("superusers", &self.superusers)
+            .field("scopes", &scoped)
+            .field("personal", &self.personal)
+            .finish()
+    }
 }
 
 impl RolePolicy {
@@ -182,9 +243,15 @@ impl RolePolicy {
     /// | `faculty` | read | no | no | no |
     /// | `analyst` | no | no | yes | yes |
     /// | `auditor` | no | no | no | no |
+    /// | `student` | its own student record (read) | no | no | no |
     ///
     /// `auditor` reads the audit log ([`Action::List`] on [`EntityKind::AUDIT`]) and nothing
     /// else. `admin` is a superuser, so it also holds every action on kinds an application adds.
+    ///
+    /// Personal fields ([`crate::FieldSpec::personal`], sensitive custom fields) are seen by
+    /// `admin` and `registrar`, and by `student` on (its own) student record; `faculty` reads
+    /// records without them. The `faculty` role reads every student unless
+    /// [`RolePolicy::faculty_department_scope`] limits it to its department's.
     pub fn defaults() -> Self {
         let people = [
             EntityKind::DEPARTMENT,
@@ -198,12 +265,43 @@ impl RolePolicy {
                 .grant(Role::REGISTRAR, kind, Action::WRITE)
                 .grant(Role::REGISTRAR, kind, &[Action::Statistics])
                 .grant(Role::FACULTY, kind, Action::READ)
-                .grant(Role::ANALYST, kind, &[Action::Statistics]);
+                .grant(Role::ANALYST, kind, &[Action::Statistics])
+                .grant_personal(Role::REGISTRAR, kind);
         }
         policy
             .grant(Role::REGISTRAR, EntityKind::CUSTOM_FIELD, Action::READ)
             .grant(Role::ANALYST, EntityKind::ANALYTICS, &[Action::Statistics])
             .grant(Role::AUDITOR, EntityKind::AUDIT, &[Action::List])
+            .grant(Role::STUDENT, EntityKind::STUDENT, Action::READ)
+            .scope(Role::STUDENT, EntityKind::STUDENT, OwnRecord)
+            .grant_personal(Role::STUDENT, EntityKind::STUDENT)
+    }
+
+    /// Limits the `faculty` role's reads of students to its department's
+    /// ([`SameDepartment`]: `department_id` is the principal's linked department; a faculty
+    /// principal without one reads no student).
+    pub fn faculty_department_scope(self) -> Self {
+        self.scope(Role::FACULTY, EntityKind::STUDENT, SameDepartment)
+    }
+
+    /// Scopes what `role` reaches of `kind` with `rule` (replacing any scope it had there).
+    ///
+    /// For an action, a principal is held to the scopes of those of its roles granted the
+    /// action that have one, all of them at once, unless it also holds a superuser role or a
+    /// role granted the action on `kind` without a scope, which reach every record.
+    pub fn scope(mut self, role: Role, kind: EntityKind, rule: impl ScopeRule + 'static) -> Self {
+        self.scopes
+            .entry(role)
+            .or_default()
+            .insert(kind, Arc::new(rule));
+        self
+    }
+
+    /// Lets `role` see the personal fields of `kind`'s records (superusers see them on
+    /// every kind).
+    pub fn grant_personal(mut self, role: Role, kind: EntityKind) -> Self {
+        self.personal.entry(role).or_default().push(kind);
+        self
     }
 
     /// Also allows `role` everything on every kind.
@@ -234,5 +332,102 @@ impl Policy for RolePolicy {
                     .and_then(|kinds| kinds.get(&kind))
                     .is_some_and(|actions| actions.contains(&action))
         })
+    }
+
+    fn row_scope(&self, principal: &Principal, kind: EntityKind, action: Action) -> RowScope {
+        // Only the roles granted the action count: one of them unscoped (or a superuser)
+        // reaches every record; otherwise every scope of those roles applies.
+        let mut scope: Option<RowScope> = None;
+        for role in &principal.roles {
+            if self.superusers.contains(role) {
+                return RowScope::All;
+            }
+            let granted = self
+                .grants
+                .get(role)
+                .and_then(|kinds| kinds.get(&kind))
+                .is_some_and(|actions| actions.contains(&action));
+            if !granted {
+                continue;
+            }
+            match self.scopes.get(role).and_then(|kinds| kinds.get(&kind)) {
+                Some(rule) => {
+                    let own = rule.scope(principal, kind);
+                    scope = Some(match scope {
+                        Some(scope) => scope.and(own),
+                        None => own,
+                    });
+                }
+                None => return RowScope::All,
+            }
+        }
+        scope.unwrap_or(RowScope::All)
+    }
+
+    fn sees_personal(&self, principal: &Principal, kind: EntityKind) -> bool {
+        principal.roles.iter().any(|role| {
+            self.superusers.contains(role)
+                || self
+                    .personal
+                    .get(role)
+                    .is_some_and(|kinds| kinds.contains(&kind))
+        })
+    }
+}
+
+/// A scope a [`RolePolicy`] attaches to a role on a kind
+/// ([`RolePolicy::scope`]).
+///
+/// Implemented by closures `Fn(&Principal, EntityKind) -> RowScope`, so an application adds
+/// one in a line:
+///
+/// ```
+/// use campushub_core::scope::RowScope;
+/// use campushub_core::{EntityKind, Role, RolePolicy};
+///
+/// // Advisors read the students of the department their token names.
+/// let advisor = Role::new("advisor");
+/// let policy = RolePolicy::defaults()
+///     .grant(advisor.clone(), EntityKind::STUDENT, campushub_core::Action::READ)
+///     .scope(advisor, EntityKind::STUDENT, |principal: &campushub_core::Principal, _kind| {
+///         RowScope::field_is("department_id", principal.links.department_id)
+///     });
+/// # let _ = policy;
+/// ```
+pub trait ScopeRule: Send + Sync {
+    /// The records of `kind` that `principal` may reach through the role this rule is
+    /// attached to.
+    fn scope(&self, principal: &Principal, kind: EntityKind) -> RowScope;
+}
+
+impl<F> ScopeRule for F
+where
+    F: Fn(&Principal, EntityKind) -> RowScope + Send + Sync,
+{
+    fn scope(&self, principal: &Principal, kind: EntityKind) -> RowScope {
+        self(principal, kind)
+    }
+}
+
+/// The principal's own student record: `id` is its [`RecordLinks::student_id`] (the built-in
+/// `student` role's scope on students).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OwnRecord;
+
+impl ScopeRule for OwnRecord {
+    fn scope(&self, principal: &Principal, _kind: EntityKind) -> RowScope {
+        RowScope::field_is("id", principal.links.student_id)
+    }
+}
+
+/// The records of the principal's department: `department_id` is its
+/// [`RecordLinks::department_id`] (what [`RolePolicy::faculty_department_scope`] gives the
+/// `faculty` role on students).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SameDepartment;
+
+impl ScopeRule for SameDepartment {
+    fn scope(&self, principal: &Principal, _kind: EntityKind) -> RowScope {
+        RowScope::field_is("department_id", principal.links.department_id)
     }
 }

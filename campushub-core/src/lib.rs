@@ -76,6 +76,7 @@ mod regex_cache;
 pub mod relation;
 pub mod repository;
 pub mod schema;
+pub mod scope;
 pub mod service;
 pub mod value;
 

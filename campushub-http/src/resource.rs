@@ -214,7 +214,8 @@ async fn create<E: Entity>(
         .create_json(&principal, body)
         .await
         .map_err(|error| condition.answer(E::schema(), error))?;
-    let mut response = written_response(StatusCode::CREATED, &written)?;
+    let mut response =
+        written_response(&state.service, &principal, StatusCode::CREATED, &written).await?;
     let location = format!(
         "{}/{}",
         uri.path().trim_end_matches('/'),
@@ -271,7 +272,7 @@ async fn write<E: Entity>(
                 .await?
         }
     };
-    written_response(StatusCode::OK, &written)
+    written_response(service, &principal, StatusCode::OK, &written).await
 }
 
 async fn destroy<E: Entity>(
@@ -304,13 +305,15 @@ fn precondition<E: Entity>(
     write_precondition(headers, id, state.require_if_match)
 }
 
-/// The record of a committed write, with its ETag and consistency token.
-fn written_response<E: Entity>(
+/// The record of a committed write as `principal` may see it (no personal fields for a
+/// caller not granted them), with its ETag and consistency token.
+async fn written_response<E: Entity>(
+    service: &EntityService<E>,
+    principal: &Principal,
     status: StatusCode,
     written: &WrittenRecord<E>,
 ) -> ApiResult<Response> {
-    let body = serde_json::to_vec(&written.record)
-        .map_err(|error| campushub_core::Error::internal("record does not serialize", error))?;
+    let body = service.present(principal, &written.record).await?;
     let mut response = json_response(status, body);
     let meta = written.record.meta();
     let headers = response.headers_mut();

@@ -179,7 +179,8 @@ impl App {
                 Arc::clone(&accounts.revoker),
             )
             .access_ttl(config.sign_in.access_ttl)
-            .trust_forwarded_for(config.sign_in.trust_forwarded_for);
+            .trust_forwarded_for(config.sign_in.trust_forwarded_for)
+            .linked_records(Arc::clone(core.services.faculty.repository()));
             state = state.identity(identity);
         }
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());

@@ -81,6 +81,9 @@ pub enum Command {
         /// Its roles.
         #[command(flatten)]
         roles: Roles,
+        /// The records it is linked to.
+        #[command(flatten)]
+        links: Links,
         /// How long it is valid, at most 30d
         #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = ttl)]
         ttl: Duration,
@@ -107,7 +110,7 @@ pub enum Command {
 /// The roles of a token or an account: `--role admin,registrar` (or `--role` repeated).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Roles {
-    /// Its roles: admin, registrar, faculty, analyst
+    /// Its roles: admin, registrar, faculty, analyst, student
     #[arg(
         long = "role",
         value_name = "ROLE[,ROLE]",
@@ -116,6 +119,21 @@ pub struct Roles {
         value_parser = role,
     )]
     pub roles: Vec<Role>,
+}
+
+/// The records a token is linked to (its `student_id`, `faculty_id` and `department_id`
+/// claims), which row scopes read: `--student <uuid>` for a `student` token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct Links {
+    /// The student record of a `student` token (the one record it reads)
+    #[arg(long, value_name = "UUID")]
+    pub student: Option<uuid::Uuid>,
+    /// The faculty record of a `faculty` token
+    #[arg(long, value_name = "UUID")]
+    pub faculty: Option<uuid::Uuid>,
+    /// The department a department scope limits the token to
+    #[arg(long, value_name = "UUID")]
+    pub department: Option<uuid::Uuid>,
 }
 
 /// What `user` does.
@@ -134,6 +152,12 @@ pub enum UserCommand {
         /// Its roles.
         #[command(flatten)]
         roles: Roles,
+        /// The account's own student record (what a `student` account reads)
+        #[arg(long, value_name = "UUID")]
+        student: Option<uuid::Uuid>,
+        /// The account's own faculty record (its department is resolved at each sign-in)
+        #[arg(long, value_name = "UUID")]
+        faculty: Option<uuid::Uuid>,
         /// A file holding the password (its trailing newline is ignored); `-` reads standard
         /// input
         #[arg(long, value_name = "FILE")]
@@ -257,7 +281,9 @@ fn role(name: &str) -> Result<Role, String> {
     Role::BUILT_IN
         .into_iter()
         .find(|role| role.as_str() == name.trim())
-        .ok_or_else(|| format!("`{name}` is not one of admin, registrar, faculty, analyst"))
+        .ok_or_else(|| {
+            format!("`{name}` is not one of admin, registrar, faculty, analyst, student")
+        })
 }
 
 /// A token's lifetime: a positive duration up to [`MAX_TOKEN_TTL`].
@@ -333,6 +359,30 @@ mod tests {
         };
         assert_eq!(roles.roles, [Role::ADMIN, Role::ANALYST]);
         assert_eq!(*ttl, Duration::from_secs(24 * 3600));
+    }
+
+    #[test]
+    fn a_student_token_names_its_record() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let args = parse(&["token", "--sub", "s", "--role", "student", "--student", &id])
+            .expect("a student token");
+        let Command::Token { roles, links, .. } = args.subcommand() else {
+            panic!("not a token command: {args:?}");
+        };
+        assert_eq!(roles.roles, [Role::STUDENT]);
+        assert_eq!(links.student.map(|s| s.to_string()), Some(id));
+        assert_eq!((links.faculty, links.department), (None, None));
+        let error = parse(&[
+            "token",
+            "--sub",
+            "s",
+            "--role",
+            "student",
+            "--student",
+            "me",
+        ])
+        .expect_err("not a UUID");
+        assert!(error.to_string().contains("--student"), "{error}");
     }
 
     #[test]

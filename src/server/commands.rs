@@ -9,7 +9,7 @@ use clap::CommandFactory;
 use tokio::net::TcpListener;
 
 use super::app::{App, Core};
-use super::args::{Args, Command};
+use super::args::{Args, Command, Links};
 use super::auth::Auth;
 use super::config::Config;
 use super::graceful::shutdown_signal;
@@ -19,6 +19,7 @@ use super::storage::Storage;
 use super::user_command;
 use super::values::Environment;
 use super::BoxError;
+use crate::core::scope::RecordLinks;
 use crate::core::Role;
 
 /// Builds the application from the opened core (the server's wiring plus its extensions).
@@ -40,7 +41,12 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
             };
             seed(counts, &config).await
         }
-        Command::Token { sub, roles, ttl } => token(sub, &roles.roles, *ttl, &config),
+        Command::Token {
+            sub,
+            roles,
+            links,
+            ttl,
+        } => token(sub, &roles.roles, links, *ttl, &config),
         Command::User(command) => user_command::run(command, &config).await,
         Command::Migrate => migrate(&config).await,
         Command::VerifyAggregates => verify_aggregates(&config).await,
@@ -166,11 +172,22 @@ async fn seed(counts: Counts, config: &Config) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn token(subject: &str, roles: &[Role], ttl: Duration, config: &Config) -> Result<(), BoxError> {
+fn token(
+    subject: &str,
+    roles: &[Role],
+    links: &Links,
+    ttl: Duration,
+    config: &Config,
+) -> Result<(), BoxError> {
     let auth = Auth::resolve(config)?;
     let minter = auth.minter.ok_or(
         "this server verifies RS256 tokens (CAMPUSHUB_JWT_PUBLIC_KEY_FILE): sign them with the private key",
     )?;
-    println!("{}", minter.mint(subject, roles, ttl)?);
+    let links = RecordLinks {
+        student_id: links.student,
+        faculty_id: links.faculty,
+        department_id: links.department,
+    };
+    println!("{}", minter.mint_linked(subject, roles, &links, ttl)?);
     Ok(())
 }

@@ -22,6 +22,8 @@ pub(super) async fn run(command: &UserCommand, config: &Config) -> Result<(), Bo
             email,
             display_name,
             roles,
+            student,
+            faculty,
             password_file,
         } => {
             let password = match password_file {
@@ -31,32 +33,44 @@ pub(super) async fn run(command: &UserCommand, config: &Config) -> Result<(), Bo
             PasswordPolicy::default()
                 .check(&password, email)
                 .map_err(|violation| format!("the password is refused: {violation}"))?;
-            create(
-                config,
+            let account = Account {
                 email,
-                display_name.as_deref(),
-                &roles.roles,
-                password,
-            )
-            .await
+                display_name: display_name.as_deref(),
+                roles: &roles.roles,
+                student_id: *student,
+                faculty_id: *faculty,
+            };
+            create(config, &account, password).await
         }
     }
 }
 
+/// The account `user create` makes.
+struct Account<'a> {
+    email: &'a str,
+    display_name: Option<&'a str>,
+    roles: &'a [Role],
+    student_id: Option<uuid::Uuid>,
+    faculty_id: Option<uuid::Uuid>,
+}
+
 async fn create(
     config: &Config,
-    email: &str,
-    display_name: Option<&str>,
-    roles: &[Role],
+    account: &Account<'_>,
     password: Password,
 ) -> Result<(), BoxError> {
     let core = Core::open(config).await?;
+    let email = account.email;
     let input = UserInput {
         email: email.to_owned(),
-        display_name: display_name.unwrap_or(email).to_owned(),
-        roles: roles.iter().map(|role| role.as_str().to_owned()).collect(),
-        student_id: None,
-        faculty_id: None,
+        display_name: account.display_name.unwrap_or(email).to_owned(),
+        roles: account
+            .roles
+            .iter()
+            .map(|role| role.as_str().to_owned())
+            .collect(),
+        student_id: account.student_id,
+        faculty_id: account.faculty_id,
         is_active: true,
     };
     let actor = Principal::new(ACTOR, [Role::ADMIN]);

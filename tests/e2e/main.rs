@@ -31,6 +31,7 @@ mod operations;
 mod propagation;
 mod read_your_writes;
 mod representation;
+mod scopes;
 mod seeding;
 mod shutdown;
 mod sign_in;

@@ -3,39 +3,20 @@
 //! sign-in, logout revoking the access token (on a second instance within a second, through
 //! Redis), and the lockout after repeated failures.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use campushub::server::{Args, Config, Server};
-use clap::Parser;
 use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::support::client::{Http, Reply};
+use crate::support::commands::{command, TempDir};
 use crate::support::db::TestDb;
 use crate::support::env::Services;
-use crate::support::instance::{namespace, replicated, Instance, JWT_SECRET};
+use crate::support::instance::{namespace, replicated, Instance};
 use crate::support::process::ProcessInstance;
-use crate::support::temp::TempDir;
 
 const EMAIL: &str = "Registry.Admin@uni.example";
 const PASSWORD: &str = "correct horse battery staple";
-
-/// Runs `campushub <argv>` in this process, configured by `vars` as an instance is.
-async fn command(argv: &[&str], vars: &[(&str, String)]) -> Result<(), String> {
-    let args = Args::try_parse_from(std::iter::once("campushub").chain(argv.iter().copied()))
-        .map_err(|e| e.to_string())?;
-    let mut all: HashMap<String, String> = HashMap::from([
-        ("CAMPUSHUB_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
-        ("CAMPUSHUB_DEMO_DATA".to_owned(), "false".to_owned()),
-    ]);
-    all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
-    let config = Config::load(|name| all.get(name).cloned()).map_err(|e| e.to_string())?;
-    Server::new()
-        .run(&args, config)
-        .await
-        .map_err(|e| e.to_string())
-}
 
 /// The first admin, made with `user create`: a password the policy refuses is refused (and
 /// makes no account), the email taken is refused the second time.

@@ -8,12 +8,12 @@ use campushub_testkit::{FakeIdp, IDP_AUDIENCE};
 use serde_json::{json, Value};
 
 use crate::support::client::Http;
+use crate::support::commands::TempDir;
 use crate::support::db::TestDb;
 use crate::support::env::Services;
 use crate::support::instance::{namespace, replicated};
 use crate::support::process::ProcessInstance;
 use crate::support::records;
-use crate::support::temp::TempDir;
 
 /// The variables connecting an instance to `idp`, registrars mapped from a group.
 fn sso(idp: &FakeIdp) -> Vec<(&'static str, String)> {

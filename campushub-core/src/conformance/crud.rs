@@ -86,7 +86,8 @@ pub async fn faculty_crud(f: Fixture) {
     .await;
 }
 
-/// Custom-field definitions round-trip through insert, get, update and delete.
+/// Custom-field definitions round-trip through insert, get, update and delete (the
+/// `sensitive` flag included).
 pub async fn custom_field_crud(f: Fixture) {
     let input = custom_field_input(
         EntityKind::STUDENT,
@@ -96,6 +97,7 @@ pub async fn custom_field_crud(f: Fixture) {
     );
     round_trip(&*f.custom_fields, create(input), |d| {
         d.choices.push("music".into());
+        d.sensitive = true;
         d.audit.written(EDITOR);
     })
     .await;

@@ -129,6 +129,7 @@ pub fn custom_field_input(
         min_value: None,
         max_value: None,
         is_active: true,
+        sensitive: false,
         order: 0,
     }
 }

@@ -78,6 +78,10 @@ pub struct CustomFieldDef {
     pub max_value: Option<f64>,
     /// Inactive definitions are not enforced; values already stored are kept as they are.
     pub is_active: bool,
+    /// Whether the values are personal data: only callers granted personal fields see them
+    /// ([`crate::Policy::sees_personal`]).
+    #[serde(default)]
+    pub sensitive: bool,
     /// Display order.
     pub order: i32,
     /// Who created and last updated the definition.
@@ -121,6 +125,9 @@ pub struct CustomFieldInput {
     /// Whether the definition is enforced (default true).
     #[serde(default = "yes")]
     pub is_active: bool,
+    /// Whether the values are personal data (default false).
+    #[serde(default)]
+    pub sensitive: bool,
     /// Display order (default 0).
     #[serde(default)]
     pub order: i32,

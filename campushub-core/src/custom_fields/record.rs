@@ -44,6 +44,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
                 .choices_named("CustomFieldType"),
             FieldSpec::new("required", FieldType::Bool).filter(Ops::EQ),
             FieldSpec::new("is_active", FieldType::Bool).filter(Ops::EQ),
+            FieldSpec::new("sensitive", FieldType::Bool).filter(Ops::EQ),
             FieldSpec::new("order", FieldType::Int)
                 .filter(Ops::ORDERED)
                 .order()
@@ -77,6 +78,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
         "min_value",
         "max_value",
         "is_active",
+        "sensitive",
         "order",
     ]],
     required: &[&["entity", "name", "field_type"]],
@@ -108,6 +110,7 @@ impl Entity for CustomFieldDef {
             min_value: None,
             max_value: None,
             is_active: true,
+            sensitive: false,
             order: 0,
             audit: Audit::created(actor),
         };
@@ -129,6 +132,7 @@ impl Entity for CustomFieldDef {
             min_value: self.min_value,
             max_value: self.max_value,
             is_active: self.is_active,
+            sensitive: self.sensitive,
             order: self.order,
         }
     }
@@ -150,6 +154,7 @@ impl Entity for CustomFieldDef {
         self.min_value = input.min_value;
         self.max_value = input.max_value;
         self.is_active = input.is_active;
+        self.sensitive = input.sensitive;
         self.order = input.order;
         self.audit.written(actor);
     }
@@ -169,6 +174,7 @@ impl Entity for CustomFieldDef {
             "field_type" => Some(Scalar::Text(self.field_type.as_str().to_owned())),
             "required" => Some(Scalar::Bool(self.required)),
             "is_active" => Some(Scalar::Bool(self.is_active)),
+            "sensitive" => Some(Scalar::Bool(self.sensitive)),
             "order" => Some(Scalar::Int(self.order.into())),
             _ => None,
         }

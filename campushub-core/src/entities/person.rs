@@ -102,6 +102,7 @@ pub(crate) const PERSON_SPECS: [FieldSpec; 13] = [
         .order()
         .text(100),
     FieldSpec::new("email", FieldType::Text)
+        .personal()
         .filter(Ops::STRING)
         .nullable()
         .max_chars(EMAIL_MAX_CHARS)
@@ -110,6 +111,7 @@ pub(crate) const PERSON_SPECS: [FieldSpec; 13] = [
         .filter(Ops::EXACT)
         .choices_named("Gender"),
     FieldSpec::new("date_of_birth", FieldType::Date)
+        .personal()
         .filter(Ops::ORDERED)
         .order(),
     FieldSpec::new("city", FieldType::Text)
@@ -117,12 +119,15 @@ pub(crate) const PERSON_SPECS: [FieldSpec; 13] = [
         .nullable()
         .max_chars(100),
     FieldSpec::new("mobile", FieldType::Text)
+        .personal()
         .optional()
         .pattern(PHONE),
     FieldSpec::new("address_line1", FieldType::Text)
+        .personal()
         .optional()
         .max_chars(100),
     FieldSpec::new("address_line2", FieldType::Text)
+        .personal()
         .optional()
         .max_chars(100),
     FieldSpec::new("state", FieldType::Text)

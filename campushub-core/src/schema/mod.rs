@@ -94,6 +94,10 @@ pub struct FieldSpec {
     /// (`Gender`), for a set that fields of several kinds share or that has a name of its own;
     /// `None` names it after the kind and the field (`StudentSection`).
     pub choices_name: Option<&'static str>,
+    /// Whether the field is personal data (date of birth, address lines, mobile, email):
+    /// only callers the policy grants personal fields see it, filter, order or search on it
+    /// ([`crate::Policy::sees_personal`]).
+    pub personal: bool,
 }
 
 impl FieldSpec {
@@ -107,7 +111,14 @@ impl FieldSpec {
             nullable: false,
             constraints: Constraints::NONE,
             choices_name: None,
+            personal: false,
         }
+    }
+
+    /// Marks the field personal (see [`FieldSpec::personal`]).
+    pub const fn personal(mut self) -> Self {
+        self.personal = true;
+        self
     }
 
     /// Accepts the operators `ops` in filters.
@@ -251,6 +262,16 @@ impl Schema {
         self.relations
             .iter()
             .filter_map(|relation| relation.embed.as_ref().map(|embed| (relation, embed)))
+    }
+
+    /// The personal fields ([`FieldSpec::personal`]).
+    pub fn personal_fields(&self) -> impl Iterator<Item = &'static str> {
+        self.fields.iter().filter(|f| f.personal).map(|f| f.name)
+    }
+
+    /// Whether `name` is a personal field.
+    pub fn is_personal(&self, name: &str) -> bool {
+        self.field(name).is_some_and(|f| f.personal)
     }
 
     /// Whether a body may carry `name` as an ignored read-only field.

@@ -34,9 +34,15 @@ impl<E: Entity> EntityService<E> {
     /// cached under [`CacheKey::List`] with the query's fingerprint; [`Listed::results`]
     /// holds the rows' JSON array as cached, ready to be written into a response body.
     ///
+    /// Row scopes: only records inside the caller's scope are listed (the scope's filters
+    /// join the query's, so the page is cached apart). Field scopes: a caller not granted
+    /// personal fields gets rows without them, and its filters, ordering and search on them
+    /// are refused.
+    ///
     /// # Errors
     /// [`Error::Forbidden`] without the `List` permission; [`Error::Validation`] naming the
-    /// parameter for anything unknown or unparsable; store failures as they come.
+    /// parameter for anything unknown or unparsable, or that names a field hidden from the
+    /// caller; store failures as they come.
     #[tracing::instrument(level = "debug", name = "service.list", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn list(
         &self,
@@ -45,9 +51,18 @@ impl<E: Entity> EntityService<E> {
         read: &ReadOptions,
     ) -> Result<Listed<E>> {
         self.authorize(principal, Action::List)?;
+        let access = self.access(principal, Action::List)?;
+        let hidden = match access.personal {
+            true => None,
+            false => Some(self.hidden(read).await?),
+        };
+        if let Some(hidden) = &hidden {
+            hidden.check_params(E::schema(), params)?;
+        }
         let definitions = self.query_definitions(params, read).await?;
         let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let query = ListQuery::parse(E::schema(), pairs, &definitions, &self.inner.cursors)?;
+        let mut query = ListQuery::parse(E::schema(), pairs, &definitions, &self.inner.cursors)?;
+        query.filters.extend(access.filters.into_iter().flatten());
         let key = CacheKey::List {
             kind: E::KIND,
             query: query.fingerprint(),
@@ -67,14 +82,23 @@ impl<E: Entity> EntityService<E> {
             })
             .await?
             .ok_or_else(|| vanished("list page"))?;
-        listing::decode(cached)
+        let listed = listing::decode(cached)?;
+        match hidden.filter(|hidden| !hidden.is_empty()) {
+            Some(hidden) => Ok(listed.redacted(&hidden)?),
+            None => Ok(listed),
+        }
     }
 
     /// One record by id, through the cache ([`CacheKey::Entity`]).
     ///
+    /// The cache holds the whole record; a caller not granted personal fields gets it
+    /// without them (its [`Fetched::json`] lacks them, so [`Fetched::value`] does not decode:
+    /// serve the JSON).
+    ///
     /// # Errors
     /// [`Error::Forbidden`] without the `Retrieve` permission; [`Error::NotFound`] when no
-    /// record has the id.
+    /// record has the id, or when the record is outside the caller's row scope (so that a
+    /// scope does not reveal which ids exist).
     #[tracing::instrument(level = "debug", name = "service.retrieve", skip_all, fields(entity.kind = %E::KIND, entity.id = %id))]
     pub async fn retrieve(
         &self,
@@ -83,6 +107,7 @@ impl<E: Entity> EntityService<E> {
         read: &ReadOptions,
     ) -> Result<Fetched<E>> {
         self.authorize(principal, Action::Retrieve)?;
+        let access = self.access(principal, Action::Retrieve)?;
         let key = CacheKey::Entity { kind: E::KIND, id };
         let repository = &self.inner.repository;
         let cached = self
@@ -97,7 +122,19 @@ impl<E: Entity> EntityService<E> {
             .await?
             .ok_or_else(|| Error::not_found(E::KIND, id))?;
         let decoded = cached.decoded::<E>();
-        Ok(Fetched::new(cached.json, cached.version, decoded))
+        let fetched = Fetched::new(cached.json, cached.version, decoded);
+        if access.filters.is_some() && !access.reaches(fetched.value()?.as_ref()) {
+            return Err(Error::not_found(E::KIND, id));
+        }
+        if access.personal {
+            return Ok(fetched);
+        }
+        let hidden = self.hidden(read).await?;
+        if hidden.is_empty() {
+            return Ok(fetched);
+        }
+        let json = hidden.redact(fetched.json())?;
+        Ok(Fetched::new(json, fetched.version(), None))
     }
 
     /// Creates a record from a typed input.
@@ -161,6 +198,8 @@ impl<E: Entity> EntityService<E> {
         precondition: impl Into<Precondition>,
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Update)?;
+        self.check_write_scope(principal, Action::Update, id)
+            .await?;
         let input: E::Create = input::decode_body(E::schema(), body)?;
         let input = &input;
         self.read_modify_write(id, &precondition.into(), |current| async move {
@@ -191,6 +230,8 @@ impl<E: Entity> EntityService<E> {
         precondition: impl Into<Precondition>,
     ) -> Result<WrittenRecord<E>> {
         self.authorize(principal, Action::Update)?;
+        self.check_write_scope(principal, Action::Update, id)
+            .await?;
         let patch = input::checked_patch::<E::Create>(E::schema(), patch)?;
         let patch = &patch;
         self.read_modify_write(id, &precondition.into(), |current| async move {
@@ -216,6 +257,8 @@ impl<E: Entity> EntityService<E> {
         precondition: impl Into<Precondition>,
     ) -> Result<Written> {
         self.authorize(principal, Action::Delete)?;
+        self.check_write_scope(principal, Action::Delete, id)
+            .await?;
         self.read_modify_write(id, &precondition.into(), |current| async move {
             let entry = self.audit_entry(principal, AuditAction::Delete, Some(&current), None)?;
             let written = self
@@ -241,6 +284,13 @@ impl<E: Entity> EntityService<E> {
         action: AuditAction,
     ) -> Result<WrittenRecord<E>> {
         let mut record = E::from_input(input, RecordMeta::new(), &principal.subject);
+        if !self.access(principal, Action::Create)?.reaches(&record) {
+            return Err(Error::Forbidden(format!(
+                "`{}` may create {} records inside its scope only",
+                principal.subject,
+                E::KIND
+            )));
+        }
         self.validate_for_write(principal, &mut record, None)
             .await?;
         let entry = self.audit_entry(principal, action, None, Some(&record))?;

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
+use super::scoping::Hidden;
 use super::Listed;
 use crate::cache::CachedValue;
 use crate::entity::Entity;
@@ -74,6 +75,18 @@ pub(super) fn decode<E: Entity>(value: CachedValue) -> Result<Listed<E>> {
         count_exact: header.count_exact,
         results: super::Fetched::new(rows, 0, value.decoded::<Vec<E>>()),
     })
+}
+
+impl<E: Entity> Listed<E> {
+    /// The same page with `hidden`'s fields removed from every row (the rows are no longer
+    /// kept decoded: they lack fields the kind's type requires).
+    pub(super) fn redacted(self, hidden: &Hidden) -> Result<Listed<E>> {
+        let rows = hidden.redact(self.results.json())?;
+        Ok(Listed {
+            results: super::Fetched::new(rows, 0, None),
+            ..self
+        })
+    }
 }
 
 fn exact() -> bool {

@@ -18,6 +18,7 @@ mod listing;
 mod output;
 mod privacy;
 mod rules;
+mod scoping;
 mod stats;
 #[cfg(test)]
 mod testing;

@@ -12,6 +12,29 @@ use crate::schema::Schema;
 
 use super::output::Statistics;
 
+/// The field a filter parameter names: `date_of_birth` for `date_of_birth__lt`,
+/// `cf.nickname` for `cf.nickname__icontains`.
+pub(super) fn param_field(key: &str) -> &str {
+    key.split("__").next().unwrap_or(key)
+}
+
+/// Refuses every parameter `refused(key, value)` holds for, each named in one validation
+/// error (400) with the message `reason` gives: how a caller is kept from asking what it may
+/// not learn (statistics privacy, field scopes), before any query runs.
+pub(super) fn refuse_params(
+    params: &[(String, String)],
+    refused: impl Fn(&str, &str) -> bool,
+    reason: impl Fn() -> String,
+) -> Result<()> {
+    let mut errors = ValidationErrors::new();
+    for (key, value) in params {
+        if refused(key, value) {
+            errors.add(key.clone(), reason());
+        }
+    }
+    errors.into_result()
+}
+
 /// The statistics rule for callers who may not list the kind. See the module documentation.
 ///
 /// What remains possible: the difference of two allowed queries (all of a department's
@@ -76,15 +99,14 @@ impl StatisticsPrivacy {
     /// filters, and filters on fields that are neither grouping fields of `schema` nor
     /// allowed; each is named in the error.
     pub fn check(&self, schema: &Schema, params: &[(String, String)]) -> Result<()> {
-        let mut errors = ValidationErrors::new();
-        for (key, _) in params {
-            let field = key.split("__").next().unwrap_or(key);
-            let allowed = schema.stats.contains(&field) || self.filters.contains(&field);
-            if !allowed {
-                errors.add(key.clone(), self.refusal(schema));
-            }
-        }
-        errors.into_result()
+        refuse_params(
+            params,
+            |key, _| {
+                let field = param_field(key);
+                !(schema.stats.contains(&field) || self.filters.contains(&field))
+            },
+            || self.refusal(schema),
+        )
     }
 
     fn refusal(&self, schema: &Schema) -> String {

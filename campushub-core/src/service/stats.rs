@@ -30,7 +30,8 @@ impl<E: Entity> EntityService<E> {
     /// [`Error::Forbidden`] without the `Statistics` permission; [`Error::Validation`] naming
     /// a bad parameter, or one a caller who may not list the kind may not give (see
     /// [`StatisticsPrivacy`](super::StatisticsPrivacy), which also withholds small groups
-    /// from such callers).
+    /// from such callers), or a filter on (or a grouping by) a personal field the caller may
+    /// not see. A row-scoped caller counts the records of its scope only.
     #[tracing::instrument(level = "debug", name = "service.statistics", skip_all, fields(entity.kind = %E::KIND))]
     pub async fn statistics(
         &self,
@@ -44,9 +45,16 @@ impl<E: Entity> EntityService<E> {
         if restricted {
             privacy.check(E::schema(), params)?;
         }
+        let access = self.access(principal, Action::Statistics)?;
+        if !access.personal {
+            let hidden = self.hidden(read).await?;
+            hidden.check_groups(E::schema())?;
+            hidden.check_params(E::schema(), params)?;
+        }
         let definitions = self.query_definitions(params, read).await?;
         let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let query = ListQuery::parse_filters(E::schema(), pairs, &definitions)?;
+        let mut query = ListQuery::parse_filters(E::schema(), pairs, &definitions)?;
+        query.filters.extend(access.filters.into_iter().flatten());
         let key = CacheKey::Stats {
             kind: E::KIND,
             query: query.fingerprint(),

@@ -20,6 +20,7 @@ mod service_hierarchy;
 mod service_list;
 mod service_preconditions;
 mod service_roles;
+mod service_scopes;
 mod service_statements;
 mod service_written;
 mod sign_in;

@@ -30,6 +30,7 @@ fn expected(role: &Role, kind: EntityKind, action: Action) -> bool {
         "analyst" => (people || kind == EntityKind::ANALYTICS) && action == Action::Statistics,
         // The audit log only (`AuditService`), none of the kinds.
         "auditor" => kind == EntityKind::AUDIT && action == Action::List,
+        "student" => kind == EntityKind::STUDENT && read,
         other => panic!("not a built-in role: {other}"),
     }
 }
@@ -113,7 +114,14 @@ async fn check_kind<E: Entity>(service: &EntityService<E>, body: &(dyn Fn(usize)
         for action in Action::ALL {
             let allowed = expected(&role, E::KIND, action);
             let outcome = exercise(service, &principal, action, body).await;
-            if allowed {
+            if allowed && role == Role::STUDENT && action == Action::Retrieve {
+                // Allowed, but only its own record: another's reads as missing.
+                assert!(
+                    matches!(outcome, Err(Error::NotFound { .. })),
+                    "{role} {action:?} {}: {outcome:?}",
+                    E::KIND
+                );
+            } else if allowed {
                 assert!(
                     outcome.is_ok(),
                     "{role} {action:?} {}: {outcome:?}",

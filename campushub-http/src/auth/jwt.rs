@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use campushub_core::scope::RecordLinks;
 use campushub_core::{Error, Principal, Result, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,36 @@ pub struct Claims {
     /// ([`campushub_core::accounts::RevokeOnAccountChange`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ver: Option<i64>,
+    /// The account's student record: becomes [`RecordLinks::student_id`], which the
+    /// `student` role's scope reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student_id: Option<uuid::Uuid>,
+    /// The account's faculty record: becomes [`RecordLinks::faculty_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faculty_id: Option<uuid::Uuid>,
+    /// The linked faculty record's department, resolved at sign-in: becomes
+    /// [`RecordLinks::department_id`], which a department scope reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<uuid::Uuid>,
+}
+
+impl Claims {
+    /// The record links the claims carry.
+    pub fn links(&self) -> RecordLinks {
+        RecordLinks {
+            student_id: self.student_id,
+            faculty_id: self.faculty_id,
+            department_id: self.department_id,
+        }
+    }
+
+    /// The claims with `links` set.
+    pub fn with_links(mut self, links: &RecordLinks) -> Self {
+        self.student_id = links.student_id;
+        self.faculty_id = links.faculty_id;
+        self.department_id = links.department_id;
+        self
+    }
 }
 
 /// An access token a [`TokenMinter`] made for a sign-in.
@@ -175,8 +206,10 @@ impl JwtVerifier {
                 "the token's issue time (`iat`) is in the future".into(),
             ));
         }
+        let links = claims.links();
         let verified = VerifiedToken {
-            principal: Principal::new(claims.sub, claims.roles.into_iter().map(Role::new)),
+            principal: Principal::new(claims.sub, claims.roles.into_iter().map(Role::new))
+                .with_links(links),
             jti: claims.jti,
             sid: claims.sid,
             ver: claims.ver,
@@ -270,8 +303,20 @@ impl TokenMinter {
 
     /// A token for `subject` with `roles`, valid for `ttl` from now.
     pub fn mint(&self, subject: &str, roles: &[Role], ttl: Duration) -> Result<String> {
+        self.mint_linked(subject, roles, &RecordLinks::default(), ttl)
+    }
+
+    /// A token for `subject` with `roles`, linked to the records `links` names (the
+    /// `student_id`, `faculty_id` and `department_id` claims), valid for `ttl` from now.
+    pub fn mint_linked(
+        &self,
+        subject: &str,
+        roles: &[Role],
+        links: &RecordLinks,
+        ttl: Duration,
+    ) -> Result<String> {
         let now = now();
-        self.sign(&Claims {
+        let claims = Claims {
             sub: subject.to_owned(),
             roles: roles.iter().map(|role| role.as_str().to_owned()).collect(),
             exp: now.saturating_add(ttl.as_secs()),
@@ -282,24 +327,29 @@ impl TokenMinter {
             jti: None,
             sid: None,
             ver: None,
-        })
+            student_id: None,
+            faculty_id: None,
+            department_id: None,
+        };
+        self.sign(&claims.with_links(links))
     }
 
     /// An access token of the sign-in `sid` for `subject` (an account at `version`) with
-    /// `roles`, valid for `ttl` from now, with a fresh random id (`jti`) so that it can be
-    /// revoked alone.
+    /// `roles` and record `links`, valid for `ttl` from now, with a fresh random id (`jti`)
+    /// so that it can be revoked alone.
     pub fn mint_session(
         &self,
         subject: &str,
         version: i64,
         roles: &[Role],
+        links: &RecordLinks,
         ttl: Duration,
         sid: &str,
     ) -> Result<MintedToken> {
         let now = now();
         let jti = uuid::Uuid::new_v4().simple().to_string();
         let exp = now.saturating_add(ttl.as_secs());
-        let token = self.sign(&Claims {
+        let claims = Claims {
             sub: subject.to_owned(),
             roles: roles.iter().map(|role| role.as_str().to_owned()).collect(),
             exp,
@@ -310,7 +360,11 @@ impl TokenMinter {
             jti: Some(jti.clone()),
             sid: Some(sid.to_owned()),
             ver: Some(version),
-        })?;
+            student_id: None,
+            faculty_id: None,
+            department_id: None,
+        };
+        let token = self.sign(&claims.with_links(links))?;
         Ok(MintedToken { token, jti, exp })
     }
 

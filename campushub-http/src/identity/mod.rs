@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use campushub_core::accounts::{SignIn, TokenRevoker};
-use campushub_core::{EntityService, User};
+use campushub_core::scope::RecordLinks;
+use campushub_core::{EntityService, Faculty, ReadOptions, Repository, Result, User};
 
 use crate::auth::{JwtVerifier, TokenMinter};
 
@@ -40,6 +41,7 @@ pub struct Identity {
     pub(crate) revoker: Arc<dyn TokenRevoker>,
     pub(crate) access_ttl: Duration,
     pub(crate) trust_forwarded_for: bool,
+    pub(crate) faculty: Option<Arc<dyn Repository<Faculty>>>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -48,6 +50,7 @@ impl std::fmt::Debug for Identity {
             .field("sign_in", &self.sign_in)
             .field("access_ttl", &self.access_ttl)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("linked_records", &self.faculty.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -74,7 +77,37 @@ impl Identity {
             revoker,
             access_ttl: Self::DEFAULT_ACCESS_TTL,
             trust_forwarded_for: false,
+            faculty: None,
         }
+    }
+
+    /// Resolves, at each sign-in (login and refresh), the department of an account's linked
+    /// faculty record from `faculty`, into the access token's `department_id` claim, which a
+    /// department scope reads
+    /// ([`RolePolicy::faculty_department_scope`](campushub_core::RolePolicy::faculty_department_scope)).
+    /// Without it, tokens carry the account's `student_id` and `faculty_id` only.
+    ///
+    /// One read per sign-in, none per request; a faculty member who moves department reads
+    /// the old one's students until the access token expires (15 minutes by default).
+    pub fn linked_records(mut self, faculty: Arc<dyn Repository<Faculty>>) -> Self {
+        self.faculty = Some(faculty);
+        self
+    }
+
+    /// The record links of `user`'s tokens.
+    pub(crate) async fn links(&self, user: &User) -> Result<RecordLinks> {
+        let department_id = match (&self.faculty, user.faculty_id) {
+            (Some(faculty), Some(id)) => faculty
+                .get(id, &ReadOptions::default())
+                .await?
+                .and_then(|member| member.department_id),
+            _ => None,
+        };
+        Ok(RecordLinks {
+            student_id: user.student_id,
+            faculty_id: user.faculty_id,
+            department_id,
+        })
     }
 
     /// Access tokens live `ttl` (default [`Identity::DEFAULT_ACCESS_TTL`]).

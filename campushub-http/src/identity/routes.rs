@@ -84,7 +84,7 @@ async fn login(
         .sign_in
         .login(&email, password, client.as_deref())
         .await?;
-    Ok(tokens(&identity, signed, delivery)?)
+    Ok(tokens(&identity, signed, delivery).await?)
 }
 
 /// Rotates the refresh token of the body, or else of the cookie (answering in kind).
@@ -113,7 +113,7 @@ async fn refresh(
         .sign_in
         .refresh(&RefreshSecret::new(presented))
         .await?;
-    Ok(tokens(&identity, signed, delivery)?)
+    Ok(tokens(&identity, signed, delivery).await?)
 }
 
 /// Revokes the caller's sign-in (its refresh tokens) and the access token itself, on every
@@ -162,13 +162,17 @@ async fn me(
     })
 }
 
-/// The token response of a login or refresh, the refresh token delivered as asked.
-fn tokens(identity: &Identity, signed: SignedIn, delivery: Delivery) -> Result<Response> {
+/// The token response of a login or refresh, the refresh token delivered as asked: the
+/// access token carries the account's record links, the faculty record's department resolved
+/// now (see [`Identity::linked_records`]).
+async fn tokens(identity: &Identity, signed: SignedIn, delivery: Delivery) -> Result<Response> {
     let user = &signed.user;
+    let links = identity.links(user).await?;
     let minted = identity.minter.mint_session(
         &user.meta.id.to_string(),
         user.meta.version,
         &user.role_list(),
+        &links,
         identity.access_ttl,
         &signed.family.to_string(),
     )?;

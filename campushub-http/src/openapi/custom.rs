@@ -11,7 +11,7 @@ use utoipa::openapi::{ObjectBuilder, Ref};
 
 use super::entity::{typed, DocSchema};
 use super::names::custom_choices_name;
-use super::params::{comma_separated, describe, list_text, query, text};
+use super::params::{comma_separated, describe, list_text, query, text, PERSONAL_PARAMETER};
 
 /// The named schema of `definition`'s choices, which its filters reference: `None` unless it
 /// is active and takes its values from choices.
@@ -36,10 +36,13 @@ pub(super) fn custom_parameters(definition: &CustomFieldDef) -> Vec<Parameter> {
     }
     let operators = custom_operators(definition.field_type);
     let base = format!("{CUSTOM_PREFIX}{}", definition.name);
-    let label = format!(
+    let mut label = format!(
         "custom field `{}` ({})",
         definition.name, definition.field_type
     );
+    if definition.sensitive {
+        label = format!("{label}, sensitive; {PERSONAL_PARAMETER}");
+    }
     Op::ALL
         .into_iter()
         .filter(|op| operators.contains(op.required()))

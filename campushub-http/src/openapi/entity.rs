@@ -6,6 +6,7 @@
 use campushub_core::audit::AUDIT_FIELDS;
 use campushub_core::schema::check::BodyMode;
 use campushub_core::schema::{FieldSpec, FieldType, Schema, META_READ_ONLY};
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, KnownFormat, OneOfBuilder, SchemaFormat, SchemaType, Type,
 };
@@ -23,12 +24,17 @@ pub(super) type DocSchema = RefOr<utoipa::openapi::Schema>;
 /// The version and every field that cannot be null are required: a record always carries
 /// them, so a generated client types them without "unset". A nullable field is not, since a
 /// kind may leave out a field without a value (serde's `skip_serializing_if`); the built-in
-/// kinds answer `null`.
+/// kinds answer `null`. Nor is a personal field ([`FieldSpec::personal`]), which a caller not
+/// granted personal fields gets the record without: it is marked `x-campushub-personal`.
 pub(crate) fn record(schema: &Schema) -> DocSchema {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(format!("A {} record.", schema.kind)));
     for field in schema.fields {
+        if field.personal {
+            object = object.property(field.name, personal(field));
+            continue;
+        }
         object = object.property(
             field.name,
             field_schema(schema, field, field.nullable, false),
@@ -55,6 +61,21 @@ pub(crate) fn record(schema: &Schema) -> DocSchema {
         object = object.property(*name, property);
     }
     object.into()
+}
+
+/// The extension that marks a personal field of a record.
+pub(super) const PERSONAL: &str = "x-campushub-personal";
+
+/// The schema of personal field `field` in a record: its type, a description saying it may be
+/// omitted, and [`PERSONAL`].
+fn personal(field: &FieldSpec) -> DocSchema {
+    typed(field.ty, field.nullable)
+        .description(Some(
+            "Personal data: present only for callers granted personal fields (admin, \
+             registrar, a student reading its own record); omitted for the others.",
+        ))
+        .extensions(Some(ExtensionsBuilder::new().add(PERSONAL, true).build()))
+        .into()
 }
 
 /// The schema of a create or full-replacement body (PUT): the writable fields, the required

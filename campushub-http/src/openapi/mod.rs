@@ -67,6 +67,17 @@ pub struct ResourceDoc {
     pub require_if_match: bool,
 }
 
+/// What the bearer scheme says of roles and scopes (the default policy).
+const ROLES: &str = "A JWT whose `roles` claim names the caller's roles. Default roles: \
+`admin` (everything), `registrar` (reads and writes departments, students and faculty; reads \
+custom-field definitions; statistics), `faculty` (reads departments, students and faculty; an \
+application may limit it to its department's students), `analyst` (statistics and analytics \
+only), `student` (reads its own student record only: the `student_id` claim; any other id \
+answers 404, lists hold that one row, statistics are refused). Personal fields (marked \
+`x-campushub-personal`: date of birth, email, mobile, address lines, and sensitive custom \
+fields) are returned only to `admin`, `registrar` and a student reading its own record; other \
+callers get records without them, and filters, ordering and search on them answer 400.";
+
 /// The name of the department statistics' schema (`/departments/stats`, not a generic
 /// resource's).
 const DEPARTMENT_STATS: &str = "DepartmentStats";
@@ -108,6 +119,7 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
                 Http::builder()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(ROLES))
                     .build(),
             ),
         )

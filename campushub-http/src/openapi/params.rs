@@ -49,9 +49,16 @@ pub(super) fn list_parameters(schema: &Schema) -> Vec<Parameter> {
 
 /// Search and the field filters: what statistics accept (a list accepts them too).
 pub(super) fn filter_parameters(schema: &Schema) -> Vec<Parameter> {
+    let search = match schema.search.iter().any(|name| schema.is_personal(name)) {
+        true => {
+            "Case-insensitive substring over the kind's search fields, a personal one \
+                 among them: refused (400) for callers not granted personal fields"
+        }
+        false => "Case-insensitive substring over the kind's search fields",
+    };
     let mut parameters = vec![query(
         "search",
-        "Case-insensitive substring over the kind's search fields",
+        search,
         text(MAX_TEXT_CHARS).pattern(Some(NON_BLANK.regex)),
     )];
     for field in schema.fields.iter().filter(|f| f.ops != Ops::NONE) {
@@ -63,15 +70,23 @@ pub(super) fn filter_parameters(schema: &Schema) -> Vec<Parameter> {
                 Op::Eq => field.name.to_owned(),
                 _ => format!("{}__{}", field.name, op.suffix()),
             };
+            let description = match field.personal {
+                true => format!("{}; {PERSONAL_PARAMETER}", describe(op)),
+                false => describe(op).to_owned(),
+            };
             let parameter = match op {
-                Op::In => list(&name, describe(op), schema, field),
-                _ => query(&name, describe(op), operand(op, schema, field)),
+                Op::In => list(&name, &description, schema, field),
+                _ => query(&name, &description, operand(op, schema, field)),
             };
             parameters.push(parameter);
         }
     }
     parameters
 }
+
+/// What the description of a parameter on a personal field adds.
+pub(super) const PERSONAL_PARAMETER: &str =
+    "personal field: refused (400) for callers not granted personal fields";
 
 /// `atomic` on bulk routes: all or nothing (the default) or each row on its own.
 pub(super) fn atomic() -> Parameter {
@@ -268,7 +283,8 @@ fn ordering(schema: &Schema) -> Parameter {
         .unique_items(true);
     comma_separated(
         "ordering",
-        "Sort keys, comma-separated, `-` for descending, each field at most once",
+        "Sort keys, comma-separated, `-` for descending, each field at most once; personal \
+         fields are refused (400) for callers not granted them",
         array,
     )
 }

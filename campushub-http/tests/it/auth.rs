@@ -28,6 +28,9 @@ fn claims(exp: u64) -> Claims {
         jti: None,
         sid: None,
         ver: None,
+        student_id: None,
+        faculty_id: None,
+        department_id: None,
     }
 }
 

@@ -202,12 +202,32 @@ async fn a_token_joined_to_its_account_gains_the_account_roles_unless_inactive_o
         ApiState::new(services, Arc::new(credentials().oidc(provider)))
     });
     let users = users.expect("the users repository");
-    for (email, active) in [("ada@uni.example", true), ("off@uni.example", false)] {
+    let department = app
+        .create("departments", crate::support::department("SSO"))
+        .await;
+    let department_id = crate::support::id_of(&department);
+    let student = app
+        .create(
+            "students",
+            crate::support::student("S-1", Some(&department_id)),
+        )
+        .await;
+    app.create(
+        "students",
+        crate::support::student("S-2", Some(&department_id)),
+    )
+    .await;
+    let student_id = crate::support::id_of(&student).parse().ok();
+    for (email, role, linked, active) in [
+        ("ada@uni.example", "registrar", None, true),
+        ("off@uni.example", "registrar", None, false),
+        ("stu@uni.example", "student", student_id, true),
+    ] {
         let input = UserInput {
             email: email.into(),
             display_name: "Someone".into(),
-            roles: vec!["registrar".into()],
-            student_id: None,
+            roles: vec![role.into()],
+            student_id: linked,
             faculty_id: None,
             is_active: active,
         };
@@ -237,4 +257,17 @@ async fn a_token_joined_to_its_account_gains_the_account_roles_unless_inactive_o
         let reply = list_students(&app, &idp.token("rsa-a", claims.clone())).await;
         assert_eq!(reply.status, status, "{claims}: {:?}", reply.body);
     }
+    // The account's student record travels with the token: a student lists its own only.
+    let own = list_students(
+        &app,
+        &idp.token("rsa-a", json!({"email": "stu@uni.example", "groups": []})),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{:?}", own.body);
+    let rows = own.json()["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{:?}", own.json());
+    assert_eq!(rows[0]["roll_number"], "S-1");
 }

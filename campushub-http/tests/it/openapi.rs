@@ -359,3 +359,49 @@ async fn the_document_lists_the_custom_field_filters_in_force() {
     );
     assert_eq!(names(&served, "/api/v1/faculty").len(), 7);
 }
+
+#[tokio::test]
+async fn the_document_marks_personal_fields_and_says_who_sees_them() {
+    let app = App::new();
+    let served = document(&app).await;
+    let schemas = &served["components"]["schemas"];
+    for kind in ["Student", "Faculty"] {
+        let record = &schemas[kind];
+        let required: Vec<&str> = record["required"]
+            .as_array()
+            .expect("required fields")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for field in [
+            "date_of_birth",
+            "email",
+            "mobile",
+            "address_line1",
+            "address_line2",
+        ] {
+            let property = &record["properties"][field];
+            assert_eq!(property["x-campushub-personal"], true, "{kind}.{field}");
+            let text = property["description"].as_str().unwrap_or_default();
+            assert!(text.contains("omitted"), "{kind}.{field}: {text}");
+            assert!(!required.contains(&field), "{kind}.{field} may be omitted");
+        }
+        for field in ["first_name", "last_name", "gender"] {
+            assert!(record["properties"][field]["x-campushub-personal"].is_null());
+            assert!(required.contains(&field), "{kind}.{field} stays required");
+        }
+    }
+    let dob = named(
+        &parameters(&served, "/api/v1/students", "get"),
+        "date_of_birth__lt",
+    );
+    assert!(dob["description"]
+        .as_str()
+        .is_some_and(|text| text.contains("personal field")));
+    let bearer = served["components"]["securitySchemes"]["bearer"]["description"]
+        .as_str()
+        .expect("the bearer scheme is described");
+    for said in ["`student`", "student_id", "x-campushub-personal", "404"] {
+        assert!(bearer.contains(said), "the roles description says {said}");
+    }
+}

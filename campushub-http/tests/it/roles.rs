@@ -192,6 +192,11 @@ async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_defaul
         }
     }
     assert_eq!(checked, Role::BUILT_IN.len() * 54);
+    assert_eq!(
+        Role::BUILT_IN.len(),
+        6,
+        "the student and auditor roles are in the matrix"
+    );
 }
 
 #[tokio::test]
@@ -205,7 +210,25 @@ async fn the_matrix_is_not_trivial() {
     assert!(policy.allows(&analyst, EntityKind::ANALYTICS, Action::Statistics));
     let admin = Principal::new("a", [Role::ADMIN]);
     assert!(policy.allows(&admin, EntityKind::USER, Action::Create));
-    for role in [Role::REGISTRAR, Role::FACULTY, Role::ANALYST, Role::AUDITOR] {
+    // A student reads students (its own record: the service scopes it) and nothing else.
+    let student = Principal::new("s", [Role::STUDENT]);
+    for kind in [
+        EntityKind::STUDENT,
+        EntityKind::FACULTY,
+        EntityKind::DEPARTMENT,
+    ] {
+        for action in Action::ALL {
+            let reads_students = kind == EntityKind::STUDENT && Action::READ.contains(&action);
+            assert_eq!(policy.allows(&student, kind, action), reads_students);
+        }
+    }
+    for role in [
+        Role::REGISTRAR,
+        Role::FACULTY,
+        Role::ANALYST,
+        Role::AUDITOR,
+        Role::STUDENT,
+    ] {
         let principal = Principal::new("p", [role]);
         assert!(Action::ALL.iter().all(|action| !policy.allows(
             &principal,

@@ -25,6 +25,7 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::new("min_value", ColType::Float),
         Column::new("max_value", ColType::Float),
         Column::new("is_active", ColType::Bool),
+        Column::new("sensitive", ColType::Bool),
         Column::new("order", ColType::Int),
     ])
 });
@@ -51,6 +52,7 @@ impl SqlEntity for CustomFieldDef {
             self.min_value.into(),
             self.max_value.into(),
             self.is_active.into(),
+            self.sensitive.into(),
             self.order.into(),
         ];
         audited_values(own, &self.audit)
@@ -71,6 +73,7 @@ impl SqlEntity for CustomFieldDef {
             min_value: row.opt_float("min_value")?,
             max_value: row.opt_float("max_value")?,
             is_active: row.bool("is_active")?,
+            sensitive: row.bool("sensitive")?,
             order: row.int32("order")?,
             audit: audit_from_row(row)?,
         })

@@ -1,9 +1,10 @@
-//! Fixtures: the services' URLs, a database per test, a dedicated primary + replica, server
+//! Fixtures: the services' URLs, the server's commands run in process, a database per test, a dedicated primary + replica, server
 //! instances on loopback ports (in this process or as child processes), an HTTP client, a raw
 //! HTTP/1.1 client and the load built on it, `/metrics` reading, and the programs
 //! `scripts/test-tools.sh` installs.
 
 pub mod client;
+pub mod commands;
 pub mod db;
 pub mod dedicated;
 pub mod env;
@@ -13,7 +14,6 @@ pub mod metrics;
 pub mod process;
 pub mod raw;
 pub mod records;
-pub mod temp;
 pub mod tools;
 pub mod wait;
 

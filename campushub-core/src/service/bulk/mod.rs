@@ -64,6 +64,7 @@ impl<E: Entity> EntityService<E> {
         mode: BatchMode,
     ) -> Result<BulkReport> {
         self.authorize(principal, Action::Create)?;
+        self.refuse_scoped_bulk(principal, Action::Create)?;
         let key = key_field::<E>()?;
         check_row_count(rows.len())?;
         let mut shape = ValidationErrors::new();
@@ -120,6 +121,7 @@ impl<E: Entity> EntityService<E> {
         mode: BatchMode,
     ) -> Result<BulkReport> {
         self.authorize(principal, Action::Update)?;
+        self.refuse_scoped_bulk(principal, Action::Update)?;
         let key = key_field::<E>()?;
         check_row_count(rows.len())?;
         let mut batch = Batch::new(key);
@@ -217,6 +219,7 @@ impl<E: Entity> EntityService<E> {
         mode: BatchMode,
     ) -> Result<BulkReport> {
         self.authorize(principal, Action::Delete)?;
+        self.refuse_scoped_bulk(principal, Action::Delete)?;
         let key = key_field::<E>()?;
         check_row_count(keys.len())?;
         let mut targets = self.find_targets(keys.iter().cloned()).await?;

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use campushub_core::scope::RecordLinks;
 use campushub_core::{Error, Principal, ReadOptions, ReadRoute, Repository, Result, User};
 use futures::FutureExt;
 use serde::Deserialize;
@@ -477,7 +478,14 @@ impl Accounts {
         principal.roles.extend(user.role_list());
         principal.roles.sort();
         principal.roles.dedup();
-        Ok(principal)
+        // The account's records, for row scopes (a student reads its own record). The
+        // faculty record's department is not looked up here: a department scope does not
+        // apply to provider tokens yet.
+        Ok(principal.with_links(RecordLinks {
+            student_id: user.student_id,
+            faculty_id: user.faculty_id,
+            department_id: None,
+        }))
     }
 }
 

@@ -1,0 +1,4 @@
+-- A custom field can be marked sensitive (personal data): only callers granted personal
+-- fields see its values, filter or order on it. Existing definitions are not sensitive.
+ALTER TABLE custom_field_defs
+    ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0;
