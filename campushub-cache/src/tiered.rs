@@ -533,4 +533,8 @@ impl TokenRevoker for TieredCache {
     fn is_revoked(&self, jti: &str) -> bool {
         self.inner.deny.is_denied(jti)
     }
+
+    fn is_account_revoked(&self, subject: &str, version: i64) -> bool {
+        self.inner.deny.is_account_revoked(subject, version)
+    }
 }

@@ -181,16 +181,50 @@ async fn accounts_and_sign_in_on_postgres() {
     db.drop_database().await;
 }
 
-/// Two server processes sharing Postgres and Redis: a logout through one is refused by the
-/// other within a second.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logout_on_one_instance_revokes_the_token_on_another_within_a_second() {
+/// A database of its own with the first admin, and two server processes on it sharing
+/// Postgres and Redis (as behind a load balancer); the instances' variables too.
+async fn admin_on_two_processes() -> (
+    TestDb,
+    Vec<(&'static str, String)>,
+    ProcessInstance,
+    ProcessInstance,
+) {
     let services = Services::shared();
     let db = TestDb::create(&services.primary, &services.replica).await;
     let temp = TempDir::new();
     let vars = replicated(&services, &db, &namespace());
     first_admin(&temp, &vars).await;
     let (a, b) = tokio::join!(ProcessInstance::spawn(&vars), ProcessInstance::spawn(&vars));
+    (db, vars, a, b)
+}
+
+/// Waits until `http`'s token is refused (`401`) on `/auth/me`, which it must answer `200`
+/// until then, failing if that takes a second or more after `what` was acknowledged.
+async fn refused_within_a_second(http: &Http, what: &str) {
+    let acknowledged = Instant::now();
+    loop {
+        let status = http.get("/api/v1/auth/me").await.status;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            acknowledged.elapsed() < Duration::from_secs(1),
+            "the other instance still accepts the token a second after the {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!(
+        "the {what} was honoured by the other instance after {:?}",
+        acknowledged.elapsed()
+    );
+}
+
+/// Two server processes sharing Postgres and Redis: a logout through one is refused by the
+/// other within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_on_one_instance_revokes_the_token_on_another_within_a_second() {
+    let (db, vars, a, b) = admin_on_two_processes().await;
     let (access, _) = tokens(&login(&a.http, EMAIL, PASSWORD).await);
     let on_a = with_token(&a.http, &access);
     let on_b = with_token(&b.http, &access);
@@ -198,25 +232,7 @@ async fn logout_on_one_instance_revokes_the_token_on_another_within_a_second() {
     assert_eq!(on_b.get("/api/v1/auth/me").await.status, 200);
     let out = post(&on_a, "/api/v1/auth/logout", json!({})).await;
     assert_eq!(out.status, 204, "{}", out.text());
-    let logged_out = Instant::now();
-    loop {
-        let status = on_b.get("/api/v1/auth/me").await.status;
-        if status == 401 {
-            break;
-        }
-        assert_eq!(status, 200);
-        assert!(
-            logged_out.elapsed() < Duration::from_secs(1),
-            "B still accepts the token a second after the logout"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let refused_within = logged_out.elapsed();
-    assert!(
-        refused_within < Duration::from_secs(1),
-        "{refused_within:?}"
-    );
-    println!("the logout was honoured by the other instance after {refused_within:?}");
+    refused_within_a_second(&on_b, "logout").await;
 
     // An instance started after the logout learns of it from Redis.
     let c = ProcessInstance::spawn(&vars).await;
@@ -309,12 +325,7 @@ async fn failures_spread_over_two_instances_lock_the_account_on_both() {
 /// makes the other refuse its access token within a second, and no refresh brings it back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deactivating_an_account_revokes_its_token_on_another_instance_within_a_second() {
-    let services = Services::shared();
-    let db = TestDb::create(&services.primary, &services.replica).await;
-    let temp = TempDir::new();
-    let vars = replicated(&services, &db, &namespace());
-    first_admin(&temp, &vars).await;
-    let (a, b) = tokio::join!(ProcessInstance::spawn(&vars), ProcessInstance::spawn(&vars));
+    let (db, _, a, b) = admin_on_two_processes().await;
     let (access, refresh_token) = tokens(&login(&a.http, EMAIL, PASSWORD).await);
     let on_b = with_token(&b.http, &access);
     let me = on_b.get("/api/v1/auth/me").await;
@@ -330,18 +341,7 @@ async fn deactivating_an_account_revokes_its_token_on_another_instance_within_a_
         )
         .await;
     assert_eq!(off.status, 200, "{}", off.text());
-    let deactivated = Instant::now();
-    while on_b.get("/api/v1/auth/me").await.status != 401 {
-        assert!(
-            deactivated.elapsed() < Duration::from_secs(1),
-            "B still accepts the token a second after the deactivation"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    println!(
-        "the deactivation was honoured by the other instance after {:?}",
-        deactivated.elapsed()
-    );
+    refused_within_a_second(&on_b, "deactivation").await;
     assert_eq!(refresh(&b.http, &refresh_token).await.status, 401);
     drop((a, b));
     db.drop_database().await;

@@ -22,6 +22,14 @@ pub trait TokenRevoker: Send + Sync {
 
     /// Whether the token `jti` was revoked (and has not expired since).
     fn is_revoked(&self, jti: &str) -> bool;
+
+    /// Whether the tokens issued for `version` of the account `subject` were revoked (see
+    /// [`RevokeOnAccountChange`](super::RevokeOnAccountChange)). Asked on every request
+    /// with an account's token: an implementation that knows it holds nothing answers
+    /// without building the key.
+    fn is_account_revoked(&self, subject: &str, version: i64) -> bool {
+        self.is_revoked(&super::account_version_key(subject, version))
+    }
 }
 
 impl std::fmt::Debug for dyn TokenRevoker {
@@ -90,6 +98,11 @@ impl TokenRevoker for DenyList {
     fn is_revoked(&self, jti: &str) -> bool {
         self.is_denied(jti)
     }
+
+    fn is_account_revoked(&self, subject: &str, version: i64) -> bool {
+        // The common case, nothing revoked, costs one atomic load and no allocation.
+        !self.is_empty() && self.is_denied(&super::account_version_key(subject, version))
+    }
 }
 
 /// Seconds since the Unix epoch (the unit of JWT expiries).
@@ -123,5 +136,15 @@ mod tests {
         );
         list.deny("c", unix_now() + 60);
         assert_eq!(list.len(), 2, "the stale entry was dropped: {list:?}");
+    }
+
+    #[test]
+    fn an_account_version_is_revoked_by_its_key_alone() {
+        let list = DenyList::new();
+        assert!(!list.is_account_revoked("u1", 3), "an empty list revokes nothing");
+        list.deny(&crate::accounts::account_version_key("u1", 3), unix_now() + 60);
+        assert!(list.is_account_revoked("u1", 3));
+        assert!(!list.is_account_revoked("u1", 4));
+        assert!(!list.is_account_revoked("u2", 3));
     }
 }

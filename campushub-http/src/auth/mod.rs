@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
-use campushub_core::accounts::{account_version_key, TokenRevoker};
+use campushub_core::accounts::TokenRevoker;
 use campushub_core::{Error, Principal, Result};
 
 pub use api_key::{ApiKeys, API_KEY_HEADER};
@@ -211,7 +211,7 @@ impl Credentials {
                 ));
             }
             let account_changed = verified.ver.is_some_and(|version| {
-                revoked.is_revoked(&account_version_key(&verified.principal.subject, version))
+                revoked.is_account_revoked(&verified.principal.subject, version)
             });
             if account_changed {
                 return Err(Error::Unauthenticated(
