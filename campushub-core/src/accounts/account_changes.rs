@@ -15,15 +15,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::deny::{unix_now, TokenRevoker};
+use super::deny::{account_version_key, unix_now, TokenRevoker};
 use crate::event::{ChangeEvent, ChangeHook, ChangeOp};
 use crate::kind::EntityKind;
-
-/// The deny-list key of the tokens issued for `version` of the account `subject`. Token ids
-/// never contain `@`, so the keys cannot collide with them.
-pub fn account_version_key(subject: &str, version: i64) -> String {
-    format!("{subject}@{version}")
-}
 
 /// The hook (see the module documentation); register it on the users service.
 pub struct RevokeOnAccountChange {
@@ -72,7 +66,8 @@ mod tests {
 
     use uuid::Uuid;
 
-    use super::{account_version_key, RevokeOnAccountChange};
+    use super::RevokeOnAccountChange;
+    use crate::accounts::account_version_key;
     use crate::accounts::{DenyList, TokenRevoker};
     use crate::event::{ChangeEvent, ChangeHook, ChangeOp};
     use crate::kind::EntityKind;

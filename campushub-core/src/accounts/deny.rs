@@ -28,7 +28,7 @@ pub trait TokenRevoker: Send + Sync {
     /// with an account's token: an implementation that knows it holds nothing answers
     /// without building the key.
     fn is_account_revoked(&self, subject: &str, version: i64) -> bool {
-        self.is_revoked(&super::account_version_key(subject, version))
+        self.is_revoked(&account_version_key(subject, version))
     }
 }
 
@@ -101,8 +101,14 @@ impl TokenRevoker for DenyList {
 
     fn is_account_revoked(&self, subject: &str, version: i64) -> bool {
         // The common case, nothing revoked, costs one atomic load and no allocation.
-        !self.is_empty() && self.is_denied(&super::account_version_key(subject, version))
+        !self.is_empty() && self.is_denied(&account_version_key(subject, version))
     }
+}
+
+/// The deny-list key of the tokens issued for `version` of the account `subject`. Token ids
+/// never contain `@`, so the keys cannot collide with them.
+pub fn account_version_key(subject: &str, version: i64) -> String {
+    format!("{subject}@{version}")
 }
 
 /// Seconds since the Unix epoch (the unit of JWT expiries).
@@ -141,8 +147,14 @@ mod tests {
     #[test]
     fn an_account_version_is_revoked_by_its_key_alone() {
         let list = DenyList::new();
-        assert!(!list.is_account_revoked("u1", 3), "an empty list revokes nothing");
-        list.deny(&crate::accounts::account_version_key("u1", 3), unix_now() + 60);
+        assert!(
+            !list.is_account_revoked("u1", 3),
+            "an empty list revokes nothing"
+        );
+        list.deny(
+            &crate::accounts::account_version_key("u1", 3),
+            unix_now() + 60,
+        );
         assert!(list.is_account_revoked("u1", 3));
         assert!(!list.is_account_revoked("u1", 4));
         assert!(!list.is_account_revoked("u2", 3));

@@ -21,8 +21,8 @@ mod sign_in;
 mod store;
 mod throttle;
 
-pub use account_changes::{account_version_key, RevokeOnAccountChange};
-pub use deny::{unix_now, DenyList, TokenRevoker};
+pub use account_changes::RevokeOnAccountChange;
+pub use deny::{account_version_key, unix_now, DenyList, TokenRevoker};
 pub use refresh::{RefreshSecret, RefreshSession, TokenHash};
 pub use sign_in::{
     Offload, PasswordCheck, PasswordJob, SignIn, SignInConfig, SignedIn, WRONG_CREDENTIALS,
