@@ -226,24 +226,21 @@ impl L2 {
         Ok(outcome(code))
     }
 
-    /// Tombstones the record, bumps the generations and publishes, whether or not older
-    /// invalidations await replay; when Redis is skipped or fails the invalidation is queued
-    /// for the replay task (and the error returned).
-    pub(crate) async fn invalidate(&self, invalidation: Invalidation) -> Result<()> {
+    /// Tombstones the records, bumps the generations (once each) and publishes, in one
+    /// pipeline, whether or not older invalidations await replay; when Redis is skipped or
+    /// fails the invalidations are queued for the replay task (and the error returned).
+    pub(crate) async fn invalidate_many(&self, invalidations: Vec<Invalidation>) -> Result<()> {
         let outcome = if self.breaker.allow() {
-            self.apply(&invalidation).await
+            self.apply_many(&invalidations).await
         } else {
             Err(Error::CircuitOpen)
         };
         if outcome.is_err() {
-            self.queue(invalidation);
+            for invalidation in invalidations {
+                self.queue(invalidation);
+            }
         }
         outcome
-    }
-
-    /// Writes one invalidation to Redis: one atomic script per slot, then the message.
-    async fn apply(&self, invalidation: &Invalidation) -> Result<()> {
-        self.apply_many(std::slice::from_ref(invalidation)).await
     }
 
     /// Writes invalidations to Redis: every tombstone and one bump per generation (with the

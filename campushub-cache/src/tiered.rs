@@ -476,36 +476,49 @@ impl Cache for TieredCache {
     }
 
     async fn invalidate(&self, event: &ChangeEvent) {
+        self.invalidate_many(std::slice::from_ref(event)).await;
+    }
+
+    async fn invalidate_many(&self, events: &[ChangeEvent]) {
         let inner = &self.inner;
-        let invalidation = Invalidation {
-            kind: event.kind,
-            id: event.id,
-            version: event.version,
-            token: event.token,
-            generations: generations(event),
+        let Some(first) = events.first() else {
+            return;
         };
-        let kinds: Vec<&'static str> = invalidation
-            .generations
+        let invalidations: Vec<Invalidation> = events
             .iter()
-            .map(|k| k.as_str())
+            .map(|event| Invalidation {
+                kind: event.kind,
+                id: event.id,
+                version: event.version,
+                token: event.token,
+                generations: generations(event),
+            })
             .collect();
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for kind in invalidations.iter().flat_map(|i| &i.generations) {
+            if !kinds.contains(&kind.as_str()) {
+                kinds.push(kind.as_str());
+            }
+        }
         // Redis first: a local miss racing this call then either reads the tombstone, or
         // read before it and is refused by L1's tombstone (records) or epoch bump (queries).
         if let Some(l2) = &inner.l2 {
-            let span = tracing::debug_span!("cache.l2.invalidate", cache.kind = %event.kind);
+            let span = tracing::debug_span!("cache.l2.invalidate", cache.kind = %first.kind);
             let started = Instant::now();
-            let sent = l2.invalidate(invalidation).instrument(span).await;
+            let sent = l2.invalidate_many(invalidations).instrument(span).await;
             inner.metrics.latency.l2_invalidate.since(started);
             if let Err(error) = sent {
-                tracing::warn!(%error, kind = %event.kind, id = %event.id, "invalidation queued: redis unavailable");
+                tracing::warn!(%error, kind = %first.kind, id = %first.id, count = events.len(), "invalidation queued: redis unavailable");
             }
         }
-        tracing::debug_span!("cache.l1.invalidate", cache.kind = %event.kind).in_scope(|| {
+        tracing::debug_span!("cache.l1.invalidate", cache.kind = %first.kind).in_scope(|| {
             let started = Instant::now();
             inner.l1.bump(kinds);
-            inner
-                .l1
-                .invalidate_record(event.kind, event.id, Some(event.version), event.token);
+            for event in events {
+                inner
+                    .l1
+                    .invalidate_record(event.kind, event.id, Some(event.version), event.token);
+            }
             inner.metrics.latency.l1_invalidate.since(started);
         });
     }

@@ -200,6 +200,15 @@ pub trait Cache: Send + Sync {
     /// instances.
     async fn invalidate(&self, event: &ChangeEvent);
 
+    /// [`Cache::invalidate`] for each of `events`, as one batch where the cache can (the
+    /// outbox relay delivers hundreds at a time). The default applies them one by one, in
+    /// order.
+    async fn invalidate_many(&self, events: &[ChangeEvent]) {
+        for event in events {
+            self.invalidate(event).await;
+        }
+    }
+
     /// Write-through: called after a committed write, once [`Cache::invalidate`] for it has
     /// returned, with a loader that reads the record back. A cache that keeps written
     /// records calls `load` (at most once) and stores the value under the fill rules (refused
@@ -249,6 +258,10 @@ impl<C: Cache + ?Sized> Cache for Arc<C> {
 
     async fn invalidate(&self, event: &ChangeEvent) {
         (**self).invalidate(event).await
+    }
+
+    async fn invalidate_many(&self, events: &[ChangeEvent]) {
+        (**self).invalidate_many(events).await
     }
 
     async fn offer(&self, key: &CacheKey, load: Loader<'_>) {

@@ -97,6 +97,7 @@ mod error;
 mod kept_counts;
 pub mod migrate;
 mod observe;
+mod outbox;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod pool_check;
 mod repo;
@@ -118,6 +119,7 @@ pub use counter::{
     PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,
 };
 pub use error::{Error, Result};
+pub use outbox::{OutboxRelay, RelayHandle, Round};
 pub use repo::{GroupCountMismatch, SqlRepository};
 pub use row::SqlRow;
 pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMNS};

@@ -18,6 +18,7 @@ use super::connection::{InFlightMetrics, Shared};
 use super::graceful::{self, Shutdown};
 use super::limits::ConnectionLimits;
 use super::metrics::{CacheMetrics, PoolMetrics};
+use super::outbox::OutboxPlan;
 use super::probes;
 use super::propagation::W3cTraceContext;
 use super::services;
@@ -28,7 +29,8 @@ use super::BoxError;
 use crate::cache::{TieredCache, WarmerHandle};
 use crate::core::service::EntityServiceBuilder;
 use crate::core::{
-    Analytics, AuditService, Cache, CachedAnalytics, Entity, EntityService, Repository,
+    Analytics, AuditService, Cache, CachedAnalytics, ChangeHook, Entity, EntityKind, EntityService,
+    Repository,
 };
 use crate::http::{router, ApiState, AppServices, HttpConfig, Identity, TokenMinter};
 
@@ -52,6 +54,8 @@ pub struct Core {
     count_cap: Option<u64>,
     /// `CAMPUSHUB_AUDIT`, for the services of an application's kinds too.
     audit: bool,
+    /// The kinds and hooks of this instance's outbox relay.
+    outbox: OutboxPlan,
 }
 
 impl Core {
@@ -82,6 +86,15 @@ impl Core {
         auth.join_accounts(config, Arc::clone(&stores.users))?;
         auth.refuse_revoked(Arc::clone(&accounts.revoker));
         auth.fetch_provider_keys().await;
+        let outbox = OutboxPlan::default();
+        outbox.kind(EntityKind::DEPARTMENT, services.departments.embedded_in());
+        outbox.kind(EntityKind::STUDENT, services.students.embedded_in());
+        outbox.kind(EntityKind::FACULTY, services.faculty.embedded_in());
+        outbox.kind(
+            EntityKind::CUSTOM_FIELD,
+            services.custom_fields.embedded_in(),
+        );
+        outbox.kind(EntityKind::USER, accounts.users.embedded_in());
         Ok(Core {
             storage,
             cache,
@@ -90,6 +103,7 @@ impl Core {
             accounts,
             count_cap: config.count_cap,
             audit: config.audit,
+            outbox,
         })
     }
 
@@ -98,10 +112,14 @@ impl Core {
     /// signing cursors with the shared key and counting page-number pages up to
     /// `CAMPUSHUB_COUNT_CAP`, auditing unless `CAMPUSHUB_AUDIT=off`. Add its policy, rules
     /// and hooks, then `build`.
+    ///
+    /// The kind's changes are delivered from the outbox too (its table reports them when the
+    /// application's migration ran `campushub_capture_changes`, see `docs/extending.md`).
     pub fn service<E: Entity>(
         &self,
         repository: Arc<dyn Repository<E>>,
     ) -> EntityServiceBuilder<E> {
+        self.outbox.kind(E::KIND, E::schema().embedded_in);
         let builder = EntityService::builder(repository)
             .cursor_key(&self.auth.cursor_key)
             .count_cap(self.count_cap);
@@ -110,6 +128,17 @@ impl Core {
             Some(cache) => builder.cache(Arc::new(cache.clone())),
             None => builder,
         }
+    }
+}
+
+impl Core {
+    /// Delivers every committed change to `hook` from the outbox: at least once, in commit
+    /// order per record, whoever made the change (this instance, another one, `psql`), after
+    /// this instance's cache is invalidated. Unlike a service's hooks, which run in the
+    /// writing process before the write is acknowledged and are lost if it dies, an outbox
+    /// hook may run late and may see a change twice: make it idempotent.
+    pub fn outbox_hook(&self, hook: Arc<dyn ChangeHook>) {
+        self.outbox.hook(hook);
     }
 }
 
@@ -226,6 +255,12 @@ impl App {
             }
             _ => None,
         };
+        let shared = self
+            .core
+            .cache
+            .clone()
+            .map(|c| Arc::new(c) as Arc<dyn Cache>);
+        let relay = self.core.outbox.start(&self.core.storage, shared);
         let policy = Shutdown {
             drain: self.drain,
             grace,
@@ -244,6 +279,8 @@ impl App {
         if let Some(warmer) = warmer {
             warmer.stop().await;
         }
+        // What is left in the outbox waits for the next relay, here or in another instance.
+        drop(relay);
         // Invalidations queued while Redis was unreachable exist only here: give their replay
         // a moment, or other instances keep serving what this instance's last writes replaced.
         if let Some(cache) = &self.core.cache {

@@ -65,6 +65,7 @@ mod linger;
 mod logging;
 mod metrics;
 mod oidc;
+mod outbox;
 mod parse;
 mod private_files;
 mod probes;

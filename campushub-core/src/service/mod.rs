@@ -126,4 +126,10 @@ impl<E: Entity> EntityService<E> {
     pub fn policy(&self) -> &Arc<dyn Policy> {
         &self.inner.policy
     }
+
+    /// The kinds whose cached results embed this kind's records, as its change events name
+    /// them (what an outbox relay needs to deliver the same events).
+    pub fn embedded_in(&self) -> &'static [EntityKind] {
+        self.inner.embedded_in
+    }
 }

@@ -119,6 +119,8 @@ impl<E: Entity> EntityService<E> {
         principal: &Principal,
         events: impl IntoIterator<Item = ChangeEvent>,
     ) {
+        #[cfg(feature = "failpoints")]
+        exit_after_commit();
         for mut event in events {
             event.actor = Some(principal.subject.clone());
             event.request_id.clone_from(&principal.origin.request_id);
@@ -155,6 +157,16 @@ impl<E: Entity> EntityService<E> {
             actor: None,
             request_id: None,
         }
+    }
+}
+
+/// The `exit-after-commit` failpoint (feature `failpoints`): the process dies between a commit
+/// and its announcement, as a crash or a kill there would.
+#[cfg(feature = "failpoints")]
+fn exit_after_commit() {
+    if std::env::var("CAMPUSHUB_FAILPOINT").is_ok_and(|point| point == "exit-after-commit") {
+        eprintln!("failpoint exit-after-commit: exiting before the change is announced");
+        std::process::exit(86);
     }
 }
 

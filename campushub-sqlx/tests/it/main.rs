@@ -18,6 +18,7 @@ mod group_counts;
 mod hierarchy;
 mod indexes;
 mod observe;
+mod outbox;
 mod pg_plans;
 mod pool_check;
 mod queries;
