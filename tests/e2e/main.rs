@@ -28,6 +28,7 @@ mod limits;
 mod metrics;
 mod observability;
 mod operations;
+mod outbox;
 mod propagation;
 mod read_your_writes;
 mod representation;

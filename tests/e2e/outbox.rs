@@ -1,0 +1,138 @@
+//! The outbox through real server processes on Postgres and Redis: a change made with `psql`
+//! reaches the caches of both instances within a second, and a server killed between a commit
+//! and its invalidation (the `exit-after-commit` failpoint, feature `failpoints`) loses no
+//! invalidation.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::instance::{namespace, pair, replicated};
+use crate::support::process::ProcessInstance;
+use crate::support::records::{department, id};
+use crate::support::{wait, Http, Services, TestDb};
+
+/// Runs `sql` with the `psql` client on `url`, as an operator fixing a row by hand would.
+fn psql(url: &str, sql: &str) {
+    let client = std::env::var("CAMPUSHUB_TEST_PG_BIN")
+        .map(|bin| format!("{bin}/psql"))
+        .unwrap_or_else(|_| "psql".to_owned());
+    let output = Command::new(client)
+        .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The department's name as `http` serves it.
+async fn name(http: &Http, path: &str) -> String {
+    let reply = http.get(path).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["name"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Reads `path` through both instances until each has it cached (the second read of each).
+async fn cached_on_both(a: &Http, b: &Http, path: &str, expected: &str) {
+    for http in [a, b, a, b] {
+        assert_eq!(name(http, path).await, expected);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_made_with_psql_is_served_by_both_instances_within_a_second() {
+    let (db, a, b) = pair().await;
+    let record = department(&a.http, "PSQL").await;
+    let path = format!("/api/v1/departments/{}", id(&record));
+    let before = record["name"].as_str().unwrap_or_default().to_owned();
+    cached_on_both(&a.http, &b.http, &path, &before).await;
+
+    psql(
+        &db.primary,
+        &format!(
+            "UPDATE departments SET name = 'Renamed with psql' WHERE id = '{}'",
+            id(&record)
+        ),
+    );
+    let committed = Instant::now();
+    for http in [&a.http, &b.http] {
+        wait::until(
+            "the instance serves the change",
+            Duration::from_secs(5),
+            || async {
+                let seen = name(http, &path).await;
+                (seen == "Renamed with psql").then_some(()).ok_or(seen)
+            },
+        )
+        .await;
+    }
+    let elapsed = committed.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "both instances served the change after {elapsed:?}"
+    );
+    let reply = b.http.get(&path).await;
+    assert_eq!(
+        reply.json()["version"],
+        2,
+        "the change made outside got a version of its own"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_between_commit_and_invalidation_loses_no_invalidation() {
+    let services = Services::shared();
+    let db = TestDb::create(&services.primary, &services.replica).await;
+    let vars = replicated(&services, &db, &namespace());
+    let survivor = ProcessInstance::spawn(&vars).await;
+    let mut failing_vars = vars.clone();
+    failing_vars.push(("CAMPUSHUB_FAILPOINT", "exit-after-commit".to_owned()));
+    let mut crashing = ProcessInstance::spawn(&failing_vars).await;
+
+    let record = department(&survivor.http, "CRASH").await;
+    let path = format!("/api/v1/departments/{}", id(&record));
+    let before = record["name"].as_str().unwrap_or_default().to_owned();
+    cached_on_both(&survivor.http, &crashing.http, &path, &before).await;
+
+    // The write commits, then the process dies before announcing it: no answer comes back.
+    let attempt = crashing
+        .http
+        .attempt(
+            axum::http::Method::PATCH,
+            &path,
+            &[],
+            Some(&json!({"name": "Committed before the crash"})),
+        )
+        .await
+        .map(|reply| reply.status);
+    let status = crashing.wait_exit(Duration::from_secs(30));
+    assert_eq!(
+        status.code(),
+        Some(86),
+        "the failpoint ended the process (feature `failpoints` on); the request saw {attempt:?}"
+    );
+
+    // The survivor's relay delivers the invalidation the dead process never sent.
+    wait::until(
+        "the survivor serves the committed change",
+        Duration::from_secs(5),
+        || async {
+            let seen = name(&survivor.http, &path).await;
+            (seen == "Committed before the crash")
+                .then_some(())
+                .ok_or(seen)
+        },
+    )
+    .await;
+    // And the restarted instance serves it too.
+    let restarted = ProcessInstance::spawn(&vars).await;
+    assert_eq!(
+        name(&restarted.http, &path).await,
+        "Committed before the crash"
+    );
+    db.drop_database().await;
+}
