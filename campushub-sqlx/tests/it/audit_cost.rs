@@ -1,5 +1,6 @@
-//! What auditing costs a write on Postgres: single-row student creates through the service,
-//! with and without the audit log, in alternating rounds of one run (the machine is shared:
+//! What auditing and the outbox cost a write on Postgres: single-row student creates through
+//! the service, with neither, with the audit log, and with the audit log and the outbox's
+//! capture triggers, in alternating rounds of one run (the machine is shared:
 //! alternating spreads its noise over both). Reports writes per second, and CPU per write of
 //! this process and of the Postgres backends serving it (from `/proc`, steadier than time).
 //!
@@ -72,7 +73,12 @@ async fn audit_cost_of_single_row_creates() {
             builder.without_audit().build()
         }
     };
-    let variants = [("without audit", build(false)), ("with audit", build(true))];
+    // (name, service, whether the outbox's capture triggers are on)
+    let variants = [
+        ("neither", build(false), false),
+        ("audit log", build(true), false),
+        ("audit log + outbox", build(true), true),
+    ];
     let database: String = {
         let mut connection = PgConnection::connect(&db.primary).await.expect("connect");
         sqlx::query_scalar("SELECT current_database()")
@@ -82,11 +88,18 @@ async fn audit_cost_of_single_row_creates() {
     };
     let mut observer = PgConnection::connect(&db.primary).await.expect("connect");
     let principal = Principal::new("loader", [Role::ADMIN]);
-    let mut totals = [(Duration::ZERO, 0u64, 0u64); 2];
+    let mut totals = [(Duration::ZERO, 0u64, 0u64); 3];
     let mut serial = 0usize;
     // One warm-up round of each, not counted: connections, plans, the first pages.
     for round in 0..=ROUNDS {
-        for (which, (_, service)) in variants.iter().enumerate() {
+        for (which, (_, service, outbox)) in variants.iter().enumerate() {
+            let toggle = if *outbox { "ENABLE" } else { "DISABLE" };
+            sqlx::query(&format!(
+                "ALTER TABLE students {toggle} TRIGGER students_outbox_inserts"
+            ))
+            .execute(&mut observer)
+            .await
+            .expect("toggle the capture");
             let (own_before, pg_before) = ticks(&mut observer, &database).await;
             let started = Instant::now();
             for _ in 0..WRITES {
@@ -106,7 +119,7 @@ async fn audit_cost_of_single_row_creates() {
     }
     let writes = (ROUNDS * WRITES) as f64;
     let mut rates = Vec::new();
-    for ((name, _), (elapsed, own, pg)) in variants.iter().zip(totals) {
+    for ((name, _, _), (elapsed, own, pg)) in variants.iter().zip(totals) {
         let rate = writes / elapsed.as_secs_f64();
         rates.push(rate);
         println!(
@@ -116,7 +129,8 @@ async fn audit_cost_of_single_row_creates() {
         );
     }
     println!(
-        "with / without: {:.3} of the writes per second",
-        rates[1] / rates[0]
+        "audit log / neither: {:.3}; audit log + outbox / neither: {:.3} of the writes per second",
+        rates[1] / rates[0],
+        rates[2] / rates[0]
     );
 }
