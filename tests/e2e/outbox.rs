@@ -1,7 +1,8 @@
 //! The outbox through real server processes on Postgres and Redis: a change made with `psql`
 //! reaches the caches of both instances within a second, and a server killed between a commit
 //! and its invalidation (the `exit-after-commit` failpoint, feature `failpoints`) loses no
-//! invalidation.
+//! invalidation; on SQLite, a write made beside the server by another program reaches its cache
+//! within a second too.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -135,4 +136,45 @@ async fn a_server_killed_between_commit_and_invalidation_loses_no_invalidation()
         "Committed before the crash"
     );
     db.drop_database().await;
+}
+
+/// SQLite has no `NOTIFY`, but its triggers capture the writes of any program that opens the
+/// file: one made beside the server (here with sqlx, as with the `sqlite3` shell) drops the
+/// server's cached record within a second (the relay polls every half second).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_made_beside_an_sqlite_server_is_served_within_a_second() {
+    let dir = crate::support::commands::TempDir::new();
+    let vars = dir.sqlite();
+    let server = ProcessInstance::spawn(&vars).await;
+    let record = department(&server.http, "SQLT").await;
+    let path = format!("/api/v1/departments/{}", id(&record));
+    let before = record["name"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..2 {
+        assert_eq!(name(&server.http, &path).await, before);
+    }
+
+    let url = &vars[0].1;
+    let mut beside = <sqlx::SqliteConnection as sqlx::Connection>::connect(url)
+        .await
+        .expect("open the server's file");
+    sqlx::query("UPDATE departments SET name = 'Renamed beside' WHERE id = ?")
+        .bind(id(&record))
+        .execute(&mut beside)
+        .await
+        .expect("update beside the server");
+    let committed = Instant::now();
+    wait::until(
+        "the server serves the change",
+        Duration::from_secs(5),
+        || async {
+            let seen = name(&server.http, &path).await;
+            (seen == "Renamed beside").then_some(()).ok_or(seen)
+        },
+    )
+    .await;
+    let elapsed = committed.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "served the change after {elapsed:?}"
+    );
 }
