@@ -119,7 +119,7 @@ pub use counter::{
     PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,
 };
 pub use error::{Error, Result};
-pub use outbox::{OutboxRelay, RelayHandle, Round};
+pub use outbox::{OutboxRelay, RelayHandle, RelaySnapshot, RelayStats, Round};
 pub use repo::{GroupCountMismatch, SqlRepository};
 pub use row::SqlRow;
 pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMNS};

@@ -13,7 +13,7 @@ use crate::core::accounts::{
     DenyList, Offload, PasswordJob, RevokeOnAccountChange, SignIn, TokenRevoker,
 };
 use crate::core::password::{HashParams, PasswordHasher};
-use crate::core::{Cache, EntityService, Error, NoCache, User};
+use crate::core::{Cache, ChangeHook, EntityService, Error, NoCache, User};
 
 /// The accounts part of the core.
 #[derive(Debug, Clone)]
@@ -24,6 +24,10 @@ pub struct Accounts {
     pub sign_in: SignIn,
     /// The revoked access tokens the authenticator refuses.
     pub revoker: Arc<dyn TokenRevoker>,
+    /// Revokes an account's access tokens when it changes: a hook of the users service, and
+    /// of the outbox relay for changes made outside CampusHub (an account deactivated with
+    /// `psql`).
+    pub(super) revoke_on_change: Arc<RevokeOnAccountChange>,
 }
 
 impl Accounts {
@@ -43,13 +47,14 @@ impl Accounts {
             Some(cache) => Arc::new(cache.clone()),
             None => Arc::new(DenyList::new()),
         };
+        let revoke_on_change = Arc::new(RevokeOnAccountChange::new(
+            Arc::clone(&revoker),
+            settings.access_ttl,
+        ));
         let users = EntityService::builder(Arc::clone(&stores.users))
             .cache(shared)
             .cursor_key(cursor_key)
-            .hook(Arc::new(RevokeOnAccountChange::new(
-                Arc::clone(&revoker),
-                settings.access_ttl,
-            )));
+            .hook(Arc::clone(&revoke_on_change) as Arc<dyn ChangeHook>);
         let users = super::services::audited(users, audit).build();
         let hasher = PasswordHasher::new(HashParams::default())
             .map_err(|e| format!("cannot set up password hashing: {e}"))?;
@@ -68,6 +73,7 @@ impl Accounts {
             users,
             sign_in,
             revoker,
+            revoke_on_change,
         })
     }
 }

@@ -17,7 +17,7 @@ use super::config::Config;
 use super::connection::{InFlightMetrics, Shared};
 use super::graceful::{self, Shutdown};
 use super::limits::ConnectionLimits;
-use super::metrics::{CacheMetrics, PoolMetrics};
+use super::metrics::{CacheMetrics, OutboxMetrics, PoolMetrics};
 use super::outbox::OutboxPlan;
 use super::probes;
 use super::propagation::W3cTraceContext;
@@ -95,6 +95,7 @@ impl Core {
             services.custom_fields.embedded_in(),
         );
         outbox.kind(EntityKind::USER, accounts.users.embedded_in());
+        outbox.hook(Arc::clone(&accounts.revoke_on_change) as Arc<dyn ChangeHook>);
         Ok(Core {
             storage,
             cache,
@@ -190,6 +191,7 @@ impl App {
             .config(http)
             .analytics(analytics)
             .metrics_source(PoolMetrics(core.storage.clone()))
+            .metrics_source(OutboxMetrics(Arc::clone(&core.outbox.stats)))
             .trace_context(Arc::new(W3cTraceContext::new(traces::exporting())));
         let audit = AuditService::new(core.storage.stores().audit, Arc::clone(&state.policy));
         state = state.audit(audit);

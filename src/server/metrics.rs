@@ -7,7 +7,7 @@ use crate::http::metrics::{encode_counters, encode_gauges, encode_histograms, Hi
 use crate::http::prometheus_client::collector::Collector;
 use crate::http::prometheus_client::encoding::DescriptorEncoder;
 use crate::http::prometheus_client::registry::Unit;
-use crate::sqlx::PoolStats;
+use crate::sqlx::{PoolStats, RelayStats};
 
 /// The labels of a pool's samples.
 fn by_pool(pool: &PoolStats) -> Labels<'_> {
@@ -212,5 +212,36 @@ fn histogram(latency: &LatencySnapshot) -> HistogramValues {
         sum: latency.sum_seconds(),
         count: latency.count,
         buckets: LATENCY_BUCKETS.into_iter().zip(latency.buckets).collect(),
+    }
+}
+
+/// The outbox relay's counters: what it delivered, its failed rounds, and how long the oldest
+/// change waited (the alert to watch: a growing wait means invalidations are late).
+#[derive(Debug)]
+pub(super) struct OutboxMetrics(pub std::sync::Arc<RelayStats>);
+
+impl Collector for OutboxMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let s = self.0.snapshot();
+        let none = Labels::new;
+        encode_counters(
+            &mut encoder,
+            "campushub_outbox_delivered",
+            "Outbox changes this instance delivered to the cache and the outbox hooks.",
+            [(none(), s.delivered)],
+        )?;
+        encode_counters(
+            &mut encoder,
+            "campushub_outbox_failed_rounds",
+            "Relay rounds that failed; their changes wait for the next round.",
+            [(none(), s.failed_rounds)],
+        )?;
+        encode_gauges(
+            &mut encoder,
+            "campushub_outbox_oldest_pending",
+            "Age of the oldest change found by this instance's last relay round (0: none, or another instance relays).",
+            Some(&Unit::Seconds),
+            [(none(), s.oldest_pending_micros as f64 / 1e6)],
+        )
     }
 }

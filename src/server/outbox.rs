@@ -6,13 +6,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::storage::Storage;
 use crate::core::{Cache, ChangeHook, EntityKind};
-use crate::sqlx::{OutboxRelay, RelayHandle};
+use crate::sqlx::{OutboxRelay, RelayHandle, RelayStats};
 
 /// What the relay will deliver, gathered while the application is wired.
 #[derive(Default)]
 pub(super) struct OutboxPlan {
     kinds: Mutex<Vec<(EntityKind, &'static [EntityKind])>>,
     hooks: Mutex<Vec<Arc<dyn ChangeHook>>>,
+    /// What the relay reports, read by `/metrics`.
+    pub(super) stats: Arc<RelayStats>,
 }
 
 impl std::fmt::Debug for OutboxPlan {
@@ -43,7 +45,8 @@ impl OutboxPlan {
         let mut relay = match storage {
             Storage::Sqlite(store) => OutboxRelay::sqlite(store.clone()),
             Storage::Postgres(router) => OutboxRelay::postgres(router.clone()),
-        };
+        }
+        .report_to(Arc::clone(&self.stats));
         for (kind, embedded_in) in self
             .kinds
             .lock()

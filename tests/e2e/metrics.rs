@@ -85,6 +85,24 @@ async fn statement_pool_and_cache_tier_series_follow_the_requests() {
         cached.types["campushub_cache_operation_duration_seconds"],
         "histogram"
     );
+    // The outbox relay delivered the two creates (it polls SQLite every half second).
+    crate::support::wait::until(
+        "the relay reports its deliveries",
+        std::time::Duration::from_secs(10),
+        || async {
+            let delivered = scrape(http)
+                .await
+                .sum("campushub_outbox_delivered_total", &[]);
+            (delivered >= 2.0)
+                .then_some(())
+                .ok_or(delivered.to_string())
+        },
+    )
+    .await;
+    assert_eq!(
+        cached.types["campushub_outbox_oldest_pending_seconds"],
+        "gauge"
+    );
     let sqlite = [("pool", "sqlite")];
     for gauge in [
         "campushub_db_pool_max_connections",

@@ -4,31 +4,15 @@
 //! invalidation; on SQLite, a write made beside the server by another program reaches its cache
 //! within a second too.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::support::db::psql;
 use crate::support::instance::{namespace, pair, replicated};
 use crate::support::process::ProcessInstance;
 use crate::support::records::{department, id};
 use crate::support::{wait, Http, Services, TestDb};
-
-/// Runs `sql` with the `psql` client on `url`, as an operator fixing a row by hand would.
-fn psql(url: &str, sql: &str) {
-    let client = std::env::var("CAMPUSHUB_TEST_PG_BIN")
-        .map(|bin| format!("{bin}/psql"))
-        .unwrap_or_else(|_| "psql".to_owned());
-    let output = Command::new(client)
-        .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// The department's name as `http` serves it.
 async fn name(http: &Http, path: &str) -> String {

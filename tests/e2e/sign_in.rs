@@ -346,3 +346,27 @@ async fn deactivating_an_account_revokes_its_token_on_another_instance_within_a_
     drop((a, b));
     db.drop_database().await;
 }
+
+/// An account deactivated behind CampusHub's back (`psql` on the primary) has its access
+/// token refused by both instances within a second: the outbox relay delivers the change to
+/// the same revocation hook the users service runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivating_an_account_with_psql_revokes_its_token_within_a_second() {
+    let (db, _, a, b) = admin_on_two_processes().await;
+    let (access, _) = tokens(&login(&a.http, EMAIL, PASSWORD).await);
+    let on_a = with_token(&a.http, &access);
+    let on_b = with_token(&b.http, &access);
+    let me = on_b.get("/api/v1/auth/me").await;
+    assert_eq!(me.status, 200, "{}", me.text());
+    assert_eq!(on_a.get("/api/v1/auth/me").await.status, 200);
+    let id = me.json()["user"]["id"].as_str().expect("an id").to_owned();
+
+    crate::support::db::psql(
+        &db.primary,
+        &format!("UPDATE users SET is_active = false WHERE id = '{id}'"),
+    );
+    refused_within_a_second(&on_b, "deactivation made with psql").await;
+    assert_eq!(on_a.get("/api/v1/auth/me").await.status, 401);
+    drop((a, b));
+    db.drop_database().await;
+}

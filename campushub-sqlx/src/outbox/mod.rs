@@ -28,6 +28,7 @@
 //! `database:<role>`, the database role that made it.
 
 mod rows;
+mod stats;
 
 #[cfg(feature = "postgres")]
 mod pg;
@@ -41,6 +42,7 @@ use campushub_core::{Cache, ChangeEvent, ChangeHook, EntityKind};
 
 use crate::error::Result;
 use rows::Kinds;
+pub use stats::{RelaySnapshot, RelayStats};
 
 /// How many outbox rows one round delivers at most.
 const DEFAULT_BATCH: usize = 500;
@@ -69,6 +71,7 @@ pub struct OutboxRelay {
     hooks: Vec<Arc<dyn ChangeHook>>,
     batch: usize,
     poll: Duration,
+    stats: Arc<RelayStats>,
 }
 
 /// The database whose outbox a relay delivers.
@@ -87,6 +90,8 @@ pub struct Round {
     pub delivered: usize,
     /// Another instance's relay was delivering (Postgres): this round did nothing.
     pub standing_by: bool,
+    /// The age, in microseconds, of the oldest change the round found (0 when none).
+    pub oldest_pending_micros: u64,
 }
 
 impl std::fmt::Debug for OutboxRelay {
@@ -122,6 +127,7 @@ impl OutboxRelay {
             hooks: Vec::new(),
             batch: DEFAULT_BATCH,
             poll: DEFAULT_POLL,
+            stats: Arc::default(),
         }
     }
 
@@ -158,17 +164,35 @@ impl OutboxRelay {
         self
     }
 
+    /// Records what the relay does in `stats` (shared with a metrics endpoint, say).
+    pub fn report_to(mut self, stats: Arc<RelayStats>) -> Self {
+        self.stats = stats;
+        self
+    }
+
+    /// What the relay has done so far.
+    pub fn stats(&self) -> RelaySnapshot {
+        self.stats.snapshot()
+    }
+
     /// One round: delivers up to a batch of pending changes, oldest first, and deletes them.
     ///
     /// # Errors
     /// The database's: nothing was deleted, and the same rows are delivered again next time.
     pub async fn deliver_pending(&self) -> Result<Round> {
-        match &self.source {
+        let round = match &self.source {
             #[cfg(feature = "postgres")]
             Source::Postgres(router) => pg::round(router, self).await,
             #[cfg(feature = "sqlite")]
             Source::Sqlite(store) => sqlite::round(store, self).await,
+        };
+        match &round {
+            Ok(done) => self
+                .stats
+                .delivered(done.delivered, done.oldest_pending_micros),
+            Err(_) => self.stats.failed(),
         }
+        round
     }
 
     /// Delivers until the outbox is empty (or another instance delivers it); returns how many

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use sqlx::Row;
 
-use super::rows::{audit_column, Pending};
+use super::rows::{audit_column, oldest_age_micros, Pending};
 use super::{OutboxRelay, Round};
 use crate::error::Result;
 use crate::PgRouter;
@@ -21,7 +21,7 @@ const CHANNEL: &str = "campushub_outbox";
 /// The oldest pending rows, with their audit entries' actor and request id.
 static PENDING: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT o.id, o.kind, o.record_id, o.op, o.version, o.db_user, {}, {} \
+        "SELECT o.id, o.at, o.kind, o.record_id, o.op, o.version, o.db_user, {}, {} \
          FROM campushub_outbox o ORDER BY o.id LIMIT $1",
         audit_column("actor"),
         audit_column("request_id"),
@@ -39,8 +39,8 @@ pub(super) async fn round(router: &PgRouter, relay: &OutboxRelay) -> Result<Roun
     if !leader {
         tx.rollback().await?;
         return Ok(Round {
-            delivered: 0,
             standing_by: true,
+            ..Round::default()
         });
     }
     let limit = i64::try_from(relay.batch).unwrap_or(i64::MAX);
@@ -57,13 +57,14 @@ pub(super) async fn round(router: &PgRouter, relay: &OutboxRelay) -> Result<Roun
         .map(|row| {
             Ok(Pending {
                 id: row.try_get(0)?,
-                kind: row.try_get(1)?,
-                record_id: row.try_get(2)?,
-                op: row.try_get(3)?,
-                version: row.try_get(4)?,
-                db_user: row.try_get(5)?,
-                actor: row.try_get(6)?,
-                request_id: row.try_get(7)?,
+                at: row.try_get(1)?,
+                kind: row.try_get(2)?,
+                record_id: row.try_get(3)?,
+                op: row.try_get(4)?,
+                version: row.try_get(5)?,
+                db_user: row.try_get(6)?,
+                actor: row.try_get(7)?,
+                request_id: row.try_get(8)?,
             })
         })
         .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
@@ -84,6 +85,7 @@ pub(super) async fn round(router: &PgRouter, relay: &OutboxRelay) -> Result<Roun
     Ok(Round {
         delivered: pending.len(),
         standing_by: false,
+        oldest_pending_micros: oldest_age_micros(&pending),
     })
 }
 

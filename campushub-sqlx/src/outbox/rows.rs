@@ -1,6 +1,7 @@
 //! Outbox rows as change events: the kinds a relay knows, and the mapping of one row.
 
 use campushub_core::{ChangeEvent, ChangeOp, ConsistencyToken, EntityKind};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// The kinds a relay delivers, with the kinds that embed each (`ChangeEvent::embedded_in`).
@@ -25,6 +26,8 @@ impl Kinds {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Pending {
     pub(super) id: i64,
+    /// When the change was captured.
+    pub(super) at: DateTime<Utc>,
     pub(super) kind: String,
     pub(super) record_id: Uuid,
     pub(super) op: String,
@@ -89,4 +92,15 @@ pub(super) fn audit_column(column: &str) -> String {
          OR (a.version_after IS NULL AND a.version_before = o.version - 1)) \
          ORDER BY a.at DESC LIMIT 1)"
     )
+}
+
+/// The age in microseconds of the oldest of `pending` (0 when empty).
+pub(super) fn oldest_age_micros(pending: &[Pending]) -> u64 {
+    let now = Utc::now();
+    pending
+        .iter()
+        .map(|row| (now - row.at).num_microseconds().unwrap_or(0))
+        .max()
+        .and_then(|age| u64::try_from(age).ok())
+        .unwrap_or(0)
 }

@@ -4,10 +4,11 @@
 
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::rows::{audit_column, Pending};
+use super::rows::{audit_column, oldest_age_micros, Pending};
 use super::{OutboxRelay, Round};
 use crate::error::Result;
 use crate::SqliteStore;
@@ -15,7 +16,7 @@ use crate::SqliteStore;
 /// The oldest pending rows, with their audit entries' actor and request id.
 static PENDING: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT o.id, o.kind, o.record_id, o.op, o.version, o.db_user, {}, {} \
+        "SELECT o.id, o.at, o.kind, o.record_id, o.op, o.version, o.db_user, {}, {} \
          FROM campushub_outbox o ORDER BY o.id LIMIT ?",
         audit_column("actor"),
         audit_column("request_id"),
@@ -34,7 +35,8 @@ pub(super) async fn round(store: &SqliteStore, relay: &OutboxRelay) -> Result<Ro
     let mut pending = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.try_get(0)?;
-        let record_id: String = row.try_get(2)?;
+        let at: i64 = row.try_get(1)?;
+        let record_id: String = row.try_get(3)?;
         let Ok(record_id) = Uuid::parse_str(&record_id) else {
             tracing::warn!(
                 id,
@@ -46,13 +48,14 @@ pub(super) async fn round(store: &SqliteStore, relay: &OutboxRelay) -> Result<Ro
         };
         pending.push(Pending {
             id,
-            kind: row.try_get(1)?,
+            at: DateTime::from_timestamp_micros(at).unwrap_or_else(Utc::now),
+            kind: row.try_get(2)?,
             record_id,
-            op: row.try_get(3)?,
-            version: row.try_get(4)?,
-            db_user: row.try_get(5)?,
-            actor: row.try_get(6)?,
-            request_id: row.try_get(7)?,
+            op: row.try_get(4)?,
+            version: row.try_get(5)?,
+            db_user: row.try_get(6)?,
+            actor: row.try_get(7)?,
+            request_id: row.try_get(8)?,
         });
     }
     // One copy of the data: any read after this one sees these rows, no token needed.
@@ -66,6 +69,7 @@ pub(super) async fn round(store: &SqliteStore, relay: &OutboxRelay) -> Result<Ro
     Ok(Round {
         delivered: rows.len(),
         standing_by: false,
+        oldest_pending_micros: oldest_age_micros(&pending),
     })
 }
 

@@ -139,6 +139,9 @@ where
     assert_eq!(bulk.succeeded, 2, "{bulk:?}");
 
     assert_eq!(relay.drain().await.expect("drain"), 6, "one row per change");
+    let stats = relay.stats();
+    assert_eq!(stats.delivered, 6, "{stats:?}");
+    assert!(stats.oldest_pending_micros > 0, "{stats:?}");
     let events = recorder.take();
     let who = |r: &str| (Some("registrar-7".to_owned()), Some(r.to_owned()));
     let expected_first = vec![

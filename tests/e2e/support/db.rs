@@ -1,6 +1,7 @@
 //! A database of its own for each test, created on the primary (the replica gets it through
 //! replication), so tests running at the same time never see each other's rows.
 
+use std::process::Command;
 use std::time::Duration;
 
 use campushub::core::ConsistencyToken;
@@ -103,4 +104,20 @@ impl TestDb {
             let _ = admin.execute(sql.as_str()).await;
         }
     }
+}
+
+/// Runs `sql` with the `psql` client on `url`, as an operator fixing a row by hand would.
+pub fn psql(url: &str, sql: &str) {
+    let client = std::env::var("CAMPUSHUB_TEST_PG_BIN")
+        .map(|bin| format!("{bin}/psql"))
+        .unwrap_or_else(|_| "psql".to_owned());
+    let output = Command::new(client)
+        .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
