@@ -4,6 +4,9 @@
 //! alternating spreads its noise over both). Reports writes per second, and CPU per write of
 //! this process and of the Postgres backends serving it (from `/proc`, steadier than time).
 //!
+//! The same with bulk creates of 500 rows (`audit_cost_of_bulk_creates`): the capture is one
+//! trigger call per statement there, the audit log one multi-row insert per batch.
+//!
 //! A measurement of a minute, not a check: `cargo nextest run -p campushub-sqlx
 //! --all-features --run-ignored only audit_cost` with the services up; the numbers are in
 //! docs/performance.md.
@@ -12,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use campushub_core::conformance::data::student_input;
-use campushub_core::{CustomFieldDef, EntityService, Principal, Repository, Role, Student};
+use campushub_core::{
+    BatchMode, CustomFieldDef, EntityService, Principal, Repository, Role, Student,
+};
 use campushub_sqlx::SqlRepository;
 use sqlx::{Connection, PgConnection};
 
@@ -21,6 +26,28 @@ use crate::support::pgdb::TestDb;
 /// Rounds per variant, and creates per round.
 const ROUNDS: usize = 6;
 const WRITES: usize = 400;
+
+/// Bulk rounds: calls per round, and rows per call.
+const BULK_CALLS: usize = 8;
+const BULK_ROWS: usize = 500;
+
+/// How a round writes.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// `WRITES` single-row creates.
+    Single,
+    /// `BULK_CALLS` bulk creates of `BULK_ROWS` rows.
+    Bulk,
+}
+
+impl Mode {
+    fn rows_per_round(self) -> usize {
+        match self {
+            Mode::Single => WRITES,
+            Mode::Bulk => BULK_ROWS * BULK_CALLS,
+        }
+    }
+}
 
 /// Clock ticks per second of `/proc/<pid>/stat` (Linux's USER_HZ).
 const TICKS: f64 = 100.0;
@@ -59,6 +86,16 @@ async fn ticks(connection: &mut PgConnection, database: &str) -> (u64, u64) {
 #[tokio::test]
 #[ignore = "a measurement of a minute: see the module's docs"]
 async fn audit_cost_of_single_row_creates() {
+    audit_cost(Mode::Single).await;
+}
+
+#[tokio::test]
+#[ignore = "a measurement of a minute: see the module's docs"]
+async fn audit_cost_of_bulk_creates() {
+    audit_cost(Mode::Bulk).await;
+}
+
+async fn audit_cost(mode: Mode) {
     let db = TestDb::shared().await;
     let router = db.primary_router().await;
     let students: Arc<dyn Repository<Student>> = Arc::new(SqlRepository::new(router.clone()));
@@ -102,11 +139,31 @@ async fn audit_cost_of_single_row_creates() {
             .expect("toggle the capture");
             let (own_before, pg_before) = ticks(&mut observer, &database).await;
             let started = Instant::now();
-            for _ in 0..WRITES {
-                serial += 1;
-                let body =
-                    serde_json::to_value(student_input(&format!("C{serial}"))).expect("a body");
-                service.create_json(&principal, body).await.expect("create");
+            match mode {
+                Mode::Single => {
+                    for _ in 0..WRITES {
+                        serial += 1;
+                        let body = serde_json::to_value(student_input(&format!("C{serial}")))
+                            .expect("a body");
+                        service.create_json(&principal, body).await.expect("create");
+                    }
+                }
+                Mode::Bulk => {
+                    for _ in 0..BULK_CALLS {
+                        let rows = (0..BULK_ROWS)
+                            .map(|_| {
+                                serial += 1;
+                                serde_json::to_value(student_input(&format!("C{serial}")))
+                                    .expect("a body")
+                            })
+                            .collect();
+                        let report = service
+                            .bulk_create(&principal, rows, BatchMode::AllOrNothing)
+                            .await
+                            .expect("bulk create");
+                        assert_eq!(report.succeeded, BULK_ROWS, "{report:?}");
+                    }
+                }
             }
             let elapsed = started.elapsed();
             let (own_after, pg_after) = ticks(&mut observer, &database).await;
@@ -117,7 +174,8 @@ async fn audit_cost_of_single_row_creates() {
             }
         }
     }
-    let writes = (ROUNDS * WRITES) as f64;
+    let writes = (ROUNDS * mode.rows_per_round()) as f64;
+    println!("{mode:?} creates:");
     let mut rates = Vec::new();
     for ((name, _, _), (elapsed, own, pg)) in variants.iter().zip(totals) {
         let rate = writes / elapsed.as_secs_f64();
