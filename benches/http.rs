@@ -145,7 +145,7 @@ fn login(c: &mut Criterion) {
     rt.block_on(async {
         users.insert(&user).await.expect("a user");
         accounts
-            .set_password_hash(user.meta.id, &hash)
+            .set_password_hash(user.meta.id, &hash, None)
             .await
             .expect("its hash");
     });

@@ -10,10 +10,11 @@
 use async_trait::async_trait;
 use campushub_core::accounts::{AccountStore, RefreshSession, Rotation, TokenHash};
 use campushub_core::password::StoredHash;
-use campushub_core::{ReadOptions, ReadRoute, Result};
+use campushub_core::{AuditEntry, ReadOptions, ReadRoute, Result};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::audit::insert_entries;
 use crate::backend::{Backend, Dialect, Statement};
 use crate::sql::SqlBuilder;
 use crate::value::{ColType, SqlValue};
@@ -126,7 +127,12 @@ impl<B: Backend> AccountStore for SqlAccounts<B> {
         Ok(first_text(rows).map(StoredHash::new))
     }
 
-    async fn set_password_hash(&self, user_id: Uuid, hash: &StoredHash) -> Result<()> {
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &StoredHash,
+        entry: Option<&AuditEntry>,
+    ) -> Result<()> {
         let statement = self.statement(
             &[
                 "INSERT INTO user_credentials (user_id, password_hash, updated_at) VALUES (",
@@ -142,7 +148,9 @@ impl<B: Backend> AccountStore for SqlAccounts<B> {
             ],
             Vec::new(),
         );
-        self.write(vec![statement]).await
+        let mut statements = vec![statement];
+        statements.extend(insert_entries(self.backend.dialect(), entry));
+        self.write(statements).await
     }
 
     async fn store_refresh(&self, session: &RefreshSession) -> Result<()> {

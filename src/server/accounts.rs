@@ -65,6 +65,9 @@ impl Accounts {
             settings.sign_in,
         )
         .offload(blocking_pool());
+        if !audit {
+            sign_in = sign_in.without_audit();
+        }
         if let Some(cache) = cache {
             sign_in =
                 sign_in.failed_logins(Arc::new(cache.failed_logins(settings.sign_in.throttle)));

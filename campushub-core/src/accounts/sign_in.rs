@@ -12,6 +12,8 @@ use uuid::Uuid;
 use super::refresh::{RefreshSecret, RefreshSession};
 use super::store::{AccountStore, Rotation};
 use super::throttle::{FailedLogins, LoginThrottle, ThrottleConfig};
+use crate::audit_log::{AuditAction, AuditEntry};
+use crate::auth::Principal;
 use crate::entities::User;
 use crate::error::{Error, Result};
 use crate::meta::now_micros;
@@ -83,6 +85,8 @@ pub struct SignIn {
     config: SignInConfig,
     policy: PasswordPolicy,
     offload: Offload,
+    /// Whether password changes and resets are recorded in the audit log.
+    audit: bool,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -110,7 +114,16 @@ impl SignIn {
             config,
             policy: PasswordPolicy::default(),
             offload: Arc::new(|job: PasswordJob| Box::pin(async move { Ok(job()) })),
+            audit: true,
         }
+    }
+
+    /// Records no audit entry for password changes and resets (as
+    /// [`EntityServiceBuilder::without_audit`](crate::service::EntityServiceBuilder::without_audit)
+    /// for the services): for a store that keeps no audit log.
+    pub fn without_audit(mut self) -> Self {
+        self.audit = false;
+        self
     }
 
     /// Runs password checks with `offload` (see [`Offload`]).
@@ -180,7 +193,11 @@ impl SignIn {
         self.throttle.succeeded(&email).await;
         if let Some(rehash) = check.rehash {
             // The login stands even if the upgrade cannot be stored; the next one retries.
-            if let Err(error) = self.store.set_password_hash(user.meta.id, &rehash).await {
+            if let Err(error) = self
+                .store
+                .set_password_hash(user.meta.id, &rehash, None)
+                .await
+            {
                 tracing::warn!(%error, "cannot store the upgraded password hash");
             }
         }
@@ -259,6 +276,7 @@ impl SignIn {
     /// inactive; [`Error::Validation`] on `new_password` when the policy refuses it.
     pub async fn change_password(
         &self,
+        actor: &Principal,
         user_id: Uuid,
         current: Password,
         new: Password,
@@ -283,7 +301,8 @@ impl SignIn {
             return Err(refused());
         }
         self.throttle.succeeded(&user.email).await;
-        self.set_password(user_id, new).await
+        let entry = self.entry(actor, AuditAction::PasswordChange, user_id);
+        self.store_password(user_id, new, entry.as_ref()).await
     }
 
     /// Sets a new password for the account `user_id` on an administrator's behalf (who then
@@ -293,19 +312,42 @@ impl SignIn {
     /// # Errors
     /// [`Error::NotFound`] for an unknown account; [`Error::Validation`] on `password` when
     /// the policy refuses it.
-    pub async fn reset_password(&self, user_id: Uuid, password: Password) -> Result<()> {
+    pub async fn reset_password(
+        &self,
+        actor: &Principal,
+        user_id: Uuid,
+        password: Password,
+    ) -> Result<()> {
         let Some(user) = self.user(user_id).await? else {
             return Err(Error::not_found(crate::EntityKind::USER, user_id));
         };
         self.policy
             .check(&password, &user.email)
             .map_err(|violation| Error::invalid("password", violation.to_string()))?;
-        self.set_password(user_id, password).await
+        let entry = self.entry(actor, AuditAction::PasswordReset, user_id);
+        self.store_password(user_id, password, entry.as_ref()).await
     }
 
-    /// Hashes `password` and sets it as `user_id`'s, revoking the account's sign-ins. The
-    /// caller has checked it against the password policy.
+    /// The audit entry of a password set by `actor`, when auditing.
+    fn entry(&self, actor: &Principal, action: AuditAction, user_id: Uuid) -> Option<AuditEntry> {
+        self.audit
+            .then(|| AuditEntry::password(actor, action, user_id))
+    }
+
+    /// Hashes `password` and sets it as `user_id`'s, revoking the account's sign-ins, with no
+    /// audit entry (an account's first password, set with the account, whose creation is
+    /// recorded). The caller has checked it against the password policy.
     pub async fn set_password(&self, user_id: Uuid, password: Password) -> Result<()> {
+        self.store_password(user_id, password, None).await
+    }
+
+    /// [`SignIn::set_password`], storing `entry` with the hash.
+    async fn store_password(
+        &self,
+        user_id: Uuid,
+        password: Password,
+        entry: Option<&AuditEntry>,
+    ) -> Result<()> {
         let hasher = Arc::clone(&self.hasher);
         let hashed = (self.offload)(Box::new(move || {
             let rehash = hasher.hash(&password).ok();
@@ -319,7 +361,7 @@ impl SignIn {
             message: "cannot hash the password".into(),
             source: None,
         })?;
-        self.store.set_password_hash(user_id, &hash).await?;
+        self.store.set_password_hash(user_id, &hash, entry).await?;
         self.store.revoke_user(user_id, now_micros()).await
     }
 

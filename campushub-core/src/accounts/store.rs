@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::refresh::{RefreshSession, TokenHash};
+use crate::audit_log::AuditEntry;
 use crate::error::Result;
 use crate::password::StoredHash;
 
@@ -43,8 +44,15 @@ pub trait AccountStore: Send + Sync {
     /// The user's password hash, if one was set.
     async fn password_hash(&self, user_id: Uuid) -> Result<Option<StoredHash>>;
 
-    /// Sets (or replaces) the user's password hash.
-    async fn set_password_hash(&self, user_id: Uuid, hash: &StoredHash) -> Result<()>;
+    /// Sets (or replaces) the user's password hash, storing `entry` in the audit log in the
+    /// same transaction when there is one (see
+    /// [`Repository::insert_audited`](crate::Repository::insert_audited)).
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &StoredHash,
+        entry: Option<&AuditEntry>,
+    ) -> Result<()>;
 
     /// Stores the first token of a new family (a login), dropping the user's expired tokens.
     async fn store_refresh(&self, session: &RefreshSession) -> Result<()>;

@@ -29,11 +29,16 @@ pub enum AuditAction {
     BulkUpdate,
     /// One row of a bulk delete.
     BulkDelete,
+    /// An account's owner changed its password (`POST /api/v1/auth/password`).
+    PasswordChange,
+    /// Someone allowed to update accounts set an account's password
+    /// (`POST /api/v1/users/{id}/password`).
+    PasswordReset,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 9] = [
         AuditAction::Create,
         AuditAction::Replace,
         AuditAction::Patch,
@@ -41,6 +46,8 @@ impl AuditAction {
         AuditAction::BulkCreate,
         AuditAction::BulkUpdate,
         AuditAction::BulkDelete,
+        AuditAction::PasswordChange,
+        AuditAction::PasswordReset,
     ];
 
     /// The action's name, as stored and as the API shows it.
@@ -53,6 +60,8 @@ impl AuditAction {
             AuditAction::BulkCreate => "bulk_create",
             AuditAction::BulkUpdate => "bulk_update",
             AuditAction::BulkDelete => "bulk_delete",
+            AuditAction::PasswordChange => "password_change",
+            AuditAction::PasswordReset => "password_reset",
         }
     }
 
@@ -165,6 +174,18 @@ impl AuditEntry {
             version_after: versions.1,
             changes: BTreeMap::new(),
         }
+    }
+
+    /// The entry of a password set on account `user_id` by `principal` (`action` is
+    /// [`AuditAction::PasswordChange`] or [`AuditAction::PasswordReset`]): the field
+    /// `password` changed, never with its values. The account's record keeps its version
+    /// (the password lives apart from it), so the entry names none.
+    pub fn password(principal: &Principal, action: AuditAction, user_id: Uuid) -> Self {
+        let mut entry = AuditEntry::new(principal, action, EntityKind::USER, user_id, (None, None));
+        entry
+            .changes
+            .insert("password".to_owned(), FieldChange::REDACTED);
+        entry
     }
 
     /// The changes as one JSON object (what the SQL stores keep in one column).

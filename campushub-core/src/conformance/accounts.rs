@@ -8,6 +8,8 @@ use super::data::create;
 use super::users::user_input;
 use super::Fixture;
 use crate::accounts::{RefreshSecret, RefreshSession, Rotation};
+use crate::audit_log::{AuditAction, AuditEntry, AuditFilter};
+use crate::auth::{Principal, Role};
 use crate::entities::User;
 use crate::password::StoredHash;
 
@@ -56,16 +58,48 @@ pub async fn password_hash_is_set_and_replaced(f: Fixture) {
     let first = StoredHash::new("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$first");
     let second = StoredHash::new("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$second");
     f.accounts
-        .set_password_hash(ada, &first)
+        .set_password_hash(ada, &first, None)
         .await
         .expect("set");
     f.accounts
-        .set_password_hash(ada, &second)
+        .set_password_hash(ada, &second, None)
         .await
         .expect("replace");
     let read = f.accounts.password_hash(ada).await.expect("read");
     assert_eq!(read.as_ref().map(StoredHash::as_str), Some(second.as_str()));
     assert_eq!(f.accounts.password_hash(bob).await.expect("read"), None);
+}
+
+/// A password set with an audit entry stores the entry with it (the log then reads it, with
+/// the field `password` changed and no value); one set without an entry stores none.
+pub async fn a_password_set_with_an_entry_is_in_the_audit_log(f: Fixture) {
+    let ada = account(&f, "ada@uni.example").await;
+    let hash = StoredHash::new("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$audited");
+    let registrar = Principal::new("registrar-9", [Role::ADMIN]);
+    let entry = AuditEntry::password(&registrar, AuditAction::PasswordReset, ada);
+    f.accounts
+        .set_password_hash(ada, &hash, Some(&entry))
+        .await
+        .expect("set");
+    f.accounts
+        .set_password_hash(ada, &hash, None)
+        .await
+        .expect("set again, unrecorded");
+    let filter = AuditFilter {
+        record_id: Some(ada),
+        ..AuditFilter::default()
+    };
+    let logged = f.audit.entries(&filter, 10).await.expect("read the log");
+    let passwords: Vec<&AuditEntry> = logged
+        .iter()
+        .filter(|e| e.action == AuditAction::PasswordReset)
+        .collect();
+    assert_eq!(passwords.len(), 1, "{logged:?}");
+    assert_eq!(passwords[0].actor.subject, "registrar-9");
+    assert_eq!(
+        passwords[0].changes_json(),
+        serde_json::json!({"password": {"redacted": true}})
+    );
 }
 
 /// A token rotates once; the next token rotates in turn; using a rotated token again revokes

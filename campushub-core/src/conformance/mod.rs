@@ -71,13 +71,14 @@ impl std::fmt::Debug for Fixture {
 /// A fixture over a new [`MemoryStore`].
 pub async fn memory_fixture() -> Fixture {
     let store = MemoryStore::new();
+    let accounts = MemoryAccounts::beside(&store);
     Fixture {
         departments: Arc::new(store.repository()),
         students: Arc::new(store.repository()),
         faculty: Arc::new(store.repository()),
         custom_fields: Arc::new(store.repository()),
         users: Arc::new(store.repository()),
-        accounts: Arc::new(MemoryAccounts::new()),
+        accounts: Arc::new(accounts),
         audit: Arc::new(store),
     }
 }
@@ -169,6 +170,7 @@ macro_rules! conformance_suite {
             users::user_email_is_unique_case_insensitively,
             users::user_linked_record_must_exist,
             accounts::password_hash_is_set_and_replaced,
+            accounts::a_password_set_with_an_entry_is_in_the_audit_log,
             accounts::rotation_and_reuse_revoke_the_family,
             accounts::unknown_and_expired_tokens_are_refused,
             accounts::revocation_by_family_and_by_user,

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::accounts::{AccountStore, RefreshSession, Rotation, TokenHash};
+use crate::audit_log::AuditEntry;
 use crate::error::Result;
+use crate::memory::MemoryStore;
 use crate::password::StoredHash;
 
 #[derive(Debug, Clone)]
@@ -23,18 +25,38 @@ struct Session {
 struct State {
     hashes: HashMap<Uuid, StoredHash>,
     sessions: HashMap<TokenHash, Session>,
+    audit: Vec<AuditEntry>,
 }
 
 /// Password hashes and refresh sessions in memory. Cloning shares the data.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryAccounts {
     state: Arc<Mutex<State>>,
+    /// The store whose audit log records password changes, if any (else this one's own).
+    audit_log: Option<MemoryStore>,
 }
 
 impl MemoryAccounts {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose password changes are recorded in `store`'s audit log, as the
+    /// SQL stores record them in the database's (so `AuditLog` reads show them).
+    pub fn beside(store: &MemoryStore) -> Self {
+        MemoryAccounts {
+            audit_log: Some(store.clone()),
+            ..Self::default()
+        }
+    }
+
+    /// The audit entries of the passwords set here, oldest first.
+    pub fn audit_entries(&self) -> Vec<AuditEntry> {
+        match &self.audit_log {
+            Some(store) => store.audit_entries(),
+            None => self.state().audit.clone(),
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -56,8 +78,20 @@ impl AccountStore for MemoryAccounts {
         Ok(self.state().hashes.get(&user_id).cloned())
     }
 
-    async fn set_password_hash(&self, user_id: Uuid, hash: &StoredHash) -> Result<()> {
-        self.state().hashes.insert(user_id, hash.clone());
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &StoredHash,
+        entry: Option<&AuditEntry>,
+    ) -> Result<()> {
+        let mut state = self.state();
+        state.hashes.insert(user_id, hash.clone());
+        if let Some(entry) = entry {
+            match &self.audit_log {
+                Some(store) => store.append_audit(entry.clone()),
+                None => state.audit.push(entry.clone()),
+            }
+        }
         Ok(())
     }
 

@@ -73,6 +73,11 @@ impl MemoryStore {
         self.read().audit.clone()
     }
 
+    /// Appends `entry` to the audit log (a write of the accounts kept beside this store).
+    pub(crate) fn append_audit(&self, entry: AuditEntry) {
+        self.write().audit.push(entry);
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-applied write: writes check
         // everything before changing anything.

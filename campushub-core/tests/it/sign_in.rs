@@ -9,9 +9,10 @@ use campushub_core::accounts::{
     AccountStore, Offload, PasswordJob, RefreshSecret, SignIn, SignInConfig, ThrottleConfig,
     WRONG_CREDENTIALS,
 };
+use campushub_core::audit_log::AuditAction;
 use campushub_core::memory::{MemoryAccounts, MemoryStore};
 use campushub_core::password::{HashParams, Password, PasswordHasher, Verification};
-use campushub_core::{Entity, Error, RecordMeta, Repository, User, UserInput};
+use campushub_core::{Entity, Error, Principal, RecordMeta, Repository, Role, User, UserInput};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -77,10 +78,20 @@ async fn account(setup: &Setup, email: &str, active: bool, hasher: &PasswordHash
     let hash = hasher.hash(&Password::new(PASSWORD)).unwrap();
     setup
         .accounts
-        .set_password_hash(user.meta.id, &hash)
+        .set_password_hash(user.meta.id, &hash, None)
         .await
         .unwrap();
     user
+}
+
+/// The account `id` itself, signed in.
+fn owner(id: uuid::Uuid) -> Principal {
+    Principal::new(id.to_string(), [Role::STUDENT])
+}
+
+/// Someone allowed to update accounts.
+fn registrar() -> Principal {
+    Principal::new("registrar-1", [Role::ADMIN])
 }
 
 fn refused_alike(outcome: Result<impl std::fmt::Debug, Error>) {
@@ -254,7 +265,13 @@ async fn a_password_change_needs_the_current_one_and_its_failures_lock_the_accou
 
     let weak = setup
         .sign_in
-        .change_password(id, Password::new(PASSWORD), Password::new("short"), None)
+        .change_password(
+            &owner(id),
+            id,
+            Password::new(PASSWORD),
+            Password::new("short"),
+            None,
+        )
         .await;
     assert!(
         matches!(&weak, Err(Error::Validation(e)) if e.contains("new_password")),
@@ -263,18 +280,34 @@ async fn a_password_change_needs_the_current_one_and_its_failures_lock_the_accou
     for _ in 0..3 {
         let wrong = setup
             .sign_in
-            .change_password(id, Password::new("not the one!"), Password::new(new), None)
+            .change_password(
+                &owner(id),
+                id,
+                Password::new("not the one!"),
+                Password::new(new),
+                None,
+            )
             .await;
         assert!(matches!(wrong, Err(Error::Unauthenticated(_))), "{wrong:?}");
     }
     // Wrong current passwords count as failed logins: the account is now locked.
     let locked = setup
         .sign_in
-        .change_password(id, Password::new(PASSWORD), Password::new(new), None)
+        .change_password(
+            &owner(id),
+            id,
+            Password::new(PASSWORD),
+            Password::new(new),
+            None,
+        )
         .await;
     assert!(
         matches!(locked, Err(Error::TooManyAttempts { .. })),
         "{locked:?}"
+    );
+    assert!(
+        setup.accounts.audit_entries().is_empty(),
+        "a refused change records nothing"
     );
 }
 
@@ -292,6 +325,7 @@ async fn a_password_change_ends_every_sign_in() {
     fresh
         .sign_in
         .change_password(
+            &owner(user.meta.id),
             user.meta.id,
             Password::new(PASSWORD),
             Password::new(new),
@@ -310,6 +344,18 @@ async fn a_password_change_ends_every_sign_in() {
         .login("ada@uni.example", Password::new(new), None)
         .await
         .expect("the new password signs in");
+    let entries = fresh.accounts.audit_entries();
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| (e.action, e.record_id, e.actor.subject.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            AuditAction::PasswordChange,
+            user.meta.id,
+            user.meta.id.to_string()
+        )]
+    );
     let stale = fresh.sign_in.refresh(&signed_before.refresh).await;
     assert!(matches!(stale, Err(Error::Unauthenticated(_))), "{stale:?}");
 }
@@ -327,7 +373,7 @@ async fn an_administrator_reset_follows_the_policy_and_ends_every_sign_in() {
     for (password, why) in [("short", "too short"), ("ADA@uni.example", "the email")] {
         let refused = setup
             .sign_in
-            .reset_password(user.meta.id, Password::new(password))
+            .reset_password(&registrar(), user.meta.id, Password::new(password))
             .await;
         assert!(
             matches!(&refused, Err(Error::Validation(e)) if e.contains("password")),
@@ -336,7 +382,11 @@ async fn an_administrator_reset_follows_the_policy_and_ends_every_sign_in() {
     }
     let unknown = setup
         .sign_in
-        .reset_password(uuid::Uuid::now_v7(), Password::new("a fine long password"))
+        .reset_password(
+            &registrar(),
+            uuid::Uuid::now_v7(),
+            Password::new("a fine long password"),
+        )
         .await;
     assert!(
         matches!(unknown, Err(Error::NotFound { .. })),
@@ -344,9 +394,32 @@ async fn an_administrator_reset_follows_the_policy_and_ends_every_sign_in() {
     );
     setup
         .sign_in
-        .reset_password(user.meta.id, Password::new("a fine long password"))
+        .reset_password(
+            &registrar(),
+            user.meta.id,
+            Password::new("a fine long password"),
+        )
         .await
         .expect("reset");
+    let entries = setup.accounts.audit_entries();
+    assert_eq!(
+        entries.len(),
+        1,
+        "only the reset that took is recorded: {entries:?}"
+    );
+    assert_eq!(
+        (
+            entries[0].action,
+            entries[0].record_id,
+            entries[0].actor.subject.as_str()
+        ),
+        (AuditAction::PasswordReset, user.meta.id, "registrar-1")
+    );
+    assert_eq!(
+        entries[0].changes_json(),
+        serde_json::json!({"password": {"redacted": true}}),
+        "that it changed, never a value"
+    );
     let stale = setup.sign_in.refresh(&signed.refresh).await;
     assert!(matches!(stale, Err(Error::Unauthenticated(_))), "{stale:?}");
     setup

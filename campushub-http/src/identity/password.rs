@@ -39,7 +39,7 @@ pub(super) async fn change(
     };
     identity
         .sign_in
-        .change_password(user_id, current, new, client.as_deref())
+        .change_password(&principal, user_id, current, new, client.as_deref())
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Some(clear) = cookie::clear() {
@@ -61,7 +61,10 @@ pub(super) async fn reset(
         .policy()
         .authorize(&principal, EntityKind::USER, Action::Update)?;
     let password = Password::new(text(&body, "password")?);
-    identity.sign_in.reset_password(id, password).await?;
+    identity
+        .sign_in
+        .reset_password(&principal, id, password)
+        .await?;
     tracing::info!(account = %id, by = %principal.subject, "password reset by an administrator");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -147,6 +147,41 @@ async fn an_administrator_sets_a_password_and_its_owner_changes_it() {
         )
         .await;
     by_key.problem(StatusCode::FORBIDDEN);
+
+    // The audit log holds the reset and the change that took, never a value; newest first.
+    let log = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/audit?record_id={id}&kind=user"),
+            Some(&Role::ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{:?}", log.body);
+    let entries: Vec<(String, Value)> = log.json()["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|e| {
+            e["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("password"))
+        })
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or("").to_owned(),
+                e["changes"].clone(),
+            )
+        })
+        .collect();
+    let redacted = json!({"password": {"redacted": true}});
+    assert_eq!(
+        entries,
+        vec![
+            ("password_change".to_owned(), redacted.clone()),
+            ("password_reset".to_owned(), redacted),
+        ]
+    );
 }
 
 /// The `Set-Cookie` of a reply, checked to be the refresh cookie; its token.

@@ -114,7 +114,7 @@ pub fn identity(store: &MemoryStore, revoked: Arc<campushub_core::accounts::Deny
     let hasher = Arc::new(PasswordHasher::new(params).expect("parameters"));
     let sign_in = SignIn::new(
         Arc::clone(&users),
-        Arc::new(MemoryAccounts::new()),
+        Arc::new(MemoryAccounts::beside(store)),
         hasher,
         SignInConfig::default(),
     );
