@@ -97,6 +97,7 @@ mod error;
 mod kept_counts;
 pub mod migrate;
 mod observe;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod outbox;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod pool_check;
@@ -119,6 +120,7 @@ pub use counter::{
     PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,
 };
 pub use error::{Error, Result};
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 pub use outbox::{OutboxRelay, RelayHandle, RelaySnapshot, RelayStats, Round};
 pub use repo::{GroupCountMismatch, SqlRepository};
 pub use row::SqlRow;

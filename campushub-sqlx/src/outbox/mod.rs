@@ -228,6 +228,21 @@ impl OutboxRelay {
         }
     }
 
+    /// Delivers the events of `pending` at `token` (see [`OutboxRelay::deliver`]); the ids of
+    /// the rows, to delete.
+    async fn deliver_rows(
+        &self,
+        pending: &[rows::Pending],
+        token: Option<campushub_core::ConsistencyToken>,
+    ) -> Vec<i64> {
+        let events: Vec<ChangeEvent> = pending
+            .iter()
+            .filter_map(|row| row.event(&self.kinds, token))
+            .collect();
+        self.deliver(&events).await;
+        pending.iter().map(|row| row.id).collect()
+    }
+
     /// Delivers `events`: the cache first (as one batch), then every hook, in order.
     async fn deliver(&self, events: &[ChangeEvent]) {
         if let Some(cache) = &self.cache {

@@ -71,12 +71,7 @@ pub(super) async fn round(router: &PgRouter, relay: &OutboxRelay) -> Result<Roun
     // Every row this transaction sees was committed before this read: the position read now is
     // at or past each one's commit, so a cache fill at the token reads them.
     let token = router.write_token().await.ok();
-    let events: Vec<_> = pending
-        .iter()
-        .filter_map(|row| row.event(&relay.kinds, token))
-        .collect();
-    relay.deliver(&events).await;
-    let ids: Vec<i64> = pending.iter().map(|row| row.id).collect();
+    let ids = relay.deliver_rows(&pending, token).await;
     sqlx::query("DELETE FROM campushub_outbox WHERE id = ANY($1)")
         .bind(&ids)
         .execute(&mut *tx)

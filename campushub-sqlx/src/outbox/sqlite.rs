@@ -59,12 +59,7 @@ pub(super) async fn round(store: &SqliteStore, relay: &OutboxRelay) -> Result<Ro
         });
     }
     // One copy of the data: any read after this one sees these rows, no token needed.
-    let events: Vec<_> = pending
-        .iter()
-        .filter_map(|row| row.event(&relay.kinds, None))
-        .collect();
-    relay.deliver(&events).await;
-    let ids: Vec<i64> = pending.iter().map(|row| row.id).collect();
+    let ids = relay.deliver_rows(&pending, None).await;
     delete(store, &ids).await?;
     Ok(Round {
         delivered: rows.len(),
