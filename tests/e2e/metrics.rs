@@ -85,7 +85,7 @@ async fn statement_pool_and_cache_tier_series_follow_the_requests() {
         cached.types["campushub_cache_operation_duration_seconds"],
         "histogram"
     );
-    // The outbox relay delivered the two creates (it polls SQLite every half second).
+    // The outbox relay delivered the two creates (it polls every quarter second).
     crate::support::wait::until(
         "the relay reports its deliveries",
         std::time::Duration::from_secs(10),

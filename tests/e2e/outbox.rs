@@ -122,9 +122,9 @@ async fn a_server_killed_between_commit_and_invalidation_loses_no_invalidation()
     db.drop_database().await;
 }
 
-/// SQLite has no `NOTIFY`, but its triggers capture the writes of any program that opens the
-/// file: one made beside the server (here with sqlx, as with the `sqlite3` shell) drops the
-/// server's cached record within a second (the relay polls every half second).
+/// SQLite's triggers capture the writes of any program that opens the file: one made beside
+/// the server (here with sqlx, as with the `sqlite3` shell) drops the server's cached record
+/// within a second (the relay polls every quarter second).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_made_beside_an_sqlite_server_is_served_within_a_second() {
     let dir = crate::support::commands::TempDir::new();

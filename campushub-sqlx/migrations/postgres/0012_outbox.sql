@@ -3,7 +3,8 @@
 -- transaction, written by the table's triggers. Each instance's relay (`src/outbox/`) delivers
 -- the rows to the cache's invalidation and to the application's outbox hooks, then deletes
 -- them, so a crash between a commit and its invalidation delays the invalidation instead of
--- losing it. A `NOTIFY campushub_outbox` at commit wakes the relays at once.
+-- losing it. The relays poll (a `NOTIFY` per transaction cost more than the rest of the
+-- capture, and serializes the commits that send one: see docs/decisions.md).
 CREATE TABLE campushub_outbox (
     id bigserial PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -37,8 +38,6 @@ BEGIN
         INSERT INTO campushub_outbox (kind, record_id, op, version)
         SELECT TG_ARGV[0], r.id, 'deleted', r.version + 1 FROM old_rows r;
     END IF;
-    -- Delivered at commit, and only once per transaction (equal payloads are folded).
-    PERFORM pg_notify('campushub_outbox', '');
     RETURN NULL;
 END
 $capture$;

@@ -1,7 +1,7 @@
 -- The transactional outbox (see the Postgres migration of the same name): every committed
 -- change to a kind's table, whoever made it (CampusHub, the `sqlite3` shell, another program
 -- opening the file), leaves one row here in the same transaction, written by the row triggers
--- below. SQLite has no `NOTIFY`: the relay polls the table (`CAMPUSHUB_OUTBOX_POLL`).
+-- below. The relay polls the table, as on Postgres.
 CREATE TABLE campushub_outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000000 AS INTEGER)),
