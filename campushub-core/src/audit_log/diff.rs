@@ -14,8 +14,9 @@ use super::settings::AuditSettings;
 const CUSTOM_FIELDS: &str = "custom_fields";
 
 /// The fields of `input` (a record's input form as JSON) by name, custom fields as
-/// `custom_fields.<name>`, null values left out.
-pub fn flatten(input: &Value) -> BTreeMap<String, Value> {
+/// `custom_fields.<name>`, null values left out. Takes the value apart rather than copying it:
+/// a bulk write diffs a thousand records.
+pub fn flatten(input: Value) -> BTreeMap<String, Value> {
     let mut fields = BTreeMap::new();
     let Value::Object(object) = input else {
         return fields;
@@ -25,13 +26,13 @@ pub fn flatten(input: &Value) -> BTreeMap<String, Value> {
             (CUSTOM_FIELDS, Value::Object(custom)) => {
                 for (custom_name, value) in custom {
                     if !value.is_null() {
-                        fields.insert(format!("{CUSTOM_FIELDS}.{custom_name}"), value.clone());
+                        fields.insert(format!("{CUSTOM_FIELDS}.{custom_name}"), value);
                     }
                 }
             }
             (_, Value::Null) => {}
-            _ => {
-                fields.insert(name.clone(), value.clone());
+            (_, value) => {
+                fields.insert(name, value);
             }
         }
     }
@@ -41,8 +42,8 @@ pub fn flatten(input: &Value) -> BTreeMap<String, Value> {
 /// The fields that differ between `before` and `after` (input forms as JSON; `None` before a
 /// create or after a deletion), with their values unless `settings` keeps the field private.
 pub fn changes(
-    before: Option<&Value>,
-    after: Option<&Value>,
+    before: Option<Value>,
+    after: Option<Value>,
     settings: &AuditSettings,
 ) -> BTreeMap<String, FieldChange> {
     let before = before.map(flatten).unwrap_or_default();
@@ -74,7 +75,7 @@ mod tests {
                             "custom_fields": {"floor": 1, "wing": "E"}});
         let after = json!({"name": "B", "code": "X", "phone": "123",
                            "custom_fields": {"floor": 2}});
-        let diff = changes(Some(&before), Some(&after), &AuditSettings::recording_all());
+        let diff = changes(Some(before), Some(after), &AuditSettings::recording_all());
         assert_eq!(
             json!(diff),
             json!({
@@ -89,9 +90,9 @@ mod tests {
     #[test]
     fn a_create_lists_every_set_field_and_a_deletion_every_old_one() {
         let record = json!({"name": "A", "parent_id": null});
-        let created = changes(None, Some(&record), &AuditSettings::recording_all());
+        let created = changes(None, Some(record.clone()), &AuditSettings::recording_all());
         assert_eq!(json!(created), json!({"name": {"old": null, "new": "A"}}));
-        let deleted = changes(Some(&record), None, &AuditSettings::recording_all());
+        let deleted = changes(Some(record), None, &AuditSettings::recording_all());
         assert_eq!(json!(deleted), json!({"name": {"old": "A", "new": null}}));
     }
 
@@ -99,7 +100,7 @@ mod tests {
     fn private_fields_are_recorded_as_changed_without_values() {
         let before = json!({"date_of_birth": "2000-01-01", "first_name": "Ann"});
         let after = json!({"date_of_birth": "2000-01-02", "first_name": "Ann"});
-        let diff = changes(Some(&before), Some(&after), &AuditSettings::default());
+        let diff = changes(Some(before), Some(after), &AuditSettings::default());
         assert_eq!(json!(diff), json!({"date_of_birth": {"redacted": true}}));
     }
 }

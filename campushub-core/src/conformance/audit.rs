@@ -543,7 +543,7 @@ pub async fn seeded_random_writes_replay_to_the_final_state(f: Fixture) {
             .await
             .expect("read");
         let expected = stored
-            .map(|record| flatten(&body(&record.to_input())))
+            .map(|record| flatten(body(&record.to_input())))
             .unwrap_or_default();
         assert_eq!(
             state, expected,

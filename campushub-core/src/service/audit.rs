@@ -40,7 +40,7 @@ impl<E: Entity> EntityService<E> {
         );
         let before = before.map(input_json).transpose()?;
         let after = after.map(input_json).transpose()?;
-        entry.changes = changes(before.as_ref(), after.as_ref(), settings);
+        entry.changes = changes(before, after, settings);
         Ok(Some(entry))
     }
 
