@@ -65,6 +65,8 @@ pub struct ResourceDoc {
     pub bulk: Option<BulkKeys>,
     /// Whether updates and deletes need `If-Match` (`428` without it).
     pub require_if_match: bool,
+    /// Whether `/export` and `/import` are routed (feature `exchange`).
+    pub exchange: bool,
 }
 
 /// What the bearer scheme says of roles and scopes (the default policy).

@@ -19,12 +19,14 @@
 //! Per-row events keep the cache's per-record tombstones exact; the generation bumps they
 //! cause are cheap and idempotent.
 
+mod import;
 mod rows;
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use self::import::{ImportOptions, ImportOutcome};
 pub use self::rows::ROWS;
 use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;

@@ -1,0 +1,200 @@
+//! `POST <collection>/import?dry_run=true|false&mode=all_or_nothing|best_effort`: a CSV or
+//! XLSX file (by `Content-Type`, or `?format=`) upserted by natural key. The answer is the
+//! [`ImportReport`]: `200`, or a `422` problem carrying it when rows were refused and nothing
+//! was written.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use campushub_core::exchange::{import_sheet, Columns, ImportReport};
+use campushub_core::service::ImportOptions;
+use campushub_core::{BatchMode, Entity, Error, ReadOptions, ReadRoute};
+use serde_json::Value;
+
+use super::{csv_format, xlsx, ExchangeState, TEXT_CSV, XLSX};
+use crate::auth::Caller;
+use crate::config::ImportLimits;
+use crate::consistency::set_token;
+use crate::extract::QueryParams;
+use crate::list::json_response;
+use crate::problem::{ApiResult, Problem, PROBLEM_JSON};
+
+/// The `type` of the `422` of an import that refused rows and wrote nothing.
+pub const IMPORT_REJECTED: &str = "urn:campushub:problem:import-rejected";
+
+/// The formats an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+pub(super) async fn import<E: Entity>(
+    State(state): State<ExchangeState<E>>,
+    Caller(principal): Caller,
+    QueryParams(params): QueryParams,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let (options, format) = options(&params)?;
+    // Refuse a caller who may not write before reading a large body.
+    for action in [
+        campushub_core::Action::Create,
+        campushub_core::Action::Update,
+    ] {
+        state
+            .service
+            .policy()
+            .authorize(&principal, E::KIND, action)?;
+    }
+    let format = match format {
+        Some(format) => format,
+        None => format_of(&headers)?,
+    };
+    let limits = state.limits;
+    let bytes = axum::body::to_bytes(body, limits.max_file_bytes)
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the file is larger than {} bytes", limits.max_file_bytes),
+            )
+        })?;
+    let sheet = tokio::task::spawn_blocking(move || match format {
+        FileFormat::Csv => csv_format::read(&bytes, &limits),
+        FileFormat::Xlsx => xlsx::read(bytes.to_vec(), &limits),
+    })
+    .await
+    .map_err(|error| Error::internal("the file reader did not finish", error))??;
+    let read = ReadOptions::default().on(ReadRoute::Primary);
+    let definitions = state.service.custom_field_definitions(&read).await?;
+    let personal = state.service.policy().sees_personal(&principal, E::KIND);
+    let columns = Columns::of(E::schema(), &definitions, personal);
+    let report = import_sheet(
+        &state.service,
+        &principal,
+        sheet,
+        &columns,
+        &state.references,
+        options,
+    )
+    .await?;
+    Ok(report_response(report))
+}
+
+/// The options and the format the query asks for.
+fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<FileFormat>)> {
+    let mut options = ImportOptions::default();
+    let mut format = None;
+    for (name, value) in params {
+        match (name.as_str(), value.as_str()) {
+            ("dry_run", "true") => options.dry_run = true,
+            ("dry_run", "false") => options.dry_run = false,
+            ("dry_run", _) => return Err(Problem::invalid(name, "expected `true` or `false`")),
+            ("mode", "all_or_nothing") => options.mode = BatchMode::AllOrNothing,
+            ("mode", "best_effort") => options.mode = BatchMode::EachRow,
+            ("mode", _) => {
+                return Err(Problem::invalid(
+                    name,
+                    "expected `all_or_nothing` or `best_effort`",
+                ))
+            }
+            ("format", "csv") => format = Some(FileFormat::Csv),
+            ("format", "xlsx") => format = Some(FileFormat::Xlsx),
+            ("format", _) => return Err(Problem::invalid(name, "expected `csv` or `xlsx`")),
+            _ => {
+                return Err(Problem::invalid(
+                    name,
+                    "unknown parameter; an import takes `dry_run`, `mode` and `format`",
+                ))
+            }
+        }
+    }
+    Ok((options, format))
+}
+
+/// The format the `Content-Type` names.
+fn format_of(headers: &HeaderMap) -> ApiResult<FileFormat> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match media_type.as_deref() {
+        Some(TEXT_CSV) => Ok(FileFormat::Csv),
+        Some(XLSX) => Ok(FileFormat::Xlsx),
+        _ => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("send the file as `{TEXT_CSV}` or `{XLSX}` (or say `?format=csv|xlsx`)"),
+        )),
+    }
+}
+
+/// The `413` of a file with more rows than the limit.
+pub(super) fn too_many_rows(limits: &ImportLimits) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the file has more than {} data rows", limits.max_rows),
+    )
+}
+
+/// The `400` of a cell longer than the limit.
+pub(super) fn long_cell(
+    row: usize,
+    headers: &[String],
+    index: usize,
+    limits: &ImportLimits,
+) -> Problem {
+    let column = headers.get(index).map_or("?", String::as_str);
+    Problem::invalid(
+        "file",
+        format!(
+            "row {row}, column `{column}`: longer than {} characters",
+            limits.max_cell_chars
+        ),
+    )
+}
+
+fn report_response(report: ImportReport) -> Response {
+    let token = report.token;
+    let refused = !report.dry_run && !report.written && !report.errors.is_empty();
+    let mut body = serde_json::to_value(&report).unwrap_or(Value::Null);
+    if !refused {
+        let mut response = json_response(StatusCode::OK, body.to_string());
+        set_token(response.headers_mut(), token);
+        return response;
+    }
+    let problem = [
+        ("type", Value::from(IMPORT_REJECTED)),
+        ("title", Value::from("No row imported")),
+        (
+            "status",
+            Value::from(StatusCode::UNPROCESSABLE_ENTITY.as_u16()),
+        ),
+        (
+            "detail",
+            Value::from(format!(
+                "{} problem(s) found; nothing was written: fix the rows `errors` names and \
+                 send the file again",
+                report.errors.len()
+            )),
+        ),
+    ];
+    if let Value::Object(members) = &mut body {
+        for (name, value) in problem {
+            members.insert(name.to_owned(), value);
+        }
+    }
+    let mut response = json_response(StatusCode::UNPROCESSABLE_ENTITY, body.to_string());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
