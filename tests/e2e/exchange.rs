@@ -48,11 +48,11 @@ fn student(n: usize, departments: &[Value]) -> Value {
     let mut body = json!({
         "roll_number": format!("R{n:06}"),
         "first_name": format!("Ada{n}"),
-        "last_name": if n % 7 == 0 { "=HYPERLINK(\"x\")".to_owned() } else { format!("Lovelace, \"{n}\"") },
+        "last_name": if n.is_multiple_of(7) { "=HYPERLINK(\"x\")".to_owned() } else { format!("Lovelace, \"{n}\"") },
         "email": format!("ada{n}@example.edu"),
         "gender": gender,
         "date_of_birth": format!("200{}-0{}-1{}", n % 10, 1 + n % 9, n % 10),
-        "city": if n % 5 == 0 { "+Pune".to_owned() } else { "Chennai".to_owned() },
+        "city": if n.is_multiple_of(5) { "+Pune".to_owned() } else { "Chennai".to_owned() },
         "program": "B.Tech",
         "admission_date": format!("202{}-07-01", n % 5),
         "year_of_study": 1 + n % 5,
@@ -60,15 +60,15 @@ fn student(n: usize, departments: &[Value]) -> Value {
         "section": section,
         "status": status,
     });
-    if n % 11 != 0 {
+    if !n.is_multiple_of(11) {
         body["department_id"] = departments[n % departments.len()]["id"].clone();
     }
-    if n % 4 != 0 {
+    if !n.is_multiple_of(4) {
         body["custom_fields"] = json!({
             "blood_group": blood_group,
-            "credits": if n % 2 == 0 { json!(n % 40) } else { json!(12.5) },
+            "credits": if n.is_multiple_of(2) { json!(n % 40) } else { json!(12.5) },
             "enrolled_on": "2024-08-01",
-            "clubs": if n % 3 == 0 { json!(["chess", "music"]) } else { json!(["robotics"]) },
+            "clubs": if n.is_multiple_of(3) { json!(["chess", "music"]) } else { json!(["robotics"]) },
         });
     }
     body

@@ -111,7 +111,7 @@ pub(super) fn read(bytes: Vec<u8>, limits: &ImportLimits) -> Result<Sheet, Probl
             "the sheet is empty: it needs a header row",
         ));
     };
-    sheet.headers = head.iter().map(|data| header_text(data)).collect();
+    sheet.headers = head.iter().map(header_text).collect();
     while sheet.headers.last().is_some_and(String::is_empty) {
         sheet.headers.pop();
     }
