@@ -2,7 +2,7 @@
 //! empty database gives the same records (custom fields included) in CSV and in XLSX; a
 //! file with errors of every kind is reported row by row and column by column and writes
 //! nothing, the fixed file writes everything, and a refusal by the store in the middle of an
-//! all-or-nothing commit leaves nothing; malformed files are clear `400`s; and an XLSX file
+//! all-or-nothing commit leaves nothing; malformed files are clear `422`s (the document types the body as any bytes); and an XLSX file
 //! written by another program (openpyxl) imports.
 
 use axum::http::Method;
@@ -363,7 +363,7 @@ fn zip_bomb() -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_files_are_clear_400s() {
+async fn malformed_files_are_clear_422s_naming_what_is_wrong() {
     let dir = TempDir::new();
     let instance = Instance::start(&dir.sqlite()).await;
     let http = &instance.http;
@@ -389,7 +389,7 @@ async fn malformed_files_are_clear_400s() {
     ];
     for (content_type, file, expected) in cases {
         let (status, report) = import(http, "?dry_run=true", content_type, file).await;
-        assert_eq!(status, 400, "{expected}: {report}");
+        assert_eq!(status, 422, "{expected}: {report}");
         assert!(detail(&report).contains(expected), "{expected}: {report}");
     }
     let reply = http

@@ -117,7 +117,7 @@ struct Pending {
 /// Imports `sheet` into `service` as `principal`, with `columns` (see [`Columns::of`]).
 ///
 /// # Errors
-/// [`Error::Validation`] naming each header that matches no column (or repeats one) and a
+/// [`Error::Unprocessable`] naming each header that matches no column (or repeats one) and a
 /// missing natural key column; what [`EntityService::import_rows`] returns as errors.
 pub async fn import_sheet<E: Entity>(
     service: &EntityService<E>,
@@ -133,7 +133,7 @@ pub async fn import_sheet<E: Entity>(
         for (header, message) in errors {
             fields.add(header, message);
         }
-        Error::Validation(fields)
+        Error::Unprocessable(fields)
     })?;
     let mut issues = Vec::new();
     let mut pending = Vec::with_capacity(sheet.rows.len());

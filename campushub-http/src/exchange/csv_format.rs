@@ -4,6 +4,7 @@
 use campushub_core::exchange::{cell_of, Cell, Columns, Sheet};
 use serde_json::{Map, Value};
 
+use super::import::unreadable;
 use crate::config::ImportLimits;
 use crate::problem::Problem;
 
@@ -48,7 +49,7 @@ fn text_of(cell: &Cell) -> String {
 /// The sheet in `bytes`: the first record is the header row.
 ///
 /// # Errors
-/// A `400` naming the row for bad UTF-8, a record whose number of fields differs from the
+/// A `422` naming the row for bad UTF-8, a record whose number of fields differs from the
 /// header's (what broken quoting leaves), a cell over the limit; a `413` over the row limit.
 pub(super) fn read(bytes: &[u8], limits: &ImportLimits) -> Result<Sheet, Problem> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -87,10 +88,7 @@ pub(super) fn read(bytes: &[u8], limits: &ImportLimits) -> Result<Sheet, Problem
         sheet.rows.push(cells);
     }
     if sheet.headers.is_empty() {
-        return Err(Problem::invalid(
-            "file",
-            "the file is empty: it needs a header row",
-        ));
+        return Err(unreadable("the file is empty: it needs a header row"));
     }
     Ok(sheet)
 }
@@ -99,7 +97,7 @@ pub(super) fn read(bytes: &[u8], limits: &ImportLimits) -> Result<Sheet, Problem
 /// misplaced values: a quote inside an unquoted field, a closing quote followed by anything
 /// but a separator or a line end, a quote never closed.
 fn check_quoting(bytes: &[u8]) -> Result<(), Problem> {
-    let broken = |row: usize, what: &str| Problem::invalid("file", format!("row {row}: {what}"));
+    let broken = |row: usize, what: &str| unreadable(format!("row {row}: {what}"));
     let mut row = 1;
     // Where the quoted field being read started, and whether a field has started.
     let mut quoted_from: Option<usize> = None;
@@ -174,7 +172,7 @@ fn malformed(error: &csv::Error, row: usize) -> Problem {
         ),
         other => format!("row {row}: {other:?}"),
     };
-    Problem::invalid("file", message)
+    unreadable(message)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! `POST <collection>/import?dry_run=true|false&mode=all_or_nothing|best_effort`: a CSV or
-//! XLSX file (by `Content-Type`, or `?format=`) upserted by natural key. The answer is the
+//! XLSX file (by `Content-Type`, `?format=`, or for `application/octet-stream` by its first
+//! bytes) upserted by natural key. A file that cannot be read as rows is a `422` naming
+//! `file` (the body is declared as any bytes). The answer is the
 //! [`ImportReport`]: `200`, or a `422` problem carrying it when rows were refused and nothing
 //! was written.
 
@@ -12,7 +14,7 @@ use campushub_core::service::ImportOptions;
 use campushub_core::{BatchMode, Entity, Error, ReadOptions, ReadRoute};
 use serde_json::Value;
 
-use super::{csv_format, xlsx, ExchangeState, TEXT_CSV, XLSX};
+use super::{csv_format, xlsx, ExchangeState, OCTET_STREAM, TEXT_CSV, XLSX};
 use crate::auth::Caller;
 use crate::config::ImportLimits;
 use crate::consistency::set_token;
@@ -48,10 +50,10 @@ pub(super) async fn import<E: Entity>(
             .policy()
             .authorize(&principal, E::KIND, action)?;
     }
-    let format = match format {
-        Some(format) => format,
-        None => format_of(&headers)?,
-    };
+    // A wrong media type is refused before the body is read.
+    if format.is_none() {
+        format_of(&headers, b"PK\x03\x04")?;
+    }
     let limits = state.limits;
     let bytes = axum::body::to_bytes(body, limits.max_file_bytes)
         .await
@@ -61,6 +63,10 @@ pub(super) async fn import<E: Entity>(
                 format!("the file is larger than {} bytes", limits.max_file_bytes),
             )
         })?;
+    let format = match format {
+        Some(format) => format,
+        None => format_of(&headers, &bytes)?,
+    };
     let sheet = tokio::task::spawn_blocking(move || match format {
         FileFormat::Csv => csv_format::read(&bytes, &limits),
         FileFormat::Xlsx => xlsx::read(bytes.to_vec(), &limits),
@@ -114,8 +120,9 @@ fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<File
     Ok((options, format))
 }
 
-/// The format the `Content-Type` names.
-fn format_of(headers: &HeaderMap) -> ApiResult<FileFormat> {
+/// The format the `Content-Type` names; for `application/octet-stream` (what generated
+/// clients send for a file), the content says: a zip archive is XLSX, anything else CSV.
+fn format_of(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<FileFormat> {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -130,9 +137,14 @@ fn format_of(headers: &HeaderMap) -> ApiResult<FileFormat> {
     match media_type.as_deref() {
         Some(TEXT_CSV) => Ok(FileFormat::Csv),
         Some(XLSX) => Ok(FileFormat::Xlsx),
+        Some(OCTET_STREAM) if bytes.starts_with(b"PK\x03\x04") => Ok(FileFormat::Xlsx),
+        Some(OCTET_STREAM) => Ok(FileFormat::Csv),
         _ => Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("send the file as `{TEXT_CSV}` or `{XLSX}` (or say `?format=csv|xlsx`)"),
+            format!(
+                "send the file as `{TEXT_CSV}`, `{XLSX}` or `{OCTET_STREAM}` (or say \
+                 `?format=csv|xlsx`)"
+            ),
         )),
     }
 }
@@ -153,13 +165,16 @@ pub(super) fn long_cell(
     limits: &ImportLimits,
 ) -> Problem {
     let column = headers.get(index).map_or("?", String::as_str);
-    Problem::invalid(
-        "file",
-        format!(
-            "row {row}, column `{column}`: longer than {} characters",
-            limits.max_cell_chars
-        ),
-    )
+    unreadable(format!(
+        "row {row}, column `{column}`: longer than {} characters",
+        limits.max_cell_chars
+    ))
+}
+
+/// The `422` of a file whose content cannot be read as the kind's rows (the document types
+/// the body as any bytes, so this is a rule no schema states): the message under `file`.
+pub(super) fn unreadable(message: impl Into<String>) -> Problem {
+    Problem::from(Error::unprocessable("file", message))
 }
 
 fn report_response(report: ImportReport) -> Response {

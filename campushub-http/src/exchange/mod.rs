@@ -25,6 +25,9 @@ pub use import::IMPORT_REJECTED;
 
 /// The media type of CSV.
 pub const TEXT_CSV: &str = "text/csv";
+/// The media type of bytes of any kind: an import of it reads a zip archive as XLSX, and
+/// anything else as CSV.
+pub const OCTET_STREAM: &str = "application/octet-stream";
 /// The media type of XLSX.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

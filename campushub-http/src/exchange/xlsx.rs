@@ -10,6 +10,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::Receiver;
 
+use super::import::unreadable;
 use crate::config::ImportLimits;
 use crate::problem::Problem;
 
@@ -90,26 +91,22 @@ fn write_cell(
 /// The first sheet of the workbook in `bytes`.
 ///
 /// # Errors
-/// A `400` for a file that is not an XLSX workbook, declares parts that unpack past
+/// A `422` for a file that is not an XLSX workbook, declares parts that unpack past
 /// [`ImportLimits::max_unpacked_bytes`], or has a cell over the limit or holding a
 /// spreadsheet error; a `413` over the row limit.
 pub(super) fn read(bytes: Vec<u8>, limits: &ImportLimits) -> Result<Sheet, Problem> {
     check_archive(&bytes, limits)?;
-    let not_xlsx = |error: calamine::XlsxError| {
-        Problem::invalid("file", format!("not a readable XLSX workbook: {error}"))
-    };
+    let not_xlsx =
+        |error: calamine::XlsxError| unreadable(format!("not a readable XLSX workbook: {error}"));
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(not_xlsx)?;
     let range = workbook
         .worksheet_range_at(0)
-        .ok_or_else(|| Problem::invalid("file", "the workbook has no sheet"))?
+        .ok_or_else(|| unreadable("the workbook has no sheet"))?
         .map_err(not_xlsx)?;
     let mut rows = range.rows();
     let mut sheet = Sheet::default();
     let Some(head) = rows.next() else {
-        return Err(Problem::invalid(
-            "file",
-            "the sheet is empty: it needs a header row",
-        ));
+        return Err(unreadable("the sheet is empty: it needs a header row"));
     };
     sheet.headers = head.iter().map(header_text).collect();
     while sheet.headers.last().is_some_and(String::is_empty) {
@@ -133,34 +130,25 @@ pub(super) fn read(bytes: Vec<u8>, limits: &ImportLimits) -> Result<Sheet, Probl
 /// limit (a zip bomb), or that has too many parts.
 fn check_archive(bytes: &[u8], limits: &ImportLimits) -> Result<(), Problem> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| {
-        Problem::invalid(
-            "file",
-            "not an XLSX workbook (not a zip archive); send CSV as text/csv",
-        )
+        unreadable("not an XLSX workbook (not a zip archive); send CSV as text/csv")
     })?;
     if archive.len() > MAX_PARTS {
-        return Err(Problem::invalid(
-            "file",
-            format!(
-                "the workbook has {} parts; at most {MAX_PARTS}",
-                archive.len()
-            ),
-        ));
+        return Err(unreadable(format!(
+            "the workbook has {} parts; at most {MAX_PARTS}",
+            archive.len()
+        )));
     }
     let mut total: u64 = 0;
     for index in 0..archive.len() {
-        let part = archive.by_index_raw(index).map_err(|error| {
-            Problem::invalid("file", format!("a damaged XLSX workbook: {error}"))
-        })?;
+        let part = archive
+            .by_index_raw(index)
+            .map_err(|error| unreadable(format!("a damaged XLSX workbook: {error}")))?;
         total = total.saturating_add(part.size());
         if total > limits.max_unpacked_bytes {
-            return Err(Problem::invalid(
-                "file",
-                format!(
-                    "the workbook unpacks to more than {} bytes; split it or send CSV",
-                    limits.max_unpacked_bytes
-                ),
-            ));
+            return Err(unreadable(format!(
+                "the workbook unpacks to more than {} bytes; split it or send CSV",
+                limits.max_unpacked_bytes
+            )));
         }
     }
     Ok(())
@@ -199,12 +187,9 @@ fn cell(
         },
         Data::Error(error) => {
             let column = headers.get(index).map_or("?", String::as_str);
-            return Err(Problem::invalid(
-                "file",
-                format!(
-                    "row {row}, column `{column}`: the cell holds the spreadsheet error {error}"
-                ),
-            ));
+            return Err(unreadable(format!(
+                "row {row}, column `{column}`: the cell holds the spreadsheet error {error}"
+            )));
         }
     })
 }
