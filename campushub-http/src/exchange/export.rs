@@ -96,7 +96,11 @@ async fn respond<E: Entity>(
     let columns = Columns::of(E::schema(), &definitions, personal);
     let (body, media_type, extension) = match format {
         Format::Csv => (csv_body(columns, pages), TEXT_CSV, "csv"),
-        Format::Xlsx => (Body::from(xlsx_bytes(columns, pages).await?), XLSX, "xlsx"),
+        Format::Xlsx => (
+            Body::from(xlsx_bytes(columns, pages).await?.0),
+            XLSX,
+            "xlsx",
+        ),
     };
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
@@ -111,6 +115,50 @@ async fn respond<E: Entity>(
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     Ok(response)
+}
+
+/// Writes every row of the list query `params` (no page parameters) as `format` to `out`,
+/// as `principal` may see them, and returns how many rows were written (for a command
+/// line's export). CSV is written page by page; XLSX once complete.
+///
+/// # Errors
+/// What the list answers (an unknown parameter, a refusal); a failure to write to `out`.
+pub async fn write_export<E: Entity>(
+    service: EntityService<E>,
+    principal: Principal,
+    mut params: Vec<(String, String)>,
+    format: Format,
+    out: &mut (dyn std::io::Write + Send),
+) -> Result<u64, Error> {
+    let read = ReadOptions::default();
+    params.push((
+        "page_size".to_owned(),
+        campushub_core::query::MAX_PAGE_SIZE.to_string(),
+    ));
+    let mut pages = Pages::start(service.clone(), principal.clone(), params, read.clone()).await?;
+    let definitions = service.custom_field_definitions(&read).await?;
+    let personal = service.policy().sees_personal(&principal, E::KIND);
+    let columns = Columns::of(E::schema(), &definitions, personal);
+    let failed = |error: std::io::Error| Error::internal("the export could not be written", error);
+    match format {
+        Format::Csv => {
+            out.write_all(&csv_format::header(&columns))
+                .map_err(failed)?;
+            let mut rows = 0u64;
+            while let Some(page) = pages.next_page().await? {
+                let mut chunk = Vec::new();
+                csv_format::rows(&columns, &page, &mut chunk);
+                out.write_all(&chunk).map_err(failed)?;
+                rows += page.len() as u64;
+            }
+            Ok(rows)
+        }
+        Format::Xlsx => {
+            let (file, rows) = xlsx_bytes(columns, pages).await?;
+            out.write_all(&file).map_err(failed)?;
+            Ok(rows)
+        }
+    }
 }
 
 /// The CSV file as a stream: the header row, then one chunk per page. A failure after the
@@ -131,18 +179,24 @@ fn csv_body<E: Entity>(columns: Columns, pages: Pages<E>) -> Body {
     Body::from_stream(stream)
 }
 
-/// The XLSX file: pages handed to a blocking writer as they are read.
-async fn xlsx_bytes<E: Entity>(columns: Columns, mut pages: Pages<E>) -> Result<Vec<u8>, Error> {
+/// The XLSX file and its number of rows: pages handed to a blocking writer as they are read.
+async fn xlsx_bytes<E: Entity>(
+    columns: Columns,
+    mut pages: Pages<E>,
+) -> Result<(Vec<u8>, u64), Error> {
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
     let writer = tokio::task::spawn_blocking(move || xlsx::write(&columns, receiver));
+    let mut count = 0u64;
     while let Some(rows) = pages.next_page().await? {
+        count += rows.len() as u64;
         if sender.send(rows).await.is_err() {
             // The writer stopped early: its error is reported below.
             break;
         }
     }
     drop(sender);
-    writer
+    let file = writer
         .await
-        .map_err(|error| Error::internal("the XLSX writer did not finish", error))?
+        .map_err(|error| Error::internal("the XLSX writer did not finish", error))??;
+    Ok((file, count))
 }

@@ -89,6 +89,22 @@ pub(super) async fn import<E: Entity>(
     Ok(report_response(report))
 }
 
+/// The rows of a CSV or XLSX file under `limits` (for a command line's import).
+///
+/// # Errors
+/// As the import route answers: a `422` naming the row for a file that cannot be read, a
+/// `413` past the row limit.
+pub fn read_sheet(
+    bytes: Vec<u8>,
+    format: super::Format,
+    limits: &ImportLimits,
+) -> Result<campushub_core::exchange::Sheet, Problem> {
+    match format {
+        super::Format::Csv => csv_format::read(&bytes, limits),
+        super::Format::Xlsx => xlsx::read(bytes, limits),
+    }
+}
+
 /// The options and the format the query asks for.
 fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<FileFormat>)> {
     let mut options = ImportOptions::default();

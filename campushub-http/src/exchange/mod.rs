@@ -78,3 +78,5 @@ pub(crate) fn routes<E: Entity>(
 }
 
 pub(crate) use export::csv_list;
+pub use export::write_export;
+pub use import::read_sheet;
