@@ -4,7 +4,7 @@
 use campushub_core::exchange::{cell_of, Cell, Columns, Sheet};
 use serde_json::{Map, Value};
 
-use super::import::unreadable;
+use super::problems::{long_cell, too_many_rows, unreadable};
 use crate::config::ImportLimits;
 use crate::problem::Problem;
 
@@ -73,12 +73,12 @@ pub(super) fn read(bytes: &[u8], limits: &ImportLimits) -> Result<Sheet, Problem
             continue;
         }
         if row - 1 > limits.max_rows {
-            return Err(super::import::too_many_rows(limits));
+            return Err(too_many_rows(limits));
         }
         let mut cells = Vec::with_capacity(record.len());
         for (index, field) in record.iter().enumerate() {
             if field.chars().count() > limits.max_cell_chars {
-                return Err(super::import::long_cell(row, &sheet.headers, index, limits));
+                return Err(long_cell(row, &sheet.headers, index, limits));
             }
             cells.push(match field.is_empty() {
                 true => Cell::Empty,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use campushub_core::exchange::Columns;
 use campushub_core::{Entity, EntityService, Error, Principal, ReadOptions};
 
+use super::format::Format;
 use super::pages::Pages;
 use super::{csv_format, xlsx, ExchangeState, TEXT_CSV, XLSX};
 use crate::auth::Caller;
@@ -18,26 +19,6 @@ use crate::problem::{ApiResult, Problem};
 
 /// The query parameter that chooses the format.
 const FORMAT: &str = "format";
-
-/// An export's file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// RFC 4180 CSV, UTF-8, a header row.
-    Csv,
-    /// An Office Open XML workbook of one sheet.
-    Xlsx,
-}
-
-impl Format {
-    /// The format `?format=` names.
-    fn parse(value: &str) -> Option<Self> {
-        match value {
-            "csv" => Some(Format::Csv),
-            "xlsx" => Some(Format::Xlsx),
-            _ => None,
-        }
-    }
-}
 
 pub(super) async fn export<E: Entity>(
     State(state): State<ExchangeState<E>>,

@@ -7,30 +7,24 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use campushub_core::exchange::{import_sheet, Columns, ImportReport};
 use campushub_core::service::ImportOptions;
 use campushub_core::{BatchMode, Entity, Error, ReadOptions, ReadRoute};
 use serde_json::Value;
 
+use super::format::Format;
 use super::{csv_format, xlsx, ExchangeState, OCTET_STREAM, TEXT_CSV, XLSX};
 use crate::auth::Caller;
 use crate::config::ImportLimits;
 use crate::consistency::set_token;
 use crate::extract::QueryParams;
 use crate::list::json_response;
-use crate::problem::{ApiResult, Problem, PROBLEM_JSON};
+use crate::problem::{rejected_report, ApiResult, Problem};
 
 /// The `type` of the `422` of an import that refused rows and wrote nothing.
 pub const IMPORT_REJECTED: &str = "urn:campushub:problem:import-rejected";
-
-/// The formats an import reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileFormat {
-    Csv,
-    Xlsx,
-}
 
 pub(super) async fn import<E: Entity>(
     State(state): State<ExchangeState<E>>,
@@ -67,12 +61,9 @@ pub(super) async fn import<E: Entity>(
         Some(format) => format,
         None => format_of(&headers, &bytes)?,
     };
-    let sheet = tokio::task::spawn_blocking(move || match format {
-        FileFormat::Csv => csv_format::read(&bytes, &limits),
-        FileFormat::Xlsx => xlsx::read(bytes.to_vec(), &limits),
-    })
-    .await
-    .map_err(|error| Error::internal("the file reader did not finish", error))??;
+    let sheet = tokio::task::spawn_blocking(move || read_sheet(bytes.to_vec(), format, &limits))
+        .await
+        .map_err(|error| Error::internal("the file reader did not finish", error))??;
     let read = ReadOptions::default().on(ReadRoute::Primary);
     let definitions = state.service.custom_field_definitions(&read).await?;
     let personal = state.service.policy().sees_personal(&principal, E::KIND);
@@ -96,17 +87,17 @@ pub(super) async fn import<E: Entity>(
 /// `413` past the row limit.
 pub fn read_sheet(
     bytes: Vec<u8>,
-    format: super::Format,
+    format: Format,
     limits: &ImportLimits,
 ) -> Result<campushub_core::exchange::Sheet, Problem> {
     match format {
-        super::Format::Csv => csv_format::read(&bytes, limits),
-        super::Format::Xlsx => xlsx::read(bytes, limits),
+        Format::Csv => csv_format::read(&bytes, limits),
+        Format::Xlsx => xlsx::read(bytes, limits),
     }
 }
 
 /// The options and the format the query asks for.
-fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<FileFormat>)> {
+fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<Format>)> {
     let mut options = ImportOptions::default();
     let mut format = None;
     for (name, value) in params {
@@ -122,9 +113,12 @@ fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<File
                     "expected `all_or_nothing` or `best_effort`",
                 ))
             }
-            ("format", "csv") => format = Some(FileFormat::Csv),
-            ("format", "xlsx") => format = Some(FileFormat::Xlsx),
-            ("format", _) => return Err(Problem::invalid(name, "expected `csv` or `xlsx`")),
+            ("format", value) => {
+                format = Some(
+                    Format::parse(value)
+                        .ok_or_else(|| Problem::invalid(name, "expected `csv` or `xlsx`"))?,
+                );
+            }
             _ => {
                 return Err(Problem::invalid(
                     name,
@@ -138,7 +132,7 @@ fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<File
 
 /// The format the `Content-Type` names; for `application/octet-stream` (what generated
 /// clients send for a file), the content says: a zip archive is XLSX, anything else CSV.
-fn format_of(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<FileFormat> {
+fn format_of(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<Format> {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -151,10 +145,10 @@ fn format_of(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<FileFormat> {
                 .to_ascii_lowercase()
         });
     match media_type.as_deref() {
-        Some(TEXT_CSV) => Ok(FileFormat::Csv),
-        Some(XLSX) => Ok(FileFormat::Xlsx),
-        Some(OCTET_STREAM) if bytes.starts_with(b"PK\x03\x04") => Ok(FileFormat::Xlsx),
-        Some(OCTET_STREAM) => Ok(FileFormat::Csv),
+        Some(TEXT_CSV) => Ok(Format::Csv),
+        Some(XLSX) => Ok(Format::Xlsx),
+        Some(OCTET_STREAM) if bytes.starts_with(b"PK\x03\x04") => Ok(Format::Xlsx),
+        Some(OCTET_STREAM) => Ok(Format::Csv),
         _ => Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
@@ -165,67 +159,19 @@ fn format_of(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<FileFormat> {
     }
 }
 
-/// The `413` of a file with more rows than the limit.
-pub(super) fn too_many_rows(limits: &ImportLimits) -> Problem {
-    Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("the file has more than {} data rows", limits.max_rows),
-    )
-}
-
-/// The `400` of a cell longer than the limit.
-pub(super) fn long_cell(
-    row: usize,
-    headers: &[String],
-    index: usize,
-    limits: &ImportLimits,
-) -> Problem {
-    let column = headers.get(index).map_or("?", String::as_str);
-    unreadable(format!(
-        "row {row}, column `{column}`: longer than {} characters",
-        limits.max_cell_chars
-    ))
-}
-
-/// The `422` of a file whose content cannot be read as the kind's rows (the document types
-/// the body as any bytes, so this is a rule no schema states): the message under `file`.
-pub(super) fn unreadable(message: impl Into<String>) -> Problem {
-    Problem::from(Error::unprocessable("file", message))
-}
-
 fn report_response(report: ImportReport) -> Response {
     let token = report.token;
     let refused = !report.dry_run && !report.written && !report.errors.is_empty();
-    let mut body = serde_json::to_value(&report).unwrap_or(Value::Null);
+    let body = serde_json::to_value(&report).unwrap_or(Value::Null);
     if !refused {
         let mut response = json_response(StatusCode::OK, body.to_string());
         set_token(response.headers_mut(), token);
         return response;
     }
-    let problem = [
-        ("type", Value::from(IMPORT_REJECTED)),
-        ("title", Value::from("No row imported")),
-        (
-            "status",
-            Value::from(StatusCode::UNPROCESSABLE_ENTITY.as_u16()),
-        ),
-        (
-            "detail",
-            Value::from(format!(
-                "{} problem(s) found; nothing was written: fix the rows `errors` names and \
-                 send the file again",
-                report.errors.len()
-            )),
-        ),
-    ];
-    if let Value::Object(members) = &mut body {
-        for (name, value) in problem {
-            members.insert(name.to_owned(), value);
-        }
-    }
-    let mut response = json_response(StatusCode::UNPROCESSABLE_ENTITY, body.to_string());
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    response
+    let detail = format!(
+        "{} problem(s) found; nothing was written: fix the rows `errors` names and send the \
+         file again",
+        report.errors.len()
+    );
+    rejected_report(body, IMPORT_REJECTED, "No row imported", detail)
 }

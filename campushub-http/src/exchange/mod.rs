@@ -8,8 +8,10 @@
 
 mod csv_format;
 mod export;
+mod format;
 mod import;
 mod pages;
+mod problems;
 mod xlsx;
 
 use axum::routing::{get, post};
@@ -20,7 +22,7 @@ use campushub_core::{Entity, EntityService};
 use crate::config::ImportLimits;
 use crate::routing::{method_not_allowed, route_with_trailing_slash};
 
-pub use export::Format;
+pub use format::Format;
 pub use import::IMPORT_REJECTED;
 
 /// The media type of CSV.

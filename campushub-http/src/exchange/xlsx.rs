@@ -10,7 +10,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::Receiver;
 
-use super::import::unreadable;
+use super::problems::{long_cell, too_many_rows, unreadable};
 use crate::config::ImportLimits;
 use crate::problem::Problem;
 
@@ -115,7 +115,7 @@ pub(super) fn read(bytes: Vec<u8>, limits: &ImportLimits) -> Result<Sheet, Probl
     for (offset, cells) in rows.enumerate() {
         let row = offset + 2;
         if offset + 1 > limits.max_rows {
-            return Err(super::import::too_many_rows(limits));
+            return Err(too_many_rows(limits));
         }
         let mut parsed = Vec::with_capacity(cells.len());
         for (index, data) in cells.iter().enumerate() {
@@ -174,7 +174,7 @@ fn cell(
         Data::Empty => Cell::Empty,
         Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => {
             if text.chars().count() > limits.max_cell_chars {
-                return Err(super::import::long_cell(row, headers, index, limits));
+                return Err(long_cell(row, headers, index, limits));
             }
             Cell::Text(text.clone())
         }

@@ -189,7 +189,7 @@ impl<E: Entity> EntityService<E> {
     }
 
     /// Writes the queued new rows of `batch` (nothing when it does not go to the store).
-    async fn write_creates(
+    pub(super) async fn write_creates(
         &self,
         principal: &Principal,
         batch: &Batch<E>,
@@ -209,7 +209,7 @@ impl<E: Entity> EntityService<E> {
 
     /// Writes the queued changed rows of `batch`, each against the version read
     /// (`previous`, by id).
-    async fn write_updates(
+    pub(super) async fn write_updates(
         &self,
         principal: &Principal,
         batch: &Batch<E>,

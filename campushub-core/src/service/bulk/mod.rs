@@ -87,17 +87,7 @@ impl<E: Entity> EntityService<E> {
             self.check_row(principal, &definitions, &mut batch, index, record, None)
                 .await?;
         }
-        let outcome = if batch.goes_to_store(mode) {
-            let records = batch.records();
-            let entries = self.audit_entries(
-                principal,
-                AuditAction::BulkCreate,
-                records.iter().map(|record| (None, Some(record))),
-            )?;
-            self.store_insert_many(records, entries, mode).await?
-        } else {
-            Default::default()
-        };
+        let outcome = self.write_creates(principal, &batch, mode).await?;
         self.settle(principal, batch, outcome, ChangeOp::Created)
             .await
     }
@@ -183,23 +173,9 @@ impl<E: Entity> EntityService<E> {
             )
             .await?;
         }
-        let outcome = if batch.goes_to_store(mode) {
-            // Each record carries the version after the one read (see `updated`).
-            let rows: Vec<(E, i64)> = batch
-                .records()
-                .iter()
-                .map(|record| (record.clone(), record.meta().version - 1))
-                .collect();
-            let entries = self.audit_entries(
-                principal,
-                AuditAction::BulkUpdate,
-                rows.iter()
-                    .map(|(record, _)| (previous.get(&record.meta().id), Some(record))),
-            )?;
-            self.store_update_many(&rows, entries, mode).await?
-        } else {
-            Default::default()
-        };
+        let outcome = self
+            .write_updates(principal, &batch, &previous, mode)
+            .await?;
         self.settle(principal, batch, outcome, ChangeOp::Updated)
             .await
     }
