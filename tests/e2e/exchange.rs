@@ -1,9 +1,10 @@
 //! Spreadsheets in and out (issue 16), on SQLite and Postgres: an export imported into an
 //! empty database gives the same records (custom fields included) in CSV and in XLSX; a
 //! file with errors of every kind is reported row by row and column by column and writes
-//! nothing, the fixed file writes everything, and a refusal by the store in the middle of an
-//! all-or-nothing commit leaves nothing; malformed files are clear `422`s (the document types the body as any bytes); and an XLSX file
-//! written by another program (openpyxl) imports.
+//! nothing, the fixed file writes everything, and a value another record holds is found by
+//! the dry run and keeps an all-or-nothing commit from writing; malformed files are clear
+//! `422`s (the document types the body as any bytes); and an XLSX file written by another
+//! program (openpyxl) imports.
 
 use axum::http::Method;
 use serde_json::{json, Value};
@@ -290,13 +291,14 @@ async fn a_dry_run_names_every_error_and_writes_nothing_and_the_fixed_file_write
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refusal_by_the_store_mid_commit_leaves_nothing_unless_best_effort_was_asked() {
+async fn a_value_another_record_holds_is_found_by_the_dry_run_and_writes_nothing_unless_best_effort(
+) {
     let dir = TempDir::new();
     let instance = Instance::start(&dir.sqlite()).await;
     let http = &instance.http;
     prepare(http).await;
-    // An existing student holds the email row 6 of the file wants: only the store sees the
-    // clash, when it writes.
+    // An existing student holds the email row 7 of the file wants: the dry run finds it in
+    // the database, and an all-or-nothing commit writes nothing.
     let (status, _) = import(
         http,
         "",
@@ -307,6 +309,9 @@ async fn a_refusal_by_the_store_mid_commit_leaves_nothing_unless_best_effort_was
     )
     .await;
     assert_eq!(status, 200);
+    let (status, report) = import(http, "?dry_run=true", CSV, FIXED.into()).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(places(&report), [(7, Some("email".to_owned()))], "{report}");
     let (status, report) = import(http, "", CSV, FIXED.into()).await;
     assert_eq!(status, 422, "{report}");
     assert_eq!(places(&report), [(7, Some("email".to_owned()))], "{report}");

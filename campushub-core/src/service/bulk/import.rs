@@ -28,7 +28,10 @@ use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::event::ChangeOp;
 use crate::meta::RecordMeta;
+use crate::query::{Filter, FilterField, FilterValue, ListQuery, Op, MAX_PAGE_SIZE};
 use crate::repository::{BatchMode, BulkWritten};
+use crate::schema::Ops;
+use crate::value::Scalar;
 
 /// How an import runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,13 +110,15 @@ impl<E: Entity> EntityService<E> {
         let mut creates = Batch::new(key);
         let mut updates = Batch::new(key);
         let mut previous: HashMap<uuid::Uuid, E> = HashMap::new();
+        // First every row as the record it would write, then the values other records
+        // already hold, then each row's checks.
+        let mut candidates: Vec<(usize, E, Option<E>)> = Vec::with_capacity(keyed.len());
         for (index, natural_key, row) in keyed {
             match targets.remove(&natural_key) {
                 None => match input::decode_body::<E::Create>(E::schema(), Value::Object(row)) {
                     Ok(input) => {
                         let record = E::from_input(input, RecordMeta::new(), &principal.subject);
-                        self.check_row(principal, &definitions, &mut creates, index, record, None)
-                            .await?;
+                        candidates.push((index, record, None));
                     }
                     Err(errors) => creates.reject(index, errors),
                 },
@@ -121,26 +126,31 @@ impl<E: Entity> EntityService<E> {
                     let patched = input::checked_patch::<E::Create>(E::schema(), row)
                         .map_err(Error::Validation)
                         .and_then(|patch| patched_input(&current, patch));
-                    let input = match patched {
-                        Ok(input) => input,
-                        Err(Error::Validation(errors)) => {
-                            updates.reject(index, errors);
-                            continue;
+                    match patched {
+                        Ok(input) => {
+                            let record = updated(&current, input, &principal.subject);
+                            candidates.push((index, record, Some(current)));
                         }
+                        Err(Error::Validation(errors)) => updates.reject(index, errors),
                         Err(other) => return Err(other),
-                    };
-                    let record = updated(&current, input, &principal.subject);
-                    self.check_row(
-                        principal,
-                        &definitions,
-                        &mut updates,
-                        index,
-                        record,
-                        Some(&current),
-                    )
-                    .await?;
-                    previous.insert(current.meta().id, current);
+                    }
                 }
+            }
+        }
+        let taken = self
+            .taken_values(candidates.iter().map(|(_, record, _)| record))
+            .await?;
+        for (index, record, current) in candidates {
+            let errors = clashes(&taken, &record);
+            let batch = match current {
+                None => &mut creates,
+                Some(_) => &mut updates,
+            };
+            let row = (index, record, current.as_ref());
+            self.check_row_with(principal, &definitions, batch, row, errors)
+                .await?;
+            if let Some(current) = current {
+                previous.insert(current.meta().id, current);
             }
         }
         let any_refused = !refused.is_empty() || creates.has_refused() || updates.has_refused();
@@ -188,6 +198,57 @@ impl<E: Entity> EntityService<E> {
         })
     }
 
+    /// Which records already hold the unique values (natural key aside) of `records`: by
+    /// field and value, the holder's id. Read on the primary, in rounds of at most one page
+    /// of values per field (a unique value matches at most one record).
+    async fn taken_values<'a>(
+        &self,
+        records: impl Iterator<Item = &'a E>,
+    ) -> Result<HashMap<(&'static str, String), uuid::Uuid>>
+    where
+        E: 'a,
+    {
+        let key = E::schema().natural_key;
+        let mut wanted: HashMap<&'static str, Vec<String>> = HashMap::new();
+        for record in records {
+            for (field, value) in record.unique_values() {
+                if Some(field) != key {
+                    wanted.entry(field).or_default().push(value);
+                }
+            }
+        }
+        let mut taken = HashMap::new();
+        for (field, mut values) in wanted {
+            let Some(spec) = E::schema().field(field) else {
+                continue;
+            };
+            if !spec.ops.contains(Ops::IN) {
+                // Not filterable: the store reports a clash when it writes.
+                continue;
+            }
+            values.sort();
+            values.dedup();
+            for chunk in values.chunks(MAX_PAGE_SIZE as usize) {
+                let mut query = ListQuery::new(E::schema());
+                query.page_size = MAX_PAGE_SIZE;
+                query.filters.push(Filter {
+                    field: FilterField::Schema(spec),
+                    op: Op::In,
+                    value: FilterValue::Many(chunk.iter().cloned().map(Scalar::Text).collect()),
+                });
+                let found = self.inner.repository.list(&query, &Self::primary()).await?;
+                for holder in found {
+                    for (name, value) in holder.unique_values() {
+                        if name == field {
+                            taken.insert((field, value), holder.meta().id);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(taken)
+    }
+
     /// Writes the queued new rows of `batch` (nothing when it does not go to the store).
     pub(super) async fn write_creates(
         &self,
@@ -233,6 +294,25 @@ impl<E: Entity> EntityService<E> {
         )?;
         self.store_update_many(&rows, entries, mode).await
     }
+}
+
+/// The errors of `record`'s unique values that another record holds.
+fn clashes<E: Entity>(
+    taken: &HashMap<(&'static str, String), uuid::Uuid>,
+    record: &E,
+) -> ValidationErrors {
+    let mut errors = ValidationErrors::new();
+    for (field, value) in record.unique_values() {
+        if let Some(holder) = taken.get(&(field, value)) {
+            if *holder != record.meta().id {
+                errors.add(
+                    field,
+                    format!("A {} with this {field} already exists.", E::KIND),
+                );
+            }
+        }
+    }
+    errors
 }
 
 impl<E: Entity> EntityService<E> {

@@ -241,10 +241,30 @@ impl<E: Entity> EntityService<E> {
         definitions: &[CustomFieldDef],
         batch: &mut Batch<E>,
         index: usize,
-        mut record: E,
+        record: E,
         previous: Option<&E>,
     ) -> Result<()> {
-        let mut errors = ValidationErrors::new();
+        let errors = ValidationErrors::new();
+        self.check_row_with(
+            principal,
+            definitions,
+            batch,
+            (index, record, previous),
+            errors,
+        )
+        .await
+    }
+
+    /// [`Self::check_row`] of `(index, record, previous)`, with `errors` already found for
+    /// the row.
+    async fn check_row_with(
+        &self,
+        principal: &Principal,
+        definitions: &[CustomFieldDef],
+        batch: &mut Batch<E>,
+        (index, mut record, previous): (usize, E, Option<&E>),
+        mut errors: ValidationErrors,
+    ) -> Result<()> {
         self.check_record(principal, &mut record, previous, definitions, &mut errors)
             .await?;
         batch.accept_if_valid(index, record, errors);
