@@ -2,7 +2,7 @@
 # Installs the programs some tests drive besides the services (scripts/services.sh starts
 # those): headless Chromium, which loads the API reference at /docs/ as a browser would;
 # schemathesis with an OpenAPI validator, which check the served document against the server
-# (tests/e2e/contract.rs); and two client generators with a TypeScript compiler, which make
+# (tests/e2e/contract.rs); openpyxl, a spreadsheet writer for the import tests; and two client generators with a TypeScript compiler, which make
 # and use clients of the served document (tests/e2e/clients.rs). Idempotent; `scripts/test.sh`
 # runs it. Installing Chromium, Python or Node.js needs root (apt).
 #
@@ -30,6 +30,7 @@ OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
 OPENAPI_TYPESCRIPT_VERSION=7.13.0
 TYPESCRIPT_VERSION=5.9.3
+OPENPYXL_VERSION=3.1.5
 
 tools="${CAMPUSHUB_TOOLS_DIR:-/tmp/campushub-tools}"
 
@@ -59,6 +60,9 @@ venv_install() {
 venv_install "$tools/schemathesis" schemathesis "$SCHEMATHESIS_VERSION" \
   openapi-spec-validator "$OPENAPI_SPEC_VALIDATOR_VERSION"
 venv_install "$tools/clients" openapi-python-client "$OPENAPI_PYTHON_CLIENT_VERSION"
+# A spreadsheet writer that is not CampusHub's: the import tests read XLSX files openpyxl
+# wrote (tests/e2e/exchange.rs).
+venv_install "$tools/openpyxl" openpyxl "$OPENPYXL_VERSION"
 
 # The npm packages, in a prefix of their own (nothing global): exact versions.
 npm_prefix="$tools/npm"

@@ -67,6 +67,7 @@ pub mod entities;
 pub mod entity;
 pub mod error;
 pub mod event;
+pub mod exchange;
 pub mod kind;
 pub mod meta;
 pub mod password;

@@ -15,7 +15,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::routing::{post, MethodRouter};
 use axum::Router;
@@ -27,7 +26,7 @@ use crate::auth::Caller;
 use crate::consistency::set_token;
 use crate::extract::{JsonObject, QueryParams};
 use crate::list::json_response;
-use crate::problem::{ApiResult, Problem, PROBLEM_JSON};
+use crate::problem::{rejected_report, ApiResult, Problem};
 use crate::routing::{method_not_allowed, route_with_trailing_slash};
 
 /// The body keys of a kind's bulk routes.
@@ -229,7 +228,7 @@ fn named_rows(error: Error, key: &str) -> Problem {
 /// The report of a bulk call: `200`, or `422` (a problem with the report's members) when
 /// rows were sent and none was applied.
 fn report_response(count_name: &str, report: BulkReport) -> Response {
-    let mut body = serde_json::json!({
+    let body = serde_json::json!({
         count_name: report.succeeded,
         "error_count": report.errors.len(),
         "errors": report.errors,
@@ -240,29 +239,13 @@ fn report_response(count_name: &str, report: BulkReport) -> Response {
         return response;
     }
     let failed = report.errors.len();
-    let problem = [
-        ("type", Value::from(BULK_REJECTED)),
-        ("title", Value::from("No row applied")),
-        (
-            "status",
-            Value::from(StatusCode::UNPROCESSABLE_ENTITY.as_u16()),
+    rejected_report(
+        body,
+        BULK_REJECTED,
+        "No row applied",
+        format!(
+            "{failed} row(s) failed; nothing was written: fix the rows `errors` names and send \
+             the call again"
         ),
-        (
-            "detail",
-            Value::from(format!(
-                "{failed} row(s) failed; nothing was written: fix the rows `errors` names and \
-                 send the call again"
-            )),
-        ),
-    ];
-    if let Value::Object(members) = &mut body {
-        for (name, value) in problem {
-            members.insert(name.to_owned(), value);
-        }
-    }
-    let mut response = json_response(StatusCode::UNPROCESSABLE_ENTITY, body.to_string());
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    response
+    )
 }

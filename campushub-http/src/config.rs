@@ -32,6 +32,35 @@ pub struct HttpConfig {
     ///
     /// [`ResourceRoutes::require_if_match`]: crate::ResourceRoutes::require_if_match
     pub require_if_match: RequireIfMatch,
+    /// Limits of spreadsheet imports (feature `exchange`); their files may be larger than
+    /// [`HttpConfig::body_limit`], which keeps bounding every other body.
+    pub imports: ImportLimits,
+}
+
+/// What an import accepts: beyond a limit, a `413` (file size, rows) or a `400` (a cell, an
+/// XLSX that would unpack too large) naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportLimits {
+    /// Largest file, in bytes. Default 32 MiB.
+    pub max_file_bytes: usize,
+    /// Most data rows. Default 100,000.
+    pub max_rows: usize,
+    /// Longest cell, in characters. Default 10,000.
+    pub max_cell_chars: usize,
+    /// Largest total an XLSX file's parts may unpack to, in bytes (a zip bomb is refused
+    /// before it is unpacked). Default 256 MiB.
+    pub max_unpacked_bytes: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            max_file_bytes: 32 * 1024 * 1024,
+            max_rows: 100_000,
+            max_cell_chars: 10_000,
+            max_unpacked_bytes: 256 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for HttpConfig {
@@ -45,6 +74,7 @@ impl Default for HttpConfig {
             probe_timeout: Duration::from_secs(2),
             cors: CorsOrigins::None,
             require_if_match: RequireIfMatch::Off,
+            imports: ImportLimits::default(),
         }
     }
 }

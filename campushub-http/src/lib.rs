@@ -79,6 +79,9 @@ pub mod cors;
 #[cfg_attr(docsrs, doc(cfg(feature = "docs-ui")))]
 pub mod docs_ui;
 pub mod etag;
+#[cfg(feature = "exchange")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exchange")))]
+pub mod exchange;
 pub mod extract;
 pub mod headers;
 pub mod health;
@@ -107,7 +110,7 @@ pub use auth::{
 pub use auth::{ClaimMapping, OidcProvider, OidcProviderBuilder};
 pub use bulk::BulkKeys;
 pub use conditional::RequireIfMatch;
-pub use config::HttpConfig;
+pub use config::{HttpConfig, ImportLimits};
 pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};
 pub use identity::Identity;

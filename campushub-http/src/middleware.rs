@@ -39,7 +39,9 @@ pub fn apply<'a>(
 ) -> Router {
     let config = &state.config;
     let limits = ServiceBuilder::new()
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        // Import files may be larger than other bodies: every extractor but the import
+        // route's is held to `body_limit` by `DefaultBodyLimit` below.
+        .layer(RequestBodyLimitLayer::new(body_cap(config)))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
@@ -141,4 +143,16 @@ where
         }
     }
     problem
+}
+
+/// The largest body any route reads: [`HttpConfig::body_limit`], or an import's file limit
+/// when the import routes are compiled in and it is larger.
+///
+/// [`HttpConfig::body_limit`]: crate::HttpConfig::body_limit
+fn body_cap(config: &crate::HttpConfig) -> usize {
+    if cfg!(feature = "exchange") {
+        config.body_limit.max(config.imports.max_file_bytes)
+    } else {
+        config.body_limit
+    }
 }

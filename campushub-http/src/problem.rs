@@ -177,3 +177,32 @@ impl IntoResponse for Problem {
 
 /// The result of a handler: a response or a problem.
 pub type ApiResult<T> = Result<T, Problem>;
+
+/// A `422` problem (`application/problem+json`) whose members are `report`'s plus `type`,
+/// `title`, `status` and `detail`: the answer of a bulk call or import that wrote nothing,
+/// carrying the per-row report a client fixes its rows from.
+pub(crate) fn rejected_report(
+    mut report: serde_json::Value,
+    kind: &'static str,
+    title: &'static str,
+    detail: String,
+) -> axum::response::Response {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    let members = [
+        ("type", serde_json::Value::from(kind)),
+        ("title", serde_json::Value::from(title)),
+        ("status", serde_json::Value::from(status.as_u16())),
+        ("detail", serde_json::Value::from(detail)),
+    ];
+    if let serde_json::Value::Object(object) = &mut report {
+        for (name, value) in members {
+            object.insert(name.to_owned(), value);
+        }
+    }
+    let mut response = axum::response::IntoResponse::into_response((status, report.to_string()));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(PROBLEM_JSON),
+    );
+    response
+}

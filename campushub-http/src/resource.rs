@@ -32,6 +32,9 @@ pub struct ResourceRoutes<E: Entity> {
     state: ResourceState<E>,
     stats: bool,
     bulk: Option<BulkKeys>,
+    /// `<segment>/export` and `<segment>/import`, resolving references with these.
+    #[cfg(feature = "exchange")]
+    exchange: Option<campushub_core::exchange::References>,
     /// Whether updates and deletes need `If-Match`, when set for this resource; else the
     /// configuration's [`HttpConfig::require_if_match`] says.
     require_if_match: Option<bool>,
@@ -43,6 +46,10 @@ struct ResourceState<E: Entity> {
     config: Arc<HttpConfig>,
     /// Updates and deletes without `If-Match` are answered `428`.
     require_if_match: bool,
+    /// The segment (`students`), which names exported files.
+    segment: &'static str,
+    /// Whether the list route answers `Accept: text/csv` with a CSV export.
+    csv: bool,
 }
 
 impl<E: Entity> Clone for ResourceState<E> {
@@ -51,6 +58,8 @@ impl<E: Entity> Clone for ResourceState<E> {
             service: self.service.clone(),
             config: Arc::clone(&self.config),
             require_if_match: self.require_if_match,
+            segment: self.segment,
+            csv: self.csv,
         }
     }
 }
@@ -76,9 +85,13 @@ impl<E: Entity> ResourceRoutes<E> {
                 service,
                 config,
                 require_if_match: false,
+                segment,
+                csv: false,
             },
             stats: false,
             bulk: None,
+            #[cfg(feature = "exchange")]
+            exchange: None,
             require_if_match: None,
         }
     }
@@ -92,6 +105,17 @@ impl<E: Entity> ResourceRoutes<E> {
     /// Adds `POST /api/v1/<segment>/bulk-{create,update,delete}` with the body keys `keys`.
     pub fn with_bulk(mut self, keys: BulkKeys) -> Self {
         self.bulk = Some(keys);
+        self
+    }
+
+    /// Adds `GET /api/v1/<segment>/export` (CSV, XLSX) and `POST /api/v1/<segment>/import`
+    /// for a kind with a natural key, and CSV on the list route for `Accept: text/csv`;
+    /// `references` resolves the natural keys of the kinds its columns reference
+    /// (`department` codes).
+    #[cfg(feature = "exchange")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "exchange")))]
+    pub fn with_exchange(mut self, references: campushub_core::exchange::References) -> Self {
+        self.exchange = Some(references);
         self
     }
 
@@ -128,12 +152,26 @@ impl<E: Entity> ResourceRoutes<E> {
             stats: self.stats,
             bulk: self.bulk,
             require_if_match: self.requires_if_match(),
+            exchange: self.has_exchange(),
+        }
+    }
+
+    /// Whether the export and import routes are served.
+    fn has_exchange(&self) -> bool {
+        #[cfg(feature = "exchange")]
+        {
+            self.exchange.is_some()
+        }
+        #[cfg(not(feature = "exchange"))]
+        {
+            false
         }
     }
 
     /// The router (needs an [`crate::AuthLayer`] in front of it to authenticate).
     pub fn build(mut self) -> Router {
         self.state.require_if_match = self.requires_if_match();
+        self.state.csv = self.has_exchange();
         let base = self.collection_path();
         let mut router: Router<ResourceState<E>> = Router::new();
         router = route_with_trailing_slash(router, &base, get(list::<E>).post(create::<E>));
@@ -152,13 +190,25 @@ impl<E: Entity> ResourceRoutes<E> {
             let max_rows = self.state.config.max_bulk_rows;
             bulk::routes(&base, self.state.service.clone(), keys, max_rows)
         });
-        let router = router
+        #[cfg(feature = "exchange")]
+        let exchange = self.exchange.take().map(|references| {
+            crate::exchange::routes(
+                &base,
+                self.segment,
+                self.state.service.clone(),
+                references,
+                &self.state.config,
+            )
+        });
+        #[cfg(not(feature = "exchange"))]
+        let exchange: Option<Router> = None;
+        let mut router = router
             .method_not_allowed_fallback(method_not_allowed)
             .with_state(self.state);
-        match bulk {
-            Some(bulk) => router.merge(bulk),
-            None => router,
+        for extra in [bulk, exchange].into_iter().flatten() {
+            router = router.merge(extra);
         }
+        router
     }
 }
 
@@ -185,10 +235,35 @@ async fn list<E: Entity>(
     ReadConsistency(read): ReadConsistency,
     OriginalUri(uri): OriginalUri,
     QueryParams(params): QueryParams,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     check_page_size(&params, &state.config)?;
+    #[cfg(feature = "exchange")]
+    if state.csv && wants_csv(&headers) {
+        let service = state.service.clone();
+        let size = state.config.max_page_size;
+        return crate::exchange::csv_list(service, principal, params, read, state.segment, size)
+            .await;
+    }
+    #[cfg(not(feature = "exchange"))]
+    let _ = headers;
     let listed = state.service.list(&principal, &params, &read).await?;
     Ok(list_response(&listed, uri.path(), &params))
+}
+
+/// Whether `Accept` prefers CSV: names `text/csv` and not JSON before it.
+#[cfg(feature = "exchange")]
+fn wants_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|accept| {
+            accept
+                .split(',')
+                .map(|part| part.split(';').next().unwrap_or_default().trim())
+                .find(|media| *media == crate::exchange::TEXT_CSV || media.ends_with("json"))
+        })
+        .is_some_and(|media| media == crate::exchange::TEXT_CSV)
 }
 
 async fn stats<E: Entity>(

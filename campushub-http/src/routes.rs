@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use campushub_core::exchange::{NaturalKeys, References};
 use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student, User};
 
 use crate::analytics;
@@ -35,6 +36,7 @@ pub fn router(mut state: ApiState) -> Router {
     let state = Arc::new(state);
     let config = Arc::new(state.config.clone());
     let services = &state.services;
+    let references = references(services);
     let mut resources = vec![
         resource::<Department>(
             "departments",
@@ -42,6 +44,7 @@ pub fn router(mut state: ApiState) -> Router {
             &config,
             Some(BulkKeys::DEPARTMENTS),
             false,
+            &references,
         ),
         resource::<Student>(
             "students",
@@ -49,6 +52,7 @@ pub fn router(mut state: ApiState) -> Router {
             &config,
             Some(BulkKeys::STUDENTS),
             true,
+            &references,
         ),
         resource::<Faculty>(
             "faculty",
@@ -56,6 +60,7 @@ pub fn router(mut state: ApiState) -> Router {
             &config,
             Some(BulkKeys::FACULTY),
             true,
+            &references,
         ),
         resource::<CustomFieldDef>(
             "custom-fields",
@@ -63,6 +68,7 @@ pub fn router(mut state: ApiState) -> Router {
             &config,
             None,
             false,
+            &references,
         ),
     ];
     if let Some(identity) = &state.identity {
@@ -72,6 +78,7 @@ pub fn router(mut state: ApiState) -> Router {
             &config,
             None,
             false,
+            &references,
         ));
     }
     resources.extend(added.into_iter().map(|build| build(Arc::clone(&config))));
@@ -166,15 +173,31 @@ fn resource<E: Entity>(
     config: &Arc<HttpConfig>,
     bulk: Option<BulkKeys>,
     stats: bool,
+    references: &References,
 ) -> (ResourceDoc, Router) {
+    #[cfg(not(feature = "exchange"))]
+    let _ = references;
     let mut routes = ResourceRoutes::new(segment, service.clone(), Arc::clone(config));
     if stats {
         routes = routes.with_stats();
     }
     if let Some(keys) = bulk {
         routes = routes.with_bulk(keys);
+        #[cfg(feature = "exchange")]
+        {
+            routes = routes.with_exchange(references.clone());
+        }
     }
     (routes.doc(), routes.build())
+}
+
+/// The kinds the built-in resources reference by natural key in imports: departments, by
+/// `code`.
+fn references(services: &campushub_core::service::AppServices) -> References {
+    References::new().with(
+        Department::KIND,
+        Arc::new(services.departments.clone()) as Arc<dyn NaturalKeys>,
+    )
 }
 
 /// The 404 answer for unknown routes.

@@ -91,6 +91,38 @@ pub enum Command {
     /// Manage user accounts (the first admin: `user create --email ... --role admin`)
     #[command(subcommand)]
     User(UserCommand),
+    /// Write every record of a kind (the list's filters narrow them) to stdout as CSV or
+    /// XLSX: `export students --format xlsx > students.xlsx`
+    #[command(after_help = ENVIRONMENT_ONLY)]
+    Export {
+        /// The kind
+        #[arg(value_enum)]
+        kind: Kind,
+        /// The file format
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FileFormat,
+        /// A list parameter, as the list route takes it (`status=ACTIVE`, `ordering=-roll_number`);
+        /// repeat for more
+        #[arg(long = "where", value_name = "NAME=VALUE", value_parser = pair)]
+        filters: Vec<(String, String)>,
+    },
+    /// Import a CSV or XLSX file by natural key (all or nothing unless --best-effort), with
+    /// progress on stderr: `import students.csv --dry-run`
+    #[command(after_help = ENVIRONMENT_ONLY)]
+    Import {
+        /// The file (`.csv` or `.xlsx`); its name's stem names the kind unless --kind does
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// The kind (default: the file name's stem, `students.csv` → students)
+        #[arg(long, value_enum)]
+        kind: Option<Kind>,
+        /// Check every row and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the rows that pass even when others are refused
+        #[arg(long)]
+        best_effort: bool,
+    },
     /// Apply the migrations and exit
     #[command(after_help = ENVIRONMENT_ONLY)]
     Migrate,
@@ -105,6 +137,33 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+/// A kind that exports and imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Departments, by `code`
+    Departments,
+    /// Students, by `roll_number`
+    Students,
+    /// Faculty, by `employee_id`
+    Faculty,
+}
+
+/// A spreadsheet format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    /// RFC 4180 CSV, UTF-8
+    Csv,
+    /// An XLSX workbook
+    Xlsx,
+}
+
+/// `NAME=VALUE`.
+fn pair(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))
 }
 
 /// The roles of a token or an account: `--role admin,registrar` (or `--role` repeated).

@@ -1,4 +1,4 @@
-//! The subcommands: `serve` (default), `seed`, `token`, `user`, `migrate`,
+//! The subcommands: `serve` (default), `seed`, `token`, `user`, `export`, `import`, `migrate`,
 //! `verify-aggregates` and `completions` (clap answers `help` and `--help` itself).
 
 use std::io;
@@ -12,6 +12,7 @@ use super::app::{App, Core};
 use super::args::{Args, Command, Links};
 use super::auth::Auth;
 use super::config::Config;
+use super::exchange_command;
 use super::graceful::shutdown_signal;
 use super::progress::spinner;
 use super::seed::{self, Counts};
@@ -48,6 +49,17 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
             ttl,
         } => token(sub, &roles.roles, links, *ttl, &config),
         Command::User(command) => user_command::run(command, &config).await,
+        Command::Export {
+            kind,
+            format,
+            filters,
+        } => exchange_command::export(*kind, *format, filters.clone(), &config).await,
+        Command::Import {
+            file,
+            kind,
+            dry_run,
+            best_effort,
+        } => exchange_command::import(file, *kind, *dry_run, *best_effort, &config).await,
         Command::Migrate => migrate(&config).await,
         Command::VerifyAggregates => verify_aggregates(&config).await,
         Command::Completions { shell } => {

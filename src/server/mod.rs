@@ -58,6 +58,7 @@ mod commands;
 mod config;
 mod connection;
 mod deployment;
+mod exchange_command;
 mod graceful;
 mod launch;
 mod limits;

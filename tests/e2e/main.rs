@@ -23,6 +23,7 @@ mod configuration;
 mod contention;
 mod contract;
 mod deployment;
+mod exchange;
 mod extension;
 mod limits;
 mod metrics;

@@ -39,6 +39,19 @@ impl<E: Entity> EntityService<E> {
         }
     }
 
+    /// Every custom-field definition (active or not) of this kind, read with `read`: the
+    /// columns an export writes and an import reads. Empty when the kind has no custom
+    /// fields.
+    ///
+    /// # Errors
+    /// Store failures as they come.
+    pub async fn custom_field_definitions(
+        &self,
+        read: &ReadOptions,
+    ) -> Result<Vec<CustomFieldDef>> {
+        self.definitions(read).await
+    }
+
     /// Every definition (active or not) for this kind, read with `read`; empty when the kind
     /// has no custom fields or the service has no definitions repository.
     pub(super) async fn definitions(&self, read: &ReadOptions) -> Result<Vec<CustomFieldDef>> {

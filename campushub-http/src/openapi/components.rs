@@ -93,6 +93,7 @@ mod tests {
             stats: true,
             bulk: Some(BulkKeys::STUDENTS),
             require_if_match: false,
+            exchange: false,
         }
     }
 

@@ -11,6 +11,7 @@ mod audit;
 mod components;
 mod custom;
 mod entity;
+mod exchange;
 mod names;
 mod params;
 mod parts;
@@ -65,6 +66,8 @@ pub struct ResourceDoc {
     pub bulk: Option<BulkKeys>,
     /// Whether updates and deletes need `If-Match` (`428` without it).
     pub require_if_match: bool,
+    /// Whether `/export` and `/import` are routed (feature `exchange`).
+    pub exchange: bool,
 }
 
 /// What the bearer scheme says of roles and scopes (the default policy).
@@ -90,6 +93,10 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
         schemas.add_kind(resource);
         add_resource(&mut paths, resource, &KindNames::of(resource.schema));
     }
+    let mut components_extra = Vec::new();
+    if resources.iter().any(|resource| resource.exchange) {
+        components_extra.extend(exchange::schemas());
+    }
     if resources.iter().any(|resource| resource.bulk.is_some()) {
         for (count, name) in parts::BULK_REPORTS {
             schemas.add(name, bulk_report(count));
@@ -106,6 +113,7 @@ pub fn document(resources: &[ResourceDoc]) -> OpenApi {
     }
     let components = ComponentsBuilder::new()
         .schemas_from_iter(schemas.into_named())
+        .schemas_from_iter(components_extra)
         .schema_from::<Problem>()
         .schema_from::<ValidationErrors>()
         .schema_from::<RowError>()
@@ -255,6 +263,9 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, names: &KindNames) {
                 OperationBuilder::parameter,
             ),
         );
+    }
+    if resource.exchange {
+        exchange::add_exchange(paths, resource, &base, id);
     }
     if let Some(keys) = resource.bulk {
         for (route, key, count, items) in [

@@ -141,6 +141,7 @@ mod tests {
             stats: true,
             bulk: None,
             require_if_match: false,
+            exchange: false,
         };
         let repeated =
             |segment| repeated_operation_ids(&crate::openapi::document(&[at(segment)]).paths);

@@ -275,7 +275,7 @@ fn ordering_fields(schema: &Schema) -> impl Iterator<Item = &'static str> + '_ {
 }
 
 /// `ordering`: orderable fields, `-` for descending, comma-separated, each at most once.
-fn ordering(schema: &Schema) -> Parameter {
+pub(super) fn ordering(schema: &Schema) -> Parameter {
     let array = ArrayBuilder::new()
         .items(Ref::from_schema_name(KindNames::of(schema).ordering()))
         .min_items(Some(1))

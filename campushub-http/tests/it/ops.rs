@@ -374,6 +374,12 @@ async fn the_openapi_document_is_openapi_3_and_names_every_route() {
         for route in ["bulk-create", "bulk-update", "bulk-delete"] {
             expected.push(format!("/api/v1/{segment}/{route}"));
         }
+        // With the `exchange` feature, the kinds with bulk routes export and import.
+        if cfg!(feature = "exchange") {
+            for route in ["export", "import"] {
+                expected.push(format!("/api/v1/{segment}/{route}"));
+            }
+        }
     }
     for path in &expected {
         assert!(paths.contains_key(path), "missing {path}");

@@ -205,6 +205,38 @@ impl Http {
         self.send(Method::GET, path, headers, None).await
     }
 
+    /// `POST path` with `body` as `content_type` (a file upload).
+    pub async fn upload(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}{path}", self.base))
+            .header("content-type", content_type);
+        if let Some(token) = &self.token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .expect("a request");
+        let response = self
+            .client
+            .request(request)
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e:?}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: reading the body: {e}"))
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// `POST path` with a JSON body; panics unless the answer is `201`.
     pub async fn create(&self, path: &str, body: Value) -> Reply {
         let reply = self.send(Method::POST, path, &[], Some(&body)).await;

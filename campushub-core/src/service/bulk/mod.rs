@@ -19,12 +19,14 @@
 //! Per-row events keep the cache's per-record tombstones exact; the generation bumps they
 //! cause are cheap and idempotent.
 
+mod import;
 mod rows;
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use self::import::{ImportOptions, ImportOutcome};
 pub use self::rows::ROWS;
 use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;
@@ -85,17 +87,7 @@ impl<E: Entity> EntityService<E> {
             self.check_row(principal, &definitions, &mut batch, index, record, None)
                 .await?;
         }
-        let outcome = if batch.goes_to_store(mode) {
-            let records = batch.records();
-            let entries = self.audit_entries(
-                principal,
-                AuditAction::BulkCreate,
-                records.iter().map(|record| (None, Some(record))),
-            )?;
-            self.store_insert_many(records, entries, mode).await?
-        } else {
-            Default::default()
-        };
+        let outcome = self.write_creates(principal, &batch, mode).await?;
         self.settle(principal, batch, outcome, ChangeOp::Created)
             .await
     }
@@ -181,23 +173,9 @@ impl<E: Entity> EntityService<E> {
             )
             .await?;
         }
-        let outcome = if batch.goes_to_store(mode) {
-            // Each record carries the version after the one read (see `updated`).
-            let rows: Vec<(E, i64)> = batch
-                .records()
-                .iter()
-                .map(|record| (record.clone(), record.meta().version - 1))
-                .collect();
-            let entries = self.audit_entries(
-                principal,
-                AuditAction::BulkUpdate,
-                rows.iter()
-                    .map(|(record, _)| (previous.get(&record.meta().id), Some(record))),
-            )?;
-            self.store_update_many(&rows, entries, mode).await?
-        } else {
-            Default::default()
-        };
+        let outcome = self
+            .write_updates(principal, &batch, &previous, mode)
+            .await?;
         self.settle(principal, batch, outcome, ChangeOp::Updated)
             .await
     }
@@ -263,10 +241,30 @@ impl<E: Entity> EntityService<E> {
         definitions: &[CustomFieldDef],
         batch: &mut Batch<E>,
         index: usize,
-        mut record: E,
+        record: E,
         previous: Option<&E>,
     ) -> Result<()> {
-        let mut errors = ValidationErrors::new();
+        let errors = ValidationErrors::new();
+        self.check_row_with(
+            principal,
+            definitions,
+            batch,
+            (index, record, previous),
+            errors,
+        )
+        .await
+    }
+
+    /// [`Self::check_row`] of `(index, record, previous)`, with `errors` already found for
+    /// the row.
+    async fn check_row_with(
+        &self,
+        principal: &Principal,
+        definitions: &[CustomFieldDef],
+        batch: &mut Batch<E>,
+        (index, mut record, previous): (usize, E, Option<&E>),
+        mut errors: ValidationErrors,
+    ) -> Result<()> {
         self.check_record(principal, &mut record, previous, definitions, &mut errors)
             .await?;
         batch.accept_if_valid(index, record, errors);

@@ -150,6 +150,24 @@ impl<E: Entity> Batch<E> {
         !self.records.is_empty() && (mode == BatchMode::EachRow || self.errors.is_empty())
     }
 
+    /// The rows refused so far, in row order, when the batch is not written (a dry run, or
+    /// an all-or-nothing import that another batch's refusal keeps from the store).
+    pub(super) fn into_refused(self) -> Vec<RowError> {
+        let mut errors = self.errors;
+        errors.sort_by_key(|row| row.index);
+        errors
+    }
+
+    /// How many rows are queued for the store.
+    pub(super) fn queued(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether some row was refused.
+    pub(super) fn has_refused(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
     /// The records going to the store, in request order.
     pub(super) fn records(&self) -> &[E] {
         &self.records
