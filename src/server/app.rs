@@ -26,6 +26,7 @@ use super::storage::Storage;
 use super::traces;
 use super::BoxError;
 use crate::cache::{TieredCache, WarmerHandle};
+use crate::core::rate_limit::{LocalRateBudget, RateBudget};
 use crate::core::service::EntityServiceBuilder;
 use crate::core::{
     Analytics, AuditService, Cache, CachedAnalytics, Entity, EntityService, Repository,
@@ -183,6 +184,11 @@ impl App {
             .linked_records(Arc::clone(core.services.faculty.repository()));
             state = state.identity(identity);
         }
+        let budget: Arc<dyn RateBudget> = match &core.cache {
+            Some(cache) => Arc::new(cache.rate_budget()),
+            None => Arc::new(LocalRateBudget::default()),
+        };
+        state = state.rate_limit(budget, config.rate_limits.clone());
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
         let draining = Arc::new(AtomicBool::new(false));
         state = probes::register(state, &core.storage, redis, &draining);

@@ -29,6 +29,7 @@ mod metrics;
 mod observability;
 mod operations;
 mod propagation;
+mod rate_limits;
 mod read_your_writes;
 mod representation;
 mod scopes;

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod process;
 pub mod raw;
 pub mod records;
+pub mod redis;
 pub mod tools;
 pub mod wait;
 
