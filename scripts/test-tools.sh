@@ -3,8 +3,10 @@
 # those): headless Chromium, which loads the API reference at /docs/ as a browser would;
 # schemathesis with an OpenAPI validator, which check the served document against the server
 # (tests/e2e/contract.rs); and two client generators with a TypeScript compiler, which make
-# and use clients of the served document (tests/e2e/clients.rs). Idempotent; `scripts/test.sh`
-# runs it. Installing Chromium, Python or Node.js needs root (apt).
+# and use clients of the served document (tests/e2e/clients.rs); and Debian's Prometheus
+# (`prometheus`, `promtool`), which unit-tests the alert rules and scrapes a server in
+# tests/e2e/monitoring.rs (about 30 s to install). Idempotent; `scripts/test.sh` runs it.
+# Installing Chromium, Prometheus, Python or Node.js needs root (apt).
 #
 # Everything lives under $CAMPUSHUB_TOOLS_DIR (default /tmp/campushub-tools), pinned, each
 # tool set in its own place: schemathesis/bin/{st,python}, the virtual environment of
@@ -20,6 +22,7 @@ log() { printf 'test-tools: %s\n' "$*" >&2; }
 source "$(dirname "$0")/lib/apt.sh"
 
 command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
 
 # Pinned: a new release brings new checks and new data generators (a new generator release,
 # new names and new warnings), so an upgrade is a change of its own (with the findings it

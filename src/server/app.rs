@@ -166,7 +166,10 @@ impl App {
         let audit = AuditService::new(core.storage.stores().audit, Arc::clone(&state.policy));
         state = state.audit(audit);
         if let Some(cache) = &core.cache {
-            state = state.metrics_source(CacheMetrics(cache.clone()));
+            state = state.metrics_source(CacheMetrics {
+                cache: cache.clone(),
+                redis: config.redis_url.is_some(),
+            });
         }
         // Sign-in needs the signing key: a server that only verifies tokens an identity
         // provider signed (RS256 public key) serves no login.

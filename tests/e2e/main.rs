@@ -26,6 +26,7 @@ mod deployment;
 mod extension;
 mod limits;
 mod metrics;
+mod monitoring;
 mod observability;
 mod operations;
 mod propagation;

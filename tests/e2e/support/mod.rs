@@ -12,6 +12,7 @@ pub mod instance;
 pub mod load;
 pub mod metrics;
 pub mod process;
+pub mod prometheus;
 pub mod raw;
 pub mod records;
 pub mod redis;
