@@ -5,8 +5,10 @@
 # (tests/e2e/contract.rs); and two client generators with a TypeScript compiler, which make
 # and use clients of the served document (tests/e2e/clients.rs); and Debian's Prometheus
 # (`prometheus`, `promtool`), which unit-tests the alert rules and scrapes a server in
-# tests/e2e/monitoring.rs (about 30 s to install). Idempotent; `scripts/test.sh` runs it.
-# Installing Chromium, Prometheus, Python or Node.js needs root (apt).
+# tests/e2e/monitoring.rs (about 30 s to install), and Debian's nginx (`nginx-light`), which
+# tests/e2e/load_balancer.rs checks and runs in front of two instances. Idempotent;
+# `scripts/test.sh` runs it. Installing Chromium, Prometheus, nginx, Python or Node.js needs
+# root (apt).
 #
 # Everything lives under $CAMPUSHUB_TOOLS_DIR (default /tmp/campushub-tools), pinned, each
 # tool set in its own place: schemathesis/bin/{st,python}, the virtual environment of
@@ -23,6 +25,8 @@ source "$(dirname "$0")/lib/apt.sh"
 
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
+# Debian installs nginx in /usr/sbin, which a non-root PATH may lack.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
 
 # Pinned: a new release brings new checks and new data generators (a new generator release,
 # new names and new warnings), so an upgrade is a change of its own (with the findings it

@@ -25,6 +25,7 @@ mod contract;
 mod deployment;
 mod extension;
 mod limits;
+mod load_balancer;
 mod metrics;
 mod monitoring;
 mod observability;

@@ -9,15 +9,16 @@ use axum::http::Method;
 use campushub::core::Role;
 use campushub::http::TokenMinter;
 
+use crate::support::client::Reply;
 use crate::support::instance::{namespace, replicated, JWT_SECRET};
 use crate::support::process::ProcessInstance;
 use crate::support::redis::RedisProcess;
 use crate::support::{Http, Services, TestDb};
 
 /// The quota under test: 20 requests per second each, in all.
-const RATE: u32 = 20;
+pub(crate) const RATE: u32 = 20;
 
-fn token(subject: &str) -> String {
+pub(crate) fn token(subject: &str) -> String {
     TokenMinter::hs256(JWT_SECRET)
         .expect("secret")
         .mint(subject, &[Role::REGISTRAR], Duration::from_secs(3600))
@@ -28,7 +29,75 @@ fn as_client(instance: &ProcessInstance, subject: &str) -> Http {
     Http::new(&instance.http.base(), Some(token(subject)))
 }
 
-const PATH: &str = "/api/v1/departments?page_size=1";
+/// A cheap limited route.
+pub(crate) const PATH: &str = "/api/v1/departments?page_size=1";
+
+/// What a client sending flat out got.
+pub(crate) struct FlatOut {
+    /// Requests answered 200.
+    pub(crate) allowed: u32,
+    /// Requests answered 429.
+    pub(crate) limited: u32,
+    /// One of the 429s.
+    pub(crate) refusal: Option<Reply>,
+}
+
+/// Four connections sending [`PATH`] as fast as answered, over `clients` in turn, for `run`.
+pub(crate) async fn flat_out(clients: Vec<Http>, run: Duration) -> FlatOut {
+    let started = Instant::now();
+    let senders: Vec<_> = (0..4)
+        .map(|n| {
+            let http = clients[n % clients.len()].clone();
+            tokio::spawn(async move {
+                let mut got = FlatOut {
+                    allowed: 0,
+                    limited: 0,
+                    refusal: None,
+                };
+                while started.elapsed() < run {
+                    let reply = http.get(PATH).await;
+                    match reply.status {
+                        200 => got.allowed += 1,
+                        429 => {
+                            got.limited += 1;
+                            got.refusal.get_or_insert(reply);
+                        }
+                        other => panic!("flat-out client: {other} {}", reply.text()),
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    let mut total = FlatOut {
+        allowed: 0,
+        limited: 0,
+        refusal: None,
+    };
+    for sender in senders {
+        let got = sender.await.expect("a sender");
+        total.allowed += got.allowed;
+        total.limited += got.limited;
+        total.refusal = total.refusal.or(got.refusal);
+    }
+    total
+}
+
+/// `allowed` is within 10 % of the quota (`rate` per second, a second's burst) over the time
+/// since `started`, and the client was over it.
+pub(crate) fn assert_held_to(rate: u32, started: Instant, allowed: u32, limited: u32) {
+    let elapsed = started.elapsed().as_secs_f64();
+    let expected = f64::from(rate) * (1.0 + elapsed);
+    eprintln!("rate limit: {allowed} allowed, {limited} refused over {elapsed:.2} s; {expected:.1} expected");
+    assert!(
+        (f64::from(allowed) - expected).abs() <= 0.1 * expected,
+        "{allowed} allowed over {elapsed:.2} s, {expected:.0} expected (±10 %), {limited} refused"
+    );
+    assert!(
+        limited > allowed,
+        "the client was over its limit: {limited} refused"
+    );
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_over_its_limit_is_held_to_the_rate_across_two_instances_and_others_are_not() {
@@ -52,57 +121,24 @@ async fn a_client_over_its_limit_is_held_to_the_rate_across_two_instances_and_ot
         Some(format!("\"principal\";r={};t=1", RATE - 1).as_str())
     );
 
-    // The heavy client: four connections flat out, alternating instances, for three seconds.
+    // The heavy client: four connections flat out, alternating instances, for three seconds;
+    // meanwhile the light client, at a quarter of the quota on both instances, and the probes.
     let started = Instant::now();
-    let run = Duration::from_secs(3);
-    let senders: Vec<_> = (0..4)
-        .map(|n| {
-            let http = heavy[n % 2].clone();
-            tokio::spawn(async move {
-                let (mut allowed, mut limited, mut refusal) = (0u32, 0u32, None);
-                while started.elapsed() < run {
-                    let reply = http.get(PATH).await;
-                    match reply.status {
-                        200 => allowed += 1,
-                        429 => {
-                            limited += 1;
-                            refusal.get_or_insert(reply);
-                        }
-                        other => panic!("heavy client: {other} {}", reply.text()),
-                    }
-                }
-                (allowed, limited, refusal)
-            })
-        })
-        .collect();
-    // Meanwhile the light client, at a quarter of the quota on both instances, and the probes.
+    let heavy_run = tokio::spawn(flat_out(heavy.to_vec(), Duration::from_secs(3)));
     let mut light_statuses = Vec::new();
-    while started.elapsed() < run {
+    while started.elapsed() < Duration::from_secs(3) {
         for http in &light {
             light_statuses.push(http.get(PATH).await.status);
             light_statuses.push(http.anonymous().get("/healthz").await.status);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let (mut allowed, mut limited, mut refusal) = (0, 0, None);
-    for sender in senders {
-        let (ok, refused, reply) = sender.await.expect("the sender");
-        allowed += ok;
-        limited += refused;
-        refusal = refusal.or(reply);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let expected = f64::from(RATE) * (1.0 + elapsed);
-    let held = f64::from(allowed);
-    eprintln!("rate limit: {allowed} allowed, {limited} refused over {elapsed:.2} s; {expected:.1} expected");
-    assert!(
-        (held - expected).abs() <= 0.1 * expected,
-        "{allowed} allowed over {elapsed:.2} s, {expected:.0} expected (±10 %), {limited} refused"
-    );
-    assert!(
-        limited > allowed,
-        "the client was over its limit: {limited} refused"
-    );
+    let FlatOut {
+        allowed,
+        limited,
+        refusal,
+    } = heavy_run.await.expect("the heavy client");
+    assert_held_to(RATE, started, allowed, limited);
     assert!(
         light_statuses.iter().all(|status| *status == 200),
         "the light client and the probes: {light_statuses:?}"

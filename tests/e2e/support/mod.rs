@@ -11,6 +11,7 @@ pub mod env;
 pub mod instance;
 pub mod load;
 pub mod metrics;
+pub mod nginx;
 pub mod process;
 pub mod prometheus;
 pub mod raw;
