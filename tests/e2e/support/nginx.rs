@@ -9,6 +9,15 @@ use std::time::Duration;
 use super::client::Http;
 use super::process::free_port;
 
+/// The nginx program: Debian installs it in `/usr/sbin`, which a non-root `PATH` may lack.
+fn program() -> &'static str {
+    if Path::new("/usr/sbin/nginx").exists() {
+        "/usr/sbin/nginx"
+    } else {
+        "nginx"
+    }
+}
+
 /// `deploy/nginx/campushub.conf`.
 fn shipped() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx/campushub.conf")
@@ -72,7 +81,7 @@ fn write(prefix: &Path, upstreams: &[String]) -> (PathBuf, u16) {
 /// `nginx -t` on the shipped configuration (for `upstreams`).
 pub fn check(prefix: &Path, upstreams: &[String]) -> Output {
     let (main, _) = write(prefix, upstreams);
-    Command::new("nginx")
+    Command::new(program())
         .args(["-t", "-p"])
         .arg(prefix)
         .arg("-c")
@@ -85,7 +94,7 @@ impl Nginx {
     /// Starts nginx in `prefix` in front of `upstreams` and waits until it accepts.
     pub async fn start(prefix: &Path, upstreams: &[String]) -> Nginx {
         let (main, port) = write(prefix, upstreams);
-        let child = Command::new("nginx")
+        let child = Command::new(program())
             .arg("-p")
             .arg(prefix)
             .arg("-c")
