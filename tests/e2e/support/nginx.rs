@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::client::Http;
 use super::process::free_port;
@@ -103,15 +103,25 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("nginx is installed (scripts/test-tools.sh installs Debian's nginx-light)");
+        let mut child = child;
         let base = format!("http://127.0.0.1:{port}");
         let probe = Http::new(&base, None);
-        super::wait::until("nginx listening", Duration::from_secs(10), || async {
-            match probe.try_get("/healthz").await {
-                Some(200) => Ok(()),
-                other => Err(format!("{other:?}")),
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(prefix.join("error.log")).unwrap_or_default();
+                panic!("nginx exited ({status}) on port {port}:\n{log}");
             }
-        })
-        .await;
+            let answer = probe.try_get("/healthz").await;
+            if answer == Some(200) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx on port {port}: /healthz through it answered {answer:?} for 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         Nginx { child, base }
     }
 }
