@@ -122,7 +122,7 @@ http {
   include $WORK/campushub.conf;
 }
 CONF
-"$NGINX" -p "$WORK" -c "$WORK/nginx.conf" &
+"$NGINX" -p "$WORK" -c "$WORK/nginx.conf" &  # stopped by SIGTERM (cleanup): the master stops its workers
 PIDS+=($!)
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$PN/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 measure "nginx, two instances" "http://127.0.0.1:$PN"

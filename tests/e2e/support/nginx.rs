@@ -127,7 +127,17 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, so that the master stops its workers (a SIGKILL would leave them running,
+    /// orphaned); SIGKILL only if it has not exited after 5 s.
     fn drop(&mut self) {
+        super::process::sigterm(self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
