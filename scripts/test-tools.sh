@@ -2,9 +2,14 @@
 # Installs the programs some tests drive besides the services (scripts/services.sh starts
 # those): headless Chromium, which loads the API reference at /docs/ as a browser would;
 # schemathesis with an OpenAPI validator, which check the served document against the server
-# (tests/e2e/contract.rs); openpyxl, a spreadsheet writer for the import tests; and two client generators with a TypeScript compiler, which make
-# and use clients of the served document (tests/e2e/clients.rs). Idempotent; `scripts/test.sh`
-# runs it. Installing Chromium, Python or Node.js needs root (apt).
+# (tests/e2e/contract.rs); openpyxl, a spreadsheet writer for the import tests
+# (tests/e2e/exchange.rs); two client generators with a TypeScript compiler, which make
+# and use clients of the served document (tests/e2e/clients.rs); and Debian's Prometheus
+# (`prometheus`, `promtool`), which unit-tests the alert rules and scrapes a server in
+# tests/e2e/monitoring.rs (about 30 s to install), and Debian's nginx (`nginx-light`), which
+# tests/e2e/load_balancer.rs checks and runs in front of two instances. Idempotent;
+# `scripts/test.sh` runs it. Installing Chromium, Prometheus, nginx, Python or Node.js needs
+# root (apt).
 #
 # Everything lives under $CAMPUSHUB_TOOLS_DIR (default /tmp/campushub-tools), pinned, each
 # tool set in its own place: schemathesis/bin/{st,python}, the virtual environment of
@@ -20,6 +25,9 @@ log() { printf 'test-tools: %s\n' "$*" >&2; }
 source "$(dirname "$0")/lib/apt.sh"
 
 command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
+# Debian installs nginx in /usr/sbin, which a non-root PATH may lack.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
 
 # Pinned: a new release brings new checks and new data generators (a new generator release,
 # new names and new warnings), so an upgrade is a change of its own (with the findings it

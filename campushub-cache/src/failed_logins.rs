@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use campushub_core::accounts::{FailedLogins, LoginThrottle, ThrottleConfig};
-use sha2::{Digest, Sha256};
 
+use crate::keys::digest;
 use crate::l2::L2;
 use crate::TieredCache;
 
@@ -69,11 +69,7 @@ impl TieredCache {
 impl SharedFailedLogins {
     /// The counter and lock keys of `key` in `counter`.
     fn keys(l2: &L2, counter: Counter, key: &str) -> (String, String) {
-        let digest: String = Sha256::digest(key.as_bytes())
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        l2.keys().login_failures(counter.name(), &digest)
+        l2.keys().login_failures(counter.name(), &digest(key))
     }
 
     /// The time left on the lock of `key`, per Redis.

@@ -78,11 +78,27 @@ impl KeySpace {
         )
     }
 
+    /// The theoretical arrival time of a rate-limit key (`digest`: the key's SHA-256, hex;
+    /// see [`digest`]), one key per slot.
+    pub(crate) fn rate(&self, digest: &str) -> String {
+        format!("{}:rl:{{{digest}}}", self.namespace)
+    }
+
     /// The sorted set of revoked access-token ids, each scored by its token's expiry
     /// (seconds since the Unix epoch): what an instance that (re)subscribes loads.
     pub(crate) fn revoked(&self) -> String {
         format!("{}:revoked", self.namespace)
     }
+}
+
+/// The SHA-256 of `key`, hex: how keys a client chooses (an email, an address, a subject)
+/// are named in Redis, so that none appears there and none can break the key layout.
+pub(crate) fn digest(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -164,6 +164,29 @@ impl L2 {
         })
     }
 
+    /// Spends one request of the rate-limit key `digest` (`SPEND_RATE`): `Ok((true, ahead))`
+    /// when allowed, `Ok((false, retry_after))` when refused, both in µs. Fails at once while
+    /// the breaker is open.
+    pub(crate) async fn spend_rate(
+        &self,
+        digest: &str,
+        interval_micros: u64,
+        span_micros: u64,
+    ) -> Result<(bool, u64)> {
+        if !self.breaker.allow() {
+            return Err(Error::CircuitOpen);
+        }
+        let key = self.keys.rate(digest);
+        let (allowed, micros): (i64, i64) = self
+            .run("rate limit", |mut conn| {
+                let mut call = self.scripts.spend_rate.prepare_invoke();
+                call.key(&key).arg(interval_micros).arg(span_micros);
+                async move { call.invoke_async(&mut conn).await }
+            })
+            .await?;
+        Ok((allowed == 1, u64::try_from(micros).unwrap_or(0)))
+    }
+
     /// Stores a record (or "not found") unless something newer is there.
     pub(crate) async fn fill_record(
         &self,

@@ -130,6 +130,26 @@ end
 return n
 "#;
 
+/// Spends one request of a rate-limit key's GCRA budget
+/// (`campushub_core::rate_limit::Gcra`), on Redis's clock so that every instance agrees.
+///
+/// KEYS: the key's theoretical arrival time (µs since the epoch). ARGV: the interval one
+/// request costs and the span of the whole limit, both in µs. Returns `{1, ahead}` when
+/// allowed (`ahead`: how far the stored time now is past the clock) and `{0, retry_after}`
+/// when refused, which stores nothing. The key expires when its budget is whole again.
+const SPEND_RATE: &str = r#"
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local interval = tonumber(ARGV[1])
+local span = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if tat < now then tat = now end
+local ahead = tat + interval - now
+if ahead > span then return {0, ahead - span} end
+redis.call('SET', KEYS[1], string.format('%.0f', tat + interval), 'PX', math.ceil(ahead / 1000))
+return {1, ahead}
+"#;
+
 /// The scripts, with their SHA1s computed once.
 pub(crate) struct Scripts {
     /// See `LOOKUP_QUERY`.
@@ -142,6 +162,8 @@ pub(crate) struct Scripts {
     pub(crate) tombstone: Script,
     /// See `BUMP`.
     pub(crate) bump: Script,
+    /// See `SPEND_RATE`.
+    pub(crate) spend_rate: Script,
 }
 
 impl Scripts {
@@ -153,6 +175,7 @@ impl Scripts {
             fill_record: Script::new(FILL_RECORD),
             tombstone: Script::new(TOMBSTONE),
             bump: Script::new(BUMP),
+            spend_rate: Script::new(SPEND_RATE),
         }
     }
 }

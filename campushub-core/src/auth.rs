@@ -27,15 +27,19 @@ impl Role {
     /// Reads its own student record (the principal's [`RecordLinks::student_id`]), personal
     /// fields included, and nothing else.
     pub const STUDENT: Role = Role(Cow::Borrowed("student"));
+    /// Reads the server's metrics ([`EntityKind::METRICS`], `/metrics`) and nothing else: the
+    /// role of a Prometheus scraper's API key, which needs no administrator's credentials.
+    pub const METRICS: Role = Role(Cow::Borrowed("metrics"));
 
     /// The built-in roles.
-    pub const BUILT_IN: [Role; 6] = [
+    pub const BUILT_IN: [Role; 7] = [
         Role::ADMIN,
         Role::REGISTRAR,
         Role::FACULTY,
         Role::ANALYST,
         Role::AUDITOR,
         Role::STUDENT,
+        Role::METRICS,
     ];
 
     /// A role named `name`.
@@ -244,9 +248,11 @@ impl RolePolicy {
     /// | `analyst` | no | no | yes | yes |
     /// | `auditor` | no | no | no | no |
     /// | `student` | its own student record (read) | no | no | no |
+    /// | `metrics` | no | no | no | no |
     ///
     /// `auditor` reads the audit log ([`Action::List`] on [`EntityKind::AUDIT`]) and nothing
-    /// else. `admin` is a superuser, so it also holds every action on kinds an application adds.
+    /// else; `metrics` reads the server's metrics ([`Action::Retrieve`] on
+    /// [`EntityKind::METRICS`]) and nothing else. `admin` is a superuser, so it also holds every action on kinds an application adds.
     ///
     /// Personal fields ([`crate::FieldSpec::personal`], sensitive custom fields) are seen by
     /// `admin` and `registrar`, and by `student` on (its own) student record; `faculty` reads
@@ -272,6 +278,7 @@ impl RolePolicy {
             .grant(Role::REGISTRAR, EntityKind::CUSTOM_FIELD, Action::READ)
             .grant(Role::ANALYST, EntityKind::ANALYTICS, &[Action::Statistics])
             .grant(Role::AUDITOR, EntityKind::AUDIT, &[Action::List])
+            .grant(Role::METRICS, EntityKind::METRICS, &[Action::Retrieve])
             .grant(Role::STUDENT, EntityKind::STUDENT, Action::READ)
             .scope(Role::STUDENT, EntityKind::STUDENT, OwnRecord)
             .grant_personal(Role::STUDENT, EntityKind::STUDENT)

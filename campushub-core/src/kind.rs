@@ -26,6 +26,9 @@ impl EntityKind {
     /// The audit log (who changed what); a resource for authorization, not a stored entity:
     /// reading it is [`crate::Action::List`] on this kind.
     pub const AUDIT: EntityKind = EntityKind("audit");
+    /// The server's metrics (`/metrics`); a resource for authorization, not a stored entity:
+    /// reading them is [`crate::Action::Retrieve`] on this kind.
+    pub const METRICS: EntityKind = EntityKind("metrics");
 
     /// The kinds CampusHub ships with.
     pub const BUILT_IN: [EntityKind; 4] = [

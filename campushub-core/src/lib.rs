@@ -73,6 +73,7 @@ pub mod meta;
 pub mod password;
 pub mod precondition;
 pub mod query;
+pub mod rate_limit;
 mod regex_cache;
 pub mod relation;
 pub mod repository;

@@ -71,6 +71,7 @@ pub mod analytics;
 mod audit;
 pub mod auth;
 pub mod bulk;
+mod client_address;
 pub mod conditional;
 pub mod config;
 pub mod consistency;
@@ -92,6 +93,7 @@ pub mod middleware;
 pub mod openapi;
 mod private_responses;
 pub mod problem;
+pub mod rate_limit;
 pub mod request_id;
 pub mod request_span;
 pub mod resource;
@@ -119,6 +121,7 @@ pub use problem::Problem;
 /// The Prometheus client `/metrics` is built on, for an application's own metrics and
 /// [`MetricsSource`]s (the same version as ours).
 pub use prometheus_client;
+pub use rate_limit::{RateLimitLayer, RateLimits};
 pub use resource::ResourceRoutes;
 pub use routes::router;
 pub use state::{ApiState, AppServices};

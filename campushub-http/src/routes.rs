@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use campushub_core::exchange::{NaturalKeys, References};
 use campushub_core::{CustomFieldDef, Department, Entity, EntityService, Faculty, Student, User};
+use tower::ServiceBuilder;
 
 use crate::analytics;
 use crate::audit;
@@ -31,6 +32,7 @@ use crate::state::ApiState;
 ///
 /// `/healthz` and `/readyz` are open; `/metrics` is open when
 /// [`crate::HttpConfig::metrics_public`] says so; everything under `/api/` needs credentials.
+/// The rate limits ([`ApiState::rate_limit`]) hold `/api/` and `/metrics`, never the probes.
 pub fn router(mut state: ApiState) -> Router {
     let added = std::mem::take(&mut state.added);
     let state = Arc::new(state);
@@ -125,11 +127,17 @@ pub fn router(mut state: ApiState) -> Router {
         let kinds = docs.iter().map(|doc| (doc.segment, doc.schema.kind));
         api = api.merge(audit::routes(Arc::clone(log), kinds));
     }
-    let mut api = private_responses::private(api, AuthLayer::new(Arc::clone(&state.authenticator)));
+    let rate = state.rate_limit.clone();
+    let mut api = private_responses::private(
+        api,
+        AuthLayer::new(Arc::clone(&state.authenticator)),
+        rate.clone(),
+    );
     if let Some(identity) = &state.identity {
-        api = api.merge(private_responses::private_open(identity::open_routes(
-            Arc::clone(identity),
-        )));
+        api = api.merge(private_responses::private_open(
+            identity::open_routes(Arc::clone(identity)),
+            rate.clone(),
+        ));
     }
 
     let metrics_endpoint = MetricsEndpoint {
@@ -140,9 +148,14 @@ pub fn router(mut state: ApiState) -> Router {
     let mut metrics_route = route_with_trailing_slash(Router::new(), "/metrics", get(metrics))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::new(metrics_endpoint));
-    if !state.config.metrics_public {
-        metrics_route = metrics_route.layer(AuthLayer::new(Arc::clone(&state.authenticator)));
-    }
+    metrics_route = match (state.config.metrics_public, rate) {
+        (true, rate) => metrics_route.layer(ServiceBuilder::new().option_layer(rate)),
+        (false, rate) => metrics_route.layer(
+            ServiceBuilder::new()
+                .layer(AuthLayer::new(Arc::clone(&state.authenticator)))
+                .option_layer(rate),
+        ),
+    };
     let mut health = Router::new();
     health = route_with_trailing_slash(health, "/healthz", get(healthz));
     health = route_with_trailing_slash(health, "/readyz", get(readyz));

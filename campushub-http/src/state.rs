@@ -8,6 +8,7 @@ use crate::health::ReadinessProbe;
 use crate::identity::Identity;
 use crate::metrics::{HttpMetrics, MetricsSource};
 use crate::openapi::ResourceDoc;
+use crate::rate_limit::{RateBudget, RateLimitLayer, RateLimits};
 use crate::resource::ResourceRoutes;
 use crate::trace_context::TraceContext;
 use axum::Router;
@@ -47,6 +48,9 @@ pub struct ApiState {
     /// The audit log's reader ([`ApiState::audit`]): without it, no `/audit` or `/history`
     /// route is served.
     pub audit: Option<Arc<AuditService>>,
+    /// Rate limits on the `/api/` routes and `/metrics` ([`ApiState::rate_limit`]): without
+    /// them, no request is limited.
+    pub rate_limit: Option<RateLimitLayer>,
     /// The application's own resources ([`ApiState::resource`]).
     pub(crate) added: Vec<AddedResource>,
 }
@@ -63,6 +67,7 @@ impl std::fmt::Debug for ApiState {
             .field("trace_context", &self.trace_context.is_some())
             .field("identity", &self.identity)
             .field("audit", &self.audit.is_some())
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +87,7 @@ impl ApiState {
             trace_context: None,
             identity: None,
             audit: None,
+            rate_limit: None,
             added: Vec::new(),
         }
     }
@@ -109,6 +115,13 @@ impl ApiState {
     /// `audit`.
     pub fn audit(mut self, audit: AuditService) -> Self {
         self.audit = Some(Arc::new(audit));
+        self
+    }
+
+    /// Holds the `/api/` routes and `/metrics` to `limits`, spending from `budget` (nothing
+    /// is limited when `limits` are off). The probes are never limited.
+    pub fn rate_limit(mut self, budget: Arc<dyn RateBudget>, limits: RateLimits) -> Self {
+        self.rate_limit = (!limits.is_off()).then(|| RateLimitLayer::new(budget, limits));
         self
     }
 

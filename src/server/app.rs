@@ -27,6 +27,7 @@ use super::storage::Storage;
 use super::traces;
 use super::BoxError;
 use crate::cache::{TieredCache, WarmerHandle};
+use crate::core::rate_limit::{LocalRateBudget, RateBudget};
 use crate::core::service::EntityServiceBuilder;
 use crate::core::{
     Analytics, AuditService, Cache, CachedAnalytics, ChangeHook, Entity, EntityKind, EntityService,
@@ -196,7 +197,10 @@ impl App {
         let audit = AuditService::new(core.storage.stores().audit, Arc::clone(&state.policy));
         state = state.audit(audit);
         if let Some(cache) = &core.cache {
-            state = state.metrics_source(CacheMetrics(cache.clone()));
+            state = state.metrics_source(CacheMetrics {
+                cache: cache.clone(),
+                redis: config.redis_url.is_some(),
+            });
         }
         // Sign-in needs the signing key: a server that only verifies tokens an identity
         // provider signed (RS256 public key) serves no login.
@@ -214,6 +218,11 @@ impl App {
             .linked_records(Arc::clone(core.services.faculty.repository()));
             state = state.identity(identity);
         }
+        let budget: Arc<dyn RateBudget> = match &core.cache {
+            Some(cache) => Arc::new(cache.rate_budget()),
+            None => Arc::new(LocalRateBudget::default()),
+        };
+        state = state.rate_limit(budget, config.rate_limits.clone());
         let redis = core.cache.as_ref().filter(|_| config.redis_url.is_some());
         let draining = Arc::new(AtomicBool::new(false));
         state = probes::register(state, &core.storage, redis, &draining);

@@ -169,7 +169,7 @@ fn pair(text: &str) -> Result<(String, String), String> {
 /// The roles of a token or an account: `--role admin,registrar` (or `--role` repeated).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Roles {
-    /// Its roles: admin, registrar, faculty, analyst, student
+    /// Its roles: admin, registrar, faculty, analyst, auditor, student, metrics
     #[arg(
         long = "role",
         value_name = "ROLE[,ROLE]",
@@ -341,7 +341,10 @@ fn role(name: &str) -> Result<Role, String> {
         .into_iter()
         .find(|role| role.as_str() == name.trim())
         .ok_or_else(|| {
-            format!("`{name}` is not one of admin, registrar, faculty, analyst, student")
+            format!(
+                "`{name}` is not one of admin, registrar, faculty, analyst, auditor, student, \
+                 metrics"
+            )
         })
 }
 

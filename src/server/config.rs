@@ -12,11 +12,12 @@ use super::parse::{
     api_keys, bind, bool_var, database, duration_or_off, duration_var, flag, jwt_key,
     number_or_off, number_var, settings,
 };
+use super::rate_limits;
 use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
 use crate::cache::CacheConfig;
 use crate::core::accounts::{SignInConfig, ThrottleConfig};
-use crate::http::{CorsOrigins, Identity, RequireIfMatch};
+use crate::http::{CorsOrigins, Identity, RateLimits, RequireIfMatch};
 
 /// Every variable the server reads, in the order the help lists them. Each has a flag
 /// (`CAMPUSHUB_DATABASE_URL` is `--database-url`) except the secrets `CAMPUSHUB_JWT_SECRET`,
@@ -101,6 +102,8 @@ pub struct Config {
     pub limits: ConnectionLimits,
     /// Token lifetimes and the login throttle.
     pub sign_in: SignInSettings,
+    /// The `CAMPUSHUB_RATE_LIMIT*` quotas.
+    pub rate_limits: RateLimits,
 }
 
 /// The settings of sign-in: token lifetimes and the login throttle.
@@ -244,6 +247,8 @@ impl Config {
             secret_strength(key).map_err(|message| error("CAMPUSHUB_CURSOR_KEY", message))?;
         }
         let development = environment == Environment::Development;
+        let sign_in = SignInSettings::load(&get)?;
+        let rate_limits = rate_limits::load(&get, sign_in.trust_forwarded_for)?;
         Ok(Config {
             environment,
             redis_url,
@@ -315,7 +320,8 @@ impl Config {
                     limits::DEFAULT_MAX_IN_FLIGHT as u32,
                 )? as usize,
             },
-            sign_in: SignInSettings::load(&get)?,
+            sign_in,
+            rate_limits,
             database,
         })
     }

@@ -2,7 +2,7 @@
 //! every database pool, and the cache's counters and operation latencies per tier.
 
 use super::storage::Storage;
-use crate::cache::{LatencySnapshot, TieredCache, LATENCY_BUCKETS};
+use crate::cache::{CircuitState, LatencySnapshot, TieredCache, LATENCY_BUCKETS};
 use crate::http::metrics::{encode_counters, encode_gauges, encode_histograms, HistogramValues};
 use crate::http::prometheus_client::collector::Collector;
 use crate::http::prometheus_client::encoding::DescriptorEncoder;
@@ -106,17 +106,23 @@ impl Collector for PoolMetrics {
     }
 }
 
-/// The cache's counters and latencies.
+/// The cache's counters and latencies; with Redis configured, also whether its breaker is
+/// open and whether the invalidation subscription is up (what the Redis alerts watch).
 #[derive(Debug)]
-pub(super) struct CacheMetrics(pub TieredCache);
+pub(super) struct CacheMetrics {
+    /// The cache.
+    pub cache: TieredCache,
+    /// Whether it has a Redis tier (`CAMPUSHUB_REDIS_URL`).
+    pub redis: bool,
+}
 
 impl Collector for CacheMetrics {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
-        let m = self.0.metrics();
+        let m = self.cache.metrics();
         let tier = |t| vec![("tier", t)];
         let none = Labels::new;
         let direction = |d| vec![("direction", d)];
-        let counters: [Family<'_, u64>; 10] = [
+        let counters: [Family<'_, u64>; 11] = [
             (
                 "campushub_cache_hits",
                 "Cache hits, by tier.",
@@ -159,6 +165,11 @@ impl Collector for CacheMetrics {
                 "Redis failures.",
                 vec![(none(), m.redis_errors)],
             ),
+            (
+                "campushub_cache_circuit_opens",
+                "Times the Redis circuit breaker opened.",
+                vec![(none(), m.circuit_opens)],
+            ),
             ("campushub_cache_warm_runs", "Warmer runs.", vec![(none(), m.warm_runs)]),
             (
                 "campushub_cache_warmed",
@@ -188,6 +199,25 @@ impl Collector for CacheMetrics {
         ];
         for (name, help, value) in gauges {
             encode_gauges(&mut encoder, name, help, None, [(none(), value)])?;
+        }
+        if self.redis {
+            let open = f64::from(u8::from(m.circuit != CircuitState::Closed));
+            let subscribed = f64::from(u8::from(m.subscribed));
+            let redis: [(&str, &str, f64); 2] = [
+                (
+                    "campushub_cache_circuit_open",
+                    "1 while the Redis circuit breaker is open or probing: Redis is skipped.",
+                    open,
+                ),
+                (
+                    "campushub_cache_redis_subscribed",
+                    "1 while the invalidation subscription to Redis is up.",
+                    subscribed,
+                ),
+            ];
+            for (name, help, value) in redis {
+                encode_gauges(&mut encoder, name, help, None, [(none(), value)])?;
+            }
         }
         let latencies = m
             .latency

@@ -72,6 +72,7 @@ mod private_files;
 mod probes;
 mod progress;
 mod propagation;
+mod rate_limits;
 mod rng;
 mod rows;
 mod seed;

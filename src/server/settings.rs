@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 53] = [
+pub(super) const SETTINGS: [Setting; 56] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -368,6 +368,27 @@ pub(super) const SETTINGS: [Setting; 53] = [
         "Requests in progress at once; beyond it a request is answered 503 with Retry-After (1024)",
     ),
     flag(
+        "CAMPUSHUB_RATE_LIMIT",
+        "rate-limit",
+        "QUOTA",
+        "Requests each principal may make, shared by every instance through Redis: 100/1s, \
+         6000/1m; beyond it 429 with Retry-After (off)",
+    ),
+    flag(
+        "CAMPUSHUB_RATE_LIMIT_ROLES",
+        "rate-limit-roles",
+        "ROLE=QUOTA,...",
+        "Quotas per role, replacing CAMPUSHUB_RATE_LIMIT for principals holding one (the most \
+         generous applies): admin=1000/1s,student=20/1s (none)",
+    ),
+    flag(
+        "CAMPUSHUB_RATE_LIMIT_ADDRESS",
+        "rate-limit-address",
+        "QUOTA",
+        "Requests each client address may make without credentials (sign-in; /metrics when \
+         public) (off)",
+    ),
+    flag(
         "CAMPUSHUB_ACCESS_TOKEN_TTL",
         "access-token-ttl",
         "DURATION",
@@ -401,8 +422,8 @@ pub(super) const SETTINGS: [Setting; 53] = [
         "CAMPUSHUB_TRUST_FORWARDED_FOR",
         "trust-forwarded-for",
         "BOOL",
-        "Count failed logins by the last X-Forwarded-For address (behind a proxy that sets it) \
-         rather than the connection's (false)",
+        "Count failed logins and address rate limits by the last X-Forwarded-For address \
+         (behind a proxy that sets it) rather than the connection's (false)",
     ),
 ];
 

@@ -12,6 +12,7 @@ mod hit_ratio;
 mod l1;
 mod query_bound;
 mod query_flood;
+mod rate_budget;
 mod revocation;
 mod single_flight;
 mod stale_sets;

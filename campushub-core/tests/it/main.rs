@@ -11,6 +11,7 @@ mod query_cursor;
 mod query_eval;
 mod query_page;
 mod query_parse;
+mod rate_limit;
 mod service_audit;
 mod service_bulk;
 mod service_crud;

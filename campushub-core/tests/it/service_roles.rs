@@ -31,6 +31,8 @@ fn expected(role: &Role, kind: EntityKind, action: Action) -> bool {
         // The audit log only (`AuditService`), none of the kinds.
         "auditor" => kind == EntityKind::AUDIT && action == Action::List,
         "student" => kind == EntityKind::STUDENT && read,
+        // The metrics only (`/metrics`), none of the kinds.
+        "metrics" => kind == EntityKind::METRICS && action == Action::Retrieve,
         other => panic!("not a built-in role: {other}"),
     }
 }

@@ -166,7 +166,8 @@ enum Presented<'h> {
 }
 
 impl Credentials {
-    /// The principal of a request's API key, else its bearer token.
+    /// The principal of a request's API key (in `X-Api-Key`, or a bearer token that is not a
+    /// JWT), else its bearer token.
     fn presented<'h>(&self, headers: &'h HeaderMap) -> Result<Presented<'h>> {
         if let Some(key) = headers.get(&API_KEY_HEADER) {
             let key = key
@@ -175,6 +176,12 @@ impl Credentials {
             return self.api_keys.principal(key).map(Presented::Key);
         }
         match Credentials::bearer(headers)? {
+            // A JWT always has dots (three parts); a bearer without one is an API key, sent
+            // the only way some clients can send a credential (Prometheus before 2.55 sets
+            // `Authorization` but no other header).
+            Some(token) if !token.contains('.') => {
+                self.api_keys.principal(token).map(Presented::Key)
+            }
             Some(token) => Ok(Presented::Bearer(token)),
             None => Err(Error::Unauthenticated(
                 "send `Authorization: Bearer <token>` or `X-Api-Key`".into(),

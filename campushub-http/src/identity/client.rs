@@ -1,10 +1,9 @@
-//! The client address the login throttle counts: the connection's peer, or the last
-//! `X-Forwarded-For` entry behind a trusted proxy.
+//! The client address the login throttle counts, as an extractor (see
+//! `crate::client_address`).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::Identity;
@@ -29,27 +28,14 @@ impl FromRequestParts<Arc<Identity>> for ClientAddress {
 
 /// The address of the client of `parts`, if known.
 pub(super) fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
-    if trust_forwarded_for {
-        let forwarded = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .rfind(|entry| !entry.is_empty());
-        if let Some(address) = forwarded {
-            return Some(address.to_owned());
-        }
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip().to_string())
+    crate::client_address::client_address(&parts.headers, &parts.extensions, trust_forwarded_for)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
     use axum::http::Request;
 
     use super::*;

@@ -1,5 +1,5 @@
 //! `GET /metrics`: open when configured so, else for principals the policy lets read the
-//! `metrics` resource (by default `admin`).
+//! `metrics` resource (by default `admin` and the `metrics` role, a scraper's).
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use super::{Exposition, HttpMetrics};
 use crate::problem::{ApiResult, Problem};
 
 /// The resource `/metrics` is authorized as (`Retrieve`).
-pub(crate) const METRICS_KIND: EntityKind = EntityKind::new("metrics");
+pub(crate) const METRICS_KIND: EntityKind = EntityKind::METRICS;
 
 /// What `/metrics` needs, and no more of the router's state.
 pub(crate) struct MetricsEndpoint {

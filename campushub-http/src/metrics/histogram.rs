@@ -10,9 +10,11 @@ use std::time::Duration;
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::{MetricType, TypedMetric};
 
-/// Upper bounds of the request latency histogram's buckets, in seconds.
-pub const LATENCY_BUCKETS: [f64; 13] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+/// Upper bounds of the request latency histogram's buckets, in seconds. `0.2` is the
+/// latency alert's threshold (`deploy/prometheus/alerts.yml`): a bound there makes the
+/// 95th percentile's comparison with it exact rather than interpolated.
+pub const LATENCY_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// A fixed-bucket histogram of [`LATENCY_BUCKETS`] (clones share the counts).

@@ -140,6 +140,20 @@ async fn api_keys_authenticate_and_unknown_keys_do_not() {
 }
 
 #[tokio::test]
+async fn an_api_key_may_come_as_a_bearer_token_a_jwt_never_as_a_key() {
+    let app = App::new();
+    // A client that can send only `Authorization` (a Prometheus scraper) sends its key there.
+    assert_eq!(with_bearer(&app, ADMIN_KEY).await.status, StatusCode::OK);
+    with_bearer(&app, "guess")
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    // Anything with a dot is a JWT and verified as one, even if it is also a key's text.
+    with_bearer(&app, "admin-api-key.x.y")
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn issuer_and_audience_are_checked_when_configured() {
     let verifier = JwtVerifier::hs256(SECRET)
         .expect("secret")

@@ -107,7 +107,7 @@ fn matrix() -> Vec<(Method, String, Option<Value>, Needs)> {
         Method::GET,
         "/metrics".into(),
         None,
-        Some(vec![(EntityKind::new("metrics"), Action::Retrieve)]),
+        Some(vec![(EntityKind::METRICS, Action::Retrieve)]),
     ));
     rows.push((Method::GET, "/api/v1/openapi.json".into(), None, None));
     // The audit log and every resource's history: auditors and admins.
@@ -194,8 +194,8 @@ async fn every_role_on_every_route_and_method_is_allowed_or_denied_as_the_defaul
     assert_eq!(checked, Role::BUILT_IN.len() * 54);
     assert_eq!(
         Role::BUILT_IN.len(),
-        6,
-        "the student and auditor roles are in the matrix"
+        7,
+        "the student, auditor and metrics roles are in the matrix"
     );
 }
 
@@ -228,6 +228,7 @@ async fn the_matrix_is_not_trivial() {
         Role::ANALYST,
         Role::AUDITOR,
         Role::STUDENT,
+        Role::METRICS,
     ] {
         let principal = Principal::new("p", [role]);
         assert!(Action::ALL.iter().all(|action| !policy.allows(
@@ -242,4 +243,20 @@ async fn the_matrix_is_not_trivial() {
     assert!(!policy.allows(&auditor, EntityKind::STUDENT, Action::List));
     assert!(!policy.allows(&registrar, EntityKind::AUDIT, Action::List));
     assert!(policy.allows(&admin, EntityKind::AUDIT, Action::List));
+    // The scraper's role reads the metrics and nothing else; no other role but admin does.
+    let scraper = Principal::new("prometheus", [Role::METRICS]);
+    assert!(policy.allows(&scraper, EntityKind::METRICS, Action::Retrieve));
+    for kind in EntityKind::BUILT_IN.into_iter().chain([
+        EntityKind::USER,
+        EntityKind::ANALYTICS,
+        EntityKind::AUDIT,
+    ]) {
+        for action in Action::ALL {
+            assert!(!policy.allows(&scraper, kind, action), "{kind} {action:?}");
+        }
+    }
+    for principal in [&registrar, &analyst, &auditor, &student] {
+        assert!(!policy.allows(principal, EntityKind::METRICS, Action::Retrieve));
+    }
+    assert!(policy.allows(&admin, EntityKind::METRICS, Action::Retrieve));
 }

@@ -11,9 +11,12 @@ pub mod env;
 pub mod instance;
 pub mod load;
 pub mod metrics;
+pub mod nginx;
 pub mod process;
+pub mod prometheus;
 pub mod raw;
 pub mod records;
+pub mod redis;
 pub mod tools;
 pub mod wait;
 
