@@ -22,6 +22,7 @@ mod conditional;
 mod configuration;
 mod contention;
 mod contract;
+mod examples;
 mod deployment;
 mod extension;
 mod limits;
