@@ -142,7 +142,11 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
             let inner = &f.rust_ty;
             quote!(#inner)
         };
-        let default = f.default.then(|| quote!(#[serde(default)]));
+        // `#[field(default)]` is `#[serde(default)]` on the input, unless the field says so.
+        let has_default = attrs.iter().any(|a| {
+            a.path().is_ident("serde") && quote!(#a).to_string().contains("default")
+        });
+        let default = (f.default && !has_default).then(|| quote!(#[serde(default)]));
         quote!(#(#attrs)* #default pub #ident: #ty)
     });
     let embedded_idents: Vec<_> = kind.embedded().map(|f| &f.ident).collect();

@@ -42,6 +42,18 @@ pub(crate) struct Field {
     pub(crate) embed: Option<(Ident, Vec<Ident>)>,
     pub(crate) constraints: Vec<TokenStream>,
     pub(crate) attrs: Vec<Attribute>,
+    /// Where each attribute was written, so that a rule across fields points at it.
+    pub(crate) spans: Vec<(String, Span)>,
+}
+
+impl Field {
+    /// Where attribute `name` was written, else the field's name.
+    pub(crate) fn span_of(&self, name: &str) -> Span {
+        self.spans
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(self.ident.span(), |(_, span)| *span)
+    }
 }
 
 /// The whole kind.
@@ -226,12 +238,16 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
             .filter(|a| a.path().is_ident("doc") || a.path().is_ident("serde"))
             .cloned()
             .collect(),
+        spans: Vec::new(),
     };
     let mut filter_span = None;
     let mut order_span = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("field")) {
         attr.parse_nested_meta(|meta| {
             let path = &meta.path;
+            if let Some(name) = path.get_ident() {
+                out.spans.push((name.to_string(), path.span()));
+            }
             if path.is_ident("filter") {
                 filter_span = Some(path.span());
                 out.ops = Some(if meta.input.peek(syn::Token![=]) {
@@ -347,34 +363,34 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
 fn check(kind: &Kind) -> syn::Result<()> {
     let mut natural = kind.fields.iter().filter(|f| f.natural_key);
     if let (Some(_), Some(second)) = (natural.next(), natural.next()) {
-        return Err(syn::Error::new_spanned(
-            &second.ident,
+        return Err(syn::Error::new(
+            second.span_of("natural_key"),
             "a kind has at most one natural key",
         ));
     }
     for field in &kind.fields {
         if (field.unique || field.search) && field.ty != Some(Ty::Text) {
-            let what = if field.natural_key {
-                "natural key"
+            let (what, attr) = if field.natural_key {
+                ("natural key", "natural_key")
             } else if field.unique {
-                "unique field"
+                ("unique field", "unique")
             } else {
-                "search field"
+                ("search field", "search")
             };
-            return Err(syn::Error::new_spanned(
-                &field.ident,
+            return Err(syn::Error::new(
+                field.span_of(attr),
                 format!("the {what} must be a text (String) field"),
             ));
         }
         if field.references.is_some() && field.ty != Some(Ty::Uuid) {
-            return Err(syn::Error::new_spanned(
-                &field.ident,
+            return Err(syn::Error::new(
+                field.span_of("references"),
                 "a reference must be a Uuid (or Option<Uuid>) field",
             ));
         }
         if let Some((from, _)) = &field.embed {
             let source = kind.fields.iter().find(|f| f.ident == *from);
-            if !source.is_some_and(|f| f.references.is_some()) {
+            if source.is_none_or(|f| f.references.is_none()) {
                 return Err(syn::Error::new_spanned(
                     from,
                     "`embed(from = ...)` must name a field with `#[field(references = Kind)]`",
