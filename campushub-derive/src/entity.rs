@@ -143,9 +143,9 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
             quote!(#inner)
         };
         // `#[field(default)]` is `#[serde(default)]` on the input, unless the field says so.
-        let has_default = attrs.iter().any(|a| {
-            a.path().is_ident("serde") && quote!(#a).to_string().contains("default")
-        });
+        let has_default = attrs
+            .iter()
+            .any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("default"));
         let default = (f.default && !has_default).then(|| quote!(#[serde(default)]));
         quote!(#(#attrs)* #default pub #ident: #ty)
     });

@@ -25,8 +25,13 @@ fn run_example(name: &str) -> String {
 /// The JSON document printed on the line after the one starting with `prefix`.
 fn json_after(stdout: &str, prefix: &str) -> serde_json::Value {
     let mut lines = stdout.lines().skip_while(|line| !line.starts_with(prefix));
-    let status = lines.next().unwrap_or_else(|| panic!("no `{prefix}` in:\n{stdout}"));
-    assert!(status.ends_with("OK") || status.ends_with("Created"), "{status}");
+    let status = lines
+        .next()
+        .unwrap_or_else(|| panic!("no `{prefix}` in:\n{stdout}"));
+    assert!(
+        status.ends_with("OK") || status.ends_with("Created"),
+        "{status}"
+    );
     let body = lines.next().expect("a body after the status line");
     serde_json::from_str(body).unwrap_or_else(|e| panic!("`{body}` is not JSON: {e}"))
 }
@@ -45,7 +50,10 @@ fn custom_entity_example_creates_and_lists_a_derived_kind() {
     assert_eq!(openapi["properties"]["code"]["maxLength"], 20);
     assert_eq!(openapi["properties"]["credits"]["minimum"], 1);
     assert_eq!(openapi["properties"]["credits"]["maximum"], 12);
-    assert_eq!(openapi["required"], serde_json::json!(["code", "title", "credits"]));
+    assert_eq!(
+        openapi["required"],
+        serde_json::json!(["code", "title", "credits"])
+    );
     assert_eq!(openapi["properties"]["department"]["readOnly"], true);
 
     let created = json_after(&stdout, "POST /api/v1/courses -> 201");
@@ -54,7 +62,10 @@ fn custom_entity_example_creates_and_lists_a_derived_kind() {
     assert_eq!(created["department"]["code"], "CSE");
     assert_eq!(created["department"]["id"], created["department_id"]);
 
-    let page = json_after(&stdout, "GET /api/v1/courses?credits__gte=3&ordering=code -> 200");
+    let page = json_after(
+        &stdout,
+        "GET /api/v1/courses?credits__gte=3&ordering=code -> 200",
+    );
     let results = page["results"].as_array().expect("a list page");
     assert_eq!(results.len(), 1, "{page}");
     assert_eq!(results[0]["id"], created["id"]);
