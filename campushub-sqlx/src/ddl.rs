@@ -30,7 +30,8 @@ fn column_type(dialect: Dialect, ty: ColType) -> &'static str {
 /// A column is `NOT NULL` unless its schema field is nullable; each [`SqlEntity::unique_keys`]
 /// is a named `UNIQUE` constraint and each [`SqlEntity::foreign_keys`] a named foreign key;
 /// each filterable field that no unique key leads gets an index, and each orderable one an
-/// index on `(field, id)` for keyset pages. On Postgres the table's changes are captured by
+/// index on `(field, id)` for keyset pages; on Postgres each search field gets a trigram index.
+/// On Postgres the table's changes are captured by
 /// `campushub_capture_changes` (the outbox, `0012_outbox.sql`); on SQLite by the same four row
 /// triggers as the built-in tables (`0010_outbox.sql`).
 pub fn create_table<E: SqlEntity>(dialect: Dialect) -> Vec<String> {
@@ -88,6 +89,16 @@ pub fn create_table<E: SqlEntity>(dialect: Dialect) -> Vec<String> {
         } else if field.ops != campushub_core::schema::Ops::NONE && !led_by_key(name) {
             statements.push(format!(
                 "CREATE INDEX {table}_{name}_idx ON {table} ({name})"
+            ));
+        }
+    }
+    if dialect == Dialect::Postgres {
+        // `search=` and `__icontains` match under the default collation (see
+        // `0003_search_collation.sql`): trigram indexes built under it serve them.
+        for name in schema.search {
+            statements.push(format!(
+                "CREATE INDEX {table}_{name}_trgm_idx ON {table} \
+                 USING gin ({name} COLLATE \"default\" gin_trgm_ops)"
             ));
         }
     }
