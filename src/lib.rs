@@ -22,6 +22,16 @@
 
 pub use campushub_core as core;
 
+/// `#[derive(Entity)]`: a kind's input, `Schema` and `Entity` implementation from its struct
+/// (see `docs/extending.md`). The generated code names `campushub::core`.
+pub use campushub_derive::Entity;
+
+/// `#[derive(SqlEntity)]`: a kind's table description and row mapping from the same
+/// attributes as `Entity`. The generated code names `campushub::sqlx`.
+#[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+pub use campushub_derive::SqlEntity;
+
 #[cfg(feature = "sqlx")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 pub use campushub_sqlx as sqlx;

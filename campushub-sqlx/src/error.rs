@@ -32,6 +32,16 @@ pub enum Error {
     /// without custom fields, an operator the field type has no SQL for).
     #[error("unsupported query: {0}")]
     Unsupported(String),
+    /// A kind's table differs from its description (columns added, removed or renamed):
+    /// the change needs a migration of its data, which is not applied by itself. Write one
+    /// (`ddl::create_table` prints what the description wants).
+    #[error("table `{table}` does not match its kind's description: {changes}; write a migration for it")]
+    SchemaDrift {
+        /// The table.
+        table: String,
+        /// The differences, named (`column `x` is new`).
+        changes: String,
+    },
 }
 
 impl Error {

@@ -92,6 +92,7 @@ mod analytics;
 mod audit;
 mod backend;
 mod counter;
+pub mod ddl;
 mod entities;
 mod error;
 mod kept_counts;

@@ -21,6 +21,7 @@ pub mod counts;
 pub mod crud;
 pub mod custom;
 pub mod data;
+pub mod derived;
 pub mod filters;
 pub mod lookups;
 pub mod ordering;

@@ -6,6 +6,7 @@
 
 mod conformance;
 mod custom_field_values;
+mod derived;
 mod memory;
 mod query_cursor;
 mod query_eval;

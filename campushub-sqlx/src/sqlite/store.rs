@@ -85,6 +85,12 @@ impl SqliteStore {
         crate::migrate::migrate_sqlite(&self.pool).await
     }
 
+    /// Creates the table of an application's kind `E` from its description, unless it
+    /// exists (see [`crate::migrate::migrate_kind_sqlite`]).
+    pub async fn migrate_kind<E: crate::SqlEntity>(&self) -> Result<()> {
+        crate::migrate::migrate_kind_sqlite::<E>(&self.pool).await
+    }
+
     /// Runs `statement` on a connection of the pool, observed (the wait for it included).
     async fn run_pooled(&self, statement: Statement) -> Result<StatementResult> {
         let sql = Arc::clone(&statement.sql);

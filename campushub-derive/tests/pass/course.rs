@@ -1,0 +1,37 @@
+use campushub::core::{Department, Embedded, Entity as _, RecordMeta, Scalar};
+use campushub::Entity;
+use serde::{Deserialize, Serialize};
+
+/// Every attribute at once.
+#[derive(Debug, Clone, Serialize, Deserialize, Entity)]
+#[entity(kind = "course", table = "courses")]
+struct Course {
+    #[serde(flatten)]
+    meta: RecordMeta,
+    #[field(filter, order, search, natural_key, text = 20)]
+    code: String,
+    #[field(filter = "eq", sensitive, max_chars = 200)]
+    title: String,
+    #[field(filter, references = Department)]
+    department_id: Option<uuid::Uuid>,
+    #[field(filter, order, stats, range(1, 12))]
+    credits: i64,
+    #[field(default)]
+    #[serde(default)]
+    seats: i32,
+    #[field(embed(from = department_id, fields(code, name)))]
+    department: Option<Embedded>,
+}
+
+fn main() {
+    let schema = Course::schema();
+    assert_eq!(schema.natural_key, Some("code"));
+    assert!(schema.is_personal("title"));
+    assert_eq!(schema.required_fields().collect::<Vec<_>>(), ["code", "title", "credits"]);
+    let input: CourseInput = serde_json::from_str(r#"{"code":"CS1","title":"T","credits":3}"#)
+        .expect("an input");
+    let course = Course::from_input(input, RecordMeta::new(), "test");
+    assert_eq!(course.field("credits"), Some(Scalar::Int(3)));
+    assert_eq!(course.field("seats"), Some(Scalar::Int(0)));
+    assert_eq!(course.unique_values(), [("code", "CS1".to_owned())]);
+}
