@@ -40,6 +40,7 @@ pub async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> Result<()> {
 
 /// The differences between the columns `E` describes and the `existing` ones of its table,
 /// named; empty when they match.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 fn column_changes<E: crate::SqlEntity>(existing: &[String]) -> Vec<String> {
     let wanted: Vec<&str> = crate::META_COLUMNS
         .iter()
@@ -57,6 +58,9 @@ fn column_changes<E: crate::SqlEntity>(existing: &[String]) -> Vec<String> {
     new.chain(gone).collect()
 }
 
+/// `Ok` when `existing` matches `E`'s columns, else [`crate::Error::SchemaDrift`] naming the
+/// changes.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 fn drift<E: crate::SqlEntity>(existing: &[String]) -> Result<()> {
     let changes = column_changes::<E>(existing);
     if changes.is_empty() {
