@@ -152,12 +152,7 @@ impl Http {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Reply, SendError> {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        if let Some(token) = &self.token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
+        let mut request = self.request(method, path);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -168,6 +163,26 @@ impl Http {
             }
             None => Full::new(Bytes::new()),
         };
+        self.round_trip(request, body).await
+    }
+
+    /// A request to `path` with this client's token.
+    fn request(&self, method: Method, path: &str) -> axum::http::request::Builder {
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => request.header("authorization", format!("Bearer {token}")),
+            None => request,
+        }
+    }
+
+    /// Sends `request` with `body` once and reads the whole answer.
+    async fn round_trip(
+        &self,
+        request: axum::http::request::Builder,
+        body: Full<Bytes>,
+    ) -> Result<Reply, SendError> {
         let request = request
             .body(body)
             .map_err(|e| SendError::new(Failure::Connect, e))?;
@@ -207,34 +222,12 @@ impl Http {
 
     /// `POST path` with `body` as `content_type` (a file upload).
     pub async fn upload(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
-        let mut request = Request::builder()
-            .method(Method::POST)
-            .uri(format!("{}{path}", self.base))
+        let request = self
+            .request(Method::POST, path)
             .header("content-type", content_type);
-        if let Some(token) = &self.token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .expect("a request");
-        let response = self
-            .client
-            .request(request)
+        self.round_trip(request, Full::new(Bytes::from(body)))
             .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e:?}"));
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: reading the body: {e}"))
-            .to_bytes();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     /// `POST path` with a JSON body; panics unless the answer is `201`.
