@@ -50,7 +50,23 @@ const NAMES: [&str; 13] = {
     names
 };
 
-/// `entry`'s values, in [`COLUMNS`] order.
+/// The types `entry`'s values are bound as, in [`COLUMNS`] order: the JSON columns' values
+/// are bound as the text the entry serializes to (Postgres casts it, see [`pg_cast`]), one
+/// serialization a row and no intermediate document.
+const WRITE_TYPES: [ColType; 13] = {
+    let mut types = [ColType::Text; 13];
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        types[i] = match COLUMNS[i].1 {
+            ColType::Json => ColType::Text,
+            ty => ty,
+        };
+        i += 1;
+    }
+    types
+};
+
+/// `entry`'s values, in [`COLUMNS`] order, typed as [`WRITE_TYPES`].
 fn values(entry: &AuditEntry) -> Vec<SqlValue> {
     vec![
         entry.id.into(),
@@ -61,12 +77,18 @@ fn values(entry: &AuditEntry) -> Vec<SqlValue> {
         SqlValue::Int(entry.version_before),
         SqlValue::Int(entry.version_after),
         SqlValue::Text(Some(entry.actor.subject.clone())),
-        SqlValue::Json(Some(serde_json::json!(entry.actor.roles))),
+        SqlValue::Text(Some(json_text(&entry.actor.roles))),
         SqlValue::Text(entry.actor.api_key.clone()),
         SqlValue::Text(entry.request_id.clone()),
         SqlValue::Text(entry.client_address.clone()),
-        SqlValue::Json(Some(entry.changes_json())),
+        SqlValue::Text(Some(json_text(&entry.changes))),
     ]
+}
+
+/// `value` as JSON text. Roles and changes are strings and plain maps of JSON values, which
+/// always serialize; an empty document stands in should that ever change.
+fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// Appends `INSERT INTO campushub_audit_log (columns) ` to `b`.
@@ -120,25 +142,55 @@ fn push_values(b: &mut SqlBuilder, entry: &AuditEntry) {
     }
 }
 
-/// The cast that types a bare Postgres placeholder of `ty`.
+/// The cast that gives a bare Postgres placeholder or `UNNEST` column the type of a
+/// column of `ty` (JSON is bound as text, see [`WRITE_TYPES`]).
 fn pg_cast(ty: ColType) -> &'static str {
     match ty {
         ColType::Uuid => "::uuid",
         ColType::DateTime => "::timestamptz",
         ColType::Int => "::bigint",
-        ColType::Json => "::jsonb",
+        ColType::Json => "::json",
         _ => "::text",
     }
 }
 
-/// Statements storing `entries` (a batch's committed rows), as many rows per statement as
-/// the dialect's bind limit allows.
+/// Statements storing `entries` (a batch's committed rows): on Postgres one
+/// `INSERT ... SELECT * FROM UNNEST(...)` of one array per column, on SQLite multi-row
+/// `VALUES`, as many rows per statement as its bind limit allows.
 pub(crate) fn insert_entries<'a>(
     dialect: Dialect,
     entries: impl IntoIterator<Item = &'a AuditEntry>,
 ) -> Vec<Statement> {
-    let per_statement = (dialect.max_binds() / COLUMNS.len()).max(1);
     let entries: Vec<&AuditEntry> = entries.into_iter().collect();
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    if dialect == Dialect::Postgres {
+        let mut b = SqlBuilder::new(dialect);
+        push_insert_into(&mut b);
+        b.push("SELECT ");
+        for (i, (name, ty)) in COLUMNS.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.ident(name);
+            if *ty == ColType::Json {
+                b.push(pg_cast(*ty));
+            }
+        }
+        b.push(" FROM UNNEST")
+            .bind_columns(&WRITE_TYPES, entries.into_iter().map(values))
+            .push(" AS u(");
+        for (i, name) in NAMES.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.ident(name);
+        }
+        b.push(")");
+        return vec![b.finish(Vec::new())];
+    }
+    let per_statement = (dialect.max_binds() / COLUMNS.len()).max(1);
     entries
         .chunks(per_statement)
         .map(|chunk| {

@@ -106,6 +106,7 @@ mod repo;
 mod row;
 mod sql;
 mod table;
+mod transaction_hook;
 mod value;
 
 #[cfg(feature = "postgres")]
@@ -126,6 +127,7 @@ pub use outbox::{OutboxRelay, RelayHandle, RelaySnapshot, RelayStats, Round};
 pub use repo::{GroupCountMismatch, SqlRepository};
 pub use row::SqlRow;
 pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMNS};
+pub use transaction_hook::{HookTx, TransactionHook};
 pub use value::{ColType, SqlValue};
 
 #[cfg(feature = "postgres")]

@@ -17,26 +17,26 @@ const CUSTOM_FIELDS: &str = "custom_fields";
 /// `custom_fields.<name>`, null values left out. Takes the value apart rather than copying it:
 /// a bulk write diffs a thousand records.
 pub fn flatten(input: Value) -> BTreeMap<String, Value> {
-    let mut fields = BTreeMap::new();
     let Value::Object(object) = input else {
-        return fields;
+        return BTreeMap::new();
     };
+    let mut fields = Vec::with_capacity(object.len());
     for (name, value) in object {
         match (name.as_str(), value) {
             (CUSTOM_FIELDS, Value::Object(custom)) => {
                 for (custom_name, value) in custom {
                     if !value.is_null() {
-                        fields.insert(format!("{CUSTOM_FIELDS}.{custom_name}"), value);
+                        fields.push((format!("{CUSTOM_FIELDS}.{custom_name}"), value));
                     }
                 }
             }
             (_, Value::Null) => {}
-            (_, value) => {
-                fields.insert(name, value);
-            }
+            (_, value) => fields.push((name, value)),
         }
     }
-    fields
+    // Collected at once: the map is built in bulk from the sorted fields, not by an insert
+    // each.
+    fields.into_iter().collect()
 }
 
 /// The fields that differ between `before` and `after` (input forms as JSON; `None` before a
@@ -48,6 +48,26 @@ pub fn changes(
 ) -> BTreeMap<String, FieldChange> {
     let before = before.map(flatten).unwrap_or_default();
     let mut after = after.map(flatten).unwrap_or_default();
+    // A create or a deletion (every write of a bulk create): every field changed, and the
+    // fields come sorted, so the map is built in bulk.
+    if before.is_empty() {
+        return after
+            .into_iter()
+            .map(|(name, new)| {
+                let change = settings.change(&name, Value::Null, new);
+                (name, change)
+            })
+            .collect();
+    }
+    if after.is_empty() {
+        return before
+            .into_iter()
+            .map(|(name, old)| {
+                let change = settings.change(&name, old, Value::Null);
+                (name, change)
+            })
+            .collect();
+    }
     let mut changes = BTreeMap::new();
     for (name, old) in before {
         let new = after.remove(&name).unwrap_or(Value::Null);

@@ -69,8 +69,10 @@ impl AuditSettings {
 
     /// Whether field `name`'s values stay out of the log.
     pub fn is_private(&self, name: &str) -> bool {
-        let lower = name.to_ascii_lowercase();
-        self.private.contains(name) || SECRET_WORDS.iter().any(|word| lower.contains(word))
+        self.private.contains(name)
+            || SECRET_WORDS
+                .iter()
+                .any(|word| contains_ignoring_case(name, word))
     }
 
     /// The change of field `name` from `old` to `new`, as the log records it.
@@ -81,6 +83,14 @@ impl AuditSettings {
             FieldChange::Values { old, new }
         }
     }
+}
+
+/// Whether `text` contains `word` (ASCII letters in any case), without a lowercased copy: it
+/// runs for every field of every audited write.
+fn contains_ignoring_case(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 #[cfg(test)]
@@ -97,5 +107,11 @@ mod tests {
         assert!(opened.is_private("password_hash"), "secrets stay private");
         let custom = AuditSettings::recording_all().private(["custom_fields.ssn"]);
         assert!(custom.is_private("custom_fields.ssn"));
+        assert!(custom.is_private("Recovery_Token"), "in any case");
+        assert!(custom.is_private("API_KEY"));
+        assert!(
+            !custom.is_private("tok"),
+            "a part of a secret word is not one"
+        );
     }
 }

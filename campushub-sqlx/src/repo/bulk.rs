@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use campushub_core::repository::{BatchMode, BulkWritten};
-use campushub_core::{AuditEntry, ConsistencyToken, Error, Result};
+use campushub_core::{AuditEntry, ChangeEvent, ChangeOp, ConsistencyToken, Error, Result};
 use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
@@ -25,6 +25,7 @@ use crate::audit::insert_entries;
 use crate::backend::{Backend, Dialect, Statement, StatementResult, WriteTx};
 use crate::sql::SqlBuilder;
 use crate::table::SqlEntity;
+use crate::transaction_hook::pending_change;
 use crate::value::{ColType, SqlValue};
 
 /// Rows per `INSERT ... SELECT * FROM UNNEST(...)` statement on Postgres.
@@ -50,6 +51,33 @@ impl<E> Rows<'_, E> {
             Rows::Update(entities) => WriteKind::Store(&entities[i].0),
             Rows::Delete => WriteKind::Delete,
         }
+    }
+}
+
+impl<E: SqlEntity> Rows<'_, E> {
+    /// The change committing row `i` makes (`keys`: the plan's, which a deletion's row is),
+    /// for the transaction hooks.
+    fn change(
+        &self,
+        i: usize,
+        keys: &[(Uuid, i64)],
+        entry: Option<&AuditEntry>,
+    ) -> Option<ChangeEvent> {
+        let (id, op, version) = match self {
+            Rows::Insert(entities) => {
+                let meta = entities.get(i)?.meta();
+                (meta.id, ChangeOp::Created, meta.version)
+            }
+            Rows::Update(entities) => {
+                let meta = entities.get(i)?.0.meta();
+                (meta.id, ChangeOp::Updated, meta.version)
+            }
+            Rows::Delete => {
+                let (id, expected) = keys.get(i)?;
+                (*id, ChangeOp::Deleted, expected + 1)
+            }
+        };
+        Some(pending_change(E::KIND, id, op, version, entry))
     }
 }
 
@@ -266,15 +294,29 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                 tx.rollback().await?;
                 None
             } else {
-                if let Some(entries) = plan.entries {
-                    let committed = pending
-                        .iter()
-                        .filter(|i| !overtaken.contains(i) && !failed.iter().any(|(f, _)| f == *i));
+                let committed: Vec<usize> = pending
+                    .iter()
+                    .copied()
+                    .filter(|i| !overtaken.contains(i) && !failed.iter().any(|(f, _)| f == i))
+                    .collect();
+                let entry = |i: usize| plan.entries.and_then(|entries| entries.get(i));
+                if plan.entries.is_some() {
                     let statements = insert_entries(
                         self.backend.dialect(),
-                        committed.filter_map(|i| entries.get(*i)),
+                        committed.iter().filter_map(|i| entry(*i)),
                     );
                     run_all(&mut *tx, statements).await?;
+                }
+                if !self.hooks.is_empty() {
+                    let changes: Vec<ChangeEvent> = committed
+                        .iter()
+                        .filter_map(|i| plan.rows.change(*i, &plan.keys, entry(*i)))
+                        .collect();
+                    let dialect = self.backend.dialect();
+                    if let Err(veto) = self.hooks.run(&mut *tx, dialect, &changes).await {
+                        tx.rollback().await?;
+                        return Err(veto);
+                    }
                 }
                 tx.commit().await?
             };

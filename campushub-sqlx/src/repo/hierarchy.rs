@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use campushub_core::{ConsistencyToken, Error};
+use campushub_core::{ChangeEvent, ConsistencyToken, Error};
 use uuid::Uuid;
 
 use super::SqlRepository;
@@ -22,6 +22,8 @@ pub(super) enum Outcome {
     Written(Vec<StatementResult>, Option<ConsistencyToken>),
     /// Refused by the hierarchy check, nothing written: the error of each refused row.
     Refused(HashMap<Uuid, Error>),
+    /// Vetoed by a transaction hook, nothing written: the hook's error.
+    Vetoed(Error),
 }
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
@@ -40,16 +42,21 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         }
     }
 
-    /// Runs `statements`, which store `links`: guarded when some link names a parent (a row
-    /// made a root cannot close a cycle), else as a plain write.
+    /// Runs `statements`, which store `links` and make `change`: guarded when some link
+    /// names a parent (a row made a root cannot close a cycle), else as a plain write; in a
+    /// transaction of its own that runs the repository's transaction hooks when it has some.
     pub(super) async fn write_links(
         &self,
         links: &[Link],
         statements: Vec<Statement>,
+        change: ChangeEvent,
     ) -> crate::Result<Outcome> {
         let guard = E::hierarchy()
             .filter(|_| links.iter().any(|(_, parent)| parent.is_some()))
             .map(|hierarchy| self.guard(&hierarchy, links));
+        if !self.hooks.is_empty() {
+            return self.write_hooked(guard, statements, change).await;
+        }
         let Some(guard) = guard else {
             let (results, token) = self.backend.write(statements).await?;
             return Ok(Outcome::Written(results, token));
@@ -58,6 +65,38 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             Guarded::Written(results, token) => Ok(Outcome::Written(results, token)),
             Guarded::Refused(rows) => Ok(Outcome::Refused(refusals::<E>(rows))),
         }
+    }
+
+    /// [`SqlRepository::write_links`] with transaction hooks: the guard's check and the
+    /// statements in one transaction, then the hooks on `change` when a statement touched a
+    /// row (a versioned write that matched none changed nothing), then the commit.
+    async fn write_hooked(
+        &self,
+        guard: Option<WriteGuard>,
+        statements: Vec<Statement>,
+        change: ChangeEvent,
+    ) -> crate::Result<Outcome> {
+        let mut tx = self.backend.begin(guard.as_ref().map(|g| g.lock)).await?;
+        if let Some(guard) = guard {
+            let refused = tx.run(guard.check).await?;
+            if !refused.rows.is_empty() {
+                tx.rollback().await?;
+                return Ok(Outcome::Refused(refusals::<E>(refused.rows)));
+            }
+        }
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            results.push(tx.run(statement).await?);
+        }
+        if results.iter().any(|r| r.rows_affected > 0) {
+            let dialect = self.backend.dialect();
+            if let Err(veto) = self.hooks.run(&mut *tx, dialect, &[change]).await {
+                tx.rollback().await?;
+                return Ok(Outcome::Vetoed(veto));
+            }
+        }
+        let token = tx.commit().await?;
+        Ok(Outcome::Written(results, token))
     }
 
     /// The lock of `E`'s table and the check of `links` against the committed tree.

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::backend::Backend;
 use crate::sql::TableSql;
 use crate::table::SqlEntity;
+use crate::transaction_hook::{TransactionHook, TransactionHooks};
 
 pub use group_counts::GroupCountMismatch;
 
@@ -31,13 +32,57 @@ pub use group_counts::GroupCountMismatch;
 pub struct SqlRepository<E, B> {
     backend: B,
     table: Arc<TableSql<E>>,
+    hooks: TransactionHooks,
 }
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// A repository of `E` on `backend` (migrations must have run, see [`crate::migrate`]).
     pub fn new(backend: B) -> Self {
         let table = Arc::new(TableSql::new(backend.dialect()));
-        SqlRepository { backend, table }
+        SqlRepository {
+            backend,
+            table,
+            hooks: TransactionHooks::default(),
+        }
+    }
+
+    /// This repository with `hook` run inside each of its write transactions, after the
+    /// hooks added before it (see [`TransactionHook`]): its error rolls the write back.
+    ///
+    /// ```no_run
+    /// # fn demo<B: campushub_sqlx::Backend>(
+    /// #     repository: campushub_sqlx::SqlRepository<campushub_core::Student, B>,
+    /// # ) {
+    /// use async_trait::async_trait;
+    /// use campushub_core::{ChangeEvent, ChangeOp};
+    /// use campushub_sqlx::{HookTx, TransactionHook};
+    ///
+    /// /// Students are never deleted here: they graduate or withdraw.
+    /// struct NoDeletions;
+    ///
+    /// #[async_trait]
+    /// impl TransactionHook for NoDeletions {
+    ///     async fn before_commit(
+    ///         &self,
+    ///         _tx: &mut HookTx<'_>,
+    ///         changes: &[ChangeEvent],
+    ///     ) -> campushub_core::Result<()> {
+    ///         match changes.iter().find(|c| c.op == ChangeOp::Deleted) {
+    ///             Some(_) => Err(campushub_core::Error::conflict(
+    ///                 "id",
+    ///                 "Students are not deleted; set their status instead.",
+    ///             )),
+    ///             None => Ok(()),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let repository = repository.with_transaction_hook(std::sync::Arc::new(NoDeletions));
+    /// # }
+    /// ```
+    pub fn with_transaction_hook(mut self, hook: Arc<dyn TransactionHook>) -> Self {
+        self.hooks.push(hook);
+        self
     }
 
     /// The backend this repository runs on.
@@ -51,6 +96,7 @@ impl<E, B: Clone> Clone for SqlRepository<E, B> {
         SqlRepository {
             backend: self.backend.clone(),
             table: self.table.clone(),
+            hooks: self.hooks.clone(),
         }
     }
 }
@@ -60,6 +106,7 @@ impl<E, B: std::fmt::Debug> std::fmt::Debug for SqlRepository<E, B> {
         f.debug_struct("SqlRepository")
             .field("table", &self.table.table)
             .field("backend", &self.backend)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }

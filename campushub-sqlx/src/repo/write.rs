@@ -1,6 +1,6 @@
 //! Single-row writes: insert, update and delete with the version check in the `WHERE`.
 
-use campushub_core::{AuditEntry, Error, Result, Written};
+use campushub_core::{AuditEntry, ChangeOp, Error, Result, Written};
 use uuid::Uuid;
 
 use super::checks::primary;
@@ -10,6 +10,7 @@ use super::SqlRepository;
 use crate::audit::audited;
 use crate::backend::{Backend, Statement};
 use crate::table::SqlEntity;
+use crate::transaction_hook::pending_change;
 use crate::value::SqlValue;
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
@@ -30,12 +31,15 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         let values = self.table.row_values(entity)?;
         let links: Vec<Link> = self.link(&values).into_iter().collect();
         let statement = self.table.insert(vec![values]);
+        let meta = entity.meta();
+        let change = pending_change(E::KIND, meta.id, ChangeOp::Created, meta.version, entry);
         match self
-            .write_links(&links, self.with_entry(statement, entry))
+            .write_links(&links, self.with_entry(statement, entry), change)
             .await
         {
             Ok(Outcome::Written(_, token)) => Ok(Written { token }),
             Ok(Outcome::Refused(errors)) => Err(the_refusal(errors)),
+            Ok(Outcome::Vetoed(veto)) => Err(veto),
             Err(error) => Err(self.write_error(error, WriteKind::Store(entity)).await),
         }
     }
@@ -49,8 +53,10 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         let values = self.table.row_values(entity)?;
         let links: Vec<Link> = self.link(&values).into_iter().collect();
         let statement = self.table.update(values, expected_version);
+        let meta = entity.meta();
+        let change = pending_change(E::KIND, meta.id, ChangeOp::Updated, meta.version, entry);
         match self
-            .write_links(&links, self.with_entry(statement, entry))
+            .write_links(&links, self.with_entry(statement, entry), change)
             .await
         {
             Ok(Outcome::Written(results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
@@ -60,6 +66,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                 Err(self.version_error(entity.meta().id, expected_version).await)
             }
             Ok(Outcome::Refused(errors)) => Err(the_refusal(errors)),
+            Ok(Outcome::Vetoed(veto)) => Err(veto),
             Err(error) => Err(self.write_error(error, WriteKind::Store(entity)).await),
         }
     }
@@ -71,10 +78,16 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         entry: Option<&AuditEntry>,
     ) -> Result<Written> {
         let statement = self.table.delete(id, expected_version);
-        match self.backend.write(self.with_entry(statement, entry)).await {
-            Ok((results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
+        let change = pending_change(E::KIND, id, ChangeOp::Deleted, expected_version + 1, entry);
+        // A deletion stores no link: it cannot close a cycle.
+        match self
+            .write_links(&[], self.with_entry(statement, entry), change)
+            .await
+        {
+            Ok(Outcome::Written(results, token)) if results.iter().any(|r| r.rows_affected > 0) => {
                 Ok(Written { token })
             }
+            Ok(Outcome::Vetoed(veto)) => Err(veto),
             Ok(_) => Err(self.version_error(id, expected_version).await),
             Err(error) => Err(self.write_error(error, WriteKind::Delete).await),
         }

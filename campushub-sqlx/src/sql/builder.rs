@@ -90,6 +90,28 @@ impl SqlBuilder {
         self.push(")")
     }
 
+    /// Binds `rows` column by column, one typed array per column of `types`, as
+    /// `($1, $2, ...)`: the argument list of a Postgres `UNNEST`, which takes a batch of any
+    /// size in as many parameters as it has columns (a multi-row `VALUES` takes one per cell,
+    /// and Postgres parses and plans each).
+    pub(crate) fn bind_columns(
+        &mut self,
+        types: &[ColType],
+        rows: impl IntoIterator<Item = Vec<SqlValue>>,
+    ) -> &mut Self {
+        let mut columns: Vec<Vec<SqlValue>> = types.iter().map(|_| Vec::new()).collect();
+        for row in rows {
+            for (column, value) in columns.iter_mut().zip(row) {
+                column.push(value);
+            }
+        }
+        let arrays = types
+            .iter()
+            .zip(columns)
+            .map(|(ty, values)| SqlValue::Array(*ty, values));
+        self.bind_tuple(arrays)
+    }
+
     /// Appends a membership test of `alias."column"` against `ids`: `= ANY($1)` on Postgres,
     /// `IN (?, ...)` on SQLite.
     pub(crate) fn in_uuids(&mut self, alias: &str, column: &str, ids: &[uuid::Uuid]) -> &mut Self {

@@ -170,23 +170,8 @@ impl<E: SqlEntity> TableSql<E> {
             b.ident(column.name);
         }
         if self.dialect == Dialect::Postgres && rows.len() > 1 {
-            let mut columns: Vec<Vec<SqlValue>> = self
-                .columns
-                .iter()
-                .map(|_| Vec::with_capacity(rows.len()))
-                .collect();
-            for row in rows {
-                for (column, value) in columns.iter_mut().zip(row) {
-                    column.push(value);
-                }
-            }
-            b.push(") SELECT * FROM UNNEST");
-            let arrays = self
-                .columns
-                .iter()
-                .zip(columns)
-                .map(|(c, v)| SqlValue::Array(c.ty, v));
-            b.bind_tuple(arrays);
+            let types: Vec<ColType> = self.columns.iter().map(|c| c.ty).collect();
+            b.push(") SELECT * FROM UNNEST").bind_columns(&types, rows);
             return b.finish(Vec::new());
         }
         b.push(") VALUES ");

@@ -27,3 +27,4 @@ mod replica_floor;
 mod routing;
 mod support;
 mod tls;
+mod transaction_hooks;
