@@ -1,6 +1,7 @@
 //! The audit log's routes: `GET /api/v1/audit` (filters: `kind`, `record_id`, `actor`,
 //! `action`, `since`, `until`; cursor pages, newest first) and `GET /api/v1/{kind}/{id}/history`
-//! for every resource served. Read only: no route writes or deletes an entry, and any other
+//! for every resource served, and with feature `exchange` `GET /api/v1/audit/export` (CSV or
+//! XLSX, one row per changed field). Read only: no route writes or deletes an entry, and any other
 //! method is a 405 like everywhere else.
 
 use std::sync::Arc;
@@ -27,6 +28,14 @@ pub(crate) fn routes(
 ) -> Router {
     let mut router =
         route_with_trailing_slash(Router::new(), &format!("{API_PREFIX}/audit"), get(log));
+    #[cfg(feature = "exchange")]
+    {
+        router = route_with_trailing_slash(
+            router,
+            &format!("{API_PREFIX}/audit/export"),
+            get(crate::exchange::audit_export),
+        );
+    }
     for (segment, kind) in kinds {
         router = route_with_trailing_slash(
             router,

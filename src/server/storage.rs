@@ -14,7 +14,7 @@ use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student, User
 use crate::http::Analytics;
 use crate::sqlx::{
     Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAccounts, SqlAnalytics,
-    SqlAuditLog, SqlEntity, SqlRepository, SqliteStore,
+    SqlAuditLog, SqlEntity, SqlRepository, SqliteStore, TransactionHook,
 };
 
 /// The opened database. Cheap to clone.
@@ -159,9 +159,30 @@ impl Storage {
     /// The repository of kind `E` over this database (an application's kind: its table comes
     /// from the application's migrations, run after CampusHub's).
     pub fn repository<E: SqlEntity>(&self) -> Arc<dyn Repository<E>> {
+        self.repository_with_hooks(&[])
+    }
+
+    /// [`Storage::repository`] whose writes run `hooks` inside their transactions, in this
+    /// order, before they commit: a hook's error vetoes the write (see
+    /// [`TransactionHook`](crate::sqlx::TransactionHook)).
+    pub fn repository_with_hooks<E: SqlEntity>(
+        &self,
+        hooks: &[Arc<dyn TransactionHook>],
+    ) -> Arc<dyn Repository<E>> {
+        fn hooked<E: SqlEntity, B: Backend>(
+            backend: B,
+            hooks: &[Arc<dyn TransactionHook>],
+        ) -> Arc<dyn Repository<E>> {
+            let repository = hooks
+                .iter()
+                .fold(SqlRepository::<E, B>::new(backend), |r, h| {
+                    r.with_transaction_hook(Arc::clone(h))
+                });
+            Arc::new(repository)
+        }
         match self {
-            Storage::Sqlite(store) => Arc::new(SqlRepository::<E, _>::new(store.clone())),
-            Storage::Postgres(router) => Arc::new(SqlRepository::<E, _>::new(router.clone())),
+            Storage::Sqlite(store) => hooked(store.clone(), hooks),
+            Storage::Postgres(router) => hooked(router.clone(), hooks),
         }
     }
 }

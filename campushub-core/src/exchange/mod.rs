@@ -8,14 +8,17 @@
 //! an import reads a [`Sheet`], matches its headers ([`match_headers`], with [`ALIASES`]),
 //! parses its cells ([`parse_cell`]), resolves references ([`References`]) and upserts the
 //! rows through the service ([`import_sheet`]), reporting every problem as an [`Issue`]
-//! with its row and column.
+//! with its row and column. The audit log exports as [`audit_rows`], one row per changed
+//! field.
 
+mod audit_rows;
 mod cell;
 mod columns;
 mod headers;
 mod import;
 mod values;
 
+pub use audit_rows::{audit_rows, AUDIT_HEADERS};
 pub use cell::{escape_formula, unescape_formula, Cell};
 pub use columns::{Column, Columns, Source};
 pub use headers::{match_headers, normalize, ALIASES};

@@ -44,16 +44,10 @@ fn typed_cell(column: &Column, value: &Value) -> Cell {
         }
     );
     match value {
-        Value::Bool(flag) => Cell::Bool(*flag),
-        Value::Number(number) => match number.as_i64() {
-            Some(whole) => Cell::Int(whole),
-            None => Cell::Number(number.as_f64().unwrap_or(f64::NAN)),
-        },
         Value::String(text) if dated => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(date) => Cell::Date(date),
             Err(_) => text_cell(text),
         },
-        Value::String(text) => text_cell(text),
         Value::Array(items) if is_multiselect(column) => {
             let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
             if texts.len() == items.len() && !texts.iter().any(|t| t.contains(';')) {
@@ -62,12 +56,27 @@ fn typed_cell(column: &Column, value: &Value) -> Cell {
                 text_cell(&value.to_string())
             }
         }
+        _ => plain_cell(value),
+    }
+}
+
+/// The cell of a JSON value without a column to type it: booleans and numbers as
+/// themselves, text escaped, arrays and objects as their JSON text.
+pub(super) fn plain_cell(value: &Value) -> Cell {
+    match value {
+        Value::Bool(flag) => Cell::Bool(*flag),
+        Value::Number(number) => match number.as_i64() {
+            Some(whole) => Cell::Int(whole),
+            None => Cell::Number(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(text) => text_cell(text),
         Value::Array(_) | Value::Object(_) => text_cell(&value.to_string()),
         Value::Null => Cell::Empty,
     }
 }
 
-fn text_cell(text: &str) -> Cell {
+/// Text as a cell: empty text is an empty cell; anything else escaped against formulas.
+pub(super) fn text_cell(text: &str) -> Cell {
     if text.is_empty() {
         return Cell::Empty;
     }

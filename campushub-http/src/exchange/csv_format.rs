@@ -10,9 +10,7 @@ use crate::problem::Problem;
 
 /// The header row, CRLF-terminated.
 pub(super) fn header(columns: &Columns) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_record(&mut out, columns.headers().map(str::to_owned));
-    out
+    header_of(columns.headers())
 }
 
 /// Appends `rows` to `out`, one line each.
@@ -23,6 +21,18 @@ pub(super) fn rows(columns: &Columns, rows: &[Map<String, Value>], out: &mut Vec
             columns.iter().map(|column| text_of(&cell_of(column, row))),
         );
     }
+}
+
+/// The header row of `headers`, CRLF-terminated.
+pub(super) fn header_of<'h>(headers: impl Iterator<Item = &'h str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_record(&mut out, headers.map(str::to_owned));
+    out
+}
+
+/// Appends one line of `cells`.
+pub(super) fn cells_row(cells: &[Cell], out: &mut Vec<u8>) {
+    write_record(out, cells.iter().map(text_of));
 }
 
 fn write_record(out: &mut Vec<u8>, fields: impl Iterator<Item = String>) {

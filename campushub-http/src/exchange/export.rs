@@ -26,6 +26,17 @@ pub(super) async fn export<E: Entity>(
     ReadConsistency(read): ReadConsistency,
     QueryParams(params): QueryParams,
 ) -> ApiResult<Response> {
+    let (format, mut kept) = split_format(params)?;
+    kept.push(("page_size".to_owned(), state.max_page_size.to_string()));
+    let service = state.service.clone();
+    respond(service, principal, kept, read, format, state.segment).await
+}
+
+/// The format an export's `params` choose (CSV unless `format=xlsx`), and the other
+/// parameters: the query's. An export has every matching row, so page parameters are refused.
+pub(super) fn split_format(
+    params: Vec<(String, String)>,
+) -> Result<(Format, Vec<(String, String)>), Problem> {
     let mut format = Format::Csv;
     let mut kept = Vec::with_capacity(params.len() + 1);
     for (name, value) in params {
@@ -43,9 +54,7 @@ pub(super) async fn export<E: Entity>(
             _ => kept.push((name, value)),
         }
     }
-    kept.push(("page_size".to_owned(), state.max_page_size.to_string()));
-    let service = state.service.clone();
-    respond(service, principal, kept, read, format, state.segment).await
+    Ok((format, kept))
 }
 
 /// The CSV export of the list query `params`, for `Accept: text/csv` on the list route.
@@ -83,19 +92,31 @@ async fn respond<E: Entity>(
             "xlsx",
         ),
     };
+    Ok(file_response(body, media_type, segment, extension))
+}
+
+/// A `200` carrying `body`, a file of `media_type` (CSV's with its charset and header row
+/// declared) to be saved as `<name>.<extension>`.
+pub(super) fn file_response(
+    body: Body,
+    media_type: &'static str,
+    name: &str,
+    extension: &str,
+) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
-    let media_type = match format {
-        Format::Csv => "text/csv; charset=utf-8; header=present",
-        Format::Xlsx => media_type,
+    let media_type = if media_type == TEXT_CSV {
+        "text/csv; charset=utf-8; header=present"
+    } else {
+        media_type
     };
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     if let Ok(disposition) =
-        HeaderValue::try_from(format!("attachment; filename=\"{segment}.{extension}\""))
+        HeaderValue::try_from(format!("attachment; filename=\"{name}.{extension}\""))
     {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
-    Ok(response)
+    response
 }
 
 /// Writes every row of the list query `params` (no page parameters) as `format` to `out`,

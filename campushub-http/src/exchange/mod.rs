@@ -4,8 +4,10 @@
 //!
 //! The columns, cells and the import's checks are core's ([`campushub_core::exchange`]);
 //! this module reads and writes the formats, streams exports page by page, and holds
-//! imports to [`crate::ImportLimits`].
+//! imports to [`crate::ImportLimits`]. The audit log exports the same way
+//! (`GET /api/v1/audit/export`), one row per changed field.
 
+mod audit_export;
 mod csv_format;
 mod export;
 mod format;
@@ -79,6 +81,7 @@ pub(crate) fn routes<E: Entity>(
         })
 }
 
+pub(crate) use audit_export::export as audit_export;
 pub(crate) use export::csv_list;
 pub use export::write_export;
 pub use import::read_sheet;

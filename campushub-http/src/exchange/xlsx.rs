@@ -20,7 +20,22 @@ const MAX_PARTS: usize = 1000;
 /// Writes the header row and every page `pages` delivers, and returns the file.
 pub(super) fn write(
     columns: &Columns,
-    mut pages: Receiver<Vec<Map<String, Value>>>,
+    pages: Receiver<Vec<Map<String, Value>>>,
+) -> Result<Vec<u8>, Error> {
+    write_rows(columns.headers(), pages, |record| {
+        columns
+            .iter()
+            .map(|column| cell_of(column, &record))
+            .collect()
+    })
+}
+
+/// Writes `headers` and the rows of every page `pages` delivers, each record's cells made by
+/// `cells` (one per header), and returns the file.
+pub(super) fn write_rows<'h, T>(
+    headers: impl Iterator<Item = &'h str>,
+    mut pages: Receiver<Vec<T>>,
+    cells: impl Fn(T) -> Vec<Cell>,
 ) -> Result<Vec<u8>, Error> {
     let failed = |error: XlsxError| Error::internal("the XLSX file could not be written", error);
     let mut workbook = Workbook::new();
@@ -28,20 +43,19 @@ pub(super) fn write(
     let sheet = workbook
         .add_worksheet_with_constant_memory()
         .map_err(failed)?;
-    for (index, header) in columns.headers().enumerate() {
+    for (index, header) in headers.enumerate() {
         sheet
             .write_string(0, column_number(index)?, header)
             .map_err(failed)?;
     }
     let mut row: u32 = 0;
     while let Some(records) = pages.blocking_recv() {
-        for record in &records {
+        for record in records {
             row = row
                 .checked_add(1)
                 .ok_or_else(|| Error::invalid("format", "too many rows for one XLSX sheet"))?;
-            for (index, column) in columns.iter().enumerate() {
-                let cell = cell_of(column, record);
-                write_cell(sheet, row, column_number(index)?, &cell, &date).map_err(failed)?;
+            for (index, cell) in cells(record).iter().enumerate() {
+                write_cell(sheet, row, column_number(index)?, cell, &date).map_err(failed)?;
             }
         }
     }

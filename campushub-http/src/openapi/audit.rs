@@ -4,7 +4,9 @@
 
 use campushub_core::audit_log::{AuditAction, MAX_AUDIT_PAGE_SIZE};
 use campushub_core::schema::FieldType;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn,
+};
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, Type};
 use utoipa::openapi::{ObjectBuilder, OpenApi, Ref, Required};
 
@@ -32,27 +34,18 @@ pub fn add_audit(document: &mut OpenApi, resources: &[ResourceDoc]) {
              `auditor` role and admins. Entries are written only by the writes they record: \
              no route writes or deletes one.",
         ));
-    for parameter in [
-        query(
-            "kind",
-            "The record's kind (`student`)",
-            typed(FieldType::Text, false),
-        ),
-        query(
-            "record_id",
-            "The record's id",
-            typed(FieldType::Uuid, false),
-        ),
-        query(
-            "actor",
-            "The subject that made the change",
-            typed(FieldType::Text, false),
-        ),
-    ] {
+    for parameter in record_filters() {
         log = log.parameter(parameter);
     }
     log = with_page_parameters(log);
     add(paths, &format!("{API_PREFIX}/audit"), HttpMethod::Get, log);
+    #[cfg(feature = "exchange")]
+    add(
+        paths,
+        &format!("{API_PREFIX}/audit/export"),
+        HttpMethod::Get,
+        export(),
+    );
     for resource in resources {
         let history = reading(resource.segment, "The record's history, newest first")
             .operation_id(Some(operation_id(resource.segment, "history")))
@@ -96,13 +89,30 @@ fn action() -> ObjectBuilder {
         .enum_values(Some(actions))
 }
 
-/// The filters every read of the log takes, and its page parameters.
-fn with_page_parameters(mut operation: OperationBuilder) -> OperationBuilder {
-    let page_size = ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(1))
-        .maximum(Some(MAX_AUDIT_PAGE_SIZE as f64));
-    for parameter in [
+/// The filters of the whole log: which records, and whose changes.
+fn record_filters() -> [Parameter; 3] {
+    [
+        query(
+            "kind",
+            "The record's kind (`student`)",
+            typed(FieldType::Text, false),
+        ),
+        query(
+            "record_id",
+            "The record's id",
+            typed(FieldType::Uuid, false),
+        ),
+        query(
+            "actor",
+            "The subject that made the change",
+            typed(FieldType::Text, false),
+        ),
+    ]
+}
+
+/// The filters every read of the log takes.
+fn change_filters() -> [Parameter; 3] {
+    [
         query("action", "What the write did", action()),
         query(
             "since",
@@ -114,6 +124,19 @@ fn with_page_parameters(mut operation: OperationBuilder) -> OperationBuilder {
             "Entries before this time (RFC 3339)",
             typed(FieldType::DateTime, false),
         ),
+    ]
+}
+
+/// The filters every read of the log takes, and its page parameters.
+fn with_page_parameters(mut operation: OperationBuilder) -> OperationBuilder {
+    let page_size = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_AUDIT_PAGE_SIZE as f64));
+    for parameter in change_filters() {
+        operation = operation.parameter(parameter);
+    }
+    for parameter in [
         query(
             "cursor",
             "The cursor of a page's `next`",
@@ -121,6 +144,48 @@ fn with_page_parameters(mut operation: OperationBuilder) -> OperationBuilder {
         ),
         query("page_size", "Entries per page (default 50)", page_size),
     ] {
+        operation = operation.parameter(parameter);
+    }
+    operation
+}
+
+/// `GET /audit/export`: the log's filters, a format, and a file.
+#[cfg(feature = "exchange")]
+fn export() -> OperationBuilder {
+    use campushub_core::exchange::AUDIT_HEADERS;
+    use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let binary = text().format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
+    let formats = text().enum_values(Some(["csv", "xlsx"]));
+    let mut operation = op(
+        "audit",
+        "Export the audit log (its filters) as CSV or XLSX, one row per changed field",
+        &[400, 422],
+    )
+    .operation_id(Some(operation_id("audit", "export")))
+    .parameter(query("format", "`csv` (the default) or `xlsx`", formats))
+    .response(
+        "200",
+        ResponseBuilder::new()
+            .description(format!(
+                "The file, newest entries first: a header row ({}), then one row per changed \
+                 field of each entry (one row with an empty `field` for an entry naming \
+                 none); a private field's row has `private` true and no values",
+                AUDIT_HEADERS.join(", ")
+            ))
+            .content(
+                "text/csv",
+                ContentBuilder::new().schema(Some(text())).build(),
+            )
+            .content(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ContentBuilder::new().schema(Some(binary)).build(),
+            )
+            .build(),
+    );
+    for parameter in record_filters().into_iter().chain(change_filters()) {
         operation = operation.parameter(parameter);
     }
     operation

@@ -121,3 +121,129 @@ async fn no_method_writes_or_deletes_an_entry() {
         }
     }
 }
+
+/// The audit log as a spreadsheet (feature `exchange`): every matching entry across pages,
+/// one row per changed field, text escaped, in CSV and XLSX alike; for auditors only.
+#[cfg(feature = "exchange")]
+#[tokio::test]
+async fn the_log_exports_as_csv_and_xlsx_one_row_per_changed_field() {
+    use campushub_core::audit_log::MAX_AUDIT_PAGE_SIZE;
+    use campushub_core::exchange::AUDIT_HEADERS;
+
+    let app = App::with_identity();
+    // More entries than one page of the log holds.
+    let count = MAX_AUDIT_PAGE_SIZE + 20;
+    let rows: Vec<Value> = (0..count).map(|i| department(&format!("X{i}"))).collect();
+    let created = app
+        .post(
+            "/api/v1/departments/bulk-create",
+            json!({ "departments": rows }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.json());
+    let target = app.create("departments", department("XT")).await;
+    let id = id_of(&target);
+    let patched = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/departments/{id}"),
+            Some(&Role::ADMIN),
+            Some(json!({"name": "=HYPERLINK(\"http://x\")"})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+
+    let reply = app
+        .call(
+            Method::GET,
+            "/api/v1/audit/export?kind=department",
+            Some(&Role::AUDITOR),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.header("content-type").starts_with("text/csv"));
+    assert!(reply.header("content-disposition").contains("audit.csv"));
+    let mut reader = csv::Reader::from_reader(&reply.body[..]);
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("a header row")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(headers, AUDIT_HEADERS);
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    let column = |name: &str| AUDIT_HEADERS.iter().position(|h| *h == name).expect(name);
+    let (field, old, new, action, record) = (
+        column("field"),
+        column("old"),
+        column("new"),
+        column("action"),
+        column("record_id"),
+    );
+    // Newest first: the patch's one field, then the creates' fields.
+    let first = &records[0];
+    assert_eq!((&first[action], &first[field]), ("patch", "name"));
+    assert_eq!(&first[old], "Department XT");
+    assert_eq!(
+        &first[new], "'=HYPERLINK(\"http://x\")",
+        "a value that reads as a formula is escaped"
+    );
+    assert_eq!(&first[record], id.as_str());
+    let codes: Vec<&str> = records
+        .iter()
+        .filter(|r| &r[field] == "code")
+        .map(|r| &r[new])
+        .collect();
+    assert_eq!(codes.len(), count + 1, "every create, past the first page");
+    assert!(records.iter().skip(1).all(|r| r[action].contains("create")));
+
+    let xlsx = app
+        .call(
+            Method::GET,
+            "/api/v1/audit/export?kind=department&format=xlsx",
+            Some(&Role::ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body.to_vec()))
+            .expect("an XLSX workbook");
+    let sheet = calamine::Reader::worksheet_range_at(&mut workbook, 0)
+        .expect("a sheet")
+        .expect("readable");
+    assert_eq!(
+        sheet.height(),
+        records.len() + 1,
+        "the same rows as the CSV, and the header"
+    );
+    let patch_new = sheet.get((1, new)).map(ToString::to_string);
+    assert_eq!(patch_new.as_deref(), Some(&first[new]));
+
+    for (uri, role, status) in [
+        (
+            "/api/v1/audit/export",
+            Role::REGISTRAR,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/api/v1/audit/export?format=pdf",
+            Role::AUDITOR,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/audit/export?page_size=5",
+            Role::AUDITOR,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/audit/export?action=drop",
+            Role::AUDITOR,
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let reply = app.call(Method::GET, uri, Some(&role), None).await;
+        assert_eq!(reply.status, status, "{role} {uri}");
+    }
+}
