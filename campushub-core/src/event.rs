@@ -46,6 +46,24 @@ pub struct ChangeEvent {
     pub request_id: Option<String>,
 }
 
+impl ChangeEvent {
+    /// The change `op` to record `id` of `kind`, leaving it at `version`; with no token, no
+    /// embedding kinds and no actor or request yet (set them by field as the emitter knows
+    /// them).
+    pub fn new(kind: EntityKind, id: Uuid, op: ChangeOp, version: i64) -> Self {
+        ChangeEvent {
+            kind,
+            id,
+            op,
+            version,
+            token: None,
+            embedded_in: &[],
+            actor: None,
+            request_id: None,
+        }
+    }
+}
+
 /// Something that reacts to committed changes: the cache, an audit log, a search indexer.
 ///
 /// Hooks run in registration order after the write committed and before the write is

@@ -140,13 +140,8 @@ pub(crate) fn pending_change(
     entry: Option<&AuditEntry>,
 ) -> ChangeEvent {
     ChangeEvent {
-        kind,
-        id,
-        op,
-        version,
-        token: None,
-        embedded_in: &[],
         actor: entry.map(|entry| entry.actor.subject.clone()),
         request_id: entry.and_then(|entry| entry.request_id.clone()),
+        ..ChangeEvent::new(kind, id, op, version)
     }
 }

@@ -70,20 +70,8 @@ mod tests {
     use crate::accounts::account_version_key;
     use crate::accounts::{DenyList, TokenRevoker};
     use crate::event::{ChangeEvent, ChangeHook, ChangeOp};
-    use crate::kind::EntityKind;
 
-    fn event(kind: EntityKind, id: Uuid, op: ChangeOp, version: i64) -> ChangeEvent {
-        ChangeEvent {
-            kind,
-            id,
-            op,
-            version,
-            token: None,
-            embedded_in: &[],
-            actor: None,
-            request_id: None,
-        }
-    }
+    use crate::kind::EntityKind;
 
     #[tokio::test]
     async fn a_write_revokes_the_tokens_of_the_version_before_it_and_no_other() {
@@ -91,22 +79,42 @@ mod tests {
         let hook = RevokeOnAccountChange::new(deny.clone(), Duration::from_secs(900));
         let id = Uuid::now_v7();
         let key = |v| account_version_key(&id.to_string(), v);
-        hook.on_change(&event(EntityKind::USER, id, ChangeOp::Created, 1))
-            .await;
+        hook.on_change(&ChangeEvent::new(
+            EntityKind::USER,
+            id,
+            ChangeOp::Created,
+            1,
+        ))
+        .await;
         assert!(!deny.is_revoked(&key(1)), "a creation revokes nothing");
-        hook.on_change(&event(EntityKind::USER, id, ChangeOp::Updated, 2))
-            .await;
+        hook.on_change(&ChangeEvent::new(
+            EntityKind::USER,
+            id,
+            ChangeOp::Updated,
+            2,
+        ))
+        .await;
         assert!(deny.is_revoked(&key(1)));
         assert!(!deny.is_revoked(&key(2)), "tokens of the new version stand");
-        hook.on_change(&event(EntityKind::USER, id, ChangeOp::Deleted, 3))
-            .await;
+        hook.on_change(&ChangeEvent::new(
+            EntityKind::USER,
+            id,
+            ChangeOp::Deleted,
+            3,
+        ))
+        .await;
         assert!(
             deny.is_revoked(&key(2)),
             "a deletion revokes the last version"
         );
         let student = Uuid::now_v7();
-        hook.on_change(&event(EntityKind::STUDENT, student, ChangeOp::Updated, 2))
-            .await;
+        hook.on_change(&ChangeEvent::new(
+            EntityKind::STUDENT,
+            student,
+            ChangeOp::Updated,
+            2,
+        ))
+        .await;
         assert!(!deny.is_revoked(&account_version_key(&student.to_string(), 1)));
     }
 }
