@@ -22,6 +22,7 @@ mod scoping;
 mod stats;
 #[cfg(test)]
 mod testing;
+mod walk;
 mod write;
 mod written;
 
@@ -34,6 +35,7 @@ pub use bulk::{ImportOptions, ImportOutcome};
 pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecord};
 pub use privacy::StatisticsPrivacy;
+pub use walk::{Walk, WALK_PAGE_ROWS};
 pub use rules::{DepartmentHierarchy, EntityRules, KnownKinds, MAX_HIERARCHY_DEPTH};
 
 use crate::audit_log::AuditSettings;

@@ -43,7 +43,6 @@ pub(super) async fn export<E: Entity>(
             _ => kept.push((name, value)),
         }
     }
-    kept.push(("page_size".to_owned(), state.max_page_size.to_string()));
     let service = state.service.clone();
     respond(service, principal, kept, read, format, state.segment).await
 }
@@ -55,10 +54,8 @@ pub(crate) async fn csv_list<E: Entity>(
     mut params: Vec<(String, String)>,
     read: ReadOptions,
     segment: &'static str,
-    max_page_size: u32,
 ) -> ApiResult<Response> {
     params.retain(|(name, _)| !matches!(name.as_str(), "page" | "cursor" | "page_size"));
-    params.push(("page_size".to_owned(), max_page_size.to_string()));
     respond(service, principal, params, read, Format::Csv, segment).await
 }
 
@@ -107,15 +104,11 @@ async fn respond<E: Entity>(
 pub async fn write_export<E: Entity>(
     service: EntityService<E>,
     principal: Principal,
-    mut params: Vec<(String, String)>,
+    params: Vec<(String, String)>,
     format: Format,
     out: &mut (dyn std::io::Write + Send),
 ) -> Result<u64, Error> {
     let read = ReadOptions::default();
-    params.push((
-        "page_size".to_owned(),
-        campushub_core::query::MAX_PAGE_SIZE.to_string(),
-    ));
     let mut pages = Pages::start(service.clone(), principal.clone(), params, read.clone()).await?;
     let definitions = service.custom_field_definitions(&read).await?;
     let personal = service.policy().sees_personal(&principal, E::KIND);
