@@ -17,7 +17,6 @@ use crate::core::exchange::{import_sheet, Columns, ImportReport, NaturalKeys, Re
 use crate::core::service::ImportOptions;
 use crate::core::{BatchMode, Department, Entity, EntityService, Principal, ReadOptions, Role};
 use crate::http::exchange::{read_sheet, write_export, Format};
-use crate::http::ImportLimits;
 
 /// Who the commands act as.
 fn operator() -> Principal {
@@ -79,7 +78,7 @@ pub(super) async fn import(
         Some(ext) if ext.eq_ignore_ascii_case("xlsx") => Format::Xlsx,
         _ => Format::Csv,
     };
-    let limits = ImportLimits::default();
+    let limits = config.imports;
     let terminal = std::io::stderr().is_terminal();
     let step = |message: &'static str| {
         if !terminal {

@@ -76,13 +76,13 @@ async fn a_walk_gives_the_list_routes_rows_in_its_order() {
     let rows = 2 * WALK_PAGE_ROWS as usize + 150;
     let mut own = None;
     for n in 0..rows {
-        let body = with(student_body(&format!("W{n:05}")), "year_of_study", json!(1 + n % 4));
-        let body = with(body, "email", json!(format!("w{n}@uni.example")));
         let body = with(
-            body,
-            "admission_date",
-            json!(format!("202{}-08-01", n % 3)),
+            student_body(&format!("W{n:05}")),
+            "year_of_study",
+            json!(1 + n % 4),
         );
+        let body = with(body, "email", json!(format!("w{n}@uni.example")));
+        let body = with(body, "admission_date", json!(format!("202{}-08-01", n % 3)));
         let body = with(body, "custom_fields", json!({ "credits": n % 7 }));
         let student = campus.student_from(body).await;
         if n == 17 {
@@ -112,7 +112,10 @@ async fn a_walk_gives_the_list_routes_rows_in_its_order() {
             match (from_list, from_walk) {
                 (Ok(from_list), Ok(from_walk)) => {
                     assert_eq!(from_walk.len(), from_list.len(), "{query:?} as {caller:?}");
-                    assert!(from_walk == from_list, "{query:?} as {caller:?}: rows differ");
+                    assert!(
+                        from_walk == from_list,
+                        "{query:?} as {caller:?}: rows differ"
+                    );
                     refusals.0 += 1;
                 }
                 (Err(list), Err(walk)) => {
@@ -123,7 +126,11 @@ async fn a_walk_gives_the_list_routes_rows_in_its_order() {
             }
         }
     }
-    assert_eq!(refusals, (17, 1), "the faculty's search covers hidden fields");
+    assert_eq!(
+        refusals,
+        (17, 1),
+        "the faculty's search covers hidden fields"
+    );
     assert_eq!(walked(&campus, &admin(), &[]).await.len(), rows);
     assert_eq!(walked(&campus, &student, &[]).await.len(), 1, "its own row");
     let as_faculty = walked(&campus, &faculty, &[]).await;
@@ -143,5 +150,9 @@ async fn a_walk_gives_the_list_routes_rows_in_its_order() {
     }
     let loads = campus.cache.loads();
     walked(&campus, &admin(), &params(&[("ordering", "roll_number")])).await;
-    assert_eq!(campus.cache.loads(), loads, "a walk does not go through the cache");
+    assert_eq!(
+        campus.cache.loads(),
+        loads,
+        "a walk does not go through the cache"
+    );
 }
