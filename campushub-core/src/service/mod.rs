@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
 pub use bulk::ROWS as BULK_ROWS;
-pub use bulk::{ImportOptions, ImportOutcome};
+pub use bulk::{ImportOptions, ImportOutcome, ImportProgress, NoProgress};
 pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecord};
 pub use privacy::StatisticsPrivacy;

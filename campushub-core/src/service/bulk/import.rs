@@ -44,6 +44,27 @@ pub struct ImportOptions {
     pub mode: BatchMode,
 }
 
+/// Where an import is, for a progress bar: told as rows are checked, then once before the
+/// write (a single batch, which reports nothing until it ends).
+pub trait ImportProgress: Send + Sync {
+    /// `rows` more rows were checked.
+    fn checked(&self, rows: usize);
+    /// The checks are over; `rows` rows go to the store now.
+    fn writing(&self, rows: usize);
+}
+
+/// No progress reported.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl ImportProgress for NoProgress {
+    fn checked(&self, _rows: usize) {}
+    fn writing(&self, _rows: usize) {}
+}
+
+/// Rows checked between two reports to an [`ImportProgress`].
+const PROGRESS_ROWS: usize = 1_000;
+
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportOutcome {
@@ -75,6 +96,23 @@ impl<E: Entity> EntityService<E> {
         rows: Vec<Map<String, Value>>,
         options: ImportOptions,
     ) -> Result<ImportOutcome> {
+        self.import_rows_reporting(principal, rows, options, &NoProgress)
+            .await
+    }
+
+    /// [`EntityService::import_rows`], telling `progress` as rows are checked and when the
+    /// write starts.
+    ///
+    /// # Errors
+    /// As [`EntityService::import_rows`].
+    pub async fn import_rows_reporting(
+        &self,
+        principal: &Principal,
+        rows: Vec<Map<String, Value>>,
+        options: ImportOptions,
+        progress: &dyn ImportProgress,
+    ) -> Result<ImportOutcome> {
+        let total = rows.len();
         for action in [Action::Create, Action::Update] {
             self.authorize(principal, action)?;
             self.refuse_scoped_bulk(principal, action)?;
@@ -142,7 +180,14 @@ impl<E: Entity> EntityService<E> {
         let taken = self
             .taken_values(candidates.iter().map(|(_, record, _)| record))
             .await?;
+        // Rows refused before the per-row checks count as checked now.
+        let mut unreported = total - candidates.len();
         for (index, record, current) in candidates {
+            unreported += 1;
+            if unreported >= PROGRESS_ROWS {
+                progress.checked(unreported);
+                unreported = 0;
+            }
             let errors = clashes(&taken, &record);
             let batch = match current {
                 None => &mut creates,
@@ -155,6 +200,7 @@ impl<E: Entity> EntityService<E> {
                 previous.insert(current.meta().id, current);
             }
         }
+        progress.checked(unreported);
         let any_refused = !refused.is_empty() || creates.has_refused() || updates.has_refused();
         if options.dry_run || (options.mode == BatchMode::AllOrNothing && any_refused) {
             let (created, updated) = (creates.queued(), updates.queued());
@@ -170,6 +216,7 @@ impl<E: Entity> EntityService<E> {
                 ..ImportOutcome::default()
             });
         }
+        progress.writing(creates.queued() + updates.queued());
         let written = self
             .write_import(principal, &creates, &updates, &previous, options.mode)
             .await?;
