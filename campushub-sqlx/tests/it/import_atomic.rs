@@ -3,15 +3,15 @@
 //! ran), nothing of the import stays: no record, no audit entry, no outbox row, no event. The
 //! same file in best-effort mode writes the rows the database accepts.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use campushub_core::conformance::data::student_input;
 use campushub_core::repository::{BulkWritten, GroupCounts};
 use campushub_core::service::ImportOptions;
 use campushub_core::{
-    AuditEntry, BatchMode, ChangeEvent, ChangeHook, CustomFieldDef, EntityService, Error,
-    ListQuery, Principal, ReadOptions, Repository, Result, Role, Student, Written,
+    AuditEntry, BatchMode, ChangeHook, CustomFieldDef, EntityService, Error, ListQuery, Principal,
+    ReadOptions, Repository, Result, Role, Student, Written,
 };
 use campushub_sqlx::{Backend, SqlRepository};
 use serde_json::{json, Map, Value};
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::support::fixtures::student;
 use crate::support::pgdb::TestDb;
+use crate::support::recorder::Recorder;
 use crate::support::sqlite_file::SqliteFile;
 
 /// The email another writer takes while the import runs.
@@ -98,17 +99,6 @@ impl<B: Backend> Repository<Student> for Interloper<B> {
     }
 }
 
-/// Every event delivered to it.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<ChangeEvent>>);
-
-#[async_trait]
-impl ChangeHook for Recorder {
-    async fn on_change(&self, event: &ChangeEvent) {
-        self.0.lock().expect("recorder").push(event.clone());
-    }
-}
-
 fn registrar() -> Principal {
     Principal::new("registrar-9", [Role::ADMIN])
 }
@@ -133,16 +123,22 @@ fn new_row(roll: &str) -> Map<String, Value> {
     }
 }
 
-/// `(students, audit entries, outbox rows)` stored now.
-type Counts = (i64, i64, i64);
+/// `(students, audit entries, outbox rows)` stored now, by `count` (rows of a table).
+async fn counts(count: &impl AsyncFn(&str) -> i64) -> (i64, i64, i64) {
+    (
+        count("students").await,
+        count("campushub_audit_log").await,
+        count("campushub_outbox").await,
+    )
+}
 
 /// A file of two new students and one change to an existing one that sets [`TAKEN`]: all or
 /// nothing, the change fails in the database after the new rows were written in the same
 /// transaction, and the whole import is rolled back; best effort, the new rows stay.
-async fn a_failure_mid_commit_leaves_nothing<B, F>(backend: B, counts: F)
+async fn a_failure_mid_commit_leaves_nothing<B, F>(backend: B, count: F)
 where
     B: Backend,
-    F: AsyncFn() -> Counts,
+    F: AsyncFn(&str) -> i64,
 {
     let plain: Arc<dyn Repository<Student>> = Arc::new(SqlRepository::new(backend.clone()));
     let seeded = Arc::new(Recorder::default());
@@ -174,7 +170,7 @@ where
     assert!(checked.errors.is_empty(), "the checks pass: {checked:?}");
     assert_eq!((checked.created, checked.updated), (2, 1));
 
-    let before = counts().await;
+    let before = counts(&count).await;
     let outcome = students
         .import_rows(&registrar(), rows.clone(), ImportOptions::default())
         .await
@@ -191,7 +187,7 @@ where
         "{outcome:?}"
     );
     assert!(outcome.token.is_none());
-    let after = counts().await;
+    let after = counts(&count).await;
     // The rival student (with its outbox row) is the only new row: it was committed by
     // another writer before the import's transaction began.
     assert_eq!(
@@ -208,14 +204,11 @@ where
         .await
         .expect("read");
     assert!(stored.is_empty(), "no new student: {stored:?}");
-    assert!(
-        recorder.0.lock().expect("recorder").is_empty(),
-        "no change event announced"
-    );
+    assert!(recorder.take().is_empty(), "no change event announced");
 
     // Best effort: the change fails again (the rival holds the email still), the new rows
     // are written and audited, and only the change is reported.
-    let before = counts().await;
+    let before = counts(&count).await;
     let mut rows = rows;
     rows[0] = new_row("IMP-003");
     rows[1] = new_row("IMP-004");
@@ -231,9 +224,9 @@ where
     assert_eq!((outcome.created, outcome.updated), (2, 0));
     assert_eq!(outcome.errors.len(), 1, "{outcome:?}");
     assert_eq!(outcome.errors[0].index, 2);
-    let after = counts().await;
+    let after = counts(&count).await;
     assert_eq!(after, (before.0 + 2, before.1 + 2, before.2 + 2));
-    assert_eq!(recorder.0.lock().expect("recorder").len(), 2);
+    assert_eq!(recorder.take().len(), 2);
 }
 
 #[tokio::test]
@@ -241,20 +234,14 @@ async fn sqlite_a_failure_mid_import_leaves_nothing() {
     let file = SqliteFile::new("import-atomic");
     let store = file.migrated_store().await;
     let pool = store.pool().clone();
-    a_failure_mid_commit_leaves_nothing(store, async || {
-        let count = async |table: &str| -> i64 {
-            sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-                .fetch_one(&pool)
-                .await
-                .expect("count")
-        };
-        (
-            count("students").await,
-            count("campushub_audit_log").await,
-            count("campushub_outbox").await,
-        )
-    })
-    .await;
+    let count = async |table: &str| -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        sqlx::query_scalar(&sql)
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+    };
+    a_failure_mid_commit_leaves_nothing(store, count).await;
 }
 
 #[tokio::test]
@@ -262,18 +249,12 @@ async fn pg_a_failure_mid_import_leaves_nothing() {
     let db = TestDb::shared().await;
     let router = db.primary_router().await;
     let pool = router.primary_pool().clone();
-    a_failure_mid_commit_leaves_nothing(router, async || {
-        let count = async |table: &str| -> i64 {
-            sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-                .fetch_one(&pool)
-                .await
-                .expect("count")
-        };
-        (
-            count("students").await,
-            count("campushub_audit_log").await,
-            count("campushub_outbox").await,
-        )
-    })
-    .await;
+    let count = async |table: &str| -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        sqlx::query_scalar(&sql)
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+    };
+    a_failure_mid_commit_leaves_nothing(router, count).await;
 }
