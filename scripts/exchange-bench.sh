@@ -7,6 +7,9 @@
 #
 #   scripts/exchange-bench.sh [N]
 #
+# CAMPUSHUB_BENCH_BIN=path: measure that server binary instead of building this checkout's
+# (to compare two builds in one session).
+#
 # Postgres: the primary of scripts/services.sh (CAMPUSHUB_TEST_PG_PRIMARY, sourced from the
 # services' env file); a database per run is created and dropped. Needs /usr/bin/time and psql.
 set -euo pipefail
@@ -14,8 +17,12 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 N="${1:-100000}"
 log() { printf 'exchange-bench: %s\n' "$*" >&2; }
 
-(cd "$ROOT" && cargo build --release --quiet --example server --features server)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
+if [ -n "${CAMPUSHUB_BENCH_BIN:-}" ]; then
+  BIN="$CAMPUSHUB_BENCH_BIN"
+else
+  (cd "$ROOT" && cargo build --release --quiet --example server --features server)
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
+fi
 WORK="$(mktemp -d /tmp/campushub-exchange-bench.XXXX)"
 trap 'rm -rf "$WORK"' EXIT
 export CAMPUSHUB_DEMO_DATA=false CAMPUSHUB_JWT_SECRET=exchange-bench-secret-of-at-least-32-characters

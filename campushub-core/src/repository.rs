@@ -221,6 +221,48 @@ pub trait Repository<E: Entity>: Send + Sync {
         Ok(batch)
     }
 
+    /// Inserts `inserts` and updates `updates` (each with its expected version) as one batch:
+    /// all or nothing in one transaction, or row by row, as `mode` says (see
+    /// [`BulkWritten`]). Outcomes are reported inserts first, then updates, in input order.
+    ///
+    /// An import writes through it, so that a file whose rows create some records and change
+    /// others is still written whole or not at all. The default writes the inserts, then the
+    /// updates, with [`Repository::insert_many`] and [`Repository::update_many`]; it refuses
+    /// an all-or-nothing batch holding both (two calls are two transactions). The memory and
+    /// SQL stores override it.
+    async fn insert_update_many(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        if !inserts.is_empty() && !updates.is_empty() {
+            row_by_row(mode)?;
+        }
+        let inserted = self.insert_many(inserts, mode).await?;
+        let updated = self.update_many(updates, mode).await?;
+        Ok(inserted.followed_by(updated))
+    }
+
+    /// [`Repository::insert_update_many`] with one audit entry per row (`entries`: the
+    /// inserts' then the updates', see [`Repository::insert_many_audited`]).
+    async fn insert_update_many_audited(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        same_length(inserts.len() + updates.len(), entries.len())?;
+        if !inserts.is_empty() && !updates.is_empty() {
+            row_by_row(mode)?;
+        }
+        let (first, second) = entries.split_at(inserts.len());
+        let inserted = self.insert_many_audited(inserts, first, mode).await?;
+        let updated = self.update_many_audited(updates, second, mode).await?;
+        Ok(inserted.followed_by(updated))
+    }
+
     /// [`Repository::insert`], writing `entry` to the audit log in the same transaction: the
     /// entry is stored if and only if the record is.
     ///
@@ -347,6 +389,27 @@ fn row_by_row(mode: BatchMode) -> Result<()> {
 }
 
 impl BulkWritten {
+    /// This batch's outcomes followed by `next`'s, with the later commit's token.
+    pub fn followed_by(mut self, next: BulkWritten) -> Self {
+        self.rows.extend(next.rows);
+        self.token = self.token.max(next.token);
+        self.rolled_back |= next.rolled_back;
+        self
+    }
+
+    /// Splits the outcomes at row `at`: the first part's rows and the rest's, each with the
+    /// batch's token and rolled-back flag.
+    pub fn split_at(self, at: usize) -> (Self, Self) {
+        let mut rows = self.rows;
+        let rest = rows.split_off(at.min(rows.len()));
+        let part = |rows| BulkWritten {
+            rows,
+            token: self.token,
+            rolled_back: self.rolled_back,
+        };
+        (part(rows), part(rest))
+    }
+
     /// Appends one row's outcome, keeping the latest commit token.
     pub fn record(&mut self, outcome: Result<Written>) {
         match outcome {
@@ -418,6 +481,25 @@ macro_rules! forward_repository {
             }
             async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
                 (**self).delete_many(rows, mode).await
+            }
+            async fn insert_update_many(
+                &self,
+                inserts: &[E],
+                updates: &[(E, i64)],
+                mode: BatchMode,
+            ) -> Result<BulkWritten> {
+                (**self).insert_update_many(inserts, updates, mode).await
+            }
+            async fn insert_update_many_audited(
+                &self,
+                inserts: &[E],
+                updates: &[(E, i64)],
+                entries: &[AuditEntry],
+                mode: BatchMode,
+            ) -> Result<BulkWritten> {
+                (**self)
+                    .insert_update_many_audited(inserts, updates, entries, mode)
+                    .await
             }
             async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
                 (**self).insert_audited(entity, entry).await

@@ -241,9 +241,7 @@ async fn list<E: Entity>(
     #[cfg(feature = "exchange")]
     if state.csv && wants_csv(&headers) {
         let service = state.service.clone();
-        let size = state.config.max_page_size;
-        return crate::exchange::csv_list(service, principal, params, read, state.segment, size)
-            .await;
+        return crate::exchange::csv_list(service, principal, params, read, state.segment).await;
     }
     #[cfg(not(feature = "exchange"))]
     let _ = headers;

@@ -179,6 +179,7 @@ impl App {
     ) -> App {
         let http = HttpConfig {
             metrics_public: config.metrics_public,
+            imports: config.imports,
             cors: config.cors.clone(),
             require_if_match: config.require_if_match.clone(),
             ..HttpConfig::default()

@@ -9,7 +9,7 @@ use super::deployment::{environment, secret_strength};
 use super::limits::{self, ConnectionLimits};
 use super::oidc::OidcSettings;
 use super::parse::{
-    api_keys, bind, bool_var, database, duration_or_off, duration_var, flag, jwt_key,
+    api_keys, bind, bool_var, bytes_var, database, duration_or_off, duration_var, flag, jwt_key,
     number_or_off, number_var, settings,
 };
 use super::rate_limits;
@@ -17,7 +17,7 @@ use super::settings::{variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
 use crate::cache::CacheConfig;
 use crate::core::accounts::{SignInConfig, ThrottleConfig};
-use crate::http::{CorsOrigins, Identity, RateLimits, RequireIfMatch};
+use crate::http::{CorsOrigins, Identity, ImportLimits, RateLimits, RequireIfMatch};
 
 /// Every variable the server reads, in the order the help lists them. Each has a flag
 /// (`CAMPUSHUB_DATABASE_URL` is `--database-url`) except the secrets `CAMPUSHUB_JWT_SECRET`,
@@ -89,6 +89,8 @@ pub struct Config {
     pub slow_statement: Option<Duration>,
     /// Whether `/metrics` is open without credentials.
     pub metrics_public: bool,
+    /// The limits of spreadsheet imports (file size, rows, cell length).
+    pub imports: ImportLimits,
     /// Origins browsers may call the API from.
     pub cors: CorsOrigins,
     /// Which resources answer `428` to an update or delete without `If-Match`.
@@ -295,6 +297,7 @@ impl Config {
                 &["off"],
             )?,
             metrics_public: bool_var(&get, "CAMPUSHUB_METRICS_PUBLIC", false)?,
+            imports: import_limits(&get)?,
             cors: CorsOrigins::parse(&get("CAMPUSHUB_CORS_ORIGINS").unwrap_or_default())
                 .map_err(|message| error("CAMPUSHUB_CORS_ORIGINS", message))?,
             require_if_match: RequireIfMatch::parse(
@@ -325,4 +328,19 @@ impl Config {
             database,
         })
     }
+}
+
+/// The import limits of `CAMPUSHUB_IMPORT_*`, the defaults for those unset.
+fn import_limits(get: &impl Fn(&str) -> Option<String>) -> Result<ImportLimits, ConfigError> {
+    let defaults = ImportLimits::default();
+    let count = |variable, default: usize| -> Result<usize, ConfigError> {
+        let default = u32::try_from(default).unwrap_or(u32::MAX);
+        Ok(number_var(get, variable, default)? as usize)
+    };
+    Ok(ImportLimits {
+        max_file_bytes: bytes_var(get, "CAMPUSHUB_IMPORT_MAX_BYTES", defaults.max_file_bytes)?,
+        max_rows: count("CAMPUSHUB_IMPORT_MAX_ROWS", defaults.max_rows)?,
+        max_cell_chars: count("CAMPUSHUB_IMPORT_MAX_CELL_CHARS", defaults.max_cell_chars)?,
+        ..defaults
+    })
 }

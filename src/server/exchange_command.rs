@@ -1,23 +1,23 @@
 //! `export` and `import`: a kind's records to stdout as CSV or XLSX, and a file imported by
 //! natural key, through the same code as the HTTP routes (`campushub_http::exchange`) under
-//! an administrator's principal. Progress goes to stderr: a spinner on a terminal, plain
-//! lines otherwise; the summary and every problem go to stdout.
+//! an administrator's principal. Progress goes to stderr: a bar over the rows an import
+//! checks and a spinner while it writes on a terminal, plain lines otherwise; the summary and
+//! every problem go to stdout.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use super::app::Core;
 use super::args::{FileFormat, Kind};
 use super::config::Config;
-use super::progress::spinner;
+use super::progress::{spinner, Progress};
 use super::BoxError;
 use crate::core::exchange::{import_sheet, Columns, ImportReport, NaturalKeys, References};
-use crate::core::service::ImportOptions;
+use crate::core::service::{ImportOptions, ImportProgress};
 use crate::core::{BatchMode, Department, Entity, EntityService, Principal, ReadOptions, Role};
 use crate::http::exchange::{read_sheet, write_export, Format};
-use crate::http::ImportLimits;
 
 /// Who the commands act as.
 fn operator() -> Principal {
@@ -79,7 +79,7 @@ pub(super) async fn import(
         Some(ext) if ext.eq_ignore_ascii_case("xlsx") => Format::Xlsx,
         _ => Format::Csv,
     };
-    let limits = ImportLimits::default();
+    let limits = config.imports;
     let terminal = std::io::stderr().is_terminal();
     let step = |message: &'static str| {
         if !terminal {
@@ -116,17 +116,28 @@ pub(super) async fn import(
             false => BatchMode::AllOrNothing,
         },
     };
-    let checking = step(if dry_run {
-        "checking every row"
-    } else {
-        "checking and writing every row"
-    });
-    let report = match kind {
-        Kind::Departments => run(&services.departments, sheet, &references, options).await?,
-        Kind::Students => run(&services.students, sheet, &references, options).await?,
-        Kind::Faculty => run(&services.faculty, sheet, &references, options).await?,
+    // A bar over the rows checked (plain lines off a terminal), then a spinner while the
+    // rows are written in one batch.
+    let progress = CommandProgress {
+        bar: Mutex::new(Progress::new(sheet.rows.len(), true)),
+        writing: Mutex::new(None),
+        terminal,
     };
-    checking.finish_and_clear();
+    let report = match kind {
+        Kind::Departments => {
+            run(
+                &services.departments,
+                sheet,
+                &references,
+                options,
+                &progress,
+            )
+            .await?
+        }
+        Kind::Students => run(&services.students, sheet, &references, options, &progress).await?,
+        Kind::Faculty => run(&services.faculty, sheet, &references, options, &progress).await?,
+    };
+    progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let mut out = std::io::stdout().lock();
     for issue in &report.errors {
@@ -161,13 +172,63 @@ async fn run<E: Entity>(
     sheet: crate::core::exchange::Sheet,
     references: &References,
     options: ImportOptions,
+    progress: &dyn ImportProgress,
 ) -> Result<ImportReport, BoxError> {
     let principal = operator();
     let definitions = service
         .custom_field_definitions(&ReadOptions::default())
         .await?;
     let columns = Columns::of(E::schema(), &definitions, true);
-    Ok(import_sheet(service, &principal, sheet, &columns, references, options).await?)
+    let report = import_sheet(
+        service, &principal, sheet, &columns, references, options, progress,
+    );
+    Ok(report.await?)
+}
+
+/// An import's progress on stderr: the seed command's bar over the rows checked, then a
+/// spinner while they are written.
+struct CommandProgress {
+    bar: Mutex<Progress>,
+    writing: Mutex<Option<indicatif::ProgressBar>>,
+    terminal: bool,
+}
+
+impl CommandProgress {
+    fn finish(&self) {
+        self.bar
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .finish();
+        if let Some(spinner) = self
+            .writing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            spinner.finish_and_clear();
+        }
+    }
+}
+
+impl ImportProgress for CommandProgress {
+    fn checked(&self, rows: usize) {
+        self.bar
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .advance(rows);
+    }
+
+    fn writing(&self, rows: usize) {
+        self.bar
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .finish();
+        if !self.terminal {
+            eprintln!("writing {rows} rows in one transaction");
+        }
+        let spinner = spinner("writing the rows in one transaction");
+        *self.writing.lock().unwrap_or_else(PoisonError::into_inner) = Some(spinner);
+    }
 }
 
 /// The kind a file's name names (`students.csv`, `Faculty.xlsx`).
@@ -186,5 +247,27 @@ fn kind_of(file: &Path) -> Result<Kind, BoxError> {
             file.display()
         )
         .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_imports_progress_counts_the_rows_checked_then_shows_the_write() {
+        let progress = CommandProgress {
+            bar: Mutex::new(Progress::new(2_500, false)),
+            writing: Mutex::new(None),
+            terminal: true,
+        };
+        progress.checked(1_000);
+        progress.checked(1_000);
+        progress.checked(500);
+        assert_eq!(progress.bar.lock().expect("bar").done(), 2_500);
+        progress.writing(2_500);
+        assert!(progress.writing.lock().expect("spinner").is_some());
+        progress.finish();
+        assert!(progress.writing.lock().expect("spinner").is_none());
     }
 }

@@ -104,6 +104,41 @@ pub(super) fn number_var(
     var(get, variable, default, positive, "a positive number")
 }
 
+/// A positive number of bytes, with an optional `KiB`, `MiB` or `GiB` suffix.
+pub(super) fn bytes_var(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    var(
+        get,
+        variable,
+        default,
+        parse_bytes,
+        "a positive number of bytes such as 1048576, 512KiB, 32MiB or 1GiB",
+    )
+}
+
+/// `value` in bytes: a positive number, with an optional `KiB`, `MiB` or `GiB` suffix.
+pub(super) fn parse_bytes(value: &str) -> Option<usize> {
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => value.split_at(at),
+        None => (value, ""),
+    };
+    let scale: usize = match unit.trim() {
+        "" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|n| *n > 0)
+}
+
 /// A positive number that `off` turns off (`None`), `default` when unset.
 pub(super) fn number_or_off(
     get: &impl Fn(&str) -> Option<String>,

@@ -51,6 +51,12 @@ impl Progress {
         self.bar.position() as f64 / self.seconds().max(1e-6)
     }
 
+    /// Rows recorded so far.
+    #[cfg(test)]
+    pub(super) fn done(&self) -> u64 {
+        self.bar.position()
+    }
+
     /// Seconds since the start.
     pub(super) fn seconds(&self) -> f64 {
         self.bar.elapsed().as_secs_f64()

@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 56] = [
+pub(super) const SETTINGS: [Setting; 59] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -323,6 +323,26 @@ pub(super) const SETTINGS: [Setting; 56] = [
         "off|all|SEGMENTS",
         "Answer 428 to a PUT, PATCH or DELETE without If-Match: on every resource (all), on \
          those listed (students,faculty), or on none (off, the default)",
+    ),
+    flag(
+        "CAMPUSHUB_IMPORT_MAX_BYTES",
+        "import-max-bytes",
+        "BYTES",
+        "Largest file a spreadsheet import takes, in bytes (KiB, MiB, GiB suffixes); beyond it \
+         413 (32MiB)",
+    ),
+    flag(
+        "CAMPUSHUB_IMPORT_MAX_ROWS",
+        "import-max-rows",
+        "N",
+        "Most data rows of an imported file; beyond it 413 (100000)",
+    ),
+    flag(
+        "CAMPUSHUB_IMPORT_MAX_CELL_CHARS",
+        "import-max-cell-chars",
+        "N",
+        "Longest cell of an imported file, in characters; beyond it 400 naming the row and \
+         column (10000)",
     ),
     flag(
         "CAMPUSHUB_DB_MAX_CONNECTIONS",

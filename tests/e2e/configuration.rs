@@ -56,6 +56,10 @@ fn every_bad_value_names_its_flag_and_variable() {
         ("CAMPUSHUB_MAX_IN_FLIGHT", "lots"),
         ("CAMPUSHUB_COUNT_CAP", "0"),
         ("CAMPUSHUB_COUNT_CAP", "unbounded"),
+        ("CAMPUSHUB_IMPORT_MAX_BYTES", "32MB"),
+        ("CAMPUSHUB_IMPORT_MAX_BYTES", "0"),
+        ("CAMPUSHUB_IMPORT_MAX_ROWS", "many"),
+        ("CAMPUSHUB_IMPORT_MAX_CELL_CHARS", "-5"),
         (
             "CAMPUSHUB_CURSOR_KEY",
             "0000000000000000000000000000000000000000",
@@ -112,6 +116,9 @@ fn defaults_are_the_one_command_start() {
     assert!(config.redis_url.is_none());
     assert_eq!(config.cache_max_query_entries, 10_000);
     assert_eq!(config.count_cap, Some(1_000));
+    assert_eq!(config.imports, campushub::http::ImportLimits::default());
+    let sized = load(&[("CAMPUSHUB_IMPORT_MAX_BYTES", "64MiB")]).expect("a size");
+    assert_eq!(sized.imports.max_file_bytes, 64 << 20);
     // No drain unless asked; a grace above the router's 30 s request timeout.
     assert_eq!(config.shutdown_drain, Duration::ZERO);
     assert_eq!(config.shutdown_grace, Duration::from_secs(35));

@@ -408,6 +408,63 @@ async fn malformed_files_are_clear_422s_naming_what_is_wrong() {
     assert_eq!(student_count(http).await, 0);
 }
 
+/// The limits are the server's settings: a file over `CAMPUSHUB_IMPORT_MAX_BYTES` or with
+/// more rows than `CAMPUSHUB_IMPORT_MAX_ROWS` is a `413`, a cell longer than
+/// `CAMPUSHUB_IMPORT_MAX_CELL_CHARS` a `400` naming its row and column; within them, the
+/// same file imports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_limits_are_settings_answered_413_and_400() {
+    let dir = TempDir::new();
+    let mut vars = dir.sqlite();
+    vars.extend([
+        ("CAMPUSHUB_IMPORT_MAX_BYTES", "1KiB".to_owned()),
+        ("CAMPUSHUB_IMPORT_MAX_ROWS", "3".to_owned()),
+        ("CAMPUSHUB_IMPORT_MAX_CELL_CHARS", "12".to_owned()),
+    ]);
+    let instance = Instance::start(&vars).await;
+    let http = &instance.http;
+    let header = "roll_number,first_name\n";
+    let file = |rows: &[&str]| format!("{header}{}\n", rows.join("\n")).into_bytes();
+    let large = format!("{header}{}", "R1,Ada\n".repeat(200)).into_bytes();
+    assert!(large.len() > 1024);
+    let (status, report) = import(http, "?dry_run=true", CSV, large).await;
+    assert_eq!(status, 413, "{report}");
+    assert!(
+        report.to_string().contains("larger than 1024 bytes"),
+        "{report}"
+    );
+    let (status, report) = import(
+        http,
+        "?dry_run=true",
+        CSV,
+        file(&["R1,A", "R2,B", "R3,C", "R4,D"]),
+    )
+    .await;
+    assert_eq!(status, 413, "{report}");
+    assert!(
+        report.to_string().contains("more than 3 data rows"),
+        "{report}"
+    );
+    let (status, report) = import(
+        http,
+        "?dry_run=true",
+        CSV,
+        file(&["R1,A", "R2,Bartholomew-Longname"]),
+    )
+    .await;
+    assert_eq!(status, 400, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("row 3, column `first_name`: longer than 12 characters"),
+        "{report}"
+    );
+    let (status, report) =
+        import(http, "?dry_run=true", CSV, file(&["R1,A", "R2,B", "R3,C"])).await;
+    assert_ne!(status, 413, "{report}");
+    assert_ne!(status, 400, "{report}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_xlsx_file_written_by_openpyxl_imports_with_dates_and_numbers_as_typed() {
     let scratch = Scratch::new("openpyxl");

@@ -19,7 +19,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::kind::EntityKind;
 use crate::repository::BatchMode;
-use crate::service::{EntityService, ImportOptions, NON_FIELD_ERRORS};
+use crate::service::{EntityService, ImportOptions, ImportProgress, NON_FIELD_ERRORS};
 use crate::Principal;
 
 /// The rows of a file: its header row and its data rows (row 2 onwards), as cells.
@@ -114,7 +114,8 @@ struct Pending {
     refused: bool,
 }
 
-/// Imports `sheet` into `service` as `principal`, with `columns` (see [`Columns::of`]).
+/// Imports `sheet` into `service` as `principal`, with `columns` (see [`Columns::of`]),
+/// telling `progress` how far the checks are and when the write starts.
 ///
 /// # Errors
 /// [`Error::Unprocessable`] naming each header that matches no column (or repeats one) and a
@@ -126,6 +127,7 @@ pub async fn import_sheet<E: Entity>(
     columns: &Columns,
     references: &References,
     options: ImportOptions,
+    progress: &dyn ImportProgress,
 ) -> Result<ImportReport> {
     let key = E::schema().natural_key;
     let positions = match_headers(columns, &sheet.headers, key).map_err(|errors| {
@@ -168,7 +170,11 @@ pub async fn import_sheet<E: Entity>(
         dry_run: options.dry_run || (cell_refused && all_or_nothing),
         mode: options.mode,
     };
-    let outcome = service.import_rows(principal, bodies, checked).await?;
+    // The rows refused here are checked already; the service reports the others.
+    progress.checked(rows - bodies.len());
+    let outcome = service
+        .import_rows_reporting(principal, bodies, checked, progress)
+        .await?;
     for refused in outcome.errors {
         let row = numbers.get(refused.index).copied().unwrap_or_default();
         for (field, messages) in refused.errors.iter() {

@@ -165,6 +165,27 @@ impl<E: Entity> Repository<E> for MemoryRepository<E> {
         self.store.write().apply_batch(changes, None, mode)
     }
 
+    async fn insert_update_many(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        let changes = inserts_then_updates(inserts, updates);
+        self.store.write().apply_batch(changes, None, mode)
+    }
+
+    async fn insert_update_many_audited(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        let changes = inserts_then_updates(inserts, updates);
+        self.store.write().apply_batch(changes, Some(entries), mode)
+    }
+
     async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
         let mut state = self.store.write();
         let position = state.insert(entity)?;
@@ -231,4 +252,13 @@ impl<E: Entity> Repository<E> for MemoryRepository<E> {
             .collect();
         self.store.write().apply_batch(changes, Some(entries), mode)
     }
+}
+
+/// The changes of a batch of inserts and updates, in that order.
+fn inserts_then_updates<'a, E>(inserts: &'a [E], updates: &'a [(E, i64)]) -> Vec<Change<'a, E>> {
+    let inserts = inserts.iter().map(Change::Insert);
+    let updates = updates
+        .iter()
+        .map(|(entity, expected)| Change::Update(entity, *expected));
+    inserts.chain(updates).collect()
 }

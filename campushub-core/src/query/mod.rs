@@ -32,7 +32,7 @@ use uuid::Uuid;
 pub use cursor::CursorCodec;
 pub use filter::custom_operators;
 pub use filter::CUSTOM_PREFIX;
-pub use page::{paginate, Page, PageLink, Total};
+pub use page::{keyset_at, paginate, Page, PageLink, Total};
 pub use parse::too_many_params;
 
 use crate::custom_fields::CustomFieldType;

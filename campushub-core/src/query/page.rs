@@ -172,17 +172,23 @@ fn cursor_at<E: Entity>(
     backwards: bool,
     cursors: &CursorCodec,
 ) -> Option<PageLink> {
+    let position = keyset_at(query, item, backwards)?;
+    Some(PageLink::Cursor(
+        cursors.encode(&query.ordering_text(), &position),
+    ))
+}
+
+/// The keyset position of `item` in `query`'s ordering (`None` when the record lacks an
+/// ordering field): where the page after it (or, `backwards`, before it) starts.
+pub fn keyset_at<E: Entity>(query: &ListQuery, item: &E, backwards: bool) -> Option<Keyset> {
     let values = query
         .ordering
         .iter()
         .map(|key| item.field(key.field.name))
         .collect::<Option<Vec<_>>>()?;
-    let position = Keyset {
+    Some(Keyset {
         backwards,
         values,
         id: item.meta().id,
-    };
-    Some(PageLink::Cursor(
-        cursors.encode(&query.ordering_text(), &position),
-    ))
+    })
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::cached::{record_value, vanished};
+use super::scoping::Hidden;
 use super::write::updated;
 use super::{input, listing, EntityService, Fetched, Listed, WrittenRecord};
 use crate::audit_log::AuditAction;
@@ -50,19 +51,7 @@ impl<E: Entity> EntityService<E> {
         params: &[(String, String)],
         read: &ReadOptions,
     ) -> Result<Listed<E>> {
-        self.authorize(principal, Action::List)?;
-        let access = self.access(principal, Action::List)?;
-        let hidden = match access.personal {
-            true => None,
-            false => Some(self.hidden(read).await?),
-        };
-        if let Some(hidden) = &hidden {
-            hidden.check_params(E::schema(), params)?;
-        }
-        let definitions = self.query_definitions(params, read).await?;
-        let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let mut query = ListQuery::parse(E::schema(), pairs, &definitions, &self.inner.cursors)?;
-        query.filters.extend(access.filters.into_iter().flatten());
+        let (query, hidden) = self.list_query(principal, params, read).await?;
         let key = CacheKey::List {
             kind: E::KIND,
             query: query.fingerprint(),
@@ -83,10 +72,36 @@ impl<E: Entity> EntityService<E> {
             .await?
             .ok_or_else(|| vanished("list page"))?;
         let listed = listing::decode(cached)?;
-        match hidden.filter(|hidden| !hidden.is_empty()) {
+        match hidden {
             Some(hidden) => Ok(listed.redacted(&hidden)?),
             None => Ok(listed),
         }
+    }
+
+    /// The query `principal` lists with `params` (the row scope's filters joined to it) and
+    /// the fields hidden from them (`None`: nothing hidden), after the `List` permission and
+    /// the field scope's refusals: what [`EntityService::list`] and
+    /// [`EntityService::walk`] share, so that an export matches the list route row for row.
+    pub(super) async fn list_query(
+        &self,
+        principal: &Principal,
+        params: &[(String, String)],
+        read: &ReadOptions,
+    ) -> Result<(ListQuery, Option<Hidden>)> {
+        self.authorize(principal, Action::List)?;
+        let access = self.access(principal, Action::List)?;
+        let hidden = match access.personal {
+            true => None,
+            false => Some(self.hidden(read).await?),
+        };
+        if let Some(hidden) = &hidden {
+            hidden.check_params(E::schema(), params)?;
+        }
+        let definitions = self.query_definitions(params, read).await?;
+        let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let mut query = ListQuery::parse(E::schema(), pairs, &definitions, &self.inner.cursors)?;
+        query.filters.extend(access.filters.into_iter().flatten());
+        Ok((query, hidden.filter(|hidden| !hidden.is_empty())))
     }
 
     /// One record by id, through the cache ([`CacheKey::Entity`]).

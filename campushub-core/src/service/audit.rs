@@ -122,6 +122,26 @@ impl<E: Entity> EntityService<E> {
         }
     }
 
+    /// Inserts `inserts` and updates `updates` as one batch, with their `entries` (the
+    /// inserts', then the updates') when the service audits.
+    pub(super) async fn store_insert_update_many(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        entries: Option<Vec<AuditEntry>>,
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        let repository = &self.inner.repository;
+        match entries {
+            Some(entries) => {
+                repository
+                    .insert_update_many_audited(inserts, updates, &entries, mode)
+                    .await
+            }
+            None => repository.insert_update_many(inserts, updates, mode).await,
+        }
+    }
+
     /// Deletes `rows` (id, expected version), with their `entries` when the service audits.
     pub(super) async fn store_delete_many(
         &self,

@@ -22,6 +22,7 @@ mod scoping;
 mod stats;
 #[cfg(test)]
 mod testing;
+mod walk;
 mod write;
 mod written;
 
@@ -30,11 +31,12 @@ use std::sync::Arc;
 pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
 pub use bulk::ROWS as BULK_ROWS;
-pub use bulk::{ImportOptions, ImportOutcome};
+pub use bulk::{ImportOptions, ImportOutcome, ImportProgress, NoProgress};
 pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecord};
 pub use privacy::StatisticsPrivacy;
 pub use rules::{DepartmentHierarchy, EntityRules, KnownKinds, MAX_HIERARCHY_DEPTH};
+pub use walk::{Walk, WALK_PAGE_ROWS};
 
 use crate::audit_log::AuditSettings;
 use crate::auth::Policy;

@@ -248,7 +248,7 @@ impl Hidden {
     }
 
     /// Removes the hidden members of one record.
-    fn strip(&self, record: &mut Value) {
+    pub(super) fn strip(&self, record: &mut Value) {
         let Some(object) = record.as_object_mut() else {
             return;
         };

@@ -24,6 +24,7 @@ mod service_preconditions;
 mod service_roles;
 mod service_scopes;
 mod service_statements;
+mod service_walk;
 mod service_written;
 mod sign_in;
 mod support;

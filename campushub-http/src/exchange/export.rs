@@ -26,8 +26,7 @@ pub(super) async fn export<E: Entity>(
     ReadConsistency(read): ReadConsistency,
     QueryParams(params): QueryParams,
 ) -> ApiResult<Response> {
-    let (format, mut kept) = split_format(params)?;
-    kept.push(("page_size".to_owned(), state.max_page_size.to_string()));
+    let (format, kept) = split_format(params)?;
     let service = state.service.clone();
     respond(service, principal, kept, read, format, state.segment).await
 }
@@ -64,10 +63,8 @@ pub(crate) async fn csv_list<E: Entity>(
     mut params: Vec<(String, String)>,
     read: ReadOptions,
     segment: &'static str,
-    max_page_size: u32,
 ) -> ApiResult<Response> {
     params.retain(|(name, _)| !matches!(name.as_str(), "page" | "cursor" | "page_size"));
-    params.push(("page_size".to_owned(), max_page_size.to_string()));
     respond(service, principal, params, read, Format::Csv, segment).await
 }
 
@@ -128,15 +125,11 @@ pub(super) fn file_response(
 pub async fn write_export<E: Entity>(
     service: EntityService<E>,
     principal: Principal,
-    mut params: Vec<(String, String)>,
+    params: Vec<(String, String)>,
     format: Format,
     out: &mut (dyn std::io::Write + Send),
 ) -> Result<u64, Error> {
     let read = ReadOptions::default();
-    params.push((
-        "page_size".to_owned(),
-        campushub_core::query::MAX_PAGE_SIZE.to_string(),
-    ));
     let mut pages = Pages::start(service.clone(), principal.clone(), params, read.clone()).await?;
     let definitions = service.custom_field_definitions(&read).await?;
     let personal = service.policy().sees_personal(&principal, E::KIND);

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use campushub_core::exchange::{import_sheet, Columns, ImportReport};
-use campushub_core::service::ImportOptions;
+use campushub_core::service::{ImportOptions, NoProgress};
 use campushub_core::{BatchMode, Entity, Error, ReadOptions, ReadRoute};
 use serde_json::Value;
 
@@ -75,6 +75,7 @@ pub(super) async fn import<E: Entity>(
         &columns,
         &state.references,
         options,
+        &NoProgress,
     )
     .await?;
     Ok(report_response(report))

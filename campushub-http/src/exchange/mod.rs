@@ -42,7 +42,6 @@ struct ExchangeState<E: Entity> {
     limits: ImportLimits,
     /// The resource's segment (`students`), which names exported files.
     segment: &'static str,
-    max_page_size: u32,
 }
 
 impl<E: Entity> Clone for ExchangeState<E> {
@@ -52,7 +51,6 @@ impl<E: Entity> Clone for ExchangeState<E> {
             references: self.references.clone(),
             limits: self.limits,
             segment: self.segment,
-            max_page_size: self.max_page_size,
         }
     }
 }
@@ -77,7 +75,6 @@ pub(crate) fn routes<E: Entity>(
             references,
             limits: config.imports,
             segment,
-            max_page_size: config.max_page_size,
         })
 }
 

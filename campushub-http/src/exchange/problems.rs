@@ -14,7 +14,8 @@ pub(super) fn too_many_rows(limits: &ImportLimits) -> Problem {
     )
 }
 
-/// The `400` of a cell longer than the limit.
+/// The `400` of a cell longer than the limit (a limit of the server, as the `413`s are,
+/// rather than a rule of the kind's rows), naming its row and column under `file`.
 pub(super) fn long_cell(
     row: usize,
     headers: &[String],
@@ -22,10 +23,13 @@ pub(super) fn long_cell(
     limits: &ImportLimits,
 ) -> Problem {
     let column = headers.get(index).map_or("?", String::as_str);
-    unreadable(format!(
-        "row {row}, column `{column}`: longer than {} characters",
-        limits.max_cell_chars
-    ))
+    Problem::invalid(
+        "file",
+        format!(
+            "row {row}, column `{column}`: longer than {} characters",
+            limits.max_cell_chars
+        ),
+    )
 }
 
 /// The `422` of a file whose content cannot be read as the kind's rows (the document types

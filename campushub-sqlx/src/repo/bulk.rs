@@ -38,8 +38,11 @@ const ROW_SAVEPOINT: &str = "campushub_row";
 /// The rows of a batch as the caller gave them, for what a failure of one of them means.
 #[derive(Clone, Copy)]
 enum Rows<'a, E> {
-    Insert(&'a [E]),
-    Update(&'a [(E, i64)]),
+    /// New records, then changed ones (row `i` is `inserts[i]`, then `updates[i - n]`).
+    Store {
+        inserts: &'a [E],
+        updates: &'a [(E, i64)],
+    },
     Delete,
 }
 
@@ -47,8 +50,10 @@ impl<E> Rows<'_, E> {
     /// What writing row `i` was, for mapping its failure.
     fn kind(&self, i: usize) -> WriteKind<'_, E> {
         match self {
-            Rows::Insert(entities) => WriteKind::Store(&entities[i]),
-            Rows::Update(entities) => WriteKind::Store(&entities[i].0),
+            Rows::Store { inserts, updates } => match inserts.get(i) {
+                Some(entity) => WriteKind::Store(entity),
+                None => WriteKind::Store(&updates[i - inserts.len()].0),
+            },
             Rows::Delete => WriteKind::Delete,
         }
     }
@@ -60,21 +65,20 @@ impl<E: SqlEntity> Rows<'_, E> {
     fn change(
         &self,
         i: usize,
-        keys: &[(Uuid, i64)],
+        keys: &[Option<(Uuid, i64)>],
         entry: Option<&AuditEntry>,
     ) -> Option<ChangeEvent> {
         let (id, op, version) = match self {
-            Rows::Insert(entities) => {
-                let meta = entities.get(i)?.meta();
-                (meta.id, ChangeOp::Created, meta.version)
-            }
-            Rows::Update(entities) => {
-                let meta = entities.get(i)?.0.meta();
-                (meta.id, ChangeOp::Updated, meta.version)
-            }
+            Rows::Store { inserts, updates } => match inserts.get(i) {
+                Some(entity) => (entity.meta().id, ChangeOp::Created, entity.meta().version),
+                None => {
+                    let meta = updates.get(i.checked_sub(inserts.len())?)?.0.meta();
+                    (meta.id, ChangeOp::Updated, meta.version)
+                }
+            },
             Rows::Delete => {
-                let (id, expected) = keys.get(i)?;
-                (*id, ChangeOp::Deleted, expected + 1)
+                let (id, expected) = keys.get(i).copied().flatten()?;
+                (id, ChangeOp::Deleted, expected + 1)
             }
         };
         Some(pending_change(E::KIND, id, op, version, entry))
@@ -114,24 +118,30 @@ impl Batch {
 struct Plan<'a, E, F> {
     rows: Rows<'a, E>,
     /// `(id, expected version)` per row, for versioned writes (which return the ids they
-    /// touched); empty for inserts.
-    keys: Vec<(Uuid, i64)>,
-    /// The statements writing the given rows' values.
+    /// touched); `None` for inserts.
+    keys: Vec<Option<(Uuid, i64)>>,
+    /// The statements writing the given rows' values, each with its row's index.
     build: F,
     /// One audit entry per row, stored for the rows the batch commits (`None`: not audited).
     entries: Option<&'a [AuditEntry]>,
 }
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
-    pub(super) async fn insert_batch(
+    /// Inserts `inserts` and updates `updates` as one batch: one transaction per pass,
+    /// the inserts' statements first. The inserts are checked before the transaction for
+    /// unique values taken and references missing (set queries, a few round trips).
+    pub(super) async fn insert_update_batch(
         &self,
-        entities: &[E],
+        inserts: &[E],
+        updates: &[(E, i64)],
         entries: Option<&[AuditEntry]>,
         mode: BatchMode,
     ) -> Result<BulkWritten> {
-        let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
-        let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(entities.len());
-        for (i, entity) in entities.iter().enumerate() {
+        let first_update = inserts.len();
+        let total = first_update + updates.len();
+        let mut outcomes: Vec<Option<Error>> = (0..total).map(|_| None).collect();
+        let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(total);
+        for (i, entity) in inserts.iter().enumerate() {
             match self.table.row_values(entity) {
                 Ok(values) => rows.push(Some(values)),
                 Err(error) => {
@@ -140,38 +150,12 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                 }
             }
         }
-        // Set queries that find most refusals before the transaction, in a few round trips.
-        self.check_unique(&mut rows, &mut outcomes).await?;
-        self.check_references(&mut rows, &mut outcomes).await?;
-        let links = rows.iter().map(|r| self.link(r.as_deref()?)).collect();
-        let per_statement = self.rows_per_statement(0);
-        let build = |rows: Vec<Vec<SqlValue>>| {
-            in_chunks(rows, per_statement, |chunk| self.table.insert(chunk))
-        };
-        let batch = Batch {
-            rows,
-            links,
-            outcomes,
-        };
-        let plan = Plan {
-            rows: Rows::Insert(entities),
-            keys: Vec::new(),
-            build,
-            entries,
-        };
-        self.write_rows(batch, plan, mode).await
-    }
-
-    pub(super) async fn update_batch(
-        &self,
-        entities: &[(E, i64)],
-        entries: Option<&[AuditEntry]>,
-        mode: BatchMode,
-    ) -> Result<BulkWritten> {
-        let mut outcomes: Vec<Option<Error>> = (0..entities.len()).map(|_| None).collect();
-        let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(entities.len());
-        let mut links: Vec<Option<Link>> = Vec::with_capacity(entities.len());
-        for (i, (entity, expected)) in entities.iter().enumerate() {
+        self.check_unique(&mut rows, &mut outcomes[..first_update])
+            .await?;
+        self.check_references(&mut rows, &mut outcomes[..first_update])
+            .await?;
+        let mut links: Vec<Option<Link>> = rows.iter().map(|r| self.link(r.as_deref()?)).collect();
+        for (i, (entity, expected)) in updates.iter().enumerate() {
             match self.table.row_values(entity) {
                 Ok(mut values) => {
                     links.push(self.link(&values));
@@ -179,24 +163,36 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                     rows.push(Some(values));
                 }
                 Err(error) => {
-                    outcomes[i] = Some(error.into());
+                    outcomes[first_update + i] = Some(error.into());
                     links.push(None);
                     rows.push(None);
                 }
             }
         }
-        let per_statement = self.rows_per_statement(1);
-        let build = |rows: Vec<Vec<SqlValue>>| {
-            in_chunks(rows, per_statement, |chunk| self.update_statement(chunk))
+        let (per_insert, per_update) = (self.rows_per_statement(0), self.rows_per_statement(1));
+        let build = |rows: Vec<(usize, Vec<SqlValue>)>| {
+            let (new, changed): (Vec<_>, Vec<_>) =
+                rows.into_iter().partition(|(i, _)| *i < first_update);
+            let values = |rows: Vec<(usize, Vec<SqlValue>)>| rows.into_iter().map(|(_, v)| v);
+            let mut statements =
+                in_chunks(values(new), per_insert, |chunk| self.table.insert(chunk));
+            statements.extend(in_chunks(values(changed), per_update, |chunk| {
+                self.update_statement(chunk)
+            }));
+            statements
         };
+        let keys = (0..first_update)
+            .map(|_| None)
+            .chain(updates.iter().map(|(e, v)| Some((e.meta().id, *v))))
+            .collect();
         let batch = Batch {
             rows,
             links,
             outcomes,
         };
         let plan = Plan {
-            rows: Rows::Update(entities),
-            keys: entities.iter().map(|(e, v)| (e.meta().id, *v)).collect(),
+            rows: Rows::Store { inserts, updates },
+            keys,
             build,
             entries,
         };
@@ -211,8 +207,8 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     ) -> Result<BulkWritten> {
         // A delete binds two values a row (id, expected version), whatever the table.
         let per_statement = (self.backend.dialect().max_binds() / 2).min(CHUNK);
-        let build = |values: Vec<Vec<SqlValue>>| {
-            let keys: Vec<(Uuid, i64)> = values.iter().filter_map(|v| key_of(v)).collect();
+        let build = |values: Vec<(usize, Vec<SqlValue>)>| {
+            let keys: Vec<(Uuid, i64)> = values.iter().filter_map(|(_, v)| key_of(v)).collect();
             keys.chunks(per_statement)
                 .map(|chunk| self.delete_statement(chunk))
                 .collect()
@@ -228,7 +224,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         };
         let plan = Plan {
             rows: Rows::Delete,
-            keys: rows.to_vec(),
+            keys: rows.iter().copied().map(Some).collect(),
             build,
             entries,
         };
@@ -250,7 +246,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         mode: BatchMode,
     ) -> Result<BulkWritten>
     where
-        F: Fn(Vec<Vec<SqlValue>>) -> Vec<Statement>,
+        F: Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement>,
     {
         loop {
             if mode == BatchMode::AllOrNothing && batch.failed() {
@@ -273,7 +269,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                     continue;
                 }
             }
-            let values = |i: &usize| batch.rows[*i].clone();
+            let values = |i: &usize| Some((*i, batch.rows[*i].clone()?));
             let statements = (plan.build)(pending.iter().filter_map(values).collect());
             tx.run(savepoint(BATCH_SAVEPOINT)).await?;
             let results = match run_all(&mut *tx, statements).await {
@@ -346,7 +342,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         pending: &[usize],
     ) -> Result<(Vec<usize>, Vec<(usize, crate::Error)>)>
     where
-        F: Fn(Vec<Vec<SqlValue>>) -> Vec<Statement>,
+        F: Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement>,
     {
         let mut overtaken = Vec::new();
         let mut failed = Vec::new();
@@ -355,9 +351,9 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                 continue;
             };
             tx.run(savepoint(ROW_SAVEPOINT)).await?;
-            match run_all(tx, (plan.build)(vec![values])).await {
+            match run_all(tx, (plan.build)(vec![(i, values)])).await {
                 Ok(results) => {
-                    if !plan.keys.is_empty() && touched(&results) == 0 {
+                    if plan.keys[i].is_some() && touched(&results) == 0 {
                         overtaken.push(i);
                     }
                 }
@@ -379,14 +375,14 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         pending: &[usize],
         results: Vec<StatementResult>,
     ) -> Vec<usize> {
-        if plan.keys.is_empty() {
+        if plan.keys.iter().all(Option::is_none) {
             return Vec::new();
         }
         let done = returned_ids(results.into_iter().flat_map(|r| r.rows));
         pending
             .iter()
             .copied()
-            .filter(|i| !done.contains(&plan.keys[*i].0))
+            .filter(|i| matches!(plan.keys[*i], Some((id, _)) if !done.contains(&id)))
             .collect()
     }
 
@@ -462,20 +458,23 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     /// touched none of them), read on the primary once the transaction has ended.
     async fn explain_missed(
         &self,
-        keys: &[(Uuid, i64)],
+        keys: &[Option<(Uuid, i64)>],
         overtaken: &[usize],
         outcomes: &mut [Option<Error>],
     ) -> Result<()> {
         if overtaken.is_empty() {
             return Ok(());
         }
-        let ids: Vec<Uuid> = overtaken.iter().map(|i| keys[*i].0).collect();
+        let overtaken: Vec<(usize, (Uuid, i64))> = overtaken
+            .iter()
+            .filter_map(|i| Some((*i, keys[*i]?)))
+            .collect();
+        let ids: Vec<Uuid> = overtaken.iter().map(|(_, (id, _))| *id).collect();
         let mut stored = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
             stored.extend(self.stored_versions(chunk).await?);
         }
-        for &i in overtaken {
-            let (id, expected) = keys[i];
+        for (i, (id, expected)) in overtaken {
             outcomes[i] = Some(match stored.get(&id) {
                 Some(actual) => Error::PreconditionFailed {
                     expected,
@@ -490,7 +489,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
 
 /// One statement (made by `statement`) per `per_statement` rows, in order.
 fn in_chunks(
-    rows: Vec<Vec<SqlValue>>,
+    rows: impl IntoIterator<Item = Vec<SqlValue>>,
     per_statement: usize,
     statement: impl Fn(Vec<Vec<SqlValue>>) -> Statement,
 ) -> Vec<Statement> {

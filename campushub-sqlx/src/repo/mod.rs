@@ -164,15 +164,36 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
     }
 
     async fn insert_many(&self, entities: &[E], mode: BatchMode) -> Result<BulkWritten> {
-        self.insert_batch(entities, None, mode).await
+        self.insert_update_batch(entities, &[], None, mode).await
     }
 
     async fn update_many(&self, entities: &[(E, i64)], mode: BatchMode) -> Result<BulkWritten> {
-        self.update_batch(entities, None, mode).await
+        self.insert_update_batch(&[], entities, None, mode).await
     }
 
     async fn delete_many(&self, rows: &[(Uuid, i64)], mode: BatchMode) -> Result<BulkWritten> {
         self.delete_batch(rows, None, mode).await
+    }
+
+    async fn insert_update_many(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        self.insert_update_batch(inserts, updates, None, mode).await
+    }
+
+    async fn insert_update_many_audited(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        same_length(inserts.len() + updates.len(), entries.len())?;
+        self.insert_update_batch(inserts, updates, Some(entries), mode)
+            .await
     }
 
     async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
@@ -204,7 +225,8 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
         mode: BatchMode,
     ) -> Result<BulkWritten> {
         same_length(entities.len(), entries.len())?;
-        self.insert_batch(entities, Some(entries), mode).await
+        self.insert_update_batch(entities, &[], Some(entries), mode)
+            .await
     }
 
     async fn update_many_audited(
@@ -214,7 +236,8 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
         mode: BatchMode,
     ) -> Result<BulkWritten> {
         same_length(entities.len(), entries.len())?;
-        self.update_batch(entities, Some(entries), mode).await
+        self.insert_update_batch(&[], entities, Some(entries), mode)
+            .await
     }
 
     async fn delete_many_audited(

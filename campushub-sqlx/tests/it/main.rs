@@ -17,6 +17,7 @@ mod crud;
 mod derived;
 mod group_counts;
 mod hierarchy;
+mod import_atomic;
 mod indexes;
 mod observe;
 mod outbox;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use campushub_core::conformance::data::student_input;
 use campushub_core::{
     BatchMode, ChangeEvent, ChangeHook, ChangeOp, CustomFieldDef, EntityKind, EntityService, Error,
@@ -19,27 +18,11 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::support::pgdb::TestDb;
+use crate::support::recorder::Recorder;
 use crate::support::sqlite_file::SqliteFile;
 
 /// The advisory lock a delivering relay holds (`src/outbox/pg.rs`).
 const RELAY_LOCK: i64 = 0x6f75_7462_6f78;
-
-/// Every event delivered to it, in delivery order.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<ChangeEvent>>);
-
-#[async_trait]
-impl ChangeHook for Recorder {
-    async fn on_change(&self, event: &ChangeEvent) {
-        self.0.lock().expect("recorder").push(event.clone());
-    }
-}
-
-impl Recorder {
-    fn take(&self) -> Vec<ChangeEvent> {
-        std::mem::take(&mut *self.0.lock().expect("recorder"))
-    }
-}
 
 fn registrar(request_id: &str) -> Principal {
     Principal::new("registrar-7", [Role::ADMIN]).with_origin(RequestOrigin {
@@ -259,7 +242,7 @@ async fn pg_a_running_relay_delivers_an_outside_change_within_a_second() {
         .hook(Arc::clone(&recorder) as Arc<dyn ChangeHook>);
     let _running = relay.spawn();
     let drained = async {
-        while recorder.0.lock().expect("recorder").is_empty() {
+        while recorder.len() == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
@@ -360,7 +343,7 @@ async fn pg_concurrent_writers_and_relays_deliver_every_change_in_order() {
     }
     let expected: usize = committed.lock().expect("log").values().map(Vec::len).sum();
     let everything = async {
-        while recorder.0.lock().expect("recorder").len() < expected {
+        while recorder.len() < expected {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };

@@ -6,11 +6,13 @@
 //! than refusing the call. Every row is checked before the store is asked to write anything,
 //! so a dry run reports what a commit would refuse and writes nothing.
 //!
-//! All or nothing ([`BatchMode::AllOrNothing`]): a refused row writes nothing; the new rows
-//! are then written in one transaction and, only when it committed, the changed rows in a
-//! second one. What neither check nor store foresaw between the two (the database lost
-//! after the first commit) can leave the new rows written without the changes: the outcome
-//! says which were written.
+//! The new rows and the changed rows go to the store as one batch
+//! ([`Repository::insert_update_many`](crate::Repository::insert_update_many)). All or
+//! nothing ([`BatchMode::AllOrNothing`], the default): a row refused by the checks writes
+//! nothing, and a row the store refuses while writing (a unique value taken meanwhile, a
+//! version moved) rolls the whole batch back, in one transaction: no record, audit entry or
+//! outbox row of the import stays. Best effort ([`BatchMode::EachRow`]) writes every row
+//! that passes.
 
 use std::collections::HashMap;
 
@@ -41,6 +43,27 @@ pub struct ImportOptions {
     /// What a refused row does to the others.
     pub mode: BatchMode,
 }
+
+/// Where an import is, for a progress bar: told as rows are checked, then once before the
+/// write (a single batch, which reports nothing until it ends).
+pub trait ImportProgress: Send + Sync {
+    /// `rows` more rows were checked.
+    fn checked(&self, rows: usize);
+    /// The checks are over; `rows` rows go to the store now.
+    fn writing(&self, rows: usize);
+}
+
+/// No progress reported.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl ImportProgress for NoProgress {
+    fn checked(&self, _rows: usize) {}
+    fn writing(&self, _rows: usize) {}
+}
+
+/// Rows checked between two reports to an [`ImportProgress`].
+const PROGRESS_ROWS: usize = 1_000;
 
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -73,6 +96,23 @@ impl<E: Entity> EntityService<E> {
         rows: Vec<Map<String, Value>>,
         options: ImportOptions,
     ) -> Result<ImportOutcome> {
+        self.import_rows_reporting(principal, rows, options, &NoProgress)
+            .await
+    }
+
+    /// [`EntityService::import_rows`], telling `progress` as rows are checked and when the
+    /// write starts.
+    ///
+    /// # Errors
+    /// As [`EntityService::import_rows`].
+    pub async fn import_rows_reporting(
+        &self,
+        principal: &Principal,
+        rows: Vec<Map<String, Value>>,
+        options: ImportOptions,
+        progress: &dyn ImportProgress,
+    ) -> Result<ImportOutcome> {
+        let total = rows.len();
         for action in [Action::Create, Action::Update] {
             self.authorize(principal, action)?;
             self.refuse_scoped_bulk(principal, action)?;
@@ -140,7 +180,14 @@ impl<E: Entity> EntityService<E> {
         let taken = self
             .taken_values(candidates.iter().map(|(_, record, _)| record))
             .await?;
+        // Rows refused before the per-row checks count as checked now.
+        let mut unreported = total - candidates.len();
         for (index, record, current) in candidates {
+            unreported += 1;
+            if unreported >= PROGRESS_ROWS {
+                progress.checked(unreported);
+                unreported = 0;
+            }
             let errors = clashes(&taken, &record);
             let batch = match current {
                 None => &mut creates,
@@ -153,6 +200,7 @@ impl<E: Entity> EntityService<E> {
                 previous.insert(current.meta().id, current);
             }
         }
+        progress.checked(unreported);
         let any_refused = !refused.is_empty() || creates.has_refused() || updates.has_refused();
         if options.dry_run || (options.mode == BatchMode::AllOrNothing && any_refused) {
             let (created, updated) = (creates.queued(), updates.queued());
@@ -168,34 +216,73 @@ impl<E: Entity> EntityService<E> {
                 ..ImportOutcome::default()
             });
         }
-        let inserted = self
-            .write_creates(principal, &creates, options.mode)
+        progress.writing(creates.queued() + updates.queued());
+        let written = self
+            .write_import(principal, &creates, &updates, &previous, options.mode)
             .await?;
-        let stop = options.mode == BatchMode::AllOrNothing && inserted.rolled_back;
+        let (inserted, changed) = written.split_at(creates.queued());
         let created = self
             .settle(principal, creates, inserted, ChangeOp::Created)
             .await?;
-        let (updated, update_errors, update_token) = if stop {
-            (0, updates.into_refused(), None)
-        } else {
-            let written = self
-                .write_updates(principal, &updates, &previous, options.mode)
-                .await?;
-            let report = self
-                .settle(principal, updates, written, ChangeOp::Updated)
-                .await?;
-            (report.succeeded, report.errors, report.token)
-        };
+        let updated = self
+            .settle(principal, updates, changed, ChangeOp::Updated)
+            .await?;
         refused.extend(created.errors);
-        refused.extend(update_errors);
+        refused.extend(updated.errors);
         refused.sort_by_key(|row| row.index);
         Ok(ImportOutcome {
             created: created.succeeded,
-            updated,
-            written: created.succeeded + updated > 0,
+            updated: updated.succeeded,
+            written: created.succeeded + updated.succeeded > 0,
             errors: refused,
-            token: update_token.or(created.token),
+            token: updated.token.or(created.token),
         })
+    }
+
+    /// Writes the queued rows of `creates` and `updates` as one batch (one transaction all
+    /// or nothing), each change against the version read (`previous`, by id), with their
+    /// audit entries. Outcomes: the creates' rows, then the updates'.
+    async fn write_import(
+        &self,
+        principal: &Principal,
+        creates: &Batch<E>,
+        updates: &Batch<E>,
+        previous: &HashMap<uuid::Uuid, E>,
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        let inserts = if creates.goes_to_store(mode) {
+            creates.records()
+        } else {
+            &[]
+        };
+        // Each record carries the version after the one read (see `updated`).
+        let changes: Vec<(E, i64)> = if updates.goes_to_store(mode) {
+            updates
+                .records()
+                .iter()
+                .map(|record| (record.clone(), record.meta().version - 1))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let created = self.audit_entries(
+            principal,
+            AuditAction::BulkCreate,
+            inserts.iter().map(|record| (None, Some(record))),
+        )?;
+        let changed = self.audit_entries(
+            principal,
+            AuditAction::BulkUpdate,
+            changes
+                .iter()
+                .map(|(record, _)| (previous.get(&record.meta().id), Some(record))),
+        )?;
+        let entries = created.zip(changed).map(|(mut created, changed)| {
+            created.extend(changed);
+            created
+        });
+        self.store_insert_update_many(inserts, &changes, entries, mode)
+            .await
     }
 
     /// Which records already hold the unique values (natural key aside) of `records`: by

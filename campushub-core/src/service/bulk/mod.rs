@@ -26,7 +26,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-pub use self::import::{ImportOptions, ImportOutcome};
+pub use self::import::{ImportOptions, ImportOutcome, ImportProgress, NoProgress};
 pub use self::rows::ROWS;
 use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;

@@ -115,4 +115,23 @@ impl<E: Entity, G: Send + Sync> Repository<E> for Keep<E, G> {
     ) -> Result<BulkWritten> {
         self.inner.delete_many_audited(rows, entries, mode).await
     }
+    async fn insert_update_many(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        self.inner.insert_update_many(inserts, updates, mode).await
+    }
+    async fn insert_update_many_audited(
+        &self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        entries: &[AuditEntry],
+        mode: BatchMode,
+    ) -> Result<BulkWritten> {
+        self.inner
+            .insert_update_many_audited(inserts, updates, entries, mode)
+            .await
+    }
 }

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod fixtures;
 pub mod keep;
 pub mod pgdb;
+pub mod recorder;
 pub mod replay;
 pub mod sqlite_file;
 
