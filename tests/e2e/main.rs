@@ -23,6 +23,7 @@ mod configuration;
 mod contention;
 mod contract;
 mod deployment;
+mod deployment_artifacts;
 mod examples;
 mod exchange;
 mod extension;
