@@ -14,6 +14,7 @@ mod support;
 mod analytics;
 mod api_reference;
 mod backend_tls;
+mod backup;
 mod checker;
 mod clients;
 mod command_line;

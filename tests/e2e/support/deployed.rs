@@ -52,7 +52,7 @@ fn server_binary() -> PathBuf {
 
 /// Whether this process runs as root (CI does): then the server is started as the image's
 /// user through `setpriv`; otherwise it already runs as a non-root user.
-fn root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -85,7 +85,7 @@ impl Deployment {
         std::fs::create_dir_all(&files).expect("the files' directory");
         set_mode(scratch, 0o755);
         set_mode(&files, 0o755);
-        let root = root();
+        let root = is_root();
         for (path, contents, mode) in &self.files {
             let name = Path::new(path).file_name().expect("a file name").to_owned();
             let local = files.join(name);
