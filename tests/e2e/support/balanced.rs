@@ -18,7 +18,8 @@ pub struct Balanced {
     pub a: ProcessInstance,
     /// The second instance.
     pub b: ProcessInstance,
-    db: TestDb,
+    /// Their database.
+    pub db: TestDb,
     nginx: Nginx,
     _scratch: Scratch,
 }
