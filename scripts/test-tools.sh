@@ -28,6 +28,8 @@ source "$(dirname "$0")/lib/apt.sh"
 
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
+# curl runs the image's HEALTHCHECK command in tests/e2e/deployment_artifacts.rs.
+command -v curl >/dev/null 2>&1 || apt_install curl
 # Debian installs nginx in /usr/sbin, which a non-root PATH may lack.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
 
