@@ -130,11 +130,12 @@ async fn run(mut deployment: Deployment, expect: Expectations) {
         .env
         .insert("CAMPUSHUB_BIND".to_owned(), format!("{host}:{port}"));
     let scratch = Scratch::new("deployed");
-    let mut child = deployment.start(scratch.path());
+    let mut running = deployment.start(scratch.path());
+    let child = &mut running.0;
     let base = format!("http://127.0.0.1:{port}");
     let http = Http::new(&base, None);
 
-    let started = wait_for(&http, &expect.startup, &mut child, scratch.path()).await;
+    let started = wait_for(&http, &expect.startup, child, scratch.path()).await;
     assert_eq!(started, 200, "startup probe {}", expect.startup);
     for path in [&expect.liveness, &expect.readiness] {
         let reply = http.get(path).await;
@@ -152,7 +153,7 @@ async fn run(mut deployment: Deployment, expect: Expectations) {
     );
     assert!(scraped.text().contains("http_requests_total"));
 
-    drains(&deployment, port, &expect.readiness, &mut child).await;
+    drains(&deployment, port, &expect.readiness, child).await;
     let deadline = Instant::now() + expect.stop_limit;
     let status = loop {
         if let Some(status) = child.try_wait().expect("the server's status") {

@@ -76,7 +76,7 @@ impl Deployment {
     /// Starts the server in `scratch`: the binary copied there (mode 0755, as the image
     /// installs it), the files written under `scratch/files` (each `*_FILE` value naming one
     /// pointed there), as [`Deployment::uid_gid`] when running as root.
-    pub fn start(&self, scratch: &Path) -> Child {
+    pub fn start(&self, scratch: &Path) -> Running {
         let binary = scratch.join("campushub");
         std::fs::copy(server_binary(), &binary).expect("copy the server binary");
         set_mode(&binary, 0o755);
@@ -123,7 +123,19 @@ impl Deployment {
             .stdout(log_file(scratch))
             .stderr(log_file(scratch))
             .spawn()
+            .map(Running)
             .expect("the server starts")
+    }
+}
+
+/// The server process, killed when dropped (a failed test leaves none behind).
+#[derive(Debug)]
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
