@@ -107,7 +107,7 @@ stop_last
 
 start "$P1"
 start "$P2"
-sed -e "s#server 127.0.0.1:8081 #server 127.0.0.1:$P1 #" -e "s#server 127.0.0.1:8082 #server 127.0.0.1:$P2 #" \
+sed -e "s#server campushub-1:8080 #server 127.0.0.1:$P1 #" -e "s#server campushub-2:8080 #server 127.0.0.1:$P2 #" \
   -e "s#listen 8080;#listen 127.0.0.1:$PN;#" "$ROOT/deploy/nginx/campushub.conf" >"$WORK/campushub.conf"
 cat >"$WORK/nginx.conf" <<CONF
 daemon off;

@@ -7,7 +7,9 @@
 # and use clients of the served document (tests/e2e/clients.rs); and Debian's Prometheus
 # (`prometheus`, `promtool`), which unit-tests the alert rules and scrapes a server in
 # tests/e2e/monitoring.rs (about 30 s to install), and Debian's nginx (`nginx-light`), which
-# tests/e2e/load_balancer.rs checks and runs in front of two instances. Idempotent;
+# tests/e2e/load_balancer.rs checks and runs in front of two instances; kubernetes-validate,
+# which checks the Kubernetes manifests against the API's schemas offline
+# (tests/e2e/deployment_artifacts.rs). Idempotent;
 # `scripts/test.sh` runs it. Installing Chromium, Prometheus, nginx, Python or Node.js needs
 # root (apt).
 #
@@ -15,7 +17,7 @@
 # tool set in its own place: schemathesis/bin/{st,python}, the virtual environment of
 # schemathesis and the validator; clients/bin/{openapi-python-client,python}, that of the
 # Python generator (whose dependencies, httpx and attrs, are what the generated client needs
-# to run); npm/node_modules/.bin/{openapi-typescript,tsc}, an npm prefix of the TypeScript
+# to run); kubernetes-validate/bin/kubernetes-validate, with the schemas it ships; npm/node_modules/.bin/{openapi-typescript,tsc}, an npm prefix of the TypeScript
 # generator and compiler. The tests read the same variable, and run offline once it is done.
 set -euo pipefail
 
@@ -26,6 +28,8 @@ source "$(dirname "$0")/lib/apt.sh"
 
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
+# curl runs the image's HEALTHCHECK command in tests/e2e/deployment_artifacts.rs.
+command -v curl >/dev/null 2>&1 || apt_install curl
 # Debian installs nginx in /usr/sbin, which a non-root PATH may lack.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
 
@@ -39,6 +43,7 @@ OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
 OPENAPI_TYPESCRIPT_VERSION=7.13.0
 TYPESCRIPT_VERSION=5.9.3
 OPENPYXL_VERSION=3.1.5
+KUBERNETES_VALIDATE_VERSION=1.37.0
 
 tools="${CAMPUSHUB_TOOLS_DIR:-/tmp/campushub-tools}"
 
@@ -71,6 +76,9 @@ venv_install "$tools/clients" openapi-python-client "$OPENAPI_PYTHON_CLIENT_VERS
 # A spreadsheet writer that is not CampusHub's: the import tests read XLSX files openpyxl
 # wrote (tests/e2e/exchange.rs).
 venv_install "$tools/openpyxl" openpyxl "$OPENPYXL_VERSION"
+# The Kubernetes API's schemas, shipped in the package: the manifests under
+# deploy/kubernetes are validated without a cluster (tests/e2e/deployment_artifacts.rs).
+venv_install "$tools/kubernetes-validate" kubernetes-validate "$KUBERNETES_VALIDATE_VERSION"
 
 # The npm packages, in a prefix of their own (nothing global): exact versions.
 npm_prefix="$tools/npm"

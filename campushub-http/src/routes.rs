@@ -100,6 +100,9 @@ pub fn router(mut state: ApiState) -> Router {
     if state.audit.is_some() {
         openapi::add_audit(&mut document, &docs);
     }
+    if state.rate_limit.is_some() {
+        openapi::add_rate_limits(&mut document);
+    }
     let templates = openapi::paths(&document);
     let document = Arc::new(ServedDocument::new(
         document,

@@ -119,9 +119,13 @@ impl ApiState {
     }
 
     /// Holds the `/api/` routes and `/metrics` to `limits`, spending from `budget` (nothing
-    /// is limited when `limits` are off). The probes are never limited.
+    /// is limited when `limits` are off), counting refusals in `/metrics`
+    /// (`campushub_rate_limited_total`). The probes are never limited.
     pub fn rate_limit(mut self, budget: Arc<dyn RateBudget>, limits: RateLimits) -> Self {
         self.rate_limit = (!limits.is_off()).then(|| RateLimitLayer::new(budget, limits));
+        if let Some(layer) = &self.rate_limit {
+            self.metrics.register(|registry| layer.register(registry));
+        }
         self
     }
 

@@ -13,7 +13,7 @@ use super::parse::{
     number_or_off, number_var, settings,
 };
 use super::rate_limits;
-use super::settings::{variables, SETTINGS};
+use super::settings::{find, variables, SETTINGS};
 use super::values::{error, ConfigError, Database, Environment, JwtKey, LogFormat};
 use crate::cache::CacheConfig;
 use crate::core::accounts::{SignInConfig, ThrottleConfig};
@@ -24,6 +24,14 @@ use crate::http::{CorsOrigins, Identity, ImportLimits, RateLimits, RequireIfMatc
 /// `CAMPUSHUB_API_KEYS` and `CAMPUSHUB_CURSOR_KEY`; those and the URLs (which may carry
 /// passwords) may instead be read from the file named by `<variable>_FILE`.
 pub const VARIABLES: [&str; SETTINGS.len()] = variables();
+
+/// Whether the server reads the variable `name`: one of [`VARIABLES`], or the `*_FILE`
+/// variable of a setting that may be read from a file. Any other `CAMPUSHUB_*` variable is
+/// ignored, so a deployment's environment can be checked with it: a misspelt name
+/// (`CAMPUSHUB_REDIS_ULR`) configures nothing.
+pub fn reads_variable(name: &str) -> bool {
+    find(name).is_some()
+}
 
 /// The SQLite database used when `CAMPUSHUB_DATABASE_URL` is unset.
 pub(super) const DEFAULT_DATABASE_URL: &str = "sqlite://data/campushub.db";
@@ -343,4 +351,18 @@ fn import_limits(get: &impl Fn(&str) -> Option<String>) -> Result<ImportLimits, 
         max_cell_chars: count("CAMPUSHUB_IMPORT_MAX_CELL_CHARS", defaults.max_cell_chars)?,
         ..defaults
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_reads_its_settings_and_their_files_only() {
+        assert!(reads_variable("CAMPUSHUB_REDIS_URL"));
+        assert!(reads_variable("CAMPUSHUB_JWT_SECRET_FILE"));
+        assert!(!reads_variable("CAMPUSHUB_REDIS_ULR"));
+        // A setting without a file form has no `*_FILE` variable.
+        assert!(!reads_variable("CAMPUSHUB_BIND_FILE"));
+    }
 }

@@ -89,7 +89,7 @@ pub use app::{App, Core};
 pub use args::{Args, Command, Roles, UserCommand};
 pub use auth::Auth;
 pub use backend_tls::BackendTls;
-pub use config::{Config, SignInSettings, VARIABLES};
+pub use config::{reads_variable, Config, SignInSettings, VARIABLES};
 pub use graceful::shutdown_signal;
 pub use launch::Server;
 pub use limits::ConnectionLimits;

@@ -1,28 +1,27 @@
-//! Optimistic concurrency across instances: concurrent `PATCH`es carrying the same `If-Match`
-//! produce exactly one `200`; every other one is `412`, and nothing is lost.
+//! Optimistic concurrency across instances: concurrent `PATCH`es carrying the same `If-Match`,
+//! sent through nginx to two instances, produce exactly one `200`; every other one is `412`,
+//! and nothing is lost.
 
 use serde_json::json;
 
-use crate::support::instance::pair;
+use crate::support::balanced::balanced_pair;
 use crate::support::records::{department, id, student};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_patches_with_one_if_match_have_exactly_one_winner() {
-    let (db, a, b) = pair().await;
+    let pair = balanced_pair().await;
+    let http = &pair.http;
 
-    let math = department(&a.http, "MATH").await;
-    let created = student(&a.http, &math, "RACE-001").await;
+    let math = department(http, "MATH").await;
+    let created = student(http, &math, "RACE-001").await;
     let etag = created.header("etag").expect("an ETag");
     let path = format!("/api/v1/students/{}", id(&created.json()));
 
     let writers = 10;
     let mut tasks = Vec::new();
     for n in 0..writers {
-        let http = if n % 2 == 0 {
-            a.http.clone()
-        } else {
-            b.http.clone()
-        };
+        // nginx spreads them over both instances.
+        let http = http.clone();
         let (path, etag) = (path.clone(), etag.clone());
         tasks.push(tokio::spawn(async move {
             let reply = http
@@ -46,14 +45,12 @@ async fn concurrent_patches_with_one_if_match_have_exactly_one_winner() {
 
     let (semester, winner) = &winners[0];
     let token = winner.header("consistency-token").expect("a token");
-    let stored = b
-        .http
+    let stored = http
         .get_with(&path, &[("consistency-token", &token)])
         .await
         .json();
     assert_eq!(stored["version"], 2);
     assert_eq!(stored["semester"], *semester);
 
-    drop((a, b));
-    db.drop_database().await;
+    pair.finish().await;
 }

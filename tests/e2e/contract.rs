@@ -46,6 +46,9 @@ async fn schemathesis_finds_nothing_against_a_server_process() {
     let server = ProcessInstance::spawn(&[
         ("CAMPUSHUB_DATABASE_URL", "sqlite::memory:".to_owned()),
         ("CAMPUSHUB_DEMO_DATA", "true".to_owned()),
+        // Rate limits on (never reached), so that the document carries their `429` and the
+        // `RateLimit` headers are on the responses checked.
+        ("CAMPUSHUB_RATE_LIMIT", "1000000/1s".to_owned()),
     ])
     .await;
     let token = server.http.token().expect("an admin token").to_owned();

@@ -1,15 +1,13 @@
 //! The examples run as an application developer runs them (`cargo run --example ...`), and
 //! what they print is what they promise.
 
-use std::process::Command;
+use crate::support::tools::cargo;
 
 /// `cargo run --example <name>` from the workspace, with the features this test binary was
 /// built with (so that cargo reuses its build); its standard output.
 fn run_example(name: &str) -> String {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
+    let output = cargo()
         .args(["run", "--quiet", "--all-features", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();

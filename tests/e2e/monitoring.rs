@@ -98,6 +98,8 @@ async fn prometheus_scrapes_a_server_evaluates_the_rules_and_runs_every_dashboar
         "CAMPUSHUB_API_KEYS",
         format!("prometheus:metrics:{SCRAPE_KEY}"),
     ));
+    // Rate limits on (never reached): the dashboard's refusals by scope have their series.
+    vars.push(("CAMPUSHUB_RATE_LIMIT", "1000000/1s".to_owned()));
     let server = ProcessInstance::spawn(&vars).await;
 
     // The scraper's key reads the metrics, and nothing else.
@@ -186,6 +188,9 @@ async fn prometheus_scrapes_a_server_evaluates_the_rules_and_runs_every_dashboar
                 .query(&expr)
                 .await
                 .unwrap_or_else(|error| panic!("panel `{title}`: {error}"));
+            if expr.contains("campushub_rate_limited_total") {
+                assert_eq!(samples.len(), 3, "one series per scope: {expr}");
+            }
             shown += samples.len();
         }
         assert!(shown > 0, "panel `{title}` shows no data");

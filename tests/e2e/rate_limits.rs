@@ -2,6 +2,8 @@
 //! out over both is held to its quota within 10 % while another client is unaffected; a
 //! `429` is a problem with `Retry-After` and the `RateLimit` headers; the probes are never
 //! limited; and with Redis stopped each instance holds the client to the quota on its own.
+//! Refusals are counted (`campushub_rate_limited_total`) and documented (the `429` of the
+//! OpenAPI document).
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +13,7 @@ use campushub::http::TokenMinter;
 
 use crate::support::client::Reply;
 use crate::support::instance::{namespace, replicated, JWT_SECRET};
+use crate::support::metrics::sample;
 use crate::support::process::ProcessInstance;
 use crate::support::redis::RedisProcess;
 use crate::support::{Http, Services, TestDb};
@@ -200,6 +203,37 @@ async fn with_redis_stopped_each_instance_holds_the_client_to_the_quota_itself()
     assert_eq!(
         admin.header("ratelimit-policy").as_deref(),
         Some("\"admin\";q=1000;w=1")
+    );
+    // Each refusal is counted by the quota's scope: the shared one (the sixth request, on
+    // b), then two per instance on its own.
+    for (instance, refused) in [(&a, 2.0), (&b, 3.0)] {
+        let text = instance.http.get("/metrics").await.text();
+        let count = |scope: &str| {
+            sample(
+                &text,
+                "campushub_rate_limited_total",
+                &format!("scope=\"{scope}\""),
+            )
+        };
+        assert_eq!(count("principal"), refused, "{text}");
+        assert_eq!(count("role"), 0.0);
+        assert!(text.contains("campushub_rate_limited_total{scope=\"address\"} 0"));
+    }
+    // The document says which operations may answer 429, and how.
+    let document = a.http.get("/api/v1/openapi.json").await.json();
+    let list = &document["paths"]["/api/v1/departments"]["get"]["responses"]["429"];
+    assert_eq!(list["$ref"], "#/components/responses/TooManyRequests");
+    assert!(document["paths"]["/healthz"]["get"]["responses"]["429"].is_null());
+    let response = &document["components"]["responses"]["TooManyRequests"];
+    for header in ["Retry-After", "RateLimit", "RateLimit-Policy"] {
+        assert!(
+            response["headers"][header].is_object(),
+            "{header}: {response}"
+        );
+    }
+    assert_eq!(
+        response["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
     );
     drop((a, b));
     db.drop_database().await;

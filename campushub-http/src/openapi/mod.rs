@@ -15,11 +15,13 @@ mod exchange;
 mod names;
 mod params;
 mod parts;
+mod rate_limits;
 mod served;
 mod sign_in;
 mod stats;
 
 pub use audit::add_audit;
+pub use rate_limits::add_rate_limits;
 pub(crate) use served::{serve, ServedDocument};
 pub use sign_in::add_sign_in;
 

@@ -8,9 +8,18 @@ use axum::response::Response;
 use campushub_core::rate_limit::{Decision, RateBudget};
 use futures::future::BoxFuture;
 use futures::FutureExt;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
 use tower::{Layer, Service};
 
 use super::{headers, RateLimits};
+
+/// The label of a refusal: which kind of quota refused it.
+type ScopeLabel = [(&'static str, &'static str); 1];
+
+/// The scopes a refusal is counted under, each series present from the start at 0.
+const SCOPES: [&str; 3] = ["principal", "role", "address"];
 
 /// Holds each request to its quota ([`RateLimits`]) in `budget`. Put it inside the auth
 /// layer, so that it sees the principal.
@@ -18,15 +27,32 @@ use super::{headers, RateLimits};
 pub struct RateLimitLayer {
     budget: Arc<dyn RateBudget>,
     limits: Arc<RateLimits>,
+    limited: Family<ScopeLabel, Counter>,
 }
 
 impl RateLimitLayer {
     /// Limits with `limits`, spending from `budget`.
     pub fn new(budget: Arc<dyn RateBudget>, limits: RateLimits) -> Self {
+        let limited = Family::<ScopeLabel, Counter>::default();
+        for scope in SCOPES {
+            // Creates the series at 0, so that a rate over it is 0 rather than absent.
+            let _ = limited.get_or_create(&[("scope", scope)]);
+        }
         RateLimitLayer {
             budget,
             limits: Arc::new(limits),
+            limited,
         }
+    }
+
+    /// Registers `campushub_rate_limited_total{scope}` (requests refused with `429`, by the
+    /// kind of quota that refused them: `principal`, `role` or `address`) in `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "campushub_rate_limited",
+            "Requests refused with 429 over their rate limit, by the quota's scope",
+            self.limited.clone(),
+        );
     }
 
     /// The quotas.
@@ -52,6 +78,7 @@ impl<S> Layer<S> for RateLimitLayer {
             inner,
             budget: Arc::clone(&self.budget),
             limits: Arc::clone(&self.limits),
+            limited: self.limited.clone(),
         }
     }
 }
@@ -62,6 +89,7 @@ pub struct RateLimitService<S> {
     inner: S,
     budget: Arc<dyn RateBudget>,
     limits: Arc<RateLimits>,
+    limited: Family<ScopeLabel, Counter>,
 }
 
 impl<S> std::fmt::Debug for RateLimitService<S> {
@@ -92,6 +120,7 @@ where
         let fresh = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         let budget = Arc::clone(&self.budget);
+        let limited = self.limited.clone();
         async move {
             match budget.spend(&applied.key, applied.quota).await {
                 Decision::Allowed { remaining, reset } => {
@@ -105,11 +134,14 @@ where
                     );
                     Ok(response)
                 }
-                Decision::Limited { retry_after } => Ok(headers::too_many(
-                    &applied.policy,
-                    applied.quota,
-                    retry_after,
-                )),
+                Decision::Limited { retry_after } => {
+                    limited.get_or_create(&[("scope", applied.scope)]).inc();
+                    Ok(headers::too_many(
+                        &applied.policy,
+                        applied.quota,
+                        retry_after,
+                    ))
+                }
             }
         }
         .boxed()

@@ -4,6 +4,9 @@
 //! `Retry-After` over the quota, and `RateLimit` / `RateLimit-Policy` headers (IETF draft
 //! `httpapi-ratelimit-headers`) on every limited route's responses.
 //!
+//! Each refusal counts in `campushub_rate_limited_total{scope="principal"|"role"|"address"}`
+//! ([`RateLimitLayer::register`]).
+//!
 //! The budgets themselves are a core [`RateBudget`]: in this process, or shared by every
 //! instance through Redis (`campushub_cache::SharedRateBudget`). The probes (`/healthz`,
 //! `/readyz`) are never limited: the router does not put the layer on them.
@@ -37,6 +40,8 @@ pub struct RateLimits {
 /// The budget one request spends: the policy's name (in the headers), the key and its quota.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Applied {
+    /// `principal`, `role` or `address`: the `scope` label of `campushub_rate_limited_total`.
+    pub(crate) scope: &'static str,
     pub(crate) policy: String,
     pub(crate) key: String,
     pub(crate) quota: Quota,
@@ -67,7 +72,13 @@ impl RateLimits {
     pub(crate) fn applied(&self, headers: &HeaderMap, extensions: &Extensions) -> Option<Applied> {
         if let Some(principal) = extensions.get::<Principal>() {
             let (policy, quota) = self.principal_quota(principal)?;
+            let scope = if policy == "principal" {
+                "principal"
+            } else {
+                "role"
+            };
             return Some(Applied {
+                scope,
                 policy,
                 key: format!("principal:{}", principal.subject),
                 quota,
@@ -77,6 +88,7 @@ impl RateLimits {
         let address =
             crate::client_address::client_address(headers, extensions, self.trust_forwarded_for)?;
         Some(Applied {
+            scope: "address",
             policy: "address".to_owned(),
             key: format!("address:{address}"),
             quota,
@@ -138,6 +150,7 @@ mod tests {
             .expect("limited");
         assert_eq!(applied.key, "address:198.51.100.2");
         assert_eq!(applied.policy, "address");
+        assert_eq!(applied.scope, "address");
         // A principal without a quota is not limited by its address either.
         let mut extensions = Extensions::new();
         extensions.insert(Principal::new("p", [Role::ADMIN]));

@@ -33,7 +33,7 @@ fn site(port: u16, upstreams: &[String]) -> String {
         .collect();
     for (from, to) in [
         (
-            "server 127.0.0.1:8081 max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:8082 max_fails=1 fail_timeout=5s;",
+            "server campushub-1:8080 max_fails=1 fail_timeout=5s;\n    server campushub-2:8080 max_fails=1 fail_timeout=5s;",
             servers.join("\n    "),
         ),
         ("listen 8080;", format!("listen 127.0.0.1:{port};")),

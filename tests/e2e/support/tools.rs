@@ -4,7 +4,7 @@
 //! failure's output.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 /// The directory `scripts/test-tools.sh` installs into.
 fn root() -> PathBuf {
@@ -23,6 +23,23 @@ pub fn tool(path: &str) -> PathBuf {
         program.display()
     );
     program
+}
+
+/// Cargo (the one running the tests), in the workspace, without the `CARGO_*` variables
+/// cargo set for this test binary (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`...): some build
+/// scripts (ring's) rebuild when those change, so with them every run would rebuild the
+/// dependency tree that the test build just made. `CARGO_HOME` and `CARGO_TARGET_DIR` stay.
+pub fn cargo() -> Command {
+    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(program);
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_") && name != "CARGO_HOME" && name != "CARGO_TARGET_DIR" {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
 }
 
 /// `output`'s standard output and error, for a failure message.
