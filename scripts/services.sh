@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts and stops the services the tests need, on loopback ports:
-#   a Postgres 15 primary and one streaming replica (initdb + pg_basebackup -R), and Redis.
+#   a Postgres 15 primary and one streaming replica (initdb + pg_basebackup -R), Redis, and a
+#   Redis Cluster of 3 masters with one replica each (ports CAMPUSHUB_REDIS_CLUSTER_PORT to +5,
+#   default 56390-56395; cluster bus 10,000 below each).
 # The primary and Redis also speak TLS, with certificates from a throwaway CA made at each
 # start (the primary on its usual port, Redis on a second port); the replica does not, so the
 # tests have a plaintext-only server to refuse.
@@ -9,6 +11,7 @@
 #   scripts/services.sh stop    # stops what `start` started (by the PIDs it recorded)
 #   scripts/services.sh env     # prints the environment the tests read
 #   scripts/services.sh replica-stop|replica-start|redis-stop|redis-start   # fault injection
+#   scripts/services.sh cluster-node-stop PORT|cluster-node-start PORT     # kill/restart one cluster node
 #
 # Postgres refuses to run as root, so as root the servers run as the `postgres` user.
 set -euo pipefail
@@ -18,6 +21,9 @@ PG_PRIMARY_PORT="${CAMPUSHUB_PG_PRIMARY_PORT:-55432}"
 PG_REPLICA_PORT="${CAMPUSHUB_PG_REPLICA_PORT:-55433}"
 REDIS_PORT="${CAMPUSHUB_REDIS_PORT:-56379}"
 REDIS_TLS_PORT="${CAMPUSHUB_REDIS_TLS_PORT:-$((REDIS_PORT + 1))}"
+# Six cluster nodes on consecutive ports from here: clear of Redis (56379) and its TLS port.
+REDIS_CLUSTER_PORT="${CAMPUSHUB_REDIS_CLUSTER_PORT:-56390}"
+CLUSTER_DIR="$STATE_DIR/redis-cluster"
 TLS_DIR="$STATE_DIR/tls"
 ENV_FILE="$STATE_DIR/env"
 
@@ -143,6 +149,71 @@ start_redis() {
   log "redis on 127.0.0.1:$REDIS_PORT, TLS on 127.0.0.1:$REDIS_TLS_PORT"
 }
 
+cluster_ports() { seq "$REDIS_CLUSTER_PORT" $((REDIS_CLUSTER_PORT + 5)); }
+
+# One cluster node (its nodes.conf kept in its own directory, so a restarted node rejoins as
+# the replica of whichever node took over its slots). A 1 s node timeout makes a failover
+# take about 2 s, which keeps the failover tests short; validity factor 0 lets a replica take
+# over however long it was cut off. The cluster bus listens 10,000 ports *below* the node
+# (Redis's default, 10,000 above, would pass 65535 for ports over 55535).
+start_cluster_node() {
+  local port=$1
+  mkdir -p "$CLUSTER_DIR/$port"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 1000 \
+    --cluster-replica-validity-factor 0 --cluster-port $((port - 10000)) \
+    --daemonize yes --pidfile "$CLUSTER_DIR/$port/redis.pid" --logfile "$CLUSTER_DIR/$port/redis.log" \
+    --dir "$CLUSTER_DIR/$port"
+  for _ in $(seq 50); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  log "cluster node on 127.0.0.1:$port did not start (see $CLUSTER_DIR/$port/redis.log)"
+  exit 1
+}
+
+stop_cluster_node() {
+  local port=$1 pidfile="$CLUSTER_DIR/$1/redis.pid"
+  [ -f "$pidfile" ] || return 0
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 || break; sleep 0.1; done
+  rm -f "$pidfile"
+}
+
+# Waits until every running node reports `cluster_state:ok`.
+wait_cluster_ok() {
+  local port
+  for _ in $(seq 100); do
+    local ok=1
+    for port in $(cluster_ports); do
+      [ -f "$CLUSTER_DIR/$port/redis.pid" ] || continue
+      redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || ok=0
+    done
+    [ "$ok" -eq 1 ] && return
+    sleep 0.1
+  done
+  log "the Redis Cluster did not reach cluster_state:ok"
+  exit 1
+}
+
+start_cluster() {
+  local port addresses=()
+  rm -rf "$CLUSTER_DIR"
+  for port in $(cluster_ports); do
+    start_cluster_node "$port"
+    addresses+=("127.0.0.1:$port")
+  done
+  redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1 \
+    || { log "redis-cli --cluster create failed (see $CLUSTER_DIR/create.log)"; exit 1; }
+  wait_cluster_ok
+  log "redis cluster (3 masters, 3 replicas) on 127.0.0.1:$REDIS_CLUSTER_PORT-$((REDIS_CLUSTER_PORT + 5))"
+}
+
+stop_cluster() {
+  local port
+  for port in $(cluster_ports); do stop_cluster_node "$port"; done
+}
+
 write_env() {
   local bin
   bin=$(pg_bindir)
@@ -157,6 +228,8 @@ export CAMPUSHUB_TEST_SERVICES=$STATE_DIR
 export CAMPUSHUB_TEST_REDIS_PORT=$REDIS_PORT
 export CAMPUSHUB_TEST_REDIS_TLS=rediss://127.0.0.1:$REDIS_TLS_PORT/
 export CAMPUSHUB_TEST_TLS_DIR=$TLS_DIR
+export CAMPUSHUB_TEST_REDIS_CLUSTER=redis+cluster://127.0.0.1:$REDIS_CLUSTER_PORT,127.0.0.1:$((REDIS_CLUSTER_PORT + 1)),127.0.0.1:$((REDIS_CLUSTER_PORT + 2))/
+export CAMPUSHUB_TEST_REDIS_CLUSTER_PORTS="$(cluster_ports | tr '\n' ' ' | sed 's/ $//')"
 export CAMPUSHUB_TEST_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh
 ENV
 }
@@ -173,6 +246,7 @@ stop_all() {
     kill "$(cat "$STATE_DIR/redis.pid")" 2>/dev/null || true
     rm -f "$STATE_DIR/redis.pid"
   fi
+  stop_cluster
 }
 
 case "${1:-}" in
@@ -183,6 +257,7 @@ case "${1:-}" in
     make_certificates
     start_postgres
     start_redis
+    start_cluster
     write_env
     ;;
   stop) stop_all ;;
@@ -194,6 +269,10 @@ case "${1:-}" in
     for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done
     ;;
   redis-start) start_redis ;;
+  # A cluster node: stopping a master makes its replica take over (about 2 s); a restarted
+  # node rejoins as a replica.
+  cluster-node-stop) stop_cluster_node "${2:?usage: $0 cluster-node-stop PORT}" ;;
+  cluster-node-start) start_cluster_node "${2:?usage: $0 cluster-node-start PORT}"; wait_cluster_ok ;;
   env) cat "$ENV_FILE" ;;
-  *) echo "usage: $0 start|stop|env|replica-stop|replica-start|redis-stop|redis-start" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|replica-stop|replica-start|redis-stop|redis-start|cluster-node-stop PORT|cluster-node-start PORT" >&2; exit 2 ;;
 esac
