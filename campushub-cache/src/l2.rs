@@ -1,5 +1,5 @@
-//! L2: Redis through a reconnecting connection manager, every command bounded by a timeout
-//! and gated by the circuit breaker. Invalidations that cannot reach Redis are queued; a
+//! L2: Redis (one server or a cluster, see [`crate::backend`]) through a reconnecting
+//! connection, every command bounded by a timeout and gated by the circuit breaker. Invalidations that cannot reach Redis are queued; a
 //! background task ([`crate::replay`]) replays them, and until it has, Redis serves no lookup
 //! or fill of this instance. New invalidations never wait behind the queue: every step of an
 //! invalidation keeps the highest version and token it is given, so their order is free.
@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use campushub_core::{CacheKey, CachedValue, ConsistencyToken, EntityKind};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{Notify, OnceCell};
 use uuid::Uuid;
 
+use crate::backend::{Connection, Target};
 use crate::breaker::{Breaker, Tripped};
 use crate::codec::{decode_record, parse_token, token_text, RecordEntry};
 use crate::config::CacheConfig;
@@ -71,8 +71,8 @@ struct Backlog {
 
 /// The Redis tier.
 pub(crate) struct L2 {
-    client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
+    target: Target,
+    connection: OnceCell<Connection>,
     keys: KeySpace,
     scripts: Scripts,
     breaker: Breaker,
@@ -87,13 +87,13 @@ pub(crate) struct L2 {
 impl L2 {
     /// The tier for `client`; connects on first use.
     pub(crate) fn new(
-        client: redis::Client,
+        target: Target,
         config: &CacheConfig,
         metrics: Arc<Metrics>,
         instance: String,
     ) -> Self {
         L2 {
-            client,
+            target,
             connection: OnceCell::new(),
             keys: KeySpace::new(&config.namespace),
             scripts: Scripts::new(),
@@ -300,6 +300,7 @@ impl L2 {
         }
         let messages: Vec<String> = invalidations.iter().map(|i| self.message(i)).collect();
         let channel = self.keys.channel();
+        let publish = self.publish_command();
         self.run("invalidate", |conn| {
             let (writes, messages, channel) = (&writes, &messages, &channel);
             async move {
@@ -312,7 +313,7 @@ impl L2 {
                 futures::future::try_join_all(messages.iter().map(|message| {
                     let mut conn = conn.clone();
                     async move {
-                        redis::cmd("PUBLISH")
+                        redis::cmd(publish)
                             .arg(channel)
                             .arg(message)
                             .query_async::<i64>(&mut conn)
@@ -327,6 +328,17 @@ impl L2 {
             .invalidations_sent
             .add(invalidations.len() as u64);
         Ok(())
+    }
+
+    /// How messages reach every instance: `SPUBLISH` on a cluster (sharded pub/sub: the
+    /// channel's shard alone carries it, instead of every node of the cluster bus), `PUBLISH`
+    /// on one server (any Redis version).
+    pub(crate) fn publish_command(&self) -> &'static str {
+        if self.target.is_cluster() {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        }
     }
 
     /// The pub/sub message for an invalidation:
@@ -423,7 +435,7 @@ impl L2 {
     /// Runs one Redis operation under the timeout, feeding the breaker and the metrics.
     pub(crate) async fn run<T, F, Fut>(&self, operation: &'static str, command: F) -> Result<T>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let attempt = async {
@@ -449,19 +461,12 @@ impl L2 {
     }
 
     /// The shared connection, connecting on first use.
-    async fn connection(&self) -> Result<ConnectionManager> {
-        let manager = self
+    async fn connection(&self) -> Result<Connection> {
+        let connection = self
             .connection
-            .get_or_try_init(|| {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(self.config.redis_timeout)
-                    .set_response_timeout(self.config.redis_timeout)
-                    .set_number_of_retries(1)
-                    .set_max_delay(self.config.redis_timeout.as_millis() as u64);
-                ConnectionManager::new_with_config(self.client.clone(), config)
-            })
+            .get_or_try_init(|| self.target.connect(self.config.redis_timeout))
             .await?;
-        Ok(manager.clone())
+        Ok(connection.clone())
     }
 }
 

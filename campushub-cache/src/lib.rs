@@ -98,6 +98,7 @@
 // docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backend;
 mod breaker;
 mod codec;
 mod config;
@@ -114,6 +115,7 @@ mod rate_budget;
 mod replay;
 mod revocation;
 mod scripts;
+mod sharded;
 mod tiered;
 mod tls;
 mod warmer;

@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod analytics;
+mod cluster;
 mod consistency;
 mod degradation;
 mod failed_logins;

@@ -14,7 +14,9 @@ use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{CacheKey, CachedValue, ChangeEvent, ChangeOp, ConsistencyToken, EntityKind};
 use uuid::Uuid;
 
-/// The shared test Redis; fails (never skips) when it is not configured.
+/// The shared test Redis (a Redis Cluster when the test command runs the suite a second time
+/// with `CAMPUSHUB_TEST_REDIS` set to `CAMPUSHUB_TEST_REDIS_CLUSTER`); fails (never skips)
+/// when it is not configured.
 pub fn redis_url() -> String {
     std::env::var("CAMPUSHUB_TEST_REDIS").unwrap_or_else(|_| {
         panic!(
@@ -57,17 +59,91 @@ pub async fn connect_with(config: CacheConfig) -> TieredCache {
         .expect("the configuration is valid")
 }
 
-/// A plain connection to the Redis at `url`, to look at what the cache left there.
-pub async fn raw_redis(url: &str) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url)
-        .expect("a redis:// URL")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("Redis answers")
+/// A plain connection to the Redis (or Redis Cluster) at `url`, to look at what the cache
+/// left there.
+pub async fn raw_redis(url: &str) -> RawRedis {
+    if let Some(nodes) = cluster_nodes(url) {
+        let client = redis::cluster::ClusterClient::new(nodes).expect("cluster node URLs");
+        return RawRedis::Cluster(
+            client
+                .get_async_connection()
+                .await
+                .expect("the Redis Cluster answers"),
+        );
+    }
+    RawRedis::Single(
+        redis::Client::open(url)
+            .expect("a redis:// URL")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("Redis answers"),
+    )
 }
 
-/// Every key matching the glob `pattern`, by `SCAN` (which never blocks the server).
-pub async fn scan(conn: &mut redis::aio::MultiplexedConnection, pattern: &str) -> BTreeSet<String> {
+/// The seed nodes of a `redis+cluster://a:1,b:2/` URL, as `redis://` URLs; `None` for
+/// another URL.
+pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
+    let rest = url.strip_prefix("redis+cluster://")?;
+    let hosts = rest.split('/').next().unwrap_or_default();
+    Some(
+        hosts
+            .split(',')
+            .map(|host| format!("redis://{host}/"))
+            .collect(),
+    )
+}
+
+/// A connection to one Redis or to a cluster (which routes each command by its key).
+#[derive(Clone)]
+pub enum RawRedis {
+    /// One server.
+    Single(redis::aio::MultiplexedConnection),
+    /// A cluster.
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for RawRedis {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            RawRedis::Single(conn) => conn.req_packed_command(cmd),
+            RawRedis::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            RawRedis::Single(conn) => conn.req_packed_commands(cmd, offset, count),
+            RawRedis::Cluster(conn) => conn.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            RawRedis::Single(conn) => conn.get_db(),
+            RawRedis::Cluster(conn) => conn.get_db(),
+        }
+    }
+}
+
+/// Every key matching the glob `pattern`: by `SCAN` on one server (which never blocks it);
+/// by `KEYS` on a cluster, which redis-rs sends to every master and whose answers it joins.
+pub async fn scan(conn: &mut RawRedis, pattern: &str) -> BTreeSet<String> {
+    if let RawRedis::Cluster(cluster) = conn {
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(pattern)
+            .query_async(cluster)
+            .await
+            .expect("KEYS");
+        return keys.into_iter().collect();
+    }
     let mut keys = BTreeSet::new();
     let mut cursor = 0_u64;
     loop {
