@@ -78,6 +78,9 @@ pub(crate) struct L2 {
     breaker: Breaker,
     metrics: Arc<Metrics>,
     pending: Mutex<Backlog>,
+    /// Until when lookups and fills skip Redis after the invalidation channel came back
+    /// (see [`L2::settle`]).
+    settling: Mutex<Option<std::time::Instant>>,
     /// Wakes the replay task when an invalidation is queued.
     queued: Notify,
     config: CacheConfig,
@@ -100,6 +103,7 @@ impl L2 {
             breaker: Breaker::new(config.breaker_threshold, config.breaker_cool_down),
             metrics,
             pending: Mutex::new(Backlog::default()),
+            settling: Mutex::new(None),
             queued: Notify::new(),
             config: config.clone(),
             instance,
@@ -252,8 +256,12 @@ impl L2 {
     /// Tombstones the records, bumps the generations (once each) and publishes, in one
     /// pipeline, whether or not older invalidations await replay; when Redis is skipped or
     /// fails the invalidations are queued for the replay task (and the error returned).
+    ///
+    /// On a cluster the breaker does not skip a write's invalidation: it opens on failures of
+    /// any master, and while one master is down the others still serve lookups to every
+    /// instance, so a tombstone they should hold must not wait for the replay.
     pub(crate) async fn invalidate_many(&self, invalidations: Vec<Invalidation>) -> Result<()> {
-        let outcome = if self.breaker.allow() {
+        let outcome = if self.breaker.allow() || self.target.is_cluster() {
             self.apply_many(&invalidations).await
         } else {
             Err(Error::CircuitOpen)
@@ -269,6 +277,11 @@ impl L2 {
     /// Writes invalidations to Redis: every tombstone and one bump per generation (with the
     /// highest token among them), pipelined, then the messages, so that an instance applying
     /// a message and refilling finds the tombstone and the new generation already there.
+    ///
+    /// The messages go out even when some writes failed or did not answer within half the
+    /// timeout (on a cluster: a master is down): receivers then drop the records from their
+    /// L1 at once, and a record whose tombstone is missing lives on the master that cannot
+    /// serve its lookups either. The error still queues every invalidation for the replay.
     pub(crate) async fn apply_many(&self, invalidations: &[Invalidation]) -> Result<()> {
         let ttl = millis(self.config.tombstone_ttl);
         let mut bumps: Vec<(EntityKind, Option<ConsistencyToken>)> = Vec::new();
@@ -282,35 +295,40 @@ impl L2 {
         }
         let mut writes = Vec::with_capacity(invalidations.len() + bumps.len());
         for invalidation in invalidations {
-            let mut tomb = self.scripts.tombstone.prepare_invoke();
-            tomb.key(self.keys.value(&CacheKey::Entity {
+            let key = self.keys.value(&CacheKey::Entity {
                 kind: invalidation.kind,
                 id: invalidation.id,
-            }))
-            .arg(invalidation.version)
-            .arg(token_text(invalidation.token))
-            .arg(ttl);
+            });
+            let mut tomb = self.scripts.tombstone.prepare_invoke();
+            tomb.key(key)
+                .arg(invalidation.version)
+                .arg(token_text(invalidation.token))
+                .arg(ttl);
             writes.push(tomb);
         }
         for (kind, token) in &bumps {
+            let key = self.keys.generation(kind.as_str());
             let mut bump = self.scripts.bump.prepare_invoke();
-            bump.key(self.keys.generation(kind.as_str()))
-                .arg(token_text(*token));
+            bump.key(key).arg(token_text(*token));
             writes.push(bump);
         }
         let messages: Vec<String> = invalidations.iter().map(|i| self.message(i)).collect();
         let channel = self.keys.channel();
         let publish = self.publish_command();
+        let half = self.config.redis_timeout / 2;
         self.run("invalidate", |conn| {
             let (writes, messages, channel) = (&writes, &messages, &channel);
             async move {
                 // Sent together: the multiplexed connection pipelines them.
-                futures::future::try_join_all(writes.iter().map(|call| {
-                    let mut conn = conn.clone();
-                    async move { call.invoke_async::<redis::Value>(&mut conn).await }
-                }))
-                .await?;
-                futures::future::try_join_all(messages.iter().map(|message| {
+                let written = tokio::time::timeout(
+                    half,
+                    futures::future::join_all(writes.iter().map(|call| {
+                        let mut conn = conn.clone();
+                        async move { call.invoke_async::<redis::Value>(&mut conn).await }
+                    })),
+                )
+                .await;
+                let published = futures::future::try_join_all(messages.iter().map(|message| {
                     let mut conn = conn.clone();
                     async move {
                         redis::cmd(publish)
@@ -320,7 +338,21 @@ impl L2 {
                             .await
                     }
                 }))
-                .await
+                .await;
+                match written {
+                    Ok(results) => {
+                        results
+                            .into_iter()
+                            .collect::<redis::RedisResult<Vec<_>>>()?;
+                    }
+                    Err(_) => {
+                        return Err(redis::RedisError::from((
+                            redis::ErrorKind::IoError,
+                            "invalidation writes did not answer in time",
+                        )))
+                    }
+                }
+                published
             }
         })
         .await?;
@@ -420,10 +452,32 @@ impl L2 {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The invalidation channel is back after a loss: for `grace`, lookups and fills skip
+    /// Redis. While the channel was down other instances may have failed to write their
+    /// invalidations (on a cluster: to a master that was failing over, whose promoted replica
+    /// still holds the values they replace); their replay retries at least every
+    /// `replay::MAX_BACKOFF`, and until it lands their messages do not arrive either.
+    pub(crate) fn settle(&self, grace: std::time::Duration) {
+        *self
+            .settling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(std::time::Instant::now() + grace);
+    }
+
+    /// Whether the grace after a lost channel still runs.
+    fn settling(&self) -> bool {
+        self.settling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|until| std::time::Instant::now() < until)
+    }
+
     /// Whether Redis may serve a lookup or fill: no invalidation awaits replay (what Redis
-    /// holds may predate it) and the breaker allows it. Never waits.
+    /// holds may predate it), none of another instance may (see [`L2::settle`]) and the
+    /// breaker allows it. Never waits.
     fn ready(&self) -> Result<()> {
-        if self.has_pending() {
+        if self.has_pending() || self.settling() {
             return Err(Error::Replaying);
         }
         if !self.breaker.allow() {

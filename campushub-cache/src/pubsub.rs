@@ -40,6 +40,10 @@ pub(crate) struct Subscriber {
     pub(crate) deny: Arc<DenyList>,
     /// The key of the revoked tokens' sorted set.
     pub(crate) revoked_key: String,
+    /// The Redis tier, told when the channel comes back after a loss.
+    pub(crate) l2: Arc<crate::l2::L2>,
+    /// Whether the channel was lost since the last subscription.
+    pub(crate) was_lost: std::sync::atomic::AtomicBool,
 }
 
 impl Subscriber {
@@ -105,6 +109,14 @@ impl Subscriber {
                 return false;
             }
         }
+        if self
+            .was_lost
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            // Twice the replay's longest pause: another instance's queued invalidations land
+            // within it once Redis answers again.
+            self.l2.settle(crate::replay::MAX_BACKOFF * 2);
+        }
         self.l1.flush();
         self.l1.set_subscribed(true);
         self.subscribed.send_replace(true);
@@ -115,6 +127,8 @@ impl Subscriber {
     /// The subscription is gone: until it is back (and L1 flushed), L1 entries are trusted
     /// only briefly.
     pub(crate) fn lost(&self) {
+        self.was_lost
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.l1.set_subscribed(false);
         self.subscribed.send_replace(false);
         tracing::warn!(channel = %self.channel, "cache invalidation channel lost: L1 trusted only briefly");

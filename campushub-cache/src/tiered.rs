@@ -113,6 +113,8 @@ impl TieredCache {
         let subscriber = Subscriber {
             deny: Arc::clone(&deny),
             revoked_key: l2.keys().revoked(),
+            l2: Arc::clone(&l2),
+            was_lost: std::sync::atomic::AtomicBool::new(false),
             target,
             channel: l2.keys().channel(),
             instance,
@@ -225,6 +227,14 @@ impl TieredCache {
         if let Some(l2) = &inner.l2 {
             let span = tracing::debug_span!("cache.l2.get", cache.kind = %key.kind());
             match self.lookup_l2(l2, key, need).instrument(span).await {
+                // A value older than this instance's L1 tombstone: Redis missed that write
+                // (it could not be written, or a failover lost it): load, and repair Redis.
+                Lookup::Hit(Some(value), _)
+                    if floor.is_some_and(|floor| value.version < floor.version) =>
+                {
+                    inner.metrics.l2_misses.incr();
+                    l2_usable = true;
+                }
                 Lookup::Hit(value, read_at) => {
                     inner.metrics.l2_hits.incr();
                     self.fill_l1(key, value.clone(), stamp, read_at);

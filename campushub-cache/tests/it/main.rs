@@ -9,6 +9,7 @@ mod cluster;
 mod consistency;
 mod degradation;
 mod failed_logins;
+mod failover;
 mod hit_ratio;
 mod l1;
 mod query_bound;

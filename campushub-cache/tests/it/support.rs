@@ -314,3 +314,153 @@ impl Drop for RedisChild {
         self.kill();
     }
 }
+
+/// A free loopback port.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A Redis Cluster of this test's own (3 masters, 1 replica each; `redis-server` children in a
+/// temporary directory, node timeout 1 s), for tests that kill nodes without disturbing the
+/// shared cluster other tests use. Killed on drop.
+pub struct ClusterChild {
+    dir: std::path::PathBuf,
+    nodes: Vec<(u16, Option<Child>)>,
+}
+
+impl ClusterChild {
+    /// Starts six nodes, joins them with `redis-cli --cluster create` and waits until every
+    /// node reports `cluster_state:ok`.
+    pub fn start() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("campushub-cluster-{}", Uuid::new_v4().simple()));
+        let mut cluster = ClusterChild {
+            dir,
+            nodes: Vec::new(),
+        };
+        for _ in 0..6 {
+            let port = free_port();
+            cluster.nodes.push((port, None));
+            cluster.spawn(port);
+        }
+        let status = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(
+                cluster
+                    .nodes
+                    .iter()
+                    .map(|(port, _)| format!("127.0.0.1:{port}")),
+            )
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli is installed");
+        assert!(status.success(), "redis-cli --cluster create failed");
+        cluster.wait_ok(Duration::from_secs(20));
+        cluster
+    }
+
+    fn spawn(&mut self, port: u16) {
+        let dir = self.dir.join(port.to_string());
+        std::fs::create_dir_all(&dir).expect("a node directory");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--cluster-enabled",
+                "yes",
+            ])
+            .args([
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "1000",
+            ])
+            .args(["--cluster-replica-validity-factor", "0"])
+            // The bus on a port of its own: port + 10,000 may not exist.
+            .args(["--cluster-port", &free_port().to_string()])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/services.sh start installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if let Some(node) = self.nodes.iter_mut().find(|(p, _)| *p == port) {
+            node.1 = Some(child);
+        }
+    }
+
+    /// Its `redis+cluster://` URL, naming every node as a seed.
+    pub fn url(&self) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|(port, _)| format!("127.0.0.1:{port}"))
+            .collect();
+        format!("redis+cluster://{}/", nodes.join(","))
+    }
+
+    /// Kills the node on `port` (SIGKILL, by its PID), as a crash would.
+    pub fn kill(&mut self, port: u16) {
+        if let Some((_, Some(mut child))) = self
+            .nodes
+            .iter_mut()
+            .find(|(p, _)| *p == port)
+            .map(|n| (n.0, n.1.take()))
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits until every running node reports `cluster_state:ok`.
+    pub fn wait_ok(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let ok = self
+                .nodes
+                .iter()
+                .filter(|(_, child)| child.is_some())
+                .all(|(port, _)| {
+                    Command::new("redis-cli")
+                        .args(["-p", &port.to_string(), "cluster", "info"])
+                        .output()
+                        .is_ok_and(|out| {
+                            String::from_utf8_lossy(&out.stdout).contains("cluster_state:ok")
+                        })
+                });
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster did not reach cluster_state:ok"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for ClusterChild {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.nodes {
+            if let Some(mut child) = child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
