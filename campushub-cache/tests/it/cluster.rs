@@ -187,3 +187,85 @@ async fn two_instances_on_the_cluster_see_each_others_invalidations() {
     assert_eq!(a.metrics().invalidations_sent, records.len() as u64);
     assert_eq!(a.metrics().redis_errors, 0);
 }
+
+/// Mean time of an operation, in µs.
+fn mean_micros(latency: &campushub_cache::LatencySnapshot) -> f64 {
+    latency.sum_seconds() * 1e6 / latency.count.max(1) as f64
+}
+
+/// Reads `RECORDS` records through a fresh cache on `url` twice (misses that fill Redis, then,
+/// with L1 flushed, Redis hits) and writes each once; the mean L2 lookup, fill and
+/// invalidation in µs.
+async fn l2_round_trips(url: &str) -> (f64, f64, f64) {
+    const RECORDS: usize = 2_000;
+    let cache = connect_to(url, &namespace()).await;
+    let keys: Vec<(CacheKey, Uuid)> = (0..RECORDS)
+        .map(|_| {
+            let id = Uuid::new_v4();
+            (record(EntityKind::STUDENT, id), id)
+        })
+        .collect();
+    let db = Arc::new(AtomicI64::new(1));
+    for (key, _) in &keys {
+        cache
+            .get_or_load(key, None, from_db(&db))
+            .await
+            .expect("miss");
+    }
+    cache.flush_l1();
+    for (key, _) in &keys {
+        cache
+            .get_or_load(key, None, from_db(&db))
+            .await
+            .expect("hit");
+    }
+    for (position, (_, id)) in keys.iter().enumerate() {
+        cache
+            .invalidate(&event(
+                EntityKind::STUDENT,
+                *id,
+                ChangeOp::Updated,
+                2,
+                position as u64 + 1,
+            ))
+            .await;
+    }
+    let metrics = cache.metrics();
+    assert_eq!(
+        metrics.l2_hits, RECORDS as u64,
+        "the second pass read Redis: {url}"
+    );
+    assert_eq!(
+        metrics.fills, RECORDS as u64,
+        "the first pass filled Redis: {url}"
+    );
+    assert_eq!(metrics.redis_errors, 0, "{url}");
+    (
+        mean_micros(&metrics.latency.l2_get),
+        mean_micros(&metrics.latency.l2_set),
+        mean_micros(&metrics.latency.l2_invalidate),
+    )
+}
+
+/// The cost of the cluster per L2 operation, beside one server, in one run (printed for
+/// `docs/performance.md`; the assertions are on what reached Redis, not on times).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l2_operations_on_the_cluster_beside_one_server() {
+    let single_url = crate::support::redis_url();
+    assert!(
+        cluster_nodes(&single_url).is_none(),
+        "CAMPUSHUB_TEST_REDIS must be the single server for this comparison"
+    );
+    let single = l2_round_trips(&single_url).await;
+    let cluster = l2_round_trips(&cluster_url()).await;
+    for (name, one, many) in [
+        ("lookup", single.0, cluster.0),
+        ("fill", single.1, cluster.1),
+        ("invalidation", single.2, cluster.2),
+    ] {
+        println!(
+            "L2 {name}: one server {one:.0} µs, cluster {many:.0} µs, ratio {:.2}",
+            many / one
+        );
+    }
+}

@@ -342,9 +342,7 @@ impl ClusterChild {
             nodes: Vec::new(),
         };
         for _ in 0..6 {
-            let port = free_port();
-            cluster.nodes.push((port, None));
-            cluster.spawn(port);
+            cluster.spawn(free_port());
         }
         let status = Command::new("redis-cli")
             .arg("--cluster")
@@ -392,13 +390,15 @@ impl ClusterChild {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server is installed (scripts/services.sh start installs it)");
+        // Kept before anything can panic: the drop kills and reaps it.
+        match self.nodes.iter_mut().find(|(p, _)| *p == port) {
+            Some(node) => node.1 = Some(child),
+            None => self.nodes.push((port, Some(child))),
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
-        }
-        if let Some(node) = self.nodes.iter_mut().find(|(p, _)| *p == port) {
-            node.1 = Some(child);
         }
     }
 
