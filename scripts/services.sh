@@ -135,6 +135,15 @@ CONF
   log "postgres primary on 127.0.0.1:$PG_PRIMARY_PORT, replica on 127.0.0.1:$PG_REPLICA_PORT"
 }
 
+# Waits (at most 5 s) until the Redis on port $1 answers; fails if it does not.
+wait_ping() {
+  for _ in $(seq 50); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 start_redis() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
     --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$TLS_DIR/server.crt" \
@@ -142,10 +151,7 @@ start_redis() {
     --tls-auth-clients optional \
     --daemonize yes --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" \
     --dir "$STATE_DIR"
-  for _ in $(seq 50); do
-    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  wait_ping "$REDIS_PORT" || true
   log "redis on 127.0.0.1:$REDIS_PORT, TLS on 127.0.0.1:$REDIS_TLS_PORT"
 }
 
@@ -164,10 +170,7 @@ start_cluster_node() {
     --cluster-replica-validity-factor 0 --cluster-port $((port - 10000)) \
     --daemonize yes --pidfile "$CLUSTER_DIR/$port/redis.pid" --logfile "$CLUSTER_DIR/$port/redis.log" \
     --dir "$CLUSTER_DIR/$port"
-  for _ in $(seq 50); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && return
-    sleep 0.1
-  done
+  wait_ping "$port" && return
   log "cluster node on 127.0.0.1:$port did not start (see $CLUSTER_DIR/$port/redis.log)"
   exit 1
 }

@@ -7,11 +7,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{Cache, CacheKey, ChangeOp, EntityKind};
 use uuid::Uuid;
 
-use crate::support::{cluster_nodes, connect_to, event, namespace, record, value};
+use crate::support::{cluster_nodes, connect_to, event, from_db, namespace, record};
 
 /// The shared test cluster's URL; fails (never skips) when it is not configured.
 pub fn cluster_url() -> String {
@@ -71,14 +70,6 @@ async fn per_master(url: &str, pattern: &str) -> BTreeMap<String, (usize, u64)> 
         counts.insert(master, (keys.len(), size));
     }
     counts
-}
-
-/// Loads the record at the "database" version.
-fn from_db(db: &Arc<AtomicI64>) -> Loader<'static> {
-    let db = Arc::clone(db);
-    Box::new(move |_| -> LoadFuture<'static> {
-        Box::pin(async move { Ok(Some(value(db.load(Ordering::SeqCst)))) })
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

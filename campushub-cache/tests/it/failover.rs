@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use campushub_cache::TieredCache;
-use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{Cache, ChangeOp, EntityKind};
 use uuid::Uuid;
 
-use crate::support::{connect_to, event, namespace, record, seed, value, ClusterChild, SplitMix};
+use crate::support::{connect_to, event, from_db, namespace, record, seed, ClusterChild, SplitMix};
 
 /// The staleness bound under a failover: the disconnected-trust bound of the test settings
 /// (300 ms) plus propagation, with room for a slow CI machine.
@@ -41,13 +40,6 @@ impl Row {
             .max()
             .unwrap_or(1)
     }
-}
-
-fn from_db(version: &Arc<AtomicI64>) -> Loader<'static> {
-    let version = Arc::clone(version);
-    Box::new(move |_| -> LoadFuture<'static> {
-        Box::pin(async move { Ok(Some(value(version.load(Ordering::SeqCst)))) })
-    })
 }
 
 /// The masters that `port` knows as working, each with the slot ranges it serves, from
