@@ -200,7 +200,13 @@ wait_cluster_ok() {
 }
 
 start_cluster() {
-  local port addresses=()
+  local port addresses=() version
+  # Sharded pub/sub (SSUBSCRIBE/SPUBLISH), which the cache uses on a cluster, is Redis 7.0's.
+  version=$(redis-server --version | sed -n 's/.* v=\([0-9]*\)\..*/\1/p')
+  if [ "${version:-0}" -lt 7 ]; then
+    log "redis-server $(redis-server --version | cut -d' ' -f3) is older than 7.0: no sharded pub/sub for the cluster"
+    exit 1
+  fi
   rm -rf "$CLUSTER_DIR"
   for port in $(cluster_ports); do
     start_cluster_node "$port"

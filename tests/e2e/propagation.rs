@@ -1,19 +1,31 @@
-//! Two instances sharing Postgres and Redis: a write through one is read fresh through the
-//! other once the invalidation has propagated, for records and list pages.
+//! Two instances sharing Postgres and Redis (one server, or the Redis Cluster): a write
+//! through one is read fresh through the other once the invalidation has propagated, for
+//! records and list pages.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::instance::pair;
+use crate::support::db::TestDb;
+use crate::support::instance::{pair, pair_on_cluster};
 use crate::support::metrics::sample;
+use crate::support::process::ProcessInstance;
 use crate::support::records::{department, id, student};
 use crate::support::wait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_through_one_instance_is_read_fresh_through_the_other() {
     let (db, a, b) = pair().await;
+    read_fresh_through_the_other(db, a, b).await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_cluster_a_write_through_one_instance_is_read_fresh_through_the_other() {
+    let (db, a, b) = pair_on_cluster().await;
+    read_fresh_through_the_other(db, a, b).await;
+}
+
+async fn read_fresh_through_the_other(db: TestDb, a: ProcessInstance, b: ProcessInstance) {
     let cse = department(&a.http, "CSE").await;
     let created = student(&a.http, &cse, "PROP-001").await;
     let token = created
