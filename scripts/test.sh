@@ -27,7 +27,8 @@ if [ "$#" -eq 0 ]; then
   # above), the cluster tests themselves, and the long hit-ratio simulation.
   CAMPUSHUB_TEST_REDIS=$CAMPUSHUB_TEST_REDIS_CLUSTER cargo nextest run -p campushub-cache \
     --all-features --test it --no-fail-fast -E 'not (test(/^tls::/) | test(/^degradation::/)
-      | test(/^failover::/) | test(/^cluster::/) | test(/^query_flood::/) | test(/^hit_ratio::/)
+      | test(/^failover::/) | test(/^resharding::/) | test(/^cluster::/) | test(/^query_flood::/)
+      | test(/^hit_ratio::/)
       | test(/without_redis/))'
 fi
 cargo test --workspace --all-features --doc

@@ -44,7 +44,7 @@ impl Row {
 
 /// The masters that `port` knows as working, each with the slot ranges it serves, from
 /// `CLUSTER NODES`.
-fn masters(port: u16) -> Vec<(u16, Vec<(u16, u16)>)> {
+pub fn masters(port: u16) -> Vec<(u16, Vec<(u16, u16)>)> {
     let Ok(out) = std::process::Command::new("redis-cli")
         .args(["-p", &port.to_string(), "cluster", "nodes"])
         .output()
@@ -77,7 +77,7 @@ fn masters(port: u16) -> Vec<(u16, Vec<(u16, u16)>)> {
 }
 
 /// The port of the master serving `slot`, as `port` knows it.
-fn master_of(port: u16, slot: u16) -> Option<u16> {
+pub fn master_of(port: u16, slot: u16) -> Option<u16> {
     masters(port).into_iter().find_map(|(master, ranges)| {
         ranges
             .iter()
@@ -87,7 +87,7 @@ fn master_of(port: u16, slot: u16) -> Option<u16> {
 }
 
 /// The slot of `key`, from `CLUSTER KEYSLOT` asked of `port`.
-fn slot_of(port: u16, key: &str) -> u16 {
+pub fn slot_of(port: u16, key: &str) -> u16 {
     let out = std::process::Command::new("redis-cli")
         .args(["-p", &port.to_string(), "cluster", "keyslot", key])
         .output()
@@ -313,7 +313,7 @@ async fn failover(victim: Victim) {
 }
 
 /// The ports of a `redis+cluster://` URL's nodes.
-fn cluster_ports(url: &str) -> Vec<u16> {
+pub fn cluster_ports(url: &str) -> Vec<u16> {
     url.trim_start_matches("redis+cluster://")
         .trim_end_matches('/')
         .split(',')

@@ -15,6 +15,7 @@ mod l1;
 mod query_bound;
 mod query_flood;
 mod rate_budget;
+mod resharding;
 mod revocation;
 mod single_flight;
 mod stale_sets;
