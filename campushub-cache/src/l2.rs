@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use campushub_core::{CacheKey, CachedValue, ConsistencyToken, EntityKind};
-use tokio::sync::{Notify, OnceCell};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::backend::{Connection, Target};
@@ -72,7 +72,8 @@ struct Backlog {
 /// The Redis tier.
 pub(crate) struct L2 {
     target: Target,
-    connection: OnceCell<Connection>,
+    /// The shared connection, made on first use (again after [`L2::run`] drops a cluster's).
+    connection: tokio::sync::RwLock<Option<Connection>>,
     keys: KeySpace,
     scripts: Scripts,
     breaker: Breaker,
@@ -97,7 +98,7 @@ impl L2 {
     ) -> Self {
         L2 {
             target,
-            connection: OnceCell::new(),
+            connection: tokio::sync::RwLock::new(None),
             keys: KeySpace::new(&config.namespace),
             scripts: Scripts::new(),
             breaker: Breaker::new(config.breaker_threshold, config.breaker_cool_down),
@@ -506,6 +507,7 @@ impl L2 {
                 self.metrics.redis_errors.incr();
                 tracing::debug!(%error, operation, "redis operation failed");
                 if self.breaker.failure() == Tripped::Yes {
+                    self.reconnect_cluster().await;
                     self.metrics.circuit_opens.incr();
                     tracing::warn!(%error, "redis circuit breaker opened: serving from L1 and loaders");
                 }
@@ -516,11 +518,27 @@ impl L2 {
 
     /// The shared connection, connecting on first use.
     async fn connection(&self) -> Result<Connection> {
-        let connection = self
-            .connection
-            .get_or_try_init(|| self.target.connect(self.config.redis_timeout))
-            .await?;
-        Ok(connection.clone())
+        if let Some(connection) = self.connection.read().await.as_ref() {
+            return Ok(connection.clone());
+        }
+        let mut slot = self.connection.write().await;
+        if let Some(connection) = slot.as_ref() {
+            return Ok(connection.clone());
+        }
+        let connection = self.target.connect(self.config.redis_timeout).await?;
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Drops a cluster connection so that the next operation makes a new one. redis-rs's
+    /// cluster connection refreshes its slot map after errors, but under load, with every
+    /// request cut short by the cache's timeout, it was seen failing for as long as a test
+    /// ran after a failover; a new connection reads the map afresh. Called when the breaker
+    /// opens, so at most once per cool-down.
+    async fn reconnect_cluster(&self) {
+        if self.target.is_cluster() {
+            *self.connection.write().await = None;
+        }
     }
 }
 

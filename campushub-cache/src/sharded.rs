@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 use redis::{PushInfo, PushKind, Value};
 use tokio::sync::mpsc;
 
@@ -36,16 +38,7 @@ impl Subscriber {
             }
         };
         let mut backoff = MIN_BACKOFF;
-        let mut conn = loop {
-            match tokio::time::timeout(self.connect_timeout, client.get_async_connection()).await {
-                Ok(Ok(conn)) => break conn,
-                Ok(Err(error)) => {
-                    tracing::debug!(%error, "cache invalidation channel: cannot reach the cluster yet");
-                }
-                Err(_) => tracing::debug!("cache invalidation channel: the cluster did not answer"),
-            }
-            backoff = pause(backoff).await;
-        };
+        let mut conn = self.connect_cluster(&client, &mut backoff, false).await;
         backoff = MIN_BACKOFF;
         loop {
             // What arrived before this subscription is superseded by the flush that follows it.
@@ -56,12 +49,13 @@ impl Subscriber {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => {
                     tracing::debug!(%error, "cache invalidation channel: cannot subscribe yet");
-                    backoff = pause(backoff).await;
+                    // A new connection reads the slot map afresh (see `L2::reconnect_cluster`).
+                    conn = self.connect_cluster(&client, &mut backoff, true).await;
                     continue;
                 }
                 Err(_) => {
                     tracing::debug!("cache invalidation channel: subscribing timed out");
-                    backoff = pause(backoff).await;
+                    conn = self.connect_cluster(&client, &mut backoff, true).await;
                     continue;
                 }
             }
@@ -78,6 +72,30 @@ impl Subscriber {
             }
             self.lost();
             backoff = pause(backoff).await;
+        }
+    }
+
+    /// A new connection to the cluster (after a pause of `backoff` when `pause_first`, so that a
+    /// failing subscription is not retried in a tight loop); pauses, doubling `backoff`, and
+    /// retries until the cluster answers.
+    async fn connect_cluster(
+        &self,
+        client: &ClusterClient,
+        backoff: &mut Duration,
+        pause_first: bool,
+    ) -> ClusterConnection {
+        if pause_first {
+            *backoff = pause(*backoff).await;
+        }
+        loop {
+            match tokio::time::timeout(self.connect_timeout, client.get_async_connection()).await {
+                Ok(Ok(conn)) => return conn,
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, "cache invalidation channel: cannot reach the cluster yet");
+                }
+                Err(_) => tracing::debug!("cache invalidation channel: the cluster did not answer"),
+            }
+            *backoff = pause(*backoff).await;
         }
     }
 

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use campushub_core::{Cache, CacheKey, ChangeOp, EntityKind};
 use uuid::Uuid;
 
-use crate::support::{cluster_nodes, connect_to, event, from_db, namespace, record};
+use crate::support::{
+    cluster_nodes, cluster_ports, connect_to, event, from_db, masters, namespace, record,
+};
 
 /// The shared test cluster's URL; fails (never skips) when it is not configured.
 pub fn cluster_url() -> String {
@@ -22,37 +24,12 @@ pub fn cluster_url() -> String {
     })
 }
 
-/// The cluster's masters (`host:port`), from `CLUSTER NODES` asked of a seed node.
-pub async fn masters(url: &str) -> Vec<String> {
-    let seeds = cluster_nodes(url).expect("a redis+cluster:// URL");
-    let mut conn = redis::Client::open(seeds[0].as_str())
-        .expect("a node URL")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("the seed node answers");
-    let nodes: String = redis::cmd("CLUSTER")
-        .arg("NODES")
-        .query_async(&mut conn)
-        .await
-        .expect("CLUSTER NODES");
-    let mut masters: Vec<String> = nodes
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            let flags = fields.get(2)?;
-            let serves_slots = fields.len() > 8;
-            (flags.contains("master") && !flags.contains("fail") && serves_slots)
-                .then(|| fields[1].split('@').next().unwrap_or_default().to_owned())
-        })
-        .collect();
-    masters.sort();
-    masters
-}
-
 /// How many keys matching `pattern` each master holds, and its `DBSIZE`.
 async fn per_master(url: &str, pattern: &str) -> BTreeMap<String, (usize, u64)> {
     let mut counts = BTreeMap::new();
-    for master in masters(url).await {
+    let ports = cluster_ports(url);
+    for (port, _) in masters(ports[0]) {
+        let master = format!("127.0.0.1:{port}");
         let mut conn = redis::Client::open(format!("redis://{master}/"))
             .expect("a node URL")
             .get_multiplexed_async_connection()

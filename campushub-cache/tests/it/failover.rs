@@ -13,7 +13,10 @@ use campushub_cache::TieredCache;
 use campushub_core::{Cache, ChangeOp, EntityKind};
 use uuid::Uuid;
 
-use crate::support::{connect_to, event, from_db, namespace, record, seed, ClusterChild, SplitMix};
+use crate::support::{
+    cluster_ports, connect_to, event, from_db, master_of, masters, namespace, record, seed,
+    slot_of, ClusterChild, SplitMix,
+};
 
 /// The staleness bound under a failover: the disconnected-trust bound of the test settings
 /// (300 ms) plus propagation, with room for a slow CI machine.
@@ -40,62 +43,6 @@ impl Row {
             .max()
             .unwrap_or(1)
     }
-}
-
-/// The masters that `port` knows as working, each with the slot ranges it serves, from
-/// `CLUSTER NODES`.
-pub fn masters(port: u16) -> Vec<(u16, Vec<(u16, u16)>)> {
-    let Ok(out) = std::process::Command::new("redis-cli")
-        .args(["-p", &port.to_string(), "cluster", "nodes"])
-        .output()
-    else {
-        return Vec::new();
-    };
-    let nodes = String::from_utf8_lossy(&out.stdout).into_owned();
-    nodes
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            if !fields.get(2)?.contains("master") || fields[2].contains("fail") {
-                return None;
-            }
-            let port = fields[1].split([':', '@']).nth(1)?.parse().ok()?;
-            let ranges = fields[8..]
-                .iter()
-                .filter_map(|range| {
-                    let mut ends = range.splitn(2, '-').map(str::parse::<u16>);
-                    match (ends.next(), ends.next()) {
-                        (Some(Ok(first)), Some(Ok(last))) => Some((first, last)),
-                        (Some(Ok(only)), None) => Some((only, only)),
-                        _ => None,
-                    }
-                })
-                .collect();
-            Some((port, ranges))
-        })
-        .collect()
-}
-
-/// The port of the master serving `slot`, as `port` knows it.
-pub fn master_of(port: u16, slot: u16) -> Option<u16> {
-    masters(port).into_iter().find_map(|(master, ranges)| {
-        ranges
-            .iter()
-            .any(|(first, last)| (*first..=*last).contains(&slot))
-            .then_some(master)
-    })
-}
-
-/// The slot of `key`, from `CLUSTER KEYSLOT` asked of `port`.
-pub fn slot_of(port: u16, key: &str) -> u16 {
-    let out = std::process::Command::new("redis-cli")
-        .args(["-p", &port.to_string(), "cluster", "keyslot", key])
-        .output()
-        .expect("redis-cli runs");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("a slot number")
 }
 
 /// Reads random records until `stop`; returns (reads, stale reads as `(row, got, settled)`).
@@ -310,15 +257,6 @@ async fn failover(victim: Victim) {
         after.1.invalidations_received > settled.1.invalidations_received,
         "B received invalidations after the failover"
     );
-}
-
-/// The ports of a `redis+cluster://` URL's nodes.
-pub fn cluster_ports(url: &str) -> Vec<u16> {
-    url.trim_start_matches("redis+cluster://")
-        .trim_end_matches('/')
-        .split(',')
-        .filter_map(|node| node.rsplit(':').next()?.parse().ok())
-        .collect()
 }
 
 /// A port of `ports` other than the killed one.

@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 use campushub_core::{Cache, ChangeOp, EntityKind};
 use uuid::Uuid;
 
-use crate::failover::{cluster_ports, master_of, masters, slot_of};
-use crate::support::{connect_to, event, from_db, namespace, record, ClusterChild};
+use crate::support::{
+    cluster_ports, connect_to, event, from_db, master_of, masters, namespace, record, slot_of,
+    ClusterChild,
+};
 
 /// `redis-cli -p port args...`, its output.
 fn redis_cli(port: u16, args: &[&str]) -> String {

@@ -472,3 +472,68 @@ impl Drop for ClusterChild {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The masters that `port` knows as working, each with the slot ranges it serves, from
+/// `CLUSTER NODES`.
+pub fn masters(port: u16) -> Vec<(u16, Vec<(u16, u16)>)> {
+    let Ok(out) = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "cluster", "nodes"])
+        .output()
+    else {
+        return Vec::new();
+    };
+    let nodes = String::from_utf8_lossy(&out.stdout).into_owned();
+    nodes
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            if !fields.get(2)?.contains("master") || fields[2].contains("fail") {
+                return None;
+            }
+            let port = fields[1].split([':', '@']).nth(1)?.parse().ok()?;
+            let ranges = fields[8..]
+                .iter()
+                .filter_map(|range| {
+                    let mut ends = range.splitn(2, '-').map(str::parse::<u16>);
+                    match (ends.next(), ends.next()) {
+                        (Some(Ok(first)), Some(Ok(last))) => Some((first, last)),
+                        (Some(Ok(only)), None) => Some((only, only)),
+                        _ => None,
+                    }
+                })
+                .collect();
+            Some((port, ranges))
+        })
+        .collect()
+}
+
+/// The port of the master serving `slot`, as `port` knows it.
+pub fn master_of(port: u16, slot: u16) -> Option<u16> {
+    masters(port).into_iter().find_map(|(master, ranges)| {
+        ranges
+            .iter()
+            .any(|(first, last)| (*first..=*last).contains(&slot))
+            .then_some(master)
+    })
+}
+
+/// The slot of `key`, from `CLUSTER KEYSLOT` asked of `port`.
+pub fn slot_of(port: u16, key: &str) -> u16 {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "cluster", "keyslot", key])
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a slot number")
+}
+
+/// The ports of a `redis+cluster://` URL's nodes.
+pub fn cluster_ports(url: &str) -> Vec<u16> {
+    url.trim_start_matches("redis+cluster://")
+        .trim_end_matches('/')
+        .split(',')
+        .filter_map(|node| node.rsplit(':').next()?.parse().ok())
+        .collect()
+}
