@@ -2,7 +2,8 @@
 # Starts and stops the services the tests need, on loopback ports:
 #   a Postgres 15 primary and one streaming replica (initdb + pg_basebackup -R), Redis, and a
 #   Redis Cluster of 3 masters with one replica each (ports CAMPUSHUB_REDIS_CLUSTER_PORT to +5,
-#   default 56390-56395; cluster bus 10,000 below each).
+#   default CAMPUSHUB_REDIS_PORT + 11, so 56390-56395; cluster bus 10,000 below each;
+#   CAMPUSHUB_REDIS_CLUSTER=off for none).
 # The primary and Redis also speak TLS, with certificates from a throwaway CA made at each
 # start (the primary on its usual port, Redis on a second port); the replica does not, so the
 # tests have a plaintext-only server to refuse.
@@ -21,8 +22,10 @@ PG_PRIMARY_PORT="${CAMPUSHUB_PG_PRIMARY_PORT:-55432}"
 PG_REPLICA_PORT="${CAMPUSHUB_PG_REPLICA_PORT:-55433}"
 REDIS_PORT="${CAMPUSHUB_REDIS_PORT:-56379}"
 REDIS_TLS_PORT="${CAMPUSHUB_REDIS_TLS_PORT:-$((REDIS_PORT + 1))}"
-# Six cluster nodes on consecutive ports from here: clear of Redis (56379) and its TLS port.
-REDIS_CLUSTER_PORT="${CAMPUSHUB_REDIS_CLUSTER_PORT:-56390}"
+# Six cluster nodes on consecutive ports from here (default 11 above Redis: 56390 beside 56379,
+# clear of its TLS port); CAMPUSHUB_REDIS_CLUSTER=off starts none (services for one test).
+REDIS_CLUSTER_PORT="${CAMPUSHUB_REDIS_CLUSTER_PORT:-$((REDIS_PORT + 11))}"
+REDIS_CLUSTER="${CAMPUSHUB_REDIS_CLUSTER:-on}"
 CLUSTER_DIR="$STATE_DIR/redis-cluster"
 TLS_DIR="$STATE_DIR/tls"
 ENV_FILE="$STATE_DIR/env"
@@ -237,10 +240,14 @@ export CAMPUSHUB_TEST_SERVICES=$STATE_DIR
 export CAMPUSHUB_TEST_REDIS_PORT=$REDIS_PORT
 export CAMPUSHUB_TEST_REDIS_TLS=rediss://127.0.0.1:$REDIS_TLS_PORT/
 export CAMPUSHUB_TEST_TLS_DIR=$TLS_DIR
-export CAMPUSHUB_TEST_REDIS_CLUSTER=redis+cluster://127.0.0.1:$REDIS_CLUSTER_PORT,127.0.0.1:$((REDIS_CLUSTER_PORT + 1)),127.0.0.1:$((REDIS_CLUSTER_PORT + 2))/
-export CAMPUSHUB_TEST_REDIS_CLUSTER_PORTS="$(cluster_ports | tr '\n' ' ' | sed 's/ $//')"
 export CAMPUSHUB_TEST_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh
 ENV
+  if [ "$REDIS_CLUSTER" != off ]; then
+    cat >>"$ENV_FILE" <<ENV
+export CAMPUSHUB_TEST_REDIS_CLUSTER=redis+cluster://127.0.0.1:$REDIS_CLUSTER_PORT,127.0.0.1:$((REDIS_CLUSTER_PORT + 1)),127.0.0.1:$((REDIS_CLUSTER_PORT + 2))/
+export CAMPUSHUB_TEST_REDIS_CLUSTER_PORTS="$(cluster_ports | tr '\n' ' ' | sed 's/ $//')"
+ENV
+  fi
 }
 
 stop_all() {
@@ -266,7 +273,7 @@ case "${1:-}" in
     make_certificates
     start_postgres
     start_redis
-    start_cluster
+    if [ "$REDIS_CLUSTER" != off ]; then start_cluster; fi
     write_env
     ;;
   stop) stop_all ;;
