@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts and stops the services the tests need, on loopback ports:
-#   a Postgres 15 primary and one streaming replica (initdb + pg_basebackup -R), and Redis.
+#   a Postgres 15 primary and one streaming replica (initdb + pg_basebackup -R), Redis, and a
+#   Redis Cluster of 3 masters with one replica each (ports CAMPUSHUB_REDIS_CLUSTER_PORT to +5,
+#   default CAMPUSHUB_REDIS_PORT + 11, so 56390-56395; cluster bus 10,000 below each;
+#   CAMPUSHUB_REDIS_CLUSTER=off for none).
 # The primary and Redis also speak TLS, with certificates from a throwaway CA made at each
 # start (the primary on its usual port, Redis on a second port); the replica does not, so the
 # tests have a plaintext-only server to refuse.
@@ -9,6 +12,7 @@
 #   scripts/services.sh stop    # stops what `start` started (by the PIDs it recorded)
 #   scripts/services.sh env     # prints the environment the tests read
 #   scripts/services.sh replica-stop|replica-start|redis-stop|redis-start   # fault injection
+#   scripts/services.sh cluster-node-stop PORT|cluster-node-start PORT     # kill/restart one cluster node
 #
 # Postgres refuses to run as root, so as root the servers run as the `postgres` user.
 set -euo pipefail
@@ -18,6 +22,11 @@ PG_PRIMARY_PORT="${CAMPUSHUB_PG_PRIMARY_PORT:-55432}"
 PG_REPLICA_PORT="${CAMPUSHUB_PG_REPLICA_PORT:-55433}"
 REDIS_PORT="${CAMPUSHUB_REDIS_PORT:-56379}"
 REDIS_TLS_PORT="${CAMPUSHUB_REDIS_TLS_PORT:-$((REDIS_PORT + 1))}"
+# Six cluster nodes on consecutive ports from here (default 11 above Redis: 56390 beside 56379,
+# clear of its TLS port); CAMPUSHUB_REDIS_CLUSTER=off starts none (services for one test).
+REDIS_CLUSTER_PORT="${CAMPUSHUB_REDIS_CLUSTER_PORT:-$((REDIS_PORT + 11))}"
+REDIS_CLUSTER="${CAMPUSHUB_REDIS_CLUSTER:-on}"
+CLUSTER_DIR="$STATE_DIR/redis-cluster"
 TLS_DIR="$STATE_DIR/tls"
 ENV_FILE="$STATE_DIR/env"
 
@@ -129,6 +138,15 @@ CONF
   log "postgres primary on 127.0.0.1:$PG_PRIMARY_PORT, replica on 127.0.0.1:$PG_REPLICA_PORT"
 }
 
+# Waits (at most 5 s) until the Redis on port $1 answers; fails if it does not.
+wait_ping() {
+  for _ in $(seq 50); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 start_redis() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
     --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$TLS_DIR/server.crt" \
@@ -136,11 +154,76 @@ start_redis() {
     --tls-auth-clients optional \
     --daemonize yes --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" \
     --dir "$STATE_DIR"
-  for _ in $(seq 50); do
-    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+  wait_ping "$REDIS_PORT" || true
+  log "redis on 127.0.0.1:$REDIS_PORT, TLS on 127.0.0.1:$REDIS_TLS_PORT"
+}
+
+cluster_ports() { seq "$REDIS_CLUSTER_PORT" $((REDIS_CLUSTER_PORT + 5)); }
+
+# One cluster node (its nodes.conf kept in its own directory, so a restarted node rejoins as
+# the replica of whichever node took over its slots). A 1 s node timeout makes a failover
+# take about 2 s, which keeps the failover tests short; validity factor 0 lets a replica take
+# over however long it was cut off. The cluster bus listens 10,000 ports *below* the node
+# (Redis's default, 10,000 above, would pass 65535 for ports over 55535).
+start_cluster_node() {
+  local port=$1
+  mkdir -p "$CLUSTER_DIR/$port"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 1000 \
+    --cluster-replica-validity-factor 0 --cluster-port $((port - 10000)) \
+    --daemonize yes --pidfile "$CLUSTER_DIR/$port/redis.pid" --logfile "$CLUSTER_DIR/$port/redis.log" \
+    --dir "$CLUSTER_DIR/$port"
+  wait_ping "$port" && return
+  log "cluster node on 127.0.0.1:$port did not start (see $CLUSTER_DIR/$port/redis.log)"
+  exit 1
+}
+
+stop_cluster_node() {
+  local port=$1 pidfile="$CLUSTER_DIR/$1/redis.pid"
+  [ -f "$pidfile" ] || return 0
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 || break; sleep 0.1; done
+  rm -f "$pidfile"
+}
+
+# Waits until every running node reports `cluster_state:ok`.
+wait_cluster_ok() {
+  local port
+  for _ in $(seq 100); do
+    local ok=1
+    for port in $(cluster_ports); do
+      [ -f "$CLUSTER_DIR/$port/redis.pid" ] || continue
+      redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || ok=0
+    done
+    [ "$ok" -eq 1 ] && return
     sleep 0.1
   done
-  log "redis on 127.0.0.1:$REDIS_PORT, TLS on 127.0.0.1:$REDIS_TLS_PORT"
+  log "the Redis Cluster did not reach cluster_state:ok"
+  exit 1
+}
+
+start_cluster() {
+  local port addresses=() version
+  # Sharded pub/sub (SSUBSCRIBE/SPUBLISH), which the cache uses on a cluster, is Redis 7.0's.
+  version=$(redis-server --version | sed -n 's/.* v=\([0-9]*\)\..*/\1/p')
+  if [ "${version:-0}" -lt 7 ]; then
+    log "redis-server $(redis-server --version | cut -d' ' -f3) is older than 7.0: no sharded pub/sub for the cluster"
+    exit 1
+  fi
+  rm -rf "$CLUSTER_DIR"
+  for port in $(cluster_ports); do
+    start_cluster_node "$port"
+    addresses+=("127.0.0.1:$port")
+  done
+  redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1 \
+    || { log "redis-cli --cluster create failed (see $CLUSTER_DIR/create.log)"; exit 1; }
+  wait_cluster_ok
+  log "redis cluster (3 masters, 3 replicas) on 127.0.0.1:$REDIS_CLUSTER_PORT-$((REDIS_CLUSTER_PORT + 5))"
+}
+
+stop_cluster() {
+  local port
+  for port in $(cluster_ports); do stop_cluster_node "$port"; done
 }
 
 write_env() {
@@ -159,6 +242,12 @@ export CAMPUSHUB_TEST_REDIS_TLS=rediss://127.0.0.1:$REDIS_TLS_PORT/
 export CAMPUSHUB_TEST_TLS_DIR=$TLS_DIR
 export CAMPUSHUB_TEST_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh
 ENV
+  if [ "$REDIS_CLUSTER" != off ]; then
+    cat >>"$ENV_FILE" <<ENV
+export CAMPUSHUB_TEST_REDIS_CLUSTER=redis+cluster://127.0.0.1:$REDIS_CLUSTER_PORT,127.0.0.1:$((REDIS_CLUSTER_PORT + 1)),127.0.0.1:$((REDIS_CLUSTER_PORT + 2))/
+export CAMPUSHUB_TEST_REDIS_CLUSTER_PORTS="$(cluster_ports | tr '\n' ' ' | sed 's/ $//')"
+ENV
+  fi
 }
 
 stop_all() {
@@ -173,6 +262,7 @@ stop_all() {
     kill "$(cat "$STATE_DIR/redis.pid")" 2>/dev/null || true
     rm -f "$STATE_DIR/redis.pid"
   fi
+  stop_cluster
 }
 
 case "${1:-}" in
@@ -183,6 +273,7 @@ case "${1:-}" in
     make_certificates
     start_postgres
     start_redis
+    if [ "$REDIS_CLUSTER" != off ]; then start_cluster; fi
     write_env
     ;;
   stop) stop_all ;;
@@ -194,6 +285,10 @@ case "${1:-}" in
     for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done
     ;;
   redis-start) start_redis ;;
+  # A cluster node: stopping a master makes its replica take over (about 2 s); a restarted
+  # node rejoins as a replica.
+  cluster-node-stop) stop_cluster_node "${2:?usage: $0 cluster-node-stop PORT}" ;;
+  cluster-node-start) start_cluster_node "${2:?usage: $0 cluster-node-start PORT}"; wait_cluster_ok ;;
   env) cat "$ENV_FILE" ;;
-  *) echo "usage: $0 start|stop|env|replica-stop|replica-start|redis-stop|redis-start" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|replica-stop|replica-start|redis-stop|redis-start|cluster-node-stop PORT|cluster-node-start PORT" >&2; exit 2 ;;
 esac

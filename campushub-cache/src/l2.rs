@@ -1,5 +1,5 @@
-//! L2: Redis through a reconnecting connection manager, every command bounded by a timeout
-//! and gated by the circuit breaker. Invalidations that cannot reach Redis are queued; a
+//! L2: Redis (one server or a cluster, see [`crate::backend`]) through a reconnecting
+//! connection, every command bounded by a timeout and gated by the circuit breaker. Invalidations that cannot reach Redis are queued; a
 //! background task ([`crate::replay`]) replays them, and until it has, Redis serves no lookup
 //! or fill of this instance. New invalidations never wait behind the queue: every step of an
 //! invalidation keeps the highest version and token it is given, so their order is free.
@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use campushub_core::{CacheKey, CachedValue, ConsistencyToken, EntityKind};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::{Notify, OnceCell};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::backend::{Connection, Target};
 use crate::breaker::{Breaker, Tripped};
 use crate::codec::{decode_record, parse_token, token_text, RecordEntry};
 use crate::config::CacheConfig;
@@ -71,13 +71,17 @@ struct Backlog {
 
 /// The Redis tier.
 pub(crate) struct L2 {
-    client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
+    target: Target,
+    /// The shared connection, made on first use (again after [`L2::run`] drops a cluster's).
+    connection: tokio::sync::RwLock<Option<Connection>>,
     keys: KeySpace,
     scripts: Scripts,
     breaker: Breaker,
     metrics: Arc<Metrics>,
     pending: Mutex<Backlog>,
+    /// Until when lookups and fills skip Redis after the invalidation channel came back
+    /// (see [`L2::settle`]).
+    settling: Mutex<Option<std::time::Instant>>,
     /// Wakes the replay task when an invalidation is queued.
     queued: Notify,
     config: CacheConfig,
@@ -87,19 +91,20 @@ pub(crate) struct L2 {
 impl L2 {
     /// The tier for `client`; connects on first use.
     pub(crate) fn new(
-        client: redis::Client,
+        target: Target,
         config: &CacheConfig,
         metrics: Arc<Metrics>,
         instance: String,
     ) -> Self {
         L2 {
-            client,
-            connection: OnceCell::new(),
+            target,
+            connection: tokio::sync::RwLock::new(None),
             keys: KeySpace::new(&config.namespace),
             scripts: Scripts::new(),
             breaker: Breaker::new(config.breaker_threshold, config.breaker_cool_down),
             metrics,
             pending: Mutex::new(Backlog::default()),
+            settling: Mutex::new(None),
             queued: Notify::new(),
             config: config.clone(),
             instance,
@@ -252,8 +257,12 @@ impl L2 {
     /// Tombstones the records, bumps the generations (once each) and publishes, in one
     /// pipeline, whether or not older invalidations await replay; when Redis is skipped or
     /// fails the invalidations are queued for the replay task (and the error returned).
+    ///
+    /// On a cluster the breaker does not skip a write's invalidation: it opens on failures of
+    /// any master, and while one master is down the others still serve lookups to every
+    /// instance, so a tombstone they should hold must not wait for the replay.
     pub(crate) async fn invalidate_many(&self, invalidations: Vec<Invalidation>) -> Result<()> {
-        let outcome = if self.breaker.allow() {
+        let outcome = if self.breaker.allow() || self.target.is_cluster() {
             self.apply_many(&invalidations).await
         } else {
             Err(Error::CircuitOpen)
@@ -269,6 +278,11 @@ impl L2 {
     /// Writes invalidations to Redis: every tombstone and one bump per generation (with the
     /// highest token among them), pipelined, then the messages, so that an instance applying
     /// a message and refilling finds the tombstone and the new generation already there.
+    ///
+    /// The messages go out even when some writes failed or did not answer within half the
+    /// timeout (on a cluster: a master is down): receivers then drop the records from their
+    /// L1 at once, and a record whose tombstone is missing lives on the master that cannot
+    /// serve its lookups either. The error still queues every invalidation for the replay.
     pub(crate) async fn apply_many(&self, invalidations: &[Invalidation]) -> Result<()> {
         let ttl = millis(self.config.tombstone_ttl);
         let mut bumps: Vec<(EntityKind, Option<ConsistencyToken>)> = Vec::new();
@@ -282,44 +296,64 @@ impl L2 {
         }
         let mut writes = Vec::with_capacity(invalidations.len() + bumps.len());
         for invalidation in invalidations {
-            let mut tomb = self.scripts.tombstone.prepare_invoke();
-            tomb.key(self.keys.value(&CacheKey::Entity {
+            let key = self.keys.value(&CacheKey::Entity {
                 kind: invalidation.kind,
                 id: invalidation.id,
-            }))
-            .arg(invalidation.version)
-            .arg(token_text(invalidation.token))
-            .arg(ttl);
+            });
+            let mut tomb = self.scripts.tombstone.prepare_invoke();
+            tomb.key(key)
+                .arg(invalidation.version)
+                .arg(token_text(invalidation.token))
+                .arg(ttl);
             writes.push(tomb);
         }
         for (kind, token) in &bumps {
+            let key = self.keys.generation(kind.as_str());
             let mut bump = self.scripts.bump.prepare_invoke();
-            bump.key(self.keys.generation(kind.as_str()))
-                .arg(token_text(*token));
+            bump.key(key).arg(token_text(*token));
             writes.push(bump);
         }
         let messages: Vec<String> = invalidations.iter().map(|i| self.message(i)).collect();
         let channel = self.keys.channel();
+        let publish = self.publish_command();
+        let half = self.config.redis_timeout / 2;
         self.run("invalidate", |conn| {
             let (writes, messages, channel) = (&writes, &messages, &channel);
             async move {
                 // Sent together: the multiplexed connection pipelines them.
-                futures::future::try_join_all(writes.iter().map(|call| {
-                    let mut conn = conn.clone();
-                    async move { call.invoke_async::<redis::Value>(&mut conn).await }
-                }))
-                .await?;
-                futures::future::try_join_all(messages.iter().map(|message| {
+                let written = tokio::time::timeout(
+                    half,
+                    futures::future::join_all(writes.iter().map(|call| {
+                        let mut conn = conn.clone();
+                        async move { call.invoke_async::<redis::Value>(&mut conn).await }
+                    })),
+                )
+                .await;
+                let published = futures::future::try_join_all(messages.iter().map(|message| {
                     let mut conn = conn.clone();
                     async move {
-                        redis::cmd("PUBLISH")
+                        redis::cmd(publish)
                             .arg(channel)
                             .arg(message)
                             .query_async::<i64>(&mut conn)
                             .await
                     }
                 }))
-                .await
+                .await;
+                match written {
+                    Ok(results) => {
+                        results
+                            .into_iter()
+                            .collect::<redis::RedisResult<Vec<_>>>()?;
+                    }
+                    Err(_) => {
+                        return Err(redis::RedisError::from((
+                            redis::ErrorKind::IoError,
+                            "invalidation writes did not answer in time",
+                        )))
+                    }
+                }
+                published
             }
         })
         .await?;
@@ -327,6 +361,17 @@ impl L2 {
             .invalidations_sent
             .add(invalidations.len() as u64);
         Ok(())
+    }
+
+    /// How messages reach every instance: `SPUBLISH` on a cluster (sharded pub/sub: the
+    /// channel's shard alone carries it, instead of every node of the cluster bus), `PUBLISH`
+    /// on one server (any Redis version).
+    pub(crate) fn publish_command(&self) -> &'static str {
+        if self.target.is_cluster() {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        }
     }
 
     /// The pub/sub message for an invalidation:
@@ -408,10 +453,32 @@ impl L2 {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The invalidation channel is back after a loss: for `grace`, lookups and fills skip
+    /// Redis. While the channel was down other instances may have failed to write their
+    /// invalidations (on a cluster: to a master that was failing over, whose promoted replica
+    /// still holds the values they replace); their replay retries at least every
+    /// `replay::MAX_BACKOFF`, and until it lands their messages do not arrive either.
+    pub(crate) fn settle(&self, grace: std::time::Duration) {
+        *self
+            .settling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(std::time::Instant::now() + grace);
+    }
+
+    /// Whether the grace after a lost channel still runs.
+    fn settling(&self) -> bool {
+        self.settling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|until| std::time::Instant::now() < until)
+    }
+
     /// Whether Redis may serve a lookup or fill: no invalidation awaits replay (what Redis
-    /// holds may predate it) and the breaker allows it. Never waits.
+    /// holds may predate it), none of another instance may (see [`L2::settle`]) and the
+    /// breaker allows it. Never waits.
     fn ready(&self) -> Result<()> {
-        if self.has_pending() {
+        if self.has_pending() || self.settling() {
             return Err(Error::Replaying);
         }
         if !self.breaker.allow() {
@@ -423,7 +490,7 @@ impl L2 {
     /// Runs one Redis operation under the timeout, feeding the breaker and the metrics.
     pub(crate) async fn run<T, F, Fut>(&self, operation: &'static str, command: F) -> Result<T>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let attempt = async {
@@ -440,6 +507,7 @@ impl L2 {
                 self.metrics.redis_errors.incr();
                 tracing::debug!(%error, operation, "redis operation failed");
                 if self.breaker.failure() == Tripped::Yes {
+                    self.reconnect_cluster().await;
                     self.metrics.circuit_opens.incr();
                     tracing::warn!(%error, "redis circuit breaker opened: serving from L1 and loaders");
                 }
@@ -449,19 +517,28 @@ impl L2 {
     }
 
     /// The shared connection, connecting on first use.
-    async fn connection(&self) -> Result<ConnectionManager> {
-        let manager = self
-            .connection
-            .get_or_try_init(|| {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(self.config.redis_timeout)
-                    .set_response_timeout(self.config.redis_timeout)
-                    .set_number_of_retries(1)
-                    .set_max_delay(self.config.redis_timeout.as_millis() as u64);
-                ConnectionManager::new_with_config(self.client.clone(), config)
-            })
-            .await?;
-        Ok(manager.clone())
+    async fn connection(&self) -> Result<Connection> {
+        if let Some(connection) = self.connection.read().await.as_ref() {
+            return Ok(connection.clone());
+        }
+        let mut slot = self.connection.write().await;
+        if let Some(connection) = slot.as_ref() {
+            return Ok(connection.clone());
+        }
+        let connection = self.target.connect(self.config.redis_timeout).await?;
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Drops a cluster connection so that the next operation makes a new one. redis-rs's
+    /// cluster connection refreshes its slot map after errors, but under load, with every
+    /// request cut short by the cache's timeout, it was seen failing for as long as a test
+    /// ran after a failover; a new connection reads the map afresh. Called when the breaker
+    /// opens, so at most once per cool-down.
+    async fn reconnect_cluster(&self) {
+        if self.target.is_cluster() {
+            *self.connection.write().await = None;
+        }
     }
 }
 

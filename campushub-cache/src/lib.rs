@@ -26,6 +26,9 @@
 //!   [`CacheConfig::max_query_entries_per_kind`] of them per kind in Redis (a fill beyond it
 //!   deletes those expiring first, so distinct filters cannot grow Redis without bound);
 //!   Redis Cluster hash tags keep the keys of each Lua script in one slot.
+//! - **Redis Cluster**: a `redis+cluster://host:port,host:port/` URL (see
+//!   [`TieredCache::connect`]) puts L2 on a cluster; invalidations then travel by sharded
+//!   pub/sub, and the loss of any master's connection counts as a lost subscription.
 //! - **Invalidation** ([`campushub_core::Cache::invalidate`]): atomically (Lua) replace the
 //!   record with a **tombstone** carrying the new version and the write's token, bump the
 //!   generations of the kind, of the kinds embedding it and of analytics (recording the
@@ -87,17 +90,20 @@
 //! | dependency | features used | for |
 //! |---|---|---|
 //! | `moka` | `sync` | L1: a cache whose reads never wait, weigher, TTL, per-key compute |
-//! | `redis` | `aio`, `tokio-comp`, `connection-manager`, `script` | L2, Lua scripts, pub/sub |
+//! | `redis` | `aio`, `tokio-comp`, `connection-manager`, `script`, `cluster-async` | L2 on one server or a Redis Cluster, Lua scripts, pub/sub (sharded on a cluster) |
 //! | `tokio` | `rt`, `sync`, `time`, `macros` | timeouts, the subscriber and warmer tasks |
 //!
 //! ## Testing
 //!
-//! The integration tests need a Redis: run `scripts/services.sh start` and source the env file
-//! it writes (`CAMPUSHUB_TEST_REDIS`). Tests that kill Redis start their own `redis-server`.
+//! The integration tests need a Redis and a Redis Cluster: run `scripts/services.sh start` and
+//! source the env file it writes (`CAMPUSHUB_TEST_REDIS`, `CAMPUSHUB_TEST_REDIS_CLUSTER`);
+//! `scripts/test.sh` runs them a second time with `CAMPUSHUB_TEST_REDIS` set to the cluster.
+//! Tests that kill Redis start their own `redis-server` (or cluster of six).
 
 // docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) labels feature-gated items.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backend;
 mod breaker;
 mod codec;
 mod config;
@@ -114,6 +120,7 @@ mod rate_budget;
 mod replay;
 mod revocation;
 mod scripts;
+mod sharded;
 mod tiered;
 mod tls;
 mod warmer;

@@ -1,5 +1,7 @@
 //! The invalidation channel: each instance subscribes, applies other instances' invalidations
 //! to its L1, and flushes L1 whenever it (re)subscribes, since messages may have been missed.
+//! On one server this is classic pub/sub, here; on a Redis Cluster, sharded pub/sub
+//! (`sharded.rs`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -11,17 +13,21 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::backend::Target;
 use crate::codec::parse_token;
 use crate::l1::L1;
 use crate::metrics::Metrics;
 
 /// Longest pause between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(1);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The first pause after a failed attempt, doubled up to [`MAX_BACKOFF`].
+pub(crate) const MIN_BACKOFF: Duration = Duration::from_millis(50);
 
 /// What the subscriber needs; owns no reference to the cache itself, so dropping the cache
 /// (which aborts the task) frees everything.
 pub(crate) struct Subscriber {
-    pub(crate) client: redis::Client,
+    pub(crate) target: Target,
     pub(crate) channel: String,
     pub(crate) instance: String,
     pub(crate) l1: Arc<L1>,
@@ -34,38 +40,43 @@ pub(crate) struct Subscriber {
     pub(crate) deny: Arc<DenyList>,
     /// The key of the revoked tokens' sorted set.
     pub(crate) revoked_key: String,
+    /// The Redis tier, told when the channel comes back after a loss.
+    pub(crate) l2: Arc<crate::l2::L2>,
+    /// Whether the channel was lost since the last subscription.
+    pub(crate) was_lost: std::sync::atomic::AtomicBool,
 }
 
 impl Subscriber {
     /// Subscribes, applies messages, and reconnects with backoff, forever.
     pub(crate) async fn run(self) {
-        let mut backoff = Duration::from_millis(50);
+        match self.target.clone() {
+            Target::Single(client) => self.run_single(client).await,
+            Target::Cluster(cluster) => self.run_sharded(cluster).await,
+        }
+    }
+
+    /// Classic pub/sub on one server: a connection of its own that ends when the server
+    /// goes away.
+    async fn run_single(self, client: redis::Client) {
+        let mut backoff = MIN_BACKOFF;
         loop {
-            match self.connect().await {
+            match self.connect(&client).await {
                 Ok(mut pubsub) => {
-                    backoff = Duration::from_millis(50);
-                    // Subscribed first, loaded second: a revocation is either in the set
-                    // read now or in a message that arrives after it.
-                    let now = campushub_core::accounts::unix_now();
-                    if let Err(error) =
-                        crate::revocation::load(&self.client, &self.revoked_key, now, &self.deny)
-                            .await
-                    {
-                        tracing::warn!(%error, "cannot load the revoked access tokens; retrying");
-                        tokio::time::sleep(backoff).await;
-                        continue;
+                    backoff = MIN_BACKOFF;
+                    let subscribed = match client.get_multiplexed_async_connection().await {
+                        Ok(mut conn) => self.subscribed(&mut conn).await,
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot load the revoked access tokens; retrying");
+                            false
+                        }
+                    };
+                    if subscribed {
+                        let mut messages = pubsub.on_message();
+                        while let Some(message) = messages.next().await {
+                            self.apply(message.get_payload_bytes());
+                        }
+                        self.lost();
                     }
-                    self.l1.flush();
-                    self.l1.set_subscribed(true);
-                    self.subscribed.send_replace(true);
-                    tracing::info!(channel = %self.channel, "cache invalidation channel subscribed");
-                    let mut messages = pubsub.on_message();
-                    while let Some(message) = messages.next().await {
-                        self.apply(message.get_payload_bytes());
-                    }
-                    self.l1.set_subscribed(false);
-                    self.subscribed.send_replace(false);
-                    tracing::warn!(channel = %self.channel, "cache invalidation channel lost: L1 trusted only briefly");
                 }
                 Err(error) => {
                     tracing::debug!(%error, "cache invalidation channel: cannot subscribe yet");
@@ -76,9 +87,56 @@ impl Subscriber {
         }
     }
 
-    async fn connect(&self) -> Result<redis::aio::PubSub, crate::Error> {
+    /// Just subscribed (messages flow from now on): loads the revoked tokens through `conn`,
+    /// flushes L1 (it may have missed messages) and reports the subscription. Subscribed
+    /// first, loaded second: a revocation is either in the set read now or in a message that
+    /// arrives after it. `false` when the set could not be read (the caller retries).
+    pub(crate) async fn subscribed(&self, conn: &mut impl redis::aio::ConnectionLike) -> bool {
+        let now = campushub_core::accounts::unix_now();
+        let loaded = tokio::time::timeout(
+            self.connect_timeout,
+            crate::revocation::load(conn, &self.revoked_key, now, &self.deny),
+        )
+        .await;
+        match loaded {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "cannot load the revoked access tokens; retrying");
+                return false;
+            }
+            Err(_) => {
+                tracing::warn!("loading the revoked access tokens timed out; retrying");
+                return false;
+            }
+        }
+        if self
+            .was_lost
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            // Twice the replay's longest pause: another instance's queued invalidations land
+            // within it once Redis answers again.
+            self.l2.settle(crate::replay::MAX_BACKOFF * 2);
+        }
+        self.l1.flush();
+        self.l1.set_subscribed(true);
+        self.subscribed.send_replace(true);
+        tracing::info!(channel = %self.channel, "cache invalidation channel subscribed");
+        true
+    }
+
+    /// The subscription is gone: until it is back (and L1 flushed), L1 entries are trusted
+    /// only briefly.
+    pub(crate) fn lost(&self) {
+        self.was_lost
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.l1.set_subscribed(false);
+        self.subscribed.send_replace(false);
+        tracing::warn!(channel = %self.channel, "cache invalidation channel lost: L1 trusted only briefly");
+    }
+
+    async fn connect(&self, client: &redis::Client) -> Result<redis::aio::PubSub, crate::Error> {
         let attempt = async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
+            let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(&self.channel).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
@@ -93,7 +151,7 @@ impl Subscriber {
     /// Applies `<instance>|<kind>|<id>|<kinds>[|<version>[|<token>]]` unless this instance
     /// sent it: the record's L1 tombstone records the write's token, so the next fill of the
     /// record here reads at least there.
-    fn apply(&self, payload: &[u8]) {
+    pub(crate) fn apply(&self, payload: &[u8]) {
         if let Some((instance, expiry, jti)) = std::str::from_utf8(payload)
             .ok()
             .and_then(crate::revocation::parse)

@@ -21,7 +21,7 @@ use crate::l2::{Invalidation, L2};
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The longest pause between replay attempts: Redis's return is noticed within this.
-const MAX_BACKOFF: Duration = Duration::from_millis(500);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
 /// Invalidations written per pipelined round trip.
 const CHUNK: usize = 256;

@@ -35,6 +35,10 @@ impl L2 {
         let key = self.keys().revoked();
         let channel = self.keys().channel();
         let message = format!("{}|{REVOKE}|{expires_at}|{jti}", self.instance());
+        let publish = self.publish_command();
+        // Two round trips: on a cluster the set and the channel live in different slots,
+        // which one pipeline cannot span. Stored first, so an instance that subscribes
+        // between the two finds the id in the set.
         self.run("revoke", |mut conn| async move {
             redis::pipe()
                 .cmd("ZADD")
@@ -47,10 +51,11 @@ impl L2 {
                 .arg("-inf")
                 .arg(format!("({now}"))
                 .ignore()
-                .cmd("PUBLISH")
+                .query_async::<()>(&mut conn)
+                .await?;
+            redis::cmd(publish)
                 .arg(&channel)
                 .arg(&message)
-                .ignore()
                 .query_async::<()>(&mut conn)
                 .await
         })
@@ -61,18 +66,17 @@ impl L2 {
 /// Loads every id of `key` that has not expired by `now` into `deny` (on (re)subscription:
 /// messages sent while this instance was not listening are in the set).
 pub(crate) async fn load(
-    client: &redis::Client,
+    conn: &mut impl redis::aio::ConnectionLike,
     key: &str,
     now: u64,
     deny: &DenyList,
 ) -> redis::RedisResult<usize> {
-    let mut conn = client.get_multiplexed_async_connection().await?;
     let entries: Vec<(String, u64)> = redis::cmd("ZRANGEBYSCORE")
         .arg(key)
         .arg(now)
         .arg("+inf")
         .arg("WITHSCORES")
-        .query_async(&mut conn)
+        .query_async(conn)
         .await?;
     for (jti, expiry) in &entries {
         deny.deny(jti, *expiry);

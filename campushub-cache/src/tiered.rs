@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use tracing::field::Empty;
 use tracing::Instrument;
 
+use crate::backend::Target;
 use crate::breaker::CircuitState;
 use crate::codec::RecordEntry;
 use crate::config::CacheConfig;
@@ -84,8 +85,10 @@ impl TieredCache {
         })
     }
 
-    /// An L1 + Redis cache on `redis_url` (`redis://host:port/db`, or `rediss://` for TLS,
-    /// with [`CacheConfig::redis_tls`] for a private CA or a client certificate). Must run inside a Tokio
+    /// An L1 + Redis cache on `redis_url`: one server (`redis://host:port/db`, or `rediss://`
+    /// for TLS, with [`CacheConfig::redis_tls`] for a private CA or a client certificate), or
+    /// a Redis Cluster (`redis+cluster://host:port,host:port/` naming some of its nodes, or
+    /// `rediss+cluster://`; Redis 7 or later, for sharded pub/sub). Must run inside a Tokio
     /// runtime: it starts the invalidation subscriber and waits (at most `connect_timeout`)
     /// for its first subscription. An unreachable Redis is not an error: the cache starts
     /// degraded and recovers when Redis answers. Only a bad URL or configuration fails.
@@ -95,12 +98,12 @@ impl TieredCache {
         connect_timeout: Duration,
     ) -> Result<Self> {
         config.validate()?;
-        let client = config.redis_tls.client(redis_url, config.require_tls)?;
+        let target = Target::open(redis_url, &config.redis_tls, config.require_tls)?;
         let metrics = Arc::new(Metrics::default());
         let l1 = Arc::new(L1::new(&config, Arc::clone(&metrics), false));
         let instance = uuid::Uuid::new_v4().simple().to_string();
         let l2 = Arc::new(L2::new(
-            client.clone(),
+            target.clone(),
             &config,
             Arc::clone(&metrics),
             instance.clone(),
@@ -110,7 +113,9 @@ impl TieredCache {
         let subscriber = Subscriber {
             deny: Arc::clone(&deny),
             revoked_key: l2.keys().revoked(),
-            client,
+            l2: Arc::clone(&l2),
+            was_lost: std::sync::atomic::AtomicBool::new(false),
+            target,
             channel: l2.keys().channel(),
             instance,
             l1: Arc::clone(&l1),
@@ -222,6 +227,14 @@ impl TieredCache {
         if let Some(l2) = &inner.l2 {
             let span = tracing::debug_span!("cache.l2.get", cache.kind = %key.kind());
             match self.lookup_l2(l2, key, need).instrument(span).await {
+                // A value older than this instance's L1 tombstone: Redis missed that write
+                // (it could not be written, or a failover lost it): load, and repair Redis.
+                Lookup::Hit(Some(value), _)
+                    if floor.is_some_and(|floor| value.version < floor.version) =>
+                {
+                    inner.metrics.l2_misses.incr();
+                    l2_usable = true;
+                }
                 Lookup::Hit(value, read_at) => {
                     inner.metrics.l2_hits.incr();
                     self.fill_l1(key, value.clone(), stamp, read_at);

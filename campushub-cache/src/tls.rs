@@ -34,6 +34,20 @@ impl RedisTls {
     /// The redis client for `url` with these certificates; with `require_tls`, refuses a
     /// plaintext `redis://` URL to another host (see [`crate::CacheConfig::require_tls`]).
     pub(crate) fn client(&self, url: &str, require_tls: bool) -> crate::Result<redis::Client> {
+        self.check(url, require_tls)?;
+        let Some(certificates) = self.certificates() else {
+            return Ok(redis::Client::open(url)?);
+        };
+        if !url.starts_with("rediss://") {
+            return Err(crate::Error::Config(
+                "TLS certificates are configured but the Redis URL is not `rediss://`".to_owned(),
+            ));
+        }
+        Ok(redis::Client::build_with_tls(url, certificates)?)
+    }
+
+    /// With `require_tls`, refuses a plaintext `redis://` URL to another host.
+    pub(crate) fn check(&self, url: &str, require_tls: bool) -> crate::Result<()> {
         if require_tls && leaves_the_host_in_plaintext(url)? {
             return Err(crate::Error::Config(
                 "TLS is required, but the Redis URL is `redis://` to another host: use \
@@ -41,15 +55,15 @@ impl RedisTls {
                     .to_owned(),
             ));
         }
+        Ok(())
+    }
+
+    /// These certificates in redis-rs's form; `None` when none is set.
+    pub(crate) fn certificates(&self) -> Option<redis::TlsCertificates> {
         if self.is_empty() {
-            return Ok(redis::Client::open(url)?);
+            return None;
         }
-        if !url.starts_with("rediss://") {
-            return Err(crate::Error::Config(
-                "TLS certificates are configured but the Redis URL is not `rediss://`".to_owned(),
-            ));
-        }
-        let certificates = redis::TlsCertificates {
+        Some(redis::TlsCertificates {
             client_tls: self
                 .client_identity
                 .as_ref()
@@ -58,8 +72,7 @@ impl RedisTls {
                     client_key: identity.key.clone(),
                 }),
             root_cert: self.root_certificates.clone(),
-        };
-        Ok(redis::Client::build_with_tls(url, certificates)?)
+        })
     }
 }
 

@@ -201,10 +201,20 @@ impl Config {
         )?;
         let redis_url = get("CAMPUSHUB_REDIS_URL");
         if let Some(url) = &redis_url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            // One server, or a Redis Cluster named by some of its nodes.
+            const SCHEMES: [&str; 4] = [
+                "redis://",
+                "rediss://",
+                "redis+cluster://",
+                "rediss+cluster://",
+            ];
+            if !SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
                 return Err(error(
                     "CAMPUSHUB_REDIS_URL",
-                    format!("`{url}` is not a redis:// URL"),
+                    format!(
+                        "`{url}` is not a redis://, rediss://, redis+cluster:// or \
+                         rediss+cluster:// URL"
+                    ),
                 ));
             }
         }

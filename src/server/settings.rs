@@ -106,8 +106,9 @@ pub(super) const SETTINGS: [Setting; 59] = [
         "CAMPUSHUB_REDIS_URL_FILE",
         "redis-url",
         "URL",
-        "redis:// URL: shared L2 cache and invalidations (L1 only if unset; also \
-         CAMPUSHUB_REDIS_URL_FILE; a password in a flag is visible to `ps`)",
+        "redis:// URL (redis+cluster://host:port,host:port/ for a Redis Cluster): shared L2 \
+         cache and invalidations (L1 only if unset; also CAMPUSHUB_REDIS_URL_FILE; a password \
+         in a flag is visible to `ps`)",
     ),
     flag(
         "CAMPUSHUB_BACKEND_TLS",

@@ -1,19 +1,29 @@
-//! Two instances sharing Postgres and Redis behind nginx: a write through one is read fresh
-//! through the other once the invalidation has propagated, for records and list pages. nginx
-//! takes the instances in turn, so each read below is made twice in a row: once on each.
+//! Two instances sharing Postgres and Redis (one server, or the Redis Cluster) behind nginx: a
+//! write through one is read fresh through the other once the invalidation has propagated,
+//! for records and list pages. nginx takes the instances in turn, so each read below is made
+//! twice in a row: once on each.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::balanced::balanced_pair;
+use crate::support::balanced::{balanced, balanced_pair, Balanced};
+use crate::support::instance::pair_on_cluster;
 use crate::support::metrics::sample;
 use crate::support::records::{department, id, student};
 use crate::support::wait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_through_one_instance_is_read_fresh_through_the_other() {
-    let pair = balanced_pair().await;
+    read_fresh_through_the_other(balanced_pair().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_cluster_a_write_through_one_instance_is_read_fresh_through_the_other() {
+    read_fresh_through_the_other(balanced(pair_on_cluster().await).await).await;
+}
+
+async fn read_fresh_through_the_other(pair: Balanced) {
     let http = &pair.http;
 
     let cse = department(http, "CSE").await;

@@ -5,14 +5,17 @@
 #![allow(unreachable_pub)]
 
 mod analytics;
+mod cluster;
 mod consistency;
 mod degradation;
 mod failed_logins;
+mod failover;
 mod hit_ratio;
 mod l1;
 mod query_bound;
 mod query_flood;
 mod rate_budget;
+mod resharding;
 mod revocation;
 mod single_flight;
 mod stale_sets;

@@ -14,13 +14,12 @@ use bytes::Bytes;
 use campushub_cache::{CacheConfig, TieredCache};
 use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{Cache, CacheKey, CachedValue, ChangeOp, EntityKind};
-use redis::aio::MultiplexedConnection;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::support::{
     config, connect_with, counting, event, namespace, never, raw_redis, redis_url, scan, seed,
-    SplitMix,
+    RawRedis, SplitMix,
 };
 
 /// The cap of the flood test.
@@ -105,11 +104,7 @@ fn redis_names(ns: &str, keys: &[CacheKey]) -> BTreeSet<String> {
 }
 
 /// The list and statistics entries of `kind` in Redis.
-async fn entries(
-    redis: &mut MultiplexedConnection,
-    ns: &str,
-    kind: EntityKind,
-) -> BTreeSet<String> {
+async fn entries(redis: &mut RawRedis, ns: &str, kind: EntityKind) -> BTreeSet<String> {
     scan(redis, &format!("{ns}:?:{{{kind}}}:*")).await
 }
 
@@ -119,7 +114,7 @@ fn index_key(ns: &str, kind: EntityKind) -> String {
 }
 
 /// The members of `kind`'s index.
-async fn index(redis: &mut MultiplexedConnection, ns: &str, kind: EntityKind) -> BTreeSet<String> {
+async fn index(redis: &mut RawRedis, ns: &str, kind: EntityKind) -> BTreeSet<String> {
     redis::cmd("ZRANGE")
         .arg(index_key(ns, kind))
         .arg(0)
@@ -130,7 +125,7 @@ async fn index(redis: &mut MultiplexedConnection, ns: &str, kind: EntityKind) ->
 }
 
 /// Whether `key` exists in Redis.
-async fn exists(redis: &mut MultiplexedConnection, key: &str) -> bool {
+async fn exists(redis: &mut RawRedis, key: &str) -> bool {
     redis::cmd("EXISTS")
         .arg(key)
         .query_async::<i64>(redis)
@@ -288,7 +283,7 @@ async fn expired_entries_make_room_before_live_ones_and_an_idle_kind_leaves_noth
         connect_with(with_ttl(LONG)).await,
     );
     let mut redis = raw_redis(&redis_url()).await;
-    let index_ttl = |redis: &mut MultiplexedConnection| {
+    let index_ttl = |redis: &mut RawRedis| {
         let mut redis = redis.clone();
         let key = index_key(&ns, EntityKind::STUDENT);
         async move {

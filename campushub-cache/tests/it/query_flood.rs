@@ -25,9 +25,8 @@ use bytes::Bytes;
 use campushub_cache::{CacheConfig, TieredCache};
 use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{Cache, CacheKey, CachedValue, EntityKind};
-use redis::aio::MultiplexedConnection;
 
-use crate::support::{config, namespace, raw_redis, RedisChild};
+use crate::support::{config, namespace, raw_redis, RawRedis, RedisChild};
 
 /// Requests in flight at once, as many clients of a server would send them.
 const WORKERS: usize = 32;
@@ -52,7 +51,7 @@ fn number(variable: &str, default: usize) -> usize {
 }
 
 /// The value of the `field:` line of `INFO section`.
-async fn info(redis: &mut MultiplexedConnection, section: &str, field: &str) -> String {
+async fn info(redis: &mut RawRedis, section: &str, field: &str) -> String {
     let text: String = redis::cmd("INFO")
         .arg(section)
         .query_async(redis)
@@ -65,14 +64,14 @@ async fn info(redis: &mut MultiplexedConnection, section: &str, field: &str) -> 
 }
 
 /// `INFO memory`'s `used_memory`, in bytes.
-async fn used_memory(redis: &mut MultiplexedConnection) -> u64 {
+async fn used_memory(redis: &mut RawRedis) -> u64 {
     let used = info(redis, "memory", "used_memory").await;
     used.parse().expect("used_memory is a number")
 }
 
 /// The mean time Redis spent in one script call (lookups and fills), from `INFO
 /// commandstats` (`calls=…,usec=…,usec_per_call=…`), in microseconds.
-async fn script_micros(redis: &mut MultiplexedConnection) -> f64 {
+async fn script_micros(redis: &mut RawRedis) -> f64 {
     let stats = info(redis, "commandstats", "cmdstat_evalsha").await;
     stats
         .split(',')

@@ -5,19 +5,10 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use campushub_core::cache::{LoadFuture, Loader};
 use campushub_core::{Cache, ChangeOp, EntityKind};
 use uuid::Uuid;
 
-use crate::support::{connect, counting, event, namespace, record, value};
-
-/// Loads the record at the "database" version.
-fn from_db(db: &Arc<AtomicI64>) -> Loader<'static> {
-    let db = Arc::clone(db);
-    Box::new(move |_| -> LoadFuture<'static> {
-        Box::pin(async move { Ok(Some(value(db.load(Ordering::SeqCst)))) })
-    })
-}
+use crate::support::{connect, counting, event, from_db, namespace, record, value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_through_a_is_read_through_b_after_propagation() {

@@ -26,7 +26,11 @@ pub struct Balanced {
 
 /// Starts the pair ([`pair`]) and nginx in front of it.
 pub async fn balanced_pair() -> Balanced {
-    let (db, a, b) = pair().await;
+    balanced(pair().await).await
+}
+
+/// Starts nginx in front of `pair` (a database and its two instances).
+pub async fn balanced((db, a, b): (TestDb, ProcessInstance, ProcessInstance)) -> Balanced {
     let scratch = Scratch::new("balanced");
     let upstreams = [a.address().to_string(), b.address().to_string()];
     let nginx = Nginx::start(scratch.path(), &upstreams).await;

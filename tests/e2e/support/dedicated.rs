@@ -58,7 +58,9 @@ impl Dedicated {
             .env("CAMPUSHUB_SERVICES_DIR", &self.dir)
             .env("CAMPUSHUB_PG_PRIMARY_PORT", self.ports[0].to_string())
             .env("CAMPUSHUB_PG_REPLICA_PORT", self.ports[1].to_string())
-            .env("CAMPUSHUB_REDIS_PORT", self.ports[2].to_string());
+            .env("CAMPUSHUB_REDIS_PORT", self.ports[2].to_string())
+            // No Redis Cluster: these tests inject faults into the single Redis.
+            .env("CAMPUSHUB_REDIS_CLUSTER", "off");
         command
     }
 

@@ -45,7 +45,21 @@ pub fn replicated(
 /// A database of its own on the shared services and two server processes on it (primary +
 /// replica, Redis under a namespace of their own), as two servers behind a load balancer.
 pub async fn pair() -> (TestDb, ProcessInstance, ProcessInstance) {
-    let services = Services::shared();
+    pair_on(Services::shared()).await
+}
+
+/// [`pair`] with both processes on the shared Redis Cluster (`CAMPUSHUB_TEST_REDIS_CLUSTER`).
+pub async fn pair_on_cluster() -> (TestDb, ProcessInstance, ProcessInstance) {
+    let redis = std::env::var("CAMPUSHUB_TEST_REDIS_CLUSTER")
+        .expect("CAMPUSHUB_TEST_REDIS_CLUSTER is not set: run `scripts/services.sh start`");
+    pair_on(Services {
+        redis,
+        ..Services::shared()
+    })
+    .await
+}
+
+async fn pair_on(services: Services) -> (TestDb, ProcessInstance, ProcessInstance) {
     let db = TestDb::create(&services.primary, &services.replica).await;
     let vars = replicated(&services, &db, &namespace());
     let (a, b) = tokio::join!(ProcessInstance::spawn(&vars), ProcessInstance::spawn(&vars));
