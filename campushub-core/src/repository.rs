@@ -227,8 +227,9 @@ pub trait Repository<E: Entity>: Send + Sync {
     ///
     /// An import writes through it, so that a file whose rows create some records and change
     /// others is still written whole or not at all. The default writes the inserts, then the
-    /// updates, with [`Repository::insert_many`] and [`Repository::update_many`]; it refuses
-    /// an all-or-nothing batch holding both (two calls are two transactions). The memory and
+    /// updates, with [`Repository::insert_many`] and [`Repository::update_many`] (only the
+    /// one a batch of one kind of row needs); it refuses an all-or-nothing batch holding both
+    /// (two calls are two transactions). The memory and
     /// SQL stores override it.
     async fn insert_update_many(
         &self,
@@ -236,9 +237,13 @@ pub trait Repository<E: Entity>: Send + Sync {
         updates: &[(E, i64)],
         mode: BatchMode,
     ) -> Result<BulkWritten> {
-        if !inserts.is_empty() && !updates.is_empty() {
-            row_by_row(mode)?;
+        if updates.is_empty() {
+            return self.insert_many(inserts, mode).await;
         }
+        if inserts.is_empty() {
+            return self.update_many(updates, mode).await;
+        }
+        row_by_row(mode)?;
         let inserted = self.insert_many(inserts, mode).await?;
         let updated = self.update_many(updates, mode).await?;
         Ok(inserted.followed_by(updated))
@@ -254,9 +259,13 @@ pub trait Repository<E: Entity>: Send + Sync {
         mode: BatchMode,
     ) -> Result<BulkWritten> {
         same_length(inserts.len() + updates.len(), entries.len())?;
-        if !inserts.is_empty() && !updates.is_empty() {
-            row_by_row(mode)?;
+        if updates.is_empty() {
+            return self.insert_many_audited(inserts, entries, mode).await;
         }
+        if inserts.is_empty() {
+            return self.update_many_audited(updates, entries, mode).await;
+        }
+        row_by_row(mode)?;
         let (first, second) = entries.split_at(inserts.len());
         let inserted = self.insert_many_audited(inserts, first, mode).await?;
         let updated = self.update_many_audited(updates, second, mode).await?;

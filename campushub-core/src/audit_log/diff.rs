@@ -3,6 +3,7 @@
 //! The input form ([`crate::Entity::to_input`]) holds exactly the writable fields: metadata,
 //! audit fields and embedded summaries are left out, as they are not what a caller changed.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -47,40 +48,39 @@ pub fn changes(
     settings: &AuditSettings,
 ) -> BTreeMap<String, FieldChange> {
     let before = before.map(flatten).unwrap_or_default();
-    let mut after = after.map(flatten).unwrap_or_default();
-    // A create or a deletion (every write of a bulk create): every field changed, and the
-    // fields come sorted, so the map is built in bulk.
-    if before.is_empty() {
-        return after
-            .into_iter()
-            .map(|(name, new)| {
-                let change = settings.change(&name, Value::Null, new);
-                (name, change)
-            })
-            .collect();
-    }
-    if after.is_empty() {
-        return before
-            .into_iter()
-            .map(|(name, old)| {
-                let change = settings.change(&name, old, Value::Null);
-                (name, change)
-            })
-            .collect();
-    }
-    let mut changes = BTreeMap::new();
-    for (name, old) in before {
-        let new = after.remove(&name).unwrap_or(Value::Null);
+    let after = after.map(flatten).unwrap_or_default();
+    // Both sides come sorted by name: one merge walk pairs them, and the changes, sorted too,
+    // are collected into the map in bulk (a bulk create diffs every field of every row).
+    let mut before = before.into_iter().peekable();
+    let mut after = after.into_iter().peekable();
+    let mut changed = Vec::new();
+    loop {
+        let order = match (before.peek(), after.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((old, _)), Some((new, _))) => old.cmp(new),
+        };
+        let (name, old, new) = match order {
+            Ordering::Less => match before.next() {
+                Some((name, old)) => (name, old, Value::Null),
+                None => break,
+            },
+            Ordering::Greater => match after.next() {
+                Some((name, new)) => (name, Value::Null, new),
+                None => break,
+            },
+            Ordering::Equal => match (before.next(), after.next()) {
+                (Some((name, old)), Some((_, new))) => (name, old, new),
+                _ => break,
+            },
+        };
         if old != new {
             let change = settings.change(&name, old, new);
-            changes.insert(name, change);
+            changed.push((name, change));
         }
     }
-    for (name, new) in after {
-        let change = settings.change(&name, Value::Null, new);
-        changes.insert(name, change);
-    }
-    changes
+    changed.into_iter().collect()
 }
 
 #[cfg(test)]

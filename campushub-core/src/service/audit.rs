@@ -89,41 +89,8 @@ impl<E: Entity> EntityService<E> {
         }
     }
 
-    /// Inserts `records`, with their `entries` when the service audits.
-    pub(super) async fn store_insert_many(
-        &self,
-        records: &[E],
-        entries: Option<Vec<AuditEntry>>,
-        mode: BatchMode,
-    ) -> Result<BulkWritten> {
-        let repository = &self.inner.repository;
-        match entries {
-            Some(entries) => {
-                repository
-                    .insert_many_audited(records, &entries, mode)
-                    .await
-            }
-            None => repository.insert_many(records, mode).await,
-        }
-    }
-
-    /// Updates `rows` (record, expected version), with their `entries` when the service
-    /// audits.
-    pub(super) async fn store_update_many(
-        &self,
-        rows: &[(E, i64)],
-        entries: Option<Vec<AuditEntry>>,
-        mode: BatchMode,
-    ) -> Result<BulkWritten> {
-        let repository = &self.inner.repository;
-        match entries {
-            Some(entries) => repository.update_many_audited(rows, &entries, mode).await,
-            None => repository.update_many(rows, mode).await,
-        }
-    }
-
-    /// Inserts `inserts` and updates `updates` as one batch, with their `entries` (the
-    /// inserts', then the updates') when the service audits.
+    /// Inserts `inserts` and updates `updates` as one batch (either may be empty), with
+    /// their `entries` (the inserts', then the updates') when the service audits.
     pub(super) async fn store_insert_update_many(
         &self,
         inserts: &[E],

@@ -352,7 +352,8 @@ impl<E: Entity> EntityService<E> {
             AuditAction::BulkCreate,
             records.iter().map(|record| (None, Some(record))),
         )?;
-        self.store_insert_many(records, entries, mode).await
+        self.store_insert_update_many(records, &[], entries, mode)
+            .await
     }
 
     /// Writes the queued changed rows of `batch`, each against the version read
@@ -379,7 +380,8 @@ impl<E: Entity> EntityService<E> {
             rows.iter()
                 .map(|(record, _)| (previous.get(&record.meta().id), Some(record))),
         )?;
-        self.store_update_many(&rows, entries, mode).await
+        self.store_insert_update_many(&[], &rows, entries, mode)
+            .await
     }
 }
 
