@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::support::fixtures::student;
 use crate::support::pgdb::TestDb;
 use crate::support::recorder::Recorder;
+use crate::support::rows::written;
 use crate::support::sqlite_file::SqliteFile;
 
 /// The email another writer takes while the import runs.
@@ -123,23 +124,10 @@ fn new_row(roll: &str) -> Map<String, Value> {
     }
 }
 
-/// `(students, audit entries, outbox rows)` stored now, by `count` (rows of a table).
-async fn counts(count: &impl AsyncFn(&str) -> i64) -> (i64, i64, i64) {
-    (
-        count("students").await,
-        count("campushub_audit_log").await,
-        count("campushub_outbox").await,
-    )
-}
-
 /// A file of two new students and one change to an existing one that sets [`TAKEN`]: all or
 /// nothing, the change fails in the database after the new rows were written in the same
 /// transaction, and the whole import is rolled back; best effort, the new rows stay.
-async fn a_failure_mid_commit_leaves_nothing<B, F>(backend: B, count: F)
-where
-    B: Backend,
-    F: AsyncFn(&str) -> i64,
-{
+async fn a_failure_mid_commit_leaves_nothing<B: Backend>(backend: B) {
     let plain: Arc<dyn Repository<Student>> = Arc::new(SqlRepository::new(backend.clone()));
     let seeded = Arc::new(Recorder::default());
     let seeding = service(plain, &backend, seeded.clone());
@@ -170,7 +158,7 @@ where
     assert!(checked.errors.is_empty(), "the checks pass: {checked:?}");
     assert_eq!((checked.created, checked.updated), (2, 1));
 
-    let before = counts(&count).await;
+    let before = written(&backend).await;
     let outcome = students
         .import_rows(&registrar(), rows.clone(), ImportOptions::default())
         .await
@@ -187,7 +175,7 @@ where
         "{outcome:?}"
     );
     assert!(outcome.token.is_none());
-    let after = counts(&count).await;
+    let after = written(&backend).await;
     // The rival student (with its outbox row) is the only new row: it was committed by
     // another writer before the import's transaction began.
     assert_eq!(
@@ -208,7 +196,7 @@ where
 
     // Best effort: the change fails again (the rival holds the email still), the new rows
     // are written and audited, and only the change is reported.
-    let before = counts(&count).await;
+    let before = written(&backend).await;
     let mut rows = rows;
     rows[0] = new_row("IMP-003");
     rows[1] = new_row("IMP-004");
@@ -224,7 +212,7 @@ where
     assert_eq!((outcome.created, outcome.updated), (2, 0));
     assert_eq!(outcome.errors.len(), 1, "{outcome:?}");
     assert_eq!(outcome.errors[0].index, 2);
-    let after = counts(&count).await;
+    let after = written(&backend).await;
     assert_eq!(after, (before.0 + 2, before.1 + 2, before.2 + 2));
     assert_eq!(recorder.take().len(), 2);
 }
@@ -233,28 +221,12 @@ where
 async fn sqlite_a_failure_mid_import_leaves_nothing() {
     let file = SqliteFile::new("import-atomic");
     let store = file.migrated_store().await;
-    let pool = store.pool().clone();
-    let count = async |table: &str| -> i64 {
-        let sql = format!("SELECT count(*) FROM {table}");
-        sqlx::query_scalar(&sql)
-            .fetch_one(&pool)
-            .await
-            .expect("count")
-    };
-    a_failure_mid_commit_leaves_nothing(store, count).await;
+    a_failure_mid_commit_leaves_nothing(store).await;
 }
 
 #[tokio::test]
 async fn pg_a_failure_mid_import_leaves_nothing() {
     let db = TestDb::shared().await;
     let router = db.primary_router().await;
-    let pool = router.primary_pool().clone();
-    let count = async |table: &str| -> i64 {
-        let sql = format!("SELECT count(*) FROM {table}");
-        sqlx::query_scalar(&sql)
-            .fetch_one(&pool)
-            .await
-            .expect("count")
-    };
-    a_failure_mid_commit_leaves_nothing(router, count).await;
+    a_failure_mid_commit_leaves_nothing(router).await;
 }

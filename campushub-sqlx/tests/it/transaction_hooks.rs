@@ -19,6 +19,7 @@ use campushub_testkit::SeededRng;
 use uuid::Uuid;
 
 use crate::support::pgdb::TestDb;
+use crate::support::rows::{row_count, written};
 use crate::support::sqlite_file::SqliteFile;
 
 /// Notes every change it sees in the hook's own table, then refuses the transaction when
@@ -96,30 +97,10 @@ fn body(roll: &str) -> serde_json::Value {
     serde_json::to_value(student_input(roll)).expect("a body")
 }
 
-/// The rows of one table (`SELECT count(*)` through the backend's primary).
-async fn count<B: Backend>(backend: &B, sql: &str) -> i64 {
-    let statement = Statement {
-        sql: sql.into(),
-        args: Vec::new(),
-        returns: vec![campushub_sqlx::ColType::Int],
-    };
-    let rows = backend
-        .fetch(statement, &ReadOptions::default().on(ReadRoute::Primary))
-        .await
-        .expect("count");
-    match rows.first().and_then(|row| row.first()) {
-        Some(SqlValue::Int(Some(n))) => *n,
-        other => panic!("not a count: {other:?}"),
-    }
-}
-
 /// What the database holds of the hook's notes, the audit log and the outbox.
 async fn totals<B: Backend>(backend: &B, notes: &str) -> (i64, i64, i64) {
-    (
-        count(backend, &format!("SELECT count(*) FROM {notes}")).await,
-        count(backend, "SELECT count(*) FROM campushub_audit_log").await,
-        count(backend, "SELECT count(*) FROM campushub_outbox").await,
-    )
+    let (_, audit, outbox) = written(backend).await;
+    (row_count(backend, notes).await, audit, outbox)
 }
 
 /// `(op, version, actor, request id)` of each change.

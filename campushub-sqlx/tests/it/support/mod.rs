@@ -7,6 +7,7 @@ pub mod keep;
 pub mod pgdb;
 pub mod recorder;
 pub mod replay;
+pub mod rows;
 pub mod sqlite_file;
 
 /// The environment variable `name`, or a failure saying how to start the services.
