@@ -35,6 +35,9 @@ pub struct ResourceRoutes<E: Entity> {
     /// `<segment>/export` and `<segment>/import`, resolving references with these.
     #[cfg(feature = "exchange")]
     exchange: Option<campushub_core::exchange::References>,
+    /// Where its imports sent as jobs go (the router's, see [`crate::ApiState::import_jobs`]).
+    #[cfg(feature = "exchange")]
+    import_jobs: Option<crate::exchange::ImportJobs>,
     /// Whether updates and deletes need `If-Match`, when set for this resource; else the
     /// configuration's [`HttpConfig::require_if_match`] says.
     require_if_match: Option<bool>,
@@ -92,6 +95,8 @@ impl<E: Entity> ResourceRoutes<E> {
             bulk: None,
             #[cfg(feature = "exchange")]
             exchange: None,
+            #[cfg(feature = "exchange")]
+            import_jobs: None,
             require_if_match: None,
         }
     }
@@ -134,8 +139,12 @@ impl<E: Entity> ResourceRoutes<E> {
     }
 
     /// The same routes under `config`.
-    pub(crate) fn configured(mut self, config: Arc<HttpConfig>) -> Self {
-        self.state.config = config;
+    pub(crate) fn configured(mut self, mounting: &Mounting) -> Self {
+        self.state.config = Arc::clone(&mounting.config);
+        #[cfg(feature = "exchange")]
+        {
+            self.import_jobs = mounting.import_jobs.clone();
+        }
         self
     }
 
@@ -198,6 +207,7 @@ impl<E: Entity> ResourceRoutes<E> {
                 self.state.service.clone(),
                 references,
                 &self.state.config,
+                self.import_jobs.take(),
             )
         });
         #[cfg(not(feature = "exchange"))]
@@ -210,6 +220,15 @@ impl<E: Entity> ResourceRoutes<E> {
         }
         router
     }
+}
+
+/// What the router gives every resource it builds: its configuration, and with feature
+/// `exchange` its import jobs.
+#[derive(Debug, Clone)]
+pub(crate) struct Mounting {
+    pub(crate) config: Arc<HttpConfig>,
+    #[cfg(feature = "exchange")]
+    pub(crate) import_jobs: Option<crate::exchange::ImportJobs>,
 }
 
 /// Rejects a `page_size` over the configured cap before the service sees it.

@@ -16,7 +16,6 @@ use crate::analytics;
 use crate::audit;
 use crate::auth::AuthLayer;
 use crate::bulk::BulkKeys;
-use crate::config::HttpConfig;
 use crate::health::{healthz, readyz, ReadinessChecks};
 use crate::identity;
 use crate::metrics::endpoint::{metrics, MetricsEndpoint};
@@ -24,6 +23,7 @@ use crate::middleware;
 use crate::openapi::{self, ResourceDoc, ServedDocument};
 use crate::private_responses;
 use crate::problem::Problem;
+use crate::resource::Mounting;
 use crate::resource::ResourceRoutes;
 use crate::routing::{method_not_allowed, route_with_trailing_slash, API_PREFIX};
 use crate::state::ApiState;
@@ -37,13 +37,18 @@ pub fn router(mut state: ApiState) -> Router {
     let added = std::mem::take(&mut state.added);
     let state = Arc::new(state);
     let config = Arc::new(state.config.clone());
+    let mounting = Mounting {
+        config: Arc::clone(&config),
+        #[cfg(feature = "exchange")]
+        import_jobs: state.import_jobs.clone(),
+    };
     let services = &state.services;
     let references = references(services);
     let mut resources = vec![
         resource::<Department>(
             "departments",
             &services.departments,
-            &config,
+            &mounting,
             Some(BulkKeys::DEPARTMENTS),
             false,
             &references,
@@ -51,7 +56,7 @@ pub fn router(mut state: ApiState) -> Router {
         resource::<Student>(
             "students",
             &services.students,
-            &config,
+            &mounting,
             Some(BulkKeys::STUDENTS),
             true,
             &references,
@@ -59,7 +64,7 @@ pub fn router(mut state: ApiState) -> Router {
         resource::<Faculty>(
             "faculty",
             &services.faculty,
-            &config,
+            &mounting,
             Some(BulkKeys::FACULTY),
             true,
             &references,
@@ -67,7 +72,7 @@ pub fn router(mut state: ApiState) -> Router {
         resource::<CustomFieldDef>(
             "custom-fields",
             &services.custom_fields,
-            &config,
+            &mounting,
             None,
             false,
             &references,
@@ -77,13 +82,13 @@ pub fn router(mut state: ApiState) -> Router {
         resources.push(resource::<User>(
             "users",
             &identity.users,
-            &config,
+            &mounting,
             None,
             false,
             &references,
         ));
     }
-    resources.extend(added.into_iter().map(|build| build(Arc::clone(&config))));
+    resources.extend(added.into_iter().map(|build| build(&mounting)));
     let docs: Vec<ResourceDoc> = resources.iter().map(|(doc, _)| *doc).collect();
     for segment in config.require_if_match.segments() {
         if !docs.iter().any(|doc| doc.segment == segment) {
@@ -125,6 +130,10 @@ pub fn router(mut state: ApiState) -> Router {
         .merge(openapi_route);
     if let Some(identity) = &state.identity {
         api = api.merge(identity::authenticated_routes(Arc::clone(identity)));
+    }
+    #[cfg(feature = "exchange")]
+    if let Some(jobs) = &state.import_jobs {
+        api = api.merge(jobs.routes());
     }
     if let Some(log) = &state.audit {
         let kinds = docs.iter().map(|doc| (doc.segment, doc.schema.kind));
@@ -186,14 +195,15 @@ pub fn router(mut state: ApiState) -> Router {
 fn resource<E: Entity>(
     segment: &'static str,
     service: &EntityService<E>,
-    config: &Arc<HttpConfig>,
+    mounting: &Mounting,
     bulk: Option<BulkKeys>,
     stats: bool,
     references: &References,
 ) -> (ResourceDoc, Router) {
     #[cfg(not(feature = "exchange"))]
     let _ = references;
-    let mut routes = ResourceRoutes::new(segment, service.clone(), Arc::clone(config));
+    let mut routes = ResourceRoutes::new(segment, service.clone(), Arc::clone(&mounting.config))
+        .configured(mounting);
     if stats {
         routes = routes.with_stats();
     }

@@ -17,7 +17,7 @@ use campushub_core::{AuditService, Entity, Policy};
 
 /// An application's resource, built when the router is: with the router's configuration.
 pub(crate) type AddedResource =
-    Box<dyn FnOnce(Arc<HttpConfig>) -> (ResourceDoc, Router) + Send + Sync>;
+    Box<dyn FnOnce(&crate::resource::Mounting) -> (ResourceDoc, Router) + Send + Sync>;
 
 /// The four built-in entity services (defined in core, where [`ServiceAnalytics`] uses them).
 pub use campushub_core::AppServices;
@@ -51,6 +51,10 @@ pub struct ApiState {
     /// Rate limits on the `/api/` routes and `/metrics` ([`ApiState::rate_limit`]): without
     /// them, no request is limited.
     pub rate_limit: Option<RateLimitLayer>,
+    /// Imports sent as jobs ([`ApiState::import_jobs`]): without them, an import asking for
+    /// a job is refused and no `/import-jobs` route is served.
+    #[cfg(feature = "exchange")]
+    pub import_jobs: Option<crate::exchange::ImportJobs>,
     /// The application's own resources ([`ApiState::resource`]).
     pub(crate) added: Vec<AddedResource>,
 }
@@ -88,6 +92,8 @@ impl ApiState {
             identity: None,
             audit: None,
             rate_limit: None,
+            #[cfg(feature = "exchange")]
+            import_jobs: None,
             added: Vec::new(),
         }
     }
@@ -97,8 +103,8 @@ impl ApiState {
     /// OpenAPI document and the per-route metrics. The router's [`HttpConfig`] replaces the
     /// one `routes` was made with.
     pub fn resource<E: Entity>(mut self, routes: ResourceRoutes<E>) -> Self {
-        self.added.push(Box::new(move |config| {
-            let routes = routes.configured(config);
+        self.added.push(Box::new(move |mounting| {
+            let routes = routes.configured(mounting);
             (routes.doc(), routes.build())
         }));
         self
@@ -108,6 +114,16 @@ impl ApiState {
     /// `identity`.
     pub fn identity(mut self, identity: Identity) -> Self {
         self.identity = Some(Arc::new(identity));
+        self
+    }
+
+    /// Runs large imports as jobs kept by `jobs` (`POST <collection>/import?async=true`
+    /// answers `202`; `GET /api/v1/import-jobs[/{id}]` shows them) for every resource with
+    /// exchange routes. Start the jobs' worker with [`crate::exchange::ImportJobs::spawn_worker`].
+    #[cfg(feature = "exchange")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "exchange")))]
+    pub fn import_jobs(mut self, jobs: crate::exchange::ImportJobs) -> Self {
+        self.import_jobs = Some(jobs);
         self
     }
 

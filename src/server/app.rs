@@ -33,6 +33,7 @@ use crate::core::{
     Analytics, AuditService, Cache, CachedAnalytics, ChangeHook, Entity, EntityKind, EntityService,
     Repository,
 };
+use crate::http::exchange::ImportJobs;
 use crate::http::{router, ApiState, AppServices, HttpConfig, Identity, TokenMinter};
 
 /// How long a stopping instance waits for its queued cache invalidations to reach Redis.
@@ -161,6 +162,8 @@ pub struct App {
     connections: Arc<Shared>,
     /// Set once a shutdown began; `/readyz` is `503` from then on.
     draining: Arc<AtomicBool>,
+    /// The imports sent as jobs, which this instance's worker runs while it serves.
+    import_jobs: ImportJobs,
 }
 
 impl App {
@@ -197,6 +200,8 @@ impl App {
             .trace_context(Arc::new(W3cTraceContext::new(traces::exporting())));
         let audit = AuditService::new(core.storage.stores().audit, Arc::clone(&state.policy));
         state = state.audit(audit);
+        let import_jobs = ImportJobs::new(core.storage.stores().import_jobs);
+        state = state.import_jobs(import_jobs.clone());
         if let Some(cache) = &core.cache {
             state = state.metrics_source(CacheMetrics {
                 cache: cache.clone(),
@@ -244,6 +249,7 @@ impl App {
             limits: config.limits,
             connections,
             draining,
+            import_jobs,
         }
     }
 
@@ -273,6 +279,7 @@ impl App {
             .clone()
             .map(|c| Arc::new(c) as Arc<dyn Cache>);
         let relay = self.core.outbox.start(&self.core.storage, shared);
+        let import_worker = self.import_jobs.spawn_worker(instance_name());
         let policy = Shutdown {
             drain: self.drain,
             grace,
@@ -293,6 +300,8 @@ impl App {
         }
         // What is left in the outbox waits for the next relay, here or in another instance.
         drop(relay);
+        // A job in progress is taken over by another instance once its lease runs out.
+        drop(import_worker);
         // Invalidations queued while Redis was unreachable exist only here: give their replay
         // a moment, or other instances keep serving what this instance's last writes replaced.
         if let Some(cache) = &self.core.cache {
@@ -305,4 +314,12 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// This instance's name on the import jobs it runs: the host's name (a container's or pod's),
+/// the process id and a random part, so that a restarted instance is a new holder.
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "campushub".to_owned());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &random[..8])
 }

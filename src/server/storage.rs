@@ -9,12 +9,13 @@ use super::private_files::{create_private_dir, make_private};
 use super::values::Database;
 use super::BoxError;
 use crate::core::accounts::AccountStore;
+use crate::core::exchange::jobs::ImportJobStore;
 use crate::core::AuditLog;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student, User};
 use crate::http::Analytics;
 use crate::sqlx::{
     Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAccounts, SqlAnalytics,
-    SqlAuditLog, SqlEntity, SqlRepository, SqliteStore, TransactionHook,
+    SqlAuditLog, SqlEntity, SqlImportJobs, SqlRepository, SqliteStore, TransactionHook,
 };
 
 /// The opened database. Cheap to clone.
@@ -44,6 +45,8 @@ pub struct Stores {
     pub analytics: Arc<dyn Analytics>,
     /// The audit log the repositories' audited writes fill.
     pub audit: Arc<dyn AuditLog>,
+    /// Imports run as jobs, and their files.
+    pub import_jobs: Arc<dyn ImportJobStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -213,6 +216,7 @@ fn stores<B: Backend>(backend: B) -> Stores {
         users: Arc::new(SqlRepository::<User, B>::new(backend.clone())),
         accounts: Arc::new(SqlAccounts::new(backend.clone())),
         analytics: Arc::new(SqlAnalytics::new(backend.clone())),
-        audit: Arc::new(SqlAuditLog::new(backend)),
+        audit: Arc::new(SqlAuditLog::new(backend.clone())),
+        import_jobs: Arc::new(SqlImportJobs::new(backend)),
     }
 }

@@ -18,4 +18,12 @@ impl Format {
             _ => None,
         }
     }
+
+    /// The format's name, as `?format=` takes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
 }

@@ -9,12 +9,15 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use campushub_core::exchange::{import_sheet, Columns, ImportReport};
-use campushub_core::service::{ImportOptions, NoProgress};
-use campushub_core::{BatchMode, Entity, Error, ReadOptions, ReadRoute};
+use std::sync::Arc;
+
+use campushub_core::exchange::{import_sheet, Columns, ImportReport, Sheet};
+use campushub_core::service::{ImportOptions, ImportProgress, NoProgress};
+use campushub_core::{BatchMode, Entity, Error, Principal, ReadOptions, ReadRoute};
 use serde_json::Value;
 
 use super::format::Format;
+use super::jobs::{RunRequest, Runner};
 use super::{csv_format, xlsx, ExchangeState, OCTET_STREAM, TEXT_CSV, XLSX};
 use crate::auth::Caller;
 use crate::config::ImportLimits;
@@ -22,6 +25,9 @@ use crate::consistency::set_token;
 use crate::extract::QueryParams;
 use crate::list::json_response;
 use crate::problem::{rejected_report, ApiResult, Problem};
+
+/// RFC 7240's request header, whose `respond-async` asks for a job.
+const PREFER: &str = "prefer";
 
 /// The `type` of the `422` of an import that refused rows and wrote nothing.
 pub const IMPORT_REJECTED: &str = "urn:campushub:problem:import-rejected";
@@ -34,6 +40,13 @@ pub(super) async fn import<E: Entity>(
     body: Body,
 ) -> ApiResult<Response> {
     let (options, format) = options(&params)?;
+    let job = asynchronous(&params, &headers)?;
+    if job && state.jobs.is_none() {
+        return Err(Problem::invalid(
+            "async",
+            "this server runs no import jobs: send the file without `async=true`",
+        ));
+    }
     // Refuse a caller who may not write before reading a large body.
     for action in [
         campushub_core::Action::Create,
@@ -61,24 +74,79 @@ pub(super) async fn import<E: Entity>(
         Some(format) => format,
         None => format_of(&headers, &bytes)?,
     };
-    let sheet = tokio::task::spawn_blocking(move || read_sheet(bytes.to_vec(), format, &limits))
+    if let (true, Some(jobs)) = (job, &state.jobs) {
+        return jobs
+            .submit(&principal, state.segment, format, options, bytes.to_vec())
+            .await;
+    }
+    let sheet = read_file(bytes.to_vec(), format, state.limits).await?;
+    let report = import_sheet_of(&state, &principal, sheet, options, &NoProgress).await?;
+    Ok(report_response(report))
+}
+
+/// The rows of `bytes` as `format`, read on a blocking thread.
+async fn read_file(bytes: Vec<u8>, format: Format, limits: ImportLimits) -> Result<Sheet, Problem> {
+    tokio::task::spawn_blocking(move || read_sheet(bytes, format, &limits))
         .await
-        .map_err(|error| Error::internal("the file reader did not finish", error))??;
+        .map_err(|error| Error::internal("the file reader did not finish", error))?
+}
+
+/// Imports the rows of `sheet` as `principal`: what the import route and an import job run.
+async fn import_sheet_of<E: Entity>(
+    state: &ExchangeState<E>,
+    principal: &Principal,
+    sheet: Sheet,
+    options: ImportOptions,
+    progress: &dyn ImportProgress,
+) -> Result<ImportReport, Problem> {
     let read = ReadOptions::default().on(ReadRoute::Primary);
     let definitions = state.service.custom_field_definitions(&read).await?;
-    let personal = state.service.policy().sees_personal(&principal, E::KIND);
+    let personal = state.service.policy().sees_personal(principal, E::KIND);
     let columns = Columns::of(E::schema(), &definitions, personal);
     let report = import_sheet(
         &state.service,
-        &principal,
+        principal,
         sheet,
         &columns,
         &state.references,
         options,
-        &NoProgress,
+        progress,
     )
     .await?;
-    Ok(report_response(report))
+    Ok(report)
+}
+
+/// The runner of this resource's import jobs: the route's import, as the job's submitter,
+/// telling the job how many rows the file has and how many were checked.
+pub(super) fn runner<E: Entity>(state: ExchangeState<E>) -> Runner {
+    Arc::new(move |request: RunRequest| {
+        let state = state.clone();
+        Box::pin(async move {
+            let sheet = read_file(request.file, request.format, state.limits).await?;
+            request.progress.total(sheet.rows.len());
+            let progress: &dyn ImportProgress = &*request.progress;
+            import_sheet_of(&state, &request.principal, sheet, request.options, progress).await
+        })
+    })
+}
+
+/// Whether the caller asks for a job: `async=true`, or `Prefer: respond-async` (RFC 7240).
+fn asynchronous(params: &[(String, String)], headers: &HeaderMap) -> ApiResult<bool> {
+    for (name, value) in params {
+        if name == "async" {
+            return match value.as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(Problem::invalid(name, "expected `true` or `false`")),
+            };
+        }
+    }
+    Ok(headers
+        .get_all(PREFER)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|preference| preference.trim().eq_ignore_ascii_case("respond-async")))
 }
 
 /// The rows of a CSV or XLSX file under `limits` (for a command line's import).
@@ -114,6 +182,8 @@ fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<Form
                     "expected `all_or_nothing` or `best_effort`",
                 ))
             }
+            // Read by `asynchronous`.
+            ("async", _) => {}
             ("format", value) => {
                 format = Some(
                     Format::parse(value)
@@ -123,7 +193,7 @@ fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<Form
             _ => {
                 return Err(Problem::invalid(
                     name,
-                    "unknown parameter; an import takes `dry_run`, `mode` and `format`",
+                    "unknown parameter; an import takes `dry_run`, `mode`, `format` and `async`",
                 ))
             }
         }
@@ -175,4 +245,33 @@ fn report_response(report: ImportReport) -> Response {
         report.errors.len()
     );
     rejected_report(body, IMPORT_REJECTED, "No row imported", detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn asks(params: &[(&str, &str)], prefer: Option<&str>) -> ApiResult<bool> {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        let mut headers = HeaderMap::new();
+        if let Some(prefer) = prefer {
+            headers.insert(PREFER, HeaderValue::from_str(prefer).expect("a header"));
+        }
+        asynchronous(&params, &headers)
+    }
+
+    #[test]
+    fn a_job_is_asked_for_by_parameter_or_by_preference() {
+        assert!(!asks(&[], None).expect("sync"));
+        assert!(asks(&[("async", "true")], None).expect("async"));
+        assert!(!asks(&[("async", "false")], Some("respond-async")).expect("the parameter wins"));
+        assert!(asks(&[], Some("wait=10, Respond-Async")).expect("a preference among others"));
+        assert!(!asks(&[], Some("return=minimal")).expect("another preference"));
+        assert!(asks(&[("async", "yes")], None).is_err());
+    }
 }

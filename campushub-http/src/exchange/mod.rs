@@ -4,7 +4,7 @@
 //!
 //! The columns, cells and the import's checks are core's ([`campushub_core::exchange`]);
 //! this module reads and writes the formats, streams exports page by page, and holds
-//! imports to [`crate::ImportLimits`]. The audit log exports the same way
+//! imports to [`crate::ImportLimits`]. Large imports run as jobs ([`ImportJobs`]). The audit log exports the same way
 //! (`GET /api/v1/audit/export`), one row per changed field.
 
 mod audit_export;
@@ -12,6 +12,7 @@ mod csv_format;
 mod export;
 mod format;
 mod import;
+mod jobs;
 mod pages;
 mod problems;
 mod xlsx;
@@ -26,6 +27,7 @@ use crate::routing::{method_not_allowed, route_with_trailing_slash};
 
 pub use format::Format;
 pub use import::IMPORT_REJECTED;
+pub use jobs::{ImportJobs, WorkerHandle, DEFAULT_LEASE, DEFAULT_POLL, IMPORT_JOBS_PATH};
 
 /// The media type of CSV.
 pub const TEXT_CSV: &str = "text/csv";
@@ -42,6 +44,8 @@ struct ExchangeState<E: Entity> {
     limits: ImportLimits,
     /// The resource's segment (`students`), which names exported files.
     segment: &'static str,
+    /// Where imports sent as jobs go, when the router runs them.
+    jobs: Option<ImportJobs>,
 }
 
 impl<E: Entity> Clone for ExchangeState<E> {
@@ -51,6 +55,7 @@ impl<E: Entity> Clone for ExchangeState<E> {
             references: self.references.clone(),
             limits: self.limits,
             segment: self.segment,
+            jobs: self.jobs.clone(),
         }
     }
 }
@@ -63,19 +68,25 @@ pub(crate) fn routes<E: Entity>(
     service: EntityService<E>,
     references: References,
     config: &crate::HttpConfig,
+    jobs: Option<ImportJobs>,
 ) -> Router {
     let mut router = Router::new();
     router = route_with_trailing_slash(router, &format!("{base}/export"), get(export::export::<E>));
     router =
         route_with_trailing_slash(router, &format!("{base}/import"), post(import::import::<E>));
+    let state = ExchangeState {
+        service,
+        references,
+        limits: config.imports,
+        segment,
+        jobs,
+    };
+    if let Some(jobs) = &state.jobs {
+        jobs.register(segment, import::runner(state.clone()));
+    }
     router
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ExchangeState {
-            service,
-            references,
-            limits: config.imports,
-            segment,
-        })
+        .with_state(state)
 }
 
 pub(crate) use audit_export::export as audit_export;
