@@ -105,6 +105,10 @@ pub fn router(mut state: ApiState) -> Router {
     if state.audit.is_some() {
         openapi::add_audit(&mut document, &docs);
     }
+    #[cfg(feature = "exchange")]
+    if state.import_jobs.is_some() {
+        openapi::add_import_jobs(&mut document);
+    }
     if state.rate_limit.is_some() {
         openapi::add_rate_limits(&mut document);
     }

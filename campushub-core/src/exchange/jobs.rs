@@ -25,6 +25,7 @@ use crate::error::Result;
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ImportJobState))]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Waiting for an instance.
@@ -63,6 +64,7 @@ impl JobState {
 
 /// Who submitted a job: the import runs as them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ImportJobSubmitter))]
 pub struct JobSubmitter {
     /// The principal's subject.
     pub subject: String,
@@ -120,6 +122,7 @@ pub struct NewImportJob {
 
 /// A job as its resource shows it (the file is not part of it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ImportJob))]
 pub struct ImportJob {
     /// The job's id.
     pub id: Uuid,
@@ -140,6 +143,7 @@ pub struct ImportJob {
     /// The file's data rows, once read.
     pub rows_total: Option<i64>,
     /// The import's report (as the synchronous import answers it), once it ran.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::exchange::ImportReport>))]
     pub report: Option<Value>,
     /// Why it failed.
     pub failure: Option<String>,
@@ -148,10 +152,13 @@ pub struct ImportJob {
     /// How many times an instance claimed it (more than one: an instance died running it).
     pub attempts: i64,
     /// When it was submitted.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: DateTime<Utc>,
     /// When an instance last claimed it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub finished_at: Option<DateTime<Utc>>,
 }
 

@@ -1,6 +1,7 @@
 //! The export and import operations of a resource with them (feature `exchange`), and the
 //! import report they answer.
 
+use campushub_core::exchange::jobs::{ImportJob, JobState, JobSubmitter};
 use campushub_core::exchange::{ImportReport, Issue};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -96,6 +97,12 @@ pub(super) fn add_exchange(
         "The file's format, when `Content-Type` does not say",
         choice(&["csv", "xlsx"]),
     ))
+    .parameter(query(
+        "async",
+        "Run the import as a job (as does `Prefer: respond-async`): `202` with the job, \
+         followed at its `Location` (`/api/v1/import-jobs/{id}`), when the server runs jobs",
+        ObjectBuilder::new().schema_type(Type::Boolean),
+    ))
     // One media type generated clients all read as "a file": the server also takes
     // `text/csv` and the XLSX type, and tells the two apart by content here.
     .request_body(Some(
@@ -123,6 +130,27 @@ pub(super) fn add_exchange(
             .build(),
     )
     .response(
+        "202",
+        ResponseBuilder::new()
+            .description(
+                "Queued as a job (`async=true`): the job, at the `Location` the answer names",
+            )
+            .header(
+                "Location",
+                utoipa::openapi::header::HeaderBuilder::new()
+                    .schema(text())
+                    .description(Some("The job's URL path"))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(ImportJob::name())))
+                    .build(),
+            )
+            .build(),
+    )
+    .response(
         "422",
         ResponseBuilder::new()
             .description(
@@ -146,9 +174,21 @@ pub(super) fn add_exchange(
     add(paths, &format!("{base}/import"), HttpMethod::Post, import);
 }
 
-/// The schemas the import operations name.
-pub(super) fn schemas() -> [(String, utoipa::openapi::RefOr<utoipa::openapi::Schema>); 2] {
+/// The schemas the import operations name (an import's `202` names the job).
+pub(super) fn schemas() -> [(String, utoipa::openapi::RefOr<utoipa::openapi::Schema>); 5] {
     [
+        (
+            ImportJob::name().into_owned(),
+            <ImportJob as PartialSchema>::schema(),
+        ),
+        (
+            JobState::name().into_owned(),
+            <JobState as PartialSchema>::schema(),
+        ),
+        (
+            JobSubmitter::name().into_owned(),
+            <JobSubmitter as PartialSchema>::schema(),
+        ),
         (
             ImportReport::name().into_owned(),
             <ImportReport as PartialSchema>::schema(),

@@ -12,6 +12,8 @@ mod components;
 mod custom;
 mod entity;
 mod exchange;
+#[cfg(feature = "exchange")]
+mod import_jobs;
 mod names;
 mod params;
 mod parts;
@@ -21,6 +23,8 @@ mod sign_in;
 mod stats;
 
 pub use audit::add_audit;
+#[cfg(feature = "exchange")]
+pub use import_jobs::add_import_jobs;
 pub use rate_limits::add_rate_limits;
 pub(crate) use served::{serve, ServedDocument};
 pub use sign_in::add_sign_in;
