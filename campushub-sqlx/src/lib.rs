@@ -96,6 +96,7 @@ pub mod ddl;
 mod entities;
 mod error;
 mod kept_counts;
+pub mod kinds;
 pub mod migrate;
 mod observe;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]

@@ -19,6 +19,7 @@ mod group_counts;
 mod hierarchy;
 mod import_atomic;
 mod indexes;
+mod kind_migrations;
 mod observe;
 mod outbox;
 mod pg_plans;
