@@ -28,6 +28,7 @@ mod deployment_artifacts;
 mod examples;
 mod exchange;
 mod extension;
+mod kind_migrations;
 mod limits;
 mod load_balancer;
 mod metrics;
