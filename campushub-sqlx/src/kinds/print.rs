@@ -6,6 +6,7 @@ use crate::backend::Dialect;
 use crate::error::Result;
 use crate::kinds::catalog::Recorded;
 use crate::kinds::plan::{self, LiveTable};
+use crate::kinds::run::StepConnection;
 use crate::kinds::KindSchema;
 
 /// The SQL of one kind's step as a script: its creation, or its pending hand-written
@@ -57,30 +58,25 @@ fn kind_script(
     Ok(script)
 }
 
+/// The scripts of `kinds`, read through `conn`.
+async fn scripts<C: StepConnection>(conn: &mut C, kinds: &[KindSchema]) -> Result<String> {
+    let mut script = String::new();
+    for schema in kinds {
+        let recorded = conn.recorded(schema.kind).await?;
+        let live = conn.live(schema.table).await?;
+        script += &kind_script(schema, C::DIALECT, live.as_ref(), &recorded)?;
+    }
+    Ok(script)
+}
+
 /// The scripts of `kinds` on Postgres.
 #[cfg(feature = "postgres")]
 pub(crate) async fn print_postgres(pool: &sqlx::PgPool, kinds: &[KindSchema]) -> Result<String> {
-    use crate::kinds::catalog::{live_postgres, recorded_postgres};
-    let mut conn = pool.acquire().await?;
-    let mut script = String::new();
-    for schema in kinds {
-        let recorded = recorded_postgres(&mut conn, schema.kind).await?;
-        let live = live_postgres(&mut conn, schema.table).await?;
-        script += &kind_script(schema, Dialect::Postgres, live.as_ref(), &recorded)?;
-    }
-    Ok(script)
+    scripts(&mut *pool.acquire().await?, kinds).await
 }
 
 /// The scripts of `kinds` on SQLite.
 #[cfg(feature = "sqlite")]
 pub(crate) async fn print_sqlite(pool: &sqlx::SqlitePool, kinds: &[KindSchema]) -> Result<String> {
-    use crate::kinds::catalog::{live_sqlite, recorded_sqlite};
-    let mut conn = pool.acquire().await?;
-    let mut script = String::new();
-    for schema in kinds {
-        let recorded = recorded_sqlite(&mut conn, schema.kind).await?;
-        let live = live_sqlite(&mut conn, schema.table).await?;
-        script += &kind_script(schema, Dialect::Sqlite, live.as_ref(), &recorded)?;
-    }
-    Ok(script)
+    scripts(&mut *pool.acquire().await?, kinds).await
 }

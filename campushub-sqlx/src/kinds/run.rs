@@ -1,39 +1,160 @@
 //! Applying the kinds' schemas: per kind, in one transaction, create the table or run the
 //! pending hand-written migrations and the additive changes, then record what was applied.
 
-use crate::backend::Dialect;
-use crate::error::{Error, Result};
-use crate::kinds::{plan, KindOutcome, KindSchema};
+use std::future::Future;
 
-/// What a kind's step runs once the catalog is read: the generated statements, and the
-/// hand-written migrations to run (`true`) or to record as already applied (`false`).
-struct Step<'a> {
-    statements: Vec<String>,
-    migrations: Vec<(&'a crate::kinds::KindMigration, bool)>,
+use crate::backend::{Dialect, Statement};
+use crate::error::{Error, Result};
+use crate::kinds::catalog::Recorded;
+use crate::kinds::plan::{self, LiveTable};
+use crate::kinds::{KindMigration, KindOutcome, KindSchema};
+use crate::value::SqlValue;
+
+/// What a kind's step needs of a connection of its backend: its catalog and records, and
+/// running statements. Implemented by each backend's connection.
+pub(crate) trait StepConnection: Send {
+    /// The connection's dialect.
+    const DIALECT: Dialect;
+
+    /// The kind's table as the catalog has it, `None` when it does not exist.
+    fn live(&mut self, table: &str) -> impl Future<Output = Result<Option<LiveTable>>> + Send;
+
+    /// The kind's recorded hand-written migrations.
+    fn recorded(&mut self, kind: &str) -> impl Future<Output = Result<Vec<Recorded>>> + Send;
+
+    /// Runs a hand-written script (one or more statements, without arguments).
+    fn script(&mut self, sql: &str) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// Runs one statement with its arguments.
+    fn statement(&mut self, statement: Statement) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// The failure of `statement` of `schema`'s step.
-fn failed(schema: &KindSchema, statement: &str) -> impl FnOnce(sqlx::Error) -> Error {
-    let (kind, statement) = (schema.kind.to_owned(), statement.to_owned());
-    move |source| Error::KindStatement {
-        kind,
-        statement,
-        source,
+/// Records `migration` of `kind` as run (`ran`) or as already in a new table. (`$n`
+/// placeholders are positional on both backends.)
+fn record_migration(kind: &str, migration: &KindMigration, ran: bool) -> Statement {
+    Statement {
+        sql: "INSERT INTO campushub_kind_migrations (kind, version, hash, ran) \
+              VALUES ($1, $2, $3, $4)"
+            .into(),
+        args: vec![
+            SqlValue::Text(Some(kind.to_owned())),
+            SqlValue::Int(Some(migration.version)),
+            SqlValue::Text(Some(migration.hash())),
+            SqlValue::Bool(Some(ran)),
+        ],
+        returns: Vec::new(),
     }
 }
 
-/// The outcome of a step that ran.
-fn outcome(schema: &KindSchema, created: bool, step: &Step<'_>) -> KindOutcome {
-    KindOutcome {
+/// Records `schema` as applied on `dialect` (its description and hash), with the time
+/// (the column's default) when it changed.
+fn record_schema(schema: &KindSchema, dialect: Dialect) -> Statement {
+    Statement {
+        sql: "INSERT INTO campushub_kind_schemas (kind, table_name, description, hash) \
+              VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO UPDATE SET \
+              table_name = excluded.table_name, description = excluded.description, \
+              hash = excluded.hash, applied_at = excluded.applied_at \
+              WHERE campushub_kind_schemas.hash <> excluded.hash"
+            .into(),
+        args: vec![
+            SqlValue::Text(Some(schema.kind.to_owned())),
+            SqlValue::Text(Some(schema.table.to_owned())),
+            SqlValue::Text(Some(schema.description(dialect))),
+            SqlValue::Text(Some(schema.hash(dialect))),
+        ],
+        returns: Vec::new(),
+    }
+}
+
+/// One kind's step on `conn` (inside the kind's transaction): creates the table when it is
+/// missing, else runs the pending hand-written migrations and then the additive changes, or
+/// refuses the changes that need a migration; then records what it applied.
+async fn step<C: StepConnection>(conn: &mut C, schema: &KindSchema) -> Result<KindOutcome> {
+    let failed = |statement: &str| {
+        let (kind, statement) = (schema.kind.to_owned(), statement.to_owned());
+        move |source| Error::KindStatement {
+            kind,
+            statement,
+            source,
+        }
+    };
+    let recorded = conn.recorded(schema.kind).await?;
+    let pending = plan::pending(schema, &recorded)?;
+    let created = conn.live(schema.table).await?.is_none();
+    let statements = if created {
+        (schema.create)(C::DIALECT)
+    } else {
+        for migration in &pending {
+            conn.script(&migration.sql)
+                .await
+                .map_err(failed(&migration.sql))?;
+        }
+        let live = conn.live(schema.table).await?.unwrap_or_default();
+        plan::evolve(schema, C::DIALECT, &live).map_err(|changes| schema.drift(changes))?
+    };
+    for statement in &statements {
+        // Generated DDL: run as a script too (no arguments, not worth preparing).
+        conn.script(statement).await.map_err(failed(statement))?;
+    }
+    for migration in &pending {
+        conn.statement(record_migration(schema.kind, migration, !created))
+            .await?;
+    }
+    conn.statement(record_schema(schema, C::DIALECT)).await?;
+    Ok(KindOutcome {
         kind: schema.kind.to_owned(),
         created,
-        migrations: step
-            .migrations
-            .iter()
-            .filter(|(_, ran)| *ran)
-            .map(|(m, _)| m.version)
-            .collect(),
-        statements: step.statements.clone(),
+        migrations: match created {
+            true => Vec::new(),
+            false => pending.iter().map(|m| m.version).collect(),
+        },
+        statements,
+    })
+}
+
+#[cfg(feature = "postgres")]
+impl StepConnection for sqlx::PgConnection {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    async fn live(&mut self, table: &str) -> Result<Option<LiveTable>> {
+        crate::kinds::catalog::live_postgres(self, table).await
+    }
+
+    async fn recorded(&mut self, kind: &str) -> Result<Vec<Recorded>> {
+        crate::kinds::catalog::recorded_postgres(self, kind).await
+    }
+
+    async fn script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        // Postgres's simple protocol runs every statement of a query without arguments.
+        sqlx::Executor::execute(&mut *self, sql).await.map(drop)
+    }
+
+    async fn statement(&mut self, statement: Statement) -> Result<()> {
+        crate::pg::exec::run(&mut *self, statement).await.map(drop)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl StepConnection for sqlx::SqliteConnection {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    async fn live(&mut self, table: &str) -> Result<Option<LiveTable>> {
+        crate::kinds::catalog::live_sqlite(self, table).await
+    }
+
+    async fn recorded(&mut self, kind: &str) -> Result<Vec<Recorded>> {
+        crate::kinds::catalog::recorded_sqlite(self, kind).await
+    }
+
+    async fn script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        // SQLite runs the statements of a query without arguments one after the other.
+        sqlx::Executor::execute(&mut *self, sql).await.map(drop)
+    }
+
+    async fn statement(&mut self, statement: Statement) -> Result<()> {
+        crate::sqlite::exec::run(&mut *self, statement)
+            .await
+            .map(drop)
     }
 }
 
@@ -44,7 +165,6 @@ pub(crate) async fn run_postgres(
     pool: &sqlx::PgPool,
     kinds: &[KindSchema],
 ) -> Result<Vec<KindOutcome>> {
-    use crate::kinds::catalog::{live_postgres, recorded_postgres};
     let mut outcomes = Vec::new();
     for schema in kinds {
         let mut tx = pool.begin().await?;
@@ -56,62 +176,8 @@ pub(crate) async fn run_postgres(
             .bind(schema.table)
             .execute(&mut *tx)
             .await?;
-        let recorded = recorded_postgres(&mut tx, schema.kind).await?;
-        let pending = plan::pending(schema, &recorded)?;
-        let live = live_postgres(&mut tx, schema.table).await?;
-        let created = live.is_none();
-        let mut step = Step {
-            statements: Vec::new(),
-            migrations: pending.iter().map(|m| (*m, !created)).collect(),
-        };
-        if created {
-            step.statements = (schema.create)(Dialect::Postgres);
-        } else {
-            for (migration, _) in &step.migrations {
-                sqlx::raw_sql(&migration.sql)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(failed(schema, &migration.sql))?;
-            }
-            let live = live_postgres(&mut tx, schema.table)
-                .await?
-                .unwrap_or_default();
-            step.statements = plan::evolve(schema, Dialect::Postgres, &live)
-                .map_err(|changes| schema.drift(changes))?;
-        }
-        for statement in &step.statements {
-            sqlx::query(statement)
-                .execute(&mut *tx)
-                .await
-                .map_err(failed(schema, statement))?;
-        }
-        for (migration, ran) in &step.migrations {
-            sqlx::query(
-                "INSERT INTO campushub_kind_migrations (kind, version, hash, ran) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(schema.kind)
-            .bind(migration.version)
-            .bind(migration.hash())
-            .bind(ran)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "INSERT INTO campushub_kind_schemas (kind, table_name, description, hash) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO UPDATE SET \
-             table_name = excluded.table_name, description = excluded.description, \
-             hash = excluded.hash, applied_at = now() \
-             WHERE campushub_kind_schemas.hash <> excluded.hash",
-        )
-        .bind(schema.kind)
-        .bind(schema.table)
-        .bind(schema.description(Dialect::Postgres))
-        .bind(schema.hash(Dialect::Postgres))
-        .execute(&mut *tx)
-        .await?;
+        outcomes.push(step(&mut *tx, schema).await?);
         tx.commit().await?;
-        outcomes.push(outcome(schema, created, &step));
     }
     Ok(outcomes)
 }
@@ -122,67 +188,11 @@ pub(crate) async fn run_sqlite(
     pool: &sqlx::SqlitePool,
     kinds: &[KindSchema],
 ) -> Result<Vec<KindOutcome>> {
-    use crate::kinds::catalog::{live_sqlite, recorded_sqlite};
     let mut outcomes = Vec::new();
     for schema in kinds {
         let mut tx = pool.begin().await?;
-        let recorded = recorded_sqlite(&mut tx, schema.kind).await?;
-        let pending = plan::pending(schema, &recorded)?;
-        let live = live_sqlite(&mut tx, schema.table).await?;
-        let created = live.is_none();
-        let mut step = Step {
-            statements: Vec::new(),
-            migrations: pending.iter().map(|m| (*m, !created)).collect(),
-        };
-        if created {
-            step.statements = (schema.create)(Dialect::Sqlite);
-        } else {
-            for (migration, _) in &step.migrations {
-                sqlx::raw_sql(&migration.sql)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(failed(schema, &migration.sql))?;
-            }
-            let live = live_sqlite(&mut tx, schema.table)
-                .await?
-                .unwrap_or_default();
-            step.statements = plan::evolve(schema, Dialect::Sqlite, &live)
-                .map_err(|changes| schema.drift(changes))?;
-        }
-        for statement in &step.statements {
-            sqlx::query(statement)
-                .execute(&mut *tx)
-                .await
-                .map_err(failed(schema, statement))?;
-        }
-        for (migration, ran) in &step.migrations {
-            sqlx::query(
-                "INSERT INTO campushub_kind_migrations (kind, version, hash, ran) \
-                 VALUES (?1, ?2, ?3, ?4)",
-            )
-            .bind(schema.kind)
-            .bind(migration.version)
-            .bind(migration.hash())
-            .bind(ran)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "INSERT INTO campushub_kind_schemas (kind, table_name, description, hash) \
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind) DO UPDATE SET \
-             table_name = excluded.table_name, description = excluded.description, \
-             hash = excluded.hash, \
-             applied_at = CAST(unixepoch('subsec') * 1000000 AS INTEGER) \
-             WHERE campushub_kind_schemas.hash <> excluded.hash",
-        )
-        .bind(schema.kind)
-        .bind(schema.table)
-        .bind(schema.description(Dialect::Sqlite))
-        .bind(schema.hash(Dialect::Sqlite))
-        .execute(&mut *tx)
-        .await?;
+        outcomes.push(step(&mut *tx, schema).await?);
         tx.commit().await?;
-        outcomes.push(outcome(schema, created, &step));
     }
     Ok(outcomes)
 }

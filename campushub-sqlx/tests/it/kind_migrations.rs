@@ -90,6 +90,22 @@ pub struct ModuleRenamed {
     room: Option<String>,
 }
 
+/// `room` unique, and a new reference to departments.
+#[derive(Debug, Clone, Serialize, Deserialize, Entity, SqlEntity)]
+#[entity(kind = "module", table = "modules", core = campushub_core, sqlx = campushub_sqlx)]
+pub struct ModuleUniqueRoom {
+    #[serde(flatten)]
+    meta: RecordMeta,
+    #[field(filter, order, natural_key)]
+    code: String,
+    title: String,
+    credits: i64,
+    #[field(filter, unique)]
+    room: Option<String>,
+    #[field(references = campushub_core::Department)]
+    department_id: Option<uuid::Uuid>,
+}
+
 /// One database of either backend, driven the same way.
 enum Db {
     Sqlite(campushub_sqlx::SqliteStore),
@@ -138,8 +154,36 @@ impl Db {
         }
     }
 
-    async fn insert_module(&self) -> uuid::Uuid {
-        let input = serde_json::json!({"code": "M1", "title": "Graphs", "credits": 4});
+    /// The description and hash recorded for the kind `module`.
+    async fn recorded(&self) -> (String, String) {
+        let sql = "SELECT description, hash FROM campushub_kind_schemas WHERE kind = 'module'";
+        match self {
+            Db::Sqlite(store) => sqlx::query_as(sql).fetch_one(store.pool()).await,
+            Db::Postgres(router, _) => sqlx::query_as(sql).fetch_one(router.primary_pool()).await,
+        }
+        .expect("recorded")
+    }
+
+    fn dialect(&self) -> campushub_sqlx::Dialect {
+        match self {
+            Db::Sqlite(_) => campushub_sqlx::Dialect::Sqlite,
+            Db::Postgres(..) => campushub_sqlx::Dialect::Postgres,
+        }
+    }
+
+    async fn execute(&self, sql: &str) {
+        match self {
+            Db::Sqlite(store) => sqlx::raw_sql(sql).execute(store.pool()).await.map(drop),
+            Db::Postgres(router, _) => sqlx::raw_sql(sql)
+                .execute(router.primary_pool())
+                .await
+                .map(drop),
+        }
+        .expect("executed");
+    }
+
+    async fn insert_module(&self, code: &str) -> uuid::Uuid {
+        let input = serde_json::json!({"code": code, "title": "Graphs", "credits": 4});
         let input = serde_json::from_value(input).expect("input");
         let module = Module::from_input(input, RecordMeta::new(), "test");
         match self {
@@ -183,7 +227,7 @@ async fn the_runner_creates_evolves_and_refuses(db: Db) {
     assert!(created[0].created, "{created:?}");
     let again = db.migrate(std::slice::from_ref(&v1)).await.expect("re-run");
     assert!(again[0].is_noop(), "a re-run is a no-op: {again:?}");
-    let id = db.insert_module().await;
+    let id = db.insert_module("M1").await;
 
     // A new nullable, filterable field: printed, then applied with its index; the row kept.
     let v2 = KindSchema::of::<ModuleWithRoom>();
@@ -245,6 +289,9 @@ async fn the_runner_creates_evolves_and_refuses(db: Db) {
         message.contains("kind `module`") && message.contains("column `title` is gone"),
         "{message}"
     );
+    let (description, hash) = db.recorded().await;
+    assert_eq!(hash, v2.hash(db.dialect()), "the refusals recorded nothing");
+    assert!(description.contains("column room "), "{description}");
     // `floor` was not added with the refused step: the previous description still matches.
     let unchanged = db
         .migrate(std::slice::from_ref(&v2))
@@ -253,11 +300,15 @@ async fn the_runner_creates_evolves_and_refuses(db: Db) {
     assert!(unchanged[0].is_noop(), "{unchanged:?}");
 
     // The escape hatch: a hand-written migration drops the column, then the rest applies.
-    let drop_title = KindMigration::new(1, "ALTER TABLE modules DROP COLUMN title");
+    // Two statements: a script runs whole.
+    let drop_title = KindMigration::new(
+        1,
+        "ALTER TABLE modules DROP COLUMN title;\nUPDATE modules SET credits = credits + 1",
+    );
     let v3 = KindSchema::of::<ModuleWithoutTitle>().with_migrations([drop_title]);
     let printed = db.print(std::slice::from_ref(&v3)).await;
     assert!(
-        printed.contains("-- kind `module`: migration 1\nALTER TABLE modules DROP COLUMN title"),
+        printed.contains("-- kind `module`: migration 1\nALTER TABLE modules DROP COLUMN title;\n"),
         "{printed}"
     );
     let resolved = db
@@ -274,10 +325,10 @@ async fn the_runner_creates_evolves_and_refuses(db: Db) {
         .get::<ModuleWithoutTitle>(id)
         .await
         .expect("the row is kept");
-    assert_eq!(read["credits"], 4);
+    assert_eq!(read["credits"], 5, "the migration's second statement ran");
 
     // An applied migration may not be edited.
-    let edited = KindMigration::new(1, "ALTER TABLE modules DROP COLUMN title;");
+    let edited = KindMigration::new(1, "ALTER TABLE modules DROP COLUMN title");
     let edited = KindSchema::of::<ModuleWithoutTitle>().with_migrations([edited]);
     let error = db.migrate(&[edited]).await.expect_err("edited");
     assert!(
@@ -328,4 +379,86 @@ async fn a_new_table_records_the_kinds_migrations_without_running_them() {
         "{created:?}"
     );
     assert!(db.migrate(&[schema]).await.expect("no-op")[0].is_noop());
+}
+
+async fn a_new_unique_key_applies_when_the_data_allows(db: Db) {
+    let v2 = KindSchema::of::<ModuleWithRoom>();
+    db.migrate(std::slice::from_ref(&v2))
+        .await
+        .expect("created");
+    db.insert_module("M1").await;
+    db.insert_module("M2").await;
+    db.execute("UPDATE modules SET room = 'A'").await;
+    let unique = KindSchema::of::<ModuleUniqueRoom>();
+    let clash = db.migrate(std::slice::from_ref(&unique)).await;
+    assert!(
+        matches!(&clash, Err(campushub_sqlx::Error::KindStatement { kind, .. }) if kind == "module"),
+        "{clash:?}"
+    );
+    // Nothing of the refused step is kept: `department_id` was not added.
+    assert!(db.migrate(std::slice::from_ref(&v2)).await.expect("no-op")[0].is_noop());
+
+    db.execute("UPDATE modules SET room = code").await;
+    let added = db
+        .migrate(std::slice::from_ref(&unique))
+        .await
+        .expect("added");
+    let statements = added[0].statements.join(";\n");
+    assert!(
+        statements.contains("ADD COLUMN department_id")
+            && statements
+                .contains("CONSTRAINT modules_department_id_fkey REFERENCES departments (id)")
+            && statements.contains("modules_room_key")
+            && statements.contains("(room)"),
+        "{statements}"
+    );
+    db.execute("UPDATE modules SET room = 'B' WHERE code = 'M1'")
+        .await;
+    let clash = match &db {
+        Db::Sqlite(store) => sqlx::query("UPDATE modules SET room = 'B' WHERE code = 'M2'")
+            .execute(store.pool())
+            .await
+            .map(drop),
+        Db::Postgres(router, _) => sqlx::query("UPDATE modules SET room = 'B' WHERE code = 'M2'")
+            .execute(router.primary_pool())
+            .await
+            .map(drop),
+    };
+    assert!(clash.is_err(), "the unique key holds");
+}
+
+#[tokio::test]
+async fn sqlite_adds_a_unique_key_when_the_data_allows() {
+    a_new_unique_key_applies_when_the_data_allows(Db::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn postgres_adds_a_unique_key_when_the_data_allows() {
+    a_new_unique_key_applies_when_the_data_allows(Db::postgres().await).await;
+}
+
+/// Instances starting together on Postgres apply a kind's step once: each waits for the
+/// table's lock, and those after the first find nothing to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runners_create_the_table_once() {
+    let db = TestDb::shared().await;
+    let router = db.primary_router().await;
+    let pool = router.primary_pool().clone();
+    let schema = KindSchema::of::<ModuleWithRoom>();
+    let runners: Vec<_> = (0..4)
+        .map(|_| {
+            let (pool, schema) = (pool.clone(), schema.clone());
+            tokio::spawn(async move { migrate::migrate_kinds_postgres(&pool, &[schema]).await })
+        })
+        .collect();
+    let mut created = 0;
+    for runner in runners {
+        let outcome = runner.await.expect("joined").expect("applied");
+        if outcome[0].created {
+            created += 1;
+        } else {
+            assert!(outcome[0].is_noop(), "{outcome:?}");
+        }
+    }
+    assert_eq!(created, 1);
 }
