@@ -42,7 +42,15 @@ pub(crate) async fn live_postgres(
     .bind(table)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(Some(live_table(columns, indexes, unique)))
+    let references: Vec<String> = sqlx::query_scalar(
+        "SELECT a.attname::text FROM pg_constraint c \
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) \
+         WHERE c.conrelid = to_regclass(quote_ident($1)) AND c.contype = 'f'",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Some(live_table(columns, indexes, unique, references)))
 }
 
 /// `table` as the SQLite catalog has it, `None` when it does not exist.
@@ -76,13 +84,19 @@ pub(crate) async fn live_sqlite(
         unique.push(columns.join(","));
     }
     let indexes = indexes.into_iter().map(|(name, _)| name).collect();
-    Ok(Some(live_table(columns, indexes, unique)))
+    let references: Vec<String> =
+        sqlx::query_scalar("SELECT \"from\" FROM pragma_foreign_key_list(?1)")
+            .bind(table)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(Some(live_table(columns, indexes, unique, references)))
 }
 
 fn live_table(
     columns: Vec<(String, String, bool)>,
     indexes: Vec<String>,
     unique: Vec<String>,
+    references: Vec<String>,
 ) -> LiveTable {
     let columns = columns
         .into_iter()
@@ -92,6 +106,7 @@ fn live_table(
         columns,
         indexes,
         unique,
+        references,
     }
 }
 

@@ -48,6 +48,14 @@ pub enum SchemaChange {
         /// The column.
         column: String,
     },
+    /// A column the table has now references another table: SQLite adds no foreign key to
+    /// an existing table (rebuild it in a migration). Postgres adds it by itself.
+    NewReference {
+        /// The column.
+        column: String,
+        /// The referenced table.
+        table: String,
+    },
 }
 
 impl fmt::Display for SchemaChange {
@@ -69,6 +77,10 @@ impl fmt::Display for SchemaChange {
             SchemaChange::BecomesNullable { column } => {
                 write!(f, "column `{column}` becomes nullable")
             }
+            SchemaChange::NewReference { column, table } => write!(
+                f,
+                "column `{column}` now references `{table}` (SQLite adds no foreign key to a table)"
+            ),
             SchemaChange::NewNotNull { column } => write!(
                 f,
                 "column `{column}` is new and NOT NULL without a default (existing rows need a value)"

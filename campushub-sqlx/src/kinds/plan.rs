@@ -24,6 +24,8 @@ pub(crate) struct LiveTable {
     /// The columns of each unique index or constraint (primary key excepted), joined by `,`
     /// in the index's order.
     pub(crate) unique: Vec<String>,
+    /// The columns that reference another table.
+    pub(crate) references: Vec<String>,
 }
 
 /// The statements that bring `live` up to `schema` on `dialect` (new nullable columns, with
@@ -102,6 +104,25 @@ pub(crate) fn evolve(
         statements.push(format!(
             "ALTER TABLE {table} ADD COLUMN {definition}{reference}"
         ));
+    }
+    // A reference newly declared on a column the table has: Postgres adds the constraint
+    // (checking the rows); SQLite cannot add one to an existing table.
+    let new_references = schema.foreign_keys.iter().filter(|key| {
+        live_column(key.column).is_some() && !live.references.iter().any(|c| c == key.column)
+    });
+    for key in new_references {
+        match dialect {
+            Dialect::Postgres => statements.push(format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_fkey \
+                 FOREIGN KEY ({column}) REFERENCES {target} (id)",
+                column = key.column,
+                target = key.table,
+            )),
+            Dialect::Sqlite => changes.push(SchemaChange::NewReference {
+                column: key.column.to_owned(),
+                table: key.table.to_owned(),
+            }),
+        }
     }
     if !changes.is_empty() {
         return Err(changes);

@@ -106,6 +106,29 @@ pub struct ModuleUniqueRoom {
     department_id: Option<uuid::Uuid>,
 }
 
+/// An unconstrained `owner_id`.
+#[derive(Debug, Clone, Serialize, Deserialize, Entity, SqlEntity)]
+#[entity(kind = "module", table = "modules", core = campushub_core, sqlx = campushub_sqlx)]
+pub struct ModuleWithOwner {
+    #[serde(flatten)]
+    meta: RecordMeta,
+    #[field(filter, order, natural_key)]
+    code: String,
+    owner_id: Option<uuid::Uuid>,
+}
+
+/// `owner_id` now a reference to departments.
+#[derive(Debug, Clone, Serialize, Deserialize, Entity, SqlEntity)]
+#[entity(kind = "module", table = "modules", core = campushub_core, sqlx = campushub_sqlx)]
+pub struct ModuleOwnedByDepartment {
+    #[serde(flatten)]
+    meta: RecordMeta,
+    #[field(filter, order, natural_key)]
+    code: String,
+    #[field(references = campushub_core::Department)]
+    owner_id: Option<uuid::Uuid>,
+}
+
 /// One database of either backend, driven the same way.
 enum Db {
     Sqlite(campushub_sqlx::SqliteStore),
@@ -461,4 +484,42 @@ async fn concurrent_runners_create_the_table_once() {
         }
     }
     assert_eq!(created, 1);
+}
+
+/// A reference declared on a column the table has: Postgres adds the foreign key, SQLite
+/// (which cannot) refuses naming it.
+#[tokio::test]
+async fn a_new_reference_on_an_existing_column() {
+    for db in [Db::sqlite().await, Db::postgres().await] {
+        let unconstrained = KindSchema::of::<ModuleWithOwner>();
+        db.migrate(std::slice::from_ref(&unconstrained))
+            .await
+            .expect("created");
+        let owned = KindSchema::of::<ModuleOwnedByDepartment>();
+        let outcome = db.migrate(std::slice::from_ref(&owned)).await;
+        match db {
+            Db::Sqlite(_) => assert_eq!(
+                refused(outcome),
+                vec![SchemaChange::NewReference {
+                    column: column("owner_id"),
+                    table: column("departments"),
+                }]
+            ),
+            Db::Postgres(..) => {
+                let statements = outcome.expect("added")[0].statements.join(";\n");
+                assert!(
+                    statements.contains(
+                        "ADD CONSTRAINT modules_owner_id_fkey FOREIGN KEY (owner_id) \
+                         REFERENCES departments (id)"
+                    ),
+                    "{statements}"
+                );
+                let again = db.migrate(&[owned]).await.expect("no-op");
+                assert!(
+                    again[0].is_noop(),
+                    "the catalog shows the new key: {again:?}"
+                );
+            }
+        }
+    }
 }
