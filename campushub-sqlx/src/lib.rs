@@ -95,6 +95,7 @@ mod counter;
 pub mod ddl;
 mod entities;
 mod error;
+mod import_jobs;
 mod kept_counts;
 pub mod kinds;
 pub mod migrate;
@@ -123,6 +124,7 @@ pub use counter::{
     PoolStats, StatementCounter, StatementCounts, StatementTiming, DEFAULT_SLOW_STATEMENT,
 };
 pub use error::{Error, Result};
+pub use import_jobs::SqlImportJobs;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 pub use outbox::{OutboxRelay, RelayHandle, RelaySnapshot, RelayStats, Round};
 pub use repo::{GroupCountMismatch, SqlRepository};

@@ -16,6 +16,7 @@ mod cell;
 mod columns;
 mod headers;
 mod import;
+pub mod jobs;
 mod values;
 
 pub use audit_rows::{audit_rows, AUDIT_HEADERS};

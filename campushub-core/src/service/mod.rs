@@ -36,7 +36,7 @@ pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecord};
 pub use privacy::StatisticsPrivacy;
 pub use rules::{DepartmentHierarchy, EntityRules, KnownKinds, MAX_HIERARCHY_DEPTH};
-pub use walk::{Walk, WALK_PAGE_ROWS};
+pub use walk::{Walk, WalkRows, WALK_PAGE_ROWS};
 
 use crate::audit_log::AuditSettings;
 use crate::auth::Policy;

@@ -27,7 +27,7 @@ pub struct Walk<E: Entity> {
     service: EntityService<E>,
     query: ListQuery,
     read: ReadOptions,
-    hidden: Option<Hidden>,
+    shape: WalkRows,
     done: bool,
 }
 
@@ -70,7 +70,7 @@ impl<E: Entity> EntityService<E> {
             service: self.clone(),
             query,
             read: read.clone(),
-            hidden,
+            shape: WalkRows { hidden },
             done: false,
         })
     }
@@ -111,11 +111,34 @@ impl<E: Entity> Walk<E> {
     /// # Errors
     /// Store failures as they come; a record that does not serialize.
     pub async fn next_page(&mut self) -> Result<Option<Vec<Map<String, Value>>>> {
-        let Some(records) = self.next_records().await? else {
-            return Ok(None);
-        };
+        match self.next_records().await? {
+            Some(records) => self.shape.rows(&records).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// How this walk's records become rows, for a caller that reads records on one task and
+    /// turns them into rows on another.
+    pub fn shape(&self) -> WalkRows {
+        self.shape.clone()
+    }
+}
+
+/// How a walk's records become the list route's JSON objects: serialized, the fields the
+/// caller may not see removed ([`Walk::shape`]).
+#[derive(Debug, Clone)]
+pub struct WalkRows {
+    hidden: Option<Hidden>,
+}
+
+impl WalkRows {
+    /// `records` as rows, in order.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for a record that does not serialize to a JSON object.
+    pub fn rows<E: Entity>(&self, records: &[E]) -> Result<Vec<Map<String, Value>>> {
         let mut rows = Vec::with_capacity(records.len());
-        for record in &records {
+        for record in records {
             let mut value = serde_json::to_value(record)
                 .map_err(|error| Error::internal("a record does not serialize", error))?;
             if let Some(hidden) = &self.hidden {
@@ -131,6 +154,6 @@ impl<E: Entity> Walk<E> {
                 }
             }
         }
-        Ok(Some(rows))
+        Ok(rows)
     }
 }

@@ -15,18 +15,25 @@ pub(super) fn header(columns: &Columns) -> Vec<u8> {
 
 /// Appends `rows` to `out`, one line each.
 pub(super) fn rows(columns: &Columns, rows: &[Map<String, Value>], out: &mut Vec<u8>) {
+    let mut writer = writer(out);
+    // One buffer for every cell's text: a page of rows allocates no text of its own.
+    let mut text = String::new();
     for row in rows {
-        write_record(
-            out,
-            columns.iter().map(|column| text_of(&cell_of(column, row))),
-        );
+        for column in columns.iter() {
+            text.clear();
+            write_text(&cell_of(column, row), &mut text);
+            // Writing to a `Vec` cannot fail.
+            let _ = writer.write_field(&text);
+        }
+        let _ = writer.write_record(None::<&[u8]>);
     }
+    let _ = writer.flush();
 }
 
 /// The header row of `headers`, CRLF-terminated.
 pub(super) fn header_of<'h>(headers: impl Iterator<Item = &'h str>) -> Vec<u8> {
     let mut out = Vec::new();
-    write_record(&mut out, headers.map(str::to_owned));
+    write_record(&mut out, headers);
     out
 }
 
@@ -35,25 +42,40 @@ pub(super) fn cells_row(cells: &[Cell], out: &mut Vec<u8>) {
     write_record(out, cells.iter().map(text_of));
 }
 
-fn write_record(out: &mut Vec<u8>, fields: impl Iterator<Item = String>) {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
+fn write_record<T: AsRef<[u8]>>(out: &mut Vec<u8>, fields: impl Iterator<Item = T>) {
+    let mut writer = writer(out);
     // Writing to a `Vec` cannot fail.
-    let _ = writer.write_record(fields.collect::<Vec<_>>());
+    let _ = writer.write_record(fields);
     let _ = writer.flush();
+}
+
+/// A CSV writer appending CRLF-terminated records to `out`.
+fn writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
 }
 
 /// A cell as CSV text: dates ISO, numbers as Rust writes them (shortest round trip).
 fn text_of(cell: &Cell) -> String {
-    match cell {
-        Cell::Empty => String::new(),
-        Cell::Text(text) => text.clone(),
-        Cell::Int(whole) => whole.to_string(),
-        Cell::Number(number) => number.to_string(),
-        Cell::Bool(flag) => flag.to_string(),
-        Cell::Date(date) => date.format("%Y-%m-%d").to_string(),
-    }
+    let mut text = String::new();
+    write_text(cell, &mut text);
+    text
+}
+
+/// Appends [`text_of`] `cell` to `out`.
+fn write_text(cell: &Cell, out: &mut String) {
+    use std::fmt::Write;
+    // Writing to a `String` cannot fail.
+    let _ = match cell {
+        Cell::Empty => Ok(()),
+        Cell::Text(text) => out.write_str(text),
+        Cell::Int(whole) => write!(out, "{whole}"),
+        Cell::Number(number) => write!(out, "{number}"),
+        Cell::Bool(flag) => write!(out, "{flag}"),
+        // `NaiveDate`'s `Display` is ISO 8601, `YYYY-MM-DD` for the years a record holds.
+        Cell::Date(date) => write!(out, "{date}"),
+    };
 }
 
 /// The sheet in `bytes`: the first record is the header row.

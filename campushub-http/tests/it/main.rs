@@ -13,6 +13,8 @@ mod conditional;
 mod cors;
 mod crud;
 mod errors;
+#[cfg(feature = "exchange")]
+mod export_failure;
 mod lists;
 #[cfg(feature = "oidc")]
 mod oidc;
