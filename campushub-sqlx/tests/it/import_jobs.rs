@@ -44,7 +44,11 @@ async fn racing_claimers_run_each_job_once<B: Backend>(backend: B) {
             .map(|_| rng.below(256) as u8)
             .collect();
         let submitted = store
-            .submit(job(n, if n.is_multiple_of(2) { "ana" } else { "ben" }, file.clone()))
+            .submit(job(
+                n,
+                if n.is_multiple_of(2) { "ana" } else { "ben" },
+                file.clone(),
+            ))
             .await
             .expect("submitted");
         assert_eq!(submitted.state, JobState::Queued);
