@@ -49,9 +49,7 @@ pub fn create_table<E: SqlEntity>(dialect: Dialect) -> Vec<String> {
         .collect();
     for column in E::columns() {
         let nullable = schema.field(column.name).is_none_or(|f| f.nullable);
-        let null = if nullable { "" } else { " NOT NULL" };
-        let ty = column_type(dialect, column.ty);
-        lines.push(format!("{} {ty}{null}", column.name));
+        lines.push(column_definition(dialect, column.name, column.ty, nullable));
     }
     for key in E::unique_keys() {
         let columns = key.columns.join(", ");
@@ -68,9 +66,38 @@ pub fn create_table<E: SqlEntity>(dialect: Dialect) -> Vec<String> {
         "CREATE TABLE {table} (\n    {}\n)",
         lines.join(",\n    ")
     )];
-    statements.push(format!(
-        "CREATE INDEX {table}_created_at_id_idx ON {table} (created_at DESC, id DESC)"
-    ));
+    statements.extend(indexes::<E>(dialect).into_iter().map(|(_, sql)| sql));
+    statements.extend(capture_changes(dialect, table, E::KIND.as_str()));
+    statements
+}
+
+/// A column's definition in `CREATE TABLE` or `ADD COLUMN`: its name, type and, unless
+/// `nullable`, `NOT NULL`.
+pub(crate) fn column_definition(
+    dialect: Dialect,
+    name: &str,
+    ty: ColType,
+    nullable: bool,
+) -> String {
+    let null = if nullable { "" } else { " NOT NULL" };
+    format!("{name} {}{null}", column_type(dialect, ty))
+}
+
+/// The indexes of `E`'s table on `dialect` besides its keys, each as its name and the
+/// statement creating it: one on `(created_at, id)` for the default order, one per
+/// filterable field that no unique key leads, one on `(field, id)` per orderable field for
+/// keyset pages and, on Postgres, a trigram index per search field.
+pub(crate) fn indexes<E: SqlEntity>(dialect: Dialect) -> Vec<(String, String)> {
+    let table = E::TABLE;
+    let schema = E::schema();
+    let index = |name: String, rest: String| {
+        let sql = format!("CREATE INDEX {name} ON {table} {rest}");
+        (name, sql)
+    };
+    let mut indexes = vec![index(
+        format!("{table}_created_at_id_idx"),
+        "(created_at DESC, id DESC)".to_owned(),
+    )];
     let led_by_key = |name: &str| {
         E::unique_keys()
             .iter()
@@ -83,27 +110,25 @@ pub fn create_table<E: SqlEntity>(dialect: Dialect) -> Vec<String> {
     {
         let name = field.name;
         if field.orderable {
-            statements.push(format!(
-                "CREATE INDEX {table}_{name}_id_idx ON {table} ({name}, id)"
+            indexes.push(index(
+                format!("{table}_{name}_id_idx"),
+                format!("({name}, id)"),
             ));
         } else if field.ops != campushub_core::schema::Ops::NONE && !led_by_key(name) {
-            statements.push(format!(
-                "CREATE INDEX {table}_{name}_idx ON {table} ({name})"
-            ));
+            indexes.push(index(format!("{table}_{name}_idx"), format!("({name})")));
         }
     }
     if dialect == Dialect::Postgres {
         // `search=` and `__icontains` match under the default collation (see
         // `0003_search_collation.sql`): trigram indexes built under it serve them.
         for name in schema.search {
-            statements.push(format!(
-                "CREATE INDEX {table}_{name}_trgm_idx ON {table} \
-                 USING gin ({name} COLLATE \"default\" gin_trgm_ops)"
+            indexes.push(index(
+                format!("{table}_{name}_trgm_idx"),
+                format!("USING gin ({name} COLLATE \"default\" gin_trgm_ops)"),
             ));
         }
     }
-    statements.extend(capture_changes(dialect, table, E::KIND.as_str()));
-    statements
+    indexes
 }
 
 /// The outbox's capture of `table`'s changes as changes of kind `kind`.

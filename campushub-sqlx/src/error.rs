@@ -32,16 +32,42 @@ pub enum Error {
     /// without custom fields, an operator the field type has no SQL for).
     #[error("unsupported query: {0}")]
     Unsupported(String),
-    /// A kind's table differs from its description (columns added, removed or renamed):
-    /// the change needs a migration of its data, which is not applied by itself. Write one
-    /// (`ddl::create_table` prints what the description wants).
-    #[error("table `{table}` does not match its kind's description: {changes}; write a migration for it")]
+    /// A kind's table differs from its description in a way that needs a migration of its
+    /// data (a column removed, renamed or retyped, or becoming `NOT NULL`): the migration
+    /// runner names each change and applies nothing of the kind's step. Write a
+    /// [`KindMigration`](crate::kinds::KindMigration) that makes the change (`migrate
+    /// --print` and [`crate::ddl::create_table`] show what the description wants), or change
+    /// the description back.
+    #[error(
+        "kind `{kind}` (table `{table}`) does not match its description: {}; write a migration for it",
+        display_changes(changes)
+    )]
     SchemaDrift {
-        /// The table.
+        /// The kind.
+        kind: String,
+        /// Its table.
         table: String,
-        /// The differences, named (`column `x` is new`).
-        changes: String,
+        /// The differences, each naming its column.
+        changes: Vec<crate::kinds::SchemaChange>,
     },
+    /// A statement of a kind's migration failed (a new unique key the rows violate, a
+    /// hand-written migration's error): nothing of the kind's step is kept. Fix the data or
+    /// the migration.
+    #[error("kind `{kind}`: migration statement failed: {source}\n{statement}")]
+    KindStatement {
+        /// The kind.
+        kind: String,
+        /// The statement (or hand-written migration) that failed.
+        statement: String,
+        /// The database's answer.
+        source: sqlx::Error,
+    },
+}
+
+/// The changes of [`Error::SchemaDrift`], one after the other.
+fn display_changes(changes: &[crate::kinds::SchemaChange]) -> String {
+    let named: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    named.join("; ")
 }
 
 impl Error {

@@ -97,6 +97,7 @@ mod entities;
 mod error;
 mod import_jobs;
 mod kept_counts;
+pub mod kinds;
 pub mod migrate;
 mod observe;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]

@@ -35,6 +35,7 @@ use crate::core::{
 };
 use crate::http::exchange::ImportJobs;
 use crate::http::{router, ApiState, AppServices, HttpConfig, Identity, TokenMinter};
+use crate::sqlx::kinds::KindSchema;
 
 /// How long a stopping instance waits for its queued cache invalidations to reach Redis.
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
@@ -64,10 +65,17 @@ impl Core {
     /// Resolves the keys, opens and migrates the database, opens the cache, builds the
     /// services.
     pub async fn open(config: &Config) -> Result<Core, BoxError> {
+        Core::open_with_kinds(config, &[]).await
+    }
+
+    /// [`Core::open`], with the tables of an application's `kinds` created or evolved after
+    /// the built-in migrations (see [`Storage::migrate_kinds`]).
+    pub async fn open_with_kinds(config: &Config, kinds: &[KindSchema]) -> Result<Core, BoxError> {
         let mut auth = Auth::resolve(config)?;
         let storage = Storage::open(&config.database, &config.backend_tls).await?;
         storage.set_slow_statement_threshold(config.slow_statement);
         storage.migrate().await?;
+        storage.migrate_kinds(kinds).await?;
         let cache = cache::open(config).await?;
         let shared = cache.clone().map(|c| Arc::new(c) as Arc<dyn Cache>);
         let stores = storage.stores();

@@ -123,9 +123,15 @@ pub enum Command {
         #[arg(long)]
         best_effort: bool,
     },
-    /// Apply the migrations and exit
+    /// Apply the migrations (the built-in ones, then the tables of the application's own
+    /// kinds) and exit; `--print` shows their SQL instead
     #[command(after_help = ENVIRONMENT_ONLY)]
-    Migrate,
+    Migrate {
+        /// Print the SQL that would run (pending built-in migrations, each registered kind's
+        /// creation, hand-written migrations or additive changes) without running it
+        #[arg(long)]
+        print: bool,
+    },
     /// Recount the statistics from the rows and compare them with the counts the writes
     /// keep; exits non-zero, listing every difference, if any differs (run it while nothing
     /// writes, or twice)

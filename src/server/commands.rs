@@ -22,14 +22,20 @@ use super::values::Environment;
 use super::BoxError;
 use crate::core::scope::RecordLinks;
 use crate::core::Role;
+use crate::sqlx::kinds::KindSchema;
 
 /// Builds the application from the opened core (the server's wiring plus its extensions).
 pub(super) type BuildApp<'a> = &'a (dyn Fn(Core, &Config) -> App + Sync);
 
 /// Runs the command of `args`; `serve` serves what `build` wires.
-pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Result<(), BoxError> {
+pub(super) async fn run(
+    build: BuildApp<'_>,
+    kinds: &[KindSchema],
+    args: &Args,
+    config: Config,
+) -> Result<(), BoxError> {
     match args.subcommand() {
-        Command::Serve => serve(build, config).await,
+        Command::Serve => serve(build, kinds, config).await,
         &Command::Seed {
             departments,
             students,
@@ -60,7 +66,8 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
             dry_run,
             best_effort,
         } => exchange_command::import(file, *kind, *dry_run, *best_effort, &config).await,
-        Command::Migrate => migrate(&config).await,
+        Command::Migrate { print: false } => migrate(kinds, &config).await,
+        Command::Migrate { print: true } => print_migrations(kinds, &config).await,
         Command::VerifyAggregates => verify_aggregates(&config).await,
         Command::Completions { shell } => {
             completions(*shell);
@@ -82,22 +89,41 @@ pub(super) fn completions(shell: clap_complete::Shell) {
     clap_complete::generate(shell, &mut Args::command(), name, &mut io::stdout());
 }
 
-async fn migrate(config: &Config) -> Result<(), BoxError> {
+async fn migrate(kinds: &[KindSchema], config: &Config) -> Result<(), BoxError> {
     let started = Instant::now();
     let spinner = spinner("applying migrations");
     let applied = async {
-        Storage::open(&config.database, &config.backend_tls)
-            .await?
-            .migrate()
-            .await
+        let storage = Storage::open(&config.database, &config.backend_tls).await?;
+        storage.migrate().await?;
+        storage.migrate_kinds(kinds).await
     }
     .await;
     spinner.finish_and_clear();
-    applied?;
+    for outcome in applied? {
+        let kind = &outcome.kind;
+        if outcome.created {
+            println!("kind `{kind}`: table created");
+        } else if outcome.is_noop() {
+            println!("kind `{kind}`: up to date");
+        } else {
+            println!(
+                "kind `{kind}`: {} migrations and {} statements applied",
+                outcome.migrations.len(),
+                outcome.statements.len()
+            );
+        }
+    }
     println!(
         "migrations applied in {:.2} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `migrate --print`: the SQL `migrate` would run now, on stdout, without running it.
+async fn print_migrations(kinds: &[KindSchema], config: &Config) -> Result<(), BoxError> {
+    let storage = Storage::open(&config.database, &config.backend_tls).await?;
+    print!("{}", storage.pending_sql(kinds).await?);
     Ok(())
 }
 
@@ -126,8 +152,8 @@ async fn verify_aggregates(config: &Config) -> Result<(), BoxError> {
     .into())
 }
 
-async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {
-    let core = Core::open(&config).await?;
+async fn serve(build: BuildApp<'_>, kinds: &[KindSchema], config: Config) -> Result<(), BoxError> {
+    let core = Core::open_with_kinds(&config, kinds).await?;
     if config.demo_data && seed::is_empty(&core.services).await? {
         tracing::info!("empty database: loading the demo data");
         let report = seed::seed(&core.services, seed::DEMO, false).await?;

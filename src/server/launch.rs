@@ -15,6 +15,7 @@ use super::config::Config;
 use super::logging::Telemetry;
 use super::BoxError;
 use crate::http::ApiState;
+use crate::sqlx::kinds::KindSchema;
 
 /// A hook of [`Server::extend`].
 type Extension = Arc<dyn Fn(&Core, ApiState) -> ApiState + Send + Sync>;
@@ -24,12 +25,14 @@ type Extension = Arc<dyn Fn(&Core, ApiState) -> ApiState + Send + Sync>;
 #[derive(Clone, Default)]
 pub struct Server {
     extensions: Vec<Extension>,
+    kinds: Vec<KindSchema>,
 }
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
             .field("extensions", &self.extensions.len())
+            .field("kinds", &self.kinds.len())
             .finish()
     }
 }
@@ -50,6 +53,24 @@ impl Server {
     ) -> Self {
         self.extensions.push(Arc::new(extension));
         self
+    }
+
+    /// Adds `schema`, the table of an application's kind: the `migrate` step (the `migrate`
+    /// command and every start of `serve`) creates it after the built-in migrations, then
+    /// evolves it as the kind's description changes. Additive changes (a new nullable
+    /// column, index or unique key) are applied; a change that needs a data migration
+    /// (a removed, renamed or retyped column, a column becoming `NOT NULL`) stops the step,
+    /// naming it, until the schema's hand-written migrations
+    /// ([`KindSchema::with_migrations`]) make it. `migrate --print` shows the SQL.
+    pub fn migrate_kind(mut self, schema: KindSchema) -> Self {
+        self.kinds.push(schema);
+        self
+    }
+
+    /// Opens the core ([`Core::open`]) with the tables of the kinds of
+    /// [`Server::migrate_kind`] migrated too.
+    pub async fn open(&self, config: &Config) -> Result<Core, BoxError> {
+        Core::open_with_kinds(config, &self.kinds).await
     }
 
     /// Runs the program: reads the command and flags from the process's arguments and the
@@ -100,7 +121,8 @@ impl Server {
     /// Runs the command of `args` with `config`: `serve` until SIGINT or SIGTERM, `seed`,
     /// `token`, `migrate` or `completions`.
     pub async fn run(&self, args: &Args, config: Config) -> Result<(), BoxError> {
-        commands::run(&|core, config| self.app(core, config), args, config).await
+        let build = |core, config: &Config| self.app(core, config);
+        commands::run(&build, &self.kinds, args, config).await
     }
 
     /// Wires the router around `core` ([`App::new`]) and adds what the hooks add.

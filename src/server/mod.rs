@@ -12,7 +12,10 @@
 //!
 //! An application serves its own kinds beside the built-in ones with [`Server::extend`]: the
 //! hook gets the opened [`Core`] (database, cache, built-in services) and the router's
-//! [`ApiState`](crate::http::ApiState), and adds resources to it.
+//! [`ApiState`](crate::http::ApiState), and adds resources to it. [`Server::migrate_kind`]
+//! registers a kind's table: the `migrate` step creates it from the kind's description and
+//! evolves it as the description changes (`migrate --print` shows the SQL; see
+//! `docs/extending.md`).
 //!
 //! ```no_run
 //! use std::process::ExitCode;
@@ -21,14 +24,19 @@
 //! use campushub::core::{Action, Entity, Role, RolePolicy};
 //! use campushub::http::{HttpConfig, ResourceRoutes};
 //! use campushub::server::Server;
+//! use campushub::sqlx::kinds::{KindMigration, KindSchema};
 //! # // Stands in for an application's kind, described for the core (`Entity`) and for SQL
 //! # // (`SqlEntity`) as in `examples/custom_entity.rs`.
 //! # type Course = campushub::core::Department;
 //!
 //! fn main() -> ExitCode {
+//!     // A hand-written migration for a change the runner refuses to make by itself.
+//!     let rename = KindMigration::new(1, "ALTER TABLE courses RENAME COLUMN name TO title");
 //!     Server::new()
+//!         // The `migrate` step creates and evolves the table of `Course`.
+//!         .migrate_kind(KindSchema::of::<Course>().with_migrations([rename]))
 //!         .extend(|core, state| {
-//!             // `Course` is the application's kind; its table comes from its own migrations.
+//!             // `Course` is the application's kind.
 //!             let policy = RolePolicy::defaults()
 //!                 .grant(Role::REGISTRAR, Course::KIND, Action::READ)
 //!                 .grant(Role::REGISTRAR, Course::KIND, Action::WRITE);

@@ -13,6 +13,10 @@ use crate::core::exchange::jobs::ImportJobStore;
 use crate::core::AuditLog;
 use crate::core::{CustomFieldDef, Department, Faculty, Repository, Student, User};
 use crate::http::Analytics;
+use crate::sqlx::kinds::{KindOutcome, KindSchema};
+use crate::sqlx::migrate::{
+    migrate_kinds_postgres, migrate_kinds_sqlite, print_postgres, print_sqlite,
+};
 use crate::sqlx::{
     Backend, GroupCountMismatch, PgRouter, PgRouterConfig, PoolStats, SqlAccounts, SqlAnalytics,
     SqlAuditLog, SqlEntity, SqlImportJobs, SqlRepository, SqliteStore, TransactionHook,
@@ -125,6 +129,28 @@ impl Storage {
         .map_err(|e| format!("migrations failed: {e}").into())
     }
 
+    /// Creates or evolves the tables of an application's `kinds` after the built-in
+    /// migrations, each in its own transaction; a change that needs a data migration is
+    /// refused naming the kind, the column and the change (see
+    /// [`crate::sqlx::kinds`]).
+    pub async fn migrate_kinds(&self, kinds: &[KindSchema]) -> Result<Vec<KindOutcome>, BoxError> {
+        match self {
+            Storage::Sqlite(store) => migrate_kinds_sqlite(store.pool(), kinds).await,
+            Storage::Postgres(router) => migrate_kinds_postgres(router.primary_pool(), kinds).await,
+        }
+        .map_err(|e| format!("migrations failed: {e}").into())
+    }
+
+    /// The SQL [`Storage::migrate`] and [`Storage::migrate_kinds`] would run now, without
+    /// running it (`migrate --print`).
+    pub async fn pending_sql(&self, kinds: &[KindSchema]) -> Result<String, BoxError> {
+        match self {
+            Storage::Sqlite(store) => print_sqlite(store.pool(), kinds).await,
+            Storage::Postgres(router) => print_postgres(router.primary_pool(), kinds).await,
+        }
+        .map_err(|e| format!("migrations cannot be planned: {e}").into())
+    }
+
     /// Sets the slow-statement threshold of every pool (`None`: none is reported).
     pub fn set_slow_statement_threshold(&self, threshold: Option<Duration>) {
         match self {
@@ -160,7 +186,8 @@ impl Storage {
     }
 
     /// The repository of kind `E` over this database (an application's kind: its table comes
-    /// from the application's migrations, run after CampusHub's).
+    /// from [`Storage::migrate_kinds`], run after CampusHub's migrations, see
+    /// [`Server::migrate_kind`](super::Server::migrate_kind)).
     pub fn repository<E: SqlEntity>(&self) -> Arc<dyn Repository<E>> {
         self.repository_with_hooks(&[])
     }

@@ -29,6 +29,7 @@ mod examples;
 mod exchange;
 mod extension;
 mod import_jobs;
+mod kind_migrations;
 mod limits;
 mod load_balancer;
 mod metrics;

@@ -88,7 +88,7 @@ fn decode(row: &PgRow, types: &[ColType]) -> Result<Vec<SqlValue>> {
 }
 
 /// Runs `statement` on `executor`.
-pub(super) async fn run<'c, X>(executor: X, statement: Statement) -> Result<StatementResult>
+pub(crate) async fn run<'c, X>(executor: X, statement: Statement) -> Result<StatementResult>
 where
     X: sqlx::Executor<'c, Database = Postgres>,
 {

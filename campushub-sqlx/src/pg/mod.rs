@@ -1,7 +1,7 @@
 //! Postgres: the primary/replica/analytics router, statement execution and health checks.
 
 mod config;
-mod exec;
+pub(crate) mod exec;
 mod floor;
 mod fold;
 mod health;

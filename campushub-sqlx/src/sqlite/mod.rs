@@ -1,6 +1,6 @@
 //! SQLite: the embedded store (one database, no replicas) and statement execution.
 
-mod exec;
+pub(crate) mod exec;
 mod store;
 
 pub use store::SqliteStore;

@@ -20,6 +20,7 @@ mod hierarchy;
 mod import_atomic;
 mod import_jobs;
 mod indexes;
+mod kind_migrations;
 mod observe;
 mod outbox;
 mod pg_plans;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use campushub::server::{Config, Core, Server};
+use campushub::server::{Config, Server};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -89,7 +89,8 @@ impl Instance {
         ]);
         all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
         let config = Config::load(|name| all.get(name).cloned()).expect("a valid configuration");
-        let core = Core::open(&config)
+        let core = server
+            .open(&config)
             .await
             .unwrap_or_else(|e| panic!("the instance does not start: {e}"));
         let app = server.app(core, &config);
