@@ -14,6 +14,7 @@ use super::auth::Auth;
 use super::config::Config;
 use super::exchange_command;
 use super::graceful::shutdown_signal;
+use super::launch::KindTable;
 use super::progress::spinner;
 use super::seed::{self, Counts};
 use super::storage::Storage;
@@ -26,10 +27,16 @@ use crate::core::Role;
 /// Builds the application from the opened core (the server's wiring plus its extensions).
 pub(super) type BuildApp<'a> = &'a (dyn Fn(Core, &Config) -> App + Sync);
 
-/// Runs the command of `args`; `serve` serves what `build` wires.
-pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Result<(), BoxError> {
+/// Runs the command of `args`; `serve` serves what `build` wires, and it and `migrate` create
+/// the application's `kind_tables` after CampusHub's migrations.
+pub(super) async fn run(
+    build: BuildApp<'_>,
+    kind_tables: &[KindTable],
+    args: &Args,
+    config: Config,
+) -> Result<(), BoxError> {
     match args.subcommand() {
-        Command::Serve => serve(build, config).await,
+        Command::Serve => serve(build, kind_tables, config).await,
         &Command::Seed {
             departments,
             students,
@@ -60,7 +67,7 @@ pub(super) async fn run(build: BuildApp<'_>, args: &Args, config: Config) -> Res
             dry_run,
             best_effort,
         } => exchange_command::import(file, *kind, *dry_run, *best_effort, &config).await,
-        Command::Migrate => migrate(&config).await,
+        Command::Migrate => migrate(kind_tables, &config).await,
         Command::VerifyAggregates => verify_aggregates(&config).await,
         Command::Completions { shell } => {
             completions(*shell);
@@ -82,14 +89,13 @@ pub(super) fn completions(shell: clap_complete::Shell) {
     clap_complete::generate(shell, &mut Args::command(), name, &mut io::stdout());
 }
 
-async fn migrate(config: &Config) -> Result<(), BoxError> {
+async fn migrate(kind_tables: &[KindTable], config: &Config) -> Result<(), BoxError> {
     let started = Instant::now();
     let spinner = spinner("applying migrations");
     let applied = async {
-        Storage::open(&config.database, &config.backend_tls)
-            .await?
-            .migrate()
-            .await
+        let storage = Storage::open(&config.database, &config.backend_tls).await?;
+        storage.migrate().await?;
+        migrate_kinds(kind_tables, &storage).await
     }
     .await;
     spinner.finish_and_clear();
@@ -126,8 +132,24 @@ async fn verify_aggregates(config: &Config) -> Result<(), BoxError> {
     .into())
 }
 
-async fn serve(build: BuildApp<'_>, config: Config) -> Result<(), BoxError> {
+/// Creates or checks the application's kind tables, in order.
+pub(super) async fn migrate_kinds(
+    kind_tables: &[KindTable],
+    storage: &Storage,
+) -> Result<(), BoxError> {
+    for table in kind_tables {
+        table(storage).await?;
+    }
+    Ok(())
+}
+
+async fn serve(
+    build: BuildApp<'_>,
+    kind_tables: &[KindTable],
+    config: Config,
+) -> Result<(), BoxError> {
     let core = Core::open(&config).await?;
+    migrate_kinds(kind_tables, &core.storage).await?;
     if config.demo_data && seed::is_empty(&core.services).await? {
         tracing::info!("empty database: loading the demo data");
         let report = seed::seed(&core.services, seed::DEMO, false).await?;

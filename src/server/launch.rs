@@ -8,28 +8,37 @@ use std::process::ExitCode;
 use clap::Parser;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+
 use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::commands;
 use super::config::Config;
 use super::logging::Telemetry;
+use super::storage::Storage;
 use super::BoxError;
 use crate::http::ApiState;
+use crate::sqlx::SqlEntity;
 
 /// A hook of [`Server::extend`].
 type Extension = Arc<dyn Fn(&Core, ApiState) -> ApiState + Send + Sync>;
+
+/// What [`Server::migrate_kind`] adds: the creation (or check) of one kind's table.
+pub(super) type KindTable = for<'a> fn(&'a Storage) -> BoxFuture<'a, Result<(), BoxError>>;
 
 /// The server: the built-in kinds, plus whatever the application's hooks add to the router.
 /// Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Server {
     extensions: Vec<Extension>,
+    kind_tables: Vec<KindTable>,
 }
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
             .field("extensions", &self.extensions.len())
+            .field("kind_tables", &self.kind_tables.len())
             .finish()
     }
 }
@@ -50,6 +59,25 @@ impl Server {
     ) -> Self {
         self.extensions.push(Arc::new(extension));
         self
+    }
+
+    /// Has the table of the application's kind `E` created from its description (or checked,
+    /// when it exists) after CampusHub's migrations, before serving and by the `migrate`
+    /// command ([`Storage::migrate_kind`]). Tables are migrated in the order they were added:
+    /// add a referenced kind's first.
+    pub fn migrate_kind<E: SqlEntity>(mut self) -> Self {
+        fn table<E: SqlEntity>(storage: &Storage) -> BoxFuture<'_, Result<(), BoxError>> {
+            Box::pin(storage.migrate_kind::<E>())
+        }
+        self.kind_tables.push(table::<E>);
+        self
+    }
+
+    /// Migrates the tables [`Server::migrate_kind`] added, over `storage` (already migrated
+    /// with [`Storage::migrate`]). [`Server::run`] does it; a program that opens the
+    /// [`Core`] itself calls it before [`Server::app`].
+    pub async fn migrate_kinds(&self, storage: &Storage) -> Result<(), BoxError> {
+        commands::migrate_kinds(&self.kind_tables, storage).await
     }
 
     /// Runs the program: reads the command and flags from the process's arguments and the
@@ -100,7 +128,8 @@ impl Server {
     /// Runs the command of `args` with `config`: `serve` until SIGINT or SIGTERM, `seed`,
     /// `token`, `migrate` or `completions`.
     pub async fn run(&self, args: &Args, config: Config) -> Result<(), BoxError> {
-        commands::run(&|core, config| self.app(core, config), args, config).await
+        let build = |core, config: &Config| self.app(core, config);
+        commands::run(&build, &self.kind_tables, args, config).await
     }
 
     /// Wires the router around `core` ([`App::new`]) and adds what the hooks add.

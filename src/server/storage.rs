@@ -122,6 +122,27 @@ impl Storage {
         .map_err(|e| format!("migrations failed: {e}").into())
     }
 
+    /// Creates the table of an application's kind `E` from its description, after the
+    /// embedded migrations, or checks the one that exists (see
+    /// [`migrate_kind_sqlite`](crate::sqlx::migrate::migrate_kind_sqlite)): on Postgres on the
+    /// primary, under a lock, so that instances starting together create it once. A table
+    /// whose columns differ from the description is refused, naming them.
+    pub async fn migrate_kind<E: SqlEntity>(&self) -> Result<(), BoxError> {
+        match self {
+            Storage::Sqlite(store) => store.migrate_kind::<E>().await,
+            Storage::Postgres(router) => {
+                crate::sqlx::migrate::migrate_kind_postgres::<E>(router.primary_pool()).await
+            }
+        }
+        .map_err(|e| {
+            format!(
+                "the table of `{}` failed to migrate: {e}",
+                <E as crate::core::Entity>::KIND
+            )
+            .into()
+        })
+    }
+
     /// Sets the slow-statement threshold of every pool (`None`: none is reported).
     pub fn set_slow_statement_threshold(&self, threshold: Option<Duration>) {
         match self {

@@ -92,6 +92,10 @@ impl Instance {
         let core = Core::open(&config)
             .await
             .unwrap_or_else(|e| panic!("the instance does not start: {e}"));
+        server
+            .migrate_kinds(&core.storage)
+            .await
+            .unwrap_or_else(|e| panic!("the application's tables do not migrate: {e}"));
         let app = server.app(core, &config);
         let token = app
             .minter
