@@ -9,7 +9,9 @@
 //! delete, `/stats`, bulk writes by `reference`, and CSV/XLSX export and import.
 //!
 //! A contact's owner is a student or a faculty member (`owner_kind`, `owner_id`), checked on
-//! every write; `GET /api/v1/contacts?owner_id=…` lists one owner's contacts.
+//! every write; `GET /api/v1/students/{id}/contacts` (and `/api/v1/faculty/{id}/contacts`)
+//! lists one owner's contacts, as `GET /api/v1/contacts?owner_id={id}` does, with the same
+//! filters, ordering and pages ([`ResourceRoutes::nested_under`]).
 //!
 //! ```no_run
 //! use campushub::server::Server;
@@ -26,7 +28,7 @@ mod policy;
 use std::sync::Arc;
 
 use crate::core::exchange::References;
-use crate::http::{BulkKeys, HttpConfig, ResourceRoutes};
+use crate::http::{BulkKeys, HttpConfig, Nested, ResourceRoutes};
 use crate::server::Server;
 
 pub use contact::{Contact, ContactInput, OwnerKind, Relation};
@@ -34,6 +36,19 @@ pub use policy::policy;
 
 /// The resource's path segment: `/api/v1/contacts`.
 pub const SEGMENT: &str = "contacts";
+
+/// The owners' lists: `/api/v1/students/{id}/contacts` and `/api/v1/faculty/{id}/contacts`
+/// (ids are UUIDs, so one names one owner whatever its kind).
+pub const NESTED: &[Nested] = &[
+    Nested {
+        parent: "students",
+        field: "owner_id",
+    },
+    Nested {
+        parent: "faculty",
+        field: "owner_id",
+    },
+];
 
 /// `server` serving contacts too: their table created (or checked) after CampusHub's
 /// migrations, their routes beside the built-in kinds under the same authentication, with
@@ -57,7 +72,8 @@ pub fn serve(server: Server) -> Server {
         let routes = ResourceRoutes::new(SEGMENT, contacts, Arc::new(HttpConfig::default()))
             .with_stats()
             .with_bulk(keys)
-            .with_exchange(References::new());
+            .with_exchange(References::new())
+            .nested_under(NESTED);
         state.resource(routes)
     })
 }

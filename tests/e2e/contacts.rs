@@ -110,6 +110,13 @@ async fn contacts_scenario(instance: &Instance) {
     assert_eq!(references(&http.get(&guardians).await), ["A-1"]);
     let bad = http.get("/api/v1/contacts?owner_id=not-a-uuid").await;
     assert_eq!(bad.status, 400, "{}", bad.text());
+    // The same lists under the owner; a filter on `owner_id` cannot widen them.
+    let nested = format!("/api/v1/students/{ada}/contacts?ordering=priority&owner_id={alan}");
+    assert_eq!(references(&http.get(&nested).await), ["A-1", "A-2"]);
+    let nested = format!("/api/v1/students/{alan}/contacts/");
+    assert_eq!(references(&http.get(&nested).await), ["B-1"]);
+    let bad = http.get("/api/v1/students/not-a-uuid/contacts").await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
 
     // Retrieve, update, delete.
     let path = format!("/api/v1/contacts/{}", id(&created));
@@ -194,6 +201,8 @@ async fn contacts_scenario(instance: &Instance) {
     let document = http.get("/api/v1/openapi.json").await.json();
     assert!(document["paths"]["/api/v1/contacts"].is_object());
     assert!(document["paths"]["/api/v1/contacts/import"].is_object());
+    assert!(document["paths"]["/api/v1/students/{id}/contacts"]["get"].is_object());
+    assert!(document["paths"]["/api/v1/faculty/{id}/contacts"]["get"].is_object());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
