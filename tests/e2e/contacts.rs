@@ -13,7 +13,7 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::support::client::{Http, Reply};
-use crate::support::commands::TempDir;
+use crate::support::commands::{command_of, TempDir};
 use crate::support::db::TestDb;
 use crate::support::env::Services;
 use crate::support::instance::{namespace, replicated, Instance, JWT_SECRET};
@@ -223,4 +223,42 @@ async fn contacts_are_served_per_owner_on_postgres() {
     contacts_scenario(&instance).await;
     instance.stop().await.expect("a graceful stop");
     db.drop_database().await;
+}
+
+/// The names of the tables of the SQLite database `vars` configure.
+async fn sqlite_tables(vars: &[(&str, String)]) -> Vec<String> {
+    let url = format!("{}?mode=ro", vars[0].1);
+    let pool = sqlx::SqlitePool::connect(&url)
+        .await
+        .expect("the database opens");
+    let tables: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&pool)
+            .await
+            .expect("the catalog reads");
+    pool.close().await;
+    tables.into_iter().map(|(name,)| name).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_creates_the_contacts_table_of_a_server_that_serves_them() {
+    let plain = TempDir::new();
+    command_of(&Server::new(), &["migrate"], &plain.sqlite())
+        .await
+        .expect("migrate runs");
+    let tables = sqlite_tables(&plain.sqlite()).await;
+    assert!(tables.iter().any(|name| name == "students"), "{tables:?}");
+    assert!(!tables.iter().any(|name| name == "contacts"), "{tables:?}");
+
+    let served = TempDir::new();
+    let server = campushub::contacts::serve(Server::new());
+    command_of(&server, &["migrate"], &served.sqlite())
+        .await
+        .expect("migrate runs");
+    let tables = sqlite_tables(&served.sqlite()).await;
+    assert!(tables.iter().any(|name| name == "contacts"), "{tables:?}");
+    // Again: the table that matches its description is left alone.
+    command_of(&server, &["migrate"], &served.sqlite())
+        .await
+        .expect("migrate runs twice");
 }
