@@ -1,6 +1,6 @@
 //! Server instances as separate processes, as they run behind a load balancer: the test
 //! binary starts itself again to run [`child_server`], which serves `campushub::server`
-//! configured by its environment until SIGTERM or SIGINT (shutting down as the server does).
+//! configured by its environment, with the example server's contacts, until SIGTERM or SIGINT (shutting down as the server does).
 //! An instance can be terminated gracefully and started again on the same port, as in a
 //! rolling restart; it is killed when dropped.
 
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use campushub::core::Role;
 use campushub::http::TokenMinter;
-use campushub::server::{shutdown_signal, App, Config, Core};
+use campushub::server::{shutdown_signal, Config, Core, Server};
 use tokio::net::TcpListener;
 
 use super::client::Http;
@@ -217,7 +217,13 @@ async fn child_server() {
     let core = Core::open(&config)
         .await
         .expect("the child server opens its stores");
-    let app = App::new(core, &config);
+    // The example server's kinds: the built-in ones and contacts.
+    let server = campushub::contacts::serve(Server::new());
+    server
+        .migrate_kinds(&core.storage)
+        .await
+        .expect("the child server migrates the contacts table");
+    let app = server.app(core, &config);
     let listener = TcpListener::bind(config.bind)
         .await
         .expect("the child server binds its port");
