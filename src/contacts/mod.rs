@@ -9,9 +9,11 @@
 //! delete, `/stats`, bulk writes by `reference`, and CSV/XLSX export and import.
 //!
 //! A contact's owner is a student or a faculty member (`owner_kind`, `owner_id`), checked on
-//! every write; `GET /api/v1/students/{id}/contacts` (and `/api/v1/faculty/{id}/contacts`)
-//! lists one owner's contacts, as `GET /api/v1/contacts?owner_id={id}` does, with the same
-//! filters, ordering and pages ([`ResourceRoutes::nested_under`]).
+//! every write of the contact (not on the owner's delete: the built-in services are the
+//! server's, so a deleted owner's contacts stay until deleted).
+//! `GET /api/v1/students/{id}/contacts` (and `/api/v1/faculty/{id}/contacts`) lists one
+//! owner's contacts, as `GET /api/v1/contacts?owner_id={id}` does, with the same filters,
+//! ordering and pages ([`ResourceRoutes::nested_under`]).
 //!
 //! ```no_run
 //! use campushub::server::Server;
