@@ -4,6 +4,9 @@
 #   Redis Cluster of 3 masters with one replica each (ports CAMPUSHUB_REDIS_CLUSTER_PORT to +5,
 #   default CAMPUSHUB_REDIS_PORT + 11, so 56390-56395; cluster bus 10,000 below each;
 #   CAMPUSHUB_REDIS_CLUSTER=off for none).
+# An S3-compatible server for object storage tests: moto in server mode (installed from PyPI
+# into a venv under the services directory when missing) on CAMPUSHUB_S3_PORT (default
+# CAMPUSHUB_REDIS_PORT + 111, so 56490); CAMPUSHUB_S3=off starts none.
 # The primary and Redis also speak TLS, with certificates from a throwaway CA made at each
 # start (the primary on its usual port, Redis on a second port); the replica does not, so the
 # tests have a plaintext-only server to refuse.
@@ -12,6 +15,7 @@
 #   scripts/services.sh stop    # stops what `start` started (by the PIDs it recorded)
 #   scripts/services.sh env     # prints the environment the tests read
 #   scripts/services.sh replica-stop|replica-start|redis-stop|redis-start   # fault injection
+#   scripts/services.sh s3-stop|s3-start                                    # the S3 server
 #   scripts/services.sh cluster-node-stop PORT|cluster-node-start PORT     # kill/restart one cluster node
 #
 # Postgres refuses to run as root, so as root the servers run as the `postgres` user.
@@ -28,6 +32,9 @@ REDIS_CLUSTER_PORT="${CAMPUSHUB_REDIS_CLUSTER_PORT:-$((REDIS_PORT + 11))}"
 REDIS_CLUSTER="${CAMPUSHUB_REDIS_CLUSTER:-on}"
 CLUSTER_DIR="$STATE_DIR/redis-cluster"
 TLS_DIR="$STATE_DIR/tls"
+S3_PORT="${CAMPUSHUB_S3_PORT:-$((REDIS_PORT + 111))}"
+S3="${CAMPUSHUB_S3:-on}"
+MOTO_VENV="$STATE_DIR/moto-venv"
 ENV_FILE="$STATE_DIR/env"
 
 log() { printf 'services: %s\n' "$*" >&2; }
@@ -226,6 +233,41 @@ stop_cluster() {
   for port in $(cluster_ports); do stop_cluster_node "$port"; done
 }
 
+# Installs moto's server into its venv unless it is there; fails loudly when it cannot (no
+# Python venv module, no PyPI): a test of the S3 path must not be skipped silently.
+ensure_moto() {
+  [ -x "$MOTO_VENV/bin/moto_server" ] && return 0
+  log "installing moto[server] into $MOTO_VENV"
+  python3 -m venv "$MOTO_VENV" \
+    || { log "cannot create a Python venv for moto (install python3 and python3-venv)"; exit 1; }
+  "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]' \
+    || { log "cannot install moto[server] from PyPI"; exit 1; }
+}
+
+# Starts moto in server mode (every bucket in memory) and waits (at most 30 s) until it
+# accepts connections.
+start_s3() {
+  ensure_moto
+  nohup "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" \
+    </dev/null >"$STATE_DIR/moto.log" 2>&1 &
+  echo $! >"$STATE_DIR/moto.pid"
+  for _ in $(seq 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null; then
+      log "S3 (moto) on 127.0.0.1:$S3_PORT"
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "moto did not start on 127.0.0.1:$S3_PORT (see $STATE_DIR/moto.log)"
+  exit 1
+}
+
+stop_s3() {
+  [ -f "$STATE_DIR/moto.pid" ] || return 0
+  kill "$(cat "$STATE_DIR/moto.pid")" 2>/dev/null || true
+  rm -f "$STATE_DIR/moto.pid"
+}
+
 write_env() {
   local bin
   bin=$(pg_bindir)
@@ -242,6 +284,12 @@ export CAMPUSHUB_TEST_REDIS_TLS=rediss://127.0.0.1:$REDIS_TLS_PORT/
 export CAMPUSHUB_TEST_TLS_DIR=$TLS_DIR
 export CAMPUSHUB_TEST_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh
 ENV
+  if [ "$S3" != off ]; then
+    cat >>"$ENV_FILE" <<ENV
+export CAMPUSHUB_TEST_S3=http://127.0.0.1:$S3_PORT
+export CAMPUSHUB_TEST_S3_PORT=$S3_PORT
+ENV
+  fi
   if [ "$REDIS_CLUSTER" != off ]; then
     cat >>"$ENV_FILE" <<ENV
 export CAMPUSHUB_TEST_REDIS_CLUSTER=redis+cluster://127.0.0.1:$REDIS_CLUSTER_PORT,127.0.0.1:$((REDIS_CLUSTER_PORT + 1)),127.0.0.1:$((REDIS_CLUSTER_PORT + 2))/
@@ -263,6 +311,7 @@ stop_all() {
     rm -f "$STATE_DIR/redis.pid"
   fi
   stop_cluster
+  stop_s3
 }
 
 case "${1:-}" in
@@ -274,6 +323,7 @@ case "${1:-}" in
     start_postgres
     start_redis
     if [ "$REDIS_CLUSTER" != off ]; then start_cluster; fi
+    if [ "$S3" != off ]; then start_s3; fi
     write_env
     ;;
   stop) stop_all ;;
@@ -285,10 +335,12 @@ case "${1:-}" in
     for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done
     ;;
   redis-start) start_redis ;;
+  s3-stop) stop_s3 ;;
+  s3-start) start_s3 ;;
   # A cluster node: stopping a master makes its replica take over (about 2 s); a restarted
   # node rejoins as a replica.
   cluster-node-stop) stop_cluster_node "${2:?usage: $0 cluster-node-stop PORT}" ;;
   cluster-node-start) start_cluster_node "${2:?usage: $0 cluster-node-start PORT}"; wait_cluster_ok ;;
   env) cat "$ENV_FILE" ;;
-  *) echo "usage: $0 start|stop|env|replica-stop|replica-start|redis-stop|redis-start|cluster-node-stop PORT|cluster-node-start PORT" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|replica-stop|replica-start|redis-stop|redis-start|s3-stop|s3-start|cluster-node-stop PORT|cluster-node-start PORT" >&2; exit 2 ;;
 esac

@@ -9,6 +9,7 @@
 //! | `cache` | `cache` | `campushub-cache`: moka + Redis cache |
 //! | `http` | `http` | `campushub-http`: the axum REST router |
 //! | `server` | `server` | the ready-made server: configuration, wiring, graceful shutdown, commands |
+//! | `contacts` | `records` | contacts of students and faculty, a kind built on the public API |
 //!
 //! `full` turns on the three adapters; `server` turns on `full` and the server module, which
 //! `full` leaves out so that an application building its own server compiles none of it.
@@ -47,3 +48,11 @@ pub use campushub_http as http;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
+
+#[cfg(feature = "records")]
+#[cfg_attr(docsrs, doc(cfg(feature = "records")))]
+pub mod contacts;
+
+// The derives name `campushub::core` and `campushub::sqlx`: inside this crate, that is itself.
+#[cfg(feature = "records")]
+extern crate self as campushub;

@@ -307,6 +307,10 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
                     return Err(meta.error("expected `range(min, max)`"));
                 };
                 out.constraints.push(quote!(range(#min, #max)));
+            } else if path.is_ident("pattern") {
+                // A path to a `Pattern` constant (`campushub::core::schema::constraints::EMAIL`).
+                let pattern: Expr = meta.value()?.parse()?;
+                out.constraints.push(quote!(pattern(#pattern)));
             } else if path.is_ident("embed") {
                 let mut from = None;
                 let mut fields = Vec::new();
@@ -331,7 +335,7 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
                 return Err(meta.error(
                     "unknown `field` attribute; expected `filter`, `order`, `search`, \
                      `natural_key`, `unique`, `required`, `default`, `stats`, `sensitive`, \
-                     `choice`, `references`, `embed`, `max_chars`, `text` or `range`",
+                     `choice`, `references`, `embed`, `max_chars`, `text`, `range` or `pattern`",
                 ));
             }
             Ok(())

@@ -90,6 +90,7 @@ pub mod identity;
 pub mod list;
 pub mod metrics;
 pub mod middleware;
+pub mod nested;
 pub mod openapi;
 mod private_responses;
 pub mod problem;
@@ -117,6 +118,7 @@ pub use cors::CorsOrigins;
 pub use health::{ProbeStatus, ReadinessProbe, StoreProbe};
 pub use identity::Identity;
 pub use metrics::{Exposition, HttpMetrics, MetricsLayer, MetricsSource};
+pub use nested::Nested;
 pub use problem::Problem;
 /// The Prometheus client `/metrics` is built on, for an application's own metrics and
 /// [`MetricsSource`]s (the same version as ours).

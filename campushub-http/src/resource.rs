@@ -22,6 +22,7 @@ use crate::consistency::{set_token, ReadConsistency};
 use crate::etag::etag;
 use crate::extract::{EntityId, JsonBody, QueryParams};
 use crate::list::{json_ok, json_response, list_response};
+use crate::nested::Nested;
 use crate::problem::{ApiResult, Problem};
 pub use crate::routing::API_PREFIX;
 use crate::routing::{method_not_allowed, route_with_trailing_slash};
@@ -41,6 +42,8 @@ pub struct ResourceRoutes<E: Entity> {
     /// Whether updates and deletes need `If-Match`, when set for this resource; else the
     /// configuration's [`HttpConfig::require_if_match`] says.
     require_if_match: Option<bool>,
+    /// The parents the list is also served under.
+    nested: &'static [Nested],
 }
 
 /// What every handler of a resource shares (the bulk handlers have their own, in `bulk.rs`).
@@ -98,6 +101,7 @@ impl<E: Entity> ResourceRoutes<E> {
             #[cfg(feature = "exchange")]
             import_jobs: None,
             require_if_match: None,
+            nested: &[],
         }
     }
 
@@ -121,6 +125,14 @@ impl<E: Entity> ResourceRoutes<E> {
     #[cfg_attr(docsrs, doc(cfg(feature = "exchange")))]
     pub fn with_exchange(mut self, references: campushub_core::exchange::References) -> Self {
         self.exchange = Some(references);
+        self
+    }
+
+    /// Also serves the list at `/api/v1/<parent>/{id}/<segment>` for each of `nested`: the
+    /// records whose `field` is that id, with every other list parameter as on the list
+    /// route (a parent without such records, or without a record, lists none).
+    pub fn nested_under(mut self, nested: &'static [Nested]) -> Self {
+        self.nested = nested;
         self
     }
 
@@ -162,6 +174,7 @@ impl<E: Entity> ResourceRoutes<E> {
             bulk: self.bulk,
             require_if_match: self.requires_if_match(),
             exchange: self.has_exchange(),
+            nested: self.nested,
         }
     }
 
@@ -194,6 +207,14 @@ impl<E: Entity> ResourceRoutes<E> {
         );
         if self.stats {
             router = route_with_trailing_slash(router, &format!("{base}/stats"), get(stats::<E>));
+        }
+        for &nested in self.nested {
+            let handler =
+                move |state, caller, read, uri, EntityId(id), QueryParams(params), headers| {
+                    let params = nested.params(id, &params);
+                    list::<E>(state, caller, read, uri, QueryParams(params), headers)
+                };
+            router = route_with_trailing_slash(router, &nested.path(self.segment), get(handler));
         }
         let bulk = self.bulk.map(|keys| {
             let max_rows = self.state.config.max_bulk_rows;

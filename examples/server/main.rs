@@ -1,6 +1,8 @@
 //! The CampusHub example server: the REST API over SQLite (default) or Postgres with replicas,
-//! with the moka + Redis cache. It is [`campushub::server`] run as a program; an application
-//! that serves its own kinds too adds them with `Server::extend` (see the module's example).
+//! with the moka + Redis cache. It is [`campushub::server`] run as a program, with contacts
+//! (`/api/v1/contacts`, [`campushub::contacts`], feature `records`) served beside the built-in
+//! kinds; an application that serves its own kinds too adds them with `Server::extend` (see
+//! the module's example).
 //!
 //! Run it with `cargo run --release --example server`: it creates `./data/campushub.db`,
 //! loads demo data into an empty database, prints the address and an `admin` token, and
@@ -21,5 +23,5 @@ use std::process::ExitCode;
 use campushub::server::Server;
 
 fn main() -> ExitCode {
-    Server::new().main()
+    campushub::contacts::serve(Server::new()).main()
 }

@@ -21,6 +21,7 @@ mod command_line;
 mod concurrency;
 mod conditional;
 mod configuration;
+mod contacts;
 mod contention;
 mod contract;
 mod deployment;

@@ -94,6 +94,7 @@ mod tests {
             bulk: Some(BulkKeys::STUDENTS),
             require_if_match: false,
             exchange: false,
+            nested: &[],
         }
     }
 

@@ -74,6 +74,8 @@ pub struct ResourceDoc {
     pub require_if_match: bool,
     /// Whether `/export` and `/import` are routed (feature `exchange`).
     pub exchange: bool,
+    /// The parents the list is also served under (`/api/v1/students/{id}/contacts`).
+    pub nested: &'static [crate::Nested],
 }
 
 /// What the bearer scheme says of roles and scopes (the default policy).
@@ -170,17 +172,34 @@ fn add_resource(paths: &mut Paths, resource: &ResourceDoc, names: &KindNames) {
     let record = || Ref::from_schema_name(names.record.as_str());
     let input = || Ref::from_schema_name(names.input());
 
-    let mut list = op(tag, &format!("List {}", resource.segment), &[400, 422])
-        .operation_id(id("list"))
-        .response(
-            "200",
-            json("A page: `{next, previous, results}` (cursor) or `{count, count_exact, next, previous, results}` (`page=`)", Ref::from_schema_name(names.page())),
+    let list = |summary: &str, action: &str| {
+        let mut list = op(tag, summary, &[400, 422])
+            .operation_id(id(action))
+            .response(
+                "200",
+                json("A page: `{next, previous, results}` (cursor) or `{count, count_exact, next, previous, results}` (`page=`)", Ref::from_schema_name(names.page())),
+            );
+        for parameter in list_parameters(resource.schema) {
+            list = list.parameter(parameter);
+        }
+        list.parameter(consistency_token())
+    };
+    for nested in resource.nested {
+        let summary = format!(
+            "List the {} of one of {} (its id fixes `{}`)",
+            resource.segment, nested.parent, nested.field
         );
-    for parameter in list_parameters(resource.schema) {
-        list = list.parameter(parameter);
+        let by_parent = list(&summary, &format!("list_by_{}", nested.parent));
+        let path = nested.path(resource.segment);
+        add(
+            paths,
+            &path,
+            HttpMethod::Get,
+            by_parent.parameter(id_parameter()),
+        );
     }
-    list = list.parameter(consistency_token());
-    add(paths, &base, HttpMethod::Get, list);
+    let all = list(&format!("List {}", resource.segment), "list");
+    add(paths, &base, HttpMethod::Get, all);
     add(
         paths,
         &base,

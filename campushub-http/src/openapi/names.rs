@@ -142,6 +142,7 @@ mod tests {
             bulk: None,
             require_if_match: false,
             exchange: false,
+            nested: &[],
         };
         let repeated =
             |segment| repeated_operation_ids(&crate::openapi::document(&[at(segment)]).paths);

@@ -43,6 +43,15 @@ impl Drop for TempDir {
 
 /// Runs `campushub <argv>` in this process, configured by `vars` as an instance is.
 pub async fn command(argv: &[&str], vars: &[(&str, String)]) -> Result<(), String> {
+    command_of(&Server::new(), argv, vars).await
+}
+
+/// [`command`] run by `server` (the built-in kinds and what its hooks add).
+pub async fn command_of(
+    server: &Server,
+    argv: &[&str],
+    vars: &[(&str, String)],
+) -> Result<(), String> {
     let args = Args::try_parse_from(std::iter::once("campushub").chain(argv.iter().copied()))
         .map_err(|e| e.to_string())?;
     let mut all: HashMap<String, String> = HashMap::from([
@@ -51,8 +60,5 @@ pub async fn command(argv: &[&str], vars: &[(&str, String)]) -> Result<(), Strin
     ]);
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let config = Config::load(|name| all.get(name).cloned()).map_err(|e| e.to_string())?;
-    Server::new()
-        .run(&args, config)
-        .await
-        .map_err(|e| e.to_string())
+    server.run(&args, config).await.map_err(|e| e.to_string())
 }

@@ -1,6 +1,6 @@
 //! Server instances as separate processes, as they run behind a load balancer: the test
 //! binary starts itself again to run [`child_server`], which serves `campushub::server`
-//! configured by its environment until SIGTERM or SIGINT (shutting down as the server does).
+//! configured by its environment, with the example server's contacts, until SIGTERM or SIGINT (shutting down as the server does).
 //! An instance can be terminated gracefully and started again on the same port, as in a
 //! rolling restart; it is killed when dropped.
 
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use campushub::core::Role;
 use campushub::http::TokenMinter;
-use campushub::server::{shutdown_signal, App, Config, Core};
+use campushub::server::{shutdown_signal, Config, Server};
 use tokio::net::TcpListener;
 
 use super::client::Http;
@@ -214,10 +214,14 @@ async fn child_server() {
         return;
     }
     let config = Config::load(|name| std::env::var(name).ok()).expect("a valid configuration");
-    let core = Core::open(&config)
+    // The example server's kinds: the built-in ones and contacts (its table migrated as the
+    // core opens).
+    let server = campushub::contacts::serve(Server::new());
+    let core = server
+        .open(&config)
         .await
         .expect("the child server opens its stores");
-    let app = App::new(core, &config);
+    let app = server.app(core, &config);
     let listener = TcpListener::bind(config.bind)
         .await
         .expect("the child server binds its port");
