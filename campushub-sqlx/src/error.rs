@@ -48,7 +48,7 @@ pub enum Error {
         /// Its table.
         table: String,
         /// The differences, each naming its column.
-        changes: Vec<crate::kinds::SchemaChange>,
+        changes: Vec<crate::schema_change::SchemaChange>,
     },
     /// A statement of a kind's migration failed (a new unique key the rows violate, a
     /// hand-written migration's error): nothing of the kind's step is kept. Fix the data or
@@ -65,7 +65,7 @@ pub enum Error {
 }
 
 /// The changes of [`Error::SchemaDrift`], one after the other.
-fn display_changes(changes: &[crate::kinds::SchemaChange]) -> String {
+fn display_changes(changes: &[crate::schema_change::SchemaChange]) -> String {
     let named: Vec<String> = changes.iter().map(ToString::to_string).collect();
     named.join("; ")
 }

@@ -57,26 +57,28 @@ pub const NESTED: &[Nested] = &[
 /// migrations, their routes beside the built-in kinds under the same authentication, with
 /// the policy of [`policy`].
 pub fn serve(server: Server) -> Server {
-    server.migrate_kind(KindSchema::of::<Contact>()).extend(|core, state| {
-        let owners = owner::KnownOwner {
-            students: Arc::clone(core.services.students.repository()),
-            faculty: Arc::clone(core.services.faculty.repository()),
-        };
-        let contacts = core
-            .service(core.storage.repository::<Contact>())
-            .policy(Arc::new(policy()))
-            .rules(Arc::new(owners))
-            .build();
-        let keys = BulkKeys {
-            rows: "contacts",
-            keys: "references",
-        };
-        // The router's configuration replaces this one when it is built.
-        let routes = ResourceRoutes::new(SEGMENT, contacts, Arc::new(HttpConfig::default()))
-            .with_stats()
-            .with_bulk(keys)
-            .with_exchange(References::new())
-            .nested_under(NESTED);
-        state.resource(routes)
-    })
+    server
+        .migrate_kind(KindSchema::of::<Contact>())
+        .extend(|core, state| {
+            let owners = owner::KnownOwner {
+                students: Arc::clone(core.services.students.repository()),
+                faculty: Arc::clone(core.services.faculty.repository()),
+            };
+            let contacts = core
+                .service(core.storage.repository::<Contact>())
+                .policy(Arc::new(policy()))
+                .rules(Arc::new(owners))
+                .build();
+            let keys = BulkKeys {
+                rows: "contacts",
+                keys: "references",
+            };
+            // The router's configuration replaces this one when it is built.
+            let routes = ResourceRoutes::new(SEGMENT, contacts, Arc::new(HttpConfig::default()))
+                .with_stats()
+                .with_bulk(keys)
+                .with_exchange(References::new())
+                .nested_under(NESTED);
+            state.resource(routes)
+        })
 }

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use std::sync::Arc;
 
-
 use super::app::{App, Core};
 use super::args::{Args, Command};
 use super::commands;
@@ -20,7 +19,6 @@ use crate::sqlx::kinds::KindSchema;
 
 /// A hook of [`Server::extend`].
 type Extension = Arc<dyn Fn(&Core, ApiState) -> ApiState + Send + Sync>;
-
 
 /// The server: the built-in kinds, plus whatever the application's hooks add to the router.
 /// Cheap to clone.

@@ -2,10 +2,7 @@
 //! Postgres, the `pragma_*` table functions on SQLite) and the kind's recorded migrations.
 
 use crate::error::Result;
-use crate::kinds::plan::{LiveColumn, LiveTable};
-
-/// A recorded hand-written migration: its version and the SHA-256 of its SQL.
-pub(crate) type Recorded = (i64, String);
+use crate::kinds::plan::{LiveColumn, LiveTable, Recorded};
 
 /// `table` as the Postgres catalog has it in the current schema, `None` when it does not
 /// exist.

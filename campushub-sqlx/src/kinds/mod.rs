@@ -23,13 +23,12 @@
 )]
 
 mod catalog;
-mod change;
 mod plan;
 mod print;
 mod run;
 mod schema;
 
-pub use change::SchemaChange;
+pub use crate::schema_change::SchemaChange;
 pub use schema::{KindMigration, KindOutcome, KindSchema};
 
 #[cfg(feature = "postgres")]

@@ -5,6 +5,9 @@ use crate::backend::Dialect;
 use crate::kinds::schema::{catalog_type, KindSchema, WantedColumn};
 use crate::kinds::SchemaChange;
 
+/// A recorded hand-written migration: its version and the SHA-256 of its SQL.
+pub(crate) type Recorded = (i64, String);
+
 /// A column as the live catalog has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LiveColumn {
@@ -154,7 +157,7 @@ pub(crate) fn evolve(
 /// twice, or a recorded one whose SQL changed since, is a configuration error.
 pub(crate) fn pending<'a>(
     schema: &'a KindSchema,
-    recorded: &[crate::kinds::catalog::Recorded],
+    recorded: &[Recorded],
 ) -> crate::Result<Vec<&'a crate::kinds::KindMigration>> {
     let kind = schema.kind;
     if let Some(twice) = schema

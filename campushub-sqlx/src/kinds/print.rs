@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::backend::Dialect;
 use crate::error::Result;
-use crate::kinds::catalog::Recorded;
+use crate::kinds::plan::Recorded;
 use crate::kinds::plan::{self, LiveTable};
 use crate::kinds::run::StepConnection;
 use crate::kinds::KindSchema;

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use crate::backend::{Dialect, Statement};
 use crate::error::{Error, Result};
-use crate::kinds::catalog::Recorded;
+use crate::kinds::plan::Recorded;
 use crate::kinds::plan::{self, LiveTable};
 use crate::kinds::{KindMigration, KindOutcome, KindSchema};
 use crate::value::SqlValue;
@@ -130,7 +130,7 @@ impl StepConnection for sqlx::PgConnection {
     }
 
     async fn statement(&mut self, statement: Statement) -> Result<()> {
-        crate::pg::exec::run(&mut *self, statement).await.map(drop)
+        crate::exec::pg::run(&mut *self, statement).await.map(drop)
     }
 }
 
@@ -152,7 +152,7 @@ impl StepConnection for sqlx::SqliteConnection {
     }
 
     async fn statement(&mut self, statement: Statement) -> Result<()> {
-        crate::sqlite::exec::run(&mut *self, statement)
+        crate::exec::sqlite::run(&mut *self, statement)
             .await
             .map(drop)
     }

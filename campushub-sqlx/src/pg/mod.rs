@@ -1,7 +1,6 @@
 //! Postgres: the primary/replica/analytics router, statement execution and health checks.
 
 mod config;
-pub(crate) mod exec;
 mod floor;
 mod fold;
 mod health;

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::exec::run;
 use super::floor::ReplayFloor;
 use crate::backend::{Statement, StatementResult};
 use crate::counter::PoolCounters;
 use crate::error::Result;
+use crate::exec::pg::run;
 
 /// One pool with its counters (statements, errors, health, replay position).
 #[derive(Debug)]

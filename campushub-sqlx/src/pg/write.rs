@@ -9,11 +9,11 @@ use async_trait::async_trait;
 use campushub_core::ConsistencyToken;
 use sqlx::{Postgres, Transaction};
 
-use super::exec::run;
 use super::pools::{PgPoolHandle, PgPools};
 use super::positions::COMMIT_POSITION;
 use crate::backend::{Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::error::Result;
+use crate::exec::pg::run;
 use crate::value::{ColType, SqlValue};
 
 /// Takes the guard's lock, held until the transaction ends (commit or rollback).

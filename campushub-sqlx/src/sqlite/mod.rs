@@ -1,6 +1,5 @@
 //! SQLite: the embedded store (one database, no replicas) and statement execution.
 
-pub(crate) mod exec;
 mod store;
 
 pub use store::SqliteStore;

@@ -10,10 +10,10 @@ use campushub_core::{ConsistencyToken, ReadOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Sqlite, Transaction};
 
-use super::exec::run;
 use crate::backend::{Backend, Dialect, Guarded, Statement, StatementResult, WriteGuard, WriteTx};
 use crate::counter::{PoolCounters, PoolStats};
 use crate::error::Result;
+use crate::exec::sqlite::run;
 use crate::pool_check::tested_when_idle;
 use crate::value::SqlValue;
 
