@@ -72,6 +72,45 @@ impl TestDb {
     pub async fn wait_for_replay(&self, token: &str) {
         let token: ConsistencyToken = token.parse().expect("a consistency token");
         let target = i64::try_from(token.position()).expect("a WAL position");
+        self.wait_for_position(target).await;
+    }
+
+    /// Waits until the background writes that follow a write have settled and the replica has
+    /// replayed them: the outbox delivered (its relay's token is read after the write), one
+    /// fold of the kept counts (every second), and the primary's position then replayed.
+    pub async fn settle(&self) {
+        let mut primary = PgConnection::connect(&self.primary)
+            .await
+            .expect("connect to the primary");
+        wait::until(
+            "the outbox is delivered",
+            Duration::from_secs(10),
+            || async {
+                let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM campushub_outbox")
+                    .fetch_one(
+                        &mut PgConnection::connect(&self.primary)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (pending == 0)
+                    .then_some(())
+                    .ok_or(format!("{pending} pending"))
+            },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1_200)).await;
+        let position: i64 =
+            sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+                .fetch_one(&mut primary)
+                .await
+                .expect("the primary's position");
+        self.wait_for_position(position).await;
+    }
+
+    /// Waits until the replica has replayed WAL position `target`.
+    async fn wait_for_position(&self, target: i64) {
         let replica_url = self.replica.clone();
         wait::until(
             "the replica has replayed the write",

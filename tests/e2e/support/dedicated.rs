@@ -59,8 +59,10 @@ impl Dedicated {
             .env("CAMPUSHUB_PG_PRIMARY_PORT", self.ports[0].to_string())
             .env("CAMPUSHUB_PG_REPLICA_PORT", self.ports[1].to_string())
             .env("CAMPUSHUB_REDIS_PORT", self.ports[2].to_string())
-            // No Redis Cluster: these tests inject faults into the single Redis.
-            .env("CAMPUSHUB_REDIS_CLUSTER", "off");
+            // No Redis Cluster: these tests inject faults into the single Redis. No S3 store:
+            // they store no objects.
+            .env("CAMPUSHUB_REDIS_CLUSTER", "off")
+            .env("CAMPUSHUB_S3", "off");
         command
     }
 

@@ -72,7 +72,11 @@ impl Cluster {
             .env("CAMPUSHUB_SERVICES_DIR", &self.dir)
             .env("CAMPUSHUB_PG_PRIMARY_PORT", self.primary_port.to_string())
             .env("CAMPUSHUB_PG_REPLICA_PORT", self.replica_port.to_string())
-            .env("CAMPUSHUB_REDIS_PORT", self.redis_port.to_string());
+            .env("CAMPUSHUB_REDIS_PORT", self.redis_port.to_string())
+            // These tests use Postgres alone: no Redis Cluster or S3 store on ports that
+            // would only risk colliding with another test's (they are picked at random).
+            .env("CAMPUSHUB_REDIS_CLUSTER", "off")
+            .env("CAMPUSHUB_S3", "off");
         command
     }
 
