@@ -73,14 +73,18 @@ impl<B: Backend> SqlImportJobs<B> {
         SqlBuilder::new(self.backend.dialect())
     }
 
-    /// Appends the selected columns, the file's only when `with_file`.
-    fn push_columns(b: &mut SqlBuilder, with_file: bool) {
-        let count = if with_file {
-            COLUMNS.len()
+    /// The selected columns: every one, the file's only when `with_file`.
+    fn selected(with_file: bool) -> &'static [(&'static str, ColType)] {
+        if with_file {
+            &COLUMNS
         } else {
-            COLUMNS.len() - 1
-        };
-        for (i, (name, _)) in COLUMNS.iter().take(count).enumerate() {
+            &COLUMNS[..COLUMNS.len() - 1]
+        }
+    }
+
+    /// Appends the [`Self::selected`] columns.
+    fn push_columns(b: &mut SqlBuilder, with_file: bool) {
+        for (i, (name, _)) in Self::selected(with_file).iter().enumerate() {
             if i > 0 {
                 b.push(", ");
             }
@@ -89,12 +93,10 @@ impl<B: Backend> SqlImportJobs<B> {
     }
 
     fn returns(with_file: bool) -> Vec<ColType> {
-        let count = if with_file {
-            COLUMNS.len()
-        } else {
-            COLUMNS.len() - 1
-        };
-        COLUMNS.iter().take(count).map(|(_, ty)| *ty).collect()
+        Self::selected(with_file)
+            .iter()
+            .map(|(_, ty)| *ty)
+            .collect()
     }
 
     async fn read(&self, statement: Statement) -> Result<Vec<ImportJob>> {

@@ -24,29 +24,6 @@ async fn statements(http: &Http, path: &str, route: &str) -> f64 {
     after.0 - before.0
 }
 
-/// Waits until every change in the outbox of `database` was delivered (and deleted).
-async fn outbox_delivered(database: &str) {
-    use sqlx::Connection;
-    let mut connection = sqlx::PgConnection::connect(database)
-        .await
-        .expect("the test database");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM campushub_outbox")
-            .fetch_one(&mut connection)
-            .await
-            .expect("the outbox");
-        if pending == 0 {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{pending} changes still pending in the outbox"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retrieve_costs_one_statement_and_a_list_page_two() {
     let services = Services::shared();
@@ -68,7 +45,7 @@ async fn retrieve_costs_one_statement_and_a_list_page_two() {
     let one = student(&cached.http, &cse, "STMT-100").await.json();
     // The relays deliver these writes from the outbox within a poll or two; a delivery to the
     // cached instance after its first list page would empty its cache and count a miss here.
-    outbox_delivered(&db.primary).await;
+    db.outbox_delivered().await;
     let path = format!("/api/v1/students/{}", id(&one));
     let retrieve = "/api/v1/students/{id}";
     let list = "/api/v1/students";

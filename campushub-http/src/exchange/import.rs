@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use campushub_core::exchange::{import_sheet, Columns, ImportReport, Sheet};
 use campushub_core::service::{ImportOptions, ImportProgress, NoProgress};
-use campushub_core::{BatchMode, Entity, Error, Principal, ReadOptions, ReadRoute};
+use campushub_core::{Entity, Error, Principal, ReadOptions, ReadRoute};
 use serde_json::Value;
 
 use super::format::Format;
-use super::jobs::{RunRequest, Runner};
+use super::jobs::{mode_of, RunRequest, Runner};
 use super::{csv_format, xlsx, ExchangeState, OCTET_STREAM, TEXT_CSV, XLSX};
 use crate::auth::Caller;
 use crate::config::ImportLimits;
@@ -174,13 +174,10 @@ fn options(params: &[(String, String)]) -> ApiResult<(ImportOptions, Option<Form
             ("dry_run", "true") => options.dry_run = true,
             ("dry_run", "false") => options.dry_run = false,
             ("dry_run", _) => return Err(Problem::invalid(name, "expected `true` or `false`")),
-            ("mode", "all_or_nothing") => options.mode = BatchMode::AllOrNothing,
-            ("mode", "best_effort") => options.mode = BatchMode::EachRow,
-            ("mode", _) => {
-                return Err(Problem::invalid(
-                    name,
-                    "expected `all_or_nothing` or `best_effort`",
-                ))
+            ("mode", value) => {
+                options.mode = mode_of(value).ok_or_else(|| {
+                    Problem::invalid(name, "expected `all_or_nothing` or `best_effort`")
+                })?;
             }
             // Read by `asynchronous`.
             ("async", _) => {}

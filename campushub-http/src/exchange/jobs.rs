@@ -159,18 +159,9 @@ impl ImportJobs {
         let ClaimedJob { job, file } = claimed;
         let progress = Arc::new(JobProgress::default());
         let renewals = self.renew(instance, lease, job.id, Arc::clone(&progress));
-        let outcome = match self.runner(&job.resource) {
-            None => Err(format!(
-                "this instance serves no import of `{}`",
-                job.resource
-            )),
-            Some(runner) => match request_of(&job, file, Arc::clone(&progress)) {
-                Err(why) => Err(why),
-                Ok(request) => runner(request).await.map_err(|problem| problem.detail),
-            },
-        };
+        let report = self.attempt(&job, file, Arc::clone(&progress)).await;
         renewals.abort();
-        if outcome.is_ok() {
+        if report.is_ok() {
             // Progress is told every thousand rows: a finished job has done them all.
             let (_, total) = progress.snapshot();
             let done = total.unwrap_or_default();
@@ -182,9 +173,7 @@ impl ImportJobs {
                 tracing::warn!(job = %job.id, %error, "import jobs: recording progress failed");
             }
         }
-        let outcome = match outcome
-            .and_then(|report| serde_json::to_value(&report).map_err(|error| error.to_string()))
-        {
+        let outcome = match report {
             Ok(report) => JobOutcome::Succeeded(report),
             Err(why) => JobOutcome::Failed(why),
         };
@@ -195,6 +184,22 @@ impl ImportJobs {
             }
             Err(error) => tracing::warn!(job = %job.id, %error, "import jobs: ending a job failed"),
         }
+    }
+
+    /// Runs `job`'s import: its report, or why it could not run.
+    async fn attempt(
+        &self,
+        job: &ImportJob,
+        file: Vec<u8>,
+        progress: Arc<JobProgress>,
+    ) -> Result<serde_json::Value, String> {
+        let runner = self
+            .runner(&job.resource)
+            .ok_or_else(|| format!("this instance serves no import of `{}`", job.resource))?;
+        let report = runner(request_of(job, file, progress)?)
+            .await
+            .map_err(|problem| problem.detail)?;
+        serde_json::to_value(&report).map_err(|error| error.to_string())
     }
 
     /// A task renewing the lease on job `id` every third of `lease`, with the progress made.
@@ -302,11 +307,7 @@ fn request_of(
 ) -> Result<RunRequest, String> {
     let format = Format::parse(&job.format)
         .ok_or_else(|| format!("unknown file format `{}`", job.format))?;
-    let mode = match job.mode.as_str() {
-        "all_or_nothing" => BatchMode::AllOrNothing,
-        "best_effort" => BatchMode::EachRow,
-        other => return Err(format!("unknown import mode `{other}`")),
-    };
+    let mode = mode_of(&job.mode).ok_or_else(|| format!("unknown import mode `{}`", job.mode))?;
     Ok(RunRequest {
         principal: job.submitter.principal(),
         file,
@@ -319,12 +320,19 @@ fn request_of(
     })
 }
 
-/// The query parameter's name of `mode`.
+/// The name of `mode`, as `?mode=` takes it and a job records it.
 fn mode_name(mode: BatchMode) -> &'static str {
     match mode {
         BatchMode::AllOrNothing => "all_or_nothing",
         BatchMode::EachRow => "best_effort",
     }
+}
+
+/// The mode [`mode_name`] names `name`.
+pub(super) fn mode_of(name: &str) -> Option<BatchMode> {
+    [BatchMode::AllOrNothing, BatchMode::EachRow]
+        .into_iter()
+        .find(|mode| mode_name(*mode) == name)
 }
 
 /// Whether `principal` sees every job, not only its own.

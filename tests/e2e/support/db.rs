@@ -79,34 +79,39 @@ impl TestDb {
     /// replayed them: the outbox delivered (its relay's token is read after the write), one
     /// fold of the kept counts (every second), and the primary's position then replayed.
     pub async fn settle(&self) {
+        self.outbox_delivered().await;
+        tokio::time::sleep(Duration::from_millis(1_200)).await;
         let mut primary = PgConnection::connect(&self.primary)
             .await
             .expect("connect to the primary");
-        wait::until(
-            "the outbox is delivered",
-            Duration::from_secs(10),
-            || async {
-                let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM campushub_outbox")
-                    .fetch_one(
-                        &mut PgConnection::connect(&self.primary)
-                            .await
-                            .map_err(|e| e.to_string())?,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-                (pending == 0)
-                    .then_some(())
-                    .ok_or(format!("{pending} pending"))
-            },
-        )
-        .await;
-        tokio::time::sleep(Duration::from_millis(1_200)).await;
         let position: i64 =
             sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
                 .fetch_one(&mut primary)
                 .await
                 .expect("the primary's position");
         self.wait_for_position(position).await;
+    }
+
+    /// Waits until every change in the outbox was delivered (and deleted).
+    pub async fn outbox_delivered(&self) {
+        let mut primary = PgConnection::connect(&self.primary)
+            .await
+            .expect("connect to the primary");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM campushub_outbox")
+                .fetch_one(&mut primary)
+                .await
+                .expect("the outbox");
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{pending} changes still pending in the outbox"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until the replica has replayed WAL position `target`.
