@@ -10,9 +10,11 @@ use serde_json::Value;
 
 use super::entry::FieldChange;
 use super::settings::AuditSettings;
+use crate::entity::Entity;
+use crate::error::{Error, Result};
 
 /// The field whose object value is a map of custom fields, each diffed on its own.
-const CUSTOM_FIELDS: &str = "custom_fields";
+pub(super) const CUSTOM_FIELDS: &str = "custom_fields";
 
 /// The fields of `input` (a record's input form as JSON) by name, custom fields as
 /// `custom_fields.<name>`, null values left out. Takes the value apart rather than copying it:
@@ -49,8 +51,17 @@ pub fn changes(
 ) -> BTreeMap<String, FieldChange> {
     let before = before.map(flatten).unwrap_or_default();
     let after = after.map(flatten).unwrap_or_default();
-    // Both sides come sorted by name: one merge walk pairs them, and the changes, sorted too,
-    // are collected into the map in bulk (a bulk create diffs every field of every row).
+    merge(before, after, settings)
+}
+
+/// The changes between two sides' fields, each sorted by name with unique names: one merge
+/// walk pairs them, and the changes, sorted too, are collected into the map in bulk (a bulk
+/// create diffs every field of every row).
+fn merge(
+    before: impl IntoIterator<Item = (String, Value)>,
+    after: impl IntoIterator<Item = (String, Value)>,
+    settings: &AuditSettings,
+) -> BTreeMap<String, FieldChange> {
     let mut before = before.into_iter().peekable();
     let mut after = after.into_iter().peekable();
     let mut changed = Vec::new();
@@ -81,6 +92,34 @@ pub fn changes(
         }
     }
     changed.into_iter().collect()
+}
+
+/// The fields that differ between records `before` and `after` of one kind (`None` before a
+/// create or after a deletion), diffed on their input forms ([`Entity::to_input`]), with
+/// their values unless `settings` keeps the field private: what an audit entry records.
+///
+/// # Errors
+/// [`Error::Internal`] when a record's input form does not serialize to JSON.
+pub fn record_changes<E: Entity>(
+    before: Option<&E>,
+    after: Option<&E>,
+    settings: &AuditSettings,
+) -> Result<BTreeMap<String, FieldChange>> {
+    let before = before.map(input_fields).transpose()?.unwrap_or_default();
+    let after = after.map(input_fields).transpose()?.unwrap_or_default();
+    Ok(merge(before, after, settings))
+}
+
+/// `record`'s input form's fields, sorted by name ([`flatten`]'s): taken from the input as it
+/// serializes, or from its JSON document should it not serialize as named fields.
+fn input_fields<E: Entity>(record: &E) -> Result<Vec<(String, Value)>> {
+    let input = record.to_input();
+    if let Some(fields) = super::fields::input_fields(&input) {
+        return Ok(fields);
+    }
+    let document = serde_json::to_value(&input)
+        .map_err(|error| Error::internal("a record's input does not serialize", error))?;
+    Ok(flatten(document).into_iter().collect())
 }
 
 #[cfg(test)]

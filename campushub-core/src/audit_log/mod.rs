@@ -12,11 +12,12 @@
 
 mod diff;
 mod entry;
+mod fields;
 mod reader;
 mod service;
 mod settings;
 
-pub use diff::{changes, flatten};
+pub use diff::{changes, flatten, record_changes};
 pub use entry::{AuditAction, AuditActor, AuditEntry, FieldChange};
 pub use reader::{AuditFilter, AuditLog, AuditPosition};
 pub use service::{AuditPage, AuditService, AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE};

@@ -69,10 +69,7 @@ impl AuditSettings {
 
     /// Whether field `name`'s values stay out of the log.
     pub fn is_private(&self, name: &str) -> bool {
-        self.private.contains(name)
-            || SECRET_WORDS
-                .iter()
-                .any(|word| contains_ignoring_case(name, word))
+        self.private.contains(name) || named_like_a_secret(name)
     }
 
     /// The change of field `name` from `old` to `new`, as the log records it.
@@ -85,12 +82,25 @@ impl AuditSettings {
     }
 }
 
-/// Whether `text` contains `word` (ASCII letters in any case), without a lowercased copy: it
-/// runs for every field of every audited write.
-fn contains_ignoring_case(text: &str, word: &str) -> bool {
-    text.as_bytes()
-        .windows(word.len())
-        .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+/// Whether `name` contains one of [`SECRET_WORDS`] (ASCII letters in any case). It runs for
+/// every field of every audited write: a name of field length is lowercased once on the
+/// stack, and each word found by `str::contains`; a longer one is compared window by window.
+fn named_like_a_secret(name: &str) -> bool {
+    const ON_STACK: usize = 64;
+    if name.len() <= ON_STACK {
+        let mut lower = [0u8; ON_STACK];
+        let lower = &mut lower[..name.len()];
+        lower.copy_from_slice(name.as_bytes());
+        lower.make_ascii_lowercase();
+        // Lowercasing ASCII letters keeps UTF-8 valid; should it not, nothing is a secret word.
+        let lower = std::str::from_utf8(lower).unwrap_or_default();
+        return SECRET_WORDS.iter().any(|word| lower.contains(word));
+    }
+    SECRET_WORDS.iter().any(|word| {
+        name.as_bytes()
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    })
 }
 
 #[cfg(test)]
@@ -113,5 +123,12 @@ mod tests {
             !custom.is_private("tok"),
             "a part of a secret word is not one"
         );
+        let long = format!("{}_Password", "x".repeat(70));
+        assert!(
+            custom.is_private(&long),
+            "in a name longer than the stack's"
+        );
+        assert!(!custom.is_private(&"x".repeat(80)));
+        assert!(custom.is_private("ünïcode_SECRET"), "beside other letters");
     }
 }

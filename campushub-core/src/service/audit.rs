@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::EntityService;
-use crate::audit_log::{changes, AuditAction, AuditEntry};
+use crate::audit_log::{record_changes, AuditAction, AuditEntry};
 use crate::auth::Principal;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
@@ -38,9 +38,7 @@ impl<E: Entity> EntityService<E> {
             id,
             (version(before), version(after)),
         );
-        let before = before.map(input_json).transpose()?;
-        let after = after.map(input_json).transpose()?;
-        entry.changes = changes(before, after, settings);
+        entry.changes = record_changes(before, after, settings)?;
         Ok(Some(entry))
     }
 
@@ -138,10 +136,4 @@ impl<E: Entity> EntityService<E> {
             .map(|(before, after)| self.audit_entry(principal, action, before, after))
             .collect::<Result<Option<Vec<_>>>>()
     }
-}
-
-/// `record`'s input form as JSON: its writable fields.
-fn input_json<E: Entity>(record: &E) -> Result<serde_json::Value> {
-    serde_json::to_value(record.to_input())
-        .map_err(|error| Error::internal("a record's input does not serialize", error))
 }
