@@ -145,14 +145,17 @@ where
     problem
 }
 
-/// The largest body any route reads: [`HttpConfig::body_limit`], or an import's file limit
-/// when the import routes are compiled in and it is larger.
+/// The largest body any route reads: [`HttpConfig::body_limit`], or a streamed body's limit
+/// ([`HttpConfig::stream_body_limit`]), or an import's file limit when the import routes are
+/// compiled in, whichever is largest.
 ///
 /// [`HttpConfig::body_limit`]: crate::HttpConfig::body_limit
+/// [`HttpConfig::stream_body_limit`]: crate::HttpConfig::stream_body_limit
 fn body_cap(config: &crate::HttpConfig) -> usize {
+    let cap = config.body_limit.max(config.stream_body_limit);
     if cfg!(feature = "exchange") {
-        config.body_limit.max(config.imports.max_file_bytes)
+        cap.max(config.imports.max_file_bytes)
     } else {
-        config.body_limit
+        cap
     }
 }
