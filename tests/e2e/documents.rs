@@ -1,0 +1,523 @@
+//! Documents (`campushub::documents`, served through the public `Server` API) over real
+//! sockets, on the filesystem store and on an S3-compatible store (moto): a 50 MB document
+//! streamed up and down intact (hash checked), a `Range`, `If-None-Match`, an oversize and a
+//! disallowed upload refused with nothing stored, a replaced upload's old bytes and a deleted
+//! document's bytes gone, downloads held to the policy, and the orphan sweep.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use campushub::core::Role;
+use campushub::documents::{self, DocumentSettings, DocumentStore, S3Options, StoreLocation};
+use campushub::http::TokenMinter;
+use campushub::server::Server;
+use futures::{StreamExt, TryStreamExt};
+use http_body_util::{BodyExt, BodyStream, StreamBody};
+use hyper::body::Frame;
+use hyper::Method;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::support::client::Http;
+use crate::support::commands::TempDir;
+use crate::support::instance::{Instance, JWT_SECRET};
+use crate::support::records::{department, id, student};
+
+/// The big document's length: 50 MiB.
+const BIG: u64 = 50 * 1024 * 1024;
+
+/// The chunks a streamed body is sent in.
+const CHUNK: usize = 256 * 1024;
+
+/// `len` bytes of a seeded pseudo-random sequence from `offset` on, in chunks: the same
+/// bytes every time, made as they are sent or checked (never one 50 MB buffer).
+fn pattern(seed: u64, offset: u64, len: u64) -> impl Iterator<Item = Bytes> {
+    let byte_at = move |i: u64| {
+        // splitmix64 of the 8-byte word the byte falls in.
+        let mut z = seed.wrapping_add((i / 8).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        z.to_le_bytes()[(i % 8) as usize]
+    };
+    let end = offset + len;
+    (offset..end).step_by(CHUNK).map(move |start| {
+        let stop = (start + CHUNK as u64).min(end);
+        (start..stop).map(byte_at).collect::<Vec<u8>>().into()
+    })
+}
+
+/// The SHA-256 (hex) of `pattern(seed, 0, len)`.
+fn pattern_sha256(seed: u64, len: u64) -> String {
+    let mut hasher = Sha256::new();
+    for chunk in pattern(seed, 0, len) {
+        hasher.update(&chunk);
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A response whose body was hashed as it streamed in, not kept.
+struct Streamed {
+    status: u16,
+    headers: axum::http::HeaderMap,
+    len: u64,
+    sha256: String,
+    /// The first bytes of the body (up to 4 KiB), for small answers.
+    head: Vec<u8>,
+}
+
+impl Streamed {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.head).unwrap_or(Value::Null)
+    }
+}
+
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, Infallible>;
+
+/// Sends `method path` with `chunks` streamed as the body (chunked: no `Content-Length`,
+/// unless `headers` declare one), and hashes the answer as it streams in.
+async fn stream(
+    base: &str,
+    token: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    chunks: impl Iterator<Item = Bytes> + Send + 'static,
+) -> Streamed {
+    let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
+    let frames = futures::stream::iter(chunks.map(|chunk| Ok::<_, Infallible>(Frame::data(chunk))));
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {token}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(BodyExt::boxed_unsync(StreamBody::new(frames)))
+        .expect("a request");
+    let response = client.request(request).await.expect("an answer");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = BodyStream::new(response.into_body())
+        .try_filter_map(|frame| async move { Ok(frame.into_data().ok()) })
+        .boxed();
+    let (mut len, mut hasher, mut head) = (0u64, Sha256::new(), Vec::new());
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.expect("the body streams");
+        len += chunk.len() as u64;
+        hasher.update(&chunk);
+        if head.len() < 4096 {
+            head.extend_from_slice(&chunk[..chunk.len().min(4096 - head.len())]);
+        }
+    }
+    Streamed {
+        status,
+        headers,
+        len,
+        sha256: hex(&hasher.finalize()),
+        head,
+    }
+}
+
+/// A token for `roles`, as the instance's own admin token is minted.
+fn token(subject: &str, roles: &[Role], student: Option<uuid::Uuid>) -> String {
+    let links = campushub::core::scope::RecordLinks {
+        student_id: student,
+        ..Default::default()
+    };
+    TokenMinter::hs256(JWT_SECRET)
+        .expect("a secret")
+        .mint_linked(subject, roles, &links, Duration::from_secs(600))
+        .expect("a token")
+}
+
+/// The objects stored under document `id`'s folder.
+async fn objects_of(store: &DocumentStore, id: &str) -> Vec<String> {
+    let id = id.parse().expect("a uuid");
+    let objects: Vec<_> = store
+        .objects_under(&DocumentStore::folder(id))
+        .try_collect()
+        .await
+        .expect("the store lists");
+    objects.into_iter().map(|object| object.key).collect()
+}
+
+/// An instance on SQLite in `dir` serving documents with `settings`.
+async fn instance(dir: &TempDir, settings: DocumentSettings) -> Instance {
+    let store = settings.open_store().expect("the store opens");
+    let server = documents::serve(Server::new(), settings, store);
+    Instance::start_with(&server, &dir.sqlite()).await
+}
+
+/// A document of the student `owner`, without content yet.
+async fn document(http: &Http, owner: &str, title: &str) -> String {
+    let created = http
+        .create(
+            "/api/v1/documents",
+            json!({"owner_kind": "STUDENT", "owner_id": owner, "doc_type": "TRANSCRIPT", "title": title}),
+        )
+        .await
+        .json();
+    assert_eq!(created["size"], Value::Null, "{created}");
+    id(&created)
+}
+
+/// The big document up and down, a range, `If-None-Match`, a replacement, the policy, the
+/// deletion, and the sweep, against `settings`' store.
+async fn scenario(settings: DocumentSettings) {
+    let dir = TempDir::new();
+    let store = settings.open_store().expect("the store opens");
+    let instance = instance(&dir, settings).await;
+    let http = &instance.http;
+    let admin = http.token().expect("a token").to_owned();
+    let base = http.base();
+    let cse = department(http, "CSE").await;
+    let ada = id(&student(http, &cse, "R-1").await.json());
+    let doc = document(http, &ada, "Transcript 2024 / Ada.pdf").await;
+    let content = format!("/api/v1/documents/{doc}/content");
+
+    let none = http.get(&content).await;
+    assert_eq!(none.status, 404, "{}", none.text());
+
+    // 50 MiB up, streamed in chunks.
+    let up = stream(
+        &base,
+        &admin,
+        Method::PUT,
+        &content,
+        &[("content-type", "application/pdf")],
+        pattern(7, 0, BIG),
+    )
+    .await;
+    assert_eq!(up.status, 200, "{:?}", String::from_utf8_lossy(&up.head));
+    let expected = pattern_sha256(7, BIG);
+    let record = up.json();
+    assert_eq!(record["size"], json!(BIG));
+    assert_eq!(record["sha256"], json!(expected));
+    assert_eq!(record["content_type"], "application/pdf");
+    assert_eq!(record["uploaded_by"], "e2e-admin");
+    assert_eq!(record["version"], 2, "an upload is a new version");
+    assert!(!up.header("etag").is_empty());
+    assert_eq!(objects_of(&store, &doc).await.len(), 1);
+
+    // ... and down, intact.
+    let down = stream(
+        &base,
+        &admin,
+        Method::GET,
+        &content,
+        &[],
+        std::iter::empty(),
+    )
+    .await;
+    assert_eq!(down.status, 200);
+    assert_eq!((down.len, down.sha256.as_str()), (BIG, expected.as_str()));
+    assert_eq!(down.header("content-length"), BIG.to_string());
+    assert_eq!(down.header("content-type"), "application/pdf");
+    assert_eq!(down.header("accept-ranges"), "bytes");
+    let tag = down.header("etag");
+    assert_eq!(tag, format!("\"{expected}\""));
+    let disposition = down.header("content-disposition");
+    assert!(
+        disposition.starts_with("attachment; filename=\"Transcript 2024 _ Ada.pdf\""),
+        "{disposition}"
+    );
+
+    // One range, the current copy, a range past the end.
+    let start = BIG - 300_000;
+    let range = format!("bytes={start}-{}", start + 99_999);
+    let part = http.get_with(&content, &[("range", &range)]).await;
+    assert_eq!(part.status, 206, "{}", part.text());
+    let wanted: Vec<u8> = pattern(7, start, 100_000)
+        .flat_map(|c| c.to_vec())
+        .collect();
+    assert_eq!(part.body.as_ref(), wanted.as_slice());
+    assert_eq!(
+        part.header("content-range").as_deref(),
+        Some(format!("bytes {start}-{}/{BIG}", start + 99_999).as_str())
+    );
+    let current = http.get_with(&content, &[("if-none-match", &tag)]).await;
+    assert_eq!(current.status, 304);
+    let past = http
+        .get_with(&content, &[("range", &format!("bytes={BIG}-"))])
+        .await;
+    assert_eq!(past.status, 416, "{}", past.text());
+    assert_eq!(past.header("content-range"), Some(format!("bytes */{BIG}")));
+
+    // A disallowed type is refused before a byte is stored.
+    let refused = stream(
+        &base,
+        &admin,
+        Method::PUT,
+        &content,
+        &[("content-type", "application/x-msdownload")],
+        pattern(8, 0, 1000),
+    )
+    .await;
+    assert_eq!(refused.status, 415, "{:?}", refused.json());
+    assert_eq!(objects_of(&store, &doc).await.len(), 1);
+
+    // A replacement: the new bytes served, the old ones gone.
+    let small = stream(
+        &base,
+        &admin,
+        Method::PUT,
+        &content,
+        &[("content-type", "text/plain; charset=utf-8")],
+        pattern(9, 0, 5000),
+    )
+    .await;
+    assert_eq!(small.status, 200, "{:?}", small.json());
+    assert_eq!(small.json()["sha256"], json!(pattern_sha256(9, 5000)));
+    assert_eq!(small.json()["content_type"], "text/plain");
+    assert_eq!(
+        objects_of(&store, &doc).await.len(),
+        1,
+        "the 50 MB object is gone"
+    );
+    let again = http.get(&content).await;
+    assert_eq!(again.body.len(), 5000);
+
+    // The policy: faculty read the metadata, not the bytes; a student only its own bytes.
+    let faculty = Http::new(&base, Some(token("prof", &[Role::FACULTY], None)));
+    assert_eq!(
+        faculty
+            .get(&format!("/api/v1/documents/{doc}"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(faculty.get(&content).await.status, 403);
+    let faculty_upload = stream(
+        &base,
+        &token("prof", &[Role::FACULTY], None),
+        Method::PUT,
+        &content,
+        &[("content-type", "text/plain")],
+        pattern(9, 0, 10),
+    )
+    .await;
+    assert_eq!(faculty_upload.status, 403);
+    let own = Http::new(
+        &base,
+        Some(token(
+            "ada",
+            &[Role::STUDENT],
+            Some(ada.parse().expect("a uuid")),
+        )),
+    );
+    assert_eq!(own.get(&content).await.status, 200);
+    let other = Http::new(
+        &base,
+        Some(token("eve", &[Role::STUDENT], Some(uuid::Uuid::new_v4()))),
+    );
+    assert_eq!(other.get(&content).await.status, 404);
+
+    // The sweep deletes an orphan (no document) and leaves referenced bytes.
+    let orphan_id = uuid::Uuid::new_v4();
+    let chunks = futures::stream::iter(pattern(3, 0, 10).map(Ok::<_, Infallible>));
+    store
+        .upload(orphan_id, chunks, 100)
+        .await
+        .expect("an orphan stored");
+    let repository = sqlite_documents(&dir).await;
+    let swept = documents::sweep(&store, repository.as_ref(), Duration::from_secs(3600))
+        .await
+        .expect("a sweep");
+    assert_eq!(swept.deleted, 0, "nothing is older than the grace period");
+    let swept = documents::sweep(&store, repository.as_ref(), Duration::ZERO)
+        .await
+        .expect("a sweep");
+    assert_eq!((swept.seen, swept.deleted), (2, 1));
+    assert!(objects_of(&store, &orphan_id.to_string()).await.is_empty());
+    assert_eq!(objects_of(&store, &doc).await.len(), 1);
+
+    // Deleting the document deletes its bytes.
+    let deleted = http
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/documents/{doc}"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert!(objects_of(&store, &doc).await.is_empty());
+    instance.stop().await.expect("a clean stop");
+}
+
+/// The documents' repository of the instance's SQLite database in `dir`.
+async fn sqlite_documents(
+    dir: &TempDir,
+) -> std::sync::Arc<dyn campushub::core::Repository<campushub::documents::Document>> {
+    let url = &dir.sqlite()[0].1;
+    let store = campushub::sqlx::SqliteStore::connect(url)
+        .await
+        .expect("the database opens");
+    std::sync::Arc::new(campushub::sqlx::SqlRepository::<
+        campushub::documents::Document,
+        campushub::sqlx::SqliteStore,
+    >::new(store))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_on_the_filesystem() {
+    let folder = TempDir::new();
+    scenario(DocumentSettings {
+        location: StoreLocation::Filesystem(folder.path("objects")),
+        max_bytes: 64 * 1024 * 1024,
+        ..DocumentSettings::default()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_on_an_s3_compatible_store() {
+    scenario(s3_settings(64 * 1024 * 1024).await).await;
+}
+
+/// Settings of a fresh bucket on the S3-compatible server of `scripts/services.sh`; fails
+/// (does not skip) when it is not running.
+async fn s3_settings(max_bytes: u64) -> DocumentSettings {
+    let endpoint = std::env::var("CAMPUSHUB_TEST_S3").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+        panic!("CAMPUSHUB_TEST_S3 is not set: run `scripts/services.sh start` (moto) and source its env file")
+    });
+    let bucket = format!("e2e-{}", uuid::Uuid::new_v4().simple());
+    let made = Http::new(&endpoint, None)
+        .send(Method::PUT, &format!("/{bucket}"), &[], None)
+        .await;
+    assert_eq!(made.status, 200, "the bucket is created: {}", made.text());
+    DocumentSettings {
+        location: StoreLocation::S3 {
+            bucket,
+            options: S3Options {
+                endpoint: Some(endpoint),
+                region: Some("us-east-1".to_owned()),
+                access_key_id: Some("testing".to_owned()),
+                secret_access_key: Some("testing".to_owned()),
+            },
+        },
+        max_bytes,
+        ..DocumentSettings::default()
+    }
+}
+
+/// An upload over the limit is refused with `413`, whether its length is declared or only
+/// found while streaming, and leaves the current bytes and metadata as they were.
+async fn limits_scenario(settings: DocumentSettings) {
+    let dir = TempDir::new();
+    let store = settings.open_store().expect("the store opens");
+    let max = settings.max_bytes;
+    let instance = instance(&dir, settings).await;
+    let http = &instance.http;
+    let admin = http.token().expect("a token").to_owned();
+    let base = http.base();
+    let cse = department(http, "CSE").await;
+    let ada = id(&student(http, &cse, "R-1").await.json());
+    let doc = document(http, &ada, "ID").await;
+    let content = format!("/api/v1/documents/{doc}/content");
+    let first = stream(
+        &base,
+        &admin,
+        Method::PUT,
+        &content,
+        &[("content-type", "image/png")],
+        pattern(1, 0, max),
+    )
+    .await;
+    assert_eq!(
+        first.status,
+        200,
+        "exactly the limit is accepted: {:?}",
+        first.json()
+    );
+    let before = http.get(&format!("/api/v1/documents/{doc}")).await.json();
+
+    let streamed = stream(
+        &base,
+        &admin,
+        Method::PUT,
+        &content,
+        &[("content-type", "image/png")],
+        pattern(2, 0, max + 1),
+    )
+    .await;
+    assert_eq!(streamed.status, 413, "{:?}", streamed.json());
+    assert_eq!(streamed.json()["status"], 413);
+    let declared_len = (max + 1).to_string();
+    let declared = stream(
+        &base,
+        &admin,
+        Method::PUT,
+        &content,
+        &[
+            ("content-type", "image/png"),
+            ("content-length", &declared_len),
+        ],
+        pattern(2, 0, max + 1),
+    )
+    .await;
+    assert_eq!(declared.status, 413);
+    let empty = stream(
+        &base,
+        &admin,
+        Method::PUT,
+        &content,
+        &[("content-type", "image/png")],
+        std::iter::empty(),
+    )
+    .await;
+    assert_eq!(empty.status, 400);
+
+    let after = http.get(&format!("/api/v1/documents/{doc}")).await.json();
+    assert_eq!(after, before, "the metadata is unchanged");
+    assert_eq!(
+        objects_of(&store, &doc).await.len(),
+        1,
+        "nothing else is stored"
+    );
+    let down = stream(
+        &base,
+        &admin,
+        Method::GET,
+        &content,
+        &[],
+        std::iter::empty(),
+    )
+    .await;
+    assert_eq!(down.sha256, pattern_sha256(1, max));
+    instance.stop().await.expect("a clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_uploads_store_nothing_on_the_filesystem() {
+    let folder = TempDir::new();
+    limits_scenario(DocumentSettings {
+        location: StoreLocation::Filesystem(folder.path("objects")),
+        max_bytes: 6 * 1024 * 1024,
+        ..DocumentSettings::default()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_uploads_store_nothing_on_an_s3_compatible_store() {
+    limits_scenario(s3_settings(6 * 1024 * 1024).await).await;
+}
