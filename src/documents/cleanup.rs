@@ -2,6 +2,7 @@
 //! deletion commits, and the orphans a failure left (an upload whose metadata write failed,
 //! a process that died between the two), removed by the sweep.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -82,4 +83,30 @@ pub async fn sweep(
         }
     }
     Ok(swept)
+}
+
+/// Sweeps `store` every `every` (the first time after one period), logging what each sweep
+/// deleted and any failure; runs until dropped.
+pub(super) async fn sweep_every(
+    store: DocumentStore,
+    documents: Arc<dyn Repository<Document>>,
+    every: Duration,
+    grace: Duration,
+) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match sweep(&store, documents.as_ref(), grace).await {
+            Ok(swept) if swept.deleted > 0 => {
+                tracing::info!(
+                    seen = swept.seen,
+                    deleted = swept.deleted,
+                    "swept orphaned document bytes"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "the sweep of orphaned document bytes failed"),
+        }
+    }
 }

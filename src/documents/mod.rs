@@ -45,6 +45,8 @@ mod store;
 
 use std::sync::Arc;
 
+use futures::FutureExt;
+
 use crate::contacts::KnownOwner;
 use crate::http::{HttpConfig, Nested, ResourceRoutes};
 use crate::server::Server;
@@ -55,7 +57,7 @@ pub use document::{DocType, Document, DocumentInput};
 pub use policy::policy;
 pub use settings::{
     DocumentSettings, S3Options, SettingsError, StoreLocation, DEFAULT_CONTENT_TYPES,
-    DEFAULT_MAX_BYTES, DEFAULT_STORE,
+    DEFAULT_MAX_BYTES, DEFAULT_STORE, DEFAULT_SWEEP_EVERY, DEFAULT_SWEEP_GRACE,
 };
 pub use store::{DocumentStore, Stored, StoredObject, UploadError};
 
@@ -68,9 +70,21 @@ pub const NESTED: &[Nested] = crate::contacts::NESTED;
 
 /// `server` serving documents too, configured by `settings`, their bytes in `store`: the
 /// table created (or checked) after CampusHub's migrations, the metadata and content routes
-/// beside the built-in kinds, with the policy of [`policy`].
+/// beside the built-in kinds, with the policy of [`policy`], and (unless
+/// [`DocumentSettings::sweep_every`] is `None`) a sweep of orphaned bytes on each instance
+/// while it serves.
 pub fn serve(server: Server, settings: DocumentSettings, store: DocumentStore) -> Server {
     let settings = Arc::new(settings);
+    let server = match settings.sweep_every {
+        Some(every) => {
+            let (store, grace) = (store.clone(), settings.sweep_grace);
+            server.background(move |core| {
+                let documents = core.storage.repository::<Document>();
+                cleanup::sweep_every(store.clone(), documents, every, grace).boxed()
+            })
+        }
+        None => server,
+    };
     server
         .migrate_kind(KindSchema::of::<Document>())
         .extend(move |core, mut state| {

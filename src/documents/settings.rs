@@ -2,6 +2,7 @@
 //! media types are accepted, read from `CAMPUSHUB_DOCUMENTS_*` variables.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
@@ -22,6 +23,13 @@ pub const DEFAULT_CONTENT_TYPES: &[&str] = &[
 
 /// The largest upload accepted by default: 64 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How often an instance sweeps orphaned bytes by default: hourly.
+pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// How old an unreferenced object must be before a sweep deletes it, by default: an hour,
+/// far longer than an upload may take (the router's request timeout).
+pub const DEFAULT_SWEEP_GRACE: Duration = Duration::from_secs(3600);
 
 /// The default store: a folder beside the example server's database.
 pub const DEFAULT_STORE: &str = "fs:./data/documents";
@@ -66,6 +74,11 @@ pub struct DocumentSettings {
     /// The media types an upload may declare (`415` for others), lower case, without
     /// parameters.
     pub content_types: Vec<String>,
+    /// How often each instance sweeps orphaned bytes ([`super::sweep`]); `None`: never.
+    pub sweep_every: Option<Duration>,
+    /// How old an unreferenced object must be before a sweep deletes it: longer than an
+    /// upload may take, since an upload's object is referenced only once it is complete.
+    pub sweep_grace: Duration,
 }
 
 /// A configuration that cannot be used.
@@ -96,6 +109,8 @@ impl Default for DocumentSettings {
                 .iter()
                 .map(|t| (*t).to_owned())
                 .collect(),
+            sweep_every: Some(DEFAULT_SWEEP_EVERY),
+            sweep_grace: DEFAULT_SWEEP_GRACE,
         }
     }
 }
@@ -106,7 +121,9 @@ impl DocumentSettings {
     /// `s3://<bucket>`), `CAMPUSHUB_DOCUMENTS_S3_ENDPOINT`, `CAMPUSHUB_DOCUMENTS_S3_REGION`,
     /// `CAMPUSHUB_DOCUMENTS_S3_ACCESS_KEY_ID`, `CAMPUSHUB_DOCUMENTS_S3_SECRET_ACCESS_KEY`,
     /// `CAMPUSHUB_DOCUMENTS_MAX_BYTES` (default 64 MiB) and `CAMPUSHUB_DOCUMENTS_CONTENT_TYPES`
-    /// (comma-separated, default [`DEFAULT_CONTENT_TYPES`]).
+    /// (comma-separated, default [`DEFAULT_CONTENT_TYPES`]), `CAMPUSHUB_DOCUMENTS_SWEEP_EVERY`
+    /// (a duration such as `30m`, default `1h`; `off`: no sweep) and
+    /// `CAMPUSHUB_DOCUMENTS_SWEEP_GRACE` (default `1h`).
     ///
     /// # Errors
     /// [`SettingsError::Invalid`] naming the variable.
@@ -142,10 +159,28 @@ impl DocumentSettings {
                 .filter(|item| !item.is_empty())
                 .collect(),
         };
+        let duration = |name: &'static str| match get(name) {
+            None => Ok(None),
+            Some(value) if value.trim() == "off" && name == SWEEP_EVERY => Ok(None),
+            Some(value) => crate::server::parse_duration(&value)
+                .filter(|every| !(every.is_zero() && name == SWEEP_EVERY))
+                .map(Some)
+                .ok_or_else(|| SettingsError::Invalid {
+                    name,
+                    message: format!("`{value}` is not a duration such as 30s, 15m or 2h"),
+                }),
+        };
+        let sweep_every = match get(SWEEP_EVERY) {
+            None => defaults.sweep_every,
+            Some(_) => duration(SWEEP_EVERY)?,
+        };
+        let sweep_grace = duration(SWEEP_GRACE)?.unwrap_or(defaults.sweep_grace);
         Ok(DocumentSettings {
             location,
             max_bytes,
             content_types,
+            sweep_every,
+            sweep_grace,
         })
     }
 
@@ -195,6 +230,12 @@ impl DocumentSettings {
     }
 }
 
+/// The variable of [`DocumentSettings::sweep_every`].
+const SWEEP_EVERY: &str = "CAMPUSHUB_DOCUMENTS_SWEEP_EVERY";
+
+/// The variable of [`DocumentSettings::sweep_grace`].
+const SWEEP_GRACE: &str = "CAMPUSHUB_DOCUMENTS_SWEEP_GRACE";
+
 /// The location `spec` names.
 fn parse_location(
     spec: &str,
@@ -243,6 +284,8 @@ mod tests {
                 "CAMPUSHUB_DOCUMENTS_CONTENT_TYPES",
                 "application/PDF, text/plain",
             ),
+            ("CAMPUSHUB_DOCUMENTS_SWEEP_EVERY", "off"),
+            ("CAMPUSHUB_DOCUMENTS_SWEEP_GRACE", "2h"),
         ])
         .expect("valid");
         let StoreLocation::S3 { bucket, options } = &read.location else {
@@ -253,6 +296,8 @@ mod tests {
         assert_eq!(read.max_bytes, 10);
         assert!(read.accepts("application/pdf; charset=binary"));
         assert!(!read.accepts("image/png"));
+        assert_eq!(read.sweep_every, None);
+        assert_eq!(read.sweep_grace, std::time::Duration::from_secs(7200));
         let defaults = settings(&[]).expect("valid");
         assert_eq!(defaults, DocumentSettings::default());
     }
@@ -264,6 +309,8 @@ mod tests {
             ("CAMPUSHUB_DOCUMENTS_STORE", "s3://a/b"),
             ("CAMPUSHUB_DOCUMENTS_MAX_BYTES", "0"),
             ("CAMPUSHUB_DOCUMENTS_MAX_BYTES", "ten"),
+            ("CAMPUSHUB_DOCUMENTS_SWEEP_EVERY", "0s"),
+            ("CAMPUSHUB_DOCUMENTS_SWEEP_GRACE", "off"),
         ] {
             let error = settings(&[(name, value)]).expect_err(value);
             assert!(error.to_string().starts_with(name), "{error}");

@@ -521,3 +521,54 @@ async fn oversize_uploads_store_nothing_on_the_filesystem() {
 async fn oversize_uploads_store_nothing_on_an_s3_compatible_store() {
     limits_scenario(s3_settings(6 * 1024 * 1024).await).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serving_instance_sweeps_orphaned_bytes_periodically() {
+    let dir = TempDir::new();
+    let settings = DocumentSettings {
+        location: StoreLocation::Filesystem(dir.path("objects")),
+        sweep_every: Some(Duration::from_millis(100)),
+        sweep_grace: Duration::ZERO,
+        ..DocumentSettings::default()
+    };
+    let store = settings.open_store().expect("the store opens");
+    let instance = instance(&dir, settings).await;
+    let http = &instance.http;
+    let cse = department(http, "CSE").await;
+    let ada = id(&student(http, &cse, "R-1").await.json());
+    let doc = document(http, &ada, "Offer").await;
+    let admin = http.token().expect("a token").to_owned();
+    let content = format!("/api/v1/documents/{doc}/content");
+    let up = stream(
+        &http.base(),
+        &admin,
+        Method::PUT,
+        &content,
+        &[("content-type", "application/pdf")],
+        pattern(4, 0, 1000),
+    )
+    .await;
+    assert_eq!(up.status, 200);
+
+    let orphan = uuid::Uuid::new_v4();
+    let chunks = futures::stream::iter(pattern(5, 0, 10).map(Ok::<_, Infallible>));
+    store
+        .upload(orphan, chunks, 100)
+        .await
+        .expect("an orphan stored");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !objects_of(&store, &orphan.to_string()).await.is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the orphan is still stored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        objects_of(&store, &doc).await.len(),
+        1,
+        "referenced bytes stay"
+    );
+    assert_eq!(http.get(&content).await.body.len(), 1000);
+    instance.stop().await.expect("a clean stop");
+}
