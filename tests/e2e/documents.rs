@@ -159,54 +159,113 @@ async fn objects_of(store: &DocumentStore, id: &str) -> Vec<String> {
     objects.into_iter().map(|object| object.key).collect()
 }
 
-/// An instance on SQLite in `dir` serving documents with `settings`.
-async fn instance(dir: &TempDir, settings: DocumentSettings) -> Instance {
-    let store = settings.open_store().expect("the store opens");
-    let server = documents::serve(Server::new(), settings, store);
-    Instance::start_with(&server, &dir.sqlite()).await
+/// An instance on SQLite serving documents with its store, a student and one of her
+/// documents without content yet.
+struct Fixture {
+    instance: Instance,
+    store: DocumentStore,
+    admin: String,
+    base: String,
+    /// The student's id.
+    ada: String,
+    /// The document's id.
+    doc: String,
+    /// The document's content route.
+    content: String,
+    /// Its database (and a filesystem store's folder), removed when dropped.
+    dir: TempDir,
 }
 
-/// A document of the student `owner`, without content yet.
-async fn document(http: &Http, owner: &str, title: &str) -> String {
-    let created = http
-        .create(
-            "/api/v1/documents",
-            json!({"owner_kind": "STUDENT", "owner_id": owner, "doc_type": "TRANSCRIPT", "title": title}),
+impl Fixture {
+    /// The fixture on a database in `dir`, serving documents with `settings`; the document
+    /// is titled `title`.
+    async fn start(dir: TempDir, settings: DocumentSettings, title: &str) -> Fixture {
+        let store = settings.open_store().expect("the store opens");
+        let server = documents::serve(Server::new(), settings, store.clone());
+        let instance = Instance::start_with(&server, &dir.sqlite()).await;
+        let http = &instance.http;
+        let cse = department(http, "CSE").await;
+        let ada = id(&student(http, &cse, "R-1").await.json());
+        let created = http
+            .create(
+                "/api/v1/documents",
+                json!({"owner_kind": "STUDENT", "owner_id": ada, "doc_type": "TRANSCRIPT", "title": title}),
+            )
+            .await
+            .json();
+        assert_eq!(created["size"], Value::Null, "{created}");
+        let doc = id(&created);
+        Fixture {
+            admin: http.token().expect("a token").to_owned(),
+            base: http.base(),
+            content: format!("/api/v1/documents/{doc}/content"),
+            store,
+            instance,
+            ada,
+            doc,
+            dir,
+        }
+    }
+
+    /// `PUT` of the content as admin, declared as `content_type`, streamed from `chunks`.
+    async fn put(
+        &self,
+        content_type: &str,
+        chunks: impl Iterator<Item = Bytes> + Send + 'static,
+    ) -> Streamed {
+        self.put_with(&self.admin, &[("content-type", content_type)], chunks)
+            .await
+    }
+
+    /// `PUT` of the content with `token` and `headers`, streamed from `chunks`.
+    async fn put_with(
+        &self,
+        token: &str,
+        headers: &[(&str, &str)],
+        chunks: impl Iterator<Item = Bytes> + Send + 'static,
+    ) -> Streamed {
+        stream(
+            &self.base,
+            token,
+            Method::PUT,
+            &self.content,
+            headers,
+            chunks,
         )
         .await
-        .json();
-    assert_eq!(created["size"], Value::Null, "{created}");
-    id(&created)
+    }
+
+    /// `GET` of the content as admin, hashed as it streams in.
+    async fn download(&self) -> Streamed {
+        stream(
+            &self.base,
+            &self.admin,
+            Method::GET,
+            &self.content,
+            &[],
+            std::iter::empty(),
+        )
+        .await
+    }
+
+    /// The document's metadata.
+    async fn record(&self) -> Value {
+        let path = format!("/api/v1/documents/{}", self.doc);
+        self.instance.http.get(&path).await.json()
+    }
 }
 
 /// The big document up and down, a range, `If-None-Match`, a replacement, the policy, the
-/// deletion, and the sweep, against `settings`' store.
-async fn scenario(settings: DocumentSettings) {
-    let dir = TempDir::new();
-    let store = settings.open_store().expect("the store opens");
-    let instance = instance(&dir, settings).await;
-    let http = &instance.http;
-    let admin = http.token().expect("a token").to_owned();
-    let base = http.base();
-    let cse = department(http, "CSE").await;
-    let ada = id(&student(http, &cse, "R-1").await.json());
-    let doc = document(http, &ada, "Transcript 2024 / Ada.pdf").await;
-    let content = format!("/api/v1/documents/{doc}/content");
-
-    let none = http.get(&content).await;
+/// sweep and the deletion, against `settings`' store.
+async fn scenario(dir: TempDir, settings: DocumentSettings) {
+    let f = Fixture::start(dir, settings, "Transcript 2024 / Ada.pdf").await;
+    let (http, store, doc, content) = (&f.instance.http, &f.store, &f.doc, &f.content);
+    let none = http.get(content).await;
     assert_eq!(none.status, 404, "{}", none.text());
 
     // 50 MiB up, streamed in chunks.
-    let up = stream(
-        &base,
-        &admin,
-        Method::PUT,
-        &content,
-        &[("content-type", "application/pdf")],
-        pattern(7, 0, BIG),
-    )
-    .await;
-    assert_eq!(up.status, 200, "{:?}", String::from_utf8_lossy(&up.head));
+    let up = f.put("application/pdf", pattern(7, 0, BIG)).await;
+    assert_eq!(up.status, 200, "{:?}", up.json());
     let expected = pattern_sha256(7, BIG);
     let record = up.json();
     assert_eq!(record["size"], json!(BIG));
@@ -215,18 +274,10 @@ async fn scenario(settings: DocumentSettings) {
     assert_eq!(record["uploaded_by"], "e2e-admin");
     assert_eq!(record["version"], 2, "an upload is a new version");
     assert!(!up.header("etag").is_empty());
-    assert_eq!(objects_of(&store, &doc).await.len(), 1);
+    assert_eq!(objects_of(store, doc).await.len(), 1);
 
     // ... and down, intact.
-    let down = stream(
-        &base,
-        &admin,
-        Method::GET,
-        &content,
-        &[],
-        std::iter::empty(),
-    )
-    .await;
+    let down = f.download().await;
     assert_eq!(down.status, 200);
     assert_eq!((down.len, down.sha256.as_str()), (BIG, expected.as_str()));
     assert_eq!(down.header("content-length"), BIG.to_string());
@@ -243,60 +294,44 @@ async fn scenario(settings: DocumentSettings) {
     // One range, the current copy, a range past the end.
     let start = BIG - 300_000;
     let range = format!("bytes={start}-{}", start + 99_999);
-    let part = http.get_with(&content, &[("range", &range)]).await;
+    let part = http.get_with(content, &[("range", &range)]).await;
     assert_eq!(part.status, 206, "{}", part.text());
     let wanted: Vec<u8> = pattern(7, start, 100_000)
         .flat_map(|c| c.to_vec())
         .collect();
     assert_eq!(part.body.as_ref(), wanted.as_slice());
-    assert_eq!(
-        part.header("content-range").as_deref(),
-        Some(format!("bytes {start}-{}/{BIG}", start + 99_999).as_str())
-    );
-    let current = http.get_with(&content, &[("if-none-match", &tag)]).await;
+    let content_range = format!("bytes {start}-{}/{BIG}", start + 99_999);
+    assert_eq!(part.header("content-range"), Some(content_range));
+    let current = http.get_with(content, &[("if-none-match", &tag)]).await;
     assert_eq!(current.status, 304);
     let past = http
-        .get_with(&content, &[("range", &format!("bytes={BIG}-"))])
+        .get_with(content, &[("range", &format!("bytes={BIG}-"))])
         .await;
     assert_eq!(past.status, 416, "{}", past.text());
     assert_eq!(past.header("content-range"), Some(format!("bytes */{BIG}")));
 
     // A disallowed type is refused before a byte is stored.
-    let refused = stream(
-        &base,
-        &admin,
-        Method::PUT,
-        &content,
-        &[("content-type", "application/x-msdownload")],
-        pattern(8, 0, 1000),
-    )
-    .await;
+    let refused = f.put("application/x-msdownload", pattern(8, 0, 1000)).await;
     assert_eq!(refused.status, 415, "{:?}", refused.json());
-    assert_eq!(objects_of(&store, &doc).await.len(), 1);
+    assert_eq!(objects_of(store, doc).await.len(), 1);
 
     // A replacement: the new bytes served, the old ones gone.
-    let small = stream(
-        &base,
-        &admin,
-        Method::PUT,
-        &content,
-        &[("content-type", "text/plain; charset=utf-8")],
-        pattern(9, 0, 5000),
-    )
-    .await;
+    let small = f
+        .put("text/plain; charset=utf-8", pattern(9, 0, 5000))
+        .await;
     assert_eq!(small.status, 200, "{:?}", small.json());
     assert_eq!(small.json()["sha256"], json!(pattern_sha256(9, 5000)));
     assert_eq!(small.json()["content_type"], "text/plain");
     assert_eq!(
-        objects_of(&store, &doc).await.len(),
+        objects_of(store, doc).await.len(),
         1,
         "the 50 MB object is gone"
     );
-    let again = http.get(&content).await;
-    assert_eq!(again.body.len(), 5000);
+    assert_eq!(http.get(content).await.body.len(), 5000);
 
     // The policy: faculty read the metadata, not the bytes; a student only its own bytes.
-    let faculty = Http::new(&base, Some(token("prof", &[Role::FACULTY], None)));
+    let professor = token("prof", &[Role::FACULTY], None);
+    let faculty = Http::new(&f.base, Some(professor.clone()));
     assert_eq!(
         faculty
             .get(&format!("/api/v1/documents/{doc}"))
@@ -304,63 +339,50 @@ async fn scenario(settings: DocumentSettings) {
             .status,
         200
     );
-    assert_eq!(faculty.get(&content).await.status, 403);
-    let faculty_upload = stream(
-        &base,
-        &token("prof", &[Role::FACULTY], None),
-        Method::PUT,
-        &content,
-        &[("content-type", "text/plain")],
-        pattern(9, 0, 10),
-    )
-    .await;
+    assert_eq!(faculty.get(content).await.status, 403);
+    let headers = [("content-type", "text/plain")];
+    let faculty_upload = f.put_with(&professor, &headers, pattern(9, 0, 10)).await;
     assert_eq!(faculty_upload.status, 403);
-    let own = Http::new(
-        &base,
-        Some(token(
-            "ada",
-            &[Role::STUDENT],
-            Some(ada.parse().expect("a uuid")),
-        )),
-    );
-    assert_eq!(own.get(&content).await.status, 200);
-    let other = Http::new(
-        &base,
-        Some(token("eve", &[Role::STUDENT], Some(uuid::Uuid::new_v4()))),
-    );
-    assert_eq!(other.get(&content).await.status, 404);
+    let ada = Some(f.ada.parse().expect("a uuid"));
+    let own = Http::new(&f.base, Some(token("ada", &[Role::STUDENT], ada)));
+    assert_eq!(own.get(content).await.status, 200);
+    let eve = Some(uuid::Uuid::new_v4());
+    let other = Http::new(&f.base, Some(token("eve", &[Role::STUDENT], eve)));
+    assert_eq!(other.get(content).await.status, 404);
 
     // The sweep deletes an orphan (no document) and leaves referenced bytes.
-    let orphan_id = uuid::Uuid::new_v4();
-    let chunks = futures::stream::iter(pattern(3, 0, 10).map(Ok::<_, Infallible>));
-    store
-        .upload(orphan_id, chunks, 100)
-        .await
-        .expect("an orphan stored");
-    let repository = sqlite_documents(&dir).await;
-    let swept = documents::sweep(&store, repository.as_ref(), Duration::from_secs(3600))
-        .await
-        .expect("a sweep");
-    assert_eq!(swept.deleted, 0, "nothing is older than the grace period");
-    let swept = documents::sweep(&store, repository.as_ref(), Duration::ZERO)
-        .await
-        .expect("a sweep");
+    let orphan = orphan(store).await;
+    let repository = sqlite_documents(&f.dir).await;
+    let hour = Duration::from_secs(3600);
+    let swept = documents::sweep(store, repository.as_ref(), hour).await;
+    assert_eq!(
+        swept.expect("a sweep").deleted,
+        0,
+        "nothing is older than an hour"
+    );
+    let swept = documents::sweep(store, repository.as_ref(), Duration::ZERO).await;
+    let swept = swept.expect("a sweep");
     assert_eq!((swept.seen, swept.deleted), (2, 1));
-    assert!(objects_of(&store, &orphan_id.to_string()).await.is_empty());
-    assert_eq!(objects_of(&store, &doc).await.len(), 1);
+    assert!(objects_of(store, &orphan).await.is_empty());
+    assert_eq!(objects_of(store, doc).await.len(), 1);
 
     // Deleting the document deletes its bytes.
-    let deleted = http
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/documents/{doc}"),
-            &[],
-            None,
-        )
-        .await;
+    let path = format!("/api/v1/documents/{doc}");
+    let deleted = http.send(Method::DELETE, &path, &[], None).await;
     assert_eq!(deleted.status, 204, "{}", deleted.text());
-    assert!(objects_of(&store, &doc).await.is_empty());
-    instance.stop().await.expect("a clean stop");
+    assert!(objects_of(store, doc).await.is_empty());
+    f.instance.stop().await.expect("a clean stop");
+}
+
+/// Stores 10 bytes for a document that does not exist: its id.
+async fn orphan(store: &DocumentStore) -> String {
+    let id = uuid::Uuid::new_v4();
+    let chunks = futures::stream::iter(pattern(3, 0, 10).map(Ok::<_, Infallible>));
+    store
+        .upload(id, chunks, 100)
+        .await
+        .expect("an orphan stored");
+    id.to_string()
 }
 
 /// The documents' repository of the instance's SQLite database in `dir`.
@@ -379,18 +401,23 @@ async fn sqlite_documents(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_on_the_filesystem() {
-    let folder = TempDir::new();
-    scenario(DocumentSettings {
-        location: StoreLocation::Filesystem(folder.path("objects")),
-        max_bytes: 64 * 1024 * 1024,
+    let dir = TempDir::new();
+    let settings = filesystem(&dir, 64 * 1024 * 1024);
+    scenario(dir, settings).await;
+}
+
+/// Settings of a filesystem store in `dir`.
+fn filesystem(dir: &TempDir, max_bytes: u64) -> DocumentSettings {
+    DocumentSettings {
+        location: StoreLocation::Filesystem(dir.path("objects")),
+        max_bytes,
         ..DocumentSettings::default()
-    })
-    .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_on_an_s3_compatible_store() {
-    scenario(s3_settings(64 * 1024 * 1024).await).await;
+    scenario(TempDir::new(), s3_settings(64 * 1024 * 1024).await).await;
 }
 
 /// Settings of a fresh bucket on the S3-compatible server of `scripts/services.sh`; fails
@@ -421,143 +448,70 @@ async fn s3_settings(max_bytes: u64) -> DocumentSettings {
 
 /// An upload over the limit is refused with `413`, whether its length is declared or only
 /// found while streaming, and leaves the current bytes and metadata as they were.
-async fn limits_scenario(settings: DocumentSettings) {
-    let dir = TempDir::new();
-    let store = settings.open_store().expect("the store opens");
+async fn limits_scenario(dir: TempDir, settings: DocumentSettings) {
     let max = settings.max_bytes;
-    let instance = instance(&dir, settings).await;
-    let http = &instance.http;
-    let admin = http.token().expect("a token").to_owned();
-    let base = http.base();
-    let cse = department(http, "CSE").await;
-    let ada = id(&student(http, &cse, "R-1").await.json());
-    let doc = document(http, &ada, "ID").await;
-    let content = format!("/api/v1/documents/{doc}/content");
-    let first = stream(
-        &base,
-        &admin,
-        Method::PUT,
-        &content,
-        &[("content-type", "image/png")],
-        pattern(1, 0, max),
-    )
-    .await;
+    let f = Fixture::start(dir, settings, "ID").await;
+    let first = f.put("image/png", pattern(1, 0, max)).await;
     assert_eq!(
         first.status,
         200,
         "exactly the limit is accepted: {:?}",
         first.json()
     );
-    let before = http.get(&format!("/api/v1/documents/{doc}")).await.json();
+    let before = f.record().await;
 
-    let streamed = stream(
-        &base,
-        &admin,
-        Method::PUT,
-        &content,
-        &[("content-type", "image/png")],
-        pattern(2, 0, max + 1),
-    )
-    .await;
+    let streamed = f.put("image/png", pattern(2, 0, max + 1)).await;
     assert_eq!(streamed.status, 413, "{:?}", streamed.json());
     assert_eq!(streamed.json()["status"], 413);
-    let declared_len = (max + 1).to_string();
-    let declared = stream(
-        &base,
-        &admin,
-        Method::PUT,
-        &content,
-        &[
-            ("content-type", "image/png"),
-            ("content-length", &declared_len),
-        ],
-        pattern(2, 0, max + 1),
-    )
-    .await;
+    let length = (max + 1).to_string();
+    let headers = [
+        ("content-type", "image/png"),
+        ("content-length", length.as_str()),
+    ];
+    let declared = f.put_with(&f.admin, &headers, pattern(2, 0, max + 1)).await;
     assert_eq!(declared.status, 413);
-    let empty = stream(
-        &base,
-        &admin,
-        Method::PUT,
-        &content,
-        &[("content-type", "image/png")],
-        std::iter::empty(),
-    )
-    .await;
+    let empty = f.put("image/png", std::iter::empty()).await;
     assert_eq!(empty.status, 400);
 
-    let after = http.get(&format!("/api/v1/documents/{doc}")).await.json();
-    assert_eq!(after, before, "the metadata is unchanged");
+    assert_eq!(f.record().await, before, "the metadata is unchanged");
     assert_eq!(
-        objects_of(&store, &doc).await.len(),
+        objects_of(&f.store, &f.doc).await.len(),
         1,
         "nothing else is stored"
     );
-    let down = stream(
-        &base,
-        &admin,
-        Method::GET,
-        &content,
-        &[],
-        std::iter::empty(),
-    )
-    .await;
-    assert_eq!(down.sha256, pattern_sha256(1, max));
-    instance.stop().await.expect("a clean stop");
+    assert_eq!(f.download().await.sha256, pattern_sha256(1, max));
+    f.instance.stop().await.expect("a clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_uploads_store_nothing_on_the_filesystem() {
-    let folder = TempDir::new();
-    limits_scenario(DocumentSettings {
-        location: StoreLocation::Filesystem(folder.path("objects")),
-        max_bytes: 6 * 1024 * 1024,
-        ..DocumentSettings::default()
-    })
-    .await;
+    let dir = TempDir::new();
+    let settings = filesystem(&dir, 6 * 1024 * 1024);
+    limits_scenario(dir, settings).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_uploads_store_nothing_on_an_s3_compatible_store() {
-    limits_scenario(s3_settings(6 * 1024 * 1024).await).await;
+    limits_scenario(TempDir::new(), s3_settings(6 * 1024 * 1024).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_serving_instance_sweeps_orphaned_bytes_periodically() {
     let dir = TempDir::new();
     let settings = DocumentSettings {
-        location: StoreLocation::Filesystem(dir.path("objects")),
         sweep_every: Some(Duration::from_millis(100)),
         sweep_grace: Duration::ZERO,
-        ..DocumentSettings::default()
+        ..filesystem(&dir, DocumentSettings::default().max_bytes)
     };
-    let store = settings.open_store().expect("the store opens");
-    let instance = instance(&dir, settings).await;
-    let http = &instance.http;
-    let cse = department(http, "CSE").await;
-    let ada = id(&student(http, &cse, "R-1").await.json());
-    let doc = document(http, &ada, "Offer").await;
-    let admin = http.token().expect("a token").to_owned();
-    let content = format!("/api/v1/documents/{doc}/content");
-    let up = stream(
-        &http.base(),
-        &admin,
-        Method::PUT,
-        &content,
-        &[("content-type", "application/pdf")],
-        pattern(4, 0, 1000),
-    )
-    .await;
-    assert_eq!(up.status, 200);
+    let f = Fixture::start(dir, settings, "Offer").await;
+    assert_eq!(
+        f.put("application/pdf", pattern(4, 0, 1000)).await.status,
+        200
+    );
 
-    let orphan = uuid::Uuid::new_v4();
-    let chunks = futures::stream::iter(pattern(5, 0, 10).map(Ok::<_, Infallible>));
-    store
-        .upload(orphan, chunks, 100)
-        .await
-        .expect("an orphan stored");
+    let orphan = orphan(&f.store).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !objects_of(&store, &orphan.to_string()).await.is_empty() {
+    while !objects_of(&f.store, &orphan).await.is_empty() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the orphan is still stored"
@@ -565,10 +519,10 @@ async fn a_serving_instance_sweeps_orphaned_bytes_periodically() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
-        objects_of(&store, &doc).await.len(),
+        objects_of(&f.store, &f.doc).await.len(),
         1,
         "referenced bytes stay"
     );
-    assert_eq!(http.get(&content).await.body.len(), 1000);
-    instance.stop().await.expect("a clean stop");
+    assert_eq!(f.download().await.len, 1000);
+    f.instance.stop().await.expect("a clean stop");
 }
