@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
+use object_store::prefix::PrefixStore;
 use object_store::ObjectStore;
 
 use super::store::DocumentStore;
@@ -37,7 +38,8 @@ pub const DEFAULT_STORE: &str = "fs:./data/documents";
 /// Where documents' bytes are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreLocation {
-    /// A folder of the local filesystem (created when missing): `fs:<path>`.
+    /// A folder of the local filesystem (created when missing, at the latest by the first
+    /// upload): `fs:<path>`.
     Filesystem(String),
     /// A bucket of an S3-compatible store: `s3://<bucket>`, with [`S3Options`].
     S3 {
@@ -95,8 +97,8 @@ pub enum SettingsError {
     /// The store could not be opened.
     #[error("the document store cannot be opened: {0}")]
     Store(#[from] object_store::Error),
-    /// The store's folder could not be created.
-    #[error("the document store's folder cannot be created: {0}")]
+    /// The store's folder could not be resolved to an absolute path.
+    #[error("the document store's folder cannot be resolved: {0}")]
     Folder(#[from] std::io::Error),
 }
 
@@ -184,15 +186,29 @@ impl DocumentSettings {
         })
     }
 
-    /// Opens the store the settings name (creating a filesystem store's folder).
+    /// Opens the store the settings name (creating a filesystem store's folder when it can).
     ///
     /// # Errors
-    /// [`SettingsError::Store`] or [`SettingsError::Folder`].
+    /// [`SettingsError::Store`], or [`SettingsError::Folder`] when a relative folder has no
+    /// working directory to be resolved against.
     pub fn open_store(&self) -> Result<DocumentStore, SettingsError> {
         let objects: Arc<dyn ObjectStore> = match &self.location {
             StoreLocation::Filesystem(path) => {
-                std::fs::create_dir_all(path)?;
-                Arc::new(LocalFileSystem::new_with_prefix(path)?)
+                // The folder is made here when it can be, else by the first upload: an
+                // instance whose working directory is read-only (a container whose documents
+                // go to S3 in production) still starts, and its uploads answer `503`.
+                if let Err(error) = std::fs::create_dir_all(path) {
+                    tracing::warn!(%error, path, "the documents' folder cannot be created yet");
+                }
+                let folder = std::path::absolute(path)?;
+                let prefix =
+                    object_store::path::Path::from_absolute_path(&folder).map_err(|error| {
+                        object_store::Error::Generic {
+                            store: "LocalFileSystem",
+                            source: Box::new(error),
+                        }
+                    })?;
+                Arc::new(PrefixStore::new(LocalFileSystem::new(), prefix))
             }
             StoreLocation::S3 { bucket, options } => {
                 // The S3 client's reqwest has rustls without a provider of its own (as the
