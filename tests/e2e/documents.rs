@@ -24,7 +24,9 @@ use sha2::{Digest, Sha256};
 
 use crate::support::client::Http;
 use crate::support::commands::TempDir;
-use crate::support::instance::{Instance, JWT_SECRET};
+use crate::support::db::TestDb;
+use crate::support::env::Services;
+use crate::support::instance::{namespace, replicated, Instance, JWT_SECRET};
 use crate::support::records::{department, id, student};
 
 /// The big document's length: 50 MiB.
@@ -177,12 +179,23 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// The fixture on a database in `dir`, serving documents with `settings`; the document
-    /// is titled `title`.
+    /// The fixture on the SQLite database in `dir`, serving documents with `settings`; the
+    /// document is titled `title`.
     async fn start(dir: TempDir, settings: DocumentSettings, title: &str) -> Fixture {
+        let vars = dir.sqlite();
+        Fixture::start_on(&vars, dir, settings, title).await
+    }
+
+    /// [`Fixture::start`] on the database `vars` configure.
+    async fn start_on(
+        vars: &[(&str, String)],
+        dir: TempDir,
+        settings: DocumentSettings,
+        title: &str,
+    ) -> Fixture {
         let store = settings.open_store().expect("the store opens");
         let server = documents::serve(Server::new(), settings, store.clone());
-        let instance = Instance::start_with(&server, &dir.sqlite()).await;
+        let instance = Instance::start_with(&server, vars).await;
         let http = &instance.http;
         let cse = department(http, "CSE").await;
         let ada = id(&student(http, &cse, "R-1").await.json());
@@ -248,10 +261,16 @@ impl Fixture {
         .await
     }
 
-    /// The document's metadata.
-    async fn record(&self) -> Value {
+    /// The document's metadata as of `written` (its `Consistency-Token`, on Postgres, where a
+    /// read may go to a replica).
+    async fn record_after(&self, written: &Streamed) -> Value {
         let path = format!("/api/v1/documents/{}", self.doc);
-        self.instance.http.get(&path).await.json()
+        let token = written.header("consistency-token");
+        let headers: Vec<(&str, &str)> = match token.as_str() {
+            "" => Vec::new(),
+            token => vec![("consistency-token", token)],
+        };
+        self.instance.http.get_with(&path, &headers).await.json()
     }
 }
 
@@ -448,9 +467,7 @@ async fn s3_settings(max_bytes: u64) -> DocumentSettings {
 
 /// An upload over the limit is refused with `413`, whether its length is declared or only
 /// found while streaming, and leaves the current bytes and metadata as they were.
-async fn limits_scenario(dir: TempDir, settings: DocumentSettings) {
-    let max = settings.max_bytes;
-    let f = Fixture::start(dir, settings, "ID").await;
+async fn limits_scenario(f: Fixture, max: u64) {
     let first = f.put("image/png", pattern(1, 0, max)).await;
     assert_eq!(
         first.status,
@@ -458,7 +475,7 @@ async fn limits_scenario(dir: TempDir, settings: DocumentSettings) {
         "exactly the limit is accepted: {:?}",
         first.json()
     );
-    let before = f.record().await;
+    let before = first.json();
 
     let streamed = f.put("image/png", pattern(2, 0, max + 1)).await;
     assert_eq!(streamed.status, 413, "{:?}", streamed.json());
@@ -473,7 +490,11 @@ async fn limits_scenario(dir: TempDir, settings: DocumentSettings) {
     let empty = f.put("image/png", std::iter::empty()).await;
     assert_eq!(empty.status, 400);
 
-    assert_eq!(f.record().await, before, "the metadata is unchanged");
+    assert_eq!(
+        f.record_after(&first).await,
+        before,
+        "the metadata is unchanged"
+    );
     assert_eq!(
         objects_of(&f.store, &f.doc).await.len(),
         1,
@@ -487,12 +508,29 @@ async fn limits_scenario(dir: TempDir, settings: DocumentSettings) {
 async fn oversize_uploads_store_nothing_on_the_filesystem() {
     let dir = TempDir::new();
     let settings = filesystem(&dir, 6 * 1024 * 1024);
-    limits_scenario(dir, settings).await;
+    limits_scenario(Fixture::start(dir, settings, "ID").await, 6 * 1024 * 1024).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_uploads_store_nothing_on_postgres_with_a_replica_and_redis() {
+    let services = Services::shared();
+    let db = TestDb::create(&services.primary, &services.replica).await;
+    let vars = replicated(&services, &db, &namespace());
+    let dir = TempDir::new();
+    let settings = filesystem(&dir, 6 * 1024 * 1024);
+    let f = Fixture::start_on(&vars, dir, settings, "ID").await;
+    limits_scenario(f, 6 * 1024 * 1024).await;
+    db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_uploads_store_nothing_on_an_s3_compatible_store() {
-    limits_scenario(TempDir::new(), s3_settings(6 * 1024 * 1024).await).await;
+    let settings = s3_settings(6 * 1024 * 1024).await;
+    limits_scenario(
+        Fixture::start(TempDir::new(), settings, "ID").await,
+        6 * 1024 * 1024,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
