@@ -282,6 +282,17 @@ async fn scenario(dir: TempDir, settings: DocumentSettings) {
     let none = http.get(content).await;
     assert_eq!(none.status, 404, "{}", none.text());
 
+    // The content routes are in the document; the server-set fields are read, not written.
+    let document = http.get("/api/v1/openapi.json").await.json();
+    let route = &document["paths"]["/api/v1/documents/{id}/content"];
+    assert_eq!(route["put"]["operationId"], "documents_content_update");
+    assert_eq!(route["get"]["operationId"], "documents_content_retrieve");
+    let schemas = &document["components"]["schemas"];
+    assert!(schemas["Document"]["properties"]["sha256"].is_object());
+    let input = &schemas["DocumentInput"]["properties"];
+    assert!(input["title"].is_object());
+    assert_eq!(input["sha256"]["readOnly"], true, "{input}");
+
     // 50 MiB up, streamed in chunks.
     let up = f.put("application/pdf", pattern(7, 0, BIG)).await;
     assert_eq!(up.status, 200, "{:?}", up.json());
