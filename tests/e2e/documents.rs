@@ -1,7 +1,7 @@
 //! Documents (`campushub::documents`, served through the public `Server` API) over real
 //! sockets, on the filesystem store and on an S3-compatible store (moto): a 50 MB document
 //! streamed up and down intact (hash checked), a `Range`, `If-None-Match`, an oversize and a
-//! disallowed upload refused with nothing stored, a replaced upload's old bytes and a deleted
+//! disallowed upload refused and a cut-off upload aborted with nothing stored, a replaced upload's old bytes and a deleted
 //! document's bytes gone, downloads held to the policy, and the orphan sweep.
 
 use std::convert::Infallible;
@@ -135,6 +135,41 @@ async fn stream(
         len,
         sha256: hex(&hasher.finalize()),
         head,
+    }
+}
+
+/// Sends a `PUT` of `content_type` to `path` whose body fails after `len` bytes, as a client
+/// that dies part way does: the server sees the body cut off.
+async fn cut_off(base: &str, token: &str, path: &str, content_type: &str, len: u64) {
+    type Failing = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+    let client: Client<HttpConnector, Failing> = Client::builder(TokioExecutor::new()).build_http();
+    let frames = futures::stream::iter(pattern(6, 0, len).map(|chunk| Ok(Frame::data(chunk))))
+        .chain(futures::stream::once(async {
+            Err(std::io::Error::other("the client died"))
+        }));
+    let request = axum::http::Request::builder()
+        .method(Method::PUT)
+        .uri(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(BodyExt::boxed_unsync(StreamBody::new(frames)))
+        .expect("a request");
+    // The request fails on the client's side, or (if the server answered first) is refused.
+    if let Ok(response) = client.request(request).await {
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+}
+
+/// Waits (up to 10 s) until document `doc`'s folder holds `count` objects.
+async fn settles_at(store: &DocumentStore, doc: &str, count: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let objects = objects_of(store, doc).await;
+        if objects.len() == count {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{objects:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -500,6 +535,9 @@ async fn limits_scenario(f: Fixture, max: u64) {
     assert_eq!(declared.status, 413);
     let empty = f.put("image/png", std::iter::empty()).await;
     assert_eq!(empty.status, 400);
+    // A body cut off part way, past the first 5 MiB part.
+    cut_off(&f.base, &f.admin, &f.content, "image/png", max - 1000).await;
+    settles_at(&f.store, &f.doc, 1).await;
 
     assert_eq!(
         f.record_after(&first).await,
