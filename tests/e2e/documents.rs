@@ -1,8 +1,8 @@
 //! Documents (`campushub::documents`, served through the public `Server` API) over real
 //! sockets, on the filesystem store and on an S3-compatible store (moto): a 50 MB document
-//! streamed up and down intact (hash checked), a `Range`, `If-None-Match`, an oversize and a
-//! disallowed upload refused and a cut-off upload aborted with nothing stored, a replaced upload's old bytes and a deleted
-//! document's bytes gone, downloads held to the policy, and the orphan sweep.
+//! streamed up and down intact (hash checked), a `Range`, `If-None-Match`, an oversize, a
+//! disallowed and a cut-off upload storing nothing, a replaced upload's old bytes and a
+//! deleted document's bytes gone, downloads held to the policy, and the orphan sweep.
 
 use std::convert::Infallible;
 use std::time::Duration;
