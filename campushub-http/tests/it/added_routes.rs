@@ -38,8 +38,21 @@ async fn count(Caller(principal): Caller, Path(id): Path<Uuid>, body: Body) -> A
     Ok(format!("{id} {} {total}", principal.subject))
 }
 
+/// A file of 64 KiB, offered with byte ranges.
+const FILE: &str = "/api/v1/notes/{id}/file";
+
+async fn file() -> ([(header::HeaderName, &'static str); 2], Vec<u8>) {
+    let headers = [
+        (header::ACCEPT_RANGES, "bytes"),
+        (header::CONTENT_TYPE, "text/plain"),
+    ];
+    (headers, vec![b'a'; 64 * 1024])
+}
+
 fn app() -> App {
-    let router = Router::new().route(PATH, put(count));
+    let router = Router::new()
+        .route(PATH, put(count))
+        .route(FILE, axum::routing::get(file));
     let mut paths = Paths::new();
     paths.add_path_operation(
         PATH,
@@ -139,4 +152,19 @@ async fn added_routes_are_in_the_document_and_the_metrics() {
         )),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_file_offered_with_ranges_is_sent_uncompressed() {
+    let app = app();
+    let path = FILE.replace("{id}", &Uuid::nil().to_string());
+    let file = app.get_with(&path, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(file.body.len(), 64 * 1024);
+    // A large JSON answer still is.
+    let document = app
+        .get_with("/api/v1/openapi.json", &[("accept-encoding", "gzip")])
+        .await;
+    assert_eq!(document.header("content-encoding"), "gzip");
 }
