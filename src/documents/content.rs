@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::document::Document;
 use super::download::{disposition, is_current, requested_part, Part};
 use super::settings::DocumentSettings;
-use super::store::{DocumentStore, UploadError};
+use super::store::{DocumentStore, Stored, UploadError};
 use crate::core::{Action, Entity as _, EntityService, Precondition, ReadOptions, ReadRoute};
 use crate::http::consistency::set_token;
 use crate::http::etag::etag;
@@ -38,41 +38,63 @@ pub(super) struct Content {
 
 /// The content routes.
 pub(super) fn routes(content: Content) -> Router {
+    // A form upload is read through axum's `Multipart`, which the router holds to the
+    // buffered-body limit: the content route's own is the streamed one (the upload checks the
+    // file's length itself as it reads).
+    let limit = usize::try_from(stream_limit(&content.settings)).unwrap_or(usize::MAX);
     Router::new()
         .route(PATH, get(download).put(upload))
+        .layer(DefaultBodyLimit::max(limit))
         .with_state(content)
 }
 
-/// Stores the request's body as the document's bytes, then points the metadata at them.
+/// The most a content upload's body may carry: the largest document, plus room for a form's
+/// boundaries and part headers, and one byte, so that the upload's own check answers (and
+/// aborts what it stored) before the router's cap cuts the body off.
+pub(super) fn stream_limit(settings: &DocumentSettings) -> u64 {
+    settings.max_bytes.saturating_add(FORM_OVERHEAD + 1)
+}
+
+/// Room for a form's boundaries and part headers around the file.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+
+/// Stores the request's body (or, for a `multipart/form-data` body, its `file` part) as the
+/// document's bytes, then points the metadata at them.
 async fn upload(
     State(content): State<Content>,
     Caller(principal): Caller,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> ApiResult<Response> {
     let service = &content.service;
     service
         .policy()
         .authorize(&principal, Document::KIND, Action::Update)?;
-    let media = accepted_type(&headers, &content.settings)?;
-    let max = content.settings.max_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max) {
-        return Err(too_large(max));
+    let (settings, max) = (&content.settings, content.settings.max_bytes);
+    let declared = header_text(request.headers(), &header::CONTENT_TYPE).to_owned();
+    let form = media_type(&declared) == MULTIPART;
+    if !form {
+        accepted_type(&declared, settings)?;
+        let length = header_text(request.headers(), &header::CONTENT_LENGTH);
+        if length.parse::<u64>().is_ok_and(|length| length > max) {
+            return Err(too_large(max));
+        }
     }
     // The record must exist and be the caller's to write before any byte is stored.
     let primary = ReadOptions::default().on(ReadRoute::Primary);
     service.retrieve(&principal, id, &primary).await?;
 
-    let stored = content
-        .store
-        .upload(id, body.into_data_stream(), max)
-        .await
-        .map_err(upload_problem)?;
+    let (media, stored) = if form {
+        let form = Multipart::from_request(request, &())
+            .await
+            .map_err(|rejection| Problem::new(rejection.status(), rejection.body_text()))?;
+        upload_form(form, &content, id).await?
+    } else {
+        let media = media_type(&declared);
+        let body = request.into_body().into_data_stream();
+        (media, content.store.upload(id, body, max).await)
+    };
+    let stored = stored.map_err(upload_problem)?;
     // The key the metadata named before this upload, to delete once it names the new one.
     let replaced: Mutex<Option<String>> = Mutex::new(None);
     let subject = principal.subject.clone();
@@ -201,19 +223,33 @@ async fn download(
     Ok(response)
 }
 
-/// The upload's media type, lower case and without parameters, if the settings accept it:
-/// else `415`.
-fn accepted_type(headers: &HeaderMap, settings: &DocumentSettings) -> ApiResult<String> {
-    let declared = headers
-        .get(header::CONTENT_TYPE)
+/// The media type of a form upload, whose `file` part holds the bytes.
+const MULTIPART: &str = "multipart/form-data";
+
+/// The name of a form upload's part that holds the bytes.
+const FILE_PART: &str = "file";
+
+/// Header `name`'s value as text (empty when missing or not visible ASCII).
+fn header_text<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> &'a str {
+    headers
+        .get(name)
         .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let media = declared
+        .unwrap_or_default()
+}
+
+/// `declared`'s media type, lower case and without parameters.
+fn media_type(declared: &str) -> String {
+    declared
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// The media type `declared` names, if the settings accept it: else `415`.
+fn accepted_type(declared: &str, settings: &DocumentSettings) -> ApiResult<String> {
+    let media = media_type(declared);
     if media.is_empty() || !settings.accepts(&media) {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -224,6 +260,31 @@ fn accepted_type(headers: &HeaderMap, settings: &DocumentSettings) -> ApiResult<
         ));
     }
     Ok(media)
+}
+
+/// Streams the form's `file` part (parts before it are skipped) into the store for document
+/// `id`: its media type (which the settings must accept, else `415`) and what was stored;
+/// `400` for a malformed form or one without a `file` part.
+async fn upload_form(
+    mut form: Multipart,
+    content: &Content,
+    id: Uuid,
+) -> ApiResult<(String, Result<Stored, UploadError>)> {
+    let malformed = |error: axum::extract::multipart::MultipartError| {
+        Problem::new(error.status(), error.body_text())
+    };
+    while let Some(part) = form.next_field().await.map_err(malformed)? {
+        if part.name() == Some(FILE_PART) {
+            let declared = part.content_type().unwrap_or_default().to_owned();
+            let media = accepted_type(&declared, &content.settings)?;
+            let max = content.settings.max_bytes;
+            return Ok((media, content.store.upload(id, Box::pin(part), max).await));
+        }
+    }
+    Err(Problem::invalid(
+        FILE_PART,
+        "a multipart upload needs a `file` part holding the document",
+    ))
 }
 
 /// The `413` for an upload over `max` bytes.

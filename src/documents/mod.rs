@@ -96,10 +96,7 @@ pub fn serve(server: Server, settings: DocumentSettings, store: DocumentStore) -
                     store: store.clone(),
                 }))
                 .build();
-            // Room for the largest document and one byte more, so that the upload's own
-            // check answers (and aborts what it stored) before the router's cap cuts it off.
-            let streamed =
-                usize::try_from(settings.max_bytes.saturating_add(1)).unwrap_or(usize::MAX);
+            let streamed = usize::try_from(content::stream_limit(&settings)).unwrap_or(usize::MAX);
             state.config.stream_body_limit = state.config.stream_body_limit.max(streamed);
             let content = content::Content {
                 service: documents.clone(),

@@ -23,13 +23,27 @@ pub(super) fn paths(settings: &DocumentSettings) -> Paths {
     };
     let mut body = RequestBodyBuilder::new()
         .description(Some(format!(
-            "The document's bytes, at most {} bytes, streamed as the body",
+            "The document's bytes, at most {} bytes, streamed as the body or as a form's `file` part",
             settings.max_bytes
         )))
         .required(Some(Required::True));
     for media in &settings.content_types {
         body = body.content(media, binary());
     }
+    // Or a form whose `file` part holds the bytes, typed by the part's own `Content-Type`.
+    let form = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "file",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+        )
+        .required("file");
+    body = body.content(
+        "multipart/form-data",
+        ContentBuilder::new().schema(Some(form)).build(),
+    );
     let record = ContentBuilder::new()
         .schema(Some(Ref::from_schema_name("Document")))
         .build();

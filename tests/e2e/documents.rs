@@ -160,6 +160,28 @@ async fn cut_off(base: &str, token: &str, path: &str, content_type: &str, len: u
     }
 }
 
+/// The boundary of the forms [`form`] makes.
+const BOUNDARY: &str = "campushub-e2e-boundary";
+
+/// A `multipart/form-data` body: a `note` part, then a `file` part (or, without
+/// `file_type`, another field) of `content_type` holding `pattern(seed, 0, len)`, streamed.
+fn form(file_type: Option<&str>, seed: u64, len: u64) -> impl Iterator<Item = Bytes> + Send {
+    let disposition = match file_type {
+        Some(media) => format!(
+            "Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: {media}"
+        ),
+        None => "Content-Disposition: form-data; name=\"other\"".to_owned(),
+    };
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n\
+         --{BOUNDARY}\r\n{disposition}\r\n\r\n"
+    );
+    let tail = format!("\r\n--{BOUNDARY}--\r\n");
+    std::iter::once(Bytes::from(head))
+        .chain(pattern(seed, 0, len))
+        .chain(std::iter::once(Bytes::from(tail)))
+}
+
 /// Waits (up to 10 s) until document `doc`'s folder holds `count` objects.
 async fn settles_at(store: &DocumentStore, doc: &str, count: usize) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -535,6 +557,23 @@ async fn limits_scenario(f: Fixture, max: u64) {
     assert_eq!(declared.status, 413);
     let empty = f.put("image/png", std::iter::empty()).await;
     assert_eq!(empty.status, 400);
+    // Forms: without a `file` part, with a disallowed one, with one over the limit.
+    let form_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let headers = [("content-type", form_type.as_str())];
+    let no_file = f.put_with(&f.admin, &headers, form(None, 3, 10)).await;
+    assert_eq!(no_file.status, 400, "{:?}", no_file.json());
+    let exe = f
+        .put_with(
+            &f.admin,
+            &headers,
+            form(Some("application/x-msdownload"), 3, 10),
+        )
+        .await;
+    assert_eq!(exe.status, 415, "{:?}", exe.json());
+    let big = f
+        .put_with(&f.admin, &headers, form(Some("image/png"), 3, max + 1))
+        .await;
+    assert_eq!(big.status, 413, "{:?}", big.json());
     // A body cut off part way, past the first 5 MiB part.
     cut_off(&f.base, &f.admin, &f.content, "image/png", max - 1000).await;
     settles_at(&f.store, &f.doc, 1).await;
@@ -550,6 +589,17 @@ async fn limits_scenario(f: Fixture, max: u64) {
         "nothing else is stored"
     );
     assert_eq!(f.download().await.sha256, pattern_sha256(1, max));
+
+    // A form's `file` part up to the limit is stored, with the part's type.
+    let uploaded = f
+        .put_with(&f.admin, &headers, form(Some("image/png"), 4, max))
+        .await;
+    assert_eq!(uploaded.status, 200, "{:?}", uploaded.json());
+    assert_eq!(uploaded.json()["sha256"], json!(pattern_sha256(4, max)));
+    assert_eq!(uploaded.json()["content_type"], "image/png");
+    let down = f.download().await;
+    assert_eq!((down.len, down.sha256), (max, pattern_sha256(4, max)));
+    settles_at(&f.store, &f.doc, 1).await;
     f.instance.stop().await.expect("a clean stop");
 }
 
