@@ -18,7 +18,10 @@ use super::document::Document;
 use super::download::{disposition, is_current, requested_part, Part};
 use super::settings::DocumentSettings;
 use super::store::{DocumentStore, Stored, UploadError};
-use crate::core::{Action, Entity as _, EntityService, Precondition, ReadOptions, ReadRoute};
+use crate::core::service::WrittenRecord;
+use crate::core::{
+    Action, Entity as _, EntityService, Precondition, Principal, ReadOptions, ReadRoute,
+};
 use crate::http::consistency::set_token;
 use crate::http::etag::etag;
 use crate::http::list::json_response;
@@ -95,34 +98,7 @@ async fn upload(
         (media, content.store.upload(id, body, max).await)
     };
     let stored = stored.map_err(upload_problem)?;
-    // The key the metadata named before this upload, to delete once it names the new one.
-    let replaced: Mutex<Option<String>> = Mutex::new(None);
-    let subject = principal.subject.clone();
-    let now = Utc::now();
-    let written = service
-        .update_with(&principal, id, Precondition::default(), |document| {
-            *replaced.lock().unwrap_or_else(PoisonError::into_inner) = document.object_key.clone();
-            document.object_key = Some(stored.key.clone());
-            document.size = i64::try_from(stored.size).ok();
-            document.sha256 = Some(stored.sha256.clone());
-            document.content_type = Some(media.clone());
-            document.uploaded_by = Some(subject.clone());
-            document.uploaded_at = Some(now);
-        })
-        .await;
-    let written = match written {
-        Ok(written) => written,
-        Err(error) => {
-            forget(&content.store, &stored.key).await;
-            return Err(error.into());
-        }
-    };
-    if let Some(old) = replaced
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-    {
-        forget(&content.store, &old).await;
-    }
+    let written = switch_to(&content, &principal, id, stored, media).await?;
     let body = service.present(&principal, &written.record).await?;
     let mut response = json_response(StatusCode::OK, body);
     let meta = &written.record.meta;
@@ -131,6 +107,47 @@ async fn upload(
         .insert(header::ETAG, etag(meta.id, meta.version));
     set_token(response.headers_mut(), written.token);
     Ok(response)
+}
+
+/// Points document `id`'s metadata at the `stored` bytes of type `media` (a new version),
+/// then deletes the bytes it named before; if the write fails, deletes the new bytes instead.
+async fn switch_to(
+    content: &Content,
+    principal: &Principal,
+    id: Uuid,
+    stored: Stored,
+    media: String,
+) -> ApiResult<WrittenRecord<Document>> {
+    // The key the metadata named before, to delete once it names the new one.
+    let replaced: Mutex<Option<String>> = Mutex::new(None);
+    let now = Utc::now();
+    let written = content
+        .service
+        .update_with(principal, id, Precondition::default(), |document| {
+            *replaced.lock().unwrap_or_else(PoisonError::into_inner) = document.object_key.clone();
+            document.object_key = Some(stored.key.clone());
+            document.size = i64::try_from(stored.size).ok();
+            document.sha256 = Some(stored.sha256.clone());
+            document.content_type = Some(media.clone());
+            document.uploaded_by = Some(principal.subject.clone());
+            document.uploaded_at = Some(now);
+        })
+        .await;
+    match written {
+        Ok(written) => {
+            let replaced = replaced
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(old) = replaced {
+                forget(&content.store, &old).await;
+            }
+            Ok(written)
+        }
+        Err(error) => {
+            forget(&content.store, &stored.key).await;
+            Err(error.into())
+        }
+    }
 }
 
 /// Streams the document's bytes, whole or one range.
