@@ -1,10 +1,21 @@
-//! What a download answers from the request's headers: the byte range (`Range`, one range,
-//! under `If-Range`), whether the client's copy is current (`If-None-Match`), and the name
-//! the file is saved as (`Content-Disposition`).
+//! `GET /api/v1/documents/{id}/content`: the bytes streamed from the store, as the request's
+//! headers ask: the byte range (`Range`, one range, under `If-Range`), whether the client's
+//! copy is current (`If-None-Match`), and the name the file is saved as
+//! (`Content-Disposition`).
 
 use std::ops::Range;
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use super::content::{store_problem, Content};
+use super::document::Document;
+use crate::core::{Entity as _, ReadOptions, ReadRoute};
+use crate::http::problem::ApiResult;
+use crate::http::{Caller, Problem};
 
 /// The part of a document of `size` bytes a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +105,96 @@ pub(super) fn disposition(title: &str) -> HeaderValue {
     let value = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     // Every character is visible ASCII by construction.
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// Streams the document's bytes, whole or one range.
+pub(super) async fn download(
+    State(content): State<Content>,
+    Caller(principal): Caller,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let service = &content.service;
+    // On the primary: a replica that lags an upload names bytes the upload already deleted.
+    // One read of a row is little beside the bytes it precedes.
+    let primary = ReadOptions::default().on(ReadRoute::Primary);
+    let fetched = service.retrieve(&principal, id, &primary).await?;
+    // The bytes are personal data: only callers granted the kind's personal fields get them.
+    if !service.policy().sees_personal(&principal, Document::KIND) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            format!("`{}` may read documents' metadata only", principal.subject),
+        ));
+    }
+    let document = fetched.value()?;
+    let (Some(key), Some(size), Some(sha256)) =
+        (&document.object_key, document.size, &document.sha256)
+    else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("document {id} has no content yet"),
+        ));
+    };
+    let size = u64::try_from(size).unwrap_or_default();
+    let tag = format!("\"{sha256}\"");
+    let tag_value = HeaderValue::from_str(&tag).map_err(|_| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "a stored digest is not a header value",
+        )
+    })?;
+    if is_current(&headers, &tag) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(header::ETAG, tag_value);
+        return Ok(response);
+    }
+    let (status, range) = match requested_part(&headers, size, &tag) {
+        Part::Whole => (StatusCode::OK, None),
+        Part::Bytes(range) => (StatusCode::PARTIAL_CONTENT, Some(range)),
+        Part::Unsatisfiable => {
+            let mut response = Problem::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("the range starts past the document's {size} bytes"),
+            )
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return Ok(response);
+        }
+    };
+    let stream = content
+        .store
+        .download(key, range.clone())
+        .await
+        .map_err(|error| match error {
+            object_store::Error::NotFound { .. } => Problem::new(
+                StatusCode::NOT_FOUND,
+                format!("the bytes of document {id} are gone; upload them again"),
+            ),
+            error => store_problem(&error),
+        })?;
+    let mut response = Response::new(Body::from_stream(stream));
+    *response.status_mut() = status;
+    let out = response.headers_mut();
+    let length = range.as_ref().map_or(size, |range| range.end - range.start);
+    out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if let Some(range) = &range {
+        let value = format!("bytes {}-{}/{size}", range.start, range.end - 1);
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            out.insert(header::CONTENT_RANGE, value);
+        }
+    }
+    let media = document
+        .content_type
+        .as_deref()
+        .and_then(|media| HeaderValue::from_str(media).ok())
+        .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
+    out.insert(header::CONTENT_TYPE, media);
+    out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    out.insert(header::ETAG, tag_value);
+    out.insert(header::CONTENT_DISPOSITION, disposition(&document.title));
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -42,9 +42,13 @@ mod paths;
 mod policy;
 mod settings;
 mod store;
+mod upload;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
 use futures::FutureExt;
 
 use crate::contacts::KnownOwner;
@@ -110,6 +114,18 @@ pub fn serve(server: Server, settings: DocumentSettings, store: DocumentStore) -
                 .nested_under(NESTED);
             state
                 .resource(routes)
-                .routes(content::routes(content), paths)
+                .routes(content_routes(content), paths)
         })
+}
+
+/// The content routes: `PUT` and `GET` [`content::PATH`].
+fn content_routes(content: content::Content) -> Router {
+    // A form upload is read through axum's `Multipart`, which the router holds to the
+    // buffered-body limit: the content route's own is the streamed one (the upload checks the
+    // file's length itself as it reads).
+    let limit = usize::try_from(content::stream_limit(&content.settings)).unwrap_or(usize::MAX);
+    Router::new()
+        .route(content::PATH, get(download::download).put(upload::upload))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(content)
 }
