@@ -20,7 +20,7 @@ log() { printf 'exchange-bench: %s\n' "$*" >&2; }
 if [ -n "${CAMPUSHUB_BENCH_BIN:-}" ]; then
   BIN="$CAMPUSHUB_BENCH_BIN"
 else
-  (cd "$ROOT" && cargo build --release --quiet --example server --features records)
+  (cd "$ROOT" && cargo build --release --quiet --example server --features documents)
   BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/server"
 fi
 WORK="$(mktemp -d /tmp/campushub-exchange-bench.XXXX)"

@@ -119,11 +119,11 @@ if [ -n "$BASELINE" ] && [ -z "$BASELINE_BIN" ]; then
   # server's features.
   log "building the release server and the baseline"
   (cd "$ROOT" && cargo build --release --quiet -p campushub -p campushub-baseline \
-    --example server --bin campushub-baseline --features campushub/records)
+    --example server --bin campushub-baseline --features campushub/documents)
   BASELINE_BIN="$TARGET/campushub-baseline"
 elif [ -z "$BIN" ]; then
   log "building the release server"
-  (cd "$ROOT" && cargo build --release --quiet --example server --features records)
+  (cd "$ROOT" && cargo build --release --quiet --example server --features documents)
 fi
 [ -n "$BIN" ] || BIN="$TARGET/examples/server"
 [ -x "$BIN" ] || { log "no server binary at $BIN"; exit 1; }

@@ -10,6 +10,7 @@
 //! | `http` | `http` | `campushub-http`: the axum REST router |
 //! | `server` | `server` | the ready-made server: configuration, wiring, graceful shutdown, commands |
 //! | `contacts` | `records` | contacts of students and faculty, a kind built on the public API |
+//! | `documents` | `documents` | files attached to students and faculty, their bytes in object storage |
 //!
 //! `full` turns on the three adapters; `server` turns on `full` and the server module, which
 //! `full` leaves out so that an application building its own server compiles none of it.
@@ -52,6 +53,10 @@ pub mod server;
 #[cfg(feature = "records")]
 #[cfg_attr(docsrs, doc(cfg(feature = "records")))]
 pub mod contacts;
+
+#[cfg(feature = "documents")]
+#[cfg_attr(docsrs, doc(cfg(feature = "documents")))]
+pub mod documents;
 
 // The derives name `campushub::core` and `campushub::sqlx`: inside this crate, that is itself.
 #[cfg(feature = "records")]

@@ -107,9 +107,9 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
     };
     let search = names(|f| f.search);
     let stats = names(|f| f.stats);
-    let writable = names(|f| f.embed.is_none());
-    let required = names(|f| f.embed.is_none() && (f.required || !(f.nullable || f.default)));
-    let read_only = names(|f| f.embed.is_some());
+    let writable = names(Field::is_input);
+    let required = names(|f| f.is_input() && (f.required || !(f.nullable || f.default)));
+    let read_only = names(|f| !f.is_input());
     let natural_key = match kind.fields.iter().find(|f| f.natural_key) {
         Some(f) => {
             let name = &f.name;
@@ -131,8 +131,15 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
         Some(quote!(#core::Relation::to::<#target>(#name) #embed))
     });
 
-    let stored: Vec<&Field> = kind.stored().collect();
+    let stored: Vec<&Field> = kind.stored().filter(|f| f.is_input()).collect();
     let stored_idents: Vec<_> = stored.iter().map(|f| &f.ident).collect();
+    // Server-set fields start at their type's default (`None` for an `Option`) and keep their
+    // value through replaces and patches: only the application's own code writes them.
+    let server_idents: Vec<_> = kind
+        .stored()
+        .filter(|f| f.read_only)
+        .map(|f| &f.ident)
+        .collect();
     let input_fields = stored.iter().map(|f| {
         let Field { ident, attrs, .. } = f;
         let ty = if f.nullable {
@@ -220,6 +227,7 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                 #ident {
                     #meta: meta,
                     #(#stored_idents: input.#stored_idents,)*
+                    #(#server_idents: ::core::default::Default::default(),)*
                     #(#embedded_idents: None,)*
                 }
             }

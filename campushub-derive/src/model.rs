@@ -37,6 +37,8 @@ pub(crate) struct Field {
     pub(crate) default: bool,
     pub(crate) stats: bool,
     pub(crate) sensitive: bool,
+    /// Set by the server, never by a body: in the record and its schema, not in the input.
+    pub(crate) read_only: bool,
     pub(crate) references: Option<Path>,
     /// For an embedded summary: the referencing field and the referenced fields.
     pub(crate) embed: Option<(Ident, Vec<Ident>)>,
@@ -47,6 +49,12 @@ pub(crate) struct Field {
 }
 
 impl Field {
+    /// Whether a body sets the field (it is in the kind's input): not an embedded summary,
+    /// not `read_only`.
+    pub(crate) fn is_input(&self) -> bool {
+        self.embed.is_none() && !self.read_only
+    }
+
     /// Where attribute `name` was written, else the field's name.
     pub(crate) fn span_of(&self, name: &str) -> Span {
         self.spans
@@ -229,6 +237,7 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
         default: false,
         stats: false,
         sensitive: false,
+        read_only: false,
         references: None,
         embed: None,
         constraints: Vec::new(),
@@ -288,6 +297,8 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
                 out.stats = true;
             } else if path.is_ident("sensitive") {
                 out.sensitive = true;
+            } else if path.is_ident("read_only") {
+                out.read_only = true;
             } else if path.is_ident("choice") {
                 out.ty = Some(Ty::Choice);
             } else if path.is_ident("references") {
@@ -335,7 +346,7 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
                 return Err(meta.error(
                     "unknown `field` attribute; expected `filter`, `order`, `search`, \
                      `natural_key`, `unique`, `required`, `default`, `stats`, `sensitive`, \
-                     `choice`, `references`, `embed`, `max_chars`, `text`, `range` or `pattern`",
+                     `read_only`, `choice`, `references`, `embed`, `max_chars`, `text`, `range` or `pattern`",
                 ));
             }
             Ok(())
@@ -352,6 +363,17 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
         return Err(syn::Error::new(
             span,
             "only non-null fields can be ordered by (keyset pagination has no NULL cases)",
+        ));
+    }
+    if out.read_only && (out.natural_key || out.required || out.default) {
+        let attr = ["natural_key", "required", "default"]
+            .into_iter()
+            .find(|attr| out.spans.iter().any(|(name, _)| name == attr))
+            .unwrap_or("read_only");
+        return Err(syn::Error::new(
+            out.span_of(attr),
+            "a `read_only` field is set by the server, never by a body: it cannot be a \
+             natural key, `required` or `default`",
         ));
     }
     if let (Some(span), Some(_)) = (filter_span, &out.embed) {

@@ -32,6 +32,12 @@ pub struct HttpConfig {
     ///
     /// [`ResourceRoutes::require_if_match`]: crate::ResourceRoutes::require_if_match
     pub require_if_match: RequireIfMatch,
+    /// Largest body a route that reads its body as a stream may be sent (an application's
+    /// own routes, [`crate::ApiState::routes`], such as a document upload that checks its own
+    /// limit as it reads), in bytes; beyond it the body is cut off with a `413`. It only
+    /// raises the outer cap: every extractor that buffers a body stays held to
+    /// [`HttpConfig::body_limit`]. Default 1 MiB (no route reads more than `body_limit`).
+    pub stream_body_limit: usize,
     /// Limits of spreadsheet imports (feature `exchange`); their files may be larger than
     /// [`HttpConfig::body_limit`], which keeps bounding every other body.
     pub imports: ImportLimits,
@@ -74,6 +80,7 @@ impl Default for HttpConfig {
             probe_timeout: Duration::from_secs(2),
             cors: CorsOrigins::None,
             require_if_match: RequireIfMatch::Off,
+            stream_body_limit: 1024 * 1024,
             imports: ImportLimits::default(),
         }
     }

@@ -128,3 +128,6 @@ pub use resource::ResourceRoutes;
 pub use routes::router;
 pub use state::{ApiState, AppServices};
 pub use trace_context::TraceContext;
+/// The OpenAPI library the document is built with, for the paths of an application's own
+/// routes ([`ApiState::routes`]; the same version as ours).
+pub use utoipa;

@@ -95,12 +95,25 @@ type LimitedBody = tower_http::limit::ResponseBody<Body>;
 pub const MIN_COMPRESSED_SIZE: u16 = 1024;
 
 /// tower-http's default predicate with [`MIN_COMPRESSED_SIZE`] instead of 32 bytes: no gRPC,
-/// images or event streams, and no body under 1 KiB (a single record, a problem, `/healthz`).
+/// images or event streams, and no body under 1 KiB (a single record, a problem, `/healthz`);
+/// nor a file served with byte ranges (`Accept-Ranges`, such as a document's bytes): it is
+/// sent as stored, with its length and ranges, and its strong `ETag` names those bytes.
 fn compressible() -> impl Predicate {
     SizeAbove::new(MIN_COMPRESSED_SIZE)
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)
+        .and(without_ranges)
+}
+
+/// Whether a response does not offer byte ranges.
+fn without_ranges(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    !headers.contains_key(header::ACCEPT_RANGES)
 }
 
 fn on_panic(_: Box<dyn Any + Send + 'static>) -> Response {
@@ -145,14 +158,17 @@ where
     problem
 }
 
-/// The largest body any route reads: [`HttpConfig::body_limit`], or an import's file limit
-/// when the import routes are compiled in and it is larger.
+/// The largest body any route reads: [`HttpConfig::body_limit`], or a streamed body's limit
+/// ([`HttpConfig::stream_body_limit`]), or an import's file limit when the import routes are
+/// compiled in, whichever is largest.
 ///
 /// [`HttpConfig::body_limit`]: crate::HttpConfig::body_limit
+/// [`HttpConfig::stream_body_limit`]: crate::HttpConfig::stream_body_limit
 fn body_cap(config: &crate::HttpConfig) -> usize {
+    let cap = config.body_limit.max(config.stream_body_limit);
     if cfg!(feature = "exchange") {
-        config.body_limit.max(config.imports.max_file_bytes)
+        cap.max(config.imports.max_file_bytes)
     } else {
-        config.body_limit
+        cap
     }
 }

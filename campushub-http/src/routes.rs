@@ -35,6 +35,7 @@ use crate::state::ApiState;
 /// The rate limits ([`ApiState::rate_limit`]) hold `/api/` and `/metrics`, never the probes.
 pub fn router(mut state: ApiState) -> Router {
     let added = std::mem::take(&mut state.added);
+    let added_routes = std::mem::take(&mut state.routes);
     let state = Arc::new(state);
     let config = Arc::new(state.config.clone());
     let mounting = Mounting {
@@ -99,6 +100,9 @@ pub fn router(mut state: ApiState) -> Router {
         }
     }
     let mut document = openapi::document(&docs);
+    for (_, paths) in &added_routes {
+        document.paths.merge(paths.clone());
+    }
     if state.identity.is_some() {
         openapi::add_sign_in(&mut document);
     }
@@ -121,6 +125,9 @@ pub fn router(mut state: ApiState) -> Router {
 
     let mut api = Router::new();
     for (_, routes) in resources {
+        api = api.merge(routes);
+    }
+    for (routes, _) in added_routes {
         api = api.merge(routes);
     }
     let openapi_route: Router = route_with_trailing_slash(

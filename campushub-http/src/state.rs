@@ -14,6 +14,7 @@ use crate::trace_context::TraceContext;
 use axum::Router;
 use campushub_core::analytics::{Analytics, ServiceAnalytics};
 use campushub_core::{AuditService, Entity, Policy};
+use utoipa::openapi::Paths;
 
 /// An application's resource, built when the router is: with the router's configuration.
 pub(crate) type AddedResource =
@@ -57,6 +58,8 @@ pub struct ApiState {
     pub import_jobs: Option<crate::exchange::ImportJobs>,
     /// The application's own resources ([`ApiState::resource`]).
     pub(crate) added: Vec<AddedResource>,
+    /// The application's own routes and their OpenAPI paths ([`ApiState::routes`]).
+    pub(crate) routes: Vec<(Router, Paths)>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -68,6 +71,7 @@ impl std::fmt::Debug for ApiState {
             .field("metrics", &self.metrics)
             .field("config", &self.config)
             .field("added", &self.added.len())
+            .field("routes", &self.routes.len())
             .field("trace_context", &self.trace_context.is_some())
             .field("identity", &self.identity)
             .field("audit", &self.audit.is_some())
@@ -95,6 +99,7 @@ impl ApiState {
             #[cfg(feature = "exchange")]
             import_jobs: None,
             added: Vec::new(),
+            routes: Vec::new(),
         }
     }
 
@@ -107,6 +112,24 @@ impl ApiState {
             let routes = routes.configured(mounting);
             (routes.doc(), routes.build())
         }));
+        self
+    }
+
+    /// Serves an application's own routes beside the API: `router`'s routes sit behind the
+    /// same authentication (a handler reads the caller with [`crate::Caller`]), rate limits,
+    /// middleware and metrics as the built-in ones, answer an unrouted method with the same
+    /// `405` problem, and `paths` (their OpenAPI path items, which must name the same route
+    /// templates, such as `/api/v1/documents/{id}/content`) joins the served document, where
+    /// the metrics layer also finds the templates it counts by. Handlers answer errors with
+    /// [`crate::Problem`]; [`crate::openapi::operation`] documents them the same way.
+    ///
+    /// Their paths must not be routed already (axum panics when the router is built).
+    /// Bodies up to [`HttpConfig::stream_body_limit`] reach a handler that reads its body as
+    /// a stream; every extractor that buffers a body stays held to
+    /// [`HttpConfig::body_limit`].
+    pub fn routes(mut self, router: Router, paths: Paths) -> Self {
+        let router = router.method_not_allowed_fallback(crate::routing::method_not_allowed);
+        self.routes.push((router, paths));
         self
     }
 

@@ -1,6 +1,8 @@
 //! The CampusHub example server: the REST API over SQLite (default) or Postgres with replicas,
 //! with the moka + Redis cache. It is [`campushub::server`] run as a program, with contacts
-//! (`/api/v1/contacts`, [`campushub::contacts`], feature `records`) served beside the built-in
+//! (`/api/v1/contacts`, [`campushub::contacts`], feature `records`) and documents
+//! (`/api/v1/documents`, [`campushub::documents`], feature `documents`: bytes under
+//! `./data/documents`, or where `CAMPUSHUB_DOCUMENTS_STORE` says) served beside the built-in
 //! kinds; an application that serves its own kinds too adds them with `Server::extend` (see
 //! the module's example).
 //!
@@ -20,8 +22,23 @@
 
 use std::process::ExitCode;
 
+use campushub::documents::DocumentSettings;
 use campushub::server::Server;
 
 fn main() -> ExitCode {
-    campushub::contacts::serve(Server::new()).main()
+    let opened = DocumentSettings::from_vars(|name| std::env::var(name).ok())
+        .map_err(|error| error.to_string())
+        .and_then(|settings| {
+            let store = settings.open_store().map_err(|error| error.to_string())?;
+            Ok((settings, store))
+        });
+    let (settings, store) = match opened {
+        Ok(opened) => opened,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = campushub::contacts::serve(Server::new());
+    campushub::documents::serve(server, settings, store).main()
 }

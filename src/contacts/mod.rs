@@ -35,7 +35,8 @@ use crate::server::Server;
 use crate::sqlx::kinds::KindSchema;
 
 pub use contact::{Contact, ContactInput, OwnerKind, Relation};
-pub use policy::policy;
+pub use owner::{KnownOwner, Owned};
+pub use policy::{owned_by_people, policy};
 
 /// The resource's path segment: `/api/v1/contacts`.
 pub const SEGMENT: &str = "contacts";
@@ -60,10 +61,7 @@ pub fn serve(server: Server) -> Server {
     server
         .migrate_kind(KindSchema::of::<Contact>())
         .extend(|core, state| {
-            let owners = owner::KnownOwner {
-                students: Arc::clone(core.services.students.repository()),
-                faculty: Arc::clone(core.services.faculty.repository()),
-            };
+            let owners = KnownOwner::of(core);
             let contacts = core
                 .service(core.storage.repository::<Contact>())
                 .policy(Arc::new(policy()))

@@ -2,7 +2,7 @@
 //! contacts they are.
 
 use crate::core::scope::RowScope;
-use crate::core::{Action, Entity as _, Principal, Role, RolePolicy};
+use crate::core::{Action, Entity as _, EntityKind, Principal, Role, RolePolicy};
 
 use super::contact::Contact;
 
@@ -11,8 +11,13 @@ use super::contact::Contact;
 /// without their phones, email and address; `student` reads its own (those whose `owner_id`
 /// is its token's `student_id`), personal fields included.
 pub fn policy() -> RolePolicy {
-    let kind = Contact::KIND;
-    RolePolicy::defaults()
+    owned_by_people(RolePolicy::defaults(), Contact::KIND)
+}
+
+/// `policy` with the grants of [`policy`] on `kind`, a kind of records owned by students and
+/// faculty members (`owner_id`): contacts, documents.
+pub fn owned_by_people(policy: RolePolicy, kind: EntityKind) -> RolePolicy {
+    policy
         .grant(Role::REGISTRAR, kind, Action::READ)
         .grant(Role::REGISTRAR, kind, Action::WRITE)
         .grant(Role::REGISTRAR, kind, &[Action::Statistics])

@@ -172,7 +172,26 @@ pub struct App {
     draining: Arc<AtomicBool>,
     /// The imports sent as jobs, which this instance's worker runs while it serves.
     import_jobs: ImportJobs,
+    /// The application's tasks, run while the instance serves ([`Server::background`]).
+    ///
+    /// [`Server::background`]: super::Server::background
+    background: BackgroundTasks,
 }
+
+/// The tasks of an [`App`], shown by their number.
+#[derive(Clone, Default)]
+struct BackgroundTasks(Vec<Background>);
+
+impl std::fmt::Debug for BackgroundTasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} background tasks", self.0.len())
+    }
+}
+
+/// A task of [`Server::background`](super::Server::background): given the opened core, the
+/// future that runs while the instance serves.
+pub(super) type Background =
+    Arc<dyn Fn(&Core) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
 
 impl App {
     /// Wires the router of the built-in kinds around `core`: SQL analytics (cached until the
@@ -258,7 +277,14 @@ impl App {
             connections,
             draining,
             import_jobs,
+            background: BackgroundTasks::default(),
         }
+    }
+
+    /// The same app, running `tasks` while it serves.
+    pub(super) fn with_background(mut self, tasks: &[Background]) -> App {
+        self.background.0.extend(tasks.iter().cloned());
+        self
     }
 
     /// The entity services.
@@ -288,6 +314,12 @@ impl App {
             .map(|c| Arc::new(c) as Arc<dyn Cache>);
         let relay = self.core.outbox.start(&self.core.storage, shared);
         let import_worker = self.import_jobs.spawn_worker(instance_name());
+        let background: Vec<_> = self
+            .background
+            .0
+            .iter()
+            .map(|task| tokio::spawn(task(&self.core)))
+            .collect();
         let policy = Shutdown {
             drain: self.drain,
             grace,
@@ -310,6 +342,9 @@ impl App {
         drop(relay);
         // A job in progress is taken over by another instance once its lease runs out.
         drop(import_worker);
+        for task in background {
+            task.abort();
+        }
         // Invalidations queued while Redis was unreachable exist only here: give their replay
         // a moment, or other instances keep serving what this instance's last writes replaced.
         if let Some(cache) = &self.core.cache {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use std::sync::Arc;
 
-use super::app::{App, Core};
+use super::app::{App, Background, Core};
 use super::args::{Args, Command};
 use super::commands;
 use super::config::Config;
@@ -26,6 +26,7 @@ type Extension = Arc<dyn Fn(&Core, ApiState) -> ApiState + Send + Sync>;
 pub struct Server {
     extensions: Vec<Extension>,
     kinds: Vec<KindSchema>,
+    background: Vec<Background>,
 }
 
 impl fmt::Debug for Server {
@@ -33,6 +34,7 @@ impl fmt::Debug for Server {
         f.debug_struct("Server")
             .field("extensions", &self.extensions.len())
             .field("kinds", &self.kinds.len())
+            .field("background", &self.background.len())
             .finish()
     }
 }
@@ -52,6 +54,19 @@ impl Server {
         extension: impl Fn(&Core, ApiState) -> ApiState + Send + Sync + 'static,
     ) -> Self {
         self.extensions.push(Arc::new(extension));
+        self
+    }
+
+    /// Adds `task`, which runs while an instance serves (the `serve` command and
+    /// [`App::serve`], not the other commands): `task` gets the opened [`Core`] and returns
+    /// the future to run (a loop, for periodic work such as a sweep), spawned when serving
+    /// starts and dropped when it ends, after requests in progress finished. Every instance
+    /// runs it: make it safe to run in several at once.
+    pub fn background(
+        mut self,
+        task: impl Fn(&Core) -> futures::future::BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
+        self.background.push(Arc::new(task));
         self
     }
 
@@ -132,6 +147,7 @@ impl Server {
                 .iter()
                 .fold(state, |state, extension| extension(core, state))
         })
+        .with_background(&self.background)
     }
 }
 

@@ -102,6 +102,9 @@ pub use graceful::shutdown_signal;
 pub use launch::Server;
 pub use limits::ConnectionLimits;
 pub use logging::Telemetry;
+/// Durations as every setting reads them, for the settings of the facade's kinds.
+#[cfg(feature = "documents")]
+pub(crate) use parse::parse_duration;
 pub use rng::Rng;
 pub use storage::{Storage, Stores};
 pub use values::{ConfigError, Database, Environment, JwtKey, LogFormat};

@@ -182,7 +182,7 @@ pub(super) fn duration_or_off(
 }
 
 /// `250ms`, `30s`, `5m`, `2h`, `7d`, or a number of seconds.
-pub(super) fn parse_duration(value: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(value: &str) -> Option<Duration> {
     let value = value.trim();
     let split = value
         .find(|c: char| !c.is_ascii_digit())

@@ -26,6 +26,7 @@ mod contention;
 mod contract;
 mod deployment;
 mod deployment_artifacts;
+mod documents;
 mod examples;
 mod exchange;
 mod extension;

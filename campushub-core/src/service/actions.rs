@@ -329,7 +329,19 @@ impl<E: Entity> EntityService<E> {
         input: E::Create,
         action: AuditAction,
     ) -> Result<WrittenRecord<E>> {
-        let mut record = updated(&current, input, &principal.subject);
+        let record = updated(&current, input, &principal.subject);
+        self.write_over(principal, current, record, action).await
+    }
+
+    /// Checks `record` (the next version of `current`), writes it against `current`'s
+    /// version, audits and announces it.
+    pub(super) async fn write_over(
+        &self,
+        principal: &Principal,
+        current: E,
+        mut record: E,
+        action: AuditAction,
+    ) -> Result<WrittenRecord<E>> {
         self.validate_for_write(principal, &mut record, Some(&current))
             .await?;
         let entry = self.audit_entry(principal, action, Some(&current), Some(&record))?;

@@ -19,6 +19,7 @@ mod output;
 mod privacy;
 mod rules;
 mod scoping;
+mod server_fields;
 mod stats;
 #[cfg(test)]
 mod testing;

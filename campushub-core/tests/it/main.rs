@@ -23,6 +23,7 @@ mod service_list;
 mod service_preconditions;
 mod service_roles;
 mod service_scopes;
+mod service_server_fields;
 mod service_statements;
 mod service_walk;
 mod service_written;

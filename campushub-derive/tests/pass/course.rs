@@ -21,6 +21,10 @@ struct Course {
     seats: i32,
     #[field(embed(from = department_id, fields(code, name)))]
     department: Option<Embedded>,
+    #[field(filter, order, read_only)]
+    enrolled: i64,
+    #[field(filter, read_only)]
+    syllabus_sha256: Option<String>,
 }
 
 fn main() {
@@ -34,4 +38,23 @@ fn main() {
     assert_eq!(course.field("credits"), Some(Scalar::Int(3)));
     assert_eq!(course.field("seats"), Some(Scalar::Int(0)));
     assert_eq!(course.unique_values(), [("code", "CS1".to_owned())]);
+
+    // Server-set fields: typed in the schema, read-only to bodies, kept by a replace.
+    assert!(schema.field("enrolled").is_some());
+    assert!(!schema.is_writable("enrolled") && schema.is_read_only("enrolled"));
+    assert!(!schema.is_writable("syllabus_sha256") && schema.is_read_only("syllabus_sha256"));
+    assert_eq!(course.field("enrolled"), Some(Scalar::Int(0)));
+    assert_eq!(course.field("syllabus_sha256"), None);
+    let mut course = course;
+    course.enrolled = 30;
+    course.syllabus_sha256 = Some("ab".to_owned());
+    let mut input = course.to_input();
+    input.credits = 4;
+    course.apply_input(input, "test");
+    assert_eq!((course.credits, course.enrolled), (4, 30));
+    assert_eq!(course.syllabus_sha256.as_deref(), Some("ab"));
+    let read = serde_json::to_value(&course).expect("a record serializes");
+    assert_eq!(read["enrolled"], 30);
+    let body = serde_json::to_value(course.to_input()).expect("an input serializes");
+    assert!(body.get("enrolled").is_none() && body.get("syllabus_sha256").is_none());
 }

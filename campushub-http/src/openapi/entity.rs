@@ -49,7 +49,13 @@ pub(crate) fn record(schema: &Schema) -> DocSchema {
     for name in writable(schema).filter(|name| schema.field(name).is_none()) {
         object = object.property(name, any());
     }
-    for name in schema.read_only {
+    // Read-only schema fields (server-set ones) are typed above; the others (audit fields,
+    // embedded summaries) are not schema fields.
+    for name in schema
+        .read_only
+        .iter()
+        .filter(|name| schema.field(name).is_none())
+    {
         let property = if AUDIT_FIELDS.contains(name) {
             // The subject of the principal that wrote, or null when not recorded.
             ObjectBuilder::new()

@@ -7,6 +7,7 @@
 //! variable is a named schema (`components.rs`), so that a generated client reads like a
 //! hand-written one (`tests/e2e/clients.rs` generates two).
 
+mod added;
 mod audit;
 mod components;
 mod custom;
@@ -22,9 +23,11 @@ mod served;
 mod sign_in;
 mod stats;
 
+pub use added::operation;
 pub use audit::add_audit;
 #[cfg(feature = "exchange")]
 pub use import_jobs::add_import_jobs;
+pub use parts::id_parameter;
 pub use rate_limits::add_rate_limits;
 pub(crate) use served::{serve, ServedDocument};
 pub use sign_in::add_sign_in;
@@ -49,9 +52,7 @@ use params::{
     consistency_token, filter_parameters, if_match, if_none_match, if_none_match_on_create,
     if_none_match_on_write, list_parameters,
 };
-use parts::{
-    any_object, body, bulk_op, bulk_report, id_parameter, json, merge_patch, op, open, stats_op,
-};
+use parts::{any_object, body, bulk_op, bulk_report, json, merge_patch, op, open, stats_op};
 use stats::department_stats;
 
 use crate::bulk::{BulkKeys, UPDATES};

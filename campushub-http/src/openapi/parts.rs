@@ -23,8 +23,9 @@ pub(super) fn op(tag: &str, summary: &str, errors: &[u16]) -> OperationBuilder {
     operation
 }
 
-/// The `{id}` path parameter of a record's routes.
-pub(super) fn id_parameter() -> utoipa::openapi::path::Parameter {
+/// The `{id}` path parameter of a record's routes (a UUID), for an application's own routes
+/// too ([`crate::ApiState::routes`]).
+pub fn id_parameter() -> utoipa::openapi::path::Parameter {
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
     ParameterBuilder::new()
         .name("id")

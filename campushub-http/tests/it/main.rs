@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 
 mod added_kind;
+mod added_routes;
 mod audit;
 mod audit_log;
 mod auth;

@@ -21,6 +21,11 @@ impl TempDir {
         TempDir(path)
     }
 
+    /// The path of `name` in the folder.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().expect("a UTF-8 path").to_owned()
+    }
+
     /// Writes `contents` to the file `name` in the folder and returns its path.
     pub fn file(&self, name: &str, contents: &str) -> String {
         let path = self.0.join(name);
