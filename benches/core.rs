@@ -170,13 +170,16 @@ fn diff_audited_writes(c: &mut Criterion) {
         })
     });
     // The diff as it was made before the typed one: the input's JSON document, flattened.
-    group.bench_function("created student via its JSON document, stored as text", |b| {
-        b.iter(|| {
-            let document = serde_json::to_value(black_box(&before).to_input());
-            let changes = document.map(|document| changes(None, Some(document), &settings));
-            changes.map(|changes| serde_json::to_string(&changes))
-        })
-    });
+    group.bench_function(
+        "created student via its JSON document, stored as text",
+        |b| {
+            b.iter(|| {
+                let document = serde_json::to_value(black_box(&before).to_input());
+                let changes = document.map(|document| changes(None, Some(document), &settings));
+                changes.map(|changes| serde_json::to_string(&changes))
+            })
+        },
+    );
     group.finish();
 }
 
