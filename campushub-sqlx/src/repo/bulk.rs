@@ -114,6 +114,11 @@ impl Batch {
     }
 }
 
+/// What makes the statements of a batch's rows (each with its index in the batch).
+pub(super) trait BuildStatements: Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement> {}
+
+impl<F: Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement>> BuildStatements for F {}
+
 /// How a batch's statements are made and what they report per row.
 pub(super) struct Plan<'a, E, F> {
     pub(super) rows: Rows<'a, E>,
@@ -159,10 +164,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         inserts: &'a [E],
         updates: &'a [(E, i64)],
         entries: Option<&'a [AuditEntry]>,
-    ) -> (
-        Batch,
-        Plan<'a, E, impl Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement> + 'a>,
-    ) {
+    ) -> (Batch, Plan<'a, E, impl BuildStatements + 'a>) {
         let first_update = inserts.len();
         let total = first_update + updates.len();
         let mut outcomes: Vec<Option<Error>> = (0..total).map(|_| None).collect();
