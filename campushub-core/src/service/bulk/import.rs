@@ -273,7 +273,7 @@ impl<E: Entity> EntityService<E> {
     /// on this kind: it serves imports of other kinds that reference this one by key.
     ///
     /// # Errors
-    /// [`Error::Validation`] for a kind without a natural key; store failures as they come.
+    /// [`Error::Validation`](crate::Error::Validation) for a kind without a natural key; store failures as they come.
     pub async fn ids_by_natural_keys(
         &self,
         keys: &[String],
