@@ -126,7 +126,7 @@ pub(super) struct Plan<'a, E, F> {
     /// touched); `None` for inserts.
     pub(super) keys: Vec<Option<(Uuid, i64)>>,
     /// The statements writing the given rows' values, each with its row's index.
-    build: F,
+    pub(super) build: F,
     /// One audit entry per row, stored for the rows the batch commits (`None`: not audited).
     entries: Option<&'a [AuditEntry]>,
 }
@@ -424,7 +424,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     }
 
     /// The rows among `pending` that versioned statements did not touch (none for inserts).
-    fn missed<F>(
+    pub(super) fn missed<F>(
         &self,
         plan: &Plan<'_, E, F>,
         pending: &[usize],
@@ -559,7 +559,7 @@ fn in_chunks(
 }
 
 /// Runs `statements` in order in `tx`; the first failure ends it.
-async fn run_all(
+pub(super) async fn run_all(
     tx: &mut dyn WriteTx,
     statements: Vec<Statement>,
 ) -> crate::Result<Vec<StatementResult>> {
@@ -577,7 +577,7 @@ fn touched(results: &[StatementResult]) -> u64 {
 
 /// Whether `error` is about a row's data (a constraint it breaks), which the row's own
 /// report names, rather than about the database or the connection, which fails the call.
-fn is_row_failure(error: &crate::Error) -> bool {
+pub(super) fn is_row_failure(error: &crate::Error) -> bool {
     match error {
         crate::Error::Database(sqlx::Error::Database(db)) => matches!(
             db.kind(),

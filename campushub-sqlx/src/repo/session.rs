@@ -1,18 +1,19 @@
 //! An import's write session: one transaction kept open while the rows arrive a batch at a
 //! time, committed at the end or rolled back at the first refused row.
 //!
-//! Each batch is checked and written as [`SqlRepository::insert_update_batch`] writes one
-//! (unique values and references checked on another connection first, multi-row statements
-//! under a savepoint, row by row when one fails), and its audit entries and the transaction
-//! hooks' rows (the outbox) go into the same transaction. A row that fails rolls the whole
-//! session back at once: its error is explained afterwards (explaining reads), and the
-//! session writes nothing more.
+//! Each batch is checked as [`SqlRepository::insert_update_batch`] checks one (unique values
+//! and references read on another connection first) and written as multi-row statements,
+//! with its audit entries and the transaction hooks' rows (the outbox), in the session's
+//! transaction. A row that fails rolls the whole session back at once; the batch is then
+//! written again alone, row by row, in a transaction always rolled back, to name the rows
+//! that fail and why (explaining reads, once the transactions have ended). The session
+//! writes nothing more.
 
 use async_trait::async_trait;
 use campushub_core::repository::{BulkWritten, WriteSession};
 use campushub_core::{AuditEntry, ConsistencyToken, Result};
 
-use super::bulk::finish;
+use super::bulk::{finish, is_row_failure, run_all, Batch, BuildStatements, Plan};
 use super::SqlRepository;
 use crate::backend::{Backend, WriteTx};
 use crate::table::SqlEntity;
@@ -43,6 +44,34 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             repository: self,
             tx: Tx::NotBegun,
         })))
+    }
+}
+
+impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
+    /// The rows of `batch` that fail, found by writing its `pending` rows again in a
+    /// transaction of their own, always rolled back: row by row under savepoints, as a
+    /// single batch finds them. `error` is what the session's statement failed with; it is
+    /// the answer when no row fails alone (the row clashed with an earlier batch's).
+    async fn probe<F: BuildStatements>(
+        &self,
+        mut batch: Batch,
+        plan: &Plan<'_, E, F>,
+        pending: &[usize],
+        error: crate::Error,
+    ) -> Result<BulkWritten> {
+        let mut tx = self.backend.begin(None).await?;
+        let passed = self.run_pass(&mut *tx, &batch, plan, pending).await;
+        tx.rollback().await?;
+        let (overtaken, failed) = passed?;
+        if overtaken.is_empty() && failed.is_empty() {
+            return Err(error.into());
+        }
+        for (i, failure) in failed {
+            batch.outcomes[i] = Some(self.write_error(failure, plan.rows.kind(i)).await);
+        }
+        self.explain_missed(&plan.keys, &overtaken, &mut batch.outcomes)
+            .await?;
+        Ok(batch.rolled_back())
     }
 }
 
@@ -93,17 +122,24 @@ impl<E: SqlEntity, B: Backend> WriteSession<E> for SqlWriteSession<'_, E, B> {
             return Ok(batch.rolled_back());
         };
         let pending = batch.pending();
-        let passed = repository
-            .run_pass(&mut **tx, &batch, &plan, &pending)
-            .await;
-        let (overtaken, failed) = match passed {
-            Ok(refused) => refused,
+        // No savepoint: on Postgres each one is a subtransaction, and past 64 of them in one
+        // transaction every snapshot overflows, which slowed the other connections' reads
+        // (the next batches' checks) about twofold at 100,000 rows. A batch that fails is
+        // rolled back with the session anyway; which rows failed is found by a probe.
+        let values = |i: &usize| Some((*i, batch.rows[*i].clone()?));
+        let statements = (plan.build)(pending.iter().filter_map(values).collect());
+        let overtaken = match run_all(&mut **tx, statements).await {
+            Ok(results) => repository.missed(&plan, &pending, results),
+            Err(error) if is_row_failure(&error) => {
+                self.abandon().await?;
+                return repository.probe(batch, &plan, &pending, error).await;
+            }
             Err(error) => {
                 self.abandon().await?;
-                return Err(error);
+                return Err(error.into());
             }
         };
-        if failed.is_empty() && overtaken.is_empty() {
+        if overtaken.is_empty() {
             if let Err(veto) = repository.record_pass(&mut **tx, &plan, &pending).await {
                 self.abandon().await?;
                 return Err(veto);
@@ -112,9 +148,6 @@ impl<E: SqlEntity, B: Backend> WriteSession<E> for SqlWriteSession<'_, E, B> {
         }
         // Explained once the transaction has ended, as a single batch's are.
         self.abandon().await?;
-        for (i, error) in failed {
-            batch.outcomes[i] = Some(repository.write_error(error, plan.rows.kind(i)).await);
-        }
         repository
             .explain_missed(&plan.keys, &overtaken, &mut batch.outcomes)
             .await?;
