@@ -19,7 +19,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::event::{ChangeEvent, ChangeOp};
 use crate::meta::RecordMeta;
-use crate::repository::{BatchMode, WriteSession};
+use crate::repository::{BatchMode, BulkWritten, WriteSession};
 
 /// Rows an import checks and writes at a time: what it holds in memory, whatever the size
 /// of the file.
@@ -328,17 +328,7 @@ impl<E: Entity> ImportRun<'_, E> {
                 );
             }
         } else {
-            let created = service
-                .settle(principal, creates, inserted, ChangeOp::Created)
-                .await?;
-            let updated = service
-                .settle(principal, updates, changed, ChangeOp::Updated)
-                .await?;
-            self.created += created.succeeded;
-            self.updated += updated.succeeded;
-            self.token = self.token.max(created.token).max(updated.token);
-            self.refused.extend(created.errors);
-            self.refused.extend(updated.errors);
+            self.announce(creates, updates, (inserted, changed)).await?;
         }
         progress.written(rows);
         Ok(())
@@ -417,7 +407,21 @@ impl<E: Entity> ImportRun<'_, E> {
         if written.rolled_back {
             self.check_only = true;
         }
-        let (inserted, changed) = written.split_at(creates.queued());
+        let outcomes = written.split_at(creates.queued());
+        self.announce(creates, updates, outcomes).await?;
+        progress.written(rows);
+        Ok(())
+    }
+
+    /// Settles a write that committed on its own (`outcomes`: the creates', the updates'):
+    /// announces the rows written, counts them, and keeps the refused rows' errors.
+    async fn announce(
+        &mut self,
+        creates: Batch<E>,
+        updates: Batch<E>,
+        (inserted, changed): (BulkWritten, BulkWritten),
+    ) -> Result<()> {
+        let service = self.service;
         let created = service
             .settle(self.principal, creates, inserted, ChangeOp::Created)
             .await?;
@@ -429,7 +433,6 @@ impl<E: Entity> ImportRun<'_, E> {
         self.token = self.token.max(created.token).max(updated.token);
         self.refused.extend(created.errors);
         self.refused.extend(updated.errors);
-        progress.written(rows);
         Ok(())
     }
 }
