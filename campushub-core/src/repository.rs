@@ -95,6 +95,39 @@ pub struct BulkWritten {
     pub rolled_back: bool,
 }
 
+/// A write that stays open across batches: one all-or-nothing transaction into which an
+/// import writes its rows a batch at a time (see [`Repository::write_session`]), so that a
+/// file of any size is written whole or not at all while only one batch is held in memory.
+///
+/// A batch whose rows the store refuses rolls the whole session back at once: its
+/// [`BulkWritten`] names the failed rows and has `rolled_back` set, and the session writes
+/// nothing more (later batches answer `rolled_back` with every row `Ok`, "would have been").
+/// Dropped unfinished, the session is rolled back.
+#[async_trait]
+pub trait WriteSession<E: Entity>: Send {
+    /// Writes `inserts` and `updates` (each with its expected version) in the session's
+    /// transaction, with their audit entries when given (the inserts', then the updates'),
+    /// as [`Repository::insert_update_many_audited`] does for one batch. Outcomes: the
+    /// inserts', then the updates', in input order.
+    ///
+    /// # Errors
+    /// A failure of the database or the connection (the session is rolled back); a veto of
+    /// a transaction hook.
+    async fn write(
+        &mut self,
+        inserts: &[E],
+        updates: &[(E, i64)],
+        entries: Option<&[AuditEntry]>,
+    ) -> Result<BulkWritten>;
+
+    /// Commits every batch written; the commit's token (none when nothing was written or the
+    /// session was rolled back).
+    async fn commit(self: Box<Self>) -> Result<Option<ConsistencyToken>>;
+
+    /// Rolls back every batch written (nothing when the session was rolled back already).
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}
+
 /// Counts of matching rows, in total and grouped by each of several fields.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupCounts {
@@ -270,6 +303,15 @@ pub trait Repository<E: Entity>: Send + Sync {
         let inserted = self.insert_many_audited(inserts, first, mode).await?;
         let updated = self.update_many_audited(updates, second, mode).await?;
         Ok(inserted.followed_by(updated))
+    }
+
+    /// A [`WriteSession`]: one all-or-nothing transaction that takes batches one at a time,
+    /// or `None` when the store cannot hold one open while the caller reads between batches
+    /// (the default, and a SQL store on a single connection). Without one, an all-or-nothing
+    /// import holds every checked row and writes them in one
+    /// [`Repository::insert_update_many_audited`] at the end.
+    async fn write_session(&self) -> Result<Option<Box<dyn WriteSession<E> + '_>>> {
+        Ok(None)
     }
 
     /// [`Repository::insert`], writing `entry` to the audit log in the same transaction: the
@@ -509,6 +551,9 @@ macro_rules! forward_repository {
                 (**self)
                     .insert_update_many_audited(inserts, updates, entries, mode)
                     .await
+            }
+            async fn write_session(&self) -> Result<Option<Box<dyn WriteSession<E> + '_>>> {
+                (**self).write_session().await
             }
             async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {
                 (**self).insert_audited(entity, entry).await

@@ -118,6 +118,14 @@ pub trait Backend: Clone + Send + Sync + 'static {
     /// lock of a [`WriteGuard`], held until the transaction ends).
     async fn begin(&self, lock: Option<i64>) -> Result<Box<dyn WriteTx>>;
 
+    /// Whether a read can run while a write transaction is open: false for a database that
+    /// lives in one connection (an in-memory SQLite), where the read would wait for the
+    /// transaction's connection forever. Imports keep one transaction open across batches
+    /// only where it is true.
+    fn reads_beside_writes(&self) -> bool {
+        true
+    }
+
     /// Snapshots of the pools' counters.
     fn pool_stats(&self) -> Vec<PoolStats>;
 }

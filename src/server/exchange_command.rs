@@ -6,6 +6,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -120,6 +121,7 @@ pub(super) async fn import(
     // rows are written in one batch.
     let progress = CommandProgress {
         bar: Mutex::new(Progress::new(sheet.rows.len(), true)),
+        written: AtomicUsize::new(0),
         writing: Mutex::new(None),
         terminal,
     };
@@ -185,10 +187,12 @@ async fn run<E: Entity>(
     Ok(report.await?)
 }
 
-/// An import's progress on stderr: the seed command's bar over the rows checked, then a
-/// spinner while they are written.
+/// An import's progress on stderr: the seed command's bar over the rows checked, with the
+/// rows written beside it (a batch is written as soon as it is checked); a spinner while
+/// the rows are written in one go, where the store cannot take them batch by batch.
 struct CommandProgress {
     bar: Mutex<Progress>,
+    written: AtomicUsize,
     writing: Mutex<Option<indicatif::ProgressBar>>,
     terminal: bool,
 }
@@ -229,6 +233,14 @@ impl ImportProgress for CommandProgress {
         let spinner = spinner("writing the rows in one transaction");
         *self.writing.lock().unwrap_or_else(PoisonError::into_inner) = Some(spinner);
     }
+
+    fn written(&self, rows: usize) {
+        let written = self.written.fetch_add(rows, Ordering::Relaxed) + rows;
+        self.bar
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .note(format!("{written} written"));
+    }
 }
 
 /// The kind a file's name names (`students.csv`, `Faculty.xlsx`).
@@ -255,16 +267,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_imports_progress_counts_the_rows_checked_then_shows_the_write() {
+    fn an_imports_progress_counts_the_rows_checked_and_written() {
         let progress = CommandProgress {
             bar: Mutex::new(Progress::new(2_500, false)),
+            written: AtomicUsize::new(0),
             writing: Mutex::new(None),
             terminal: true,
         };
         progress.checked(1_000);
+        progress.written(1_000);
         progress.checked(1_000);
+        progress.written(990);
         progress.checked(500);
         assert_eq!(progress.bar.lock().expect("bar").done(), 2_500);
+        assert_eq!(progress.bar.lock().expect("bar").noted(), "1990 written");
         progress.writing(2_500);
         assert!(progress.writing.lock().expect("spinner").is_some());
         progress.finish();

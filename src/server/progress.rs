@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// The bar's layout (indicatif's template keys, and `rate`).
 const BAR: &str =
-    "[{elapsed_precise}] [{bar:30}] {human_pos}/{human_len} rows, {rate} ({eta} left)";
+    "[{elapsed_precise}] [{bar:30}] {human_pos}/{human_len} rows, {rate} ({eta} left) {msg}";
 
 /// Progress over a known number of rows.
 #[derive(Debug)]
@@ -19,6 +19,8 @@ pub(super) struct Progress {
     /// Plain lines stand in for the hidden bar.
     lines: bool,
     shown_tenths: u64,
+    /// What the bar says beside the count (also on the plain lines).
+    note: String,
 }
 
 impl Progress {
@@ -43,6 +45,7 @@ impl Progress {
             lines: enabled && bar.is_hidden(),
             bar,
             shown_tenths: 0,
+            note: String::new(),
         }
     }
 
@@ -72,8 +75,25 @@ impl Progress {
         let tenths = done * 10 / total.max(1);
         if tenths != self.shown_tenths {
             self.shown_tenths = tenths;
-            eprintln!("{done}/{total} rows, {:.0} rows/s", self.rate());
+            let note = if self.note.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", self.note)
+            };
+            eprintln!("{done}/{total} rows, {:.0} rows/s{note}", self.rate());
         }
+    }
+
+    /// Shows `note` beside the count from now on (`12,000 written`).
+    pub(super) fn note(&mut self, note: String) {
+        self.bar.set_message(note.clone());
+        self.note = note;
+    }
+
+    /// What the bar says beside the count.
+    #[cfg(test)]
+    pub(super) fn noted(&self) -> &str {
+        &self.note
     }
 
     /// Removes the bar (the command prints its summary).

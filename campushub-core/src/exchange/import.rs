@@ -1,6 +1,6 @@
 //! An import of one file: its header row matched to the kind's columns, its cells parsed,
-//! references resolved by natural key, and its rows upserted through the service
-//! ([`EntityService::import_rows`]), every problem reported with its row and column.
+//! references resolved by natural key, and its rows upserted through the service a batch at
+//! a time ([`ImportRun`](crate::service::ImportRun)), every problem reported with its row and column.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,8 +18,9 @@ use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::kind::EntityKind;
-use crate::repository::BatchMode;
-use crate::service::{EntityService, ImportOptions, ImportProgress, NON_FIELD_ERRORS};
+use crate::service::{
+    EntityService, ImportOptions, ImportProgress, IMPORT_BATCH_ROWS, NON_FIELD_ERRORS,
+};
 use crate::Principal;
 
 /// The rows of a file: its header row and its data rows (row 2 onwards), as cells.
@@ -115,11 +116,18 @@ struct Pending {
 }
 
 /// Imports `sheet` into `service` as `principal`, with `columns` (see [`Columns::of`]),
-/// telling `progress` how far the checks are and when the write starts.
+/// telling `progress` how far the checks and the writes are.
+///
+/// The rows go through in batches of [`IMPORT_BATCH_ROWS`] ([`ImportRun`](crate::service::ImportRun)): each batch's
+/// cells are parsed, its references resolved and its rows checked and written before the next
+/// batch's cells are read, each data row's cells dropped as it is parsed. Across batches only
+/// the natural keys seen (a repeat names the first row) and the problems found are kept.
 ///
 /// # Errors
 /// [`Error::Unprocessable`] naming each header that matches no column (or repeats one) and a
-/// missing natural key column; what [`EntityService::import_rows`] returns as errors.
+/// missing natural key column; what [`EntityService::start_import`] and
+/// [`ImportRun`](crate::service::ImportRun)
+/// return as errors.
 pub async fn import_sheet<E: Entity>(
     service: &EntityService<E>,
     principal: &Principal,
@@ -137,51 +145,47 @@ pub async fn import_sheet<E: Entity>(
         }
         Error::Unprocessable(fields)
     })?;
+    let mut run = service.start_import(principal, options).await?;
     let mut issues = Vec::new();
-    let mut pending = Vec::with_capacity(sheet.rows.len());
-    for (offset, cells) in sheet.rows.into_iter().enumerate() {
-        if cells.iter().all(is_blank) {
-            continue;
+    let mut first_rows: HashMap<String, usize> = HashMap::new();
+    let mut rows = 0;
+    let mut cells = sheet.rows.into_iter().enumerate().peekable();
+    while cells.peek().is_some() {
+        let mut pending = Vec::with_capacity(IMPORT_BATCH_ROWS);
+        for (offset, cells) in cells.by_ref().take(IMPORT_BATCH_ROWS) {
+            if cells.iter().all(is_blank) {
+                continue;
+            }
+            let row = offset + 2;
+            pending.push(parse_row(columns, &positions, row, cells, &mut issues));
         }
-        pending.push(parse_row(
-            columns,
-            &positions,
-            offset + 2,
-            cells,
-            &mut issues,
-        ));
+        rows += pending.len();
+        if let Some(key) = key {
+            refuse_repeated_keys(columns, key, &mut first_rows, &mut pending, &mut issues);
+        }
+        resolve(columns, references, &mut pending, &mut issues).await?;
+        let refused = pending.iter().filter(|row| row.refused).count();
+        if refused > 0 {
+            // A refused cell keeps an all-or-nothing import from writing: the other rows
+            // are still checked, so that one answer reports every problem.
+            run.refused_elsewhere().await?;
+            // The rows refused here are checked already; the service reports the others.
+            progress.checked(refused);
+        }
+        let bodies = pending
+            .into_iter()
+            .filter(|row| !row.refused)
+            .map(|row| (row.row, row.body))
+            .collect();
+        run.rows(bodies, progress).await?;
     }
-    if let Some(key) = key {
-        refuse_repeated_keys(columns, key, &mut pending, &mut issues);
-    }
-    resolve(columns, references, &mut pending, &mut issues).await?;
-    let cell_refused = pending.iter().any(|row| row.refused);
-    let all_or_nothing = options.mode == BatchMode::AllOrNothing;
-    let rows = pending.len();
-    let mut numbers = Vec::with_capacity(rows);
-    let mut bodies = Vec::with_capacity(rows);
-    for row in pending.into_iter().filter(|row| !row.refused) {
-        numbers.push(row.row);
-        bodies.push(row.body);
-    }
-    let checked = ImportOptions {
-        // A refused cell keeps an all-or-nothing import from writing: the other rows are
-        // still checked, so that one answer reports every problem.
-        dry_run: options.dry_run || (cell_refused && all_or_nothing),
-        mode: options.mode,
-    };
-    // The rows refused here are checked already; the service reports the others.
-    progress.checked(rows - bodies.len());
-    let outcome = service
-        .import_rows_reporting(principal, bodies, checked, progress)
-        .await?;
+    let outcome = run.finish(progress).await?;
     for refused in outcome.errors {
-        let row = numbers.get(refused.index).copied().unwrap_or_default();
         for (field, messages) in refused.errors.iter() {
             let column = (field != NON_FIELD_ERRORS).then(|| columns.header_for(field));
             for message in messages {
                 issues.push(Issue {
-                    row,
+                    row: refused.index,
                     column: column.clone(),
                     message: message.clone(),
                 });
@@ -189,12 +193,11 @@ pub async fn import_sheet<E: Entity>(
         }
     }
     issues.sort_by_key(|issue| issue.row);
-    let unwritten = !options.dry_run && checked.dry_run;
     Ok(ImportReport {
         dry_run: options.dry_run,
         rows,
-        created: if unwritten { 0 } else { outcome.created },
-        updated: if unwritten { 0 } else { outcome.updated },
+        created: outcome.created,
+        updated: outcome.updated,
         written: outcome.written,
         errors: issues,
         token: outcome.token,
@@ -276,13 +279,14 @@ fn parse_row(
 
 /// Refuses each row that repeats the natural key of an earlier row, whether or not that row
 /// has other problems (the service sees only rows without any).
+/// `first`: the row of each key seen in earlier batches.
 fn refuse_repeated_keys(
     columns: &Columns,
     key: &str,
+    first: &mut HashMap<String, usize>,
     pending: &mut [Pending],
     issues: &mut Vec<Issue>,
 ) {
-    let mut first: HashMap<String, usize> = HashMap::new();
     for row in pending.iter_mut() {
         let Some(Value::String(value)) = row.body.get(key) else {
             continue;

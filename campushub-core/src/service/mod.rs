@@ -32,7 +32,9 @@ use std::sync::Arc;
 pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
 pub use bulk::ROWS as BULK_ROWS;
-pub use bulk::{ImportOptions, ImportOutcome, ImportProgress, NoProgress};
+pub use bulk::{
+    ImportOptions, ImportOutcome, ImportProgress, ImportRun, NoProgress, IMPORT_BATCH_ROWS,
+};
 pub use input::NON_FIELD_ERRORS;
 pub use output::{BulkReport, Fetched, Listed, RowError, Statistics, WrittenRecord};
 pub use privacy::StatisticsPrivacy;

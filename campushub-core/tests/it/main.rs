@@ -19,6 +19,7 @@ mod service_crud;
 mod service_custom_fields;
 mod service_events;
 mod service_hierarchy;
+mod service_import;
 mod service_list;
 mod service_preconditions;
 mod service_roles;

@@ -37,7 +37,7 @@ const ROW_SAVEPOINT: &str = "campushub_row";
 
 /// The rows of a batch as the caller gave them, for what a failure of one of them means.
 #[derive(Clone, Copy)]
-enum Rows<'a, E> {
+pub(super) enum Rows<'a, E> {
     /// New records, then changed ones (row `i` is `inserts[i]`, then `updates[i - n]`).
     Store {
         inserts: &'a [E],
@@ -48,7 +48,7 @@ enum Rows<'a, E> {
 
 impl<E> Rows<'_, E> {
     /// What writing row `i` was, for mapping its failure.
-    fn kind(&self, i: usize) -> WriteKind<'_, E> {
+    pub(super) fn kind(&self, i: usize) -> WriteKind<'_, E> {
         match self {
             Rows::Store { inserts, updates } => match inserts.get(i) {
                 Some(entity) => WriteKind::Store(entity),
@@ -87,41 +87,46 @@ impl<E: SqlEntity> Rows<'_, E> {
 
 /// A batch on its way to the store: each row's values (`None`: refused before writing, its
 /// error in `outcomes`), the link it stores in a tree, and its outcome so far.
-struct Batch {
-    rows: Vec<Option<Vec<SqlValue>>>,
+pub(super) struct Batch {
+    pub(super) rows: Vec<Option<Vec<SqlValue>>>,
     links: Vec<Option<Link>>,
-    outcomes: Vec<Option<Error>>,
+    pub(super) outcomes: Vec<Option<Error>>,
 }
 
 impl Batch {
     /// The rows still to write.
-    fn pending(&self) -> Vec<usize> {
+    pub(super) fn pending(&self) -> Vec<usize> {
         (0..self.rows.len())
             .filter(|i| self.rows[*i].is_some() && self.outcomes[*i].is_none())
             .collect()
     }
 
     /// Whether some row has failed.
-    fn failed(&self) -> bool {
+    pub(super) fn failed(&self) -> bool {
         self.outcomes.iter().any(Option::is_some)
     }
 
     /// The outcome of a batch that wrote nothing because a row failed.
-    fn rolled_back(self) -> BulkWritten {
+    pub(super) fn rolled_back(self) -> BulkWritten {
         let mut written = finish(self.outcomes, None);
         written.rolled_back = true;
         written
     }
 }
 
+/// What makes the statements of a batch's rows (each with its index in the batch).
+pub(super) trait BuildStatements: Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement> {}
+
+impl<F: Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement>> BuildStatements for F {}
+
 /// How a batch's statements are made and what they report per row.
-struct Plan<'a, E, F> {
-    rows: Rows<'a, E>,
+pub(super) struct Plan<'a, E, F> {
+    pub(super) rows: Rows<'a, E>,
     /// `(id, expected version)` per row, for versioned writes (which return the ids they
     /// touched); `None` for inserts.
-    keys: Vec<Option<(Uuid, i64)>>,
+    pub(super) keys: Vec<Option<(Uuid, i64)>>,
     /// The statements writing the given rows' values, each with its row's index.
-    build: F,
+    pub(super) build: F,
     /// One audit entry per row, stored for the rows the batch commits (`None`: not audited).
     entries: Option<&'a [AuditEntry]>,
 }
@@ -137,24 +142,47 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         entries: Option<&[AuditEntry]>,
         mode: BatchMode,
     ) -> Result<BulkWritten> {
+        let (mut batch, plan) = self.store_plan(inserts, updates, entries);
+        let first_update = inserts.len();
+        self.check_unique(
+            &mut batch.rows[..first_update],
+            &mut batch.outcomes[..first_update],
+        )
+        .await?;
+        self.check_references(
+            &mut batch.rows[..first_update],
+            &mut batch.outcomes[..first_update],
+        )
+        .await?;
+        self.write_rows(batch, plan, mode).await
+    }
+
+    /// The rows of writing `inserts` then `updates` and how their statements are made (the
+    /// inserts' statements first); rows whose values cannot be stored already failed.
+    pub(super) fn store_plan<'a>(
+        &'a self,
+        inserts: &'a [E],
+        updates: &'a [(E, i64)],
+        entries: Option<&'a [AuditEntry]>,
+    ) -> (Batch, Plan<'a, E, impl BuildStatements + 'a>) {
         let first_update = inserts.len();
         let total = first_update + updates.len();
         let mut outcomes: Vec<Option<Error>> = (0..total).map(|_| None).collect();
         let mut rows: Vec<Option<Vec<SqlValue>>> = Vec::with_capacity(total);
+        let mut links: Vec<Option<Link>> = Vec::with_capacity(total);
         for (i, entity) in inserts.iter().enumerate() {
             match self.table.row_values(entity) {
-                Ok(values) => rows.push(Some(values)),
+                Ok(values) => {
+                    links.push(self.link(&values));
+                    rows.push(Some(values));
+                }
                 Err(error) => {
                     outcomes[i] = Some(error.into());
+                    links.push(None);
                     rows.push(None);
                 }
             }
         }
-        self.check_unique(&mut rows, &mut outcomes[..first_update])
-            .await?;
-        self.check_references(&mut rows, &mut outcomes[..first_update])
-            .await?;
-        let mut links: Vec<Option<Link>> = rows.iter().map(|r| self.link(r.as_deref()?)).collect();
         for (i, (entity, expected)) in updates.iter().enumerate() {
             match self.table.row_values(entity) {
                 Ok(mut values) => {
@@ -170,7 +198,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             }
         }
         let (per_insert, per_update) = (self.rows_per_statement(0), self.rows_per_statement(1));
-        let build = |rows: Vec<(usize, Vec<SqlValue>)>| {
+        let build = move |rows: Vec<(usize, Vec<SqlValue>)>| {
             let (new, changed): (Vec<_>, Vec<_>) =
                 rows.into_iter().partition(|(i, _)| *i < first_update);
             let values = |rows: Vec<(usize, Vec<SqlValue>)>| rows.into_iter().map(|(_, v)| v);
@@ -196,7 +224,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             build,
             entries,
         };
-        self.write_rows(batch, plan, mode).await
+        (batch, plan)
     }
 
     pub(super) async fn delete_batch(
@@ -269,21 +297,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                     continue;
                 }
             }
-            let values = |i: &usize| Some((*i, batch.rows[*i].clone()?));
-            let statements = (plan.build)(pending.iter().filter_map(values).collect());
-            tx.run(savepoint(BATCH_SAVEPOINT)).await?;
-            let results = match run_all(&mut *tx, statements).await {
-                Ok(results) => Some(results),
-                Err(error) if is_row_failure(&error) => {
-                    tx.run(rollback_to(BATCH_SAVEPOINT)).await?;
-                    None
-                }
-                Err(error) => return Err(error.into()),
-            };
-            let (overtaken, failed) = match results {
-                Some(results) => (self.missed(&plan, &pending, results), Vec::new()),
-                None => self.row_by_row(&mut *tx, &batch, &plan, &pending).await?,
-            };
+            let (overtaken, failed) = self.run_pass(&mut *tx, &batch, &plan, &pending).await?;
             let refused = !failed.is_empty() || !overtaken.is_empty();
             let all_refused = failed.len() + overtaken.len() == pending.len();
             let token = if (mode == BatchMode::AllOrNothing && refused) || all_refused {
@@ -295,24 +309,9 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
                     .copied()
                     .filter(|i| !overtaken.contains(i) && !failed.iter().any(|(f, _)| f == i))
                     .collect();
-                let entry = |i: usize| plan.entries.and_then(|entries| entries.get(i));
-                if plan.entries.is_some() {
-                    let statements = insert_entries(
-                        self.backend.dialect(),
-                        committed.iter().filter_map(|i| entry(*i)),
-                    );
-                    run_all(&mut *tx, statements).await?;
-                }
-                if !self.hooks.is_empty() {
-                    let changes: Vec<ChangeEvent> = committed
-                        .iter()
-                        .filter_map(|i| plan.rows.change(*i, &plan.keys, entry(*i)))
-                        .collect();
-                    let dialect = self.backend.dialect();
-                    if let Err(veto) = self.hooks.run(&mut *tx, dialect, &changes).await {
-                        tx.rollback().await?;
-                        return Err(veto);
-                    }
+                if let Err(veto) = self.record_pass(&mut *tx, &plan, &committed).await {
+                    tx.rollback().await?;
+                    return Err(veto);
                 }
                 tx.commit().await?
             };
@@ -329,6 +328,62 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             }
             return Ok(finish(batch.outcomes, token));
         }
+    }
+
+    /// Runs the statements of the `pending` rows of `batch` in `tx`, under a savepoint:
+    /// multi-row statements, or, when one fails on a row's data, one row at a time. The rows
+    /// a versioned write found overtaken, and the rows that failed (with their errors).
+    pub(super) async fn run_pass<F>(
+        &self,
+        tx: &mut dyn WriteTx,
+        batch: &Batch,
+        plan: &Plan<'_, E, F>,
+        pending: &[usize],
+    ) -> Result<(Vec<usize>, Vec<(usize, crate::Error)>)>
+    where
+        F: Fn(Vec<(usize, Vec<SqlValue>)>) -> Vec<Statement>,
+    {
+        let values = |i: &usize| Some((*i, batch.rows[*i].clone()?));
+        let statements = (plan.build)(pending.iter().filter_map(values).collect());
+        tx.run(savepoint(BATCH_SAVEPOINT)).await?;
+        let results = match run_all(tx, statements).await {
+            Ok(results) => Some(results),
+            Err(error) if is_row_failure(&error) => {
+                tx.run(rollback_to(BATCH_SAVEPOINT)).await?;
+                None
+            }
+            Err(error) => return Err(error.into()),
+        };
+        Ok(match results {
+            Some(results) => (self.missed(plan, pending, results), Vec::new()),
+            None => self.row_by_row(tx, batch, plan, pending).await?,
+        })
+    }
+
+    /// Writes the audit entries of the `committed` rows in `tx` and runs the transaction
+    /// hooks on their changes; an error (a hook's veto) must roll `tx` back.
+    pub(super) async fn record_pass<F>(
+        &self,
+        tx: &mut dyn WriteTx,
+        plan: &Plan<'_, E, F>,
+        committed: &[usize],
+    ) -> Result<()> {
+        let entry = |i: usize| plan.entries.and_then(|entries| entries.get(i));
+        if plan.entries.is_some() {
+            let statements = insert_entries(
+                self.backend.dialect(),
+                committed.iter().filter_map(|i| entry(*i)),
+            );
+            run_all(tx, statements).await?;
+        }
+        if !self.hooks.is_empty() {
+            let changes: Vec<ChangeEvent> = committed
+                .iter()
+                .filter_map(|i| plan.rows.change(*i, &plan.keys, entry(*i)))
+                .collect();
+            self.hooks.run(tx, self.backend.dialect(), &changes).await?;
+        }
+        Ok(())
     }
 
     /// Writes `pending` one row at a time in `tx`, each under a savepoint: the rows a
@@ -369,7 +424,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     }
 
     /// The rows among `pending` that versioned statements did not touch (none for inserts).
-    fn missed<F>(
+    pub(super) fn missed<F>(
         &self,
         plan: &Plan<'_, E, F>,
         pending: &[usize],
@@ -456,7 +511,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
 
     /// Records NotFound or PreconditionFailed for the rows `overtaken` (a versioned write
     /// touched none of them), read on the primary once the transaction has ended.
-    async fn explain_missed(
+    pub(super) async fn explain_missed(
         &self,
         keys: &[Option<(Uuid, i64)>],
         overtaken: &[usize],
@@ -504,7 +559,7 @@ fn in_chunks(
 }
 
 /// Runs `statements` in order in `tx`; the first failure ends it.
-async fn run_all(
+pub(super) async fn run_all(
     tx: &mut dyn WriteTx,
     statements: Vec<Statement>,
 ) -> crate::Result<Vec<StatementResult>> {
@@ -522,7 +577,7 @@ fn touched(results: &[StatementResult]) -> u64 {
 
 /// Whether `error` is about a row's data (a constraint it breaks), which the row's own
 /// report names, rather than about the database or the connection, which fails the call.
-fn is_row_failure(error: &crate::Error) -> bool {
+pub(super) fn is_row_failure(error: &crate::Error) -> bool {
     match error {
         crate::Error::Database(sqlx::Error::Database(db)) => matches!(
             db.kind(),
@@ -574,7 +629,7 @@ pub(super) fn returned_ids(rows: impl IntoIterator<Item = Vec<SqlValue>>) -> Has
         .collect()
 }
 
-fn finish(outcomes: Vec<Option<Error>>, token: Option<ConsistencyToken>) -> BulkWritten {
+pub(super) fn finish(outcomes: Vec<Option<Error>>, token: Option<ConsistencyToken>) -> BulkWritten {
     BulkWritten {
         rows: outcomes
             .into_iter()

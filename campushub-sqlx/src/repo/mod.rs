@@ -7,13 +7,14 @@ mod errors;
 mod group_counts;
 mod hierarchy;
 mod read;
+mod session;
 mod stats;
 mod write;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use campushub_core::repository::{same_length, BatchMode, BulkWritten, GroupCounts};
+use campushub_core::repository::{same_length, BatchMode, BulkWritten, GroupCounts, WriteSession};
 use campushub_core::{AuditEntry, ListQuery, ReadOptions, Repository, Result, Written};
 use uuid::Uuid;
 
@@ -194,6 +195,10 @@ impl<E: SqlEntity, B: Backend> Repository<E> for SqlRepository<E, B> {
         same_length(inserts.len() + updates.len(), entries.len())?;
         self.insert_update_batch(inserts, updates, Some(entries), mode)
             .await
+    }
+
+    async fn write_session(&self) -> Result<Option<Box<dyn WriteSession<E> + '_>>> {
+        self.open_session().await
     }
 
     async fn insert_audited(&self, entity: &E, entry: &AuditEntry) -> Result<Written> {

@@ -112,6 +112,10 @@ impl Backend for SqliteStore {
         Dialect::Sqlite
     }
 
+    fn reads_beside_writes(&self) -> bool {
+        self.pool.options().get_max_connections() > 1
+    }
+
     async fn fetch(&self, statement: Statement, _read: &ReadOptions) -> Result<Vec<Vec<SqlValue>>> {
         let result = self.run_pooled(statement).await?;
         self.counters.read();

@@ -1,17 +1,19 @@
 //! An all-or-nothing import is one transaction on both backends: when the database refuses a
 //! row in the middle of the commit (after the checks passed and after the new rows' statements
 //! ran), nothing of the import stays: no record, no audit entry, no outbox row, no event. The
-//! same file in best-effort mode writes the rows the database accepts.
+//! same file in best-effort mode writes the rows the database accepts. All or nothing, the
+//! import writes through the store's write session (the rival commits before its batch);
+//! best effort, through one batch write per import batch.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use campushub_core::conformance::data::student_input;
-use campushub_core::repository::{BulkWritten, GroupCounts};
+use campushub_core::repository::{BulkWritten, GroupCounts, WriteSession};
 use campushub_core::service::ImportOptions;
 use campushub_core::{
-    AuditEntry, BatchMode, ChangeHook, CustomFieldDef, EntityService, Error, ListQuery, Principal,
-    ReadOptions, Repository, Result, Role, Student, Written,
+    AuditEntry, BatchMode, ChangeHook, ConsistencyToken, CustomFieldDef, EntityService, Error,
+    ListQuery, Principal, ReadOptions, Repository, Result, Role, Student, Written,
 };
 use campushub_sqlx::{Backend, SqlRepository};
 use serde_json::{json, Map, Value};
@@ -97,6 +99,38 @@ impl<B: Backend> Repository<Student> for Interloper<B> {
         self.inner
             .insert_update_many_audited(inserts, updates, entries, mode)
             .await
+    }
+    async fn write_session(&self) -> Result<Option<Box<dyn WriteSession<Student> + '_>>> {
+        let inner = self.inner.write_session().await?.expect("a SQL session");
+        Ok(Some(Box::new(InterloperSession {
+            interloper: self,
+            inner,
+        })))
+    }
+}
+
+/// A write session of the import during which the rival commits, before each batch.
+struct InterloperSession<'a, B> {
+    interloper: &'a Interloper<B>,
+    inner: Box<dyn WriteSession<Student> + 'a>,
+}
+
+#[async_trait]
+impl<B: Backend> WriteSession<Student> for InterloperSession<'_, B> {
+    async fn write(
+        &mut self,
+        inserts: &[Student],
+        updates: &[(Student, i64)],
+        entries: Option<&[AuditEntry]>,
+    ) -> Result<BulkWritten> {
+        self.interloper.take_the_email().await?;
+        self.inner.write(inserts, updates, entries).await
+    }
+    async fn commit(self: Box<Self>) -> Result<Option<ConsistencyToken>> {
+        self.inner.commit().await
+    }
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.inner.rollback().await
     }
 }
 

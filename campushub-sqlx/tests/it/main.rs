@@ -18,6 +18,7 @@ mod derived;
 mod group_counts;
 mod hierarchy;
 mod import_atomic;
+mod import_batches;
 mod import_jobs;
 mod indexes;
 mod kind_migrations;

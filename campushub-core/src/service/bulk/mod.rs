@@ -20,6 +20,7 @@
 //! cause are cheap and idempotent.
 
 mod import;
+mod import_run;
 mod rows;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 pub use self::import::{ImportOptions, ImportOutcome, ImportProgress, NoProgress};
+pub use self::import_run::{ImportRun, IMPORT_BATCH_ROWS};
 pub use self::rows::ROWS;
 use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;

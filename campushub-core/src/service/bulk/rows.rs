@@ -144,28 +144,32 @@ impl<E: Entity> Batch<E> {
         }
     }
 
+    /// The queued rows, moved into a batch of their own (to write and settle), leaving this
+    /// one with its claims and its refused rows: what an import keeps across its batches.
+    pub(super) fn take_queued(&mut self) -> Batch<E> {
+        Batch {
+            key: self.key,
+            claims: Claims::default(),
+            indexes: std::mem::take(&mut self.indexes),
+            records: std::mem::take(&mut self.records),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The rows refused so far, taken out (the claims stay).
+    pub(super) fn take_refused(&mut self) -> Vec<RowError> {
+        std::mem::take(&mut self.errors)
+    }
+
     /// Whether the batch is written: some row is queued and, all or nothing, none was
     /// refused already (a refused row leaves the whole batch unwritten).
     pub(super) fn goes_to_store(&self, mode: BatchMode) -> bool {
         !self.records.is_empty() && (mode == BatchMode::EachRow || self.errors.is_empty())
     }
 
-    /// The rows refused so far, in row order, when the batch is not written (a dry run, or
-    /// an all-or-nothing import that another batch's refusal keeps from the store).
-    pub(super) fn into_refused(self) -> Vec<RowError> {
-        let mut errors = self.errors;
-        errors.sort_by_key(|row| row.index);
-        errors
-    }
-
     /// How many rows are queued for the store.
     pub(super) fn queued(&self) -> usize {
         self.records.len()
-    }
-
-    /// Whether some row was refused.
-    pub(super) fn has_refused(&self) -> bool {
-        !self.errors.is_empty()
     }
 
     /// The records going to the store, in request order.
