@@ -140,10 +140,20 @@ impl<B: Backend> ImportJobStore for SqlImportJobs<B> {
             now().into(),
             file.into(),
         ]);
-        self.changed(b.finish(Vec::new())).await?;
-        self.get(id)
-            .await?
-            .ok_or_else(|| campushub_core::Error::internal("a submitted job", std::fmt::Error))
+        // The job as inserted, from the insert itself: a worker may claim it at once, and the
+        // submitter's answer says it was queued.
+        b.push(" RETURNING ");
+        Self::push_columns(&mut b, false);
+        let (results, _) = self
+            .backend
+            .write(vec![b.finish(Self::returns(false))])
+            .await?;
+        let values = results
+            .into_iter()
+            .next()
+            .and_then(|result| result.rows.into_iter().next())
+            .ok_or_else(|| campushub_core::Error::internal("a submitted job", std::fmt::Error))?;
+        decode(&SqlRow::new(&NAMES[..NAMES.len() - 1], values))
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<ImportJob>> {
