@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::entry::FieldChange;
+use super::fields::CUSTOM_FIELDS;
 use super::settings::AuditSettings;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-
-/// The field whose object value is a map of custom fields, each diffed on its own.
-pub(super) const CUSTOM_FIELDS: &str = "custom_fields";
 
 /// The fields of `input` (a record's input form as JSON) by name, custom fields as
 /// `custom_fields.<name>`, null values left out. Takes the value apart rather than copying it:

@@ -10,7 +10,8 @@
 use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
 
-use super::diff::CUSTOM_FIELDS;
+/// The field whose object value is a map of custom fields, each diffed on its own.
+pub(super) const CUSTOM_FIELDS: &str = "custom_fields";
 
 /// The fields of `input` (an input form), named as [`super::flatten`] names them (custom
 /// fields as `custom_fields.<name>`), null values left out, sorted by name; `None` when
