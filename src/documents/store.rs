@@ -200,10 +200,6 @@ where
     if size == 0 {
         return Err(UploadError::Empty);
     }
-    Ok((size, hex(&hasher.finalize())))
-}
-
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    // The digest formats itself as lower-case hex.
+    Ok((size, format!("{:x}", hasher.finalize())))
 }

@@ -59,11 +59,7 @@ fn pattern_sha256(seed: u64, len: u64) -> String {
     for chunk in pattern(seed, 0, len) {
         hasher.update(&chunk);
     }
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", hasher.finalize())
 }
 
 /// A response whose body was hashed as it streamed in, not kept.
@@ -133,7 +129,7 @@ async fn stream(
         status,
         headers,
         len,
-        sha256: hex(&hasher.finalize()),
+        sha256: format!("{:x}", hasher.finalize()),
         head,
     }
 }
