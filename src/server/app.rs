@@ -212,6 +212,7 @@ impl App {
             imports: config.imports,
             cors: config.cors.clone(),
             require_if_match: config.require_if_match.clone(),
+            request_timeout: config.request_timeout,
             ..HttpConfig::default()
         };
         let analytics = core.storage.stores().analytics;

@@ -108,6 +108,12 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// Then, how long requests in progress may take to finish.
     pub shutdown_grace: Duration,
+    /// How long a request may take, its body's upload included, before it is answered `408`
+    /// (`CAMPUSHUB_REQUEST_TIMEOUT`; the router's [`HttpConfig::request_timeout`] default):
+    /// raise it for large document uploads from slow clients, and the shutdown grace with it.
+    ///
+    /// [`HttpConfig::request_timeout`]: crate::http::HttpConfig::request_timeout
+    pub request_timeout: Duration,
     /// What bounds connections and requests in progress.
     pub limits: ConnectionLimits,
     /// Token lifetimes and the login throttle.
@@ -324,6 +330,7 @@ impl Config {
             .map_err(|message| error("CAMPUSHUB_REQUIRE_IF_MATCH", message))?,
             shutdown_drain: duration_var(&get, "CAMPUSHUB_SHUTDOWN_DRAIN", Duration::ZERO)?,
             shutdown_grace: duration_var(&get, "CAMPUSHUB_SHUTDOWN_GRACE", DEFAULT_GRACE)?,
+            request_timeout: request_timeout(&get)?,
             limits: ConnectionLimits {
                 header_timeout: duration_var(
                     &get,
@@ -345,6 +352,16 @@ impl Config {
             rate_limits,
             database,
         })
+    }
+}
+
+/// `CAMPUSHUB_REQUEST_TIMEOUT`: a duration above zero (at zero every request would time out).
+fn request_timeout(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    let variable = "CAMPUSHUB_REQUEST_TIMEOUT";
+    let default = crate::http::HttpConfig::default().request_timeout;
+    match duration_var(get, variable, default)? {
+        timeout if timeout.is_zero() => Err(error(variable, "must be above zero")),
+        timeout => Ok(timeout),
     }
 }
 

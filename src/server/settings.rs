@@ -70,7 +70,7 @@ const fn secret(
 }
 
 /// Every setting, in the order the help lists them.
-pub(super) const SETTINGS: [Setting; 59] = [
+pub(super) const SETTINGS: [Setting; 60] = [
     flag_or_file(
         "CAMPUSHUB_DATABASE_URL",
         "CAMPUSHUB_DATABASE_URL_FILE",
@@ -368,6 +368,13 @@ pub(super) const SETTINGS: [Setting; 59] = [
         "shutdown-grace",
         "DURATION",
         "Then, how long requests in progress may take to finish (35s)",
+    ),
+    flag(
+        "CAMPUSHUB_REQUEST_TIMEOUT",
+        "request-timeout",
+        "DURATION",
+        "How long a request may take, its body's upload included, before it is answered 408 \
+         (30s); keep the shutdown grace above it",
     ),
     flag(
         "CAMPUSHUB_HEADER_TIMEOUT",

@@ -52,6 +52,8 @@ fn every_bad_value_names_its_flag_and_variable() {
         ("CAMPUSHUB_ENV", "staging"),
         ("CAMPUSHUB_DB_STATEMENT_TIMEOUT", "forever"),
         ("CAMPUSHUB_HEADER_TIMEOUT", "5 minutes"),
+        ("CAMPUSHUB_REQUEST_TIMEOUT", "0s"),
+        ("CAMPUSHUB_REQUEST_TIMEOUT", "long"),
         ("CAMPUSHUB_MAX_CONNECTIONS", "0"),
         ("CAMPUSHUB_MAX_IN_FLIGHT", "lots"),
         ("CAMPUSHUB_COUNT_CAP", "0"),

@@ -1,6 +1,7 @@
 //! Connection limits against a server process: a slowloris crowd is cut off at the header
 //! timeout while ordinary clients are served; requests beyond the cap on requests in progress
-//! are answered 503 with Retry-After; beyond the connection cap, connections wait.
+//! are answered 503 with Retry-After; beyond the connection cap, connections wait; a request
+//! whose body stalls is answered 408 at the configured request timeout.
 
 use std::time::{Duration, Instant};
 
@@ -139,6 +140,33 @@ async fn a_request_beyond_the_in_flight_cap_is_503_with_retry_after() {
         "{metrics}"
     );
     assert!(metrics.contains("campushub_http_requests_in_flight 1\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_is_answered_408_at_the_configured_request_timeout() {
+    let vars = [
+        ("CAMPUSHUB_DATABASE_URL", "sqlite::memory:".to_owned()),
+        ("CAMPUSHUB_REQUEST_TIMEOUT", "1s".to_owned()),
+    ];
+    let server = ProcessInstance::spawn(&vars).await;
+    let token = admin_token();
+    let mut slow = RawConn::connect(server.address()).await.expect("connect");
+    let head = format!(
+        "POST /api/v1/departments HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer \
+         {token}\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{{"
+    );
+    let sent = Instant::now();
+    slow.send(head.as_bytes()).await.expect("send");
+    let Outcome::Response(timed_out) = slow.read_response().await else {
+        panic!("no answer to a stalled body");
+    };
+    assert_eq!(timed_out.status, 408);
+    // At the setting, not at the default 30 s (a bound of seconds for a loaded machine).
+    let waited = sent.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(10),
+        "answered after {waited:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
