@@ -102,9 +102,7 @@ impl<B: Backend> SqlImportJobs<B> {
     async fn read(&self, statement: Statement) -> Result<Vec<ImportJob>> {
         let read = ReadOptions::default().on(ReadRoute::Primary);
         let rows = self.backend.fetch(statement, &read).await?;
-        rows.into_iter()
-            .map(|values| decode(&SqlRow::new(&NAMES[..NAMES.len() - 1], values)))
-            .collect()
+        rows.into_iter().map(job_without_file).collect()
     }
 
     /// Runs one write and says whether it changed a row.
@@ -153,7 +151,7 @@ impl<B: Backend> ImportJobStore for SqlImportJobs<B> {
             .next()
             .and_then(|result| result.rows.into_iter().next())
             .ok_or_else(|| campushub_core::Error::internal("a submitted job", std::fmt::Error))?;
-        decode(&SqlRow::new(&NAMES[..NAMES.len() - 1], values))
+        job_without_file(values)
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<ImportJob>> {
@@ -275,6 +273,11 @@ fn until(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
         .ok()
         .and_then(|lease| now.checked_add_signed(lease))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// The job of a row selected without its file (every column but the last).
+fn job_without_file(values: Vec<SqlValue>) -> Result<ImportJob> {
+    decode(&SqlRow::new(&NAMES[..NAMES.len() - 1], values))
 }
 
 /// The job of one row.
