@@ -84,12 +84,17 @@ impl RequireIfMatch {
     }
 }
 
-/// The precondition the request's headers put on a write of record `id`.
+/// The precondition the request's headers put on a write of record `id`: what the generic
+/// resource routes pass to the service, and what an application's own write route (added with
+/// [`ApiState::routes`](crate::ApiState::routes)) passes to
+/// [`EntityService::update_with`](campushub_core::EntityService::update_with) to honour
+/// `If-Match` the same way. `required` is [`RequireIfMatch::applies_to`] of the resource's
+/// segment.
 ///
 /// # Errors
 /// 400 for a malformed `If-Match` or `If-None-Match`; 428 when `required` and the request
 /// has no `If-Match`.
-pub(crate) fn write_precondition(
+pub fn write_precondition(
     headers: &HeaderMap,
     id: Uuid,
     required: bool,

@@ -23,6 +23,10 @@ pub(super) struct Content {
     pub(super) service: EntityService<Document>,
     pub(super) store: DocumentStore,
     pub(super) settings: Arc<DocumentSettings>,
+    /// Whether an upload must carry `If-Match` (the server's
+    /// [`RequireIfMatch`](crate::http::RequireIfMatch) names documents), as every other write
+    /// of a document must.
+    pub(super) require_if_match: bool,
 }
 
 /// The most a content upload's body may carry: the largest document, plus room for a form's

@@ -11,7 +11,8 @@
 //! routes beside it, behind the same authentication, policy, audit, cache and events:
 //!
 //! - `PUT /api/v1/documents/{id}/content` streams the body into a fresh object with a
-//!   running SHA-256, refusing a body over [`DocumentSettings::max_bytes`] (`413`) or a
+//!   running SHA-256 (once `If-Match`, if sent, names the current version: `412` before a
+//!   byte is stored otherwise), refusing a body over [`DocumentSettings::max_bytes`] (`413`) or a
 //!   `Content-Type` outside [`DocumentSettings::content_types`] (`415`), and storing nothing
 //!   then; it points the metadata at the new object
 //!   ([`EntityService::update_with`](crate::core::EntityService::update_with): a new version)
@@ -102,12 +103,14 @@ pub fn serve(server: Server, settings: DocumentSettings, store: DocumentStore) -
                 .build();
             let streamed = usize::try_from(content::stream_limit(&settings)).unwrap_or(usize::MAX);
             state.config.stream_body_limit = state.config.stream_body_limit.max(streamed);
+            let require_if_match = state.config.require_if_match.applies_to(SEGMENT);
             let content = content::Content {
                 service: documents.clone(),
                 store: store.clone(),
                 settings: Arc::clone(&settings),
+                require_if_match,
             };
-            let paths = paths::paths(&settings);
+            let paths = paths::paths(&settings, require_if_match);
             // The router's configuration replaces this one when it is built.
             let routes = ResourceRoutes::new(SEGMENT, documents, Arc::new(HttpConfig::default()))
                 .with_stats()

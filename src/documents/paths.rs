@@ -1,6 +1,6 @@
 //! What the OpenAPI document says about the content routes.
 
-use crate::http::openapi::{id_parameter, operation};
+use crate::http::openapi::{id_parameter, if_match_parameter, operation};
 use crate::http::utoipa::openapi::path::{HttpMethod, ParameterBuilder, ParameterIn};
 use crate::http::utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use crate::http::utoipa::openapi::{
@@ -10,8 +10,9 @@ use crate::http::utoipa::openapi::{
 use super::content::PATH;
 use super::settings::DocumentSettings;
 
-/// The path items of `PUT` and `GET /api/v1/documents/{id}/content`.
-pub(super) fn paths(settings: &DocumentSettings) -> Paths {
+/// The path items of `PUT` and `GET /api/v1/documents/{id}/content`; an upload's `If-Match`
+/// is `required` when the server requires it of documents.
+pub(super) fn paths(settings: &DocumentSettings, required: bool) -> Paths {
     let binary = || {
         ContentBuilder::new()
             .schema(Some(
@@ -73,6 +74,7 @@ pub(super) fn paths(settings: &DocumentSettings) -> Paths {
                  they were.",
         ))
         .parameter(id_parameter())
+        .parameter(if_match_parameter(required))
         .request_body(Some(body.build()))
         .response(
             "200",

@@ -15,6 +15,7 @@ use super::settings::DocumentSettings;
 use super::store::{DocumentStore, Stored, UploadError};
 use crate::core::service::WrittenRecord;
 use crate::core::{Action, Entity as _, Precondition, Principal, ReadOptions, ReadRoute};
+use crate::http::conditional::write_precondition;
 use crate::http::consistency::set_token;
 use crate::http::etag::etag;
 use crate::http::list::json_response;
@@ -33,6 +34,7 @@ pub(super) async fn upload(
     service
         .policy()
         .authorize(&principal, Document::KIND, Action::Update)?;
+    let precondition = write_precondition(request.headers(), id, content.require_if_match)?;
     let (settings, max) = (&content.settings, content.settings.max_bytes);
     let declared = header_text(request.headers(), &header::CONTENT_TYPE).to_owned();
     let form = media_type(&declared) == MULTIPART;
@@ -43,9 +45,12 @@ pub(super) async fn upload(
             return Err(too_large(max));
         }
     }
-    // The record must exist and be the caller's to write before any byte is stored.
+    // The record must exist, be the caller's to write and be the version `If-Match` names
+    // before any byte is stored; the write checks the condition again, atomically, should
+    // another write commit during the upload.
     let primary = ReadOptions::default().on(ReadRoute::Primary);
-    service.retrieve(&principal, id, &primary).await?;
+    let current = service.retrieve(&principal, id, &primary).await?;
+    precondition.check(Some(current.version()))?;
 
     let (media, stored) = if form {
         let form = Multipart::from_request(request, &())
@@ -58,7 +63,7 @@ pub(super) async fn upload(
         (media, content.store.upload(id, body, max).await)
     };
     let stored = stored.map_err(upload_problem)?;
-    let written = switch_to(&content, &principal, id, stored, media).await?;
+    let written = switch_to(&content, &principal, (id, precondition), stored, media).await?;
     let body = service.present(&principal, &written.record).await?;
     let mut response = json_response(StatusCode::OK, body);
     let meta = &written.record.meta;
@@ -69,12 +74,13 @@ pub(super) async fn upload(
     Ok(response)
 }
 
-/// Points document `id`'s metadata at the `stored` bytes of type `media` (a new version),
-/// then deletes the bytes it named before; if the write fails, deletes the new bytes instead.
+/// Points document `id`'s metadata at the `stored` bytes of type `media` (a new version), if
+/// `precondition` holds, then deletes the bytes it named before; if the write fails, deletes
+/// the new bytes instead.
 async fn switch_to(
     content: &Content,
     principal: &Principal,
-    id: Uuid,
+    (id, precondition): (Uuid, Precondition),
     stored: Stored,
     media: String,
 ) -> ApiResult<WrittenRecord<Document>> {
@@ -83,7 +89,7 @@ async fn switch_to(
     let now = Utc::now();
     let written = content
         .service
-        .update_with(principal, id, Precondition::default(), |document| {
+        .update_with(principal, id, precondition, |document| {
             *replaced.lock().unwrap_or_else(PoisonError::into_inner) = document.object_key.clone();
             document.object_key = Some(stored.key.clone());
             document.size = i64::try_from(stored.size).ok();

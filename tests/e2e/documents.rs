@@ -1,7 +1,7 @@
 //! Documents (`campushub::documents`, served through the public `Server` API) over real
 //! sockets, on the filesystem store and on an S3-compatible store (moto): a 50 MB document
 //! streamed up and down intact (hash checked), a `Range`, `If-None-Match`, an oversize, a
-//! disallowed and a cut-off upload storing nothing, a replaced upload's old bytes and a
+//! disallowed, a cut-off and a stale (`If-Match`) upload storing nothing, a replaced upload's old bytes and a
 //! deleted document's bytes gone, downloads held to the policy, and the orphan sweep.
 
 use std::convert::Infallible;
@@ -570,6 +570,11 @@ async fn limits_scenario(f: Fixture, max: u64) {
         .put_with(&f.admin, &headers, form(Some("image/png"), 3, max + 1))
         .await;
     assert_eq!(big.status, 413, "{:?}", big.json());
+    // `If-Match` naming a version that is not the current one: 412 before a byte is stored.
+    let stale = format!("\"{}-1\"", f.doc);
+    let headers = [("content-type", "image/png"), ("if-match", stale.as_str())];
+    let overtaken = f.put_with(&f.admin, &headers, pattern(5, 0, 10)).await;
+    assert_eq!(overtaken.status, 412, "{:?}", overtaken.json());
     // A body cut off part way, past the first 5 MiB part.
     cut_off(&f.base, &f.admin, &f.content, "image/png", max - 1000).await;
     settles_at(&f.store, &f.doc, 1).await;
@@ -586,7 +591,13 @@ async fn limits_scenario(f: Fixture, max: u64) {
     );
     assert_eq!(f.download().await.sha256, pattern_sha256(1, max));
 
-    // A form's `file` part up to the limit is stored, with the part's type.
+    // A form's `file` part up to the limit is stored, with the part's type, `If-Match`
+    // naming the current version.
+    let current = first.header("etag");
+    let headers = [
+        ("content-type", form_type.as_str()),
+        ("if-match", current.as_str()),
+    ];
     let uploaded = f
         .put_with(&f.admin, &headers, form(Some("image/png"), 4, max))
         .await;
@@ -657,5 +668,43 @@ async fn a_serving_instance_sweeps_orphaned_bytes_periodically() {
         "referenced bytes stay"
     );
     assert_eq!(f.download().await.len, 1000);
+    f.instance.stop().await.expect("a clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_needs_if_match_where_the_server_requires_it_of_documents() {
+    let dir = TempDir::new();
+    let settings = filesystem(&dir, DocumentSettings::default().max_bytes);
+    let mut vars = dir.sqlite();
+    vars.push(("CAMPUSHUB_REQUIRE_IF_MATCH", "documents".to_owned()));
+    let f = Fixture::start_on(&vars, dir, settings, "Offer").await;
+    let document = f.instance.http.get("/api/v1/openapi.json").await.json();
+    let put = &document["paths"]["/api/v1/documents/{id}/content"]["put"];
+    let if_match = put["parameters"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["name"] == "If-Match"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(if_match["required"], true, "{put}");
+
+    let missing = f.put("application/pdf", pattern(6, 0, 1000)).await;
+    assert_eq!(missing.status, 428, "{:?}", missing.json());
+    assert!(
+        objects_of(&f.store, &f.doc).await.is_empty(),
+        "nothing stored"
+    );
+    let record = f
+        .instance
+        .http
+        .get(&format!("/api/v1/documents/{}", f.doc))
+        .await;
+    let tag = record.header("etag").unwrap_or_default();
+    let headers = [
+        ("content-type", "application/pdf"),
+        ("if-match", tag.as_str()),
+    ];
+    let matched = f.put_with(&f.admin, &headers, pattern(6, 0, 1000)).await;
+    assert_eq!(matched.status, 200, "{:?}", matched.json());
+    assert_eq!(matched.json()["sha256"], json!(pattern_sha256(6, 1000)));
     f.instance.stop().await.expect("a clean stop");
 }

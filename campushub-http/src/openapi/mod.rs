@@ -27,6 +27,7 @@ pub use added::operation;
 pub use audit::add_audit;
 #[cfg(feature = "exchange")]
 pub use import_jobs::add_import_jobs;
+pub use params::if_match as if_match_parameter;
 pub use parts::id_parameter;
 pub use rate_limits::add_rate_limits;
 pub(crate) use served::{serve, ServedDocument};

@@ -122,8 +122,9 @@ const CONDITION_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]
 /// can invert). `tests/e2e/schemathesis_hooks.py` registers it with schemathesis.
 const ENTITY_TAGS_FORMAT: &str = "entity-tags";
 
-/// `If-Match` on writes, required where the resource requires it.
-pub(super) fn if_match(required: bool) -> Parameter {
+/// `If-Match` on writes, required where the resource requires it: the parameter the generic
+/// resource routes declare, for an application's own write routes to declare alike.
+pub fn if_match(required: bool) -> Parameter {
     let description = if required {
         "Required here (428 without it): `*` or ETags read (`\"<id>-<version>\"`); the write \
          applies only if one is the current version (strong comparison: weak tags never \
