@@ -62,7 +62,9 @@ fn merge(
 ) -> BTreeMap<String, FieldChange> {
     let mut before = before.into_iter().peekable();
     let mut after = after.into_iter().peekable();
-    let mut changed = Vec::new();
+    // A create or a deletion changes every field of one side.
+    let sides = before.size_hint().0.max(after.size_hint().0);
+    let mut changed = Vec::with_capacity(sides);
     loop {
         let order = match (before.peek(), after.peek()) {
             (None, None) => break,
