@@ -15,10 +15,12 @@ use super::args::{FileFormat, Kind};
 use super::config::Config;
 use super::progress::{spinner, Progress};
 use super::BoxError;
-use crate::core::exchange::{import_sheet, Columns, ImportReport, NaturalKeys, References};
+use crate::core::exchange::{
+    import_sheet, Columns, ImportReport, NaturalKeys, References, SheetRows,
+};
 use crate::core::service::{ImportOptions, ImportProgress};
 use crate::core::{BatchMode, Department, Entity, EntityService, Principal, ReadOptions, Role};
-use crate::http::exchange::{read_sheet, write_export, Format};
+use crate::http::exchange::{open_sheet, write_export, Format};
 
 /// Who the commands act as.
 fn operator() -> Principal {
@@ -99,11 +101,13 @@ pub(super) async fn import(
         )
         .into());
     }
-    let sheet = tokio::task::spawn_blocking(move || read_sheet(bytes, format, &limits))
-        .await?
+    // Checked whole here (a malformed file is refused before anything is written), then
+    // read again a batch at a time as the import goes.
+    let sheet = open_sheet(bytes.into(), format, limits)
+        .await
         .map_err(|problem| format!("{}: {problem:?}", file.display()))?;
     reading.finish_and_clear();
-    eprintln!("read {} rows", sheet.rows.len());
+    eprintln!("read {} rows", sheet.rows());
     let core = Core::open(config).await?;
     let services = &core.services;
     let references = References::new().with(
@@ -120,7 +124,7 @@ pub(super) async fn import(
     // A bar over the rows checked (plain lines off a terminal), then a spinner while the
     // rows are written in one batch.
     let progress = CommandProgress {
-        bar: Mutex::new(Progress::new(sheet.rows.len(), true)),
+        bar: Mutex::new(Progress::new(sheet.rows(), true)),
         written: AtomicUsize::new(0),
         writing: Mutex::new(None),
         terminal,
@@ -171,7 +175,7 @@ pub(super) async fn import(
 
 async fn run<E: Entity>(
     service: &EntityService<E>,
-    sheet: crate::core::exchange::Sheet,
+    sheet: impl SheetRows,
     references: &References,
     options: ImportOptions,
     progress: &dyn ImportProgress,

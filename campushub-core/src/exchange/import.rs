@@ -13,24 +13,16 @@ use uuid::Uuid;
 use super::cell::Cell;
 use super::columns::{Columns, Source};
 use super::headers::match_headers;
+use super::sheet::SheetRows;
 use super::values::{parse_cell, Parsed};
 use crate::consistency::ConsistencyToken;
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::kind::EntityKind;
 use crate::service::{
-    EntityService, ImportOptions, ImportProgress, IMPORT_BATCH_ROWS, NON_FIELD_ERRORS,
+    EntityService, ImportOptions, ImportProgress, KeyRows, IMPORT_BATCH_ROWS, NON_FIELD_ERRORS,
 };
 use crate::Principal;
-
-/// The rows of a file: its header row and its data rows (row 2 onwards), as cells.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Sheet {
-    /// The header row.
-    pub headers: Vec<String>,
-    /// The data rows, in file order.
-    pub rows: Vec<Vec<Cell>>,
-}
 
 /// One problem of an import, where a spreadsheet program shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,13 +107,14 @@ struct Pending {
     refused: bool,
 }
 
-/// Imports `sheet` into `service` as `principal`, with `columns` (see [`Columns::of`]),
-/// telling `progress` how far the checks and the writes are.
+/// Imports the rows of `sheet` into `service` as `principal`, with `columns` (see
+/// [`Columns::of`]), telling `progress` how far the checks and the writes are.
 ///
-/// The rows go through in batches of [`IMPORT_BATCH_ROWS`] ([`ImportRun`](crate::service::ImportRun)): each batch's
-/// cells are parsed, its references resolved and its rows checked and written before the next
-/// batch's cells are read, each data row's cells dropped as it is parsed. Across batches only
-/// the natural keys seen (a repeat names the first row) and the problems found are kept.
+/// The rows go through in the batches `sheet` gives (about [`IMPORT_BATCH_ROWS`];
+/// [`ImportRun`](crate::service::ImportRun)): each batch's cells are parsed, its references
+/// resolved and its rows checked and written before the next batch is asked for, each data
+/// row's cells dropped as it is parsed. Across batches only the natural keys seen (a repeat
+/// names the first row, kept as compactly as the key's bytes allow) and the problems found are kept.
 ///
 /// # Errors
 /// [`Error::Unprocessable`] naming each header that matches no column (or repeats one) and a
@@ -131,14 +124,14 @@ struct Pending {
 pub async fn import_sheet<E: Entity>(
     service: &EntityService<E>,
     principal: &Principal,
-    sheet: Sheet,
+    mut sheet: impl SheetRows,
     columns: &Columns,
     references: &References,
     options: ImportOptions,
     progress: &dyn ImportProgress,
 ) -> Result<ImportReport> {
     let key = E::schema().natural_key;
-    let positions = match_headers(columns, &sheet.headers, key).map_err(|errors| {
+    let positions = match_headers(columns, sheet.headers(), key).map_err(|errors| {
         let mut fields = ValidationErrors::new();
         for (header, message) in errors {
             fields.add(header, message);
@@ -147,16 +140,18 @@ pub async fn import_sheet<E: Entity>(
     })?;
     let mut run = service.start_import(principal, options).await?;
     let mut issues = Vec::new();
-    let mut first_rows: HashMap<String, usize> = HashMap::new();
+    let mut first_rows = KeyRows::default();
     let mut rows = 0;
-    let mut cells = sheet.rows.into_iter().enumerate().peekable();
-    while cells.peek().is_some() {
-        let mut pending = Vec::with_capacity(IMPORT_BATCH_ROWS);
-        for (offset, cells) in cells.by_ref().take(IMPORT_BATCH_ROWS) {
+    // The data rows given so far, blank ones included: the next one's row is this + 2.
+    let mut offset = 0;
+    while let Some(batch) = sheet.next_rows().await? {
+        let mut pending = Vec::with_capacity(batch.len().min(IMPORT_BATCH_ROWS));
+        for cells in batch {
+            let row = offset + 2;
+            offset += 1;
             if cells.iter().all(is_blank) {
                 continue;
             }
-            let row = offset + 2;
             pending.push(parse_row(columns, &positions, row, cells, &mut issues));
         }
         rows += pending.len();
@@ -283,7 +278,7 @@ fn parse_row(
 fn refuse_repeated_keys(
     columns: &Columns,
     key: &str,
-    first: &mut HashMap<String, usize>,
+    first: &mut KeyRows,
     pending: &mut [Pending],
     issues: &mut Vec<Issue>,
 ) {
@@ -291,18 +286,13 @@ fn refuse_repeated_keys(
         let Some(Value::String(value)) = row.body.get(key) else {
             continue;
         };
-        match first.get(value) {
-            Some(earlier) => {
-                row.refused = true;
-                issues.push(Issue {
-                    row: row.row,
-                    column: Some(columns.header_for(key)),
-                    message: format!("`{value}` is the {key} of row {earlier} too"),
-                });
-            }
-            None => {
-                first.insert(value.clone(), row.row);
-            }
+        if let Some(earlier) = first.first_or_insert(value, row.row) {
+            row.refused = true;
+            issues.push(Issue {
+                row: row.row,
+                column: Some(columns.header_for(key)),
+                message: format!("`{value}` is the {key} of row {earlier} too"),
+            });
         }
     }
 }

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 pub use app::AppServices;
 pub use builder::EntityServiceBuilder;
+pub(crate) use bulk::KeyRows;
 pub use bulk::ROWS as BULK_ROWS;
 pub use bulk::{
     ImportOptions, ImportOutcome, ImportProgress, ImportRun, NoProgress, IMPORT_BATCH_ROWS,

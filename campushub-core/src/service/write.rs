@@ -143,15 +143,28 @@ impl<E: Entity> EntityService<E> {
         token: Option<crate::ConsistencyToken>,
     ) -> ChangeEvent {
         let version = record.meta().version;
+        let version = if op == ChangeOp::Deleted {
+            version + 1
+        } else {
+            version
+        };
+        self.event_at(record.meta().id, op, version, token)
+    }
+
+    /// The event for a committed change `op` that left record `id` at `version` (for a
+    /// deletion: the deleted version + 1), for a caller that kept only these.
+    pub(super) fn event_at(
+        &self,
+        id: uuid::Uuid,
+        op: ChangeOp,
+        version: i64,
+        token: Option<crate::ConsistencyToken>,
+    ) -> ChangeEvent {
         ChangeEvent {
             kind: E::KIND,
-            id: record.meta().id,
+            id,
             op,
-            version: if op == ChangeOp::Deleted {
-                version + 1
-            } else {
-                version
-            },
+            version,
             token,
             embedded_in: self.inner.embedded_in,
             actor: None,

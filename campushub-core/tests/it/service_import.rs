@@ -1,10 +1,12 @@
 //! Imports on a store without write sessions (the memory store): an all-or-nothing import of
 //! more rows than one batch holds its checked rows and writes them at the end, so a refusal
 //! in a late batch leaves nothing and a clean file is written whole; best effort writes the
-//! good rows of every batch; the progress counts reach the rows given.
+//! good rows of every batch; the progress counts reach the rows given; a sheet's import
+//! asks for its rows a batch at a time, each checked and written before the next is read.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use campushub_core::exchange::{import_sheet, Cell, Columns, References, SheetRows};
 use campushub_core::service::{ImportOptions, ImportProgress, IMPORT_BATCH_ROWS};
 use campushub_core::{BatchMode, ListQuery, ReadOptions, Repository, Student};
 use serde_json::{json, Map, Value};
@@ -103,4 +105,114 @@ async fn a_late_refusal_leaves_nothing_and_a_clean_file_is_written_whole() {
     // Without a session the rows are written in one go at the end.
     assert_eq!(progress.writing.load(Ordering::Relaxed), ROWS);
     assert_eq!(progress.written.load(Ordering::Relaxed), ROWS);
+}
+
+/// A file of `batches` batches of student rows, given one batch at a time, noting how many
+/// rows the import had checked and written when each batch was asked for.
+struct Paced {
+    headers: Vec<String>,
+    batches: usize,
+    given: usize,
+    progress: std::sync::Arc<Counted>,
+    asked_at: std::sync::Arc<std::sync::Mutex<Vec<(usize, usize)>>>,
+}
+
+#[async_trait::async_trait]
+impl SheetRows for Paced {
+    fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    async fn next_rows(&mut self) -> campushub_core::Result<Option<Vec<Vec<Cell>>>> {
+        let progress = (
+            self.progress.checked.load(Ordering::Relaxed),
+            self.progress.written.load(Ordering::Relaxed),
+        );
+        self.asked_at.lock().expect("the notes").push(progress);
+        if self.given == self.batches {
+            return Ok(None);
+        }
+        let first = self.given * IMPORT_BATCH_ROWS;
+        self.given += 1;
+        let rows = (first..first + IMPORT_BATCH_ROWS)
+            .map(|n| {
+                let Value::Object(body) = student_body(&format!("PA-{n:05}")) else {
+                    unreachable!("a student body is an object")
+                };
+                self.headers
+                    .iter()
+                    .map(|header| match &body[header] {
+                        Value::String(text) => Cell::Text(text.clone()),
+                        _ => Cell::Empty,
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Some(rows))
+    }
+}
+
+/// Wraps the shared counters so that the import and the sheet see the same ones.
+struct Shared(std::sync::Arc<Counted>);
+
+impl ImportProgress for Shared {
+    fn checked(&self, rows: usize) {
+        self.0.checked(rows);
+    }
+    fn writing(&self, rows: usize) {
+        self.0.writing(rows);
+    }
+    fn written(&self, rows: usize) {
+        self.0.written(rows);
+    }
+}
+
+#[tokio::test]
+async fn a_sheet_import_checks_and_writes_each_batch_before_it_asks_for_the_next() {
+    let campus = Campus::new();
+    let headers = [
+        "roll_number",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "gender",
+        "program",
+        "admission_date",
+    ];
+    let progress = std::sync::Arc::new(Counted::default());
+    let asked_at = std::sync::Arc::default();
+    let sheet = Paced {
+        headers: headers.iter().map(|header| (*header).to_owned()).collect(),
+        batches: 3,
+        given: 0,
+        progress: progress.clone(),
+        asked_at: std::sync::Arc::clone(&asked_at),
+    };
+    let columns = Columns::of(<Student as campushub_core::Entity>::schema(), &[], true);
+    let best_effort = ImportOptions {
+        dry_run: false,
+        mode: BatchMode::EachRow,
+    };
+    let report = import_sheet(
+        &campus.students,
+        &admin(),
+        sheet,
+        &columns,
+        &References::new(),
+        best_effort,
+        &Shared(progress),
+    )
+    .await
+    .expect("an import");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(
+        (report.rows, report.created),
+        (3 * IMPORT_BATCH_ROWS, 3 * IMPORT_BATCH_ROWS)
+    );
+    // Holding the file's cells would ask for every batch before checking any.
+    let at: Vec<(usize, usize)> = (0..=3)
+        .map(|batch| (batch * IMPORT_BATCH_ROWS, batch * IMPORT_BATCH_ROWS))
+        .collect();
+    assert_eq!(*asked_at.lock().expect("the notes"), at);
+    assert_eq!(stored(&campus).await, 3 * IMPORT_BATCH_ROWS as u64);
 }

@@ -11,16 +11,16 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use std::sync::Arc;
 
-use campushub_core::exchange::{import_sheet, Columns, ImportReport, Sheet};
+use campushub_core::exchange::{import_sheet, Columns, ImportReport, SheetRows};
 use campushub_core::service::{ImportOptions, ImportProgress, NoProgress};
-use campushub_core::{Entity, Error, Principal, ReadOptions, ReadRoute};
+use campushub_core::{Entity, Principal, ReadOptions, ReadRoute};
 use serde_json::Value;
 
 use super::format::Format;
 use super::jobs::{mode_of, RunRequest, Runner};
-use super::{csv_format, xlsx, ExchangeState, OCTET_STREAM, TEXT_CSV, XLSX};
+use super::streamed::open_sheet;
+use super::{ExchangeState, OCTET_STREAM, TEXT_CSV, XLSX};
 use crate::auth::Caller;
-use crate::config::ImportLimits;
 use crate::consistency::set_token;
 use crate::extract::QueryParams;
 use crate::list::json_response;
@@ -79,23 +79,16 @@ pub(super) async fn import<E: Entity>(
             .submit(&principal, state.segment, format, options, bytes.to_vec())
             .await;
     }
-    let sheet = read_file(bytes.to_vec(), format, state.limits).await?;
+    let sheet = open_sheet(bytes, format, state.limits).await?;
     let report = import_sheet_of(&state, &principal, sheet, options, &NoProgress).await?;
     Ok(report_response(report))
-}
-
-/// The rows of `bytes` as `format`, read on a blocking thread.
-async fn read_file(bytes: Vec<u8>, format: Format, limits: ImportLimits) -> Result<Sheet, Problem> {
-    tokio::task::spawn_blocking(move || read_sheet(bytes, format, &limits))
-        .await
-        .map_err(|error| Error::internal("the file reader did not finish", error))?
 }
 
 /// Imports the rows of `sheet` as `principal`: what the import route and an import job run.
 async fn import_sheet_of<E: Entity>(
     state: &ExchangeState<E>,
     principal: &Principal,
-    sheet: Sheet,
+    sheet: impl SheetRows,
     options: ImportOptions,
     progress: &dyn ImportProgress,
 ) -> Result<ImportReport, Problem> {
@@ -122,8 +115,9 @@ pub(super) fn runner<E: Entity>(state: ExchangeState<E>) -> Runner {
     Arc::new(move |request: RunRequest| {
         let state = state.clone();
         Box::pin(async move {
-            let sheet = read_file(request.file, request.format, state.limits).await?;
-            request.progress.total(sheet.rows.len());
+            let file = bytes::Bytes::from(request.file);
+            let sheet = open_sheet(file, request.format, state.limits).await?;
+            request.progress.total(sheet.rows());
             let progress: &dyn ImportProgress = &*request.progress;
             import_sheet_of(&state, &request.principal, sheet, request.options, progress).await
         })
@@ -147,22 +141,6 @@ fn asynchronous(params: &[(String, String)], headers: &HeaderMap) -> ApiResult<b
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .any(|preference| preference.trim().eq_ignore_ascii_case("respond-async")))
-}
-
-/// The rows of a CSV or XLSX file under `limits` (for a command line's import).
-///
-/// # Errors
-/// As the import route answers: a `422` naming the row for a file that cannot be read, a
-/// `413` past the row limit.
-pub fn read_sheet(
-    bytes: Vec<u8>,
-    format: Format,
-    limits: &ImportLimits,
-) -> Result<campushub_core::exchange::Sheet, Problem> {
-    match format {
-        Format::Csv => csv_format::read(&bytes, limits),
-        Format::Xlsx => xlsx::read(bytes, limits),
-    }
 }
 
 /// The options and the format the query asks for.

@@ -9,13 +9,16 @@
 
 mod audit_export;
 mod csv_format;
+mod csv_read;
 mod export;
 mod format;
 mod import;
 mod jobs;
 mod pages;
 mod problems;
+mod streamed;
 mod xlsx;
+mod xlsx_read;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -92,4 +95,4 @@ pub(crate) fn routes<E: Entity>(
 pub(crate) use audit_export::export as audit_export;
 pub(crate) use export::csv_list;
 pub use export::write_export;
-pub use import::read_sheet;
+pub use streamed::{open_sheet, StreamedSheet};

@@ -15,14 +15,9 @@ pub(super) fn too_many_rows(limits: &ImportLimits) -> Problem {
 }
 
 /// The `400` of a cell longer than the limit (a limit of the server, as the `413`s are,
-/// rather than a rule of the kind's rows), naming its row and column under `file`.
-pub(super) fn long_cell(
-    row: usize,
-    headers: &[String],
-    index: usize,
-    limits: &ImportLimits,
-) -> Problem {
-    let column = headers.get(index).map_or("?", String::as_str);
+/// rather than a rule of the kind's rows), naming its row and column (its header) under
+/// `file`.
+pub(super) fn long_cell(row: usize, column: &str, limits: &ImportLimits) -> Problem {
     Problem::invalid(
         "file",
         format!(

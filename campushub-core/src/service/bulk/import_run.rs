@@ -11,13 +11,14 @@ use super::super::input;
 use super::super::write::updated;
 use super::super::{EntityService, RowError, MAX_BULK_ROWS};
 use super::import::{clashes, ImportOptions, ImportOutcome, ImportProgress, NoProgress};
+use super::key_rows::KeyRows;
 use super::rows::{duplicate, key_field, Batch};
 use crate::auth::{Action, Principal};
 use crate::consistency::ConsistencyToken;
 use crate::custom_fields::CustomFieldDef;
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
-use crate::event::{ChangeEvent, ChangeOp};
+use crate::event::ChangeOp;
 use crate::meta::RecordMeta;
 use crate::repository::{BatchMode, BulkWritten, WriteSession};
 
@@ -40,7 +41,7 @@ pub struct ImportRun<'a, E: Entity> {
     key: &'static str,
     definitions: Vec<CustomFieldDef>,
     /// The row of each natural key seen, for repeats.
-    first_row: HashMap<String, usize>,
+    first_row: KeyRows,
     /// The rows that create and those that change: their claims and refusals.
     creates: Batch<E>,
     updates: Batch<E>,
@@ -53,11 +54,29 @@ pub struct ImportRun<'a, E: Entity> {
     /// Without a session, an all-or-nothing commit holds every checked row (read before it
     /// changed, by id) and writes them at the end.
     held: Option<HashMap<uuid::Uuid, E>>,
-    /// The changes written into the session, announced after it commits.
-    events: Vec<ChangeEvent>,
+    /// The changes written into the session, announced after it commits: what their events
+    /// are made of (an event for each is made then), a few dozen bytes a row.
+    events: Vec<Committed>,
     created: usize,
     updated: usize,
     token: Option<ConsistencyToken>,
+}
+
+/// A change written into an all-or-nothing import's transaction: what its event says.
+struct Committed {
+    id: uuid::Uuid,
+    version: i64,
+    op: ChangeOp,
+}
+
+impl Committed {
+    fn of<E: Entity>(record: &E, op: ChangeOp) -> Self {
+        Committed {
+            id: record.meta().id,
+            version: record.meta().version,
+            op,
+        }
+    }
 }
 
 impl<E: Entity> std::fmt::Debug for ImportRun<'_, E> {
@@ -105,7 +124,7 @@ impl<E: Entity> EntityService<E> {
             options,
             key,
             definitions,
-            first_row: HashMap::new(),
+            first_row: KeyRows::default(),
             creates: Batch::new(key),
             updates: Batch::new(key),
             refused: Vec::new(),
@@ -191,12 +210,11 @@ impl<E: Entity> ImportRun<'_, E> {
                     continue;
                 }
             };
-            if let Some(first) = self.first_row.get(&natural_key) {
-                let errors = duplicate(key, *first);
+            if let Some(first) = self.first_row.first_or_insert(&natural_key, index) {
+                let errors = duplicate(key, first);
                 self.refused.push(RowError { index, errors });
                 continue;
             }
-            self.first_row.insert(natural_key.clone(), index);
             keyed.push((index, natural_key, row));
         }
         let service = self.service;
@@ -321,11 +339,8 @@ impl<E: Entity> ImportRun<'_, E> {
                     ChangeOp::Created => self.created += count,
                     _ => self.updated += count,
                 }
-                self.events.extend(
-                    committed
-                        .iter()
-                        .map(|record| service.event(record, op, None)),
-                );
+                self.events
+                    .extend(committed.iter().map(|record| Committed::of(record, op)));
             }
         } else {
             self.announce(creates, updates, (inserted, changed)).await?;
@@ -366,12 +381,12 @@ impl<E: Entity> ImportRun<'_, E> {
             } else {
                 let token = session.commit().await?;
                 self.token = self.token.max(token);
+                let service = self.service;
                 let events = std::mem::take(&mut self.events);
-                let events = events.into_iter().map(|mut event| {
-                    event.token = token;
-                    event
-                });
-                self.service.emit(self.principal, events).await;
+                let events = events
+                    .into_iter()
+                    .map(|change| service.event_at(change.id, change.op, change.version, token));
+                service.emit(self.principal, events).await;
             }
         }
         let mut errors = self.refused;

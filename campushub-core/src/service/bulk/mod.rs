@@ -21,6 +21,7 @@
 
 mod import;
 mod import_run;
+mod key_rows;
 mod rows;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use serde_json::Value;
 
 pub use self::import::{ImportOptions, ImportOutcome, ImportProgress, NoProgress};
 pub use self::import_run::{ImportRun, IMPORT_BATCH_ROWS};
+pub(crate) use self::key_rows::KeyRows;
 pub use self::rows::ROWS;
 use self::rows::{check_row_count, key_field, parse_update_row, Batch};
 use super::actions::patched_input;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::super::input::{object, NON_FIELD_ERRORS};
 use super::super::{RowError, MAX_BULK_ROWS};
+use super::key_rows::KeyRows;
 use crate::entity::Entity;
 use crate::error::{Error, Result, ValidationErrors};
 use crate::repository::{BatchMode, BulkWritten};
@@ -68,10 +69,11 @@ pub(super) fn unknown_key<E: Entity>(field: &str, key: &str) -> ValidationErrors
     errors
 }
 
-/// The unique values (natural key included) claimed by the valid rows of one request.
+/// The unique values (natural key included) claimed by the valid rows of one request (or of
+/// a whole import), by field.
 #[derive(Default)]
 struct Claims {
-    first: HashMap<(&'static str, String), usize>,
+    first: HashMap<&'static str, KeyRows>,
 }
 
 impl Claims {
@@ -88,13 +90,17 @@ impl Claims {
             }
         }
         for (field, value) in &values {
-            if let Some(first) = self.first.get(&(*field, value.clone())) {
-                errors.merge(duplicate(field, *first));
+            let first = self.first.get(field).and_then(|seen| seen.get(value));
+            if let Some(first) = first {
+                errors.merge(duplicate(field, first));
             }
         }
         if errors.is_empty() {
             for (field, value) in values {
-                self.first.insert((field, value), index);
+                self.first
+                    .entry(field)
+                    .or_default()
+                    .first_or_insert(&value, index);
             }
         }
     }
