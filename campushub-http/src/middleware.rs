@@ -10,6 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower::util::MapResponseLayer;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
@@ -68,17 +69,18 @@ pub fn apply<'a>(
                 .clone()
                 .filter(|c| c.injects())
                 .map(|context| {
-                    axum::middleware::map_response(move |response: Response| {
-                        let context = Arc::clone(&context);
-                        async move { request_span::inject(context.as_ref(), response) }
+                    MapResponseLayer::new(move |response: Response| {
+                        request_span::inject(context.as_ref(), response)
                     })
                 }),
         );
     // One `Router::layer` call: each call wraps every route in a boxed service again, which a
     // request clones and boxes a future for (a few allocations per level on every request).
+    // The response maps are tower's `MapResponse`, not axum's `middleware::map_response`,
+    // which clones the whole service below it and boxes its future on every request.
     let router = router.layer(
         outer
-            .layer(axum::middleware::map_response(problemize::<LimitedBody>))
+            .layer(MapResponseLayer::new(problemize::<LimitedBody>))
             .layer(limits),
     );
     // Outermost: a preflight carries no credentials and is answered before authentication.
@@ -127,7 +129,7 @@ fn on_panic(_: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Turns an error status with a bare body (none, or plain text: from the timeout or body-limit
 /// layers) into a problem with the same status. JSON bodies (such as `/readyz`'s) pass.
-async fn problemize<B>(response: Response<B>) -> Response
+fn problemize<B>(response: Response<B>) -> Response
 where
     B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,

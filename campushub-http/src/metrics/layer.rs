@@ -70,11 +70,10 @@ pub struct MetricsService<S> {
 impl<S, B, R> Service<Request<B>> for MetricsService<S>
 where
     S: Service<Request<B>, Response = Response<R>>,
-    S::Future: Send + 'static,
 {
     type Response = Response<R>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<R>, S::Error>> + Send>>;
+    type Future = MetricsFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -88,11 +87,37 @@ where
                 .get::<MatchedPath>()
                 .map(MatchedPath::as_str),
         );
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await?;
-            route.record(response.status().as_u16(), started.elapsed());
-            Ok(response)
-        })
+        MetricsFuture {
+            inner: self.inner.call(request),
+            route,
+            started,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`MetricsService`]: the inner future, recorded when it completes
+    /// with a response. Not boxed: boxing moved the whole inner future (every layer below it)
+    /// into a new allocation on every request.
+    pub struct MetricsFuture<F> {
+        #[pin]
+        inner: F,
+        route: Arc<RouteMetrics>,
+        started: Instant,
+    }
+}
+
+impl<F, R, E> Future for MetricsFuture<F>
+where
+    F: Future<Output = Result<Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let response = std::task::ready!(this.inner.poll(cx))?;
+        this.route
+            .record(response.status().as_u16(), this.started.elapsed());
+        Poll::Ready(Ok(response))
     }
 }

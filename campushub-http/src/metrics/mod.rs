@@ -19,7 +19,7 @@ mod source;
 
 pub use format::Exposition;
 pub use histogram::LATENCY_BUCKETS;
-pub use layer::{MetricsLayer, MetricsService};
+pub use layer::{MetricsFuture, MetricsLayer, MetricsService};
 /// A source of metrics read at each scrape (cache tiers, pools, replica lag): a
 /// prometheus-client [`Collector`](prometheus_client::collector::Collector), added with
 /// [`crate::ApiState::metrics_source`] or [`HttpMetrics::add_source`]. Its `encode` writes
