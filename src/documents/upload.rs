@@ -47,10 +47,15 @@ pub(super) async fn upload(
     }
     // The record must exist, be the caller's to write and be the version `If-Match` names
     // before any byte is stored; the write checks the condition again, atomically, should
-    // another write commit during the upload.
+    // another write commit during the upload. The version is read from the primary's rows,
+    // not the cache: another instance's cache may not have dropped the record yet, and its
+    // older version would refuse a client holding the current tag.
     let primary = ReadOptions::default().on(ReadRoute::Primary);
-    let current = service.retrieve(&principal, id, &primary).await?;
-    precondition.check(Some(current.version()))?;
+    service.retrieve(&principal, id, &primary).await?;
+    if precondition.is_conditional() {
+        let stored = service.repository().get(id, &primary).await?;
+        precondition.check(stored.map(|document| document.meta.version))?;
+    }
 
     let (media, stored) = if form {
         let form = Multipart::from_request(request, &())
