@@ -143,18 +143,16 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         mode: BatchMode,
     ) -> Result<BulkWritten> {
         let (mut batch, plan) = self.store_plan(inserts, updates, entries);
-        let first_update = inserts.len();
-        self.check_unique(
-            &mut batch.rows[..first_update],
-            &mut batch.outcomes[..first_update],
-        )
-        .await?;
-        self.check_references(
-            &mut batch.rows[..first_update],
-            &mut batch.outcomes[..first_update],
-        )
-        .await?;
+        self.check_inserts(&mut batch, inserts.len()).await?;
         self.write_rows(batch, plan, mode).await
+    }
+
+    /// Checks the batch's first `inserts` rows (its inserts) for unique values taken and
+    /// references missing, before any transaction, marking the rows that fail.
+    pub(super) async fn check_inserts(&self, batch: &mut Batch, inserts: usize) -> Result<()> {
+        let (rows, outcomes) = (&mut batch.rows[..inserts], &mut batch.outcomes[..inserts]);
+        self.check_unique(rows, outcomes).await?;
+        self.check_references(rows, outcomes).await
     }
 
     /// The rows of writing `inserts` then `updates` and how their statements are made (the

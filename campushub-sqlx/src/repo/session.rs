@@ -98,19 +98,7 @@ impl<E: SqlEntity, B: Backend> WriteSession<E> for SqlWriteSession<'_, E, B> {
         if matches!(self.tx, Tx::RolledBack) {
             return Ok(batch.rolled_back());
         }
-        let first_update = inserts.len();
-        repository
-            .check_unique(
-                &mut batch.rows[..first_update],
-                &mut batch.outcomes[..first_update],
-            )
-            .await?;
-        repository
-            .check_references(
-                &mut batch.rows[..first_update],
-                &mut batch.outcomes[..first_update],
-            )
-            .await?;
+        repository.check_inserts(&mut batch, inserts.len()).await?;
         if batch.failed() {
             self.abandon().await?;
             return Ok(batch.rolled_back());
