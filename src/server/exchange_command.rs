@@ -121,8 +121,8 @@ pub(super) async fn import(
             false => BatchMode::AllOrNothing,
         },
     };
-    // A bar over the rows checked (plain lines off a terminal), then a spinner while the
-    // rows are written in one batch.
+    // A bar over the rows checked (plain lines off a terminal) with the rows written beside
+    // it; a spinner only where the store writes them in one go (see `CommandProgress`).
     let progress = CommandProgress {
         bar: Mutex::new(Progress::new(sheet.rows(), true)),
         written: AtomicUsize::new(0),
