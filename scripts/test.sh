@@ -28,7 +28,7 @@ if [ "$#" -eq 0 ]; then
   CAMPUSHUB_TEST_REDIS=$CAMPUSHUB_TEST_REDIS_CLUSTER cargo nextest run -p campushub-cache \
     --all-features --test it --no-fail-fast -E 'not (test(/^tls::/) | test(/^degradation::/)
       | test(/^failover::/) | test(/^resharding::/) | test(/^cluster::/) | test(/^query_flood::/)
-      | test(/^hit_ratio::/)
+      | test(/^hit_ratio::/) | test(/^channel_loss::/)
       | test(/without_redis/))'
 fi
 cargo test --workspace --all-features --doc

@@ -37,6 +37,11 @@ pub enum Error {
     /// skip it. Clears by itself once Redis answers.
     #[error("redis skipped: replaying queued invalidations")]
     Replaying,
+    /// The invalidation channel is down, or came back less than its grace ago: other
+    /// instances' invalidations may have failed to reach Redis for the same reason this one
+    /// cannot hear them, so lookups and fills skip it. Clears by itself once subscribed.
+    #[error("redis skipped: the invalidation channel is down or settling")]
+    ChannelDown,
     /// A value stored in Redis does not have the cache's layout (another program wrote the
     /// key, or a different version of this crate uses the same namespace). Use a separate
     /// namespace per deployment.

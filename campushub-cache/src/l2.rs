@@ -69,6 +69,17 @@ struct Backlog {
     replaying: bool,
 }
 
+/// Whether this instance hears the invalidation channel, for [`L2::ready`].
+#[derive(Debug, Clone, Copy)]
+enum Hearing {
+    /// Subscribed, and the grace after the last loss has run.
+    Heard,
+    /// Not subscribed (also before the first subscription).
+    Lost,
+    /// Subscribed again after a loss; deaf until then.
+    Settling(std::time::Instant),
+}
+
 /// The Redis tier.
 pub(crate) struct L2 {
     target: Target,
@@ -79,9 +90,8 @@ pub(crate) struct L2 {
     breaker: Breaker,
     metrics: Arc<Metrics>,
     pending: Mutex<Backlog>,
-    /// Until when lookups and fills skip Redis after the invalidation channel came back
-    /// (see [`L2::settle`]).
-    settling: Mutex<Option<std::time::Instant>>,
+    /// Whether this instance hears the invalidation channel (see [`L2::channel_lost`]).
+    hearing: Mutex<Hearing>,
     /// Wakes the replay task when an invalidation is queued.
     queued: Notify,
     config: CacheConfig,
@@ -104,7 +114,7 @@ impl L2 {
             breaker: Breaker::new(config.breaker_threshold, config.breaker_cool_down),
             metrics,
             pending: Mutex::new(Backlog::default()),
-            settling: Mutex::new(None),
+            hearing: Mutex::new(Hearing::Lost),
             queued: Notify::new(),
             config: config.clone(),
             instance,
@@ -453,33 +463,53 @@ impl L2 {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The invalidation channel is back after a loss: for `grace`, lookups and fills skip
-    /// Redis. While the channel was down other instances may have failed to write their
-    /// invalidations (on a cluster: to a master that was failing over, whose promoted replica
-    /// still holds the values they replace); their replay retries at least every
-    /// `replay::MAX_BACKOFF`, and until it lands their messages do not arrive either.
-    pub(crate) fn settle(&self, grace: std::time::Duration) {
-        *self
-            .settling
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(std::time::Instant::now() + grace);
+    /// The invalidation channel is lost: until it is back (and [`L2::channel_back`]'s grace
+    /// has run), lookups and fills skip Redis. The failure that cut this instance off the
+    /// channel (on a cluster: its master failing over) may also have kept other instances'
+    /// invalidations from Redis, and this instance cannot hear that either. Seen in a
+    /// failover: this instance's data connection reached the promoted replica before its
+    /// subscriber did, and read values whose tombstones the writer still had queued.
+    pub(crate) fn channel_lost(&self) {
+        *self.lock_hearing() = Hearing::Lost;
     }
 
-    /// Whether the grace after a lost channel still runs.
-    fn settling(&self) -> bool {
-        self.settling
+    /// The invalidation channel is subscribed. After a loss (`grace` given), lookups and fills
+    /// skip Redis for `grace` more: other instances' invalidations queued while the channel
+    /// was down (on a cluster: to a master that was failing over, whose promoted replica
+    /// still holds the values they replace) are replayed at least every
+    /// `replay::MAX_BACKOFF`, and until they land their messages do not arrive either.
+    pub(crate) fn channel_back(&self, grace: Option<std::time::Duration>) {
+        *self.lock_hearing() = match grace {
+            Some(grace) => Hearing::Settling(std::time::Instant::now() + grace),
+            None => Hearing::Heard,
+        };
+    }
+
+    /// Whether the channel is down or its grace after a loss still runs.
+    fn deaf(&self) -> bool {
+        match *self.lock_hearing() {
+            Hearing::Heard => false,
+            Hearing::Lost => true,
+            Hearing::Settling(until) => std::time::Instant::now() < until,
+        }
+    }
+
+    fn lock_hearing(&self) -> std::sync::MutexGuard<'_, Hearing> {
+        // One plain value: a panic cannot leave it half-written.
+        self.hearing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_some_and(|until| std::time::Instant::now() < until)
     }
 
-    /// Whether Redis may serve a lookup or fill: no invalidation awaits replay (what Redis
-    /// holds may predate it), none of another instance may (see [`L2::settle`]) and the
-    /// breaker allows it. Never waits.
+    /// Whether Redis may serve a lookup or fill: no invalidation of this instance awaits
+    /// replay (what Redis holds may predate it), the invalidation channel is heard (see
+    /// [`L2::channel_lost`]) and the breaker allows it. Never waits.
     fn ready(&self) -> Result<()> {
-        if self.has_pending() || self.settling() {
+        if self.has_pending() {
             return Err(Error::Replaying);
+        }
+        if self.deaf() {
+            return Err(Error::ChannelDown);
         }
         if !self.breaker.allow() {
             return Err(Error::CircuitOpen);

@@ -49,8 +49,10 @@
 //!   are queued; a background task replays them (collapsed, newest first) as soon as Redis
 //!   answers, and until it has, this instance's lookups and fills skip Redis, while new
 //!   invalidations go to Redis directly. No request waits for a replay. While the
-//!   invalidation channel is down, L1 entries older than a short bound are not trusted; on
-//!   resubscription L1 is flushed.
+//!   invalidation channel is down, L1 entries older than a short bound are not trusted and
+//!   Redis is skipped (the fault that cut the channel may have kept other instances'
+//!   invalidations out of Redis); on resubscription L1 is flushed, and Redis is skipped for
+//!   a second more while their queued invalidations land.
 //! - **Revoked access tokens**: [`TieredCache`] is a [`campushub_core::accounts::TokenRevoker`]:
 //!   a revocation goes into this process's deny list, a Redis sorted set and a message on
 //!   the invalidation channel, which every instance applies on arrival; an instance loads

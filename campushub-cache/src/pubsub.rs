@@ -109,14 +109,13 @@ impl Subscriber {
                 return false;
             }
         }
-        if self
+        let was_lost = self
             .was_lost
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            // Twice the replay's longest pause: another instance's queued invalidations land
-            // within it once Redis answers again.
-            self.l2.settle(crate::replay::MAX_BACKOFF * 2);
-        }
+            .swap(false, std::sync::atomic::Ordering::SeqCst);
+        // After a loss, twice the replay's longest pause: another instance's queued
+        // invalidations land within it once Redis answers again.
+        self.l2
+            .channel_back(was_lost.then_some(crate::replay::MAX_BACKOFF * 2));
         self.l1.flush();
         self.l1.set_subscribed(true);
         self.subscribed.send_replace(true);
@@ -125,10 +124,11 @@ impl Subscriber {
     }
 
     /// The subscription is gone: until it is back (and L1 flushed), L1 entries are trusted
-    /// only briefly.
+    /// only briefly and Redis is skipped.
     pub(crate) fn lost(&self) {
         self.was_lost
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.l2.channel_lost();
         self.l1.set_subscribed(false);
         self.subscribed.send_replace(false);
         tracing::warn!(channel = %self.channel, "cache invalidation channel lost: L1 trusted only briefly");

@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod analytics;
+mod channel_loss;
 mod cluster;
 mod consistency;
 mod degradation;

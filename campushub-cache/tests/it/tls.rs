@@ -89,12 +89,18 @@ async fn a_plaintext_port_is_never_used_in_clear_by_a_tls_url() {
     let cache = connect_tls(&plaintext, &namespace()).await;
     assert!(!cache.metrics().subscribed);
     let loads = Arc::new(AtomicUsize::new(0));
-    let key = record(EntityKind::STUDENT, Uuid::new_v4());
+    let id = Uuid::new_v4();
+    let key = record(EntityKind::STUDENT, id);
     let got = cache
         .get_or_load(&key, None, counting(&loads, Some(value(3))))
         .await
         .expect("served by the loader");
     assert_eq!(got.map(|v| v.version), Some(3));
     assert_eq!(cache.metrics().l2_hits, 0);
+    // Lookups skip Redis while the channel is down; a write's invalidation is still tried.
+    cache
+        .invalidate(&event(EntityKind::STUDENT, id, ChangeOp::Updated, 4, 10))
+        .await;
     assert!(cache.metrics().redis_errors > 0, "the TLS handshake failed");
+    assert!(cache.replay_pending(), "the invalidation waits for Redis");
 }
