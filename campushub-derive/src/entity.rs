@@ -97,7 +97,11 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
         ..
     } = kind;
     let kind_name = &kind.kind;
-    let specs = kind.stored().map(|f| field_spec(kind, f));
+    let mut specs: Vec<TokenStream> = kind.stored().map(|f| field_spec(kind, f)).collect();
+    let custom = kind.custom_fields.as_ref();
+    if custom.is_some() {
+        specs.push(quote!(#core::FieldSpec::new("custom_fields", #core::FieldType::Object)));
+    }
     let names = |pick: fn(&Field) -> bool| -> Vec<String> {
         kind.fields
             .iter()
@@ -107,9 +111,14 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
     };
     let search = names(|f| f.search);
     let stats = names(|f| f.stats);
-    let writable = names(Field::is_input);
+    let mut writable = names(Field::is_input);
+    writable.extend(custom.map(|f| f.name.clone()));
     let required = names(|f| f.is_input() && (f.required || !(f.nullable || f.default)));
     let read_only = names(|f| !f.is_input());
+    let audit_read_only = kind
+        .audit
+        .as_ref()
+        .map(|_| quote!(#core::audit::AUDIT_FIELDS[0], #core::audit::AUDIT_FIELDS[1],));
     let natural_key = match kind.fields.iter().find(|f| f.natural_key) {
         Some(f) => {
             let name = &f.name;
@@ -131,7 +140,12 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
         Some(quote!(#core::Relation::to::<#target>(#name) #embed))
     });
 
-    let stored: Vec<&Field> = kind.stored().filter(|f| f.is_input()).collect();
+    // What a body sets: the input fields, then the custom-field values.
+    let stored: Vec<&Field> = kind
+        .stored()
+        .filter(|f| f.is_input())
+        .chain(custom)
+        .collect();
     let stored_idents: Vec<_> = stored.iter().map(|f| &f.ident).collect();
     // Server-set fields start at their type's default (`None` for an `Option`) and keep their
     // value through replaces and patches: only the application's own code writes them.
@@ -180,6 +194,28 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
         .as_ref()
         .map(|path| quote!(#path(self, errors);));
     let input_doc = format!("What a client sends to create or replace a [`{ident}`].");
+    // The audit block: set from the actor at creation, its `updated_by` at every write.
+    let (audit_created, audit_written) = match &kind.audit {
+        Some(audit) => (
+            Some(quote!(#audit: #core::Audit::created(actor),)),
+            Some(quote!(self.#audit.written(actor);)),
+        ),
+        None => (None, None),
+    };
+    let custom_accessors = custom.map(|f| {
+        // The field's own type (a `serde_json::Map<String, Value>` under whatever name the
+        // deriving crate imported it), so that the expansion names no crate of its own.
+        let Field { ident, rust_ty, .. } = f;
+        quote! {
+            fn custom_fields(&self) -> Option<&#rust_ty> {
+                Some(&self.#ident)
+            }
+
+            fn custom_fields_mut(&mut self) -> Option<&mut #rust_ty> {
+                Some(&mut self.#ident)
+            }
+        }
+    });
 
     quote! {
         #[doc = #input_doc]
@@ -210,7 +246,7 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                     embedded_in: &[],
                     writable: &[&[#(#writable),*]],
                     required: &[&[#(#required),*]],
-                    read_only: &[#(#read_only),*],
+                    read_only: &[#audit_read_only #(#read_only),*],
                 };
                 &SCHEMA
             }
@@ -223,12 +259,14 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                 &mut self.#meta
             }
 
-            fn from_input(input: #input, meta: #core::RecordMeta, _actor: &str) -> Self {
+            fn from_input(input: #input, meta: #core::RecordMeta, actor: &str) -> Self {
+                let _ = actor;
                 #ident {
                     #meta: meta,
                     #(#stored_idents: input.#stored_idents,)*
                     #(#server_idents: ::core::default::Default::default(),)*
                     #(#embedded_idents: None,)*
+                    #audit_created
                 }
             }
 
@@ -238,8 +276,10 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                 }
             }
 
-            fn apply_input(&mut self, input: #input, _actor: &str) {
+            fn apply_input(&mut self, input: #input, actor: &str) {
+                let _ = actor;
                 #(self.#stored_idents = input.#stored_idents;)*
+                #audit_written
             }
 
             fn validate(&self, errors: &mut #core::ValidationErrors) {
@@ -256,6 +296,8 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                     _ => None,
                 }
             }
+
+            #custom_accessors
 
             fn unique_values(&self) -> Vec<(&'static str, String)> {
                 let mut out = Vec::new();

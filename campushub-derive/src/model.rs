@@ -75,6 +75,10 @@ pub(crate) struct Kind {
     pub(crate) core: TokenStream,
     pub(crate) sqlx: TokenStream,
     pub(crate) meta: Ident,
+    /// The `Audit` block (`created_by`, `updated_by`), if the kind has one.
+    pub(crate) audit: Option<Ident>,
+    /// The custom-field values (`custom_fields: Map<String, Value>`), if the kind has them.
+    pub(crate) custom_fields: Option<Field>,
     pub(crate) fields: Vec<Field>,
 }
 
@@ -184,16 +188,19 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Kind> {
     };
 
     let mut meta = None;
+    let mut audit = None;
+    let mut custom_fields = None;
     let mut fields = Vec::new();
     for field in &named.named {
         let Some(field_ident) = field.ident.clone() else {
             continue;
         };
-        if last_segment(&field.ty).is_some_and(|(name, _)| name == "RecordMeta") {
-            meta = Some(field_ident);
-            continue;
+        match last_segment(&field.ty).map(|(name, _)| name).as_deref() {
+            Some("RecordMeta") => meta = Some(field_ident),
+            Some("Audit") => audit = Some(field_ident),
+            Some("Map") => custom_fields = Some(custom_fields_field(field, field_ident)?),
+            _ => fields.push(parse_field(field, field_ident)?),
         }
-        fields.push(parse_field(field, field_ident)?);
     }
     let Some(meta) = meta else {
         return Err(syn::Error::new_spanned(
@@ -211,18 +218,38 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Kind> {
         core,
         sqlx,
         meta,
+        audit,
+        custom_fields,
         fields,
     };
     check(&kind)?;
     Ok(kind)
 }
 
-fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
-    let (rust_ty, nullable) = match last_segment(&field.ty) {
-        Some((name, Some(inner))) if name == "Option" => (inner.clone(), true),
-        _ => (field.ty.clone(), false),
-    };
-    let mut out = Field {
+/// The custom-field values: a `Map<String, Value>` named `custom_fields` (its column, the
+/// `cf.` filters and the custom-field definitions all use that name), without `#[field]`.
+fn custom_fields_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
+    if ident != "custom_fields" {
+        return Err(syn::Error::new_spanned(
+            &ident,
+            "a kind's custom-field values are a `Map<String, Value>` named `custom_fields`",
+        ));
+    }
+    if let Some(attr) = field.attrs.iter().find(|a| a.path().is_ident("field")) {
+        return Err(syn::Error::new_spanned(
+            attr,
+            "`custom_fields` takes no `#[field]` attributes: each custom field's rules come \
+             from its definition",
+        ));
+    }
+    let mut out = plain_field(field, ident, field.ty.clone(), false);
+    out.default = true;
+    Ok(out)
+}
+
+/// A field with no `#[field]` attribute read yet.
+fn plain_field(field: &syn::Field, ident: Ident, rust_ty: Type, nullable: bool) -> Field {
+    Field {
         name: ident.to_string(),
         ident,
         ty: value_type(&rust_ty),
@@ -248,7 +275,15 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
             .cloned()
             .collect(),
         spans: Vec::new(),
+    }
+}
+
+fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
+    let (rust_ty, nullable) = match last_segment(&field.ty) {
+        Some((name, Some(inner))) if name == "Option" => (inner.clone(), true),
+        _ => (field.ty.clone(), false),
     };
+    let mut out = plain_field(field, ident, rust_ty, nullable);
     let mut filter_span = None;
     let mut order_span = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("field")) {

@@ -61,18 +61,50 @@ fn read(field: &Field) -> TokenStream {
 
 pub(crate) fn expand(kind: &Kind) -> TokenStream {
     let Kind {
-        ident, sqlx, meta, ..
+        ident,
+        sqlx,
+        core,
+        meta,
+        ..
     } = kind;
     let table = &kind.table;
     let stored: Vec<&Field> = kind.stored().collect();
-    let columns = stored.iter().map(|f| {
-        let name = &f.name;
-        let ty = col_type(kind, f);
-        quote!(#sqlx::Column::new(#name, #ty))
-    });
-    let values = stored.iter().map(|f| value(kind, f));
-    let idents: Vec<_> = stored.iter().map(|f| &f.ident).collect();
-    let reads = stored.iter().map(|f| read(f));
+    let mut columns: Vec<TokenStream> = stored
+        .iter()
+        .map(|f| {
+            let name = &f.name;
+            let ty = col_type(kind, f);
+            quote!(#sqlx::Column::new(#name, #ty))
+        })
+        .collect();
+    let mut values: Vec<TokenStream> = stored.iter().map(|f| value(kind, f)).collect();
+    let mut idents: Vec<&syn::Ident> = stored.iter().map(|f| &f.ident).collect();
+    let mut reads: Vec<TokenStream> = stored.iter().map(|f| read(f)).collect();
+    // The custom-field values in a JSON column, then the audit block's two text columns, as
+    // the built-in kinds store them.
+    if let Some(custom) = &kind.custom_fields {
+        let ident = &custom.ident;
+        columns.push(quote!(#sqlx::Column::new("custom_fields", #sqlx::ColType::Json)));
+        values.push(quote!(#sqlx::SqlValue::from(::core::clone::Clone::clone(&self.#ident))));
+        idents.push(ident);
+        reads.push(quote!(row.json_map("custom_fields")?));
+    }
+    if let Some(audit) = &kind.audit {
+        for column in ["created_by", "updated_by"] {
+            columns.push(quote!(#sqlx::Column::new(#column, #sqlx::ColType::Text)));
+        }
+        values.push(
+            quote!(#sqlx::SqlValue::from(::core::clone::Clone::clone(&self.#audit.created_by))),
+        );
+        values.push(
+            quote!(#sqlx::SqlValue::from(::core::clone::Clone::clone(&self.#audit.updated_by))),
+        );
+        idents.push(audit);
+        reads.push(quote!(#core::Audit {
+            created_by: row.opt_text("created_by")?,
+            updated_by: row.opt_text("updated_by")?,
+        }));
+    }
     let embedded: Vec<_> = kind.embedded().map(|f| &f.ident).collect();
     let unique = stored.iter().filter(|f| f.unique).map(|f| {
         let name = &f.name;

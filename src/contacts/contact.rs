@@ -2,10 +2,11 @@
 //! with `#[derive(Entity, SqlEntity)]`.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::core::schema::constraints::{EMAIL, PHONE};
-use crate::core::RecordMeta;
+use crate::core::{Audit, RecordMeta};
 use crate::{Entity, SqlEntity};
 
 /// A guardian, emergency contact or reference of a student or faculty member. Its phones,
@@ -50,6 +51,12 @@ pub struct Contact {
     /// Which contact to call first among the owner's (1 first).
     #[field(filter, order, range(1, 99))]
     pub priority: i64,
+    /// Custom-field values, checked against the definitions made for `contact`.
+    #[serde(default)]
+    pub custom_fields: Map<String, Value>,
+    /// Who created and last updated the contact.
+    #[serde(flatten)]
+    pub audit: Audit,
 }
 
 /// Whose contact a [`Contact`] is.

@@ -85,6 +85,7 @@ impl Core {
             &auth.cursor_key,
             config.count_cap,
             config.audit,
+            kinds.iter().filter_map(KindSchema::custom_field_kind),
         );
         let accounts = Accounts::build(
             &stores,
@@ -126,14 +127,21 @@ impl Core {
     ///
     /// The kind's changes are delivered from the outbox too (its table reports them when the
     /// application's migration ran `campushub_capture_changes`, see `docs/extending.md`).
+    /// A kind whose records carry `custom_fields` has its values checked against the
+    /// definitions made for it (`POST /api/v1/custom-fields` with its `entity`; the kind must
+    /// be registered with [`Server::migrate_kind`](super::Server::migrate_kind) for those to
+    /// be accepted).
     pub fn service<E: Entity>(
         &self,
         repository: Arc<dyn Repository<E>>,
     ) -> EntityServiceBuilder<E> {
         self.outbox.kind(E::KIND, E::schema().embedded_in);
-        let builder = EntityService::builder(repository)
+        let mut builder = EntityService::builder(repository)
             .cursor_key(&self.auth.cursor_key)
             .count_cap(self.count_cap);
+        if E::schema().is_writable("custom_fields") {
+            builder = builder.custom_fields(Arc::clone(self.services.custom_fields.repository()));
+        }
         let builder = services::audited(builder, self.audit);
         match &self.cache {
             Some(cache) => builder.cache(Arc::new(cache.clone())),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::storage::Stores;
 use crate::core::service::EntityServiceBuilder;
 use crate::core::service::{DepartmentHierarchy, KnownKinds, StatisticsPrivacy};
-use crate::core::{Cache, Entity, EntityService, NoCache};
+use crate::core::{Cache, Entity, EntityKind, EntityService, NoCache};
 use crate::http::AppServices;
 
 /// `builder`, recording its writes in the audit log when `audit` (`CAMPUSHUB_AUDIT`), else
@@ -24,13 +24,15 @@ pub(super) fn audited<E: Entity>(
 }
 
 /// Builds the services over `stores`, caching in `cache` when there is one, counting
-/// page-number pages up to `count_cap`, auditing when `audit`.
+/// page-number pages up to `count_cap`, auditing when `audit`; custom fields may be defined
+/// for the built-in kinds and the application's `custom_field_kinds`.
 pub(super) fn build(
     stores: &Stores,
     cache: Option<Arc<dyn Cache>>,
     cursor_key: &[u8],
     count_cap: Option<u64>,
     audit: bool,
+    custom_field_kinds: impl IntoIterator<Item = EntityKind>,
 ) -> AppServices {
     let cache = cache.unwrap_or_else(|| Arc::new(NoCache));
     let definitions = &stores.custom_fields;
@@ -55,7 +57,11 @@ pub(super) fn build(
         .cursor_key(cursor_key)
         .count_cap(count_cap);
     let custom_fields = EntityService::builder(Arc::clone(definitions))
-        .rules(Arc::new(KnownKinds::default()))
+        .rules(Arc::new(
+            custom_field_kinds
+                .into_iter()
+                .fold(KnownKinds::default(), KnownKinds::with),
+        ))
         .cache(cache)
         .cursor_key(cursor_key)
         .count_cap(count_cap);

@@ -70,14 +70,28 @@ async fn contacts_scenario(instance: &Instance) {
     let ada = id(&student(http, &cse, "R-1").await.json());
     let alan = id(&student(http, &cse, "R-2").await.json());
 
+    // A custom field for contacts, as for the built-in kinds.
+    let definition = json!({"entity": "contact", "name": "language", "field_type": "select",
+                            "choices": ["Tamil", "Hindi"]});
+    let defined = http.create("/api/v1/custom-fields", definition).await;
+    assert_eq!(defined.status, 201, "{}", defined.text());
+
     // Create: two contacts of Ada, one of Alan; the owner must exist.
-    let created = http
-        .create("/api/v1/contacts", contact("A-2", &ada, "EMERGENCY", 2))
-        .await
-        .json();
+    let mut body = contact("A-2", &ada, "EMERGENCY", 2);
+    body["custom_fields"] = json!({"language": "Tamil"});
+    let created = http.create("/api/v1/contacts", body).await.json();
+    // Audited like the built-in kinds: the writer is recorded.
+    let writer = http.get(&format!("/api/v1/students/{ada}")).await.json()["created_by"].clone();
+    assert!(writer.is_string(), "{writer}");
+    assert_eq!(
+        (&created["created_by"], &created["updated_by"]),
+        (&writer, &writer)
+    );
+    assert_eq!(created["custom_fields"], json!({"language": "Tamil"}));
     http.create("/api/v1/contacts", contact("A-1", &ada, "GUARDIAN", 1))
         .await;
-    http.create("/api/v1/contacts", contact("B-1", &alan, "GUARDIAN", 1))
+    let last_created = http
+        .create("/api/v1/contacts", contact("B-1", &alan, "GUARDIAN", 1))
         .await;
     let stranger = uuid::Uuid::new_v4().to_string();
     let body = contact("X-1", &stranger, "GUARDIAN", 1);
@@ -108,6 +122,21 @@ async fn contacts_scenario(instance: &Instance) {
     assert_eq!(references(&http.get(&alan_list).await), ["B-1"]);
     let guardians = format!("/api/v1/contacts?owner_id={ada}&relation=GUARDIAN");
     assert_eq!(references(&http.get(&guardians).await), ["A-1"]);
+    // The definition is read where the list is: with the token of the writes.
+    let tamil = format!("/api/v1/contacts?owner_id={ada}&cf.language=Tamil");
+    let listed = get_after(http, &tamil, &last_created).await;
+    assert_eq!(references(&listed), ["A-2"]);
+    let mut body = contact("X-3", &ada, "OTHER", 4);
+    body["custom_fields"] = json!({"language": "Latin"});
+    let refused = http
+        .send(Method::POST, "/api/v1/contacts", &[], Some(&body))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(
+        refused.json()["errors"]["custom_fields.language"].is_array(),
+        "{}",
+        refused.text()
+    );
     let bad = http.get("/api/v1/contacts?owner_id=not-a-uuid").await;
     assert_eq!(bad.status, 400, "{}", bad.text());
     // The same lists under the owner; a filter on `owner_id` cannot widen them.

@@ -5,7 +5,8 @@
 //! A derived type lives in the crate that derives it, so the kind is the caller's: a course of
 //! the shape of `examples/custom_entity.rs` (`code`: natural key, filtered, ordered, searched;
 //! `title`: searched; `credits`: filtered and ordered; `department_id`: a reference to a
-//! department whose code and name reads embed as `department`). Invoke
+//! department whose code and name reads embed as `department`; `custom_fields`, the values of
+//! the custom fields defined for `course`; `audit`, `created_by` and `updated_by`). Invoke
 //! [`derived_kind_suite!`](crate::derived_kind_suite) with the type and a fixture.
 
 use std::sync::Arc;
@@ -13,8 +14,9 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::data::{create, department_input};
+use super::data::{create, department_input, ACTOR};
 use super::support::{assert_conflict, assert_unprocessable, codec, fresh, ids, revised, stored};
+use crate::custom_fields::CustomFieldDef;
 use crate::entities::Department;
 use crate::entity::Entity;
 use crate::query::ListQuery;
@@ -135,6 +137,47 @@ pub async fn derived_reference_is_checked_and_embedded<E: Entity>(f: DerivedFixt
     assert_conflict(f.departments.delete(department.meta.id, 1).await, "id");
 }
 
+/// The audit block and the custom-field values are stored: `created_by` is the creating actor
+/// and stays, `updated_by` follows each write, and the custom values read back as written and
+/// filter with `cf.` parameters under the kind's definitions.
+pub async fn derived_audit_and_custom_fields<E: Entity>(f: DerivedFixture<E>) {
+    let input = json!({"code": "CS101", "title": "Algorithms", "credits": 4,
+                       "custom_fields": {"room": "B12", "lab": true}});
+    let record: E = create(serde_json::from_value(input).expect("a course input"));
+    f.courses.insert(&record).await.expect("insert");
+    inserted(&f, &[("MA101", "Linear Algebra", 2)]).await;
+    let id = record.meta().id;
+    let read = json!(stored(&*f.courses, id).await);
+    assert_eq!(
+        (&read["created_by"], &read["updated_by"]),
+        (&json!(ACTOR), &json!(ACTOR))
+    );
+    assert_eq!(read["custom_fields"], json!({"room": "B12", "lab": true}));
+    let definition = json!({"entity": "course", "name": "room", "field_type": "text"});
+    let definitions: Vec<CustomFieldDef> = vec![create(
+        serde_json::from_value(definition).expect("a definition input"),
+    )];
+    assert_eq!(
+        ids(&*f.courses, &[("cf.room", "B12")], &definitions).await,
+        [id]
+    );
+
+    let mut input = json!(record.to_input());
+    input["custom_fields"] = json!({"room": "C3"});
+    let input: E::Create = serde_json::from_value(input).expect("an input");
+    let changed = revised(&record, |c| c.apply_input(input, "editor"));
+    f.courses.update(&changed, 1).await.expect("update");
+    let read = json!(stored(&*f.courses, id).await);
+    assert_eq!(
+        (&read["created_by"], &read["updated_by"]),
+        (&json!(ACTOR), &json!("editor"))
+    );
+    assert_eq!(read["custom_fields"], json!({"room": "C3"}));
+    assert!(ids(&*f.courses, &[("cf.room", "B12")], &definitions)
+        .await
+        .is_empty());
+}
+
 /// Expands to one `#[tokio::test]` per derived-kind case, for kind `$kind`, each awaiting
 /// `$fixture` (a future of a fresh [`DerivedFixture`]).
 #[macro_export]
@@ -145,6 +188,7 @@ macro_rules! derived_kind_suite {
             derived_natural_key_is_unique,
             derived_filters_order_and_search,
             derived_reference_is_checked_and_embedded,
+            derived_audit_and_custom_fields,
         );
     };
     (@cases $kind:ty, $fixture:expr; $($case:ident),+ $(,)?) => {

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use campushub_core::conformance::derived::DerivedFixture;
 use campushub_core::memory::MemoryStore;
-use campushub_core::{Department, Embedded, RecordMeta};
+use campushub_core::{Audit, Department, Embedded, RecordMeta};
 use campushub_derive::Entity;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// The course of `examples/custom_entity.rs`, derived against this crate.
@@ -26,6 +27,10 @@ pub struct Course {
     credits: i64,
     #[field(embed(from = department_id, fields(code, name)))]
     department: Option<Embedded>,
+    #[serde(default)]
+    custom_fields: Map<String, Value>,
+    #[serde(flatten)]
+    audit: Audit,
 }
 
 async fn fixture() -> DerivedFixture<Course> {

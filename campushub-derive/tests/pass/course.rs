@@ -1,6 +1,7 @@
-use campushub::core::{Department, Embedded, Entity as _, RecordMeta, Scalar};
+use campushub::core::{Audit, Department, Embedded, Entity as _, RecordMeta, Scalar};
 use campushub::Entity;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 /// Every attribute at once.
 #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
@@ -25,6 +26,10 @@ struct Course {
     enrolled: i64,
     #[field(filter, read_only)]
     syllabus_sha256: Option<String>,
+    #[serde(default)]
+    custom_fields: Map<String, Value>,
+    #[serde(flatten)]
+    audit: Audit,
 }
 
 fn main() {
@@ -35,6 +40,11 @@ fn main() {
     let input: CourseInput = serde_json::from_str(r#"{"code":"CS1","title":"T","credits":3}"#)
         .expect("an input");
     let course = Course::from_input(input, RecordMeta::new(), "test");
+    // Custom fields: writable, never required; the audit block: read-only, set by writes.
+    assert!(schema.is_writable("custom_fields") && !schema.is_read_only("custom_fields"));
+    assert!(schema.is_read_only("created_by") && schema.is_read_only("updated_by"));
+    assert_eq!(course.custom_fields(), Some(&Map::new()));
+    assert_eq!(course.audit.created_by.as_deref(), Some("test"));
     assert_eq!(course.field("credits"), Some(Scalar::Int(3)));
     assert_eq!(course.field("seats"), Some(Scalar::Int(0)));
     assert_eq!(course.unique_values(), [("code", "CS1".to_owned())]);
@@ -50,11 +60,16 @@ fn main() {
     course.syllabus_sha256 = Some("ab".to_owned());
     let mut input = course.to_input();
     input.credits = 4;
-    course.apply_input(input, "test");
+    input.custom_fields.insert("room".to_owned(), json!("B12"));
+    course.apply_input(input, "editor");
+    assert_eq!(course.custom_fields, Map::from_iter([("room".to_owned(), json!("B12"))]));
+    assert_eq!(course.audit.created_by.as_deref(), Some("test"));
+    assert_eq!(course.audit.updated_by.as_deref(), Some("editor"));
     assert_eq!((course.credits, course.enrolled), (4, 30));
     assert_eq!(course.syllabus_sha256.as_deref(), Some("ab"));
     let read = serde_json::to_value(&course).expect("a record serializes");
     assert_eq!(read["enrolled"], 30);
     let body = serde_json::to_value(course.to_input()).expect("an input serializes");
     assert!(body.get("enrolled").is_none() && body.get("syllabus_sha256").is_none());
+    assert!(body.get("created_by").is_none() && body.get("custom_fields").is_some());
 }

@@ -62,6 +62,8 @@ pub struct KindSchema {
     pub(crate) create: fn(Dialect) -> Vec<String>,
     pub(crate) indexes: fn(Dialect) -> Vec<(String, String)>,
     pub(crate) migrations: Vec<KindMigration>,
+    /// Whether the kind's records carry custom-field values (`custom_fields` is writable).
+    pub(crate) custom_fields: bool,
 }
 
 impl KindSchema {
@@ -89,6 +91,7 @@ impl KindSchema {
             create: crate::ddl::create_table::<E>,
             indexes: crate::ddl::indexes::<E>,
             migrations: Vec::new(),
+            custom_fields: schema.is_writable("custom_fields"),
         }
     }
 
@@ -102,6 +105,13 @@ impl KindSchema {
     /// The kind's name (`course`).
     pub fn kind(&self) -> &str {
         self.kind
+    }
+
+    /// The kind, when its records carry custom-field values: custom fields may then be
+    /// defined for it.
+    pub fn custom_field_kind(&self) -> Option<campushub_core::EntityKind> {
+        self.custom_fields
+            .then(|| campushub_core::EntityKind::new(self.kind))
     }
 
     /// The kind's table (`courses`).

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use campushub_core::conformance::derived::DerivedFixture;
-use campushub_core::{Department, Embedded, RecordMeta, Repository};
+use campushub_core::{Audit, Department, Embedded, RecordMeta, Repository};
 use campushub_derive::{Entity, SqlEntity};
 use campushub_sqlx::{ddl, Dialect, SqlRepository};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// The course of `examples/custom_entity.rs`, derived against these crates.
@@ -27,6 +28,10 @@ pub struct Course {
     credits: i64,
     #[field(embed(from = department_id, fields(code, name)))]
     department: Option<Embedded>,
+    #[serde(default)]
+    custom_fields: Map<String, Value>,
+    #[serde(flatten)]
+    audit: Audit,
 }
 
 /// The same table, described with one more column: a change that needs a migration.
