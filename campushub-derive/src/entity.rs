@@ -63,6 +63,9 @@ fn field_spec(kind: &Kind, field: &Field) -> TokenStream {
     if field.sensitive {
         spec = quote!(#spec.personal());
     }
+    if let Some(name) = &field.choices_named {
+        spec = quote!(#spec.choices_named(#name));
+    }
     spec
 }
 
@@ -139,6 +142,15 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
         });
         Some(quote!(#core::Relation::to::<#target>(#name) #embed))
     });
+    let relations_by_kind = kind.stored().filter_map(|f| {
+        let target = f.references_kind.as_ref()?;
+        let name = &f.name;
+        Some(quote!(#core::Relation::to_kind(#core::EntityKind::new(#target), #name)))
+    });
+    let embedded_in = kind
+        .embedded_in
+        .iter()
+        .map(|name| quote!(#core::EntityKind::new(#name)));
 
     // What a body sets: the input fields, then the custom-field values.
     let stored: Vec<&Field> = kind
@@ -147,6 +159,17 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
         .chain(custom)
         .collect();
     let stored_idents: Vec<_> = stored.iter().map(|f| &f.ident).collect();
+    // The input's values as the record keeps them: through the field's `normalize`, if any.
+    let from_input: Vec<TokenStream> = stored
+        .iter()
+        .map(|f| {
+            let ident = &f.ident;
+            match &f.normalize {
+                Some(normalize) => quote!(#normalize(input.#ident)),
+                None => quote!(input.#ident),
+            }
+        })
+        .collect();
     // Server-set fields start at their type's default (`None` for an `Option`) and keep their
     // value through replaces and patches: only the application's own code writes them.
     let server_idents: Vec<_> = kind
@@ -235,7 +258,8 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                     #core::schema::META_FIELDS[2],
                     #(#specs,)*
                 ];
-                const RELATIONS: &[#core::Relation] = &[#(#relations),*];
+                const RELATIONS: &[#core::Relation] =
+                    &[#(#relations,)* #(#relations_by_kind,)*];
                 static SCHEMA: #core::Schema = #core::Schema {
                     kind: <#ident as #core::Entity>::KIND,
                     fields: FIELDS,
@@ -243,7 +267,7 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                     natural_key: #natural_key,
                     stats: &[#(#stats),*],
                     relations: RELATIONS,
-                    embedded_in: &[],
+                    embedded_in: &[#(#embedded_in),*],
                     writable: &[&[#(#writable),*]],
                     required: &[&[#(#required),*]],
                     read_only: &[#audit_read_only #(#read_only),*],
@@ -263,7 +287,7 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
                 let _ = actor;
                 #ident {
                     #meta: meta,
-                    #(#stored_idents: input.#stored_idents,)*
+                    #(#stored_idents: #from_input,)*
                     #(#server_idents: ::core::default::Default::default(),)*
                     #(#embedded_idents: None,)*
                     #audit_created
@@ -278,7 +302,7 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
 
             fn apply_input(&mut self, input: #input, actor: &str) {
                 let _ = actor;
-                #(self.#stored_idents = input.#stored_idents;)*
+                #(self.#stored_idents = #from_input;)*
                 #audit_written
             }
 

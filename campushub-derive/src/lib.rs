@@ -49,7 +49,7 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 pub fn derive_sql_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     model::parse(&input)
-        .map(|kind| sql::expand(&kind))
+        .and_then(|kind| sql::expand_checked(&kind))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

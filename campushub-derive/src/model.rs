@@ -4,7 +4,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::spanned::Spanned;
-use syn::{Attribute, Data, DeriveInput, Expr, Fields, Ident, LitInt, LitStr, Path, Type};
+use syn::{Attribute, Data, DeriveInput, Expr, Fields, Ident, LitStr, Path, Type};
 
 /// The value type of a field, from its Rust type (or `#[field(choice)]`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,13 @@ pub(crate) struct Field {
     /// Set by the server, never by a body: in the record and its schema, not in the input.
     pub(crate) read_only: bool,
     pub(crate) references: Option<Path>,
+    /// A reference by kind name, where naming the type would make two modules import each
+    /// other: checked like `references`, never embedded, no foreign key from `SqlEntity`.
+    pub(crate) references_kind: Option<LitStr>,
+    /// A `fn(T) -> T` applied to the input's value on every write (trimming, case folding).
+    pub(crate) normalize: Option<Path>,
+    /// The OpenAPI component naming the field's choices (`choices_named`).
+    pub(crate) choices_named: Option<LitStr>,
     /// For an embedded summary: the referencing field and the referenced fields.
     pub(crate) embed: Option<(Ident, Vec<Ident>)>,
     pub(crate) constraints: Vec<TokenStream>,
@@ -72,6 +79,8 @@ pub(crate) struct Kind {
     pub(crate) table: String,
     pub(crate) input: Ident,
     pub(crate) validate: Option<Path>,
+    /// The kinds whose records embed this one (their cached lists go stale on its writes).
+    pub(crate) embedded_in: Vec<LitStr>,
     pub(crate) core: TokenStream,
     pub(crate) sqlx: TokenStream,
     pub(crate) meta: Ident,
@@ -145,6 +154,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Kind> {
     let mut table = None;
     let mut input_ident = format_ident!("{}Input", ident);
     let mut validate = None;
+    let mut embedded_in = Vec::new();
     let mut core = quote!(::campushub::core);
     let mut sqlx = quote!(::campushub::sqlx);
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("entity")) {
@@ -157,6 +167,12 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Kind> {
                 input_ident = meta.value()?.parse()?;
             } else if meta.path.is_ident("validate") {
                 validate = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("embedded_in") {
+                meta.parse_nested_meta(|kind| {
+                    let name = kind.path.require_ident()?;
+                    embedded_in.push(LitStr::new(&name.to_string(), name.span()));
+                    Ok(())
+                })?;
             } else if meta.path.is_ident("core") {
                 let path: Path = meta.value()?.parse()?;
                 core = quote!(#path);
@@ -166,7 +182,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Kind> {
             } else {
                 return Err(meta.error(
                     "unknown `entity` attribute; expected `kind`, `table`, `input`, `validate`, \
-                     `core` or `sqlx`",
+                     `embedded_in`, `core` or `sqlx`",
                 ));
             }
             Ok(())
@@ -215,6 +231,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Kind> {
         table,
         input: input_ident,
         validate,
+        embedded_in,
         core,
         sqlx,
         meta,
@@ -266,6 +283,9 @@ fn plain_field(field: &syn::Field, ident: Ident, rust_ty: Type, nullable: bool) 
         sensitive: false,
         read_only: false,
         references: None,
+        references_kind: None,
+        normalize: None,
+        choices_named: None,
         embed: None,
         constraints: Vec::new(),
         attrs: field
@@ -338,8 +358,15 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
                 out.ty = Some(Ty::Choice);
             } else if path.is_ident("references") {
                 out.references = Some(meta.value()?.parse()?);
+            } else if path.is_ident("references_kind") {
+                out.references_kind = Some(meta.value()?.parse()?);
+            } else if path.is_ident("normalize") {
+                out.normalize = Some(meta.value()?.parse()?);
+            } else if path.is_ident("choices_named") {
+                out.choices_named = Some(meta.value()?.parse()?);
             } else if path.is_ident("max_chars") || path.is_ident("text") {
-                let max: LitInt = meta.value()?.parse()?;
+                // A number or a constant's path (`EMAIL_MAX_CHARS`).
+                let max: Expr = meta.value()?.parse()?;
                 let method = path.get_ident().cloned();
                 out.constraints.push(quote!(#method(#max)));
             } else if path.is_ident("range") {
@@ -381,7 +408,8 @@ fn parse_field(field: &syn::Field, ident: Ident) -> syn::Result<Field> {
                 return Err(meta.error(
                     "unknown `field` attribute; expected `filter`, `order`, `search`, \
                      `natural_key`, `unique`, `required`, `default`, `stats`, `sensitive`, \
-                     `read_only`, `choice`, `references`, `embed`, `max_chars`, `text`, `range` or `pattern`",
+                     `read_only`, `choice`, `choices_named`, `references`, `references_kind`, \
+                     `embed`, `normalize`, `max_chars`, `text`, `range` or `pattern`",
                 ));
             }
             Ok(())
@@ -443,10 +471,22 @@ fn check(kind: &Kind) -> syn::Result<()> {
                 format!("the {what} must be a text (String) field"),
             ));
         }
-        if field.references.is_some() && field.ty != Some(Ty::Uuid) {
+        for attr in ["references", "references_kind"] {
+            let set = match attr {
+                "references" => field.references.is_some(),
+                _ => field.references_kind.is_some(),
+            };
+            if set && field.ty != Some(Ty::Uuid) {
+                return Err(syn::Error::new(
+                    field.span_of(attr),
+                    "a reference must be a Uuid (or Option<Uuid>) field",
+                ));
+            }
+        }
+        if field.choices_named.is_some() && field.ty != Some(Ty::Choice) {
             return Err(syn::Error::new(
-                field.span_of("references"),
-                "a reference must be a Uuid (or Option<Uuid>) field",
+                field.span_of("choices_named"),
+                "`choices_named` names the choices of a `choice` field",
             ));
         }
         if let Some((from, _)) = &field.embed {

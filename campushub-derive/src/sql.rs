@@ -59,7 +59,19 @@ fn read(field: &Field) -> TokenStream {
     }
 }
 
-pub(crate) fn expand(kind: &Kind) -> TokenStream {
+/// The kind's SQL description, or an error at the first attribute it cannot describe.
+pub(crate) fn expand_checked(kind: &Kind) -> syn::Result<TokenStream> {
+    if let Some(field) = kind.stored().find(|f| f.references_kind.is_some()) {
+        return Err(syn::Error::new(
+            field.span_of("references_kind"),
+            "`SqlEntity` cannot name the table of a reference by kind: use \
+             `references = Type` for a foreign key, or describe the table by hand",
+        ));
+    }
+    Ok(expand(kind))
+}
+
+fn expand(kind: &Kind) -> TokenStream {
     let Kind {
         ident,
         sqlx,

@@ -22,6 +22,14 @@ pub(crate) fn is_phone(value: &str) -> bool {
     matches(PHONE, value)
 }
 
+/// `value` without leading and trailing whitespace.
+pub(crate) fn trimmed(value: String) -> String {
+    match value.trim() {
+        trim if trim.len() == value.len() => value,
+        trim => trim.to_owned(),
+    }
+}
+
 /// Lowercases an email so uniqueness is case-insensitive.
 pub(crate) fn normalize_email(value: Option<String>) -> Option<String> {
     value

@@ -1,21 +1,16 @@
 //! Departments: the organisational tree students and faculty belong to.
 
-use std::sync::LazyLock;
-
+use campushub_derive::Entity;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{checks, custom_field_accessors, meta_accessors, string_enum};
-use crate::audit::{Audit, AUDIT_FIELDS};
-use crate::entity::Entity;
+use super::{checks, string_enum};
+use crate::audit::Audit;
 use crate::error::ValidationErrors;
-use crate::kind::EntityKind;
 use crate::meta::RecordMeta;
-use crate::relation::Relation;
 use crate::schema::constraints::{EMAIL, EMAIL_MAX_CHARS, PHONE};
-use crate::schema::{join_fields, FieldSpec, FieldType, Ops, Pattern, Schema, META_FIELDS};
-use crate::value::Scalar;
+use crate::schema::Pattern;
 
 string_enum! {
     /// What a department does.
@@ -55,64 +50,54 @@ const CODE: Pattern = Pattern::new(
     "Code must be 2 to 10 uppercase letters or digits.",
 );
 
-/// A department.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A department: described once, with `#[derive(Entity)]` as an application's kind is (its
+/// SQL description is in `campushub-sqlx`, which the trait's crate must hold). The head is a
+/// faculty member referenced by kind: naming the type would make this module and faculty's
+/// import each other (`tests/module_cycles` refuses that); it is checked, not embedded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Entity)]
+#[entity(
+    kind = "department",
+    input = DepartmentInput,
+    validate = not_its_own_parent,
+    embedded_in(student, faculty),
+    core = crate
+)]
 pub struct Department {
     /// Id, timestamps, version.
     #[serde(flatten)]
     pub meta: RecordMeta,
     /// Unique code: 2 to 10 uppercase letters or digits (`CSE`).
+    #[field(filter, order, search, natural_key, pattern = CODE, normalize = checks::trimmed)]
     pub code: String,
     /// Unique name.
+    #[field(filter, order, search, unique, text = 200, normalize = checks::trimmed)]
     pub name: String,
-    /// What the department does.
+    /// What the department does (default `ACADEMIC`).
+    #[field(filter, stats, choice, choices_named = "DepartmentCategory", default)]
+    #[serde(default = "academic")]
     pub kind: DepartmentCategory,
+    /// Operating status (default `ACTIVE`).
+    #[field(filter, stats, choice, default)]
+    #[serde(default = "active")]
+    pub status: DepartmentStatus,
     /// The parent department (no cycles, not itself).
+    #[field(filter, references = Department)]
     pub parent_id: Option<Uuid>,
     /// The head of department, a faculty member.
+    #[field(filter, references_kind = "faculty")]
     pub head_id: Option<Uuid>,
     /// Contact email.
+    #[field(max_chars = EMAIL_MAX_CHARS, pattern = EMAIL, normalize = checks::normalize_email)]
     pub email: Option<String>,
     /// Contact phone.
+    #[field(pattern = PHONE)]
     pub phone: Option<String>,
-    /// Operating status.
-    pub status: DepartmentStatus,
     /// Custom-field values, validated against the active definitions for departments.
     #[serde(default)]
     pub custom_fields: Map<String, Value>,
     /// Who created and last updated the record.
     #[serde(flatten)]
     pub audit: Audit,
-}
-
-/// What a client sends to create or replace a department.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DepartmentInput {
-    /// Unique code.
-    pub code: String,
-    /// Unique name.
-    pub name: String,
-    /// What the department does (default `ACADEMIC`).
-    #[serde(default = "academic")]
-    pub kind: DepartmentCategory,
-    /// The parent department.
-    #[serde(default)]
-    pub parent_id: Option<Uuid>,
-    /// The head of department.
-    #[serde(default)]
-    pub head_id: Option<Uuid>,
-    /// Contact email.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Contact phone.
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// Status (default `ACTIVE`).
-    #[serde(default = "active")]
-    pub status: DepartmentStatus,
-    /// Custom-field values.
-    #[serde(default)]
-    pub custom_fields: Map<String, Value>,
 }
 
 fn academic() -> DepartmentCategory {
@@ -123,154 +108,101 @@ fn active() -> DepartmentStatus {
     DepartmentStatus::Active
 }
 
-/// A department's parent department and its head (a faculty member), neither embedded.
-const RELATIONS: &[Relation] = &[
-    Relation::to::<Department>("parent_id"),
-    // By kind: faculty members reference their department, so naming the type here would
-    // make the two modules import each other (a module cycle, which `tests/module_cycles`
-    // refuses). The head is checked, not embedded, which needs no more.
-    Relation::to_kind(EntityKind::FACULTY, "head_id"),
-];
+/// The code's form, lengths, the email and the phone are declared on the fields and checked
+/// with the body; what is left relates the record to itself.
+fn not_its_own_parent(department: &Department, errors: &mut ValidationErrors) {
+    if department.parent_id == Some(department.meta.id) {
+        errors.add("parent_id", "A department cannot be its own parent.");
+    }
+}
 
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema {
-    kind: EntityKind::DEPARTMENT,
-    fields: join_fields(&[
-        &META_FIELDS,
-        &[
-            FieldSpec::new("code", FieldType::Text)
-                .filter(Ops::STRING)
-                .order()
-                .pattern(CODE),
-            FieldSpec::new("name", FieldType::Text)
-                .filter(Ops::STRING)
-                .order()
-                .text(200),
-            FieldSpec::new("kind", FieldType::Choice(DepartmentCategory::ALL))
-                .filter(Ops::EXACT)
-                .choices_named("DepartmentCategory"),
-            FieldSpec::new("status", FieldType::Choice(DepartmentStatus::ALL)).filter(Ops::EXACT),
-            FieldSpec::new("parent_id", FieldType::Uuid)
-                .filter(Ops::EXACT)
-                .nullable(),
-            FieldSpec::new("head_id", FieldType::Uuid)
-                .filter(Ops::EXACT)
-                .nullable(),
-            FieldSpec::new("email", FieldType::Text)
-                .optional()
-                .max_chars(EMAIL_MAX_CHARS)
-                .pattern(EMAIL),
-            FieldSpec::new("phone", FieldType::Text)
-                .optional()
-                .pattern(PHONE),
-            FieldSpec::new("custom_fields", FieldType::Object),
-        ],
-    ]),
-    search: &["code", "name"],
-    natural_key: Some("code"),
-    stats: &["status", "kind"],
-    relations: RELATIONS,
-    embedded_in: &[EntityKind::STUDENT, EntityKind::FACULTY],
-    writable: &[&[
-        "code",
-        "name",
-        "kind",
-        "parent_id",
-        "head_id",
-        "email",
-        "phone",
-        "status",
-        "custom_fields",
-    ]],
-    required: &[&["code", "name"]],
-    read_only: &AUDIT_FIELDS,
-});
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
 
-impl Entity for Department {
-    type Create = DepartmentInput;
-    const KIND: EntityKind = EntityKind::DEPARTMENT;
+    use super::*;
+    use crate::entity::Entity;
 
-    fn schema() -> &'static Schema {
-        &SCHEMA
+    fn input(body: Value) -> DepartmentInput {
+        serde_json::from_value(body).expect("a department input")
     }
 
-    meta_accessors!();
+    #[test]
+    fn writes_trim_the_code_and_name_fold_the_email_and_record_the_writer() {
+        let body = json!({"code": " CSE ", "name": "Computing\n", "email": " Office@CSE.edu "});
+        let mut department = Department::from_input(input(body), RecordMeta::new(), "alice");
+        assert_eq!(
+            (department.code.as_str(), department.name.as_str()),
+            ("CSE", "Computing")
+        );
+        assert_eq!(department.email.as_deref(), Some("office@cse.edu"));
+        assert_eq!(
+            (department.kind, department.status),
+            (DepartmentCategory::Academic, DepartmentStatus::Active)
+        );
+        assert_eq!(department.audit.created_by.as_deref(), Some("alice"));
 
-    fn from_input(input: DepartmentInput, meta: RecordMeta, actor: &str) -> Self {
-        let mut department = Department {
-            meta,
-            code: String::new(),
-            name: String::new(),
-            kind: input.kind,
-            parent_id: None,
-            head_id: None,
-            email: None,
-            phone: None,
-            status: input.status,
-            custom_fields: Map::new(),
-            audit: Audit::created(actor),
-        };
-        department.apply_input(input, actor);
-        department
+        let mut replaced = department.to_input();
+        replaced.name = "  Computer Science ".to_owned();
+        replaced.email = Some("   ".to_owned());
+        department.apply_input(replaced, "bob");
+        assert_eq!(department.name, "Computer Science");
+        assert_eq!(department.email, None, "a blank email is no email");
+        assert_eq!(
+            (
+                department.audit.created_by.as_deref(),
+                department.audit.updated_by.as_deref()
+            ),
+            (Some("alice"), Some("bob"))
+        );
     }
 
-    fn to_input(&self) -> DepartmentInput {
-        DepartmentInput {
-            code: self.code.clone(),
-            name: self.name.clone(),
-            kind: self.kind,
-            parent_id: self.parent_id,
-            head_id: self.head_id,
-            email: self.email.clone(),
-            phone: self.phone.clone(),
-            status: self.status,
-            custom_fields: self.custom_fields.clone(),
-        }
+    #[test]
+    fn a_department_cannot_be_its_own_parent() {
+        let mut department = Department::from_input(
+            input(json!({"code": "CSE", "name": "C"})),
+            RecordMeta::new(),
+            "a",
+        );
+        let mut errors = ValidationErrors::default();
+        department.validate(&mut errors);
+        assert!(errors.is_empty());
+        department.parent_id = Some(department.meta.id);
+        department.validate(&mut errors);
+        assert!(!errors.is_empty(), "its own parent is refused");
     }
 
-    fn apply_input(&mut self, input: DepartmentInput, actor: &str) {
-        self.code = input.code.trim().to_owned();
-        self.name = input.name.trim().to_owned();
-        self.kind = input.kind;
-        self.parent_id = input.parent_id;
-        self.head_id = input.head_id;
-        self.email = checks::normalize_email(input.email);
-        self.phone = input.phone;
-        self.status = input.status;
-        self.custom_fields = input.custom_fields;
-        self.audit.written(actor);
-    }
-
-    /// The code's form, lengths, the email and the phone are declared on the schema's fields
-    /// and checked with the body; what is left relates the record to itself.
-    fn validate(&self, errors: &mut ValidationErrors) {
-        if self.parent_id == Some(self.meta.id) {
-            errors.add("parent_id", "A department cannot be its own parent.");
-        }
-    }
-
-    fn field(&self, name: &str) -> Option<Scalar> {
-        if let Some(value) = self.meta.field(name) {
-            return value;
-        }
-        match name {
-            "code" => Some(Scalar::Text(self.code.clone())),
-            "name" => Some(Scalar::Text(self.name.clone())),
-            "kind" => Some(Scalar::Text(self.kind.as_str().to_owned())),
-            "status" => Some(Scalar::Text(self.status.as_str().to_owned())),
-            "parent_id" => self.parent_id.map(Scalar::Uuid),
-            "head_id" => self.head_id.map(Scalar::Uuid),
-            "email" => self.email.clone().map(Scalar::Text),
-            _ => None,
-        }
-    }
-
-    custom_field_accessors!();
-
-    fn natural_key(&self) -> Option<String> {
-        Some(self.code.clone())
-    }
-
-    fn unique_values(&self) -> Vec<(&'static str, String)> {
-        vec![("code", self.code.clone()), ("name", self.name.clone())]
+    #[test]
+    fn the_schema_declares_what_the_record_was_described_with() {
+        let schema = Department::schema();
+        assert_eq!(Department::KIND, crate::EntityKind::DEPARTMENT);
+        assert_eq!(schema.natural_key, Some("code"));
+        assert_eq!(schema.search, ["code", "name"]);
+        assert_eq!(
+            schema.embedded_in,
+            [crate::EntityKind::STUDENT, crate::EntityKind::FACULTY]
+        );
+        let relations: Vec<(&str, &str)> = schema
+            .relations
+            .iter()
+            .map(|r| (r.field, r.kind.as_str()))
+            .collect();
+        assert_eq!(
+            relations,
+            [("parent_id", "department"), ("head_id", "faculty")]
+        );
+        assert_eq!(
+            schema.required_fields().collect::<Vec<_>>(),
+            ["code", "name"]
+        );
+        let department = Department::from_input(
+            input(json!({"code": "CSE", "name": "C"})),
+            RecordMeta::new(),
+            "a",
+        );
+        assert_eq!(
+            department.unique_values(),
+            [("code", "CSE".to_owned()), ("name", "C".to_owned())]
+        );
     }
 }

@@ -5,14 +5,19 @@ use serde_json::{json, Map, Value};
 
 /// Every attribute at once.
 #[derive(Debug, Clone, Serialize, Deserialize, Entity)]
-#[entity(kind = "course", table = "courses")]
+#[entity(kind = "course", table = "courses", embedded_in(timetable))]
 struct Course {
     #[serde(flatten)]
     meta: RecordMeta,
-    #[field(filter, order, search, natural_key, text = 20)]
+    #[field(filter, order, search, natural_key, text = 20, normalize = upper)]
     code: String,
-    #[field(filter = "eq", sensitive, max_chars = 200)]
+    #[field(filter = "eq", sensitive, max_chars = TITLE_MAX)]
     title: String,
+    #[field(filter, stats, choice, choices_named = "CourseLevel", default)]
+    #[serde(default)]
+    level: Level,
+    #[field(filter, references_kind = "faculty")]
+    lecturer_id: Option<uuid::Uuid>,
     #[field(filter, references = Department)]
     department_id: Option<uuid::Uuid>,
     #[field(filter, order, stats, range(1, 12))]
@@ -32,14 +37,50 @@ struct Course {
     audit: Audit,
 }
 
+const TITLE_MAX: u32 = 200;
+
+fn upper(code: String) -> String {
+    code.trim().to_uppercase()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+enum Level {
+    #[default]
+    #[serde(rename = "INTRO")]
+    Intro,
+    #[serde(rename = "ADVANCED")]
+    Advanced,
+}
+
+impl Level {
+    const ALL: &'static [&'static str] = &["INTRO", "ADVANCED"];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Intro => "INTRO",
+            Level::Advanced => "ADVANCED",
+        }
+    }
+}
+
 fn main() {
     let schema = Course::schema();
     assert_eq!(schema.natural_key, Some("code"));
     assert!(schema.is_personal("title"));
     assert_eq!(schema.required_fields().collect::<Vec<_>>(), ["code", "title", "credits"]);
-    let input: CourseInput = serde_json::from_str(r#"{"code":"CS1","title":"T","credits":3}"#)
+    let input: CourseInput = serde_json::from_str(r#"{"code":" cs1","title":"T","credits":3}"#)
         .expect("an input");
     let course = Course::from_input(input, RecordMeta::new(), "test");
+    // Normalised on the way in; the by-kind reference and the embedding kinds declared.
+    assert_eq!(course.code, "CS1");
+    assert_eq!(course.level, Level::Intro);
+    assert_eq!(course.field("level"), Some(Scalar::from("INTRO")));
+    assert_eq!(Level::Advanced.as_str(), "ADVANCED");
+    let by_kind: Vec<_> = schema.relations.iter().map(|r| (r.field, r.kind.as_str())).collect();
+    assert_eq!(by_kind, [("department_id", "department"), ("lecturer_id", "faculty")]);
+    assert_eq!(schema.embedded_in.iter().map(|k| k.as_str()).collect::<Vec<_>>(), ["timetable"]);
+    assert_eq!(schema.field("level").and_then(|f| f.choices_name), Some("CourseLevel"));
+    assert_eq!(schema.field("title").and_then(|f| f.constraints.max_chars), Some(TITLE_MAX));
     // Custom fields: writable, never required; the audit block: read-only, set by writes.
     assert!(schema.is_writable("custom_fields") && !schema.is_read_only("custom_fields"));
     assert!(schema.is_read_only("created_by") && schema.is_read_only("updated_by"));
