@@ -242,7 +242,7 @@ pub(crate) fn expand(kind: &Kind) -> TokenStream {
 
     quote! {
         #[doc = #input_doc]
-        #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #vis struct #input {
             #(#input_fields,)*
         }
