@@ -89,8 +89,8 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
     }
 
     /// This repository with page-number pages read through a deferred join as `when` says
-    /// (by default [`DeferredJoin::Auto`]: deep pages on Postgres). The rows and their order
-    /// are the same either way; only the statement differs.
+    /// (by default [`DeferredJoin::Auto`]: deep pages, deeper on SQLite than on Postgres).
+    /// The rows and their order are the same either way; only the statement differs.
     pub fn with_deferred_join(mut self, when: DeferredJoin) -> Self {
         self.deferred_join = when;
         self

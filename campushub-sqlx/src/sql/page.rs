@@ -1,5 +1,5 @@
 //! A list page's statement: the select, its conditions, ordering and limit; a deep
-//! page-number page on Postgres reads its keys first (a deferred join).
+//! page-number page reads its keys first (a deferred join) where that was measured to pay.
 //!
 //! `OFFSET n` makes the database visit every skipped row: with the plain statement each of
 //! them is a heap tuple fetched through the ordering's index. The deferred form walks the
@@ -17,8 +17,10 @@
 //! rather than a join: the subquery becomes an init plan whose result Postgres estimates at
 //! ten rows whatever the `LIMIT` parameter, so the outer read stays a probe of the primary
 //! key in the generic plan too (a `JOIN` to the subquery was planned as a hash join over a
-//! sequential scan of the table when the limit was a parameter). See docs/performance.md,
-//! "Deferred join for deep page-number pages".
+//! sequential scan of the table when the limit was a parameter). SQLite writes
+//! `t.id IN (SELECT …)`, which it answers the same way (a list from the covering index, then
+//! a search by primary key). See docs/performance.md, "Deferred join for deep page-number
+//! pages".
 
 use campushub_core::ListQuery;
 
@@ -39,6 +41,11 @@ pub(crate) const DEFERRED_FROM_IN_CREATION_ORDER: u64 = 5_000;
 /// join was 1.7 × faster from 500 on (docs/performance.md).
 pub(crate) const DEFERRED_FROM: u64 = 500;
 
+/// The same on SQLite, in any ordering: below it the subquery, the probes and the sort of the
+/// page cost as much as the skipped rows or more (5–15 % slower up to 2,000, even at 5,000);
+/// from it on the deferred form was 1.3 × faster, and more the deeper.
+pub(crate) const SQLITE_DEFERRED_FROM: u64 = 10_000;
+
 /// When a page-number page selects its keys in a subquery and then its rows by key (a
 /// deferred join) instead of reading every skipped row.
 ///
@@ -46,10 +53,9 @@ pub(crate) const DEFERRED_FROM: u64 = 500;
 /// are the same either way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum DeferredJoin {
-    /// On Postgres, where it pays: from 5,000 skipped rows in creation order (`created_at`
-    /// first, the default ordering), whose skipped rows lie on few pages, and from 500 in any
-    /// other order. Never on SQLite, which skips a row without reading it from the table
-    /// when the ordering's index covers the walk, and was measured no faster with it.
+    /// Where it was measured to pay: on Postgres from 5,000 skipped rows in creation order
+    /// (`created_at` first, the default ordering), whose skipped rows lie on few pages, and
+    /// from 500 in any other order; on SQLite from 10,000 in any order.
     #[default]
     Auto,
     /// Every page that skips rows, on either backend.
@@ -65,7 +71,7 @@ impl DeferredJoin {
         match self {
             DeferredJoin::Never => false,
             DeferredJoin::Always => offset > 0,
-            DeferredJoin::Auto if dialect != Dialect::Postgres => false,
+            DeferredJoin::Auto if dialect == Dialect::Sqlite => offset >= SQLITE_DEFERRED_FROM,
             DeferredJoin::Auto => {
                 let in_creation_order = query
                     .ordering
@@ -113,4 +119,58 @@ pub(crate) fn page_statement<E: SqlEntity>(
         push_order_and_limit(&mut b, query);
     }
     table.finish_select(b, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use campushub_core::query::{Keyset, OrderKey, Pagination};
+    use campushub_core::{Entity, ListQuery, Student};
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// Page `page` of 50 students, by `ordering` (the default when `None`).
+    fn page(page: u32, ordering: Option<&str>) -> ListQuery {
+        let mut query = ListQuery::new(Student::schema());
+        if let Some(name) = ordering {
+            let field = Student::schema().field(name).expect("a student field");
+            query.ordering = vec![OrderKey {
+                field,
+                descending: false,
+            }];
+        }
+        query.page_size = 50;
+        query.pagination = Pagination::Number(page);
+        query
+    }
+
+    #[test]
+    fn auto_defers_from_the_measured_depths() {
+        let auto = |dialect, query: &ListQuery| DeferredJoin::Auto.applies(dialect, query);
+        // Postgres in creation order: from 5,000 skipped rows (page 101 of 50).
+        assert!(!auto(Dialect::Postgres, &page(100, None)));
+        assert!(auto(Dialect::Postgres, &page(101, None)));
+        // In any other order from 500 (page 11).
+        assert!(!auto(Dialect::Postgres, &page(10, Some("last_name"))));
+        assert!(auto(Dialect::Postgres, &page(11, Some("last_name"))));
+        // SQLite from 10,000 in any order (page 201).
+        assert!(!auto(Dialect::Sqlite, &page(200, Some("last_name"))));
+        assert!(auto(Dialect::Sqlite, &page(201, None)));
+    }
+
+    #[test]
+    fn only_pages_that_skip_rows_are_deferred() {
+        let mut cursor = page(1, None);
+        cursor.pagination = Pagination::Cursor(Some(Keyset {
+            backwards: false,
+            values: vec![],
+            id: Uuid::nil(),
+        }));
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            assert!(!DeferredJoin::Always.applies(dialect, &page(1, None)));
+            assert!(!DeferredJoin::Always.applies(dialect, &cursor));
+            assert!(DeferredJoin::Always.applies(dialect, &page(2, None)));
+            assert!(!DeferredJoin::Never.applies(dialect, &page(2_000, Some("last_name"))));
+        }
+    }
 }
