@@ -11,7 +11,9 @@
 #
 # List scenarios use cursor pages (the API's default; 2 statements a page): the first 20 pages
 # of 50, collected by following `next`. One uncached scenario, labelled "page numbers", uses
-# `?page=` pages (3 statements: count, page, departments). --bin runs a server built earlier
+# `?page=` pages (3 statements: count, page, departments), and two more use page numbers
+# anywhere in the table ("pagenum_deep": pages 1 to the last of 50, in the default ordering
+# and by last name, where deep pages go through the deferred join). --bin runs a server built earlier
 # (for a before/after comparison in one session) instead of building the current tree.
 #
 # After the CampusHub scenarios the same run measures the hand-written baseline
@@ -63,7 +65,7 @@ while [ $# -gt 0 ]; do
     --no-baseline) BASELINE="" ;;
     --baseline-bin) BASELINE_BIN="$2"; shift ;;
     --report) REPORT="$2"; shift ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -351,6 +353,12 @@ run list_50_uncached / list.lua
 run list_50_pagenum_uncached / list.lua LOADTEST_PAGE_NUMBERS=1
 run filtered_list_uncached / list.lua LOADTEST_FILTERED=1
 run list_20_depth_uncached / list.lua LOADTEST_DEPTH=1
+# Page-number pages anywhere in the table (deep pages skip up to every row but 50), in the
+# default ordering and by last name.
+DEEP_PAGES=$(( (STUDENTS + 49) / 50 ))
+run list_50_pagenum_deep_uncached / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_DEEP_PAGES="$DEEP_PAGES"
+run list_50_pagenum_deep_name_uncached / list.lua LOADTEST_PAGE_NUMBERS=1 \
+  LOADTEST_DEEP_PAGES="$DEEP_PAGES" LOADTEST_PAGE_SUFFIX="&ordering=last_name"
 stop_server
 
 if [ -n "$BASELINE" ]; then
