@@ -275,7 +275,7 @@ run() {
   RPS[$name]="$rps"
   NAMES+=("$name")
   floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
-  ROWS+=("$(printf '%-26s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
+  ROWS+=("$(printf '%-34s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
     "$errors" "$per_request" "$ratio" "$floor")")
   record campushub "$name" "$per_request" "$ratio" "${COMPARED[$name]:-}"
   log "$name: $rps req/s, p99 $p99$(error_statuses)"
@@ -303,7 +303,7 @@ run_base() {
   wrk_run "$WORK/base_$name.wrk" "$BASE_URL$path" "$@"
   BASE_RPS[$name]="$rps"
   record baseline "$name" - - ""
-  BASE_ROWS+=("$(printf '%-26s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" "$errors")")
+  BASE_ROWS+=("$(printf '%-34s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" "$errors")")
   log "baseline $name: $rps req/s, p99 $p99"
 }
 
@@ -383,7 +383,7 @@ fi
 
 echo
 echo "CampusHub load test: $BACKEND, $STUDENTS students, $IDS ids, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
-printf '%-26s %9s %9s %9s %7s %10s %9s %7s %8s\n' scenario rps p50 p99 errors stmts/req hit floor "vs base"
+printf '%-34s %9s %9s %9s %7s %10s %9s %7s %8s\n' scenario rps p50 p99 errors stmts/req hit floor "vs base"
 for i in "${!ROWS[@]}"; do
   name="${NAMES[$i]}" versus="-"
   base="${COMPARED[$name]:-}"
@@ -396,7 +396,7 @@ echo "server RSS after the cached scenarios: $(( RSS / 1024 )) MiB"
 if [ -n "$BASELINE" ]; then
   echo
   echo "Hand-written baseline (benches/baseline): same database, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-  printf '%-26s %9s %9s %9s %7s\n' scenario rps p50 p99 errors
+  printf '%-34s %9s %9s %9s %7s\n' scenario rps p50 p99 errors
   for row in "${BASE_ROWS[@]}"; do echo "$row"; done
 fi
 
