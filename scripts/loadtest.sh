@@ -11,7 +11,9 @@
 #
 # List scenarios use cursor pages (the API's default; 2 statements a page): the first 20 pages
 # of 50, collected by following `next`. One uncached scenario, labelled "page numbers", uses
-# `?page=` pages (3 statements: count, page, departments). --bin runs a server built earlier
+# `?page=` pages (3 statements: count, page, departments), and two more use page numbers
+# anywhere in the table ("pagenum_deep": pages 1 to the last of 50, in the default ordering
+# and by last name, where deep pages go through the deferred join). --bin runs a server built earlier
 # (for a before/after comparison in one session) instead of building the current tree.
 #
 # After the CampusHub scenarios the same run measures the hand-written baseline
@@ -63,7 +65,7 @@ while [ $# -gt 0 ]; do
     --no-baseline) BASELINE="" ;;
     --baseline-bin) BASELINE_BIN="$2"; shift ;;
     --report) REPORT="$2"; shift ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "loadtest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -273,7 +275,7 @@ run() {
   RPS[$name]="$rps"
   NAMES+=("$name")
   floor=$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { printf "%.0f%%", 100 * r / f }')
-  ROWS+=("$(printf '%-26s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
+  ROWS+=("$(printf '%-34s %9s %9s %9s %7s %10s %9s %7s' "$name" "$rps" "$p50" "$p99" \
     "$errors" "$per_request" "$ratio" "$floor")")
   record campushub "$name" "$per_request" "$ratio" "${COMPARED[$name]:-}"
   log "$name: $rps req/s, p99 $p99$(error_statuses)"
@@ -301,7 +303,7 @@ run_base() {
   wrk_run "$WORK/base_$name.wrk" "$BASE_URL$path" "$@"
   BASE_RPS[$name]="$rps"
   record baseline "$name" - - ""
-  BASE_ROWS+=("$(printf '%-26s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" "$errors")")
+  BASE_ROWS+=("$(printf '%-34s %9s %9s %9s %7s' "$name" "$rps" "$p50" "$p99" "$errors")")
   log "baseline $name: $rps req/s, p99 $p99"
 }
 
@@ -351,6 +353,12 @@ run list_50_uncached / list.lua
 run list_50_pagenum_uncached / list.lua LOADTEST_PAGE_NUMBERS=1
 run filtered_list_uncached / list.lua LOADTEST_FILTERED=1
 run list_20_depth_uncached / list.lua LOADTEST_DEPTH=1
+# Page-number pages anywhere in the table (deep pages skip up to every row but 50), in the
+# default ordering and by last name.
+DEEP_PAGES=$(( (STUDENTS + 49) / 50 ))
+run list_50_pagenum_deep_uncached / list.lua LOADTEST_PAGE_NUMBERS=1 LOADTEST_DEEP_PAGES="$DEEP_PAGES"
+run list_50_pagenum_deep_name_uncached / list.lua LOADTEST_PAGE_NUMBERS=1 \
+  LOADTEST_DEEP_PAGES="$DEEP_PAGES" LOADTEST_PAGE_SUFFIX="&ordering=last_name"
 stop_server
 
 if [ -n "$BASELINE" ]; then
@@ -375,7 +383,7 @@ fi
 
 echo
 echo "CampusHub load test: $BACKEND, $STUDENTS students, $IDS ids, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
-printf '%-26s %9s %9s %9s %7s %10s %9s %7s %8s\n' scenario rps p50 p99 errors stmts/req hit floor "vs base"
+printf '%-34s %9s %9s %9s %7s %10s %9s %7s %8s\n' scenario rps p50 p99 errors stmts/req hit floor "vs base"
 for i in "${!ROWS[@]}"; do
   name="${NAMES[$i]}" versus="-"
   base="${COMPARED[$name]:-}"
@@ -388,7 +396,7 @@ echo "server RSS after the cached scenarios: $(( RSS / 1024 )) MiB"
 if [ -n "$BASELINE" ]; then
   echo
   echo "Hand-written baseline (benches/baseline): same database, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-  printf '%-26s %9s %9s %9s %7s\n' scenario rps p50 p99 errors
+  printf '%-34s %9s %9s %9s %7s\n' scenario rps p50 p99 errors
   for row in "${BASE_ROWS[@]}"; do echo "$row"; done
 fi
 

@@ -131,6 +131,7 @@ pub use import_jobs::SqlImportJobs;
 pub use outbox::{OutboxRelay, RelayHandle, RelaySnapshot, RelayStats, Round};
 pub use repo::{GroupCountMismatch, SqlRepository};
 pub use row::SqlRow;
+pub use sql::DeferredJoin;
 pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMNS};
 pub use transaction_hook::{HookTx, TransactionHook};
 pub use value::{ColType, SqlValue};

@@ -7,6 +7,9 @@
 -- With LOADTEST_DEPTH=1, pages of 20 at a random depth 1-500: cursor pages whose paths
 -- loadtest.sh collected by following `next` 500 times into LOADTEST_DEPTH_PAGES, or with
 -- LOADTEST_PAGE_NUMBERS=1 `?page=<1..500>&page_size=20` (the baseline's `OFFSET` pages).
+-- With LOADTEST_DEEP_PAGES=N (and LOADTEST_PAGE_NUMBERS=1), page-number pages of 50 anywhere in
+-- the table: `?page=<1..N>&page_size=50` (loadtest.sh sets N to the last page of the seeded
+-- students), LOADTEST_PAGE_SUFFIX adding e.g. an ordering.
 local common = dofile(os.getenv("LOADTEST_LUA") .. "/common.lua")
 common.headers()
 math.randomseed(os.time())
@@ -19,8 +22,10 @@ local filtered = os.getenv("LOADTEST_FILTERED") == "1"
 local page_numbers = os.getenv("LOADTEST_PAGE_NUMBERS") == "1"
 local page_suffix = os.getenv("LOADTEST_PAGE_SUFFIX") or ""
 local depth = os.getenv("LOADTEST_DEPTH") == "1"
+local deep_pages = tonumber(os.getenv("LOADTEST_DEEP_PAGES") or "")
 local last_page, page_size = 20, 50
 if depth then last_page, page_size = 500, 20 end
+if deep_pages then last_page = deep_pages end
 
 local pages = {}
 if not filtered and not page_numbers then

@@ -19,7 +19,7 @@ use campushub_core::{AuditEntry, ListQuery, ReadOptions, Repository, Result, Wri
 use uuid::Uuid;
 
 use crate::backend::Backend;
-use crate::sql::TableSql;
+use crate::sql::{DeferredJoin, TableSql};
 use crate::table::SqlEntity;
 use crate::transaction_hook::{TransactionHook, TransactionHooks};
 
@@ -34,6 +34,7 @@ pub struct SqlRepository<E, B> {
     backend: B,
     table: Arc<TableSql<E>>,
     hooks: TransactionHooks,
+    deferred_join: DeferredJoin,
 }
 
 impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
@@ -44,6 +45,7 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
             backend,
             table,
             hooks: TransactionHooks::default(),
+            deferred_join: DeferredJoin::default(),
         }
     }
 
@@ -86,6 +88,14 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         self
     }
 
+    /// This repository with page-number pages read through a deferred join as `when` says
+    /// (by default [`DeferredJoin::Auto`]: deep pages, deeper on SQLite than on Postgres).
+    /// The rows and their order are the same either way; only the statement differs.
+    pub fn with_deferred_join(mut self, when: DeferredJoin) -> Self {
+        self.deferred_join = when;
+        self
+    }
+
     /// The backend this repository runs on.
     pub fn backend(&self) -> &B {
         &self.backend
@@ -98,6 +108,7 @@ impl<E, B: Clone> Clone for SqlRepository<E, B> {
             backend: self.backend.clone(),
             table: self.table.clone(),
             hooks: self.hooks.clone(),
+            deferred_join: self.deferred_join,
         }
     }
 }
@@ -108,6 +119,7 @@ impl<E, B: std::fmt::Debug> std::fmt::Debug for SqlRepository<E, B> {
             .field("table", &self.table.table)
             .field("backend", &self.backend)
             .field("hooks", &self.hooks)
+            .field("deferred_join", &self.deferred_join)
             .finish()
     }
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::SqlRepository;
 use crate::analytics::count;
 use crate::backend::Backend;
-use crate::sql::{push_conditions, push_order_and_limit, SqlBuilder};
+use crate::sql::{page_statement, push_conditions, SqlBuilder};
 use crate::table::SqlEntity;
 use crate::value::ColType;
 
@@ -57,13 +57,12 @@ impl<E: SqlEntity, B: Backend> SqlRepository<E, B> {
         Ok(found)
     }
 
-    /// One page: one statement for the rows, then one per embedding relation for the
-    /// summaries the page references (none when the page references nothing).
+    /// One page: one statement for the rows (a deep page-number page through a deferred
+    /// join, see [`crate::DeferredJoin`]), then one per embedding relation for the summaries
+    /// the page references (none when the page references nothing).
     pub(super) async fn fetch_page(&self, query: &ListQuery, read: &ReadOptions) -> Result<Vec<E>> {
-        let mut b = self.table.select(false)?;
-        push_conditions(&mut b, &self.table, query, true)?;
-        push_order_and_limit(&mut b, query);
-        let statement = self.table.finish_select(b, false)?;
+        let deferred = self.deferred_join.applies(self.backend.dialect(), query);
+        let statement = page_statement(&self.table, query, deferred)?;
         let rows = self.backend.fetch(statement, read).await?;
         let mut page = self.table.decode(rows, false)?;
         for relation in self.table.joins()? {

@@ -37,6 +37,16 @@ fn is_backwards(query: &ListQuery) -> bool {
 
 /// Appends ` ORDER BY ... LIMIT ? [OFFSET ?]` for the query.
 pub(crate) fn push_order_and_limit(b: &mut SqlBuilder, query: &ListQuery) {
+    push_order(b, query);
+    b.push(" LIMIT ").bind(i64::from(query.limit()).into());
+    if query.offset() > 0 {
+        let offset = i64::try_from(query.offset()).unwrap_or(i64::MAX);
+        b.push(" OFFSET ").bind(offset.into());
+    }
+}
+
+/// Appends ` ORDER BY ...` for the query, over the columns of alias `t`.
+pub(crate) fn push_order(b: &mut SqlBuilder, query: &ListQuery) {
     b.push(" ORDER BY ");
     for (i, (column, descending)) in walk_keys(&query.ordering, is_backwards(query))
         .into_iter()
@@ -47,11 +57,6 @@ pub(crate) fn push_order_and_limit(b: &mut SqlBuilder, query: &ListQuery) {
         }
         b.column("t", column)
             .push(if descending { " DESC" } else { " ASC" });
-    }
-    b.push(" LIMIT ").bind(i64::from(query.limit()).into());
-    if query.offset() > 0 {
-        let offset = i64::try_from(query.offset()).unwrap_or(i64::MAX);
-        b.push(" OFFSET ").bind(offset.into());
     }
 }
 

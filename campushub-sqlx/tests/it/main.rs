@@ -14,6 +14,7 @@ mod conformance;
 mod counts;
 mod course;
 mod crud;
+mod deferred_pages;
 mod derived;
 mod group_counts;
 mod hierarchy;

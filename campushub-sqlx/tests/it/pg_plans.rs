@@ -374,3 +374,150 @@ async fn pg_a_bulk_uniqueness_check_probes_the_unique_index() {
         assert_eq!(plan["Node Type"], "Nested Loop", "{mode}: {plan:#}");
     }
 }
+
+/// A deep page-number page (page 201 of 50: 10,000 rows skipped) as the repository sends it:
+/// the keys in a subquery, then the rows by key, in the page's order.
+const DEFERRED_PAGE: &str = r#"SELECT % FROM "students" t WHERE t."id" = ANY(ARRAY(SELECT t."id" FROM "students" t{filter} ORDER BY {order} LIMIT $_ OFFSET $_)) ORDER BY {order}"#;
+
+/// The plans of `EXPLAIN (ANALYZE, BUFFERS)` of `sql` prepared with `types` and executed with
+/// `args`, as the custom plan of the first executions and as the generic plan.
+async fn analyzed_plans(
+    conn: &mut PgConnection,
+    sql: &str,
+    types: &str,
+    args: &str,
+) -> Vec<(&'static str, Value)> {
+    sqlx::raw_sql(&format!("PREPARE analyzed({types}) AS {sql}"))
+        .execute(&mut *conn)
+        .await
+        .expect("prepare");
+    let mut plans = Vec::new();
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
+            .execute(&mut *conn)
+            .await
+            .expect("plan cache mode");
+        let explained: Value = sqlx::query_scalar(&format!(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE analyzed({args})"
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .expect("explain analyze");
+        plans.push((mode, explained[0]["Plan"].clone()));
+    }
+    sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE analyzed")
+        .execute(&mut *conn)
+        .await
+        .expect("reset");
+    plans
+}
+
+/// A deep page-number page on Postgres selects its keys from the ordering's index alone (an
+/// index-only scan that fetches no heap row, the skipped rows included), then reads the
+/// page's rows by primary key: for the default ordering, a filter the ordering's index
+/// leads with, and ordering by last name; as the custom and the generic plan. A shallow page
+/// keeps the plain statement.
+#[tokio::test]
+async fn pg_a_deep_page_number_page_reads_its_keys_from_an_index_alone() {
+    let db = seeded().await;
+    let mut conn = PgConnection::connect(&db.primary).await.expect("connect");
+    all_visible(&mut conn).await;
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut conn)
+        .await
+        .expect("pg_stat_statements");
+    let students = SqlRepository::<Student, _>::new(db.primary_router().await);
+    let newest = r#"t."created_at" DESC, t."id" DESC"#;
+    let by_name = r#"t."last_name" ASC, t."id" ASC"#;
+    let active = r#" WHERE t."status" = $_"#;
+    for (params, filter, order, index) in [
+        (vec![], "", newest, "students_created_at_id_idx"),
+        (
+            vec![("status", "ACTIVE")],
+            active,
+            newest,
+            "students_status_created_at_id_idx",
+        ),
+        (
+            vec![("ordering", "last_name")],
+            "",
+            by_name,
+            "students_last_name_id_idx",
+        ),
+    ] {
+        // The statements the repository sends for a shallow and a deep page.
+        sqlx::raw_sql("SELECT pg_stat_statements_reset()")
+            .execute(&mut conn)
+            .await
+            .expect("reset statistics");
+        for page in ["2", "201"] {
+            let mut all = params.clone();
+            all.extend([("page", page), ("page_size", "50")]);
+            let query = ListQuery::parse(
+                Student::schema(),
+                all,
+                &[],
+                &campushub_core::query::CursorCodec::new(b"plans"),
+            )
+            .expect("a query");
+            let page = students
+                .list(&query, &ReadOptions::default().on(ReadRoute::Primary))
+                .await
+                .expect("a page");
+            assert_eq!(page.len(), 51, "a page and one row more");
+        }
+        let shape = DEFERRED_PAGE
+            .replace("{filter}", filter)
+            .replace("{order}", order);
+        // pg_stat_statements numbers the parameters; `_` in LIKE matches one digit of them.
+        let sent: Vec<String> = sqlx::query_scalar(
+            "SELECT query FROM pg_stat_statements \
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND query LIKE $1",
+        )
+        .bind(&shape)
+        .fetch_all(&mut conn)
+        .await
+        .expect("the statements sent");
+        assert_eq!(
+            sent.len(),
+            1,
+            "one deferred page of two: {shape}\n{sent:#?}"
+        );
+        let sql = &sent[0];
+        let (types, args) = match filter {
+            "" => ("bigint, bigint", "51, 10000"),
+            _ => ("text, bigint, bigint", "'ACTIVE', 51, 10000"),
+        };
+        for (mode, plan) in analyzed_plans(&mut conn, sql, types, args).await {
+            let context = format!("{mode}: {sql}\n{plan:#}");
+            let reads: Vec<&Value> = all_nodes(&plan)
+                .into_iter()
+                .filter(|node| node["Relation Name"] == "students")
+                .collect();
+            let keys = reads
+                .iter()
+                .find(|node| node["Index Name"] == index)
+                .unwrap_or_else(|| panic!("the keys read from {index}: {context}"));
+            assert_eq!(keys["Node Type"], "Index Only Scan", "{context}");
+            assert_eq!(keys["Heap Fetches"], 0, "no skipped row read: {context}");
+            assert!(
+                keys["Actual Rows"]
+                    .as_u64()
+                    .is_some_and(|rows| rows >= 10_051),
+                "the keys walk past the skipped rows: {context}"
+            );
+            let rows = reads
+                .iter()
+                .find(|node| node["Index Name"] != index)
+                .unwrap_or_else(|| panic!("the rows read by key: {context}"));
+            assert_eq!(
+                (&rows["Node Type"], &rows["Index Name"]),
+                (&json!("Index Scan"), &json!("students_pkey")),
+                "{context}"
+            );
+            assert_eq!(rows["Actual Rows"], 51, "only the page's rows: {context}");
+            assert_eq!(reads.len(), 2, "no other read of students: {context}");
+        }
+    }
+}
