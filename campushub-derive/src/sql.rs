@@ -73,11 +73,7 @@ pub(crate) fn expand_checked(kind: &Kind) -> syn::Result<TokenStream> {
 
 fn expand(kind: &Kind) -> TokenStream {
     let Kind {
-        ident,
-        sqlx,
-        core,
-        meta,
-        ..
+        ident, sqlx, meta, ..
     } = kind;
     let table = &kind.table;
     let stored: Vec<&Field> = kind.stored().collect();
@@ -102,20 +98,14 @@ fn expand(kind: &Kind) -> TokenStream {
         reads.push(quote!(row.json_map("custom_fields")?));
     }
     if let Some(audit) = &kind.audit {
-        for column in ["created_by", "updated_by"] {
-            columns.push(quote!(#sqlx::Column::new(#column, #sqlx::ColType::Text)));
+        columns.push(quote!(#sqlx::AUDIT_COLUMNS[0]));
+        columns.push(quote!(#sqlx::AUDIT_COLUMNS[1]));
+        for by in [quote!(created_by), quote!(updated_by)] {
+            values
+                .push(quote!(#sqlx::SqlValue::from(::core::clone::Clone::clone(&self.#audit.#by))));
         }
-        values.push(
-            quote!(#sqlx::SqlValue::from(::core::clone::Clone::clone(&self.#audit.created_by))),
-        );
-        values.push(
-            quote!(#sqlx::SqlValue::from(::core::clone::Clone::clone(&self.#audit.updated_by))),
-        );
         idents.push(audit);
-        reads.push(quote!(#core::Audit {
-            created_by: row.opt_text("created_by")?,
-            updated_by: row.opt_text("updated_by")?,
-        }));
+        reads.push(quote!(row.audit()?));
     }
     let embedded: Vec<_> = kind.embedded().map(|f| &f.ident).collect();
     let unique = stored.iter().filter(|f| f.unique).map(|f| {

@@ -132,7 +132,7 @@ pub use outbox::{OutboxRelay, RelayHandle, RelaySnapshot, RelayStats, Round};
 pub use repo::{GroupCountMismatch, SqlRepository};
 pub use row::SqlRow;
 pub use sql::DeferredJoin;
-pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, META_COLUMNS};
+pub use table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey, AUDIT_COLUMNS, META_COLUMNS};
 pub use transaction_hook::{HookTx, TransactionHook};
 pub use value::{ColType, SqlValue};
 

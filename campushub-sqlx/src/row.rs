@@ -1,6 +1,6 @@
 //! A decoded row with typed accessors by column name, for [`crate::SqlEntity::from_row`].
 
-use campushub_core::RecordMeta;
+use campushub_core::{Audit, RecordMeta};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -130,6 +130,14 @@ impl<'a> SqlRow<'a> {
             created_at: self.datetime("created_at")?,
             updated_at: self.datetime("updated_at")?,
             version: self.int("version")?,
+        })
+    }
+
+    /// The audit columns ([`crate::AUDIT_COLUMNS`]), each `None` where it is null.
+    pub fn audit(&self) -> Result<Audit> {
+        Ok(Audit {
+            created_by: self.opt_text("created_by")?,
+            updated_by: self.opt_text("updated_by")?,
         })
     }
 

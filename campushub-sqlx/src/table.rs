@@ -70,6 +70,13 @@ pub const META_COLUMNS: [Column; 4] = [
     Column::new("version", ColType::Int),
 ];
 
+/// The audit columns of a kind with an [`campushub_core::Audit`] block, after its own, in this
+/// order ([`crate::SqlRow::audit`] reads them).
+pub const AUDIT_COLUMNS: [Column; 2] = [
+    Column::new("created_by", ColType::Text),
+    Column::new("updated_by", ColType::Text),
+];
+
 /// How an entity is stored: implement it once and [`crate::SqlRepository`] serves the kind
 /// on Postgres and SQLite, statements generated from this description.
 ///

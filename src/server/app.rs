@@ -139,7 +139,7 @@ impl Core {
         let mut builder = EntityService::builder(repository)
             .cursor_key(&self.auth.cursor_key)
             .count_cap(self.count_cap);
-        if E::schema().is_writable("custom_fields") {
+        if E::schema().has_custom_fields() {
             builder = builder.custom_fields(Arc::clone(self.services.custom_fields.repository()));
         }
         let builder = services::audited(builder, self.audit);

@@ -83,7 +83,7 @@ impl Columns {
                 columns.insert(0, column);
             }
         }
-        if schema.is_writable("custom_fields") {
+        if schema.has_custom_fields() {
             let mut definitions: Vec<&CustomFieldDef> = definitions.iter().collect();
             definitions.sort_by(|a, b| (a.order, &a.name).cmp(&(b.order, &b.name)));
             columns.extend(

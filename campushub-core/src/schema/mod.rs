@@ -252,6 +252,12 @@ impl Schema {
         self.writable.iter().any(|group| group.contains(&name))
     }
 
+    /// Whether the kind's records carry custom-field values: a body may set `custom_fields`,
+    /// checked against the definitions made for the kind.
+    pub fn has_custom_fields(&self) -> bool {
+        self.is_writable("custom_fields")
+    }
+
     /// The fields a create body must carry.
     pub fn required_fields(&self) -> impl Iterator<Item = &'static str> {
         self.required.iter().flat_map(|group| group.iter().copied())

@@ -15,12 +15,6 @@ use crate::value::Scalar;
 const MAX_DEFINITION_PAGES: u32 = 50;
 
 impl<E: Entity> EntityService<E> {
-    /// Whether records of this kind carry custom fields (their schema makes `custom_fields`
-    /// writable).
-    pub(super) fn has_custom_fields() -> bool {
-        E::schema().is_writable("custom_fields")
-    }
-
     /// The definitions a list or statistics query over this kind needs, for parsing `cf.`
     /// filters: read only when some parameter is a custom-field filter (`cf.…`), so a plain
     /// query costs no extra statement. Empty without a definitions repository.
@@ -58,7 +52,7 @@ impl<E: Entity> EntityService<E> {
         let Some(repository) = &self.inner.definitions else {
             return Ok(Vec::new());
         };
-        if !Self::has_custom_fields() {
+        if !E::schema().has_custom_fields() {
             return Ok(Vec::new());
         }
         let mut query = definitions_query();

@@ -82,7 +82,7 @@ fn main() {
     assert_eq!(schema.field("level").and_then(|f| f.choices_name), Some("CourseLevel"));
     assert_eq!(schema.field("title").and_then(|f| f.constraints.max_chars), Some(TITLE_MAX));
     // Custom fields: writable, never required; the audit block: read-only, set by writes.
-    assert!(schema.is_writable("custom_fields") && !schema.is_read_only("custom_fields"));
+    assert!(schema.has_custom_fields() && !schema.is_read_only("custom_fields"));
     assert!(schema.is_read_only("created_by") && schema.is_read_only("updated_by"));
     assert_eq!(course.custom_fields(), Some(&Map::new()));
     assert_eq!(course.audit.created_by.as_deref(), Some("test"));

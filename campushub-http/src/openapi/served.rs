@@ -59,7 +59,7 @@ impl ServedDocument {
     ) -> Self {
         let kinds = resources
             .iter()
-            .filter(|resource| resource.schema.is_writable("custom_fields"))
+            .filter(|resource| resource.schema.has_custom_fields())
             .map(|resource| {
                 let list = format!("{API_PREFIX}/{}", resource.segment);
                 KindPaths {

@@ -1,17 +1,10 @@
-//! The audit columns every built-in kind stores after its own: `created_by`, `updated_by`.
+//! The audit columns every built-in kind stores after its own: `created_by`, `updated_by`
+//! ([`AUDIT_COLUMNS`], read by [`crate::SqlRow::audit`]).
 
 use campushub_core::Audit;
 
-use crate::row::SqlRow;
-use crate::table::Column;
-use crate::value::{ColType, SqlValue};
-use crate::Result;
-
-/// The audit columns, in the order [`audited_values`] appends their values.
-const AUDIT_COLUMNS: [Column; 2] = [
-    Column::new("created_by", ColType::Text),
-    Column::new("updated_by", ColType::Text),
-];
+use crate::table::{Column, AUDIT_COLUMNS};
+use crate::value::SqlValue;
 
 /// A kind's columns: its `own`, then the audit columns.
 pub(super) fn audited_columns(own: &[Column]) -> Vec<Column> {
@@ -28,12 +21,4 @@ pub(super) fn audited_values(
         audit.updated_by.clone().into(),
     ];
     own.into_iter().chain(audit).collect()
-}
-
-/// The audit fields read from `row` (each `None` where the column is null).
-pub(super) fn audit_from_row(row: &SqlRow<'_>) -> Result<Audit> {
-    Ok(Audit {
-        created_by: row.opt_text("created_by")?,
-        updated_by: row.opt_text("updated_by")?,
-    })
 }

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use campushub_core::CustomFieldDef;
 
-use super::audit::{audit_from_row, audited_columns, audited_values};
+use super::audit::{audited_columns, audited_values};
 
 use crate::row::SqlRow;
 use crate::table::{Column, SqlEntity, UniqueKey};
@@ -75,7 +75,7 @@ impl SqlEntity for CustomFieldDef {
             is_active: row.bool("is_active")?,
             sensitive: row.bool("sensitive")?,
             order: row.int32("order")?,
-            audit: audit_from_row(row)?,
+            audit: row.audit()?,
         })
     }
 

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use campushub_core::service::{DepartmentHierarchy, MAX_HIERARCHY_DEPTH};
 use campushub_core::Department;
 
-use super::audit::{audit_from_row, audited_columns, audited_values};
+use super::audit::{audited_columns, audited_values};
 
 use crate::row::SqlRow;
 use crate::table::{Column, ForeignKey, Hierarchy, SqlEntity, UniqueKey};
@@ -64,7 +64,7 @@ impl SqlEntity for Department {
             phone: row.opt_text("phone")?,
             status: row.choice("status")?,
             custom_fields: row.json_map("custom_fields")?,
-            audit: audit_from_row(row)?,
+            audit: row.audit()?,
         })
     }
 

@@ -4,7 +4,6 @@ use std::sync::LazyLock;
 
 use campushub_core::{Department, Faculty};
 
-use super::audit::audit_from_row;
 use super::person::{person_from_row, person_kind_columns, person_kind_values};
 use crate::row::SqlRow;
 use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
@@ -71,7 +70,7 @@ impl SqlEntity for Faculty {
             employment_type: row.choice("employment_type")?,
             status: row.choice("status")?,
             custom_fields: row.json_map("custom_fields")?,
-            audit: audit_from_row(row)?,
+            audit: row.audit()?,
         })
     }
 

@@ -4,7 +4,6 @@ use std::sync::LazyLock;
 
 use campushub_core::{Department, Student};
 
-use super::audit::audit_from_row;
 use super::person::{person_from_row, person_kind_columns, person_kind_values};
 use crate::row::SqlRow;
 use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
@@ -72,7 +71,7 @@ impl SqlEntity for Student {
             section: row.text("section")?,
             status: row.choice("status")?,
             custom_fields: row.json_map("custom_fields")?,
-            audit: audit_from_row(row)?,
+            audit: row.audit()?,
         })
     }
 

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use campushub_core::User;
 
-use super::audit::{audit_from_row, audited_columns, audited_values};
+use super::audit::{audited_columns, audited_values};
 
 use crate::row::SqlRow;
 use crate::table::{Column, ForeignKey, SqlEntity, UniqueKey};
@@ -51,7 +51,7 @@ impl SqlEntity for User {
             student_id: row.opt_uuid("student_id")?,
             faculty_id: row.opt_uuid("faculty_id")?,
             is_active: row.bool("is_active")?,
-            audit: audit_from_row(row)?,
+            audit: row.audit()?,
         })
     }
 

@@ -91,7 +91,7 @@ impl KindSchema {
             create: crate::ddl::create_table::<E>,
             indexes: crate::ddl::indexes::<E>,
             migrations: Vec::new(),
-            custom_fields: schema.is_writable("custom_fields"),
+            custom_fields: schema.has_custom_fields(),
         }
     }
 
