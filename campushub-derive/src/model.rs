@@ -471,17 +471,16 @@ fn check(kind: &Kind) -> syn::Result<()> {
                 format!("the {what} must be a text (String) field"),
             ));
         }
-        for attr in ["references", "references_kind"] {
-            let set = match attr {
-                "references" => field.references.is_some(),
-                _ => field.references_kind.is_some(),
-            };
-            if set && field.ty != Some(Ty::Uuid) {
-                return Err(syn::Error::new(
-                    field.span_of(attr),
-                    "a reference must be a Uuid (or Option<Uuid>) field",
-                ));
-            }
+        let reference = if field.references.is_some() {
+            Some("references")
+        } else {
+            field.references_kind.as_ref().map(|_| "references_kind")
+        };
+        if let Some(attr) = reference.filter(|_| field.ty != Some(Ty::Uuid)) {
+            return Err(syn::Error::new(
+                field.span_of(attr),
+                "a reference must be a Uuid (or Option<Uuid>) field",
+            ));
         }
         if field.choices_named.is_some() && field.ty != Some(Ty::Choice) {
             return Err(syn::Error::new(

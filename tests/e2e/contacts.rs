@@ -60,6 +60,19 @@ async fn get_after(http: &Http, path: &str, written: &Reply) -> Reply {
     }
 }
 
+/// Creating a contact from `body` is refused with a `422` naming `field`.
+async fn refused_on(http: &Http, body: &Value, field: &str) {
+    let refused = http
+        .send(Method::POST, "/api/v1/contacts", &[], Some(body))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(
+        refused.json()["errors"][field].is_array(),
+        "{field}: {}",
+        refused.text()
+    );
+}
+
 fn uuid(text: &str) -> uuid::Uuid {
     text.parse().expect("a uuid")
 }
@@ -94,16 +107,7 @@ async fn contacts_scenario(instance: &Instance) {
         .create("/api/v1/contacts", contact("B-1", &alan, "GUARDIAN", 1))
         .await;
     let stranger = uuid::Uuid::new_v4().to_string();
-    let body = contact("X-1", &stranger, "GUARDIAN", 1);
-    let refused = http
-        .send(Method::POST, "/api/v1/contacts", &[], Some(&body))
-        .await;
-    assert_eq!(refused.status, 422, "{}", refused.text());
-    assert!(
-        refused.json()["errors"]["owner_id"].is_array(),
-        "{}",
-        refused.text()
-    );
+    refused_on(http, &contact("X-1", &stranger, "GUARDIAN", 1), "owner_id").await;
     let mut body = contact("X-2", &ada, "GUARDIAN", 1);
     body["phone"] = json!("call me");
     body["relation"] = json!("COUSIN");
@@ -128,15 +132,7 @@ async fn contacts_scenario(instance: &Instance) {
     assert_eq!(references(&listed), ["A-2"]);
     let mut body = contact("X-3", &ada, "OTHER", 4);
     body["custom_fields"] = json!({"language": "Latin"});
-    let refused = http
-        .send(Method::POST, "/api/v1/contacts", &[], Some(&body))
-        .await;
-    assert_eq!(refused.status, 422, "{}", refused.text());
-    assert!(
-        refused.json()["errors"]["custom_fields.language"].is_array(),
-        "{}",
-        refused.text()
-    );
+    refused_on(http, &body, "custom_fields.language").await;
     let bad = http.get("/api/v1/contacts?owner_id=not-a-uuid").await;
     assert_eq!(bad.status, 400, "{}", bad.text());
     // The same lists under the owner; a filter on `owner_id` cannot widen them.

@@ -56,8 +56,9 @@ struct Stale {
     instance: &'static str,
     /// Whether that instance was subscribed to the channel just after the read.
     subscribed: bool,
-    /// When the read began, in ms after the kill (negative: before).
-    at_ms: i128,
+    /// When the read began, in ms after the kill (negative: before); `None` before the kill
+    /// was recorded.
+    at_ms: Option<i128>,
 }
 
 /// Reads random records through `instance` until `stop`; returns (reads, stale reads).
@@ -86,7 +87,8 @@ async fn reader(
             .expect("a read the database can serve never fails")
             .map_or(0, |v| v.version);
         if got < settled {
-            let at_ms = killed.get().map_or(i128::MIN, |killed| {
+            // `duration_since` saturates at zero: one of the two terms is the distance.
+            let at_ms = killed.get().map(|killed| {
                 began.duration_since(*killed).as_millis() as i128
                     - killed.duration_since(began).as_millis() as i128
             });

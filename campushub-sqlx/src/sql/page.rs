@@ -96,6 +96,7 @@ pub(crate) fn page_statement<E: SqlEntity>(
     deferred: bool,
 ) -> Result<Statement> {
     let mut b = table.select(false)?;
+    // Deferred, the plain statement's conditions, ordering and limit select the keys alone.
     if deferred {
         b.push(" WHERE ").column("t", "id");
         b.push(match b.dialect {
@@ -106,17 +107,16 @@ pub(crate) fn page_statement<E: SqlEntity>(
             .push(" FROM ")
             .ident(table.table)
             .push(" t");
-        push_conditions(&mut b, table, query, true)?;
-        push_order_and_limit(&mut b, query);
+    }
+    push_conditions(&mut b, table, query, true)?;
+    push_order_and_limit(&mut b, query);
+    if deferred {
         b.push(match b.dialect {
             Dialect::Postgres => "))",
             Dialect::Sqlite => ")",
         });
         // The keys come back unordered: the page's few rows are sorted again.
         push_order(&mut b, query);
-    } else {
-        push_conditions(&mut b, table, query, true)?;
-        push_order_and_limit(&mut b, query);
     }
     table.finish_select(b, false)
 }

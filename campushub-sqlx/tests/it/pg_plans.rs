@@ -76,7 +76,18 @@ fn nodes(plan: &Value, out: &mut Vec<(String, Option<String>)>) {
 
 /// The plan of `EXECUTE page(args)` as JSON.
 async fn explain(conn: &mut PgConnection, execute: &str) -> Value {
-    let explained: Value = sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {execute}"))
+    explain_with(conn, PLANNED, execute).await
+}
+
+/// `EXPLAIN` options: the plan alone.
+const PLANNED: &str = "FORMAT JSON";
+
+/// `EXPLAIN` options: the plan run, with its buffers and rows fetched.
+const ANALYZED: &str = "ANALYZE, BUFFERS, FORMAT JSON";
+
+/// The plan of `execute` explained with `options` ([`PLANNED`] or [`ANALYZED`]).
+async fn explain_with(conn: &mut PgConnection, options: &str, execute: &str) -> Value {
+    let explained: Value = sqlx::query_scalar(&format!("EXPLAIN ({options}) {execute}"))
         .fetch_one(&mut *conn)
         .await
         .expect("explain");
@@ -251,6 +262,17 @@ async fn both_plans(
     types: &str,
     args: &str,
 ) -> Vec<(&'static str, Value)> {
+    explained_plans(conn, PLANNED, sql, types, args).await
+}
+
+/// [`both_plans`], explained with `options`.
+async fn explained_plans(
+    conn: &mut PgConnection,
+    options: &str,
+    sql: &str,
+    types: &str,
+    args: &str,
+) -> Vec<(&'static str, Value)> {
     sqlx::raw_sql(&format!("PREPARE checked({types}) AS {sql}"))
         .execute(&mut *conn)
         .await
@@ -263,7 +285,7 @@ async fn both_plans(
             .expect("plan cache mode");
         plans.push((
             mode,
-            explain(conn, &format!("EXECUTE checked({args})")).await,
+            explain_with(conn, options, &format!("EXECUTE checked({args})")).await,
         ));
     }
     sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE checked")
@@ -379,39 +401,6 @@ async fn pg_a_bulk_uniqueness_check_probes_the_unique_index() {
 /// the keys in a subquery, then the rows by key, in the page's order.
 const DEFERRED_PAGE: &str = r#"SELECT % FROM "students" t WHERE t."id" = ANY(ARRAY(SELECT t."id" FROM "students" t{filter} ORDER BY {order} LIMIT $_ OFFSET $_)) ORDER BY {order}"#;
 
-/// The plans of `EXPLAIN (ANALYZE, BUFFERS)` of `sql` prepared with `types` and executed with
-/// `args`, as the custom plan of the first executions and as the generic plan.
-async fn analyzed_plans(
-    conn: &mut PgConnection,
-    sql: &str,
-    types: &str,
-    args: &str,
-) -> Vec<(&'static str, Value)> {
-    sqlx::raw_sql(&format!("PREPARE analyzed({types}) AS {sql}"))
-        .execute(&mut *conn)
-        .await
-        .expect("prepare");
-    let mut plans = Vec::new();
-    for mode in ["force_custom_plan", "force_generic_plan"] {
-        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
-            .execute(&mut *conn)
-            .await
-            .expect("plan cache mode");
-        let explained: Value = sqlx::query_scalar(&format!(
-            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE analyzed({args})"
-        ))
-        .fetch_one(&mut *conn)
-        .await
-        .expect("explain analyze");
-        plans.push((mode, explained[0]["Plan"].clone()));
-    }
-    sqlx::raw_sql("RESET plan_cache_mode; DEALLOCATE analyzed")
-        .execute(&mut *conn)
-        .await
-        .expect("reset");
-    plans
-}
-
 /// A deep page-number page on Postgres selects its keys from the ordering's index alone (an
 /// index-only scan that fetches no heap row, the skipped rows included), then reads the
 /// page's rows by primary key: for the default ordering, a filter the ordering's index
@@ -489,7 +478,7 @@ async fn pg_a_deep_page_number_page_reads_its_keys_from_an_index_alone() {
             "" => ("bigint, bigint", "51, 10000"),
             _ => ("text, bigint, bigint", "'ACTIVE', 51, 10000"),
         };
-        for (mode, plan) in analyzed_plans(&mut conn, sql, types, args).await {
+        for (mode, plan) in explained_plans(&mut conn, ANALYZED, sql, types, args).await {
             let context = format!("{mode}: {sql}\n{plan:#}");
             let reads: Vec<&Value> = all_nodes(&plan)
                 .into_iter()
